@@ -1,0 +1,69 @@
+/**
+ * `npm run stack -- up|down|status`: the local stack of real servers (Temporal dev server + Web UI,
+ * MinIO, Nessie) on 127.0.0.1, installed on first use and cached outside the work tree.
+ */
+import { Command } from 'commander';
+
+// The SDK's notice about future Node versions is noise in a dev tool's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { StackError, down, status, up } from './stack/index';
+
+function fail(error: unknown): never {
+  if (error instanceof StackError) console.error(`\n${error.message}`);
+  else console.error(error);
+  process.exit(1);
+}
+
+const program = new Command('stack').description('Run the local stack: Temporal dev server, MinIO and Nessie on 127.0.0.1');
+
+program
+  .command('up')
+  .description('install what is missing, start the servers, wait until healthy, write .stack/stack.env')
+  .option('--no-readers', 'skip the Python virtualenv with pyiceberg and DuckDB')
+  .action(async (opts: { readers: boolean }) => {
+    try {
+      const started = Date.now();
+      await up({ readers: opts.readers });
+      console.log(`The local stack is up (${Math.round((Date.now() - started) / 1000)} s).`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('down')
+  .description('stop the servers that `up` started (and nothing else)')
+  .option('--purge', 'also delete their data (workflows, objects, tables) and settings')
+  .action(async (opts: { purge?: boolean }) => {
+    try {
+      await down({ purge: opts.purge });
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('status')
+  .description('show each server: pid, health, addresses, log; exit 1 unless all are healthy')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    try {
+      const result = await status();
+      if (opts.json) {
+        console.log(JSON.stringify(result, null, 2));
+      } else {
+        for (const s of result.servers) {
+          const state = s.healthy ? `healthy (pid ${s.pid})` : s.running ? `UNHEALTHY (pid ${s.pid}): ${s.problem}` : 'not running';
+          console.log(`${s.title.padEnd(32)} ${state}`);
+          if (s.running) console.log(`${''.padEnd(32)} ${s.urls.join(', ')}`);
+          console.log(`${''.padEnd(32)} log: ${s.log}`);
+        }
+        console.log(`versions: ${Object.entries(result.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+      }
+      process.exitCode = result.servers.every((s) => s.healthy) ? 0 : 1;
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program.parseAsync(process.argv).catch(fail);

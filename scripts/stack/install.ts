@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cacheDir, repoRoot, stackPaths } from './paths';
+import { StackError, findJava, findPython, tryRun, which } from './toolchain';
+
+/** Server versions the local stack installs. Change here, nowhere else. */
+export const versions = {
+  // Later CLI tags carry a go.mod replace directive that breaks `go install`.
+  temporalCli: 'v1.5.1',
+  // MinIO publishes no semver tags; this is the module version `@latest` resolved to.
+  minio: 'v0.0.0-20260212201848-7aac2a2c5b7c',
+  nessie: '0.99.0',
+  // Nessie 0.99 is compiled for Java 21.
+  nessieJava: 21,
+};
+
+export interface Tools {
+  temporal: string;
+  minio: string;
+  nessieJar: string;
+  java: string;
+  python: string;
+}
+
+type Step = { what: string; run: () => Promise<void> };
+
+const readersRequirements = path.join(repoRoot, 'test', 'readers', 'requirements.txt');
+const buildLogs = path.join(cacheDir, 'logs');
+
+function cachedBinary(name: string): string | undefined {
+  const candidate = path.join(stackPaths.cacheBin, name);
+  return fs.existsSync(candidate) ? candidate : undefined;
+}
+
+function nessieJarPath(): string {
+  return path.join(stackPaths.cacheJars, `nessie-quarkus-${versions.nessie}-runner.jar`);
+}
+
+function requirementsHash(): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(readersRequirements)).digest('hex');
+}
+
+function venvStamp(): string {
+  return path.join(stackPaths.venv, '.requirements.sha256');
+}
+
+function venvPython(): string {
+  return path.join(stackPaths.venv, 'bin', 'python');
+}
+
+function venvIsCurrent(): boolean {
+  try {
+    return fs.readFileSync(venvStamp(), 'utf8').trim() === requirementsHash() && fs.existsSync(venvPython());
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a build step with its output in a log file; on failure the error carries the log's tail. */
+async function runLogged(label: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  fs.mkdirSync(buildLogs, { recursive: true });
+  const log = path.join(buildLogs, `${label}.log`);
+  const fd = fs.openSync(log, 'w');
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+    child.on('error', reject);
+    child.on('exit', (status) => resolve(status ?? 1));
+  }).finally(() => fs.closeSync(fd));
+  if (code !== 0) {
+    const tail = fs.readFileSync(log, 'utf8').split('\n').slice(-30).join('\n');
+    throw new StackError(`${label} failed (exit ${code}); full log: ${log}\n${tail}`);
+  }
+}
+
+/**
+ * Works out what is already present (PATH, then cache) and what must be installed, checking every
+ * toolchain the missing pieces need before anything long starts: all problems are reported at once.
+ */
+export function planInstall(options: { readers: boolean }): { tools: Partial<Tools>; steps: Step[] } {
+  const problems: string[] = [];
+  const steps: Step[] = [];
+  const tools: Partial<Tools> = {};
+  const go = which('go');
+
+  const goInstall = (name: string, pkg: string, approx: string): Step => ({
+    what: `building ${name} with go install ${pkg} (first run only, about ${approx} on 2 cores)`,
+    run: () => runLogged(`${name}-build`, go!, ['install', pkg], { GOBIN: stackPaths.cacheBin }),
+  });
+
+  const temporal = which('temporal') ?? cachedBinary('temporal');
+  if (temporal) tools.temporal = temporal;
+  else if (!go) problems.push('The Temporal CLI is not on PATH and Go is not installed to build it: install Go 1.22+ (https://go.dev/dl/), or put `temporal` on PATH.');
+  else steps.push(goInstall('temporal', `github.com/temporalio/cli/cmd/temporal@${versions.temporalCli}`, '7 min'));
+
+  const minio = which('minio') ?? cachedBinary('minio');
+  if (minio) tools.minio = minio;
+  else if (!go) problems.push('MinIO is not on PATH and Go is not installed to build it: install Go 1.24+ (https://go.dev/dl/), or put `minio` on PATH.');
+  else steps.push(goInstall('minio', `github.com/minio/minio@${versions.minio}`, '4 min'));
+
+  const java = findJava(versions.nessieJava);
+  if (java) tools.java = java.path;
+  else problems.push(`Nessie ${versions.nessie} needs Java ${versions.nessieJava} or newer and none was found (JAVA_HOME, PATH, /usr/lib/jvm): install a JDK ${versions.nessieJava}+ (e.g. Temurin) and/or set JAVA_HOME.`);
+
+  const jar = process.env.NESSIE_JAR ?? nessieJarPath();
+  const m2Jar = path.join(os.homedir(), '.m2', 'repository', 'org', 'projectnessie', 'nessie', 'nessie-quarkus', versions.nessie, `nessie-quarkus-${versions.nessie}-runner.jar`);
+  if (fs.existsSync(jar)) tools.nessieJar = jar;
+  else if (process.env.NESSIE_JAR) problems.push(`NESSIE_JAR points to ${process.env.NESSIE_JAR}, which does not exist.`);
+  else if (fs.existsSync(m2Jar)) {
+    steps.push({
+      what: `copying Nessie ${versions.nessie} from the local Maven repository`,
+      run: async () => {
+        fs.mkdirSync(stackPaths.cacheJars, { recursive: true });
+        fs.copyFileSync(m2Jar, jar);
+      },
+    });
+  } else if (!which('mvn')) problems.push(`Maven is needed once to fetch Nessie ${versions.nessie} from Maven Central: install Maven (apt-get install maven), or download org.projectnessie.nessie:nessie-quarkus:${versions.nessie}:jar:runner and set NESSIE_JAR.`);
+  else {
+    steps.push({
+      what: `fetching Nessie ${versions.nessie} from Maven Central (first run only)`,
+      run: async () => {
+        await runLogged('nessie-fetch', 'mvn', [
+          '-q', '-B',
+          'dependency:copy',
+          `-Dartifact=org.projectnessie.nessie:nessie-quarkus:${versions.nessie}:jar:runner`,
+          `-DoutputDirectory=${stackPaths.cacheJars}`,
+        ]);
+      },
+    });
+  }
+  tools.nessieJar ??= jar;
+
+  if (options.readers) {
+    const python = findPython();
+    if (!python) problems.push('Python 3.9+ with the venv module is needed for the independent readers (pyiceberg, DuckDB): install python3 and python3-venv.');
+    else if (venvIsCurrent()) tools.python = venvPython();
+    else {
+      steps.push({
+        what: `installing the readers' virtualenv (pyiceberg, duckdb + iceberg extension) into ${stackPaths.venv}`,
+        run: async () => {
+          fs.rmSync(stackPaths.venv, { recursive: true, force: true });
+          await runLogged('readers-venv', python, ['-m', 'venv', stackPaths.venv]);
+          await runLogged('readers-pip', venvPython(), ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', readersRequirements]);
+          fs.writeFileSync(venvStamp(), requirementsHash());
+        },
+      });
+      tools.python = venvPython();
+    }
+  }
+
+  if (problems.length > 0) {
+    throw new StackError(`The local stack cannot be set up:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  tools.temporal ??= path.join(stackPaths.cacheBin, 'temporal');
+  tools.minio ??= path.join(stackPaths.cacheBin, 'minio');
+  return { tools, steps };
+}
+
+/** Installs whatever is missing and returns where every tool is. */
+export async function ensureInstalled(options: { readers: boolean; log: (line: string) => void }): Promise<Tools> {
+  const { tools, steps } = planInstall(options);
+  for (const step of steps) {
+    const started = Date.now();
+    options.log(`  ${step.what} ...`);
+    await step.run();
+    options.log(`  done in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  return tools as Tools;
+}
+
+/** One-line version of each installed server, for status output and notes. */
+export function installedVersions(tools: Partial<Tools>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (tools.temporal) out.temporal = (tryRun(tools.temporal, ['--version']) ?? '?').trim();
+  if (tools.minio) {
+    // Built with go install, MinIO reports itself as DEVELOPMENT; the module version is exact.
+    const mod = tryRun('go', ['version', '-m', tools.minio])?.match(/\bmod\s+\S+\s+(\S+)/);
+    out.minio = mod?.[1] ?? (tryRun(tools.minio, ['--version']) ?? '?').split('\n')[0]!.trim();
+  }
+  out.nessie = versions.nessie;
+  if (tools.java) out.java = (tryRun(tools.java, ['-version']) ?? '?').split('\n')[0]!.trim();
+  return out;
+}

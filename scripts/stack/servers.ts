@@ -1,0 +1,194 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { Connection } from '@temporalio/client';
+import { parseEnvFile } from '../../src/config/env-file';
+import type { Tools } from './install';
+import { logFile, stackPaths } from './paths';
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name}=${raw} is not a TCP port`);
+  return value;
+}
+
+/** Ports of the local stack; the defaults match docker-compose.yml. Override with STACK_*_PORT. */
+export function stackPorts() {
+  return {
+    temporal: port('STACK_TEMPORAL_PORT', 7233),
+    temporalUi: port('STACK_TEMPORAL_UI_PORT', 8233),
+    minio: port('STACK_MINIO_PORT', 9000),
+    minioConsole: port('STACK_MINIO_CONSOLE_PORT', 9001),
+    nessie: port('STACK_NESSIE_PORT', 8181),
+    nessieManagement: port('STACK_NESSIE_MANAGEMENT_PORT', 9181),
+  };
+}
+export type StackPorts = ReturnType<typeof stackPorts>;
+
+export const warehouse = 'warehouse';
+export const bucket = 'warehouse';
+export const region = 'us-east-1';
+
+export interface StackCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/**
+ * The local MinIO's root credentials: made once at random and kept in .stack/stack.env (mode 600)
+ * beside the data they protect, so nothing secret is committed or shared between machines.
+ */
+export function stackCredentials(): StackCredentials {
+  let existing: Record<string, string> = {};
+  try {
+    existing = parseEnvFile(fs.readFileSync(stackPaths.settings, 'utf8'));
+  } catch {
+    // first run
+  }
+  if (existing.S3_ACCESS_KEY_ID && existing.S3_SECRET_ACCESS_KEY) {
+    return { accessKeyId: existing.S3_ACCESS_KEY_ID, secretAccessKey: existing.S3_SECRET_ACCESS_KEY };
+  }
+  if (fs.existsSync(path.join(stackPaths.minioData, '.minio.sys'))) {
+    throw new Error(
+      `${stackPaths.settings} (which holds the local MinIO's credentials) is missing but MinIO data exists in ${stackPaths.minioData}: ` +
+        'run `npm run stack -- down --purge` to start over with empty servers.',
+    );
+  }
+  return { accessKeyId: `sficeberg-${crypto.randomBytes(4).toString('hex')}`, secretAccessKey: crypto.randomBytes(24).toString('base64url') };
+}
+
+/** The settings every other part of the project reads (see src/config): written by `stack up`. */
+export function connectionSettings(ports: StackPorts, creds: StackCredentials, tools: Partial<Tools>): Record<string, string> {
+  const settings: Record<string, string> = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_UI_URL: `http://127.0.0.1:${ports.temporalUi}`,
+    ICEBERG_CATALOG_URI: `http://127.0.0.1:${ports.nessie}/iceberg`,
+    ICEBERG_WAREHOUSE: warehouse,
+    S3_ENDPOINT: `http://127.0.0.1:${ports.minio}`,
+    S3_REGION: region,
+    S3_PATH_STYLE: 'true',
+    S3_BUCKET: bucket,
+    S3_ACCESS_KEY_ID: creds.accessKeyId,
+    S3_SECRET_ACCESS_KEY: creds.secretAccessKey,
+  };
+  if (tools.python) settings.READERS_PYTHON = tools.python;
+  return settings;
+}
+
+export interface ServerSpec {
+  name: 'temporal' | 'minio' | 'nessie';
+  title: string;
+  ports: number[];
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Resolves when the server answers as it should; throws with the reason otherwise. */
+  healthy: () => Promise<void>;
+  /** One-time work after the server is healthy (e.g. the warehouse bucket). */
+  afterStart?: () => Promise<void>;
+  urls: string[];
+}
+
+async function httpOk(url: string): Promise<void> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+}
+
+export function s3Client(ports: StackPorts, creds: StackCredentials): S3Client {
+  return new S3Client({
+    endpoint: `http://127.0.0.1:${ports.minio}`,
+    region,
+    forcePathStyle: true,
+    credentials: creds,
+  });
+}
+
+export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredentials): ServerSpec[] {
+  const temporal: ServerSpec = {
+    name: 'temporal',
+    title: 'Temporal dev server',
+    ports: [ports.temporal, ports.temporalUi],
+    command: tools.temporal,
+    args: [
+      'server', 'start-dev',
+      '--ip', '127.0.0.1',
+      '--port', String(ports.temporal),
+      '--ui-port', String(ports.temporalUi),
+      // A file, not memory: workflows survive a restart of the server.
+      '--db-filename', path.join(stackPaths.temporalData, 'temporal.db'),
+      '--namespace', 'default',
+      '--log-level', 'warn',
+    ],
+    env: {},
+    healthy: async () => {
+      const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}`, connectTimeout: 2000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: 'default' });
+      } finally {
+        await connection.close();
+      }
+      await httpOk(`http://127.0.0.1:${ports.temporalUi}/`);
+    },
+    urls: [`grpc 127.0.0.1:${ports.temporal}`, `Web UI http://127.0.0.1:${ports.temporalUi}`],
+  };
+
+  const minio: ServerSpec = {
+    name: 'minio',
+    title: 'MinIO (S3)',
+    ports: [ports.minio, ports.minioConsole],
+    command: tools.minio,
+    args: ['server', stackPaths.minioData, '--address', `127.0.0.1:${ports.minio}`, '--console-address', `127.0.0.1:${ports.minioConsole}`],
+    env: { MINIO_ROOT_USER: creds.accessKeyId, MINIO_ROOT_PASSWORD: creds.secretAccessKey, MINIO_UPDATE: 'off' },
+    healthy: () => httpOk(`http://127.0.0.1:${ports.minio}/minio/health/ready`),
+    afterStart: async () => {
+      const s3 = s3Client(ports, creds);
+      try {
+        await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch {
+        await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      } finally {
+        s3.destroy();
+      }
+    },
+    urls: [`S3 http://127.0.0.1:${ports.minio} (bucket ${bucket})`, `console http://127.0.0.1:${ports.minioConsole}`],
+  };
+
+  const s3Options = 'nessie.catalog.service.s3.default-options';
+  const nessie: ServerSpec = {
+    name: 'nessie',
+    title: 'Nessie (Iceberg REST catalog)',
+    ports: [ports.nessie, ports.nessieManagement],
+    command: tools.java,
+    args: [
+      '-Xms64m', '-Xmx768m',
+      '-XX:+UseSerialGC',
+      '--enable-native-access=ALL-UNNAMED',
+      `-Dquarkus.http.host=127.0.0.1`,
+      `-Dquarkus.http.port=${ports.nessie}`,
+      `-Dquarkus.management.host=127.0.0.1`,
+      `-Dquarkus.management.port=${ports.nessieManagement}`,
+      // Persistent: tables survive a restart, like the data in MinIO they point to.
+      '-Dnessie.version.store.type=ROCKSDB',
+      `-Dnessie.version.store.persist.rocks.database-path=${stackPaths.nessieData}`,
+      `-Dnessie.catalog.default-warehouse=${warehouse}`,
+      `-Dnessie.catalog.warehouses.${warehouse}.location=s3://${bucket}/`,
+      `-D${s3Options}.endpoint=http://127.0.0.1:${ports.minio}/`,
+      `-D${s3Options}.path-style-access=true`,
+      `-D${s3Options}.region=${region}`,
+      // Clients use their own S3 settings; no request signing through the catalog.
+      `-D${s3Options}.request-signing-enabled=false`,
+      // The key itself comes from the environment (STACK_S3_NAME / STACK_S3_SECRET), not argv.
+      `-D${s3Options}.access-key=urn:nessie-secret:quarkus:stack.s3`,
+      '-jar', tools.nessieJar,
+    ],
+    env: { STACK_S3_NAME: creds.accessKeyId, STACK_S3_SECRET: creds.secretAccessKey },
+    healthy: () => httpOk(`http://127.0.0.1:${ports.nessie}/iceberg/v1/config?warehouse=${warehouse}`),
+    urls: [`Iceberg REST http://127.0.0.1:${ports.nessie}/iceberg (warehouse ${warehouse})`],
+  };
+
+  return [temporal, minio, nessie];
+}
