@@ -43,8 +43,19 @@ export function loadSettings(home = projectHome(), env: NodeJS.ProcessEnv = proc
 
 /** Writes settings as an env file readable only by its owner (it may hold keys). */
 export function writeEnvFile(file: string, settings: Record<string, string>, header: string): void {
-  const lines = [`# ${header}`, ...Object.entries(settings).map(([key, value]) => `${key}=${JSON.stringify(value)}`)];
+  const lines = [`# ${header}`, ...Object.entries(settings).map(([key, value]) => `${key}=${quoteEnvValue(key, value)}`)];
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
   fs.chmodSync(file, 0o600);
+}
+
+/**
+ * dotenv reads single- and back-quoted values literally (double quotes expand \n and do not
+ * unescape \"), so pick a quote the value does not contain.
+ */
+function quoteEnvValue(key: string, value: string): string {
+  if (/[\r\n]/.test(value)) throw new Error(`${key}: a value with a line break cannot be written to an env file`);
+  for (const quote of ["'", '`']) if (!value.includes(quote)) return `${quote}${value}${quote}`;
+  if (!value.includes('"') && !value.includes('\\')) return `"${value}"`;
+  throw new Error(`${key}: the value contains every quote character and cannot be written to an env file`);
 }

@@ -1,0 +1,31 @@
+import { loadSettings } from '../../src/config/env-file';
+
+const required = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'ICEBERG_CATALOG_URI',
+  'ICEBERG_WAREHOUSE',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_BUCKET',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'READERS_PYTHON',
+] as const;
+
+export type StackSettings = Record<(typeof required)[number], string> & Record<string, string>;
+
+/** Connection settings of the running local stack; a clear failure when it is not up. */
+export function stackSettings(): StackSettings {
+  const settings = loadSettings();
+  const missing = required.filter((key) => !settings[key]);
+  if (missing.length > 0) {
+    throw new Error(`Missing ${missing.join(', ')}: integration tests need the local stack (npm run stack -- up), which npm test starts.`);
+  }
+  return settings as StackSettings;
+}
+
+/** A name no other test run uses, valid as an Iceberg namespace, S3 key part or task queue. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}

@@ -1,0 +1,222 @@
+"""Independent readers of our Iceberg tables: pyiceberg and DuckDB's iceberg extension.
+
+The tests call this with the connection settings of the local stack in the environment
+(ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE, S3_*) and read its JSON from stdout, so what a table
+holds is checked by code we did not write. DuckDB's extensions are loaded from their pip
+packages: nothing is downloaded at run time.
+
+  python iceberg_readers.py namespaces
+  python iceberg_readers.py read --reader pyiceberg|duckdb NAMESPACE TABLE
+  python iceberg_readers.py write-sample NAMESPACE TABLE      (pyiceberg creates and appends)
+  python iceberg_readers.py drop NAMESPACE [TABLE]
+"""
+
+import argparse
+import base64
+import datetime
+import decimal
+import glob
+import json
+import os
+import site
+import sys
+import uuid
+
+
+def env(name):
+    value = os.environ.get(name)
+    if not value:
+        sys.exit(f"{name} is not set: run `npm run stack -- up` or set it")
+    return value
+
+
+def catalog():
+    from pyiceberg.catalog import load_catalog
+
+    props = {
+        "type": "rest",
+        "uri": env("ICEBERG_CATALOG_URI"),
+        "warehouse": env("ICEBERG_WAREHOUSE"),
+        "s3.endpoint": env("S3_ENDPOINT"),
+        "s3.access-key-id": env("S3_ACCESS_KEY_ID"),
+        "s3.secret-access-key": env("S3_SECRET_ACCESS_KEY"),
+        "s3.region": os.environ.get("S3_REGION", "us-east-1"),
+        "s3.path-style-access": os.environ.get("S3_PATH_STYLE", "true"),
+    }
+    if os.environ.get("ICEBERG_TOKEN"):
+        props["token"] = os.environ["ICEBERG_TOKEN"]
+    return load_catalog("lake", **props)
+
+
+def duckdb_connection():
+    import duckdb
+
+    con = duckdb.connect()
+    # timestamptz values come back as UTC instants whatever the machine's zone.
+    con.execute("SET TimeZone = 'UTC'")
+    roots = site.getsitepackages() + [site.getusersitepackages()]
+    for name in ("avro", "httpfs", "iceberg"):
+        found = [p for root in roots for p in glob.glob(f"{root}/duckdb_extension_{name}/extensions/*/{name}.duckdb_extension")]
+        if not found:
+            sys.exit(f"DuckDB extension {name} is not installed (pip package duckdb-extension-{name})")
+        con.execute(f"LOAD '{found[0]}'")
+    endpoint = env("S3_ENDPOINT")
+    use_ssl = endpoint.startswith("https://")
+    host = endpoint.split("://", 1)[-1].rstrip("/")
+    con.execute(
+        "CREATE SECRET lake_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, URL_STYLE ?, USE_SSL ?)".replace("?", "{}").format(
+            quote(env("S3_ACCESS_KEY_ID")),
+            quote(env("S3_SECRET_ACCESS_KEY")),
+            quote(os.environ.get("S3_REGION", "us-east-1")),
+            quote(host),
+            quote("path" if os.environ.get("S3_PATH_STYLE", "true") == "true" else "vhost"),
+            "true" if use_ssl else "false",
+        )
+    )
+    auth = "AUTHORIZATION_TYPE 'none'"
+    if os.environ.get("ICEBERG_TOKEN"):
+        auth = f"TOKEN {quote(os.environ['ICEBERG_TOKEN'])}"
+    # Access delegation off: DuckDB uses the S3 secret above, not the catalog's S3 config.
+    con.execute(
+        f"ATTACH {quote(env('ICEBERG_WAREHOUSE'))} AS lake "
+        f"(TYPE iceberg, ENDPOINT {quote(env('ICEBERG_CATALOG_URI'))}, {auth}, ACCESS_DELEGATION_MODE 'none')"
+    )
+    return con
+
+
+def quote(text):
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def ident(text):
+    return '"' + str(text).replace('"', '""') + '"'
+
+
+def plain(value):
+    """One JSON form per type, the same for both readers, so their outputs compare directly."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value else "NaN"
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            return value.isoformat(timespec="microseconds") + "Z"
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def read_pyiceberg(namespace, table):
+    tbl = catalog().load_table((namespace, table))
+    arrow = tbl.scan().to_arrow()
+    columns = [{"name": f.name, "type": str(f.field_type), "required": f.required, "id": f.field_id} for f in tbl.schema().fields]
+    rows = [{k: plain(v) for k, v in row.items()} for row in arrow.to_pylist()]
+    snapshot = tbl.current_snapshot()
+    return {
+        "reader": "pyiceberg",
+        "columns": columns,
+        "rows": rows,
+        "snapshot_id": str(snapshot.snapshot_id) if snapshot else None,
+        "snapshots": len(tbl.metadata.snapshots),
+    }
+
+
+def read_duckdb(namespace, table):
+    con = duckdb_connection()
+    cur = con.execute(f"SELECT * FROM lake.{ident(namespace)}.{ident(table)}")
+    names = [d[0] for d in cur.description]
+    types = [str(d[1]) for d in cur.description]
+    rows = [{n: plain(v) for n, v in zip(names, row)} for row in cur.fetchall()]
+    return {"reader": "duckdb", "columns": [{"name": n, "type": t} for n, t in zip(names, types)], "rows": rows}
+
+
+def write_sample(namespace, table):
+    """pyiceberg creates a table and appends rows: proves it can write through the catalog to S3."""
+    import pyarrow as pa
+
+    cat = catalog()
+    cat.create_namespace_if_not_exists(namespace)
+    schema = pa.schema(
+        [
+            pa.field("id", pa.string(), nullable=False),
+            pa.field("amount", pa.decimal128(18, 2)),
+            pa.field("modified", pa.timestamp("us", tz="UTC")),
+        ]
+    )
+    tbl = cat.create_table((namespace, table), schema=schema)
+    data = pa.table(
+        {
+            "id": ["001A", "001B", "001C"],
+            "amount": [decimal.Decimal("12.50"), None, decimal.Decimal("-3.25")],
+            "modified": [
+                datetime.datetime(2026, 1, 2, 3, 4, 5, 123000, tzinfo=datetime.timezone.utc),
+                datetime.datetime(2026, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc),
+                None,
+            ],
+        },
+        schema=schema,
+    )
+    tbl.append(data)
+    return {"rows": data.num_rows, "snapshot_id": str(tbl.current_snapshot().snapshot_id)}
+
+
+def drop(namespace, table=None):
+    cat = catalog()
+    tables = [table] if table else [t[-1] for t in cat.list_tables(namespace)]
+    for name in tables:
+        cat.purge_table((namespace, name)) if hasattr(cat, "purge_table") else cat.drop_table((namespace, name))
+    if not table:
+        cat.drop_namespace(namespace)
+    return {"dropped": tables}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("namespaces")
+    read = sub.add_parser("read")
+    read.add_argument("--reader", choices=["pyiceberg", "duckdb"], required=True)
+    read.add_argument("namespace")
+    read.add_argument("table")
+    sample = sub.add_parser("write-sample")
+    sample.add_argument("namespace")
+    sample.add_argument("table")
+    dropper = sub.add_parser("drop")
+    dropper.add_argument("namespace")
+    dropper.add_argument("table", nargs="?")
+    args = parser.parse_args()
+
+    if args.command == "namespaces":
+        result = {
+            "pyiceberg": sorted(".".join(ns) for ns in catalog().list_namespaces()),
+            "duckdb": sorted(
+                r[0]
+                for r in duckdb_connection()
+                .execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'lake'")
+                .fetchall()
+            ),
+        }
+    elif args.command == "read":
+        result = (read_pyiceberg if args.reader == "pyiceberg" else read_duckdb)(args.namespace, args.table)
+    elif args.command == "write-sample":
+        result = write_sample(args.namespace, args.table)
+    else:
+        result = drop(args.namespace, args.table)
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
