@@ -37,14 +37,19 @@ function checkNode() {
   }
 }
 
-/** npm ci, only when package-lock.json differs from what was last installed. */
+/**
+ * Installs the locked dependency tree when package-lock.json differs from what was last installed.
+ * `npm install`, not `npm ci`: registries that serve only some platforms' optional packages (e.g.
+ * no darwin builds of @swc/core) leave them out of the lockfile, and `npm ci` rejects such a lock.
+ * With a lockfile present `npm install` installs exactly the locked versions.
+ */
 function installDependencies() {
   const lockText = fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8');
   const stamp = path.join(root, 'node_modules', '.sf-iceberg-lock');
   const current = fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === lockText;
   if (current) return;
-  step('npm ci');
-  must('npm', ['ci', '--no-audit', '--no-fund'], 'npm ci');
+  step('npm install (locked versions)');
+  must('npm', ['install', '--no-audit', '--no-fund'], 'npm install');
   fs.writeFileSync(stamp, lockText);
 }
 

@@ -7,8 +7,8 @@ import { parseEnvFile } from '../../src/config/env-file';
 import type { Tools } from './install';
 import { logFile, stackPaths } from './paths';
 
-function port(name: string, fallback: number): number {
-  const raw = process.env[name];
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name}=${raw} is not a TCP port`);
@@ -16,14 +16,14 @@ function port(name: string, fallback: number): number {
 }
 
 /** Ports of the local stack; the defaults match docker-compose.yml. Override with STACK_*_PORT. */
-export function stackPorts() {
+export function stackPorts(env: NodeJS.ProcessEnv = process.env) {
   return {
-    temporal: port('STACK_TEMPORAL_PORT', 7233),
-    temporalUi: port('STACK_TEMPORAL_UI_PORT', 8233),
-    minio: port('STACK_MINIO_PORT', 9000),
-    minioConsole: port('STACK_MINIO_CONSOLE_PORT', 9001),
-    nessie: port('STACK_NESSIE_PORT', 8181),
-    nessieManagement: port('STACK_NESSIE_MANAGEMENT_PORT', 9181),
+    temporal: port(env, 'STACK_TEMPORAL_PORT', 7233),
+    temporalUi: port(env, 'STACK_TEMPORAL_UI_PORT', 8233),
+    minio: port(env, 'STACK_MINIO_PORT', 9000),
+    minioConsole: port(env, 'STACK_MINIO_CONSOLE_PORT', 9001),
+    nessie: port(env, 'STACK_NESSIE_PORT', 8181),
+    nessieManagement: port(env, 'STACK_NESSIE_MANAGEMENT_PORT', 9181),
   };
 }
 export type StackPorts = ReturnType<typeof stackPorts>;

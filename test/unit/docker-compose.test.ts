@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { bucket, connectionSettings, stackPorts, warehouse } from '../../scripts/stack/servers';
+
+// Docker cannot run on the machines this project is built on, so the compose file is checked
+// statically: it parses, and its names and ports agree with the local stack and the README.
+const root = path.resolve(__dirname, '..', '..');
+const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
+  'x-sf-iceberg-settings': Record<string, string>;
+  services: Record<string, { ports?: string[]; environment?: Record<string, string>; entrypoint?: string[] | string; command?: string[] }>;
+};
+const settings = compose['x-sf-iceberg-settings'];
+const published = Object.values(compose.services).flatMap((s) => s.ports ?? []).map((p) => Number(p.split(':').at(-1)));
+
+describe('docker-compose.yml', () => {
+  it('has the services of the stack', () => {
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['temporal', 'minio', 'minio-setup', 'postgres', 'lakekeeper-migrate', 'lakekeeper', 'lakekeeper-setup']),
+    );
+  });
+
+  it('offers the same settings, by name, as the local stack writes', () => {
+    const local = connectionSettings(stackPorts({}), { accessKeyId: 'x', secretAccessKey: 'y' }, {});
+    expect(Object.keys(settings).sort()).toEqual(Object.keys(local).sort());
+    expect(settings.ICEBERG_WAREHOUSE).toBe(warehouse);
+    expect(settings.S3_BUCKET).toBe(bucket);
+    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'S3_ENDPOINT', 'S3_REGION', 'S3_PATH_STYLE', 'TEMPORAL_NAMESPACE']) {
+      expect(settings[key], key).toBe(local[key]);
+    }
+    // Same host and port; only the catalog's path differs (Nessie /iceberg, Lakekeeper /catalog).
+    expect(new URL(settings.ICEBERG_CATALOG_URI!).host).toBe(new URL(local.ICEBERG_CATALOG_URI!).host);
+  });
+
+  it('publishes the local stack default ports on 127.0.0.1', () => {
+    const ports = stackPorts({});
+    for (const port of [ports.temporal, ports.temporalUi, ports.minio, ports.minioConsole, ports.nessie]) {
+      expect(published).toContain(port);
+    }
+    for (const service of Object.values(compose.services)) {
+      for (const p of service.ports ?? []) expect(p.startsWith('127.0.0.1:')).toBe(true);
+    }
+  });
+
+  it('uses the settings credentials for MinIO and creates the warehouse bucket and catalog warehouse', () => {
+    const minioEnv = compose.services.minio!.environment!;
+    expect(minioEnv.MINIO_ROOT_USER).toBe(`\${S3_ACCESS_KEY_ID:-${settings.S3_ACCESS_KEY_ID}}`);
+    expect(minioEnv.MINIO_ROOT_PASSWORD).toBe(`\${S3_SECRET_ACCESS_KEY:-${settings.S3_SECRET_ACCESS_KEY}}`);
+    expect(JSON.stringify(compose.services['minio-setup']!.entrypoint)).toContain(`local/${bucket}`);
+    const setup = JSON.stringify(compose.services['lakekeeper-setup']!.entrypoint);
+    expect(setup).toContain(`\\"warehouse-name\\": \\"${warehouse}\\"`);
+    expect(setup).toContain(`\\"bucket\\": \\"${bucket}\\"`);
+  });
+
+  it('is described in the README with the same setting names', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    expect(readme).toContain('docker compose up');
+    for (const key of Object.keys(settings)) expect(readme, key).toContain(key);
+  });
+});
