@@ -173,12 +173,14 @@ export async function ensureInstalled(options: { readers: boolean; log: (line: s
 /** One-line version of each installed server, for status output and notes. */
 export function installedVersions(tools: Partial<Tools>): Record<string, string> {
   const out: Record<string, string> = {};
-  if (tools.temporal) out.temporal = (tryRun(tools.temporal, ['--version']) ?? '?').trim();
-  if (tools.minio) {
-    // Built with go install, MinIO reports itself as DEVELOPMENT; the module version is exact.
-    const mod = tryRun('go', ['version', '-m', tools.minio])?.match(/\bmod\s+\S+\s+(\S+)/);
-    out.minio = mod?.[1] ?? (tryRun(tools.minio, ['--version']) ?? '?').split('\n')[0]!.trim();
+  // Built with go install, both report development versions; the Go module version is exact.
+  const moduleVersion = (binary: string) => tryRun('go', ['version', '-m', binary])?.match(/\bmod\s+\S+\s+(\S+)/)?.[1];
+  if (tools.temporal) {
+    const own = (tryRun(tools.temporal, ['--version']) ?? '?').trim().replace(/^temporal version /, '');
+    const mod = moduleVersion(tools.temporal);
+    out.temporal = mod ? `CLI ${mod} ${own.replace(/^0\.0\.0-DEV\s*/, '')}` : own;
   }
+  if (tools.minio) out.minio = moduleVersion(tools.minio) ?? (tryRun(tools.minio, ['--version']) ?? '?').split('\n')[0]!.trim();
   out.nessie = versions.nessie;
   if (tools.java) out.java = (tryRun(tools.java, ['-version']) ?? '?').split('\n')[0]!.trim();
   return out;

@@ -48,7 +48,8 @@ describe('docker-compose.yml', () => {
     expect(minioEnv.MINIO_ROOT_USER).toBe(`\${S3_ACCESS_KEY_ID:-${settings.S3_ACCESS_KEY_ID}}`);
     expect(minioEnv.MINIO_ROOT_PASSWORD).toBe(`\${S3_SECRET_ACCESS_KEY:-${settings.S3_SECRET_ACCESS_KEY}}`);
     expect(JSON.stringify(compose.services['minio-setup']!.entrypoint)).toContain(`local/${bucket}`);
-    const setup = JSON.stringify(compose.services['lakekeeper-setup']!.entrypoint);
+    // The JSON sits inside a double-quoted shell string, hence the escaped quotes.
+    const setup = ([] as string[]).concat(compose.services['lakekeeper-setup']!.entrypoint ?? []).join('\n');
     expect(setup).toContain(`\\"warehouse-name\\": \\"${warehouse}\\"`);
     expect(setup).toContain(`\\"bucket\\": \\"${bucket}\\"`);
   });
