@@ -30,4 +30,7 @@ export interface ReadResult {
   rows: Record<string, unknown>[];
   snapshot_id?: string | null;
   snapshots?: number;
+  sequence_number?: number;
+  summary?: Record<string, string> | null;
+  properties?: Record<string, string>;
 }

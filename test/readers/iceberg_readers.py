@@ -130,6 +130,9 @@ def read_pyiceberg(namespace, table):
         "rows": rows,
         "snapshot_id": str(snapshot.snapshot_id) if snapshot else None,
         "snapshots": len(tbl.metadata.snapshots),
+        "sequence_number": snapshot.sequence_number if snapshot else 0,
+        "summary": dict(snapshot.summary.additional_properties, operation=str(snapshot.summary.operation.value)) if snapshot else None,
+        "properties": dict(tbl.properties),
     }
 
 

@@ -1,0 +1,292 @@
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  CatalogError,
+  CatalogUnavailableError,
+  CommitConflictError,
+  CommitStateUnknownError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+} from './errors';
+import { parseJson, toJson } from './json';
+import type { PartitionSpec, Schema, Snapshot, SortOrder, TableMetadata } from './spec';
+
+/** How the client authenticates to the catalog. */
+export type CatalogAuth =
+  | { kind: 'none' }
+  | { kind: 'token'; token: string }
+  | { kind: 'oauth2'; clientId: string; clientSecret: string; serverUri?: string; scope?: string };
+
+export interface CatalogOptions {
+  uri: string;
+  warehouse?: string;
+  auth?: CatalogAuth;
+  /** Ask the catalog for vended storage credentials (X-Iceberg-Access-Delegation). */
+  accessDelegation?: 'vended-credentials' | 'none';
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export type Namespace = string[];
+
+export interface LoadTableResult {
+  'metadata-location'?: string;
+  metadata: TableMetadata;
+  config?: Record<string, string>;
+  'storage-credentials'?: { prefix: string; config: Record<string, string> }[];
+}
+
+export type TableRequirement =
+  | { type: 'assert-create' }
+  | { type: 'assert-table-uuid'; uuid: string }
+  | { type: 'assert-ref-snapshot-id'; ref: string; 'snapshot-id': bigint | null }
+  | { type: 'assert-current-schema-id'; 'current-schema-id': number }
+  | { type: 'assert-last-assigned-field-id'; 'last-assigned-field-id': number };
+
+export type TableUpdate =
+  | { action: 'add-snapshot'; snapshot: Snapshot }
+  | { action: 'set-snapshot-ref'; 'ref-name': string; type: 'branch' | 'tag'; 'snapshot-id': bigint }
+  | { action: 'add-schema'; schema: Schema; 'last-column-id'?: number }
+  | { action: 'set-current-schema'; 'schema-id': number }
+  | { action: 'set-properties'; updates: Record<string, string> };
+
+export interface CreateTableRequest {
+  name: string;
+  schema: Schema;
+  location?: string;
+  'partition-spec'?: Omit<PartitionSpec, 'spec-id'> & { 'spec-id'?: number };
+  'write-order'?: SortOrder;
+  properties?: Record<string, string>;
+}
+
+interface ErrorBody {
+  error?: { message?: string; type?: string; code?: number };
+}
+
+/** A client for the Iceberg REST catalog API (only the spec, so any REST catalog works). */
+export class RestCatalog {
+  private prefix = '';
+  private baseUri: string;
+  private configured?: Promise<void>;
+  private token?: { value: string; expiresAt: number };
+  /** Catalog-wide properties from GET /v1/config (defaults, then overrides). */
+  properties: Record<string, string> = {};
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: CatalogOptions) {
+    this.baseUri = options.uri.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** GET /v1/config: the prefix for every other path, and property overrides. */
+  async init(): Promise<void> {
+    this.configured ??= (async () => {
+      const query = this.options.warehouse ? `?warehouse=${encodeURIComponent(this.options.warehouse)}` : '';
+      const config = await this.request<{ defaults?: Record<string, string>; overrides?: Record<string, string> }>('GET', `/v1/config${query}`, {
+        what: 'read the catalog configuration',
+        unprefixed: true,
+      });
+      this.properties = { ...(config.defaults ?? {}), ...(config.overrides ?? {}) };
+      if (this.properties.uri) this.baseUri = this.properties.uri.replace(/\/+$/, '');
+      this.prefix = this.properties.prefix ? `/${this.properties.prefix}` : '';
+    })().catch((error) => {
+      this.configured = undefined;
+      throw error;
+    });
+    return this.configured;
+  }
+
+  static namespacePath(namespace: Namespace): string {
+    // Multi-level namespaces are joined with the unit separator (0x1F), as the spec says.
+    return encodeURIComponent(namespace.join('\u001f'));
+  }
+
+  private tablePath(namespace: Namespace, table: string): string {
+    return `/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables/${encodeURIComponent(table)}`;
+  }
+
+  async namespaceExists(namespace: Namespace): Promise<boolean> {
+    try {
+      await this.request('GET', `/v1/namespaces/${RestCatalog.namespacePath(namespace)}`, { what: `read namespace ${namespace.join('.')}` });
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async listNamespaces(): Promise<Namespace[]> {
+    const out: Namespace[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.request<{ namespaces: Namespace[]; 'next-page-token'?: string | null }>(
+        'GET',
+        `/v1/namespaces${token ? `?pageToken=${encodeURIComponent(token)}` : ''}`,
+        { what: 'list namespaces' },
+      );
+      out.push(...page.namespaces);
+      token = page['next-page-token'] ?? undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Creates the namespace unless it exists (a concurrent creator is fine). */
+  async ensureNamespace(namespace: Namespace, properties: Record<string, string> = {}): Promise<void> {
+    if (await this.namespaceExists(namespace)) return;
+    try {
+      await this.request('POST', '/v1/namespaces', { what: `create namespace ${namespace.join('.')}`, body: { namespace, properties } });
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsError)) throw error;
+    }
+  }
+
+  async dropNamespace(namespace: Namespace): Promise<void> {
+    await this.request('DELETE', `/v1/namespaces/${RestCatalog.namespacePath(namespace)}`, { what: `drop namespace ${namespace.join('.')}` });
+  }
+
+  async listTables(namespace: Namespace): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.request<{ identifiers: { namespace: Namespace; name: string }[]; 'next-page-token'?: string | null }>(
+        'GET',
+        `/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables${token ? `?pageToken=${encodeURIComponent(token)}` : ''}`,
+        { what: `list tables of ${namespace.join('.')}` },
+      );
+      out.push(...page.identifiers.map((i) => i.name));
+      token = page['next-page-token'] ?? undefined;
+    } while (token);
+    return out;
+  }
+
+  async loadTable(namespace: Namespace, table: string): Promise<LoadTableResult> {
+    return this.request<LoadTableResult>('GET', this.tablePath(namespace, table), { what: `load table ${[...namespace, table].join('.')}` });
+  }
+
+  async tableExists(namespace: Namespace, table: string): Promise<boolean> {
+    try {
+      await this.loadTable(namespace, table);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async createTable(namespace: Namespace, request: CreateTableRequest): Promise<LoadTableResult> {
+    return this.request<LoadTableResult>('POST', `/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables`, {
+      what: `create table ${[...namespace, request.name].join('.')}`,
+      // Some catalogs (Nessie) require stage-create although the spec makes it optional.
+      body: { 'stage-create': false, ...request },
+    });
+  }
+
+  async dropTable(namespace: Namespace, table: string, purge = true): Promise<void> {
+    await this.request('DELETE', `${this.tablePath(namespace, table)}${purge ? '?purgeRequested=true' : ''}`, {
+      what: `drop table ${[...namespace, table].join('.')}`,
+    });
+  }
+
+  /**
+   * POST a commit. 409 → CommitConflictError (retry on the new state); 5xx, timeout or a broken
+   * connection → CommitStateUnknownError (reload and check before retrying).
+   */
+  async commitTable(
+    namespace: Namespace,
+    table: string,
+    requirements: TableRequirement[],
+    updates: TableUpdate[],
+  ): Promise<{ 'metadata-location': string; metadata: TableMetadata }> {
+    return this.request('POST', this.tablePath(namespace, table), {
+      what: `commit to ${[...namespace, table].join('.')}`,
+      body: { identifier: { namespace, name: table }, requirements, updates },
+      commit: true,
+    });
+  }
+
+  private async authorization(forceRefresh = false): Promise<string | undefined> {
+    const auth = this.options.auth ?? { kind: 'none' };
+    if (auth.kind === 'none') return undefined;
+    if (auth.kind === 'token') return `Bearer ${auth.token}`;
+    if (!forceRefresh && this.token && Date.now() < this.token.expiresAt) return `Bearer ${this.token.value}`;
+    const serverUri = auth.serverUri ?? `${this.options.uri.replace(/\/+$/, '')}/v1/oauth/tokens`;
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret });
+    if (auth.scope) form.set('scope', auth.scope);
+    let response: Response;
+    try {
+      response = await this.fetchImpl(serverUri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+      });
+    } catch (error) {
+      throw new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${(error as Error).message}`);
+    }
+    if (!response.ok) {
+      // The body may echo the request; never include it (it could hold the secret).
+      const kind = response.status === 401 || response.status === 400 ? UnauthorizedError : CatalogUnavailableError;
+      throw new kind(`The OAuth2 token endpoint ${serverUri} refused the client credentials of client id "${auth.clientId}" (HTTP ${response.status}). Check ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET.`, response.status);
+    }
+    const body = (await response.json()) as { access_token: string; expires_in?: number };
+    this.token = { value: body.access_token, expiresAt: Date.now() + Math.max(30, (body.expires_in ?? 3600) - 60) * 1000 };
+    return `Bearer ${body.access_token}`;
+  }
+
+  private async request<T = unknown>(
+    method: string,
+    path: string,
+    opts: { what: string; body?: unknown; commit?: boolean; unprefixed?: boolean },
+  ): Promise<T> {
+    if (!opts.unprefixed) await this.init();
+    const url = `${this.baseUri}${opts.unprefixed ? path : path.replace(/^\/v1/, `/v1${this.prefix}`)}`;
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      const authorization = await this.authorization(attempt > 0);
+      if (authorization) headers.authorization = authorization;
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      if ((this.options.accessDelegation ?? 'vended-credentials') === 'vended-credentials') {
+        headers['x-iceberg-access-delegation'] = 'vended-credentials';
+      }
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : toJson(opts.body),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+        });
+      } catch (error) {
+        const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
+        if (opts.commit) throw new CommitStateUnknownError(`Could not ${opts.what}: ${reason}. The commit may or may not have landed.`);
+        throw new CatalogUnavailableError(`Could not ${opts.what}: the catalog at ${this.baseUri} is unreachable (${reason}).`);
+      }
+      // An expired OAuth2 token: fetch a new one once and retry.
+      if (response.status === 401 && attempt === 0 && this.options.auth?.kind === 'oauth2') continue;
+      const text = await response.text();
+      if (response.ok) return (text ? parseJson<T>(text) : undefined) as T;
+      throw this.toError(response.status, text, opts);
+    }
+  }
+
+  private toError(status: number, text: string, opts: { what: string; commit?: boolean }): CatalogError {
+    let detail = '';
+    let type: string | undefined;
+    try {
+      const body = parseJson<ErrorBody>(text);
+      detail = body.error?.message ?? '';
+      type = body.error?.type;
+    } catch {
+      detail = text.slice(0, 300);
+    }
+    const message = `Could not ${opts.what}: HTTP ${status}${type ? ` ${type}` : ''}${detail ? `: ${detail}` : ''}`;
+    if (status === 404) return new NotFoundError(message, status, type);
+    if (status === 409) return opts.commit ? new CommitConflictError(message, status, type) : new AlreadyExistsError(message, status, type);
+    if (status === 401) return new UnauthorizedError(`${message}. Check ICEBERG_TOKEN or ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET.`, status, type);
+    if (status === 403) return new ForbiddenError(`${message}. The catalog credentials lack permission for this.`, status, type);
+    if (status === 400 || status === 406 || status === 422) return new BadRequestError(message, status, type);
+    if (status >= 500 && opts.commit) return new CommitStateUnknownError(`${message}. The commit may or may not have landed.`, status, type);
+    return new CatalogUnavailableError(message, status, type);
+  }
+}

@@ -1,0 +1,89 @@
+import * as arrow from 'apache-arrow';
+import * as pw from 'parquet-wasm/node';
+import type { ObjectStore } from '../storage/object-store';
+import type { ManifestEntry, Snapshot } from './spec';
+import type { IcebergTable } from './table';
+
+/** Reads a Parquet file (optionally only some columns) into an Arrow table. */
+export async function readParquetFile(store: ObjectStore, path: string, columns?: string[]): Promise<arrow.Table> {
+  const bytes = await store.get(path);
+  const table = pw.readParquet(bytes, columns ? { columns } : undefined);
+  return arrow.tableFromIPC(table.intoIPCStream());
+}
+
+/** Deleted positions per data file path, from the position delete files that apply to it. */
+export async function deletedPositions(store: ObjectStore, deletes: ManifestEntry[]): Promise<Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>> {
+  const out = new Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>();
+  for (const entry of deletes) {
+    const t = await readParquetFile(store, entry.dataFile.filePath);
+    const paths = t.getChild('file_path')!;
+    const pos = t.getChild('pos')!;
+    const perFile = new Map<string, Set<bigint>>();
+    for (let i = 0; i < t.numRows; i++) {
+      const p = paths.get(i) as string;
+      let set = perFile.get(p);
+      if (!set) perFile.set(p, (set = new Set()));
+      set.add(BigInt(pos.get(i) as bigint));
+    }
+    for (const [p, positions] of perFile) {
+      out.set(p, [...(out.get(p) ?? []), { positions, sequenceNumber: entry.sequenceNumber ?? 0n }]);
+    }
+  }
+  return out;
+}
+
+/** Whether row `pos` of a data file is deleted (delete files apply to data of equal or older sequence). */
+export function isDeleted(
+  deleted: Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>,
+  file: ManifestEntry,
+  pos: number,
+): boolean {
+  const lists = deleted.get(file.dataFile.filePath);
+  if (!lists) return false;
+  const seq = file.sequenceNumber ?? 0n;
+  const p = BigInt(pos);
+  return lists.some((l) => l.sequenceNumber >= seq && l.positions.has(p));
+}
+
+/** Plain JS value of an Arrow cell: bigint stays bigint, decimals become exact strings, dates ISO. */
+function plain(type: arrow.DataType, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (arrow.DataType.isDecimal(type)) {
+    const words = value as Uint32Array;
+    let v = 0n;
+    for (let w = 3; w >= 0; w--) v = (v << 32n) | BigInt(words[w]!);
+    v = BigInt.asIntN(128, v);
+    const negative = v < 0n;
+    const digits = (negative ? -v : v).toString().padStart(type.scale + 1, '0');
+    const text = type.scale ? `${digits.slice(0, -type.scale)}.${digits.slice(-type.scale)}` : digits;
+    return negative ? `-${text}` : text;
+  }
+  if (arrow.DataType.isTimestamp(type)) return BigInt(value as number);
+  if (arrow.DataType.isDate(type)) return new Date(value as number).toISOString().slice(0, 10);
+  if (arrow.DataType.isTime(type)) return BigInt(value as number);
+  return value;
+}
+
+/**
+ * Rows of a snapshot with position deletes applied, as plain objects keyed by column name. For
+ * inspection and tests: it reads whole files, so keep it to small tables.
+ */
+export async function readRows(table: IcebergTable, opts: { snapshot?: Snapshot; columns?: string[] } = {}): Promise<Record<string, unknown>[]> {
+  const { data, deletes } = await table.liveEntries(opts.snapshot ?? table.currentSnapshot());
+  const deleted = await deletedPositions(table.store, deletes);
+  const schema = table.schema();
+  const wanted = opts.columns ?? schema.fields.map((f) => f.name);
+  const rows: Record<string, unknown>[] = [];
+  for (const file of data) {
+    const t = await readParquetFile(table.store, file.dataFile.filePath);
+    const vectors = wanted.map((name) => ({ name, vector: t.getChild(name), type: t.schema.fields.find((f) => f.name === name)?.type }));
+    for (let i = 0; i < t.numRows; i++) {
+      if (isDeleted(deleted, file, i)) continue;
+      const row: Record<string, unknown> = {};
+      // Columns added after the file was written read as null.
+      for (const v of vectors) row[v.name] = v.vector && v.type ? plain(v.type, v.vector.get(i)) : null;
+      rows.push(row);
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,155 @@
+import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
+import { IncompatibleSchemaError } from './errors';
+import { parseDecimal, type NestedField, type PrimitiveType, type Schema } from './spec';
+
+/*
+ * Where a Salesforce type becomes an Iceberg type — the one place. Datetimes are UTC instants
+ * (timestamptz, microseconds); currency keeps its exact precision and scale from describe.
+ */
+const stringTypes: SalesforceFieldType[] = [
+  'id', 'string', 'textarea', 'picklist', 'multipicklist', 'reference', 'email', 'phone', 'url',
+  'combobox', 'encryptedstring', 'anyType', 'json',
+];
+
+/** Salesforce allows up to 18 digits in number and currency fields. */
+const MAX_SALESFORCE_PRECISION = 18;
+
+export function icebergTypeOf(field: SalesforceField): PrimitiveType {
+  if (stringTypes.includes(field.type)) return 'string';
+  switch (field.type) {
+    case 'boolean': return 'boolean';
+    case 'int': return 'int';
+    case 'long': return 'long';
+    case 'double':
+    case 'percent': return 'double';
+    case 'currency': {
+      const precision = Math.min(Math.max(field.precision ?? MAX_SALESFORCE_PRECISION, 1), 38);
+      const scale = Math.min(Math.max(field.scale ?? 2, 0), precision);
+      return `decimal(${precision}, ${scale})`;
+    }
+    case 'date': return 'date';
+    case 'datetime': return 'timestamptz';
+    case 'time': return 'time';
+    case 'base64': return 'binary';
+    default:
+      throw new IncompatibleSchemaError(`Salesforce field ${field.name} has type ${field.type}, which has no Iceberg column (compound fields are synced as their components).`);
+  }
+}
+
+/**
+ * dlt-compatible snake_case: `OpportunityContactRole` → `opportunity_contact_role`,
+ * `SystemModstamp` → `system_modstamp`, `My_Field__c` → `my_field_c`.
+ */
+export function snakeCase(name: string): string {
+  let s = name.trim().replace(/[+\-*@|]/g, (c) => ({ '+': 'x', '-': '_', '*': 'x', '@': 'a', '|': 'l' })[c]!);
+  s = s.replace(/[^a-zA-Z\d_]+/g, '_');
+  s = s.replace(/([^_])([A-Z][a-z]+)/g, '$1_$2');
+  s = s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  if (/^\d/.test(s)) s = `_${s}`;
+  const stripped = s.replace(/_+$/, '');
+  s = stripped + 'x'.repeat(s.length - stripped.length);
+  return s.replace(/__+/g, '_');
+}
+
+export type NamingConvention = 'snake_case' | 'salesforce';
+
+export function columnName(salesforceName: string, naming: NamingConvention): string {
+  return naming === 'snake_case' ? snakeCase(salesforceName) : salesforceName;
+}
+
+export interface ColumnPlan {
+  /** The Salesforce field each column comes from, in column order. */
+  salesforceName: string;
+  field: NestedField;
+}
+
+/** Iceberg's allowed type promotions (spec: "Schema Evolution"). */
+export function canPromote(from: PrimitiveType, to: PrimitiveType): boolean {
+  if (from === to) return true;
+  if (from === 'int' && to === 'long') return true;
+  if (from === 'float' && to === 'double') return true;
+  const a = parseDecimal(from);
+  const b = parseDecimal(to);
+  return !!a && !!b && a.scale === b.scale && b.precision >= a.precision;
+}
+
+export interface SchemaPlan {
+  /** The schema to write with (the current one, or a new one when `changed`). */
+  schema: Schema;
+  lastColumnId: number;
+  changed: boolean;
+  added: string[];
+  promoted: string[];
+  /** Columns of the table that Salesforce no longer has: kept, null from now on. */
+  missing: string[];
+  columns: ColumnPlan[];
+}
+
+/**
+ * Plans the table schema for a describe: a new schema for a new table (Id first, required, the
+ * identifier field), or the evolution of the current one. Field ids are assigned once and never
+ * reused; new fields are optional; removed fields stay; only allowed promotions; anything else is
+ * an IncompatibleSchemaError that changes nothing.
+ */
+export function planSchema(
+  fields: SalesforceField[],
+  opts: { naming: NamingConvention; current?: Schema; lastColumnId?: number; table?: string },
+): SchemaPlan {
+  const idField = fields.find((f) => f.name === 'Id');
+  if (!idField) throw new IncompatibleSchemaError(`The Salesforce object${opts.table ? ` for ${opts.table}` : ''} has no Id field.`);
+  const ordered = [idField, ...fields.filter((f) => f !== idField)];
+  const byColumn = new Map<string, SalesforceField>();
+  for (const f of ordered) {
+    const name = columnName(f.name, opts.naming);
+    const clash = byColumn.get(name);
+    if (clash) throw new IncompatibleSchemaError(`Salesforce fields ${clash.name} and ${f.name} both map to column "${name}"; use the salesforce naming convention for this object.`);
+    byColumn.set(name, f);
+  }
+
+  const current = opts.current;
+  let lastId = opts.lastColumnId ?? current?.fields.reduce((m, f) => Math.max(m, f.id), 0) ?? 0;
+  const existing = new Map((current?.fields ?? []).map((f) => [f.name, f]));
+  const columns: ColumnPlan[] = [];
+  const added: string[] = [];
+  const promoted: string[] = [];
+  const problems: string[] = [];
+  const nextFields: NestedField[] = current ? current.fields.map((f) => ({ ...f })) : [];
+
+  for (const [name, sf] of byColumn) {
+    const type = icebergTypeOf(sf);
+    const have = existing.get(name);
+    if (!have) {
+      const field: NestedField = { id: ++lastId, name, required: !current && sf.name === 'Id', type };
+      if (current) added.push(name);
+      nextFields.push(field);
+      columns.push({ salesforceName: sf.name, field });
+      continue;
+    }
+    if (have.type !== type) {
+      if (canPromote(have.type, type)) {
+        nextFields.find((f) => f.id === have.id)!.type = type;
+        promoted.push(`${name}: ${have.type} → ${type}`);
+      } else if (!canPromote(type, have.type)) {
+        // A narrower type than the column (e.g. long → int) still fits: keep the column's type.
+        problems.push(`column ${name} is ${have.type} in the table but Salesforce field ${sf.name} is now ${sf.type} (${type})`);
+      }
+    }
+    columns.push({ salesforceName: sf.name, field: nextFields.find((f) => f.id === have.id)! });
+  }
+  if (problems.length > 0) {
+    throw new IncompatibleSchemaError(
+      `Incompatible schema change${opts.table ? ` for ${opts.table}` : ''}: ${problems.join('; ')}. ` +
+        'Iceberg allows only int→long, float→double and wider decimals; sync this object in replace mode into a new table, or drop the table.',
+    );
+  }
+  const missing = current ? current.fields.filter((f) => !byColumn.has(f.name)).map((f) => f.name) : [];
+  const changed = !current || added.length > 0 || promoted.length > 0;
+  const idColumn = columns[0]!.field;
+  const schema: Schema = {
+    type: 'struct',
+    'schema-id': current ? (changed ? current['schema-id'] + 1 : current['schema-id']) : 0,
+    'identifier-field-ids': current?.['identifier-field-ids'] ?? [idColumn.id],
+    fields: nextFields,
+  };
+  return { schema, lastColumnId: lastId, changed, added, promoted, missing, columns };
+}

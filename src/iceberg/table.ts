@@ -1,0 +1,150 @@
+import type { SalesforceField } from '../salesforce/describe-types';
+import type { ObjectStore } from '../storage/object-store';
+import type { LoadTableResult, Namespace, RestCatalog, TableRequirement, TableUpdate } from './catalog';
+import { AlreadyExistsError } from './errors';
+import { decodeManifest, decodeManifestList } from './manifest';
+import { planSchema, type NamingConvention, type SchemaPlan } from './schema-mapping';
+import {
+  currentSchema,
+  currentSnapshot,
+  EntryStatus,
+  FileContent,
+  ManifestContent,
+  type ManifestEntry,
+  type ManifestFile,
+  type Snapshot,
+  type TableMetadata,
+} from './spec';
+
+/** A loaded table: its metadata plus what is needed to read and write its files. */
+export class IcebergTable {
+  constructor(
+    readonly catalog: RestCatalog,
+    readonly namespace: Namespace,
+    readonly name: string,
+    public loaded: LoadTableResult,
+    /** Object store for this table (built from its config: vended credentials, endpoint). */
+    readonly store: ObjectStore,
+  ) {}
+
+  get metadata(): TableMetadata {
+    return this.loaded.metadata;
+  }
+
+  get location(): string {
+    return this.metadata.location.replace(/\/+$/, '');
+  }
+
+  get identifier(): string {
+    return [...this.namespace, this.name].join('.');
+  }
+
+  async refresh(): Promise<this> {
+    this.loaded = await this.catalog.loadTable(this.namespace, this.name);
+    return this;
+  }
+
+  currentSnapshot(): Snapshot | undefined {
+    return currentSnapshot(this.metadata);
+  }
+
+  schema() {
+    return currentSchema(this.metadata);
+  }
+
+  snapshots(): Snapshot[] {
+    return this.metadata.snapshots ?? [];
+  }
+
+  async manifests(snapshot = this.currentSnapshot()): Promise<ManifestFile[]> {
+    if (!snapshot) return [];
+    return decodeManifestList(await this.store.get(snapshot['manifest-list']));
+  }
+
+  /** Live (added or existing) entries of a snapshot, data and delete files. */
+  async liveEntries(snapshot = this.currentSnapshot()): Promise<{ data: ManifestEntry[]; deletes: ManifestEntry[] }> {
+    const data: ManifestEntry[] = [];
+    const deletes: ManifestEntry[] = [];
+    for (const manifest of await this.manifests(snapshot)) {
+      const entries = decodeManifest(await this.store.get(manifest.manifestPath), manifest);
+      for (const entry of entries) {
+        if (entry.status === EntryStatus.Deleted) continue;
+        (manifest.content === ManifestContent.Deletes ? deletes : data).push(entry);
+      }
+    }
+    if (deletes.some((d) => d.dataFile.content === FileContent.EqualityDeletes)) {
+      throw new Error(`${this.identifier} has equality delete files, which this reader does not apply`);
+    }
+    return { data, deletes };
+  }
+
+  /**
+   * Commits a schema change planned by `planSchema` (new optional columns, promotions) on its own,
+   * guarded so it applies only to the schema it was planned from.
+   */
+  async evolveSchema(plan: SchemaPlan): Promise<void> {
+    if (!plan.changed) return;
+    const current = this.schema();
+    const nextId = Math.max(...this.metadata.schemas.map((s) => s['schema-id'])) + 1;
+    const schema = { ...plan.schema, 'schema-id': nextId };
+    const requirements: TableRequirement[] = [
+      { type: 'assert-table-uuid', uuid: this.metadata['table-uuid'] },
+      { type: 'assert-current-schema-id', 'current-schema-id': current['schema-id'] },
+      { type: 'assert-last-assigned-field-id', 'last-assigned-field-id': this.metadata['last-column-id'] },
+    ];
+    const updates: TableUpdate[] = [
+      { action: 'add-schema', schema, 'last-column-id': plan.lastColumnId },
+      { action: 'set-current-schema', 'schema-id': -1 },
+    ];
+    const result = await this.catalog.commitTable(this.namespace, this.name, requirements, updates);
+    this.loaded = { ...this.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+  }
+}
+
+export interface OpenTableOptions {
+  catalog: RestCatalog;
+  namespace: Namespace;
+  name: string;
+  /** Builds the object store for a table from the catalog's config for it. */
+  storeFor: (loaded: LoadTableResult) => ObjectStore;
+}
+
+export async function loadTable(opts: OpenTableOptions): Promise<IcebergTable> {
+  const loaded = await opts.catalog.loadTable(opts.namespace, opts.name);
+  return new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
+}
+
+/**
+ * Opens the table for a Salesforce object: creates namespace and table when missing (format v2,
+ * unpartitioned, Id as identifier), or evolves the existing schema to the describe. Returns the
+ * table and the column plan (which Salesforce field feeds which column).
+ */
+export async function prepareTable(
+  opts: OpenTableOptions & { fields: SalesforceField[]; naming: NamingConvention; properties?: Record<string, string> },
+): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean }> {
+  await opts.catalog.ensureNamespace(opts.namespace);
+  const identifier = [...opts.namespace, opts.name].join('.');
+  if (!(await opts.catalog.tableExists(opts.namespace, opts.name))) {
+    const plan = planSchema(opts.fields, { naming: opts.naming, table: identifier });
+    try {
+      const loaded = await opts.catalog.createTable(opts.namespace, {
+        name: opts.name,
+        schema: plan.schema,
+        'partition-spec': { 'spec-id': 0, fields: [] },
+        'write-order': { 'order-id': 0, fields: [] },
+        properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties },
+      });
+      const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
+      // The catalog may renumber ids on create: plan again against what it stored.
+      const stored = planSchema(opts.fields, { naming: opts.naming, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
+      return { table, plan: stored, created: true };
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsError)) throw error;
+      // Created concurrently: fall through and evolve it like an existing table.
+    }
+  }
+  const table = await loadTable(opts);
+  const plan = planSchema(opts.fields, { naming: opts.naming, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
+  await table.evolveSchema(plan);
+  return { table, plan, created: false };
+}

@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ObjectStore } from './object-store';
+
+/** Objects as files under file:// URIs (DuckDB mode, local debugging). */
+export class LocalObjectStore implements ObjectStore {
+  async put(uri: string, body: Uint8Array): Promise<void> {
+    const file = fileURLToPath(uri);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    // Write then rename: a reader never sees half a file.
+    const tmp = `${file}.tmp-${process.pid}`;
+    await fs.promises.writeFile(tmp, body);
+    await fs.promises.rename(tmp, file);
+  }
+
+  async get(uri: string): Promise<Uint8Array> {
+    return new Uint8Array(await fs.promises.readFile(fileURLToPath(uri)));
+  }
+
+  async exists(uri: string): Promise<boolean> {
+    return fs.existsSync(fileURLToPath(uri));
+  }
+
+  async delete(uris: string[]): Promise<void> {
+    await Promise.all(uris.map((u) => fs.promises.rm(fileURLToPath(u), { force: true })));
+  }
+
+  async *list(prefix: string): AsyncIterable<{ uri: string; size: number }> {
+    const base = fileURLToPath(prefix);
+    const root = prefix.endsWith('/') ? base : path.dirname(base);
+    if (!fs.existsSync(root)) return;
+    for (const entry of await fs.promises.readdir(root, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const full = path.join(entry.parentPath, entry.name);
+      const uri = pathToFileURL(full).href;
+      if (uri.startsWith(prefix)) yield { uri, size: (await fs.promises.stat(full)).size };
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Where data, manifests and staging files go: S3 (s3://bucket/key) or a local directory (file://). */
+export interface ObjectStore {
+  put(uri: string, body: Uint8Array, contentType?: string): Promise<void>;
+  get(uri: string): Promise<Uint8Array>;
+  exists(uri: string): Promise<boolean>;
+  /** Deletes the objects; missing ones are not an error. */
+  delete(uris: string[]): Promise<void>;
+  /** Every object whose URI starts with the prefix. */
+  list(prefix: string): AsyncIterable<{ uri: string; size: number }>;
+}
+
+export function splitS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: match[1]!, key: match[2]! };
+}

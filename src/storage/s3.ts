@@ -1,0 +1,104 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { splitS3Uri, type ObjectStore } from './object-store';
+
+export interface S3Settings {
+  endpoint?: string;
+  region: string;
+  pathStyle: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+}
+
+/**
+ * S3 settings for a table: credentials the catalog vended for it win over static ones (so a
+ * catalog that scopes access per table just works); the endpoint the user configured wins over
+ * the catalog's (the catalog may name an address only it can reach).
+ */
+export function s3SettingsFor(base: S3Settings, tableConfig: Record<string, string> = {}): S3Settings {
+  const vended = tableConfig['s3.access-key-id'] && tableConfig['s3.secret-access-key'];
+  return {
+    endpoint: base.endpoint ?? tableConfig['s3.endpoint'],
+    region: base.region ?? tableConfig['client.region'] ?? tableConfig['s3.region'] ?? 'us-east-1',
+    pathStyle: base.endpoint ? base.pathStyle : tableConfig['s3.path-style-access'] === 'true' || base.pathStyle,
+    accessKeyId: vended ? tableConfig['s3.access-key-id'] : base.accessKeyId,
+    secretAccessKey: vended ? tableConfig['s3.secret-access-key'] : base.secretAccessKey,
+    sessionToken: vended ? tableConfig['s3.session-token'] : base.sessionToken,
+  };
+}
+
+export class S3ObjectStore implements ObjectStore {
+  readonly client: S3Client;
+
+  constructor(settings: S3Settings) {
+    this.client = new S3Client({
+      endpoint: settings.endpoint,
+      region: settings.region,
+      forcePathStyle: settings.pathStyle,
+      credentials:
+        settings.accessKeyId && settings.secretAccessKey
+          ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
+          : undefined,
+      maxAttempts: 5,
+    });
+  }
+
+  async put(uri: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    const { bucket, key } = splitS3Uri(uri);
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.byteLength }));
+  }
+
+  async get(uri: string): Promise<Uint8Array> {
+    const { bucket, key } = splitS3Uri(uri);
+    const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return out.Body!.transformToByteArray();
+  }
+
+  async exists(uri: string): Promise<boolean> {
+    const { bucket, key } = splitS3Uri(uri);
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw error;
+    }
+  }
+
+  async delete(uris: string[]): Promise<void> {
+    const byBucket = new Map<string, string[]>();
+    for (const uri of uris) {
+      const { bucket, key } = splitS3Uri(uri);
+      byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), key]);
+    }
+    for (const [bucket, keys] of byBucket) {
+      for (let i = 0; i < keys.length; i += 1000) {
+        const out = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }),
+        );
+        if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} objects, first: ${out.Errors[0]!.Key}: ${out.Errors[0]!.Message}`);
+      }
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<{ uri: string; size: number }> {
+    const { bucket, key } = splitS3Uri(prefix);
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) yield { uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0 };
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
