@@ -39,6 +39,8 @@ export interface CommitRequest {
   maxAttempts?: number;
   /** Called before each retry, for logs and heartbeats. */
   onRetry?: (attempt: number, reason: string) => void;
+  /** Called when an attempt's snapshot is built, just before it is sent (progress, tests). */
+  beforeCommit?: (attempt: number) => Promise<void>;
 }
 
 export interface CommitResult {
@@ -48,6 +50,48 @@ export interface CommitResult {
   alreadyCommitted: boolean;
   attempts: number;
   summary: Record<string, string>;
+}
+
+/**
+ * Gives a table with no snapshot an empty one. Data commits then always assert a real parent
+ * snapshot id: some catalogs (Nessie 0.99) do not enforce `assert-ref-snapshot-id` with a null id
+ * (and reject -1 even on an empty table), so a first commit could silently replace a concurrent
+ * writer's. Only the creator of a table calls this right after creating it; an empty snapshot
+ * that loses such a race replaces only another empty one.
+ */
+export async function ensureInitialSnapshot(table: IcebergTable): Promise<void> {
+  if (table.currentSnapshot()) return;
+  const snapshotId = newSnapshotId();
+  const sequenceNumber = BigInt(table.metadata['last-sequence-number'] ?? 0n) + 1n;
+  const manifestList = `${table.location}/metadata/snap-${snapshotId}-0-${crypto.randomUUID()}.avro`;
+  await table.store.put(manifestList, encodeManifestList({ snapshotId, parentSnapshotId: null, sequenceNumber, manifests: [] }), 'avro/binary');
+  const snapshot: Snapshot = {
+    'snapshot-id': snapshotId,
+    'sequence-number': sequenceNumber,
+    'timestamp-ms': Date.now(),
+    'manifest-list': manifestList,
+    summary: { operation: 'append', 'added-data-files': '0', 'added-records': '0', 'total-data-files': '0', 'total-records': '0', 'total-delete-files': '0', 'total-position-deletes': '0', 'total-equality-deletes': '0', 'total-files-size': '0', 'salesforce.initial-snapshot': 'true' },
+    'schema-id': table.schema()['schema-id'],
+  };
+  try {
+    const result = await table.catalog.commitTable(
+      table.namespace,
+      table.name,
+      [
+        { type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] },
+        { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null },
+      ],
+      [
+        { action: 'add-snapshot', snapshot },
+        { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
+      ],
+    );
+    table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+  } catch (error) {
+    // Someone else gave it its first snapshot: that is all this wanted.
+    if (!(error instanceof CommitConflictError)) throw error;
+    await table.refresh();
+  }
 }
 
 /** A random positive 63-bit snapshot id, as Iceberg writers use. */
@@ -107,6 +151,11 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
     if (existing) return { ...existing, alreadyCommitted: attempt === 1, attempts: attempt };
 
     const parent = table.currentSnapshot();
+    if (!parent) {
+      await ensureInitialSnapshot(table);
+      attempt--; // not a failed attempt
+      continue;
+    }
     const sequenceNumber = BigInt(table.metadata['last-sequence-number'] ?? 0n) + 1n;
     const schema = table.schema();
     const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === table.metadata['default-spec-id']) ?? { 'spec-id': 0, fields: [] };
@@ -158,7 +207,7 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
     }
     manifests.push(...parentManifests);
 
-    const listBytes = encodeManifestList({ snapshotId, parentSnapshotId: parent ? BigInt(parent['snapshot-id']) : null, sequenceNumber, manifests });
+    const listBytes = encodeManifestList({ snapshotId, parentSnapshotId: BigInt(parent['snapshot-id']), sequenceNumber, manifests });
     const manifestList = `${metadataDir}/snap-${snapshotId}-${attempt}-${crypto.randomUUID()}.avro`;
     await table.store.put(manifestList, listBytes, 'avro/binary');
 
@@ -166,7 +215,7 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
     const operation: SnapshotOperation = req.mode.kind === 'append' ? 'append' : 'overwrite';
     const snapshot: Snapshot = {
       'snapshot-id': snapshotId,
-      ...(parent ? { 'parent-snapshot-id': BigInt(parent['snapshot-id']) } : {}),
+      'parent-snapshot-id': BigInt(parent['snapshot-id']),
       'sequence-number': sequenceNumber,
       'timestamp-ms': Date.now(),
       'manifest-list': manifestList,
@@ -174,13 +223,14 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
       'schema-id': schema['schema-id'],
     };
 
+    await req.beforeCommit?.(attempt);
     try {
       const result = await table.catalog.commitTable(
         table.namespace,
         table.name,
         [
           { type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] },
-          { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parent ? BigInt(parent['snapshot-id']) : null },
+          { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': BigInt(parent['snapshot-id']) },
         ],
         [
           { action: 'add-snapshot', snapshot },

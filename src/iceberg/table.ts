@@ -2,6 +2,7 @@ import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import type { LoadTableResult, Namespace, RestCatalog, TableRequirement, TableUpdate } from './catalog';
 import { AlreadyExistsError } from './errors';
+import { ensureInitialSnapshot } from './snapshot-producer';
 import { decodeManifest, decodeManifestList } from './manifest';
 import { planSchema, type NamingConvention, type SchemaPlan } from './schema-mapping';
 import {
@@ -135,6 +136,7 @@ export async function prepareTable(
         properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties },
       });
       const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
+      await ensureInitialSnapshot(table);
       // The catalog may renumber ids on create: plan again against what it stored.
       const stored = planSchema(opts.fields, { naming: opts.naming, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
       return { table, plan: stored, created: true };

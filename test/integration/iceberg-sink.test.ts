@@ -3,7 +3,8 @@ import { connectIceberg } from '../../src/iceberg/connect';
 import { IncompatibleSchemaError } from '../../src/iceberg/errors';
 import { commitFiles, type WriteMode } from '../../src/iceberg/snapshot-producer';
 import { readRows } from '../../src/iceberg/reader';
-import { prepareTable, type IcebergTable } from '../../src/iceberg/table';
+import { RestCatalog } from '../../src/iceberg/catalog';
+import { loadTable, prepareTable, type IcebergTable } from '../../src/iceberg/table';
 import { DataFileWriter } from '../../src/parquet/writer';
 import type { SalesforceField } from '../../src/salesforce/describe-types';
 import { readers, type ReadResult } from '../helpers/readers';
@@ -140,7 +141,8 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     let { py, duck } = await readBoth('account');
     expect(byId(py.rows)).toEqual(byId([...source.values()].map((a) => expected(a))));
     expect(byId(duck.rows)).toEqual(byId(py.rows));
-    expect(py.sequence_number).toBe(1);
+    // Sequence 1 is the empty snapshot the table was created with; this append is 2.
+    expect(py.sequence_number).toBe(2);
     // 64-bit ids stay exact end to end: what pyiceberg reads is the id we generated.
     expect(py.snapshot_id).toBe(r1.snapshotId.toString());
     expect(py.columns.map((c) => c.type)).toEqual(['string', 'string', 'decimal(18, 2)', 'int', 'boolean', 'double', 'timestamptz', 'date']);
@@ -188,7 +190,7 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     expect(byId(duck.rows)).toEqual(byId(py.rows));
     // One snapshot per commit: five commits, five sequence numbers (Nessie keeps only the current
     // snapshot in metadata, so the sequence number is what counts them).
-    expect(py.sequence_number).toBe(5);
+    expect(py.sequence_number).toBe(1 + 5);
     expect(JSON.parse(py.properties!['salesforce.sync-runs']!)).toHaveLength(5);
   });
 
@@ -201,7 +203,7 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     expect(second.alreadyCommitted).toBe(true);
     expect(second.snapshotId).toBe(first.snapshotId);
     await table.refresh();
-    expect(table.metadata['last-sequence-number']).toBe(1);
+    expect(table.metadata['last-sequence-number']).toBe(1 + 1);
     const { py } = await readBoth('account_retry');
     expect(py.rows).toHaveLength(20);
     expect(py.summary?.['salesforce.sync-run-id']).toBe(runId);
@@ -220,12 +222,75 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     const { py, duck } = await readBoth('account_concurrent');
     expect(byId(py.rows)).toEqual(byId([...rowsA, ...rowsB].map((r) => expected(r))));
     expect(byId(duck.rows)).toEqual(byId(py.rows));
-    expect(py.sequence_number).toBe(2);
+    expect(py.sequence_number).toBe(1 + 2);
     // Each writer finds its own run again: a retry of either adds nothing.
     const retryA = await sync(a.table, a.columns, rowsA, { kind: 'append' }, ra.summary['salesforce.sync-run-id']!);
     expect(retryA.alreadyCommitted).toBe(true);
     expect(retryA.snapshotId).toBe(ra.snapshotId);
     expect((await readBoth('account_concurrent')).py.rows).toHaveLength(100);
+  });
+
+  it('a 409 rebuilds on the new parent without rewriting data files', async () => {
+    const a = await open('account_conflict');
+    const b = await open('account_conflict');
+    const rowsA = Array.from({ length: 30 }, (_, i) => account(i));
+    const rowsB = Array.from({ length: 30 }, (_, i) => account(700 + i));
+    const writer = new DataFileWriter({ fields: a.table.schema().fields, store: a.table.store, location: `${a.table.location}/data`, namePrefix: 'conflict' });
+    const sfNames = a.columns.map((c) => c.split('=')[1]!);
+    await writer.write(rowsA.map((r) => sfNames.map((n) => (r as unknown as Record<string, unknown>)[n] ?? null)));
+    const files = await writer.close();
+    const retries: string[] = [];
+    const result = await commitFiles({
+      table: a.table,
+      runId: uniqueName('run-a'),
+      files,
+      mode: { kind: 'append' },
+      onRetry: (_attempt, reason) => retries.push(reason),
+      // Writer B lands between A building its snapshot and sending it.
+      beforeCommit: async (attempt) => {
+        if (attempt === 1) await sync(b.table, b.columns, rowsB, { kind: 'append' }, uniqueName('run-b'));
+      },
+    });
+    expect(result.attempts).toBe(2);
+    expect(retries[0]).toMatch(/HTTP 409/);
+    const { py, duck } = await readBoth('account_conflict');
+    expect(byId(py.rows)).toEqual(byId([...rowsA, ...rowsB].map((r) => expected(r))));
+    expect(byId(duck.rows)).toEqual(byId(py.rows));
+    expect(py.sequence_number).toBe(1 + 2);
+    // The same data files, not rewritten copies.
+    const live = await a.table.liveEntries();
+    for (const f of files) expect(live.data.map((e) => e.dataFile.filePath)).toContain(f.filePath);
+  });
+
+  it('a commit answered with 503 after it landed is found on reload, not committed twice', async () => {
+    const { table, columns } = await open('account_unknown');
+    // A catalog whose commit reaches the server but whose answer is lost as a 503.
+    let lost = 0;
+    const lossy = new RestCatalog({
+      uri: settings.ICEBERG_CATALOG_URI,
+      warehouse: settings.ICEBERG_WAREHOUSE,
+      fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+        const response = await fetch(input, init);
+        if (init?.method === 'POST' && String(input).includes('/tables/account_unknown') && lost === 0) {
+          lost++;
+          return new Response('{"error":{"message":"gateway","type":"ServiceUnavailable","code":503}}', { status: 503 });
+        }
+        return response;
+      },
+    });
+    const t = await loadTable({ catalog: lossy, namespace, name: 'account_unknown', storeFor });
+    const rows = Array.from({ length: 25 }, (_, i) => account(i));
+    const writer = new DataFileWriter({ fields: t.schema().fields, store: t.store, location: `${t.location}/data`, namePrefix: 'unknown' });
+    const sfNames = columns.map((c) => c.split('=')[1]!);
+    await writer.write(rows.map((r) => sfNames.map((n) => (r as unknown as Record<string, unknown>)[n] ?? null)));
+    const retries: string[] = [];
+    const result = await commitFiles({ table: t, runId: uniqueName('run'), files: await writer.close(), mode: { kind: 'append' }, onRetry: (_a, reason) => retries.push(reason) });
+    expect(lost).toBe(1);
+    expect(retries[0]).toMatch(/503.*may or may not have landed/);
+    expect(result.attempts).toBe(2);
+    await table.refresh();
+    expect(table.metadata['last-sequence-number']).toBe(1 + 1);
+    expect((await readBoth('account_unknown')).py.rows).toHaveLength(25);
   });
 
   it('refuses an incompatible type change and changes nothing', async () => {
