@@ -67,7 +67,7 @@ interface ErrorBody {
 /** A client for the Iceberg REST catalog API (only the spec, so any REST catalog works). */
 export class RestCatalog {
   private prefix = '';
-  private baseUri: string;
+  private readonly baseUri: string;
   private configured?: Promise<void>;
   private token?: { value: string; expiresAt: number };
   /** Catalog-wide properties from GET /v1/config (defaults, then overrides). */
@@ -88,7 +88,8 @@ export class RestCatalog {
         unprefixed: true,
       });
       this.properties = { ...(config.defaults ?? {}), ...(config.overrides ?? {}) };
-      if (this.properties.uri) this.baseUri = this.properties.uri.replace(/\/+$/, '');
+      // An advertised `uri` override is ignored: the catalog names its own address, which a client
+      // behind a gateway or proxy must not switch to (the URI the user configured wins).
       this.prefix = this.properties.prefix ? `/${this.properties.prefix}` : '';
     })().catch((error) => {
       this.configured = undefined;

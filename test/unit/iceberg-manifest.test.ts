@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { readAvroFile } from '../../src/iceberg/avro-file';
+import { parseJson, toJson } from '../../src/iceberg/json';
+import { decodeManifest, decodeManifestList, encodeManifest, encodeManifestList } from '../../src/iceberg/manifest';
+import { EntryStatus, FileContent, ManifestContent, type ManifestEntry, type Schema } from '../../src/iceberg/spec';
+
+const schema: Schema = { type: 'struct', 'schema-id': 0, 'identifier-field-ids': [1], fields: [{ id: 1, name: 'id', required: true, type: 'string' }] };
+const bigId = 9007199254740993n; // 2^53 + 1: a double would round it
+
+function entry(path: string): ManifestEntry {
+  return {
+    status: EntryStatus.Added,
+    snapshotId: bigId,
+    sequenceNumber: null,
+    fileSequenceNumber: null,
+    dataFile: {
+      content: FileContent.Data,
+      filePath: path,
+      fileFormat: 'PARQUET',
+      recordCount: 3n,
+      fileSizeInBytes: 1234n,
+      valueCounts: new Map([[1, 3n]]),
+      nullValueCounts: new Map([[1, 0n]]),
+      lowerBounds: new Map([[1, new Uint8Array([0x61])]]),
+      upperBounds: new Map([[1, new Uint8Array([0x7a])]]),
+    },
+  };
+}
+
+describe('Avro manifests', () => {
+  it('round-trip entries with 64-bit ids exact, and inherit the manifest sequence number', () => {
+    const bytes = encodeManifest({ schema, spec: { 'spec-id': 0, fields: [] }, content: ManifestContent.Data, entries: [entry('s3://b/1.parquet'), entry('s3://b/2.parquet')] });
+    const back = decodeManifest(bytes, { sequenceNumber: 7n, addedSnapshotId: bigId });
+    expect(back).toHaveLength(2);
+    expect(back[0]!.snapshotId).toBe(bigId);
+    expect(back[0]!.sequenceNumber).toBe(7n);
+    expect(back[1]!.dataFile.filePath).toBe('s3://b/2.parquet');
+    expect(back[0]!.dataFile.valueCounts?.get(1)).toBe(3n);
+    expect([...back[0]!.dataFile.upperBounds!.get(1)!]).toEqual([0x7a]);
+  });
+
+  it('embed the schema with the spec’s field ids and the required metadata', () => {
+    const bytes = encodeManifest({ schema, spec: { 'spec-id': 0, fields: [] }, content: ManifestContent.Deletes, entries: [entry('x')] });
+    const file = readAvroFile(bytes);
+    const text = JSON.stringify(file.schema);
+    for (const id of [0, 1, 2, 3, 4, 100, 101, 102, 103, 104, 108, 117, 118, 125, 128, 134, 140]) expect(text).toContain(`"field-id":${id}`);
+    expect(file.metadata).toMatchObject({ 'format-version': '2', content: 'deletes', 'partition-spec-id': '0', 'schema-id': '0' });
+    expect(JSON.parse(file.metadata.schema!)).toEqual(schema);
+  });
+
+  it('manifest lists round-trip', () => {
+    const bytes = encodeManifestList({
+      snapshotId: bigId,
+      parentSnapshotId: null,
+      sequenceNumber: 3n,
+      manifests: [{ manifestPath: 'm.avro', manifestLength: 99n, partitionSpecId: 0, content: ManifestContent.Data, sequenceNumber: 3n, minSequenceNumber: 2n, addedSnapshotId: bigId, addedFilesCount: 1, existingFilesCount: 2, deletedFilesCount: 0, addedRowsCount: 10n, existingRowsCount: 20n, deletedRowsCount: 0n }],
+    });
+    const [m] = decodeManifestList(bytes);
+    expect(m).toMatchObject({ manifestPath: 'm.avro', addedSnapshotId: bigId, sequenceNumber: 3n, minSequenceNumber: 2n, existingRowsCount: 20n });
+    expect(readAvroFile(bytes).metadata).toMatchObject({ 'snapshot-id': bigId.toString(), 'parent-snapshot-id': 'null', 'format-version': '2' });
+  });
+});
+
+describe('lossless catalog JSON', () => {
+  it('keeps snapshot ids above 2^53 exact both ways', () => {
+    const text = '{"current-snapshot-id":9223372036854775807,"n":3,"x":1.5}';
+    const parsed = parseJson<Record<string, unknown>>(text);
+    expect(parsed['current-snapshot-id']).toBe(9223372036854775807n);
+    expect(parsed.n).toBe(3);
+    expect(toJson(parsed)).toBe(text);
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { parseIcebergSettings } from '../../src/config/iceberg-settings';
+import { IncompatibleSchemaError } from '../../src/iceberg/errors';
+import { icebergTypeOf, planSchema, snakeCase } from '../../src/iceberg/schema-mapping';
+import type { SalesforceField } from '../../src/salesforce/describe-types';
+
+describe('names', () => {
+  it('snake_case like dlt', () => {
+    expect(snakeCase('OpportunityContactRole')).toBe('opportunity_contact_role');
+    expect(snakeCase('SystemModstamp')).toBe('system_modstamp');
+    expect(snakeCase('my_field__c')).toBe('my_field_c');
+    expect(snakeCase('My_Field__c')).toBe('my_field_c');
+    expect(snakeCase('IsDeleted')).toBe('is_deleted');
+    expect(snakeCase('SLAExpirationDate__c')).toBe('sla_expiration_date_c');
+    expect(snakeCase('Name2__c')).toBe('name2_c');
+    expect(snakeCase('1stField')).toBe('_1st_field');
+    expect(snakeCase('trailing_')).toBe('trailingx');
+  });
+});
+
+describe('Salesforce → Iceberg types', () => {
+  const t = (type: SalesforceField['type'], extra: Partial<SalesforceField> = {}) => icebergTypeOf({ name: 'F', type, ...extra });
+  it('maps every type in one table', () => {
+    for (const s of ['id', 'string', 'textarea', 'picklist', 'multipicklist', 'reference', 'email', 'phone', 'url', 'combobox', 'encryptedstring'] as const) expect(t(s)).toBe('string');
+    expect(t('boolean')).toBe('boolean');
+    expect(t('int')).toBe('int');
+    expect(t('long')).toBe('long');
+    expect(t('double')).toBe('double');
+    expect(t('percent')).toBe('double');
+    expect(t('currency', { precision: 16, scale: 4 })).toBe('decimal(16, 4)');
+    expect(t('date')).toBe('date');
+    expect(t('datetime')).toBe('timestamptz');
+    expect(t('time')).toBe('time');
+    expect(t('base64')).toBe('binary');
+    expect(() => t('address')).toThrow(IncompatibleSchemaError);
+  });
+});
+
+describe('schema planning', () => {
+  const base: SalesforceField[] = [
+    { name: 'Name', type: 'string' },
+    { name: 'Id', type: 'id' },
+    { name: 'Amount', type: 'currency', precision: 10, scale: 2 },
+    { name: 'Count__c', type: 'int' },
+  ];
+
+  it('puts Id first, required, as the identifier; ids from 1', () => {
+    const plan = planSchema(base, { naming: 'snake_case' });
+    expect(plan.schema.fields.map((f) => [f.id, f.name, f.required])).toEqual([[1, 'id', true], [2, 'name', false], [3, 'amount', false], [4, 'count_c', false]]);
+    expect(plan.schema['identifier-field-ids']).toEqual([1]);
+    expect(plan.columns.map((c) => c.salesforceName)).toEqual(['Id', 'Name', 'Amount', 'Count__c']);
+  });
+
+  it('keeps Salesforce names on request', () => {
+    expect(planSchema(base, { naming: 'salesforce' }).schema.fields.map((f) => f.name)).toEqual(['Id', 'Name', 'Amount', 'Count__c']);
+  });
+
+  it('evolves: new optional columns with new ids, removed ones kept, promotions allowed', () => {
+    const current = planSchema(base, { naming: 'snake_case' }).schema;
+    const next = [
+      { name: 'Id', type: 'id' },
+      { name: 'Amount', type: 'currency', precision: 16, scale: 2 },
+      { name: 'Count__c', type: 'long' },
+      { name: 'Region__c', type: 'picklist' },
+    ] as SalesforceField[];
+    const plan = planSchema(next, { naming: 'snake_case', current, lastColumnId: 4 });
+    expect(plan.changed).toBe(true);
+    expect(plan.added).toEqual(['region_c']);
+    expect(plan.missing).toEqual(['name']);
+    expect(plan.promoted).toEqual(['amount: decimal(10, 2) → decimal(16, 2)', 'count_c: int → long']);
+    expect(plan.schema.fields.map((f) => [f.id, f.name, f.type, f.required])).toEqual([
+      [1, 'id', 'string', true], [2, 'name', 'string', false], [3, 'amount', 'decimal(16, 2)', false], [4, 'count_c', 'long', false], [5, 'region_c', 'string', false],
+    ]);
+    // Planning the same describe again changes nothing.
+    expect(planSchema(next, { naming: 'snake_case', current: plan.schema, lastColumnId: 5 }).changed).toBe(false);
+  });
+
+  it('refuses incompatible changes and name clashes with a clear message', () => {
+    const current = planSchema(base, { naming: 'snake_case' }).schema;
+    const changed = base.map((f) => (f.name === 'Amount' ? { ...f, scale: 4 } : f));
+    expect(() => planSchema(changed, { naming: 'snake_case', current, table: 'sf.account' })).toThrow(/Incompatible schema change for sf.account: column amount is decimal\(10, 2\) in the table but Salesforce field Amount is now currency \(decimal\(10, 4\)\)/);
+    expect(() => planSchema([...base, { name: 'count__c', type: 'int' }], { naming: 'snake_case' })).toThrow(/Count__c and count__c both map to column "count_c"/);
+    expect(() => planSchema([{ name: 'Name', type: 'string' }], { naming: 'snake_case' })).toThrow(/no Id field/);
+  });
+});
+
+describe('Iceberg settings', () => {
+  it('names every problem by variable, never echoing a secret', () => {
+    const secret = 'super-secret-value-123';
+    try {
+      parseIcebergSettings({ ICEBERG_CATALOG_URI: 'not a url', ICEBERG_TOKEN: secret, ICEBERG_CLIENT_ID: 'x', S3_ACCESS_KEY_ID: 'k' });
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('ICEBERG_CATALOG_URI');
+      expect(message).toContain('not both');
+      expect(message).toContain('ICEBERG_CLIENT_SECRET');
+      expect(message).toContain('S3_SECRET_ACCESS_KEY');
+      expect(message).not.toContain(secret);
+    }
+  });
+});
