@@ -24,8 +24,6 @@ export interface ColumnMetrics {
   max: unknown;
 }
 
-const encoder = new TextEncoder();
-
 class Growable<T extends Int32Array | BigInt64Array | Float64Array | Float32Array | Uint8Array | Uint32Array> {
   buf: T;
   constructor(private readonly make: (n: number) => T, capacity = 1024) {
@@ -117,30 +115,63 @@ class NumberBuilder<A extends Int32Array | Float64Array | Float32Array> extends 
     return this.length * this.values.buf.BYTES_PER_ELEMENT;
   }
   protected build(nullBitmap: Uint8Array | undefined): arrow.Data {
-    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.values.buf.slice(0, this.length) } as never);
+    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.values.buf.subarray(0, this.length) } as never);
   }
 }
 
+/**
+ * 64-bit integers (long, time, timestamps). Safe-integer numbers — the common case — are written as
+ * two 32-bit words and compared as numbers: a BigInt per value would dominate the time in GC.
+ */
 class BigIntBuilder extends ColumnBuilder {
   private values = new Growable((n) => new BigInt64Array(n));
-  constructor(field: NestedField, type: arrow.DataType, private readonly convert: (v: unknown, field: NestedField) => bigint) {
+  private minN = Infinity;
+  private maxN = -Infinity;
+  private minB: bigint | undefined;
+  private maxB: bigint | undefined;
+  /** 32-bit view of the values buffer, renewed when the buffer grows. */
+  private words = new Int32Array(0);
+  constructor(field: NestedField, type: arrow.DataType, private readonly convert: (v: unknown, field: NestedField) => bigint | number) {
     super(field, type);
   }
   protected appendValue(i: number, value: unknown): void {
-    const v = this.convert(value, this.field);
+    const v = typeof value === 'number' && Number.isSafeInteger(value) ? value : this.convert(value, this.field);
     this.values.ensure(i + 1);
-    this.values.buf[i] = v;
-    if (this.min === undefined || v < (this.min as bigint)) this.min = v;
-    if (this.max === undefined || v > (this.max as bigint)) this.max = v;
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      if (this.words.buffer !== this.values.buf.buffer) this.words = new Int32Array(this.values.buf.buffer);
+      const words = this.words;
+      const hi = Math.floor(v / 4294967296);
+      words[i * 2] = (v - hi * 4294967296) | 0;
+      words[i * 2 + 1] = hi;
+      if (v < this.minN) this.minN = v;
+      if (v > this.maxN) this.maxN = v;
+      return;
+    }
+    const b = BigInt(v);
+    this.values.buf[i] = b;
+    if (this.minB === undefined || b < this.minB) this.minB = b;
+    if (this.maxB === undefined || b > this.maxB) this.maxB = b;
   }
   protected appendNull(i: number): void {
     this.values.ensure(i + 1);
+  }
+  override metrics(): ColumnMetrics {
+    const candidates = (nums: number, big: bigint | undefined, pick: (a: bigint, b: bigint) => bigint) => {
+      const fromNumbers = Number.isFinite(nums) ? BigInt(nums) : undefined;
+      if (fromNumbers === undefined) return big;
+      return big === undefined ? fromNumbers : pick(fromNumbers, big);
+    };
+    return {
+      ...super.metrics(),
+      min: candidates(this.minN, this.minB, (a, b) => (a < b ? a : b)),
+      max: candidates(this.maxN, this.maxB, (a, b) => (a > b ? a : b)),
+    };
   }
   byteSize(): number {
     return this.length * 8;
   }
   protected build(nullBitmap: Uint8Array | undefined): arrow.Data {
-    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.values.buf.slice(0, this.length) } as never);
+    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.values.buf.subarray(0, this.length) } as never);
   }
 }
 
@@ -165,9 +196,12 @@ class BoolBuilder extends ColumnBuilder {
 }
 
 /** Variable-length values (string, binary): Int32 offsets plus a byte heap. */
+const HIGH_CHARS = /[\ud800-\uffff]/;
+
 class VarBuilder extends ColumnBuilder {
+  private exactCompare = false;
   private offsets = new Growable((n) => new Int32Array(n));
-  private bytes = new Growable((n) => new Uint8Array(n), 16 * 1024);
+  private bytes = new Growable((n) => Buffer.allocUnsafe(n) as Uint8Array, 16 * 1024);
   private end = 0;
   constructor(field: NestedField, type: arrow.DataType, private readonly isString: boolean) {
     super(field, type);
@@ -178,10 +212,21 @@ class VarBuilder extends ColumnBuilder {
       if (typeof value !== 'string') throw new TypeError(`column ${this.field.name}: expected a string, got ${typeof value}`);
       // UTF-8 takes at most 3 bytes per UTF-16 code unit.
       this.bytes.ensure(this.end + value.length * 3);
-      const { written } = encoder.encodeInto(value, this.bytes.buf.subarray(this.end));
-      this.end += written;
-      if (this.min === undefined || compareCodePoints(value, this.min as string) < 0) this.min = value;
-      if (this.max === undefined || compareCodePoints(value, this.max as string) > 0) this.max = value;
+      this.end += (this.bytes.buf as Buffer).write(value, this.end, 'utf8');
+      // JavaScript's < orders by UTF-16 code unit, which equals Iceberg's code-point order unless
+      // a surrogate meets U+E000..U+FFFF. Until a value holds such a character the native
+      // comparison is exact (and much cheaper); from then on compare by code point.
+      if (!this.exactCompare && HIGH_CHARS.test(value)) this.exactCompare = true;
+      if (this.min === undefined) {
+        this.min = value;
+        this.max = value;
+      } else if (this.exactCompare) {
+        if (compareCodePoints(value, this.min as string) < 0) this.min = value;
+        if (compareCodePoints(value, this.max as string) > 0) this.max = value;
+      } else {
+        if (value < (this.min as string)) this.min = value;
+        if (value > (this.max as string)) this.max = value;
+      }
     } else {
       if (!(value instanceof Uint8Array)) throw new TypeError(`column ${this.field.name}: expected bytes`);
       this.bytes.ensure(this.end + value.length);
@@ -205,8 +250,8 @@ class VarBuilder extends ColumnBuilder {
       length: this.length,
       nullCount: this.validity.nulls,
       nullBitmap,
-      valueOffsets: this.offsets.buf.slice(0, this.length + 1),
-      data: this.bytes.buf.slice(0, this.end),
+      valueOffsets: this.offsets.buf.subarray(0, this.length + 1),
+      data: this.bytes.buf.subarray(0, this.end),
     } as never);
   }
 }
@@ -217,9 +262,23 @@ class DecimalBuilder extends ColumnBuilder {
   constructor(field: NestedField, type: arrow.DataType, private readonly precision: number, private readonly scale: number) {
     super(field, type);
   }
+  private minN = Infinity;
+  private maxN = -Infinity;
   protected appendValue(i: number, value: unknown): void {
-    const unscaled = typeof value === 'bigint' ? value : decimalToUnscaled(String(value), this.scale, this.precision, this.field.name);
     this.words.ensure((i + 1) * 4);
+    if (typeof value === 'bigint' && value > -9007199254740991n && value < 9007199254740991n) value = Number(value);
+    if (typeof value === 'number' && Number.isSafeInteger(value)) {
+      // Unscaled value as four little-endian 32-bit words, sign-extended.
+      const hi = Math.floor(value / 4294967296);
+      const w = this.words.buf;
+      w[i * 4] = value - hi * 4294967296;
+      w[i * 4 + 1] = hi >>> 0;
+      w[i * 4 + 2] = w[i * 4 + 3] = value < 0 ? 0xffffffff : 0;
+      if (value < this.minN) this.minN = value;
+      if (value > this.maxN) this.maxN = value;
+      return;
+    }
+    const unscaled = typeof value === 'bigint' ? value : decimalToUnscaled(String(value), this.scale, this.precision, this.field.name);
     let v = BigInt.asUintN(128, unscaled);
     for (let w = 0; w < 4; w++) {
       this.words.buf[i * 4 + w] = Number(v & 0xffffffffn);
@@ -231,11 +290,19 @@ class DecimalBuilder extends ColumnBuilder {
   protected appendNull(i: number): void {
     this.words.ensure((i + 1) * 4);
   }
+  override metrics(): ColumnMetrics {
+    const m = super.metrics();
+    const lo = Number.isFinite(this.minN) ? BigInt(this.minN) : undefined;
+    const hi = Number.isFinite(this.maxN) ? BigInt(this.maxN) : undefined;
+    const min = lo === undefined ? m.min : m.min === undefined ? lo : lo < (m.min as bigint) ? lo : m.min;
+    const max = hi === undefined ? m.max : m.max === undefined ? hi : hi > (m.max as bigint) ? hi : m.max;
+    return { ...m, min, max };
+  }
   byteSize(): number {
     return this.length * 16;
   }
   protected build(nullBitmap: Uint8Array | undefined): arrow.Data {
-    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.words.buf.slice(0, this.length * 4) } as never);
+    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.words.buf.subarray(0, this.length * 4) } as never);
   }
 }
 
@@ -275,7 +342,7 @@ function toFloat(v: unknown, f: NestedField): number {
   return n;
 }
 
-function toLong(v: unknown, f: NestedField): bigint {
+function toLong(v: unknown, f: NestedField): bigint | number {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
   if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
@@ -288,25 +355,24 @@ function toDate(v: unknown, f: NestedField): number {
   throw new TypeError(`column ${f.name}: ${String(v)} is not a date`);
 }
 
-function toTime(v: unknown, f: NestedField): bigint {
-  if (typeof v === 'bigint' || typeof v === 'number') return BigInt(v);
+function toTime(v: unknown, f: NestedField): bigint | number {
+  if (typeof v === 'bigint' || typeof v === 'number') return v;
   const m = typeof v === 'string' ? /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z?$/.exec(v) : null;
   if (!m) throw new TypeError(`column ${f.name}: ${String(v)} is not a time of day`);
   const micros = BigInt((m[4] ?? '').padEnd(6, '0'));
   return ((BigInt(m[1]!) * 60n + BigInt(m[2]!)) * 60n + BigInt(m[3]!)) * 1_000_000n + micros;
 }
 
-function toTimestamp(v: unknown, f: NestedField): bigint {
+function toTimestamp(v: unknown, f: NestedField): bigint | number {
   if (typeof v === 'bigint') return v;
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-  if (v instanceof Date) return BigInt(v.getTime()) * 1000n;
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (v instanceof Date) return v.getTime() * 1000;
   if (typeof v === 'string') {
     const ms = Date.parse(v);
     if (!Number.isNaN(ms)) {
       // Keep sub-millisecond digits Date.parse drops.
       const frac = /\.(\d{4,6})/.exec(v)?.[1];
-      const extra = frac ? BigInt(frac.padEnd(6, '0').slice(3)) : 0n;
-      return BigInt(ms) * 1000n + extra;
+      return ms * 1000 + (frac ? Number(frac.padEnd(6, '0').slice(3)) : 0);
     }
   }
   throw new TypeError(`column ${f.name}: ${String(v)} is not a timestamp`);

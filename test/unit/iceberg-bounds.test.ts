@@ -53,3 +53,27 @@ describe('exact decimals', () => {
     expect(() => decimalToUnscaled('1234567890123456789', 2, 18)).toThrow(/does not fit decimal\(18, 2\)/);
   });
 });
+
+describe('column metrics', () => {
+  it('string min/max follow code-point order even after native-order values', async () => {
+    const { RowBuffer } = await import('../../src/parquet/writer');
+    const buffer = new RowBuffer([{ id: 1, name: 's', required: false, type: 'string' }]);
+    for (const v of ['m', 'b', null, '\uffff', '😀', 'a']) buffer.appendRow([v]);
+    const m = buffer.builders[0]!.metrics();
+    expect(m).toMatchObject({ valueCount: 6, nullCount: 1, min: 'a', max: '😀' });
+  });
+
+  it('64-bit and decimal columns keep exact min/max across number and BigInt values', async () => {
+    const { RowBuffer } = await import('../../src/parquet/writer');
+    const buffer = new RowBuffer([
+      { id: 1, name: 'l', required: false, type: 'long' },
+      { id: 2, name: 'd', required: false, type: 'decimal(38, 2)' },
+    ]);
+    buffer.appendRow([5, 1n]);
+    buffer.appendRow([-(2n ** 62n), '-99999999999999999999.99']);
+    buffer.appendRow([2n ** 62n, -7n]);
+    const [l, d] = buffer.builders.map((b) => b.metrics());
+    expect(l).toMatchObject({ min: -(2n ** 62n), max: 2n ** 62n });
+    expect(d).toMatchObject({ min: -9999999999999999999999n, max: 1n });
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * `npm run bench -- sink [--rows N] [--target-mb M]`: writes N Account-shaped rows (60 columns:
+ * strings, doubles, currency, datetimes, dates, booleans, an int) through the Iceberg sink into
+ * the local stack as ONE snapshot, and prints its figures, the last line as JSON. Rows are
+ * generated as they are written, so memory reflects the sink, not the generator.
+ */
+import { performance } from 'node:perf_hooks';
+import { Command } from 'commander';
+import { loadSettings } from '../src/config/env-file';
+import { connectIceberg } from '../src/iceberg/connect';
+import { commitFiles } from '../src/iceberg/snapshot-producer';
+import { prepareTable } from '../src/iceberg/table';
+import { DataFileWriter } from '../src/parquet/writer';
+import type { SalesforceField } from '../src/salesforce/describe-types';
+import type { ObjectStore } from '../src/storage/object-store';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+function accountShape(): SalesforceField[] {
+  const fields: SalesforceField[] = [{ name: 'Id', type: 'id' }];
+  for (let i = 0; i < 35; i++) fields.push({ name: `Text${i}__c`, type: i % 5 === 0 ? 'picklist' : 'string' });
+  for (let i = 0; i < 10; i++) fields.push({ name: `Number${i}__c`, type: 'double' });
+  for (let i = 0; i < 4; i++) fields.push({ name: `Amount${i}__c`, type: 'currency', precision: 18, scale: 2 });
+  for (let i = 0; i < 5; i++) fields.push({ name: `When${i}__c`, type: 'datetime' });
+  for (let i = 0; i < 2; i++) fields.push({ name: `Day${i}__c`, type: 'date' });
+  for (let i = 0; i < 2; i++) fields.push({ name: `Flag${i}__c`, type: 'boolean' });
+  fields.push({ name: 'Employees__c', type: 'int' });
+  return fields;
+}
+
+const picklist = ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Partner', 'Other'];
+
+/** Deterministic row i, values in column order, in the forms the column builders take. */
+function* rows(count: number, columns: number): Generator<unknown[]> {
+  const base = Date.UTC(2024, 0, 1) * 1000;
+  for (let i = 0; i < count; i++) {
+    const row = new Array<unknown>(columns);
+    let c = 0;
+    row[c++] = `001${i.toString(36).padStart(15, '0')}`;
+    for (let k = 0; k < 35; k++) row[c++] = k % 5 === 0 ? picklist[(i + k) % 5] : (i + k) % 11 === 0 ? null : `Value ${k} of account ${i}`;
+    for (let k = 0; k < 10; k++) row[c++] = (i * (k + 1)) / 7;
+    for (let k = 0; k < 4; k++) row[c++] = BigInt(i * 100 + k); // unscaled cents
+    for (let k = 0; k < 5; k++) row[c++] = base + i * 1_000_000 + k;
+    for (let k = 0; k < 2; k++) row[c++] = 19000 + ((i + k) % 1000);
+    for (let k = 0; k < 2; k++) row[c++] = (i + k) % 2 === 0;
+    row[c++] = i % 100_000;
+    yield row;
+  }
+}
+
+/** Wraps a store to time uploads separately from encoding. */
+function timedStore(store: ObjectStore, timing: { uploadMs: number }): ObjectStore {
+  return {
+    ...store,
+    put: async (uri, body, type) => {
+      const t = performance.now();
+      await store.put(uri, body, type);
+      timing.uploadMs += performance.now() - t;
+    },
+    get: (u) => store.get(u),
+    exists: (u) => store.exists(u),
+    delete: (u) => store.delete(u),
+    list: (p) => store.list(p),
+  };
+}
+
+async function benchSink(opts: { rows: number; targetMb: number; keep: boolean }) {
+  const settings = loadSettings();
+  const { catalog, storeFor } = connectIceberg(settings);
+  const namespace = ['bench'];
+  const name = `account_${Date.now().toString(36)}`;
+  const fields = accountShape();
+  const { table } = await prepareTable({ catalog, namespace, name, storeFor, fields, naming: 'snake_case' });
+  const timing = { uploadMs: 0 };
+  const schemaFields = table.schema().fields;
+  const writer = new DataFileWriter({
+    fields: schemaFields,
+    store: timedStore(table.store, timing),
+    location: `${table.location}/data`,
+    namePrefix: 'bench',
+    targetFileBytes: opts.targetMb * 1024 * 1024,
+  });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const started = performance.now();
+  await writer.write(rows(opts.rows, schemaFields.length));
+  const files = await writer.close();
+  const written = performance.now();
+  const result = await commitFiles({ table, runId: `bench-${name}`, files, mode: { kind: 'append' } });
+  const done = performance.now();
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+
+  const seconds = (done - started) / 1000;
+  const figures = {
+    bench: 'sink',
+    rows: opts.rows,
+    columns: schemaFields.length,
+    wall_s: Number(seconds.toFixed(2)),
+    rows_per_s: Math.round(opts.rows / seconds),
+    build_and_encode_s: Number(((written - started - timing.uploadMs) / 1000).toFixed(2)),
+    upload_s: Number((timing.uploadMs / 1000).toFixed(2)),
+    commit_s: Number(((done - written) / 1000).toFixed(2)),
+    files: files.length,
+    parquet_bytes: writer.bytesWritten,
+    mean_file_mb: Number((writer.bytesWritten / files.length / 1024 / 1024).toFixed(1)),
+    target_buffer_mb: opts.targetMb,
+    snapshots_created: result.alreadyCommitted ? 0 : 1,
+    total_records: Number(result.summary['total-records']),
+    peak_rss_mb: Math.round(peakRss / 1024 / 1024),
+  };
+  console.log(`Wrote ${opts.rows} rows × ${schemaFields.length} columns into ${table.identifier}: ${files.length} files, ${(writer.bytesWritten / 1e6).toFixed(1)} MB, one snapshot.`);
+  if (!opts.keep) await catalog.dropTable(namespace, name, true).catch(() => undefined);
+  if (!opts.keep) await table.store.delete(files.map((f) => f.filePath)).catch(() => undefined);
+  console.log(JSON.stringify(figures));
+}
+
+const program = new Command('bench').description('benchmarks that print their figures (the last line is JSON)');
+program
+  .command('sink')
+  .description('write Account-shaped rows through the Iceberg sink as one snapshot (needs `npm run stack -- up`)')
+  .option('--rows <n>', 'rows to write', (v) => Number(v), 1_000_000)
+  .option('--target-mb <mb>', 'buffered megabytes per data file', (v) => Number(v), 128)
+  .option('--keep', 'keep the table afterwards')
+  .action(async (opts: { rows: number; targetMb: number; keep?: boolean }) => {
+    await benchSink({ rows: opts.rows, targetMb: opts.targetMb, keep: !!opts.keep });
+  });
+program.parseAsync(process.argv).catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
