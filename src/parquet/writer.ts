@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
-import { encodeBound, truncateLowerBinary, truncateLowerString, truncateUpperBinary, truncateUpperString } from '../iceberg/bounds';
+import { compareBytes, compareCodePoints, encodeBound, truncateLowerBinary, truncateLowerString, truncateUpperBinary, truncateUpperString } from '../iceberg/bounds';
 import {
   FileContent,
   POSITION_DELETE_FILE_PATH_ID,
@@ -9,12 +9,15 @@ import {
   type DataFile,
   type NestedField,
 } from '../iceberg/spec';
-import type { ObjectStore } from '../storage/object-store';
+import type { ObjectStore, ObjectWriter } from '../storage/object-store';
 import { arrowField, makeColumnBuilder, type ColumnBuilder, type ColumnMetrics } from './columns';
 
+/** Target size of a data file, compressed (what lands on S3). */
 export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
-export const DEFAULT_MAX_ROWS_PER_FILE = 2_000_000;
-export const DEFAULT_ROW_GROUP_ROWS = 128 * 1024;
+export const DEFAULT_MAX_ROWS_PER_FILE = 10_000_000;
+/** Raw (in-memory) bytes of one row group: what bounds the writer's memory. */
+export const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_ROW_GROUP_ROWS = 256 * 1024;
 
 /** Rows of one file in column builders, with the metrics each column gathered. */
 export class RowBuffer {
@@ -114,18 +117,135 @@ export interface DataFileWriterOptions {
   location: string;
   /** Start of every file name (e.g. the sync run id), so a run's files are easy to find. */
   namePrefix: string;
-  /** Buffered (uncompressed) bytes at which a file is closed. */
+  /** Compressed bytes at which a file is closed. */
   targetFileBytes?: number;
   maxRowsPerFile?: number;
+  /** Raw bytes of rows buffered per row group (bounds memory). */
+  rowGroupBytes?: number;
+  /** Upper bound on rows per row group. */
   rowGroupRows?: number;
 }
 
+/** Merges per-row-group metrics of one column into per-file metrics. */
+function mergeMetrics(field: NestedField, a: ColumnMetrics | undefined, b: ColumnMetrics): ColumnMetrics {
+  if (!a) return b;
+  const cmp = (x: unknown, y: unknown): number => {
+    if (field.type === 'string') return compareCodePoints(x as string, y as string);
+    if (field.type === 'binary') return compareBytes(x as Uint8Array, y as Uint8Array);
+    if (typeof x === 'boolean') return Number(x) - Number(y as boolean);
+    return (x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0;
+  };
+  const pick = (x: unknown, y: unknown, sign: number) => (x === undefined ? y : y === undefined ? x : cmp(y, x) * sign > 0 ? y : x);
+  return {
+    valueCount: a.valueCount + b.valueCount,
+    nullCount: a.nullCount + b.nullCount,
+    nanCount: a.nanCount + b.nanCount,
+    min: pick(a.min, b.min, -1),
+    max: pick(a.max, b.max, 1),
+  };
+}
+
 /**
- * Rolls rows into Parquet data files of about the target size and uploads each as it closes:
- * memory is bounded by one file's buffer, never by the table.
+ * One Parquet file being written as a stream: each pushed batch is encoded (in WebAssembly) into
+ * one row group as it arrives, so memory holds one row group, not the file.
+ */
+class StreamingParquetFile {
+  private queue: pw.RecordBatch[] = [];
+  private closed = false;
+  private wake?: () => void;
+  private drained?: () => void;
+  private readonly done: Promise<void>;
+  bytes = 0;
+  rows = 0;
+  metrics: (ColumnMetrics | undefined)[];
+
+  constructor(
+    readonly fields: NestedField[],
+    readonly rowGroupRows: number,
+    private readonly sink: ObjectWriter,
+  ) {
+    this.metrics = fields.map(() => undefined);
+    const input = new ReadableStream<pw.RecordBatch>(
+      {
+        pull: (controller) => {
+          const next = () => {
+            const batch = this.queue.shift();
+            if (this.queue.length === 0) this.drained?.();
+            if (batch) controller.enqueue(batch);
+            else if (this.closed) controller.close();
+            else return false;
+            return true;
+          };
+          if (next()) return;
+          return new Promise<void>((resolve) => {
+            this.wake = () => {
+              if (next()) {
+                this.wake = undefined;
+                resolve();
+              }
+            };
+          });
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const props = new pw.WriterPropertiesBuilder()
+      .setCompression(pw.Compression.ZSTD)
+      .setMaxRowGroupSize(rowGroupRows)
+      .setCreatedBy('sf-iceberg')
+      .build();
+    const output = pw.transformParquetStream(input, props);
+    this.done = (async () => {
+      const reader = (await output).getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        // Uploaded as it is produced: the file never sits whole in memory.
+        await this.sink.write(value);
+        this.bytes += value.byteLength;
+      }
+    })();
+  }
+
+  /** Encodes one row group; resolves once its bytes are out of the encoder. */
+  async push(buffer: RowBuffer): Promise<void> {
+    const metrics = buffer.builders.map((b) => b.metrics());
+    this.metrics = this.metrics.map((m, i) => mergeMetrics(this.fields[i]!, m, metrics[i]!));
+    this.rows += buffer.length;
+    const wasm = pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([buffer.toRecordBatch()]), 'stream'));
+    this.queue.push(...wasm.recordBatches());
+    // WebAssembly objects are not garbage collected: without this every row group stays in memory.
+    wasm.free();
+    // Backpressure: wait until the encoder has taken this row group before building the next.
+    // (Its output is not awaited: the encoder emits bytes only once enough have accumulated.)
+    const taken = new Promise<void>((resolve) => (this.drained = resolve));
+    this.wake?.();
+    await Promise.race([taken, this.done]);
+  }
+
+  /** Encodes what is left, completes the upload; returns the file's size. */
+  async finish(): Promise<number> {
+    this.closed = true;
+    this.wake?.();
+    try {
+      await this.done;
+    } catch (error) {
+      await this.sink.abort().catch(() => undefined);
+      throw error;
+    }
+    return this.sink.complete();
+  }
+}
+
+/**
+ * Rolls rows into Parquet data files of about the target (compressed) size and uploads each as it
+ * closes. Rows are encoded row group by row group, so memory is bounded by one row group plus the
+ * compressed bytes of the file being written, never by the table.
  */
 export class DataFileWriter {
   private buffer: RowBuffer;
+  private file?: StreamingParquetFile;
+  private filePath?: string;
   private fileNumber = 0;
   readonly files: DataFile[] = [];
   rowsWritten = 0;
@@ -135,35 +255,53 @@ export class DataFileWriter {
     this.buffer = new RowBuffer(opts.fields);
   }
 
-  /** Appends rows (values in field order); closes and uploads files as they fill. */
+  /** Appends rows (values in field order); encodes row groups and uploads files as they fill. */
   async write(rows: Iterable<readonly unknown[]>): Promise<void> {
-    const target = this.opts.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES;
-    const maxRows = this.opts.maxRowsPerFile ?? DEFAULT_MAX_ROWS_PER_FILE;
+    const groupBytes = this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
+    const groupRowsCap = this.opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     let sinceCheck = 0;
     for (const row of rows) {
       this.buffer.appendRow(row);
-      // Sizing every row would cost a pass over all builders; every 64 rows is close enough.
-      if (++sinceCheck >= 64 || this.buffer.length >= maxRows) {
-        sinceCheck = 0;
-        if (this.buffer.length >= maxRows || this.buffer.byteSize() >= target) await this.flush();
+      if (this.file) {
+        // Within a file, row groups are cut at the row count its first group set.
+        if (this.buffer.length >= this.file.rowGroupRows) await this.flushGroup();
+      } else if (this.buffer.length >= groupRowsCap || (++sinceCheck >= 64 && ((sinceCheck = 0), this.buffer.byteSize() >= groupBytes))) {
+        await this.flushGroup();
       }
     }
   }
 
-  /** Closes the current file, if it has rows. */
-  async flush(): Promise<DataFile | undefined> {
-    if (this.buffer.length === 0) return undefined;
+  private async flushGroup(): Promise<void> {
+    if (this.buffer.length === 0) return;
     const buffer = this.buffer;
     this.buffer = new RowBuffer(this.opts.fields);
-    const bytes = encodeParquet([buffer.toRecordBatch()], this.opts.rowGroupRows);
-    const name = `${this.opts.namePrefix}-${String(this.fileNumber++).padStart(5, '0')}-${crypto.randomUUID()}.parquet`;
-    const path = `${this.opts.location.replace(/\/+$/, '')}/${name}`;
-    await this.opts.store.put(path, bytes, 'application/vnd.apache.parquet');
-    const file = describeFile({ path, sizeInBytes: bytes.byteLength, rowCount: buffer.length, fields: this.opts.fields, metrics: buffer.builders.map((b) => b.metrics()) });
-    this.files.push(file);
-    this.rowsWritten += buffer.length;
-    this.bytesWritten += bytes.byteLength;
-    return file;
+    if (!this.file) {
+      const name = `${this.opts.namePrefix}-${String(this.fileNumber++).padStart(5, '0')}-${crypto.randomUUID()}.parquet`;
+      const path = `${this.opts.location.replace(/\/+$/, '')}/${name}`;
+      this.file = new StreamingParquetFile(this.opts.fields, buffer.length, this.opts.store.openWrite(path, 'application/vnd.apache.parquet'));
+      this.filePath = path;
+    }
+    await this.file.push(buffer);
+    const target = this.opts.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES;
+    if (this.file.bytes >= target || this.file.rows >= (this.opts.maxRowsPerFile ?? DEFAULT_MAX_ROWS_PER_FILE)) await this.closeFile();
+  }
+
+  private async closeFile(): Promise<DataFile | undefined> {
+    const file = this.file;
+    if (!file) return undefined;
+    this.file = undefined;
+    const size = await file.finish();
+    const described = describeFile({ path: this.filePath!, sizeInBytes: size, rowCount: file.rows, fields: this.opts.fields, metrics: file.metrics as ColumnMetrics[] });
+    this.files.push(described);
+    this.rowsWritten += file.rows;
+    this.bytesWritten += size;
+    return described;
+  }
+
+  /** Closes the current file (after encoding buffered rows), if it has rows. */
+  async flush(): Promise<DataFile | undefined> {
+    await this.flushGroup();
+    return this.closeFile();
   }
 
   async close(): Promise<DataFile[]> {

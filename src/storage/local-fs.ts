@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ObjectStore } from './object-store';
+import type { ObjectStore, ObjectWriter } from './object-store';
 
 /** Objects as files under file:// URIs (DuckDB mode, local debugging). */
 export class LocalObjectStore implements ObjectStore {
@@ -24,6 +24,35 @@ export class LocalObjectStore implements ObjectStore {
 
   async delete(uris: string[]): Promise<void> {
     await Promise.all(uris.map((u) => fs.promises.rm(fileURLToPath(u), { force: true })));
+  }
+
+  openWrite(uri: string): ObjectWriter {
+    const file = fileURLToPath(uri);
+    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    let handle: fs.promises.FileHandle | undefined;
+    let total = 0;
+    return {
+      write: async (chunk) => {
+        if (!handle) {
+          await fs.promises.mkdir(path.dirname(file), { recursive: true });
+          handle = await fs.promises.open(tmp, 'w');
+        }
+        await handle.write(chunk);
+        total += chunk.byteLength;
+      },
+      complete: async () => {
+        if (!handle) await this.put(uri, new Uint8Array(0));
+        else {
+          await handle.close();
+          await fs.promises.rename(tmp, file);
+        }
+        return total;
+      },
+      abort: async () => {
+        await handle?.close();
+        await fs.promises.rm(tmp, { force: true });
+      },
+    };
   }
 
   async *list(prefix: string): AsyncIterable<{ uri: string; size: number }> {

@@ -7,6 +7,16 @@ export interface ObjectStore {
   delete(uris: string[]): Promise<void>;
   /** Every object whose URI starts with the prefix. */
   list(prefix: string): AsyncIterable<{ uri: string; size: number }>;
+  /** Writes an object piece by piece (S3: multipart upload), so it never sits whole in memory. */
+  openWrite(uri: string, contentType?: string): ObjectWriter;
+}
+
+export interface ObjectWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the object visible; returns its size. */
+  complete(): Promise<number>;
+  /** Drops what was written; the object never appears. */
+  abort(): Promise<void>;
 }
 
 export function splitS3Uri(uri: string): { bucket: string; key: string } {

@@ -1,12 +1,19 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { splitS3Uri, type ObjectStore } from './object-store';
+import { splitS3Uri, type ObjectStore, type ObjectWriter } from './object-store';
+
+/** Multipart part size: S3 needs at least 5 MiB per part but the last. */
+const PART_BYTES = 8 * 1024 * 1024;
 
 export interface S3Settings {
   endpoint?: string;
@@ -96,6 +103,47 @@ export class S3ObjectStore implements ObjectStore {
       for (const o of page.Contents ?? []) yield { uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0 };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  openWrite(uri: string, contentType = 'application/octet-stream'): ObjectWriter {
+    const { bucket, key } = splitS3Uri(uri);
+    const client = this.client;
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let total = 0;
+    let uploadId: string | undefined;
+    const parts: { ETag: string; PartNumber: number }[] = [];
+    const sendPart = async () => {
+      const body = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }))).UploadId!;
+      const PartNumber = parts.length + 1;
+      const out = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length }));
+      parts.push({ ETag: out.ETag!, PartNumber });
+    };
+    return {
+      write: async (chunk) => {
+        pending.push(chunk);
+        pendingBytes += chunk.byteLength;
+        total += chunk.byteLength;
+        if (pendingBytes >= PART_BYTES) await sendPart();
+      },
+      complete: async () => {
+        if (!uploadId) {
+          // Small object: one plain PUT.
+          await this.put(uri, Buffer.concat(pending), contentType);
+          return total;
+        }
+        if (pendingBytes > 0) await sendPart();
+        await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        return total;
+      },
+      abort: async () => {
+        pending = [];
+        if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+      },
+    };
   }
 
   destroy(): void {

@@ -77,13 +77,14 @@ async function readBoth(table: string): Promise<{ py: ReadResult; duck: ReadResu
   return { py, duck };
 }
 
-async function sync(table: IcebergTable, columns: string[], rows: Account[], mode: WriteMode | 'merge', runId: string, extra: { deleteKeys?: string[]; targetFileBytes?: number } = {}) {
+async function sync(table: IcebergTable, columns: string[], rows: Account[], mode: WriteMode | 'merge', runId: string, extra: { deleteKeys?: string[]; maxRowsPerFile?: number } = {}) {
   const writer = new DataFileWriter({
     fields: table.schema().fields,
     store: table.store,
     location: `${table.location}/data`,
     namePrefix: runId,
-    targetFileBytes: extra.targetFileBytes,
+    maxRowsPerFile: extra.maxRowsPerFile,
+    rowGroupRows: extra.maxRowsPerFile ? 32 : undefined,
   });
   const fieldByColumn = new Map(table.schema().fields.map((f, i) => [f.name, i]));
   const salesforceOf = new Map(columns.map((c) => [c.split('=')[0]!, c.split('=')[1]!]));
@@ -134,7 +135,7 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
 
     // 1. Append 300 rows across several files: one snapshot.
     const first = Array.from({ length: 300 }, (_, i) => account(i + 1));
-    const r1 = await sync(table, columns, first, { kind: 'append' }, uniqueName('run'), { targetFileBytes: 8 * 1024 });
+    const r1 = await sync(table, columns, first, { kind: 'append' }, uniqueName('run'), { maxRowsPerFile: 64 });
     first.forEach((a) => source.set(a.Id, a));
     expect(r1.alreadyCommitted).toBe(false);
     expect(Number(r1.summary['added-data-files'])).toBeGreaterThan(1);

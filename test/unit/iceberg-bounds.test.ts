@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareCodePoints, decodeBound, encodeBound, truncateLowerString, truncateUpperString, twosComplementBigEndian } from '../../src/iceberg/bounds';
 import { decimalToUnscaled } from '../../src/parquet/columns';
+import { RowBuffer } from '../../src/parquet/writer';
 
 describe('single-value bound encoding', () => {
   it('round-trips every type the sink writes', () => {
@@ -55,16 +56,14 @@ describe('exact decimals', () => {
 });
 
 describe('column metrics', () => {
-  it('string min/max follow code-point order even after native-order values', async () => {
-    const { RowBuffer } = await import('../../src/parquet/writer');
+  it('string min/max follow code-point order even after native-order values', () => {
     const buffer = new RowBuffer([{ id: 1, name: 's', required: false, type: 'string' }]);
     for (const v of ['m', 'b', null, '\uffff', '😀', 'a']) buffer.appendRow([v]);
     const m = buffer.builders[0]!.metrics();
     expect(m).toMatchObject({ valueCount: 6, nullCount: 1, min: 'a', max: '😀' });
   });
 
-  it('64-bit and decimal columns keep exact min/max across number and BigInt values', async () => {
-    const { RowBuffer } = await import('../../src/parquet/writer');
+  it('64-bit and decimal columns keep exact min/max across number and BigInt values', () => {
     const buffer = new RowBuffer([
       { id: 1, name: 'l', required: false, type: 'long' },
       { id: 2, name: 'd', required: false, type: 'decimal(38, 2)' },
