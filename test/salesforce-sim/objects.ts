@@ -1,0 +1,144 @@
+import type { SalesforceField, SalesforceFieldType } from '../../src/salesforce/describe-types';
+
+/** A simulated sObject: describe metadata plus how its rows are generated. */
+export interface SimObject {
+  name: string;
+  label: string;
+  keyPrefix: string;
+  custom: boolean;
+  /** Objects Bulk API 2.0 refuses to query. */
+  bulkQueryable: boolean;
+  fields: SimField[];
+}
+
+export interface SimField extends SalesforceField {
+  /** Generates the value of row n (null allowed when nillable). */
+  gen: (n: number, row: Record<string, unknown>) => unknown;
+  /** Id prefix of the referenced object, for reference fields. */
+  referenceTo?: string;
+}
+
+/** The fixed "now" of the simulated org: generated rows are older, updates move past it. */
+export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+function hash(n: number, salt: number): number {
+  let h = (n + 1) * 2654435761 + salt * 40503;
+  h = Math.imul(h ^ (h >>> 16), 2246822507);
+  h = Math.imul(h ^ (h >>> 13), 3266489909);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const f = (name: string, type: SalesforceFieldType, gen: SimField['gen'], extra: Partial<SimField> = {}): SimField => ({
+  name,
+  type,
+  label: name.replace(/__c$/, '').replace(/([a-z])([A-Z])/g, '$1 $2'),
+  nillable: type !== 'id' && type !== 'boolean',
+  custom: name.endsWith('__c'),
+  calculated: false,
+  compoundFieldName: null,
+  length: ['string', 'textarea', 'picklist', 'multipicklist', 'email', 'phone', 'url', 'combobox', 'encryptedstring'].includes(type) ? 255 : ['id', 'reference'].includes(type) ? 18 : 0,
+  precision: 0,
+  scale: 0,
+  gen,
+  ...extra,
+});
+
+const nullable = (n: number, s: number, every: number, value: () => unknown) => (hash(n, s) % every === 0 ? null : value());
+const pick = <T>(n: number, s: number, values: T[]) => values[hash(n, s) % values.length]!;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Audit fields every object has; SystemModstamp grows with the record number. */
+function auditFields(): SimField[] {
+  const created = (n: number) => SIM_EPOCH_MS - 400 * 86_400_000 + n * 37_000;
+  return [
+    f('Id', 'id', (n) => n, { nillable: false, length: 18 }),
+    f('IsDeleted', 'boolean', () => false, { nillable: false }),
+    f('CreatedDate', 'datetime', (n) => iso(created(n)), { nillable: false }),
+    f('LastModifiedDate', 'datetime', (n) => iso(created(n) + (hash(n, 3) % 48) * 3_600_000), { nillable: false }),
+    f('SystemModstamp', 'datetime', (n) => iso(created(n) + (hash(n, 3) % 48) * 3_600_000), { nillable: false }),
+    f('OwnerId', 'reference', (n) => n % 20, { referenceTo: '005', nillable: false }),
+  ];
+}
+
+const cities = ['Berlin', 'Paris', 'Lisbon', 'Zürich', 'New York', 'São Paulo', 'Tokyo', 'Kraków'];
+const industries = ['Banking', 'Energy', 'Retail', 'Technology', 'Healthcare', 'Education'];
+const stages = ['Prospecting', 'Qualification', 'Proposal/Price Quote', 'Negotiation/Review', 'Closed Won', 'Closed Lost'];
+
+function address(prefix: string): SimField[] {
+  const compound = `${prefix}Address`;
+  return [
+    f(compound, 'address', () => null),
+    f(`${prefix}Street`, 'textarea', (n) => nullable(n, 9, 9, () => `${(hash(n, 7) % 900) + 1} Market Street\nSuite ${hash(n, 8) % 50}`), { compoundFieldName: compound }),
+    f(`${prefix}City`, 'string', (n) => nullable(n, 11, 7, () => pick(n, 12, cities)), { compoundFieldName: compound, length: 40 }),
+    f(`${prefix}PostalCode`, 'string', (n) => String(10000 + (hash(n, 13) % 89999)), { compoundFieldName: compound, length: 20 }),
+    f(`${prefix}Country`, 'string', (n) => pick(n, 14, ['Germany', 'France', 'Portugal', 'Switzerland', 'USA', 'Brazil', 'Japan', 'Poland']), { compoundFieldName: compound, length: 80 }),
+    f(`${prefix}Latitude`, 'double', (n) => nullable(n, 15, 5, () => Number(((hash(n, 16) % 180000) / 1000 - 90).toFixed(6))), { compoundFieldName: compound, precision: 18, scale: 15 }),
+    f(`${prefix}Longitude`, 'double', (n) => nullable(n, 17, 5, () => Number(((hash(n, 18) % 360000) / 1000 - 180).toFixed(6))), { compoundFieldName: compound, precision: 18, scale: 15 }),
+  ];
+}
+
+export function simObjects(): SimObject[] {
+  const account: SimObject = {
+    name: 'Account', label: 'Account', keyPrefix: '001', custom: false, bulkQueryable: true,
+    fields: [
+      ...auditFields(),
+      f('Name', 'string', (n) => `Account ${n} ${pick(n, 20, ['GmbH', 'SA', 'Ltd', 'Inc', 'K.K.', '"Quoted", Co'])}`, { nillable: false }),
+      f('Type', 'picklist', (n) => nullable(n, 21, 6, () => pick(n, 22, ['Prospect', 'Customer - Direct', 'Partner']))),
+      f('Industry', 'picklist', (n) => nullable(n, 23, 4, () => pick(n, 24, industries))),
+      f('AnnualRevenue', 'currency', (n) => nullable(n, 25, 3, () => (hash(n, 26) % 100_000_000) / 100), { precision: 18, scale: 2 }),
+      f('NumberOfEmployees', 'int', (n) => nullable(n, 27, 5, () => hash(n, 28) % 250_000), { digits: 8 }),
+      f('Phone', 'phone', (n) => nullable(n, 29, 3, () => `+49 30 ${hash(n, 30) % 10_000_000}`), { length: 40 }),
+      f('Website', 'url', (n) => nullable(n, 31, 4, () => `https://account-${n}.example.com`)),
+      f('Description', 'textarea', (n) => nullable(n, 32, 2, () => `Line one for ${n}\nLine "two", with a comma`), { length: 32000 }),
+      f('IsActive__c', 'boolean', (n) => hash(n, 33) % 2 === 0, { nillable: false }),
+      f('Rating__c', 'percent', (n) => nullable(n, 34, 5, () => (hash(n, 35) % 10_000) / 100), { precision: 5, scale: 2 }),
+      f('CustomerSince__c', 'date', (n) => nullable(n, 36, 4, () => new Date(SIM_EPOCH_MS - (hash(n, 37) % 3650) * 86_400_000).toISOString().slice(0, 10))),
+      f('PreferredCallTime__c', 'time', (n) => nullable(n, 38, 3, () => `${String(8 + (hash(n, 39) % 10)).padStart(2, '0')}:${String(hash(n, 40) % 60).padStart(2, '0')}:00.000Z`)),
+      f('Tags__c', 'multipicklist', (n) => nullable(n, 41, 3, () => ['Strategic', 'EMEA', 'Renewal'].filter((_, k) => (hash(n, 42) >> k) & 1).join(';') || 'EMEA')),
+      f('Email__c', 'email', (n) => nullable(n, 43, 3, () => `contact@account-${n}.example.com`), { length: 80 }),
+      f('ExternalScore__c', 'double', (n) => nullable(n, 44, 6, () => (hash(n, 45) % 1_000_000) / 7), { precision: 18, scale: 4 }),
+      f('Logo__c', 'base64', (n) => nullable(n, 46, 2, () => Buffer.from(`logo-${n}`).toString('base64'))),
+      ...address('Billing'),
+    ],
+  };
+  const contact: SimObject = {
+    name: 'Contact', label: 'Contact', keyPrefix: '003', custom: false, bulkQueryable: true,
+    fields: [
+      ...auditFields(),
+      f('AccountId', 'reference', (n) => n % 1000, { referenceTo: '001' }),
+      f('FirstName', 'string', (n) => pick(n, 50, ['Ana', 'Björn', 'Chloé', 'Dmitri', 'Emeka', 'Fatima', 'Günther'])),
+      f('LastName', 'string', (n) => `Person${n}`, { nillable: false, length: 80 }),
+      f('Email', 'email', (n) => nullable(n, 51, 5, () => `person${n}@example.org`)),
+      f('Birthdate', 'date', (n) => nullable(n, 52, 3, () => new Date(Date.UTC(1950 + (hash(n, 53) % 50), hash(n, 54) % 12, 1 + (hash(n, 55) % 28))).toISOString().slice(0, 10))),
+      f('HasOptedOutOfEmail', 'boolean', (n) => hash(n, 56) % 7 === 0, { nillable: false }),
+      ...address('Mailing'),
+    ],
+  };
+  const opportunity: SimObject = {
+    name: 'Opportunity', label: 'Opportunity', keyPrefix: '006', custom: false, bulkQueryable: true,
+    fields: [
+      ...auditFields(),
+      f('AccountId', 'reference', (n) => n % 1000, { referenceTo: '001' }),
+      f('Name', 'string', (n) => `Deal ${n}`, { nillable: false, length: 120 }),
+      f('StageName', 'picklist', (n) => pick(n, 60, stages), { nillable: false }),
+      f('Amount', 'currency', (n) => nullable(n, 61, 4, () => (hash(n, 62) % 5_000_000_00) / 100), { precision: 18, scale: 2 }),
+      f('Probability', 'percent', (n) => (hash(n, 63) % 11) * 10, { precision: 3, scale: 0 }),
+      f('CloseDate', 'date', (n) => new Date(SIM_EPOCH_MS + ((hash(n, 64) % 400) - 200) * 86_400_000).toISOString().slice(0, 10), { nillable: false }),
+      f('IsClosed', 'boolean', (n) => hash(n, 60) % 6 >= 4, { nillable: false }),
+      f('TotalOpportunityQuantity', 'double', (n) => nullable(n, 65, 3, () => hash(n, 66) % 1000), { precision: 18, scale: 2 }),
+    ],
+  };
+  const invoice: SimObject = {
+    name: 'Invoice__c', label: 'Invoice', keyPrefix: 'a01', custom: true, bulkQueryable: true,
+    fields: [
+      ...auditFields(),
+      f('Name', 'string', (n) => `INV-${String(n).padStart(8, '0')}`, { nillable: false, length: 80 }),
+      f('Account__c', 'reference', (n) => n % 1000, { referenceTo: '001' }),
+      f('Total__c', 'currency', (n) => (hash(n, 70) % 10_000_000) / 100, { precision: 16, scale: 2 }),
+      f('Paid__c', 'boolean', (n) => hash(n, 71) % 3 === 0, { nillable: false }),
+      f('Line_Count__c', 'double', (n) => hash(n, 72) % 40, { precision: 18, scale: 0 }),
+      f('Due_Date__c', 'date', (n) => new Date(SIM_EPOCH_MS + (hash(n, 73) % 90) * 86_400_000).toISOString().slice(0, 10)),
+    ],
+  };
+  return [account, contact, opportunity, invoice];
+}

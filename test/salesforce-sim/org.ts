@@ -1,0 +1,179 @@
+import { salesforceId, recordNumber } from './ids';
+import { SIM_EPOCH_MS, simObjects, type SimField, type SimObject } from './objects';
+import { SoqlError, conditionFields, type Condition, type Literal, type Query } from './soql';
+
+export type SimRecord = Record<string, unknown>;
+
+/**
+ * The data of a simulated org: deterministic generated rows per object, plus an overlay of what
+ * tests changed (updates move SystemModstamp forward, deletes move rows to queryAll, added fields).
+ */
+export class SimOrg {
+  readonly objects = new Map<string, SimObject>();
+  private readonly counts = new Map<string, number>();
+  private readonly updates = new Map<string, Map<number, SimRecord>>();
+  private readonly deleted = new Map<string, Map<number, string>>();
+  private clock = SIM_EPOCH_MS + 86_400_000;
+
+  constructor(rowCounts: Record<string, number> = {}) {
+    for (const o of simObjects()) {
+      this.objects.set(o.name.toLowerCase(), o);
+      this.counts.set(o.name, rowCounts[o.name] ?? 100);
+    }
+  }
+
+  object(name: string): SimObject | undefined {
+    return this.objects.get(name.toLowerCase());
+  }
+
+  count(name: string): number {
+    return this.counts.get(this.object(name)!.name)!;
+  }
+
+  setCount(name: string, n: number): void {
+    this.counts.set(this.object(name)!.name, n);
+  }
+
+  /** The next modification time: strictly increasing, after every generated row. */
+  private tick(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString();
+  }
+
+  private base(o: SimObject, n: number): SimRecord {
+    const row: SimRecord = {};
+    for (const field of o.fields) {
+      let v = field.gen(n, row);
+      if (field.type === 'id') v = salesforceId(o.keyPrefix, n + 1);
+      else if (field.type === 'reference' && v !== null) v = salesforceId(field.referenceTo ?? '000', (v as number) + 1);
+      row[field.name] = v;
+    }
+    return row;
+  }
+
+  /** Record n as the API returns it, or undefined when deleted and `includeDeleted` is off. */
+  record(o: SimObject, n: number, includeDeleted: boolean): SimRecord | undefined {
+    const deletedAt = this.deleted.get(o.name)?.get(n);
+    if (deletedAt && !includeDeleted) return undefined;
+    const row = { ...this.base(o, n), ...this.updates.get(o.name)?.get(n) };
+    if (deletedAt) Object.assign(row, { IsDeleted: true, SystemModstamp: deletedAt, LastModifiedDate: deletedAt });
+    return row;
+  }
+
+  *records(o: SimObject, includeDeleted: boolean): Generator<SimRecord> {
+    const total = this.count(o.name);
+    for (let n = 0; n < total; n++) {
+      const r = this.record(o, n, includeDeleted);
+      if (r) yield r;
+    }
+  }
+
+  private numberOf(o: SimObject, id: string): number {
+    const n = recordNumber(id, o.keyPrefix);
+    if (n === undefined || n < 1 || n > this.count(o.name)) throw new SoqlError('INVALID_ID_FIELD', `invalid id ${id} for ${o.name}`);
+    return n - 1;
+  }
+
+  /** Changes fields of a record; SystemModstamp and LastModifiedDate move forward. */
+  update(objectName: string, id: string, values: SimRecord): SimRecord {
+    const o = this.object(objectName)!;
+    const n = this.numberOf(o, id);
+    const now = this.tick();
+    const overlay = this.updates.get(o.name) ?? new Map<number, SimRecord>();
+    this.updates.set(o.name, overlay);
+    overlay.set(n, { ...overlay.get(n), ...values, SystemModstamp: now, LastModifiedDate: now });
+    return this.record(o, n, true)!;
+  }
+
+  /** Deletes a record: it leaves query and shows in queryAll with IsDeleted = true. */
+  delete(objectName: string, id: string): void {
+    const o = this.object(objectName)!;
+    const n = this.numberOf(o, id);
+    const marks = this.deleted.get(o.name) ?? new Map<number, string>();
+    this.deleted.set(o.name, marks);
+    marks.set(n, this.tick());
+  }
+
+  /** Adds a field to an object (new rows and old rows get generated values). */
+  addField(objectName: string, field: SimField): void {
+    const o = this.object(objectName)!;
+    if (o.fields.some((f) => f.name.toLowerCase() === field.name.toLowerCase())) throw new Error(`${o.name}.${field.name} exists`);
+    o.fields.push(field);
+  }
+
+  field(o: SimObject, name: string): SimField | undefined {
+    return o.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+  }
+
+  /** Runs a parsed query; errors are Salesforce's (INVALID_TYPE, INVALID_FIELD). */
+  run(q: Query, includeDeleted: boolean): { object: SimObject; fields: SimField[]; records: SimRecord[] } {
+    const o = this.object(q.object);
+    if (!o) {
+      throw new SoqlError(
+        'INVALID_TYPE',
+        `\n${q.fields.join(', ')} FROM ${q.object}\n${' '.repeat(q.fields.join(', ').length + 6)}^\nERROR at Row:1:Column:${q.fields.join(', ').length + 13}\nsObject type '${q.object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
+    }
+    const fields = q.fields.map((name) => {
+      const field = this.field(o, name);
+      if (!field) throw new SoqlError('INVALID_FIELD', `\nSELECT ${q.fields.join(', ')} FROM ${o.name}\n^\nERROR at Row:1:Column:8\nNo such column '${name}' on entity '${o.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
+      return field;
+    });
+    for (const name of [...conditionFields(q.where), ...q.orderBy.map((s) => s.field)]) {
+      if (!this.field(o, name)) throw new SoqlError('INVALID_FIELD', `No such column '${name}' on entity '${o.name}'.`);
+    }
+    let rows: SimRecord[] = [];
+    for (const r of this.records(o, includeDeleted)) if (!q.where || matches(o, this, r, q.where)) rows.push(r);
+    if (q.orderBy.length > 0) {
+      rows.sort((a, b) => {
+        for (const s of q.orderBy) {
+          const c = compare(o, this, s.field, a[this.field(o, s.field)!.name], b[this.field(o, s.field)!.name]);
+          if (c !== 0) return s.desc ? -c : c;
+        }
+        return 0;
+      });
+    }
+    if (q.limit !== undefined) rows = rows.slice(0, q.limit);
+    return { object: o, fields, records: rows };
+  }
+}
+
+function comparable(field: SimField | undefined, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (field?.type === 'datetime') return Date.parse(String(v));
+  if (typeof v === 'object' && v && 'datetime' in v) return Date.parse(String((v as { datetime: string }).datetime));
+  return v;
+}
+
+function compare(o: SimObject, org: SimOrg, fieldName: string, a: unknown, b: unknown): number {
+  const field = org.field(o, fieldName);
+  const x = comparable(field, a) as number | string | null;
+  const y = comparable(field, b) as number | string | null;
+  if (x === y) return 0;
+  if (x === null) return -1; // Salesforce sorts nulls first by default
+  if (y === null) return 1;
+  return x < y ? -1 : 1;
+}
+
+function matches(o: SimObject, org: SimOrg, r: SimRecord, c: Condition): boolean {
+  if (c.kind !== 'compare') {
+    return c.kind === 'and' ? matches(o, org, r, c.left) && matches(o, org, r, c.right) : matches(o, org, r, c.left) || matches(o, org, r, c.right);
+  }
+  const field = org.field(o, c.field)!;
+  const value: Literal = c.value;
+  const left = comparable(field, r[field.name]) as number | string | boolean | null;
+  const right = comparable(field, value) as number | string | boolean | null;
+  switch (c.op) {
+    case '=': return left === right;
+    case '!=': return left !== right;
+    case '<': return left !== null && right !== null && left < right;
+    case '<=': return left !== null && right !== null && left <= right;
+    case '>': return left !== null && right !== null && left > right;
+    case '>=': return left !== null && right !== null && left >= right;
+  }
+}
+
+/** A datetime as Salesforce's REST API writes it: 2026-01-01T00:00:00.000+0000. */
+export function apiDatetime(iso: string): string {
+  return new Date(iso).toISOString().replace('Z', '+0000');
+}

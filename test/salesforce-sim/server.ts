@@ -1,0 +1,392 @@
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SimOrg, apiDatetime, type SimRecord } from './org';
+import type { SimField } from './objects';
+import { SoqlError, parseSoql } from './soql';
+
+/*
+ * A Salesforce org on 127.0.0.1 that speaks Salesforce's wire formats: the partner SOAP login,
+ * the OAuth2 token endpoint, REST describe and query/queryAll with nextRecordsUrl paging, limits,
+ * and Salesforce's error envelopes. A control API under /__sim/ lets tests change data and inject
+ * faults. Bulk API 2.0 is not simulated yet.
+ */
+
+export interface SimUser {
+  username: string;
+  password: string;
+  securityToken: string;
+}
+
+export interface SimConfig {
+  port?: number;
+  /** The instance URL the org reports (default: its own http://127.0.0.1:port). */
+  publicUrl?: string;
+  users?: SimUser[];
+  orgId?: string;
+  clients?: { clientId: string; clientSecret: string }[];
+  sessionTtlMs?: number;
+  rowCounts?: Record<string, number>;
+  dailyApiLimit?: number;
+}
+
+export const SIM_DEFAULTS = {
+  user: { username: 'integration@sim.example.com', password: 'sim-Passw0rd', securityToken: 'SIMTOKEN0123456789' },
+  orgId: '00D5g000004SIMAAAA',
+  client: { clientId: 'sim-consumer-key', clientSecret: 'sim-consumer-secret' },
+};
+
+export const API_VERSIONS = ['58.0', '59.0', '60.0', '61.0', '62.0'];
+
+type FaultKind = 'expire-session' | 'request-limit' | 'unavailable' | 'drop-connection' | 'slow' | 'invalid-locator';
+interface FaultRule {
+  kind: FaultKind;
+  /** Applies to requests whose path contains this text. */
+  path: string;
+  count: number;
+  delayMs?: number;
+}
+
+interface Cursor {
+  records: SimRecord[];
+  fields: SimField[];
+  objectName: string;
+  pos: number;
+  pageSize: number;
+  all: boolean;
+}
+
+export class SalesforceSimulator {
+  readonly org: SimOrg;
+  private server?: http.Server;
+  private readonly sessions = new Map<string, { expiresAt: number; user: string }>();
+  private readonly refreshTokens = new Map<string, string>();
+  private readonly cursors = new Map<string, Cursor>();
+  private faults: FaultRule[] = [];
+  private apiUsed = 0;
+  url = '';
+  readonly users: SimUser[];
+  readonly orgId: string;
+  readonly clients: { clientId: string; clientSecret: string }[];
+  sessionTtlMs: number;
+
+  constructor(private readonly config: SimConfig = {}) {
+    this.org = new SimOrg(config.rowCounts);
+    this.users = config.users ?? [SIM_DEFAULTS.user];
+    this.orgId = config.orgId ?? SIM_DEFAULTS.orgId;
+    this.clients = config.clients ?? [SIM_DEFAULTS.client];
+    this.sessionTtlMs = config.sessionTtlMs ?? 2 * 3600_000;
+  }
+
+  get instanceUrl(): string {
+    return this.config.publicUrl ?? this.url;
+  }
+
+  async start(): Promise<string> {
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) this.json(res, 500, [{ message: (error as Error).message, errorCode: 'UNKNOWN_EXCEPTION' }]);
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.config.port ?? 0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Makes every session invalid (as if they all expired). */
+  expireSessions(): void {
+    this.sessions.clear();
+  }
+
+  addFault(rule: FaultRule): void {
+    this.faults.push(rule);
+  }
+
+  private takeFault(path: string): FaultRule | undefined {
+    const rule = this.faults.find((f) => f.count > 0 && path.includes(f.path));
+    if (rule) rule.count--;
+    return rule;
+  }
+
+  private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'sforce-limit-info': `api-usage=${this.apiUsed}/${this.config.dailyApiLimit ?? 15000}`, ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  private newSession(user: string): string {
+    const token = `${this.orgId.slice(0, 15)}!AQ${crypto.randomBytes(24).toString('base64url')}`;
+    this.sessions.set(token, { expiresAt: Date.now() + this.sessionTtlMs, user });
+    return token;
+  }
+
+  private async body(req: http.IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const path = url.pathname.replace(/\/+$/, '');
+
+    if (path.startsWith('/__sim/')) return this.control(req, res, path);
+
+    const fault = this.takeFault(path);
+    if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
+    if (fault?.kind === 'drop-connection') {
+      res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });
+      res.write('{"totalSize":1,"done":false,"records":[{"attrib');
+      res.socket?.destroy();
+      return;
+    }
+    if (fault?.kind === 'unavailable') return this.json(res, 503, [{ message: 'Service Unavailable', errorCode: 'SERVER_UNAVAILABLE' }]);
+
+    const soap = /^\/services\/Soap\/u\/(\d+\.\d+)$/.exec(path);
+    if (soap && req.method === 'POST') return this.soapLogin(await this.body(req), soap[1]!, res);
+    if (path === '/services/oauth2/token' && req.method === 'POST') return this.oauthToken(await this.body(req), res);
+    if (path === '/services/data') {
+      return this.json(res, 200, API_VERSIONS.map((v) => ({ label: `Winter '${v}`, url: `/services/data/v${v}`, version: v })));
+    }
+
+    const data = /^\/services\/data\/v(\d+\.\d+)(\/.*)?$/.exec(path);
+    if (!data) return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+    const version = data[1]!;
+    if (!API_VERSIONS.includes(version)) return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+
+    const auth = /^(?:Bearer|OAuth) (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const session = auth ? this.sessions.get(auth) : undefined;
+    if (fault?.kind === 'expire-session' && auth) this.sessions.delete(auth);
+    if (!session || session.expiresAt < Date.now() || fault?.kind === 'expire-session') {
+      return this.json(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+    }
+    this.apiUsed++;
+    if (fault?.kind === 'request-limit') {
+      return this.json(res, 403, [{ message: `TotalRequests Limit exceeded.`, errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    }
+    const rest = data[2] ?? '';
+    try {
+      return this.rest(req, res, version, rest, url, fault);
+    } catch (error) {
+      if (error instanceof SoqlError) return this.json(res, 400, [{ message: error.message, errorCode: error.errorCode }]);
+      throw error;
+    }
+  }
+
+  private rest(req: http.IncomingMessage, res: http.ServerResponse, version: string, rest: string, url: URL, fault?: FaultRule): void {
+    if (rest === '') return this.json(res, 200, { sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, limits: `/services/data/v${version}/limits` });
+    if (rest === '/limits') {
+      const max = this.config.dailyApiLimit ?? 15000;
+      return this.json(res, 200, { DailyApiRequests: { Max: max, Remaining: max - this.apiUsed }, DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 } });
+    }
+    if (rest === '/sobjects') {
+      return this.json(res, 200, {
+        encoding: 'UTF-8',
+        maxBatchSize: 200,
+        sobjects: [...this.org.objects.values()].map((o) => ({
+          name: o.name, label: o.label, keyPrefix: o.keyPrefix, custom: o.custom, queryable: true, retrieveable: true, createable: true, deletable: true,
+          urls: { sobject: `/services/data/v${version}/sobjects/${o.name}`, describe: `/services/data/v${version}/sobjects/${o.name}/describe` },
+        })),
+      });
+    }
+    const describe = /^\/sobjects\/([A-Za-z0-9_]+)\/describe$/.exec(rest);
+    if (describe) {
+      const o = this.org.object(describe[1]!);
+      if (!o) return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+      return this.json(res, 200, {
+        name: o.name, label: o.label, keyPrefix: o.keyPrefix, custom: o.custom, queryable: true,
+        fields: o.fields.map((f) => ({
+          name: f.name, label: f.label, type: f.type, soapType: soapType(f), length: f.length ?? 0, precision: f.precision ?? 0, scale: f.scale ?? 0,
+          digits: f.digits ?? 0, nillable: f.nillable ?? true, custom: f.custom ?? false, calculated: f.calculated ?? false,
+          compoundFieldName: f.compoundFieldName ?? null, referenceTo: f.referenceTo ? [this.objectForPrefix(f.referenceTo)] : [],
+          filterable: f.type !== 'textarea' && f.type !== 'base64', sortable: f.type !== 'textarea' && f.type !== 'base64', updateable: !['id', 'datetime'].includes(f.type),
+        })),
+        urls: { describe: `/services/data/v${version}/sobjects/${o.name}/describe` },
+      });
+    }
+    const query = /^\/(query|queryAll)(?:\/([A-Za-z0-9-]+))?$/.exec(rest);
+    if (query) {
+      const all = query[1] === 'queryAll';
+      if (query[2]) {
+        const cursor = this.cursors.get(query[2]);
+        if (!cursor || fault?.kind === 'invalid-locator') return this.json(res, 400, [{ message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' }]);
+        return this.page(res, version, query[2], cursor);
+      }
+      const soql = url.searchParams.get('q');
+      if (!soql) return this.json(res, 400, [{ message: 'A query string has to be specified', errorCode: 'MALFORMED_QUERY' }]);
+      const parsed = parseSoql(soql);
+      const result = this.org.run(parsed, all);
+      const batch = /batchSize=(\d+)/.exec(String(req.headers['sforce-query-options'] ?? ''))?.[1];
+      const pageSize = Math.min(2000, Math.max(200, batch ? Number(batch) : 2000));
+      const id = `01g${crypto.randomBytes(6).toString('hex')}`;
+      const cursor: Cursor = { records: result.records, fields: result.fields, objectName: result.object.name, pos: 0, pageSize, all };
+      this.cursors.set(id, cursor);
+      return this.page(res, version, id, cursor);
+    }
+    return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+  }
+
+  private objectForPrefix(prefix: string): string {
+    return [...this.org.objects.values()].find((o) => o.keyPrefix === prefix)?.name ?? 'User';
+  }
+
+  /** One page of a query result; nextRecordsUrl names the rest as Salesforce does (<locator>-<offset>). */
+  private page(res: http.ServerResponse, version: string, locator: string, cursor: Cursor): void {
+    const [id, offsetText] = locator.split('-');
+    const offset = offsetText ? Number(offsetText) : 0;
+    const slice = cursor.records.slice(offset, offset + cursor.pageSize);
+    const next = offset + slice.length;
+    const done = next >= cursor.records.length;
+    if (done) this.cursors.delete(id!);
+    else this.cursors.set(`${id}-${next}`, cursor);
+    this.json(res, 200, {
+      totalSize: cursor.records.length,
+      done,
+      ...(done ? {} : { nextRecordsUrl: `/services/data/v${version}/${cursor.all ? 'queryAll' : 'query'}/${id}-${next}` }),
+      records: slice.map((r) => this.restRecord(version, cursor.objectName, cursor.fields, r)),
+    });
+  }
+
+  private restRecord(version: string, objectName: string, fields: SimField[], r: SimRecord): Record<string, unknown> {
+    const out: Record<string, unknown> = { attributes: { type: objectName, url: `/services/data/v${version}/sobjects/${objectName}/${String(r.Id)}` } };
+    for (const f of fields) {
+      let v = r[f.name];
+      if (v !== null && v !== undefined) {
+        if (f.type === 'datetime') v = apiDatetime(String(v));
+        // REST returns the blob's URL for base64 fields, not its content.
+        if (f.type === 'base64') v = `/services/data/v${version}/sobjects/${objectName}/${String(r.Id)}/${f.name}`;
+      }
+      if (f.type === 'address' && f.compoundFieldName === null) v = this.compound(fields, r, f.name);
+      out[f.name] = v ?? null;
+    }
+    return out;
+  }
+
+  private compound(_fields: SimField[], r: SimRecord, name: string): Record<string, unknown> | null {
+    const prefix = name.replace(/Address$/, '');
+    return { street: r[`${prefix}Street`] ?? null, city: r[`${prefix}City`] ?? null, postalCode: r[`${prefix}PostalCode`] ?? null, country: r[`${prefix}Country`] ?? null, latitude: r[`${prefix}Latitude`] ?? null, longitude: r[`${prefix}Longitude`] ?? null, geocodeAccuracy: null, state: null };
+  }
+
+  private soapFault(res: http.ServerResponse, code: string, message: string): void {
+    res.writeHead(500, { 'content-type': 'text/xml;charset=UTF-8' });
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>sf:${code}</faultcode><faultstring>${code}: ${message}</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>${code}</sf:exceptionCode><sf:exceptionMessage>${message}</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
+    );
+  }
+
+  /** The partner API login: username + password+token, or username + password with the org id header. */
+  private soapLogin(body: string, version: string, res: http.ServerResponse): void {
+    const element = (name: string) => new RegExp(`<(?:[\\w-]+:)?${name}>([\\s\\S]*?)</(?:[\\w-]+:)?${name}>`).exec(body)?.[1];
+    const unescape = (s: string | undefined) => s?.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    const username = unescape(element('username'));
+    const password = unescape(element('password'));
+    const orgId = unescape(element('organizationId'));
+    const user = this.users.find((u) => u.username === username);
+    const ok = user && (password === user.password + user.securityToken || (orgId !== undefined && orgId.slice(0, 15) === this.orgId.slice(0, 15) && password === user.password));
+    if (!user || !ok) return this.soapFault(res, 'INVALID_LOGIN', 'Invalid username, password, security token; or user locked out.');
+    const session = this.newSession(user.username);
+    const serverUrl = `${this.instanceUrl}/services/Soap/u/${version}/${this.orgId}`;
+    res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8' });
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result>` +
+        `<metadataServerUrl>${this.instanceUrl}/services/Soap/m/${version}/${this.orgId}</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>false</sandbox>` +
+        `<serverUrl>${serverUrl}</serverUrl><sessionId>${session}</sessionId><userId>005000000000001AAA</userId>` +
+        `<userInfo><organizationId>${this.orgId}</organizationId><organizationName>Simulated Org</organizationName><sessionSecondsValid>${Math.round(this.sessionTtlMs / 1000)}</sessionSecondsValid><userName>${user.username}</userName></userInfo>` +
+        `</result></loginResponse></soapenv:Body></soapenv:Envelope>`,
+    );
+  }
+
+  /** The OAuth2 token endpoint: password, client_credentials and refresh_token grants. */
+  private oauthToken(body: string, res: http.ServerResponse): void {
+    const form = new URLSearchParams(body);
+    const fail = (error: string, description: string) => this.json(res, 400, { error, error_description: description });
+    const client = this.clients.find((c) => c.clientId === form.get('client_id'));
+    const grant = form.get('grant_type');
+    const issue = (user: string, withRefresh: boolean) => {
+      const token = this.newSession(user);
+      const out: Record<string, string> = {
+        access_token: token, instance_url: this.instanceUrl, id: `${this.instanceUrl}/id/${this.orgId}/005000000000001AAA`, token_type: 'Bearer',
+        issued_at: String(Date.now()), signature: crypto.randomBytes(32).toString('base64'),
+      };
+      if (withRefresh) {
+        const refresh = `5Aep${crypto.randomBytes(32).toString('base64url')}`;
+        this.refreshTokens.set(refresh, user);
+        out.refresh_token = refresh;
+      }
+      this.json(res, 200, out);
+    };
+    if (grant === 'password') {
+      if (!client || client.clientSecret !== form.get('client_secret')) return fail('invalid_client_id', 'client identifier invalid');
+      const user = this.users.find((u) => u.username === form.get('username'));
+      const password = form.get('password');
+      if (!user || (password !== user.password + user.securityToken && password !== user.password)) return fail('invalid_grant', 'authentication failure');
+      return issue(user.username, true);
+    }
+    if (grant === 'client_credentials') {
+      if (!client || client.clientSecret !== form.get('client_secret')) return fail('invalid_client', 'invalid client credentials');
+      return issue(this.users[0]!.username, false);
+    }
+    if (grant === 'refresh_token') {
+      if (!client) return fail('invalid_client_id', 'client identifier invalid');
+      const user = this.refreshTokens.get(form.get('refresh_token') ?? '');
+      if (!user) return fail('invalid_grant', 'expired access/refresh token');
+      return issue(user, false);
+    }
+    return fail('unsupported_grant_type', 'grant type not supported');
+  }
+
+  /** Control API for tests and the demo: change data, inject faults. */
+  private async control(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+    const body = req.method === 'POST' ? (JSON.parse((await this.body(req)) || '{}') as Record<string, unknown>) : {};
+    try {
+      switch (path) {
+        case '/__sim/update':
+          return this.json(res, 200, this.org.update(String(body.object), String(body.id), body.values as SimRecord));
+        case '/__sim/delete':
+          this.org.delete(String(body.object), String(body.id));
+          return this.json(res, 200, { deleted: body.id });
+        case '/__sim/add-field': {
+          const spec = body.field as { name: string; type: SimField['type']; value?: unknown };
+          this.org.addField(String(body.object), { name: spec.name, type: spec.type, label: spec.name, nillable: true, custom: spec.name.endsWith('__c'), compoundFieldName: null, gen: () => spec.value ?? null });
+          return this.json(res, 200, { added: spec.name });
+        }
+        case '/__sim/fault':
+          this.addFault(body as unknown as FaultRule);
+          return this.json(res, 200, { faults: this.faults.filter((f) => f.count > 0).length });
+        case '/__sim/expire-sessions':
+          this.expireSessions();
+          return this.json(res, 200, { expired: true });
+        case '/__sim/counts':
+          for (const [name, n] of Object.entries(body)) this.org.setCount(name, Number(n));
+          return this.json(res, 200, body);
+        default:
+          return this.json(res, 404, { error: `no control endpoint ${path}` });
+      }
+    } catch (error) {
+      return this.json(res, 400, { error: (error as Error).message });
+    }
+  }
+}
+
+function soapType(f: SimField): string {
+  switch (f.type) {
+    case 'id':
+    case 'reference': return 'tns:ID';
+    case 'boolean': return 'xsd:boolean';
+    case 'int': return 'xsd:int';
+    case 'double':
+    case 'percent':
+    case 'currency': return 'xsd:double';
+    case 'date': return 'xsd:date';
+    case 'datetime': return 'xsd:dateTime';
+    case 'time': return 'xsd:time';
+    case 'base64': return 'xsd:base64Binary';
+    case 'address': return 'urn:address';
+    default: return 'xsd:string';
+  }
+}
