@@ -140,8 +140,8 @@ export class SimOrg {
 
 function comparable(field: SimField | undefined, v: unknown): unknown {
   if (v === null || v === undefined) return null;
+  if (typeof v === 'object' && 'datetime' in v) return Date.parse(String((v as { datetime: string }).datetime));
   if (field?.type === 'datetime') return Date.parse(String(v));
-  if (typeof v === 'object' && v && 'datetime' in v) return Date.parse(String((v as { datetime: string }).datetime));
   return v;
 }
 

@@ -25,6 +25,8 @@ export interface SimConfig {
   users?: SimUser[];
   orgId?: string;
   clients?: { clientId: string; clientSecret: string }[];
+  /** Certificate or public key (PEM) that JWT bearer assertions must be signed for. */
+  jwtCertificate?: string;
   sessionTtlMs?: number;
   rowCounts?: Record<string, number>;
   dailyApiLimit?: number;
@@ -336,6 +338,19 @@ export class SalesforceSimulator {
       const user = this.refreshTokens.get(form.get('refresh_token') ?? '');
       if (!user) return fail('invalid_grant', 'expired access/refresh token');
       return issue(user, false);
+    }
+    if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+      const [head, claims, signature] = (form.get('assertion') ?? '').split('.');
+      if (!head || !claims || !signature || !this.config.jwtCertificate) return fail('invalid_grant', 'invalid assertion');
+      const key = this.config.jwtCertificate.includes('CERTIFICATE') ? new crypto.X509Certificate(this.config.jwtCertificate).publicKey : this.config.jwtCertificate;
+      const valid = crypto.verify('RSA-SHA256', Buffer.from(`${head}.${claims}`), key, Buffer.from(signature, 'base64url'));
+      if (!valid) return fail('invalid_grant', 'invalid assertion');
+      const c = JSON.parse(Buffer.from(claims, 'base64url').toString()) as { iss?: string; sub?: string; aud?: string; exp?: number };
+      if (!this.clients.some((k) => k.clientId === c.iss)) return fail('invalid_client_id', 'client identifier invalid');
+      if (!c.exp || c.exp * 1000 < Date.now()) return fail('invalid_grant', 'expired authorization code');
+      const user = this.users.find((u) => u.username === c.sub);
+      if (!user) return fail('invalid_grant', 'user hasn\'t approved this consumer');
+      return issue(user.username, false);
     }
     return fail('unsupported_grant_type', 'grant type not supported');
   }

@@ -1,0 +1,129 @@
+import { authenticate, type Session } from './auth';
+import { secretsOf, type SalesforceSettings } from './settings';
+
+/** An error answer of the Salesforce API ([{"message", "errorCode"}]). */
+export class SalesforceApiError extends Error {
+  constructor(
+    message: string,
+    readonly errorCode: string,
+    readonly status: number,
+    /** Whether trying again later can succeed (limits, 5xx, dropped connections). */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'SalesforceApiError';
+  }
+}
+
+export interface ApiUsage {
+  used: number;
+  max: number;
+}
+
+export interface ClientOptions {
+  /** Attempts for limits, 5xx and dropped connections before giving up. */
+  maxAttempts?: number;
+  /** First backoff delay; doubles per attempt. */
+  backoffMs?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * The REST API of one org: logs in lazily, re-authenticates transparently when the session
+ * expires (401 INVALID_SESSION_ID), backs off on REQUEST_LIMIT_EXCEEDED, 5xx and broken
+ * connections, and tracks API usage from Sforce-Limit-Info. Error messages never carry a secret.
+ */
+export class SalesforceClient {
+  private session?: Promise<Session>;
+  usage?: ApiUsage;
+  private readonly secrets: string[];
+
+  constructor(
+    readonly settings: SalesforceSettings,
+    private readonly options: ClientOptions = {},
+  ) {
+    this.secrets = secretsOf(settings.auth);
+  }
+
+  get apiVersion(): string {
+    return this.settings.apiVersion;
+  }
+
+  /** Removes every known secret from a text (errors may echo what was sent). */
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('***');
+    return out;
+  }
+
+  async login(force = false): Promise<Session> {
+    if (force || !this.session) {
+      this.session = authenticate(this.settings).catch((error: Error) => {
+        this.session = undefined;
+        error.message = this.scrub(error.message);
+        throw error;
+      });
+    }
+    return this.session;
+  }
+
+  /** GET a path under /services/data/vXX.X (or an absolute /services/... path) as JSON. */
+  async get<T>(path: string, headers: Record<string, string> = {}): Promise<T> {
+    const response = await this.request('GET', path, headers);
+    return (await response.json()) as T;
+  }
+
+  async request(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
+    const maxAttempts = this.options.maxAttempts ?? 6;
+    const fetchImpl = this.options.fetch ?? fetch;
+    let reauthenticated = false;
+    for (let attempt = 1; ; attempt++) {
+      const session = await this.login();
+      const url = `${session.instanceUrl}${path.startsWith('/services/') ? path : `/services/data/v${this.apiVersion}${path}`}`;
+      let response: Response;
+      try {
+        response = await fetchImpl(url, { method, body, headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json', ...headers }, signal: AbortSignal.timeout(120_000) });
+      } catch (error) {
+        if (attempt >= maxAttempts) throw new SalesforceApiError(`Salesforce did not answer ${method} ${path}: ${(error as Error).message}`, 'CONNECTION', 0, true);
+        await this.backoff(attempt);
+        continue;
+      }
+      this.readUsage(response);
+      if (response.ok) return response;
+      const text = await response.text();
+      let errorCode = `HTTP_${response.status}`;
+      let message = text.slice(0, 500);
+      try {
+        const parsed = JSON.parse(text) as { errorCode?: string; message?: string }[] | { error?: string; error_description?: string };
+        const first = Array.isArray(parsed) ? parsed[0] : undefined;
+        if (first?.errorCode) [errorCode, message] = [first.errorCode, first.message ?? ''];
+      } catch {
+        // not JSON: keep the text
+      }
+      if (response.status === 401 && errorCode === 'INVALID_SESSION_ID' && !reauthenticated && this.settings.auth.kind !== 'InstanceAuth') {
+        reauthenticated = true;
+        await this.login(true);
+        attempt--;
+        continue;
+      }
+      const retryable = errorCode === 'REQUEST_LIMIT_EXCEEDED' || response.status >= 500 || errorCode === 'SERVER_UNAVAILABLE';
+      if (retryable && attempt < maxAttempts) {
+        await this.backoff(attempt, errorCode === 'REQUEST_LIMIT_EXCEEDED' ? 4 : 1);
+        continue;
+      }
+      const hint = errorCode === 'INVALID_SESSION_ID' && this.settings.auth.kind === 'InstanceAuth' ? ' The session id given in SOURCES__SALESFORCE__CREDENTIALS__SESSION_ID has expired; provide a new one or use a method that can log in again.' : '';
+      throw new SalesforceApiError(this.scrub(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}: ${message.trim()}${hint}`), errorCode, response.status, retryable);
+    }
+  }
+
+  private readUsage(response: Response): void {
+    const m = /api-usage=(\d+)\/(\d+)/.exec(response.headers.get('sforce-limit-info') ?? '');
+    if (m) this.usage = { used: Number(m[1]), max: Number(m[2]) };
+  }
+
+  private async backoff(attempt: number, factor = 1): Promise<void> {
+    const base = this.options.backoffMs ?? 500;
+    const delay = Math.min(60_000, base * factor * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}

@@ -1,0 +1,46 @@
+import { SalesforceApiError, type SalesforceClient } from './client';
+import type { SalesforceField } from './describe-types';
+
+export interface SObjectDescribe {
+  name: string;
+  label: string;
+  custom: boolean;
+  fields: SalesforceField[];
+}
+
+/** An object the org does not have: retrying cannot help. */
+export class UnknownObjectError extends Error {
+  constructor(readonly objectName: string) {
+    super(`Salesforce has no object named ${objectName} (names are case-insensitive; custom objects end in __c). Check the object list of the sync.`);
+    this.name = 'UnknownObjectError';
+  }
+}
+
+export async function describeObject(client: SalesforceClient, name: string): Promise<SObjectDescribe> {
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new UnknownObjectError(name);
+  try {
+    return await client.get<SObjectDescribe>(`/sobjects/${name}/describe`);
+  } catch (error) {
+    if (error instanceof SalesforceApiError && (error.status === 404 || error.errorCode === 'NOT_FOUND')) throw new UnknownObjectError(name);
+    throw error;
+  }
+}
+
+/** Compound fields (address, location) are synced as their component fields instead. */
+const COMPOUND_TYPES = new Set(['address', 'location']);
+
+/**
+ * The fields a sync reads: every field but compound ones; base64 (attachments, up to megabytes a
+ * value) only when asked for.
+ */
+export function syncableFields(describe: SObjectDescribe, opts: { includeBase64?: boolean } = {}): SalesforceField[] {
+  return describe.fields.filter((f) => !COMPOUND_TYPES.has(f.type) && (opts.includeBase64 || f.type !== 'base64') && f.type !== 'complexvalue');
+}
+
+/** The incremental cursor field: SystemModstamp, else LastModifiedDate, else CreatedDate. */
+export function cursorField(describe: SObjectDescribe): string | undefined {
+  for (const name of ['SystemModstamp', 'LastModifiedDate', 'CreatedDate']) {
+    if (describe.fields.some((f) => f.name === name && f.type === 'datetime')) return name;
+  }
+  return undefined;
+}

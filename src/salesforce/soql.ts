@@ -1,0 +1,57 @@
+import type { SObjectDescribe } from './describe';
+
+/** Incremental window: `after < cursor <= upTo` (ISO instants); either side may be open. */
+export interface CursorWindow {
+  field: string;
+  after?: string;
+  upTo?: string;
+}
+
+/** Where a read resumes: after the last row read, ordered by (cursor, Id). */
+export interface ResumeAfter {
+  cursor: string;
+  id: string;
+}
+
+const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
+const SF_ID = /^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/;
+
+/** A SOQL datetime literal (UTC, milliseconds). */
+export function soqlDatetime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new Error(`not an instant: ${iso}`);
+  return new Date(ms).toISOString();
+}
+
+/**
+ * SELECT … FROM … built only from names describe returned (a setting can never inject SOQL), with
+ * the incremental window, an optional resume point and IsDeleted for deleted-row reads. Ordered
+ * by (cursor, Id) when there is a cursor, so a read can resume after its last row.
+ */
+export function buildSoql(
+  describe: SObjectDescribe,
+  fields: string[],
+  opts: { window?: CursorWindow; resumeAfter?: ResumeAfter; deletedOnly?: boolean } = {},
+): string {
+  const known = new Map(describe.fields.map((f) => [f.name.toLowerCase(), f.name]));
+  const name = (n: string) => {
+    const real = known.get(n.toLowerCase());
+    if (!real || !IDENT.test(real)) throw new Error(`${describe.name} has no field ${n}`);
+    return real;
+  };
+  if (!IDENT.test(describe.name)) throw new Error(`invalid object name ${describe.name}`);
+  const where: string[] = [];
+  const w = opts.window;
+  const cursor = w ? name(w.field) : undefined;
+  if (w?.after) where.push(`${cursor} > ${soqlDatetime(w.after)}`);
+  if (w?.upTo) where.push(`${cursor} <= ${soqlDatetime(w.upTo)}`);
+  if (opts.resumeAfter) {
+    if (!cursor) throw new Error('a resume point needs a cursor field');
+    if (!SF_ID.test(opts.resumeAfter.id)) throw new Error(`invalid record id ${opts.resumeAfter.id}`);
+    const at = soqlDatetime(opts.resumeAfter.cursor);
+    where.push(`(${cursor} > ${at} OR (${cursor} = ${at} AND Id > '${opts.resumeAfter.id}'))`);
+  }
+  if (opts.deletedOnly) where.push('IsDeleted = true');
+  const select = fields.map(name).join(', ');
+  return `SELECT ${select} FROM ${describe.name}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${cursor ? ` ORDER BY ${cursor}, Id` : ' ORDER BY Id'}`;
+}
