@@ -43,3 +43,25 @@ function numberText(n: number): string {
   if (!/e/i.test(text)) return text;
   return n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 });
 }
+
+/** A Bulk API 2.0 CSV cell → builder form (an empty cell is null: Salesforce stores no empty text). */
+export function fromBulkCsv(type: SalesforceFieldType, text: string): unknown {
+  if (text === '') return null;
+  switch (type) {
+    case 'datetime':
+      return datetimeMicros(text);
+    case 'time':
+      return text.replace(/Z$/, '');
+    case 'currency':
+      return text;
+    case 'double':
+    case 'percent':
+    case 'int':
+    case 'long':
+      return Number(text);
+    case 'boolean':
+      return text === 'true';
+    default:
+      return text;
+  }
+}

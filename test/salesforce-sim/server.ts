@@ -29,6 +29,8 @@ export interface SimConfig {
   jwtCertificate?: string;
   sessionTtlMs?: number;
   rowCounts?: Record<string, number>;
+  /** false: the org has no Bulk API (jobs are refused as Salesforce does). */
+  bulkEnabled?: boolean;
   dailyApiLimit?: number;
 }
 
@@ -49,6 +51,18 @@ interface FaultRule {
   delayMs?: number;
 }
 
+interface BulkJob {
+  id: string;
+  operation: 'query' | 'queryAll';
+  object: string;
+  query: string;
+  state: 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Aborted' | 'Failed';
+  polls: number;
+  records: SimRecord[];
+  fields: SimField[];
+  createdDate: string;
+}
+
 interface Cursor {
   records: SimRecord[];
   fields: SimField[];
@@ -64,6 +78,7 @@ export class SalesforceSimulator {
   private readonly sessions = new Map<string, { expiresAt: number; user: string }>();
   private readonly refreshTokens = new Map<string, string>();
   private readonly cursors = new Map<string, Cursor>();
+  private readonly jobs = new Map<string, BulkJob>();
   private faults: FaultRule[] = [];
   private apiUsed = 0;
   url = '';
@@ -172,7 +187,9 @@ export class SalesforceSimulator {
       return this.json(res, 403, [{ message: `TotalRequests Limit exceeded.`, errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
     }
     const rest = data[2] ?? '';
+    const body = req.method === 'POST' || req.method === 'PATCH' ? await this.body(req) : '';
     try {
+      if (rest.startsWith('/jobs/query')) return this.bulk(req.method ?? 'GET', res, version, rest, url, body);
       return this.rest(req, res, version, rest, url, fault);
     } catch (error) {
       if (error instanceof SoqlError) return this.json(res, 400, [{ message: error.message, errorCode: error.errorCode }]);
@@ -231,6 +248,66 @@ export class SalesforceSimulator {
       return this.page(res, version, id, cursor);
     }
     return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+  }
+
+  /** Bulk API 2.0 query jobs: create, poll, CSV results by locator, abort, delete. */
+  private bulk(method: string, res: http.ServerResponse, version: string, rest: string, url: URL, body: string): void {
+    const info = (job: BulkJob) => ({
+      id: job.id, operation: job.operation, object: job.object, createdById: '005000000000001AAA', createdDate: job.createdDate, systemModstamp: job.createdDate,
+      state: job.state, concurrencyMode: 'Parallel', contentType: 'CSV', apiVersion: Number(version), lineEnding: 'LF', columnDelimiter: 'COMMA',
+      ...(job.state === 'JobComplete' ? { numberRecordsProcessed: job.records.length, retries: 0, totalProcessingTime: 40 } : {}),
+    });
+    if (rest === '/jobs/query' && method === 'POST') {
+      if (this.config.bulkEnabled === false) return this.json(res, 400, [{ errorCode: 'FUNCTIONALITY_NOT_ENABLED', message: 'Bulk API is not enabled for this Organization' }]);
+      const request = JSON.parse(body || '{}') as { operation?: string; query?: string };
+      if (request.operation !== 'query' && request.operation !== 'queryAll') return this.json(res, 400, [{ errorCode: 'INVALIDJOB', message: `InvalidJob : Invalid operation: ${request.operation}` }]);
+      const parsed = parseSoql(request.query ?? '');
+      const o = this.org.object(parsed.object);
+      if (o && !o.bulkQueryable) return this.json(res, 400, [{ errorCode: 'INVALIDENTITY', message: `Entity '${o.name}' is not supported by the Bulk API.` }]);
+      const result = this.org.run(parsed, request.operation === 'queryAll');
+      const compound = result.fields.find((f) => f.type === 'address' || f.type === 'location');
+      if (compound) return this.json(res, 400, [{ errorCode: 'API_ERROR', message: `Selecting compound data not supported in Bulk Query` }]);
+      const binary = result.fields.find((f) => f.type === 'base64');
+      if (binary) return this.json(res, 400, [{ errorCode: 'INVALIDJOB', message: `InvalidJob : Binary field '${binary.name}' is not supported.` }]);
+      const job: BulkJob = {
+        id: `750${crypto.randomBytes(6).toString('hex').slice(0, 12)}AAA`, operation: request.operation, object: result.object.name, query: request.query!,
+        state: 'UploadComplete', polls: 0, records: result.records, fields: result.fields, createdDate: apiDatetime(new Date().toISOString()),
+      };
+      this.jobs.set(job.id, job);
+      return this.json(res, 200, info(job));
+    }
+    const m = /^\/jobs\/query\/([A-Za-z0-9]+)(\/results)?$/.exec(rest);
+    const job = m ? this.jobs.get(m[1]!) : undefined;
+    if (!m || !job) return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+    if (!m[2]) {
+      if (method === 'DELETE') {
+        this.jobs.delete(job.id);
+        res.writeHead(204).end();
+        return;
+      }
+      if (method === 'PATCH') {
+        if ((JSON.parse(body || '{}') as { state?: string }).state === 'Aborted' && job.state !== 'JobComplete') job.state = 'Aborted';
+        return this.json(res, 200, info(job));
+      }
+      // Jobs take a couple of polls to finish, as real ones take time.
+      if (job.state === 'UploadComplete' || job.state === 'InProgress') job.state = ++job.polls >= 2 ? 'JobComplete' : 'InProgress';
+      return this.json(res, 200, info(job));
+    }
+    if (job.state !== 'JobComplete') return this.json(res, 400, [{ errorCode: 'INVALIDJOBSTATE', message: `job is in state ${job.state}` }]);
+    const offset = Number(url.searchParams.get('locator') ? Buffer.from(url.searchParams.get('locator')!, 'base64url').toString() : '0');
+    if (!Number.isInteger(offset) || offset < 0 || offset > job.records.length) return this.json(res, 400, [{ errorCode: 'INVALID_LOCATOR', message: 'invalid locator' }]);
+    const maxRecords = Math.max(1, Number(url.searchParams.get('maxRecords') ?? 50_000));
+    const slice = job.records.slice(offset, offset + maxRecords);
+    const next = offset + slice.length;
+    const lines = [job.fields.map((f) => csvCell(f.name)).join(',')];
+    for (const r of slice) lines.push(job.fields.map((f) => bulkCsvValue(f, r[f.name])).join(','));
+    res.writeHead(200, {
+      'content-type': 'text/csv',
+      'sforce-locator': next < job.records.length ? Buffer.from(String(next)).toString('base64url') : 'null',
+      'sforce-numberofrecords': String(slice.length),
+      'sforce-limit-info': `api-usage=${this.apiUsed}/${this.config.dailyApiLimit ?? 15000}`,
+    });
+    res.end(`${lines.join('\n')}\n`);
   }
 
   private objectForPrefix(prefix: string): string {
@@ -404,4 +481,15 @@ function soapType(f: SimField): string {
     case 'address': return 'urn:address';
     default: return 'xsd:string';
   }
+}
+
+function csvCell(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** A value as Bulk API 2.0 CSV writes it: every value quoted, nulls empty, datetimes with Z. */
+function bulkCsvValue(f: SimField, v: unknown): string {
+  if (v === null || v === undefined || v === '') return '';
+  if (f.type === 'datetime') return csvCell(new Date(String(v)).toISOString());
+  return csvCell(String(v));
 }
