@@ -18,7 +18,8 @@ const SF_ID = /^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/;
 
 /** A SOQL datetime literal (UTC, milliseconds). */
 export function soqlDatetime(iso: string): string {
-  const ms = Date.parse(iso);
+  // Salesforce writes offsets as +0000; Date.parse wants +00:00.
+  const ms = Date.parse(iso.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
   if (Number.isNaN(ms)) throw new Error(`not an instant: ${iso}`);
   return new Date(ms).toISOString();
 }

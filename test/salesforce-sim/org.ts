@@ -34,6 +34,11 @@ export class SimOrg {
     this.counts.set(this.object(name)!.name, n);
   }
 
+  private countByPrefix(prefix: string): number {
+    for (const o of this.objects.values()) if (o.keyPrefix === prefix) return Math.max(1, this.count(o.name));
+    return 1;
+  }
+
   /** The next modification time: strictly increasing, after every generated row. */
   private tick(): string {
     this.clock += 1000;
@@ -45,7 +50,8 @@ export class SimOrg {
     for (const field of o.fields) {
       let v = field.gen(n, row);
       if (field.type === 'id') v = salesforceId(o.keyPrefix, n + 1);
-      else if (field.type === 'reference' && v !== null) v = salesforceId(field.referenceTo ?? '000', (v as number) + 1);
+      // References always point at a row the org has: wrap into the target's row count.
+      else if (field.type === 'reference' && v !== null) v = salesforceId(field.referenceTo ?? '000', ((v as number) % this.countByPrefix(field.referenceTo ?? '')) + 1);
       row[field.name] = v;
     }
     return row;
@@ -105,8 +111,12 @@ export class SimOrg {
     return o.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
   }
 
-  /** Runs a parsed query; errors are Salesforce's (INVALID_TYPE, INVALID_FIELD). */
-  run(q: Query, includeDeleted: boolean): { object: SimObject; fields: SimField[]; records: SimRecord[] } {
+  /**
+   * Runs a parsed query; errors are Salesforce's (INVALID_TYPE, INVALID_FIELD). The result holds
+   * only the matching row numbers (and sort keys while sorting): records are generated again page
+   * by page, so memory stays small however many rows an object has.
+   */
+  run(q: Query, includeDeleted: boolean): { object: SimObject; fields: SimField[]; numbers: number[] } {
     const o = this.object(q.object);
     if (!o) {
       throw new SoqlError(
@@ -122,20 +132,37 @@ export class SimOrg {
     for (const name of [...conditionFields(q.where), ...q.orderBy.map((s) => s.field)]) {
       if (!this.field(o, name)) throw new SoqlError('INVALID_FIELD', `No such column '${name}' on entity '${o.name}'.`);
     }
-    let rows: SimRecord[] = [];
-    for (const r of this.records(o, includeDeleted)) if (!q.where || matches(o, this, r, q.where)) rows.push(r);
-    if (q.orderBy.length > 0) {
-      rows.sort((a, b) => {
-        for (const s of q.orderBy) {
-          const c = compare(o, this, s.field, a[this.field(o, s.field)!.name], b[this.field(o, s.field)!.name]);
-          if (c !== 0) return s.desc ? -c : c;
+    // Row numbers follow Id order (base62 digits sort in ASCII order), so ORDER BY Id needs no keys.
+    const sortFields = q.orderBy.filter((s) => s.field.toLowerCase() !== 'id' || q.orderBy.length > 1 || s.desc);
+    const numbers: number[] = [];
+    const keys: unknown[][] = sortFields.map(() => []);
+    const total = this.count(o.name);
+    for (let n = 0; n < total; n++) {
+      const r = this.record(o, n, includeDeleted);
+      if (!r || (q.where && !matches(o, this, r, q.where))) continue;
+      numbers.push(n);
+      sortFields.forEach((s, k) => keys[k]!.push(comparable(this.field(o, s.field), r[this.field(o, s.field)!.name])));
+    }
+    let order = numbers.map((_, i) => i);
+    if (sortFields.length > 0) {
+      order.sort((a, b) => {
+        for (let k = 0; k < sortFields.length; k++) {
+          const c = compareKeys(keys[k]![a], keys[k]![b]);
+          if (c !== 0) return sortFields[k]!.desc ? -c : c;
         }
-        return 0;
+        return a - b;
       });
     }
-    if (q.limit !== undefined) rows = rows.slice(0, q.limit);
-    return { object: o, fields, records: rows };
+    if (q.limit !== undefined) order = order.slice(0, q.limit);
+    return { object: o, fields, numbers: order.map((i) => numbers[i]!) };
   }
+}
+
+function compareKeys(x: unknown, y: unknown): number {
+  if (x === y) return 0;
+  if (x === null || x === undefined) return -1; // Salesforce sorts nulls first by default
+  if (y === null || y === undefined) return 1;
+  return (x as number) < (y as number) ? -1 : 1;
 }
 
 function comparable(field: SimField | undefined, v: unknown): unknown {
@@ -143,16 +170,6 @@ function comparable(field: SimField | undefined, v: unknown): unknown {
   if (typeof v === 'object' && 'datetime' in v) return Date.parse(String((v as { datetime: string }).datetime));
   if (field?.type === 'datetime') return Date.parse(String(v));
   return v;
-}
-
-function compare(o: SimObject, org: SimOrg, fieldName: string, a: unknown, b: unknown): number {
-  const field = org.field(o, fieldName);
-  const x = comparable(field, a) as number | string | null;
-  const y = comparable(field, b) as number | string | null;
-  if (x === y) return 0;
-  if (x === null) return -1; // Salesforce sorts nulls first by default
-  if (y === null) return 1;
-  return x < y ? -1 : 1;
 }
 
 function matches(o: SimObject, org: SimOrg, r: SimRecord, c: Condition): boolean {

@@ -58,13 +58,14 @@ interface BulkJob {
   query: string;
   state: 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Aborted' | 'Failed';
   polls: number;
-  records: SimRecord[];
+  /** Row numbers of the result, in order; records are generated per results page. */
+  numbers: number[];
   fields: SimField[];
   createdDate: string;
 }
 
 interface Cursor {
-  records: SimRecord[];
+  numbers: number[];
   fields: SimField[];
   objectName: string;
   pos: number;
@@ -149,6 +150,12 @@ export class SalesforceSimulator {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Salesforce refuses request URLs over 16 KB (long GET queries of very wide objects).
+    if ((req.url ?? '').length > 16_384) {
+      res.writeHead(414, { 'content-type': 'text/html' });
+      res.end('<html><body>414 Request-URI Too Long</body></html>');
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://sim');
     const path = url.pathname.replace(/\/+$/, '');
 
@@ -243,7 +250,7 @@ export class SalesforceSimulator {
       const batch = /batchSize=(\d+)/.exec(String(req.headers['sforce-query-options'] ?? ''))?.[1];
       const pageSize = Math.min(2000, Math.max(200, batch ? Number(batch) : 2000));
       const id = `01g${crypto.randomBytes(6).toString('hex')}`;
-      const cursor: Cursor = { records: result.records, fields: result.fields, objectName: result.object.name, pos: 0, pageSize, all };
+      const cursor: Cursor = { numbers: result.numbers, fields: result.fields, objectName: result.object.name, pos: 0, pageSize, all };
       this.cursors.set(id, cursor);
       return this.page(res, version, id, cursor);
     }
@@ -255,7 +262,7 @@ export class SalesforceSimulator {
     const info = (job: BulkJob) => ({
       id: job.id, operation: job.operation, object: job.object, createdById: '005000000000001AAA', createdDate: job.createdDate, systemModstamp: job.createdDate,
       state: job.state, concurrencyMode: 'Parallel', contentType: 'CSV', apiVersion: Number(version), lineEnding: 'LF', columnDelimiter: 'COMMA',
-      ...(job.state === 'JobComplete' ? { numberRecordsProcessed: job.records.length, retries: 0, totalProcessingTime: 40 } : {}),
+      ...(job.state === 'JobComplete' ? { numberRecordsProcessed: job.numbers.length, retries: 0, totalProcessingTime: 40 } : {}),
     });
     if (rest === '/jobs/query' && method === 'POST') {
       if (this.config.bulkEnabled === false) return this.json(res, 400, [{ errorCode: 'FUNCTIONALITY_NOT_ENABLED', message: 'Bulk API is not enabled for this Organization' }]);
@@ -271,7 +278,7 @@ export class SalesforceSimulator {
       if (binary) return this.json(res, 400, [{ errorCode: 'INVALIDJOB', message: `InvalidJob : Binary field '${binary.name}' is not supported.` }]);
       const job: BulkJob = {
         id: `750${crypto.randomBytes(6).toString('hex').slice(0, 12)}AAA`, operation: request.operation, object: result.object.name, query: request.query!,
-        state: 'UploadComplete', polls: 0, records: result.records, fields: result.fields, createdDate: apiDatetime(new Date().toISOString()),
+        state: 'UploadComplete', polls: 0, numbers: result.numbers, fields: result.fields, createdDate: apiDatetime(new Date().toISOString()),
       };
       this.jobs.set(job.id, job);
       return this.json(res, 200, info(job));
@@ -295,15 +302,19 @@ export class SalesforceSimulator {
     }
     if (job.state !== 'JobComplete') return this.json(res, 400, [{ errorCode: 'INVALIDJOBSTATE', message: `job is in state ${job.state}` }]);
     const offset = Number(url.searchParams.get('locator') ? Buffer.from(url.searchParams.get('locator')!, 'base64url').toString() : '0');
-    if (!Number.isInteger(offset) || offset < 0 || offset > job.records.length) return this.json(res, 400, [{ errorCode: 'INVALID_LOCATOR', message: 'invalid locator' }]);
+    if (!Number.isInteger(offset) || offset < 0 || offset > job.numbers.length) return this.json(res, 400, [{ errorCode: 'INVALID_LOCATOR', message: 'invalid locator' }]);
     const maxRecords = Math.max(1, Number(url.searchParams.get('maxRecords') ?? 50_000));
-    const slice = job.records.slice(offset, offset + maxRecords);
+    const o = this.org.object(job.object)!;
+    const slice = job.numbers.slice(offset, offset + maxRecords);
     const next = offset + slice.length;
     const lines = [job.fields.map((f) => csvCell(f.name)).join(',')];
-    for (const r of slice) lines.push(job.fields.map((f) => bulkCsvValue(f, r[f.name])).join(','));
+    for (const n of slice) {
+      const r = this.org.record(o, n, true)!;
+      lines.push(job.fields.map((f) => bulkCsvValue(f, r[f.name])).join(','));
+    }
     res.writeHead(200, {
       'content-type': 'text/csv',
-      'sforce-locator': next < job.records.length ? Buffer.from(String(next)).toString('base64url') : 'null',
+      'sforce-locator': next < job.numbers.length ? Buffer.from(String(next)).toString('base64url') : 'null',
       'sforce-numberofrecords': String(slice.length),
       'sforce-limit-info': `api-usage=${this.apiUsed}/${this.config.dailyApiLimit ?? 15000}`,
     });
@@ -318,13 +329,14 @@ export class SalesforceSimulator {
   private page(res: http.ServerResponse, version: string, locator: string, cursor: Cursor): void {
     const [id, offsetText] = locator.split('-');
     const offset = offsetText ? Number(offsetText) : 0;
-    const slice = cursor.records.slice(offset, offset + cursor.pageSize);
+    const o = this.org.object(cursor.objectName)!;
+    const slice = cursor.numbers.slice(offset, offset + cursor.pageSize).map((n) => this.org.record(o, n, true)!);
     const next = offset + slice.length;
-    const done = next >= cursor.records.length;
+    const done = next >= cursor.numbers.length;
     if (done) this.cursors.delete(id!);
     else this.cursors.set(`${id}-${next}`, cursor);
     this.json(res, 200, {
-      totalSize: cursor.records.length,
+      totalSize: cursor.numbers.length,
       done,
       ...(done ? {} : { nextRecordsUrl: `/services/data/v${version}/${cursor.all ? 'queryAll' : 'query'}/${id}-${next}` }),
       records: slice.map((r) => this.restRecord(version, cursor.objectName, cursor.fields, r)),
