@@ -5,7 +5,17 @@
  * generated as they are written, so memory reflects the sink, not the generator.
  */
 import { performance } from 'node:perf_hooks';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { Command } from 'commander';
+import { readBulk } from '../src/salesforce/bulk-reader';
+import { SalesforceClient } from '../src/salesforce/client';
+import { describeObject, syncableFields } from '../src/salesforce/describe';
+import { parseSalesforceSettings, salesforceEnv as E } from '../src/salesforce/settings';
+import { buildSoql } from '../src/salesforce/soql';
+import { planSchema } from '../src/iceberg/schema-mapping';
+import { RowBuffer } from '../src/parquet/writer';
+import { SIM_DEFAULTS } from '../test/salesforce-sim/server';
 import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
 import { commitFiles } from '../src/iceberg/snapshot-producer';
@@ -99,6 +109,88 @@ async function benchSink(opts: { rows: number; targetMb: number; rowGroupMb: num
   console.log(JSON.stringify(figures));
 }
 
+/** Starts the simulator as its own process (its CPU and memory stay out of the reader's figures). */
+async function startSimulator(rows: string): Promise<{ url: string; stop: () => void }> {
+  const tsx = path.join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const child = spawn(process.execPath, [tsx, path.join(__dirname, 'sim.ts'), '--rows', rows], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Salesforce simulator on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`the simulator exited (${code})`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+async function benchSource(opts: { rows: number; pageRecords: number }) {
+  const sim = await startSimulator(`Account=${opts.rows}`);
+  try {
+    const U = SIM_DEFAULTS.user;
+    const client = new SalesforceClient(parseSalesforceSettings({ [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }));
+    const d = await describeObject(client, 'Account');
+    const fields = syncableFields(d);
+    const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: 'SystemModstamp' } });
+
+    // 1. The simulator serving alone: a Bulk job's CSV pages fetched and dropped, nothing parsed.
+    let t = performance.now();
+    const job = (await (await client.request('POST', '/jobs/query', { 'content-type': 'application/json' }, JSON.stringify({ operation: 'query', query: soql }))).json()) as { id: string };
+    while (((await client.get<{ state: string }>(`/jobs/query/${job.id}`)).state) !== 'JobComplete') await new Promise((r) => setTimeout(r, 50));
+    let locator: string | null = null;
+    let served = 0;
+    let servedBytes = 0;
+    do {
+      const q = new URLSearchParams({ maxRecords: String(opts.pageRecords), ...(locator ? { locator } : {}) });
+      const response = await client.request('GET', `/jobs/query/${job.id}/results?${q}`);
+      servedBytes += (await response.arrayBuffer()).byteLength;
+      served += Number(response.headers.get('sforce-numberofrecords'));
+      locator = response.headers.get('sforce-locator');
+    } while (locator && locator !== 'null');
+    const serveSeconds = (performance.now() - t) / 1000;
+
+    // 2. The Bulk reader: CSV parsed, values normalised, rows appended to Arrow column builders.
+    const schema = planSchema(fields, { naming: 'snake_case' }).schema;
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+    t = performance.now();
+    const cpuBefore = process.cpuUsage();
+    let read = 0;
+    let batch = new RowBuffer(schema.fields);
+    for await (const page of readBulk({ client, soql, fields, maxRecords: opts.pageRecords, pollMs: 50 })) {
+      for (const row of page.rows) batch.appendRow(row);
+      read += page.rows.length;
+      if (batch.length >= 50_000) {
+        batch.toRecordBatch();
+        batch = new RowBuffer(schema.fields);
+      }
+    }
+    const readSeconds = (performance.now() - t) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const readerCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    clearInterval(sampler);
+    const figures = {
+      bench: 'source',
+      rows: opts.rows,
+      columns: fields.length,
+      simulator_serving_rows_per_s: Math.round(served / serveSeconds),
+      simulator_serving_mb: Number((servedBytes / 1e6).toFixed(1)),
+      bulk_reader_rows_per_s: Math.round(read / readSeconds),
+      bulk_reader_s: Number(readSeconds.toFixed(2)),
+      // The reader's own cost: rows per CPU-second of this process (the wall time above includes
+      // waiting for the simulator, which generates every row on the same two cores).
+      bulk_reader_rows_per_cpu_s: Math.round(read / readerCpuSeconds),
+      rows_read: read,
+      reader_peak_rss_mb: Math.round(peakRss / 1024 / 1024),
+    };
+    console.log(`Read ${read} Account rows × ${fields.length} fields through Bulk API 2.0 from the simulator.`);
+    console.log(JSON.stringify(figures));
+  } finally {
+    sim.stop();
+  }
+}
+
 const program = new Command('bench').description('benchmarks that print their figures (the last line is JSON)');
 program
   .command('sink')
@@ -109,6 +201,14 @@ program
   .option('--keep', 'keep the table afterwards')
   .action(async (opts: { rows: number; targetMb: number; rowGroupMb: number; keep?: boolean }) => {
     await benchSink({ rows: opts.rows, targetMb: opts.targetMb, rowGroupMb: opts.rowGroupMb, keep: !!opts.keep });
+  });
+program
+  .command('source')
+  .description('stream Account rows from the Salesforce simulator through the Bulk reader into column batches')
+  .option('--rows <n>', 'Account rows in the simulator', (v) => Number(v), 1_000_000)
+  .option('--page-records <n>', 'maxRecords per results page', (v) => Number(v), 50_000)
+  .action(async (opts: { rows: number; pageRecords: number }) => {
+    await benchSource(opts);
   });
 program.parseAsync(process.argv).catch((error) => {
   console.error(error instanceof Error ? error.message : error);
