@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { recordNumber, salesforceId } from '../salesforce-sim/ids';
+import { SoqlError, parseSoql } from '../salesforce-sim/soql';
+
+/** Same suffix algorithm as salesforceId, applied to any 15-character id. */
+function suffix(id15: string): string {
+  const table = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
+  let out = '';
+  for (let chunk = 0; chunk < 3; chunk++) {
+    let bits = 0;
+    for (let i = 0; i < 5; i++) if (/[A-Z]/.test(id15[chunk * 5 + i]!)) bits |= 1 << i;
+    out += table[bits];
+  }
+  return out;
+}
+
+describe('simulator ids', () => {
+  it('carry Salesforce’s case-safe suffix', () => {
+    expect(suffix('0015000000Gv7qJ')).toBe('AAR'); // Salesforce's documented example → 0015000000Gv7qJAAR
+    const id = salesforceId('001', 123456);
+    expect(id).toHaveLength(18);
+    expect(id.slice(15)).toBe(suffix(id.slice(0, 15)));
+    expect(recordNumber(id, '001')).toBe(123456);
+    expect(salesforceId('001', 9) < salesforceId('001', 10)).toBe(true); // Id order = record order
+  });
+});
+
+describe('simulator SOQL subset', () => {
+  it('parses what the source sends', () => {
+    const q = parseSoql("SELECT Id, Name FROM Account WHERE (SystemModstamp > 2026-01-01T00:00:00.000Z OR (SystemModstamp = 2026-01-01T00:00:00.000Z AND Id > '001x')) AND IsDeleted = true ORDER BY SystemModstamp, Id DESC LIMIT 10");
+    expect(q).toMatchObject({ fields: ['Id', 'Name'], object: 'Account', limit: 10, orderBy: [{ field: 'SystemModstamp', desc: false }, { field: 'Id', desc: true }] });
+    expect(q.where?.kind).toBe('and');
+  });
+
+  it('refuses malformed queries with MALFORMED_QUERY', () => {
+    for (const bad of ['SELECT FROM Account', 'SELECT Id Account', 'SELECT Id FROM Account WHERE Name ~ 1', 'SELECT Id FROM Account LIMIT x']) {
+      expect(() => parseSoql(bad), bad).toThrow(SoqlError);
+    }
+  });
+});
