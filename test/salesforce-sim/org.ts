@@ -41,7 +41,8 @@ export class SimOrg {
 
   /** The next modification time: strictly increasing, after every generated row. */
   private tick(): string {
-    this.clock += 1000;
+    // Changes are stamped "now", as Salesforce does (and always later than the previous one).
+    this.clock = Math.max(this.clock + 1, Date.now());
     return new Date(this.clock).toISOString();
   }
 

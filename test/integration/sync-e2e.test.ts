@@ -1,0 +1,75 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSyncWorker } from '../../worker/create';
+import { salesforceEnv as E } from '../../src/salesforce/settings';
+import type { ObjectOutcome } from '../../workflows';
+import { readers, type ReadResult } from '../helpers/readers';
+import { stackSettings, uniqueName } from '../helpers/stack';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const settings = stackSettings();
+const sim = new SalesforceSimulator({ rowCounts: { Account: 300, Contact: 120 } });
+const namespace = uniqueName('e2e');
+const taskQueue = uniqueName('sync');
+let worker: Worker;
+let running: Promise<void>;
+let client: Client;
+
+beforeAll(async () => {
+  await sim.start();
+  const U = SIM_DEFAULTS.user;
+  const env = { ...settings, [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, SYNC_LAG_MS: '0' };
+  const created = await createSyncWorker(env, { taskQueue });
+  worker = created.worker;
+  running = worker.run();
+  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await sim.stop();
+  await readers('drop', namespace).catch(() => undefined);
+});
+
+async function sync(objects: string[]): Promise<ObjectOutcome[]> {
+  return client.workflow.execute('salesforceSync', { taskQueue, workflowId: uniqueName('sync'), args: [{ objects, namespace }] });
+}
+
+async function tableIds(table: string): Promise<string[]> {
+  const r = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, table);
+  return r.rows.map((row) => String(row.id)).sort();
+}
+
+function sourceIds(object: string): string[] {
+  return [...sim.org.records(sim.org.object(object)!, false)].map((r) => String(r.Id)).sort();
+}
+
+describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nessie, MinIO)', () => {
+  it('a full sync, then an incremental one with updates and deletes: the tables equal the source', async () => {
+    const first = await sync(['Account', 'Contact']);
+    expect(first.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 300], ['Contact', 'succeeded', 120]]);
+    expect(await tableIds('account')).toEqual(sourceIds('Account'));
+    expect(await tableIds('contact')).toEqual(sourceIds('Contact'));
+
+    const accounts = sourceIds('Account');
+    sim.org.update('Account', accounts[5]!, { Name: 'Renamed in Salesforce' });
+    sim.org.delete('Account', accounts[9]!);
+    const second = await sync(['Account']);
+    expect(second[0]!.result).toMatchObject({ rows: 1, deleted: 1 });
+    const table = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, 'account');
+    expect(table.rows.map((r) => String(r.id)).sort()).toEqual(sourceIds('Account'));
+    expect(table.rows.find((r) => r.id === accounts[5])?.name).toBe('Renamed in Salesforce');
+    expect(table.summary?.['salesforce.cursor']).toMatch(/Z$/);
+  });
+
+  it('an unknown object fails visibly after the others finished', async () => {
+    const error = await sync(['Contact', 'NoSuchObject__c']).then(() => new Error('succeeded'), (e: Error) => e);
+    const message = (error as { cause?: { message?: string } }).cause?.message ?? error.message;
+    expect(message).toMatch(/1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c/);
+    expect(await tableIds('contact')).toEqual(sourceIds('Contact'));
+  });
+});

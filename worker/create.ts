@@ -1,0 +1,26 @@
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, configurationProblems } from '../activities';
+import { connectIceberg } from '../src/iceberg/connect';
+import { SalesforceClient } from '../src/salesforce/client';
+import { parseSalesforceSettings } from '../src/salesforce/settings';
+
+export const DEFAULT_TASK_QUEUE = 'salesforce-sync';
+
+/** Builds a worker from settings; throws with every configuration problem listed. */
+export async function createSyncWorker(env: Record<string, string | undefined>, opts: { taskQueue?: string } = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const problems = configurationProblems(env, (e) => parseSalesforceSettings(e));
+  if (problems.length > 0) throw new Error(`The worker cannot start:\n${problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}`);
+  const salesforce = new SalesforceClient(parseSalesforceSettings(env));
+  const { catalog, storeFor } = connectIceberg(env);
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+  const worker = await Worker.create({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+    workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'),
+    activities: createActivities({ salesforce, catalog, storeFor, lagMs: Number(env.SYNC_LAG_MS ?? 60_000) }),
+    maxConcurrentActivityTaskExecutions: Number(env.WORKER_MAX_ACTIVITIES ?? 8),
+  });
+  return { worker, connection };
+}
