@@ -1,49 +1,117 @@
 /**
  * `npm run demo`: the main job on a fresh machine. Brings up the local stack (installing it on first
- * use), checks every server answers, and prints where to look. The Salesforce sync joins this
- * command when it lands; until then the demo proves the ground it runs on.
+ * use), starts the Salesforce simulator when no Salesforce credentials are configured (with real
+ * ones in .env it syncs the real org), starts a worker, runs salesforceSync for the default objects
+ * while showing progress, prints the per-object summary and the Web UI link, and stops what it
+ * started.
  *
- *   npm run demo             bring up, report, stop again what this run started
- *   npm run demo -- --keep   leave the stack running to explore the Web UI
+ *   npm run demo             run, report, stop again what this run started
+ *   npm run demo -- --keep   leave the stack, simulator and worker running to explore
  */
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
-import { StackError, down, status, up } from './stack/index';
+import { loadSettings } from '../src/config/env-file';
+import { salesforceEnv } from '../src/salesforce/settings';
+import { DEFAULT_OBJECTS } from '../src/sync/objects';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../test/salesforce-sim/server';
+import { createSyncWorker } from '../worker/create';
+import type { ObjectOutcome } from '../workflows';
+import { StackError, down, up } from './stack/index';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-async function main(options: { keep?: boolean }): Promise<number> {
+function hasSalesforceCredentials(env: Record<string, string>): boolean {
+  return Object.values(salesforceEnv).some((name) => name.includes('__CREDENTIALS__') && env[name]);
+}
+
+async function main(options: { keep?: boolean; rows: number }): Promise<number> {
   const started = Date.now();
-  const result = await up();
-  const report = await status();
-  console.log('\nLocal stack:');
-  for (const server of report.servers) {
-    console.log(`  ${server.healthy ? 'ok  ' : 'FAIL'} ${server.title.padEnd(30)} ${server.urls.join(', ')}`);
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+  const stack = await up({ log: (line) => console.log(line) });
+  const env: Record<string, string> = { ...loadSettings() };
+
+  let sim: SalesforceSimulator | undefined;
+  if (!hasSalesforceCredentials(env)) {
+    sim = new SalesforceSimulator({ rowCounts: Object.fromEntries(DEFAULT_OBJECTS.map((o) => [o, options.rows])) });
+    await sim.start();
+    Object.assign(env, {
+      [salesforceEnv.domain]: sim.url,
+      [salesforceEnv.userName]: SIM_DEFAULTS.user.username,
+      [salesforceEnv.password]: SIM_DEFAULTS.user.password,
+      [salesforceEnv.securityToken]: SIM_DEFAULTS.user.securityToken,
+      SYNC_LAG_MS: '0',
+    });
+    console.log(`No Salesforce credentials configured: syncing the Salesforce simulator at ${sim.url} (${options.rows} rows per object).`);
+  } else {
+    console.log('Syncing the Salesforce org configured in the environment / .env.');
   }
-  console.log(`  versions: ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
-  console.log(`\nTemporal Web UI: ${result.settings.TEMPORAL_UI_URL}`);
-  console.log(`Settings for every command: .stack/stack.env (override in .env)`);
-  console.log('The Salesforce sync is not part of this version yet: the demo stops at a healthy stack.');
-  const healthy = report.servers.every((s) => s.healthy);
+
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const { worker, connection: workerConnection } = await createSyncWorker(env);
+  const running = worker.run();
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
+  const workflowId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const handle = await client.workflow.start('salesforceSync', { taskQueue: worker.options.taskQueue, workflowId, args: [{ namespace: env.SYNC_NAMESPACE ?? 'salesforce' }] });
+  const ui = `${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${workflowId}`;
+  console.log(`\nStarted ${workflowId}: ${ui}`);
+
+  let last = '';
+  const poll = setInterval(() => {
+    handle
+      .query<Record<string, string>>('progress')
+      .then((p) => {
+        const line = Object.entries(p).map(([o, s]) => `${o}: ${s}`).join(' | ');
+        if (line !== last) console.log(`  ${line}`);
+        last = line;
+      })
+      .catch(() => undefined);
+  }, 1000);
+
+  let code = 0;
+  try {
+    const outcomes = await handle.result() as ObjectOutcome[];
+    console.log('\nPer object:');
+    for (const o of outcomes) console.log(`  ${o.object.padEnd(24)} ${o.status}  ${o.result?.rows ?? 0} rows, snapshot ${o.result?.snapshotId ?? '-'}`);
+  } catch (error) {
+    code = 1;
+    console.error(`\nThe sync failed: ${(error as { cause?: Error }).cause?.message ?? (error as Error).message}`);
+  } finally {
+    clearInterval(poll);
+  }
+  console.log(`\nTemporal Web UI: ${ui}`);
+  console.log('Tables: read them with pyiceberg or DuckDB through the catalog in .stack/stack.env.');
 
   if (options.keep) {
-    console.log('\n--keep: the stack stays up. Stop it with `npm run stack -- down`.');
-  } else if (result.started.length > 0) {
-    console.log('\nStopping what this demo started (use --keep to leave it running) ...');
-    await down({ log: () => undefined });
+    console.log('\n--keep: the stack, the simulator and the worker stay up; stop with Ctrl-C, then `npm run stack -- down`.');
+    clearInterval(sampler);
+    await running;
+    return code;
   }
-  console.log(`\nDemo ${healthy ? 'finished' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s.`);
-  return healthy ? 0 : 1;
+  worker.shutdown();
+  await running;
+  await workerConnection.close();
+  await connection.close();
+  await sim?.stop();
+  if (stack.started.length > 0) await down({ log: () => undefined });
+  clearInterval(sampler);
+  console.log(`\nDemo ${code === 0 ? 'finished' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s, peak RSS ${Math.round(peakRss / 1024 / 1024)} MB (worker, simulator and demo in one process).`);
+  return code;
 }
 
 new Command('demo')
-  .description('bring up the local stack and show it is healthy')
-  .option('--keep', 'leave the stack running afterwards')
-  .action(async (options: { keep?: boolean }) => {
+  .description('bring up the local stack and sync the default Salesforce objects (the simulator when no org is configured)')
+  .option('--keep', 'leave the stack, simulator and worker running afterwards')
+  .option('--rows <n>', 'rows per object in the simulator', (v) => Number(v), 5000)
+  .action(async (options: { keep?: boolean; rows: number }) => {
     try {
       process.exitCode = await main(options);
     } catch (error) {
       console.error(error instanceof StackError ? `\n${error.message}` : error);
       process.exitCode = 1;
     }
+    if (!options.keep) setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
   })
   .parseAsync(process.argv);
