@@ -11,6 +11,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
+import { followProgress } from './lib/follow';
 import { loadSettings } from '../src/config/env-file';
 import { salesforceEnv } from '../src/salesforce/settings';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
@@ -58,17 +59,7 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
   const ui = `${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${workflowId}`;
   console.log(`\nStarted ${workflowId}: ${ui}`);
 
-  let last = '';
-  const poll = setInterval(() => {
-    handle
-      .query<Record<string, string>>('progress')
-      .then((p) => {
-        const line = Object.entries(p).map(([o, s]) => `${o}: ${s}`).join(' | ');
-        if (line !== last) console.log(`  ${line}`);
-        last = line;
-      })
-      .catch(() => undefined);
-  }, 1000);
+  const stopFollowing = followProgress(handle);
 
   let code = 0;
   try {
@@ -79,7 +70,7 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
     code = 1;
     console.error(`\nThe sync failed: ${(error as { cause?: Error }).cause?.message ?? (error as Error).message}`);
   } finally {
-    clearInterval(poll);
+    stopFollowing();
   }
   console.log(`\nTemporal Web UI: ${ui}`);
   console.log('Tables: read them with pyiceberg or DuckDB through the catalog in .stack/stack.env.');

@@ -5,6 +5,7 @@
  */
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
+import { followProgress } from './lib/follow';
 import { loadSettings } from '../src/config/env-file';
 import type { ObjectOutcome, SalesforceSyncInput } from '../workflows';
 
@@ -33,17 +34,7 @@ new Command('sync')
     const ui = `${env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/${env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${workflowId}`;
     console.log(`Started ${workflowId}\n  ${ui}`);
     if (!opts.wait) return connection.close();
-    let last = '';
-    const poll = setInterval(() => {
-      handle
-        .query<Record<string, string>>('progress')
-        .then((p) => {
-          const line = Object.entries(p).map(([o, s]) => `${o}: ${s}`).join(' | ');
-          if (line !== last) console.log(`  ${line}`);
-          last = line;
-        })
-        .catch(() => undefined);
-    }, 1000);
+    const stopFollowing = followProgress(handle);
     try {
       const outcomes = (await handle.result()) as ObjectOutcome[];
       for (const o of outcomes) console.log(`  ${o.object.padEnd(24)} ${o.status}  ${o.result?.rows ?? 0} rows`);
@@ -52,7 +43,7 @@ new Command('sync')
       console.error(`The sync failed: ${cause}`);
       process.exitCode = 1;
     } finally {
-      clearInterval(poll);
+      stopFollowing();
       await connection.close();
     }
   })
