@@ -45,7 +45,7 @@ export function isDeleted(
   return lists.some((l) => l.sequenceNumber >= seq && l.positions.has(p));
 }
 
-/** Plain JS value of an Arrow cell: bigint stays bigint, decimals become exact strings, dates ISO. */
+/** Plain JS value of an Arrow cell: decimals as exact strings, dates, times and timestamps as ISO text. */
 function plain(type: arrow.DataType, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (arrow.DataType.isDecimal(type)) {
@@ -58,9 +58,13 @@ function plain(type: arrow.DataType, value: unknown): unknown {
     const text = type.scale ? `${digits.slice(0, -type.scale)}.${digits.slice(-type.scale)}` : digits;
     return negative ? `-${text}` : text;
   }
-  if (arrow.DataType.isTimestamp(type)) return BigInt(value as number);
+  // Arrow hands timestamps over as epoch milliseconds and time as microseconds of the day.
+  if (arrow.DataType.isTimestamp(type)) return new Date(Number(value)).toISOString();
   if (arrow.DataType.isDate(type)) return new Date(value as number).toISOString().slice(0, 10);
-  if (arrow.DataType.isTime(type)) return BigInt(value as number);
+  if (arrow.DataType.isTime(type)) {
+    const micros = Number(value);
+    return `${new Date(Math.floor(micros / 1000)).toISOString().slice(11, 23)}${String(micros % 1000).padStart(3, '0')}`;
+  }
   return value;
 }
 

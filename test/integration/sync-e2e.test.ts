@@ -4,6 +4,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSyncWorker } from '../../worker/create';
+import { connectIceberg } from '../../src/iceberg/connect';
+import { inspectTables } from '../../src/iceberg/inspect';
 import { salesforceEnv as E } from '../../src/salesforce/settings';
 import type { ObjectOutcome } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
@@ -61,6 +63,14 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     expect(await tableIds('account')).toEqual(sourceIds('Account'));
     expect(await tableIds('contact')).toEqual(sourceIds('Contact'));
 
+    // What `npm run tables` reports after the first sync.
+    const { catalog, storeFor } = connectIceberg(settings);
+    const [account] = await inspectTables({ catalog, namespace: [namespace], storeFor, sample: 2, only: ['account'] });
+    expect(account).toMatchObject({ table: `${namespace}.account`, rows: 300, dataFiles: 1, deleteFiles: 0 });
+    expect(account!.cursor).toMatch(/Z$/);
+    expect(account!.schema[0]).toEqual({ id: 1, name: 'id', type: 'string', required: true });
+    expect(account!.sample![0]!.system_modstamp).toMatch(/^\d{4}-\d{2}-\d{2}T.*Z$/);
+
     const accounts = sourceIds('Account');
     sim.org.update('Account', accounts[5]!, { Name: 'Renamed in Salesforce' });
     sim.org.delete('Account', accounts[9]!);
@@ -70,6 +80,8 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     expect(table.rows.map((r) => String(r.id)).sort()).toEqual(sourceIds('Account'));
     expect(table.rows.find((r) => r.id === accounts[5])?.name).toBe('Renamed in Salesforce');
     expect(table.summary?.['salesforce.cursor']).toMatch(/Z$/);
+    const [after] = await inspectTables({ catalog, namespace: [namespace], storeFor, only: ['account'] });
+    expect(after).toMatchObject({ rows: 299, deleteFiles: 1 }); // one row deleted, one rewritten
   });
 
   it('no secret appears anywhere in the workflow histories', async () => {

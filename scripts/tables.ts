@@ -1,0 +1,33 @@
+/** `npm run tables -- [--namespace ns] [--sample N] [--json] [table...]`: what each synced table holds. */
+import { Command } from 'commander';
+import { loadSettings } from '../src/config/env-file';
+import { connectIceberg } from '../src/iceberg/connect';
+import { inspectTables } from '../src/iceberg/inspect';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const plain = (v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+
+new Command('tables')
+  .argument('[tables...]', 'only these tables')
+  .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
+  .option('--sample <n>', 'show N rows of each table', (v) => Number(v), 0)
+  .option('--json', 'print JSON')
+  .action(async (only: string[], opts: { namespace: string; sample: number; json?: boolean }) => {
+    const { catalog, storeFor } = connectIceberg(loadSettings());
+    const reports = await inspectTables({ catalog, namespace: opts.namespace.split('.'), storeFor, sample: opts.sample, only });
+    if (opts.json) return console.log(JSON.stringify(reports, (_k, v) => plain(v), 2));
+    if (reports.length === 0) console.log(`No tables in namespace ${opts.namespace}.`);
+    for (const r of reports) {
+      console.log(`\n${r.table}`);
+      console.log(`  rows ${r.rows}, snapshots ${r.snapshots}, data files ${r.dataFiles}, delete files ${r.deleteFiles}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+      console.log(`  last sync ${r.lastSync ?? 'never'}${r.cursor ? `, cursor ${r.cursor}` : ''}`);
+      console.log(`  schema: ${r.schema.map((f) => `${f.name} ${f.type}${f.required ? ' required' : ''}`).join(', ')}`);
+      for (const row of r.sample ?? []) console.log(`  ${JSON.stringify(row, (_k, v) => plain(v))}`);
+    }
+  })
+  .parseAsync(process.argv)
+  .catch((error: Error) => {
+    console.error(error.message);
+    process.exit(1);
+  });

@@ -1,0 +1,52 @@
+import type { LoadTableResult, Namespace, RestCatalog } from './catalog';
+import { readRows } from './reader';
+import { currentSchema, currentSnapshot } from './spec';
+import { loadTable } from './table';
+import type { ObjectStore } from '../storage/object-store';
+
+/** What `npm run tables` shows for one table (the original check_tables). */
+export interface TableReport {
+  table: string;
+  rows: number;
+  /** Snapshots committed so far (the sequence number: some catalogs keep only the current snapshot). */
+  snapshots: number;
+  lastSync?: string;
+  cursor?: string;
+  dataFiles: number;
+  deleteFiles: number;
+  bytes: number;
+  schema: { id: number; name: string; type: string; required: boolean }[];
+  sample?: Record<string, unknown>[];
+}
+
+export async function inspectTables(opts: {
+  catalog: RestCatalog;
+  namespace: Namespace;
+  storeFor: (loaded: LoadTableResult) => ObjectStore;
+  sample?: number;
+  only?: string[];
+}): Promise<TableReport[]> {
+  const names = (await opts.catalog.listTables(opts.namespace)).filter((t) => !opts.only?.length || opts.only.includes(t)).sort();
+  const reports: TableReport[] = [];
+  for (const name of names) {
+    const table = await loadTable({ catalog: opts.catalog, namespace: opts.namespace, name, storeFor: opts.storeFor });
+    const snapshot = currentSnapshot(table.metadata);
+    const summary: Record<string, string> = snapshot?.summary ?? {};
+    const n = (key: string) => Number(summary[key] ?? 0);
+    const report: TableReport = {
+      table: `${opts.namespace.join('.')}.${name}`,
+      // Rows in data files less the rows position deletes remove.
+      rows: n('total-records') - n('total-position-deletes'),
+      snapshots: Number(table.metadata['last-sequence-number'] ?? 0),
+      lastSync: snapshot ? new Date(Number(snapshot['timestamp-ms'])).toISOString() : undefined,
+      cursor: summary['salesforce.cursor'],
+      dataFiles: n('total-data-files'),
+      deleteFiles: n('total-delete-files'),
+      bytes: n('total-files-size'),
+      schema: currentSchema(table.metadata).fields.map((f) => ({ id: f.id, name: f.name, type: f.type, required: f.required })),
+    };
+    if (opts.sample && snapshot) report.sample = (await readRows(table)).slice(0, opts.sample);
+    reports.push(report);
+  }
+  return reports;
+}
