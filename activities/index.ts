@@ -4,7 +4,7 @@ import { IncompatibleSchemaError, UnauthorizedError, ForbiddenError } from '../s
 import { SalesforceAuthError } from '../src/salesforce/auth';
 import { SalesforceApiError } from '../src/salesforce/client';
 import { UnknownObjectError } from '../src/salesforce/describe';
-import { SalesforceSettingsError } from '../src/salesforce/settings';
+import { SalesforceSettingsError, parseSalesforceSettings } from '../src/salesforce/settings';
 import {
   cleanupObject,
   commitObject,
@@ -61,9 +61,9 @@ export function createActivities(ctx: SyncContext) {
 export type SyncActivities = ReturnType<typeof createActivities>;
 
 /** Settings problems at worker start, as a list (empty when all is well). */
-export function configurationProblems(env: Record<string, string | undefined>, check: (env: Record<string, string | undefined>) => void): string[] {
+export function configurationProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  for (const validate of [check, (e: Record<string, string | undefined>) => parseIcebergSettings(e)]) {
+  for (const validate of [parseSalesforceSettings, parseIcebergSettings]) {
     try {
       validate(env);
     } catch (error) {

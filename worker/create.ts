@@ -9,7 +9,7 @@ export const DEFAULT_TASK_QUEUE = 'salesforce-sync';
 
 /** Builds a worker from settings; throws with every configuration problem listed. */
 export async function createSyncWorker(env: Record<string, string | undefined>, opts: { taskQueue?: string } = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const problems = configurationProblems(env, (e) => parseSalesforceSettings(e));
+  const problems = configurationProblems(env);
   if (problems.length > 0) throw new Error(`The worker cannot start:\n${problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}`);
   const salesforce = new SalesforceClient(parseSalesforceSettings(env));
   const { catalog, storeFor } = connectIceberg(env);

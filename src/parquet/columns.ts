@@ -328,8 +328,6 @@ export function decimalToUnscaled(text: string, scale: number, precision: number
   return negative ? -unscaled : unscaled;
 }
 
-const MICROS_PER_DAY = 86_400_000_000n;
-
 function toInt(v: unknown, f: NestedField): number {
   const n = typeof v === 'string' ? Number(v) : (v as number);
   if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) throw new TypeError(`column ${f.name}: ${String(v)} is not a 32-bit integer`);
@@ -426,4 +424,3 @@ export function arrowField(field: NestedField): arrow.Field {
   return new arrow.Field(field.name, arrowTypeOf(field.type), !field.required, new Map([['PARQUET:field_id', String(field.id)]]));
 }
 
-export { MICROS_PER_DAY };

@@ -1,4 +1,5 @@
 import type { SObjectDescribe } from './describe';
+import { datetimeMicros } from './values';
 
 /** Incremental window: `after < cursor <= upTo` (ISO instants); either side may be open. */
 export interface CursorWindow {
@@ -18,10 +19,7 @@ const SF_ID = /^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/;
 
 /** A SOQL datetime literal (UTC, milliseconds). */
 export function soqlDatetime(iso: string): string {
-  // Salesforce writes offsets as +0000; Date.parse wants +00:00.
-  const ms = Date.parse(iso.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  if (Number.isNaN(ms)) throw new Error(`not an instant: ${iso}`);
-  return new Date(ms).toISOString();
+  return new Date(datetimeMicros(iso) / 1000).toISOString();
 }
 
 /**

@@ -352,16 +352,13 @@ export class SalesforceSimulator {
         // REST returns the blob's URL for base64 fields, not its content.
         if (f.type === 'base64') v = `/services/data/v${version}/sobjects/${objectName}/${String(r.Id)}/${f.name}`;
       }
-      if (f.type === 'address' && f.compoundFieldName === null) v = this.compound(fields, r, f.name);
+      if (f.type === 'address' && f.compoundFieldName === null) v = compoundAddress(r, f.name);
       out[f.name] = v ?? null;
     }
     return out;
   }
 
-  private compound(_fields: SimField[], r: SimRecord, name: string): Record<string, unknown> | null {
-    const prefix = name.replace(/Address$/, '');
-    return { street: r[`${prefix}Street`] ?? null, city: r[`${prefix}City`] ?? null, postalCode: r[`${prefix}PostalCode`] ?? null, country: r[`${prefix}Country`] ?? null, latitude: r[`${prefix}Latitude`] ?? null, longitude: r[`${prefix}Longitude`] ?? null, geocodeAccuracy: null, state: null };
-  }
+
 
   private soapFault(res: http.ServerResponse, code: string, message: string): void {
     res.writeHead(500, { 'content-type': 'text/xml;charset=UTF-8' });
@@ -504,4 +501,10 @@ function bulkCsvValue(f: SimField, v: unknown): string {
   if (v === null || v === undefined || v === '') return '';
   if (f.type === 'datetime') return csvCell(new Date(String(v)).toISOString());
   return csvCell(String(v));
+}
+
+/** An address compound field as REST returns it, from its component fields. */
+function compoundAddress(r: SimRecord, name: string): Record<string, unknown> {
+  const prefix = name.replace(/Address$/, '');
+  return { street: r[`${prefix}Street`] ?? null, city: r[`${prefix}City`] ?? null, postalCode: r[`${prefix}PostalCode`] ?? null, country: r[`${prefix}Country`] ?? null, latitude: r[`${prefix}Latitude`] ?? null, longitude: r[`${prefix}Longitude`] ?? null, geocodeAccuracy: null, state: null };
 }

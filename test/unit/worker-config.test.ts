@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { configurationProblems } from '../../activities';
-import { parseSalesforceSettings, salesforceEnv as E } from '../../src/salesforce/settings';
+import { salesforceEnv as E } from '../../src/salesforce/settings';
 
 describe('worker configuration check', () => {
   it('lists every problem, naming variables and never values', () => {
-    const problems = configurationProblems({ ICEBERG_CATALOG_URI: 'not-a-url', [E.userName]: 'u', [E.password]: 'secret-pass-42' }, (e) => parseSalesforceSettings(e));
+    const problems = configurationProblems({ ICEBERG_CATALOG_URI: 'not-a-url', [E.userName]: 'u', [E.password]: 'secret-pass-42' });
     expect(problems).toHaveLength(2);
     expect(problems[0]).toContain(`needs ${E.securityToken}`);
     expect(problems[1]).toContain('ICEBERG_CATALOG_URI');
@@ -12,6 +12,6 @@ describe('worker configuration check', () => {
   });
 
   it('is empty when the settings are complete', () => {
-    expect(configurationProblems({ ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' }, (e) => parseSalesforceSettings(e))).toEqual([]);
+    expect(configurationProblems({ ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' })).toEqual([]);
   });
 });
