@@ -118,15 +118,16 @@ export class RestCatalog {
   }
 
   async listNamespaces(): Promise<Namespace[]> {
-    const out: Namespace[] = [];
+    return this.paged('/v1/namespaces', 'list namespaces', (page: { namespaces: Namespace[] }) => page.namespaces);
+  }
+
+  /** Follows `next-page-token` until the catalog has no more pages. */
+  private async paged<P, T>(path: string, what: string, items: (page: P) => T[]): Promise<T[]> {
+    const out: T[] = [];
     let token: string | undefined;
     do {
-      const page = await this.request<{ namespaces: Namespace[]; 'next-page-token'?: string | null }>(
-        'GET',
-        `/v1/namespaces${token ? `?pageToken=${encodeURIComponent(token)}` : ''}`,
-        { what: 'list namespaces' },
-      );
-      out.push(...page.namespaces);
+      const page = await this.request<P & { 'next-page-token'?: string | null }>('GET', `${path}${token ? `?pageToken=${encodeURIComponent(token)}` : ''}`, { what });
+      out.push(...items(page));
       token = page['next-page-token'] ?? undefined;
     } while (token);
     return out;
@@ -147,18 +148,9 @@ export class RestCatalog {
   }
 
   async listTables(namespace: Namespace): Promise<string[]> {
-    const out: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.request<{ identifiers: { namespace: Namespace; name: string }[]; 'next-page-token'?: string | null }>(
-        'GET',
-        `/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables${token ? `?pageToken=${encodeURIComponent(token)}` : ''}`,
-        { what: `list tables of ${namespace.join('.')}` },
-      );
-      out.push(...page.identifiers.map((i) => i.name));
-      token = page['next-page-token'] ?? undefined;
-    } while (token);
-    return out;
+    return this.paged(`/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables`, `list tables of ${namespace.join('.')}`, (page: { identifiers: { name: string }[] }) =>
+      page.identifiers.map((i) => i.name),
+    );
   }
 
   async loadTable(namespace: Namespace, table: string): Promise<LoadTableResult> {

@@ -158,26 +158,10 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
     }
     const sequenceNumber = BigInt(table.metadata['last-sequence-number'] ?? 0n) + 1n;
     const schema = table.schema();
-    const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === table.metadata['default-spec-id']) ?? { 'spec-id': 0, fields: [] };
 
     // The new files' manifest does not depend on the parent (sequence numbers are inherited), so
     // it is written once and reused by every attempt.
-    if (!dataManifest && req.files.length > 0) {
-      const entries: ManifestEntry[] = req.files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile }));
-      const bytes = encodeManifest({ schema, spec, content: ManifestContent.Data, entries });
-      const path = `${metadataDir}/${snapshotId}-${crypto.randomUUID()}-m0.avro`;
-      await table.store.put(path, bytes, 'avro/binary');
-      dataManifest = {
-        manifestPath: path,
-        manifestLength: BigInt(bytes.length),
-        partitionSpecId: spec['spec-id'],
-        content: ManifestContent.Data,
-        sequenceNumber: 0n, // set per attempt below
-        minSequenceNumber: 0n,
-        addedSnapshotId: snapshotId,
-        ...summarizeManifest(entries),
-      };
-    }
+    if (!dataManifest && req.files.length > 0) dataManifest = await writeAddedManifest(table, snapshotId, ManifestContent.Data, req.files);
 
     const parentManifests = req.mode.kind === 'overwrite' ? [] : await table.manifests(parent);
     const manifests: ManifestFile[] = [];
@@ -185,24 +169,13 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
 
     let deletedRows = 0n;
     let deleteFile: DataFile | undefined;
+    let deleteManifest: ManifestFile | undefined;
     if (req.mode.kind === 'merge') {
-      deleteFile = await positionDeletesFor(table, parent, req.mode, `${table.location}/data/${req.runId}-deletes-${snapshotId}-${attempt}.parquet`);
+      deleteFile = await positionDeletesFor(table, parentManifests, req.mode, `${table.location}/data/${req.runId}-deletes-${snapshotId}-${attempt}.parquet`);
       if (deleteFile) {
         deletedRows = deleteFile.recordCount;
-        const entries: ManifestEntry[] = [{ status: EntryStatus.Added, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile: deleteFile }];
-        const bytes = encodeManifest({ schema, spec, content: ManifestContent.Deletes, entries });
-        const path = `${metadataDir}/${snapshotId}-${crypto.randomUUID()}-m1.avro`;
-        await table.store.put(path, bytes, 'avro/binary');
-        manifests.push({
-          manifestPath: path,
-          manifestLength: BigInt(bytes.length),
-          partitionSpecId: spec['spec-id'],
-          content: ManifestContent.Deletes,
-          sequenceNumber,
-          minSequenceNumber: sequenceNumber,
-          addedSnapshotId: snapshotId,
-          ...summarizeManifest(entries),
-        });
+        deleteManifest = { ...(await writeAddedManifest(table, snapshotId, ManifestContent.Deletes, [deleteFile])), sequenceNumber, minSequenceNumber: sequenceNumber };
+        manifests.push(deleteManifest);
       }
     }
     manifests.push(...parentManifests);
@@ -252,13 +225,35 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
       // The manifest list (and delete file) of this attempt is now garbage unless it landed;
       // a state-unknown commit is checked on the next pass before anything is rebuilt.
       if (error instanceof CommitConflictError) {
-        await table.store.delete([manifestList, ...(deleteFile ? [deleteFile.filePath] : []), ...manifests.filter((m) => m.content === ManifestContent.Deletes && m.addedSnapshotId === snapshotId).map((m) => m.manifestPath)]);
+        await table.store.delete([manifestList, deleteFile?.filePath, deleteManifest?.manifestPath].filter((p): p is string => p !== undefined));
       }
       if (!retryable || attempt >= maxAttempts) throw error;
       req.onRetry?.(attempt, (error as Error).message);
       await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random())));
     }
   }
+}
+
+/**
+ * Writes a manifest of files this snapshot adds. Its sequence numbers are left to the manifest
+ * list entry (they depend on the parent, so each attempt sets them).
+ */
+async function writeAddedManifest(table: IcebergTable, snapshotId: bigint, content: ManifestContent, files: DataFile[]): Promise<ManifestFile> {
+  const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === table.metadata['default-spec-id']) ?? { 'spec-id': 0, fields: [] };
+  const entries: ManifestEntry[] = files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile }));
+  const bytes = encodeManifest({ schema: table.schema(), spec, content, entries });
+  const path = `${table.location}/metadata/${snapshotId}-${crypto.randomUUID()}-m${content}.avro`;
+  await table.store.put(path, bytes, 'avro/binary');
+  return {
+    manifestPath: path,
+    manifestLength: BigInt(bytes.length),
+    partitionSpecId: spec['spec-id'],
+    content,
+    sequenceNumber: 0n,
+    minSequenceNumber: 0n,
+    addedSnapshotId: snapshotId,
+    ...summarizeManifest(entries),
+  };
 }
 
 function snapshotSummary(opts: {
@@ -306,17 +301,16 @@ function snapshotSummary(opts: {
  */
 async function positionDeletesFor(
   table: IcebergTable,
-  parent: Snapshot | undefined,
+  parentManifests: ManifestFile[],
   mode: Extract<WriteMode, { kind: 'merge' }>,
   path: string,
 ): Promise<DataFile | undefined> {
-  if (!parent) return undefined;
   const keys = [...new Set([...mode.keys, ...mode.deleteKeys])].sort(compareCodePoints);
   if (keys.length === 0) return undefined;
   const keySet = new Set(keys);
   const keyField = table.schema().fields.find((f) => f.name === mode.keyColumn);
   if (!keyField) throw new Error(`${table.identifier} has no key column ${mode.keyColumn}`);
-  const { data, deletes } = await table.liveEntries(parent);
+  const { data, deletes } = await table.liveEntriesOf(parentManifests);
   const already = await deletedPositions(table.store, deletes);
   const out: { filePath: string; pos: bigint }[] = [];
   for (const entry of [...data].sort((a, b) => (a.dataFile.filePath < b.dataFile.filePath ? -1 : 1))) {

@@ -64,9 +64,14 @@ export class IcebergTable {
 
   /** Live (added or existing) entries of a snapshot, data and delete files. */
   async liveEntries(snapshot = this.currentSnapshot()): Promise<{ data: ManifestEntry[]; deletes: ManifestEntry[] }> {
+    return this.liveEntriesOf(await this.manifests(snapshot));
+  }
+
+  /** Live entries of already-read manifests (a commit has the parent's list in hand). */
+  async liveEntriesOf(manifests: ManifestFile[]): Promise<{ data: ManifestEntry[]; deletes: ManifestEntry[] }> {
     const data: ManifestEntry[] = [];
     const deletes: ManifestEntry[] = [];
-    for (const manifest of await this.manifests(snapshot)) {
+    for (const manifest of manifests) {
       const entries = decodeManifest(await this.store.get(manifest.manifestPath), manifest);
       for (const entry of entries) {
         if (entry.status === EntryStatus.Deleted) continue;

@@ -137,12 +137,13 @@ export class SimOrg {
     const sortFields = q.orderBy.filter((s) => s.field.toLowerCase() !== 'id' || q.orderBy.length > 1 || s.desc);
     const numbers: number[] = [];
     const keys: unknown[][] = sortFields.map(() => []);
+    const sortBy = sortFields.map((s) => this.field(o, s.field)!);
     const total = this.count(o.name);
     for (let n = 0; n < total; n++) {
       const r = this.record(o, n, includeDeleted);
       if (!r || (q.where && !matches(o, this, r, q.where))) continue;
       numbers.push(n);
-      sortFields.forEach((s, k) => keys[k]!.push(comparable(this.field(o, s.field), r[this.field(o, s.field)!.name])));
+      sortBy.forEach((field, k) => keys[k]!.push(comparable(field, r[field.name])));
     }
     let order = numbers.map((_, i) => i);
     if (sortFields.length > 0) {
