@@ -10,6 +10,9 @@ import {
   commitObject,
   extractObject,
   prepareObject,
+  type CommitSummary,
+  type ExtractProgress,
+  type ExtractResult,
   type ObjectSyncInput,
   type PreparedObject,
   type SyncContext,
@@ -33,29 +36,62 @@ function classify(error: unknown): never {
   throw e;
 }
 
+/**
+ * Runs an activity's work while heartbeating every second (the SDK throttles what it sends), so a
+ * worker that dies is noticed within the heartbeat timeout even while one call (a Bulk job being
+ * prepared, a commit) takes long. `details` gives what the Web UI shows for the activity.
+ */
+async function heartbeating<T>(work: (signal: AbortSignal) => Promise<T>, details: () => unknown = () => undefined): Promise<T> {
+  const activity = Context.current();
+  const timer = setInterval(() => activity.heartbeat(details()), 1_000);
+  try {
+    activity.heartbeat(details());
+    return await work(activity.cancellationSignal);
+  } catch (error) {
+    return classify(error);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** The activities of a sync, bound to one worker's context (clients built from its environment). */
-export function createActivities(ctx: SyncContext) {
+export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
   return {
     async prepareObject(input: ObjectSyncInput): Promise<PreparedObject> {
-      return prepareObject(ctx, input).catch(classify);
+      return heartbeating(() => prepareObject(ctx, input), () => ({ object: input.object, stage: 'preparing' }));
     },
 
-    async extractObject(prepared: PreparedObject): Promise<Awaited<ReturnType<typeof extractObject>>> {
-      const activity = Context.current();
-      return extractObject(ctx, prepared, (p) => {
-        // Readable in the Web UI: rows and files so far, and where the read stands.
-        activity.heartbeat({ object: prepared.object, rows: p.rows, files: p.files, last: p.last });
-      }).catch(classify);
+    async extractObject(prepared: PreparedObject): Promise<ExtractResult> {
+      // A retry reads on from the last checkpoint the failed attempt reported.
+      const before = Context.current().info.heartbeatDetails as ExtractHeartbeat | undefined;
+      let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows };
+      return heartbeating(
+        (signal) =>
+          extractObject(ctx, prepared, {
+            resume: before?.checkpoint,
+            checkpointMs: ctx.checkpointMs,
+            signal,
+            // Readable in the Web UI: rows and files so far, and where the read stands.
+            progress: (p) => (now = { ...now, ...p }),
+          }),
+        () => now,
+      );
     },
 
-    async commitObject(prepared: PreparedObject, staging: string): Promise<Awaited<ReturnType<typeof commitObject>>> {
-      return commitObject(ctx, prepared, staging).catch(classify);
+    async commitObject(prepared: PreparedObject, staging: string): Promise<CommitSummary> {
+      return heartbeating(() => commitObject(ctx, prepared, staging), () => ({ object: prepared.object, stage: 'committing' }));
     },
 
     async cleanupObject(prepared: PreparedObject): Promise<number> {
-      return cleanupObject(ctx, prepared);
+      return heartbeating(() => cleanupObject(ctx, prepared), () => ({ object: prepared.object, stage: 'cleaning up' }));
     },
   };
+}
+
+/** What an extraction reports in its heartbeats (and reads back from them on retry). */
+export interface ExtractHeartbeat extends ExtractProgress {
+  object: string;
+  resumedFrom?: number;
 }
 
 export type SyncActivities = ReturnType<typeof createActivities>;
@@ -68,6 +104,14 @@ export function configurationProblems(env: Record<string, string | undefined>): 
       validate(env);
     } catch (error) {
       problems.push((error as Error).message);
+    }
+  }
+  const api = env.SALESFORCE_READ_API;
+  if (api && !['auto', 'bulk', 'rest'].includes(api)) problems.push(`SALESFORCE_READ_API must be auto, bulk or rest (it is ${JSON.stringify(api)})`);
+  for (const name of ['SYNC_LAG_MS', 'SYNC_CHECKPOINT_SECONDS', 'WORKER_MAX_ACTIVITIES']) {
+    const value = env[name];
+    if (value !== undefined && value !== '' && !(Number.isFinite(Number(value)) && Number(value) >= 0)) {
+      problems.push(`${name} must be a number of at least 0 (it is ${JSON.stringify(value)})`);
     }
   }
   return problems;

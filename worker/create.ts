@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, configurationProblems } from '../activities';
 import { connectIceberg } from '../src/iceberg/connect';
 import { SalesforceClient } from '../src/salesforce/client';
+import type { ReadApi } from '../src/salesforce/reader';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
 
 export const DEFAULT_TASK_QUEUE = 'salesforce-sync';
@@ -19,7 +20,7 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'),
-    activities: createActivities({ salesforce, catalog, storeFor, lagMs: Number(env.SYNC_LAG_MS ?? 60_000) }),
+    activities: createActivities({ salesforce, catalog, storeFor, lagMs: Number(env.SYNC_LAG_MS ?? 60_000), checkpointMs: Number(env.SYNC_CHECKPOINT_SECONDS ?? 60) * 1000, api: (env.SALESFORCE_READ_API || 'auto') as ReadApi }),
     maxConcurrentActivityTaskExecutions: Number(env.WORKER_MAX_ACTIVITIES ?? 8),
   });
   return { worker, connection };

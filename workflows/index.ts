@@ -1,4 +1,13 @@
-import { ApplicationFailure, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import type { CommitSummary } from '../src/sync/object-sync';
 import { DEFAULT_OBJECTS, type WriteModeName } from '../src/sync/objects';
@@ -9,8 +18,14 @@ export interface SalesforceSyncInput {
   namespace?: string;
   /** Per-object overrides, e.g. { "Account": { "mode": "replace" } }. */
   overrides?: Record<string, { mode?: WriteModeName }>;
-  /** Objects synced at the same time. */
+  /** Objects synced at the same time (default 4). */
   concurrency?: number;
+  /** How long an activity may go without a heartbeat before it is retried elsewhere (default 60 s). */
+  heartbeatTimeout?: string;
+  /** The parent continues as new once its history holds this many events (default 2,000). */
+  maxHistoryEvents?: number;
+  /** Carried across continue-as-new: the objects already done. */
+  done?: ObjectOutcome[];
 }
 
 export interface SyncObjectInput {
@@ -18,6 +33,7 @@ export interface SyncObjectInput {
   namespace: string[];
   mode?: WriteModeName;
   full: boolean;
+  heartbeatTimeout?: string;
 }
 
 export interface ObjectOutcome {
@@ -29,19 +45,31 @@ export interface ObjectOutcome {
 
 export const progressQuery = defineQuery<Record<string, string>>('progress');
 
-const { prepareObject, commitObject, cleanupObject } = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
-});
-const { extractObject } = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '60 seconds',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
-});
+const DEFAULT_HEARTBEAT_TIMEOUT = '60 seconds';
 
-/** One object: prepare → extract → commit; the run's unreferenced files are cleaned up either way. */
+function activitiesFor(heartbeatTimeout = DEFAULT_HEARTBEAT_TIMEOUT) {
+  const short = proxyActivities<SyncActivities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+  });
+  const { extractObject } = proxyActivities<SyncActivities>({
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout,
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+  });
+  // A proxy has no own keys to spread: name each activity.
+  return { prepareObject: short.prepareObject, commitObject: short.commitObject, cleanupObject: short.cleanupObject, extractObject };
+}
+
+/**
+ * One object: prepare → extract → commit; the run's unreferenced files are cleaned up either way.
+ * Its history stays small whatever the object's size: the extraction is one activity whose
+ * progress and resume point travel in heartbeats, not in events.
+ */
 export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
   const info = workflowInfo();
+  const { prepareObject, extractObject, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout);
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
   const runId = `${info.workflowId}@${info.runId}`;
   let stage = 'preparing';
@@ -55,47 +83,64 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     stage = 'done';
     return committed;
   } finally {
-    await cleanupObject(prepared);
+    // Runs on cancellation too.
+    await CancellationScope.nonCancellable(() => cleanupObject(prepared));
   }
 }
 
-/** Fans out one child workflow per object (bounded), and reports per-object results. */
+/**
+ * Fans out one child workflow per object (bounded), and reports per-object results. Once its own
+ * history grows long it stops starting children, waits for the running ones and continues as new
+ * with the rest.
+ */
 export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<ObjectOutcome[]> {
-  const objects = input.objects?.length ? input.objects : DEFAULT_OBJECTS;
+  const objects = [...new Set(input.objects?.length ? input.objects : DEFAULT_OBJECTS)];
   const namespace = (input.namespace ?? 'salesforce').split('.');
-  const status: Record<string, string> = Object.fromEntries(objects.map((o) => [o, 'waiting']));
+  const done = input.done ?? [];
+  const status: Record<string, string> = Object.fromEntries([
+    ...done.map((o) => [o.object, describeOutcome(o)]),
+    ...objects.map((o) => [o, 'waiting']),
+  ]);
   setHandler(progressQuery, () => status);
   const parentId = workflowInfo().workflowId;
   const queue = [...objects];
   const outcomes: ObjectOutcome[] = [];
+  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.maxHistoryEvents ?? 2_000);
   const worker = async () => {
-    for (let object = queue.shift(); object !== undefined; object = queue.shift()) {
+    while (queue.length > 0 && !historyFull()) {
+      const object = queue.shift()!;
       status[object] = 'running';
+      let outcome: ObjectOutcome;
       try {
         const result = await executeChild(syncObject, {
           workflowId: `${parentId}/${object}`,
-          args: [{ object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full' }],
+          args: [{ object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full', heartbeatTimeout: input.heartbeatTimeout }],
         });
-        outcomes.push({ object, status: 'succeeded', result });
-        status[object] = `succeeded: ${result.rows} rows`;
+        outcome = { object, status: 'succeeded', result };
       } catch (error) {
         // The reason sits at the end of the cause chain (child → activity → application failure).
         let root = error as Error & { cause?: unknown };
         while (root.cause instanceof Error) root = root.cause as Error & { cause?: unknown };
-        const message = root.message;
-        outcomes.push({ object, status: 'failed', error: message });
-        status[object] = `failed: ${message}`;
+        outcome = { object, status: 'failed', error: root.message };
       }
+      outcomes.push(outcome);
+      status[object] = describeOutcome(outcome);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 4, objects.length)) }, worker));
-  const failed = outcomes.filter((o) => o.status === 'failed');
+  const finished = [...done, ...objects.flatMap((o) => outcomes.filter((x) => x.object === o))];
+  if (queue.length > 0) await continueAsNew<typeof salesforceSync>({ ...input, objects: queue, done: finished });
+  const failed = finished.filter((o) => o.status === 'failed');
   if (failed.length > 0) {
     throw ApplicationFailure.nonRetryable(
-      `${failed.length} of ${objects.length} objects failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`,
+      `${failed.length} of ${finished.length} objects failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`,
       'SyncFailed',
-      outcomes,
+      finished,
     );
   }
-  return objects.map((o) => outcomes.find((x) => x.object === o)!);
+  return finished;
+}
+
+function describeOutcome(o: ObjectOutcome): string {
+  return o.status === 'succeeded' ? `succeeded: ${o.result!.rows} rows` : `failed: ${o.error}`;
 }

@@ -45,6 +45,8 @@ export const SETTINGS: SettingDoc[] = [
   { name: 'TEMPORAL_TASK_QUEUE', group: 'temporal', description: 'task queue of the worker', default: 'salesforce-sync' },
   { name: 'TEMPORAL_UI_URL', group: 'temporal', description: 'Web UI, for links', default: 'http://127.0.0.1:8233' },
   { name: 'SYNC_LAG_MS', group: 'sync', description: 'the incremental window ends this long before now', default: '60000' },
+  { name: 'SALESFORCE_READ_API', group: 'sync', description: 'auto (Bulk API 2.0, REST where Bulk is refused), bulk or rest', default: 'auto' },
+  { name: 'SYNC_CHECKPOINT_SECONDS', group: 'sync', description: 'an extraction records a resume point at most this often (each closes a data file)', default: '60' },
   { name: 'SYNC_NAMESPACE', group: 'sync', description: 'Iceberg namespace of npm run demo', default: 'salesforce' },
   { name: 'WORKER_MAX_ACTIVITIES', group: 'sync', description: 'activities a worker runs at once', default: '8' },
 ];

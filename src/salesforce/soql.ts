@@ -8,9 +8,9 @@ export interface CursorWindow {
   upTo?: string;
 }
 
-/** Where a read resumes: after the last row read, ordered by (cursor, Id). */
+/** Where a read resumes: after the last row read, ordered by (cursor, Id), or by Id without a cursor. */
 export interface ResumeAfter {
-  cursor: string;
+  cursor?: string;
   id: string;
 }
 
@@ -45,10 +45,15 @@ export function buildSoql(
   if (w?.after) where.push(`${cursor} > ${soqlDatetime(w.after)}`);
   if (w?.upTo) where.push(`${cursor} <= ${soqlDatetime(w.upTo)}`);
   if (opts.resumeAfter) {
-    if (!cursor) throw new Error('a resume point needs a cursor field');
-    if (!SF_ID.test(opts.resumeAfter.id)) throw new Error(`invalid record id ${opts.resumeAfter.id}`);
-    const at = soqlDatetime(opts.resumeAfter.cursor);
-    where.push(`(${cursor} > ${at} OR (${cursor} = ${at} AND Id > '${opts.resumeAfter.id}'))`);
+    const { id, cursor: after } = opts.resumeAfter;
+    if (!SF_ID.test(id)) throw new Error(`invalid record id ${id}`);
+    if (cursor) {
+      if (!after) throw new Error(`a resume point of a read ordered by ${cursor} needs its ${cursor} value`);
+      const at = soqlDatetime(after);
+      where.push(`(${cursor} > ${at} OR (${cursor} = ${at} AND Id > '${id}'))`);
+    } else {
+      where.push(`Id > '${id}'`);
+    }
   }
   if (opts.deletedOnly) where.push('IsDeleted = true');
   const select = fields.map(name).join(', ');

@@ -9,6 +9,8 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<{ uri: string; size: number }>;
   /** Writes an object piece by piece (S3: multipart upload), so it never sits whole in memory. */
   openWrite(uri: string, contentType?: string): ObjectWriter;
+  /** Drops unfinished writes (S3: multipart uploads a killed process left open) under the prefix. */
+  abortUnfinished?(prefix: string): Promise<number>;
 }
 
 export interface ObjectWriter {

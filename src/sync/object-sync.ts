@@ -59,7 +59,34 @@ export interface CommitSummary {
   cursor?: string;
 }
 
-export type Progress = (p: { rows: number; files: number; last?: { id: string; cursor?: string } }) => void;
+/**
+ * A point an interrupted extraction can resume from: every file written up to `last` is closed and
+ * listed (with its keys) in the staging manifest `staging`. Small enough for a heartbeat.
+ */
+export interface ExtractCheckpoint {
+  staging: string;
+  rows: number;
+  files: number;
+  last: { id: string; cursor?: string };
+}
+
+export interface ExtractProgress {
+  rows: number;
+  files: number;
+  last?: { id: string; cursor?: string };
+  checkpoint?: ExtractCheckpoint;
+}
+
+export interface ExtractOptions {
+  progress?: (p: ExtractProgress) => void;
+  /** Resume after this checkpoint (from the last heartbeat of a failed attempt). */
+  resume?: ExtractCheckpoint;
+  /** Least time between checkpoints (each closes the open data file). Default 60 s. */
+  checkpointMs?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_CHECKPOINT_MS = 60_000;
 
 async function openTable(ctx: SyncContext, p: PreparedObject): Promise<IcebergTable> {
   return loadTable({ catalog: ctx.catalog, namespace: p.namespace, name: p.table, storeFor: ctx.storeFor });
@@ -87,8 +114,12 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   };
 }
 
-/** Reads the object's rows (and deleted Ids) into data files; returns where the staging manifest is. */
-export async function extractObject(ctx: SyncContext, p: PreparedObject, progress?: Progress): Promise<ExtractResult> {
+/**
+ * Reads the object's rows (and deleted Ids) into data files; returns where the staging manifest is.
+ * Every `checkpointMs` the open file is closed and what was written so far is recorded, so a new
+ * attempt given that checkpoint reads on from the row after it instead of starting again.
+ */
+export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const naming = ctx.naming ?? 'snake_case';
   const table = await openTable(ctx, p);
   const describe = await describeObject(ctx.salesforce, p.object);
@@ -101,15 +132,29 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, progres
   const idAt = present.findIndex((f) => f.name === 'Id');
   const writer = new DataFileWriter({ fields: columns, store: table.store, location: `${table.location}/data`, namePrefix: safeName(p.runId) });
   const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
-  const keys: string[] = [];
-  let rows = 0;
-  for await (const page of readObject({ client: ctx.salesforce, describe, fields: present, window, api: ctx.api })) {
+  const earlier = opts.resume ? await readStaging(table.store, opts.resume.staging) : undefined;
+  const keys: string[] = earlier ? [...earlier.keys] : [];
+  const fileCount = () => (earlier?.files.length ?? 0) + writer.files.length;
+  const allFiles = () => [...(earlier?.files ?? []), ...writer.files];
+  let rows = opts.resume?.rows ?? 0;
+  let checkpoint = opts.resume;
+  let checkpointedAt = Date.now();
+  const every = opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS;
+  for await (const page of readObject({ client: ctx.salesforce, describe, fields: present, window, resumeAfter: opts.resume?.last, api: ctx.api })) {
+    opts.signal?.throwIfAborted();
     await writer.write(page.rows.map((r) => at.map((i) => (i < 0 ? null : r[i]))));
     for (const r of page.rows) keys.push(String(r[idAt]));
     rows += page.rows.length;
-    progress?.({ rows, files: writer.files.length, last: page.last });
+    if (page.last && Date.now() - checkpointedAt >= every) {
+      await writer.flush();
+      const staging = `${stagingPrefix(table, p)}.at-${rows}.json`;
+      await writeStaging(table.store, staging, { runId: p.runId, files: allFiles(), keys, deletedKeys: [] });
+      checkpoint = { staging, rows, files: fileCount(), last: page.last };
+      checkpointedAt = Date.now();
+    }
+    opts.progress?.({ rows, files: fileCount(), last: page.last, checkpoint });
   }
-  const files = await writer.close();
+  await writer.close();
   const deletedKeys: string[] = [];
   if (window?.after && p.mode === 'merge') {
     const idField = describe.fields.filter((f) => f.name === 'Id');
@@ -117,10 +162,12 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, progres
       for (const r of page.rows) deletedKeys.push(String(r[0]));
     }
   }
-  const staging = `${table.location}/staging/${safeName(p.runId)}.json`;
+  const staging = `${stagingPrefix(table, p)}.json`;
+  const files = allFiles();
   await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys });
-  progress?.({ rows, files: files.length });
-  return { staging, rows, files: files.length, bytes: writer.bytesWritten, deleted: deletedKeys.length };
+  opts.progress?.({ rows, files: files.length, checkpoint });
+  const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
+  return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length };
 }
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
@@ -152,9 +199,16 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
   const live = new Set([...entries.data, ...entries.deletes].map((e) => e.dataFile.filePath));
   const orphans: string[] = [];
   for await (const o of table.store.list(`${table.location}/data/${safeName(p.runId)}-`)) if (!live.has(o.uri)) orphans.push(o.uri);
-  orphans.push(`${table.location}/staging/${safeName(p.runId)}.json`);
-  await table.store.delete(orphans);
-  return orphans.length - 1;
+  const dataFiles = orphans.length;
+  await table.store.abortUnfinished?.(`${table.location}/data/${safeName(p.runId)}-`);
+  // The final staging manifest and every checkpoint's.
+  for await (const o of table.store.list(stagingPrefix(table, p))) orphans.push(o.uri);
+  if (orphans.length > 0) await table.store.delete(orphans);
+  return dataFiles;
+}
+
+function stagingPrefix(table: IcebergTable, p: PreparedObject): string {
+  return `${table.location}/staging/${safeName(p.runId)}`;
 }
 
 /** A run id as a file-name prefix. */

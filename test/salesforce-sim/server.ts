@@ -126,6 +126,10 @@ export class SalesforceSimulator {
     this.faults.push(rule);
   }
 
+  clearFaults(): void {
+    this.faults = [];
+  }
+
   private takeFault(path: string): FaultRule | undefined {
     const rule = this.faults.find((f) => f.count > 0 && path.includes(f.path));
     if (rule) rule.count--;

@@ -11,6 +11,14 @@ describe('worker configuration check', () => {
     expect(problems.join('\n')).not.toContain('secret-pass-42');
   });
 
+  it('refuses malformed sync settings', () => {
+    const base = { ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' };
+    expect(configurationProblems({ ...base, SYNC_CHECKPOINT_SECONDS: 'soon', SALESFORCE_READ_API: 'soap' })).toEqual([
+      'SALESFORCE_READ_API must be auto, bulk or rest (it is "soap")',
+      'SYNC_CHECKPOINT_SECONDS must be a number of at least 0 (it is "soon")',
+    ]);
+  });
+
   it('is empty when the settings are complete', () => {
     expect(configurationProblems({ ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' })).toEqual([]);
   });

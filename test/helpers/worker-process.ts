@@ -1,0 +1,41 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const root = path.join(__dirname, '..', '..');
+
+/**
+ * The worker as users run it (worker/main.ts), in its own process: node loads TypeScript through
+ * tsx's loader, so the pid is the worker itself and SIGKILL hits it, not a wrapper.
+ */
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker', 'main.ts')], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
+    this.child.stdout!.on('data', collect);
+    this.child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  /** Resolves once the worker polls its task queue. */
+  async ready(timeoutMs = 60_000): Promise<void> {
+    const started = Date.now();
+    while (!this.output.includes('Worker polling')) {
+      if (this.child.exitCode !== null) throw new Error(`the worker exited (${this.child.exitCode}):\n${this.output}`);
+      if (Date.now() - started > timeoutMs) throw new Error(`the worker did not start:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+}

@@ -1,0 +1,216 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectIceberg } from '../../src/iceberg/connect';
+import { SYNC_RUNS_PROPERTY } from '../../src/iceberg/snapshot-producer';
+import { loadTable } from '../../src/iceberg/table';
+import { salesforceEnv as E } from '../../src/salesforce/settings';
+import { splitS3Uri } from '../../src/storage/object-store';
+import type { S3ObjectStore } from '../../src/storage/s3';
+import type { ExtractHeartbeat } from '../../activities';
+import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
+import { readers, type ReadResult } from '../helpers/readers';
+import { stackSettings, uniqueName } from '../helpers/stack';
+import { WorkerProcess } from '../helpers/worker-process';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+
+const settings = stackSettings();
+const ACCOUNTS = 20_000;
+const sim = new SalesforceSimulator({ rowCounts: { Account: ACCOUNTS, Contact: 3_000 } });
+const namespace = uniqueName('crash');
+const taskQueue = uniqueName('crash');
+const { catalog, storeFor } = connectIceberg(settings);
+let client: Client;
+let workerEnv: Record<string, string>;
+const workers: WorkerProcess[] = [];
+
+/**
+ * A pass-through in front of the catalog that can hold a data commit (one carrying a sync run id)
+ * and run a hook before forwarding it: the worker is killed while its commit is in flight, and
+ * the commit still lands, as when a process dies between sending a request and reading the answer.
+ */
+let onCommit: (() => Promise<void>) | undefined;
+/** Catalog status of the held commit, once forwarded. */
+let commitForwarded: number | undefined;
+let proxy: http.Server;
+
+function startWorker(extra: Record<string, string> = {}): WorkerProcess {
+  const w = new WorkerProcess({ ...workerEnv, ...extra });
+  workers.push(w);
+  return w;
+}
+
+beforeAll(async () => {
+  await sim.start();
+  const upstream = new URL(settings.ICEBERG_CATALOG_URI);
+  proxy = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    let held = false;
+    if (req.method === 'POST' && onCommit && body.includes('salesforce.sync-run-id')) {
+      const hook = onCommit;
+      onCommit = undefined;
+      held = true;
+      await hook();
+    }
+    const hopByHop = ['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive'];
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.includes(k))) as Record<string, string>;
+    const forwarded = await fetch(`${upstream.origin}${req.url}`, { method: req.method, headers, body: body.length ? body : undefined });
+    const text = await forwarded.text();
+    if (held) commitForwarded = forwarded.status;
+    if (!res.destroyed) res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(text);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const U = SIM_DEFAULTS.user;
+  workerEnv = {
+    ...settings,
+    ICEBERG_CATALOG_URI: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${upstream.pathname}`,
+    [E.domain]: sim.url,
+    [E.userName]: U.username,
+    [E.password]: U.password,
+    [E.securityToken]: U.securityToken,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SYNC_LAG_MS: '0',
+    SYNC_CHECKPOINT_SECONDS: '0.5',
+    SALESFORCE_READ_API: 'rest',
+  };
+  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+});
+
+// Each test starts its own workers: none may pick up the next test's tasks.
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => proxy?.close(() => r()));
+  await sim.stop();
+  await readers('drop', namespace).catch(() => undefined);
+});
+
+function start(objects: string[], extra: Partial<SalesforceSyncInput> = {}) {
+  const workflowId = uniqueName('crash-sync');
+  // A short heartbeat timeout: a killed worker's activity is retried after 5 s, not 60.
+  return client.workflow.start('salesforceSync', { taskQueue, workflowId, args: [{ objects, namespace, heartbeatTimeout: '5 seconds', ...extra }] });
+}
+
+/** The pending activity of a child workflow, with its last heartbeat decoded. */
+async function pendingActivity(workflowId: string): Promise<{ type: string; attempt: number; details?: ExtractHeartbeat } | undefined> {
+  const described = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+  const a = described?.raw.pendingActivities?.[0];
+  if (!a) return undefined;
+  const payload = a.heartbeatDetails?.payloads?.[0];
+  return { type: a.activityType?.name ?? '', attempt: a.attempt ?? 0, details: payload ? defaultPayloadConverter.fromPayload<ExtractHeartbeat>(payload) : undefined };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function sourceIds(object: string): string[] {
+  return [...sim.org.records(sim.org.object(object)!, false)].map((r) => String(r.Id)).sort();
+}
+
+async function tableIds(table: string): Promise<string[]> {
+  const r = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, table);
+  return r.rows.map((row) => String(row.id)).sort();
+}
+
+/** What the run left in the table's folder: files no snapshot uses, staging manifests, open uploads. */
+async function leftovers(table: string, childWorkflowId: string) {
+  const t = await loadTable({ catalog, namespace: [namespace], name: table, storeFor });
+  const live = await t.liveEntries();
+  const liveFiles = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
+  const runPrefix = childWorkflowId.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const unused: string[] = [];
+  for await (const o of t.store.list(`${t.location}/data/${runPrefix}`)) if (!liveFiles.has(o.uri)) unused.push(o.uri);
+  const staging: string[] = [];
+  for await (const o of t.store.list(`${t.location}/staging/`)) staging.push(o.uri);
+  const { bucket, key } = splitS3Uri(`${t.location}/data/`);
+  const uploads = await (t.store as S3ObjectStore).client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+  const runs = (JSON.parse(t.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${childWorkflowId}@`));
+  return { unused, staging, openUploads: uploads.Uploads?.length ?? 0, commitsOfRun: runs.length, dataFiles: live.data.length };
+}
+
+describe('a sync survives its worker being killed (SIGKILL), worker in its own process', () => {
+  it('during extraction: the retry reads on from the last checkpoint; nothing lost, nothing doubled', async () => {
+    // Slow pages (2,000 rows each) so the kill lands mid-read.
+    sim.addFault({ kind: 'slow', path: '/query', count: 1_000, delayMs: 300 });
+    const first = startWorker();
+    await first.ready();
+    const handle = await start(['Account']);
+    const child = `${handle.workflowId}/Account`;
+    const before = await until('a checkpoint past 4,000 rows', async () => {
+      const a = await pendingActivity(child);
+      return a?.type === 'extractObject' && (a.details?.checkpoint?.rows ?? 0) >= 4_000 ? a.details : undefined;
+    });
+    await first.kill('SIGKILL');
+    expect(before.rows).toBeLessThan(ACCOUNTS);
+
+    const second = startWorker();
+    await second.ready();
+    const resumed = await until('the extraction to resume', async () => {
+      const a = await pendingActivity(child);
+      return a?.type === 'extractObject' && a.attempt >= 2 && a.details?.resumedFrom !== undefined ? a : undefined;
+    });
+    sim.clearFaults();
+    expect(resumed.details!.resumedFrom).toBeGreaterThanOrEqual(before.checkpoint!.rows);
+    expect(resumed.details!.resumedFrom).toBeGreaterThan(0);
+
+    const outcomes = (await handle.result()) as ObjectOutcome[];
+    expect(outcomes[0]).toMatchObject({ object: 'Account', status: 'succeeded', result: { rows: ACCOUNTS, alreadyCommitted: false } });
+    expect(await tableIds('account')).toEqual(sourceIds('Account'));
+    const left = await leftovers('account', child);
+    expect(left).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 1 });
+    // Files of the first attempt up to its checkpoint were kept, not written again.
+    expect(left.dataFiles).toBeGreaterThan(1);
+  });
+
+  it('during commit: the commit lands while the worker is dead; the retry finds it and does not commit again', async () => {
+    const first = startWorker();
+    await first.ready();
+    let killedAt: string | undefined;
+    onCommit = async () => {
+      killedAt = new Date().toISOString();
+      await first.kill('SIGKILL');
+    };
+    const handle = await start(['Contact']);
+    const child = `${handle.workflowId}/Contact`;
+    await until('the worker to be killed mid-commit', async () => killedAt);
+    expect(await until('the held commit to reach the catalog', async () => commitForwarded)).toBe(200);
+    startWorker();
+    const outcomes = (await handle.result()) as ObjectOutcome[];
+    expect(outcomes[0]).toMatchObject({ object: 'Contact', status: 'succeeded', result: { rows: 3_000, alreadyCommitted: true } });
+    expect(await tableIds('contact')).toEqual(sourceIds('Contact'));
+    expect(await leftovers('contact', child)).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 1 });
+  });
+
+  it('bad Salesforce credentials fail fast and non-retryably, with a clear message, and commit nothing', async () => {
+    const wrong = startWorker({ [E.password]: 'not-the-password', TEMPORAL_TASK_QUEUE: `${taskQueue}-bad` });
+    await wrong.ready();
+    const workflowId = uniqueName('bad-credentials');
+    const handle = await client.workflow.start('salesforceSync', { taskQueue: `${taskQueue}-bad`, workflowId, args: [{ objects: ['Opportunity'], namespace }] });
+    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const message = (error as WorkflowFailedError).cause?.message ?? '';
+    expect(message).toMatch(/1 of 1 objects failed: Opportunity: .*INVALID_LOGIN/);
+    expect(message).not.toContain('not-the-password');
+    // One attempt, no retries.
+    const history = await client.workflow.getHandle(`${workflowId}/Opportunity`).fetchHistory();
+    const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
+    expect(started).toHaveLength(1);
+    expect(started[0]!.activityTaskStartedEventAttributes!.attempt).toBe(1);
+    const tables = await catalog.listTables([namespace]).catch(() => []);
+    expect(tables).not.toContain('opportunity');
+  });
+});
