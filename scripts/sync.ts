@@ -3,32 +3,20 @@
  * salesforceSync through the Temporal client (a worker must be running: `npm run worker`), shows
  * per-object progress until it ends, and exits non-zero if any object failed.
  */
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
 import { followProgress } from './lib/follow';
+import { syncInput, temporalClient, withSyncInputOptions, type SyncInputOptions } from './lib/sync-input';
 import { loadSettings } from '../src/config/env-file';
-import type { ObjectOutcome, SalesforceSyncInput } from '../workflows';
+import type { ObjectOutcome } from '../workflows';
 
-new Command('sync')
-  .description('start a salesforceSync workflow and follow it')
-  .argument('[objects...]', 'Salesforce objects (default: Account Contact Opportunity OpportunityContactRole)')
-  .option('--full', 'read everything, ignoring stored cursors')
-  .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
-  .option('--mode <Object=mode...>', 'per-object write mode: replace, merge or append')
+withSyncInputOptions(new Command('sync').description('start a salesforceSync workflow and follow it'))
   .option('--workflow-id <id>', 'workflow id (default: salesforce-sync-<time>)')
-  .option('--task-queue <queue>', 'task queue of the worker')
   .option('--no-wait', 'start and return at once')
-  .action(async (objects: string[], opts: { full?: boolean; namespace: string; mode?: string[]; workflowId?: string; taskQueue?: string; wait: boolean }) => {
+  .action(async (objects: string[], opts: SyncInputOptions & { workflowId?: string; taskQueue?: string; wait: boolean }) => {
     const env = loadSettings();
-    const overrides: SalesforceSyncInput['overrides'] = {};
-    for (const m of opts.mode ?? []) {
-      const [object, mode] = m.split('=');
-      if (!object || !['replace', 'merge', 'append'].includes(mode ?? '')) throw new Error(`--mode ${m}: expected Object=replace|merge|append`);
-      overrides[object] = { mode: mode as 'replace' };
-    }
-    const input: SalesforceSyncInput = { objects: objects.length ? objects : undefined, namespace: opts.namespace, mode: opts.full ? 'full' : 'incremental', overrides };
-    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
-    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
+    const input = syncInput(objects, opts);
+    const { client, connection } = await temporalClient(env);
     const workflowId = opts.workflowId ?? `salesforce-sync-${Date.now()}`;
     const handle = await client.workflow.start('salesforceSync', { taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? 'salesforce-sync', workflowId, args: [input] });
     const ui = `${env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/${env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${workflowId}`;

@@ -57,7 +57,7 @@ function sourceIds(object: string): string[] {
 }
 
 describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nessie, MinIO)', () => {
-  it('a full sync, then an incremental one with updates and deletes: the tables equal the source', async () => {
+  it('a full sync, then incremental ones with updates, deletes and a new field: the tables equal the source each time', async () => {
     const first = await sync(['Account', 'Contact']);
     expect(first.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 300], ['Contact', 'succeeded', 120]]);
     expect(await tableIds('account')).toEqual(sourceIds('Account'));
@@ -82,6 +82,19 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     expect(table.summary?.['salesforce.cursor']).toMatch(/Z$/);
     const [after] = await inspectTables({ catalog, namespace: [namespace], storeFor, only: ['account'] });
     expect(after).toMatchObject({ rows: 299, deleteFiles: 1 }); // one row deleted, one rewritten
+
+    // A field added in Salesforce, set on two rows, another row deleted: a new column, the rows equal.
+    sim.org.addField('Account', { name: 'Tier__c', type: 'picklist', label: 'Tier', nillable: true, custom: true, compoundFieldName: null, gen: () => null });
+    sim.org.update('Account', accounts[7]!, { Tier__c: 'Gold' });
+    sim.org.update('Account', accounts[8]!, { Tier__c: 'Silver', Name: 'Second rename' });
+    sim.org.delete('Account', accounts[11]!);
+    const third = await sync(['Account']);
+    expect(third[0]!.result).toMatchObject({ rows: 2, deleted: 1 });
+    const read = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, 'account');
+    const tableRows = read.rows.map((r) => [r.id, r.name, r.tier_c ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const sourceRows = [...sim.org.records(sim.org.object('Account')!, false)].map((r) => [r.Id, r.Name, r.Tier__c ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(tableRows).toEqual(sourceRows);
+    expect(tableRows.filter((r) => r[2] !== null)).toHaveLength(2);
   });
 
   it('no secret appears anywhere in the workflow histories', async () => {
@@ -109,6 +122,23 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     for (const f of files) {
       await Worker.runReplayHistory({ workflowsPath }, JSON.parse(fs.readFileSync(path.join(kept, f), 'utf8')), f);
     }
+  });
+
+  it('the parent continues as new once its history is long, and still reports every object', async () => {
+    const workflowId = uniqueName('sync');
+    const handle = await client.workflow.start('salesforceSync', {
+      taskQueue,
+      workflowId,
+      args: [{ objects: ['Contact', 'Account', 'Opportunity'], namespace, concurrency: 1, maxHistoryEvents: 10 }],
+    });
+    const outcomes = (await handle.result()) as ObjectOutcome[];
+    expect(outcomes.map((o) => [o.object, o.status])).toEqual([['Contact', 'succeeded'], ['Account', 'succeeded'], ['Opportunity', 'succeeded']]);
+    const first = await client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
+    const last = first.events!.at(-1)!;
+    expect(last.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    // Each run started one child before its history passed the limit.
+    expect(first.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(1);
+    expect(await tableIds('opportunity')).toEqual(sourceIds('Opportunity'));
   });
 
   it('an unknown object fails visibly after the others finished', async () => {

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { Connection, Client } from '@temporalio/client';
+import type { SalesforceSyncInput } from '../../workflows';
+
+export interface SyncInputOptions {
+  full?: boolean;
+  namespace: string;
+  mode?: string[];
+}
+
+/** The options `npm run sync` and `npm run schedule -- create` share. */
+export function withSyncInputOptions(command: Command): Command {
+  return command
+    .argument('[objects...]', 'Salesforce objects (default: Account Contact Opportunity OpportunityContactRole)')
+    .option('--full', 'read everything, ignoring stored cursors')
+    .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
+    .option('--mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
+    .option('--task-queue <queue>', 'task queue of the worker');
+}
+
+/** The workflow input those options describe; a malformed --mode is an error naming it. */
+export function syncInput(objects: string[], opts: SyncInputOptions): SalesforceSyncInput {
+  const overrides: NonNullable<SalesforceSyncInput['overrides']> = {};
+  for (const m of opts.mode ?? []) {
+    const [object, mode] = m.split('=');
+    if (!object || !['replace', 'merge', 'append'].includes(mode ?? '')) throw new Error(`--mode ${m}: expected Object=replace|merge|append`);
+    overrides[object] = { mode: mode as 'replace' | 'merge' | 'append' };
+  }
+  return {
+    ...(objects.length ? { objects } : {}),
+    namespace: opts.namespace,
+    mode: opts.full ? 'full' : 'incremental',
+    ...(Object.keys(overrides).length ? { overrides } : {}),
+  };
+}
+
+/** A Temporal client from settings; close the connection when done. */
+export async function temporalClient(env: Record<string, string | undefined>): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+  return { client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }), connection };
+}

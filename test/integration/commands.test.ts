@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { which } from '../../scripts/stack/toolchain';
+import { stackPaths } from '../../scripts/stack/paths';
+import { salesforceEnv as E } from '../../src/salesforce/settings';
+import { createSyncWorker } from '../../worker/create';
+import type { ObjectOutcome } from '../../workflows';
+import { readers } from '../helpers/readers';
+import { stackSettings, uniqueName } from '../helpers/stack';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const run = promisify(execFile);
+const root = path.join(__dirname, '..', '..');
+const settings = stackSettings();
+const sim = new SalesforceSimulator({ rowCounts: { Account: 200, Contact: 100, Opportunity: 100, OpportunityContactRole: 50 } });
+const namespace = uniqueName('commands');
+const taskQueue = uniqueName('commands');
+const temporalBin = which('temporal') ?? path.join(stackPaths.cacheBin, 'temporal');
+const env = { ...process.env, ...settings, PATH: `${path.dirname(temporalBin)}:${process.env.PATH}` };
+let worker: Worker;
+let running: Promise<void>;
+let client: Client;
+const schedules: string[] = [];
+
+beforeAll(async () => {
+  await sim.start();
+  const U = SIM_DEFAULTS.user;
+  worker = (await createSyncWorker({ ...settings, [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, SYNC_LAG_MS: '0' }, { taskQueue })).worker;
+  running = worker.run();
+  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+});
+
+afterAll(async () => {
+  for (const id of schedules) await client.schedule.getHandle(id).delete().catch(() => undefined);
+  worker?.shutdown();
+  await running;
+  await sim.stop();
+  await readers('drop', namespace).catch(() => undefined);
+});
+
+/**
+ * A `temporal ...` command as the README shows it (continuation lines joined), pointed at this
+ * test's task queue and namespace: the README's examples are what is run, not a copy of them.
+ */
+function readmeCommand(prefix: string): string {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8').replace(/\\\n\s*/g, '');
+  const line = readme.split('\n').find((l) => l.startsWith(prefix));
+  if (!line) throw new Error(`README.md has no line starting with ${prefix}`);
+  return line
+    .replace(/#.*$/, '')
+    .replace('--task-queue salesforce-sync', `--task-queue ${taskQueue}`)
+    .replace(/--input '([^']*)'/, (_, json: string) => `--input '${JSON.stringify({ ...JSON.parse(json), namespace })}'`);
+}
+
+async function npmScript(script: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', `${script}.ts`), ...args], { cwd: root, env });
+  return stdout;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('the commands users run (Temporal CLI lines from the README, npm run schedule)', () => {
+  it("README's `temporal workflow start` line starts a sync that the worker completes", async () => {
+    const workflowId = uniqueName('readme-start');
+    const command = readmeCommand('temporal workflow start').replace(/--workflow-id (?:\$\([^)]*\)|[^\s$])+/, `--workflow-id ${workflowId}`);
+    expect(command).toContain('--type salesforceSync');
+    await run('bash', ['-c', command], { env });
+    const outcomes = (await client.workflow.getHandle(workflowId).result()) as ObjectOutcome[];
+    expect(outcomes.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 200], ['Contact', 'succeeded', 100]]);
+  });
+
+  it("README's `temporal schedule create` line makes a schedule with overlap Skip that runs the sync", async () => {
+    const scheduleId = uniqueName('readme-schedule');
+    schedules.push(scheduleId);
+    const command = readmeCommand('temporal schedule create').replace(/--schedule-id \S+/, `--schedule-id ${scheduleId}`).replace(/--workflow-id \S+/, `--workflow-id ${scheduleId}`);
+    await run('bash', ['-c', command], { env });
+    const handle = client.schedule.getHandle(scheduleId);
+    const described = await handle.describe();
+    expect(described.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'salesforceSync', taskQueue });
+    expect(Number(described.spec.intervals?.[0]?.every)).toBe(3_600_000);
+    // `npm run schedule -- trigger` starts a run of it now.
+    expect(await npmScript('schedule', 'trigger', scheduleId)).toContain(`Triggered ${scheduleId}`);
+    const workflowId = await until('the triggered run', async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId);
+    expect(workflowId.startsWith(`${scheduleId}-`)).toBe(true);
+    const outcomes = (await client.workflow.getHandle(workflowId).result()) as ObjectOutcome[];
+    expect(outcomes.map((o) => o.object)).toEqual(['Account', 'Contact', 'Opportunity', 'OpportunityContactRole']);
+    expect(outcomes.every((o) => o.status === 'succeeded')).toBe(true);
+  });
+
+  it('npm run schedule: create, trigger twice while a run is going (the second is skipped), list, delete', async () => {
+    const scheduleId = uniqueName('npm-schedule');
+    schedules.push(scheduleId);
+    const created = await npmScript('schedule', 'create', '--id', scheduleId, '--every', '6h', '--namespace', namespace, '--task-queue', taskQueue, '--mode', 'Account=replace', 'Account');
+    expect(created).toMatch(new RegExp(`Created schedule ${scheduleId}: every 6h, overlap skip, next run \\d{4}-`));
+    // Slow Salesforce answers keep the first run going while the second trigger arrives.
+    sim.addFault({ kind: 'slow', path: '/sobjects/Account/describe', count: 2, delayMs: 4_000 });
+    await npmScript('schedule', 'trigger', scheduleId);
+    const handle = client.schedule.getHandle(scheduleId);
+    const firstRun = await until('the first run', async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId);
+    expect((await client.workflow.getHandle(firstRun).describe()).status.name).toBe('RUNNING');
+    await npmScript('schedule', 'trigger', scheduleId);
+    const skipped = await until('the second trigger to be skipped', async () => {
+      const d = await handle.describe();
+      return d.info.numActionsSkippedOverlap > 0 ? d : undefined;
+    });
+    expect(skipped.info.numActionsSkippedOverlap).toBe(1);
+    expect(skipped.info.recentActions).toHaveLength(1);
+    const outcomes = (await client.workflow.getHandle(firstRun).result()) as ObjectOutcome[];
+    expect(outcomes).toMatchObject([{ object: 'Account', status: 'succeeded', result: { rows: 200 } }]);
+
+    const listed = JSON.parse(await npmScript('schedule', 'list', '--json')) as { id: string; overlap: string; spec: string; input: unknown; recent: unknown[]; skippedOverlap: number }[];
+    expect(listed.find((s) => s.id === scheduleId)).toMatchObject({
+      overlap: 'skip',
+      spec: 'every 6h',
+      input: { objects: ['Account'], namespace, mode: 'incremental', overrides: { Account: { mode: 'replace' } } },
+      skippedOverlap: 1,
+    });
+    expect(await npmScript('schedule', 'delete', scheduleId)).toContain(`Deleted schedule ${scheduleId}`);
+    const after = JSON.parse(await npmScript('schedule', 'list', '--json')) as { id: string }[];
+    expect(after.map((s) => s.id)).not.toContain(scheduleId);
+    const missing = await npmScript('schedule', 'trigger', scheduleId).then(() => '', (e: { stderr: string }) => e.stderr);
+    expect(missing).toContain(`There is no schedule ${scheduleId}`);
+  });
+});
