@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: everything the tests need, from a fresh clone. Plain Node (no dependencies) because it
 // runs before `npm ci`. Steps: install npm dependencies when the lockfile changed, bring the local
-// stack up (installing servers on first use), type-check, run unit + integration tests, and stop
+// stack up (installing servers on first use), Chromium for the Web UI test, type-check, run unit + integration tests, and stop
 // the stack again if this run started it. Extra arguments go to vitest (e.g. a file filter).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,6 +53,25 @@ function installDependencies() {
   fs.writeFileSync(stamp, lockText);
 }
 
+/**
+ * The Web UI test drives Debian's Chromium (playwright-core never downloads a browser). Installed
+ * with apt-get when missing and this runs as root (CI); otherwise the test says what to install.
+ */
+function installChromium() {
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (fs.existsSync(chromium)) return;
+  if (process.getuid?.() !== 0 || run('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }) !== 0) {
+    console.log(`No Chromium at ${chromium}: the Web UI test will fail. Install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH.`);
+    return;
+  }
+  step("apt-get install chromium (for the Web UI test)");
+  const quiet = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['install', '-y', '-q', 'chromium'], { env: quiet }) !== 0) {
+    must('apt-get', ['update', '-q'], 'apt-get update');
+    must('apt-get', ['install', '-y', '-q', 'chromium'], 'apt-get install chromium');
+  }
+}
+
 /** Runs vitest with a JSON report and prints the closing 'N passed, N failed' line. */
 function runTests(args) {
   const report = path.join(root, 'test-results', 'vitest.json');
@@ -70,6 +89,7 @@ function runTests(args) {
 function main() {
   checkNode();
   installDependencies();
+  installChromium();
 
   step('local stack');
   // Leave the stack as we found it: stop it at the end only if this run started it.

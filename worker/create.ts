@@ -22,6 +22,10 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
     workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'),
     activities: createActivities({ salesforce, catalog, storeFor, lagMs: Number(env.SYNC_LAG_MS ?? 60_000), checkpointMs: Number(env.SYNC_CHECKPOINT_SECONDS ?? 60) * 1000, api: (env.SALESFORCE_READ_API || 'auto') as ReadApi }),
     maxConcurrentActivityTaskExecutions: Number(env.WORKER_MAX_ACTIVITIES ?? 8),
+    // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
+    // heartbeat timeout): the Web UI shows fresh progress, and a retry resumes from a recent checkpoint.
+    maxHeartbeatThrottleInterval: '5 seconds',
+    defaultHeartbeatThrottleInterval: '5 seconds',
   });
   return { worker, connection };
 }

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { salesforceEnv as E } from '../../src/salesforce/settings';
+import { createSyncWorker } from '../../worker/create';
+import { readers } from '../helpers/readers';
+import { stackSettings, uniqueName } from '../helpers/stack';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+/** Debian's chromium (npm test installs it); CHROMIUM_PATH points elsewhere. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const settings = stackSettings();
+const ui = settings.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
+const sim = new SalesforceSimulator({ rowCounts: { Account: 30_000, Contact: 4_000 } });
+const namespace = uniqueName('webui');
+const taskQueue = uniqueName('webui');
+let worker: Worker;
+let running: Promise<void>;
+let client: Client;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!fs.existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: npm test installs Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH.`);
+  await sim.start();
+  const U = SIM_DEFAULTS.user;
+  const env = { ...settings, [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest' };
+  worker = (await createSyncWorker(env, { taskQueue })).worker;
+  running = worker.run();
+  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  // Flags for a closed network: no background connections, no first-run or component updates.
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  worker?.shutdown();
+  await running;
+  await sim.stop();
+  await readers('drop', namespace).catch(() => undefined);
+});
+
+describe('the Temporal Web UI shows a running sync (headless Chromium)', () => {
+  it("the parent's per-object children by name, and an extraction's heartbeat details (rows, files)", async () => {
+    // Slow pages keep the sync running while the pages are looked at.
+    sim.addFault({ kind: 'slow', path: '/query', count: 1_000, delayMs: 1_500 });
+    const workflowId = uniqueName('ui-sync');
+    const handle = await client.workflow.start('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Account', 'Contact'], namespace }] });
+    const child = `${workflowId}/Account`;
+    // Until the extraction has reported rows in a heartbeat.
+    for (let i = 0; ; i++) {
+      const d = await client.workflow.getHandle(child).describe().catch(() => undefined);
+      const pending = d?.raw.pendingActivities?.[0];
+      const payload = pending?.activityType?.name === 'extractObject' ? pending.heartbeatDetails?.payloads?.[0] : undefined;
+      if (payload && defaultPayloadConverter.fromPayload<{ rows: number }>(payload).rows > 0) break;
+      if (i > 300) throw new Error('the extraction never heartbeated');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${handle.firstExecutionRunId}/relationships`);
+      await page.getByText(`${workflowId}/Account`).first().waitFor({ timeout: 30_000 });
+      await page.getByText(`${workflowId}/Contact`).first().waitFor({ timeout: 30_000 });
+
+      const childRun = (await client.workflow.getHandle(child).describe()).runId;
+      await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(child)}/${childRun}/pending-activities`);
+      await page.getByText('extractObject').first().waitFor({ timeout: 30_000 });
+      // The page shows the heartbeat as of its loading: reload until one with rows is shown.
+      for (let i = 0; !/"rows":\s*[1-9]/.test(await page.locator('body').innerText()); i++) {
+        if (i > 20) throw new Error(`no heartbeat with rows on the page:\n${await page.locator('body').innerText()}`);
+        await page.waitForTimeout(1_000);
+        await page.reload();
+        await page.getByText('extractObject').first().waitFor({ timeout: 30_000 });
+      }
+      const text = await page.locator('body').innerText();
+      expect(text).toMatch(/"files":\s*\d+/);
+      expect(text).toContain('"object": "Account"');
+    } finally {
+      await page.close();
+      sim.clearFaults();
+    }
+    await handle.result();
+  });
+});
