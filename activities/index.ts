@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { parseIcebergSettings } from '../src/config/iceberg-settings';
+import { duckdbMode } from '../src/duckdb/destination';
 import { IncompatibleSchemaError, UnauthorizedError, ForbiddenError } from '../src/iceberg/errors';
 import { SalesforceAuthError } from '../src/salesforce/auth';
 import { SalesforceApiError } from '../src/salesforce/client';
@@ -99,7 +100,8 @@ export type SyncActivities = ReturnType<typeof createActivities>;
 /** Settings problems at worker start, as a list (empty when all is well). */
 export function configurationProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  for (const validate of [parseSalesforceSettings, parseIcebergSettings]) {
+  // DuckDB mode needs no catalog or S3.
+  for (const validate of duckdbMode(env) ? [parseSalesforceSettings] : [parseSalesforceSettings, parseIcebergSettings]) {
     try {
       validate(env);
     } catch (error) {

@@ -1,4 +1,7 @@
 /**
+ * `npm run bench [-- --rows N --objects Account,Contact --mix-rows M]`: a real sync end to end
+ * (see benchSync), then a smaller one over the default objects; the last line is one JSON object.
+ *
  * `npm run bench -- sink [--rows N] [--target-mb M]`: writes N Account-shaped rows (60 columns:
  * strings, doubles, currency, datetimes, dates, booleans, an int) through the Iceberg sink into
  * the local stack as ONE snapshot, and prints its figures, the last line as JSON. Rows are
@@ -22,6 +25,16 @@ import { commitFiles } from '../src/iceberg/snapshot-producer';
 import { prepareTable } from '../src/iceberg/table';
 import { DataFileWriter } from '../src/parquet/writer';
 import type { SalesforceField } from '../src/salesforce/describe-types';
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { columnName } from '../src/iceberg/schema-mapping';
+import { SYNC_RUNS_PROPERTY } from '../src/iceberg/snapshot-producer';
+import { loadTable } from '../src/iceberg/table';
+import type { ExtractResult } from '../src/sync/object-sync';
+import { DEFAULT_OBJECTS } from '../src/sync/objects';
+import type { ObjectOutcome } from '../workflows';
+import { WorkerProcess } from './lib/worker-process';
+import { up } from './stack/index';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -125,6 +138,25 @@ async function startSimulator(rows: string): Promise<{ url: string; stop: () => 
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
+/** The simulator serving a Bulk job alone: CSV pages fetched and dropped, nothing parsed. */
+async function measureServing(client: SalesforceClient, soql: string, pageRecords: number): Promise<{ served: number; servedBytes: number; serveSeconds: number }> {
+  const t = performance.now();
+  const job = (await (await client.request('POST', '/jobs/query', { 'content-type': 'application/json' }, JSON.stringify({ operation: 'query', query: soql }))).json()) as { id: string };
+  while (((await client.get<{ state: string }>(`/jobs/query/${job.id}`)).state) !== 'JobComplete') await new Promise((r) => setTimeout(r, 50));
+  let locator: string | null = null;
+  let served = 0;
+  let servedBytes = 0;
+  do {
+    const q = new URLSearchParams({ maxRecords: String(pageRecords), ...(locator ? { locator } : {}) });
+    const response = await client.request('GET', `/jobs/query/${job.id}/results?${q}`);
+    servedBytes += (await response.arrayBuffer()).byteLength;
+    served += Number(response.headers.get('sforce-numberofrecords'));
+    locator = response.headers.get('sforce-locator');
+  } while (locator && locator !== 'null');
+  await client.request('DELETE', `/jobs/query/${job.id}`).catch(() => undefined);
+  return { served, servedBytes, serveSeconds: (performance.now() - t) / 1000 };
+}
+
 async function benchSource(opts: { rows: number; pageRecords: number }) {
   const sim = await startSimulator(`Account=${opts.rows}`);
   try {
@@ -135,20 +167,8 @@ async function benchSource(opts: { rows: number; pageRecords: number }) {
     const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: 'SystemModstamp' } });
 
     // 1. The simulator serving alone: a Bulk job's CSV pages fetched and dropped, nothing parsed.
-    let t = performance.now();
-    const job = (await (await client.request('POST', '/jobs/query', { 'content-type': 'application/json' }, JSON.stringify({ operation: 'query', query: soql }))).json()) as { id: string };
-    while (((await client.get<{ state: string }>(`/jobs/query/${job.id}`)).state) !== 'JobComplete') await new Promise((r) => setTimeout(r, 50));
-    let locator: string | null = null;
-    let served = 0;
-    let servedBytes = 0;
-    do {
-      const q = new URLSearchParams({ maxRecords: String(opts.pageRecords), ...(locator ? { locator } : {}) });
-      const response = await client.request('GET', `/jobs/query/${job.id}/results?${q}`);
-      servedBytes += (await response.arrayBuffer()).byteLength;
-      served += Number(response.headers.get('sforce-numberofrecords'));
-      locator = response.headers.get('sforce-locator');
-    } while (locator && locator !== 'null');
-    const serveSeconds = (performance.now() - t) / 1000;
+    const { served, servedBytes, serveSeconds } = await measureServing(client, soql, opts.pageRecords);
+    let t: number;
 
     // 2. The Bulk reader: CSV parsed, values normalised, rows appended to Arrow column builders.
     const schema = planSchema(fields, { naming: 'snake_case' }).schema;
@@ -191,7 +211,169 @@ async function benchSource(opts: { rows: number; pageRecords: number }) {
   }
 }
 
+/** Events of a history, and its largest payload (inputs, results, failures) in bytes. */
+function historyFigures(history: { events?: unknown[] | null }): { events: number; largestPayload: number } {
+  let largest = 0;
+  const visit = (v: unknown): void => {
+    if (!v || typeof v !== 'object') return;
+    if (v instanceof Uint8Array) return;
+    const o = v as Record<string, unknown>;
+    if (o.data instanceof Uint8Array && 'metadata' in o) {
+      const meta = Object.values((o.metadata ?? {}) as Record<string, Uint8Array>).reduce((n, m) => n + m.length, 0);
+      largest = Math.max(largest, o.data.length + meta);
+      return;
+    }
+    for (const x of Object.values(o)) visit(x);
+  };
+  for (const e of history.events ?? []) visit(e);
+  return { events: history.events?.length ?? 0, largestPayload: largest };
+}
+
+const seconds = (from?: unknown, to?: unknown) => {
+  const ms = (t: unknown) => {
+    const ts = t as { seconds?: { toNumber?: () => number } | number; nanos?: number } | undefined;
+    const s = typeof ts?.seconds === 'number' ? ts.seconds : (ts?.seconds?.toNumber?.() ?? 0);
+    return s * 1000 + (ts?.nanos ?? 0) / 1e6;
+  };
+  return (ms(to) - ms(from)) / 1000;
+};
+
+/**
+ * The real thing, end to end: the simulator (own process) holds the rows, a worker (own process,
+ * as `npm run worker` runs it) syncs them through Temporal into Iceberg, and the figures come from
+ * the run itself: wall time, the extraction's own stage timings (its result in the history), the
+ * commit activity's duration, the worker's peak RSS (VmHWM), histories and payload sizes.
+ */
+async function benchSync(opts: { counts: Record<string, number>; label: string; pageRecords: number; keep: boolean }) {
+  await up({ log: () => undefined });
+  const settings = loadSettings();
+  const objects = Object.keys(opts.counts);
+  const sim = await startSimulator(Object.entries(opts.counts).map(([o, n]) => `${o}=${n}`).join(','));
+  const U = SIM_DEFAULTS.user;
+  const sfEnv = { [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken };
+  const { catalog, storeFor } = connectIceberg(settings);
+  const namespace = `bench_${Date.now().toString(36)}`;
+  const taskQueue = `bench-${Date.now().toString(36)}`;
+  const connection = await Connection.connect({ address: settings.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+  const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE ?? 'default' });
+  const worker = new WorkerProcess({ ...settings, ...sfEnv, TEMPORAL_TASK_QUEUE: taskQueue, SYNC_LAG_MS: '0' } as Record<string, string>);
+  try {
+    // The source alone, first: what any sync of the first object is bounded by.
+    const sf = new SalesforceClient(parseSalesforceSettings(sfEnv));
+    const first = await describeObject(sf, objects[0]!);
+    const soql = buildSoql(first, syncableFields(first).map((f) => f.name), { window: { field: 'SystemModstamp' } });
+    const serving = await measureServing(sf, soql, opts.pageRecords);
+    await worker.ready();
+    const idle = worker.peakRss() ?? 0;
+
+    const workflowId = `bench-${opts.label}-${Date.now().toString(36)}`;
+    const started = performance.now();
+    const outcomes = (await client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects, namespace }] })) as ObjectOutcome[];
+    const wall = (performance.now() - started) / 1000;
+    const peakRss = worker.peakRss() ?? 0;
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    if (failed.length) throw new Error(`the sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
+
+    const perObject: {
+      object: string; rows: number; extract_s: number; commit_s: number; files: number; parquet_bytes: number;
+      timings: ExtractResult['timings']; snapshots_created: number; history_events: number; largest_payload_bytes: number;
+    }[] = [];
+    let maxEvents = 0;
+    let maxPayload = 0;
+    for (const o of outcomes) {
+      const childId = `${workflowId}/${o.object}`;
+      const history = await client.workflow.getHandle(childId).fetchHistory();
+      const h = historyFigures(history);
+      maxEvents = Math.max(maxEvents, h.events);
+      maxPayload = Math.max(maxPayload, h.largestPayload);
+      const events = history.events ?? [];
+      const typeOf = (id: unknown) => events.find((e) => String(e.eventId) === String(id))?.activityTaskScheduledEventAttributes?.activityType?.name;
+      const completed = events.filter((e) => e.activityTaskCompletedEventAttributes);
+      const resultOf = (name: string) => {
+        const c = completed.find((e) => typeOf(e.activityTaskCompletedEventAttributes!.scheduledEventId) === name);
+        const payload = c?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+        const scheduled = events.find((e) => String(e.eventId) === String(c?.activityTaskCompletedEventAttributes?.scheduledEventId));
+        return { value: payload ? defaultPayloadConverter.fromPayload<unknown>(payload as never) : undefined, seconds: seconds(scheduled?.eventTime, c?.eventTime) };
+      };
+      const extract = resultOf('extractObject');
+      const commit = resultOf('commitObject');
+      const x = extract.value as ExtractResult;
+      const table = await loadTable({ catalog, namespace: [namespace], name: columnName(o.object, 'snake_case'), storeFor });
+      const runs = (JSON.parse(table.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${childId}@`));
+      perObject.push({
+        object: o.object,
+        rows: o.result!.rows,
+        extract_s: Number(extract.seconds.toFixed(2)),
+        commit_s: Number(commit.seconds.toFixed(2)),
+        files: x.files,
+        parquet_bytes: x.bytes,
+        timings: x.timings,
+        snapshots_created: runs.length,
+        history_events: h.events,
+        largest_payload_bytes: h.largestPayload,
+      });
+      if (!opts.keep) await catalog.dropTable([namespace], table.name, true).catch(() => undefined);
+    }
+    const parent = historyFigures(await client.workflow.getHandle(workflowId).fetchHistory());
+    const rows = perObject.reduce((n, o) => n + o.rows, 0);
+    const sum = (k: 'readCpuS' | 'buildS' | 'encodeS' | 'uploadS') => perObject.reduce((n, o) => n + o.timings[k], 0);
+    const rate = (secs: number) => (secs > 0 ? Math.round(rows / secs) : null);
+    const figures = {
+      bench: 'sync',
+      label: opts.label,
+      objects: Object.fromEntries(perObject.map((o) => [o.object, o.rows])),
+      rows,
+      wall_s: Number(wall.toFixed(2)),
+      rows_per_s: Math.round(rows / wall),
+      stages_rows_per_s: {
+        simulator_serving_alone: Math.round(serving.served / serving.serveSeconds),
+        // CPU-seconds of the worker while it waited for pages: parsing CSV, normalising values.
+        extraction_to_batches: rate(sum('readCpuS')),
+        column_building: rate(sum('buildS')),
+        parquet_encoding: rate(sum('encodeS')),
+        upload: rate(sum('uploadS')),
+        commit: rate(perObject.reduce((n, o) => n + o.commit_s, 0)),
+      },
+      worker_peak_rss_mb: Math.round(peakRss / 1024 / 1024),
+      worker_idle_rss_mb: Math.round(idle / 1024 / 1024),
+      parquet_bytes: perObject.reduce((n, o) => n + o.parquet_bytes, 0),
+      parquet_files: perObject.reduce((n, o) => n + o.files, 0),
+      snapshots_created: perObject.reduce((n, o) => n + o.snapshots_created, 0),
+      history_events_max_per_object: maxEvents,
+      largest_payload_bytes: Math.max(maxPayload, parent.largestPayload),
+      parent_history_events: parent.events,
+      per_object: perObject,
+    };
+    for (const o of perObject) {
+      console.log(`${o.object}: ${o.rows} rows, ${o.files} files (${(o.parquet_bytes / 1e6).toFixed(1)} MB), extract ${o.extract_s} s (read ${o.timings.readS} s, parse CPU ${o.timings.readCpuS} s, build ${o.timings.buildS} s, encode ${o.timings.encodeS} s, upload ${o.timings.uploadS} s), commit ${o.commit_s} s, ${o.snapshots_created} snapshot, ${o.history_events} events`);
+    }
+    console.log(`${opts.label}: ${rows} rows in ${wall.toFixed(1)} s (${figures.rows_per_s} rows/s); worker peak RSS ${figures.worker_peak_rss_mb} MB.`);
+    return figures;
+  } finally {
+    await worker.kill('SIGTERM');
+    sim.stop();
+    await connection.close();
+  }
+}
+
 const program = new Command('bench').description('benchmarks that print their figures (the last line is JSON)');
+program
+  .command('sync', { isDefault: true })
+  .description('the real workflow end to end: simulator → worker → Iceberg, with per-stage figures (default)')
+  .option('--rows <n>', 'rows of each object of --objects', (v) => Number(v), 1_000_000)
+  .option('--objects <names>', 'objects to sync, comma-separated', 'Account')
+  .option('--mix-rows <n>', 'rows per object in the second run over the default objects (0: no second run)', (v) => Number(v), 20_000)
+  .option('--page-records <n>', 'maxRecords per Bulk results page when measuring the simulator', (v) => Number(v), 50_000)
+  .option('--keep', 'keep the tables afterwards')
+  .action(async (opts: { rows: number; objects: string; mixRows: number; pageRecords: number; keep?: boolean }) => {
+    const objects = opts.objects.split(',').map((o) => o.trim()).filter(Boolean);
+    const main = await benchSync({ counts: Object.fromEntries(objects.map((o) => [o, opts.rows])), label: `${objects.join('-')}-${opts.rows}`, pageRecords: opts.pageRecords, keep: !!opts.keep });
+    const mix = opts.mixRows > 0
+      ? await benchSync({ counts: Object.fromEntries(DEFAULT_OBJECTS.map((o) => [o, opts.mixRows])), label: `default-objects-${opts.mixRows}`, pageRecords: opts.pageRecords, keep: !!opts.keep })
+      : undefined;
+    console.log(JSON.stringify({ ...main, mix }));
+    process.exit(0);
+  });
 program
   .command('sink')
   .description('write Account-shaped rows through the Iceberg sink as one snapshot (needs `npm run stack -- up`)')

@@ -47,6 +47,8 @@ export const SETTINGS: SettingDoc[] = [
   { name: 'SYNC_LAG_MS', group: 'sync', description: 'the incremental window ends this long before now', default: '60000' },
   { name: 'SALESFORCE_READ_API', group: 'sync', description: 'auto (Bulk API 2.0, REST where Bulk is refused), bulk or rest', default: 'auto' },
   { name: 'SYNC_CHECKPOINT_SECONDS', group: 'sync', description: 'an extraction records a resume point at most this often (each closes a data file)', default: '60' },
+  { name: 'DUMP_TO_DUCKDB', group: 'sync', description: 'true: objects land in a local DuckDB file instead of Iceberg (local debugging)', default: 'false' },
+  { name: 'DUCKDB_PATH', group: 'sync', description: 'the DuckDB file of DUMP_TO_DUCKDB (schema = namespace)', default: 'salesforce_sync.duckdb' },
   { name: 'SYNC_NAMESPACE', group: 'sync', description: 'Iceberg namespace of npm run demo', default: 'salesforce' },
   { name: 'WORKER_MAX_ACTIVITIES', group: 'sync', description: 'activities a worker runs at once', default: '8' },
 ];

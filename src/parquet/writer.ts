@@ -259,6 +259,8 @@ export class DataFileWriter {
   async write(rows: Iterable<readonly unknown[]>): Promise<void> {
     const groupBytes = this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
     const groupRowsCap = this.opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+    const started = performance.now();
+    const flushing = this.timings.encodeMs + this.timings.uploadMs;
     for (const row of rows) {
       this.buffer.appendRow(row);
       const n = this.buffer.length;
@@ -267,16 +269,44 @@ export class DataFileWriter {
       const full = this.file ? n >= this.file.rowGroupRows : n >= groupRowsCap || (n % 64 === 0 && this.buffer.byteSize() >= groupBytes);
       if (full) await this.flushGroup();
     }
+    this.timings.buildMs += performance.now() - started - (this.timings.encodeMs + this.timings.uploadMs - flushing);
+  }
+
+  /** Time spent building column buffers, encoding Parquet, and waiting for uploads (one thread: they add up). */
+  readonly timings = { buildMs: 0, encodeMs: 0, uploadMs: 0 };
+
+  /** The store's writer, with the time spent waiting for it counted as upload time. */
+  private timedSink(path: string): ObjectWriter {
+    const sink = this.opts.store.openWrite(path, 'application/vnd.apache.parquet');
+    const timed = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+      const t = performance.now();
+      try {
+        return await f(...a);
+      } finally {
+        this.timings.uploadMs += performance.now() - t;
+      }
+    };
+    return { write: timed((c: Uint8Array) => sink.write(c)), complete: timed(() => sink.complete()), abort: () => sink.abort() };
   }
 
   private async flushGroup(): Promise<void> {
+    const started = performance.now();
+    const uploading = this.timings.uploadMs;
+    try {
+      await this.encodeGroup();
+    } finally {
+      this.timings.encodeMs += performance.now() - started - (this.timings.uploadMs - uploading);
+    }
+  }
+
+  private async encodeGroup(): Promise<void> {
     if (this.buffer.length === 0) return;
     const buffer = this.buffer;
     this.buffer = new RowBuffer(this.opts.fields);
     if (!this.file) {
       const name = `${this.opts.namePrefix}-${String(this.fileNumber++).padStart(5, '0')}-${crypto.randomUUID()}.parquet`;
       const path = `${this.opts.location.replace(/\/+$/, '')}/${name}`;
-      this.file = new StreamingParquetFile(this.opts.fields, buffer.length, this.opts.store.openWrite(path, 'application/vnd.apache.parquet'));
+      this.file = new StreamingParquetFile(this.opts.fields, buffer.length, this.timedSink(path));
       this.filePath = path;
     }
     await this.file.push(buffer);
@@ -288,7 +318,10 @@ export class DataFileWriter {
     const file = this.file;
     if (!file) return undefined;
     this.file = undefined;
+    const started = performance.now();
+    const uploading = this.timings.uploadMs;
     const size = await file.finish();
+    this.timings.encodeMs += performance.now() - started - (this.timings.uploadMs - uploading);
     const described = describeFile({ path: this.filePath!, sizeInBytes: size, rowCount: file.rows, fields: this.opts.fields, metrics: file.metrics as ColumnMetrics[] });
     this.files.push(described);
     this.rowsWritten += file.rows;

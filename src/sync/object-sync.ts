@@ -1,28 +1,25 @@
-import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import { columnName, type NamingConvention } from '../iceberg/schema-mapping';
-import { commitFiles, type WriteMode } from '../iceberg/snapshot-producer';
-import { loadTable, prepareTable, type IcebergTable } from '../iceberg/table';
+import type { WriteMode } from '../iceberg/snapshot-producer';
 import { DataFileWriter } from '../parquet/writer';
 import type { SalesforceClient } from '../salesforce/client';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { readObject, type ReadApi } from '../salesforce/reader';
-import type { ObjectStore } from '../storage/object-store';
+import { CURSOR_PROPERTY, type Destination, type StagingArea, type TableRef } from './destination';
 import { defaultMode, type WriteModeName } from './objects';
 import { readStaging, writeStaging } from './staging';
+
+export { CURSOR_PROPERTY };
 
 /** Everything the steps need, built once per worker from its environment. */
 export interface SyncContext {
   salesforce: SalesforceClient;
-  catalog: RestCatalog;
-  storeFor: (loaded: LoadTableResult) => ObjectStore;
+  destination: Destination;
   naming?: NamingConvention;
   /** The window's upper bound trails "now" by this much, so rows still being written are left for next time. */
   lagMs?: number;
   api?: ReadApi;
 }
-
-export const CURSOR_PROPERTY = 'salesforce.cursor';
 
 export interface ObjectSyncInput {
   object: string;
@@ -34,7 +31,7 @@ export interface ObjectSyncInput {
 }
 
 /** The small, serialisable result of prepare: what extract and commit work from. */
-export interface PreparedObject extends ObjectSyncInput {
+export interface PreparedObject extends ObjectSyncInput, TableRef {
   table: string;
   mode: WriteModeName;
   cursorField?: string;
@@ -49,6 +46,11 @@ export interface ExtractResult {
   files: number;
   bytes: number;
   deleted: number;
+  /**
+   * Where this attempt's time went, in seconds: waiting for Salesforce pages (and the CPU this
+   * process spent parsing them meanwhile), building column buffers, Parquet encoding, uploading.
+   */
+  timings: { readS: number; readCpuS: number; buildS: number; encodeS: number; uploadS: number };
 }
 
 export interface CommitSummary {
@@ -88,20 +90,15 @@ export interface ExtractOptions {
 
 export const DEFAULT_CHECKPOINT_MS = 60_000;
 
-async function openTable(ctx: SyncContext, p: PreparedObject): Promise<IcebergTable> {
-  return loadTable({ catalog: ctx.catalog, namespace: p.namespace, name: p.table, storeFor: ctx.storeFor });
-}
-
 /** Describes the object, creates or evolves its table, and fixes the incremental window. */
 export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): Promise<PreparedObject> {
   const naming = ctx.naming ?? 'snake_case';
   const describe = await describeObject(ctx.salesforce, input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
-  const { table: t } = await prepareTable({ catalog: ctx.catalog, namespace: input.namespace, name: table, storeFor: ctx.storeFor, fields, naming });
+  const { cursor: stored } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, naming);
   const mode = input.mode ?? defaultMode(describe.name);
   const cursor = cursorField(describe);
-  const stored = t.currentSnapshot()?.summary?.[CURSOR_PROPERTY];
   return {
     ...input,
     object: describe.name,
@@ -121,10 +118,10 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
  */
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const naming = ctx.naming ?? 'snake_case';
-  const table = await openTable(ctx, p);
+  const table = await ctx.destination.staging(p);
   const describe = await describeObject(ctx.salesforce, p.object);
   const byColumn = new Map(syncableFields(describe).map((f) => [columnName(f.name, naming), f]));
-  const columns = table.schema().fields;
+  const columns = table.columns;
   // Table columns Salesforce no longer has are read as nulls.
   const fields: (SalesforceField | undefined)[] = columns.map((c) => byColumn.get(c.name));
   const present = fields.filter((f): f is SalesforceField => f !== undefined);
@@ -140,7 +137,23 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   let checkpoint = opts.resume;
   let checkpointedAt = Date.now();
   const every = opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS;
-  for await (const page of readObject({ client: ctx.salesforce, describe, fields: present, window, resumeAfter: opts.resume?.last, api: ctx.api })) {
+  const pages = readObject({ client: ctx.salesforce, describe, fields: present, window, resumeAfter: opts.resume?.last, api: ctx.api })[Symbol.asyncIterator]();
+  // Time waiting for pages, and this process's CPU meanwhile (parsing and normalising them).
+  let readMs = 0;
+  let readCpuUs = 0;
+  const nextPage = async () => {
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    try {
+      return await pages.next();
+    } finally {
+      readMs += performance.now() - t;
+      const used = process.cpuUsage(cpu);
+      readCpuUs += used.user + used.system;
+    }
+  };
+  for (let next = await nextPage(); !next.done; next = await nextPage()) {
+    const page = next.value;
     opts.signal?.throwIfAborted();
     await writer.write(page.rows.map((r) => at.map((i) => (i < 0 ? null : r[i]))));
     for (const r of page.rows) keys.push(String(r[idAt]));
@@ -167,36 +180,43 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys });
   opts.progress?.({ rows, files: files.length, checkpoint });
   const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
-  return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length };
+  const seconds = (ms: number) => Math.round(ms) / 1000;
+  const timings = {
+    readS: seconds(readMs),
+    readCpuS: seconds(readCpuUs / 1000),
+    buildS: seconds(writer.timings.buildMs),
+    encodeS: seconds(writer.timings.encodeMs),
+    uploadS: seconds(writer.timings.uploadMs),
+  };
+  return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length, timings };
 }
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
 export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string): Promise<CommitSummary> {
-  const table = await openTable(ctx, p);
-  const staged = await readStaging(table.store, staging);
+  const area = await ctx.destination.staging(p);
+  const staged = await readStaging(area.store, staging);
   const mode: WriteMode =
     p.mode === 'replace' ? { kind: 'overwrite' } : p.mode === 'append' ? { kind: 'append' } : { kind: 'merge', keyColumn: p.idColumn, keys: staged.keys, deleteKeys: staged.deletedKeys };
   const cursor = p.cursorField ? p.upTo : undefined;
-  const result = await commitFiles({
-    table,
+  const result = await ctx.destination.commit(p, {
     runId: p.runId,
     files: staged.files,
     mode,
     properties: { 'salesforce.object': p.object, ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}) },
   });
-  return { snapshotId: result.snapshotId.toString(), rows: staged.keys.length, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor };
+  return { snapshotId: result.snapshotId, rows: staged.keys.length, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor };
 }
 
-/** Deletes this run's data files that no snapshot references, and its staging manifest. */
+/** Deletes this run's data files that the table does not use, and its staging manifests. */
 export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promise<number> {
-  let table: IcebergTable;
+  let table: StagingArea;
+  let live: Set<string>;
   try {
-    table = await openTable(ctx, p);
+    table = await ctx.destination.staging(p);
+    live = await ctx.destination.liveFiles(p);
   } catch {
     return 0;
   }
-  const entries = await table.liveEntries();
-  const live = new Set([...entries.data, ...entries.deletes].map((e) => e.dataFile.filePath));
   const orphans: string[] = [];
   for await (const o of table.store.list(`${table.location}/data/${safeName(p.runId)}-`)) if (!live.has(o.uri)) orphans.push(o.uri);
   const dataFiles = orphans.length;
@@ -207,7 +227,7 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
   return dataFiles;
 }
 
-function stagingPrefix(table: IcebergTable, p: PreparedObject): string {
+function stagingPrefix(table: StagingArea, p: PreparedObject): string {
   return `${table.location}/staging/${safeName(p.runId)}`;
 }
 

@@ -14,7 +14,7 @@ import type { ExtractHeartbeat } from '../../activities';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName } from '../helpers/stack';
-import { WorkerProcess } from '../helpers/worker-process';
+import { WorkerProcess } from '../../scripts/lib/worker-process';
 import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
 
 const settings = stackSettings();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.join(__dirname, '..', '..');
@@ -31,6 +32,16 @@ export class WorkerProcess {
       if (this.child.exitCode !== null) throw new Error(`the worker exited (${this.child.exitCode}):\n${this.output}`);
       if (Date.now() - started > timeoutMs) throw new Error(`the worker did not start:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The process's peak resident memory so far (Linux: VmHWM), in bytes. */
+  peakRss(): number | undefined {
+    try {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8'))?.[1];
+      return kb ? Number(kb) * 1024 : undefined;
+    } catch {
+      return undefined;
     }
   }
 
