@@ -152,6 +152,11 @@ describe('describe, SOQL and the REST reader', () => {
     const resumeAt = first[20]!;
     const rest = await read(buildSoql(d, names, { window: { field: 'SystemModstamp', upTo }, resumeAfter: { id: String(resumeAt[0]), cursor: new Date(Number(resumeAt[names.indexOf('SystemModstamp')]) / 1000).toISOString() } }));
     expect(rest.map((r) => r[0])).toEqual(first.slice(21).map((r) => r[0]));
+    // Without a window (replace mode) a read is ordered by Id and resumes after an Id.
+    const byId = await read(buildSoql(d, names));
+    expect(byId.map((r) => String(r[0]))).toEqual(byId.map((r) => String(r[0])).sort((a, b) => (a < b ? -1 : 1)));
+    const afterId = await read(buildSoql(d, names, { resumeAfter: { id: String(byId[30]![0]) } }));
+    expect(afterId.map((r) => r[0])).toEqual(byId.slice(31).map((r) => r[0]));
     expect(datetimeMicros('2026-01-01T00:00:00.123+0000')).toBe(Date.UTC(2026, 0, 1) * 1000 + 123000);
   });
 

@@ -19,7 +19,7 @@ import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
 
 const settings = stackSettings();
 const ACCOUNTS = 20_000;
-const sim = new SalesforceSimulator({ rowCounts: { Account: ACCOUNTS, Contact: 3_000 } });
+const sim = new SalesforceSimulator({ rowCounts: { Account: ACCOUNTS, Contact: 3_000, Opportunity: 20_000 } });
 const namespace = uniqueName('crash');
 const taskQueue = uniqueName('crash');
 const { catalog, storeFor } = connectIceberg(settings);
@@ -195,22 +195,40 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     expect(await leftovers('contact', child)).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 1 });
   });
 
+  it('cancelling a sync stops its extraction and removes what it wrote', async () => {
+    sim.addFault({ kind: 'slow', path: '/query', count: 1_000, delayMs: 300 });
+    const w = startWorker();
+    await w.ready();
+    const handle = await start(['Opportunity']);
+    const child = `${handle.workflowId}/Opportunity`;
+    await until('a checkpoint', async () => {
+      const a = await pendingActivity(child);
+      return a?.type === 'extractObject' && (a.details?.checkpoint?.files ?? 0) >= 1 ? true : undefined;
+    });
+    await handle.cancel();
+    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    sim.clearFaults();
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((await client.workflow.getHandle(child).describe()).status.name).toBe('CANCELLED');
+    expect(await leftovers('opportunity', child)).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 0 });
+  });
+
   it('bad Salesforce credentials fail fast and non-retryably, with a clear message, and commit nothing', async () => {
     const wrong = startWorker({ [E.password]: 'not-the-password', TEMPORAL_TASK_QUEUE: `${taskQueue}-bad` });
     await wrong.ready();
     const workflowId = uniqueName('bad-credentials');
-    const handle = await client.workflow.start('salesforceSync', { taskQueue: `${taskQueue}-bad`, workflowId, args: [{ objects: ['Opportunity'], namespace }] });
+    const handle = await client.workflow.start('salesforceSync', { taskQueue: `${taskQueue}-bad`, workflowId, args: [{ objects: ['Lead'], namespace }] });
     const error = await handle.result().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const message = (error as WorkflowFailedError).cause?.message ?? '';
-    expect(message).toMatch(/1 of 1 objects failed: Opportunity: .*INVALID_LOGIN/);
+    expect(message).toMatch(/1 of 1 objects failed: Lead: .*INVALID_LOGIN/);
     expect(message).not.toContain('not-the-password');
     // One attempt, no retries.
-    const history = await client.workflow.getHandle(`${workflowId}/Opportunity`).fetchHistory();
+    const history = await client.workflow.getHandle(`${workflowId}/Lead`).fetchHistory();
     const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
     expect(started).toHaveLength(1);
     expect(started[0]!.activityTaskStartedEventAttributes!.attempt).toBe(1);
     const tables = await catalog.listTables([namespace]).catch(() => []);
-    expect(tables).not.toContain('opportunity');
+    expect(tables).not.toContain('lead');
   });
 });

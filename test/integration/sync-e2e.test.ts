@@ -113,14 +113,17 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
 
   it('recorded histories replay without non-determinism errors', async () => {
     // Histories kept in test/histories were exported with the Temporal CLI
-    // (`temporal workflow show -w <id> -o json`); a fresh one of this code is replayed too.
+    // (`temporal workflow show -w <id> -o json`): a sync object, one whose extraction was retried
+    // after its worker was killed, and a parent. A fresh one of this code is replayed too.
     const kept = path.join(__dirname, '..', 'histories');
     const files = fs.readdirSync(kept).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
     const workflowsPath = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
     await Worker.runReplayHistory({ workflowsPath }, await client.workflow.getHandle(workflowIds[1]!).fetchHistory(), workflowIds[1]);
     for (const f of files) {
-      await Worker.runReplayHistory({ workflowsPath }, JSON.parse(fs.readFileSync(path.join(kept, f), 'utf8')), f);
+      // A parent's child ids derive from its own id: `<type>--<workflow id>.json` names it.
+      const workflowId = f.includes('--') ? f.slice(f.indexOf('--') + 2, -'.json'.length) : f;
+      await Worker.runReplayHistory({ workflowsPath }, JSON.parse(fs.readFileSync(path.join(kept, f), 'utf8')), workflowId);
     }
   });
 

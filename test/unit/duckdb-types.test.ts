@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { duckdbMode, duckdbType } from '../../src/duckdb/destination';
+
+describe('DuckDB fallback', () => {
+  it('maps every Iceberg column type the schema mapping produces', () => {
+    expect(['string', 'boolean', 'int', 'long', 'double', 'date', 'time', 'timestamptz', 'binary', 'decimal(18, 2)'].map(duckdbType)).toEqual([
+      'VARCHAR', 'BOOLEAN', 'INTEGER', 'BIGINT', 'DOUBLE', 'DATE', 'TIME', 'TIMESTAMPTZ', 'BLOB', 'DECIMAL(18, 2)',
+    ]);
+  });
+
+  it('is on for DUMP_TO_DUCKDB=true (the original pipeline\'s switch), off otherwise', () => {
+    expect([duckdbMode({ DUMP_TO_DUCKDB: 'true' }), duckdbMode({ DUMP_TO_DUCKDB: 'TRUE' }), duckdbMode({ DUMP_TO_DUCKDB: 'false' }), duckdbMode({})]).toEqual([true, true, false, false]);
+  });
+});

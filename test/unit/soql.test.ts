@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { SObjectDescribe } from '../../src/salesforce/describe';
+import { buildSoql } from '../../src/salesforce/soql';
+
+const account: SObjectDescribe = {
+  name: 'Account',
+  label: 'Account',
+  custom: false,
+  fields: [
+    { name: 'Id', type: 'id' },
+    { name: 'Name', type: 'string' },
+    { name: 'SystemModstamp', type: 'datetime' },
+  ],
+};
+
+describe('SOQL resume points', () => {
+  it('ordered by (cursor, Id): resumes after the row with both', () => {
+    const soql = buildSoql(account, ['Id', 'Name'], { window: { field: 'SystemModstamp', upTo: '2026-01-02T00:00:00Z' }, resumeAfter: { id: '001000000000001AAA', cursor: '2026-01-01T10:00:00.000+0000' } });
+    expect(soql).toBe(
+      "SELECT Id, Name FROM Account WHERE SystemModstamp <= 2026-01-02T00:00:00.000Z AND (SystemModstamp > 2026-01-01T10:00:00.000Z OR (SystemModstamp = 2026-01-01T10:00:00.000Z AND Id > '001000000000001AAA')) ORDER BY SystemModstamp, Id",
+    );
+  });
+
+  it('without a cursor (replace mode): ordered by Id, resumes after the Id', () => {
+    expect(buildSoql(account, ['Id', 'Name'], { resumeAfter: { id: '001000000000001AAA' } })).toBe("SELECT Id, Name FROM Account WHERE Id > '001000000000001AAA' ORDER BY Id");
+  });
+
+  it('refuses a resume point that cannot be placed, or an id that is not one', () => {
+    expect(() => buildSoql(account, ['Id'], { window: { field: 'SystemModstamp' }, resumeAfter: { id: '001000000000001AAA' } })).toThrow(/needs its SystemModstamp value/);
+    expect(() => buildSoql(account, ['Id'], { resumeAfter: { id: "x' OR Name != '" } })).toThrow(/invalid record id/);
+  });
+});
