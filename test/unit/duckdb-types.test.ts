@@ -3,7 +3,7 @@ import { duckdbMode, duckdbType } from '../../src/duckdb/destination';
 
 describe('DuckDB fallback', () => {
   it('maps every Iceberg column type the schema mapping produces', () => {
-    expect(['string', 'boolean', 'int', 'long', 'double', 'date', 'time', 'timestamptz', 'binary', 'decimal(18, 2)'].map(duckdbType)).toEqual([
+    expect((['string', 'boolean', 'int', 'long', 'double', 'date', 'time', 'timestamptz', 'binary', 'decimal(18, 2)'] as const).map((t) => duckdbType(t))).toEqual([
       'VARCHAR', 'BOOLEAN', 'INTEGER', 'BIGINT', 'DOUBLE', 'DATE', 'TIME', 'TIMESTAMPTZ', 'BLOB', 'DECIMAL(18, 2)',
     ]);
   });
