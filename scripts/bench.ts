@@ -17,7 +17,7 @@ import { describeObject, syncableFields } from '../src/salesforce/describe';
 import { parseSalesforceSettings, salesforceEnv as E } from '../src/salesforce/settings';
 import { buildSoql } from '../src/salesforce/soql';
 import { planSchema } from '../src/iceberg/schema-mapping';
-import { RowBuffer } from '../src/parquet/writer';
+import { DEFAULT_ROW_GROUP_BYTES, RowBuffer } from '../src/parquet/writer';
 import { SIM_DEFAULTS } from '../test/salesforce-sim/server';
 import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
@@ -379,7 +379,7 @@ program
   .description('write Account-shaped rows through the Iceberg sink as one snapshot (needs `npm run stack -- up`)')
   .option('--rows <n>', 'rows to write', (v) => Number(v), 1_000_000)
   .option('--target-mb <mb>', 'target (compressed) megabytes per data file', (v) => Number(v), 128)
-  .option('--row-group-mb <mb>', 'raw megabytes buffered per row group', (v) => Number(v), 32)
+  .option('--row-group-mb <mb>', 'raw megabytes buffered per row group', (v) => Number(v), DEFAULT_ROW_GROUP_BYTES / 1024 / 1024)
   .option('--keep', 'keep the table afterwards')
   .action(async (opts: { rows: number; targetMb: number; rowGroupMb: number; keep?: boolean }) => {
     await benchSink({ rows: opts.rows, targetMb: opts.targetMb, rowGroupMb: opts.rowGroupMb, keep: !!opts.keep });

@@ -15,7 +15,7 @@ import { followProgress } from './lib/follow';
 import { loadSettings } from '../src/config/env-file';
 import { salesforceEnv } from '../src/salesforce/settings';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../test/salesforce-sim/server';
+import { SalesforceSimulator } from '../test/salesforce-sim/server';
 import { createSyncWorker } from '../worker/create';
 import type { ObjectOutcome } from '../workflows';
 import { StackError, down, up } from './stack/index';
@@ -37,13 +37,7 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
   if (!hasSalesforceCredentials(env)) {
     sim = new SalesforceSimulator({ rowCounts: Object.fromEntries(DEFAULT_OBJECTS.map((o) => [o, options.rows])) });
     await sim.start();
-    Object.assign(env, {
-      [salesforceEnv.domain]: sim.url,
-      [salesforceEnv.userName]: SIM_DEFAULTS.user.username,
-      [salesforceEnv.password]: SIM_DEFAULTS.user.password,
-      [salesforceEnv.securityToken]: SIM_DEFAULTS.user.securityToken,
-      SYNC_LAG_MS: '0',
-    });
+    Object.assign(env, { ...sim.settingsEnv(), SYNC_LAG_MS: '0' });
     console.log(`No Salesforce credentials configured: syncing the Salesforce simulator at ${sim.url} (${options.rows} rows per object).`);
   } else {
     console.log('Syncing the Salesforce org configured in the environment / .env.');

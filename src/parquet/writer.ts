@@ -16,7 +16,7 @@ import { arrowField, makeColumnBuilder, type ColumnBuilder, type ColumnMetrics }
 export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_MAX_ROWS_PER_FILE = 10_000_000;
 /** Raw (in-memory) bytes of one row group: what bounds the writer's memory. */
-export const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_ROW_GROUP_ROWS = 256 * 1024;
 
 /** Rows of one file in column builders, with the metrics each column gathered. */

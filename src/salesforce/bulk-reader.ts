@@ -76,7 +76,7 @@ export async function* readBulk(opts: {
   const positions = new Map(opts.fields.map((f, i) => [f.name.toLowerCase(), i]));
   let locator = opts.resume?.locator;
   for (;;) {
-    const query = new URLSearchParams({ maxRecords: String(opts.maxRecords ?? 50_000), ...(locator ? { locator } : {}) });
+    const query = new URLSearchParams({ maxRecords: String(opts.maxRecords ?? 10_000), ...(locator ? { locator } : {}) });
     const response = await client.request('GET', `/jobs/query/${jobId}/results?${query}`, { accept: 'text/csv' });
     const next = response.headers.get('sforce-locator');
     const records = parse(await response.text(), { relax_quotes: false, skip_empty_lines: true }) as string[][];

@@ -7,12 +7,11 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { which } from '../../scripts/stack/toolchain';
 import { stackPaths } from '../../scripts/stack/paths';
-import { salesforceEnv as E } from '../../src/salesforce/settings';
 import { createSyncWorker } from '../../worker/create';
 import type { ObjectOutcome } from '../../workflows';
 import { readers } from '../helpers/readers';
-import { stackSettings, uniqueName } from '../helpers/stack';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { stackSettings, uniqueName, until } from '../helpers/stack';
+import { SalesforceSimulator } from '../salesforce-sim/server';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -31,8 +30,7 @@ const schedules: string[] = [];
 
 beforeAll(async () => {
   await sim.start();
-  const U = SIM_DEFAULTS.user;
-  worker = (await createSyncWorker({ ...settings, [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, SYNC_LAG_MS: '0' }, { taskQueue })).worker;
+  worker = (await createSyncWorker({ ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' }, { taskQueue })).worker;
   running = worker.run();
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
 });
@@ -64,15 +62,6 @@ async function npmScript(script: string, ...args: string[]): Promise<string> {
   return stdout;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('the commands users run (Temporal CLI lines from the README, npm run schedule)', () => {
   it("README's `temporal workflow start` line starts a sync that the worker completes", async () => {

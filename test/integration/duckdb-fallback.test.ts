@@ -6,11 +6,10 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { salesforceEnv as E } from '../../src/salesforce/settings';
 import { createSyncWorker } from '../../worker/create';
 import type { ObjectOutcome } from '../../workflows';
 import { stackSettings, uniqueName } from '../helpers/stack';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../salesforce-sim/server';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -26,16 +25,12 @@ let client: Client;
 
 beforeAll(async () => {
   await sim.start();
-  const U = SIM_DEFAULTS.user;
   // Only Temporal and Salesforce settings: DuckDB mode needs no catalog and no S3.
   const env = {
     TEMPORAL_ADDRESS: settings.TEMPORAL_ADDRESS,
     DUMP_TO_DUCKDB: 'true',
     DUCKDB_PATH: file,
-    [E.domain]: sim.url,
-    [E.userName]: U.username,
-    [E.password]: U.password,
-    [E.securityToken]: U.securityToken,
+    ...sim.settingsEnv(),
     SYNC_LAG_MS: '0',
   };
   worker = (await createSyncWorker(env, { taskQueue })).worker;

@@ -13,9 +13,9 @@ import type { S3ObjectStore } from '../../src/storage/s3';
 import type { ExtractHeartbeat } from '../../activities';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
-import { stackSettings, uniqueName } from '../helpers/stack';
+import { stackSettings, uniqueName, until } from '../helpers/stack';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../salesforce-sim/server';
 
 const settings = stackSettings();
 const ACCOUNTS = 20_000;
@@ -65,14 +65,10 @@ beforeAll(async () => {
     if (!res.destroyed) res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(text);
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  const U = SIM_DEFAULTS.user;
   workerEnv = {
     ...settings,
     ICEBERG_CATALOG_URI: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${upstream.pathname}`,
-    [E.domain]: sim.url,
-    [E.userName]: U.username,
-    [E.password]: U.password,
-    [E.securityToken]: U.securityToken,
+    ...sim.settingsEnv(),
     TEMPORAL_TASK_QUEUE: taskQueue,
     SYNC_LAG_MS: '0',
     SYNC_CHECKPOINT_SECONDS: '0.5',
@@ -107,15 +103,6 @@ async function pendingActivity(workflowId: string): Promise<{ type: string; atte
   return { type: a.activityType?.name ?? '', attempt: a.attempt ?? 0, details: payload ? defaultPayloadConverter.fromPayload<ExtractHeartbeat>(payload) : undefined };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function sourceIds(object: string): string[] {
   return [...sim.org.records(sim.org.object(object)!, false)].map((r) => String(r.Id)).sort();

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSyncWorker } from '../../worker/create';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { inspectTables } from '../../src/iceberg/inspect';
-import { salesforceEnv as E } from '../../src/salesforce/settings';
 import type { ObjectOutcome } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName } from '../helpers/stack';
@@ -24,8 +23,7 @@ let client: Client;
 
 beforeAll(async () => {
   await sim.start();
-  const U = SIM_DEFAULTS.user;
-  const env = { ...settings, [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, SYNC_LAG_MS: '0' };
+  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' };
   const created = await createSyncWorker(env, { taskQueue });
   worker = created.worker;
   running = worker.run();

@@ -4,11 +4,10 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { salesforceEnv as E } from '../../src/salesforce/settings';
 import { createSyncWorker } from '../../worker/create';
 import { readers } from '../helpers/readers';
 import { stackSettings, uniqueName } from '../helpers/stack';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../salesforce-sim/server';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -27,8 +26,7 @@ let browser: Browser;
 beforeAll(async () => {
   if (!fs.existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: npm test installs Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH.`);
   await sim.start();
-  const U = SIM_DEFAULTS.user;
-  const env = { ...settings, [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest' };
+  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest' };
   worker = (await createSyncWorker(env, { taskQueue })).worker;
   running = worker.run();
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SimOrg, apiDatetime, type SimRecord } from './org';
 import type { SimField } from './objects';
 import { SoqlError, parseSoql } from './soql';
+import { salesforceEnv } from '../../src/salesforce/settings';
 
 /*
  * A Salesforce org on 127.0.0.1 that speaks Salesforce's wire formats: the partner SOAP login,
@@ -83,6 +84,17 @@ export class SalesforceSimulator {
   private faults: FaultRule[] = [];
   private apiUsed = 0;
   url = '';
+
+  /** The worker settings (SOURCES__SALESFORCE__*) that log in to this simulator as its default user. */
+  settingsEnv(): Record<string, string> {
+    const U = SIM_DEFAULTS.user;
+    return {
+      [salesforceEnv.domain]: this.url,
+      [salesforceEnv.userName]: U.username,
+      [salesforceEnv.password]: U.password,
+      [salesforceEnv.securityToken]: U.securityToken,
+    };
+  }
   readonly users: SimUser[];
   readonly orgId: string;
   readonly clients: { clientId: string; clientSecret: string }[];
