@@ -66,9 +66,11 @@ function installChromium() {
   }
   step("apt-get install chromium (for the Web UI test)");
   const quiet = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (run('apt-get', ['install', '-y', '-q', 'chromium'], { env: quiet }) !== 0) {
-    must('apt-get', ['update', '-q'], 'apt-get update');
-    must('apt-get', ['install', '-y', '-q', 'chromium'], 'apt-get install chromium');
+  // Package lists may be missing on a fresh machine: update once and try again. A failure is
+  // reported, not fatal: the other tests still run and the Web UI test says what is missing.
+  if (run('apt-get', ['install', '-y', '-q', 'chromium'], { env: quiet }) === 0) return;
+  if (run('apt-get', ['update', '-q'], { env: quiet }) !== 0 || run('apt-get', ['install', '-y', '-q', 'chromium'], { env: quiet }) !== 0) {
+    console.log('Could not install chromium with apt-get: the Web UI test will fail.');
   }
 }
 
