@@ -5,7 +5,7 @@ import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/clien
 import { Connection } from '@temporalio/client';
 import { parseEnvFile } from '../../src/config/env-file';
 import type { Tools } from './install';
-import { logFile, stackPaths } from './paths';
+import { stackPaths } from './paths';
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];

@@ -4,7 +4,6 @@ import {
   EntryStatus,
   FileContent,
   ManifestContent,
-  type DataFile,
   type ManifestEntry,
   type ManifestFile,
   type PartitionSpec,

@@ -1,7 +1,7 @@
 import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import type { NamingConvention } from '../iceberg/schema-mapping';
 import { commitFiles, type WriteMode } from '../iceberg/snapshot-producer';
-import type { NestedField } from '../iceberg/spec';
+import type { DataFile, NestedField } from '../iceberg/spec';
 import { loadTable, prepareTable } from '../iceberg/table';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
@@ -31,7 +31,7 @@ export interface Destination {
   prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention): Promise<{ cursor?: string }>;
   staging(ref: TableRef): Promise<StagingArea>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
-  commit(ref: TableRef, req: { runId: string; files: import('../iceberg/spec').DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
+  commit(ref: TableRef, req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
   /** Data files the table still uses (cleanup keeps them). */
   liveFiles(ref: TableRef): Promise<Set<string>>;
 }

@@ -3,17 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { which } from '../../scripts/stack/toolchain';
 import { stackPaths } from '../../scripts/stack/paths';
-import { createSyncWorker } from '../../worker/create';
 import type { ObjectOutcome } from '../../workflows';
 import { readers } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
+import { runSyncWorker } from '../helpers/in-process-worker';
 import { SalesforceSimulator } from '../salesforce-sim/server';
-
-Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const run = promisify(execFile);
 const root = path.join(__dirname, '..', '..');
@@ -23,22 +20,19 @@ const namespace = uniqueName('commands');
 const taskQueue = uniqueName('commands');
 const temporalBin = which('temporal') ?? path.join(stackPaths.cacheBin, 'temporal');
 const env = { ...process.env, ...settings, PATH: `${path.dirname(temporalBin)}:${process.env.PATH}` };
-let worker: Worker;
-let running: Promise<void>;
+let worker: { stop: () => Promise<void> };
 let client: Client;
 const schedules: string[] = [];
 
 beforeAll(async () => {
   await sim.start();
-  worker = (await createSyncWorker({ ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' }, { taskQueue })).worker;
-  running = worker.run();
+  worker = await runSyncWorker({ ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' }, taskQueue);
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
 });
 
 afterAll(async () => {
   for (const id of schedules) await client.schedule.getHandle(id).delete().catch(() => undefined);
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await sim.stop();
   await readers('drop', namespace).catch(() => undefined);
 });

@@ -4,14 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSyncWorker } from '../../worker/create';
 import type { ObjectOutcome } from '../../workflows';
 import { stackSettings, uniqueName } from '../helpers/stack';
+import { runSyncWorker } from '../helpers/in-process-worker';
 import { SalesforceSimulator } from '../salesforce-sim/server';
-
-Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const run = promisify(execFile);
 const settings = stackSettings();
@@ -19,8 +16,7 @@ const sim = new SalesforceSimulator({ rowCounts: { Account: 400, Contact: 150 } 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duckdb-fallback-'));
 const file = path.join(dir, 'salesforce.duckdb') /* named like the schema on purpose */;
 const taskQueue = uniqueName('duckdb');
-let worker: Worker;
-let running: Promise<void>;
+let worker: { stop: () => Promise<void> };
 let client: Client;
 
 beforeAll(async () => {
@@ -33,14 +29,12 @@ beforeAll(async () => {
     ...sim.settingsEnv(),
     SYNC_LAG_MS: '0',
   };
-  worker = (await createSyncWorker(env, { taskQueue })).worker;
-  running = worker.run();
+  worker = await runSyncWorker(env, taskQueue);
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await sim.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });

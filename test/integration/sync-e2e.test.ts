@@ -1,38 +1,32 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSyncWorker } from '../../worker/create';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { inspectTables } from '../../src/iceberg/inspect';
 import type { ObjectOutcome } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName } from '../helpers/stack';
+import { runSyncWorker } from '../helpers/in-process-worker';
 import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
-
-Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const settings = stackSettings();
 const sim = new SalesforceSimulator({ rowCounts: { Account: 300, Contact: 120 } });
 const namespace = uniqueName('e2e');
 const taskQueue = uniqueName('sync');
-let worker: Worker;
-let running: Promise<void>;
+let worker: { stop: () => Promise<void> };
 let client: Client;
 
 beforeAll(async () => {
   await sim.start();
   const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' };
-  const created = await createSyncWorker(env, { taskQueue });
-  worker = created.worker;
-  running = worker.run();
+  worker = await runSyncWorker(env, taskQueue);
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await sim.stop();
   await readers('drop', namespace).catch(() => undefined);
 });

@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSyncWorker } from '../../worker/create';
 import { readers } from '../helpers/readers';
 import { stackSettings, uniqueName } from '../helpers/stack';
+import { runSyncWorker } from '../helpers/in-process-worker';
 import { SalesforceSimulator } from '../salesforce-sim/server';
-
-Runtime.install({ logger: new DefaultLogger('WARN') });
 
 /** Debian's chromium (npm test installs it); CHROMIUM_PATH points elsewhere. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,8 +15,7 @@ const ui = settings.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
 const sim = new SalesforceSimulator({ rowCounts: { Account: 30_000, Contact: 4_000 } });
 const namespace = uniqueName('webui');
 const taskQueue = uniqueName('webui');
-let worker: Worker;
-let running: Promise<void>;
+let worker: { stop: () => Promise<void> };
 let client: Client;
 let browser: Browser;
 
@@ -27,8 +23,7 @@ beforeAll(async () => {
   if (!fs.existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: npm test installs Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH.`);
   await sim.start();
   const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest' };
-  worker = (await createSyncWorker(env, { taskQueue })).worker;
-  running = worker.run();
+  worker = await runSyncWorker(env, taskQueue);
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
   // Flags for a closed network: no background connections, no first-run or component updates.
   browser = await chromium.launch({
@@ -39,8 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await sim.stop();
   await readers('drop', namespace).catch(() => undefined);
 });

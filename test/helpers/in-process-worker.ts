@@ -1,0 +1,18 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createSyncWorker } from '../../worker/create';
+
+// Quiet worker logs in tests; installed once per test file (each file has its own module graph).
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+/** A sync worker in the test's own process, polling until `stop()`. */
+export async function runSyncWorker(env: Record<string, string | undefined>, taskQueue: string): Promise<{ stop: () => Promise<void> }> {
+  const { worker, connection } = await createSyncWorker(env, { taskQueue });
+  const running = worker.run();
+  return {
+    stop: async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
