@@ -1,5 +1,4 @@
 import * as arrow from 'apache-arrow';
-import { compareBytes, compareCodePoints } from '../iceberg/bounds';
 import { parseDecimal, type NestedField, type PrimitiveType } from '../iceberg/spec';
 
 /*
@@ -14,6 +13,34 @@ import { parseDecimal, type NestedField, type PrimitiveType } from '../iceberg/s
  *   time: microseconds of day (bigint | number) · timestamp/timestamptz: microseconds since epoch
  *   (bigint | number), Date, or ISO-8601 text · binary: Uint8Array
  */
+
+/** What a source appends values to: a column builder. */
+export interface CellSink {
+  append(value: unknown): void;
+  /** A UTF-8 value given as a byte range; `doubledQuotes`: `""` inside stands for `"`. */
+  appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void;
+}
+
+/** Rows that append themselves to column builders, a column at a time. */
+export interface ColumnSource {
+  readonly length: number;
+  /** Appends rows [from, to) to `sinks`, one sink per output column. */
+  appendTo(sinks: readonly CellSink[], from: number, to: number): void;
+}
+
+/** Row arrays as a column source: output column k takes `row[fieldAt[k]]` (-1: null). */
+export function rowsSource(rows: readonly (readonly unknown[])[], fieldAt?: readonly number[]): ColumnSource {
+  return {
+    length: rows.length,
+    appendTo(sinks, from, to) {
+      for (let k = 0; k < sinks.length; k++) {
+        const sink = sinks[k]!;
+        const f = fieldAt ? fieldAt[k]! : k;
+        for (let r = from; r < to; r++) sink.append(f < 0 ? null : rows[r]![f]);
+      }
+    },
+  };
+}
 
 export interface ColumnMetrics {
   valueCount: number;
@@ -74,6 +101,15 @@ export abstract class ColumnBuilder {
     }
     this.validity.set(index, true);
     this.appendValue(index, value);
+  }
+
+  /**
+   * A value given as UTF-8 bytes (a cell of a Bulk API CSV page); `doubledQuotes`: `""` inside
+   * stands for `"`. Text columns copy the bytes; other columns read the text as `append` would.
+   */
+  appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+    this.append(doubledQuotes ? text.replace(/""/g, '"') : text);
   }
 
   protected abstract appendValue(index: number, value: unknown): void;
@@ -195,47 +231,83 @@ class BoolBuilder extends ColumnBuilder {
   }
 }
 
-/** Variable-length values (string, binary): Int32 offsets plus a byte heap. */
-const HIGH_CHARS = /[\ud800-\uffff]/;
+/** Byte order of heap[start, end) against `other` (UTF-8 byte order is code-point order). */
+function compareRange(heap: Uint8Array, start: number, end: number, other: Uint8Array): number {
+  const n = Math.min(end - start, other.length);
+  for (let k = 0; k < n; k++) {
+    const d = heap[start + k]! - other[k]!;
+    if (d !== 0) return d;
+  }
+  return end - start - other.length;
+}
 
+/**
+ * Variable-length values (string, binary): Int32 offsets plus a byte heap. Min and max are kept as
+ * bytes and compared as bytes: for UTF-8 that is Iceberg's code-point order, for every value.
+ */
 class VarBuilder extends ColumnBuilder {
-  private exactCompare = false;
   private offsets = new Growable((n) => new Int32Array(n));
   private bytes = new Growable((n) => Buffer.allocUnsafe(n) as Uint8Array, 16 * 1024);
   private end = 0;
+  private minBytes?: Uint8Array;
+  private maxBytes?: Uint8Array;
   constructor(field: NestedField, type: arrow.DataType, private readonly isString: boolean) {
     super(field, type);
   }
   protected appendValue(i: number, value: unknown): void {
     this.offsets.ensure(i + 2);
+    const start = this.end;
     if (this.isString) {
       if (typeof value !== 'string') throw new TypeError(`column ${this.field.name}: expected a string, got ${typeof value}`);
       // UTF-8 takes at most 3 bytes per UTF-16 code unit.
       this.bytes.ensure(this.end + value.length * 3);
       this.end += (this.bytes.buf as Buffer).write(value, this.end, 'utf8');
-      // JavaScript's < orders by UTF-16 code unit, which equals Iceberg's code-point order unless
-      // a surrogate meets U+E000..U+FFFF. Until a value holds such a character the native
-      // comparison is exact (and much cheaper); from then on compare by code point.
-      if (!this.exactCompare && HIGH_CHARS.test(value)) this.exactCompare = true;
-      if (this.min === undefined) {
-        this.min = value;
-        this.max = value;
-      } else if (this.exactCompare) {
-        if (compareCodePoints(value, this.min as string) < 0) this.min = value;
-        if (compareCodePoints(value, this.max as string) > 0) this.max = value;
-      } else {
-        if (value < (this.min as string)) this.min = value;
-        if (value > (this.max as string)) this.max = value;
-      }
     } else {
       if (!(value instanceof Uint8Array)) throw new TypeError(`column ${this.field.name}: expected bytes`);
       this.bytes.ensure(this.end + value.length);
       this.bytes.buf.set(value, this.end);
       this.end += value.length;
-      if (this.min === undefined || compareBytes(value, this.min as Uint8Array) < 0) this.min = value;
-      if (this.max === undefined || compareBytes(value, this.max as Uint8Array) > 0) this.max = value;
     }
     this.offsets.buf[i + 1] = this.end;
+    this.track(start, this.end);
+  }
+  override appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
+    const i = this.length++;
+    this.validity.set(i, true);
+    this.offsets.ensure(i + 2);
+    this.bytes.ensure(this.end + (end - start));
+    const heap = this.bytes.buf;
+    let w = this.end;
+    if (doubledQuotes) {
+      for (let k = start; k < end; k++) {
+        const b = bytes[k]!;
+        heap[w++] = b;
+        if (b === 34) k++;
+      }
+    } else if (end - start > 32) {
+      heap.set(bytes.subarray(start, end), w);
+      w += end - start;
+    } else {
+      for (let k = start; k < end; k++) heap[w++] = bytes[k]!;
+    }
+    const from = this.end;
+    this.end = w;
+    this.offsets.buf[i + 1] = w;
+    this.track(from, w);
+  }
+  private track(start: number, end: number): void {
+    const heap = this.bytes.buf;
+    if (this.minBytes === undefined || this.maxBytes === undefined) {
+      this.minBytes = this.maxBytes = heap.slice(start, end);
+    } else if (compareRange(heap, start, end, this.minBytes) < 0) {
+      this.minBytes = heap.slice(start, end);
+    } else if (compareRange(heap, start, end, this.maxBytes) > 0) {
+      this.maxBytes = heap.slice(start, end);
+    }
+  }
+  override metrics(): ColumnMetrics {
+    const form = (b: Uint8Array | undefined) => (b === undefined ? undefined : this.isString ? Buffer.from(b).toString('utf8') : b);
+    return { ...super.metrics(), min: form(this.minBytes), max: form(this.maxBytes) };
   }
   protected appendNull(i: number): void {
     this.offsets.ensure(i + 2);
@@ -267,6 +339,7 @@ class DecimalBuilder extends ColumnBuilder {
   protected appendValue(i: number, value: unknown): void {
     this.words.ensure((i + 1) * 4);
     if (typeof value === 'bigint' && value > -9007199254740991n && value < 9007199254740991n) value = Number(value);
+    else if (typeof value === 'string') value = smallUnscaled(value, this.scale, this.precision) ?? value;
     if (typeof value === 'number' && Number.isSafeInteger(value)) {
       // Unscaled value as four little-endian 32-bit words, sign-extended.
       const hi = Math.floor(value / 4294967296);
@@ -304,6 +377,42 @@ class DecimalBuilder extends ColumnBuilder {
   protected build(nullBitmap: Uint8Array | undefined): arrow.Data {
     return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.words.buf.subarray(0, this.length * 4) } as never);
   }
+}
+
+/**
+ * Plain decimal text ('-123.45') with at most `scale` fraction digits and 15 digits in all →
+ * its unscaled value as a number, read digit by digit; undefined for anything else (exponents,
+ * rounding, large values), which `decimalToUnscaled` handles.
+ */
+function smallUnscaled(text: string, scale: number, precision: number): number | undefined {
+  const n = text.length;
+  let i = 0;
+  let negative = false;
+  if (text.charCodeAt(0) === 45) {
+    negative = true;
+    i = 1;
+  }
+  let v = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 && fraction < 0) {
+      fraction = 0;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+    digits++;
+    if (fraction >= 0) fraction++;
+  }
+  if (digits === 0 || fraction > scale) return undefined;
+  const pad = scale - Math.max(fraction, 0);
+  if (digits + pad > 15) return undefined;
+  for (let k = 0; k < pad; k++) v *= 10;
+  if (v >= 10 ** precision) return undefined;
+  return negative && v !== 0 ? -v : v;
 }
 
 /** Exact decimal text → unscaled integer at `scale`; more digits than the scale are rounded half-up. */

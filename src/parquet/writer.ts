@@ -10,7 +10,7 @@ import {
   type NestedField,
 } from '../iceberg/spec';
 import type { ObjectStore, ObjectWriter } from '../storage/object-store';
-import { arrowField, makeColumnBuilder, type ColumnBuilder, type ColumnMetrics } from './columns';
+import { arrowField, makeColumnBuilder, type ColumnBuilder, type ColumnMetrics, type ColumnSource } from './columns';
 
 /** Target size of a data file, compressed (what lands on S3). */
 export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
@@ -268,6 +268,26 @@ export class DataFileWriter {
       // is cut by size (measured every 64 rows: sizing walks every column).
       const full = this.file ? n >= this.file.rowGroupRows : n >= groupRowsCap || (n % 64 === 0 && this.buffer.byteSize() >= groupBytes);
       if (full) await this.flushGroup();
+    }
+    this.timings.buildMs += performance.now() - started - (this.timings.encodeMs + this.timings.uploadMs - flushing);
+  }
+
+  /**
+   * Appends a column source (e.g. a Bulk CSV page), a column at a time in chunks of up to 1,024
+   * rows; row groups and files are cut as in `write`.
+   */
+  async writeColumns(source: ColumnSource): Promise<void> {
+    const groupBytes = this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
+    const groupRowsCap = this.opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+    const started = performance.now();
+    const flushing = this.timings.encodeMs + this.timings.uploadMs;
+    for (let from = 0; from < source.length; ) {
+      const cap = this.file ? this.file.rowGroupRows : groupRowsCap;
+      const to = Math.min(source.length, from + 1024, from + cap - this.buffer.length);
+      source.appendTo(this.buffer.builders, from, to);
+      from = to;
+      const n = this.buffer.length;
+      if (n >= cap || (!this.file && this.buffer.byteSize() >= groupBytes)) await this.flushGroup();
     }
     this.timings.buildMs += performance.now() - started - (this.timings.encodeMs + this.timings.uploadMs - flushing);
   }

@@ -1,7 +1,6 @@
-import { parse } from 'csv-parse/sync';
 import { SalesforceApiError, type SalesforceClient } from './client';
 import type { SalesforceField } from './describe-types';
-import { fromBulkCsv } from './values';
+import { BulkCsvPage } from './bulk-csv';
 
 /** Bulk API 2.0 cannot run this query (org without Bulk, unsupported object or field): use REST. */
 export class BulkUnavailableError extends Error {
@@ -21,7 +20,10 @@ export interface BulkResume {
 }
 
 export interface BulkPage {
-  rows: unknown[][];
+  /** The page's CSV, decoded column by column into builders (`csv.columns`) or as rows. */
+  csv: BulkCsvPage;
+  /** Rows in the order of `fields`, values as `fromBulkCsv` gives them (built on first use). */
+  readonly rows: unknown[][];
   /** Resume point for the page after this one (undefined when this was the last page). */
   next?: BulkResume;
   last?: { id: string; cursor?: string };
@@ -73,34 +75,38 @@ export async function* readBulk(opts: {
     if (job.state === 'Failed' || job.state === 'Aborted') throw new SalesforceApiError(`Bulk job ${jobId} ended ${job.state}: ${job.errorMessage ?? 'no message'}`, `JOB_${job.state.toUpperCase()}`, 0, false);
     await new Promise((r) => setTimeout(r, Math.min(10_000, (opts.pollMs ?? 250) * 1.5 ** polls)));
   }
-  const positions = new Map(opts.fields.map((f, i) => [f.name.toLowerCase(), i]));
-  let locator = opts.resume?.locator;
-  for (;;) {
+  // One page ahead: the next page is requested as soon as this one has arrived, so Salesforce
+  // serves it while this one is decoded and written.
+  const fetchPage = async (locator: string | undefined): Promise<{ bytes: Uint8Array; next?: string }> => {
     const query = new URLSearchParams({ maxRecords: String(opts.maxRecords ?? 10_000), ...(locator ? { locator } : {}) });
     const response = await client.request('GET', `/jobs/query/${jobId}/results?${query}`, { accept: 'text/csv' });
     const next = response.headers.get('sforce-locator');
-    const records = parse(await response.text(), { relax_quotes: false, skip_empty_lines: true }) as string[][];
-    const header = records.shift() ?? [];
-    const order = header.map((name) => positions.get(name.toLowerCase()));
-    const rows = records.map((cells) => {
-      const row = new Array<unknown>(opts.fields.length).fill(null);
-      cells.forEach((cell, c) => {
-        const at = order[c];
-        if (at !== undefined) row[at] = fromBulkCsv(opts.fields[at]!.type, cell);
-      });
-      return row;
-    });
-    const lastCells = records.at(-1);
-    const idAt = header.findIndex((h) => h === 'Id');
-    const cursorAt = opts.cursorField ? header.indexOf(opts.cursorField) : -1;
-    const done = !next || next === 'null';
-    yield {
-      rows,
-      next: done ? undefined : { jobId: jobId!, locator: next },
-      last: lastCells && idAt >= 0 ? { id: lastCells[idAt]!, cursor: cursorAt >= 0 ? lastCells[cursorAt] : undefined } : undefined,
-    };
-    if (done) break;
-    locator = next;
+    return { bytes: new Uint8Array(await response.arrayBuffer()), next: !next || next === 'null' ? undefined : next };
+  };
+  let pending: Promise<{ bytes: Uint8Array; next?: string }> | undefined = fetchPage(opts.resume?.locator);
+  try {
+    while (pending) {
+      const { bytes, next }: { bytes: Uint8Array; next?: string } = await pending;
+      pending = next ? fetchPage(next) : undefined;
+      // A failed prefetch surfaces when it is awaited, not as an unhandled rejection meanwhile.
+      pending?.catch(() => undefined);
+      const csv = new BulkCsvPage(bytes, opts.fields);
+      const idAt = opts.fields.findIndex((f) => f.name === 'Id');
+      const cursorAt = opts.cursorField ? opts.fields.findIndex((f) => f.name === opts.cursorField) : -1;
+      const lastRow = csv.length - 1;
+      const id = lastRow >= 0 && idAt >= 0 ? csv.text(lastRow, idAt) : null;
+      yield {
+        csv,
+        get rows() {
+          return csv.rows;
+        },
+        next: next ? { jobId: jobId!, locator: next } : undefined,
+        last: id !== null ? { id, cursor: cursorAt >= 0 ? (csv.text(lastRow, cursorAt) ?? undefined) : undefined } : undefined,
+      };
+    }
+  } finally {
+    // Stopped early (cancelled, failed downstream): leave no request in flight.
+    await pending?.catch(() => undefined);
   }
   await client.request('DELETE', `/jobs/query/${jobId}`).catch(() => undefined);
 }

@@ -1,3 +1,4 @@
+import { rowsSource, type ColumnSource } from '../parquet/columns';
 import { BulkUnavailableError, readBulk, type BulkResume } from './bulk-reader';
 import type { SalesforceClient } from './client';
 import type { SalesforceField } from './describe-types';
@@ -9,7 +10,13 @@ export type ReadApi = 'bulk' | 'rest' | 'auto';
 
 export interface RecordPage {
   api: 'bulk' | 'rest';
-  rows: unknown[][];
+  readonly length: number;
+  /** Rows in the order of `fields`, values as values.ts normalises them (Bulk: built on first use). */
+  readonly rows: unknown[][];
+  /** The page as a column source for the writer: output column k takes `fields[fieldAt[k]]` (-1: nulls). */
+  columns(fieldAt: readonly number[]): ColumnSource;
+  /** A cell as text (e.g. a row's Id), null when empty, without building the page's rows. */
+  text(row: number, field: number): string | null;
   last?: { id: string; cursor?: string };
   /** Bulk: job and locator of the next page; REST: the next records URL. */
   resume?: BulkResume | { nextRecordsUrl: string };
@@ -31,7 +38,10 @@ export async function* readRecords(opts: {
   const api = opts.api ?? 'auto';
   if (api !== 'rest') {
     try {
-      for await (const page of readBulk(opts)) yield { api: 'bulk', rows: page.rows, last: page.last, resume: page.next };
+      for await (const page of readBulk(opts)) {
+        const { csv } = page;
+        yield { api: 'bulk', length: csv.length, get rows() { return csv.rows; }, columns: (at) => csv.columns(at), text: (r, f) => csv.text(r, f), last: page.last, resume: page.next };
+      }
       return;
     } catch (error) {
       if (!(error instanceof BulkUnavailableError) || api === 'bulk') throw error;
@@ -39,8 +49,12 @@ export async function* readRecords(opts: {
     }
   }
   for await (const page of readRest(opts)) {
-    yield { api: 'rest', rows: page.rows, last: page.last, resume: page.nextRecordsUrl ? { nextRecordsUrl: page.nextRecordsUrl } : undefined };
+    yield rowsPage('rest', page.rows, page.last, page.nextRecordsUrl ? { nextRecordsUrl: page.nextRecordsUrl } : undefined);
   }
+}
+
+function rowsPage(api: RecordPage['api'], rows: unknown[][], last: RecordPage['last'], resume?: RecordPage['resume']): RecordPage {
+  return { api, length: rows.length, rows, columns: (at) => rowsSource(rows, at), text: (r, f) => (rows[r]![f] === null ? null : String(rows[r]![f])), last, resume };
 }
 
 /** Longest SOQL sent in one query: REST sends it in the URL, which Salesforce caps near 16 KB. */
@@ -127,6 +141,6 @@ export async function* readObject(opts: {
     const last = rows.at(-1)!;
     // Rows hold the normalised cursor (microseconds); the resume point takes an instant.
     const cursor = cursorAt === undefined || last[cursorAt] === null ? undefined : new Date(Number(last[cursorAt]) / 1000).toISOString();
-    yield { api: lastPage?.api ?? 'rest', rows, last: { id: String(last[idAt]), cursor } };
+    yield rowsPage(lastPage?.api ?? 'rest', rows, { id: String(last[idAt]), cursor });
   }
 }

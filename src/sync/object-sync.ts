@@ -127,7 +127,6 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const present = fields.filter((f): f is SalesforceField => f !== undefined);
   const at = fields.map((f) => (f ? present.indexOf(f) : -1));
   const idAt = present.findIndex((f) => f.name === 'Id');
-  const inOrder = at.length === present.length && at.every((i, k) => i === k);
   const writer = new DataFileWriter({ fields: columns, store: table.store, location: `${table.location}/data`, namePrefix: safeName(p.runId) });
   const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
   const earlier = opts.resume ? await readStaging(table.store, opts.resume.staging) : undefined;
@@ -156,10 +155,9 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   for (let next = await nextPage(); !next.done; next = await nextPage()) {
     const page = next.value;
     opts.signal?.throwIfAborted();
-    // Rows already in column order (the usual case) are written as they are, not copied.
-    await writer.write(inOrder ? page.rows : page.rows.map((r) => at.map((i) => (i < 0 ? null : r[i]))));
-    for (const r of page.rows) keys.push(String(r[idAt]));
-    rows += page.rows.length;
+    await writer.writeColumns(page.columns(at));
+    for (let r = 0; r < page.length; r++) keys.push(page.text(r, idAt)!);
+    rows += page.length;
     if (page.last && Date.now() - checkpointedAt >= every) {
       await writer.flush();
       const staging = `${stagingPrefix(table, p)}.at-${rows}.json`;

@@ -13,11 +13,13 @@ export class SimOrg {
   private readonly counts = new Map<string, number>();
   private readonly updates = new Map<string, Map<number, SimRecord>>();
   private readonly deleted = new Map<string, Map<number, string>>();
+  private readonly prefixes = new Map<string, string>();
   private clock = SIM_EPOCH_MS + 86_400_000;
 
   constructor(rowCounts: Record<string, number> = {}) {
     for (const o of simObjects()) {
       this.objects.set(o.name.toLowerCase(), o);
+      if (!this.prefixes.has(o.keyPrefix)) this.prefixes.set(o.keyPrefix, o.name);
       this.counts.set(o.name, rowCounts[o.name] ?? 100);
     }
   }
@@ -35,8 +37,8 @@ export class SimOrg {
   }
 
   private countByPrefix(prefix: string): number {
-    for (const o of this.objects.values()) if (o.keyPrefix === prefix) return Math.max(1, this.count(o.name));
-    return 1;
+    const name = this.prefixes.get(prefix);
+    return name === undefined ? 1 : Math.max(1, this.counts.get(name)!);
   }
 
   /** The next modification time: strictly increasing, after every generated row. */
@@ -46,23 +48,28 @@ export class SimOrg {
     return new Date(this.clock).toISOString();
   }
 
-  private base(o: SimObject, n: number): SimRecord {
-    const row: SimRecord = {};
-    for (const field of o.fields) {
-      let v = field.gen(n, row);
-      if (field.type === 'id') v = salesforceId(o.keyPrefix, n + 1);
-      // References always point at a row the org has: wrap into the target's row count.
-      else if (field.type === 'reference' && v !== null) v = salesforceId(field.referenceTo ?? '000', ((v as number) % this.countByPrefix(field.referenceTo ?? '')) + 1);
-      row[field.name] = v;
-    }
-    return row;
+  /** The generated value of one field of record n (what it holds unless a test changed it). */
+  generated(o: SimObject, field: SimField, n: number): unknown {
+    if (field.type === 'id') return salesforceId(o.keyPrefix, n + 1);
+    const v = field.gen(n);
+    // References always point at a row the org has: wrap into the target's row count.
+    if (field.type === 'reference' && v !== null) return salesforceId(field.referenceTo ?? '000', ((v as number) % this.countByPrefix(field.referenceTo ?? '')) + 1);
+    return v;
+  }
+
+  /** Whether a test updated or deleted record n (else it is exactly its generated values). */
+  changed(o: SimObject, n: number): boolean {
+    return this.updates.get(o.name)?.has(n) === true || this.deleted.get(o.name)?.has(n) === true;
   }
 
   /** Record n as the API returns it, or undefined when deleted and `includeDeleted` is off. */
-  record(o: SimObject, n: number, includeDeleted: boolean): SimRecord | undefined {
+  record(o: SimObject, n: number, includeDeleted: boolean, only?: readonly SimField[]): SimRecord | undefined {
     const deletedAt = this.deleted.get(o.name)?.get(n);
     if (deletedAt && !includeDeleted) return undefined;
-    const row = { ...this.base(o, n), ...this.updates.get(o.name)?.get(n) };
+    const row: SimRecord = {};
+    for (const field of only ?? o.fields) row[field.name] = this.generated(o, field, n);
+    const update = this.updates.get(o.name)?.get(n);
+    if (update) Object.assign(row, update);
     if (deletedAt) Object.assign(row, { IsDeleted: true, SystemModstamp: deletedAt, LastModifiedDate: deletedAt });
     return row;
   }
@@ -139,11 +146,17 @@ export class SimOrg {
     const keys: unknown[][] = sortFields.map(() => []);
     const sortBy = sortFields.map((s) => this.field(o, s.field)!);
     const total = this.count(o.name);
+    // Only the fields the filter and the order look at are generated here.
+    const needed = [...new Set([...conditionFields(q.where), ...sortFields.map((s) => s.field)].map((name) => this.field(o, name)!))];
+    const where = q.where ? compile(o, this, q.where) : () => true;
     for (let n = 0; n < total; n++) {
-      const r = this.record(o, n, includeDeleted);
-      if (!r || (q.where && !matches(o, this, r, q.where))) continue;
+      const r = this.record(o, n, includeDeleted, needed);
+      if (!r) continue;
+      // Compared as numbers (datetimes) once per row, for the filter and the order alike.
+      for (const field of needed) r[field.name] = comparable(field, r[field.name]);
+      if (!where(r)) continue;
       numbers.push(n);
-      sortBy.forEach((field, k) => keys[k]!.push(comparable(field, r[field.name])));
+      for (let k = 0; k < sortBy.length; k++) keys[k]!.push(r[sortBy[k]!.name]);
     }
     let order = numbers.map((_, i) => i);
     if (sortFields.length > 0) {
@@ -174,21 +187,24 @@ function comparable(field: SimField | undefined, v: unknown): unknown {
   return v;
 }
 
-function matches(o: SimObject, org: SimOrg, r: SimRecord, c: Condition): boolean {
+/** A WHERE condition as a test of a record whose fields hold comparable values. */
+function compile(o: SimObject, org: SimOrg, c: Condition): (r: SimRecord) => boolean {
   if (c.kind !== 'compare') {
-    return c.kind === 'and' ? matches(o, org, r, c.left) && matches(o, org, r, c.right) : matches(o, org, r, c.left) || matches(o, org, r, c.right);
+    const left = compile(o, org, c.left);
+    const right = compile(o, org, c.right);
+    return c.kind === 'and' ? (r) => left(r) && right(r) : (r) => left(r) || right(r);
   }
   const field = org.field(o, c.field)!;
-  const value: Literal = c.value;
-  const left = comparable(field, r[field.name]) as number | string | boolean | null;
-  const right = comparable(field, value) as number | string | boolean | null;
+  const name = field.name;
+  const right = comparable(field, c.value as Literal) as number | string | boolean | null;
+  const value = (r: SimRecord) => r[name] as number | string | boolean | null;
   switch (c.op) {
-    case '=': return left === right;
-    case '!=': return left !== right;
-    case '<': return left !== null && right !== null && left < right;
-    case '<=': return left !== null && right !== null && left <= right;
-    case '>': return left !== null && right !== null && left > right;
-    case '>=': return left !== null && right !== null && left >= right;
+    case '=': return (r) => value(r) === right;
+    case '!=': return (r) => value(r) !== right;
+    case '<': return (r) => { const left = value(r); return left !== null && right !== null && left < right; };
+    case '<=': return (r) => { const left = value(r); return left !== null && right !== null && left <= right; };
+    case '>': return (r) => { const left = value(r); return left !== null && right !== null && left > right; };
+    case '>=': return (r) => { const left = value(r); return left !== null && right !== null && left >= right; };
   }
 }
 

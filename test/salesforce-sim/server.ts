@@ -324,9 +324,18 @@ export class SalesforceSimulator {
     const slice = job.numbers.slice(offset, offset + maxRecords);
     const next = offset + slice.length;
     const lines = [job.fields.map((f) => csvCell(f.name)).join(',')];
+    const cells = job.fields.map(bulkCsvFormatter);
+    const width = job.fields.length;
     for (const n of slice) {
-      const r = this.org.record(o, n, true)!;
-      lines.push(job.fields.map((f) => bulkCsvValue(f, r[f.name])).join(','));
+      let line = '';
+      // Rows no test changed are generated field by field, only the job's fields.
+      const r = this.org.changed(o, n) ? this.org.record(o, n, true)! : undefined;
+      for (let k = 0; k < width; k++) {
+        const f = job.fields[k]!;
+        const cell = cells[k]!(r ? r[f.name] : this.org.generated(o, f, n));
+        line = k === 0 ? cell : `${line},${cell}`;
+      }
+      lines.push(line);
     }
     res.writeHead(200, {
       'content-type': 'text/csv',
@@ -509,14 +518,27 @@ function soapType(f: SimField): string {
 }
 
 function csvCell(text: string): string {
-  return `"${text.replace(/"/g, '""')}"`;
+  return text.includes('"') ? `"${text.replace(/"/g, '""')}"` : `"${text}"`;
 }
 
-/** A value as Bulk API 2.0 CSV writes it: every value quoted, nulls empty, datetimes with Z. */
-function bulkCsvValue(f: SimField, v: unknown): string {
-  if (v === null || v === undefined || v === '') return '';
-  if (f.type === 'datetime') return csvCell(new Date(String(v)).toISOString());
-  return csvCell(String(v));
+/** How Bulk API 2.0 CSV writes a field's values: every value quoted, nulls empty, datetimes with Z. */
+function bulkCsvFormatter(f: SimField): (v: unknown) => string {
+  switch (f.type) {
+    case 'datetime':
+      return (v) => {
+        if (v === null || v === undefined || v === '') return '';
+        const text = String(v);
+        return text.length === 24 && text.endsWith('Z') ? `"${text}"` : `"${new Date(text).toISOString()}"`;
+      };
+    case 'int':
+    case 'double':
+    case 'percent':
+    case 'currency':
+    case 'boolean':
+      return (v) => (v === null || v === undefined || v === '' ? '' : typeof v === 'number' || typeof v === 'boolean' ? `"${v}"` : csvCell(String(v)));
+    default:
+      return (v) => (v === null || v === undefined || v === '' ? '' : csvCell(String(v)));
+  }
 }
 
 /** An address compound field as REST returns it, from its component fields. */

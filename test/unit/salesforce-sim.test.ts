@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recordNumber, salesforceId } from '../salesforce-sim/ids';
+import { iso } from '../salesforce-sim/objects';
 import { SoqlError, parseSoql } from '../salesforce-sim/soql';
 
 /** Same suffix algorithm as salesforceId, applied to any 15-character id. */
@@ -36,5 +37,16 @@ describe('simulator SOQL subset', () => {
     for (const bad of ['SELECT FROM Account', 'SELECT Id Account', 'SELECT Id FROM Account WHERE Name ~ 1', 'SELECT Id FROM Account LIMIT x']) {
       expect(() => parseSoql(bad), bad).toThrow(SoqlError);
     }
+  });
+});
+
+describe('simulator datetimes', () => {
+  it('are written as toISOString writes them', () => {
+    for (let k = 0; k < 20_000; k++) {
+      const ms = Math.round(-30_000_000_000_000 + k * 3_100_000_017.37);
+      expect(iso(ms)).toBe(new Date(ms).toISOString());
+    }
+    expect(iso(Date.UTC(2024, 1, 29, 23, 59, 59, 999))).toBe('2024-02-29T23:59:59.999Z');
+    expect(iso(-62_200_000_000_000)).toBe(new Date(-62_200_000_000_000).toISOString()); // before year 1000: the slow path
   });
 });
