@@ -27,7 +27,7 @@ export type WriteMode =
    * Upsert by key: rows of the table whose key appears in the new files, or in `deleteKeys`, are
    * removed with position deletes; the new files are added.
    */
-  | { kind: 'merge'; keyColumn: string; keys: string[]; deleteKeys: string[] };
+  | { kind: 'merge'; keyColumn: string; keys: string[] | (() => Promise<string[]>); deleteKeys: string[] };
 
 export interface CommitRequest {
   table: IcebergTable;
@@ -305,12 +305,14 @@ async function positionDeletesFor(
   mode: Extract<WriteMode, { kind: 'merge' }>,
   path: string,
 ): Promise<DataFile | undefined> {
-  const keys = [...new Set([...mode.keys, ...mode.deleteKeys])].sort(compareCodePoints);
-  if (keys.length === 0) return undefined;
-  const keySet = new Set(keys);
   const keyField = table.schema().fields.find((f) => f.name === mode.keyColumn);
   if (!keyField) throw new Error(`${table.identifier} has no key column ${mode.keyColumn}`);
   const { data, deletes } = await table.liveEntriesOf(parentManifests);
+  // Nothing to replace in a table without rows: the keys (a million for a first load) stay unread.
+  if (data.length === 0) return undefined;
+  const keys = [...new Set([...(typeof mode.keys === 'function' ? await mode.keys() : mode.keys), ...mode.deleteKeys])].sort(compareCodePoints);
+  if (keys.length === 0) return undefined;
+  const keySet = new Set(keys);
   const already = await deletedPositions(table.store, deletes);
   const out: { filePath: string; pos: bigint }[] = [];
   for (const entry of [...data].sort((a, b) => (a.dataFile.filePath < b.dataFile.filePath ? -1 : 1))) {

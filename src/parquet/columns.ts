@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { parseDecimal, type NestedField, type PrimitiveType } from '../iceberg/spec';
+import { readBoolean, readDateDays, readDatetimeMicros, readInteger, readNumber, readTimeMicros, utf8Text } from './text';
 
 /*
  * Column builders that fill Arrow buffers directly (typed arrays, UTF-8 bytes written with
@@ -56,6 +57,13 @@ class Growable<T extends Int32Array | BigInt64Array | Float64Array | Float32Arra
   constructor(private readonly make: (n: number) => T, capacity = 1024) {
     this.buf = make(capacity);
   }
+  /** Room for exactly `n` (a size known in advance: no doubling, no copies). */
+  reserve(n: number): void {
+    if (n <= this.buf.length) return;
+    const next = this.make(n);
+    next.set(this.buf as never);
+    this.buf = next;
+  }
   ensure(n: number): void {
     if (n <= this.buf.length) return;
     let cap = this.buf.length * 2;
@@ -70,9 +78,14 @@ class Validity {
   private bits = new Growable((n) => new Uint8Array(n), 128);
   nulls = 0;
   set(index: number, valid: boolean): void {
-    this.bits.ensure((index >> 3) + 1);
-    if (valid) this.bits.buf[index >> 3]! |= 1 << (index & 7);
+    const byte = index >> 3;
+    // The capacity check inline: a call per value showed in profiles.
+    if (byte >= this.bits.buf.length) this.bits.ensure(byte + 1);
+    if (valid) this.bits.buf[byte]! |= 1 << (index & 7);
     else this.nulls++;
+  }
+  reserve(rows: number): void {
+    this.bits.reserve((rows >> 3) + 1);
   }
   bitmap(length: number): Uint8Array | undefined {
     return this.nulls === 0 ? undefined : this.bits.buf.slice(0, (length + 7) >> 3);
@@ -108,8 +121,19 @@ export abstract class ColumnBuilder {
    * stands for `"`. Text columns copy the bytes; other columns read the text as `append` would.
    */
   appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+    const text = utf8Text(bytes, start, end);
     this.append(doubledQuotes ? text.replace(/""/g, '"') : text);
+  }
+
+  /** Sizes the buffers for `rows` values (and `heapBytes` of text), e.g. those of the previous row group. */
+  presize(rows: number, heapBytes: number): void {
+    this.validity.reserve(rows);
+    this.reserveValues(rows, heapBytes);
+  }
+  protected abstract reserveValues(rows: number, heapBytes: number): void;
+  /** Bytes of variable-length values held (text, binary); 0 for fixed-width columns. */
+  heapBytes(): number {
+    return 0;
   }
 
   protected abstract appendValue(index: number, value: unknown): void;
@@ -129,13 +153,29 @@ export abstract class ColumnBuilder {
 
 class NumberBuilder<A extends Int32Array | Float64Array | Float32Array> extends ColumnBuilder {
   private values: Growable<A>;
-  constructor(field: NestedField, type: arrow.DataType, make: (n: number) => A, private readonly convert: (v: unknown, field: NestedField) => number, private readonly floating: boolean) {
+  constructor(
+    field: NestedField,
+    type: arrow.DataType,
+    make: (n: number) => A,
+    private readonly convert: (v: unknown, field: NestedField) => number,
+    private readonly floating: boolean,
+    private readonly readText: (bytes: Uint8Array, start: number, end: number) => number | undefined,
+  ) {
     super(field, type);
     this.values = new Growable(make);
   }
+  override appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
+    const v = doubledQuotes ? undefined : this.readText(bytes, start, end);
+    if (v === undefined) return super.appendUtf8(bytes, start, end, doubledQuotes);
+    const i = this.length++;
+    this.validity.set(i, true);
+    this.put(i, v);
+  }
   protected appendValue(i: number, value: unknown): void {
-    const v = this.convert(value, this.field);
-    this.values.ensure(i + 1);
+    this.put(i, this.convert(value, this.field));
+  }
+  private put(i: number, v: number): void {
+    if (i >= this.values.buf.length) this.values.ensure(i + 1);
     this.values.buf[i] = v;
     if (this.floating && Number.isNaN(v)) {
       this.nanCount++;
@@ -146,6 +186,9 @@ class NumberBuilder<A extends Int32Array | Float64Array | Float32Array> extends 
   }
   protected appendNull(i: number): void {
     this.values.ensure(i + 1);
+  }
+  protected reserveValues(rows: number): void {
+    this.values.reserve(rows);
   }
   byteSize(): number {
     return this.length * this.values.buf.BYTES_PER_ELEMENT;
@@ -167,22 +210,35 @@ class BigIntBuilder extends ColumnBuilder {
   private maxB: bigint | undefined;
   /** 32-bit view of the values buffer, renewed when the buffer grows. */
   private words = new Int32Array(0);
-  constructor(field: NestedField, type: arrow.DataType, private readonly convert: (v: unknown, field: NestedField) => bigint | number) {
+  constructor(
+    field: NestedField,
+    type: arrow.DataType,
+    private readonly convert: (v: unknown, field: NestedField) => bigint | number,
+    private readonly readText: (bytes: Uint8Array, start: number, end: number) => number | undefined,
+  ) {
     super(field, type);
+  }
+  override appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
+    const v = doubledQuotes ? undefined : this.readText(bytes, start, end);
+    if (v === undefined || !Number.isSafeInteger(v)) return super.appendUtf8(bytes, start, end, doubledQuotes);
+    const i = this.length++;
+    this.validity.set(i, true);
+    this.putSafe(i, v);
+  }
+  private putSafe(i: number, v: number): void {
+    if (i >= this.values.buf.length) this.values.ensure(i + 1);
+    if (this.words.buffer !== this.values.buf.buffer) this.words = new Int32Array(this.values.buf.buffer);
+    const words = this.words;
+    const hi = Math.floor(v / 4294967296);
+    words[i * 2] = (v - hi * 4294967296) | 0;
+    words[i * 2 + 1] = hi;
+    if (v < this.minN) this.minN = v;
+    if (v > this.maxN) this.maxN = v;
   }
   protected appendValue(i: number, value: unknown): void {
     const v = typeof value === 'number' && Number.isSafeInteger(value) ? value : this.convert(value, this.field);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return this.putSafe(i, v);
     this.values.ensure(i + 1);
-    if (typeof v === 'number' && Number.isSafeInteger(v)) {
-      if (this.words.buffer !== this.values.buf.buffer) this.words = new Int32Array(this.values.buf.buffer);
-      const words = this.words;
-      const hi = Math.floor(v / 4294967296);
-      words[i * 2] = (v - hi * 4294967296) | 0;
-      words[i * 2 + 1] = hi;
-      if (v < this.minN) this.minN = v;
-      if (v > this.maxN) this.maxN = v;
-      return;
-    }
     const b = BigInt(v);
     this.values.buf[i] = b;
     if (this.minB === undefined || b < this.minB) this.minB = b;
@@ -190,6 +246,9 @@ class BigIntBuilder extends ColumnBuilder {
   }
   protected appendNull(i: number): void {
     this.values.ensure(i + 1);
+  }
+  protected reserveValues(rows: number): void {
+    this.values.reserve(rows);
   }
   override metrics(): ColumnMetrics {
     const candidates = (nums: number, big: bigint | undefined, pick: (a: bigint, b: bigint) => bigint) => {
@@ -213,6 +272,11 @@ class BigIntBuilder extends ColumnBuilder {
 
 class BoolBuilder extends ColumnBuilder {
   private bits = new Growable((n) => new Uint8Array(n), 128);
+  override appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
+    const v = readBoolean(bytes, start, end);
+    if (v === undefined) throw new TypeError(`column ${this.field.name}: expected true or false, got "${utf8Text(bytes, start, end)}"`);
+    this.append(v);
+  }
   protected appendValue(i: number, value: unknown): void {
     if (typeof value !== 'boolean') throw new TypeError(`column ${this.field.name}: expected a boolean, got ${typeof value}`);
     this.bits.ensure((i >> 3) + 1);
@@ -223,6 +287,9 @@ class BoolBuilder extends ColumnBuilder {
   protected appendNull(i: number): void {
     this.bits.ensure((i >> 3) + 1);
   }
+  protected reserveValues(rows: number): void {
+    this.bits.reserve((rows >> 3) + 1);
+  }
   byteSize(): number {
     return this.length >> 3;
   }
@@ -231,14 +298,14 @@ class BoolBuilder extends ColumnBuilder {
   }
 }
 
-/** Byte order of heap[start, end) against `other` (UTF-8 byte order is code-point order). */
-function compareRange(heap: Uint8Array, start: number, end: number, other: Uint8Array): number {
-  const n = Math.min(end - start, other.length);
+/** Byte order of heap[a, aEnd) against heap[b, bEnd) (UTF-8 byte order is code-point order). */
+function compareRanges(heap: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): number {
+  const n = Math.min(aEnd - a, bEnd - b);
   for (let k = 0; k < n; k++) {
-    const d = heap[start + k]! - other[k]!;
+    const d = heap[a + k]! - heap[b + k]!;
     if (d !== 0) return d;
   }
-  return end - start - other.length;
+  return aEnd - a - (bEnd - b);
 }
 
 /**
@@ -249,8 +316,6 @@ class VarBuilder extends ColumnBuilder {
   private offsets = new Growable((n) => new Int32Array(n));
   private bytes = new Growable((n) => Buffer.allocUnsafe(n) as Uint8Array, 16 * 1024);
   private end = 0;
-  private minBytes?: Uint8Array;
-  private maxBytes?: Uint8Array;
   constructor(field: NestedField, type: arrow.DataType, private readonly isString: boolean) {
     super(field, type);
   }
@@ -274,8 +339,8 @@ class VarBuilder extends ColumnBuilder {
   override appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
     const i = this.length++;
     this.validity.set(i, true);
-    this.offsets.ensure(i + 2);
-    this.bytes.ensure(this.end + (end - start));
+    if (i + 2 > this.offsets.buf.length) this.offsets.ensure(i + 2);
+    if (this.end + (end - start) > this.bytes.buf.length) this.bytes.ensure(this.end + (end - start));
     const heap = this.bytes.buf;
     let w = this.end;
     if (doubledQuotes) {
@@ -295,23 +360,39 @@ class VarBuilder extends ColumnBuilder {
     this.offsets.buf[i + 1] = w;
     this.track(from, w);
   }
+  /** Min and max are kept as byte ranges of the heap (no copy per new extreme: Ids only grow). */
+  private minStart = -1;
+  private minEnd = -1;
+  private maxStart = -1;
+  private maxEnd = -1;
   private track(start: number, end: number): void {
     const heap = this.bytes.buf;
-    if (this.minBytes === undefined || this.maxBytes === undefined) {
-      this.minBytes = this.maxBytes = heap.slice(start, end);
-    } else if (compareRange(heap, start, end, this.minBytes) < 0) {
-      this.minBytes = heap.slice(start, end);
-    } else if (compareRange(heap, start, end, this.maxBytes) > 0) {
-      this.maxBytes = heap.slice(start, end);
+    if (this.minStart < 0) {
+      this.minStart = this.maxStart = start;
+      this.minEnd = this.maxEnd = end;
+    } else if (compareRanges(heap, start, end, this.minStart, this.minEnd) < 0) {
+      this.minStart = start;
+      this.minEnd = end;
+    } else if (compareRanges(heap, start, end, this.maxStart, this.maxEnd) > 0) {
+      this.maxStart = start;
+      this.maxEnd = end;
     }
   }
   override metrics(): ColumnMetrics {
-    const form = (b: Uint8Array | undefined) => (b === undefined ? undefined : this.isString ? Buffer.from(b).toString('utf8') : b);
-    return { ...super.metrics(), min: form(this.minBytes), max: form(this.maxBytes) };
+    const heap = this.bytes.buf;
+    const form = (start: number, end: number) => (start < 0 ? undefined : this.isString ? (heap as Buffer).toString('utf8', start, end) : heap.slice(start, end));
+    return { ...super.metrics(), min: form(this.minStart, this.minEnd), max: form(this.maxStart, this.maxEnd) };
   }
   protected appendNull(i: number): void {
     this.offsets.ensure(i + 2);
     this.offsets.buf[i + 1] = this.end;
+  }
+  protected reserveValues(rows: number, heapBytes: number): void {
+    this.offsets.reserve(rows + 2);
+    this.bytes.reserve(heapBytes);
+  }
+  override heapBytes(): number {
+    return this.end;
   }
   byteSize(): number {
     return this.end + this.length * 4;
@@ -336,10 +417,15 @@ class DecimalBuilder extends ColumnBuilder {
   }
   private minN = Infinity;
   private maxN = -Infinity;
+  override appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
+    const v = doubledQuotes ? undefined : smallUnscaled(bytes, start, end, this.scale, this.precision);
+    if (v === undefined) super.appendUtf8(bytes, start, end, doubledQuotes);
+    else this.append(v);
+  }
   protected appendValue(i: number, value: unknown): void {
     this.words.ensure((i + 1) * 4);
     if (typeof value === 'bigint' && value > -9007199254740991n && value < 9007199254740991n) value = Number(value);
-    else if (typeof value === 'string') value = smallUnscaled(value, this.scale, this.precision) ?? value;
+    else if (typeof value === 'string') value = smallUnscaled(value, 0, value.length, this.scale, this.precision) ?? value;
     if (typeof value === 'number' && Number.isSafeInteger(value)) {
       // Unscaled value as four little-endian 32-bit words, sign-extended.
       const hi = Math.floor(value / 4294967296);
@@ -363,6 +449,9 @@ class DecimalBuilder extends ColumnBuilder {
   protected appendNull(i: number): void {
     this.words.ensure((i + 1) * 4);
   }
+  protected reserveValues(rows: number): void {
+    this.words.reserve(rows * 4);
+  }
   override metrics(): ColumnMetrics {
     const m = super.metrics();
     const lo = Number.isFinite(this.minN) ? BigInt(this.minN) : undefined;
@@ -380,23 +469,24 @@ class DecimalBuilder extends ColumnBuilder {
 }
 
 /**
- * Plain decimal text ('-123.45') with at most `scale` fraction digits and 15 digits in all →
+ * Plain decimal text ('-123.45', a string or UTF-8 bytes) with at most `scale` fraction digits and 15 digits in all →
  * its unscaled value as a number, read digit by digit; undefined for anything else (exponents,
  * rounding, large values), which `decimalToUnscaled` handles.
  */
-function smallUnscaled(text: string, scale: number, precision: number): number | undefined {
-  const n = text.length;
-  let i = 0;
+function smallUnscaled(text: string | Uint8Array, start: number, end: number, scale: number, precision: number): number | undefined {
+  const isString = typeof text === 'string';
+  const n = end;
+  let i = start;
   let negative = false;
-  if (text.charCodeAt(0) === 45) {
+  if ((isString ? text.charCodeAt(i) : text[i]) === 45) {
     negative = true;
-    i = 1;
+    i++;
   }
   let v = 0;
   let digits = 0;
   let fraction = -1;
   for (; i < n; i++) {
-    const c = text.charCodeAt(i);
+    const c = isString ? text.charCodeAt(i) : text[i]!;
     if (c === 46 && fraction < 0) {
       fraction = 0;
       continue;
@@ -475,7 +565,8 @@ function toTimestamp(v: unknown, f: NestedField): bigint | number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (v instanceof Date) return v.getTime() * 1000;
   if (typeof v === 'string') {
-    const ms = Date.parse(v);
+    // '+0000' (Salesforce's form) read as '+00:00'.
+    const ms = Date.parse(v.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
     if (!Number.isNaN(ms)) {
       // Keep sub-millisecond digits Date.parse drops.
       const frac = /\.(\d{4,6})/.exec(v)?.[1];
@@ -483,6 +574,11 @@ function toTimestamp(v: unknown, f: NestedField): bigint | number {
     }
   }
   throw new TypeError(`column ${f.name}: ${String(v)} is not a timestamp`);
+}
+
+function readInt32(bytes: Uint8Array, start: number, end: number): number | undefined {
+  const v = readInteger(bytes, start, end);
+  return v !== undefined && v >= -2147483648 && v <= 2147483647 ? v : undefined;
 }
 
 /** The Arrow type an Iceberg type is written as (Parquet logical types follow from it). */
@@ -511,14 +607,14 @@ export function makeColumnBuilder(field: NestedField): ColumnBuilder {
   const t = arrowTypeOf(field.type);
   switch (field.type) {
     case 'boolean': return new BoolBuilder(field, t);
-    case 'int': return new NumberBuilder(field, t, (n) => new Int32Array(n), toInt, false);
-    case 'date': return new NumberBuilder(field, t, (n) => new Int32Array(n), toDate, false);
-    case 'float': return new NumberBuilder(field, t, (n) => new Float32Array(n), toFloat, true);
-    case 'double': return new NumberBuilder(field, t, (n) => new Float64Array(n), toFloat, true);
-    case 'long': return new BigIntBuilder(field, t, toLong);
-    case 'time': return new BigIntBuilder(field, t, toTime);
+    case 'int': return new NumberBuilder(field, t, (n) => new Int32Array(n), toInt, false, readInt32);
+    case 'date': return new NumberBuilder(field, t, (n) => new Int32Array(n), toDate, false, readDateDays);
+    case 'float': return new NumberBuilder(field, t, (n) => new Float32Array(n), toFloat, true, readNumber);
+    case 'double': return new NumberBuilder(field, t, (n) => new Float64Array(n), toFloat, true, readNumber);
+    case 'long': return new BigIntBuilder(field, t, toLong, readInteger);
+    case 'time': return new BigIntBuilder(field, t, toTime, readTimeMicros);
     case 'timestamp':
-    case 'timestamptz': return new BigIntBuilder(field, t, toTimestamp);
+    case 'timestamptz': return new BigIntBuilder(field, t, toTimestamp, readDatetimeMicros);
     case 'string': return new VarBuilder(field, t, true);
     case 'binary': return new VarBuilder(field, t, false);
     default: {

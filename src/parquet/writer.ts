@@ -16,7 +16,7 @@ import { arrowField, makeColumnBuilder, type ColumnBuilder, type ColumnMetrics, 
 export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_MAX_ROWS_PER_FILE = 10_000_000;
 /** Raw (in-memory) bytes of one row group: what bounds the writer's memory. */
-export const DEFAULT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_ROW_GROUP_ROWS = 256 * 1024;
 
 /** Rows of one file in column builders, with the metrics each column gathered. */
@@ -27,6 +27,13 @@ export class RowBuffer {
   }
   get length(): number {
     return this.builders[0]?.length ?? 0;
+  }
+  /** An empty buffer sized like `previous` (a little larger): the next row group's builders never regrow. */
+  static like(previous: RowBuffer): RowBuffer {
+    const next = new RowBuffer(previous.fields);
+    const rows = Math.ceil(previous.length * 1.05) + 64;
+    next.builders.forEach((b, c) => b.presize(rows, Math.ceil(previous.builders[c]!.heapBytes() * 1.1)));
+    return next;
   }
   /** One row, values in the order of `fields`. */
   appendRow(values: readonly unknown[]): void {
@@ -45,16 +52,26 @@ export class RowBuffer {
   }
 }
 
+/**
+ * zstd, row groups of `rowGroupRows`; with `dictionaryColumns`, only those columns are
+ * dictionary-encoded. Dictionaries of columns with mostly distinct values (Ids, names, text) cost
+ * about a third of the encoding time and make zstd's output larger, not smaller (measured on
+ * Account rows: 8.3 → 5.4 µs per row, 1.61 → 1.23 MB per 20,000 rows).
+ */
+function writerProperties(rowGroupRows: number, dictionaryColumns?: ReadonlySet<string>): pw.WriterProperties {
+  let builder = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(rowGroupRows).setCreatedBy('sf-iceberg');
+  if (dictionaryColumns) {
+    builder = builder.setDictionaryEnabled(false);
+    for (const name of dictionaryColumns) builder = builder.setColumnDictionaryEnabled(name, true);
+  }
+  return builder.build();
+}
+
 /** Parquet bytes (zstd) of Arrow record batches; field ids travel as `PARQUET:field_id`. */
 export function encodeParquet(batches: arrow.RecordBatch[], rowGroupRows = DEFAULT_ROW_GROUP_ROWS): Uint8Array {
   const ipc = arrow.tableToIPC(new arrow.Table(batches), 'stream');
   const table = pw.Table.fromIPCStream(ipc);
-  const props = new pw.WriterPropertiesBuilder()
-    .setCompression(pw.Compression.ZSTD)
-    .setMaxRowGroupSize(rowGroupRows)
-    .setCreatedBy('sf-iceberg')
-    .build();
-  return pw.writeParquet(table, props);
+  return pw.writeParquet(table, writerProperties(rowGroupRows));
 }
 
 /**
@@ -124,6 +141,8 @@ export interface DataFileWriterOptions {
   rowGroupBytes?: number;
   /** Upper bound on rows per row group. */
   rowGroupRows?: number;
+  /** Columns with few distinct values, the only ones dictionary-encoded (default: every column). */
+  dictionaryColumns?: ReadonlySet<string>;
 }
 
 /** Merges per-row-group metrics of one column into per-file metrics. */
@@ -163,6 +182,7 @@ class StreamingParquetFile {
     readonly fields: NestedField[],
     readonly rowGroupRows: number,
     private readonly sink: ObjectWriter,
+    dictionaryColumns?: ReadonlySet<string>,
   ) {
     this.metrics = fields.map(() => undefined);
     const input = new ReadableStream<pw.RecordBatch>(
@@ -189,12 +209,7 @@ class StreamingParquetFile {
       },
       { highWaterMark: 0 },
     );
-    const props = new pw.WriterPropertiesBuilder()
-      .setCompression(pw.Compression.ZSTD)
-      .setMaxRowGroupSize(rowGroupRows)
-      .setCreatedBy('sf-iceberg')
-      .build();
-    const output = pw.transformParquetStream(input, props);
+    const output = pw.transformParquetStream(input, writerProperties(rowGroupRows, dictionaryColumns));
     this.done = (async () => {
       const reader = (await output).getReader();
       for (;;) {
@@ -322,11 +337,11 @@ export class DataFileWriter {
   private async encodeGroup(): Promise<void> {
     if (this.buffer.length === 0) return;
     const buffer = this.buffer;
-    this.buffer = new RowBuffer(this.opts.fields);
+    this.buffer = RowBuffer.like(buffer);
     if (!this.file) {
       const name = `${this.opts.namePrefix}-${String(this.fileNumber++).padStart(5, '0')}-${crypto.randomUUID()}.parquet`;
       const path = `${this.opts.location.replace(/\/+$/, '')}/${name}`;
-      this.file = new StreamingParquetFile(this.opts.fields, buffer.length, this.timedSink(path));
+      this.file = new StreamingParquetFile(this.opts.fields, buffer.length, this.timedSink(path), this.opts.dictionaryColumns);
       this.filePath = path;
     }
     await this.file.push(buffer);

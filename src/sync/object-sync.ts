@@ -3,11 +3,11 @@ import type { WriteMode } from '../iceberg/snapshot-producer';
 import { DataFileWriter } from '../parquet/writer';
 import type { SalesforceClient } from '../salesforce/client';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
-import type { SalesforceField } from '../salesforce/describe-types';
+import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
 import { readObject, type ReadApi } from '../salesforce/reader';
 import { CURSOR_PROPERTY, type Destination, type StagingArea, type TableRef } from './destination';
 import { defaultMode, type WriteModeName } from './objects';
-import { readStaging, writeStaging } from './staging';
+import { KeyList, readStaging, writeStaging } from './staging';
 
 export { CURSOR_PROPERTY };
 
@@ -111,6 +111,8 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   };
 }
 
+const FEW_DISTINCT_VALUES = new Set<SalesforceFieldType>(['picklist', 'multipicklist', 'combobox', 'reference', 'boolean']);
+
 /**
  * Reads the object's rows (and deleted Ids) into data files; returns where the staging manifest is.
  * Every `checkpointMs` the open file is closed and what was written so far is recorded, so a new
@@ -127,10 +129,12 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const present = fields.filter((f): f is SalesforceField => f !== undefined);
   const at = fields.map((f) => (f ? present.indexOf(f) : -1));
   const idAt = present.findIndex((f) => f.name === 'Id');
-  const writer = new DataFileWriter({ fields: columns, store: table.store, location: `${table.location}/data`, namePrefix: safeName(p.runId) });
+  // Picklists, references and flags repeat a few values: the columns worth a dictionary.
+  const dictionaryColumns = new Set(columns.filter((c, k) => fields[k] && FEW_DISTINCT_VALUES.has(fields[k]!.type)).map((c) => c.name));
+  const writer = new DataFileWriter({ fields: columns, store: table.store, location: `${table.location}/data`, namePrefix: safeName(p.runId), dictionaryColumns });
   const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
   const earlier = opts.resume ? await readStaging(table.store, opts.resume.staging) : undefined;
-  const keys: string[] = earlier ? [...earlier.keys] : [];
+  const keys = earlier ? await earlier.loadKeys() : new KeyList();
   const fileCount = () => (earlier?.files.length ?? 0) + writer.files.length;
   const allFiles = () => [...(earlier?.files ?? []), ...writer.files];
   let rows = opts.resume?.rows ?? 0;
@@ -156,7 +160,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     const page = next.value;
     opts.signal?.throwIfAborted();
     await writer.writeColumns(page.columns(at));
-    for (let r = 0; r < page.length; r++) keys.push(page.text(r, idAt)!);
+    for (let r = 0; r < page.length; r++) keys.add(page.text(r, idAt)!);
     rows += page.length;
     if (page.last && Date.now() - checkpointedAt >= every) {
       await writer.flush();
@@ -196,7 +200,7 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   const area = await ctx.destination.staging(p);
   const staged = await readStaging(area.store, staging);
   const mode: WriteMode =
-    p.mode === 'replace' ? { kind: 'overwrite' } : p.mode === 'append' ? { kind: 'append' } : { kind: 'merge', keyColumn: p.idColumn, keys: staged.keys, deleteKeys: staged.deletedKeys };
+    p.mode === 'replace' ? { kind: 'overwrite' } : p.mode === 'append' ? { kind: 'append' } : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
   const cursor = p.cursorField ? p.upTo : undefined;
   const result = await ctx.destination.commit(p, {
     runId: p.runId,
@@ -204,7 +208,7 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
     mode,
     properties: { 'salesforce.object': p.object, ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}) },
   });
-  return { snapshotId: result.snapshotId, rows: staged.keys.length, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor };
+  return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor };
 }
 
 /** Deletes this run's data files that the table does not use, and its staging manifests. */

@@ -2,7 +2,8 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { planSchema } from '../../src/iceberg/schema-mapping';
 import { RowBuffer } from '../../src/parquet/writer';
-import { BulkCsvPage, CsvFormatError, readDateDays, readDatetimeMicros, readTimeMicros } from '../../src/salesforce/bulk-csv';
+import { BulkCsvPage, CsvFormatError } from '../../src/salesforce/bulk-csv';
+import { readBoolean, readDateDays, readDatetimeMicros, readInteger, readNumber, readTimeMicros } from '../../src/parquet/text';
 import type { SalesforceField } from '../../src/salesforce/describe-types';
 import { datetimeMicros, fromBulkCsv } from '../../src/salesforce/values';
 
@@ -117,5 +118,24 @@ describe('Bulk API CSV pages', () => {
     expect(readTimeMicros(...at('23:59:59.999Z'))).toBe(86_399_999_000);
     expect(readTimeMicros(...at('08:30:00'))).toBe(30_600_000_000);
     expect(readTimeMicros(...at('8:30'))).toBeUndefined();
+  });
+
+  it('read numbers digit by digit exactly as Number does', () => {
+    const at = (s: string) => [Buffer.from(s), 0, s.length] as const;
+    for (let k = 0; k < 20_000; k++) {
+      const texts = [String(k / 7), (k * 1.37 - 5000).toFixed(k % 6), String(-k * 104_729), `${k % 97}.${String(k).padStart(6, '0')}`];
+      for (const t of texts) {
+        const v = readNumber(...at(t));
+        if (v !== undefined) expect(v, t).toBe(Number(t));
+        else expect(t.replace(/[-.]/g, '').length > 15 || /e/.test(t), t).toBe(true);
+      }
+    }
+    expect(readNumber(...at('1e5'))).toBeUndefined();
+    expect(readNumber(...at('1.2.3'))).toBeUndefined();
+    expect(readNumber(...at('-0'))).toBe(-0);
+    expect(readInteger(...at('-9007199254'))).toBe(-9007199254);
+    expect(readInteger(...at('5.0'))).toBeUndefined();
+    expect(readInteger(...at('1234567890123456'))).toBeUndefined(); // 16 digits: the general path
+    expect([readBoolean(...at('true')), readBoolean(...at('false')), readBoolean(...at('True'))]).toEqual([true, false, undefined]);
   });
 });
