@@ -328,8 +328,9 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       rows_per_s: Math.round(rows / wall),
       stages_rows_per_s: {
         simulator_serving_alone: Math.round(serving.served / serving.serveSeconds),
-        // CPU-seconds of the worker while it waited for pages: parsing CSV, normalising values.
-        extraction_to_batches: rate(sum('readCpuS')),
+        // CPU-seconds of the worker while it waited for pages (scanning CSV into cells). With
+        // several objects at once that CPU is shared by all of them: no per-stage figure then.
+        extraction_to_batches: perObject.length === 1 ? rate(sum('readCpuS')) : null,
         column_building: rate(sum('buildS')),
         parquet_encoding: rate(sum('encodeS')),
         upload: rate(sum('uploadS')),
