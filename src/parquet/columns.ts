@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { parseDecimal, type NestedField, type PrimitiveType } from '../iceberg/spec';
-import { readBoolean, readDateDays, readDatetimeMicros, readInteger, readNumber, readTimeMicros, utf8Text } from './text';
+import { readBoolean, readDateDays, readDatetimeMicros, readInteger, readNumber, readTimeMicros, readUnscaled, utf8Text } from './text';
 
 /*
  * Column builders that fill Arrow buffers directly (typed arrays, UTF-8 bytes written with
@@ -409,6 +409,8 @@ class VarBuilder extends ColumnBuilder {
   }
 }
 
+const SCRATCH = Buffer.alloc(96);
+
 /** Decimal(p, s) as 128-bit two's-complement little-endian words. */
 class DecimalBuilder extends ColumnBuilder {
   private words = new Growable((n) => new Uint32Array(n), 4096);
@@ -418,14 +420,18 @@ class DecimalBuilder extends ColumnBuilder {
   private minN = Infinity;
   private maxN = -Infinity;
   override appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
-    const v = doubledQuotes ? undefined : smallUnscaled(bytes, start, end, this.scale, this.precision);
+    const v = doubledQuotes ? undefined : readUnscaled(bytes, start, end, this.scale, this.precision);
     if (v === undefined) super.appendUtf8(bytes, start, end, doubledQuotes);
     else this.append(v);
   }
   protected appendValue(i: number, value: unknown): void {
     this.words.ensure((i + 1) * 4);
     if (typeof value === 'bigint' && value > -9007199254740991n && value < 9007199254740991n) value = Number(value);
-    else if (typeof value === 'string') value = smallUnscaled(value, 0, value.length, this.scale, this.precision) ?? value;
+    else if (typeof value === 'string' && value.length <= 32) {
+      // Short text through the byte reader (non-ASCII becomes bytes it refuses).
+      const n = SCRATCH.write(value, 0, 'utf8');
+      value = readUnscaled(SCRATCH, 0, n, this.scale, this.precision) ?? value;
+    }
     if (typeof value === 'number' && Number.isSafeInteger(value)) {
       // Unscaled value as four little-endian 32-bit words, sign-extended.
       const hi = Math.floor(value / 4294967296);
@@ -466,43 +472,6 @@ class DecimalBuilder extends ColumnBuilder {
   protected build(nullBitmap: Uint8Array | undefined): arrow.Data {
     return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.words.buf.subarray(0, this.length * 4) } as never);
   }
-}
-
-/**
- * Plain decimal text ('-123.45', a string or UTF-8 bytes) with at most `scale` fraction digits and 15 digits in all →
- * its unscaled value as a number, read digit by digit; undefined for anything else (exponents,
- * rounding, large values), which `decimalToUnscaled` handles.
- */
-function smallUnscaled(text: string | Uint8Array, start: number, end: number, scale: number, precision: number): number | undefined {
-  const isString = typeof text === 'string';
-  const n = end;
-  let i = start;
-  let negative = false;
-  if ((isString ? text.charCodeAt(i) : text[i]) === 45) {
-    negative = true;
-    i++;
-  }
-  let v = 0;
-  let digits = 0;
-  let fraction = -1;
-  for (; i < n; i++) {
-    const c = isString ? text.charCodeAt(i) : text[i]!;
-    if (c === 46 && fraction < 0) {
-      fraction = 0;
-      continue;
-    }
-    const d = c - 48;
-    if (d < 0 || d > 9) return undefined;
-    v = v * 10 + d;
-    digits++;
-    if (fraction >= 0) fraction++;
-  }
-  if (digits === 0 || fraction > scale) return undefined;
-  const pad = scale - Math.max(fraction, 0);
-  if (digits + pad > 15) return undefined;
-  for (let k = 0; k < pad; k++) v *= 10;
-  if (v >= 10 ** precision) return undefined;
-  return negative && v !== 0 ? -v : v;
 }
 
 /** Exact decimal text → unscaled integer at `scale`; more digits than the scale are rounded half-up. */

@@ -31,37 +31,66 @@ function digits(bytes: Uint8Array, i: number, count: number): number {
 /** Powers of ten that doubles hold exactly. */
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
+/** The parts of plain decimal text ('-123.45'): its digits as one integer, how many, how many after the point. */
+interface DecimalParts {
+  mantissa: number;
+  digits: number;
+  fraction: number;
+  negative: boolean;
+}
+
+/** One object reused by every scan: the readers are called per value and must not allocate. */
+const parts: DecimalParts = { mantissa: 0, digits: 0, fraction: 0, negative: false };
+
+/** Scans plain decimal text into `parts`; false for anything else (exponents, signs inside, no digits). */
+function scanDecimal(bytes: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  parts.negative = bytes[i] === 45;
+  if (parts.negative) i++;
+  let m = 0;
+  let count = 0;
+  let fraction = -1;
+  for (; i < end; i++) {
+    const b = bytes[i]!;
+    if (b === 46 && fraction < 0) {
+      fraction = 0;
+      continue;
+    }
+    const d = b - 48;
+    if (d < 0 || d > 9) return false;
+    m = m * 10 + d;
+    count++;
+    if (fraction >= 0) fraction++;
+  }
+  parts.mantissa = m;
+  parts.digits = count;
+  parts.fraction = Math.max(fraction, 0);
+  return count > 0;
+}
+
 /**
  * Plain decimal text of at most 15 digits ('-1234.5') → the double `Number` gives: the digits are
  * an exact integer and the power of ten is exact, so one division rounds correctly (Clinger's fast
  * path). Undefined for anything else (exponents, longer numbers), which `Number` then reads.
  */
 export function readNumber(bytes: Uint8Array, start: number, end: number): number | undefined {
-  let i = start;
-  let negative = false;
-  if (bytes[i] === 45) {
-    negative = true;
-    i++;
-  }
-  let m = 0;
-  let count = 0;
-  let fraction = -1;
-  for (; i < end; i++) {
-    const b = bytes[i]!;
-    if (b === 46) {
-      if (fraction >= 0) return undefined;
-      fraction = 0;
-      continue;
-    }
-    const d = b - 48;
-    if (d < 0 || d > 9) return undefined;
-    m = m * 10 + d;
-    count++;
-    if (fraction >= 0) fraction++;
-  }
-  if (count === 0 || count > 15) return undefined;
-  const v = fraction > 0 ? m / POW10[fraction]! : m;
-  return negative ? -v : v;
+  if (!scanDecimal(bytes, start, end) || parts.digits > 15) return undefined;
+  const v = parts.fraction > 0 ? parts.mantissa / POW10[parts.fraction]! : parts.mantissa;
+  return parts.negative ? -v : v;
+}
+
+/**
+ * Plain decimal text with at most `scale` fraction digits and 15 digits in all, once scaled →
+ * its unscaled value at `scale` (exact: '12.5' at scale 2 is 1250). Undefined for anything else
+ * (exponents, rounding, values of `precision` digits or more), which the general path handles.
+ */
+export function readUnscaled(bytes: Uint8Array, start: number, end: number, scale: number, precision: number): number | undefined {
+  if (!scanDecimal(bytes, start, end) || parts.fraction > scale) return undefined;
+  const pad = scale - parts.fraction;
+  if (parts.digits + pad > 15) return undefined;
+  const v = parts.mantissa * POW10[pad]!;
+  if (v >= 10 ** precision) return undefined;
+  return parts.negative && v !== 0 ? -v : v;
 }
 
 /** Integer text ('-123', at most 15 digits) → its value; undefined otherwise. */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { planSchema } from '../../src/iceberg/schema-mapping';
 import { RowBuffer } from '../../src/parquet/writer';
 import { BulkCsvPage, CsvFormatError } from '../../src/salesforce/bulk-csv';
-import { readBoolean, readDateDays, readDatetimeMicros, readInteger, readNumber, readTimeMicros } from '../../src/parquet/text';
+import { decimalToUnscaled } from '../../src/parquet/columns';
+import { readBoolean, readDateDays, readDatetimeMicros, readInteger, readNumber, readTimeMicros, readUnscaled } from '../../src/parquet/text';
 import type { SalesforceField } from '../../src/salesforce/describe-types';
 import { datetimeMicros, fromBulkCsv } from '../../src/salesforce/values';
 
@@ -136,6 +137,13 @@ describe('Bulk API CSV pages', () => {
     expect(readInteger(...at('-9007199254'))).toBe(-9007199254);
     expect(readInteger(...at('5.0'))).toBeUndefined();
     expect(readInteger(...at('1234567890123456'))).toBeUndefined(); // 16 digits: the general path
+    for (const t of ['0', '-0.5', '12.5', '123456789.99', '-42', '.25', '7.', '9999999999999.9']) {
+      expect(readUnscaled(...at(t), 2, 18), t).toBe(Number(decimalToUnscaled(t, 2, 18)));
+    }
+    expect(readUnscaled(...at('1.234'), 2, 18)).toBeUndefined(); // rounding: the general path
+    expect(readUnscaled(...at('1e3'), 2, 18)).toBeUndefined();
+    expect(readUnscaled(...at('99999999999999.9'), 2, 18)).toBeUndefined(); // 16 digits once scaled: the general path
+    expect(readUnscaled(...at('100'), 2, 4)).toBeUndefined(); // does not fit: the general path says so
     expect([readBoolean(...at('true')), readBoolean(...at('false')), readBoolean(...at('True'))]).toEqual([true, false, undefined]);
   });
 });
