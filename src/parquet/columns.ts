@@ -272,7 +272,7 @@ class BigIntBuilder extends ColumnBuilder {
 
 class BoolBuilder extends ColumnBuilder {
   private bits = new Growable((n) => new Uint8Array(n), 128);
-  override appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
+  override appendUtf8(bytes: Uint8Array, start: number, end: number): void {
     const v = readBoolean(bytes, start, end);
     if (v === undefined) throw new TypeError(`column ${this.field.name}: expected true or false, got "${utf8Text(bytes, start, end)}"`);
     this.append(v);

@@ -1,4 +1,4 @@
-import type { SalesforceField, SalesforceFieldType } from './describe-types';
+import type { SalesforceField } from './describe-types';
 import type { CellSink, ColumnSource } from '../parquet/columns';
 import { fromBulkCsv } from './values';
 

@@ -130,7 +130,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const at = fields.map((f) => (f ? present.indexOf(f) : -1));
   const idAt = present.findIndex((f) => f.name === 'Id');
   // Picklists, references and flags repeat a few values: the columns worth a dictionary.
-  const dictionaryColumns = new Set(columns.filter((c, k) => fields[k] && FEW_DISTINCT_VALUES.has(fields[k]!.type)).map((c) => c.name));
+  const dictionaryColumns = new Set(columns.filter((_, k) => fields[k] && FEW_DISTINCT_VALUES.has(fields[k]!.type)).map((c) => c.name));
   const writer = new DataFileWriter({ fields: columns, store: table.store, location: `${table.location}/data`, namePrefix: safeName(p.runId), dictionaryColumns });
   const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
   const earlier = opts.resume ? await readStaging(table.store, opts.resume.staging) : undefined;
