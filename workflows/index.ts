@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   continueAsNew,
@@ -48,14 +49,19 @@ export const progressQuery = defineQuery<Record<string, string>>('progress');
 const DEFAULT_HEARTBEAT_TIMEOUT = '60 seconds';
 
 function activitiesFor(heartbeatTimeout = DEFAULT_HEARTBEAT_TIMEOUT) {
+  // A cancelled sync waits until each activity has stopped before its cleanup runs: otherwise an
+  // extraction could still write a checkpoint, or a commit land, after cleanup looked.
+  const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
   const short = proxyActivities<SyncActivities>({
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout,
+    cancellationType,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
   });
   const { extractObject } = proxyActivities<SyncActivities>({
     startToCloseTimeout: '24 hours',
     heartbeatTimeout,
+    cancellationType,
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
   });
   // A proxy has no own keys to spread: name each activity.

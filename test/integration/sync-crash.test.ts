@@ -183,7 +183,8 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
   });
 
   it('cancelling a sync stops its extraction and removes what it wrote', async () => {
-    sim.addFault({ kind: 'slow', path: '/query', count: 1_000, delayMs: 300 });
+    // Pages slow enough that the extraction is still reading when the cancellation reaches it (heartbeats go out every 5 s).
+    sim.addFault({ kind: 'slow', path: '/query', count: 1_000, delayMs: 1_500 });
     const w = startWorker();
     await w.ready();
     const handle = await start(['Opportunity']);
@@ -197,6 +198,12 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     sim.clearFaults();
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((await client.workflow.getHandle(child).describe()).status.name).toBe('CANCELLED');
+    // Cleanup is scheduled only once the extraction has stopped (else it could still write after cleanup looked).
+    const events = (await client.workflow.getHandle(child).fetchHistory()).events ?? [];
+    const canceledAt = events.findIndex((e) => e.activityTaskCanceledEventAttributes);
+    const cleanupAt = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cleanupObject');
+    expect(canceledAt).toBeGreaterThan(0);
+    expect(cleanupAt).toBeGreaterThan(canceledAt);
     expect(await leftovers('opportunity', child)).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 0 });
   });
 
