@@ -10,7 +10,7 @@ import {
   type NestedField,
 } from '../iceberg/spec';
 import type { ObjectStore, ObjectWriter } from '../storage/object-store';
-import { arrowField, makeColumnBuilder, type ColumnBuilder, type ColumnMetrics, type ColumnSource } from './columns';
+import { arrowField, makeColumnBuilder, rowsSource, type ColumnBuilder, type ColumnMetrics, type ColumnSource } from './columns';
 
 /** Target size of a data file, compressed (what lands on S3). */
 export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
@@ -272,24 +272,22 @@ export class DataFileWriter {
 
   /** Appends rows (values in field order); encodes row groups and uploads files as they fill. */
   async write(rows: Iterable<readonly unknown[]>): Promise<void> {
-    const groupBytes = this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
-    const groupRowsCap = this.opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
-    const started = performance.now();
-    const flushing = this.timings.encodeMs + this.timings.uploadMs;
+    // In chunks through the column path: one place cuts row groups and files.
+    let chunk: (readonly unknown[])[] = [];
     for (const row of rows) {
-      this.buffer.appendRow(row);
-      const n = this.buffer.length;
-      // Within a file, row groups are cut at the row count its first group set; the first group
-      // is cut by size (measured every 64 rows: sizing walks every column).
-      const full = this.file ? n >= this.file.rowGroupRows : n >= groupRowsCap || (n % 64 === 0 && this.buffer.byteSize() >= groupBytes);
-      if (full) await this.flushGroup();
+      chunk.push(row);
+      if (chunk.length === 1024) {
+        await this.writeColumns(rowsSource(chunk));
+        chunk = [];
+      }
     }
-    this.timings.buildMs += performance.now() - started - (this.timings.encodeMs + this.timings.uploadMs - flushing);
+    if (chunk.length > 0) await this.writeColumns(rowsSource(chunk));
   }
 
   /**
    * Appends a column source (e.g. a Bulk CSV page), a column at a time in chunks of up to 1,024
-   * rows; row groups and files are cut as in `write`.
+   * rows. Within a file, row groups are cut at the row count its first group set; the first group
+   * is cut by size (measured per chunk: sizing walks every column).
    */
   async writeColumns(source: ColumnSource): Promise<void> {
     const groupBytes = this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;

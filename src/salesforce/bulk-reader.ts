@@ -83,6 +83,8 @@ export async function* readBulk(opts: {
     const next = response.headers.get('sforce-locator');
     return { bytes: new Uint8Array(await response.arrayBuffer()), next: !next || next === 'null' ? undefined : next };
   };
+  const idAt = opts.fields.findIndex((f) => f.name === 'Id');
+  const cursorAt = opts.cursorField ? opts.fields.findIndex((f) => f.name === opts.cursorField) : -1;
   let pending: Promise<{ bytes: Uint8Array; next?: string }> | undefined = fetchPage(opts.resume?.locator);
   try {
     while (pending) {
@@ -91,8 +93,6 @@ export async function* readBulk(opts: {
       // A failed prefetch surfaces when it is awaited, not as an unhandled rejection meanwhile.
       pending?.catch(() => undefined);
       const csv = new BulkCsvPage(bytes, opts.fields);
-      const idAt = opts.fields.findIndex((f) => f.name === 'Id');
-      const cursorAt = opts.cursorField ? opts.fields.findIndex((f) => f.name === opts.cursorField) : -1;
       const lastRow = csv.length - 1;
       const id = lastRow >= 0 && idAt >= 0 ? csv.text(lastRow, idAt) : null;
       yield {

@@ -103,6 +103,13 @@ async function pendingActivity(workflowId: string): Promise<{ type: string; atte
   return { type: a.activityType?.name ?? '', attempt: a.attempt ?? 0, details: payload ? defaultPayloadConverter.fromPayload<ExtractHeartbeat>(payload) : undefined };
 }
 
+/** Waits until the child's extraction reports a checkpoint that passes `ok`; returns its heartbeat. */
+async function untilCheckpoint(child: string, what: string, ok: (c: NonNullable<ExtractHeartbeat['checkpoint']>) => boolean): Promise<ExtractHeartbeat> {
+  return until(what, async () => {
+    const a = await pendingActivity(child);
+    return a?.type === 'extractObject' && a.details?.checkpoint && ok(a.details.checkpoint) ? a.details : undefined;
+  });
+}
 
 function sourceIds(object: string): string[] {
   return [...sim.org.records(sim.org.object(object)!, false)].map((r) => String(r.Id)).sort();
@@ -137,10 +144,7 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     await first.ready();
     const handle = await start(['Account']);
     const child = `${handle.workflowId}/Account`;
-    const before = await until('a checkpoint past 4,000 rows', async () => {
-      const a = await pendingActivity(child);
-      return a?.type === 'extractObject' && (a.details?.checkpoint?.rows ?? 0) >= 4_000 ? a.details : undefined;
-    });
+    const before = await untilCheckpoint(child, 'a checkpoint past 4,000 rows', (c) => c.rows >= 4_000);
     await first.kill('SIGKILL');
     expect(before.rows).toBeLessThan(ACCOUNTS);
 
@@ -189,10 +193,7 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     await w.ready();
     const handle = await start(['Opportunity']);
     const child = `${handle.workflowId}/Opportunity`;
-    await until('a checkpoint', async () => {
-      const a = await pendingActivity(child);
-      return a?.type === 'extractObject' && (a.details?.checkpoint?.files ?? 0) >= 1 ? true : undefined;
-    });
+    await untilCheckpoint(child, 'a checkpoint', (c) => c.files >= 1);
     await handle.cancel();
     const error = await handle.result().then(() => undefined, (e: unknown) => e);
     sim.clearFaults();
