@@ -6,6 +6,7 @@ import { Command } from 'commander';
 
 // The SDK's notice about future Node versions is noise in a dev tool's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { ensureInstalled } from './stack/install';
 import { StackError, down, status, up } from './stack/index';
 
 function fail(error: unknown): never {
@@ -25,6 +26,18 @@ program
       const started = Date.now();
       await up({ readers: opts.readers });
       console.log(`The local stack is up (${Math.round((Date.now() - started) / 1000)} s).`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('install')
+  .description('install (build, fetch) what is missing without starting anything')
+  .option('--no-readers', 'skip the Python virtualenv with pyiceberg and DuckDB')
+  .action(async (opts: { readers: boolean }) => {
+    try {
+      await ensureInstalled({ readers: opts.readers, log: (line) => console.log(line) });
     } catch (error) {
       fail(error);
     }

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // `npm test`: everything the tests need, from a fresh clone. Plain Node (no dependencies) because it
-// runs before `npm ci`. Steps: install npm dependencies when the lockfile changed, bring the local
-// stack up (installing servers on first use), Chromium for the Web UI test, type-check, run unit + integration tests, and stop
-// the stack again if this run started it. Extra arguments go to vitest (e.g. a file filter).
+// runs before anything is installed. Steps: the locked npm dependencies (scripts/run.mjs), the
+// stack's servers installed (cached), Chromium for the Web UI test, a type check, the unit and
+// orchestration tests (no servers), the local stack up, the integration tests, and the stack
+// stopped again if this run started it. Extra arguments go to vitest (e.g. a file filter) and run
+// against the stack; `--unit` (npm run test:unit) runs only the tests that need no servers.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BootstrapError, ensureDependencies, root } from './run.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
@@ -28,29 +29,6 @@ function run(command, args, options = {}) {
 function must(command, args, what) {
   const code = run(command, args);
   if (code !== 0) throw new StepFailed(`${what} failed (exit ${code}).`);
-}
-
-function checkNode() {
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major < 20 || (major === 20 && minor < 3)) {
-    throw new StepFailed(`Node.js 20.3 or newer is needed (this is ${process.version}): install it from https://nodejs.org/.`);
-  }
-}
-
-/**
- * Installs the locked dependency tree when package-lock.json differs from what was last installed.
- * `npm install`, not `npm ci`: registries that serve only some platforms' optional packages (e.g.
- * no darwin builds of @swc/core) leave them out of the lockfile, and `npm ci` rejects such a lock.
- * With a lockfile present `npm install` installs exactly the locked versions.
- */
-function installDependencies() {
-  const lockText = fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8');
-  const stamp = path.join(root, 'node_modules', '.sf-iceberg-lock');
-  const current = fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === lockText;
-  if (current) return;
-  step('npm install (locked versions)');
-  must('npm', ['install', '--no-audit', '--no-fund'], 'npm install');
-  fs.writeFileSync(stamp, lockText);
 }
 
 /**
@@ -74,38 +52,61 @@ function installChromium() {
   }
 }
 
-/** Runs vitest with a JSON report and prints the closing 'N passed, N failed' line. */
-function runTests(args) {
-  const report = path.join(root, 'test-results', 'vitest.json');
+/** Runs vitest with a JSON report; returns its exit code and counts. */
+function runTests(label, args) {
+  const report = path.join(root, 'test-results', `vitest-${label}.json`);
   fs.mkdirSync(path.dirname(report), { recursive: true });
   fs.rmSync(report, { force: true });
-  let code = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args]);
-  if (!fs.existsSync(report)) throw new StepFailed('The test runner wrote no report.');
+  const code = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args]);
+  if (!fs.existsSync(report)) throw new StepFailed(`The test runner wrote no report (${label}).`);
   const r = JSON.parse(fs.readFileSync(report, 'utf8'));
-  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  if (r.numTotalTests === 0) throw new StepFailed('No test ran.');
-  return code;
+  if (r.numTotalTests === 0) throw new StepFailed(`No test ran (${label}).`);
+  return { code, passed: r.numPassedTests, failed: r.numFailedTests, skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0) };
 }
 
-function main() {
-  checkNode();
-  installDependencies();
-  installChromium();
+/** The closing 'N passed, N failed' line over every vitest run; the exit code of the worst. */
+function summarise(results) {
+  const sum = (k) => results.reduce((n, r) => n + r[k], 0);
+  const skipped = sum('skipped');
+  console.log(`\ntests: ${sum('passed')} passed, ${sum('failed')} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  return results.some((r) => r.code !== 0) ? 1 : 0;
+}
 
+const tsx = (file, ...args) => [process.execPath, ['--import', 'tsx', file, ...args]];
+
+function main() {
+  const args = process.argv.slice(2);
+  const unitOnly = args[0] === '--unit';
+  ensureDependencies();
+  // The orchestration tests start their own Temporal dev server from the cached CLI: build it (and
+  // the rest of the stack's servers) first; nothing is started here.
+  step('installing what the tests need (cached after the first run)');
+  must(...tsx('scripts/stack.ts', 'install'), 'Installing the local stack');
+  if (unitOnly) {
+    step('unit and orchestration tests (no servers)');
+    return summarise([runTests('unit', ['test/unit', ...args.slice(1)])]);
+  }
+  installChromium();
+  step('type check');
+  must(bin('tsc'), ['--noEmit', '-p', '.'], 'Type check');
+  const results = [];
+  // With a filter, one run of whatever it selects; else the fast layer first, then what needs servers.
+  if (args.length === 0) {
+    step('unit and orchestration tests (no servers)');
+    results.push(runTests('unit', ['test/unit']));
+  }
   step('local stack');
   // Leave the stack as we found it: stop it at the end only if this run started it.
-  const wasUp = run(bin('tsx'), ['scripts/stack.ts', 'status'], { stdio: 'ignore' }) === 0;
+  const wasUp = run(...tsx('scripts/stack.ts', 'status'), { stdio: 'ignore' }) === 0;
   try {
-    must(bin('tsx'), ['scripts/stack.ts', 'up'], 'Bringing up the local stack');
-    step('type check');
-    must(bin('tsc'), ['--noEmit', '-p', '.'], 'Type check');
-    step('tests');
-    return runTests(process.argv.slice(2));
+    must(...tsx('scripts/stack.ts', 'up'), 'Bringing up the local stack');
+    step(args.length === 0 ? 'integration tests (real servers)' : `tests: ${args.join(' ')}`);
+    results.push(runTests(args.length === 0 ? 'integration' : 'selected', args.length === 0 ? ['test/integration'] : args));
+    return summarise(results);
   } finally {
     if (!wasUp && process.env.KEEP_STACK !== '1') {
       step('stopping the local stack this run started (KEEP_STACK=1 keeps it)');
-      run(bin('tsx'), ['scripts/stack.ts', 'down']);
+      run(...tsx('scripts/stack.ts', 'down'));
     }
   }
 }
@@ -113,7 +114,7 @@ function main() {
 try {
   process.exitCode = main();
 } catch (error) {
-  console.error(error instanceof StepFailed ? `\n${error.message}` : error);
+  console.error(error instanceof StepFailed || error instanceof BootstrapError ? `\n${error.message}` : error);
   process.exitCode = 1;
 } finally {
   console.log(`\nnpm test finished in ${Math.round((Date.now() - started) / 1000)} s`);
