@@ -73,7 +73,7 @@ export async function* readBulk(opts: {
     const job = await client.get<JobInfo>(`/jobs/query/${jobId}`);
     if (job.state === 'JobComplete') break;
     if (job.state === 'Failed' || job.state === 'Aborted') throw new SalesforceApiError(`Bulk job ${jobId} ended ${job.state}: ${job.errorMessage ?? 'no message'}`, `JOB_${job.state.toUpperCase()}`, 0, false);
-    await new Promise((r) => setTimeout(r, Math.min(10_000, (opts.pollMs ?? 250) * 1.5 ** polls)));
+    await client.wait(Math.min(10_000, (opts.pollMs ?? 250) * 1.5 ** polls));
   }
   // One page ahead: the next page is requested as soon as this one has arrived, so Salesforce
   // serves it while this one is decoded and written.

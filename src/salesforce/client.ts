@@ -26,6 +26,14 @@ export interface ClientOptions {
   /** First backoff delay; doubles per attempt. */
   backoffMs?: number;
   fetch?: typeof fetch;
+  /** Aborts requests in flight and backoff waits (an activity's cancellation). */
+  signal?: AbortSignal;
+}
+
+/** What clients of one org share: the session and the usage last reported. */
+interface SessionState {
+  session?: Promise<Session>;
+  usage?: ApiUsage;
 }
 
 /**
@@ -34,15 +42,43 @@ export interface ClientOptions {
  * connections, and tracks API usage from Sforce-Limit-Info. Error messages never carry a secret.
  */
 export class SalesforceClient {
-  private session?: Promise<Session>;
-  usage?: ApiUsage;
   private readonly secrets: string[];
 
   constructor(
     readonly settings: SalesforceSettings,
     private readonly options: ClientOptions = {},
+    private readonly state: SessionState = {},
   ) {
     this.secrets = secretsOf(settings.auth);
+  }
+
+  /**
+   * The same org and session, with every request and wait abortable by `signal`: a cancelled
+   * extraction stops at once, even while Salesforce is slow to answer a page.
+   */
+  withSignal(signal: AbortSignal): SalesforceClient {
+    return new SalesforceClient(this.settings, { ...this.options, signal }, this.state);
+  }
+
+  get usage(): ApiUsage | undefined {
+    return this.state.usage;
+  }
+
+  /** Waits `ms`, or less if the client's signal aborts (then throws its reason). */
+  async wait(ms: number): Promise<void> {
+    const signal = this.options.signal;
+    signal?.throwIfAborted();
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   get apiVersion(): string {
@@ -57,14 +93,14 @@ export class SalesforceClient {
   }
 
   async login(force = false): Promise<Session> {
-    if (force || !this.session) {
-      this.session = authenticate(this.settings).catch((error: Error) => {
-        this.session = undefined;
+    if (force || !this.state.session) {
+      this.state.session = authenticate(this.settings).catch((error: Error) => {
+        this.state.session = undefined;
         error.message = this.scrub(error.message);
         throw error;
       });
     }
-    return this.session;
+    return this.state.session;
   }
 
   /** GET a path under /services/data/vXX.X (or an absolute /services/... path) as JSON. */
@@ -76,14 +112,18 @@ export class SalesforceClient {
   async request(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
     const maxAttempts = this.options.maxAttempts ?? 6;
     const fetchImpl = this.options.fetch ?? fetch;
+    const { signal } = this.options;
     let reauthenticated = false;
     for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
       const session = await this.login();
       const url = `${session.instanceUrl}${path.startsWith('/services/') ? path : `/services/data/v${this.apiVersion}${path}`}`;
       let response: Response;
       try {
-        response = await fetchImpl(url, { method, body, headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json', ...headers }, signal: AbortSignal.timeout(120_000) });
+        response = await fetchImpl(url, { method, body, headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json', ...headers }, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(120_000)]) : AbortSignal.timeout(120_000) });
       } catch (error) {
+        // Cancelled, not failed: no retry.
+        signal?.throwIfAborted();
         if (attempt >= maxAttempts) throw new SalesforceApiError(`Salesforce did not answer ${method} ${path}: ${(error as Error).message}`, 'CONNECTION', 0, true);
         await this.backoff(attempt);
         continue;
@@ -118,12 +158,11 @@ export class SalesforceClient {
 
   private readUsage(response: Response): void {
     const m = /api-usage=(\d+)\/(\d+)/.exec(response.headers.get('sforce-limit-info') ?? '');
-    if (m) this.usage = { used: Number(m[1]), max: Number(m[2]) };
+    if (m) this.state.usage = { used: Number(m[1]), max: Number(m[2]) };
   }
 
   private async backoff(attempt: number, factor = 1): Promise<void> {
     const base = this.options.backoffMs ?? 500;
-    const delay = Math.min(60_000, base * factor * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2);
-    await new Promise((r) => setTimeout(r, delay));
+    await this.wait(Math.min(60_000, base * factor * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2));
   }
 }

@@ -120,8 +120,10 @@ const FEW_DISTINCT_VALUES = new Set<SalesforceFieldType>(['picklist', 'multipick
  */
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const naming = ctx.naming ?? 'snake_case';
+  // Cancellation aborts the request in flight, not only the next page.
+  const salesforce = opts.signal ? ctx.salesforce.withSignal(opts.signal) : ctx.salesforce;
   const table = await ctx.destination.staging(p);
-  const describe = await describeObject(ctx.salesforce, p.object);
+  const describe = await describeObject(salesforce, p.object);
   const byColumn = new Map(syncableFields(describe).map((f) => [columnName(f.name, naming), f]));
   const columns = table.columns;
   // Table columns Salesforce no longer has are read as nulls.
@@ -141,7 +143,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   let checkpoint = opts.resume;
   let checkpointedAt = Date.now();
   const every = opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS;
-  const pages = readObject({ client: ctx.salesforce, describe, fields: present, window, resumeAfter: opts.resume?.last, api: ctx.api })[Symbol.asyncIterator]();
+  const pages = readObject({ client: salesforce, describe, fields: present, window, resumeAfter: opts.resume?.last, api: ctx.api })[Symbol.asyncIterator]();
   // Time waiting for pages, and this process's CPU meanwhile (parsing and normalising them).
   let readMs = 0;
   let readCpuUs = 0;
@@ -175,7 +177,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const deletedKeys: string[] = [];
   if (window?.after && p.mode === 'merge') {
     const idField = describe.fields.filter((f) => f.name === 'Id');
-    for await (const page of readObject({ client: ctx.salesforce, describe, fields: idField, window, deletedOnly: true, api: 'rest' })) {
+    for await (const page of readObject({ client: salesforce, describe, fields: idField, window, deletedOnly: true, api: 'rest' })) {
       for (const r of page.rows) deletedKeys.push(String(r[0]));
     }
   }

@@ -10,7 +10,7 @@ import { salesforceEnv } from '../../src/salesforce/settings';
  * A Salesforce org on 127.0.0.1 that speaks Salesforce's wire formats: the partner SOAP login,
  * the OAuth2 token endpoint, REST describe and query/queryAll with nextRecordsUrl paging, limits,
  * and Salesforce's error envelopes. A control API under /__sim/ lets tests change data and inject
- * faults. Bulk API 2.0 is not simulated yet.
+ * faults or hold requests until a test releases them. Bulk API 2.0 query jobs are served too.
  */
 
 export interface SimUser {
@@ -52,6 +52,37 @@ interface FaultRule {
   delayMs?: number;
 }
 
+/** Which requests a hold stops: path text, optionally the object they read, after `skip` others pass. */
+export interface HoldRule {
+  path: string;
+  object?: string;
+  skip?: number;
+}
+
+/**
+ * One request held by the simulator until the test releases it: fault tests wait for events
+ * (the request arrived, its client went away) instead of racing slow answers against the clock.
+ */
+export interface Hold {
+  readonly id: string;
+  /** Resolves once a matching request has arrived and is being held. */
+  readonly arrived: Promise<void>;
+  /** Resolves once the held request's client has gone away (aborted, or its process killed). */
+  readonly dropped: Promise<void>;
+  /** Lets the held request through (a hold stops one request only). */
+  release(): void;
+}
+
+interface HoldState extends Hold {
+  rule: HoldRule;
+  skip: number;
+  taken: boolean;
+  released: Promise<void>;
+  state: { arrived: boolean; dropped: boolean; released: boolean };
+  markArrived(): void;
+  markDropped(): void;
+}
+
 interface BulkJob {
   id: string;
   operation: 'query' | 'queryAll';
@@ -82,6 +113,7 @@ export class SalesforceSimulator {
   private readonly cursors = new Map<string, Cursor>();
   private readonly jobs = new Map<string, BulkJob>();
   private faults: FaultRule[] = [];
+  private holds: HoldState[] = [];
   private apiUsed = 0;
   url = '';
 
@@ -140,6 +172,56 @@ export class SalesforceSimulator {
 
   clearFaults(): void {
     this.faults = [];
+    // Nothing stays stuck behind a cleared fault.
+    for (const h of this.holds) h.release();
+    this.holds = [];
+  }
+
+  /** Holds the next request that matches `rule` (after `skip` matching ones) until released. */
+  hold(rule: HoldRule): Hold {
+    let markArrived!: () => void;
+    let markDropped!: () => void;
+    let release!: () => void;
+    const state = { arrived: false, dropped: false, released: false };
+    const h: HoldState = {
+      id: crypto.randomUUID(),
+      rule,
+      skip: rule.skip ?? 0,
+      taken: false,
+      state,
+      arrived: new Promise<void>((r) => (markArrived = r)),
+      dropped: new Promise<void>((r) => (markDropped = r)),
+      released: new Promise<void>((r) => (release = r)),
+      markArrived: () => ((state.arrived = true), markArrived()),
+      markDropped: () => ((state.dropped = true), markDropped()),
+      release: () => ((state.released = true), release()),
+    };
+    this.holds.push(h);
+    return h;
+  }
+
+  /** The object a request reads, where the request says (describe path, SOQL, locator, Bulk job). */
+  private requestObject(path: string, url: URL): string | undefined {
+    const sobject = /\/sobjects\/([A-Za-z0-9_]+)/.exec(path)?.[1];
+    if (sobject) return sobject;
+    const soql = url.searchParams.get('q');
+    if (soql) return /\bFROM\s+([A-Za-z0-9_]+)/i.exec(soql)?.[1];
+    const locator = /\/(?:query|queryAll)\/([A-Za-z0-9-]+)$/.exec(path)?.[1];
+    if (locator) return this.cursors.get(locator)?.objectName;
+    const job = /\/jobs\/query\/([A-Za-z0-9]+)/.exec(path)?.[1];
+    return job ? this.jobs.get(job)?.object : undefined;
+  }
+
+  /** Waits while a hold stops this request; a hold takes one request, after its `skip`. */
+  private async passHolds(req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL): Promise<void> {
+    const h = this.holds.find((x) => !x.taken && path.includes(x.rule.path) && (!x.rule.object || this.requestObject(path, url) === x.rule.object) && x.skip-- <= 0);
+    if (!h) return;
+    h.taken = true;
+    res.once('close', () => {
+      if (!res.writableFinished) h.markDropped();
+    });
+    h.markArrived();
+    await h.released;
   }
 
   private takeFault(path: string): FaultRule | undefined {
@@ -177,6 +259,7 @@ export class SalesforceSimulator {
 
     if (path.startsWith('/__sim/')) return this.control(req, res, path);
 
+    await this.passHolds(req, res, path, url);
     const fault = this.takeFault(path);
     if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
     if (fault?.kind === 'drop-connection') {
@@ -484,6 +567,15 @@ export class SalesforceSimulator {
         case '/__sim/fault':
           this.addFault(body as unknown as FaultRule);
           return this.json(res, 200, { faults: this.faults.filter((f) => f.count > 0).length });
+        case '/__sim/hold':
+          return this.json(res, 200, { id: this.hold(body as unknown as HoldRule).id });
+        case '/__sim/release': {
+          const h = this.holds.find((x) => x.id === body.id);
+          h?.release();
+          return this.json(res, h ? 200 : 404, { released: Boolean(h) });
+        }
+        case '/__sim/holds':
+          return this.json(res, 200, this.holds.map((h) => ({ id: h.id, ...h.rule, ...h.state })));
         case '/__sim/expire-sessions':
           this.expireSessions();
           return this.json(res, 200, { expired: true });
