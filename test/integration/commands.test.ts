@@ -91,8 +91,8 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     schedules.push(scheduleId);
     const created = await npmScript('schedule', 'create', '--id', scheduleId, '--every', '6h', '--namespace', namespace, '--task-queue', taskQueue, '--mode', 'Account=replace', 'Account');
     expect(created).toMatch(new RegExp(`Created schedule ${scheduleId}: every 6h, overlap skip, next run \\d{4}-`));
-    // Slow Salesforce answers keep the first run going while the second trigger arrives.
-    sim.addFault({ kind: 'slow', path: '/sobjects/Account/describe', count: 2, delayMs: 4_000 });
+    // The first run's describe is held: it is still running when the second trigger arrives.
+    const held = sim.hold({ path: '/sobjects/Account/describe' });
     await npmScript('schedule', 'trigger', scheduleId);
     const handle = client.schedule.getHandle(scheduleId);
     const firstRun = await until('the first run', async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId);
@@ -104,6 +104,7 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     });
     expect(skipped.info.numActionsSkippedOverlap).toBe(1);
     expect(skipped.info.recentActions).toHaveLength(1);
+    held.release();
     const outcomes = (await client.workflow.getHandle(firstRun).result()) as ObjectOutcome[];
     expect(outcomes).toMatchObject([{ object: 'Account', status: 'succeeded', result: { rows: 200 } }]);
 

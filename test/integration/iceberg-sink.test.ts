@@ -77,7 +77,7 @@ async function readBoth(table: string): Promise<{ py: ReadResult; duck: ReadResu
   return { py, duck };
 }
 
-async function sync(table: IcebergTable, columns: string[], rows: Account[], mode: WriteMode | 'merge', runId: string, extra: { deleteKeys?: string[]; maxRowsPerFile?: number } = {}) {
+async function sync(table: IcebergTable, columns: string[], rows: Account[], mode: WriteMode | 'merge', runId: string, extra: { deleteKeys?: string[]; maxRowsPerFile?: number; beforeCommit?: (attempt: number) => Promise<void> } = {}) {
   const writer = new DataFileWriter({
     fields: table.schema().fields,
     store: table.store,
@@ -97,7 +97,7 @@ async function sync(table: IcebergTable, columns: string[], rows: Account[], mod
   void fieldByColumn;
   const files = await writer.close();
   const m: WriteMode = mode === 'merge' ? { kind: 'merge', keyColumn: 'id', keys: rows.map((r) => r.Id), deleteKeys: extra.deleteKeys ?? [] } : mode;
-  return commitFiles({ table, runId, files, mode: m, properties: { 'salesforce.cursor': rows.at(-1)?.SystemModstamp ?? '' } });
+  return commitFiles({ table, runId, files, mode: m, properties: { 'salesforce.cursor': rows.at(-1)?.SystemModstamp ?? '' }, beforeCommit: extra.beforeCommit });
 }
 
 async function open(name: string, fields = accountFields) {
@@ -215,11 +215,21 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     const b = await open('account_concurrent');
     const rowsA = Array.from({ length: 40 }, (_, i) => account(i));
     const rowsB = Array.from({ length: 60 }, (_, i) => account(500 + i));
+    // Both build their first attempt on the same parent before either sends it: one lands, the
+    // other is refused (409) and rebuilds on the first one's snapshot.
+    let built = 0;
+    let bothBuilt!: () => void;
+    const barrier = new Promise<void>((r) => (bothBuilt = r));
+    const beforeCommit = async (attempt: number) => {
+      if (attempt !== 1) return;
+      if (++built === 2) bothBuilt();
+      await barrier;
+    };
     const [ra, rb] = await Promise.all([
-      sync(a.table, a.columns, rowsA, { kind: 'append' }, uniqueName('run-a')),
-      sync(b.table, b.columns, rowsB, { kind: 'append' }, uniqueName('run-b')),
+      sync(a.table, a.columns, rowsA, { kind: 'append' }, uniqueName('run-a'), { beforeCommit }),
+      sync(b.table, b.columns, rowsB, { kind: 'append' }, uniqueName('run-b'), { beforeCommit }),
     ]);
-    expect(ra.attempts + rb.attempts).toBeGreaterThanOrEqual(2);
+    expect([ra.attempts, rb.attempts].sort()).toEqual([1, 2]);
     const { py, duck } = await readBoth('account_concurrent');
     expect(byId(py.rows)).toEqual(byId([...rowsA, ...rowsB].map((r) => expected(r))));
     expect(byId(duck.rows)).toEqual(byId(py.rows));

@@ -71,7 +71,8 @@ beforeAll(async () => {
     ...sim.settingsEnv(),
     TEMPORAL_TASK_QUEUE: taskQueue,
     SYNC_LAG_MS: '0',
-    SYNC_CHECKPOINT_SECONDS: '0.5',
+    // A checkpoint after every page: the tests hold a page and know which rows are checkpointed.
+    SYNC_CHECKPOINT_SECONDS: '0',
     SALESFORCE_READ_API: 'rest',
   };
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
@@ -79,6 +80,7 @@ beforeAll(async () => {
 
 // Each test starts its own workers: none may pick up the next test's tasks.
 afterEach(async () => {
+  sim.clearFaults();
   await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
 });
 
@@ -138,25 +140,29 @@ async function leftovers(table: string, childWorkflowId: string) {
 
 describe('a sync survives its worker being killed (SIGKILL), worker in its own process', () => {
   it('during extraction: the retry reads on from the last checkpoint; nothing lost, nothing doubled', async () => {
-    // Slow pages (2,000 rows each) so the kill lands mid-read.
-    sim.addFault({ kind: 'slow', path: '/query', count: 1_000, delayMs: 300 });
+    // The third page (rows 4,001-6,000) is held: the worker dies with two pages checkpointed.
+    const third = sim.hold({ path: '/query/', object: 'Account', skip: 1 });
     const first = startWorker();
     await first.ready();
     const handle = await start(['Account']);
     const child = `${handle.workflowId}/Account`;
-    const before = await untilCheckpoint(child, 'a checkpoint past 4,000 rows', (c) => c.rows >= 4_000);
+    await third.arrived;
+    const before = await untilCheckpoint(child, 'a checkpoint at 4,000 rows', (c) => c.rows >= 4_000);
     await first.kill('SIGKILL');
-    expect(before.rows).toBeLessThan(ACCOUNTS);
+    expect(before.checkpoint!.rows).toBe(4_000);
 
+    // The retry's first query is held too, so its first heartbeat can be read before it finishes.
+    const retried = sim.hold({ path: '/query', object: 'Account' });
+    third.release();
     const second = startWorker();
     await second.ready();
-    const resumed = await until('the extraction to resume', async () => {
+    await retried.arrived;
+    const resumed = await until('the retried extraction to report where it resumed', async () => {
       const a = await pendingActivity(child);
       return a?.type === 'extractObject' && a.attempt >= 2 && a.details?.resumedFrom !== undefined ? a : undefined;
     });
-    sim.clearFaults();
-    expect(resumed.details!.resumedFrom).toBeGreaterThanOrEqual(before.checkpoint!.rows);
-    expect(resumed.details!.resumedFrom).toBeGreaterThan(0);
+    retried.release();
+    expect(resumed.details!.resumedFrom).toBe(4_000);
 
     const outcomes = (await handle.result()) as ObjectOutcome[];
     expect(outcomes[0]).toMatchObject({ object: 'Account', status: 'succeeded', result: { rows: ACCOUNTS, alreadyCommitted: false } });
@@ -186,17 +192,20 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     expect(await leftovers('contact', child)).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 1 });
   });
 
-  it('cancelling a sync stops its extraction and removes what it wrote', async () => {
-    // Pages slow enough that the extraction is still reading when the cancellation reaches it (heartbeats go out every 5 s).
-    sim.addFault({ kind: 'slow', path: '/query', count: 1_000, delayMs: 1_500 });
+  it('cancelling a sync stops its extraction at once and removes what it wrote', async () => {
+    // The second page is held: the extraction is waiting for Salesforce when the cancellation comes.
+    const second = sim.hold({ path: '/query/', object: 'Opportunity' });
     const w = startWorker();
     await w.ready();
     const handle = await start(['Opportunity']);
     const child = `${handle.workflowId}/Opportunity`;
+    await second.arrived;
     await untilCheckpoint(child, 'a checkpoint', (c) => c.files >= 1);
     await handle.cancel();
+    // The request in flight is abandoned: cancellation does not wait for Salesforce to answer.
+    await second.dropped;
     const error = await handle.result().then(() => undefined, (e: unknown) => e);
-    sim.clearFaults();
+    second.release();
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((await client.workflow.getHandle(child).describe()).status.name).toBe('CANCELLED');
     // Cleanup is scheduled only once the extraction has stopped (else it could still write after cleanup looked).

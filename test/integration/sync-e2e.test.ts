@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
@@ -15,11 +14,16 @@ import { columnName } from '../../src/iceberg/schema-mapping';
 
 const settings = stackSettings();
 const sim = new SalesforceSimulator({ rowCounts: { Account: 300, Contact: 120 } });
-const namespace = uniqueName('e2e');
 const taskQueue = uniqueName('sync');
 let worker: { stop: () => Promise<void> };
 let client: Client;
-let typesNamespace: string | undefined;
+/** Each test syncs into a namespace of its own: none depends on what another left behind. */
+const namespaces: string[] = [];
+function freshNamespace(): string {
+  const ns = uniqueName('e2e');
+  namespaces.push(ns);
+  return ns;
+}
 
 beforeAll(async () => {
   await sim.start();
@@ -31,15 +35,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await sim.stop();
-  await readers('drop', namespace).catch(() => undefined);
-  if (typesNamespace) await readers('drop', typesNamespace).catch(() => undefined);
+  for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
 });
 
-const workflowIds: string[] = [];
-
-async function sync(objects: string[], into = namespace): Promise<ObjectOutcome[]> {
+/** Runs a sync to its end; `ids` collects the parent's and children's workflow ids. */
+async function sync(objects: string[], into: string, ids: string[] = []): Promise<ObjectOutcome[]> {
   const workflowId = uniqueName('sync');
-  workflowIds.push(workflowId, ...objects.map((o) => `${workflowId}/${o}`));
+  ids.push(workflowId, ...objects.map((o) => `${workflowId}/${o}`));
   return client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects, namespace: into }] });
 }
 
@@ -60,7 +62,7 @@ function readerForm(field: SimField, v: unknown): unknown {
   }
 }
 
-async function tableIds(table: string): Promise<string[]> {
+async function tableIds(namespace: string, table: string): Promise<string[]> {
   const r = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, table);
   return r.rows.map((row) => String(row.id)).sort();
 }
@@ -71,10 +73,11 @@ function sourceIds(object: string): string[] {
 
 describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nessie, MinIO)', () => {
   it('a full sync, then incremental ones with updates, deletes and a new field: the tables equal the source each time', async () => {
-    const first = await sync(['Account', 'Contact']);
+    const namespace = freshNamespace();
+    const first = await sync(['Account', 'Contact'], namespace);
     expect(first.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 300], ['Contact', 'succeeded', 120]]);
-    expect(await tableIds('account')).toEqual(sourceIds('Account'));
-    expect(await tableIds('contact')).toEqual(sourceIds('Contact'));
+    expect(await tableIds(namespace, 'account')).toEqual(sourceIds('Account'));
+    expect(await tableIds(namespace, 'contact')).toEqual(sourceIds('Contact'));
 
     // What `npm run tables` reports after the first sync.
     const { catalog, storeFor } = connectIceberg(settings);
@@ -87,7 +90,7 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     const accounts = sourceIds('Account');
     sim.org.update('Account', accounts[5]!, { Name: 'Renamed in Salesforce' });
     sim.org.delete('Account', accounts[9]!);
-    const second = await sync(['Account']);
+    const second = await sync(['Account'], namespace);
     expect(second[0]!.result).toMatchObject({ rows: 1, deleted: 1 });
     const table = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, 'account');
     expect(table.rows.map((r) => String(r.id)).sort()).toEqual(sourceIds('Account'));
@@ -101,7 +104,7 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     sim.org.update('Account', accounts[7]!, { Tier__c: 'Gold' });
     sim.org.update('Account', accounts[8]!, { Tier__c: 'Silver', Name: 'Second rename' });
     sim.org.delete('Account', accounts[11]!);
-    const third = await sync(['Account']);
+    const third = await sync(['Account'], namespace);
     expect(third[0]!.result).toMatchObject({ rows: 2, deleted: 1 });
     const read = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, 'account');
     const tableRows = read.rows.map((r) => [r.id, r.name, r.tier_c ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
@@ -113,8 +116,7 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
   it('every column read through Bulk CSV lands as Salesforce holds it, for pyiceberg and DuckDB alike', async () => {
     // Datetimes, dates, times, decimals, doubles, ints, booleans, and text with quotes, commas,
     // line breaks and non-ASCII: each decoded from the CSV bytes by the worker's fast path.
-    const into = `${namespace}_types`;
-    typesNamespace = into;
+    const into = freshNamespace();
     const [outcome] = await sync(['Account'], into);
     expect(outcome).toMatchObject({ status: 'succeeded', result: { rows: sourceIds('Account').length } });
     const o = sim.org.object('Account')!;
@@ -130,10 +132,12 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
   });
 
   it('no secret appears anywhere in the workflow histories', async () => {
+    const ids: string[] = [];
+    await sync(['Account', 'Contact'], freshNamespace(), ids);
     const U = SIM_DEFAULTS.user;
     const secrets = [U.password, U.securityToken, settings.S3_SECRET_ACCESS_KEY, SIM_DEFAULTS.client.clientSecret];
     let scanned = 0;
-    for (const id of workflowIds) {
+    for (const id of ids) {
       const history = JSON.stringify(await client.workflow.getHandle(id).fetchHistory());
       scanned += history.length;
       for (const secret of secrets) expect(history.includes(secret), `${id} holds a secret`).toBe(false);
@@ -143,23 +147,16 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     expect(scanned).toBeGreaterThan(10_000);
   });
 
-  it('recorded histories replay without non-determinism errors', async () => {
-    // Histories kept in test/histories were exported with the Temporal CLI
-    // (`temporal workflow show -w <id> -o json`): a sync object, one whose extraction was retried
-    // after its worker was killed, and a parent. A fresh one of this code is replayed too.
-    const kept = path.join(__dirname, '..', 'histories');
-    const files = fs.readdirSync(kept).filter((f) => f.endsWith('.json'));
-    expect(files.length).toBeGreaterThan(0);
+  it("a sync's fresh histories (parent and child) replay without non-determinism errors", async () => {
+    // The kept histories of test/histories are replayed by the unit layer (test/unit/replay.test.ts).
+    const ids: string[] = [];
+    await sync(['Contact'], freshNamespace(), ids);
     const workflowsPath = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
-    await Worker.runReplayHistory({ workflowsPath }, await client.workflow.getHandle(workflowIds[1]!).fetchHistory(), workflowIds[1]);
-    for (const f of files) {
-      // A parent's child ids derive from its own id: `<type>--<workflow id>.json` names it.
-      const workflowId = f.includes('--') ? f.slice(f.indexOf('--') + 2, -'.json'.length) : f;
-      await Worker.runReplayHistory({ workflowsPath }, JSON.parse(fs.readFileSync(path.join(kept, f), 'utf8')), workflowId);
-    }
+    for (const id of ids) await Worker.runReplayHistory({ workflowsPath }, await client.workflow.getHandle(id).fetchHistory(), id);
   });
 
   it('the parent continues as new once its history is long, and still reports every object', async () => {
+    const namespace = freshNamespace();
     const workflowId = uniqueName('sync');
     const handle = await client.workflow.start('salesforceSync', {
       taskQueue,
@@ -173,13 +170,14 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     expect(last.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     // Each run started one child before its history passed the limit.
     expect(first.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(1);
-    expect(await tableIds('opportunity')).toEqual(sourceIds('Opportunity'));
+    expect(await tableIds(namespace, 'opportunity')).toEqual(sourceIds('Opportunity'));
   });
 
   it('an unknown object fails visibly after the others finished', async () => {
-    const error = await sync(['Contact', 'NoSuchObject__c']).then(() => new Error('succeeded'), (e: Error) => e);
+    const namespace = freshNamespace();
+    const error = await sync(['Contact', 'NoSuchObject__c'], namespace).then(() => new Error('succeeded'), (e: Error) => e);
     const message = (error as { cause?: { message?: string } }).cause?.message ?? error.message;
     expect(message).toMatch(/1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c/);
-    expect(await tableIds('contact')).toEqual(sourceIds('Contact'));
+    expect(await tableIds(namespace, 'contact')).toEqual(sourceIds('Contact'));
   });
 });

@@ -4,7 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readers } from '../helpers/readers';
-import { stackSettings, uniqueName } from '../helpers/stack';
+import { stackSettings, uniqueName, until } from '../helpers/stack';
 import { runSyncWorker } from '../helpers/in-process-worker';
 import { SalesforceSimulator } from '../salesforce-sim/server';
 
@@ -41,20 +41,18 @@ afterAll(async () => {
 
 describe('the Temporal Web UI shows a running sync (headless Chromium)', () => {
   it("the parent's per-object children by name, and an extraction's heartbeat details (rows, files)", async () => {
-    // Slow pages keep the sync running while the pages are looked at.
-    sim.addFault({ kind: 'slow', path: '/query', count: 1_000, delayMs: 1_500 });
+    // Account's second page is held: the sync is running, with rows in a heartbeat, while the pages are looked at.
+    const held = sim.hold({ path: '/query/', object: 'Account' });
     const workflowId = uniqueName('ui-sync');
     const handle = await client.workflow.start('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Account', 'Contact'], namespace }] });
     const child = `${workflowId}/Account`;
-    // Until the extraction has reported rows in a heartbeat.
-    for (let i = 0; ; i++) {
+    await held.arrived;
+    await until('the extraction to report rows in a heartbeat', async () => {
       const d = await client.workflow.getHandle(child).describe().catch(() => undefined);
       const pending = d?.raw.pendingActivities?.[0];
       const payload = pending?.activityType?.name === 'extractObject' ? pending.heartbeatDetails?.payloads?.[0] : undefined;
-      if (payload && defaultPayloadConverter.fromPayload<{ rows: number }>(payload).rows > 0) break;
-      if (i > 300) throw new Error('the extraction never heartbeated');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      return payload && defaultPayloadConverter.fromPayload<{ rows: number }>(payload).rows > 0 ? true : undefined;
+    });
     const page = await browser.newPage();
     try {
       await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${handle.firstExecutionRunId}/relationships`);
@@ -63,20 +61,18 @@ describe('the Temporal Web UI shows a running sync (headless Chromium)', () => {
 
       const childRun = (await client.workflow.getHandle(child).describe()).runId;
       await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(child)}/${childRun}/pending-activities`);
-      await page.getByText('extractObject').first().waitFor({ timeout: 30_000 });
       // The page shows the heartbeat as of its loading: reload until one with rows is shown.
-      for (let i = 0; !/"rows":\s*[1-9]/.test(await page.locator('body').innerText()); i++) {
-        if (i > 20) throw new Error(`no heartbeat with rows on the page:\n${await page.locator('body').innerText()}`);
-        await page.waitForTimeout(1_000);
+      const text = await until('the pending-activities page to show a heartbeat with rows', async () => {
         await page.reload();
         await page.getByText('extractObject').first().waitFor({ timeout: 30_000 });
-      }
-      const text = await page.locator('body').innerText();
+        const body = await page.locator('body').innerText();
+        return /"rows":\s*[1-9]/.test(body) ? body : undefined;
+      });
       expect(text).toMatch(/"files":\s*\d+/);
       expect(text).toContain('"object": "Account"');
     } finally {
       await page.close();
-      sim.clearFaults();
+      held.release();
     }
     await handle.result();
   });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isOurs, portInUse, startDetached, stopProcess } from '../../scripts/stack/processes';
+import { until } from '../helpers/stack';
 
 describe('stack process control', () => {
   const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'procs-')), 'p.log');
@@ -28,8 +29,10 @@ describe('stack process control', () => {
   });
 
   it('kills a process that ignores SIGTERM after the grace period', async () => {
-    const proc = startDetached('sh', ['-c', "trap '' TERM; sleep 300 & wait"], { log });
-    await new Promise((r) => setTimeout(r, 200));
+    const own = path.join(path.dirname(log), 'trap.log');
+    const proc = startDetached('sh', ['-c', "trap '' TERM; echo trapped; sleep 300 & wait"], { log: own });
+    // SIGTERM goes out only once the shell says it ignores it.
+    await until('the shell to ignore SIGTERM', async () => (fs.readFileSync(own, 'utf8').includes('trapped') ? true : undefined));
     expect(await stopProcess(proc, 500)).toBe('killed');
     expect(isOurs(proc)).toBe(false);
   });

@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities, type ExtractHeartbeat } from '../../activities';
+import { DuckDbDestination } from '../../src/duckdb/destination';
+import { SalesforceClient } from '../../src/salesforce/client';
+import { parseSalesforceSettings } from '../../src/salesforce/settings';
+import type { PreparedObject } from '../../src/sync/object-sync';
+import { until } from '../helpers/stack';
+import { SalesforceSimulator } from '../salesforce-sim/server';
+
+/*
+ * The sync's activities run in MockActivityEnvironment: no Temporal server, no catalog, no S3.
+ * Salesforce is the in-process simulator (REST pages of 2,000 rows), the destination a DuckDB file.
+ */
+const ACCOUNTS = 10_000;
+const sim = new SalesforceSimulator({ rowCounts: { Account: ACCOUNTS, Contact: 10 } });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'activities-'));
+const duckdbFile = path.join(dir, 'sync.duckdb');
+/** Records served to the client, counted from the query pages it received. */
+let served = 0;
+let activities: ReturnType<typeof createActivities>;
+
+beforeAll(async () => {
+  await sim.start();
+  const counting: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    if (String(input).includes('/query')) served += ((await response.clone().json()) as { records?: unknown[] }).records?.length ?? 0;
+    return response;
+  };
+  const salesforce = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()), { fetch: counting, backoffMs: 5 });
+  // A checkpoint after every page: the test knows which rows a checkpoint covers.
+  activities = createActivities({ salesforce, destination: new DuckDbDestination(duckdbFile), lagMs: 0, api: 'rest', checkpointMs: 0 });
+});
+
+afterAll(async () => {
+  await sim.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs an activity attempt in its own mock environment, keeping its last heartbeat. */
+function attempt<R>(fn: () => Promise<R>, info: { attempt: number; heartbeatDetails?: unknown }) {
+  const env = new MockActivityEnvironment(info);
+  const seen: { last?: ExtractHeartbeat } = {};
+  env.on('heartbeat', (d: ExtractHeartbeat) => (seen.last = d));
+  const result = env.run(fn);
+  // Handled here too: a cancelled attempt may reject before the test looks at it.
+  result.catch(() => undefined);
+  return { env, seen, result };
+}
+
+async function prepare(object: string, runId: string): Promise<PreparedObject> {
+  return new MockActivityEnvironment().run(activities.prepareObject, { object, namespace: ['unit'], runId, mode: 'append', full: true });
+}
+
+async function tableIds(table: string): Promise<string[]> {
+  const db = await DuckDBInstance.create(duckdbFile);
+  const c = await db.connect();
+  try {
+    const rows = (await c.runAndReadAll(`SELECT id FROM unit.${table} ORDER BY id`)).getRows();
+    return rows.map((r) => String(r[0]));
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+const sourceIds = (object: string) => [...sim.org.records(sim.org.object(object)!, false)].map((r) => String(r.Id)).sort();
+
+describe('sync activities (MockActivityEnvironment, no servers)', () => {
+  it("a second attempt given the first one's heartbeat reads on from its checkpoint: nothing lost, nothing doubled", async () => {
+    const prepared = await prepare('Account', 'unit-resume@1');
+    // The third page is held; the first attempt is stopped there with two pages checkpointed.
+    const third = sim.hold({ path: '/query/', object: 'Account', skip: 1 });
+    const first = attempt(() => activities.extractObject(prepared), { attempt: 1 });
+    await third.arrived;
+    const checkpointed = await until('a heartbeat with the checkpoint at 4,000 rows', async () => (first.seen.last?.checkpoint?.rows === 4_000 ? first.seen.last : undefined));
+    first.env.cancel();
+    await expect(first.result).rejects.toBeInstanceOf(CancelledFailure);
+    third.release();
+    expect(served).toBe(4_000);
+
+    const second = attempt(() => activities.extractObject(prepared), { attempt: 2, heartbeatDetails: checkpointed });
+    const extracted = await second.result;
+    expect(second.seen.last?.resumedFrom).toBe(4_000);
+    expect(extracted.rows).toBe(ACCOUNTS);
+    // Only the rows after the checkpoint were read again, and the first attempt's files were kept.
+    expect(served).toBe(ACCOUNTS);
+    expect(extracted.files).toBeGreaterThanOrEqual(3);
+
+    // Append mode: a row written twice would show up twice.
+    const committed = await new MockActivityEnvironment().run(activities.commitObject, prepared, extracted.staging);
+    expect(committed).toMatchObject({ rows: ACCOUNTS, alreadyCommitted: false });
+    expect(await tableIds('account')).toEqual(sourceIds('Account'));
+    // A retried commit finds the run's own commit and adds nothing.
+    expect(await new MockActivityEnvironment().run(activities.commitObject, prepared, extracted.staging)).toMatchObject({ alreadyCommitted: true });
+    expect(await tableIds('account')).toHaveLength(ACCOUNTS);
+  });
+
+  it('cancellation stops an extraction waiting for Salesforce at once, and cleanup removes what it wrote', async () => {
+    const prepared = await prepare('Contact', 'unit-cancel@1');
+    const firstPage = sim.hold({ path: '/query', object: 'Contact' });
+    const run = attempt(() => activities.extractObject(prepared), { attempt: 1 });
+    await firstPage.arrived;
+    run.env.cancel();
+    // The request in flight is abandoned, not awaited.
+    await firstPage.dropped;
+    await expect(run.result).rejects.toBeInstanceOf(CancelledFailure);
+    firstPage.release();
+    expect(await new MockActivityEnvironment().run(activities.cleanupObject, prepared)).toBe(0);
+  });
+
+  it('a failure retrying cannot fix is non-retryable, with the reason in its message', async () => {
+    const error = await new MockActivityEnvironment()
+      .run(activities.prepareObject, { object: 'NoSuchObject__c', namespace: ['unit'], runId: 'unit-unknown@1', full: true })
+      .then(() => undefined, (e: unknown) => e as { nonRetryable?: boolean; message: string });
+    expect(error?.nonRetryable).toBe(true);
+    expect(error?.message).toMatch(/Salesforce has no object named NoSuchObject__c/);
+  });
+});
