@@ -117,5 +117,5 @@ try {
   console.error(error instanceof StepFailed || error instanceof BootstrapError ? `\n${error.message}` : error);
   process.exitCode = 1;
 } finally {
-  console.log(`\nnpm test finished in ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(`\n${process.argv[2] === '--unit' ? 'npm run test:unit' : 'npm test'} finished in ${Math.round((Date.now() - started) / 1000)} s`);
 }

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
+  isCancellation,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -112,8 +113,10 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
   const queue = [...objects];
   const outcomes: ObjectOutcome[] = [];
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.maxHistoryEvents ?? 2_000);
+  // A cancelled sync starts no further object and ends cancelled, not failed.
+  let cancelled: unknown;
   const worker = async () => {
-    while (queue.length > 0 && !historyFull()) {
+    while (queue.length > 0 && !historyFull() && cancelled === undefined) {
       const object = queue.shift()!;
       status[object] = 'running';
       let outcome: ObjectOutcome;
@@ -124,6 +127,11 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
         });
         outcome = { object, status: 'succeeded', result };
       } catch (error) {
+        if (isCancellation(error)) {
+          cancelled = error;
+          status[object] = 'cancelled';
+          continue;
+        }
         // The reason sits at the end of the cause chain (child → activity → application failure).
         let root = error as Error & { cause?: unknown };
         while (root.cause instanceof Error) root = root.cause as Error & { cause?: unknown };
@@ -134,6 +142,10 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 4, objects.length)) }, worker));
+  if (cancelled !== undefined) {
+    for (const object of queue) status[object] = 'cancelled';
+    throw cancelled;
+  }
   const finished = [...done, ...objects.flatMap((o) => outcomes.filter((x) => x.object === o))];
   if (queue.length > 0) await continueAsNew<typeof salesforceSync>({ ...input, objects: queue, done: finished });
   const failed = finished.filter((o) => o.status === 'failed');

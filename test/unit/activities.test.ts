@@ -47,14 +47,14 @@ function attempt<R>(fn: () => Promise<R>, info: { attempt: number; heartbeatDeta
   const env = new MockActivityEnvironment(info);
   const seen: { last?: ExtractHeartbeat } = {};
   env.on('heartbeat', (d: ExtractHeartbeat) => (seen.last = d));
-  const result = env.run(fn);
+  const result = env.run(fn) as Promise<R>;
   // Handled here too: a cancelled attempt may reject before the test looks at it.
   result.catch(() => undefined);
   return { env, seen, result };
 }
 
 async function prepare(object: string, runId: string): Promise<PreparedObject> {
-  return new MockActivityEnvironment().run(activities.prepareObject, { object, namespace: ['unit'], runId, mode: 'append', full: true });
+  return new MockActivityEnvironment().run(activities.prepareObject, { object, namespace: ['unit'], runId, mode: 'append' as const, full: true });
 }
 
 async function tableIds(table: string): Promise<string[]> {

@@ -1,0 +1,274 @@
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncActivities } from '../../activities';
+import type { ObjectOutcome, SalesforceSyncInput, salesforceSync } from '../../workflows';
+import { temporalCliPath } from '../helpers/temporal-cli';
+
+// The workflows against an in-memory dev server of their own, activities replaced by stubs.
+// The failures tests provoke are logged at WARN: left out, so other warnings (a failing workflow task) stand out.
+const shown = new DefaultLogger('WARN');
+const provoked = /^(Activity|Workflow) failed$/;
+Runtime.install({ logger: new DefaultLogger('WARN', (e) => provoked.test(e.message) || shown.log(e.level, e.message, e.meta)) });
+
+type Activity = keyof SyncActivities;
+type Gate = { promise: Promise<void>; open: () => void };
+
+const ROWS: Record<string, number> = { Account: 300, Contact: 120, Opportunity: 50, Lead: 40, Case: 10 };
+
+function gate(): Gate {
+  let open!: () => void;
+  return { promise: new Promise<void>((resolve) => (open = resolve)), open };
+}
+
+/** Waits for a gate, or for the activity's cancellation (so a failed test's worker still shuts down). */
+function hold(g: Gate): Promise<void> {
+  return Promise.race([g.promise, Context.current().cancelled]);
+}
+
+/** What the stubs saw; `until` resolves once a condition on it holds (checked on every change). */
+class Recorder {
+  calls: { activity: Activity; object: string; workflowId?: string; runId?: string }[] = [];
+  active = new Set<string>();
+  maxActive = 0;
+  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+  changed = () => (this.waiters = this.waiters.filter((w) => !(w.check() && (w.resolve(), true))));
+  until = (check: () => boolean) => new Promise<void>((resolve) => (this.waiters.push({ check, resolve }), this.changed()));
+  /** An object is active from the start of its prepare to the end of its extract; the peak is kept. */
+  enter = (o: string) => void (this.active.add(o), (this.maxActive = Math.max(this.maxActive, this.active.size)));
+  leave = (o: string) => void (this.active.delete(o), this.changed());
+  objects = (activity: Activity) => this.calls.filter((c) => c.activity === activity).map((c) => c.object);
+}
+
+type Hooks = Partial<Record<Activity, (object: string) => Promise<void> | void>>;
+
+/** A hook failing one object's activity for good. */
+const failFor = (object: string, message: string) => (o: string) => {
+  if (o === object) throw ApplicationFailure.nonRetryable(message);
+};
+
+/** Activities shaped like the real ones; each records its call, then runs the test's hook. */
+function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
+  const record = async (activity: Activity, object: string, runId?: string) => {
+    rec.calls.push({ activity, object, workflowId: Context.current().info.workflowExecution?.workflowId, runId });
+    rec.changed();
+    await hooks[activity]?.(object);
+  };
+  return {
+    async prepareObject(input) {
+      await record('prepareObject', input.object, input.runId);
+      return { ...input, table: input.object.toLowerCase(), mode: input.mode ?? 'merge', upTo: '2024-01-01T00:00:00.000Z', idColumn: 'id' };
+    },
+    async extractObject(p) {
+      await record('extractObject', p.object);
+      return { staging: `staging/${p.object}`, rows: ROWS[p.object]!, files: 1, bytes: 1, deleted: 0, timings: { readS: 0, readCpuS: 0, buildS: 0, encodeS: 0, uploadS: 0 } };
+    },
+    async commitObject(p, staging) {
+      await record('commitObject', p.object);
+      return { snapshotId: `${staging}#1`, rows: ROWS[p.object]!, deleted: 0, alreadyCommitted: false };
+    },
+    async cleanupObject(p) {
+      await record('cleanupObject', p.object);
+      return 0;
+    },
+  };
+}
+
+let env: TestWorkflowEnvironment;
+let code: string;
+let queues = 0;
+
+beforeAll(async () => {
+  // Bundled once for the file: each worker reuses it instead of running webpack again.
+  const workflowsPath = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
+  [env, { code }] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCliPath() } } }),
+    bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
+  ]);
+});
+
+afterAll(() => env?.teardown());
+
+/** Runs `fn` while a worker with these activities polls a task queue of the test's own. */
+async function withWorker<T>(activities: SyncActivities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `unit-${++queues}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { code }, activities });
+  return worker.runUntil(fn(taskQueue));
+}
+
+function start(taskQueue: string, workflowId: string, input: SalesforceSyncInput) {
+  return env.client.workflow.start<typeof salesforceSync>('salesforceSync', { taskQueue, workflowId, args: [input] });
+}
+
+async function events(workflowId: string, runId?: string) {
+  return (await env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+}
+
+/** The ApplicationFailure a failed parent ended with. */
+async function failureOf(handle: { result: () => Promise<unknown> }): Promise<ApplicationFailure> {
+  const error = await handle.result().then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  expect((error as WorkflowFailedError).cause).toBeInstanceOf(ApplicationFailure);
+  return (error as WorkflowFailedError).cause as ApplicationFailure;
+}
+
+const progress = (id: string) => env.client.workflow.getHandle(id).query<Record<string, string>>('progress');
+const succeeded = (object: string): ObjectOutcome => ({ object, status: 'succeeded', result: { snapshotId: `staging/${object}#1`, rows: ROWS[object]!, deleted: 0, alreadyCommitted: false } });
+
+describe('salesforceSync with stubbed activities', () => {
+  it('runs one child per object, at most `concurrency` at once, and reports in input order', async () => {
+    const objects = ['Account', 'Contact', 'Opportunity', 'Lead', 'Case'];
+    const gates = Object.fromEntries(objects.map((o) => [o, gate()]));
+    const rec = new Recorder();
+    const hooks: Hooks = { prepareObject: rec.enter, extractObject: async (o) => { await hold(gates[o]!); rec.leave(o); } };
+    const result = await withWorker(stubActivities(rec, hooks), async (taskQueue) => {
+      const handle = await start(taskQueue, 'fan-out', { objects, concurrency: 2 });
+      const runningInParent = async () => Object.entries(await progress('fan-out')).filter(([, s]) => s === 'running').map(([o]) => o).sort();
+      // Released out of input order: the result's order must come from the input, not completion.
+      const steps: [release: string | undefined, thenActive: string[]][] = [
+        [undefined, ['Account', 'Contact']], ['Contact', ['Account', 'Opportunity']], ['Account', ['Lead', 'Opportunity']],
+        ['Lead', ['Case', 'Opportunity']], ['Opportunity', ['Case']], ['Case', []],
+      ];
+      let before: string[] = [];
+      for (const [release, expected] of steps) {
+        if (release) gates[release]!.open();
+        await rec.until(() => !rec.active.has(release ?? '') && rec.active.size === expected.length);
+        expect([...rec.active].sort()).toEqual(expected);
+        // Once a new child runs, the parent has handled the task that started it: a third child
+        // started in that same task would show here at once. (Without one its view may lag.)
+        if (expected.some((o) => !before.includes(o))) expect(await runningInParent()).toEqual(expected);
+        before = expected;
+      }
+      return handle.result();
+    });
+    expect(rec.maxActive).toBe(2);
+    expect(result).toEqual(objects.map(succeeded));
+    expect(rec.objects('prepareObject').sort()).toEqual([...objects].sort());
+    const children = (await events('fan-out')).flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
+    expect(children.sort()).toEqual(objects.map((o) => `fan-out/${o}`).sort());
+  });
+
+  it('names each child <parent id>/<object>, and gives prepare that child run as its run id', async () => {
+    const rec = new Recorder();
+    await withWorker(stubActivities(rec), async (taskQueue) => (await start(taskQueue, 'nightly', { objects: ['Account', 'Contact'] })).result());
+    const history = await events('nightly');
+    const initiated = history.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes ?? []);
+    expect(initiated.map((a) => [a.workflowId, a.workflowType?.name])).toEqual([['nightly/Account', 'syncObject'], ['nightly/Contact', 'syncObject']]);
+    const runIds = Object.fromEntries(history.flatMap((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution ?? []).map((x) => [x.workflowId, x.runId]));
+    for (const o of ['Account', 'Contact']) {
+      const calls = rec.calls.filter((c) => c.object === o);
+      expect(new Set(calls.map((c) => c.workflowId))).toEqual(new Set([`nightly/${o}`]));
+      // The run id prepare gets (idempotent commits) is the child's id and run.
+      expect(calls.find((c) => c.activity === 'prepareObject')?.runId).toBe(`nightly/${o}@${runIds[`nightly/${o}`]}`);
+    }
+  });
+
+  it('one failing object does not stop the ones after it; the parent fails naming it', async () => {
+    const rec = new Recorder();
+    const failure = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) =>
+      failureOf(await start(taskQueue, 'one-fails', { objects: ['Account', 'Lead', 'Contact'], concurrency: 1 })),
+    );
+    expect(failure.message).toBe('1 of 3 objects failed: Lead: Lead is not readable');
+    expect(failure.type).toBe('SyncFailed');
+    expect(rec.objects('commitObject')).toEqual(['Account', 'Contact']);
+    expect(rec.objects('cleanupObject')).toEqual(['Account', 'Lead', 'Contact']);
+    expect(failure.details?.[0]).toEqual([succeeded('Account'), { object: 'Lead', status: 'failed', error: 'Lead is not readable' }, succeeded('Contact')]);
+  });
+
+  it('two failing objects are both named, in input order', async () => {
+    const rec = new Recorder();
+    const hooks = { prepareObject: failFor('Opportunity', 'Opportunity has no Id'), extractObject: failFor('Lead', 'Lead is not readable') };
+    const failure = await withWorker(stubActivities(rec, hooks), async (taskQueue) =>
+      failureOf(await start(taskQueue, 'two-fail', { objects: ['Account', 'Lead', 'Contact', 'Opportunity'], concurrency: 2 })),
+    );
+    expect(failure.message).toBe('2 of 4 objects failed: Lead: Lead is not readable; Opportunity: Opportunity has no Id');
+    expect(rec.objects('commitObject').sort()).toEqual(['Account', 'Contact']);
+    // A failed prepare leaves nothing to clean up.
+    expect(rec.objects('cleanupObject').sort()).toEqual(['Account', 'Contact', 'Lead']);
+  });
+
+  it('continues as new once its history is long, carrying what is done', async () => {
+    const rec = new Recorder();
+    const objects = ['Contact', 'Lead', 'Account'];
+    const { failure, firstRunId } = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) => {
+      const handle = await start(taskQueue, 'long', { objects, concurrency: 1, maxHistoryEvents: 10 });
+      return { failure: await failureOf(handle), firstRunId: handle.firstExecutionRunId };
+    });
+    // Every run of the chain; each starts children only for what earlier runs left.
+    const children: string[] = [];
+    let runs = 0;
+    for (let runId: string | undefined = firstRunId; runId; runs++) {
+      const history = await events('long', runId);
+      children.push(...history.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []));
+      if (runs === 0) expect(history.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      runId = history.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    expect(runs).toBeGreaterThan(1);
+    expect(children).toEqual(objects.map((o) => `long/${o}`));
+    expect(failure.message).toBe('1 of 3 objects failed: Lead: Lead is not readable');
+    expect(failure.details?.[0]).toEqual([succeeded('Contact'), { object: 'Lead', status: 'failed', error: 'Lead is not readable' }, succeeded('Account')]);
+  });
+
+  it('a cancelled sync waits for the extraction to stop before cleaning up', async () => {
+    const rec = new Recorder();
+    const extracting = gate();
+    let observedCancel = false;
+    // Ends only by observing its cancellation, which reaches it in a heartbeat's response.
+    const extractObject = async () => {
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), 100);
+      extracting.open();
+      try {
+        await ctx.cancelled; // never resolves: it rejects once the cancellation arrives
+      } finally {
+        observedCancel = true;
+        clearInterval(beat);
+      }
+    };
+    const failure = await withWorker(stubActivities(rec, { extractObject }), async (taskQueue) => {
+      const handle = await start(taskQueue, 'cancelled', { objects: ['Account', 'Contact'], concurrency: 1, heartbeatTimeout: '2 seconds' });
+      await extracting.promise;
+      await handle.cancel();
+      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      return (error as WorkflowFailedError).cause;
+    });
+    expect(observedCancel).toBe(true);
+    const child = await events('cancelled/Account');
+    const canceledAt = child.findIndex((e) => e.activityTaskCanceledEventAttributes);
+    const cleanupAt = child.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cleanupObject');
+    expect(canceledAt).toBeGreaterThan(0);
+    expect(cleanupAt).toBeGreaterThan(canceledAt);
+    expect(rec.objects('cleanupObject')).toEqual(['Account']);
+    expect(rec.objects('commitObject')).toEqual([]);
+    expect((await env.client.workflow.getHandle('cancelled/Account').describe()).status.name).toBe('CANCELLED');
+    // The parent ends cancelled, not failed, and starts no object after the cancellation.
+    expect((await env.client.workflow.getHandle('cancelled').describe()).status.name).toBe('CANCELLED');
+    expect(failure).toBeInstanceOf(CancelledFailure);
+    expect(rec.objects('prepareObject')).toEqual(['Account']);
+    expect((await events('cancelled')).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(1);
+  });
+
+  it('the progress query reports each object while a child is in an activity', async () => {
+    const rec = new Recorder();
+    const [extracting, extract, committing, commit] = [gate(), gate(), gate(), gate()];
+    // Account's child waits in extract, then Contact's in commit.
+    const hooks: Hooks = { extractObject: (o) => (o === 'Account' ? (extracting.open(), hold(extract)) : undefined), commitObject: (o) => (o === 'Contact' ? (committing.open(), hold(commit)) : undefined) };
+    await withWorker(stubActivities(rec, hooks), async (taskQueue) => {
+      const handle = await start(taskQueue, 'watched', { objects: ['Account', 'Contact'], concurrency: 1 });
+      await extracting.promise;
+      expect(await progress('watched')).toEqual({ Account: 'running', Contact: 'waiting' });
+      expect(await progress('watched/Account')).toEqual({ object: 'Account', stage: 'extracting' });
+      extract.open();
+      await committing.promise;
+      expect(await progress('watched')).toEqual({ Account: 'succeeded: 300 rows', Contact: 'running' });
+      expect(await progress('watched/Contact')).toEqual({ object: 'Contact', stage: 'committing' });
+      commit.open();
+      await handle.result();
+      expect(await progress('watched')).toEqual({ Account: 'succeeded: 300 rows', Contact: 'succeeded: 120 rows' });
+    });
+  });
+});
