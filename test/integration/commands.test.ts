@@ -16,7 +16,13 @@ const run = promisify(execFile);
 const root = path.join(__dirname, '..', '..');
 const settings = stackSettings();
 const sim = new SalesforceSimulator({ rowCounts: { Account: 200, Contact: 100, Opportunity: 100, OpportunityContactRole: 50 } });
-const namespace = uniqueName('commands');
+/** Each test syncs into a namespace of its own: none depends on what another synced before it. */
+const namespaces: string[] = [];
+function freshNamespace(): string {
+  const ns = uniqueName('commands');
+  namespaces.push(ns);
+  return ns;
+}
 const taskQueue = uniqueName('commands');
 const temporalBin = which('temporal') ?? path.join(stackPaths.cacheBin, 'temporal');
 const env = { ...process.env, ...settings, PATH: `${path.dirname(temporalBin)}:${process.env.PATH}` };
@@ -34,14 +40,14 @@ afterAll(async () => {
   for (const id of schedules) await client.schedule.getHandle(id).delete().catch(() => undefined);
   await worker?.stop();
   await sim.stop();
-  await readers('drop', namespace).catch(() => undefined);
+  for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
 });
 
 /**
  * A `temporal ...` command as the README shows it (continuation lines joined), pointed at this
  * test's task queue and namespace: the README's examples are what is run, not a copy of them.
  */
-function readmeCommand(prefix: string): string {
+function readmeCommand(prefix: string, namespace: string): string {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8').replace(/\\\n\s*/g, '');
   const line = readme.split('\n').find((l) => l.startsWith(prefix));
   if (!line) throw new Error(`README.md has no line starting with ${prefix}`);
@@ -60,7 +66,7 @@ async function npmScript(script: string, ...args: string[]): Promise<string> {
 describe('the commands users run (Temporal CLI lines from the README, npm run schedule)', () => {
   it("README's `temporal workflow start` line starts a sync that the worker completes", async () => {
     const workflowId = uniqueName('readme-start');
-    const command = readmeCommand('temporal workflow start').replace(/--workflow-id (?:\$\([^)]*\)|[^\s$])+/, `--workflow-id ${workflowId}`);
+    const command = readmeCommand('temporal workflow start', freshNamespace()).replace(/--workflow-id (?:\$\([^)]*\)|[^\s$])+/, `--workflow-id ${workflowId}`);
     expect(command).toContain('--type salesforceSync');
     await run('bash', ['-c', command], { env });
     const outcomes = (await client.workflow.getHandle(workflowId).result()) as ObjectOutcome[];
@@ -70,7 +76,7 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
   it("README's `temporal schedule create` line makes a schedule with overlap Skip that runs the sync", async () => {
     const scheduleId = uniqueName('readme-schedule');
     schedules.push(scheduleId);
-    const command = readmeCommand('temporal schedule create').replace(/--schedule-id \S+/, `--schedule-id ${scheduleId}`).replace(/--workflow-id \S+/, `--workflow-id ${scheduleId}`);
+    const command = readmeCommand('temporal schedule create', freshNamespace()).replace(/--schedule-id \S+/, `--schedule-id ${scheduleId}`).replace(/--workflow-id \S+/, `--workflow-id ${scheduleId}`);
     await run('bash', ['-c', command], { env });
     const handle = client.schedule.getHandle(scheduleId);
     const described = await handle.describe();
@@ -88,6 +94,7 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
 
   it('npm run schedule: create, trigger twice while a run is going (the second is skipped), list, delete', async () => {
     const scheduleId = uniqueName('npm-schedule');
+    const namespace = freshNamespace();
     schedules.push(scheduleId);
     const created = await npmScript('schedule', 'create', '--id', scheduleId, '--every', '6h', '--namespace', namespace, '--task-queue', taskQueue, '--mode', 'Account=replace', 'Account');
     expect(created).toMatch(new RegExp(`Created schedule ${scheduleId}: every 6h, overlap skip, next run \\d{4}-`));
