@@ -1,11 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { parseIcebergSettings } from '../src/config/iceberg-settings';
 import { duckdbMode } from '../src/duckdb/destination';
-import { IncompatibleSchemaError, UnauthorizedError, ForbiddenError } from '../src/iceberg/errors';
-import { SalesforceAuthError } from '../src/salesforce/auth';
-import { SalesforceApiError } from '../src/salesforce/client';
-import { UnknownObjectError } from '../src/salesforce/describe';
-import { SalesforceSettingsError, parseSalesforceSettings } from '../src/salesforce/settings';
+import { parseSalesforceSettings } from '../src/salesforce/settings';
+import { classifyFailure } from '../src/sync/failures';
+import { activityRetryingSignal } from '../workflows/signals';
 import {
   cleanupObject,
   commitObject,
@@ -21,20 +19,27 @@ import {
 
 /**
  * Failures that retrying cannot fix become non-retryable ApplicationFailures with a message a
- * person can act on; everything else is retried by Temporal's policy.
+ * person can act on (src/sync/failures.ts decides which); the rest are retried by Temporal's policy,
+ * and the workflow is told why, so its `progress` query shows the reason meanwhile.
  */
-function classify(error: unknown): never {
-  const e = error as Error;
-  const fatal =
-    e instanceof SalesforceAuthError ||
-    e instanceof SalesforceSettingsError ||
-    e instanceof UnknownObjectError ||
-    e instanceof IncompatibleSchemaError ||
-    e instanceof UnauthorizedError ||
-    e instanceof ForbiddenError ||
-    (e instanceof SalesforceApiError && !e.retryable);
-  if (fatal) throw ApplicationFailure.nonRetryable(e.message, e.name);
-  throw e;
+async function classify(error: unknown): Promise<never> {
+  const failure = classifyFailure(error);
+  if (!failure.retryable) throw ApplicationFailure.nonRetryable(failure.message, failure.type);
+  const activity = Context.current();
+  if (!activity.cancellationSignal.aborted) await reportRetry(activity, failure.message);
+  throw error;
+}
+
+/** Best effort: a worker without a client (tests) or an unreachable server must not hide the failure. */
+async function reportRetry(activity: Context, reason: string): Promise<void> {
+  const { workflowExecution, activityType, attempt } = activity.info;
+  if (!workflowExecution) return;
+  try {
+    const handle = activity.client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId);
+    await Promise.race([handle.signal(activityRetryingSignal, { activity: activityType, attempt, reason }), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  } catch {
+    // nothing to add: Temporal records the failure itself
+  }
 }
 
 /**

@@ -5,12 +5,15 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
+import { activityRetryingSignal, objectRetryingSignal } from './signals';
 import type { CommitSummary } from '../src/sync/object-sync';
 import { DEFAULT_OBJECTS, type WriteModeName } from '../src/sync/objects';
 
@@ -24,6 +27,8 @@ export interface SalesforceSyncInput {
   concurrency?: number;
   /** How long an activity may go without a heartbeat before it is retried elsewhere (default 60 s). */
   heartbeatTimeout?: string;
+  /** How long a step may keep failing with faults that can heal before its object fails (default 30 minutes). */
+  retryTimeout?: string;
   /** The parent continues as new once its history holds this many events (default 2,000). */
   maxHistoryEvents?: number;
   /** Carried across continue-as-new: the objects already done. */
@@ -36,6 +41,7 @@ export interface SyncObjectInput {
   mode?: WriteModeName;
   full: boolean;
   heartbeatTimeout?: string;
+  retryTimeout?: string;
 }
 
 export interface ObjectOutcome {
@@ -48,22 +54,29 @@ export interface ObjectOutcome {
 export const progressQuery = defineQuery<Record<string, string>>('progress');
 
 const DEFAULT_HEARTBEAT_TIMEOUT = '60 seconds';
+/** How long a step may keep failing with faults that can heal before the sync gives up on it. */
+const DEFAULT_RETRY_TIMEOUT = '30 minutes';
 
-function activitiesFor(heartbeatTimeout = DEFAULT_HEARTBEAT_TIMEOUT) {
+function activitiesFor(heartbeatTimeout = DEFAULT_HEARTBEAT_TIMEOUT, retryTimeout = DEFAULT_RETRY_TIMEOUT) {
   // A cancelled sync waits until each activity has stopped before its cleanup runs: otherwise an
   // extraction could still write a checkpoint, or a commit land, after cleanup looked.
   const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
+  // Retries at most 30 s apart: a dead worker (a heartbeat timeout) is not a failing call, and
+  // its successor should not wait minutes. Failures that cannot heal are non-retryable anyway.
+  const retry = { backoffCoefficient: 2, maximumInterval: '30 seconds' };
   const short = proxyActivities<SyncActivities>({
-    startToCloseTimeout: '30 minutes',
+    scheduleToCloseTimeout: retryTimeout,
     heartbeatTimeout,
     cancellationType,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+    retry: { ...retry, initialInterval: '2 seconds' },
   });
+  // An extraction may run for hours, so its bound is a number of attempts (each one at least the
+  // Salesforce client's own ~15 s of retries plus the wait) rather than a total time.
   const { extractObject } = proxyActivities<SyncActivities>({
     startToCloseTimeout: '24 hours',
     heartbeatTimeout,
     cancellationType,
-    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+    retry: { ...retry, initialInterval: '5 seconds', maximumAttempts: Math.max(3, Math.ceil(msToNumber(retryTimeout) / 45_000)) },
   });
   // A proxy has no own keys to spread: name each activity.
   return { prepareObject: short.prepareObject, commitObject: short.commitObject, cleanupObject: short.cleanupObject, extractObject };
@@ -76,16 +89,25 @@ function activitiesFor(heartbeatTimeout = DEFAULT_HEARTBEAT_TIMEOUT) {
  */
 export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
   const info = workflowInfo();
-  const { prepareObject, extractObject, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout);
+  const { prepareObject, extractObject, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
   const runId = `${info.workflowId}@${info.runId}`;
   let stage = 'preparing';
-  setHandler(progressQuery, () => ({ object: input.object, stage }));
+  // While Temporal retries a step, why (its activity tells; cleared when the stage moves on).
+  let retrying: string | undefined;
+  setHandler(progressQuery, () => ({ object: input.object, stage, ...(retrying ? { retrying } : {}) }));
+  setHandler(activityRetryingSignal, (n) => {
+    retrying = `${n.activity} attempt ${n.attempt} failed: ${n.reason}; retrying`;
+    // The parent shows it too (its progress lists every object).
+    if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: retrying }).catch(() => undefined);
+  });
   const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full });
   try {
     stage = 'extracting';
+    retrying = undefined;
     const extracted = await extractObject(prepared);
     stage = 'committing';
+    retrying = undefined;
     const committed = await commitObject(prepared, extracted.staging);
     stage = 'done';
     return committed;
@@ -109,6 +131,9 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
     ...objects.map((o) => [o, 'waiting']),
   ]);
   setHandler(progressQuery, () => status);
+  setHandler(objectRetryingSignal, ({ object, reason }) => {
+    if (status[object] === 'running' || status[object]?.startsWith('running (')) status[object] = `running (${reason})`;
+  });
   const parentId = workflowInfo().workflowId;
   const queue = [...objects];
   const outcomes: ObjectOutcome[] = [];
@@ -123,7 +148,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       try {
         const result = await executeChild(syncObject, {
           workflowId: `${parentId}/${object}`,
-          args: [{ object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full', heartbeatTimeout: input.heartbeatTimeout }],
+          args: [{ object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full', heartbeatTimeout: input.heartbeatTimeout, retryTimeout: input.retryTimeout }],
         });
         outcome = { object, status: 'succeeded', result };
       } catch (error) {

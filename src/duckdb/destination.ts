@@ -6,7 +6,7 @@ import { planSchema, type NamingConvention } from '../iceberg/schema-mapping';
 import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { LocalObjectStore } from '../storage/local-fs';
-import { CURSOR_PROPERTY, type Destination, type StagingArea, type TableRef } from '../sync/destination';
+import { CURSOR_PROPERTY, type Created, type Destination, type StagingArea, type TableRef } from '../sync/destination';
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg. */
 export function duckdbMode(env: Record<string, string | undefined>): boolean {
@@ -89,7 +89,7 @@ export class DuckDbDestination implements Destination {
     return { columns: JSON.parse(String(row.columns)) as NestedField[], cursor: row.cursor === null ? undefined : String(row.cursor), runs: JSON.parse(String(row.runs)) as string[] };
   }
 
-  async prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention): Promise<{ cursor?: string }> {
+  async prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention): Promise<{ cursor?: string; created: Created }> {
     return this.withConnection(async (c) => {
       const schema = DuckDbDestination.schemaOf(ref);
       const qualified = await qualifiedName(c, schema, ref.table);
@@ -108,7 +108,7 @@ export class DuckDbDestination implements Destination {
         `INSERT INTO ${STATE_TABLE} VALUES ($1, $2, $3, NULL, '[]', NULL) ON CONFLICT (schema_name, table_name) DO UPDATE SET columns = excluded.columns`,
         [schema, ref.table, JSON.stringify(columns)],
       );
-      return { cursor: before?.cursor };
+      return { cursor: before?.cursor, created: { table: before === undefined, namespace: false } };
     });
   }
 
@@ -160,5 +160,16 @@ export class DuckDbDestination implements Destination {
   /** The Parquet files are only staging here: once loaded, none is kept. */
   async liveFiles(): Promise<Set<string>> {
     return new Set();
+  }
+
+  async discardUnused(ref: TableRef, _runId: string, created: Created): Promise<boolean> {
+    if (!created.table) return false;
+    return this.withConnection(async (c) => {
+      const state = await this.state(c, ref);
+      if (!state || state.runs.length > 0) return false;
+      await c.run(`DROP TABLE IF EXISTS ${await qualifiedName(c, DuckDbDestination.schemaOf(ref), ref.table)}`);
+      await c.run(`DELETE FROM ${STATE_TABLE} WHERE schema_name = $1 AND table_name = $2`, [DuckDbDestination.schemaOf(ref), ref.table]);
+      return true;
+    });
   }
 }

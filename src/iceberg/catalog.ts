@@ -133,13 +133,15 @@ export class RestCatalog {
     return out;
   }
 
-  /** Creates the namespace unless it exists (a concurrent creator is fine). */
-  async ensureNamespace(namespace: Namespace, properties: Record<string, string> = {}): Promise<void> {
-    if (await this.namespaceExists(namespace)) return;
+  /** Creates the namespace unless it exists (a concurrent creator is fine); true if this call created it. */
+  async ensureNamespace(namespace: Namespace, properties: Record<string, string> = {}): Promise<boolean> {
+    if (await this.namespaceExists(namespace)) return false;
     try {
       await this.request('POST', '/v1/namespaces', { what: `create namespace ${namespace.join('.')}`, body: { namespace, properties } });
+      return true;
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
+      return false;
     }
   }
 
@@ -215,7 +217,13 @@ export class RestCatalog {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
       });
     } catch (error) {
-      throw new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${(error as Error).message}`);
+      throw Object.assign(new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${(error as Error).message}`), { cause: error });
+    }
+    if (response.status === 404 || response.status === 405) {
+      throw new BadRequestError(
+        `The catalog has no OAuth2 token endpoint at ${serverUri} (HTTP ${response.status}): set ICEBERG_OAUTH2_SERVER_URI to the catalog's token endpoint, or use ICEBERG_TOKEN.`,
+        response.status,
+      );
     }
     if (!response.ok) {
       // The body may echo the request; never include it (it could hold the secret).
@@ -251,9 +259,11 @@ export class RestCatalog {
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
         });
       } catch (error) {
-        const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
-        if (opts.commit) throw new CommitStateUnknownError(`Could not ${opts.what}: ${reason}. The commit may or may not have landed.`);
-        throw new CatalogUnavailableError(`Could not ${opts.what}: the catalog at ${this.baseUri} is unreachable (${reason}).`);
+        const code = (error as { cause?: { code?: string } }).cause?.code;
+        const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : `${(error as Error).message}${code ? ` (${code})` : ''}`;
+        // The cause keeps the network code: a host name that does not resolve is not retried.
+        if (opts.commit) throw Object.assign(new CommitStateUnknownError(`Could not ${opts.what}: ${reason}. The commit may or may not have landed.`), { cause: error });
+        throw Object.assign(new CatalogUnavailableError(`Could not ${opts.what}: the catalog at ${this.baseUri} is unreachable (${reason}).`), { cause: error });
       }
       // An expired OAuth2 token: fetch a new one once and retry.
       if (response.status === 401 && attempt === 0 && this.options.auth?.kind === 'oauth2') continue;

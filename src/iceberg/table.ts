@@ -1,10 +1,10 @@
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import type { LoadTableResult, Namespace, RestCatalog, TableRequirement, TableUpdate } from './catalog';
-import { AlreadyExistsError } from './errors';
+import { AlreadyExistsError, IncompatibleSchemaError } from './errors';
 import { ensureInitialSnapshot } from './snapshot-producer';
 import { decodeManifest, decodeManifestList } from './manifest';
-import { planSchema, type NamingConvention, type SchemaPlan } from './schema-mapping';
+import { columnName, planSchema, type NamingConvention, type SchemaPlan } from './schema-mapping';
 import {
   currentSchema,
   currentSnapshot,
@@ -127,8 +127,8 @@ export async function loadTable(opts: OpenTableOptions): Promise<IcebergTable> {
  */
 export async function prepareTable(
   opts: OpenTableOptions & { fields: SalesforceField[]; naming: NamingConvention; properties?: Record<string, string> },
-): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean }> {
-  await opts.catalog.ensureNamespace(opts.namespace);
+): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean }> {
+  const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
   const identifier = [...opts.namespace, opts.name].join('.');
   if (!(await opts.catalog.tableExists(opts.namespace, opts.name))) {
     const plan = planSchema(opts.fields, { naming: opts.naming, table: identifier });
@@ -141,17 +141,31 @@ export async function prepareTable(
         properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties },
       });
       const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
-      await ensureInitialSnapshot(table);
+      try {
+        await ensureInitialSnapshot(table);
+      } catch (error) {
+        // The table is not usable (its storage refused a write, say): take back what was created.
+        await opts.catalog.dropTable(opts.namespace, opts.name, true).catch(() => undefined);
+        if (createdNamespace) await opts.catalog.dropNamespace(opts.namespace).catch(() => undefined);
+        throw error;
+      }
       // The catalog may renumber ids on create: plan again against what it stored.
       const stored = planSchema(opts.fields, { naming: opts.naming, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
-      return { table, plan: stored, created: true };
+      return { table, plan: stored, created: true, createdNamespace };
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
       // Created concurrently: fall through and evolve it like an existing table.
     }
   }
   const table = await loadTable(opts);
+  // A table made elsewhere without the key column cannot take merges by Id: refused, not altered.
+  const idColumn = columnName('Id', opts.naming);
+  if (!table.schema().fields.some((f) => f.name === idColumn)) {
+    throw new IncompatibleSchemaError(
+      `Table ${identifier} exists but has no column "${idColumn}" (the Salesforce Id every synced row is keyed by), so it was left unchanged. Sync into another namespace, or drop or rename the table.`,
+    );
+  }
   const plan = planSchema(opts.fields, { naming: opts.naming, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
   await table.evolveSchema(plan);
-  return { table, plan, created: false };
+  return { table, plan, created: false, createdNamespace };
 }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { AuthMethod, SalesforceSettings } from './settings';
+import { salesforceEnv, type AuthMethod, type SalesforceSettings } from './settings';
 
 export interface Session {
   accessToken: string;
@@ -25,7 +25,9 @@ async function post(url: string, body: string, headers: Record<string, string>):
   try {
     return await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(60_000) });
   } catch (error) {
-    throw new Error(`Could not reach Salesforce at ${new URL(url).origin}: ${(error as Error).message}`);
+    // The cause keeps the network code (ENOTFOUND: a host that does not exist is not retried).
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    throw new Error(`Could not reach Salesforce at ${new URL(url).origin}: ${(error as Error).message}${code ? ` (${code})` : ''}`, { cause: error });
   }
 }
 
@@ -98,7 +100,13 @@ export async function authenticate(settings: SalesforceSettings): Promise<Sessio
       }
       // Keys pasted into env files often carry literal \n.
       key = key.replace(/\\n/g, '\n');
-      const assertion = jwtAssertion({ consumerKey: auth.consumerKey, username: auth.username, audience: settings.loginUrl, privateKey: key });
+      let assertion: string;
+      try {
+        assertion = jwtAssertion({ consumerKey: auth.consumerKey, username: auth.username, audience: settings.loginUrl, privateKey: key });
+      } catch (error) {
+        const where = auth.privateKey ? salesforceEnv.privateKey : `the file ${auth.privateKeyFile}`;
+        throw new SalesforceAuthError(`The JWT private key in ${where} cannot sign (${(error as NodeJS.ErrnoException).code ?? 'unreadable key'}): it must be an RSA private key in PEM form (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----).`, 'KEY_INVALID');
+      }
       return tokenRequest(settings, 'JwtBearer', auth.username, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
     }
     case 'InstanceAuth':

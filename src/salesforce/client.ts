@@ -28,6 +28,8 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Aborts requests in flight and backoff waits (an activity's cancellation). */
   signal?: AbortSignal;
+  /** Told why the client waits before trying again (shown in heartbeats while it retries). */
+  onRetry?: (reason: string) => void;
 }
 
 /** What clients of one org share: the session and the usage last reported. */
@@ -56,8 +58,8 @@ export class SalesforceClient {
    * The same org and session, with every request and wait abortable by `signal`: a cancelled
    * extraction stops at once, even while Salesforce is slow to answer a page.
    */
-  withSignal(signal: AbortSignal): SalesforceClient {
-    return new SalesforceClient(this.settings, { ...this.options, signal }, this.state);
+  withSignal(signal: AbortSignal, onRetry?: (reason: string) => void): SalesforceClient {
+    return new SalesforceClient(this.settings, { ...this.options, signal, onRetry: onRetry ?? this.options.onRetry }, this.state);
   }
 
   get usage(): ApiUsage | undefined {
@@ -124,7 +126,11 @@ export class SalesforceClient {
       } catch (error) {
         // Cancelled, not failed: no retry.
         signal?.throwIfAborted();
-        if (attempt >= maxAttempts) throw new SalesforceApiError(`Salesforce did not answer ${method} ${path}: ${(error as Error).message}`, 'CONNECTION', 0, true);
+        const code = (error as { cause?: { code?: string } }).cause?.code;
+        // A host name that does not resolve will not start to: no retry.
+        if (code === 'ENOTFOUND') throw new SalesforceApiError(`Salesforce's host ${new URL(url).host} does not resolve (ENOTFOUND): check SOURCES__SALESFORCE__DOMAIN and the instance URL.`, 'HOST_NOT_FOUND', 0, false);
+        if (attempt >= maxAttempts) throw new SalesforceApiError(`Salesforce did not answer ${method} ${path}: ${(error as Error).message}${code ? ` (${code})` : ''}`, 'CONNECTION', 0, true);
+        this.options.onRetry?.(`Salesforce did not answer ${method} ${path.split('?')[0]} (${(error as Error).message}${code ? `, ${code}` : ''}); attempt ${attempt + 1} of ${maxAttempts} follows`);
         await this.backoff(attempt);
         continue;
       }
@@ -148,6 +154,7 @@ export class SalesforceClient {
       }
       const retryable = errorCode === 'REQUEST_LIMIT_EXCEEDED' || response.status >= 500 || errorCode === 'SERVER_UNAVAILABLE';
       if (retryable && attempt < maxAttempts) {
+        this.options.onRetry?.(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}; attempt ${attempt + 1} of ${maxAttempts} follows`);
         await this.backoff(attempt, errorCode === 'REQUEST_LIMIT_EXCEEDED' ? 4 : 1);
         continue;
       }

@@ -1,4 +1,5 @@
 import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
+import { NotFoundError } from '../iceberg/errors';
 import type { NamingConvention } from '../iceberg/schema-mapping';
 import { commitFiles, type WriteMode } from '../iceberg/snapshot-producer';
 import type { DataFile, NestedField } from '../iceberg/spec';
@@ -14,6 +15,15 @@ export interface TableRef {
   table: string;
 }
 
+/** Table property naming the sync run that created the table (a failed first sync drops it again). */
+export const CREATED_BY_RUN_PROPERTY = 'salesforce.created-by-run';
+
+/** What a sync's prepare step created, so that a sync that commits nothing can take it back. */
+export interface Created {
+  table: boolean;
+  namespace: boolean;
+}
+
 /** Where an extraction writes: the columns of its data files, the store and the folder. */
 export interface StagingArea {
   columns: NestedField[];
@@ -27,13 +37,21 @@ export interface StagingArea {
  * local DuckDB file (DUMP_TO_DUCKDB=true, for debugging). The sync steps only talk to this.
  */
 export interface Destination {
-  /** Creates the table or evolves it to the describe's fields; returns the cursor the last sync stored. */
-  prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention): Promise<{ cursor?: string }>;
+  /**
+   * Creates the table or evolves it to the describe's fields; returns the cursor the last sync
+   * stored and what was created for run `runId`.
+   */
+  prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention, runId: string): Promise<{ cursor?: string; created: Created }>;
   staging(ref: TableRef): Promise<StagingArea>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
   commit(ref: TableRef, req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
   /** Data files the table still uses (cleanup keeps them). */
   liveFiles(ref: TableRef): Promise<Set<string>>;
+  /**
+   * Takes back what run `runId` created when no data was ever committed to it (a failed or
+   * cancelled first sync changes nothing); true if the table was dropped.
+   */
+  discardUnused(ref: TableRef, runId: string, created: Created): Promise<boolean>;
 }
 
 export class IcebergDestination implements Destination {
@@ -46,9 +64,11 @@ export class IcebergDestination implements Destination {
     return loadTable({ catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor });
   }
 
-  async prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention): Promise<{ cursor?: string }> {
-    const { table } = await prepareTable({ catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, naming });
-    return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY] };
+  async prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention, runId: string): Promise<{ cursor?: string; created: Created }> {
+    const { table, created, createdNamespace } = await prepareTable({
+      catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, naming, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
+    });
+    return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace } };
   }
 
   async staging(ref: TableRef): Promise<StagingArea> {
@@ -59,6 +79,27 @@ export class IcebergDestination implements Destination {
   async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<{ snapshotId: string; alreadyCommitted: boolean }> {
     const result = await commitFiles({ table: await this.open(ref), ...req });
     return { snapshotId: result.snapshotId.toString(), alreadyCommitted: result.alreadyCommitted };
+  }
+
+  async discardUnused(ref: TableRef, runId: string, created: Created): Promise<boolean> {
+    if (!created.table) return false;
+    let dropped = false;
+    try {
+      const table = await this.open(ref);
+      // Only a table this run made that never received data: nobody else has written to it.
+      const snapshots = table.snapshots();
+      const untouched = table.metadata.properties?.[CREATED_BY_RUN_PROPERTY] === runId && snapshots.every((s) => s.summary?.['salesforce.initial-snapshot'] === 'true');
+      if (!untouched) return false;
+      await this.catalog.dropTable(ref.namespace, ref.table, true);
+      dropped = true;
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    if (created.namespace && (await this.catalog.listTables(ref.namespace).catch(() => ['?'])).length === 0) {
+      // Another sync may fill it meanwhile; the catalog refuses to drop a non-empty namespace.
+      await this.catalog.dropNamespace(ref.namespace).catch(() => undefined);
+    }
+    return dropped;
   }
 
   async liveFiles(ref: TableRef): Promise<Set<string>> {

@@ -5,7 +5,7 @@ import type { SalesforceClient } from '../salesforce/client';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
 import { readObject, type ReadApi } from '../salesforce/reader';
-import { CURSOR_PROPERTY, type Destination, type StagingArea, type TableRef } from './destination';
+import { CURSOR_PROPERTY, type Created, type Destination, type StagingArea, type TableRef } from './destination';
 import { defaultMode, type WriteModeName } from './objects';
 import { KeyList, readStaging, writeStaging } from './staging';
 
@@ -38,6 +38,8 @@ export interface PreparedObject extends ObjectSyncInput, TableRef {
   after?: string;
   upTo: string;
   idColumn: string;
+  /** What prepare created for this run (taken back if the sync commits nothing). */
+  created?: Created;
 }
 
 export interface ExtractResult {
@@ -75,12 +77,15 @@ export interface ExtractCheckpoint {
 export interface ExtractProgress {
   rows: number;
   files: number;
+  /** Why the extraction is waiting to try a request again, while it is (cleared by the next page). */
+  retrying?: string;
   last?: { id: string; cursor?: string };
   checkpoint?: ExtractCheckpoint;
 }
 
 export interface ExtractOptions {
-  progress?: (p: ExtractProgress) => void;
+  /** Told what changed: rows and files so far, the resume point, why a request is retried. */
+  progress?: (p: Partial<ExtractProgress>) => void;
   /** Resume after this checkpoint (from the last heartbeat of a failed attempt). */
   resume?: ExtractCheckpoint;
   /** Least time between checkpoints (each closes the open data file). Default 60 s. */
@@ -96,7 +101,7 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   const describe = await describeObject(ctx.salesforce, input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
-  const { cursor: stored } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, naming);
+  const { cursor: stored, created } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, naming, input.runId);
   const mode = input.mode ?? defaultMode(describe.name);
   const cursor = cursorField(describe);
   return {
@@ -108,6 +113,7 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
     after: mode !== 'replace' && !input.full && stored ? stored : undefined,
     upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
     idColumn: columnName('Id', naming),
+    created,
   };
 }
 
@@ -121,7 +127,8 @@ const FEW_DISTINCT_VALUES = new Set<SalesforceFieldType>(['picklist', 'multipick
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const naming = ctx.naming ?? 'snake_case';
   // Cancellation aborts the request in flight, not only the next page.
-  const salesforce = opts.signal ? ctx.salesforce.withSignal(opts.signal) : ctx.salesforce;
+  let rows = opts.resume?.rows ?? 0;
+  const salesforce = opts.signal ? ctx.salesforce.withSignal(opts.signal, (retrying) => opts.progress?.({ retrying })) : ctx.salesforce;
   const table = await ctx.destination.staging(p);
   const describe = await describeObject(salesforce, p.object);
   const byColumn = new Map(syncableFields(describe).map((f) => [columnName(f.name, naming), f]));
@@ -139,7 +146,6 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const keys = earlier ? await earlier.loadKeys() : new KeyList();
   const fileCount = () => (earlier?.files.length ?? 0) + writer.files.length;
   const allFiles = () => [...(earlier?.files ?? []), ...writer.files];
-  let rows = opts.resume?.rows ?? 0;
   let checkpoint = opts.resume;
   let checkpointedAt = Date.now();
   const every = opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS;
@@ -171,7 +177,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
       checkpoint = { staging, rows, files: fileCount(), last: page.last };
       checkpointedAt = Date.now();
     }
-    opts.progress?.({ rows, files: fileCount(), last: page.last, checkpoint });
+    opts.progress?.({ rows, files: fileCount(), last: page.last, checkpoint, retrying: undefined });
   }
   await writer.close();
   const deletedKeys: string[] = [];
@@ -230,7 +236,13 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
   // The final staging manifest and every checkpoint's.
   for await (const o of table.store.list(stagingPrefix(table, p))) orphans.push(o.uri);
   if (orphans.length > 0) await table.store.delete(orphans);
+  await discardUnused(ctx, p);
   return dataFiles;
+}
+
+/** A sync that committed nothing takes back the table (and namespace) its prepare created. */
+export async function discardUnused(ctx: SyncContext, p: PreparedObject): Promise<boolean> {
+  return p.created ? ctx.destination.discardUnused(p, p.runId, p.created) : false;
 }
 
 function stagingPrefix(table: StagingArea, p: PreparedObject): string {

@@ -1,0 +1,169 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectIceberg } from '../../src/iceberg/connect';
+import { loadTable } from '../../src/iceberg/table';
+import type { ObjectOutcome } from '../../workflows';
+import { runSyncWorker } from '../helpers/in-process-worker';
+import { readers } from '../helpers/readers';
+import { stackSettings, uniqueName, until } from '../helpers/stack';
+import { SalesforceSimulator } from '../salesforce-sim/server';
+
+/*
+ * Failures retrying cannot fix end at once, non-retryably, with a message that says what to do, and
+ * a failed sync leaves the catalog as it found it. Real stack; the catalog is reached through a
+ * pass-through that can refuse data commits.
+ */
+const settings = stackSettings();
+const sim = new SalesforceSimulator({ rowCounts: { Account: 50, Contact: 20 } });
+const { catalog, storeFor } = connectIceberg(settings);
+const taskQueue = uniqueName('failures');
+const namespaces: string[] = [];
+let client: Client;
+let proxy: http.Server;
+/** Status the pass-through answers every data commit with (undefined: forward it). */
+let refuseCommits: number | undefined;
+const workers: { stop: () => Promise<void> }[] = [];
+
+beforeAll(async () => {
+  await sim.start();
+  const upstream = new URL(settings.ICEBERG_CATALOG_URI);
+  proxy = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    if (req.method === 'POST' && refuseCommits && body.includes('salesforce.sync-run-id')) {
+      res.writeHead(refuseCommits, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Requirement failed: this catalog refuses the commit', type: 'BadRequestException', code: refuseCommits } }));
+      return;
+    }
+    const hopByHop = ['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive'];
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.includes(k))) as Record<string, string>;
+    const forwarded = await fetch(`${upstream.origin}${req.url}`, { method: req.method, headers, body: body.length ? body : undefined });
+    res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(await forwarded.text());
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxied = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${upstream.pathname}`;
+  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest', ICEBERG_CATALOG_URI: proxied };
+  workers.push(await runSyncWorker(env, taskQueue));
+  // The same stack with a wrong S3 secret key, on a queue of its own.
+  workers.push(await runSyncWorker({ ...env, S3_SECRET_ACCESS_KEY: 'not-the-secret-key' }, `${taskQueue}-bad-s3`));
+  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+});
+
+afterAll(async () => {
+  for (const w of workers) await w.stop();
+  await new Promise<void>((r) => proxy?.close(() => r()));
+  await sim.stop();
+  for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
+});
+
+function freshNamespace(): string {
+  const ns = uniqueName('failures');
+  namespaces.push(ns);
+  return ns;
+}
+
+/** Runs a sync that must fail; returns the parent's message and the child's history. */
+async function failingSync(objects: string[], namespace: string, queue = taskQueue) {
+  const workflowId = uniqueName('failing');
+  const error = await client.workflow.execute('salesforceSync', { taskQueue: queue, workflowId, args: [{ objects, namespace }] }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const cause = (error as WorkflowFailedError).cause as Error & { details?: unknown[] };
+  const history = await client.workflow.getHandle(`${workflowId}/${objects[0]}`).fetchHistory();
+  const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  return { message: cause.message, outcomes: cause.details?.[0] as ObjectOutcome[], attempts };
+}
+
+describe('faults that can heal (real stack)', () => {
+  it('are retried, and while they are the reason shows in the heartbeat and in both progress queries', async () => {
+    const namespace = freshNamespace();
+    // Salesforce answers Contact's query with 503 six times: the client's own retries (its
+    // heartbeat says why), then the activity's first attempt fails and Temporal retries it.
+    sim.addFault({ kind: 'unavailable', path: '/query', count: 6 });
+    const fourth = sim.hold({ path: '/query', object: 'Contact', skip: 3 });
+    const workflowId = uniqueName('healing');
+    const handle = await client.workflow.start('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Contact'], namespace }] });
+    const child = client.workflow.getHandle(`${workflowId}/Contact`);
+    await fourth.arrived;
+    const beat = await until('a heartbeat saying why the extraction waits', async () => {
+      const pending = (await child.describe()).raw.pendingActivities?.[0];
+      const payload = pending?.heartbeatDetails?.payloads?.[0];
+      const details = payload ? defaultPayloadConverter.fromPayload<{ retrying?: string }>(payload) : undefined;
+      return details?.retrying ? details.retrying : undefined;
+    });
+    expect(beat).toMatch(/Salesforce answered GET \/query with 503 SERVER_UNAVAILABLE; attempt 4 of 6 follows/);
+    // The retried attempt's first query is held: progress is read while Temporal retries.
+    const retried = sim.hold({ path: '/query', object: 'Contact', skip: 2 });
+    fourth.release();
+    await retried.arrived;
+    const childProgress = await until('the child to say it retries', async () => {
+      const p = await child.query<Record<string, string>>('progress');
+      return p.retrying ? p : undefined;
+    });
+    expect(childProgress).toMatchObject({ object: 'Contact', stage: 'extracting', retrying: expect.stringMatching(/^extractObject attempt 1 failed: Salesforce answered GET \/query with 503 SERVER_UNAVAILABLE.*; retrying$/) });
+    const parentProgress = await until('the parent to say it retries', async () => {
+      const p = await handle.query<Record<string, string>>('progress');
+      return p.Contact?.startsWith('running (') ? p : undefined;
+    });
+    expect(parentProgress.Contact).toMatch(/^running \(extractObject attempt 1 failed: .*503 SERVER_UNAVAILABLE/);
+    retried.release();
+    const outcomes = (await handle.result()) as ObjectOutcome[];
+    expect(outcomes).toMatchObject([{ object: 'Contact', status: 'succeeded', result: { rows: 20 } }]);
+  });
+});
+
+describe('failures that retrying cannot fix (real stack)', () => {
+  it('a catalog that refuses data commits (400): fails at once, and the table and namespace the sync created are gone again', async () => {
+    const namespace = freshNamespace();
+    refuseCommits = 400;
+    try {
+      const { message, attempts } = await failingSync(['Account'], namespace);
+      expect(message).toMatch(/1 of 1 objects failed: Account: The catalog refused the request: .*this catalog refuses the commit/);
+      // prepare, extract, commit once each, then cleanup: no attempt 2 of anything.
+      expect(attempts.every((a) => a === 1)).toBe(true);
+    } finally {
+      refuseCommits = undefined;
+    }
+    expect(await catalog.namespaceExists([namespace])).toBe(false);
+  });
+
+  it('a table made elsewhere without an id column is refused and left unchanged', async () => {
+    const namespace = freshNamespace();
+    await catalog.ensureNamespace([namespace]);
+    const created = await catalog.createTable([namespace], {
+      name: 'account',
+      schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'name', type: 'string', required: false }] },
+      properties: { 'format-version': '2' },
+    });
+    const { message, attempts } = await failingSync(['Account'], namespace);
+    expect(message).toMatch(/Account: Table .*\.account exists but has no column "id"/);
+    expect(attempts).toEqual([1]);
+    const after = await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor });
+    expect(after.metadata.schemas).toHaveLength(created.metadata.schemas.length);
+    expect(after.schema().fields.map((f) => f.name)).toEqual(['name']);
+    expect(after.currentSnapshot()).toBeUndefined();
+  });
+
+  it('a wrong S3 secret key: fails at once naming the setting, and leaves no table behind', async () => {
+    const namespace = freshNamespace();
+    const { message, attempts } = await failingSync(['Contact'], namespace, `${taskQueue}-bad-s3`);
+    expect(message).toMatch(/Contact: .*S3_SECRET_ACCESS_KEY.*SignatureDoesNotMatch/);
+    expect(message).not.toContain('not-the-secret-key');
+    expect(attempts).toEqual([1]);
+    expect(await catalog.tableExists([namespace], 'contact')).toBe(false);
+    expect(await catalog.namespaceExists([namespace])).toBe(false);
+  });
+
+  it('an unknown object among known ones: the others land, and nothing is created for it', async () => {
+    const namespace = freshNamespace();
+    const { message, outcomes } = await failingSync(['NoSuchObject__c', 'Contact'], namespace);
+    expect(message).toMatch(/1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c/);
+    expect(outcomes.map((o) => [o.object, o.status])).toEqual([['NoSuchObject__c', 'failed'], ['Contact', 'succeeded']]);
+    expect(await catalog.listTables([namespace])).toEqual(['contact']);
+  });
+});

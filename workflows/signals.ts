@@ -1,0 +1,17 @@
+import { defineSignal } from '@temporalio/workflow';
+
+/** An activity attempt that failed and will be retried: why, so `progress` can say it. */
+export interface RetryNotice {
+  activity: string;
+  attempt: number;
+  reason: string;
+}
+
+/**
+ * Sent by an activity to its own workflow when an attempt fails with a fault that can heal: the
+ * workflow's `progress` query shows the reason while Temporal retries, not only attempt counts.
+ */
+export const activityRetryingSignal = defineSignal<[RetryNotice]>('activityRetrying');
+
+/** Sent by an object's workflow to its parent: the parent's `progress` shows the object retrying. */
+export const objectRetryingSignal = defineSignal<[{ object: string; reason: string }]>('objectRetrying');
