@@ -201,6 +201,7 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     const child = `${handle.workflowId}/Opportunity`;
     await second.arrived;
     await untilCheckpoint(child, 'a checkpoint', (c) => c.files >= 1);
+    const { location, store } = await loadTable({ catalog, namespace: [namespace], name: 'opportunity', storeFor });
     await handle.cancel();
     // The request in flight is abandoned: cancellation does not wait for Salesforce to answer.
     await second.dropped;
@@ -214,7 +215,13 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     const cleanupAt = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cleanupObject');
     expect(canceledAt).toBeGreaterThan(0);
     expect(cleanupAt).toBeGreaterThan(canceledAt);
-    expect(await leftovers('opportunity', child)).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 0 });
+    // The sync created the table and committed nothing: the table is gone, and so is what it wrote.
+    expect(await catalog.tableExists([namespace], 'opportunity')).toBe(false);
+    const written: string[] = [];
+    for (const prefix of ['data/', 'staging/']) for await (const o of store.list(`${location}/${prefix}`)) written.push(o.uri);
+    expect(written).toEqual([]);
+    const { bucket, key } = splitS3Uri(`${location}/data/`);
+    expect((await (store as S3ObjectStore).client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }))).Uploads ?? []).toEqual([]);
   });
 
   it('bad Salesforce credentials fail fast and non-retryably, with a clear message, and commit nothing', async () => {
