@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
+import { syncInput } from '../../scripts/lib/sync-input';
 import {
   durationMs,
   invalidInputMessage,
@@ -141,5 +142,28 @@ describe('the salesforceSync input schema', () => {
         `mode: must be replace, merge or append (it is "upsert"); full: must be true or false (it is "no"); heartbeatTimeout: ${HEARTBEAT} (it is "banana")`,
     );
     expect(syncObjectInputProblems({ namespace: [], full: false })).toEqual([`object: ${NAME} (it is missing)`, 'namespace: must be a non-empty list of identifiers (it is [])']);
+  });
+});
+
+describe('the input npm run sync and npm run schedule build', () => {
+  const opts = { namespace: 'salesforce' };
+
+  it('is built from the options, through the schema', () => {
+    expect(syncInput([], opts)).toEqual({ namespace: 'salesforce', mode: 'incremental' });
+    expect(syncInput(['Account', 'Contact'], { namespace: 'crm', full: true, mode: ['Account=replace', 'Contact=append'] })).toEqual({
+      objects: ['Account', 'Contact'],
+      namespace: 'crm',
+      mode: 'full',
+      overrides: { Account: { mode: 'replace' }, Contact: { mode: 'append' } },
+    });
+  });
+
+  it('refuses a bad --mode, object name or namespace before anything starts, in the workflow\'s words', () => {
+    expect(() => syncInput(['Account'], { ...opts, mode: ['Account=upsert'] })).toThrow('Invalid sync input: overrides.Account.mode: must be replace, merge or append (it is "upsert")');
+    expect(() => syncInput(['Account'], { ...opts, mode: ['Acount=replace'] })).toThrow('Invalid sync input: overrides.Acount: names an object this sync does not include (objects: Account)');
+    expect(() => syncInput(['Account', 'Opportunity Line'], opts)).toThrow(`Invalid sync input: objects[1]: ${NAME} (it is "Opportunity Line")`);
+    expect(() => syncInput([], { namespace: '../x' })).toThrow(`Invalid sync input: namespace: ${NAMESPACE} (it is "../x")`);
+    expect(() => syncInput([], { ...opts, mode: ['replace'] })).toThrow('--mode replace: expected Object=replace|merge|append');
+    expect(() => syncInput([], { ...opts, mode: ['=replace'] })).toThrow('--mode =replace: expected Object=replace|merge|append');
   });
 });
