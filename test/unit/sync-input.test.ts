@@ -4,7 +4,9 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
 import { syncInput } from '../../scripts/lib/sync-input';
 import {
+  describeInput,
   durationMs,
+  inputReferenceMarkdown,
   invalidInputMessage,
   parseSyncInput,
   syncInputProblems,
@@ -12,6 +14,7 @@ import {
 } from '../../workflows/input';
 
 const root = path.join(__dirname, '..', '..');
+const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 
 /** What the workflow fails with (and the scripts refuse with) for an input; '' when it is valid. */
 const messageFor = (input: unknown) => {
@@ -165,5 +168,34 @@ describe('the input npm run sync and npm run schedule build', () => {
     expect(() => syncInput([], { namespace: '../x' })).toThrow(`Invalid sync input: namespace: ${NAMESPACE} (it is "../x")`);
     expect(() => syncInput([], { ...opts, mode: ['replace'] })).toThrow('--mode replace: expected Object=replace|merge|append');
     expect(() => syncInput([], { ...opts, mode: ['=replace'] })).toThrow('--mode =replace: expected Object=replace|merge|append');
+  });
+});
+
+describe('the input reference', () => {
+  it('documents every key, each with an example the schema accepts', () => {
+    const keys = describeInput().map((k) => k.key);
+    expect(keys).toEqual(['objects', 'mode', 'namespace', 'overrides', 'concurrency', 'heartbeatTimeout', 'maxHistoryEvents', 'done']);
+    for (const k of describeInput()) {
+      expect(k.type && k.default && k.meaning, k.key).toBeTruthy();
+      if (k.key === 'done') continue; // written by the workflow, no example to give
+      expect([k.key, syncInputProblems({ [k.key]: JSON.parse(k.example) })]).toEqual([k.key, []]);
+    }
+    // The documented key set is the schema's: an undocumented key would be refused as unknown.
+    expect(syncInputProblems(Object.fromEntries(keys.map((k) => [k, undefined])))).toEqual([]);
+    expect(syncInputProblems({ extra: 1 })).toHaveLength(1);
+  });
+
+  it("is the README's table, as `npm run env -- input --markdown` prints it", () => {
+    const table = /<!-- input-reference[^\n]*-->\n([\s\S]*?)\n<!-- \/input-reference -->/.exec(readme)?.[1];
+    expect(table).toBe(inputReferenceMarkdown());
+  });
+
+  it("accepts every input the README shows (its temporal lines and snippets)", () => {
+    const inputs = [...readme.matchAll(/--input '([^']*)'/g)].map((m) => m[1]!);
+    expect(inputs.length).toBeGreaterThanOrEqual(3);
+    for (const json of inputs) expect([json, syncInputProblems(JSON.parse(json))]).toEqual([json, []]);
+    const snippets = [...readme.matchAll(/`("heartbeatTimeout": [^`]*)`/g)].map((m) => m[1]!);
+    expect(snippets.length).toBeGreaterThanOrEqual(2);
+    for (const snippet of snippets) expect([snippet, syncInputProblems(JSON.parse(`{${snippet}}`))]).toEqual([snippet, []]);
   });
 });
