@@ -1,15 +1,24 @@
-/** `npm run env -- [salesforce|iceberg|temporal|sync|all]`: every setting, its meaning, default, auth method and current value (secrets hidden). */
+/**
+ * `npm run env -- [salesforce|iceberg|temporal|sync|input|all]`: every setting, its meaning, default, auth method and current
+ * value (secrets hidden); `input` is the reference of salesforceSync's input (`--markdown`: the README's table).
+ */
 import { Command } from 'commander';
 import { loadSettings } from '../src/config/env-file';
 import { SETTINGS, shown } from '../src/config/reference';
+import { inputReferenceMarkdown, inputReferenceText } from '../workflows/input';
 
 new Command('env')
-  .argument('[group]', 'salesforce, iceberg, temporal, sync or all', 'all')
-  .action((group: string) => {
+  .argument('[group]', 'salesforce, iceberg, temporal, sync, input (the workflow input) or all', 'all')
+  .option('--markdown', 'with input: the reference as the README\'s Markdown table')
+  .action((group: string, opts: { markdown?: boolean }) => {
     const groups = ['salesforce', 'iceberg', 'temporal', 'sync'];
-    if (group !== 'all' && !groups.includes(group)) {
-      console.error(`Unknown group ${group}: use ${groups.join(', ')} or all.`);
+    if (group !== 'all' && group !== 'input' && !groups.includes(group)) {
+      console.error(`Unknown group ${group}: use ${groups.join(', ')}, input or all.`);
       process.exit(1);
+    }
+    if (group === 'input') {
+      console.log(opts.markdown ? inputReferenceMarkdown() : inputReferenceText());
+      return;
     }
     const env = loadSettings();
     for (const g of groups.filter((x) => group === 'all' || x === group)) {
@@ -18,5 +27,6 @@ new Command('env')
         console.log(`${s.name}\n    ${s.description}${s.default ? `; default ${s.default}` : ''}${s.methods ? `; auth: ${s.methods.join(', ')}` : ''}\n    now: ${shown(s, env[s.name])}`);
       }
     }
+    if (group === 'all') console.log(`\n[input]\n${inputReferenceText()}`);
   })
   .parse(process.argv);

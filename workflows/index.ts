@@ -15,49 +15,34 @@ import { msToNumber } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
 import { activityRetryingSignal, objectRetryingSignal } from './signals';
 import type { CommitSummary } from '../src/sync/object-sync';
-import { DEFAULT_OBJECTS, type WriteModeName } from '../src/sync/objects';
+import {
+  INPUT_DEFAULTS,
+  INVALID_INPUT,
+  invalidInputMessage,
+  syncInputProblems,
+  syncObjectInputProblems,
+  type ObjectOutcome,
+  type SalesforceSyncInput,
+  type SyncObjectInput,
+} from './input';
 
-export interface SalesforceSyncInput {
-  objects?: string[];
-  mode?: 'incremental' | 'full';
-  namespace?: string;
-  /** Per-object overrides, e.g. { "Account": { "mode": "replace" } }. */
-  overrides?: Record<string, { mode?: WriteModeName }>;
-  /** Objects synced at the same time (default 4). */
-  concurrency?: number;
-  /** How long an activity may go without a heartbeat before it is retried elsewhere (default 60 s). */
-  heartbeatTimeout?: string;
-  /** How long a step may keep failing with faults that can heal before its object fails (default 30 minutes). */
-  retryTimeout?: string;
-  /** The parent continues as new once its history holds this many events (default 2,000). */
-  maxHistoryEvents?: number;
-  /** Carried across continue-as-new: the objects already done. */
-  done?: ObjectOutcome[];
-}
-
-export interface SyncObjectInput {
-  object: string;
-  namespace: string[];
-  mode?: WriteModeName;
-  full: boolean;
-  heartbeatTimeout?: string;
-  retryTimeout?: string;
-}
-
-export interface ObjectOutcome {
-  object: string;
-  status: 'succeeded' | 'failed';
-  result?: CommitSummary & { rows: number };
-  error?: string;
-}
+export type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput } from './input';
 
 export const progressQuery = defineQuery<Record<string, string>>('progress');
 
-const DEFAULT_HEARTBEAT_TIMEOUT = '60 seconds';
-/** How long a step may keep failing with faults that can heal before the sync gives up on it. */
-const DEFAULT_RETRY_TIMEOUT = '30 minutes';
+/**
+ * Fails the workflow at once, for good, when its input is not valid: before any child or activity
+ * starts, with every problem listed. (Left to fail later, a bad duration fails the workflow task
+ * itself, which Temporal retries forever.) Adds no command, so histories replay as before.
+ */
+function checkInput(problems: string[], what: string): void {
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(invalidInputMessage(problems, what), INVALID_INPUT, problems);
+}
 
-function activitiesFor(heartbeatTimeout = DEFAULT_HEARTBEAT_TIMEOUT, retryTimeout = DEFAULT_RETRY_TIMEOUT) {
+function activitiesFor(
+  heartbeatTimeout: NonNullable<SyncObjectInput['heartbeatTimeout']> = INPUT_DEFAULTS.heartbeatTimeout,
+  retryTimeout: NonNullable<SyncObjectInput['retryTimeout']> = INPUT_DEFAULTS.retryTimeout,
+) {
   // A cancelled sync waits until each activity has stopped before its cleanup runs: otherwise an
   // extraction could still write a checkpoint, or a commit land, after cleanup looked.
   const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
@@ -88,6 +73,7 @@ function activitiesFor(heartbeatTimeout = DEFAULT_HEARTBEAT_TIMEOUT, retryTimeou
  * progress and resume point travel in heartbeats, not in events.
  */
 export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
+  checkInput(syncObjectInputProblems(input), 'syncObject input');
   const info = workflowInfo();
   const { prepareObject, extractObject, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
@@ -123,8 +109,9 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
  * with the rest.
  */
 export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<ObjectOutcome[]> {
-  const objects = [...new Set(input.objects?.length ? input.objects : DEFAULT_OBJECTS)];
-  const namespace = (input.namespace ?? 'salesforce').split('.');
+  checkInput(syncInputProblems(input), 'sync input');
+  const objects = [...new Set(input.objects ?? INPUT_DEFAULTS.objects)];
+  const namespace = (input.namespace ?? INPUT_DEFAULTS.namespace).split('.');
   const done = input.done ?? [];
   const status: Record<string, string> = Object.fromEntries([
     ...done.map((o) => [o.object, describeOutcome(o)]),
@@ -137,7 +124,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
   const parentId = workflowInfo().workflowId;
   const queue = [...objects];
   const outcomes: ObjectOutcome[] = [];
-  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.maxHistoryEvents ?? 2_000);
+  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.maxHistoryEvents ?? INPUT_DEFAULTS.maxHistoryEvents);
   // A cancelled sync starts no further object and ends cancelled, not failed.
   let cancelled: unknown;
   const worker = async () => {
@@ -166,7 +153,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       status[object] = describeOutcome(outcome);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 4, objects.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? INPUT_DEFAULTS.concurrency, objects.length)) }, worker));
   if (cancelled !== undefined) {
     for (const object of queue) status[object] = 'cancelled';
     throw cancelled;

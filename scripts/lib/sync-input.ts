@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Connection, Client } from '@temporalio/client';
-import type { SalesforceSyncInput } from '../../workflows';
+import { parseSyncInput, type SalesforceSyncInput } from '../../workflows/input';
 
 export interface SyncInputOptions {
   full?: boolean;
@@ -18,20 +18,24 @@ export function withSyncInputOptions(command: Command): Command {
     .option('--task-queue <queue>', 'task queue of the worker');
 }
 
-/** The workflow input those options describe; a malformed --mode is an error naming it. */
+/**
+ * The workflow input those options describe, checked by the workflow's own schema: a bad object
+ * name, namespace or mode is refused here, before anything starts, in the words the workflow
+ * would use (`Invalid sync input: objects[0]: must be ...`).
+ */
 export function syncInput(objects: string[], opts: SyncInputOptions): SalesforceSyncInput {
-  const overrides: NonNullable<SalesforceSyncInput['overrides']> = {};
+  const overrides: Record<string, { mode: string }> = {};
   for (const m of opts.mode ?? []) {
-    const [object, mode] = m.split('=');
-    if (!object || !['replace', 'merge', 'append'].includes(mode ?? '')) throw new Error(`--mode ${m}: expected Object=replace|merge|append`);
-    overrides[object] = { mode: mode as 'replace' | 'merge' | 'append' };
+    const eq = m.indexOf('=');
+    if (eq < 1) throw new Error(`--mode ${m}: expected Object=replace|merge|append`);
+    overrides[m.slice(0, eq)] = { mode: m.slice(eq + 1) };
   }
-  return {
+  return parseSyncInput({
     ...(objects.length ? { objects } : {}),
     namespace: opts.namespace,
     mode: opts.full ? 'full' : 'incremental',
     ...(Object.keys(overrides).length ? { overrides } : {}),
-  };
+  });
 }
 
 /** A Temporal client from settings; close the connection when done. */

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncActivities } from '../../activities';
-import type { ObjectOutcome, SalesforceSyncInput, salesforceSync } from '../../workflows';
+import type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput, salesforceSync, syncObject } from '../../workflows';
 import { temporalCliPath } from '../helpers/temporal-cli';
 
 // The workflows against an in-memory dev server of their own, activities replaced by stubs.
@@ -119,6 +119,68 @@ const progress = (id: string) => env.client.workflow.getHandle(id).query<Record<
 const succeeded = (object: string): ObjectOutcome => ({ object, status: 'succeeded', result: { snapshotId: `staging/${object}#1`, rows: ROWS[object]!, deleted: 0, alreadyCommitted: false } });
 
 describe('salesforceSync with stubbed activities', () => {
+  it('refuses a bad input at once and for good, listing every problem: no child, no activity, no workflow task retried', async () => {
+    const rec = new Recorder();
+    // Each of these alone failed late or never: a bad duration failed the workflow task, retried forever.
+    const input = { objcts: ['Account'], objects: [], mode: 'banana', heartbeatTimeout: 'banana', concurrency: 'x', namespace: '../x', overrides: { Account: { mode: 'upsert' } } };
+    const problems = [
+      'objects: must be a non-empty list of Salesforce object names (it is [])',
+      'mode: must be incremental or full (it is "banana")',
+      'namespace: must be an Iceberg namespace: identifiers (letters, digits and underscores, not starting with a digit) joined by dots (it is "../x")',
+      'overrides.Account.mode: must be replace, merge or append (it is "upsert")',
+      'concurrency: must be a whole number from 1 to 100 (it is "x")',
+      'heartbeatTimeout: must be a duration from 2 seconds to 30 minutes, such as "30 seconds", "1m" or a number of milliseconds (it is "banana")',
+      'objcts: unknown key (did you mean objects?)',
+    ];
+    const failure = await withWorker(stubActivities(rec), async (taskQueue) =>
+      // The timeout only bounds a regression (a workflow task failing for ever, or continuing as new for ever, ends TIMED_OUT, not FAILED).
+      failureOf(await env.client.workflow.start('salesforceSync', { taskQueue, workflowId: 'bad-input', args: [input as unknown as SalesforceSyncInput], workflowExecutionTimeout: '1 minute' })),
+    );
+    expect(failure.message).toBe(`Invalid sync input: ${problems.join('; ')}`);
+    expect(failure.type).toBe('InvalidInput');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.details).toEqual([problems]);
+    expect((await env.client.workflow.getHandle('bad-input').describe()).status.name).toBe('FAILED');
+    const history = (await events('bad-input')).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes')));
+    // One workflow task, completed with the failure: no command before it, no task failed and retried.
+    expect(history).toEqual([
+      'workflowExecutionStartedEventAttributes',
+      'workflowTaskScheduledEventAttributes',
+      'workflowTaskStartedEventAttributes',
+      'workflowTaskCompletedEventAttributes',
+      'workflowExecutionFailedEventAttributes',
+    ]);
+    expect(rec.calls).toEqual([]);
+  });
+
+  it('a heartbeat timeout that is no duration fails the sync at once instead of its workflow task for ever', async () => {
+    const rec = new Recorder();
+    const failure = await withWorker(stubActivities(rec), async (taskQueue) =>
+      failureOf(await env.client.workflow.start('salesforceSync', { taskQueue, workflowId: 'bad-heartbeat', args: [{ objects: ['Account'], heartbeatTimeout: 'banana' }], workflowExecutionTimeout: '1 minute' })),
+    );
+    expect(failure.message).toBe('Invalid sync input: heartbeatTimeout: must be a duration from 2 seconds to 30 minutes, such as "30 seconds", "1m" or a number of milliseconds (it is "banana")');
+    expect(failure.nonRetryable).toBe(true);
+    const history = await events('bad-heartbeat');
+    expect(history.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes || e.workflowTaskFailedEventAttributes)).toEqual([]);
+    expect(history.at(-1)?.workflowExecutionFailedEventAttributes).toBeTruthy();
+    expect(rec.calls).toEqual([]);
+  });
+
+  it('syncObject refuses a bad input before its first activity', async () => {
+    const rec = new Recorder();
+    const input = { object: 'Account; DROP', namespace: ['a/b'], full: 'yes' };
+    const failure = await withWorker(stubActivities(rec), async (taskQueue) =>
+      failureOf(await env.client.workflow.start<typeof syncObject>('syncObject', { taskQueue, workflowId: 'bad-object-input', args: [input as unknown as SyncObjectInput], workflowExecutionTimeout: '1 minute' })),
+    );
+    expect(failure.message).toBe(
+      'Invalid syncObject input: object: must be a Salesforce object name: letters, digits and underscores, starting with a letter (it is "Account; DROP"); ' +
+        'namespace[0]: must be an identifier: letters, digits and underscores, not starting with a digit (it is "a/b"); full: must be true or false (it is "yes")',
+    );
+    expect([failure.type, failure.nonRetryable]).toEqual(['InvalidInput', true]);
+    expect((await events('bad-object-input')).filter((e) => e.activityTaskScheduledEventAttributes || e.workflowTaskFailedEventAttributes)).toEqual([]);
+    expect(rec.calls).toEqual([]);
+  });
+
   it('runs one child per object, at most `concurrency` at once, and reports in input order', async () => {
     const objects = ['Account', 'Contact', 'Opportunity', 'Lead', 'Case'];
     const gates = Object.fromEntries(objects.map((o) => [o, gate()]));

@@ -1,0 +1,287 @@
+/**
+ * The input of salesforceSync (and, more lightly, of its syncObject children) in one zod schema:
+ *
+ * - the workflows check their input with it before anything else and fail at once, non-retryably,
+ *   listing every problem (zod is plain computation — no clock, no I/O, no randomness — so this is
+ *   deterministic workflow code, and it adds no command to the history);
+ * - `npm run sync` and `npm run schedule -- create` build their input through it, so a bad
+ *   object name or mode is refused before anything starts, in the same words;
+ * - describeInput() documents it: `npm run env -- input`, and the README's table (a unit test
+ *   keeps them equal).
+ *
+ * Workflow code imports this module: it may import only zod, Temporal's pure helpers and the pure
+ * constants of src/sync/objects, never src/ code that does I/O.
+ */
+import { msToNumber, type Duration } from '@temporalio/common/lib/time';
+import { z } from 'zod';
+import type { CommitSummary } from '../src/sync/object-sync';
+import { DEFAULT_OBJECTS, REPLACE_OBJECTS, WRITE_MODES } from '../src/sync/objects';
+
+/** The ApplicationFailure type of a workflow that refused its input. */
+export const INVALID_INPUT = 'InvalidInput';
+
+export const INPUT_DEFAULTS = {
+  objects: DEFAULT_OBJECTS,
+  mode: 'incremental',
+  namespace: 'salesforce',
+  concurrency: 4,
+  heartbeatTimeout: '60 seconds',
+  retryTimeout: '30 minutes',
+  maxHistoryEvents: 2_000,
+} as const;
+
+const LIMITS = {
+  concurrency: [1, 100],
+  heartbeatTimeoutMs: [2_000, 30 * 60_000],
+  retryTimeoutMs: [10_000, 7 * 24 * 3600_000],
+  maxHistoryEvents: [10, 50_000],
+} as const;
+
+/** What each value must be: the error messages and the reference say the same thing. */
+const MUST = {
+  input: 'an object of sync options such as {"objects": ["Account"]}',
+  objects: 'a non-empty list of Salesforce object names',
+  objectName: 'a Salesforce object name: letters, digits and underscores, starting with a letter',
+  mode: 'incremental or full',
+  namespace: 'an Iceberg namespace: identifiers (letters, digits and underscores, not starting with a digit) joined by dots',
+  overrides: 'an object from Salesforce object names to {"mode": "replace" | "merge" | "append"}',
+  override: 'an object such as {"mode": "replace"}',
+  writeMode: 'replace, merge or append',
+  concurrency: `a whole number from ${LIMITS.concurrency[0]} to ${LIMITS.concurrency[1]}`,
+  heartbeatTimeout: 'a duration from 2 seconds to 30 minutes, such as "30 seconds", "1m" or a number of milliseconds',
+  retryTimeout: 'a duration from 10 seconds to 7 days, such as "30 minutes", "2h" or a number of milliseconds',
+  maxHistoryEvents: `a whole number from ${LIMITS.maxHistoryEvents[0]} to ${LIMITS.maxHistoryEvents[1]}`,
+  done: 'the list of objects already done that the workflow carries across continue-as-new',
+  namespaceList: 'a non-empty list of identifiers',
+  identifier: 'an identifier: letters, digits and underscores, not starting with a digit',
+  full: 'true or false',
+} as const;
+
+/** A value as a message shows it: JSON, cut short. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // a BigInt or a cycle: not JSON
+  }
+  text ??= String(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+/** The error of a schema and of its checks: "must be <what> (it is <value>)". */
+function must(what: string) {
+  return { error: (issue: { input?: unknown }) => `must be ${what} (it is ${shown(issue.input)})` };
+}
+
+const OBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
+const NAMESPACE = new RegExp(`^${IDENT}(?:\\.${IDENT})*$`);
+
+/** Milliseconds as Temporal reads a duration (the `ms` format or a number of ms), or undefined. */
+export function durationMs(value: unknown): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  try {
+    const ms = msToNumber(value as Duration);
+    return Number.isFinite(ms) ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const objectName = z.string(must(MUST.objectName)).regex(OBJECT_NAME);
+const identifier = z.string(must(MUST.identifier)).regex(new RegExp(`^${IDENT}$`));
+const wholeNumber = (what: string, [min, max]: readonly [number, number]) => z.number(must(what)).int().min(min).max(max);
+// A string in the `ms` format or a number of milliseconds (Temporal's Duration, whose string type
+// does not resolve under this project's module settings).
+const duration = ([min, max]: readonly [number, number], what: string) =>
+  z.custom<string | number>((v) => {
+    const ms = durationMs(v);
+    return ms !== undefined && Number.isInteger(ms) && ms >= min && ms <= max;
+  }, must(what));
+const heartbeatTimeout = duration(LIMITS.heartbeatTimeoutMs, MUST.heartbeatTimeout);
+const retryTimeout = duration(LIMITS.retryTimeoutMs, MUST.retryTimeout);
+const writeMode = z.enum(WRITE_MODES, must(MUST.writeMode));
+
+/** What happened to one object (the parent's result, and what it carries across continue-as-new). */
+export interface ObjectOutcome {
+  object: string;
+  status: 'succeeded' | 'failed';
+  result?: CommitSummary & { rows: number };
+  error?: string;
+}
+
+// Written by the workflow itself: checked for its shape, not field by field.
+const outcomeList = z.array(z.looseObject({ object: objectName, status: z.enum(['succeeded', 'failed']) }));
+const done = z.custom<ObjectOutcome[]>((v) => outcomeList.safeParse(v, { jitless: true }).success, must(MUST.done));
+
+const syncInputShape = {
+  objects: z.array(objectName, must(MUST.objects)).min(1).optional(),
+  mode: z.enum(['incremental', 'full'], must(MUST.mode)).optional(),
+  namespace: z.string(must(MUST.namespace)).regex(NAMESPACE).optional(),
+  overrides: z.record(objectName, z.strictObject({ mode: writeMode.optional() }, must(MUST.override)), must(MUST.overrides)).optional(),
+  concurrency: wholeNumber(MUST.concurrency, LIMITS.concurrency).optional(),
+  heartbeatTimeout: heartbeatTimeout.optional(),
+  retryTimeout: retryTimeout.optional(),
+  maxHistoryEvents: wholeNumber(MUST.maxHistoryEvents, LIMITS.maxHistoryEvents).optional(),
+  done: done.optional(),
+};
+
+/** salesforceSync's input. Unknown keys are refused (a typo must not silently do nothing). */
+export const salesforceSyncInputSchema = z.strictObject(syncInputShape, must(MUST.input)).superRefine(
+  (input, ctx) => {
+    // An override for an object the sync does not include does nothing: most likely a typo.
+    const { overrides, objects = INPUT_DEFAULTS.objects, done: doneBefore = [] } = input;
+    if (typeof overrides !== 'object' || overrides === null) return;
+    // A bad list is reported on its own.
+    if (!Array.isArray(objects) || objects.length === 0 || !Array.isArray(doneBefore)) return;
+    const included = new Set<unknown>([...objects, ...doneBefore.map((d) => d?.object)]);
+    for (const object of Object.keys(overrides)) {
+      if (included.has(object) || !OBJECT_NAME.test(object)) continue;
+      const which = input.objects ? `objects: ${objects.join(', ')}` : `the default objects: ${objects.join(', ')}`;
+      ctx.addIssue({ code: 'custom', path: ['overrides', object], input: overrides[object], message: `names an object this sync does not include (${which})` });
+    }
+  },
+  // Also when other keys are wrong: every problem is listed at once.
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
+);
+
+export type SalesforceSyncInput = z.input<typeof salesforceSyncInputSchema>;
+
+/** syncObject's input, checked more lightly: the parent builds it from an input already checked. */
+export const syncObjectInputSchema = z.object(
+  {
+    object: objectName,
+    namespace: z.array(identifier, must(MUST.namespaceList)).min(1),
+    mode: writeMode.optional(),
+    full: z.boolean(must(MUST.full)),
+    heartbeatTimeout: heartbeatTimeout.optional(),
+    retryTimeout: retryTimeout.optional(),
+  },
+  must('an object such as {"object": "Account", "namespace": ["salesforce"], "full": false}'),
+);
+
+export type SyncObjectInput = z.input<typeof syncObjectInputSchema>;
+
+type Issue = z.core.$ZodIssue;
+
+function pathText(path: PropertyKey[]): string {
+  return path
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(String(k)) ? `${i ? '.' : ''}${String(k)}` : `[${JSON.stringify(String(k))}]`))
+    .join('');
+}
+
+const KEYS = Object.keys(syncInputShape).filter((k) => k !== 'done');
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+function unknownKey(key: string, known: string[]): string {
+  const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+  return near ? `unknown key (did you mean ${near}?)` : `unknown key (the keys are ${known.join(', ')})`;
+}
+
+/** Every problem as "<path>: <what is wrong>", in the order of the schema. */
+function problems(issues: Issue[]): string[] {
+  return issues.flatMap((issue) => {
+    const at = (path: PropertyKey[], text: string) => (path.length ? `${pathText(path)}: ${text}` : text);
+    if (issue.code === 'unrecognized_keys') {
+      const known = issue.path.length === 0 ? KEYS : ['mode'];
+      return issue.keys.map((key) => at([...issue.path, key], unknownKey(key, known)));
+    }
+    // A bad key of a record: its own message, at the key.
+    if (issue.code === 'invalid_key') return [at(issue.path, `key ${issue.issues[0]?.message ?? 'is not valid'}`)];
+    return [at(issue.path, issue.message)];
+  });
+}
+
+/** The problems of a salesforceSync input; empty when it is valid. */
+export function syncInputProblems(input: unknown): string[] {
+  const result = salesforceSyncInputSchema.safeParse(input, { jitless: true });
+  return result.success ? [] : problems(result.error.issues);
+}
+
+/** The problems of a syncObject input; empty when it is valid. */
+export function syncObjectInputProblems(input: unknown): string[] {
+  const result = syncObjectInputSchema.safeParse(input, { jitless: true });
+  return result.success ? [] : problems(result.error.issues);
+}
+
+/** "Invalid sync input: a: ...; b: ...". */
+export function invalidInputMessage(problemList: string[], what = 'sync input'): string {
+  return `Invalid ${what}: ${problemList.join('; ')}`;
+}
+
+/** The input checked, for scripts: an Error with the workflow's wording when it is not valid. */
+export function parseSyncInput(input: unknown): SalesforceSyncInput {
+  const found = syncInputProblems(input);
+  if (found.length > 0) throw new Error(invalidInputMessage(found));
+  return input as SalesforceSyncInput;
+}
+
+/** One key of the input, as the reference shows it. */
+export interface InputKeyReference {
+  key: string;
+  /** What the value must be (the error messages say the same). */
+  type: string;
+  default: string;
+  meaning: string;
+  /** JSON, or '' when there is no example to give. */
+  example: string;
+}
+
+const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 'type'> & { type?: string }> = {
+  objects: { default: INPUT_DEFAULTS.objects.join(', '), meaning: 'the Salesforce objects to sync (API names), one child workflow each', example: '["Account","Invoice__c"]' },
+  mode: { default: INPUT_DEFAULTS.mode, meaning: 'incremental reads what changed since the cursor stored in each table; full reads everything, ignoring stored cursors', example: '"full"' },
+  namespace: { default: INPUT_DEFAULTS.namespace, meaning: 'the Iceberg namespace (DuckDB schema) the tables go to', example: '"crm"' },
+  overrides: {
+    type: `${MUST.overrides}, naming objects the sync includes`,
+    default: `each object's own: replace for ${REPLACE_OBJECTS.join(', ')}; merge for the others`,
+    meaning: 'per-object write mode: replace (overwrite), merge (upsert and delete by Id) or append',
+    example: '{"Account":{"mode":"replace"}}',
+  },
+  concurrency: { default: String(INPUT_DEFAULTS.concurrency), meaning: 'objects synced at the same time', example: '8' },
+  heartbeatTimeout: { default: `"${INPUT_DEFAULTS.heartbeatTimeout}"`, meaning: 'how long an activity may go without a heartbeat before it is retried (on another worker if its worker died)', example: '"20 seconds"' },
+  retryTimeout: { default: `"${INPUT_DEFAULTS.retryTimeout}"`, meaning: 'how long a step may keep failing with faults that can heal (5xx, limits, dropped connections) before its object fails; retries come at most 30 s apart', example: '"2 hours"' },
+  maxHistoryEvents: { default: String(INPUT_DEFAULTS.maxHistoryEvents), meaning: 'the sync continues as new once its history holds this many events', example: '5000' },
+  done: { default: 'none', meaning: 'set by the workflow itself when it continues as new; leave it out', example: '' },
+};
+
+/** Every key of salesforceSync's input: what it must be, its default, meaning and an example. */
+export function describeInput(): InputKeyReference[] {
+  return (Object.keys(syncInputShape) as (keyof typeof syncInputShape)[]).map((key) => {
+    const { type, ...doc } = DOCS[key];
+    return { key, type: type ?? MUST[key], ...doc };
+  });
+}
+
+/** The reference as `npm run env -- input` prints it. */
+export function inputReferenceText(): string {
+  const lines = ['salesforceSync input (temporal workflow start --input \'{...}\'; npm run sync and npm run schedule build it from their options)'];
+  for (const k of describeInput()) {
+    lines.push(`${k.key}\n    ${k.meaning}; default ${k.default}\n    must be ${k.type}${k.example ? `\n    e.g. "${k.key}": ${k.example}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+/** The reference as the README's table (a unit test keeps the README equal to it). */
+export function inputReferenceMarkdown(): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  return [
+    '| key | must be | default | meaning | example |',
+    '|---|---|---|---|---|',
+    ...describeInput().map((k) => `| \`${k.key}\` | ${cell(k.type)} | ${cell(k.default)} | ${cell(k.meaning)} | ${k.example ? `\`${cell(k.example)}\`` : ''} |`),
+  ].join('\n');
+}
