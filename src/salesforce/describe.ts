@@ -21,8 +21,28 @@ export async function describeObject(client: SalesforceClient, name: string): Pr
   try {
     return await client.get<SObjectDescribe>(`/sobjects/${name}/describe`);
   } catch (error) {
-    if (error instanceof SalesforceApiError && (error.status === 404 || error.errorCode === 'NOT_FOUND')) throw new UnknownObjectError(name);
+    if (error instanceof SalesforceApiError && (error.status === 404 || error.errorCode === 'NOT_FOUND')) {
+      await checkApiVersion(client);
+      throw new UnknownObjectError(name);
+    }
     throw error;
+  }
+}
+
+/**
+ * Every resource of an API version the org does not offer answers 404: say that, rather than that
+ * the object does not exist.
+ */
+async function checkApiVersion(client: SalesforceClient): Promise<void> {
+  const offered = await client.get<{ version: string }[]>('/services/data').catch(() => undefined);
+  if (offered && !offered.some((v) => v.version === client.apiVersion)) {
+    const newest = offered.map((v) => v.version).sort((a, b) => Number(a) - Number(b)).at(-1);
+    throw new SalesforceApiError(
+      `This org does not offer Salesforce API version ${client.apiVersion} (SOURCES__SALESFORCE__VERSION)${newest ? `; its newest is ${newest}` : ''}.`,
+      'API_VERSION_NOT_OFFERED',
+      404,
+      false,
+    );
   }
 }
 

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ExtractHeartbeat } from '../../activities';
 import { DuckDbDestination } from '../../src/duckdb/destination';
 import { SalesforceClient } from '../../src/salesforce/client';
+import { describeObject } from '../../src/salesforce/describe';
+import { classifyFailure } from '../../src/sync/failures';
 import { parseSalesforceSettings } from '../../src/salesforce/settings';
 import type { PreparedObject } from '../../src/sync/object-sync';
 import { until } from '../helpers/stack';
@@ -120,5 +122,12 @@ describe('sync activities (MockActivityEnvironment, no servers)', () => {
       .then(() => undefined, (e: unknown) => e as { nonRetryable?: boolean; message: string });
     expect(error?.nonRetryable).toBe(true);
     expect(error?.message).toMatch(/Salesforce has no object named NoSuchObject__c/);
+  });
+
+  it('an API version the org does not offer is named as such, not as an unknown object', async () => {
+    const client = new SalesforceClient(parseSalesforceSettings({ ...sim.settingsEnv(), SOURCES__SALESFORCE__VERSION: '99.0' }), { backoffMs: 5 });
+    const error = await describeObject(client, 'Account').then(() => undefined, (e: Error) => e);
+    expect(error?.message).toBe('This org does not offer Salesforce API version 99.0 (SOURCES__SALESFORCE__VERSION); its newest is 62.0.');
+    expect(classifyFailure(error).retryable).toBe(false);
   });
 });
