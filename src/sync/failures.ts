@@ -23,6 +23,8 @@ const S3_REFUSALS: Record<string, string> = {
   PermanentRedirect: 'the bucket is in another region or endpoint: check S3_REGION and S3_ENDPOINT.',
 };
 
+const EXPIRED_LOCATORS = new Set(['INVALID_QUERY_LOCATOR', 'INVALID_LOCATOR']);
+
 /** The first network error code (ENOTFOUND, ECONNREFUSED, ...) in an error's cause chain. */
 export function networkCode(error: unknown): { code: string; host?: string } | undefined {
   for (let e = error as { code?: unknown; hostname?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
@@ -43,6 +45,8 @@ export function classifyFailure(error: unknown): FailureClass {
   const name = e?.name ?? 'Error';
   const message = e?.message ?? String(error);
   const fatal = (type: string, text = message): FailureClass => ({ retryable: false, type, message: text });
+  // An expired query locator heals by asking again: the retry re-queries from its last checkpoint.
+  if (e instanceof SalesforceApiError && EXPIRED_LOCATORS.has(e.errorCode)) return { retryable: true, type: name, message };
   if (
     e instanceof SalesforceAuthError ||
     e instanceof SalesforceSettingsError ||

@@ -17,7 +17,7 @@ import { SalesforceSimulator } from '../salesforce-sim/server';
  * pass-through that can refuse data commits.
  */
 const settings = stackSettings();
-const sim = new SalesforceSimulator({ rowCounts: { Account: 50, Contact: 20 } });
+const sim = new SalesforceSimulator({ rowCounts: { Account: 5_000, Contact: 20 } });
 const { catalog, storeFor } = connectIceberg(settings);
 const taskQueue = uniqueName('failures');
 const namespaces: string[] = [];
@@ -114,6 +114,22 @@ describe('faults that can heal (real stack)', () => {
     retried.release();
     const outcomes = (await handle.result()) as ObjectOutcome[];
     expect(outcomes).toMatchObject([{ object: 'Contact', status: 'succeeded', result: { rows: 20 } }]);
+  });
+
+  it('an expired query locator mid-read: the retry queries again and the table equals the source', async () => {
+    const namespace = freshNamespace();
+    sim.addFault({ kind: 'invalid-locator', path: '/query/', count: 1 });
+    const workflowId = uniqueName('locator');
+    const outcomes = (await client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Account'], namespace }] })) as ObjectOutcome[];
+    expect(outcomes).toMatchObject([{ object: 'Account', status: 'succeeded', result: { rows: 5_000 } }]);
+    const history = await client.workflow.getHandle(`${workflowId}/Account`).fetchHistory();
+    // A retried activity's history keeps the started event of its last attempt only.
+    const events = history.events ?? [];
+    const extractScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'extractObject')!;
+    const extractStarted = events.filter((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(extractScheduled.eventId));
+    expect(extractStarted.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([2]);
+    const read = await readers<{ rows: { id: string }[] }>('read', '--reader', 'pyiceberg', namespace, 'account');
+    expect(read.rows.map((r) => String(r.id)).sort()).toEqual([...sim.org.records(sim.org.object('Account')!, false)].map((r) => String(r.Id)).sort());
   });
 });
 

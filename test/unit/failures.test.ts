@@ -20,6 +20,7 @@ describe('failure classification: retry only what can heal', () => {
     ['refused Salesforce login', new SalesforceAuthError('Salesforce refused the SecurityToken login of u: INVALID_LOGIN: bad', 'INVALID_LOGIN'), false, /INVALID_LOGIN/],
     ['unknown object', new UnknownObjectError('Nope__c'), false, /Nope__c/],
     ['Salesforce 400 (invalid SOQL)', new SalesforceApiError('MALFORMED_QUERY: x', 'MALFORMED_QUERY', 400, false), false, /MALFORMED_QUERY/],
+    ['an expired query locator (the retry queries again from its checkpoint)', new SalesforceApiError('INVALID_QUERY_LOCATOR: invalid query locator', 'INVALID_QUERY_LOCATOR', 400, false), true, /INVALID_QUERY_LOCATOR/],
     ['Salesforce 503', new SalesforceApiError('Salesforce answered 503', 'SERVER_UNAVAILABLE', 503, true), true, /503/],
     ['Salesforce request limit', new SalesforceApiError('REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED', 403, true), true, /REQUEST_LIMIT/],
     ['catalog 401', new UnauthorizedError('load table: 401', 401), false, /401/],
