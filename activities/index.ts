@@ -115,6 +115,8 @@ export function configurationProblems(env: Record<string, string | undefined>): 
   }
   const api = env.SALESFORCE_READ_API;
   if (api && !['auto', 'bulk', 'rest'].includes(api)) problems.push(`SALESFORCE_READ_API must be auto, bulk or rest (it is ${JSON.stringify(api)})`);
+  const timeAs = env.SYNC_TIME_TYPE;
+  if (timeAs && !['string', 'time'].includes(timeAs)) problems.push(`SYNC_TIME_TYPE must be string or time (it is ${JSON.stringify(timeAs)})`);
   for (const name of ['SYNC_LAG_MS', 'SYNC_CHECKPOINT_SECONDS', 'WORKER_MAX_ACTIVITIES']) {
     const value = env[name];
     if (value !== undefined && value !== '' && !(Number.isFinite(Number(value)) && Number(value) >= 0)) {

@@ -7,6 +7,7 @@ import { createActivities, configurationProblems } from '../activities';
 import { connectIceberg } from '../src/iceberg/connect';
 import { SalesforceClient } from '../src/salesforce/client';
 import type { ReadApi } from '../src/salesforce/reader';
+import type { TimeMapping } from '../src/iceberg/schema-mapping';
 import { IcebergDestination } from '../src/sync/destination';
 import { DuckDbDestination, duckdbMode } from '../src/duckdb/destination';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
@@ -47,7 +48,7 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     workflowBundle: { codePath: await bundleWorkflows() },
-    activities: createActivities({ salesforce, destination, lagMs: Number(env.SYNC_LAG_MS ?? 60_000), checkpointMs: Number(env.SYNC_CHECKPOINT_SECONDS ?? 60) * 1000, api: (env.SALESFORCE_READ_API || 'auto') as ReadApi }),
+    activities: createActivities({ salesforce, destination, lagMs: Number(env.SYNC_LAG_MS ?? 60_000), checkpointMs: Number(env.SYNC_CHECKPOINT_SECONDS ?? 60) * 1000, api: (env.SALESFORCE_READ_API || 'auto') as ReadApi, timeAs: (env.SYNC_TIME_TYPE || 'string') as TimeMapping }),
     maxConcurrentActivityTaskExecutions: Number(env.WORKER_MAX_ACTIVITIES ?? 8),
     // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
     // heartbeat timeout): the Web UI shows fresh progress, and a retry resumes from a recent checkpoint.

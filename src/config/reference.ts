@@ -46,6 +46,7 @@ export const SETTINGS: SettingDoc[] = [
   { name: 'TEMPORAL_UI_URL', group: 'temporal', description: 'Web UI, for links', default: 'http://127.0.0.1:8233' },
   { name: 'SYNC_LAG_MS', group: 'sync', description: 'the incremental window ends this long before now', default: '60000' },
   { name: 'SALESFORCE_READ_API', group: 'sync', description: 'auto (Bulk API 2.0, REST where Bulk is refused), bulk or rest', default: 'auto' },
+  { name: 'SYNC_TIME_TYPE', group: 'sync', description: 'Salesforce time fields as string (HH:MM:SS.sss text, read by every engine) or time (Iceberg time: Spark cannot load such tables); existing columns keep their type', default: 'string' },
   { name: 'SYNC_CHECKPOINT_SECONDS', group: 'sync', description: 'an extraction records a resume point at most this often (each closes a data file)', default: '60' },
   { name: 'DUMP_TO_DUCKDB', group: 'sync', description: 'true: objects land in a local DuckDB file instead of Iceberg (local debugging)', default: 'false' },
   { name: 'DUCKDB_PATH', group: 'sync', description: 'the DuckDB file of DUMP_TO_DUCKDB (schema = namespace)', default: 'salesforce_sync.duckdb' },

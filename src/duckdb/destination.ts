@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { planSchema, type NamingConvention } from '../iceberg/schema-mapping';
+import { planSchema, type ColumnMapping } from '../iceberg/schema-mapping';
 import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { LocalObjectStore } from '../storage/local-fs';
@@ -89,13 +89,13 @@ export class DuckDbDestination implements Destination {
     return { columns: JSON.parse(String(row.columns)) as NestedField[], cursor: row.cursor === null ? undefined : String(row.cursor), runs: JSON.parse(String(row.runs)) as string[] };
   }
 
-  async prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention): Promise<{ cursor?: string; created: Created }> {
+  async prepare(ref: TableRef, fields: SalesforceField[], { naming, timeAs }: ColumnMapping): Promise<{ cursor?: string; created: Created }> {
     return this.withConnection(async (c) => {
       const schema = DuckDbDestination.schemaOf(ref);
       const qualified = await qualifiedName(c, schema, ref.table);
       const before = await this.state(c, ref);
       // New columns are added; columns Salesforce no longer has stay (and get nulls).
-      const plan = planSchema(fields, { naming, table: `${schema}.${ref.table}` });
+      const plan = planSchema(fields, { naming, timeAs, table: `${schema}.${ref.table}` });
       const columns = [...(before?.columns ?? [])];
       for (const f of plan.schema.fields) if (!columns.some((x) => x.name === f.name)) columns.push({ ...f, id: columns.length + 1 });
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${qualified.slice(0, qualified.lastIndexOf('.'))}`);

@@ -4,8 +4,23 @@ import { parseDecimal, type NestedField, type PrimitiveType, type Schema } from 
 
 /*
  * Where a Salesforce type becomes an Iceberg type — the one place. Datetimes are UTC instants
- * (timestamptz, microseconds); currency keeps its exact precision and scale from describe.
+ * (timestamptz, microseconds); currency keeps its exact precision and scale from describe. Every
+ * type is one that Spark, Trino, DuckDB and pyiceberg all read: Salesforce times are kept as text
+ * by default, because Spark (3.5 and 4.0 with Iceberg 1.10) refuses to load any table with an
+ * Iceberg `time` column; `timeAs: 'time'` keeps Iceberg's time for engines that read it.
  */
+
+/** How Salesforce time fields are stored: 'HH:MM:SS.sss' text (default), or Iceberg's time. */
+export type TimeMapping = 'string' | 'time';
+
+/** How a Salesforce object's fields become columns: names, and the one choice among types. */
+export interface ColumnMapping {
+  naming: NamingConvention;
+  timeAs?: TimeMapping;
+}
+
+/** The doc of a column that holds Salesforce times as text. */
+export const TIME_TEXT_DOC = 'Salesforce time of day, as text HH:MM:SS.sss (sorts as time does)';
 const stringTypes: SalesforceFieldType[] = [
   'id', 'string', 'textarea', 'picklist', 'multipicklist', 'reference', 'email', 'phone', 'url',
   'combobox', 'encryptedstring', 'anyType', 'json',
@@ -14,7 +29,7 @@ const stringTypes: SalesforceFieldType[] = [
 /** Salesforce allows up to 18 digits in number and currency fields. */
 const MAX_SALESFORCE_PRECISION = 18;
 
-export function icebergTypeOf(field: SalesforceField): PrimitiveType {
+export function icebergTypeOf(field: SalesforceField, timeAs: TimeMapping = 'string'): PrimitiveType {
   if (stringTypes.includes(field.type)) return 'string';
   switch (field.type) {
     case 'boolean': return 'boolean';
@@ -29,7 +44,7 @@ export function icebergTypeOf(field: SalesforceField): PrimitiveType {
     }
     case 'date': return 'date';
     case 'datetime': return 'timestamptz';
-    case 'time': return 'time';
+    case 'time': return timeAs;
     case 'base64': return 'binary';
     default:
       throw new IncompatibleSchemaError(`Salesforce field ${field.name} has type ${field.type}, which has no Iceberg column (compound fields are synced as their components).`);
@@ -93,7 +108,7 @@ export interface SchemaPlan {
  */
 export function planSchema(
   fields: SalesforceField[],
-  opts: { naming: NamingConvention; current?: Schema; lastColumnId?: number; table?: string },
+  opts: { naming: NamingConvention; timeAs?: TimeMapping; current?: Schema; lastColumnId?: number; table?: string },
 ): SchemaPlan {
   const idField = fields.find((f) => f.name === 'Id');
   if (!idField) throw new IncompatibleSchemaError(`The Salesforce object${opts.table ? ` for ${opts.table}` : ''} has no Id field.`);
@@ -116,16 +131,18 @@ export function planSchema(
   const nextFields: NestedField[] = current ? current.fields.map((f) => ({ ...f })) : [];
 
   for (const [name, sf] of byColumn) {
-    const type = icebergTypeOf(sf);
+    const type = icebergTypeOf(sf, opts.timeAs);
     const have = existing.get(name);
     if (!have) {
-      const field: NestedField = { id: ++lastId, name, required: !current && sf.name === 'Id', type };
+      const field: NestedField = { id: ++lastId, name, required: !current && sf.name === 'Id', type, ...(sf.type === 'time' && type === 'string' ? { doc: TIME_TEXT_DOC } : {}) };
       if (current) added.push(name);
       nextFields.push(field);
       columns.push({ salesforceName: sf.name, field });
       continue;
     }
-    if (have.type !== type) {
+    // A time column made under the other mapping keeps its type: both hold the same values.
+    const timeEither = sf.type === 'time' && (have.type === 'time' || have.type === 'string');
+    if (have.type !== type && !timeEither) {
       if (canPromote(have.type, type)) {
         nextFields.find((f) => f.id === have.id)!.type = type;
         promoted.push(`${name}: ${have.type} → ${type}`);

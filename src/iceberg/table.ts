@@ -4,7 +4,7 @@ import type { LoadTableResult, Namespace, RestCatalog, TableRequirement, TableUp
 import { AlreadyExistsError, IncompatibleSchemaError } from './errors';
 import { ensureInitialSnapshot } from './snapshot-producer';
 import { decodeManifest, decodeManifestList } from './manifest';
-import { columnName, planSchema, type NamingConvention, type SchemaPlan } from './schema-mapping';
+import { columnName, planSchema, type NamingConvention, type SchemaPlan, type TimeMapping } from './schema-mapping';
 import {
   currentSchema,
   currentSnapshot,
@@ -126,12 +126,12 @@ export async function loadTable(opts: OpenTableOptions): Promise<IcebergTable> {
  * table and the column plan (which Salesforce field feeds which column).
  */
 export async function prepareTable(
-  opts: OpenTableOptions & { fields: SalesforceField[]; naming: NamingConvention; properties?: Record<string, string> },
+  opts: OpenTableOptions & { fields: SalesforceField[]; naming: NamingConvention; timeAs?: TimeMapping; properties?: Record<string, string> },
 ): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean }> {
   const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
   const identifier = [...opts.namespace, opts.name].join('.');
   if (!(await opts.catalog.tableExists(opts.namespace, opts.name))) {
-    const plan = planSchema(opts.fields, { naming: opts.naming, table: identifier });
+    const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, table: identifier });
     try {
       const loaded = await opts.catalog.createTable(opts.namespace, {
         name: opts.name,
@@ -150,7 +150,7 @@ export async function prepareTable(
         throw error;
       }
       // The catalog may renumber ids on create: plan again against what it stored.
-      const stored = planSchema(opts.fields, { naming: opts.naming, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
+      const stored = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
       return { table, plan: stored, created: true, createdNamespace };
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
@@ -165,7 +165,7 @@ export async function prepareTable(
       `Table ${identifier} exists but has no column "${idColumn}" (the Salesforce Id every synced row is keyed by), so it was left unchanged. Sync into another namespace, or drop or rename the table.`,
     );
   }
-  const plan = planSchema(opts.fields, { naming: opts.naming, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
+  const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
   await table.evolveSchema(plan);
   return { table, plan, created: false, createdNamespace };
 }

@@ -120,12 +120,16 @@ export class BulkCsvPage {
         for (let r = from; r < to; r++) sink.append(null);
         continue;
       }
+      // Times lose Salesforce's trailing Z ('HH:MM:SS.sss', as values.ts gives them): the same
+      // text whether the column keeps it as a string or reads it as a time.
+      const time = this.fields[f]!.type === 'time';
       // Every column builder reads its own type from the cell's UTF-8 text (see columns.ts).
       for (let r = from; r < to; r++) {
         const i = r * cols + c;
         const start = starts[i]!;
         const mark = ends[i]!;
-        const end = mark & OFFSET;
+        let end = mark & OFFSET;
+        if (time && end > start && bytes[end - 1] === 90 /* Z */) end--;
         if (end === start) sink.append(null);
         else sink.appendUtf8(bytes, start, end, (mark & ESCAPED) !== 0);
       }

@@ -1,6 +1,6 @@
 import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import { NotFoundError } from '../iceberg/errors';
-import type { NamingConvention } from '../iceberg/schema-mapping';
+import type { ColumnMapping } from '../iceberg/schema-mapping';
 import { commitFiles, type WriteMode } from '../iceberg/snapshot-producer';
 import type { DataFile, NestedField } from '../iceberg/spec';
 import { loadTable, prepareTable } from '../iceberg/table';
@@ -41,7 +41,7 @@ export interface Destination {
    * Creates the table or evolves it to the describe's fields; returns the cursor the last sync
    * stored and what was created for run `runId`.
    */
-  prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention, runId: string): Promise<{ cursor?: string; created: Created }>;
+  prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string): Promise<{ cursor?: string; created: Created }>;
   staging(ref: TableRef): Promise<StagingArea>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
   commit(ref: TableRef, req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
@@ -64,9 +64,9 @@ export class IcebergDestination implements Destination {
     return loadTable({ catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor });
   }
 
-  async prepare(ref: TableRef, fields: SalesforceField[], naming: NamingConvention, runId: string): Promise<{ cursor?: string; created: Created }> {
+  async prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string): Promise<{ cursor?: string; created: Created }> {
     const { table, created, createdNamespace } = await prepareTable({
-      catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, naming, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
+      catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, ...mapping, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
     });
     return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace } };
   }

@@ -1,4 +1,4 @@
-import { columnName, type NamingConvention } from '../iceberg/schema-mapping';
+import { columnName, type NamingConvention, type TimeMapping } from '../iceberg/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { DataFileWriter } from '../parquet/writer';
 import type { SalesforceClient } from '../salesforce/client';
@@ -16,6 +16,8 @@ export interface SyncContext {
   salesforce: SalesforceClient;
   destination: Destination;
   naming?: NamingConvention;
+  /** Salesforce times as text (default: every engine reads it) or as Iceberg time. */
+  timeAs?: TimeMapping;
   /** The window's upper bound trails "now" by this much, so rows still being written are left for next time. */
   lagMs?: number;
   api?: ReadApi;
@@ -101,7 +103,7 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   const describe = await describeObject(ctx.salesforce, input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
-  const { cursor: stored, created } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, naming, input.runId);
+  const { cursor: stored, created } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId);
   const mode = input.mode ?? defaultMode(describe.name);
   const cursor = cursorField(describe);
   return {

@@ -10,7 +10,8 @@ import { stackSettings, uniqueName } from '../helpers/stack';
 import { runSyncWorker } from '../helpers/in-process-worker';
 import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
 import type { SimField } from '../salesforce-sim/objects';
-import { columnName } from '../../src/iceberg/schema-mapping';
+import { TIME_TEXT_DOC, columnName } from '../../src/iceberg/schema-mapping';
+import { loadTable } from '../../src/iceberg/table';
 
 const settings = stackSettings();
 const sim = new SalesforceSimulator({ rowCounts: { Account: 300, Contact: 120 } });
@@ -25,24 +26,29 @@ function freshNamespace(): string {
   return ns;
 }
 
+/** A worker that keeps Salesforce times as Iceberg time columns (SYNC_TIME_TYPE=time). */
+let timeWorker: { stop: () => Promise<void> };
+
 beforeAll(async () => {
   await sim.start();
   const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' };
   worker = await runSyncWorker(env, taskQueue);
+  timeWorker = await runSyncWorker({ ...env, SYNC_TIME_TYPE: 'time' }, `${taskQueue}-time`);
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
 });
 
 afterAll(async () => {
   await worker?.stop();
+  await timeWorker?.stop();
   await sim.stop();
   for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
 });
 
 /** Runs a sync to its end; `ids` collects the parent's and children's workflow ids. */
-async function sync(objects: string[], into: string, ids: string[] = []): Promise<ObjectOutcome[]> {
+async function sync(objects: string[], into: string, ids: string[] = [], queue = taskQueue): Promise<ObjectOutcome[]> {
   const workflowId = uniqueName('sync');
   ids.push(workflowId, ...objects.map((o) => `${workflowId}/${o}`));
-  return client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects, namespace: into }] });
+  return client.workflow.execute('salesforceSync', { taskQueue: queue, workflowId, args: [{ objects, namespace: into }] });
 }
 
 /** A simulator value in the form the readers print it (test/readers/iceberg_readers.py `plain`). */
@@ -51,10 +57,9 @@ function readerForm(field: SimField, v: unknown): unknown {
   switch (field.type) {
     case 'datetime':
       return `${new Date(String(v)).toISOString().slice(0, 23)}000Z`;
-    case 'time': {
-      const [hms, ms] = String(v).replace(/Z$/, '').split('.');
-      return ms && Number(ms) !== 0 ? `${hms}.${ms.padEnd(6, '0')}` : hms;
-    }
+    case 'time':
+      // Salesforce times are text by default (Spark loads no table with an Iceberg time column).
+      return String(v).replace(/Z$/, '');
     case 'currency':
       return Number(v).toFixed(field.scale ?? 2);
     default:
@@ -113,22 +118,53 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     expect(tableRows.filter((r) => r[2] !== null)).toHaveLength(2);
   });
 
-  it('every column read through Bulk CSV lands as Salesforce holds it, for pyiceberg and DuckDB alike', async () => {
-    // Datetimes, dates, times, decimals, doubles, ints, booleans, and text with quotes, commas,
-    // line breaks and non-ASCII: each decoded from the CSV bytes by the worker's fast path.
+  it('every column of every Salesforce type the simulator has lands as Salesforce holds it, for pyiceberg and DuckDB alike', async () => {
+    // Datetimes, dates, times (as text), decimals, doubles, percents, ints, longs, booleans, ids,
+    // picklists, comboboxes, encrypted strings and text with quotes, commas, line breaks and
+    // non-ASCII: each decoded from the Bulk CSV bytes by the worker's fast path.
     const into = freshNamespace();
-    const [outcome] = await sync(['Account'], into);
-    expect(outcome).toMatchObject({ status: 'succeeded', result: { rows: sourceIds('Account').length } });
-    const o = sim.org.object('Account')!;
-    const expected = [...sim.org.records(o, false)].sort((a, b) => String(a.Id).localeCompare(String(b.Id)));
-    for (const reader of ['pyiceberg', 'duckdb']) {
-      const read = await readers<ReadResult>('read', '--reader', reader, into, 'account');
-      const rows = [...read.rows].sort((a, b) => String(a.id).localeCompare(String(b.id)));
-      const columns = read.columns.map((c) => c.name);
-      expect(columns.length, reader).toBeGreaterThan(20);
-      const fields = columns.map((c) => o.fields.find((f) => columnName(f.name, 'snake_case') === c)!);
-      expect(rows.map((r) => columns.map((c) => r[c])), reader).toEqual(expected.map((r) => fields.map((f) => readerForm(f, r[f.name]))));
+    const objects = ['Account', 'User', 'Lead', 'Product2'];
+    const outcomes = await sync(objects, into);
+    expect(outcomes.map((o) => [o.object, o.status, o.result?.rows])).toEqual(objects.map((o) => [o, 'succeeded', sourceIds(o).length]));
+    const types = new Set<string>();
+    for (const object of objects) {
+      const o = sim.org.object(object)!;
+      const expected = [...sim.org.records(o, false)].sort((a, b) => String(a.Id).localeCompare(String(b.Id)));
+      for (const reader of ['pyiceberg', 'duckdb']) {
+        const read = await readers<ReadResult>('read', '--reader', reader, into, columnName(object, 'snake_case'));
+        const rows = [...read.rows].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+        const columns = read.columns.map((c) => c.name);
+        const fields = columns.map((c) => o.fields.find((f) => columnName(f.name, 'snake_case') === c)!);
+        for (const f of fields) types.add(f.type);
+        expect(rows.map((r) => columns.map((c) => r[c])), `${object} read by ${reader}`).toEqual(expected.map((r) => fields.map((f) => readerForm(f, r[f.name]))));
+      }
     }
+    // Every type but the compound ones (synced as their components) and base64 (off by default).
+    expect([...types].sort()).toEqual(['boolean', 'combobox', 'currency', 'date', 'datetime', 'double', 'email', 'encryptedstring', 'id', 'int', 'long', 'multipicklist', 'percent', 'phone', 'picklist', 'reference', 'string', 'textarea', 'time', 'url']);
+  });
+
+  it('a table whose Salesforce time column is an Iceberg time keeps it: later syncs under the text default change no type', async () => {
+    const namespace = freshNamespace();
+    const { catalog, storeFor } = connectIceberg(settings);
+    const column = () => loadTable({ catalog, namespace: [namespace], name: 'account', storeFor }).then((t) => t.schema().fields.find((f) => f.name === 'preferred_call_time_c'));
+    await sync(['Account'], namespace, [], `${taskQueue}-time`);
+    expect((await column())?.type).toBe('time');
+    const id = sourceIds('Account')[3]!;
+    sim.org.update('Account', id, { PreferredCallTime__c: '23:59:58.000Z' });
+    const [outcome] = await sync(['Account'], namespace);
+    expect(outcome).toMatchObject({ status: 'succeeded', result: { rows: 1 } });
+    expect((await column())?.type).toBe('time');
+    for (const reader of ['pyiceberg', 'duckdb']) {
+      const read = await readers<ReadResult>('read', '--reader', reader, namespace, 'account');
+      expect(read.rows.find((r) => r.id === id)?.preferred_call_time_c, reader).toBe('23:59:58');
+    }
+    // A new table under the default holds the text, documented as a Salesforce time.
+    const fresh = freshNamespace();
+    await sync(['Account'], fresh);
+    const text = await loadTable({ catalog, namespace: [fresh], name: 'account', storeFor }).then((t) => t.schema().fields.find((f) => f.name === 'preferred_call_time_c'));
+    expect(text).toMatchObject({ type: 'string', doc: TIME_TEXT_DOC });
+    const read = await readers<ReadResult>('read', '--reader', 'duckdb', fresh, 'account');
+    expect(read.rows.find((r) => r.id === id)?.preferred_call_time_c).toBe('23:59:58.000');
   });
 
   it('no secret appears anywhere in the workflow histories', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIcebergSettings } from '../../src/config/iceberg-settings';
 import { IncompatibleSchemaError } from '../../src/iceberg/errors';
-import { icebergTypeOf, planSchema, snakeCase } from '../../src/iceberg/schema-mapping';
+import { TIME_TEXT_DOC, icebergTypeOf, planSchema, snakeCase } from '../../src/iceberg/schema-mapping';
 import type { SalesforceField } from '../../src/salesforce/describe-types';
 
 describe('names', () => {
@@ -30,9 +30,27 @@ describe('Salesforce → Iceberg types', () => {
     expect(t('currency', { precision: 16, scale: 4 })).toBe('decimal(16, 4)');
     expect(t('date')).toBe('date');
     expect(t('datetime')).toBe('timestamptz');
-    expect(t('time')).toBe('time');
+    // Spark cannot load a table with an Iceberg time column: text unless asked otherwise.
+    expect(t('time')).toBe('string');
+    expect(icebergTypeOf({ name: 'F', type: 'time' }, 'time')).toBe('time');
     expect(t('base64')).toBe('binary');
     expect(() => t('address')).toThrow(IncompatibleSchemaError);
+  });
+});
+
+describe('Salesforce times', () => {
+  const fields: SalesforceField[] = [{ name: 'Id', type: 'id' }, { name: 'CallAt__c', type: 'time' }];
+  it('become a text column whose doc says what it holds, or an Iceberg time column on request', () => {
+    expect(planSchema(fields, { naming: 'snake_case' }).schema.fields[1]).toEqual({ id: 2, name: 'call_at_c', required: false, type: 'string', doc: TIME_TEXT_DOC });
+    expect(planSchema(fields, { naming: 'snake_case', timeAs: 'time' }).schema.fields[1]).toEqual({ id: 2, name: 'call_at_c', required: false, type: 'time' });
+  });
+  it('keep the type of a column made under the other mapping: no type change is tried', () => {
+    for (const [made, now] of [['time', 'string'], ['string', 'time']] as const) {
+      const current = planSchema(fields, { naming: 'snake_case', timeAs: made }).schema;
+      const plan = planSchema(fields, { naming: 'snake_case', timeAs: now, current, lastColumnId: 2 });
+      expect(plan.changed).toBe(false);
+      expect(plan.columns[1]!.field.type).toBe(made);
+    }
   });
 });
 
