@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -12,6 +10,7 @@ import { splitS3Uri } from '../../src/storage/object-store';
 import type { S3ObjectStore } from '../../src/storage/s3';
 import type { ExtractHeartbeat } from '../../activities';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
+import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy';
 import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
@@ -35,7 +34,7 @@ const workers: WorkerProcess[] = [];
 let onCommit: (() => Promise<void>) | undefined;
 /** Catalog status of the held commit, once forwarded. */
 let commitForwarded: number | undefined;
-let proxy: http.Server;
+let proxy: Awaited<ReturnType<typeof startCatalogProxy>>;
 
 function startWorker(extra: Record<string, string> = {}): WorkerProcess {
   const w = new WorkerProcess({ ...workerEnv, ...extra });
@@ -45,29 +44,23 @@ function startWorker(extra: Record<string, string> = {}): WorkerProcess {
 
 beforeAll(async () => {
   await sim.start();
-  const upstream = new URL(settings.ICEBERG_CATALOG_URI);
-  proxy = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
-    let held = false;
-    if (req.method === 'POST' && onCommit && body.includes('salesforce.sync-run-id')) {
+  let held: ProxiedRequest | undefined;
+  proxy = await startCatalogProxy(settings.ICEBERG_CATALOG_URI, {
+    before: async (req) => {
+      if (!req.isDataCommit || !onCommit) return undefined;
       const hook = onCommit;
       onCommit = undefined;
-      held = true;
+      held = req;
       await hook();
-    }
-    const hopByHop = ['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive'];
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.includes(k))) as Record<string, string>;
-    const forwarded = await fetch(`${upstream.origin}${req.url}`, { method: req.method, headers, body: body.length ? body : undefined });
-    const text = await forwarded.text();
-    if (held) commitForwarded = forwarded.status;
-    if (!res.destroyed) res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(text);
+      return undefined;
+    },
+    after: (req, status) => {
+      if (req === held) commitForwarded = status;
+    },
   });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   workerEnv = {
     ...settings,
-    ICEBERG_CATALOG_URI: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${upstream.pathname}`,
+    ICEBERG_CATALOG_URI: proxy.uri,
     ...sim.settingsEnv(),
     TEMPORAL_TASK_QUEUE: taskQueue,
     SYNC_LAG_MS: '0',
@@ -85,7 +78,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await new Promise<void>((r) => proxy?.close(() => r()));
+  await proxy?.close();
   await sim.stop();
   await readers('drop', namespace).catch(() => undefined);
 });

@@ -1,11 +1,10 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { loadTable } from '../../src/iceberg/table';
 import type { ObjectOutcome } from '../../workflows';
+import { startCatalogProxy } from '../helpers/catalog-proxy';
 import { runSyncWorker } from '../helpers/in-process-worker';
 import { readers } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
@@ -22,29 +21,18 @@ const { catalog, storeFor } = connectIceberg(settings);
 const taskQueue = uniqueName('failures');
 const namespaces: string[] = [];
 let client: Client;
-let proxy: http.Server;
+let proxy: Awaited<ReturnType<typeof startCatalogProxy>>;
 /** Status the pass-through answers every data commit with (undefined: forward it). */
 let refuseCommits: number | undefined;
 const workers: { stop: () => Promise<void> }[] = [];
 
 beforeAll(async () => {
   await sim.start();
-  const upstream = new URL(settings.ICEBERG_CATALOG_URI);
-  proxy = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
-    if (req.method === 'POST' && refuseCommits && body.includes('salesforce.sync-run-id')) {
-      res.writeHead(refuseCommits, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Requirement failed: this catalog refuses the commit', type: 'BadRequestException', code: refuseCommits } }));
-      return;
-    }
-    const hopByHop = ['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive'];
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.includes(k))) as Record<string, string>;
-    const forwarded = await fetch(`${upstream.origin}${req.url}`, { method: req.method, headers, body: body.length ? body : undefined });
-    res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(await forwarded.text());
+  proxy = await startCatalogProxy(settings.ICEBERG_CATALOG_URI, {
+    before: async (req) =>
+      req.isDataCommit && refuseCommits ? { status: refuseCommits, body: { error: { message: 'Requirement failed: this catalog refuses the commit', type: 'BadRequestException', code: refuseCommits } } } : undefined,
   });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  const proxied = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${upstream.pathname}`;
+  const proxied = proxy.uri;
   const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest', ICEBERG_CATALOG_URI: proxied };
   workers.push(await runSyncWorker(env, taskQueue));
   // The same stack with a wrong S3 secret key, on a queue of its own.
@@ -54,7 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) await w.stop();
-  await new Promise<void>((r) => proxy?.close(() => r()));
+  await proxy?.close();
   await sim.stop();
   for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
 });

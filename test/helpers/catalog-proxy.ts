@@ -1,0 +1,51 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request the proxy saw: what a hook decides on. */
+export interface ProxiedRequest {
+  method: string;
+  url: string;
+  body: Buffer;
+  /** A data commit of a sync (it carries a sync run id). */
+  isDataCommit: boolean;
+}
+
+export interface CatalogProxyHooks {
+  /** Runs before a request is forwarded; an answer returned here is sent instead of forwarding. */
+  before?: (req: ProxiedRequest) => Promise<{ status: number; body: unknown } | undefined>;
+  /** Told the catalog's status of a forwarded request. */
+  after?: (req: ProxiedRequest, status: number) => void;
+}
+
+/**
+ * A pass-through in front of the real catalog, for fault tests: hooks can hold a request (run
+ * something while it is in flight), refuse it, or see how the catalog answered.
+ */
+export async function startCatalogProxy(catalogUri: string, hooks: CatalogProxyHooks): Promise<{ uri: string; close: () => Promise<void> }> {
+  const upstream = new URL(catalogUri);
+  const hopByHop = ['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive'];
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const seen: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', body, isDataCommit: req.method === 'POST' && body.includes('salesforce.sync-run-id') };
+    const answer = await hooks.before?.(seen);
+    if (answer) {
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+      return;
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.includes(k))) as Record<string, string>;
+    const forwarded = await fetch(`${upstream.origin}${seen.url}`, { method: seen.method, headers, body: body.length ? body : undefined });
+    const text = await forwarded.text();
+    hooks.after?.(seen, forwarded.status);
+    if (!res.destroyed) res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(text);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}${upstream.pathname}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
