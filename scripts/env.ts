@@ -1,7 +1,11 @@
-/** `npm run env -- [salesforce|iceberg|temporal|sync|all]`: every setting, its meaning, default, auth method and current value (secrets hidden). */
+/**
+ * `npm run env -- [salesforce|iceberg|temporal|sync|all]`: every setting, its meaning, default, auth
+ * method and current value (secrets hidden), then what is wrong with the current settings.
+ */
 import { Command } from 'commander';
 import { loadSettings } from '../src/config/env-file';
-import { SETTINGS, shown } from '../src/config/reference';
+import { shown } from '../src/config/reference';
+import { SETTINGS, settingsProblems } from '../src/config/settings';
 
 new Command('env')
   .argument('[group]', 'salesforce, iceberg, temporal, sync or all', 'all')
@@ -11,12 +15,22 @@ new Command('env')
       console.error(`Unknown group ${group}: use ${groups.join(', ')} or all.`);
       process.exit(1);
     }
-    const env = loadSettings();
+    let env: Record<string, string> = {};
+    let fileError: string | undefined;
+    try {
+      env = loadSettings();
+    } catch (error) {
+      // A .env syntax error: the reference is still useful; the error is shown last.
+      fileError = (error as Error).message;
+      env = { ...process.env } as Record<string, string>;
+    }
     for (const g of groups.filter((x) => group === 'all' || x === group)) {
       console.log(`\n[${g}]`);
       for (const s of SETTINGS.filter((x) => x.group === g)) {
         console.log(`${s.name}\n    ${s.description}${s.default ? `; default ${s.default}` : ''}${s.methods ? `; auth: ${s.methods.join(', ')}` : ''}\n    now: ${shown(s, env[s.name])}`);
       }
     }
+    const problems = [...(fileError ? [fileError] : []), ...(group === 'all' ? settingsProblems(env) : [])];
+    if (problems.length > 0) console.log(`\nProblems with the current settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   })
   .parse(process.argv);
