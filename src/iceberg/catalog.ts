@@ -9,6 +9,7 @@ import {
   NotFoundError,
   UnauthorizedError,
 } from './errors';
+import { connectionFailure } from '../net';
 import { parseJson, toJson } from './json';
 import type { PartitionSpec, Schema, Snapshot, SortOrder, TableMetadata } from './spec';
 
@@ -215,7 +216,15 @@ export class RestCatalog {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
       });
     } catch (error) {
-      throw new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${(error as Error).message}`);
+      throw new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${connectionFailure(error, new URL(serverUri).host)}`);
+    }
+    if (response.status === 404 || response.status === 405 || response.status === 501) {
+      // Not a refusal: nothing there issues tokens (many catalogs leave OAuth2 to an identity provider).
+      throw new CatalogUnavailableError(
+        `There is no OAuth2 token endpoint at ${serverUri} (HTTP ${response.status}). Set ICEBERG_OAUTH2_SERVER_URI to your identity provider's token endpoint, ` +
+          'or use ICEBERG_TOKEN, or unset ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET if the catalog needs no authentication.',
+        response.status,
+      );
     }
     if (!response.ok) {
       // The body may echo the request; never include it (it could hold the secret).
@@ -251,9 +260,9 @@ export class RestCatalog {
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
         });
       } catch (error) {
-        const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).message;
+        const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : connectionFailure(error, new URL(url).host);
         if (opts.commit) throw new CommitStateUnknownError(`Could not ${opts.what}: ${reason}. The commit may or may not have landed.`);
-        throw new CatalogUnavailableError(`Could not ${opts.what}: the catalog at ${this.baseUri} is unreachable (${reason}).`);
+        throw new CatalogUnavailableError(`Could not ${opts.what}: the catalog at ${this.baseUri} is unreachable: ${reason}.`);
       }
       // An expired OAuth2 token: fetch a new one once and retry.
       if (response.status === 401 && attempt === 0 && this.options.auth?.kind === 'oauth2') continue;
