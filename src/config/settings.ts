@@ -29,14 +29,22 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** The known setting a misspelt name most likely meant, if one is close. */
+const words = (name: string) => name.toUpperCase().split(/_+/).filter(Boolean);
+
+/**
+ * The known setting a misspelt name most likely meant: one a few edits away (ICEBERG_CATALOG_URL),
+ * or one whose words include all of the name's (S3_SECRET_KEY: S3_SECRET_ACCESS_KEY).
+ */
 export function closestSetting(name: string): string | undefined {
   let best: { name: string; d: number } | undefined;
+  const mine = words(name);
   for (const s of SETTINGS) {
     const d = distance(name.toUpperCase(), s.name);
-    if (!best || d < best.d) best = { name: s.name, d };
+    const theirs = words(s.name);
+    const close = d <= Math.max(2, Math.floor(s.name.length / 5)) || mine.every((w) => theirs.includes(w)) || theirs.every((w) => mine.includes(w));
+    if (close && (!best || d < best.d)) best = { name: s.name, d };
   }
-  return best && best.d <= Math.max(2, Math.floor(best.name.length / 5)) ? best.name : undefined;
+  return best?.name;
 }
 
 /** Names under the product's prefixes that no setting has: probable typos (the setting meant is not applied). */
