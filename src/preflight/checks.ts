@@ -7,12 +7,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { catalogOptions, icebergSettingsProblems, parseIcebergSettings, s3Settings } from '../config/iceberg-settings';
 import { SETTINGS, settingsProblems } from '../config/settings';
 import { duckdbMode, parseSyncSettings, syncSettingsProblems } from '../config/sync-settings';
 import { RestCatalog } from '../iceberg/catalog';
-import { BadRequestError, CatalogUnavailableError, ForbiddenError, NotFoundError, UnauthorizedError } from '../iceberg/errors';
+import { BadRequestError, CatalogError, CatalogUnavailableError, ForbiddenError, NotFoundError, UnauthorizedError } from '../iceberg/errors';
 import { connectionFailure } from '../net';
 import { SalesforceAuthError, SalesforceUnreachableError, authenticate, type Session } from '../salesforce/auth';
 import { SalesforceApiError, SalesforceClient } from '../salesforce/client';
@@ -71,6 +71,12 @@ export interface Check {
   timeoutFix: string;
   /** Resolves with what was found; throws CheckFailure, CheckSkipped or any error (a problem). */
   run(ctx: PreflightContext): Promise<string>;
+}
+
+/** The worker/sync settings a check needs; skipped (not failed again) when the settings check already failed on them. */
+function syncSettingsFor(env: Record<string, string | undefined>) {
+  if (syncSettingsProblems(env).length > 0) throw new CheckSkipped('the worker/sync settings have problems (see settings)');
+  return parseSyncSettings(env);
 }
 
 const sec = (ms: number) => `${Math.round(ms / 100) / 10} s`;
@@ -134,7 +140,7 @@ const salesforceDescribe: Check = {
   timeoutFix: 'the Salesforce instance did not answer a describe in time: try again, or raise PREFLIGHT_TIMEOUT_SECONDS',
   async run(ctx) {
     if (!ctx.salesforce) throw new CheckSkipped('needs a Salesforce login');
-    const object = parseSyncSettings(ctx.env).PREFLIGHT_OBJECT;
+    const object = syncSettingsFor(ctx.env).PREFLIGHT_OBJECT;
     const client = new SalesforceClient(ctx.salesforce.settings, { maxAttempts: 1, signal: ctx.signal }, { session: Promise.resolve(ctx.salesforce.session) });
     try {
       const d = await describeObject(client, object);
@@ -156,7 +162,7 @@ const salesforceDescribe: Check = {
 // Iceberg catalog, warehouse, namespace, storage
 
 const skipInDuckdbMode = (env: Record<string, string | undefined>) => {
-  if (duckdbMode(env)) throw new CheckSkipped(`DUMP_TO_DUCKDB=true: objects go to the DuckDB file ${parseSyncSettings(env).DUCKDB_PATH}, not to a catalog`);
+  if (duckdbMode(env)) throw new CheckSkipped('DUMP_TO_DUCKDB=true: objects go to a DuckDB file, not to a catalog');
 };
 
 /** The warehouse's storage location as the catalog advertises it in GET /v1/config (Nessie, the reference catalog do). */
@@ -182,8 +188,9 @@ const icebergCatalog: Check = {
       if (error instanceof CatalogUnavailableError && /no OAuth2 token endpoint/.test(error.message)) throw new CheckFailure(error.message);
       if (error instanceof UnauthorizedError) throw new CheckFailure(error.message, settings.ICEBERG_TOKEN ? 'give a valid ICEBERG_TOKEN' : 'check ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET (and ICEBERG_SCOPE), or set ICEBERG_TOKEN');
       if (error instanceof ForbiddenError) throw new CheckFailure(error.message, 'the catalog credentials may not read this warehouse: grant them access, or use others');
-      if ((error instanceof NotFoundError || error instanceof BadRequestError) && settings.ICEBERG_WAREHOUSE) {
-        // A wrong warehouse, or no catalog at this URI at all? Ask without the warehouse.
+      // An HTTP error answer (Nessie: 500 "Warehouse 'x' is not known"; others 400 or 404): a wrong
+      // warehouse, or no catalog at this URI at all? Ask without the warehouse.
+      if (error instanceof CatalogError && error.status !== undefined && settings.ICEBERG_WAREHOUSE) {
         const plain = new RestCatalog({ ...options, warehouse: undefined });
         const catalogAnswers = await plain.init().then(
           () => true,
@@ -211,6 +218,19 @@ const icebergCatalog: Check = {
   },
 };
 
+/** An S3 client as a sync's would be (static settings, the catalog's overrides), trying each request once. */
+function s3Client(ctx: PreflightContext): { client: S3Client; s3: ReturnType<typeof s3SettingsFor> } {
+  const s3 = s3SettingsFor(s3Settings(parseIcebergSettings(ctx.env)), ctx.catalog?.properties ?? {});
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region ?? 'us-east-1',
+    forcePathStyle: s3.pathStyle,
+    credentials: s3.accessKeyId && s3.secretAccessKey ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken } : undefined,
+    maxAttempts: 1,
+  });
+  return { client, s3 };
+}
+
 const bucketOf = (uri: string) => /^s3a?:\/\/([^/]+)/.exec(uri)?.[1];
 
 const warehouse: Check = {
@@ -228,7 +248,17 @@ const warehouse: Check = {
         throw new CheckFailure(`The catalog's warehouse is at ${location}, not on S3: this product writes through S3 only`, 'use a warehouse whose location is s3://... (ICEBERG_WAREHOUSE)');
       }
       if (bucket && bucket !== inBucket) {
-        throw new CheckFailure(`The catalog's warehouse is at ${location}, which is not in bucket ${bucket} (S3_BUCKET)`, `set S3_BUCKET=${inBucket}, or check ICEBERG_WAREHOUSE`);
+        // Say whether S3_BUCKET names a bucket at all: a typo, or another bucket.
+        const { client, s3 } = s3Client(ctx);
+        const exists = await client
+          .send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: ctx.signal })
+          .then(
+            () => true,
+            (e: { $metadata?: { httpStatusCode?: number } }) => (e.$metadata?.httpStatusCode === 404 ? false : undefined),
+          )
+          .finally(() => client.destroy());
+        const what = exists === false ? `names a bucket that does not exist${s3.endpoint ? ` at ${s3.endpoint}` : ''}` : 'names another bucket';
+        throw new CheckFailure(`S3_BUCKET=${bucket} ${what}: the catalog's warehouse is at ${location}`, `set S3_BUCKET=${inBucket} (or unset it), or check ICEBERG_WAREHOUSE`);
       }
       ctx.probeBase = location;
       return `tables go under ${location}${bucket ? ` (in S3_BUCKET ${bucket})` : ''}`;
@@ -248,7 +278,7 @@ const namespace: Check = {
   async run(ctx) {
     skipInDuckdbMode(ctx.env);
     if (!ctx.catalog) throw new CheckSkipped('needs the catalog configuration');
-    const name = parseSyncSettings(ctx.env).SYNC_NAMESPACE;
+    const name = syncSettingsFor(ctx.env).SYNC_NAMESPACE;
     const levels = name.split('.');
     try {
       if (await ctx.catalog.namespaceExists(levels)) return `${name} exists (${(await ctx.catalog.listTables(levels)).length} tables)`;
@@ -300,15 +330,7 @@ const storage: Check = {
   async run(ctx) {
     skipInDuckdbMode(ctx.env);
     if (!ctx.probeBase) throw new CheckSkipped(ctx.catalog ? 'no storage location to probe (see warehouse)' : 'needs the catalog configuration');
-    const base = s3Settings(parseIcebergSettings(ctx.env));
-    const s3 = s3SettingsFor(base, ctx.catalog?.properties ?? {});
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region ?? 'us-east-1',
-      forcePathStyle: s3.pathStyle,
-      credentials: s3.accessKeyId && s3.secretAccessKey ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, sessionToken: s3.sessionToken } : undefined,
-      maxAttempts: 1,
-    });
+    const { client, s3 } = s3Client(ctx);
     const uri = `${ctx.probeBase.replace(/\/*$/, '/')}_sf_iceberg_preflight/${crypto.randomUUID()}.txt`;
     const [, bucket, key] = /^s3a?:\/\/([^/]+)\/(.*)$/.exec(uri)!;
     const where = { uri, endpoint: s3.endpoint, bucket: bucket!, key: key! };
@@ -345,8 +367,7 @@ const duckdbFile: Check = {
   timeoutFix: '',
   async run({ env }) {
     if (!duckdbMode(env)) throw new CheckSkipped('DUMP_TO_DUCKDB is not true: objects go to Iceberg');
-    if (syncSettingsProblems(env).length > 0) throw new CheckSkipped('the worker/sync settings have problems (see settings)');
-    const file = path.resolve(parseSyncSettings(env).DUCKDB_PATH);
+    const file = path.resolve(syncSettingsFor(env).DUCKDB_PATH);
     const dir = path.dirname(file);
     try {
       fs.accessSync(dir, fs.constants.W_OK);

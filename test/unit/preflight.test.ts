@@ -105,6 +105,12 @@ describe('preflight: the runner', () => {
     expect(formatResult(results[2]!)).toMatch(/^FAIL {2}b1 +refused \*\*\* -> fix: check S3_SECRET_ACCESS_KEY {2}\(\d+(\.\d)? s\)$/);
   });
 
+  it('a bad worker/sync setting fails the settings check only, once', async () => {
+    const results = await runPreflight({ ...sim.settingsEnv(), WORKER_MAX_ACTIVITIES: '0', PREFLIGHT_OBJECT: 'Account', DUMP_TO_DUCKDB: 'true' });
+    expect(results.filter((r) => r.status === 'problem').map((r) => [r.name, r.message])).toEqual([['settings', 'a problem: WORKER_MAX_ACTIVITIES: must be a whole number of at least 1 (it is "0")']]);
+    expect(byName(results)['salesforce-describe']).toMatchObject({ status: 'skipped', message: 'the worker/sync settings have problems (see settings)' });
+  });
+
   it('settings problems fail the settings check and skip the checks of their area', async () => {
     const results = byName(await runPreflight({ [E.userName]: 'u', TEMPORAL_ADDRESS: '127.0.0.1:99999', DUMP_TO_DUCKDB: 'true', DUCKDB_PATH: path.join(dir, 'y.duckdb') }));
     expect(results.settings).toMatchObject({ status: 'problem', message: expect.stringContaining('TEMPORAL_ADDRESS: has a port outside 1-65535') });
