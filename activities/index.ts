@@ -1,7 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { parseIcebergSettings } from '../src/config/iceberg-settings';
-import { duckdbMode } from '../src/duckdb/destination';
-import { parseSalesforceSettings } from '../src/salesforce/settings';
+import { settingsProblems } from '../src/config/settings';
 import { classifyFailure } from '../src/sync/failures';
 import { activityRetryingSignal } from '../workflows/signals';
 import {
@@ -102,26 +100,7 @@ export interface ExtractHeartbeat extends ExtractProgress {
 
 export type SyncActivities = ReturnType<typeof createActivities>;
 
-/** Settings problems at worker start, as a list (empty when all is well). */
+/** Settings problems at worker start, as a list (empty when all is well): every area's schema, and names that look like typos. */
 export function configurationProblems(env: Record<string, string | undefined>): string[] {
-  const problems: string[] = [];
-  // DuckDB mode needs no catalog or S3.
-  for (const validate of duckdbMode(env) ? [parseSalesforceSettings] : [parseSalesforceSettings, parseIcebergSettings]) {
-    try {
-      validate(env);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-  }
-  const api = env.SALESFORCE_READ_API;
-  if (api && !['auto', 'bulk', 'rest'].includes(api)) problems.push(`SALESFORCE_READ_API must be auto, bulk or rest (it is ${JSON.stringify(api)})`);
-  const timeAs = env.SYNC_TIME_TYPE;
-  if (timeAs && !['string', 'time'].includes(timeAs)) problems.push(`SYNC_TIME_TYPE must be string or time (it is ${JSON.stringify(timeAs)})`);
-  for (const name of ['SYNC_LAG_MS', 'SYNC_CHECKPOINT_SECONDS', 'WORKER_MAX_ACTIVITIES']) {
-    const value = env[name];
-    if (value !== undefined && value !== '' && !(Number.isFinite(Number(value)) && Number(value) >= 0)) {
-      problems.push(`${name} must be a number of at least 0 (it is ${JSON.stringify(value)})`);
-    }
-  }
-  return problems;
+  return settingsProblems(env);
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the main job on a fresh machine. Brings up the local stack (installing it on first
  * use), starts the Salesforce simulator when no Salesforce credentials are configured (with real
- * ones in .env it syncs the real org), starts a worker, runs salesforceSync for the default objects
+ * ones in .env it syncs the real org), runs the preflight (npm run check), starts a worker, runs salesforceSync for the default objects
  * while showing progress, prints the per-object summary and the Web UI link, and stops what it
  * started.
  *
@@ -17,6 +17,8 @@ import { salesforceEnv } from '../src/salesforce/settings';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import { SalesforceSimulator } from '../test/salesforce-sim/server';
 import { createSyncWorker } from '../worker/create';
+import { preflight } from '../worker/preflight';
+import { formatResult, preflightFailed } from '../src/preflight/checks';
 import type { ObjectOutcome } from '../workflows';
 import { StackError, down, up } from './stack/index';
 
@@ -41,6 +43,17 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
     console.log(`No Salesforce credentials configured: syncing the Salesforce simulator at ${sim.url} (${options.rows} rows per object).`);
   } else {
     console.log('Syncing the Salesforce org configured in the environment / .env.');
+  }
+
+  // The checks of `npm run check`, against what is up now: a wrong setting fails here, by name.
+  console.log('\nPreflight (npm run check):');
+  const checks = await preflight(env, (r) => console.log(`  ${formatResult(r)}`));
+  if (preflightFailed(checks)) {
+    console.error('\nThe demo stops here: fix what failed above.');
+    await sim?.stop();
+    if (stack.started.length > 0 && !options.keep) await down({ log: () => undefined });
+    clearInterval(sampler);
+    return 1;
   }
 
   Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -1,10 +1,12 @@
 /**
- * `npm run env -- [salesforce|iceberg|temporal|sync|input|all]`: every setting, its meaning, default, auth method and current
- * value (secrets hidden); `input` is the reference of salesforceSync's input (`--markdown`: the README's table).
+ * `npm run env -- [salesforce|iceberg|temporal|sync|input|all]`: every setting, its meaning,
+ * default, auth method and current value (secrets hidden), then what is wrong with the current
+ * settings; `input` is the reference of salesforceSync's input (`--markdown`: the README's table).
  */
 import { Command } from 'commander';
 import { loadSettings } from '../src/config/env-file';
-import { SETTINGS, shown } from '../src/config/reference';
+import { shown } from '../src/config/reference';
+import { SETTINGS, settingsProblems } from '../src/config/settings';
 import { inputReferenceMarkdown, inputReferenceText } from '../workflows/input';
 
 new Command('env')
@@ -20,7 +22,15 @@ new Command('env')
       console.log(opts.markdown ? inputReferenceMarkdown() : inputReferenceText());
       return;
     }
-    const env = loadSettings();
+    let env: Record<string, string> = {};
+    let fileError: string | undefined;
+    try {
+      env = loadSettings();
+    } catch (error) {
+      // A .env syntax error: the reference is still useful; the error is shown last.
+      fileError = (error as Error).message;
+      env = { ...process.env } as Record<string, string>;
+    }
     for (const g of groups.filter((x) => group === 'all' || x === group)) {
       console.log(`\n[${g}]`);
       for (const s of SETTINGS.filter((x) => x.group === g)) {
@@ -28,5 +38,7 @@ new Command('env')
       }
     }
     if (group === 'all') console.log(`\n[input]\n${inputReferenceText()}`);
+    const problems = [...(fileError ? [fileError] : []), ...(group === 'all' ? settingsProblems(env) : [])];
+    if (problems.length > 0) console.log(`\nProblems with the current settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   })
   .parse(process.argv);

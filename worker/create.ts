@@ -6,14 +6,11 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, configurationProblems } from '../activities';
 import { connectIceberg } from '../src/iceberg/connect';
 import { SalesforceClient } from '../src/salesforce/client';
-import type { ReadApi } from '../src/salesforce/reader';
-import type { TimeMapping } from '../src/iceberg/schema-mapping';
 import { IcebergDestination } from '../src/sync/destination';
-import { DuckDbDestination, duckdbMode } from '../src/duckdb/destination';
+import { DuckDbDestination } from '../src/duckdb/destination';
+import { parseSyncSettings } from '../src/config/sync-settings';
+import { parseTemporalSettings } from '../src/config/temporal-settings';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
-
-export const DEFAULT_TASK_QUEUE = 'salesforce-sync';
-export const DEFAULT_DUCKDB_PATH = 'salesforce_sync.duckdb';
 
 function icebergDestination(env: Record<string, string | undefined>): IcebergDestination {
   const { catalog, storeFor } = connectIceberg(env);
@@ -40,16 +37,18 @@ async function bundleWorkflows(): Promise<string> {
 export async function createSyncWorker(env: Record<string, string | undefined>, opts: { taskQueue?: string } = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
   const problems = configurationProblems(env);
   if (problems.length > 0) throw new Error(`The worker cannot start:\n${problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}`);
+  const temporal = parseTemporalSettings(env);
+  const sync = parseSyncSettings(env);
   const salesforce = new SalesforceClient(parseSalesforceSettings(env));
-  const destination = duckdbMode(env) ? new DuckDbDestination(env.DUCKDB_PATH || DEFAULT_DUCKDB_PATH) : icebergDestination(env);
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+  const destination = sync.DUMP_TO_DUCKDB ? new DuckDbDestination(sync.DUCKDB_PATH) : icebergDestination(env);
+  const connection = await NativeConnection.connect({ address: temporal.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
-    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+    namespace: temporal.TEMPORAL_NAMESPACE,
+    taskQueue: opts.taskQueue ?? temporal.TEMPORAL_TASK_QUEUE,
     workflowBundle: { codePath: await bundleWorkflows() },
-    activities: createActivities({ salesforce, destination, lagMs: Number(env.SYNC_LAG_MS ?? 60_000), checkpointMs: Number(env.SYNC_CHECKPOINT_SECONDS ?? 60) * 1000, api: (env.SALESFORCE_READ_API || 'auto') as ReadApi, timeAs: (env.SYNC_TIME_TYPE || 'string') as TimeMapping }),
-    maxConcurrentActivityTaskExecutions: Number(env.WORKER_MAX_ACTIVITIES ?? 8),
+    activities: createActivities({ salesforce, destination, lagMs: sync.SYNC_LAG_MS, checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000, api: sync.SALESFORCE_READ_API, timeAs: sync.SYNC_TIME_TYPE }),
+    maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,
     // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
     // heartbeat timeout): the Web UI shows fresh progress, and a retry resumes from a recent checkpoint.
     maxHeartbeatThrottleInterval: '5 seconds',

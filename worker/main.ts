@@ -1,20 +1,37 @@
 /**
- * The worker process: `npm run worker`. Checks its configuration first (and refuses to start with
- * a list of what is wrong), then polls the task queue until SIGINT/SIGTERM, finishing or handing
- * back its running tasks before it exits.
+ * The worker process: `npm run worker [-- --no-preflight]`. Runs the preflight first (the checks
+ * of `npm run check`: settings, Salesforce, catalog, storage, Temporal) and exits with code 1,
+ * without polling, when one fails; then polls the task queue until SIGINT/SIGTERM, finishing or
+ * handing back its running tasks before it exits. `--no-preflight` or WORKER_PREFLIGHT=false
+ * skip the checks (the settings are still validated).
  */
 import { loadSettings } from '../src/config/env-file';
+import { parseSyncSettings, syncSettingsProblems } from '../src/config/sync-settings';
+import { parseTemporalSettings } from '../src/config/temporal-settings';
+import { formatResult, preflightFailed } from '../src/preflight/checks';
 import { createSyncWorker } from './create';
+import { preflight } from './preflight';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-createSyncWorker(loadSettings())
-  .then(async ({ worker, connection }) => {
-    console.log(`Worker polling task queue ${worker.options.taskQueue} on ${loadSettings().TEMPORAL_ADDRESS ?? '127.0.0.1:7233'}`);
-    await worker.run(); // the SDK stops it gracefully on SIGINT/SIGTERM
-    await connection.close();
-  })
-  .catch((error: Error) => {
-    console.error(error.message);
-    process.exit(1);
-  });
+async function main(): Promise<void> {
+  const env = loadSettings();
+  const skip = process.argv.includes('--no-preflight') || (syncSettingsProblems(env).length === 0 && !parseSyncSettings(env).WORKER_PREFLIGHT);
+  if (!skip) {
+    console.log('Preflight (npm run check):');
+    const results = await preflight(env, (r) => console.log(`  ${formatResult(r)}`));
+    if (preflightFailed(results)) {
+      console.error('The worker does not start: fix what failed above (--no-preflight or WORKER_PREFLIGHT=false skip these checks).');
+      process.exit(1);
+    }
+  }
+  const { worker, connection } = await createSyncWorker(env);
+  console.log(`Worker polling task queue ${worker.options.taskQueue} on ${parseTemporalSettings(env).TEMPORAL_ADDRESS}`);
+  await worker.run(); // the SDK stops it gracefully on SIGINT/SIGTERM
+  await connection.close();
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

@@ -2,6 +2,84 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 
+/** A line of an env file that dotenv would skip or misread: where, which variable, what is wrong (never the value). */
+export interface EnvFileProblem {
+  line: number;
+  name?: string;
+  message: string;
+}
+
+/** An env file with syntax errors; the message lists each with its file and line number. */
+export class EnvFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: EnvFileProblem[],
+  ) {
+    super(problems.map((p) => `${file} line ${p.line}: ${p.name ? `${p.name}: ` : ''}${p.message}`).join('\n'));
+    this.name = 'EnvFileError';
+  }
+}
+
+const ASSIGNMENT = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)\s*(.*)$/;
+
+/** Whether `text` from `from` on is only blanks and an optional comment (what dotenv accepts after a value). */
+const onlyTrailer = (text: string) => /^\s*(?:#.*)?$/.test(text);
+
+/**
+ * Lines dotenv would silently skip or read differently from what was meant: a line that is not
+ * NAME=value, a quote that is never closed (dotenv then keeps the quote as part of the value), text
+ * after a closing quote. Quoted values may span lines, as dotenv allows.
+ */
+export function envFileProblems(text: string): EnvFileProblem[] {
+  const lines = text.split(/\r?\n|\r/);
+  const problems: EnvFileProblem[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (/^\s*(?:#.*)?$/.test(line)) continue;
+    const m = ASSIGNMENT.exec(line);
+    if (!m) {
+      const name = /^\s*(?:export\s+)?([^\s=:#]+)/.exec(line)?.[1];
+      problems.push({ line: i + 1, message: `not a NAME=value line${name && !/^[\w.-]+$/.test(name) ? ' (a name may hold only letters, digits, _, . and -)' : ''}` });
+      continue;
+    }
+    const name = m[1]!;
+    const value = m[2]!;
+    const quote = value[0];
+    if (quote !== '"' && quote !== "'" && quote !== '`') continue;
+    // The closing quote: on this line, or (dotenv allows it) on a later one.
+    let rest = value.slice(1);
+    let j = i;
+    let close = findClose(rest, quote);
+    while (close < 0 && j + 1 < lines.length) {
+      j++;
+      rest = lines[j]!;
+      close = findClose(rest, quote);
+    }
+    if (close < 0) {
+      problems.push({ line: i + 1, name, message: `the value opens a ${quote} quote that is never closed` });
+      break; // everything after it would be read as part of the value
+    }
+    if (!onlyTrailer(rest.slice(close + 1))) {
+      problems.push({
+        line: j + 1,
+        name,
+        message: j === i ? `text after the closing ${quote} quote (quote the whole value, or put a space before a # comment)` : `the ${quote} quote opened on line ${i + 1} closes on line ${j + 1} with text after it (a quote missing on line ${i + 1}?)`,
+      });
+    }
+    i = j;
+  }
+  return problems;
+}
+
+/** The index of the first unescaped `quote` in `text`, or -1. */
+function findClose(text: string, quote: string): number {
+  for (let k = 0; k < text.length; k++) {
+    if (text[k] === '\\') k++;
+    else if (text[k] === quote) return k;
+  }
+  return -1;
+}
+
 /** Parses KEY=VALUE lines (.env syntax: comments, quotes, export prefixes). */
 export function parseEnvFile(text: string): Record<string, string> {
   return dotenv.parse(text);
@@ -15,13 +93,18 @@ export function projectHome(): string {
   return path.resolve(process.env.SF_ICEBERG_HOME ?? path.join(__dirname, '..', '..'));
 }
 
+/** A settings file's values; its syntax errors are an EnvFileError naming the lines. */
 function readIfPresent(file: string): Record<string, string> {
+  let text: string;
   try {
-    return parseEnvFile(fs.readFileSync(file, 'utf8'));
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw error;
   }
+  const problems = envFileProblems(text);
+  if (problems.length > 0) throw new EnvFileError(file, problems);
+  return parseEnvFile(text);
 }
 
 /**

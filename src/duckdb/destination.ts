@@ -9,9 +9,7 @@ import { LocalObjectStore } from '../storage/local-fs';
 import { CURSOR_PROPERTY, type Created, type Destination, type StagingArea, type TableRef } from '../sync/destination';
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg. */
-export function duckdbMode(env: Record<string, string | undefined>): boolean {
-  return /^(true|1|yes)$/i.test(env.DUMP_TO_DUCKDB ?? '');
-}
+export { duckdbMode } from '../config/sync-settings';
 
 /** Per-table sync state, kept in the DuckDB file next to the data it describes. */
 const STATE_TABLE = '_salesforce_sync';

@@ -9,6 +9,7 @@ import {
   NotFoundError,
   UnauthorizedError,
 } from './errors';
+import { connectionFailure } from '../net';
 import { parseJson, toJson } from './json';
 import type { PartitionSpec, Schema, Snapshot, SortOrder, TableMetadata } from './spec';
 
@@ -217,11 +218,14 @@ export class RestCatalog {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
       });
     } catch (error) {
-      throw Object.assign(new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${(error as Error).message}`), { cause: error });
+      throw Object.assign(new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${connectionFailure(error, new URL(serverUri).host)}`), { cause: error });
     }
-    if (response.status === 404 || response.status === 405) {
+    if (response.status === 404 || response.status === 405 || response.status === 501) {
+      // Not a refusal: nothing there issues tokens (many catalogs leave OAuth2 to an identity
+      // provider). Asking again will not make one appear: not retried.
       throw new BadRequestError(
-        `The catalog has no OAuth2 token endpoint at ${serverUri} (HTTP ${response.status}): set ICEBERG_OAUTH2_SERVER_URI to the catalog's token endpoint, or use ICEBERG_TOKEN.`,
+        `There is no OAuth2 token endpoint at ${serverUri} (HTTP ${response.status}). Set ICEBERG_OAUTH2_SERVER_URI to your identity provider's token endpoint, ` +
+          'or use ICEBERG_TOKEN, or unset ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET if the catalog needs no authentication.',
         response.status,
       );
     }
@@ -259,11 +263,10 @@ export class RestCatalog {
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
         });
       } catch (error) {
-        const code = (error as { cause?: { code?: string } }).cause?.code;
-        const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : `${(error as Error).message}${code ? ` (${code})` : ''}`;
+        const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : connectionFailure(error, new URL(url).host);
         // The cause keeps the network code: a host name that does not resolve is not retried.
         if (opts.commit) throw Object.assign(new CommitStateUnknownError(`Could not ${opts.what}: ${reason}. The commit may or may not have landed.`), { cause: error });
-        throw Object.assign(new CatalogUnavailableError(`Could not ${opts.what}: the catalog at ${this.baseUri} is unreachable (${reason}).`), { cause: error });
+        throw Object.assign(new CatalogUnavailableError(`Could not ${opts.what}: the catalog at ${this.baseUri} is unreachable: ${reason}.`), { cause: error });
       }
       // An expired OAuth2 token: fetch a new one once and retry.
       if (response.status === 401 && attempt === 0 && this.options.auth?.kind === 'oauth2') continue;

@@ -18,7 +18,8 @@ const PART_BYTES = 8 * 1024 * 1024;
 
 export interface S3Settings {
   endpoint?: string;
-  region: string;
+  /** Unset: the catalog's client.region, else us-east-1. */
+  region?: string;
   pathStyle: boolean;
   accessKeyId?: string;
   secretAccessKey?: string;
@@ -48,7 +49,7 @@ export class S3ObjectStore implements ObjectStore {
   constructor(settings: S3Settings) {
     this.client = new S3Client({
       endpoint: settings.endpoint,
-      region: settings.region,
+      region: settings.region ?? 'us-east-1',
       forcePathStyle: settings.pathStyle,
       credentials:
         settings.accessKeyId && settings.secretAccessKey

@@ -66,7 +66,8 @@ export function classifyFailure(error: unknown): FailureClass {
   if (s3) return fatal(`S3${name}`, `${s3} (S3 answered ${name}${status ? `, HTTP ${status}` : ''})`);
   const net = networkCode(error);
   if (net?.code === 'ENOTFOUND') {
-    return fatal('HostNotFound', `${message} — the host name${net.host ? ` ${net.host}` : ''} does not resolve (ENOTFOUND): check the address settings (SOURCES__SALESFORCE__DOMAIN, ICEBERG_CATALOG_URI, S3_ENDPOINT).`);
+    const said = message.includes('ENOTFOUND') ? message : `${message} — the host name${net.host ? ` ${net.host}` : ''} does not resolve (ENOTFOUND)`;
+    return fatal('HostNotFound', `${said}: check the address settings (SOURCES__SALESFORCE__DOMAIN, ICEBERG_CATALOG_URI, S3_ENDPOINT).`);
   }
   return { retryable: true, type: name, message };
 }

@@ -218,7 +218,9 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
   });
 
   it('bad Salesforce credentials fail fast and non-retryably, with a clear message, and commit nothing', async () => {
-    const wrong = startWorker({ [E.password]: 'not-the-password', TEMPORAL_TASK_QUEUE: `${taskQueue}-bad` });
+    // Credentials that go bad after the worker started (its preflight would refuse them at start:
+    // test/integration/preflight.test.ts), so the activity meets them.
+    const wrong = startWorker({ [E.password]: 'not-the-password', TEMPORAL_TASK_QUEUE: `${taskQueue}-bad`, WORKER_PREFLIGHT: 'false' });
     await wrong.ready();
     const workflowId = uniqueName('bad-credentials');
     const handle = await client.workflow.start('salesforceSync', { taskQueue: `${taskQueue}-bad`, workflowId, args: [{ objects: ['Lead'], namespace }] });

@@ -1,34 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loginUrlFor, parseSalesforceSettings, salesforceEnv as E } from '../../src/salesforce/settings';
+import { loginUrlFor } from '../../src/salesforce/settings';
 import { fromRestJson } from '../../src/salesforce/values';
 
 describe('Salesforce settings (dlt-compatible names)', () => {
-  const kind = (env: Record<string, string>) => parseSalesforceSettings(env).auth.kind;
-
-  it('chooses the auth method from what is set', () => {
-    expect(kind({ [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' })).toBe('SecurityToken');
-    expect(kind({ [E.userName]: 'u', [E.password]: 'p', [E.organizationId]: 'o' })).toBe('OrganizationId');
-    expect(kind({ [E.userName]: 'u', [E.password]: 'p', [E.consumerKey]: 'k', [E.consumerSecret]: 's' })).toBe('ConsumerKeySecret');
-    expect(kind({ [E.userName]: 'u', [E.consumerKey]: 'k', [E.privateKeyFile]: '/x.key' })).toBe('JwtBearer');
-    expect(kind({ [E.consumerKey]: 'k', [E.consumerSecret]: 's', [E.domain]: 'acme.my' })).toBe('ClientCredentials');
-    expect(kind({ [E.refreshToken]: 'r', [E.consumerKey]: 'k' })).toBe('RefreshToken');
-    expect(kind({ [E.sessionId]: 's', [E.instanceUrl]: 'https://acme.my.salesforce.com' })).toBe('InstanceAuth');
-  });
-
-  it('names missing and conflicting variables and the method, never values', () => {
-    expect(() => parseSalesforceSettings({ [E.userName]: 'u', [E.password]: 'hunter22' })).toThrow(`Salesforce auth method SecurityToken needs ${E.securityToken} (not set).`);
-    expect(() => parseSalesforceSettings({ [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 'tok-secret', [E.organizationId]: 'o' })).toThrow(/SECURITY_TOKEN and .*ORGANIZATION_ID are both set/);
-    expect(() => parseSalesforceSettings({ [E.consumerKey]: 'k', [E.consumerSecret]: 's' })).toThrow(/ClientCredentials needs your My Domain in SOURCES__SALESFORCE__DOMAIN/);
-    expect(() => parseSalesforceSettings({ [E.sessionId]: 's' })).toThrow(`Salesforce auth method InstanceAuth needs ${E.instanceUrl} (not set).`);
-    expect(() => parseSalesforceSettings({})).toThrow(/No Salesforce credentials are set/);
-    expect(() => parseSalesforceSettings({ [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't', [E.version]: 'latest' })).toThrow(/is not an API version/);
-    try {
-      parseSalesforceSettings({ [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 'tok-secret', [E.organizationId]: 'o' });
-    } catch (e) {
-      expect((e as Error).message).not.toContain('tok-secret');
-    }
-  });
-
+  // Which variables choose which method, and what is missing or conflicting: test/unit/settings.test.ts.
   it('domains: login, test, My Domain, or a URL', () => {
     expect(loginUrlFor(undefined)).toBe('https://login.salesforce.com');
     expect(loginUrlFor('test')).toBe('https://test.salesforce.com');

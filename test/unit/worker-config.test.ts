@@ -14,8 +14,8 @@ describe('worker configuration check', () => {
   it('refuses malformed sync settings', () => {
     const base = { ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' };
     expect(configurationProblems({ ...base, SYNC_CHECKPOINT_SECONDS: 'soon', SALESFORCE_READ_API: 'soap' })).toEqual([
-      'SALESFORCE_READ_API must be auto, bulk or rest (it is "soap")',
-      'SYNC_CHECKPOINT_SECONDS must be a number of at least 0 (it is "soon")',
+      'SALESFORCE_READ_API: must be auto, bulk or rest (it is "soap")',
+      'SYNC_CHECKPOINT_SECONDS: must be a number of seconds of at least 0 (it is "soon")',
     ]);
   });
 

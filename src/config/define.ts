@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * Settings are declared once per area (Salesforce, Iceberg/S3, Temporal, worker/sync): each
+ * variable with its meaning, its default and its validation. The parsers and the reference
+ * (`npm run env`) both read these declarations.
+ */
+export type SettingGroup = 'salesforce' | 'iceberg' | 'temporal' | 'sync';
+
+export interface SettingSpec<T extends z.ZodType = z.ZodType> {
+  /** Validates the raw string (after the default is applied; unset and empty are both undefined). */
+  schema: T;
+  description: string;
+  /** Applied when the variable is unset or empty, and shown in the reference. */
+  default?: string;
+  /** Shown in the reference only (e.g. what the local stack sets). */
+  note?: string;
+  /** The Salesforce auth methods the variable belongs to. */
+  methods?: string[];
+  /** Never shown, never named with its value. */
+  secret?: boolean;
+}
+
+/** One variable of the reference. */
+export interface SettingDoc {
+  name: string;
+  group: SettingGroup;
+  description: string;
+  /** The default as shown: the value applied, and/or a note (what the local stack sets). */
+  default?: string;
+  methods?: string[];
+  secret?: boolean;
+}
+
+type Shape<S extends Record<string, SettingSpec>> = { [K in keyof S]: z.ZodPipe<z.ZodTransform<unknown, unknown>, S[K]['schema']> };
+
+export interface SettingsArea<S extends Record<string, SettingSpec>> {
+  group: SettingGroup;
+  specs: S;
+  docs: SettingDoc[];
+  schema: z.ZodObject<Shape<S>>;
+}
+
+/** Declares an area's settings. */
+export function settingsArea<S extends Record<string, SettingSpec>>(group: SettingGroup, specs: S): SettingsArea<S> {
+  const shape = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [name, z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : spec.default), spec.schema)]),
+  ) as Shape<S>;
+  const docs = Object.entries(specs).map(([name, s]) => ({
+    name,
+    group,
+    description: s.description,
+    default: s.default !== undefined && s.note ? `${s.default} (${s.note})` : (s.default ?? s.note),
+    methods: s.methods,
+    secret: s.secret,
+  }));
+  return { group, specs, docs, schema: z.object(shape) };
+}
+
+/**
+ * Problems as sentences that start with the variable's name: `NAME: what is wrong (it is "x")`;
+ * a secret's value is never shown.
+ */
+export function issueMessages(specs: Record<string, SettingSpec>, issues: z.core.$ZodIssue[], env: Record<string, string | undefined>): string[] {
+  return issues.map((issue) => {
+    const name = issue.path.length ? String(issue.path[0]) : undefined;
+    if (!name) return issue.message;
+    const value = env[name]?.trim();
+    if (!value && issue.code === 'invalid_type') return `${name}: not set (${specs[name]?.description ?? 'required'})`;
+    const shownValue = value && !specs[name]?.secret ? ` (it is ${JSON.stringify(value)})` : '';
+    return `${name}: ${issue.message}${shownValue}`;
+  });
+}
+
+/** Parses an area's settings; `problems` is empty when they are valid. */
+export function parseArea<S extends Record<string, SettingSpec>>(
+  area: SettingsArea<S>,
+  env: Record<string, string | undefined>,
+): { ok: true; value: z.output<SettingsArea<S>['schema']>; problems: [] } | { ok: false; value?: undefined; problems: string[] } {
+  const result = area.schema.safeParse(env);
+  if (result.success) return { ok: true, value: result.data, problems: [] };
+  return { ok: false, problems: issueMessages(area.specs, result.error.issues, env) };
+}
+
+/** true/false and the usual spellings of them. */
+export const booleanSetting = z
+  .string()
+  .regex(/^(true|false|1|0|yes|no)$/i, { message: 'must be true or false' })
+  .transform((v) => /^(true|1|yes)$/i.test(v));
+
+/** A whole number of at least `min`. */
+export const integerSetting = (min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `must be a whole number of at least ${min}` })
+    .transform(Number)
+    .refine((n) => n >= min, { message: `must be a whole number of at least ${min}` });
+
+/** An http(s) URL. */
+export const httpUrl = (what: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be the http(s) URL of ${what}` },
+  );

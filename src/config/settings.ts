@@ -1,0 +1,72 @@
+/**
+ * All settings of the product, one schema per area: Salesforce (src/salesforce/settings.ts),
+ * Iceberg/S3, Temporal, worker/sync. `settingsProblems` is what the worker and `npm run check`
+ * report before anything connects.
+ */
+import { salesforceArea, salesforceSettingsProblems } from '../salesforce/settings';
+import type { SettingDoc } from './define';
+import { icebergArea, icebergSettingsProblems } from './iceberg-settings';
+import { duckdbMode, syncArea, syncSettingsProblems } from './sync-settings';
+import { temporalArea, temporalSettingsProblems } from './temporal-settings';
+
+/** Every setting the product reads, by area: the env-var reference (`npm run env`). */
+export const SETTINGS: SettingDoc[] = [...salesforceArea.docs, ...icebergArea.docs, ...temporalArea.docs, ...syncArea.docs];
+
+/** Prefixes that belong to this product alone: a name under them that is not a setting is a typo. */
+export const OWN_PREFIXES = ['SOURCES__SALESFORCE__', 'ICEBERG_', 'S3_'];
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+const words = (name: string) => name.toUpperCase().split(/_+/).filter(Boolean);
+
+/**
+ * The known setting a misspelt name most likely meant: one a few edits away (ICEBERG_CATALOG_URL),
+ * or one whose words include all of the name's (S3_SECRET_KEY: S3_SECRET_ACCESS_KEY).
+ */
+export function closestSetting(name: string): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  const mine = words(name);
+  for (const s of SETTINGS) {
+    const d = distance(name.toUpperCase(), s.name);
+    const theirs = words(s.name);
+    const close = d <= Math.max(2, Math.floor(s.name.length / 5)) || mine.every((w) => theirs.includes(w)) || theirs.every((w) => mine.includes(w));
+    if (close && (!best || d < best.d)) best = { name: s.name, d };
+  }
+  return best?.name;
+}
+
+/** Names under the product's prefixes that no setting has: probable typos (the setting meant is not applied). */
+export function unknownSettingProblems(env: Record<string, string | undefined>): string[] {
+  const known = new Set(SETTINGS.map((s) => s.name));
+  return Object.keys(env)
+    .filter((name) => OWN_PREFIXES.some((p) => name.startsWith(p)) && !known.has(name) && env[name] !== undefined)
+    .sort()
+    .map((name) => {
+      const meant = closestSetting(name);
+      return `${name} is not a setting (a typo${meant ? ` of ${meant}` : ''}?): it does nothing. ${meant ? `Rename it to ${meant}` : 'Fix its name (npm run env lists every setting)'} or unset it.`;
+    });
+}
+
+/** Every settings problem, by area, naming variables and never a secret's value; empty when all is well. */
+export function settingsProblems(env: Record<string, string | undefined>): string[] {
+  return [
+    ...salesforceSettingsProblems(env),
+    // DuckDB mode needs no catalog or S3.
+    ...(duckdbMode(env) ? [] : icebergSettingsProblems(env)),
+    ...temporalSettingsProblems(env),
+    ...syncSettingsProblems(env),
+    ...unknownSettingProblems(env),
+  ];
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { booleanSetting, integerSetting, parseArea, settingsArea } from './define';
+
+const seconds = (what: string, min: number) =>
+  z
+    .string()
+    .regex(/^\d+(?:\.\d+)?$/, { message: `must be a number of seconds ${what}` })
+    .transform(Number)
+    .refine((n) => n >= min, { message: `must be a number of seconds ${what}` });
+
+/** One Iceberg namespace, levels separated by dots (`crm.salesforce`). */
+/** The same rule as the workflow input's namespace (workflows/input.ts). */
+export const namespaceSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/, {
+  message: 'must be a namespace: identifiers (letters, digits and underscores, not starting with a digit) joined by dots (crm.salesforce)',
+});
+
+/** What the worker does and how a sync reads and writes. */
+export const syncArea = settingsArea('sync', {
+  SYNC_LAG_MS: { schema: integerSetting(0), description: 'the incremental window ends this many milliseconds before now', default: '60000' },
+  SALESFORCE_READ_API: {
+    schema: z.enum(['auto', 'bulk', 'rest'], { message: 'must be auto, bulk or rest' }),
+    description: 'auto (Bulk API 2.0, REST where Bulk is refused), bulk or rest',
+    default: 'auto',
+  },
+  SYNC_TIME_TYPE: {
+    schema: z.enum(['string', 'time'], { message: 'must be string or time' }),
+    description: 'Salesforce time fields as string (HH:MM:SS.sss text, read by every engine) or time (Iceberg time: Spark cannot load such tables); existing columns keep their type',
+    default: 'string',
+  },
+  SYNC_CHECKPOINT_SECONDS: { schema: seconds('of at least 0', 0), description: 'an extraction records a resume point at most this often (each closes a data file; 0: after every page)', default: '60' },
+  DUMP_TO_DUCKDB: { schema: booleanSetting, description: 'true: objects land in a local DuckDB file instead of Iceberg (local debugging; no catalog or S3 settings needed)', default: 'false' },
+  DUCKDB_PATH: { schema: z.string(), description: 'the DuckDB file of DUMP_TO_DUCKDB (schema = namespace)', default: 'salesforce_sync.duckdb' },
+  SYNC_NAMESPACE: { schema: namespaceSchema, description: 'Iceberg namespace of npm run demo, and the one npm run check looks at', default: 'salesforce' },
+  WORKER_MAX_ACTIVITIES: { schema: integerSetting(1), description: 'activities a worker runs at once', default: '8' },
+  WORKER_PREFLIGHT: {
+    schema: booleanSetting,
+    description: 'false: npm run worker starts polling without running the checks of npm run check first (npm run worker -- --no-preflight does the same)',
+    default: 'true',
+  },
+  PREFLIGHT_TIMEOUT_SECONDS: { schema: seconds('above 0', 0.001), description: 'each check of npm run check (and of the worker at start) gives up after this long', default: '10' },
+  PREFLIGHT_OBJECT: { schema: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { message: 'must be a Salesforce object name' }), description: 'the Salesforce object npm run check describes', default: 'Account' },
+});
+
+/** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg (read without the rest of the area). */
+export function duckdbMode(env: Record<string, string | undefined>): boolean {
+  return /^(true|1|yes)$/i.test(env.DUMP_TO_DUCKDB?.trim() ?? '');
+}
+
+export type SyncSettings = z.output<typeof syncArea.schema>;
+
+export function syncSettingsProblems(env: Record<string, string | undefined>): string[] {
+  return parseArea(syncArea, env).problems;
+}
+
+/** Validated worker/sync settings, defaults applied; throws listing every problem. */
+export function parseSyncSettings(env: Record<string, string | undefined>): SyncSettings {
+  const parsed = parseArea(syncArea, env);
+  if (!parsed.ok) throw new Error(`Invalid worker/sync settings:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`);
+  return parsed.value;
+}

@@ -1,0 +1,123 @@
+import crypto from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { SETTINGS, settingsProblems, unknownSettingProblems } from '../../src/config/settings';
+import { parseSyncSettings } from '../../src/config/sync-settings';
+import { parseTemporalSettings } from '../../src/config/temporal-settings';
+import { salesforceEnv as E, parseSalesforceSettings } from '../../src/salesforce/settings';
+
+/** Settings that are complete and valid; each case below changes a few. */
+const GOOD = {
+  [E.userName]: 'u@example.com',
+  [E.password]: 'pw-secret-4711',
+  [E.securityToken]: 'tok-secret-4711',
+  ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg',
+  S3_ACCESS_KEY_ID: 'key',
+  S3_SECRET_ACCESS_KEY: 's3-secret-4711',
+};
+const SECRETS = ['pw-secret-4711', 'tok-secret-4711', 's3-secret-4711', 'cs-secret-4711', 'sess-secret-4711', 'iceberg-secret-4711'];
+const without = (...names: string[]) => Object.fromEntries(Object.entries(GOOD).filter(([k]) => !names.includes(k)));
+const { privateKey: RSA_KEY } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+
+/** [what, settings, the one problem expected (a substring or pattern)] */
+const CASES: [string, Record<string, string>, string | RegExp][] = [
+  // Salesforce: missing, conflicting, malformed
+  ['SecurityToken without token', without(E.securityToken), `Salesforce auth method SecurityToken needs ${E.securityToken} (not set).`],
+  ['ConsumerKeySecret without PASSWORD', { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.consumerSecret]: 'cs-secret-4711', [E.domain]: 'acme.my' }, `Salesforce auth method ConsumerKeySecret needs ${E.password} (not set).`],
+  ['JwtBearer without PRIVATEKEY', { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck' }, `Salesforce auth method JwtBearer needs ${E.privateKey} or ${E.privateKeyFile} (not set).`],
+  ['InstanceAuth and SecurityToken together', { ...GOOD, [E.sessionId]: 'sess-secret-4711', [E.instanceUrl]: 'https://acme.my.salesforce.com' }, new RegExp(`^${E.userName}, ${E.password}, ${E.securityToken} \\(SecurityToken\\) and ${E.sessionId}, ${E.instanceUrl} \\(InstanceAuth\\) are both set`)],
+  ['SecurityToken and OrganizationId together', { ...GOOD, [E.organizationId]: '00D5g000004SIMAAAA' }, new RegExp(`^${E.securityToken} \\(SecurityToken\\) and ${E.organizationId} \\(OrganizationId\\) are both set`)],
+  ['PRIVATEKEY and PRIVATEKEY_FILE together', { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.privateKey]: RSA_KEY, [E.privateKeyFile]: '/k.pem' }, /PRIVATEKEY and .*PRIVATEKEY_FILE are both set/],
+  ['malformed private key', { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.privateKey]: '-----BEGIN PRIVATE KEY-----\\nnot-a-key\\n-----END PRIVATE KEY-----' }, `${E.privateKey}: is not a PEM private key`],
+  ['ClientCredentials without My Domain', { ...without(E.userName, E.password, E.securityToken), [E.consumerKey]: 'ck', [E.consumerSecret]: 'cs-secret-4711' }, /ClientCredentials needs your My Domain in SOURCES__SALESFORCE__DOMAIN/],
+  ['InstanceAuth without instance URL', { ...without(E.userName, E.password, E.securityToken), [E.sessionId]: 'sess-secret-4711' }, `Salesforce auth method InstanceAuth needs ${E.instanceUrl} (not set).`],
+  ['instance URL not a URL', { ...without(E.userName, E.password, E.securityToken), [E.sessionId]: 'sess-secret-4711', [E.instanceUrl]: 'acme' }, `${E.instanceUrl}: must be the http(s) URL of the Salesforce instance of the session (it is "acme")`],
+  ['API version', { ...GOOD, [E.version]: 'latest' }, `${E.version}: must be an API version like 62.0 (it is "latest")`],
+  ['domain', { ...GOOD, [E.domain]: 'acme my' }, `${E.domain}: must be login, test, a My Domain`],
+  ['two different domains', { ...GOOD, [E.domain]: 'acme.my', [E.credentialsDomain]: 'test' }, /DOMAIN and .*CREDENTIALS__DOMAIN are both set, to different domains/],
+  ['organization id', { ...without(E.securityToken), [E.organizationId]: 'acme' }, `${E.organizationId}: must be an organization id`],
+  ['no credentials', without(E.userName, E.password, E.securityToken), /No Salesforce credentials are set/],
+  // Iceberg / S3
+  ['catalog URI', { ...GOOD, ICEBERG_CATALOG_URI: 'localhost:8181' }, 'ICEBERG_CATALOG_URI: must be the http(s) URL of an Iceberg REST catalog (it is "localhost:8181")'],
+  ['no catalog URI', without('ICEBERG_CATALOG_URI'), 'ICEBERG_CATALOG_URI: not set (Iceberg REST catalog base URI)'],
+  ['token and client credentials', { ...GOOD, ICEBERG_TOKEN: 'iceberg-secret-4711', ICEBERG_CLIENT_ID: 'id', ICEBERG_CLIENT_SECRET: 'iceberg-secret-4711' }, /either ICEBERG_TOKEN .* not both/],
+  ['client id without secret', { ...GOOD, ICEBERG_CLIENT_ID: 'id' }, 'OAuth2 client credentials need both ICEBERG_CLIENT_ID and ICEBERG_CLIENT_SECRET'],
+  ['scope without client credentials', { ...GOOD, ICEBERG_SCOPE: 'PRINCIPAL_ROLE:ALL' }, /ICEBERG_SCOPE is used only with ICEBERG_CLIENT_ID/],
+  ['S3 key without secret', without('S3_SECRET_ACCESS_KEY'), 'static S3 credentials need both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY'],
+  ['session token without keys', { ...without('S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'), S3_SESSION_TOKEN: 'x' }, /S3_SESSION_TOKEN is used only with/],
+  ['bucket name', { ...GOOD, S3_BUCKET: 'My_Bucket' }, 'S3_BUCKET: must be a bucket name'],
+  ['path style', { ...GOOD, S3_PATH_STYLE: 'yes please' }, 'S3_PATH_STYLE: must be true or false'],
+  ['access delegation', { ...GOOD, ICEBERG_ACCESS_DELEGATION: 'remote-signing' }, 'ICEBERG_ACCESS_DELEGATION: must be vended-credentials or none'],
+  // Temporal
+  ['port out of range', { ...GOOD, TEMPORAL_ADDRESS: '127.0.0.1:99999' }, 'TEMPORAL_ADDRESS: has a port outside 1-65535 (it is "127.0.0.1:99999")'],
+  ['address with a scheme', { ...GOOD, TEMPORAL_ADDRESS: 'http://127.0.0.1:7233' }, 'TEMPORAL_ADDRESS: must be host:port'],
+  ['UI URL', { ...GOOD, TEMPORAL_UI_URL: '127.0.0.1:8233' }, 'TEMPORAL_UI_URL: must be the http(s) URL of the Temporal Web UI'],
+  // worker / sync
+  ['no activities', { ...GOOD, WORKER_MAX_ACTIVITIES: '0' }, 'WORKER_MAX_ACTIVITIES: must be a whole number of at least 1 (it is "0")'],
+  ['activities not a number', { ...GOOD, WORKER_MAX_ACTIVITIES: 'many' }, 'WORKER_MAX_ACTIVITIES: must be a whole number of at least 1 (it is "many")'],
+  ['read API', { ...GOOD, SALESFORCE_READ_API: 'soap' }, 'SALESFORCE_READ_API: must be auto, bulk or rest (it is "soap")'],
+  ['checkpoint', { ...GOOD, SYNC_CHECKPOINT_SECONDS: 'soon' }, 'SYNC_CHECKPOINT_SECONDS: must be a number of seconds of at least 0 (it is "soon")'],
+  ['lag', { ...GOOD, SYNC_LAG_MS: '-5' }, 'SYNC_LAG_MS: must be a whole number of at least 0'],
+  ['DuckDB flag', { ...GOOD, DUMP_TO_DUCKDB: 'maybe' }, 'DUMP_TO_DUCKDB: must be true or false'],
+  ['namespace', { ...GOOD, SYNC_NAMESPACE: 'crm..sf' }, 'SYNC_NAMESPACE: must be a namespace'],
+  ['preflight switch', { ...GOOD, WORKER_PREFLIGHT: 'skip' }, 'WORKER_PREFLIGHT: must be true or false'],
+  ['preflight timeout', { ...GOOD, PREFLIGHT_TIMEOUT_SECONDS: '0' }, 'PREFLIGHT_TIMEOUT_SECONDS: must be a number of seconds above 0'],
+  // typos
+  ['typo of a catalog setting', { ...GOOD, ICEBERG_CATALOG_URL: 'http://x' }, 'ICEBERG_CATALOG_URL is not a setting (a typo of ICEBERG_CATALOG_URI?): it does nothing. Rename it to ICEBERG_CATALOG_URI or unset it.'],
+  ['typo of an S3 setting', { ...GOOD, S3_SECRET_KEY: 's3-secret-4711' }, 'S3_SECRET_KEY is not a setting (a typo of S3_SECRET_ACCESS_KEY?)'],
+  ['typo of a Salesforce setting', { ...GOOD, SOURCES__SALESFORCE__CREDENTIALS__USERNAME: 'u' }, `SOURCES__SALESFORCE__CREDENTIALS__USERNAME is not a setting (a typo of ${E.userName}?)`],
+  ['typo of the domain', { ...GOOD, SOURCES__SALESFORCE__DOMIAN: 'test' }, /SOURCES__SALESFORCE__DOMIAN is not a setting \(a typo of SOURCES__SALESFORCE__DOMAIN\?\)/],
+];
+
+describe('settings: each bad setting gives one message naming it', () => {
+  it('complete settings have no problem', () => {
+    expect(settingsProblems(GOOD)).toEqual([]);
+  });
+
+  it.each(CASES)('%s', (_what, env, expected) => {
+    const problems = settingsProblems(env);
+    expect(problems).toHaveLength(1);
+    if (typeof expected === 'string') expect(problems[0]).toContain(expected);
+    else expect(problems[0]).toMatch(expected);
+    for (const secret of SECRETS) expect(problems[0]).not.toContain(secret);
+    expect(problems[0]).not.toContain(RSA_KEY.slice(40, 80));
+  });
+
+  it('every problem is listed at once', () => {
+    const problems = settingsProblems({ ...without(E.securityToken), TEMPORAL_ADDRESS: '127.0.0.1:99999', WORKER_MAX_ACTIVITIES: '0', ICEBERG_CATALOG_URI: 'x', S3_REGOIN: 'eu' });
+    expect(problems.map((p) => p.split(/[ :]/)[0])).toEqual(['Salesforce', 'ICEBERG_CATALOG_URI', 'TEMPORAL_ADDRESS', 'WORKER_MAX_ACTIVITIES', 'S3_REGOIN']);
+  });
+
+  it('DuckDB mode needs no catalog or S3 settings', () => {
+    expect(settingsProblems({ ...without('ICEBERG_CATALOG_URI', 'S3_ACCESS_KEY_ID'), DUMP_TO_DUCKDB: 'true' })).toEqual([]);
+  });
+
+  it('names under other prefixes are not typos', () => {
+    expect(unknownSettingProblems({ TEMPORAL_TLS_CERT: 'x', AWS_REGION: 'x', SYNC_RUNS: 'x' })).toEqual([]);
+  });
+});
+
+describe('settings: valid values are parsed, defaults applied', () => {
+  const kind = (env: Record<string, string>) => parseSalesforceSettings(env).auth.kind;
+
+  it('chooses the auth method from what is set', () => {
+    expect(kind({ [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' })).toBe('SecurityToken');
+    expect(kind({ [E.userName]: 'u', [E.password]: 'p', [E.organizationId]: '00D5g000004SIMAAAA' })).toBe('OrganizationId');
+    expect(kind({ [E.userName]: 'u', [E.password]: 'p', [E.consumerKey]: 'k', [E.consumerSecret]: 's' })).toBe('ConsumerKeySecret');
+    expect(kind({ [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't', [E.consumerKey]: 'k', [E.consumerSecret]: 's' })).toBe('ConsumerKeySecret');
+    expect(kind({ [E.userName]: 'u', [E.consumerKey]: 'k', [E.privateKeyFile]: '/x.key' })).toBe('JwtBearer');
+    expect(kind({ [E.userName]: 'u', [E.consumerKey]: 'k', [E.privateKey]: RSA_KEY.replace(/\n/g, '\\n') })).toBe('JwtBearer');
+    expect(kind({ [E.consumerKey]: 'k', [E.consumerSecret]: 's', [E.domain]: 'acme.my' })).toBe('ClientCredentials');
+    expect(kind({ [E.refreshToken]: 'r', [E.consumerKey]: 'k' })).toBe('RefreshToken');
+    expect(kind({ [E.refreshToken]: 'r', [E.consumerKey]: 'k', [E.consumerSecret]: 's' })).toBe('RefreshToken');
+    expect(kind({ [E.sessionId]: 's', [E.instanceUrl]: 'https://acme.my.salesforce.com' })).toBe('InstanceAuth');
+  });
+
+  it('applies defaults from the same declarations the reference shows', () => {
+    expect(parseTemporalSettings({})).toEqual({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'salesforce-sync', TEMPORAL_UI_URL: 'http://127.0.0.1:8233' });
+    expect(parseSyncSettings({ WORKER_MAX_ACTIVITIES: '', DUMP_TO_DUCKDB: 'TRUE' })).toMatchObject({ WORKER_MAX_ACTIVITIES: 8, DUMP_TO_DUCKDB: true, SYNC_LAG_MS: 60000, SYNC_CHECKPOINT_SECONDS: 60, SALESFORCE_READ_API: 'auto', WORKER_PREFLIGHT: true });
+    expect(parseSalesforceSettings(GOOD).apiVersion).toBe('62.0');
+    const doc = (name: string) => SETTINGS.find((s) => s.name === name)!;
+    expect(doc('WORKER_MAX_ACTIVITIES').default).toBe('8');
+    expect(doc('TEMPORAL_ADDRESS').default).toBe('127.0.0.1:7233');
+  });
+});
