@@ -185,7 +185,7 @@ const icebergCatalog: Check = {
     try {
       await catalog.init();
     } catch (error) {
-      if (error instanceof CatalogUnavailableError && /no OAuth2 token endpoint/.test(error.message)) throw new CheckFailure(error.message);
+      if (error instanceof CatalogError && /no OAuth2 token endpoint/.test(error.message)) throw new CheckFailure(error.message);
       if (error instanceof UnauthorizedError) throw new CheckFailure(error.message, settings.ICEBERG_TOKEN ? 'give a valid ICEBERG_TOKEN' : 'check ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET (and ICEBERG_SCOPE), or set ICEBERG_TOKEN');
       if (error instanceof ForbiddenError) throw new CheckFailure(error.message, 'the catalog credentials may not read this warehouse: grant them access, or use others');
       // An HTTP error answer (Nessie: 500 "Warehouse 'x' is not known"; others 400 or 404): a wrong
