@@ -21,6 +21,7 @@ import { DEFAULT_ROW_GROUP_BYTES, RowBuffer } from '../src/parquet/writer';
 import { SIM_DEFAULTS } from '../test/salesforce-sim/server';
 import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
+import { runPaths } from '../src/iceberg/run-paths';
 import { commitFiles } from '../src/iceberg/snapshot-producer';
 import { prepareTable } from '../src/iceberg/table';
 import { DataFileWriter } from '../src/parquet/writer';
@@ -76,13 +77,14 @@ async function benchSink(opts: { rows: number; targetMb: number; rowGroupMb: num
   const namespace = ['bench'];
   const name = `account_${Date.now().toString(36)}`;
   const fields = accountShape();
-  const { table } = await prepareTable({ catalog, namespace, name, storeFor, fields, naming: 'snake_case' });
+  const runId = `bench-${name}`;
+  const { table } = await prepareTable({ catalog, namespace, name, storeFor, fields, naming: 'snake_case', runId });
   const schemaFields = table.schema().fields;
   const writer = new DataFileWriter({
     fields: schemaFields,
     store: table.store,
-    location: `${table.location}/data`,
-    namePrefix: 'bench',
+    location: runPaths(table.location, runId).dataFolder,
+    namePrefix: runPaths(table.location, runId).segment,
     targetFileBytes: opts.targetMb * 1024 * 1024,
     rowGroupBytes: opts.rowGroupMb * 1024 * 1024,
   });
@@ -92,7 +94,7 @@ async function benchSink(opts: { rows: number; targetMb: number; rowGroupMb: num
   await writer.write(rows(opts.rows, schemaFields.length));
   const files = await writer.close();
   const written = performance.now();
-  const result = await commitFiles({ table, runId: `bench-${name}`, files, mode: { kind: 'append' } });
+  const result = await commitFiles({ table, runId, files, mode: { kind: 'append' } });
   const done = performance.now();
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);

@@ -13,6 +13,7 @@ import {
   type SnapshotOperation,
 } from './spec';
 import { compareCodePoints, decodeBound } from './bounds';
+import { runPaths } from './run-paths';
 import type { IcebergTable } from './table';
 
 /** The summary key that makes commits idempotent: one snapshot per sync run and table. */
@@ -57,13 +58,15 @@ export interface CommitResult {
  * snapshot id: some catalogs (Nessie 0.99) do not enforce `assert-ref-snapshot-id` with a null id
  * (and reject -1 even on an empty table), so a first commit could silently replace a concurrent
  * writer's. Only the creator of a table calls this right after creating it; an empty snapshot
- * that loses such a race replaces only another empty one.
+ * that loses such a race replaces only another empty one. Its manifest list is named after the run
+ * (`runId`), like everything else the run writes, so the run's cleanup finds it if this commit
+ * never landed.
  */
-export async function ensureInitialSnapshot(table: IcebergTable): Promise<void> {
+export async function ensureInitialSnapshot(table: IcebergTable, runId: string): Promise<void> {
   if (table.currentSnapshot()) return;
   const snapshotId = newSnapshotId();
   const sequenceNumber = BigInt(table.metadata['last-sequence-number'] ?? 0n) + 1n;
-  const manifestList = `${table.location}/metadata/snap-${snapshotId}-0-${crypto.randomUUID()}.avro`;
+  const manifestList = runPaths(table.location, runId).manifestList(snapshotId, 0);
   await table.store.put(manifestList, encodeManifestList({ snapshotId, parentSnapshotId: null, sequenceNumber, manifests: [] }), 'avro/binary');
   const snapshot: Snapshot = {
     'snapshot-id': snapshotId,
@@ -88,8 +91,9 @@ export async function ensureInitialSnapshot(table: IcebergTable): Promise<void> 
     );
     table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
   } catch (error) {
-    // Someone else gave it its first snapshot: that is all this wanted.
+    // Someone else gave it its first snapshot: that is all this wanted, and this list is garbage.
     if (!(error instanceof CommitConflictError)) throw error;
+    await table.store.delete([manifestList]);
     await table.refresh();
   }
 }
@@ -123,10 +127,15 @@ function recordedRuns(table: IcebergTable): RecordedRun[] {
   }
 }
 
-function findRun(table: IcebergTable, runId: string, snapshotId: bigint): { snapshotId: bigint; sequenceNumber: bigint; summary: Record<string, string> } | undefined {
+/**
+ * The snapshot a run committed to the table, found by its run id in the snapshots' summaries or in
+ * the runs the table records (`SYNC_RUNS_PROPERTY`); with `snapshotId`, also a snapshot of that id
+ * (the one this commit attempt is building).
+ */
+export function findCommittedRun(table: IcebergTable, runId: string, snapshotId?: bigint): { snapshotId: bigint; sequenceNumber: bigint; summary: Record<string, string> } | undefined {
   const snapshot = table.snapshots().find((s) => s.summary?.[SYNC_RUN_ID_PROPERTY] === runId || BigInt(s['snapshot-id']) === snapshotId);
   if (snapshot) return { snapshotId: BigInt(snapshot['snapshot-id']), sequenceNumber: BigInt(snapshot['sequence-number']), summary: snapshot.summary };
-  const recorded = recordedRuns(table).find((r) => r.run === runId || r.snapshot === snapshotId.toString());
+  const recorded = recordedRuns(table).find((r) => r.run === runId || r.snapshot === snapshotId?.toString());
   if (recorded) return { snapshotId: BigInt(recorded.snapshot), sequenceNumber: BigInt(recorded.sequence), summary: { [SYNC_RUN_ID_PROPERTY]: recorded.run } };
   return undefined;
 }
@@ -142,17 +151,18 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
   const { table } = req;
   const maxAttempts = req.maxAttempts ?? 8;
   const snapshotId = newSnapshotId();
-  const metadataDir = `${table.location}/metadata`;
+  // Every file below is named after the run, so the run's cleanup finds the ones no snapshot uses.
+  const paths = runPaths(table.location, req.runId);
   let dataManifest: ManifestFile | undefined;
 
   for (let attempt = 1; ; attempt++) {
     await table.refresh();
-    const existing = findRun(table, req.runId, snapshotId);
+    const existing = findCommittedRun(table, req.runId, snapshotId);
     if (existing) return { ...existing, alreadyCommitted: attempt === 1, attempts: attempt };
 
     const parent = table.currentSnapshot();
     if (!parent) {
-      await ensureInitialSnapshot(table);
+      await ensureInitialSnapshot(table, req.runId);
       attempt--; // not a failed attempt
       continue;
     }
@@ -161,7 +171,7 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
 
     // The new files' manifest does not depend on the parent (sequence numbers are inherited), so
     // it is written once and reused by every attempt.
-    if (!dataManifest && req.files.length > 0) dataManifest = await writeAddedManifest(table, snapshotId, ManifestContent.Data, req.files);
+    if (!dataManifest && req.files.length > 0) dataManifest = await writeAddedManifest(table, paths.manifest(snapshotId, ManifestContent.Data), snapshotId, ManifestContent.Data, req.files);
 
     const parentManifests = req.mode.kind === 'overwrite' ? [] : await table.manifests(parent);
     const manifests: ManifestFile[] = [];
@@ -171,17 +181,17 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
     let deleteFile: DataFile | undefined;
     let deleteManifest: ManifestFile | undefined;
     if (req.mode.kind === 'merge') {
-      deleteFile = await positionDeletesFor(table, parentManifests, req.mode, `${table.location}/data/${req.runId}-deletes-${snapshotId}-${attempt}.parquet`);
+      deleteFile = await positionDeletesFor(table, parentManifests, req.mode, paths.deleteFile(snapshotId, attempt));
       if (deleteFile) {
         deletedRows = deleteFile.recordCount;
-        deleteManifest = { ...(await writeAddedManifest(table, snapshotId, ManifestContent.Deletes, [deleteFile])), sequenceNumber, minSequenceNumber: sequenceNumber };
+        deleteManifest = { ...(await writeAddedManifest(table, paths.manifest(snapshotId, ManifestContent.Deletes), snapshotId, ManifestContent.Deletes, [deleteFile])), sequenceNumber, minSequenceNumber: sequenceNumber };
         manifests.push(deleteManifest);
       }
     }
     manifests.push(...parentManifests);
 
     const listBytes = encodeManifestList({ snapshotId, parentSnapshotId: BigInt(parent['snapshot-id']), sequenceNumber, manifests });
-    const manifestList = `${metadataDir}/snap-${snapshotId}-${attempt}-${crypto.randomUUID()}.avro`;
+    const manifestList = paths.manifestList(snapshotId, attempt);
     await table.store.put(manifestList, listBytes, 'avro/binary');
 
     const summary = snapshotSummary({ req, parent, manifests, deletedRows, deleteFile });
@@ -238,11 +248,10 @@ export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
  * Writes a manifest of files this snapshot adds. Its sequence numbers are left to the manifest
  * list entry (they depend on the parent, so each attempt sets them).
  */
-async function writeAddedManifest(table: IcebergTable, snapshotId: bigint, content: ManifestContent, files: DataFile[]): Promise<ManifestFile> {
+async function writeAddedManifest(table: IcebergTable, path: string, snapshotId: bigint, content: ManifestContent, files: DataFile[]): Promise<ManifestFile> {
   const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === table.metadata['default-spec-id']) ?? { 'spec-id': 0, fields: [] };
   const entries: ManifestEntry[] = files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile }));
   const bytes = encodeManifest({ schema: table.schema(), spec, content, entries });
-  const path = `${table.location}/metadata/${snapshotId}-${crypto.randomUUID()}-m${content}.avro`;
   await table.store.put(path, bytes, 'avro/binary');
   return {
     manifestPath: path,

@@ -123,10 +123,11 @@ export async function loadTable(opts: OpenTableOptions): Promise<IcebergTable> {
 /**
  * Opens the table for a Salesforce object: creates namespace and table when missing (format v2,
  * unpartitioned, Id as identifier), or evolves the existing schema to the describe. Returns the
- * table and the column plan (which Salesforce field feeds which column).
+ * table and the column plan (which Salesforce field feeds which column). `runId` names the files of
+ * a new table's first, empty snapshot (see `ensureInitialSnapshot`).
  */
 export async function prepareTable(
-  opts: OpenTableOptions & { fields: SalesforceField[]; naming: NamingConvention; timeAs?: TimeMapping; properties?: Record<string, string> },
+  opts: OpenTableOptions & { fields: SalesforceField[]; naming: NamingConvention; timeAs?: TimeMapping; runId: string; properties?: Record<string, string> },
 ): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean }> {
   const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
   const identifier = [...opts.namespace, opts.name].join('.');
@@ -142,7 +143,7 @@ export async function prepareTable(
       });
       const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
       try {
-        await ensureInitialSnapshot(table);
+        await ensureInitialSnapshot(table, opts.runId);
       } catch (error) {
         // The table is not usable (its storage refused a write, say): take back what was created.
         await opts.catalog.dropTable(opts.namespace, opts.name, true).catch(() => undefined);

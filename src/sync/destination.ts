@@ -28,7 +28,7 @@ export interface Created {
 export interface StagingArea {
   columns: NestedField[];
   store: ObjectStore;
-  /** Data files go under `<location>/data/`, staging manifests under `<location>/staging/`. */
+  /** The table's location: every file of a run goes under it, named by `runPaths(location, runId)`. */
   location: string;
 }
 
@@ -39,7 +39,8 @@ export interface StagingArea {
 export interface Destination {
   /**
    * Creates the table or evolves it to the describe's fields; returns the cursor the last sync
-   * stored and what was created for run `runId`.
+   * stored and what was created for run `runId`. Files it writes (a new table's first snapshot)
+   * are named after `runId`.
    */
   prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string): Promise<{ cursor?: string; created: Created }>;
   staging(ref: TableRef): Promise<StagingArea>;
@@ -66,7 +67,7 @@ export class IcebergDestination implements Destination {
 
   async prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string): Promise<{ cursor?: string; created: Created }> {
     const { table, created, createdNamespace } = await prepareTable({
-      catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, ...mapping, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
+      catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, ...mapping, runId, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
     });
     return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace } };
   }

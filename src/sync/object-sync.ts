@@ -1,3 +1,4 @@
+import { runPaths } from '../iceberg/run-paths';
 import { columnName, type NamingConvention, type TimeMapping } from '../iceberg/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { DataFileWriter } from '../parquet/writer';
@@ -142,7 +143,8 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const idAt = present.findIndex((f) => f.name === 'Id');
   // Picklists, references and flags repeat a few values: the columns worth a dictionary.
   const dictionaryColumns = new Set(columns.filter((_, k) => fields[k] && FEW_DISTINCT_VALUES.has(fields[k]!.type)).map((c) => c.name));
-  const writer = new DataFileWriter({ fields: columns, store: table.store, location: `${table.location}/data`, namePrefix: safeName(p.runId), dictionaryColumns });
+  const paths = runPaths(table.location, p.runId);
+  const writer = new DataFileWriter({ fields: columns, store: table.store, location: paths.dataFolder, namePrefix: paths.segment, dictionaryColumns });
   const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
   const earlier = opts.resume ? await readStaging(table.store, opts.resume.staging) : undefined;
   const keys = earlier ? await earlier.loadKeys() : new KeyList();
@@ -174,7 +176,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     rows += page.length;
     if (page.last && Date.now() - checkpointedAt >= every) {
       await writer.flush();
-      const staging = `${stagingPrefix(table, p)}.at-${rows}.json`;
+      const staging = paths.staging(`at-${rows}`);
       await writeStaging(table.store, staging, { runId: p.runId, files: allFiles(), keys, deletedKeys: [] });
       checkpoint = { staging, rows, files: fileCount(), last: page.last };
       checkpointedAt = Date.now();
@@ -189,7 +191,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
       for (const r of page.rows) deletedKeys.push(String(r[0]));
     }
   }
-  const staging = `${stagingPrefix(table, p)}.json`;
+  const staging = paths.staging();
   const files = allFiles();
   await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys });
   opts.progress?.({ rows, files: files.length, checkpoint });
@@ -221,7 +223,7 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor };
 }
 
-/** Deletes this run's data files that the table does not use, and its staging manifests. */
+/** Deletes this run's data and delete files that the table does not use, and its staging manifests. */
 export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promise<number> {
   let table: StagingArea;
   let live: Set<string>;
@@ -231,12 +233,13 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
   } catch {
     return 0;
   }
+  const paths = runPaths(table.location, p.runId);
   const orphans: string[] = [];
-  for await (const o of table.store.list(`${table.location}/data/${safeName(p.runId)}-`)) if (!live.has(o.uri)) orphans.push(o.uri);
+  for await (const o of table.store.list(paths.prefixes.data)) if (!live.has(o.uri)) orphans.push(o.uri);
   const dataFiles = orphans.length;
-  await table.store.abortUnfinished?.(`${table.location}/data/${safeName(p.runId)}-`);
+  await table.store.abortUnfinished?.(paths.prefixes.data);
   // The final staging manifest and every checkpoint's.
-  for await (const o of table.store.list(stagingPrefix(table, p))) orphans.push(o.uri);
+  for await (const o of table.store.list(paths.prefixes.staging)) orphans.push(o.uri);
   if (orphans.length > 0) await table.store.delete(orphans);
   await discardUnused(ctx, p);
   return dataFiles;
@@ -245,13 +248,4 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
 /** A sync that committed nothing takes back the table (and namespace) its prepare created. */
 export async function discardUnused(ctx: SyncContext, p: PreparedObject): Promise<boolean> {
   return p.created ? ctx.destination.discardUnused(p, p.runId, p.created) : false;
-}
-
-function stagingPrefix(table: StagingArea, p: PreparedObject): string {
-  return `${table.location}/staging/${safeName(p.runId)}`;
-}
-
-/** A run id as a file-name prefix. */
-function safeName(runId: string): string {
-  return runId.replace(/[^A-Za-z0-9._-]+/g, '_');
 }

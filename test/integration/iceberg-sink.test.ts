@@ -101,7 +101,7 @@ async function sync(table: IcebergTable, columns: string[], rows: Account[], mod
 }
 
 async function open(name: string, fields = accountFields) {
-  const { table, plan } = await prepareTable({ catalog, namespace, name, storeFor, fields, naming: 'snake_case' });
+  const { table, plan } = await prepareTable({ catalog, namespace, name, storeFor, fields, naming: 'snake_case', runId: `create-${name}` });
   return { table, columns: plan.columns.map((c) => `${c.field.name}=${c.salesforceName}`) };
 }
 
