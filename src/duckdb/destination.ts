@@ -155,8 +155,8 @@ export class DuckDbDestination implements Destination {
     });
   }
 
-  /** The Parquet files are only staging here: once loaded, none is kept. */
-  async liveFiles(): Promise<Set<string>> {
+  /** The Parquet files are only staging here: once loaded (or not), none is kept. */
+  async runFilesInUse(): Promise<Set<string>> {
     return new Set();
   }
 

@@ -1,6 +1,7 @@
 import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import { NotFoundError } from '../iceberg/errors';
 import type { ColumnMapping } from '../iceberg/schema-mapping';
+import { runFilesInUse } from '../iceberg/run-cleanup';
 import { commitFiles, type WriteMode } from '../iceberg/snapshot-producer';
 import type { DataFile, NestedField } from '../iceberg/spec';
 import { loadTable, prepareTable } from '../iceberg/table';
@@ -46,8 +47,11 @@ export interface Destination {
   staging(ref: TableRef): Promise<StagingArea>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
   commit(ref: TableRef, req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
-  /** Data files the table still uses (cleanup keeps them). */
-  liveFiles(ref: TableRef): Promise<Set<string>>;
+  /**
+   * Of the files found under a run's prefixes (`written`), those a snapshot of the table may
+   * reference: cleanup removes the rest. Idempotent, and needs nothing but the table and the run id.
+   */
+  runFilesInUse(ref: TableRef, runId: string, written: string[]): Promise<Set<string>>;
   /**
    * Takes back what run `runId` created when no data was ever committed to it (a failed or
    * cancelled first sync changes nothing); true if the table was dropped.
@@ -103,8 +107,7 @@ export class IcebergDestination implements Destination {
     return dropped;
   }
 
-  async liveFiles(ref: TableRef): Promise<Set<string>> {
-    const entries = await (await this.open(ref)).liveEntries();
-    return new Set([...entries.data, ...entries.deletes].map((e) => e.dataFile.filePath));
+  async runFilesInUse(ref: TableRef, runId: string, written: string[]): Promise<Set<string>> {
+    return runFilesInUse(await this.open(ref), runId, written);
   }
 }

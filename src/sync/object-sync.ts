@@ -1,3 +1,4 @@
+import { NotFoundError } from '../iceberg/errors';
 import { runPaths } from '../iceberg/run-paths';
 import { columnName, type NamingConvention, type TimeMapping } from '../iceberg/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
@@ -6,7 +7,7 @@ import type { SalesforceClient } from '../salesforce/client';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
 import { readObject, type ReadApi } from '../salesforce/reader';
-import { CURSOR_PROPERTY, type Created, type Destination, type StagingArea, type TableRef } from './destination';
+import { CURSOR_PROPERTY, type Created, type Destination, type TableRef } from './destination';
 import { defaultMode, type WriteModeName } from './objects';
 import { KeyList, readStaging, writeStaging } from './staging';
 
@@ -223,26 +224,36 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor };
 }
 
-/** Deletes this run's data and delete files that the table does not use, and its staging manifests. */
+/**
+ * Removes every file this run wrote that no snapshot of the table references: data files of
+ * attempts whose rows were written again or never committed, delete files, manifests and manifest
+ * lists of commit attempts that never landed, staging manifests, and unfinished multipart uploads.
+ * It finds them by the run's prefixes (`runPaths`), so it works the same on any worker after a
+ * crash, and twice in a row removes nothing more. Files of other runs and other engines are never
+ * looked at. Then a first sync that committed nothing drops the table it created. Returns how
+ * many files it removed.
+ */
 export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promise<number> {
-  let table: StagingArea;
-  let live: Set<string>;
+  let area;
   try {
-    table = await ctx.destination.staging(p);
-    live = await ctx.destination.liveFiles(p);
-  } catch {
-    return 0;
+    area = await ctx.destination.staging(p);
+  } catch (error) {
+    // The table is gone: nothing of it to clean. Anything else (the catalog unreachable) is retried.
+    if (error instanceof NotFoundError) return 0;
+    throw error;
   }
-  const paths = runPaths(table.location, p.runId);
-  const orphans: string[] = [];
-  for await (const o of table.store.list(paths.prefixes.data)) if (!live.has(o.uri)) orphans.push(o.uri);
-  const dataFiles = orphans.length;
-  await table.store.abortUnfinished?.(paths.prefixes.data);
-  // The final staging manifest and every checkpoint's.
-  for await (const o of table.store.list(paths.prefixes.staging)) orphans.push(o.uri);
-  if (orphans.length > 0) await table.store.delete(orphans);
+  const paths = runPaths(area.location, p.runId);
+  const prefixes = Object.values(paths.prefixes);
+  for (const prefix of prefixes) await area.store.abortUnfinished?.(prefix);
+  const written: string[] = [];
+  for (const prefix of prefixes) for await (const o of area.store.list(prefix)) written.push(o.uri);
+  // The table is read after the listing: a file that a commit made part of the table after it
+  // was listed is then seen as referenced, never taken for garbage.
+  const inUse = written.length > 0 ? await ctx.destination.runFilesInUse(p, p.runId, written) : new Set<string>();
+  const unreferenced = written.filter((uri) => !inUse.has(uri));
+  if (unreferenced.length > 0) await area.store.delete(unreferenced);
   await discardUnused(ctx, p);
-  return dataFiles;
+  return unreferenced.length;
 }
 
 /** A sync that committed nothing takes back the table (and namespace) its prepare created. */
