@@ -12,8 +12,9 @@ if (!out) throw new Error('usage: bundle.ts <output file>');
 bundleWorkflowCode({ workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } })
   .then(({ code }) => {
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(`${out}.tmp`, code);
-    fs.renameSync(`${out}.tmp`, out);
+    const temp = `${out}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, code);
+    fs.renameSync(temp, out);
   })
   .catch((error: Error) => {
     console.error(error.message);

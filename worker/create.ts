@@ -1,9 +1,7 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, configurationProblems } from '../activities';
+import { bundleCacheDir, cachedWorkflowBundle, removeLegacyBundles, workflowSourceHash } from './bundle-cache';
 import { connectIceberg } from '../src/iceberg/connect';
 import { SalesforceClient } from '../src/salesforce/client';
 import { IcebergDestination } from '../src/sync/destination';
@@ -19,18 +17,24 @@ function icebergDestination(env: Record<string, string | undefined>): IcebergDes
 
 /**
  * The workflow bundle, built by a separate process (worker/bundle.ts) so webpack's memory is not
- * the worker's: its peak RSS stays about 100 MB lower. One file per process, removed at exit.
+ * the worker's: its peak RSS stays about 100 MB lower. Kept in a cache keyed by a hash of the
+ * workflow sources and reused by later starts (worker/bundle-cache.ts says why): no file per
+ * process, so a killed worker leaves nothing in the temp folder.
  */
-async function bundleWorkflows(): Promise<string> {
-  const out = path.join(os.tmpdir(), `sf-iceberg-workflows-${process.pid}-${crypto.randomUUID()}.js`);
+async function bundleWorkflows(env: Record<string, string | undefined>): Promise<string> {
+  removeLegacyBundles();
   const { execFile } = await import('node:child_process');
-  await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bundle.ts'), out], { cwd: path.join(__dirname, '..') }, (error, _stdout, stderr) =>
-      error ? reject(new Error(`bundling the workflow code failed: ${stderr || error.message}`)) : resolve(),
-    ),
-  );
-  process.once('exit', () => fs.rmSync(out, { force: true }));
-  return out;
+  const { path: bundle } = await cachedWorkflowBundle({
+    dir: bundleCacheDir(env),
+    hash: workflowSourceHash(),
+    build: (out) =>
+      new Promise<void>((resolve, reject) =>
+        execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bundle.ts'), out], { cwd: path.join(__dirname, '..') }, (error, _stdout, stderr) =>
+          error ? reject(new Error(`bundling the workflow code failed: ${stderr || error.message}`)) : resolve(),
+        ),
+      ),
+  });
+  return bundle;
 }
 
 /** Builds a worker from settings; throws with every configuration problem listed. */
@@ -46,7 +50,7 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
     connection,
     namespace: temporal.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? temporal.TEMPORAL_TASK_QUEUE,
-    workflowBundle: { codePath: await bundleWorkflows() },
+    workflowBundle: { codePath: await bundleWorkflows(env) },
     activities: createActivities({ salesforce, destination, lagMs: sync.SYNC_LAG_MS, checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000, api: sync.SALESFORCE_READ_API, timeAs: sync.SYNC_TIME_TYPE }),
     maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,
     // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
