@@ -1,3 +1,4 @@
+import { readAvroFile } from './avro-file';
 import { decodeManifest, decodeManifestList } from './manifest';
 import { runPaths, type RunPaths } from './run-paths';
 import { findCommittedRun } from './snapshot-producer';
@@ -82,18 +83,20 @@ export async function runFilesInUse(table: IcebergTable, runId: string, written:
   const ids = new Set(snapshots.map((s) => BigInt(s['snapshot-id'])));
   const referenced = new Set<string>();
   const manifests = new Map<string, { sequenceNumber: bigint; addedSnapshotId: bigint }>();
+  const acceptedElsewhere = new Set<bigint>();
   for (const snapshot of snapshots) {
     referenced.add(snapshot['manifest-list']);
-    for (const m of decodeManifestList(await table.store.get(snapshot['manifest-list']))) manifests.set(m.manifestPath, m);
+    const bytes = await table.store.get(snapshot['manifest-list']);
+    for (const m of decodeManifestList(bytes)) manifests.set(m.manifestPath, m);
+    // The parent: from the snapshot, or, where the catalog leaves it out (Nessie 0.99 returns the
+    // current snapshot without `parent-snapshot-id`), from the header of its manifest list, where
+    // this project's writer and Java's record it.
+    const parent = snapshot['parent-snapshot-id'] ?? parentInHeader(bytes);
+    if (parent !== undefined && parent !== null && !ids.has(BigInt(parent))) acceptedElsewhere.add(BigInt(parent));
   }
   for (const [path, m] of manifests) {
     referenced.add(path);
     for (const entry of decodeManifest(await table.store.get(path), m)) referenced.add(entry.dataFile.filePath);
-  }
-  const acceptedElsewhere = new Set<bigint>();
-  for (const s of snapshots) {
-    const parent = s['parent-snapshot-id'];
-    if (parent !== undefined && parent !== null && !ids.has(BigInt(parent))) acceptedElsewhere.add(BigInt(parent));
   }
   const run = findCommittedRun(table, runId);
   const facts: RunCleanupFacts = { referenced, acceptedElsewhere, committed: run && { snapshotId: run.snapshotId, inMetadata: ids.has(run.snapshotId) } };
@@ -126,4 +129,10 @@ async function getIfExists(table: IcebergTable, uri: string): Promise<Uint8Array
     if (!(await table.store.exists(uri))) return undefined;
     throw error;
   }
+}
+
+/** The `parent-snapshot-id` a manifest list's Avro header records, if any. */
+function parentInHeader(manifestList: Uint8Array): bigint | undefined {
+  const value = readAvroFile(manifestList).metadata['parent-snapshot-id'];
+  return value !== undefined && /^-?\d+$/.test(value) ? BigInt(value) : undefined;
 }

@@ -20,8 +20,8 @@ import { cleanupObject, type PreparedObject, type SyncContext } from '../../src/
 import { KeyList, writeStaging } from '../../src/sync/staging';
 
 /*
- * Cleanup against a catalog kept in memory (which, like Nessie, keeps only the current snapshot in
- * the table metadata unless told otherwise) and a table folder on the local disk: commits killed
+ * Cleanup against a catalog kept in memory (which, like Nessie 0.99, keeps only the current
+ * snapshot in the table metadata, without its parent's id, unless told otherwise) and a table folder on the local disk: commits killed
  * before the catalog answered and after it accepted, merges with position deletes, a run whose
  * snapshot a later commit replaced, files of other runs and engines. After each, the table's
  * whole folder is listed: every file must be referenced by some table metadata the catalog
@@ -93,7 +93,8 @@ class MemoryCatalog {
         next['current-snapshot-id'] = u['snapshot-id'];
       } else if (u.action === 'set-properties') next.properties = { ...next.properties, ...u.updates };
     }
-    if (this.keepOnlyCurrent) next.snapshots = next.snapshots!.filter((s) => s['snapshot-id'] === next['current-snapshot-id']);
+    // Like Nessie 0.99: only the current snapshot, and without its parent's id.
+    if (this.keepOnlyCurrent) next.snapshots = next.snapshots!.filter((s) => s['snapshot-id'] === next['current-snapshot-id']).map(({ 'parent-snapshot-id': _, ...s }) => s);
     this.history.push(next);
     if (this.loseNextAnswer) {
       this.loseNextAnswer = false;
