@@ -13,8 +13,9 @@
  * reads (all of src/, not only what workflows/ imports): a change there costs one rebuild, never a
  * stale bundle.
  *
- * Old entries (other hashes) not used for `STALE_MS` are removed at start, and so are the
- * per-process files older versions left in the temp folder whose process is gone.
+ * Old entries (other hashes) not used for a day, or beyond the eight most recently used, are
+ * removed at start, and so are the per-process files older versions left in the temp folder whose
+ * process is gone.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -25,6 +26,12 @@ const root = path.join(__dirname, '..');
 
 /** A bundle not used for this long (by a worker of another code version) is removed. */
 export const STALE_MS = 24 * 3600_000;
+/**
+ * At most this many bundles are kept (the most recently used); beyond them, one not used for
+ * `BUSY_MS` goes too. Editing src/ while developing makes a new entry per edit.
+ */
+export const MAX_BUNDLES = 8;
+const BUSY_MS = 10 * 60_000;
 
 /** Files whose content decides the bundle, relative to the repository root. */
 export function bundleInputs(base = root): string[] {
@@ -98,19 +105,29 @@ export async function cachedWorkflowBundle(opts: { dir: string; hash: string; bu
   return { path: file, built };
 }
 
-/** Removes other bundles and temp files in `dir` not touched for `STALE_MS`. */
+/**
+ * Removes other bundles and temp files in `dir` not touched for `STALE_MS`, and, beyond the
+ * `MAX_BUNDLES` most recently used, those not touched for ten minutes (a worker of another version
+ * reads its bundle within a second of touching it, so none is removed under it).
+ */
 export function pruneBundles(dir: string, keep: string, now = Date.now()): string[] {
-  const removed: string[] = [];
+  const entries: { file: string; age: number; bundle: boolean }[] = [];
   for (const name of fs.readdirSync(dir)) {
     const file = path.join(dir, name);
-    if (file === keep || !/^workflows-[0-9a-f]+\.js(\..*\.tmp)?$/.test(name)) continue;
+    const m = /^workflows-[0-9a-f]+\.js(\..*\.tmp)?$/.exec(name);
+    if (file === keep || !m) continue;
     try {
-      if (now - fs.statSync(file).mtimeMs > STALE_MS) {
-        fs.rmSync(file, { force: true });
-        removed.push(file);
-      }
+      entries.push({ file, age: now - fs.statSync(file).mtimeMs, bundle: m[1] === undefined });
     } catch {
       // Removed by another worker meanwhile.
+    }
+  }
+  const recent = entries.filter((e) => e.bundle).sort((a, b) => a.age - b.age).slice(0, MAX_BUNDLES - 1);
+  const removed: string[] = [];
+  for (const e of entries) {
+    if (e.age > STALE_MS || (e.age > BUSY_MS && !recent.includes(e))) {
+      fs.rmSync(e.file, { force: true });
+      removed.push(e.file);
     }
   }
   return removed;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { STALE_MS, bundleCacheDir, cachedWorkflowBundle, pruneBundles, removeLegacyBundles, workflowSourceHash } from '../../worker/bundle-cache';
+import { MAX_BUNDLES, STALE_MS, bundleCacheDir, cachedWorkflowBundle, pruneBundles, removeLegacyBundles, workflowSourceHash } from '../../worker/bundle-cache';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-cache-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -84,6 +84,26 @@ describe('the workflow bundle cache (worker/bundle-cache.ts)', () => {
     const foreign = at('notes.txt', 2 * STALE_MS);
     expect(pruneBundles(cache, current, now).sort()).toEqual([stale, tmp].sort());
     expect(fs.readdirSync(cache).sort()).toEqual([path.basename(recent), path.basename(current), path.basename(foreign)].sort());
+  });
+
+  it(`keeps at most ${MAX_BUNDLES} bundles: beyond the most recently used, those idle for ten minutes go`, () => {
+    const cache = fs.mkdtempSync(path.join(dir, 'cache-'));
+    const now = Date.now();
+    const at = (name: string, ageMs: number) => {
+      const f = path.join(cache, name);
+      fs.writeFileSync(f, 'x');
+      fs.utimesSync(f, new Date(now - ageMs), new Date(now - ageMs));
+      return f;
+    };
+    const current = at('workflows-0.js', 0);
+    // 12 other versions, used 1..12 hours ago, and one used a minute ago.
+    const others = Array.from({ length: 12 }, (_, i) => at(`workflows-${(i + 1).toString(16)}a.js`, (i + 1) * 3600_000));
+    const justUsed = at('workflows-ff.js', 60_000);
+    const removed = pruneBundles(cache, current, now);
+    // Kept: the current one, the one just used, and the 6 most recent others (8 in all).
+    expect(removed.sort()).toEqual(others.slice(6).sort());
+    expect(fs.readdirSync(cache)).toHaveLength(MAX_BUNDLES);
+    expect(fs.existsSync(justUsed)).toBe(true);
   });
 
   it('removes the per-process bundles older versions left in the temp folder, only of processes gone', () => {
