@@ -13,8 +13,11 @@ export interface ProxiedRequest {
 export interface CatalogProxyHooks {
   /** Runs before a request is forwarded; an answer returned here is sent instead of forwarding. */
   before?: (req: ProxiedRequest) => Promise<{ status: number; body: unknown } | undefined>;
-  /** Told the catalog's status of a forwarded request. */
-  after?: (req: ProxiedRequest, status: number) => void;
+  /**
+   * Told the catalog's status of a forwarded request; awaited before the answer is passed on (a
+   * test can kill the client after the catalog accepted a commit and before it hears so).
+   */
+  after?: (req: ProxiedRequest, status: number) => void | Promise<void>;
 }
 
 /**
@@ -37,7 +40,7 @@ export async function startCatalogProxy(catalogUri: string, hooks: CatalogProxyH
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.includes(k))) as Record<string, string>;
     const forwarded = await fetch(`${upstream.origin}${seen.url}`, { method: seen.method, headers, body: body.length ? body : undefined });
     const text = await forwarded.text();
-    hooks.after?.(seen, forwarded.status);
+    await hooks.after?.(seen, forwarded.status);
     if (!res.destroyed) res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(text);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

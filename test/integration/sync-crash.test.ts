@@ -14,6 +14,7 @@ import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy';
 import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
+import { auditTableLocation, nessieMetadataLog } from '../helpers/table-files';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
 import { SalesforceSimulator } from '../salesforce-sim/server';
 
@@ -116,7 +117,7 @@ async function tableIds(table: string): Promise<string[]> {
   return r.rows.map((row) => String(row.id)).sort();
 }
 
-/** What the run left in the table's folder: files no snapshot uses, staging manifests, open uploads. */
+/** What the run left in the table's folder: files no snapshot uses, staging manifests, open uploads; unreferenced objects in the whole location. */
 async function leftovers(table: string, childWorkflowId: string) {
   const t = await loadTable({ catalog, namespace: [namespace], name: table, storeFor });
   const live = await t.liveEntries();
@@ -130,7 +131,9 @@ async function leftovers(table: string, childWorkflowId: string) {
   const { bucket, key } = splitS3Uri(`${t.location}/data/`);
   const uploads = await (t.store as S3ObjectStore).client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
   const runs = (JSON.parse(t.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${childWorkflowId}@`));
-  return { unused, staging, openUploads: uploads.Uploads?.length ?? 0, commitsOfRun: runs.length, dataFiles: live.data.length };
+  // The whole location: every object referenced by a table metadata the catalog accepted.
+  const location = await auditTableLocation(t, await nessieMetadataLog(settings.ICEBERG_CATALOG_URI, [namespace], table));
+  return { unused, staging, openUploads: uploads.Uploads?.length ?? 0, commitsOfRun: runs.length, dataFiles: live.data.length, unreferenced: location.unreferenced, missing: location.missing };
 }
 
 describe('a sync survives its worker being killed (SIGKILL), worker in its own process', () => {
@@ -163,7 +166,7 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     expect(outcomes[0]).toMatchObject({ object: 'Account', status: 'succeeded', result: { rows: ACCOUNTS, alreadyCommitted: false } });
     expect(await tableIds('account')).toEqual(sourceIds('Account'));
     const left = await leftovers('account', child);
-    expect(left).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 1 });
+    expect(left).toMatchObject({ unused: [], staging: [], unreferenced: [], missing: [], openUploads: 0, commitsOfRun: 1 });
     // Files of the first attempt up to its checkpoint were kept, not written again.
     expect(left.dataFiles).toBeGreaterThan(1);
   });
@@ -184,7 +187,7 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     const outcomes = (await handle.result()) as ObjectOutcome[];
     expect(outcomes[0]).toMatchObject({ object: 'Contact', status: 'succeeded', result: { rows: 3_000, alreadyCommitted: true } });
     expect(await tableIds('contact')).toEqual(sourceIds('Contact'));
-    expect(await leftovers('contact', child)).toMatchObject({ unused: [], staging: [], openUploads: 0, commitsOfRun: 1 });
+    expect(await leftovers('contact', child)).toMatchObject({ unused: [], staging: [], unreferenced: [], missing: [], openUploads: 0, commitsOfRun: 1 });
   });
 
   it('cancelling a sync stops its extraction at once and removes what it wrote', async () => {

@@ -1,0 +1,91 @@
+import type { Namespace } from '../../src/iceberg/catalog';
+import { parseJson } from '../../src/iceberg/json';
+import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
+import type { TableMetadata } from '../../src/iceberg/spec';
+import type { IcebergTable } from '../../src/iceberg/table';
+
+/**
+ * The table metadata files the catalog accepted for a table, oldest first: Nessie's commit log
+ * for the table's key (API v2, next to its Iceberg REST endpoint), each commit naming the
+ * metadata JSON it made current.
+ */
+export async function nessieMetadataLog(catalogUri: string, namespace: Namespace, table: string): Promise<string[]> {
+  const api = catalogUri.replace(/\/iceberg\/?$/, '/api/v2');
+  const key = [...namespace, table].join('.');
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const url = `${api}/trees/main/history?fetch=ALL&max-records=200${token ? `&page-token=${encodeURIComponent(token)}` : ''}`;
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
+    const page = (await response.json()) as {
+      logEntries: { operations?: { type: string; key: { elements: string[] }; content?: { metadataLocation?: string } }[] }[];
+      hasMore?: boolean;
+      token?: string;
+    };
+    for (const entry of page.logEntries) {
+      for (const op of entry.operations ?? []) {
+        if (op.type === 'PUT' && op.key.elements.join('.') === key && op.content?.metadataLocation) out.push(op.content.metadataLocation);
+      }
+    }
+    token = page.hasMore ? page.token : undefined;
+  } while (token);
+  return out.reverse();
+}
+
+export interface LocationAudit {
+  /** Every object under the table's location. */
+  files: string[];
+  /** Objects that no accepted metadata references (directly or through its snapshots). */
+  unreferenced: string[];
+  /** Files accepted metadata references that are not there. */
+  missing: string[];
+  /** How many of the objects the current metadata alone references (its snapshots' files, and itself). */
+  referencedByCurrent: number;
+}
+
+/**
+ * Lists the table's whole location and sorts every object into referenced or not.
+ *
+ * Which metadata JSON files count as referenced: those the catalog accepted (`accepted`, its
+ * commit log), and only those. They are the catalog's own files, one per commit it accepted, and
+ * its history points at each (time travel by commit), so the manifest lists, manifests, data and
+ * delete files of every snapshot in any of them are referenced too. This matters with Nessie,
+ * which keeps only the current snapshot in the table metadata: the first, empty snapshot's list
+ * and an earlier sync's files are referenced by history, not by the current metadata. A metadata
+ * JSON the catalog wrote but whose commit it did not accept, and any file a writer put there that
+ * no accepted metadata reaches, is unreferenced.
+ */
+export async function auditTableLocation(t: IcebergTable, accepted: string[]): Promise<LocationAudit> {
+  const files: string[] = [];
+  for await (const o of t.store.list(`${t.location}/`)) files.push(o.uri);
+  const present = new Set(files);
+  const referenced = new Set<string>();
+  const current = new Set<string>();
+  const readManifests = new Map<string, string[]>();
+  const reach = async (metadata: TableMetadata, into: Set<string>) => {
+    for (const s of metadata.snapshots ?? []) {
+      into.add(s['manifest-list']);
+      if (!present.has(s['manifest-list'])) continue;
+      for (const m of decodeManifestList(await t.store.get(s['manifest-list']))) {
+        into.add(m.manifestPath);
+        if (!present.has(m.manifestPath)) continue;
+        if (!readManifests.has(m.manifestPath)) readManifests.set(m.manifestPath, decodeManifest(await t.store.get(m.manifestPath), m).map((e) => e.dataFile.filePath));
+        for (const f of readManifests.get(m.manifestPath)!) into.add(f);
+      }
+    }
+  };
+  for (const location of accepted) {
+    referenced.add(location);
+    if (!present.has(location)) continue;
+    await reach(parseJson<TableMetadata>(Buffer.from(await t.store.get(location)).toString('utf8')), referenced);
+  }
+  if (t.loaded['metadata-location']) current.add(t.loaded['metadata-location']);
+  await reach(t.metadata, current);
+  return {
+    files: files.sort(),
+    unreferenced: files.filter((f) => !referenced.has(f)).sort(),
+    missing: [...referenced].filter((f) => !present.has(f)).sort(),
+    referencedByCurrent: files.filter((f) => current.has(f)).length,
+  };
+}
