@@ -16,6 +16,7 @@ import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { CommitSummary } from '../src/sync/object-sync';
 import { DEFAULT_OBJECTS, REPLACE_OBJECTS, WRITE_MODES } from '../src/sync/objects';
+import { editDistance } from '../src/edit-distance';
 
 /** The ApplicationFailure type of a workflow that refused its input. */
 export const INVALID_INPUT = 'InvalidInput';
@@ -174,19 +175,6 @@ function pathText(path: PropertyKey[]): string {
 
 const KEYS = Object.keys(syncInputShape).filter((k) => k !== 'done');
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
 
 function unknownKey(key: string, known: string[]): string {
   const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);

@@ -8,6 +8,7 @@ import type { SettingDoc } from './define';
 import { icebergArea, icebergSettingsProblems } from './iceberg-settings';
 import { duckdbMode, syncArea, syncSettingsProblems } from './sync-settings';
 import { temporalArea, temporalSettingsProblems } from './temporal-settings';
+import { editDistance } from '../edit-distance';
 
 /** Every setting the product reads, by area: the env-var reference (`npm run env`). */
 export const SETTINGS: SettingDoc[] = [...salesforceArea.docs, ...icebergArea.docs, ...temporalArea.docs, ...syncArea.docs];
@@ -15,19 +16,6 @@ export const SETTINGS: SettingDoc[] = [...salesforceArea.docs, ...icebergArea.do
 /** Prefixes that belong to this product alone: a name under them that is not a setting is a typo. */
 export const OWN_PREFIXES = ['SOURCES__SALESFORCE__', 'ICEBERG_', 'S3_'];
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
 
 const words = (name: string) => name.toUpperCase().split(/_+/).filter(Boolean);
 
@@ -39,7 +27,7 @@ export function closestSetting(name: string): string | undefined {
   let best: { name: string; d: number } | undefined;
   const mine = words(name);
   for (const s of SETTINGS) {
-    const d = distance(name.toUpperCase(), s.name);
+    const d = editDistance(name.toUpperCase(), s.name);
     const theirs = words(s.name);
     const close = d <= Math.max(2, Math.floor(s.name.length / 5)) || mine.every((w) => theirs.includes(w)) || theirs.every((w) => mine.includes(w));
     if (close && (!best || d < best.d)) best = { name: s.name, d };
