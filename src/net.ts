@@ -28,3 +28,11 @@ export function connectionFailure(error: unknown, host?: string): string {
       return cause?.message && cause !== e ? `${e.message}: ${cause.message}` : (e?.message ?? String(error));
   }
 }
+
+/** The first network error code (ENOTFOUND, ECONNREFUSED, ...) in an error's cause chain. */
+export function networkCode(error: unknown): { code: string; host?: string } | undefined {
+  for (let e = error as { code?: unknown; hostname?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return { code: e.code, host: typeof e.hostname === 'string' ? e.hostname : undefined };
+  }
+  return undefined;
+}

@@ -1,3 +1,4 @@
+import { connectionFailure, networkCode } from '../net';
 import { authenticate, type Session } from './auth';
 import { secretsOf, type SalesforceSettings } from './settings';
 
@@ -126,11 +127,11 @@ export class SalesforceClient {
       } catch (error) {
         // Cancelled, not failed: no retry.
         signal?.throwIfAborted();
-        const code = (error as { cause?: { code?: string } }).cause?.code;
+        const why = connectionFailure(error, new URL(url).host);
         // A host name that does not resolve will not start to: no retry.
-        if (code === 'ENOTFOUND') throw new SalesforceApiError(`Salesforce's host ${new URL(url).host} does not resolve (ENOTFOUND): check SOURCES__SALESFORCE__DOMAIN and the instance URL.`, 'HOST_NOT_FOUND', 0, false);
-        if (attempt >= maxAttempts) throw new SalesforceApiError(`Salesforce did not answer ${method} ${path}: ${(error as Error).message}${code ? ` (${code})` : ''}`, 'CONNECTION', 0, true);
-        this.options.onRetry?.(`Salesforce did not answer ${method} ${path.split('?')[0]} (${(error as Error).message}${code ? `, ${code}` : ''}); attempt ${attempt + 1} of ${maxAttempts} follows`);
+        if (networkCode(error)?.code === 'ENOTFOUND') throw new SalesforceApiError(`Salesforce: ${why}: check SOURCES__SALESFORCE__DOMAIN and the instance URL.`, 'HOST_NOT_FOUND', 0, false);
+        if (attempt >= maxAttempts) throw new SalesforceApiError(`Salesforce did not answer ${method} ${path}: ${why}`, 'CONNECTION', 0, true);
+        this.options.onRetry?.(`Salesforce did not answer ${method} ${path.split('?')[0]} (${why}); attempt ${attempt + 1} of ${maxAttempts} follows`);
         await this.backoff(attempt);
         continue;
       }

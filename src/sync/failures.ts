@@ -3,6 +3,7 @@ import { SalesforceAuthError } from '../salesforce/auth';
 import { SalesforceApiError } from '../salesforce/client';
 import { UnknownObjectError } from '../salesforce/describe';
 import { SalesforceSettingsError } from '../salesforce/settings';
+import { networkCode } from '../net';
 
 /** Whether a failed step may succeed if tried again, and what a person reads about it. */
 export interface FailureClass {
@@ -24,14 +25,6 @@ const S3_REFUSALS: Record<string, string> = {
 };
 
 const EXPIRED_LOCATORS = new Set(['INVALID_QUERY_LOCATOR', 'INVALID_LOCATOR']);
-
-/** The first network error code (ENOTFOUND, ECONNREFUSED, ...) in an error's cause chain. */
-export function networkCode(error: unknown): { code: string; host?: string } | undefined {
-  for (let e = error as { code?: unknown; hostname?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
-    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return { code: e.code, host: typeof e.hostname === 'string' ? e.hostname : undefined };
-  }
-  return undefined;
-}
 
 /**
  * Sorts a failure into "retrying cannot fix it" (refused credentials of any kind, unknown hosts,
