@@ -119,7 +119,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
   ]);
   setHandler(progressQuery, () => status);
   setHandler(objectRetryingSignal, ({ object, reason }) => {
-    if (status[object] === 'running' || status[object]?.startsWith('running (')) status[object] = `running (${reason})`;
+    if (status[object]?.startsWith('running')) status[object] = `running (${reason})`;
   });
   const parentId = workflowInfo().workflowId;
   const queue = [...objects];
@@ -153,7 +153,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       status[object] = describeOutcome(outcome);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? INPUT_DEFAULTS.concurrency, objects.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.min(input.concurrency ?? INPUT_DEFAULTS.concurrency, objects.length) }, worker));
   if (cancelled !== undefined) {
     for (const object of queue) status[object] = 'cancelled';
     throw cancelled;

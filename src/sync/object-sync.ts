@@ -131,7 +131,6 @@ const FEW_DISTINCT_VALUES = new Set<SalesforceFieldType>(['picklist', 'multipick
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const naming = ctx.naming ?? 'snake_case';
   // Cancellation aborts the request in flight, not only the next page.
-  let rows = opts.resume?.rows ?? 0;
   const salesforce = opts.signal ? ctx.salesforce.withSignal(opts.signal, (retrying) => opts.progress?.({ retrying })) : ctx.salesforce;
   const table = await ctx.destination.staging(p);
   const describe = await describeObject(salesforce, p.object);
@@ -151,6 +150,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const keys = earlier ? await earlier.loadKeys() : new KeyList();
   const fileCount = () => (earlier?.files.length ?? 0) + writer.files.length;
   const allFiles = () => [...(earlier?.files ?? []), ...writer.files];
+  let rows = opts.resume?.rows ?? 0;
   let checkpoint = opts.resume;
   let checkpointedAt = Date.now();
   const every = opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS;
