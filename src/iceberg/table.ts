@@ -4,7 +4,7 @@ import type { LoadTableResult, Namespace, RestCatalog, TableRequirement, TableUp
 import { AlreadyExistsError, IncompatibleSchemaError } from './errors';
 import { ensureInitialSnapshot } from './snapshot-producer';
 import { decodeManifest, decodeManifestList } from './manifest';
-import { columnName, planSchema, type NamingConvention, type SchemaPlan, type TimeMapping } from './schema-mapping';
+import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from './schema-mapping';
 import {
   currentSchema,
   currentSnapshot,
@@ -127,7 +127,7 @@ export async function loadTable(opts: OpenTableOptions): Promise<IcebergTable> {
  * a new table's first, empty snapshot (see `ensureInitialSnapshot`).
  */
 export async function prepareTable(
-  opts: OpenTableOptions & { fields: SalesforceField[]; naming: NamingConvention; timeAs?: TimeMapping; runId: string; properties?: Record<string, string> },
+  opts: OpenTableOptions & ColumnMapping & { fields: SalesforceField[]; runId: string; properties?: Record<string, string> },
 ): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean }> {
   const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
   const identifier = [...opts.namespace, opts.name].join('.');
