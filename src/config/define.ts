@@ -89,12 +89,14 @@ export const booleanSetting = z
   .transform((v) => /^(true|1|yes)$/i.test(v));
 
 /** A whole number of at least `min`. */
-export const integerSetting = (min: number) =>
-  z
+export const integerSetting = (min: number, max?: number) => {
+  const message = max === undefined ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`;
+  return z
     .string()
-    .regex(/^\d+$/, { message: `must be a whole number of at least ${min}` })
+    .regex(/^\d+$/, { message })
     .transform(Number)
-    .refine((n) => n >= min, { message: `must be a whole number of at least ${min}` });
+    .refine((n) => n >= min && (max === undefined || n <= max), { message });
+};
 
 /** An http(s) URL. */
 export const httpUrl = (what: string) =>

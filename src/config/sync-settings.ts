@@ -22,6 +22,16 @@ export const syncArea = settingsArea('sync', {
     description: 'auto (Bulk API 2.0, REST where Bulk is refused), bulk or rest',
     default: 'auto',
   },
+  SALESFORCE_BULK_PAGES_IN_FLIGHT: {
+    schema: integerSetting(1, 16),
+    description: 'Bulk result pages downloaded at once (API 62.0 and later; earlier versions read one page ahead); memory grows with it',
+    default: '4',
+  },
+  SALESFORCE_BULK_MIN_SLICE_MINUTES: {
+    schema: integerSetting(1),
+    description: 'a Bulk job that Salesforce fails (e.g. QUERY_TIMEOUT) is run again over halves of its time window, down to windows this long; then the sync fails with the job\'s message',
+    default: '60',
+  },
   SYNC_TIME_TYPE: {
     schema: z.enum(['string', 'time'], { message: 'must be string or time' }),
     description: 'Salesforce time fields as string (HH:MM:SS.sss text, read by every engine) or time (Iceberg time: Spark cannot load such tables); existing columns keep their type',

@@ -10,13 +10,39 @@ export class BulkUnavailableError extends Error {
   }
 }
 
-/** The job a resume point names no longer exists (jobs are deleted after about a week, or by us). */
-export class BulkJobGoneError extends Error {}
+/**
+ * The job a resume point names can no longer serve its results: deleted, expired (Salesforce keeps
+ * results about a week) or aborted. Retrying heals it: the next attempt starts a new job.
+ */
+export class BulkJobGoneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BulkJobGoneError';
+  }
+}
 
-/** Where a Bulk read resumes while its job lives: the job and the next results locator. */
+/** A Bulk query job that Salesforce ran and failed (state Failed, e.g. QUERY_TIMEOUT), with its own message. */
+export class BulkJobFailedError extends SalesforceApiError {
+  constructor(
+    readonly jobId: string,
+    readonly jobMessage: string,
+  ) {
+    super(`Bulk query job ${jobId} failed in Salesforce: ${jobMessage}`, 'BULK_JOB_FAILED', 0, false);
+    this.name = 'BulkJobFailedError';
+  }
+}
+
+/**
+ * Where a Bulk read resumes while its job lives (results stay downloadable for about 7 days): the
+ * job, the API version that created it (its results must be fetched with the same), and the next
+ * page — a results locator for sequential reads, or a set of result pages and how many of its
+ * pages were read for parallel ones.
+ */
 export interface BulkResume {
   jobId: string;
+  apiVersion?: string;
   locator?: string;
+  pages?: { set?: string; skip: number };
 }
 
 export interface BulkPage {
@@ -33,34 +59,61 @@ interface JobInfo {
   id: string;
   state: string;
   errorMessage?: string;
+  apiVersion?: number;
+}
+
+interface ResultPages {
+  resultPages: { resultUrl?: string; resultLink?: string }[];
+  nextRecordsUrl?: string | null;
+  done: boolean;
 }
 
 const UNAVAILABLE = new Set(['FUNCTIONALITY_NOT_ENABLED', 'INVALIDENTITY', 'API_ERROR', 'INVALIDJOB', 'API_DISABLED_FOR_ORG', 'FEATURENOTENABLED']);
 
+/** The first API version whose parallel result pages (`resultPages`) are generally available (Winter '25). */
+export const PARALLEL_RESULTS_VERSION = 62;
+
+/** Result pages downloaded at once by default. */
+export const DEFAULT_PAGES_IN_FLIGHT = 4;
+
+const jobPath = (apiVersion: string, jobId: string) => `/services/data/v${apiVersion}/jobs/query/${jobId}`;
+
+/** Whether the job a resume point names can still serve its results. */
+export async function bulkJobAlive(client: SalesforceClient, resume: BulkResume): Promise<boolean> {
+  try {
+    const job = await client.get<JobInfo>(jobPath(resume.apiVersion ?? client.apiVersion, resume.jobId));
+    return job.state === 'JobComplete';
+  } catch (error) {
+    if (error instanceof SalesforceApiError && (error.status === 404 || error.errorCode === 'NOT_FOUND')) return false;
+    throw error;
+  }
+}
+
 /**
- * Streams a query through a Bulk API 2.0 query job: CSV result pages fetched by locator, parsed and
- * normalised one page at a time (memory is bounded by `maxRecords`). The job is deleted at the end.
+ * Streams a query through a Bulk API 2.0 query job: CSV result pages parsed and normalised one
+ * page at a time. On API versions with parallel results, up to `pagesInFlight` pages download at
+ * once (compressed), and pages are still handed out in order, so a resume point is "every page
+ * before this one"; older versions follow the locator chain with one page ahead. Memory is bounded
+ * by the pages in flight. The job is deleted at the end.
  */
 export async function* readBulk(opts: {
   client: SalesforceClient;
   soql: string;
   fields: SalesforceField[];
   includeDeleted?: boolean;
+  /** Records per page of a sequential read (parallel pages are sized by Salesforce). */
   maxRecords?: number;
   resume?: BulkResume;
   cursorField?: string;
   pollMs?: number;
+  pagesInFlight?: number;
+  /** Told when the job was created (before its results are read). */
+  onJob?: (jobId: string) => void;
 }): AsyncGenerator<BulkPage> {
   const { client } = opts;
+  const apiVersion = opts.resume?.apiVersion ?? client.apiVersion;
   let jobId = opts.resume?.jobId;
-  if (jobId) {
-    try {
-      await client.get<JobInfo>(`/jobs/query/${jobId}`);
-    } catch (error) {
-      if (error instanceof SalesforceApiError && error.status === 404) throw new BulkJobGoneError(`Bulk job ${jobId} no longer exists`);
-      throw error;
-    }
-  } else {
+  if (!jobId) {
     try {
       const response = await client.request('POST', '/jobs/query', { 'content-type': 'application/json' }, JSON.stringify({ operation: opts.includeDeleted ? 'queryAll' : 'query', query: opts.soql }));
       jobId = ((await response.json()) as JobInfo).id;
@@ -68,30 +121,31 @@ export async function* readBulk(opts: {
       if (error instanceof SalesforceApiError && error.status === 400 && UNAVAILABLE.has(error.errorCode)) throw new BulkUnavailableError(`${error.errorCode}: ${error.message.split(': ').slice(-1)[0]}`);
       throw error;
     }
+    opts.onJob?.(jobId);
   }
+  const base = jobPath(apiVersion, jobId);
   for (let polls = 0; ; polls++) {
-    const job = await client.get<JobInfo>(`/jobs/query/${jobId}`);
+    let job: JobInfo;
+    try {
+      job = await client.get<JobInfo>(base);
+    } catch (error) {
+      if (error instanceof SalesforceApiError && error.status === 404) throw new BulkJobGoneError(`Bulk query job ${jobId} no longer exists (Salesforce keeps a job's results about a week)`);
+      throw error;
+    }
     if (job.state === 'JobComplete') break;
-    if (job.state === 'Failed' || job.state === 'Aborted') throw new SalesforceApiError(`Bulk job ${jobId} ended ${job.state}: ${job.errorMessage ?? 'no message'}`, `JOB_${job.state.toUpperCase()}`, 0, false);
+    if (job.state === 'Failed') {
+      if (opts.resume) throw new BulkJobGoneError(`Bulk query job ${jobId} failed in Salesforce: ${job.errorMessage ?? 'no message'}`);
+      throw new BulkJobFailedError(jobId, job.errorMessage ?? 'no message');
+    }
+    if (job.state === 'Aborted') throw new BulkJobGoneError(`Bulk query job ${jobId} was aborted`);
     await client.wait(Math.min(10_000, (opts.pollMs ?? 250) * 1.5 ** polls));
   }
-  // One page ahead: the next page is requested as soon as this one has arrived, so Salesforce
-  // serves it while this one is decoded and written.
-  const fetchPage = async (locator: string | undefined): Promise<{ bytes: Uint8Array; next?: string }> => {
-    const query = new URLSearchParams({ maxRecords: String(opts.maxRecords ?? 10_000), ...(locator ? { locator } : {}) });
-    const response = await client.request('GET', `/jobs/query/${jobId}/results?${query}`, { accept: 'text/csv' });
-    const next = response.headers.get('sforce-locator');
-    return { bytes: new Uint8Array(await response.arrayBuffer()), next: !next || next === 'null' ? undefined : next };
-  };
+  const parallel = opts.resume?.locator === undefined && (opts.resume?.pages !== undefined || (Number(apiVersion) >= PARALLEL_RESULTS_VERSION && (opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT) > 1));
+  const downloads = parallel ? parallelPages(client, base, jobId, apiVersion, opts.resume?.pages, opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT) : sequentialPages(client, base, jobId, apiVersion, opts.resume?.locator, opts.maxRecords ?? 10_000);
   const idAt = opts.fields.findIndex((f) => f.name === 'Id');
   const cursorAt = opts.cursorField ? opts.fields.findIndex((f) => f.name === opts.cursorField) : -1;
-  let pending: Promise<{ bytes: Uint8Array; next?: string }> | undefined = fetchPage(opts.resume?.locator);
   try {
-    while (pending) {
-      const { bytes, next }: { bytes: Uint8Array; next?: string } = await pending;
-      pending = next ? fetchPage(next) : undefined;
-      // A failed prefetch surfaces when it is awaited, not as an unhandled rejection meanwhile.
-      pending?.catch(() => undefined);
+    for await (const { bytes, next } of downloads) {
       const csv = new BulkCsvPage(bytes, opts.fields);
       const lastRow = csv.length - 1;
       const id = lastRow >= 0 && idAt >= 0 ? csv.text(lastRow, idAt) : null;
@@ -100,13 +154,98 @@ export async function* readBulk(opts: {
         get rows() {
           return csv.rows;
         },
-        next: next ? { jobId: jobId!, locator: next } : undefined,
+        next,
         last: id !== null ? { id, cursor: cursorAt >= 0 ? (csv.text(lastRow, cursorAt) ?? undefined) : undefined } : undefined,
       };
+    }
+  } catch (error) {
+    // The job vanished under the read (deleted, expired): a new attempt starts a new job.
+    if (error instanceof SalesforceApiError && error.status === 404) throw new BulkJobGoneError(`Bulk query job ${jobId} no longer serves its results (${error.message})`);
+    throw error;
+  }
+  await client.request('DELETE', base).catch(() => undefined);
+}
+
+interface Download {
+  bytes: Uint8Array;
+  next?: BulkResume;
+}
+
+async function fetchResults(client: SalesforceClient, path: string): Promise<{ bytes: Uint8Array; locator?: string }> {
+  // Compressed: Salesforce gzips query results for clients that accept it, much faster to download.
+  const response = await client.request('GET', path, { accept: 'text/csv', 'accept-encoding': 'gzip' });
+  const locator = response.headers.get('sforce-locator');
+  return { bytes: new Uint8Array(await response.arrayBuffer()), locator: !locator || locator === 'null' ? undefined : locator };
+}
+
+/** The locator chain, one page ahead: the next page is requested as soon as this one has arrived. */
+async function* sequentialPages(client: SalesforceClient, base: string, jobId: string, apiVersion: string, locator: string | undefined, maxRecords: number): AsyncGenerator<Download> {
+  const fetchPage = (at: string | undefined) => fetchResults(client, `${base}/results?${new URLSearchParams({ maxRecords: String(maxRecords), ...(at ? { locator: at } : {}) })}`);
+  let pending: Promise<{ bytes: Uint8Array; locator?: string }> | undefined = fetchPage(locator);
+  try {
+    while (pending) {
+      const { bytes, locator: next }: { bytes: Uint8Array; locator?: string } = await pending;
+      pending = next ? fetchPage(next) : undefined;
+      // A failed prefetch surfaces when it is awaited, not as an unhandled rejection meanwhile.
+      pending?.catch(() => undefined);
+      yield { bytes, next: next ? { jobId, apiVersion, locator: next } : undefined };
     }
   } finally {
     // Stopped early (cancelled, failed downstream): leave no request in flight.
     await pending?.catch(() => undefined);
   }
-  await client.request('DELETE', `/jobs/query/${jobId}`).catch(() => undefined);
+}
+
+/**
+ * Parallel result pages: sets of up to five page links (`resultPages`), up to `inFlight` pages
+ * downloading at once, handed out in order. The resume point after a page is the set it came from
+ * and how many of that set's pages are done (or the next set).
+ */
+async function* parallelPages(client: SalesforceClient, base: string, jobId: string, apiVersion: string, from: BulkResume['pages'], inFlight: number): AsyncGenerator<Download> {
+  async function* links(): AsyncGenerator<{ url: string; next?: BulkResume }> {
+    let set = from?.set;
+    let skip = from?.skip ?? 0;
+    for (;;) {
+      const listing = await client.get<ResultPages>(set ?? `${base}/resultPages`);
+      const urls = listing.resultPages.map((p) => p.resultUrl ?? p.resultLink).filter((u): u is string => Boolean(u));
+      const following = listing.done || !listing.nextRecordsUrl ? undefined : listing.nextRecordsUrl;
+      for (let i = skip; i < urls.length; i++) {
+        const after = i + 1 < urls.length ? { set, skip: i + 1 } : following ? { set: following, skip: 0 } : undefined;
+        yield { url: urls[i]!, next: after ? { jobId, apiVersion, pages: after } : undefined };
+      }
+      if (!following) return;
+      set = following;
+      skip = 0;
+    }
+  }
+  const queue: Promise<Download>[] = [];
+  const source = links();
+  let exhausted = false;
+  const fill = async () => {
+    while (!exhausted && queue.length < inFlight) {
+      const link = await source.next();
+      if (link.done) {
+        exhausted = true;
+        break;
+      }
+      const { url, next } = link.value;
+      const download = fetchResults(client, url).then(({ bytes }) => ({ bytes, next }));
+      download.catch(() => undefined);
+      queue.push(download);
+    }
+  };
+  try {
+    await fill();
+    while (queue.length > 0) {
+      const page = await queue.shift()!;
+      // Keep `inFlight` pages downloading while this one is decoded and written.
+      const filling = fill();
+      filling.catch(() => undefined);
+      yield page;
+      await filling;
+    }
+  } finally {
+    await Promise.allSettled(queue);
+    await source.return(undefined);
+  }
 }

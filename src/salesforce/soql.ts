@@ -25,12 +25,14 @@ export function soqlDatetime(iso: string): string {
 /**
  * SELECT … FROM … built only from names describe returned (a setting can never inject SOQL), with
  * the incremental window, an optional resume point and IsDeleted for deleted-row reads. Ordered
- * by (cursor, Id) when there is a cursor, so a read can resume after its last row.
+ * by (cursor, Id) when there is a cursor, so a read can resume after its last row — except with
+ * `ordered: false`, for Bulk jobs: ORDER BY (or LIMIT) stops Salesforce from splitting a large
+ * query into chunks, and a Bulk read resumes by its job's result locator instead.
  */
 export function buildSoql(
   describe: SObjectDescribe,
   fields: string[],
-  opts: { window?: CursorWindow; resumeAfter?: ResumeAfter; deletedOnly?: boolean } = {},
+  opts: { window?: CursorWindow; resumeAfter?: ResumeAfter; deletedOnly?: boolean; ordered?: boolean } = {},
 ): string {
   const known = new Map(describe.fields.map((f) => [f.name.toLowerCase(), f.name]));
   const name = (n: string) => {
@@ -56,6 +58,8 @@ export function buildSoql(
     }
   }
   if (opts.deletedOnly) where.push('IsDeleted = true');
+  if (opts.ordered === false && opts.resumeAfter) throw new Error('a read that resumes after a row must be ordered');
   const select = fields.map(name).join(', ');
-  return `SELECT ${select} FROM ${describe.name}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${cursor ? ` ORDER BY ${cursor}, Id` : ' ORDER BY Id'}`;
+  const order = opts.ordered === false ? '' : cursor ? ` ORDER BY ${cursor}, Id` : ' ORDER BY Id';
+  return `SELECT ${select} FROM ${describe.name}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}`;
 }

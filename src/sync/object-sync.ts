@@ -6,7 +6,8 @@ import { DataFileWriter } from '../parquet/writer';
 import type { SalesforceClient } from '../salesforce/client';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
-import { readObject, type ReadApi } from '../salesforce/reader';
+import { bulkJobAlive } from '../salesforce/bulk-reader';
+import { readObject, type ReadApi, type ReadPosition } from '../salesforce/reader';
 import { CURSOR_PROPERTY, type Created, type Destination, type TableRef } from './destination';
 import { defaultMode, type WriteModeName } from './objects';
 import { KeyList, readStaging, writeStaging } from './staging';
@@ -23,6 +24,10 @@ export interface SyncContext {
   /** The window's upper bound trails "now" by this much, so rows still being written are left for next time. */
   lagMs?: number;
   api?: ReadApi;
+  /** Bulk result pages downloaded at once (API 62.0 and later). */
+  pagesInFlight?: number;
+  /** A Bulk job that fails in Salesforce is read again over halves of its time window, down to this. */
+  sliceFloorMs?: number;
 }
 
 export interface ObjectSyncInput {
@@ -68,14 +73,17 @@ export interface CommitSummary {
 }
 
 /**
- * A point an interrupted extraction can resume from: every file written up to `last` is closed and
- * listed (with its keys) in the staging manifest `staging`. Small enough for a heartbeat.
+ * A point an interrupted extraction can resume from: every file written up to `position` is closed
+ * and listed (with its keys) in the staging manifest `staging`. Small enough for a heartbeat.
  */
 export interface ExtractCheckpoint {
   staging: string;
   rows: number;
   files: number;
-  last: { id: string; cursor?: string };
+  /** The last row written (progress; and the resume point of checkpoints that have no `position`). */
+  last?: { id: string; cursor?: string };
+  /** Where the read goes on: after a row (REST), or at a Bulk job's next result page. */
+  position?: ReadPosition;
 }
 
 export interface ExtractProgress {
@@ -144,17 +152,21 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   // Picklists, references and flags repeat a few values: the columns worth a dictionary.
   const dictionaryColumns = new Set(columns.filter((_, k) => fields[k] && FEW_DISTINCT_VALUES.has(fields[k]!.type)).map((c) => c.name));
   const paths = runPaths(table.location, p.runId);
+  const resume = await usableCheckpoint(salesforce, opts.resume, opts.progress);
   const writer = new DataFileWriter({ fields: columns, store: table.store, location: paths.dataFolder, namePrefix: paths.segment, dictionaryColumns });
   const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
-  const earlier = opts.resume ? await readStaging(table.store, opts.resume.staging) : undefined;
+  const earlier = resume ? await readStaging(table.store, resume.staging) : undefined;
   const keys = earlier ? await earlier.loadKeys() : new KeyList();
   const fileCount = () => (earlier?.files.length ?? 0) + writer.files.length;
   const allFiles = () => [...(earlier?.files ?? []), ...writer.files];
-  let rows = opts.resume?.rows ?? 0;
-  let checkpoint = opts.resume;
+  let rows = resume?.rows ?? 0;
+  let checkpoint = resume;
   let checkpointedAt = Date.now();
   const every = opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS;
-  const pages = readObject({ client: salesforce, describe, fields: present, window, resumeAfter: opts.resume?.last, api: ctx.api })[Symbol.asyncIterator]();
+  const pages = readObject({
+    client: salesforce, describe, fields: present, window, resume: resume && positionOf(resume), api: ctx.api, pagesInFlight: ctx.pagesInFlight, sliceFloorMs: ctx.sliceFloorMs,
+    onSplit: (reason) => opts.progress?.({ retrying: reason }),
+  })[Symbol.asyncIterator]();
   // Time waiting for pages, and this process's CPU meanwhile (parsing and normalising them).
   let readMs = 0;
   let readCpuUs = 0;
@@ -175,11 +187,11 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     await writer.writeColumns(page.columns(at));
     for (let r = 0; r < page.length; r++) keys.add(page.text(r, idAt)!);
     rows += page.length;
-    if (page.last && Date.now() - checkpointedAt >= every) {
+    if (page.position && Date.now() - checkpointedAt >= every) {
       await writer.flush();
       const staging = paths.staging(`at-${rows}`);
       await writeStaging(table.store, staging, { runId: p.runId, files: allFiles(), keys, deletedKeys: [] });
-      checkpoint = { staging, rows, files: fileCount(), last: page.last };
+      checkpoint = { staging, rows, files: fileCount(), last: page.last, position: page.position };
       checkpointedAt = Date.now();
     }
     opts.progress?.({ rows, files: fileCount(), last: page.last, checkpoint, retrying: undefined });
@@ -206,6 +218,23 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     uploadS: seconds(writer.timings.uploadMs),
   };
   return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length, timings };
+}
+
+/** Where a checkpoint's read goes on (checkpoints of ordered reads name only their last row). */
+function positionOf(c: ExtractCheckpoint): ReadPosition | undefined {
+  return c.position ?? (c.last ? { api: 'rest', after: c.last } : undefined);
+}
+
+/**
+ * The checkpoint to resume from, if its read can go on: a Bulk job that is gone (expired, deleted,
+ * failed) cannot serve its remaining pages, so the extraction starts again over the same window
+ * with a new job and what the earlier attempts staged is left for cleanup — no row twice.
+ */
+async function usableCheckpoint(client: SalesforceClient, c: ExtractCheckpoint | undefined, progress: ExtractOptions['progress']): Promise<ExtractCheckpoint | undefined> {
+  const position = c && positionOf(c);
+  if (!c || position?.api !== 'bulk' || !position.job || (await bulkJobAlive(client, position.job))) return c;
+  progress?.({ retrying: `Bulk job ${position.job.jobId} of the earlier attempt can no longer serve its results: reading the window again with a new job (the ${c.rows} rows staged before are discarded)` });
+  return undefined;
 }
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */

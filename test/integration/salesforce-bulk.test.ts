@@ -1,18 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BulkJobGoneError, BulkUnavailableError, readBulk } from '../../src/salesforce/bulk-reader';
+import { BulkJobFailedError, BulkJobGoneError, BulkUnavailableError, bulkJobAlive, readBulk } from '../../src/salesforce/bulk-reader';
 import { SalesforceClient } from '../../src/salesforce/client';
 import { cursorField, describeObject, syncableFields } from '../../src/salesforce/describe';
-import { readRecords } from '../../src/salesforce/reader';
+import { readObject, splitSlice } from '../../src/salesforce/reader';
 import { readRest } from '../../src/salesforce/rest-reader';
 import { parseSalesforceSettings, salesforceEnv as E } from '../../src/salesforce/settings';
 import { buildSoql } from '../../src/salesforce/soql';
+import { until } from '../helpers/stack';
 import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
 
-const sim = new SalesforceSimulator({ rowCounts: { Account: 2500, Opportunity: 40 } });
+// PK chunks of 1,000 rows and parallel result pages of 400: a 2,500-row object is "large" here.
+const sim = new SalesforceSimulator({ rowCounts: { Account: 2500, Opportunity: 40 }, bulkChunkRows: 1000, resultPageRecords: 400 });
 const noBulk = new SalesforceSimulator({ rowCounts: { Account: 30 }, bulkEnabled: false });
 const U = SIM_DEFAULTS.user;
-const clientFor = (s: SalesforceSimulator) =>
-  new SalesforceClient(parseSalesforceSettings({ [E.domain]: s.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }), { backoffMs: 5 });
+const clientFor = (s: SalesforceSimulator, version = '62.0') =>
+  new SalesforceClient(parseSalesforceSettings({ [E.domain]: s.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, [E.version]: version }), { backoffMs: 5 });
+const byId = (rows: unknown[][]) => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 
 beforeAll(async () => {
   await sim.start();
@@ -35,7 +38,7 @@ describe('Bulk API 2.0 reads', () => {
     const d = await describeObject(client, 'Account');
     const fields = syncableFields(d);
     const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: cursorField(d)! } });
-    const bulk = await collect(readBulk({ client, soql, fields, maxRecords: 1000, cursorField: 'SystemModstamp', pollMs: 5 }));
+    const bulk = await collect(readBulk({ client, soql, fields, maxRecords: 1000, cursorField: 'SystemModstamp', pollMs: 5, pagesInFlight: 1 }));
     const rest = await collect(readRest({ client, soql, fields }));
     expect(bulk.pages.map((p) => p.rows.length)).toEqual([1000, 1000, 500]);
     expect(bulk.rows).toHaveLength(2500);
@@ -50,7 +53,7 @@ describe('Bulk API 2.0 reads', () => {
     const d = await describeObject(client, 'Opportunity');
     const fields = syncableFields(d);
     const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: 'SystemModstamp' } });
-    const pages = readBulk({ client, soql, fields, maxRecords: 15, pollMs: 5 });
+    const pages = readBulk({ client, soql, fields, maxRecords: 15, pollMs: 5, pagesInFlight: 1 });
     const first = (await pages.next()).value!;
     expect(first.rows).toHaveLength(15);
     // A retried attempt picks up where the first stopped.
@@ -65,10 +68,10 @@ describe('Bulk API 2.0 reads', () => {
     const client = clientFor(noBulk);
     const d = await describeObject(client, 'Account');
     const fields = syncableFields(d);
-    const soql = buildSoql(d, fields.map((f) => f.name));
+    const soql = buildSoql(d, fields.map((f) => f.name), { ordered: false });
     await expect(collect(readBulk({ client, soql, fields }))).rejects.toThrow(BulkUnavailableError);
     const reasons: string[] = [];
-    const read = await collect(readRecords({ client, soql, fields, onFallback: (r) => reasons.push(r) }));
+    const read = await collect(readObject({ client, describe: d, fields, onFallback: (r) => reasons.push(r) }));
     expect(read.rows).toHaveLength(30);
     expect(read.pages.every((p) => p.api === 'rest')).toBe(true);
     expect(reasons[0]).toMatch(/FUNCTIONALITY_NOT_ENABLED/);
@@ -81,5 +84,110 @@ describe('Bulk API 2.0 reads', () => {
       const f = d.fields.filter((x) => x.name === 'Id' || x.name === field);
       await expect(collect(readBulk({ client, soql: buildSoql(d, f.map((x) => x.name)), fields: f }))).rejects.toThrow(BulkUnavailableError);
     }
+  });
+});
+
+describe('Bulk API 2.0 at scale', () => {
+  const accountRead = async (client: SalesforceClient) => {
+    const d = await describeObject(client, 'Account');
+    const fields = syncableFields(d).filter((f) => ['Id', 'Name', 'SystemModstamp', 'AnnualRevenue'].includes(f.name));
+    return { d, fields, window: { field: 'SystemModstamp', upTo: new Date().toISOString() } };
+  };
+
+  it('jobs carry no ORDER BY, so Salesforce chunks them; rows arrive in chunk order, every one once', async () => {
+    const client = clientFor(sim);
+    const { d, fields, window } = await accountRead(client);
+    sim.resetStats();
+    const bulk = await collect(readObject({ client, describe: d, fields, window, api: 'bulk', pollMs: 5 }));
+    const rest = await collect(readObject({ client, describe: d, fields, window, api: 'rest' }));
+    expect(sim.stats()).toMatchObject({ bulkJobs: 1, orderedBulkJobs: 0 });
+    expect(bulk.rows).toHaveLength(2500);
+    // Not in Id order (the last chunk came first), but the same rows as the ordered REST read.
+    expect(bulk.rows.map((r) => r[0])).not.toEqual(rest.rows.map((r) => r[0]));
+    expect(byId(bulk.rows)).toEqual(byId(rest.rows));
+    // The simulator does count a job that would stop chunking.
+    await collect(readBulk({ client, soql: buildSoql(d, ['Id'], { window }), fields: fields.slice(0, 1), pollMs: 5 }));
+    expect(sim.stats().orderedBulkJobs).toBe(1);
+  });
+
+  it('API 62.0: result pages download in parallel, compressed; a read resumes from a set of pages', async () => {
+    const client = clientFor(sim);
+    const { d, fields, window } = await accountRead(client);
+    const soql = buildSoql(d, fields.map((f) => f.name), { window, ordered: false });
+    sim.resetStats();
+    // While the first page is held, the reader must already be fetching the next three.
+    const firstPage = sim.hold({ path: '/results' });
+    const pages = readBulk({ client, soql, fields, pagesInFlight: 4, pollMs: 5 });
+    const first = pages.next();
+    await firstPage.arrived;
+    await until('three more pages downloaded while the first is held', async () => sim.stats().resultDownloads === 3 || undefined);
+    firstPage.release();
+    const head = [(await first).value!];
+    head.push((await pages.next()).value!);
+    // Two of seven pages read: resume in a new read (as a retried attempt would), then finish.
+    expect(head[1]!.next?.pages).toEqual({ set: undefined, skip: 2 });
+    await pages.return(undefined);
+    const tail = await collect(readBulk({ client, soql, fields, resume: head[1]!.next, pagesInFlight: 4, pollMs: 5 }));
+    const rows = [...head.flatMap((p) => p.rows), ...tail.rows];
+    expect(rows).toHaveLength(2500);
+    expect(new Set(rows.map((r) => r[0])).size).toBe(2500);
+    const stats = sim.stats();
+    expect(stats.resultPagesCalls).toBeGreaterThanOrEqual(3);
+    expect(stats.maxResultsInFlight).toBeGreaterThanOrEqual(2);
+    expect(stats.gzipResults).toBe(stats.resultDownloads);
+    // A finished read deletes its job: its resume point names a job that is gone.
+    expect(await bulkJobAlive(client, head[1]!.next!)).toBe(false);
+  });
+
+  it('before API 62.0 (or with one page in flight) it follows the locator chain', async () => {
+    for (const [client, inFlight] of [[clientFor(sim, '61.0'), 4], [clientFor(sim), 1]] as const) {
+      const { d, fields, window } = await accountRead(client);
+      sim.resetStats();
+      const read = await collect(readBulk({ client, soql: buildSoql(d, fields.map((f) => f.name), { window, ordered: false }), fields, maxRecords: 1000, pagesInFlight: inFlight, pollMs: 5 }));
+      expect(read.rows).toHaveLength(2500);
+      expect(sim.stats()).toMatchObject({ resultPagesCalls: 0, maxResultsInFlight: 1, resultDownloads: 3 });
+      expect(read.pages.map((p) => p.next?.locator !== undefined)).toEqual([true, true, false]);
+    }
+  });
+
+  it('parallel result pages must be fetched with the API version that created the job', async () => {
+    const client = clientFor(sim);
+    const { d, fields, window } = await accountRead(client);
+    const pages = readBulk({ client, soql: buildSoql(d, ['Id'], { window, ordered: false }), fields: fields.slice(0, 1), pollMs: 5 });
+    const first = (await pages.next()).value!;
+    const other = clientFor(sim, '61.0');
+    await expect(other.get(`/jobs/query/${first.next!.jobId}/resultPages`)).rejects.toMatchObject({ status: 409 });
+    // The resume point carries the job's version, so even a client on another version resumes it.
+    const rest = await collect(readBulk({ client: other, soql: '', fields: fields.slice(0, 1), resume: first.next, pollMs: 5 }));
+    expect(first.rows.length + rest.rows.length).toBe(2500);
+    await pages.return(undefined);
+  });
+
+  it('a job Salesforce fails (QUERY_TIMEOUT) is read again in smaller time slices; at the floor it fails with the job\'s message', async () => {
+    const client = clientFor(sim);
+    const { d, fields, window } = await accountRead(client);
+    sim.setBulkTimeoutRows(1000);
+    try {
+      const splits: string[] = [];
+      const read = await collect(readObject({ client, describe: d, fields, window, api: 'bulk', sliceFloorMs: 60_000, pollMs: 5, onSplit: (r) => splits.push(r) }));
+      const rest = await collect(readObject({ client, describe: d, fields, window, api: 'rest' }));
+      expect(byId(read.rows)).toEqual(byId(rest.rows));
+      expect(splits.length).toBeGreaterThanOrEqual(2);
+      expect(splits[0]).toMatch(/QUERY_TIMEOUT: Your query request was running for too long.*two halves/);
+      // With a floor wider than the window nothing can be split: the job's own error.
+      const error = await collect(readObject({ client, describe: d, fields, window, api: 'bulk', sliceFloorMs: 100 * 365 * 86_400_000, pollMs: 5 })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BulkJobFailedError);
+      expect((error as Error).message).toMatch(/failed in Salesforce: Failed to process query: QUERY_TIMEOUT/);
+    } finally {
+      sim.setBulkTimeoutRows(undefined);
+    }
+  });
+
+  it('halves time slices down to the floor, never leaving a gap', () => {
+    const slice = { after: '2024-01-01T00:00:00.000Z', upTo: '2024-01-02T00:00:00.000Z' };
+    expect(splitSlice(slice, 3_600_000)).toEqual([{ after: slice.after, upTo: '2024-01-01T12:00:00.000Z' }, { after: '2024-01-01T12:00:00.000Z', upTo: slice.upTo }]);
+    expect(splitSlice({ after: slice.after, upTo: '2024-01-01T01:59:59.000Z' }, 3_600_000)).toBeUndefined();
+    expect(splitSlice({ upTo: slice.upTo }, 3_600_000)?.[0]).toMatchObject({ after: undefined });
+    expect(splitSlice({ after: slice.after }, 3_600_000)).toBeUndefined();
   });
 });

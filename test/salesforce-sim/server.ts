@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { SimOrg, apiDatetime, type SimRecord } from './org';
 import type { SimField } from './objects';
@@ -10,8 +12,15 @@ import { salesforceEnv } from '../../src/salesforce/settings';
  * A Salesforce org on 127.0.0.1 that speaks Salesforce's wire formats: the partner SOAP login,
  * the OAuth2 token endpoint, REST describe and query/queryAll with nextRecordsUrl paging, limits,
  * and Salesforce's error envelopes. A control API under /__sim/ lets tests change data and inject
- * faults or hold requests until a test releases them. Bulk API 2.0 query jobs are served too.
+ * faults or hold requests until a test releases them. Bulk API 2.0 query jobs are served as
+ * Salesforce documents them: results by locator or as parallel result pages (`resultPages`, fetched
+ * with the API version that created the job), gzip-compressed for clients that accept it; large
+ * unordered queries come back chunk by chunk (PK chunking), not in Id order; a job whose result is
+ * over `bulkTimeoutRows` fails with QUERY_TIMEOUT. `stats()` counts what clients did (jobs created
+ * with ORDER BY/LIMIT on objects too big for one chunk, pages in flight at once, compressed answers).
  */
+
+const gzip = promisify(zlib.gzip);
 
 export interface SimUser {
   username: string;
@@ -33,6 +42,25 @@ export interface SimConfig {
   /** false: the org has no Bulk API (jobs are refused as Salesforce does). */
   bulkEnabled?: boolean;
   dailyApiLimit?: number;
+  /** Rows per PK chunk of a Bulk job: a larger unordered result comes back chunk by chunk. Default 100,000. */
+  bulkChunkRows?: number;
+  /** Records per page of parallel results (`resultPages`). Default 10,000. */
+  resultPageRecords?: number;
+  /** A Bulk job whose result has more rows than this fails with QUERY_TIMEOUT (as unchunked large queries do). */
+  bulkTimeoutRows?: number;
+}
+
+/** What clients of the simulator did, for tests and the bench to assert on. */
+export interface SimStats {
+  bulkJobs: number;
+  /** Jobs whose query has ORDER BY or LIMIT on an object larger than one PK chunk (Salesforce cannot chunk them). */
+  orderedBulkJobs: number;
+  resultPagesCalls: number;
+  /** Results pages served, and how many of them gzip-compressed. */
+  resultDownloads: number;
+  gzipResults: number;
+  /** Most results downloads served at the same time. */
+  maxResultsInFlight: number;
 }
 
 export const SIM_DEFAULTS = {
@@ -94,6 +122,8 @@ interface BulkJob {
   numbers: number[];
   fields: SimField[];
   createdDate: string;
+  apiVersion: string;
+  errorMessage?: string;
 }
 
 interface Cursor {
@@ -115,7 +145,22 @@ export class SalesforceSimulator {
   private faults: FaultRule[] = [];
   private holds: HoldState[] = [];
   private apiUsed = 0;
+  private resultsInFlight = 0;
+  private counters: SimStats = { bulkJobs: 0, orderedBulkJobs: 0, resultPagesCalls: 0, resultDownloads: 0, gzipResults: 0, maxResultsInFlight: 0 };
   url = '';
+
+  stats(): SimStats {
+    return { ...this.counters };
+  }
+
+  resetStats(): void {
+    for (const k of Object.keys(this.counters) as (keyof SimStats)[]) this.counters[k] = 0;
+  }
+
+  /** Jobs with more result rows than this fail with QUERY_TIMEOUT (undefined: none fails). */
+  setBulkTimeoutRows(rows: number | undefined): void {
+    this.config.bulkTimeoutRows = rows;
+  }
 
   /** The worker settings (SOURCES__SALESFORCE__*) that log in to this simulator as its default user. */
   settingsEnv(): Record<string, string> {
@@ -295,7 +340,7 @@ export class SalesforceSimulator {
     const rest = data[2] ?? '';
     const body = req.method === 'POST' || req.method === 'PATCH' ? await this.body(req) : '';
     try {
-      if (rest.startsWith('/jobs/query')) return this.bulk(req.method ?? 'GET', res, version, rest, url, body);
+      if (rest.startsWith('/jobs/query')) return await this.bulk(req, res, version, rest, url, body);
       return this.rest(req, res, version, rest, url, fault);
     } catch (error) {
       if (error instanceof SoqlError) return this.json(res, 400, [{ message: error.message, errorCode: error.errorCode }]);
@@ -357,11 +402,13 @@ export class SalesforceSimulator {
   }
 
   /** Bulk API 2.0 query jobs: create, poll, CSV results by locator, abort, delete. */
-  private bulk(method: string, res: http.ServerResponse, version: string, rest: string, url: URL, body: string): void {
+  private async bulk(req: http.IncomingMessage, res: http.ServerResponse, version: string, rest: string, url: URL, body: string): Promise<void> {
+    const method = req.method ?? 'GET';
     const info = (job: BulkJob) => ({
       id: job.id, operation: job.operation, object: job.object, createdById: '005000000000001AAA', createdDate: job.createdDate, systemModstamp: job.createdDate,
       state: job.state, concurrencyMode: 'Parallel', contentType: 'CSV', apiVersion: Number(version), lineEnding: 'LF', columnDelimiter: 'COMMA',
       ...(job.state === 'JobComplete' ? { numberRecordsProcessed: job.numbers.length, retries: 0, totalProcessingTime: 40 } : {}),
+      ...(job.state === 'Failed' ? { errorMessage: job.errorMessage } : {}),
     });
     if (rest === '/jobs/query' && method === 'POST') {
       if (this.config.bulkEnabled === false) return this.json(res, 400, [{ errorCode: 'FUNCTIONALITY_NOT_ENABLED', message: 'Bulk API is not enabled for this Organization' }]);
@@ -375,14 +422,29 @@ export class SalesforceSimulator {
       if (compound) return this.json(res, 400, [{ errorCode: 'API_ERROR', message: `Selecting compound data not supported in Bulk Query` }]);
       const binary = result.fields.find((f) => f.type === 'base64');
       if (binary) return this.json(res, 400, [{ errorCode: 'INVALIDJOB', message: `InvalidJob : Binary field '${binary.name}' is not supported.` }]);
+      // Salesforce splits a large query into primary-key chunks and runs them in parallel — unless
+      // ORDER BY or LIMIT ask for one ordered result, which it must produce in one piece.
+      const chunk = this.config.bulkChunkRows ?? 100_000;
+      const ordered = parsed.orderBy.length > 0 || parsed.limit !== undefined;
+      this.counters.bulkJobs++;
+      if (ordered && this.org.count(result.object.name) > chunk) this.counters.orderedBulkJobs++;
+      let numbers = result.numbers;
+      if (!ordered && numbers.length > chunk) {
+        const chunks: number[][] = [];
+        for (let i = 0; i < numbers.length; i += chunk) chunks.push(numbers.slice(i, i + chunk));
+        // Chunks finish in no particular order: the last first, here.
+        numbers = chunks.reverse().flat();
+      }
+      const timeout = this.config.bulkTimeoutRows;
       const job: BulkJob = {
         id: `750${crypto.randomBytes(6).toString('hex').slice(0, 12)}AAA`, operation: request.operation, object: result.object.name, query: request.query!,
-        state: 'UploadComplete', polls: 0, numbers: result.numbers, fields: result.fields, createdDate: apiDatetime(new Date().toISOString()),
+        state: 'UploadComplete', polls: 0, numbers, fields: result.fields, createdDate: apiDatetime(new Date().toISOString()), apiVersion: version,
+        ...(timeout !== undefined && numbers.length > timeout ? { errorMessage: 'Failed to process query: QUERY_TIMEOUT: Your query request was running for too long.' } : {}),
       };
       this.jobs.set(job.id, job);
       return this.json(res, 200, info(job));
     }
-    const m = /^\/jobs\/query\/([A-Za-z0-9]+)(\/results)?$/.exec(rest);
+    const m = /^\/jobs\/query\/([A-Za-z0-9]+)(\/results|\/resultPages)?$/.exec(rest);
     const job = m ? this.jobs.get(m[1]!) : undefined;
     if (!m || !job) return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
     if (!m[2]) {
@@ -396,10 +458,44 @@ export class SalesforceSimulator {
         return this.json(res, 200, info(job));
       }
       // Jobs take a couple of polls to finish, as real ones take time.
-      if (job.state === 'UploadComplete' || job.state === 'InProgress') job.state = ++job.polls >= 2 ? 'JobComplete' : 'InProgress';
+      if (job.state === 'UploadComplete' || job.state === 'InProgress') job.state = ++job.polls >= 2 ? (job.errorMessage ? 'Failed' : 'JobComplete') : 'InProgress';
       return this.json(res, 200, info(job));
     }
     if (job.state !== 'JobComplete') return this.json(res, 400, [{ errorCode: 'INVALIDJOBSTATE', message: `job is in state ${job.state}` }]);
+    if (m[2] === '/resultPages') return this.resultPages(res, version, job, url);
+    this.resultsInFlight++;
+    this.counters.maxResultsInFlight = Math.max(this.counters.maxResultsInFlight, this.resultsInFlight);
+    try {
+      await this.results(req, res, job, url);
+    } finally {
+      this.resultsInFlight--;
+    }
+  }
+
+  /**
+   * Up to five links to result pages and the link to the next five: clients download them in
+   * parallel. Only with the API version that created the job (else 409, as Salesforce answers).
+   */
+  private resultPages(res: http.ServerResponse, version: string, job: BulkJob, url: URL): void {
+    if (version !== job.apiVersion) return this.json(res, 409, [{ errorCode: 'CONFLICT', message: `The job was created with API version ${job.apiVersion}; get its results with the same version.` }]);
+    this.counters.resultPagesCalls++;
+    const size = this.config.resultPageRecords ?? 10_000;
+    const start = Number(url.searchParams.get('locator') ? Buffer.from(url.searchParams.get('locator')!, 'base64url').toString() : '0');
+    if (!Number.isInteger(start) || start < 0 || start > job.numbers.length) return this.json(res, 400, [{ errorCode: 'INVALID_LOCATOR', message: 'invalid locator' }]);
+    const locator = (n: number) => Buffer.from(String(n)).toString('base64url');
+    const base = `/services/data/v${job.apiVersion}/jobs/query/${job.id}`;
+    const links: { resultUrl: string }[] = [];
+    let at = start;
+    while (links.length < 5 && (at < job.numbers.length || (at === 0 && links.length === 0))) {
+      links.push({ resultUrl: `${base}/results?locator=${locator(at)}&maxRecords=${size}` });
+      at += size;
+    }
+    const done = at >= job.numbers.length;
+    return this.json(res, 200, { resultPages: links, nextRecordsUrl: done ? null : `${base}/resultPages?locator=${locator(at)}`, done });
+  }
+
+  /** One page of a job's CSV results, from a locator (gzip-compressed when the client accepts it). */
+  private async results(req: http.IncomingMessage, res: http.ServerResponse, job: BulkJob, url: URL): Promise<void> {
     const offset = Number(url.searchParams.get('locator') ? Buffer.from(url.searchParams.get('locator')!, 'base64url').toString() : '0');
     if (!Number.isInteger(offset) || offset < 0 || offset > job.numbers.length) return this.json(res, 400, [{ errorCode: 'INVALID_LOCATOR', message: 'invalid locator' }]);
     const maxRecords = Math.max(1, Number(url.searchParams.get('maxRecords') ?? 50_000));
@@ -420,13 +516,19 @@ export class SalesforceSimulator {
       }
       lines.push(line);
     }
+    const text = Buffer.from(`${lines.join('\n')}\n`);
+    const compress = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    this.counters.resultDownloads++;
+    if (compress) this.counters.gzipResults++;
+    const bytes = compress ? await gzip(text, { level: 1 }) : text;
     res.writeHead(200, {
       'content-type': 'text/csv',
+      ...(compress ? { 'content-encoding': 'gzip' } : {}),
       'sforce-locator': next < job.numbers.length ? Buffer.from(String(next)).toString('base64url') : 'null',
       'sforce-numberofrecords': String(slice.length),
       'sforce-limit-info': `api-usage=${this.apiUsed}/${this.config.dailyApiLimit ?? 15000}`,
     });
-    res.end(`${lines.join('\n')}\n`);
+    res.end(bytes);
   }
 
   private objectForPrefix(prefix: string): string {
@@ -579,6 +681,11 @@ export class SalesforceSimulator {
         case '/__sim/expire-sessions':
           this.expireSessions();
           return this.json(res, 200, { expired: true });
+        case '/__sim/stats':
+          return this.json(res, 200, this.stats());
+        case '/__sim/bulk-timeout':
+          this.setBulkTimeoutRows(typeof body.rows === 'number' ? body.rows : undefined);
+          return this.json(res, 200, { rows: this.config.bulkTimeoutRows ?? null });
         case '/__sim/counts':
           for (const [name, n] of Object.entries(body)) this.org.setCount(name, Number(n));
           return this.json(res, 200, body);

@@ -55,15 +55,15 @@ function attempt<R>(fn: () => Promise<R>, info: { attempt: number; heartbeatDeta
   return { env, seen, result };
 }
 
-async function prepare(object: string, runId: string): Promise<PreparedObject> {
-  return new MockActivityEnvironment().run(activities.prepareObject, { object, namespace: ['unit'], runId, mode: 'append' as const, full: true });
+async function prepare(object: string, runId: string, namespace = 'unit', acts = activities): Promise<PreparedObject> {
+  return new MockActivityEnvironment().run(acts.prepareObject, { object, namespace: [namespace], runId, mode: 'append' as const, full: true });
 }
 
-async function tableIds(table: string): Promise<string[]> {
+async function tableIds(table: string, namespace = 'unit'): Promise<string[]> {
   const db = await DuckDBInstance.create(duckdbFile);
   const c = await db.connect();
   try {
-    const rows = (await c.runAndReadAll(`SELECT id FROM unit.${table} ORDER BY id`)).getRows();
+    const rows = (await c.runAndReadAll(`SELECT id FROM ${namespace}.${table} ORDER BY id`)).getRows();
     return rows.map((r) => String(r[0]));
   } finally {
     c.closeSync();
@@ -71,7 +71,7 @@ async function tableIds(table: string): Promise<string[]> {
   }
 }
 
-const sourceIds = (object: string) => [...sim.org.records(sim.org.object(object)!, false)].map((r) => String(r.Id)).sort();
+const sourceIds = (object: string, from = sim) => [...from.org.records(from.org.object(object)!, false)].map((r) => String(r.Id)).sort();
 
 describe('sync activities (MockActivityEnvironment, no servers)', () => {
   it("a second attempt given the first one's heartbeat reads on from its checkpoint: nothing lost, nothing doubled", async () => {
@@ -129,5 +129,75 @@ describe('sync activities (MockActivityEnvironment, no servers)', () => {
     const error = await describeObject(client, 'Account').then(() => undefined, (e: Error) => e);
     expect(error?.message).toBe('This org does not offer Salesforce API version 99.0 (SOURCES__SALESFORCE__VERSION); its newest is 62.0.');
     expect(classifyFailure(error).retryable).toBe(false);
+  });
+});
+
+/*
+ * Bulk reads: parallel result pages of 1,000 rows, two in flight. A checkpoint names the job and
+ * the next page, not a row (Bulk jobs are unordered so that Salesforce can chunk them).
+ */
+describe('Bulk extraction attempts (MockActivityEnvironment, no servers)', () => {
+  const bulkSim = new SalesforceSimulator({ rowCounts: { Account: ACCOUNTS }, resultPageRecords: 1_000 });
+  let bulk: ReturnType<typeof createActivities>;
+  let client: SalesforceClient;
+  /** Records of Bulk result pages the client received (Sforce-NumberOfRecords). */
+  let downloaded = 0;
+
+  beforeAll(async () => {
+    await bulkSim.start();
+    const counting: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input).includes('/results')) downloaded += Number(response.headers.get('sforce-numberofrecords') ?? 0);
+      return response;
+    };
+    client = new SalesforceClient(parseSalesforceSettings(bulkSim.settingsEnv()), { fetch: counting, backoffMs: 5 });
+    bulk = createActivities({ salesforce: client, destination: new DuckDbDestination(duckdbFile), lagMs: 0, api: 'bulk', pagesInFlight: 2, checkpointMs: 0 });
+  });
+  afterAll(() => bulkSim.stop());
+
+  /** A first attempt stopped while the fourth page is held: three pages (3,000 rows) checkpointed. */
+  async function stoppedAfterThreePages(prepared: PreparedObject): Promise<ExtractHeartbeat> {
+    const fourth = bulkSim.hold({ path: '/results', skip: 3 });
+    const first = attempt(() => bulk.extractObject(prepared), { attempt: 1 });
+    await fourth.arrived;
+    const checkpointed = await until('a heartbeat with the checkpoint at 3,000 rows', async () => (first.seen.last?.checkpoint?.rows === 3_000 ? first.seen.last : undefined));
+    first.env.cancel();
+    await expect(first.result).rejects.toBeInstanceOf(CancelledFailure);
+    fourth.release();
+    return checkpointed;
+  }
+
+  it('a second attempt reads on from the job and its next result page: nothing lost, nothing doubled', async () => {
+    const prepared = await prepare('Account', 'unit-bulk-resume@1', 'bulk_resume', bulk);
+    const checkpointed = await stoppedAfterThreePages(prepared);
+    expect(checkpointed.checkpoint?.position).toMatchObject({ api: 'bulk', job: { jobId: expect.any(String), pages: { skip: 3 } } });
+    downloaded = 0;
+    const second = attempt(() => bulk.extractObject(prepared), { attempt: 2, heartbeatDetails: checkpointed });
+    const extracted = await second.result;
+    expect(second.seen.last?.resumedFrom).toBe(3_000);
+    expect(extracted.rows).toBe(ACCOUNTS);
+    // Only the seven pages after the checkpoint were downloaded again.
+    expect(downloaded).toBe(ACCOUNTS - 3_000);
+    expect(await new MockActivityEnvironment().run(bulk.commitObject, prepared, extracted.staging)).toMatchObject({ rows: ACCOUNTS });
+    expect(await tableIds('account', 'bulk_resume')).toEqual(sourceIds('Account', bulkSim));
+  });
+
+  it('when the job is gone, the next attempt starts a new job over the same window and discards what was staged', async () => {
+    const prepared = await prepare('Account', 'unit-bulk-gone@1', 'bulk_gone', bulk);
+    const checkpointed = await stoppedAfterThreePages(prepared);
+    const position = checkpointed.checkpoint?.position;
+    if (position?.api !== 'bulk' || !position.job) throw new Error('expected a Bulk checkpoint');
+    // Deleted (as expiry after about a week, or an admin, would).
+    await client.request('DELETE', `/jobs/query/${position.job.jobId}`);
+    downloaded = 0;
+    const second = attempt(() => bulk.extractObject(prepared), { attempt: 2, heartbeatDetails: checkpointed });
+    const extracted = await second.result;
+    expect(extracted.rows).toBe(ACCOUNTS);
+    expect(downloaded).toBe(ACCOUNTS);
+    expect(await new MockActivityEnvironment().run(bulk.commitObject, prepared, extracted.staging)).toMatchObject({ rows: ACCOUNTS });
+    // Append mode: a row staged by the first attempt and read again would be there twice.
+    expect(await tableIds('account', 'bulk_gone')).toEqual(sourceIds('Account', bulkSim));
+    // The first attempt's files are the run's garbage, removed by cleanup.
+    expect(await new MockActivityEnvironment().run(bulk.cleanupObject, prepared)).toBeGreaterThanOrEqual(3);
   });
 });

@@ -29,4 +29,11 @@ describe('SOQL resume points', () => {
     expect(() => buildSoql(account, ['Id'], { window: { field: 'SystemModstamp' }, resumeAfter: { id: '001000000000001AAA' } })).toThrow(/needs its SystemModstamp value/);
     expect(() => buildSoql(account, ['Id'], { resumeAfter: { id: "x' OR Name != '" } })).toThrow(/invalid record id/);
   });
+
+  it('Bulk jobs: the window without ORDER BY (it would stop Salesforce chunking them)', () => {
+    const window = { field: 'SystemModstamp', after: '2026-01-01T10:00:00Z', upTo: '2026-01-02T00:00:00Z' };
+    expect(buildSoql(account, ['Id', 'Name'], { window, ordered: false })).toBe('SELECT Id, Name FROM Account WHERE SystemModstamp > 2026-01-01T10:00:00.000Z AND SystemModstamp <= 2026-01-02T00:00:00.000Z');
+    expect(buildSoql(account, ['Id'], { ordered: false })).toBe('SELECT Id FROM Account');
+    expect(() => buildSoql(account, ['Id'], { ordered: false, resumeAfter: { id: '001000000000001AAA' } })).toThrow(/must be ordered/);
+  });
 });
