@@ -18,7 +18,7 @@ import { parseSalesforceSettings, salesforceEnv as E } from '../src/salesforce/s
 import { buildSoql } from '../src/salesforce/soql';
 import { planSchema } from '../src/iceberg/schema-mapping';
 import { DEFAULT_ROW_GROUP_BYTES, RowBuffer } from '../src/parquet/writer';
-import { SIM_DEFAULTS } from '../test/salesforce-sim/server';
+import { SIM_DEFAULTS, type SimStats } from '../test/salesforce-sim/server';
 import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
 import { runPaths } from '../src/iceberg/run-paths';
@@ -124,10 +124,13 @@ async function benchSink(opts: { rows: number; targetMb: number; rowGroupMb: num
   console.log(JSON.stringify(figures));
 }
 
-/** Starts the simulator as its own process (its CPU and memory stay out of the reader's figures). */
+/**
+ * Starts the simulator as its own process (its CPU and memory stay out of the reader's figures).
+ * It does not compress: on 127.0.0.1 gzip would only move CPU from the wire to both processes.
+ */
 async function startSimulator(rows: string): Promise<{ url: string; stop: () => void }> {
   const tsx = path.join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const child = spawn(process.execPath, [tsx, path.join(__dirname, 'sim.ts'), '--rows', rows], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [tsx, path.join(__dirname, 'sim.ts'), '--rows', rows, '--no-gzip'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -159,6 +162,40 @@ async function measureServing(client: SalesforceClient, soql: string, pageRecord
   return { served, servedBytes, serveSeconds: (performance.now() - t) / 1000 };
 }
 
+/** Per-page latency of the source-rate runs: a model of Salesforce preparing each results page. */
+const RESULT_LATENCY_MS = 250;
+const SOURCE_RATE_ROWS = 200_000;
+
+/**
+ * The Bulk reader's delivery rate (download + CSV scan, no writing) with 1 and with 4 result
+ * pages in flight, over the same job query, while each page takes RESULT_LATENCY_MS to start:
+ * the simulator generates rows on this machine's cores, so without that latency it could not
+ * show what serving pages in parallel (as Salesforce does) gains.
+ */
+async function measureSourceRates(simUrl: string, client: SalesforceClient, soql: string, fields: SalesforceField[]): Promise<Record<string, number>> {
+  const control = (path: string, body: unknown) => fetch(`${simUrl}/__sim/${path}`, { method: 'POST', body: JSON.stringify(body) });
+  await control('result-latency', { ms: RESULT_LATENCY_MS });
+  const rates: Record<string, number> = {};
+  try {
+    for (const inFlight of [1, 4]) {
+      const t = performance.now();
+      let read = 0;
+      for await (const page of readBulk({ client, soql, fields, pagesInFlight: inFlight, pollMs: 50 })) {
+        read += page.csv.length;
+        if (read >= SOURCE_RATE_ROWS) break;
+      }
+      rates[`pages_in_flight_${inFlight}`] = Math.round(read / ((performance.now() - t) / 1000));
+    }
+  } finally {
+    await control('result-latency', { ms: 0 });
+  }
+  return { ...rates, result_latency_ms: RESULT_LATENCY_MS, rows: SOURCE_RATE_ROWS };
+}
+
+async function simStats(simUrl: string): Promise<SimStats> {
+  return (await (await fetch(`${simUrl}/__sim/stats`)).json()) as SimStats;
+}
+
 async function benchSource(opts: { rows: number; pageRecords: number }) {
   const sim = await startSimulator(`Account=${opts.rows}`);
   try {
@@ -166,7 +203,7 @@ async function benchSource(opts: { rows: number; pageRecords: number }) {
     const client = new SalesforceClient(parseSalesforceSettings({ [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }));
     const d = await describeObject(client, 'Account');
     const fields = syncableFields(d);
-    const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: 'SystemModstamp' } });
+    const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: 'SystemModstamp' }, ordered: false });
 
     // 1. The simulator serving alone: a Bulk job's CSV pages fetched and dropped, nothing parsed.
     const { served, servedBytes, serveSeconds } = await measureServing(client, soql, opts.pageRecords);
@@ -264,8 +301,10 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     // The source alone, first: what any sync of the first object is bounded by.
     const sf = new SalesforceClient(parseSalesforceSettings(sfEnv));
     const first = await describeObject(sf, objects[0]!);
-    const soql = buildSoql(first, syncableFields(first).map((f) => f.name), { window: { field: 'SystemModstamp' } });
+    const firstFields = syncableFields(first);
+    const soql = buildSoql(first, firstFields.map((f) => f.name), { window: { field: 'SystemModstamp' }, ordered: false });
     const serving = await measureServing(sf, soql, opts.pageRecords);
+    const before = await simStats(sim.url);
     await worker.ready();
     const idle = worker.peakRss() ?? 0;
 
@@ -276,6 +315,8 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     const peakRss = worker.peakRss() ?? 0;
     const failed = outcomes.filter((o) => o.status === 'failed');
     if (failed.length) throw new Error(`the sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
+    const after = await simStats(sim.url);
+    const sourceRates = await measureSourceRates(sim.url, sf, soql, firstFields);
 
     const perObject: {
       object: string; rows: number; extract_s: number; commit_s: number; files: number; parquet_bytes: number;
@@ -338,6 +379,11 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
         upload: rate(sum('uploadS')),
         commit: rate(perObject.reduce((n, o) => n + o.commit_s, 0)),
       },
+      // Bulk jobs the sync created with ORDER BY or LIMIT on objects too large for one chunk.
+      bulk_jobs_ordered: after.orderedBulkJobs - before.orderedBulkJobs,
+      bulk_jobs: after.bulkJobs - before.bulkJobs,
+      max_result_pages_in_flight: after.maxResultsInFlight,
+      source_rows_per_s: sourceRates,
       worker_peak_rss_mb: Math.round(peakRss / 1024 / 1024),
       worker_idle_rss_mb: Math.round(idle / 1024 / 1024),
       parquet_bytes: perObject.reduce((n, o) => n + o.parquet_bytes, 0),
@@ -351,7 +397,8 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     for (const o of perObject) {
       console.log(`${o.object}: ${o.rows} rows, ${o.files} files (${(o.parquet_bytes / 1e6).toFixed(1)} MB), extract ${o.extract_s} s (read ${o.timings.readS} s, parse CPU ${o.timings.readCpuS} s, build ${o.timings.buildS} s, encode ${o.timings.encodeS} s, upload ${o.timings.uploadS} s), commit ${o.commit_s} s, ${o.snapshots_created} snapshot, ${o.history_events} events`);
     }
-    console.log(`${opts.label}: ${rows} rows in ${wall.toFixed(1)} s (${figures.rows_per_s} rows/s); worker peak RSS ${figures.worker_peak_rss_mb} MB.`);
+    console.log(`${opts.label}: ${rows} rows in ${wall.toFixed(1)} s (${figures.rows_per_s} rows/s); worker peak RSS ${figures.worker_peak_rss_mb} MB; ${figures.bulk_jobs} Bulk jobs, ${figures.bulk_jobs_ordered} of them ordered.`);
+    console.log(`Source alone (${objects[0]}, ${SOURCE_RATE_ROWS} rows, ${RESULT_LATENCY_MS} ms before each page): ${sourceRates.pages_in_flight_1} rows/s with 1 result page in flight, ${sourceRates.pages_in_flight_4} rows/s with 4.`);
     return figures;
   } finally {
     await worker.kill('SIGTERM');

@@ -10,9 +10,10 @@ new Command('sim')
   .option('--port <n>', 'port (default: any free one)', (v) => Number(v), 0)
   .option('--public-url <url>', 'instance URL the org reports (default: its own address)')
   .option('--rows <list>', 'rows per object, e.g. Account=100000,Contact=5000', '')
-  .action(async (opts: { port: number; publicUrl?: string; rows: string }) => {
+  .option('--no-gzip', 'never compress Bulk results (on 127.0.0.1 compression only costs CPU)')
+  .action(async (opts: { port: number; publicUrl?: string; rows: string; gzip: boolean }) => {
     const rowCounts = Object.fromEntries(opts.rows.split(',').filter(Boolean).map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)]));
-    const sim = new SalesforceSimulator({ port: opts.port, publicUrl: opts.publicUrl, rowCounts });
+    const sim = new SalesforceSimulator({ port: opts.port, publicUrl: opts.publicUrl, rowCounts, gzip: opts.gzip });
     const url = await sim.start();
     console.log(`Salesforce simulator on ${url}`);
     console.log(`  objects: ${[...sim.org.objects.values()].map((o) => `${o.name} (${sim.org.count(o.name)})`).join(', ')}`);

@@ -14,7 +14,9 @@ import { TIME_TEXT_DOC, columnName } from '../../src/iceberg/schema-mapping';
 import { loadTable } from '../../src/iceberg/table';
 
 const settings = stackSettings();
-const sim = new SalesforceSimulator({ rowCounts: { Account: 300, Contact: 120 } });
+// Small PK chunks and result pages: Bulk reads here come back in several parallel pages, not in
+// Id order, and an ORDER BY on any object would be counted.
+const sim = new SalesforceSimulator({ rowCounts: { Account: 300, Contact: 120 }, bulkChunkRows: 100, resultPageRecords: 100 });
 const taskQueue = uniqueName('sync');
 let worker: { stop: () => Promise<void> };
 let client: Client;
@@ -83,6 +85,8 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     expect(first.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 300], ['Contact', 'succeeded', 120]]);
     expect(await tableIds(namespace, 'account')).toEqual(sourceIds('Account'));
     expect(await tableIds(namespace, 'contact')).toEqual(sourceIds('Contact'));
+    expect(sim.stats()).toMatchObject({ orderedBulkJobs: 0, bulkJobs: 2 });
+    expect(sim.stats().resultPagesCalls).toBeGreaterThanOrEqual(2);
 
     // What `npm run tables` reports after the first sync.
     const { catalog, storeFor } = connectIceberg(settings);

@@ -48,6 +48,13 @@ export interface SimConfig {
   resultPageRecords?: number;
   /** A Bulk job whose result has more rows than this fails with QUERY_TIMEOUT (as unchunked large queries do). */
   bulkTimeoutRows?: number;
+  /** false: results are never compressed, even for clients that accept gzip. Default true. */
+  gzip?: boolean;
+  /**
+   * Time each results page takes before its first byte (Salesforce prepares pages on its side and
+   * serves many at once; the simulator's own serving runs on this machine's cores). Default 0.
+   */
+  resultLatencyMs?: number;
 }
 
 /** What clients of the simulator did, for tests and the bench to assert on. */
@@ -155,6 +162,11 @@ export class SalesforceSimulator {
 
   resetStats(): void {
     for (const k of Object.keys(this.counters) as (keyof SimStats)[]) this.counters[k] = 0;
+  }
+
+  /** Each results page waits this long before it is served (a model of Salesforce's side of a download). */
+  setResultLatency(ms: number): void {
+    this.config.resultLatencyMs = ms;
   }
 
   /** Jobs with more result rows than this fail with QUERY_TIMEOUT (undefined: none fails). */
@@ -496,6 +508,7 @@ export class SalesforceSimulator {
 
   /** One page of a job's CSV results, from a locator (gzip-compressed when the client accepts it). */
   private async results(req: http.IncomingMessage, res: http.ServerResponse, job: BulkJob, url: URL): Promise<void> {
+    if (this.config.resultLatencyMs) await new Promise((r) => setTimeout(r, this.config.resultLatencyMs));
     const offset = Number(url.searchParams.get('locator') ? Buffer.from(url.searchParams.get('locator')!, 'base64url').toString() : '0');
     if (!Number.isInteger(offset) || offset < 0 || offset > job.numbers.length) return this.json(res, 400, [{ errorCode: 'INVALID_LOCATOR', message: 'invalid locator' }]);
     const maxRecords = Math.max(1, Number(url.searchParams.get('maxRecords') ?? 50_000));
@@ -517,7 +530,7 @@ export class SalesforceSimulator {
       lines.push(line);
     }
     const text = Buffer.from(`${lines.join('\n')}\n`);
-    const compress = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const compress = this.config.gzip !== false && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     this.counters.resultDownloads++;
     if (compress) this.counters.gzipResults++;
     const bytes = compress ? await gzip(text, { level: 1 }) : text;
@@ -683,6 +696,9 @@ export class SalesforceSimulator {
           return this.json(res, 200, { expired: true });
         case '/__sim/stats':
           return this.json(res, 200, this.stats());
+        case '/__sim/result-latency':
+          this.setResultLatency(Number(body.ms ?? 0));
+          return this.json(res, 200, { ms: this.config.resultLatencyMs });
         case '/__sim/bulk-timeout':
           this.setBulkTimeoutRows(typeof body.rows === 'number' ? body.rows : undefined);
           return this.json(res, 200, { rows: this.config.bulkTimeoutRows ?? null });
