@@ -152,7 +152,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   // Picklists, references and flags repeat a few values: the columns worth a dictionary.
   const dictionaryColumns = new Set(columns.filter((_, k) => fields[k] && FEW_DISTINCT_VALUES.has(fields[k]!.type)).map((c) => c.name));
   const paths = runPaths(table.location, p.runId);
-  const resume = await usableCheckpoint(salesforce, opts.resume, opts.progress);
+  const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, opts.progress);
   const writer = new DataFileWriter({ fields: columns, store: table.store, location: paths.dataFolder, namePrefix: paths.segment, dictionaryColumns });
   const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
   const earlier = resume ? await readStaging(table.store, resume.staging) : undefined;
@@ -230,9 +230,15 @@ function positionOf(c: ExtractCheckpoint): ReadPosition | undefined {
  * failed) cannot serve its remaining pages, so the extraction starts again over the same window
  * with a new job and what the earlier attempts staged is left for cleanup — no row twice.
  */
-async function usableCheckpoint(client: SalesforceClient, c: ExtractCheckpoint | undefined, progress: ExtractOptions['progress']): Promise<ExtractCheckpoint | undefined> {
+async function usableCheckpoint(client: SalesforceClient, c: ExtractCheckpoint | undefined, api: ReadApi | undefined, progress: ExtractOptions['progress']): Promise<ExtractCheckpoint | undefined> {
   const position = c && positionOf(c);
-  if (!c || position?.api !== 'bulk' || !position.job || (await bulkJobAlive(client, position.job))) return c;
+  if (!c || position?.api !== 'bulk') return c;
+  // A worker now told to read through REST cannot go on in a Bulk job's results.
+  if (api === 'rest') {
+    progress?.({ retrying: `the earlier attempt read through Bulk API 2.0 and this worker reads through REST: reading the window again (the ${c.rows} rows staged before are discarded)` });
+    return undefined;
+  }
+  if (!position.job || (await bulkJobAlive(client, position.job))) return c;
   progress?.({ retrying: `Bulk job ${position.job.jobId} of the earlier attempt can no longer serve its results: reading the window again with a new job (the ${c.rows} rows staged before are discarded)` });
   return undefined;
 }
