@@ -81,7 +81,9 @@ export async function* readBulk(opts: {
     const query = new URLSearchParams({ maxRecords: String(opts.maxRecords ?? 10_000), ...(locator ? { locator } : {}) });
     const response = await client.request('GET', `/jobs/query/${jobId}/results?${query}`, { accept: 'text/csv' });
     const next = response.headers.get('sforce-locator');
-    return { bytes: new Uint8Array(await response.arrayBuffer()), next: !next || next === 'null' ? undefined : next };
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    client.budget?.addResultBytes(bytes.length);
+    return { bytes, next: !next || next === 'null' ? undefined : next };
   };
   const idAt = opts.fields.findIndex((f) => f.name === 'Id');
   const cursorAt = opts.cursorField ? opts.fields.findIndex((f) => f.name === opts.cursorField) : -1;

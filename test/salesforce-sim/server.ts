@@ -33,6 +33,21 @@ export interface SimConfig {
   /** false: the org has no Bulk API (jobs are refused as Salesforce does). */
   bulkEnabled?: boolean;
   dailyApiLimit?: number;
+  /** Daily limits as `/limits` reports them: Max, and Remaining to say others used some already. */
+  limits?: LimitsUpdate;
+}
+
+/** The daily limits the simulator counts (rolling 24-hour limits in Salesforce). */
+export const SIM_LIMITS = ['DailyApiRequests', 'DailyBulkV2QueryJobs', 'DailyBulkV2QueryFileStorageMB'] as const;
+export type SimLimitName = (typeof SIM_LIMITS)[number];
+/** Sets a limit's Max, and its Remaining now (the rest counts as used by the org's other clients). */
+export type LimitsUpdate = Partial<Record<SimLimitName, { Max?: number; Remaining?: number }>>;
+
+/** What this simulator served: requests counted against DailyApiRequests, Bulk jobs created, Bulk result bytes. */
+export interface SimUsage {
+  apiRequests: number;
+  bulkJobs: number;
+  resultBytes: number;
 }
 
 export const SIM_DEFAULTS = {
@@ -115,6 +130,11 @@ export class SalesforceSimulator {
   private faults: FaultRule[] = [];
   private holds: HoldState[] = [];
   private apiUsed = 0;
+  private bulkJobsCreated = 0;
+  private resultBytesServed = 0;
+  private readonly limitMax: Record<SimLimitName, number>;
+  /** Usage of each limit by the org's other clients (set through setLimits). */
+  private readonly usedElsewhere: Record<SimLimitName, number> = { DailyApiRequests: 0, DailyBulkV2QueryJobs: 0, DailyBulkV2QueryFileStorageMB: 0 };
   url = '';
 
   /** The worker settings (SOURCES__SALESFORCE__*) that log in to this simulator as its default user. */
@@ -138,6 +158,40 @@ export class SalesforceSimulator {
     this.orgId = config.orgId ?? SIM_DEFAULTS.orgId;
     this.clients = config.clients ?? [SIM_DEFAULTS.client];
     this.sessionTtlMs = config.sessionTtlMs ?? 2 * 3600_000;
+    this.limitMax = { DailyApiRequests: config.dailyApiLimit ?? 15000, DailyBulkV2QueryJobs: 10000, DailyBulkV2QueryFileStorageMB: 1048576 };
+    if (config.limits) this.setLimits(config.limits);
+  }
+
+  /** What this simulator counted so far (tests compare a sync's own figures with it). */
+  get usage(): SimUsage {
+    return { apiRequests: this.apiUsed, bulkJobs: this.bulkJobsCreated, resultBytes: this.resultBytesServed };
+  }
+
+  private ownUsage(name: SimLimitName): number {
+    if (name === 'DailyApiRequests') return this.apiUsed;
+    if (name === 'DailyBulkV2QueryJobs') return this.bulkJobsCreated;
+    return Math.ceil(this.resultBytesServed / (1024 * 1024));
+  }
+
+  /** The daily limits as `GET /limits` reports them. */
+  limits(): Record<SimLimitName, { Max: number; Remaining: number }> {
+    const out = {} as Record<SimLimitName, { Max: number; Remaining: number }>;
+    for (const name of SIM_LIMITS) out[name] = { Max: this.limitMax[name], Remaining: Math.max(0, this.limitMax[name] - this.usedElsewhere[name] - this.ownUsage(name)) };
+    return out;
+  }
+
+  /** Changes limits: a Max, and a Remaining that holds from now on less what the simulator serves next. */
+  setLimits(update: LimitsUpdate): void {
+    for (const [name, u] of Object.entries(update) as [string, { Max?: number; Remaining?: number } | undefined][]) {
+      if (!(SIM_LIMITS as readonly string[]).includes(name)) throw new Error(`no limit ${name}: the simulator counts ${SIM_LIMITS.join(', ')}`);
+      const limit = name as SimLimitName;
+      if (u?.Max !== undefined) this.limitMax[limit] = Number(u.Max);
+      if (u?.Remaining !== undefined) this.usedElsewhere[limit] = this.limitMax[limit] - Number(u.Remaining) - this.ownUsage(limit);
+    }
+  }
+
+  private limitInfo(): string {
+    return `api-usage=${this.usedElsewhere.DailyApiRequests + this.apiUsed}/${this.limitMax.DailyApiRequests}`;
   }
 
   get instanceUrl(): string {
@@ -231,7 +285,7 @@ export class SalesforceSimulator {
   }
 
   private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'sforce-limit-info': `api-usage=${this.apiUsed}/${this.config.dailyApiLimit ?? 15000}`, ...headers });
+    res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'sforce-limit-info': this.limitInfo(), ...headers });
     res.end(JSON.stringify(body));
   }
 
@@ -305,10 +359,7 @@ export class SalesforceSimulator {
 
   private rest(req: http.IncomingMessage, res: http.ServerResponse, version: string, rest: string, url: URL, fault?: FaultRule): void {
     if (rest === '') return this.json(res, 200, { sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, limits: `/services/data/v${version}/limits` });
-    if (rest === '/limits') {
-      const max = this.config.dailyApiLimit ?? 15000;
-      return this.json(res, 200, { DailyApiRequests: { Max: max, Remaining: max - this.apiUsed }, DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 } });
-    }
+    if (rest === '/limits') return this.json(res, 200, this.limits());
     if (rest === '/sobjects') {
       return this.json(res, 200, {
         encoding: 'UTF-8',
@@ -380,6 +431,7 @@ export class SalesforceSimulator {
         state: 'UploadComplete', polls: 0, numbers: result.numbers, fields: result.fields, createdDate: apiDatetime(new Date().toISOString()),
       };
       this.jobs.set(job.id, job);
+      this.bulkJobsCreated++;
       return this.json(res, 200, info(job));
     }
     const m = /^\/jobs\/query\/([A-Za-z0-9]+)(\/results)?$/.exec(rest);
@@ -424,9 +476,11 @@ export class SalesforceSimulator {
       'content-type': 'text/csv',
       'sforce-locator': next < job.numbers.length ? Buffer.from(String(next)).toString('base64url') : 'null',
       'sforce-numberofrecords': String(slice.length),
-      'sforce-limit-info': `api-usage=${this.apiUsed}/${this.config.dailyApiLimit ?? 15000}`,
+      'sforce-limit-info': this.limitInfo(),
     });
-    res.end(`${lines.join('\n')}\n`);
+    const csv = `${lines.join('\n')}\n`;
+    this.resultBytesServed += Buffer.byteLength(csv);
+    res.end(csv);
   }
 
   private objectForPrefix(prefix: string): string {
@@ -579,6 +633,12 @@ export class SalesforceSimulator {
         case '/__sim/expire-sessions':
           this.expireSessions();
           return this.json(res, 200, { expired: true });
+        case '/__sim/limits':
+          // POST {"DailyApiRequests": {"Max": 100, "Remaining": 10}} puts the org near or over a limit.
+          this.setLimits(body as LimitsUpdate);
+          return this.json(res, 200, this.limits());
+        case '/__sim/usage':
+          return this.json(res, 200, this.usage);
         case '/__sim/counts':
           for (const [name, n] of Object.entries(body)) this.org.setCount(name, Number(n));
           return this.json(res, 200, body);
