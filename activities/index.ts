@@ -83,7 +83,7 @@ export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
       const before = activity.info.heartbeatDetails as ExtractHeartbeat | undefined;
       // Wait notices go one after the other: "goes on" never overtakes the wait it ends.
       let notices = Promise.resolve();
-      let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows };
+      let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows, usage: before?.usage ?? prepared.usage };
       return heartbeating(
         (signal) =>
           extractObject(ctx, prepared, {

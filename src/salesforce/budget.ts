@@ -7,6 +7,9 @@
  * last reading (Bulk jobs created, result bytes downloaded), which the org counts too.
  */
 import { SalesforceApiError, type SalesforceClient } from './client';
+import { BUDGET_ENV, type BudgetSettings } from './settings';
+
+export { BUDGET_ENV, type BudgetSettings };
 
 /** The daily limits a sync spends, by their name in `GET /limits`; all are rolling 24-hour limits. */
 export const DAILY_LIMITS = {
@@ -16,21 +19,6 @@ export const DAILY_LIMITS = {
 } as const;
 export type DailyLimitName = keyof typeof DAILY_LIMITS;
 const LIMIT_NAMES = Object.keys(DAILY_LIMITS) as DailyLimitName[];
-
-export const BUDGET_ENV = {
-  percent: 'SOURCES__SALESFORCE__API_BUDGET_PERCENT',
-  action: 'SOURCES__SALESFORCE__API_BUDGET_ACTION',
-  checkSeconds: 'SOURCES__SALESFORCE__API_BUDGET_CHECK_SECONDS',
-} as const;
-
-export interface BudgetSettings {
-  /** Share of each daily limit a sync may bring the org's usage to, 0 < share <= 1. */
-  share: number;
-  /** Over budget: wait until usage falls (the limits are rolling), or fail at once. */
-  action: 'wait' | 'stop';
-  /** While waiting, `/limits` is read again this often. */
-  checkMs: number;
-}
 
 export const DEFAULT_BUDGET: BudgetSettings = { share: 0.8, action: 'wait', checkMs: 300_000 };
 
@@ -52,12 +40,6 @@ export const USAGE_SUMMARY_KEYS: Record<keyof UsageCounts, string> = {
 
 export function usageSummary(u: UsageCounts): Record<string, string> {
   return Object.fromEntries((Object.keys(USAGE_SUMMARY_KEYS) as (keyof UsageCounts)[]).map((k) => [USAGE_SUMMARY_KEYS[k], String(u[k])]));
-}
-
-/** The counts a snapshot summary records, when it records them. */
-export function usageFromSummary(summary: Record<string, string> | undefined): UsageCounts | undefined {
-  if (!summary || summary[USAGE_SUMMARY_KEYS.apiCalls] === undefined) return undefined;
-  return { apiCalls: Number(summary[USAGE_SUMMARY_KEYS.apiCalls]), bulkJobs: Number(summary[USAGE_SUMMARY_KEYS.bulkJobs] ?? 0), resultBytes: Number(summary[USAGE_SUMMARY_KEYS.resultBytes] ?? 0) };
 }
 
 /** A limit's usage: `used` of `max` (in the limit's unit). */

@@ -7,7 +7,6 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { httpUrl, parseArea, settingsArea } from '../config/define';
-import { BUDGET_ENV, type BudgetSettings } from './budget';
 
 const CRED = 'SOURCES__SALESFORCE__CREDENTIALS__';
 export const salesforceEnv = {
@@ -26,6 +25,22 @@ export const salesforceEnv = {
   domain: 'SOURCES__SALESFORCE__DOMAIN',
   version: 'SOURCES__SALESFORCE__VERSION',
 } as const;
+
+/** The API budget (src/salesforce/budget.ts applies it). */
+export const BUDGET_ENV = {
+  percent: 'SOURCES__SALESFORCE__API_BUDGET_PERCENT',
+  action: 'SOURCES__SALESFORCE__API_BUDGET_ACTION',
+  checkSeconds: 'SOURCES__SALESFORCE__API_BUDGET_CHECK_SECONDS',
+} as const;
+
+export interface BudgetSettings {
+  /** Share of each daily limit the org's usage may reach for a sync to go on, 0 < share <= 1. */
+  share: number;
+  /** Over budget: wait until usage falls (the limits are rolling), or fail at once. */
+  action: 'wait' | 'stop';
+  /** While waiting, `/limits` is read again this often. */
+  checkMs: number;
+}
 
 type Key = keyof typeof salesforceEnv;
 
