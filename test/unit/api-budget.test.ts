@@ -9,7 +9,7 @@ import { ApiBudget, ApiBudgetExceededError, BUDGET_ENV, overBudget, parseLimits,
 import { readBulk } from '../../src/salesforce/bulk-reader';
 import { SalesforceClient } from '../../src/salesforce/client';
 import { describeObject } from '../../src/salesforce/describe';
-import { parseSalesforceSettings, salesforceSettingsProblems } from '../../src/salesforce/settings';
+import { parseSalesforceSettings, salesforceArea, salesforceSettingsProblems } from '../../src/salesforce/settings';
 import { classifyFailure } from '../../src/sync/failures';
 import type { ExtractResult, PreparedObject } from '../../src/sync/object-sync';
 import { LocalObjectStore } from '../../src/storage/local-fs';
@@ -88,6 +88,14 @@ describe('the budget rules', () => {
     }
     expect(salesforceSettingsProblems({ ...env, [BUDGET_ENV.action]: 'pause' })).toEqual(['SOURCES__SALESFORCE__API_BUDGET_ACTION: must be wait or stop (it is "pause")']);
     expect(salesforceSettingsProblems({ ...env, [BUDGET_ENV.checkSeconds]: '0' })).toHaveLength(1);
+  });
+
+  it("are in the README's settings table with the defaults they are declared with", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    for (const name of Object.values(BUDGET_ENV)) {
+      const row = new RegExp(`^\\| \`${name}\` \\| .* \\| \`([^\`]*)\` \\|$`, 'm').exec(readme);
+      expect([name, row?.[1]]).toEqual([name, salesforceArea.specs[name].default]);
+    }
   });
 });
 
