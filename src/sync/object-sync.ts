@@ -201,7 +201,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     if (page.last && Date.now() - checkpointedAt >= every) {
       await writer.flush();
       const staging = paths.staging(`at-${rows}`);
-      await writeStaging(table.store, staging, { runId: p.runId, files: allFiles(), keys, deletedKeys: [], usage: budget.usage });
+      await writeStaging(table.store, staging, { runId: p.runId, files: allFiles(), keys, deletedKeys: [] });
       checkpoint = { staging, rows, files: fileCount(), last: page.last };
       checkpointedAt = Date.now();
     }
