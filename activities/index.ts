@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { settingsProblems } from '../src/config/settings';
 import { classifyFailure } from '../src/sync/failures';
-import { activityRetryingSignal } from '../workflows/signals';
+import { activityRetryingSignal, activityWaitingSignal } from '../workflows/signals';
 import {
   cleanupObject,
   commitObject,
@@ -40,6 +40,18 @@ async function reportRetry(activity: Context, reason: string): Promise<void> {
   }
 }
 
+/** Best effort, as reportRetry: the workflow's `progress` shows why the activity waits (undefined: it goes on). */
+async function reportWaiting(activity: Context, reason: string | undefined): Promise<void> {
+  const { workflowExecution, activityType } = activity.info;
+  if (!workflowExecution) return;
+  try {
+    const handle = activity.client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId);
+    await Promise.race([handle.signal(activityWaitingSignal, { activity: activityType, reason }), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  } catch {
+    // the heartbeat still says it
+  }
+}
+
 /**
  * Runs an activity's work while heartbeating every second (the SDK throttles what it sends), so a
  * worker that dies is noticed within the heartbeat timeout even while one call (a Bulk job being
@@ -67,16 +79,25 @@ export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
 
     async extractObject(prepared: PreparedObject): Promise<ExtractResult> {
       // A retry reads on from the last checkpoint the failed attempt reported.
-      const before = Context.current().info.heartbeatDetails as ExtractHeartbeat | undefined;
-      let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows };
+      const activity = Context.current();
+      const before = activity.info.heartbeatDetails as ExtractHeartbeat | undefined;
+      // Wait notices go one after the other: "goes on" never overtakes the wait it ends.
+      let notices = Promise.resolve();
+      let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows, usage: before?.usage ?? prepared.usage };
       return heartbeating(
         (signal) =>
           extractObject(ctx, prepared, {
             resume: before?.checkpoint,
+            // What the failed attempts spent: the snapshot records the sum.
+            usage: before?.usage,
             checkpointMs: ctx.checkpointMs,
             signal,
             // Readable in the Web UI: rows and files so far, and where the read stands.
-            progress: (p) => (now = { ...now, ...p }),
+            progress: (p) => {
+              // A wait for the API budget may last hours: the workflow's progress says why.
+              if ('waiting' in p && p.waiting !== now.waiting) notices = notices.then(() => reportWaiting(activity, p.waiting));
+              now = { ...now, ...p };
+            },
           }),
         () => now,
       );

@@ -22,6 +22,8 @@ new Command('tables')
       console.log(`\n${r.table}`);
       console.log(`  rows ${r.rows}, snapshots ${r.snapshots}, data files ${r.dataFiles}, delete files ${r.deleteFiles}, ${(r.bytes / 1e6).toFixed(2)} MB`);
       console.log(`  last sync ${r.lastSync ?? 'never'}${r.cursor ? `, cursor ${r.cursor}` : ''}`);
+      const u = r.salesforceUsage;
+      if (u) console.log(`  Salesforce spent by the last sync: ${u.apiCalls} API calls, ${u.bulkJobs} Bulk jobs, ${(u.resultBytes / 1e6).toFixed(2)} MB of Bulk results`);
       console.log(`  schema: ${r.schema.map((f) => `${f.name} ${f.type}${f.required ? ' required' : ''}`).join(', ')}`);
       for (const row of r.sample ?? []) console.log(`  ${JSON.stringify(row, (_k, v) => plain(v))}`);
     }

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
-import { activityRetryingSignal, objectRetryingSignal } from './signals';
+import { activityRetryingSignal, activityWaitingSignal, objectRetryingSignal } from './signals';
 import type { CommitSummary } from '../src/sync/object-sync';
 import {
   INPUT_DEFAULTS,
@@ -81,11 +81,18 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
   let stage = 'preparing';
   // While Temporal retries a step, why (its activity tells; cleared when the stage moves on).
   let retrying: string | undefined;
-  setHandler(progressQuery, () => ({ object: input.object, stage, ...(retrying ? { retrying } : {}) }));
+  // While an activity waits (for the Salesforce API budget), why.
+  let waiting: string | undefined;
+  setHandler(progressQuery, () => ({ object: input.object, stage, ...(retrying ? { retrying } : {}), ...(waiting ? { waiting } : {}) }));
   setHandler(activityRetryingSignal, (n) => {
     retrying = `${n.activity} attempt ${n.attempt} failed: ${n.reason}; retrying`;
+    waiting = undefined;
     // The parent shows it too (its progress lists every object).
     if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: retrying }).catch(() => undefined);
+  });
+  setHandler(activityWaitingSignal, (n) => {
+    waiting = n.reason;
+    if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: waiting }).catch(() => undefined);
   });
   const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full });
   try {
@@ -94,6 +101,7 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     const extracted = await extractObject(prepared);
     stage = 'committing';
     retrying = undefined;
+    waiting = undefined;
     const committed = await commitObject(prepared, extracted.staging);
     stage = 'done';
     return committed;
@@ -119,7 +127,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
   ]);
   setHandler(progressQuery, () => status);
   setHandler(objectRetryingSignal, ({ object, reason }) => {
-    if (status[object]?.startsWith('running')) status[object] = `running (${reason})`;
+    if (status[object]?.startsWith('running')) status[object] = reason ? `running (${reason})` : 'running';
   });
   const parentId = workflowInfo().workflowId;
   const queue = [...objects];

@@ -13,5 +13,14 @@ export interface RetryNotice {
  */
 export const activityRetryingSignal = defineSignal<[RetryNotice]>('activityRetrying');
 
-/** Sent by an object's workflow to its parent: the parent's `progress` shows the object retrying. */
-export const objectRetryingSignal = defineSignal<[{ object: string; reason: string }]>('objectRetrying');
+/**
+ * Sent by an activity to its own workflow while it waits for something outside (the Salesforce
+ * API budget), and again with no reason once it goes on: `progress` shows the wait.
+ */
+export const activityWaitingSignal = defineSignal<[{ activity: string; reason?: string }]>('activityWaiting');
+
+/**
+ * Sent by an object's workflow to its parent: the parent's `progress` shows the object retrying or
+ * waiting (no reason: it runs on).
+ */
+export const objectRetryingSignal = defineSignal<[{ object: string; reason?: string }]>('objectRetrying');

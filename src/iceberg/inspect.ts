@@ -12,6 +12,8 @@ export interface TableReport {
   snapshots: number;
   lastSync?: string;
   cursor?: string;
+  /** What the last sync spent of the Salesforce org's daily limits (its snapshot summary's `salesforce.*` counts). */
+  salesforceUsage?: { apiCalls: number; bulkJobs: number; resultBytes: number };
   dataFiles: number;
   deleteFiles: number;
   bytes: number;
@@ -40,6 +42,7 @@ export async function inspectTables(opts: {
       snapshots: Number(table.metadata['last-sequence-number'] ?? 0),
       lastSync: snapshot ? new Date(Number(snapshot['timestamp-ms'])).toISOString() : undefined,
       cursor: summary['salesforce.cursor'],
+      salesforceUsage: summary['salesforce.api-calls'] === undefined ? undefined : { apiCalls: n('salesforce.api-calls'), bulkJobs: n('salesforce.bulk-jobs'), resultBytes: n('salesforce.result-bytes') },
       dataFiles: n('total-data-files'),
       deleteFiles: n('total-delete-files'),
       bytes: n('total-files-size'),

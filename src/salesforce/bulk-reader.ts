@@ -175,7 +175,10 @@ async function fetchResults(client: SalesforceClient, path: string): Promise<{ b
   // Compressed: Salesforce gzips query results for clients that accept it, much faster to download.
   const response = await client.request('GET', path, { accept: 'text/csv', 'accept-encoding': 'gzip' });
   const locator = response.headers.get('sforce-locator');
-  return { bytes: new Uint8Array(await response.arrayBuffer()), locator: !locator || locator === 'null' ? undefined : locator };
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  // Counted as Salesforce counts its daily result budget: the CSV, not what crossed the wire.
+  client.budget?.addResultBytes(bytes.length);
+  return { bytes, locator: !locator || locator === 'null' ? undefined : locator };
 }
 
 /** The locator chain, one page ahead: the next page is requested as soon as this one has arrived. */

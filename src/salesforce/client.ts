@@ -1,5 +1,6 @@
 import { connectionFailure, networkCode } from '../net';
 import { authenticate, type Session } from './auth';
+import type { ApiBudget } from './budget';
 import { secretsOf, type SalesforceSettings } from './settings';
 
 /** An error answer of the Salesforce API ([{"message", "errorCode"}]). */
@@ -31,6 +32,8 @@ export interface ClientOptions {
   signal?: AbortSignal;
   /** Told why the client waits before trying again (shown in heartbeats while it retries). */
   onRetry?: (reason: string) => void;
+  /** One sync's budget: asked before each request, told of each response (see budget.ts). */
+  budget?: ApiBudget;
 }
 
 /** What clients of one org share: the session and the usage last reported. */
@@ -61,6 +64,16 @@ export class SalesforceClient {
    */
   withSignal(signal: AbortSignal, onRetry?: (reason: string) => void): SalesforceClient {
     return new SalesforceClient(this.settings, { ...this.options, signal, onRetry: onRetry ?? this.options.onRetry }, this.state);
+  }
+
+  /** The same org and session, with requests counted by and held for `budget`. */
+  withBudget(budget: ApiBudget): SalesforceClient {
+    return new SalesforceClient(this.settings, { ...this.options, budget }, this.state);
+  }
+
+  /** The budget requests are counted by (the Bulk reader adds the result bytes it downloads). */
+  get budget(): ApiBudget | undefined {
+    return this.options.budget;
   }
 
   get usage(): ApiUsage | undefined {
@@ -119,6 +132,7 @@ export class SalesforceClient {
     let reauthenticated = false;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
+      await this.options.budget?.beforeRequest(this, path);
       const session = await this.login();
       const url = `${session.instanceUrl}${path.startsWith('/services/') ? path : `/services/data/v${this.apiVersion}${path}`}`;
       let response: Response;
@@ -136,6 +150,7 @@ export class SalesforceClient {
         continue;
       }
       this.readUsage(response);
+      this.options.budget?.afterResponse(method, path, response);
       if (response.ok) return response;
       const text = await response.text();
       let errorCode = `HTTP_${response.status}`;

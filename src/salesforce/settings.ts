@@ -26,6 +26,22 @@ export const salesforceEnv = {
   version: 'SOURCES__SALESFORCE__VERSION',
 } as const;
 
+/** The API budget (src/salesforce/budget.ts applies it). */
+export const BUDGET_ENV = {
+  percent: 'SOURCES__SALESFORCE__API_BUDGET_PERCENT',
+  action: 'SOURCES__SALESFORCE__API_BUDGET_ACTION',
+  checkSeconds: 'SOURCES__SALESFORCE__API_BUDGET_CHECK_SECONDS',
+} as const;
+
+export interface BudgetSettings {
+  /** Share of each daily limit the org's usage may reach for a sync to go on, 0 < share <= 1. */
+  share: number;
+  /** Over budget: wait until usage falls (the limits are rolling), or fail at once. */
+  action: 'wait' | 'stop';
+  /** While waiting, `/limits` is read again this often. */
+  checkMs: number;
+}
+
 type Key = keyof typeof salesforceEnv;
 
 export type AuthMethod =
@@ -110,6 +126,30 @@ export const salesforceArea = settingsArea('salesforce', {
     description: 'Salesforce API version',
     default: '62.0',
   },
+  [BUDGET_ENV.percent]: {
+    schema: z
+      .string()
+      .regex(/^\d+(?:\.\d+)?\s*%?$/, { message: 'must be a percentage above 0 and at most 100 (80 or 80%)' })
+      .transform((v) => Number(v.replace('%', '').trim()))
+      .refine((n) => n > 0 && n <= 100, { message: 'must be a percentage above 0 and at most 100 (80 or 80%)' }),
+    description:
+      'percent (not a fraction) of each daily Salesforce limit the org may have used for a sync to go on: API requests, Bulk API 2.0 query jobs, Bulk result storage, all rolling 24-hour limits shared with every other integration of the org',
+    default: '80',
+  },
+  [BUDGET_ENV.action]: {
+    schema: z.enum(['wait', 'stop'], { message: 'must be wait or stop' }),
+    description: `over the budget: wait (the extraction waits, saying why in its heartbeat and the workflow's progress, until usage has fallen) or stop (the object fails at once, non-retryably)`,
+    default: 'wait',
+  },
+  [BUDGET_ENV.checkSeconds]: {
+    schema: z
+      .string()
+      .regex(/^\d+(?:\.\d+)?$/, { message: 'must be a number of seconds above 0' })
+      .transform(Number)
+      .refine((n) => n > 0, { message: 'must be a number of seconds above 0' }),
+    description: 'while waiting for the budget, GET /limits is read again this often (each read is an API request itself)',
+    default: '300',
+  },
 });
 
 export interface SalesforceSettings {
@@ -117,6 +157,8 @@ export interface SalesforceSettings {
   /** Base URL logins go to: https://login.salesforce.com, https://test.salesforce.com or a My Domain. */
   loginUrl: string;
   apiVersion: string;
+  /** The share of the org's daily limits a sync may use, and what happens beyond it. */
+  budget?: BudgetSettings;
 }
 
 export class SalesforceSettingsError extends Error {
@@ -224,7 +266,12 @@ function parse(env: Record<string, string | undefined>): { settings?: Salesforce
         return { kind: method, username: v('userName'), password: v('password'), securityToken: v('securityToken') };
     }
   })();
-  return { settings: { auth, loginUrl: loginUrlFor(domain), apiVersion: parsed.value[salesforceEnv.version] as string }, problems: [] };
+  const budget: BudgetSettings = {
+    share: (parsed.value[BUDGET_ENV.percent] as number) / 100,
+    action: parsed.value[BUDGET_ENV.action] as BudgetSettings['action'],
+    checkMs: (parsed.value[BUDGET_ENV.checkSeconds] as number) * 1000,
+  };
+  return { settings: { auth, loginUrl: loginUrlFor(domain), apiVersion: parsed.value[salesforceEnv.version] as string, budget }, problems: [] };
 }
 
 /** Reads and validates the settings, choosing the auth method from which variables are set. */

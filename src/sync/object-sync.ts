@@ -3,6 +3,7 @@ import { runPaths } from '../iceberg/run-paths';
 import { columnName, type NamingConvention, type TimeMapping } from '../iceberg/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { DataFileWriter } from '../parquet/writer';
+import { ApiBudget, DEFAULT_BUDGET, usageSummary, type UsageCounts } from '../salesforce/budget';
 import type { SalesforceClient } from '../salesforce/client';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
@@ -49,6 +50,8 @@ export interface PreparedObject extends ObjectSyncInput, TableRef {
   idColumn: string;
   /** What prepare created for this run (taken back if the sync commits nothing). */
   created?: Created;
+  /** Salesforce requests prepare made (the extraction adds its own; the snapshot records the sum). */
+  usage?: UsageCounts;
 }
 
 export interface ExtractResult {
@@ -62,6 +65,8 @@ export interface ExtractResult {
    * process spent parsing them meanwhile), building column buffers, Parquet encoding, uploading.
    */
   timings: { readS: number; readCpuS: number; buildS: number; encodeS: number; uploadS: number };
+  /** What the sync spent of the org's Salesforce limits so far: prepare and every extraction attempt. */
+  usage?: UsageCounts;
 }
 
 export interface CommitSummary {
@@ -91,6 +96,10 @@ export interface ExtractProgress {
   files: number;
   /** Why the extraction is waiting to try a request again, while it is (cleared by the next page). */
   retrying?: string;
+  /** Why the extraction waits for the org's API budget, while it does (see budget.ts). */
+  waiting?: string;
+  /** Salesforce requests, Bulk jobs and result bytes spent so far, earlier attempts included (a retry goes on from them). */
+  usage?: UsageCounts;
   last?: { id: string; cursor?: string };
   checkpoint?: ExtractCheckpoint;
 }
@@ -100,6 +109,8 @@ export interface ExtractOptions {
   progress?: (p: Partial<ExtractProgress>) => void;
   /** Resume after this checkpoint (from the last heartbeat of a failed attempt). */
   resume?: ExtractCheckpoint;
+  /** What earlier attempts spent (their last heartbeat's `usage`, prepare's included); default: prepare's. */
+  usage?: UsageCounts;
   /** Least time between checkpoints (each closes the open data file). Default 60 s. */
   checkpointMs?: number;
   signal?: AbortSignal;
@@ -110,7 +121,9 @@ export const DEFAULT_CHECKPOINT_MS = 60_000;
 /** Describes the object, creates or evolves its table, and fixes the incremental window. */
 export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): Promise<PreparedObject> {
   const naming = ctx.naming ?? 'snake_case';
-  const describe = await describeObject(ctx.salesforce, input.object);
+  // Counted only: the budget is enforced where a wait can be seen (the extraction).
+  const budget = new ApiBudget();
+  const describe = await describeObject(ctx.salesforce.withBudget(budget), input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
   const { cursor: stored, created } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId);
@@ -126,6 +139,7 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
     upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
     idColumn: columnName('Id', naming),
     created,
+    usage: budget.usage,
   };
 }
 
@@ -139,7 +153,16 @@ const FEW_DISTINCT_VALUES = new Set<SalesforceFieldType>(['picklist', 'multipick
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const naming = ctx.naming ?? 'snake_case';
   // Cancellation aborts the request in flight, not only the next page.
-  const salesforce = opts.signal ? ctx.salesforce.withSignal(opts.signal, (retrying) => opts.progress?.({ retrying })) : ctx.salesforce;
+  const signalled = opts.signal ? ctx.salesforce.withSignal(opts.signal, (retrying) => opts.progress?.({ retrying })) : ctx.salesforce;
+  // The org's limits are read before the object is, and watched (and counted) as requests go.
+  const budget = new ApiBudget(ctx.salesforce.settings.budget ?? DEFAULT_BUDGET, {
+    bulk: ctx.api !== 'rest',
+    spent: opts.usage ?? p.usage,
+    onWaiting: (waiting) => opts.progress?.({ waiting }),
+    onUsage: (usage) => opts.progress?.({ usage }),
+  });
+  const salesforce = signalled.withBudget(budget);
+  await budget.check(salesforce);
   const table = await ctx.destination.staging(p);
   const describe = await describeObject(salesforce, p.object);
   const byColumn = new Map(syncableFields(describe).map((f) => [columnName(f.name, naming), f]));
@@ -206,8 +229,9 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   }
   const staging = paths.staging();
   const files = allFiles();
-  await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys });
-  opts.progress?.({ rows, files: files.length, checkpoint });
+  const usage = budget.usage;
+  await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys, usage });
+  opts.progress?.({ rows, files: files.length, checkpoint, usage });
   const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
   const seconds = (ms: number) => Math.round(ms) / 1000;
   const timings = {
@@ -217,7 +241,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     encodeS: seconds(writer.timings.encodeMs),
     uploadS: seconds(writer.timings.uploadMs),
   };
-  return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length, timings };
+  return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length, timings, usage };
 }
 
 /** Where a checkpoint's read goes on (checkpoints of ordered reads name only their last row). */
@@ -254,7 +278,7 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
     runId: p.runId,
     files: staged.files,
     mode,
-    properties: { 'salesforce.object': p.object, ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}) },
+    properties: { 'salesforce.object': p.object, ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}), ...(staged.usage ? usageSummary(staged.usage) : {}) },
   });
   return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor };
 }

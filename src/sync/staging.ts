@@ -1,4 +1,5 @@
 import type { DataFile } from '../iceberg/spec';
+import type { UsageCounts } from '../salesforce/budget';
 import type { ObjectStore } from '../storage/object-store';
 
 /**
@@ -54,6 +55,8 @@ export interface StagingManifest {
   files: DataFile[];
   keys: KeyList;
   deletedKeys: string[];
+  /** What the extraction spent of the org's Salesforce limits (recorded in the snapshot summary). */
+  usage?: UsageCounts;
 }
 
 /** A staging manifest as read back: the keys are loaded only when asked for (a commit into an empty table needs none). */
@@ -63,6 +66,7 @@ export interface StagedExtraction {
   keyCount: number;
   loadKeys(): Promise<KeyList>;
   deletedKeys: string[];
+  usage?: UsageCounts;
 }
 
 type Json = { [k: string]: unknown };
@@ -88,11 +92,11 @@ function fileFromJson(j: Json): DataFile {
 export async function writeStaging(store: ObjectStore, uri: string, m: StagingManifest): Promise<void> {
   const keysUri = `${uri}.keys`;
   await store.put(keysUri, m.keys.bytes(), 'text/plain');
-  await store.put(uri, Buffer.from(JSON.stringify({ runId: m.runId, files: m.files.map(fileToJson), keysUri, keyCount: m.keys.count, deletedKeys: m.deletedKeys })), 'application/json');
+  await store.put(uri, Buffer.from(JSON.stringify({ runId: m.runId, files: m.files.map(fileToJson), keysUri, keyCount: m.keys.count, deletedKeys: m.deletedKeys, usage: m.usage })), 'application/json');
 }
 
 export async function readStaging(store: ObjectStore, uri: string): Promise<StagedExtraction> {
-  const raw = JSON.parse(Buffer.from(await store.get(uri)).toString()) as { runId: string; files: Json[]; keysUri?: string; keyCount?: number; keys?: string[]; deletedKeys: string[] };
+  const raw = JSON.parse(Buffer.from(await store.get(uri)).toString()) as { runId: string; files: Json[]; keysUri?: string; keyCount?: number; keys?: string[]; deletedKeys: string[]; usage?: UsageCounts };
   const inline = raw.keys;
   return {
     runId: raw.runId,
@@ -101,5 +105,6 @@ export async function readStaging(store: ObjectStore, uri: string): Promise<Stag
     // Manifests written before keys had their own object hold them inline.
     loadKeys: async () => (inline ? KeyList.of(inline) : new KeyList(await store.get(raw.keysUri!))),
     deletedKeys: raw.deletedKeys,
+    usage: raw.usage,
   };
 }

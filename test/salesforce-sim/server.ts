@@ -55,6 +55,8 @@ export interface SimConfig {
    * serves many at once; the simulator's own serving runs on this machine's cores). Default 0.
    */
   resultLatencyMs?: number;
+  /** Daily limits as `/limits` reports them: Max, and Remaining to say others used some already. */
+  limits?: LimitsUpdate;
 }
 
 /** What clients of the simulator did, for tests and the bench to assert on. */
@@ -68,6 +70,19 @@ export interface SimStats {
   gzipResults: number;
   /** Most results downloads served at the same time. */
   maxResultsInFlight: number;
+}
+
+/** The daily limits the simulator counts (rolling 24-hour limits in Salesforce). */
+export const SIM_LIMITS = ['DailyApiRequests', 'DailyBulkV2QueryJobs', 'DailyBulkV2QueryFileStorageMB'] as const;
+export type SimLimitName = (typeof SIM_LIMITS)[number];
+/** Sets a limit's Max, and its Remaining now (the rest counts as used by the org's other clients). */
+export type LimitsUpdate = Partial<Record<SimLimitName, { Max?: number; Remaining?: number }>>;
+
+/** What this simulator served: requests counted against DailyApiRequests, Bulk jobs created, Bulk result bytes. */
+export interface SimUsage {
+  apiRequests: number;
+  bulkJobs: number;
+  resultBytes: number;
 }
 
 export const SIM_DEFAULTS = {
@@ -154,6 +169,11 @@ export class SalesforceSimulator {
   private apiUsed = 0;
   private resultsInFlight = 0;
   private counters: SimStats = { bulkJobs: 0, orderedBulkJobs: 0, resultPagesCalls: 0, resultDownloads: 0, gzipResults: 0, maxResultsInFlight: 0 };
+  private bulkJobsCreated = 0;
+  private resultBytesServed = 0;
+  private readonly limitMax: Record<SimLimitName, number>;
+  /** Usage of each limit by the org's other clients (set through setLimits). */
+  private readonly usedElsewhere: Record<SimLimitName, number> = { DailyApiRequests: 0, DailyBulkV2QueryJobs: 0, DailyBulkV2QueryFileStorageMB: 0 };
   url = '';
 
   stats(): SimStats {
@@ -195,6 +215,40 @@ export class SalesforceSimulator {
     this.orgId = config.orgId ?? SIM_DEFAULTS.orgId;
     this.clients = config.clients ?? [SIM_DEFAULTS.client];
     this.sessionTtlMs = config.sessionTtlMs ?? 2 * 3600_000;
+    this.limitMax = { DailyApiRequests: config.dailyApiLimit ?? 15000, DailyBulkV2QueryJobs: 10000, DailyBulkV2QueryFileStorageMB: 1048576 };
+    if (config.limits) this.setLimits(config.limits);
+  }
+
+  /** What this simulator counted so far (tests compare a sync's own figures with it). */
+  get usage(): SimUsage {
+    return { apiRequests: this.apiUsed, bulkJobs: this.bulkJobsCreated, resultBytes: this.resultBytesServed };
+  }
+
+  private ownUsage(name: SimLimitName): number {
+    if (name === 'DailyApiRequests') return this.apiUsed;
+    if (name === 'DailyBulkV2QueryJobs') return this.bulkJobsCreated;
+    return Math.ceil(this.resultBytesServed / (1024 * 1024));
+  }
+
+  /** The daily limits as `GET /limits` reports them. */
+  limits(): Record<SimLimitName, { Max: number; Remaining: number }> {
+    const out = {} as Record<SimLimitName, { Max: number; Remaining: number }>;
+    for (const name of SIM_LIMITS) out[name] = { Max: this.limitMax[name], Remaining: Math.max(0, this.limitMax[name] - this.usedElsewhere[name] - this.ownUsage(name)) };
+    return out;
+  }
+
+  /** Changes limits: a Max, and a Remaining that holds from now on less what the simulator serves next. */
+  setLimits(update: LimitsUpdate): void {
+    for (const [name, u] of Object.entries(update) as [string, { Max?: number; Remaining?: number } | undefined][]) {
+      if (!(SIM_LIMITS as readonly string[]).includes(name)) throw new Error(`no limit ${name}: the simulator counts ${SIM_LIMITS.join(', ')}`);
+      const limit = name as SimLimitName;
+      if (u?.Max !== undefined) this.limitMax[limit] = Number(u.Max);
+      if (u?.Remaining !== undefined) this.usedElsewhere[limit] = this.limitMax[limit] - Number(u.Remaining) - this.ownUsage(limit);
+    }
+  }
+
+  private limitInfo(): string {
+    return `api-usage=${this.usedElsewhere.DailyApiRequests + this.apiUsed}/${this.limitMax.DailyApiRequests}`;
   }
 
   get instanceUrl(): string {
@@ -288,7 +342,7 @@ export class SalesforceSimulator {
   }
 
   private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'sforce-limit-info': `api-usage=${this.apiUsed}/${this.config.dailyApiLimit ?? 15000}`, ...headers });
+    res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'sforce-limit-info': this.limitInfo(), ...headers });
     res.end(JSON.stringify(body));
   }
 
@@ -362,10 +416,7 @@ export class SalesforceSimulator {
 
   private rest(req: http.IncomingMessage, res: http.ServerResponse, version: string, rest: string, url: URL, fault?: FaultRule): void {
     if (rest === '') return this.json(res, 200, { sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, limits: `/services/data/v${version}/limits` });
-    if (rest === '/limits') {
-      const max = this.config.dailyApiLimit ?? 15000;
-      return this.json(res, 200, { DailyApiRequests: { Max: max, Remaining: max - this.apiUsed }, DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 } });
-    }
+    if (rest === '/limits') return this.json(res, 200, this.limits());
     if (rest === '/sobjects') {
       return this.json(res, 200, {
         encoding: 'UTF-8',
@@ -454,6 +505,7 @@ export class SalesforceSimulator {
         ...(timeout !== undefined && numbers.length > timeout ? { errorMessage: 'Failed to process query: QUERY_TIMEOUT: Your query request was running for too long.' } : {}),
       };
       this.jobs.set(job.id, job);
+      this.bulkJobsCreated++;
       return this.json(res, 200, info(job));
     }
     const m = /^\/jobs\/query\/([A-Za-z0-9]+)(\/results|\/resultPages)?$/.exec(rest);
@@ -539,8 +591,9 @@ export class SalesforceSimulator {
       ...(compress ? { 'content-encoding': 'gzip' } : {}),
       'sforce-locator': next < job.numbers.length ? Buffer.from(String(next)).toString('base64url') : 'null',
       'sforce-numberofrecords': String(slice.length),
-      'sforce-limit-info': `api-usage=${this.apiUsed}/${this.config.dailyApiLimit ?? 15000}`,
+      'sforce-limit-info': this.limitInfo(),
     });
+    this.resultBytesServed += text.length;
     res.end(bytes);
   }
 
@@ -702,6 +755,12 @@ export class SalesforceSimulator {
         case '/__sim/bulk-timeout':
           this.setBulkTimeoutRows(typeof body.rows === 'number' ? body.rows : undefined);
           return this.json(res, 200, { rows: this.config.bulkTimeoutRows ?? null });
+        case '/__sim/limits':
+          // POST {"DailyApiRequests": {"Max": 100, "Remaining": 10}} puts the org near or over a limit.
+          this.setLimits(body as LimitsUpdate);
+          return this.json(res, 200, this.limits());
+        case '/__sim/usage':
+          return this.json(res, 200, this.usage);
         case '/__sim/counts':
           for (const [name, n] of Object.entries(body)) this.org.setCount(name, Number(n));
           return this.json(res, 200, body);
