@@ -40,6 +40,16 @@ export class KeyList {
     return this.buf.subarray(0, this.end);
   }
 
+  /** The keys one by one, without an array of them all. */
+  *values(): Generator<string> {
+    let start = 0;
+    for (let i = 0; i < this.end; i++) {
+      if (this.buf[i] !== 10) continue;
+      yield this.buf.toString('utf8', start, i);
+      start = i + 1;
+    }
+  }
+
   toArray(): string[] {
     return this.end === 0 ? [] : this.buf.toString('utf8', 0, this.end - 1).split('\n');
   }
@@ -54,6 +64,8 @@ export interface StagingManifest {
   files: DataFile[];
   keys: KeyList;
   deletedKeys: string[];
+  /** How many of `deletedKeys` a reconciliation found (rows Salesforce no longer has), when one ran. */
+  reconciled?: number;
 }
 
 /** A staging manifest as read back: the keys are loaded only when asked for (a commit into an empty table needs none). */
@@ -63,6 +75,7 @@ export interface StagedExtraction {
   keyCount: number;
   loadKeys(): Promise<KeyList>;
   deletedKeys: string[];
+  reconciled?: number;
 }
 
 type Json = { [k: string]: unknown };
@@ -88,11 +101,11 @@ function fileFromJson(j: Json): DataFile {
 export async function writeStaging(store: ObjectStore, uri: string, m: StagingManifest): Promise<void> {
   const keysUri = `${uri}.keys`;
   await store.put(keysUri, m.keys.bytes(), 'text/plain');
-  await store.put(uri, Buffer.from(JSON.stringify({ runId: m.runId, files: m.files.map(fileToJson), keysUri, keyCount: m.keys.count, deletedKeys: m.deletedKeys })), 'application/json');
+  await store.put(uri, Buffer.from(JSON.stringify({ runId: m.runId, files: m.files.map(fileToJson), keysUri, keyCount: m.keys.count, deletedKeys: m.deletedKeys, ...(m.reconciled !== undefined ? { reconciled: m.reconciled } : {}) })), 'application/json');
 }
 
 export async function readStaging(store: ObjectStore, uri: string): Promise<StagedExtraction> {
-  const raw = JSON.parse(Buffer.from(await store.get(uri)).toString()) as { runId: string; files: Json[]; keysUri?: string; keyCount?: number; keys?: string[]; deletedKeys: string[] };
+  const raw = JSON.parse(Buffer.from(await store.get(uri)).toString()) as { runId: string; files: Json[]; keysUri?: string; keyCount?: number; keys?: string[]; deletedKeys: string[]; reconciled?: number };
   const inline = raw.keys;
   return {
     runId: raw.runId,
@@ -101,5 +114,6 @@ export async function readStaging(store: ObjectStore, uri: string): Promise<Stag
     // Manifests written before keys had their own object hold them inline.
     loadKeys: async () => (inline ? KeyList.of(inline) : new KeyList(await store.get(raw.keysUri!))),
     deletedKeys: raw.deletedKeys,
+    reconciled: raw.reconciled,
   };
 }
