@@ -7,8 +7,6 @@ const FOLDER = /^sf-iceberg-reconcile-(\d+)-/;
 const DEFAULT_BUCKETS = 256;
 const DEFAULT_BUFFER_BYTES = 32 * 1024;
 const DEFAULT_MEMORY_IDS = 500_000;
-/** Bytes an Id takes in a bucket file, for sizing (18 characters and a newline, with room). */
-const BYTES_PER_ID = 20;
 /** Levels of re-partitioning: 256 buckets each, far beyond any object's size. */
 const MAX_LEVEL = 3;
 
@@ -47,6 +45,8 @@ class Spill {
   private buffer: Buffer;
   private used = 0;
   bytesOnDisk = 0;
+  /** Ids added (with repeats). */
+  count = 0;
 
   constructor(
     readonly file: string,
@@ -64,6 +64,7 @@ class Spill {
     }
     this.used += this.buffer.write(id, this.used, 'utf8');
     this.buffer[this.used++] = 10;
+    this.count++;
   }
 
   /** Whether full buffers wait to be written. */
@@ -82,10 +83,6 @@ class Spill {
     this.chunks = [];
     await fs.promises.appendFile(this.file, data);
     this.bytesOnDisk += data.length;
-  }
-
-  get bytes(): number {
-    return this.bytesOnDisk + this.used + this.chunks.reduce((n, c) => n + c.length, 0);
   }
 
   /** Every Id of this side: from the file, then from memory. */
@@ -122,6 +119,7 @@ class Partition {
     private readonly dir: string,
     private readonly level: number,
     private readonly opts: Required<Omit<IdDifferenceOptions, 'tmpDir'>>,
+    private readonly stats: { largestBucket: number },
   ) {
     this.spills = Array.from({ length: opts.buckets }, (_, b) => [
       new Spill(path.join(dir, `${b}.kept`), opts.bufferBytes),
@@ -143,14 +141,14 @@ class Partition {
    */
   async *difference(): AsyncGenerator<string[]> {
     for (const [kept, live] of this.spills) {
-      if (live.bytes === 0) {
+      if (live.count === 0) {
         await kept.remove();
         continue;
       }
-      if (kept.bytes > this.opts.memoryIds * BYTES_PER_ID && this.level < MAX_LEVEL) {
+      if (kept.count > this.opts.memoryIds && this.level < MAX_LEVEL) {
         const dir = path.join(this.dir, path.basename(kept.file, '.kept'));
         await fs.promises.mkdir(dir);
-        const inner = new Partition(dir, this.level + 1, this.opts);
+        const inner = new Partition(dir, this.level + 1, this.opts, this.stats);
         for (const [side, spill] of [[KEPT, kept], [LIVE, live]] as const) {
           // Written to disk as they go: a split bucket is big by definition.
           let n = 0;
@@ -168,6 +166,7 @@ class Partition {
       const present = new Set<string>();
       for await (const id of kept.ids()) present.add(id);
       await kept.remove();
+      this.stats.largestBucket = Math.max(this.stats.largestBucket, present.size);
       const missing = new Set<string>();
       for await (const id of live.ids()) if (!present.has(id)) missing.add(id);
       await live.remove();
@@ -191,17 +190,23 @@ class Partition {
  * 20 bytes per Id added. Small inputs never touch the disk.
  */
 export class IdDifference {
+  /** The most kept Ids held in memory at once (one bucket's), for the record. */
+  readonly stats = { largestBucket: 0 };
+  private readonly partition: Partition;
+
   private constructor(
     private readonly dir: string,
-    private readonly partition: Partition,
-  ) {}
+    opts: Required<Omit<IdDifferenceOptions, 'tmpDir'>>,
+  ) {
+    this.partition = new Partition(dir, 0, opts, this.stats);
+  }
 
   static async create(options: IdDifferenceOptions = {}): Promise<IdDifference> {
     const tmp = options.tmpDir ?? os.tmpdir();
     removeAbandonedFolders(tmp);
     const dir = await fs.promises.mkdtemp(path.join(tmp, `sf-iceberg-reconcile-${process.pid}-`));
     const opts = { buckets: options.buckets ?? DEFAULT_BUCKETS, bufferBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES, memoryIds: options.memoryIds ?? DEFAULT_MEMORY_IDS };
-    return new IdDifference(dir, new Partition(dir, 0, opts));
+    return new IdDifference(dir, opts);
   }
 
   /** The temp folder (removed by `close`). */
