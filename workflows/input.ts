@@ -245,7 +245,7 @@ const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 
   reconcile: {
     default: 'false',
     meaning:
-      "also remove rows Salesforce no longer has (hard-deleted, or purged from the Recycle Bin, which incremental syncs never see) by comparing every Id of each merge-mode object with its table, in the same snapshot; costs one read of all Ids per object. Replace and append objects are synced as usual (the result says so)",
+      'also remove rows Salesforce no longer has (hard-deleted or purged from the Recycle Bin: incremental syncs never see them) by comparing all Ids of each merge-mode object with its table; replace and append objects sync as usual',
     example: 'true',
   },
   namespace: { default: INPUT_DEFAULTS.namespace, meaning: 'the Iceberg namespace (DuckDB schema) the tables go to', example: '"crm"' },
