@@ -96,10 +96,16 @@ const sim = new SalesforceSimulator({ rowCounts: { Account: 3_000 } });
 const duckdbFile = path.join(dir, 'sync.duckdb');
 let salesforce: SalesforceClient;
 let ctx: SyncContext;
+/** The Bulk API 2.0 query jobs the client created: operation and SOQL. */
+const jobs: { operation: string; query: string }[] = [];
 
 beforeAll(async () => {
   await sim.start();
-  salesforce = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()), { backoffMs: 5 });
+  const recording: typeof fetch = async (input, init) => {
+    if (init?.method === 'POST' && String(input).endsWith('/jobs/query')) jobs.push(JSON.parse(String(init.body)) as { operation: string; query: string });
+    return fetch(input, init);
+  };
+  salesforce = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()), { fetch: recording, backoffMs: 5 });
   ctx = { salesforce, destination: new DuckDbDestination(duckdbFile), lagMs: 0 };
 });
 afterAll(() => sim.stop());
@@ -179,7 +185,11 @@ describe('a reconciling sync (sync steps on the simulator and DuckDB, no servers
     expect(afterIncremental).toContain(ids[20]);
 
     sim.org.update('Account', ids[50]!, { Name: 'Renamed too' });
+    jobs.length = 0;
     const reconciling = await sync({ reconcile: true });
+    // The Ids are read through Bulk API 2.0, with query (rows in the Recycle Bin count as gone)
+    // and without ORDER BY (so Salesforce can chunk a large object).
+    expect(jobs.filter((j) => j.query.startsWith('SELECT Id FROM'))).toEqual([{ operation: 'query', query: 'SELECT Id FROM Account' }]);
     expect(reconciling.committed).toMatchObject({ rows: 1, deleted: 0, reconciled: 2 });
     expect(reconciling.extracted).toMatchObject({ deleted: 0, reconciled: 2 });
     expect(reconciling.heartbeats.at(-1)).toBe('reconciled: 2 of 2999 table rows are gone from Salesforce');
