@@ -184,10 +184,12 @@ class Partition {
  * partitioned by a hash of the Id into buckets (spilled to a temp folder once a bucket's buffer
  * fills), then compared one bucket at a time, holding only that bucket's kept Ids in a Set.
  *
- * Memory is bounded by `2 × buckets × bufferBytes` of write buffers (16 MiB by default) plus one
- * bucket's kept Ids (at most `memoryIds`; a bucket that grew beyond it is partitioned again with
- * another hash seed), plus the missing Ids of one bucket as they are handed out. Disk use is about
- * 20 bytes per Id added. Small inputs never touch the disk.
+ * Memory is bounded by `2 × buckets × bufferBytes` of write buffers per level in use (16 MiB by
+ * default; a bucket split again adds a level while it is compared), plus one bucket's kept Ids (at
+ * most `memoryIds`: a bucket that grew beyond it is partitioned again with another hash seed),
+ * plus the missing Ids of one bucket as they are handed out. Measured: 10 million Ids a side in
+ * 40 s at a peak RSS of 238 MB (2 million: 205 MB). Disk use is about 20 bytes per Id added.
+ * Small inputs never touch the disk.
  */
 export class IdDifference {
   /** The most kept Ids held in memory at once (one bucket's), for the record. */
