@@ -55,7 +55,9 @@ const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
  * and every Id of the object (`SELECT Id FROM X`: query, not queryAll, so rows in the Recycle Bin
  * count as gone; Bulk API 2.0 where available, without ORDER BY so Salesforce can chunk it), and
  * compares them in bounded memory through an IdDifference (hash buckets spilled to a temp folder).
- * Held in memory at the end: only the Ids it removes (the merge commit holds them too).
+ * Beyond the IdDifference's bound, memory holds one data file's Id column and the table's deleted
+ * positions while the table is read (as a merge commit does), and the Ids it removes (the merge
+ * commit holds them too).
  */
 export async function reconcileIds(req: ReconcileRequest): Promise<Reconciled> {
   const diff = await IdDifference.create(req.spill);
