@@ -27,7 +27,10 @@ withSyncInputOptions(new Command('sync').description('start a salesforceSync wor
     const stopFollowing = followProgress(handle);
     try {
       const outcomes = (await handle.result()) as ObjectOutcome[];
-      for (const o of outcomes) console.log(`  ${o.object.padEnd(24)} ${o.status}  ${o.result?.rows ?? 0} rows`);
+      for (const o of outcomes) {
+        const reconciled = o.result?.reconciled !== undefined ? `, ${o.result.reconciled} removed by reconciliation` : o.result?.reconcileSkipped ? ` (${o.result.reconcileSkipped})` : '';
+        console.log(`  ${o.object.padEnd(24)} ${o.status}  ${o.result?.rows ?? 0} rows${reconciled}`);
+      }
     } catch (error) {
       const cause = error instanceof WorkflowFailedError ? error.cause?.message : (error as Error).message;
       console.error(`The sync failed: ${cause}`);

@@ -94,7 +94,7 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     waiting = n.reason;
     if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: waiting }).catch(() => undefined);
   });
-  const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full });
+  const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile });
   try {
     stage = 'extracting';
     retrying = undefined;
@@ -143,7 +143,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       try {
         const result = await executeChild(syncObject, {
           workflowId: `${parentId}/${object}`,
-          args: [{ object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full', heartbeatTimeout: input.heartbeatTimeout, retryTimeout: input.retryTimeout }],
+          args: [{ object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full', reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile, heartbeatTimeout: input.heartbeatTimeout, retryTimeout: input.retryTimeout }],
         });
         outcome = { object, status: 'succeeded', result };
       } catch (error) {

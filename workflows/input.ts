@@ -15,7 +15,7 @@
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { CommitSummary } from '../src/sync/object-sync';
-import { DEFAULT_OBJECTS, REPLACE_OBJECTS, WRITE_MODES } from '../src/sync/objects';
+import { DEFAULT_OBJECTS, REPLACE_OBJECTS, WRITE_MODES, defaultMode } from '../src/sync/objects';
 import { editDistance } from '../src/edit-distance';
 
 /** The ApplicationFailure type of a workflow that refused its input. */
@@ -45,8 +45,9 @@ const MUST = {
   objectName: 'a Salesforce object name: letters, digits and underscores, starting with a letter',
   mode: 'incremental or full',
   namespace: 'an Iceberg namespace: identifiers (letters, digits and underscores, not starting with a digit) joined by dots',
-  overrides: 'an object from Salesforce object names to {"mode": "replace" | "merge" | "append"}',
+  overrides: 'an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false}',
   override: 'an object such as {"mode": "replace"}',
+  reconcile: 'true or false',
   writeMode: 'replace, merge or append',
   concurrency: `a whole number from ${LIMITS.concurrency[0]} to ${LIMITS.concurrency[1]}`,
   heartbeatTimeout: 'a duration from 2 seconds to 30 minutes, such as "30 seconds", "1m" or a number of milliseconds',
@@ -120,8 +121,9 @@ const done = z.custom<ObjectOutcome[]>((v) => outcomeList.safeParse(v, { jitless
 const syncInputShape = {
   objects: z.array(objectName, must(MUST.objects)).min(1).optional(),
   mode: z.enum(['incremental', 'full'], must(MUST.mode)).optional(),
+  reconcile: z.boolean(must(MUST.reconcile)).optional(),
   namespace: z.string(must(MUST.namespace)).regex(NAMESPACE).optional(),
-  overrides: z.record(objectName, z.strictObject({ mode: writeMode.optional() }, must(MUST.override)), must(MUST.overrides)).optional(),
+  overrides: z.record(objectName, z.strictObject({ mode: writeMode.optional(), reconcile: z.boolean(must(MUST.reconcile)).optional() }, must(MUST.override)), must(MUST.overrides)).optional(),
   concurrency: wholeNumber(MUST.concurrency, LIMITS.concurrency).optional(),
   heartbeatTimeout: heartbeatTimeout.optional(),
   retryTimeout: retryTimeout.optional(),
@@ -139,6 +141,12 @@ export const salesforceSyncInputSchema = z.strictObject(syncInputShape, must(MUS
     if (!Array.isArray(objects) || objects.length === 0 || !Array.isArray(doneBefore)) return;
     const included = new Set<unknown>([...objects, ...doneBefore.map((d) => d?.object)]);
     for (const object of Object.keys(overrides)) {
+      // Asked of one object in so many words, reconciling a table that is not merged is a mistake.
+      const mode = overrides[object]?.mode ?? defaultMode(object);
+      if (overrides[object]?.reconcile === true && mode !== 'merge' && WRITE_MODES.includes(mode)) {
+        const why = mode === 'append' ? 'append keeps every row it ever read' : 'replace rewrites the whole table each sync';
+        ctx.addIssue({ code: 'custom', path: ['overrides', object, 'reconcile'], input: true, message: `only merge-mode objects reconcile, and ${object} is synced in ${mode} mode (${why})` });
+      }
       if (included.has(object) || !OBJECT_NAME.test(object)) continue;
       const which = input.objects ? `objects: ${objects.join(', ')}` : `the default objects: ${objects.join(', ')}`;
       ctx.addIssue({ code: 'custom', path: ['overrides', object], input: overrides[object], message: `names an object this sync does not include (${which})` });
@@ -157,6 +165,7 @@ export const syncObjectInputSchema = z.object(
     namespace: z.array(identifier, must(MUST.namespaceList)).min(1),
     mode: writeMode.optional(),
     full: z.boolean(must(MUST.full)),
+    reconcile: z.boolean(must(MUST.reconcile)).optional(),
     heartbeatTimeout: heartbeatTimeout.optional(),
     retryTimeout: retryTimeout.optional(),
   },
@@ -186,7 +195,7 @@ function problems(issues: Issue[]): string[] {
   return issues.flatMap((issue) => {
     const at = (path: PropertyKey[], text: string) => (path.length ? `${pathText(path)}: ${text}` : text);
     if (issue.code === 'unrecognized_keys') {
-      const known = issue.path.length === 0 ? KEYS : ['mode'];
+      const known = issue.path.length === 0 ? KEYS : ['mode', 'reconcile'];
       return issue.keys.map((key) => at([...issue.path, key], unknownKey(key, known)));
     }
     // A bad key of a record: its own message, at the key.
@@ -233,11 +242,17 @@ export interface InputKeyReference {
 const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 'type'> & { type?: string }> = {
   objects: { default: INPUT_DEFAULTS.objects.join(', '), meaning: 'the Salesforce objects to sync (API names), one child workflow each', example: '["Account","Invoice__c"]' },
   mode: { default: INPUT_DEFAULTS.mode, meaning: 'incremental reads what changed since the cursor stored in each table; full reads everything, ignoring stored cursors', example: '"full"' },
+  reconcile: {
+    default: 'false',
+    meaning:
+      'also remove rows Salesforce no longer has (hard-deleted or purged from the Recycle Bin: incremental syncs never see them) by comparing all Ids of each merge-mode object with its table; replace and append objects sync as usual',
+    example: 'true',
+  },
   namespace: { default: INPUT_DEFAULTS.namespace, meaning: 'the Iceberg namespace (DuckDB schema) the tables go to', example: '"crm"' },
   overrides: {
     type: `${MUST.overrides}, naming objects the sync includes`,
     default: `each object's own: replace for ${REPLACE_OBJECTS.join(', ')}; merge for the others`,
-    meaning: 'per-object write mode: replace (overwrite), merge (upsert and delete by Id) or append',
+    meaning: "per-object write mode: replace (overwrite), merge (upsert and delete by Id) or append; and reconcile (merge mode only), which wins over the sync's own",
     example: '{"Account":{"mode":"replace"}}',
   },
   concurrency: { default: String(INPUT_DEFAULTS.concurrency), meaning: 'objects synced at the same time', example: '8' },

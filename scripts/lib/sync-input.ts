@@ -4,6 +4,7 @@ import { parseSyncInput, type SalesforceSyncInput } from '../../workflows/input'
 
 export interface SyncInputOptions {
   full?: boolean;
+  reconcile?: boolean;
   namespace: string;
   mode?: string[];
 }
@@ -13,6 +14,7 @@ export function withSyncInputOptions(command: Command): Command {
   return command
     .argument('[objects...]', 'Salesforce objects (default: Account Contact Opportunity OpportunityContactRole)')
     .option('--full', 'read everything, ignoring stored cursors')
+    .option('--reconcile', 'also remove rows Salesforce no longer has (hard deletes, emptied Recycle Bin): merge-mode objects')
     .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
     .option('--mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
     .option('--task-queue <queue>', 'task queue of the worker');
@@ -34,6 +36,7 @@ export function syncInput(objects: string[], opts: SyncInputOptions): Salesforce
     ...(objects.length ? { objects } : {}),
     namespace: opts.namespace,
     mode: opts.full ? 'full' : 'incremental',
+    ...(opts.reconcile ? { reconcile: true } : {}),
     ...(Object.keys(overrides).length ? { overrides } : {}),
   });
 }

@@ -160,6 +160,13 @@ export class DuckDbDestination implements Destination {
     return new Set();
   }
 
+  async liveKeys(ref: TableRef, keyColumn: string, each: (keys: string[]) => Promise<void>): Promise<void> {
+    await this.withConnection(async (c) => {
+      const result = await c.stream(`SELECT ${ident(keyColumn)} FROM ${await qualifiedName(c, DuckDbDestination.schemaOf(ref), ref.table)} WHERE ${ident(keyColumn)} IS NOT NULL`);
+      for await (const rows of result.yieldRows()) await each(rows.map((r) => String(r[0])));
+    });
+  }
+
   async discardUnused(ref: TableRef, _runId: string, created: Created): Promise<boolean> {
     if (!created.table) return false;
     return this.withConnection(async (c) => {

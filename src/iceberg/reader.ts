@@ -91,3 +91,30 @@ export async function readRows(table: IcebergTable, opts: { snapshot?: Snapshot;
   }
   return rows;
 }
+
+/**
+ * The values of one string column (a key such as the Id) in a snapshot's live rows: position
+ * deletes applied, one data file at a time, in slices of `slice` values. Memory: one file's column
+ * (Arrow, compact) and the table's deleted positions.
+ */
+export async function* liveColumnValues(table: IcebergTable, column: string, opts: { snapshot?: Snapshot; slice?: number } = {}): AsyncGenerator<string[]> {
+  const { data, deletes } = await table.liveEntries(opts.snapshot ?? table.currentSnapshot());
+  const deleted = await deletedPositions(table.store, deletes);
+  const slice = opts.slice ?? 10_000;
+  for (const file of data) {
+    const t = await readParquetFile(table.store, file.dataFile.filePath, [column]);
+    const vector = t.getChild(column);
+    if (!vector) throw new Error(`${table.identifier}: data file ${file.dataFile.filePath} has no column ${column}`);
+    let out: string[] = [];
+    for (let i = 0; i < t.numRows; i++) {
+      if (isDeleted(deleted, file, i)) continue;
+      const v = vector.get(i) as string | null;
+      if (v !== null) out.push(v);
+      if (out.length >= slice) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+}

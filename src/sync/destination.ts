@@ -1,6 +1,7 @@
 import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import { NotFoundError } from '../iceberg/errors';
 import type { ColumnMapping } from '../iceberg/schema-mapping';
+import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
 import { commitFiles, type WriteMode } from '../iceberg/snapshot-producer';
 import type { DataFile, NestedField } from '../iceberg/spec';
@@ -57,6 +58,11 @@ export interface Destination {
    * cancelled first sync changes nothing); true if the table was dropped.
    */
   discardUnused(ref: TableRef, runId: string, created: Created): Promise<boolean>;
+  /**
+   * Hands `each` the key column's values of the table's live rows, in batches (a reconciling sync
+   * compares them with Salesforce's Ids). Streams: never the whole column in memory.
+   */
+  liveKeys(ref: TableRef, keyColumn: string, each: (keys: string[]) => Promise<void>): Promise<void>;
 }
 
 export class IcebergDestination implements Destination {
@@ -109,5 +115,9 @@ export class IcebergDestination implements Destination {
 
   async runFilesInUse(ref: TableRef, runId: string, written: string[]): Promise<Set<string>> {
     return runFilesInUse(await this.open(ref), runId, written);
+  }
+
+  async liveKeys(ref: TableRef, keyColumn: string, each: (keys: string[]) => Promise<void>): Promise<void> {
+    for await (const keys of liveColumnValues(await this.open(ref), keyColumn)) await each(keys);
   }
 }

@@ -11,6 +11,7 @@ import { bulkJobAlive } from '../salesforce/bulk-reader';
 import { readObject, type ReadApi, type ReadPosition } from '../salesforce/reader';
 import { CURSOR_PROPERTY, type Created, type Destination, type TableRef } from './destination';
 import { defaultMode, type WriteModeName } from './objects';
+import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './reconcile';
 import { KeyList, readStaging, writeStaging } from './staging';
 
 export { CURSOR_PROPERTY };
@@ -38,6 +39,8 @@ export interface ObjectSyncInput {
   mode?: WriteModeName;
   /** Ignore the stored cursor and read everything. */
   full?: boolean;
+  /** Also remove rows Salesforce no longer has (merge mode only; src/sync/reconcile.ts). */
+  reconcile?: boolean;
 }
 
 /** The small, serialisable result of prepare: what extract and commit work from. */
@@ -60,6 +63,8 @@ export interface ExtractResult {
   files: number;
   bytes: number;
   deleted: number;
+  /** Rows a reconciliation found gone from Salesforce (among the deletes), when one ran. */
+  reconciled?: number;
   /**
    * Where this attempt's time went, in seconds: waiting for Salesforce pages (and the CPU this
    * process spent parsing them meanwhile), building column buffers, Parquet encoding, uploading.
@@ -75,6 +80,10 @@ export interface CommitSummary {
   deleted: number;
   alreadyCommitted: boolean;
   cursor?: string;
+  /** Rows removed because Salesforce no longer has them (a reconciling sync; not counted in `deleted`). */
+  reconciled?: number;
+  /** Why an object the sync asked to reconcile was not (its write mode). */
+  reconcileSkipped?: string;
 }
 
 /**
@@ -102,6 +111,8 @@ export interface ExtractProgress {
   usage?: UsageCounts;
   last?: { id: string; cursor?: string };
   checkpoint?: ExtractCheckpoint;
+  /** How far a reconciliation got (or why it was skipped). */
+  reconciling?: string;
 }
 
 export interface ExtractOptions {
@@ -227,10 +238,12 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
       for (const r of page.rows) deletedKeys.push(String(r[0]));
     }
   }
+  // Hard deletes never reach queryAll: a reconciling sync compares all Ids (src/sync/reconcile.ts).
+  const reconciled = await reconcileExtraction(ctx, p, { salesforce, describe, keys, deletedKeys, progress: opts.progress, signal: opts.signal });
   const staging = paths.staging();
   const files = allFiles();
   const usage = budget.usage;
-  await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys, usage });
+  await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys: reconciled ? deletedKeys.concat(reconciled) : deletedKeys, reconciled: reconciled?.length, usage });
   opts.progress?.({ rows, files: files.length, checkpoint, usage });
   const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
   const seconds = (ms: number) => Math.round(ms) / 1000;
@@ -241,7 +254,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     encodeS: seconds(writer.timings.encodeMs),
     uploadS: seconds(writer.timings.uploadMs),
   };
-  return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length, timings, usage };
+  return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length, reconciled: reconciled?.length, timings, usage };
 }
 
 /** Where a checkpoint's read goes on (checkpoints of ordered reads name only their last row). */
@@ -278,9 +291,10 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
     runId: p.runId,
     files: staged.files,
     mode,
-    properties: { 'salesforce.object': p.object, ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}), ...(staged.usage ? usageSummary(staged.usage) : {}) },
+    properties: { 'salesforce.object': p.object, ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}), ...(staged.usage ? usageSummary(staged.usage) : {}), ...reconcileProperties(staged) },
   });
-  return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor };
+  const deleted = staged.deletedKeys.length - (staged.reconciled ?? 0);
+  return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted, alreadyCommitted: result.alreadyCommitted, cursor, ...reconcileOutcome(p, staged) };
 }
 
 /**

@@ -41,6 +41,16 @@ export class KeyList {
     return this.buf.subarray(0, this.end);
   }
 
+  /** The keys one by one, without an array of them all. */
+  *values(): Generator<string> {
+    let start = 0;
+    for (let i = 0; i < this.end; i++) {
+      if (this.buf[i] !== 10) continue;
+      yield this.buf.toString('utf8', start, i);
+      start = i + 1;
+    }
+  }
+
   toArray(): string[] {
     return this.end === 0 ? [] : this.buf.toString('utf8', 0, this.end - 1).split('\n');
   }
@@ -57,6 +67,8 @@ export interface StagingManifest {
   deletedKeys: string[];
   /** What the extraction spent of the org's Salesforce limits (recorded in the snapshot summary). */
   usage?: UsageCounts;
+  /** How many of `deletedKeys` a reconciliation found (rows Salesforce no longer has), when one ran. */
+  reconciled?: number;
 }
 
 /** A staging manifest as read back: the keys are loaded only when asked for (a commit into an empty table needs none). */
@@ -67,6 +79,7 @@ export interface StagedExtraction {
   loadKeys(): Promise<KeyList>;
   deletedKeys: string[];
   usage?: UsageCounts;
+  reconciled?: number;
 }
 
 type Json = { [k: string]: unknown };
@@ -92,11 +105,11 @@ function fileFromJson(j: Json): DataFile {
 export async function writeStaging(store: ObjectStore, uri: string, m: StagingManifest): Promise<void> {
   const keysUri = `${uri}.keys`;
   await store.put(keysUri, m.keys.bytes(), 'text/plain');
-  await store.put(uri, Buffer.from(JSON.stringify({ runId: m.runId, files: m.files.map(fileToJson), keysUri, keyCount: m.keys.count, deletedKeys: m.deletedKeys, usage: m.usage })), 'application/json');
+  await store.put(uri, Buffer.from(JSON.stringify({ runId: m.runId, files: m.files.map(fileToJson), keysUri, keyCount: m.keys.count, deletedKeys: m.deletedKeys, usage: m.usage, ...(m.reconciled !== undefined ? { reconciled: m.reconciled } : {}) })), 'application/json');
 }
 
 export async function readStaging(store: ObjectStore, uri: string): Promise<StagedExtraction> {
-  const raw = JSON.parse(Buffer.from(await store.get(uri)).toString()) as { runId: string; files: Json[]; keysUri?: string; keyCount?: number; keys?: string[]; deletedKeys: string[]; usage?: UsageCounts };
+  const raw = JSON.parse(Buffer.from(await store.get(uri)).toString()) as { runId: string; files: Json[]; keysUri?: string; keyCount?: number; keys?: string[]; deletedKeys: string[]; usage?: UsageCounts; reconciled?: number };
   const inline = raw.keys;
   return {
     runId: raw.runId,
@@ -106,5 +119,6 @@ export async function readStaging(store: ObjectStore, uri: string): Promise<Stag
     loadKeys: async () => (inline ? KeyList.of(inline) : new KeyList(await store.get(raw.keysUri!))),
     deletedKeys: raw.deletedKeys,
     usage: raw.usage,
+    reconciled: raw.reconciled,
   };
 }

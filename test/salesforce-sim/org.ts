@@ -6,13 +6,16 @@ export type SimRecord = Record<string, unknown>;
 
 /**
  * The data of a simulated org: deterministic generated rows per object, plus an overlay of what
- * tests changed (updates move SystemModstamp forward, deletes move rows to queryAll, added fields).
+ * tests changed (updates move SystemModstamp forward, deletes move rows to queryAll, hard deletes and
+ * an emptied Recycle Bin remove them from both, added fields).
  */
 export class SimOrg {
   readonly objects = new Map<string, SimObject>();
   private readonly counts = new Map<string, number>();
   private readonly updates = new Map<string, Map<number, SimRecord>>();
   private readonly deleted = new Map<string, Map<number, string>>();
+  /** Rows gone for good (hard-deleted, or purged from the Recycle Bin): no query sees them. */
+  private readonly purged = new Map<string, Set<number>>();
   private readonly prefixes = new Map<string, string>();
   private clock = SIM_EPOCH_MS + 86_400_000;
 
@@ -74,9 +77,15 @@ export class SimOrg {
     return row;
   }
 
+  /** Whether record n is gone for good (hard-deleted or purged from the Recycle Bin). */
+  isPurged(o: SimObject, n: number): boolean {
+    return this.purged.get(o.name)?.has(n) === true;
+  }
+
   *records(o: SimObject, includeDeleted: boolean): Generator<SimRecord> {
     const total = this.count(o.name);
     for (let n = 0; n < total; n++) {
+      if (this.isPurged(o, n)) continue;
       const r = this.record(o, n, includeDeleted);
       if (r) yield r;
     }
@@ -85,6 +94,7 @@ export class SimOrg {
   private numberOf(o: SimObject, id: string): number {
     const n = recordNumber(id, o.keyPrefix);
     if (n === undefined || n < 1 || n > this.count(o.name)) throw new SoqlError('INVALID_ID_FIELD', `invalid id ${id} for ${o.name}`);
+    if (this.isPurged(o, n - 1)) throw new SoqlError('ENTITY_IS_DELETED', `entity is deleted: ${id}`);
     return n - 1;
   }
 
@@ -106,6 +116,42 @@ export class SimOrg {
     const marks = this.deleted.get(o.name) ?? new Map<number, string>();
     this.deleted.set(o.name, marks);
     marks.set(n, this.tick());
+  }
+
+  /**
+   * Deletes a record for good (a hard delete, or an object without a Recycle Bin such as
+   * CampaignMember): it leaves query and queryAll, through REST and Bulk alike.
+   */
+  hardDelete(objectName: string, id: string): void {
+    const o = this.known(objectName);
+    const n = this.numberOf(o, id);
+    this.purge(o, n);
+  }
+
+  /** Empties the Recycle Bin (of one object, or all): deleted rows leave queryAll too. Returns how many. */
+  emptyRecycleBin(objectName?: string): number {
+    const objects = objectName === undefined ? [...this.objects.values()] : [this.known(objectName)];
+    let purged = 0;
+    for (const o of objects) {
+      for (const n of this.deleted.get(o.name)?.keys() ?? []) {
+        if (this.isPurged(o, n)) continue;
+        this.purge(o, n);
+        purged++;
+      }
+    }
+    return purged;
+  }
+
+  private known(objectName: string): SimObject {
+    const o = this.object(objectName);
+    if (!o) throw new SoqlError('INVALID_TYPE', `sObject type '${objectName}' is not supported.`);
+    return o;
+  }
+
+  private purge(o: SimObject, n: number): void {
+    const set = this.purged.get(o.name) ?? new Set<number>();
+    this.purged.set(o.name, set);
+    set.add(n);
   }
 
   /** Adds a field to an object (new rows and old rows get generated values). */
@@ -150,6 +196,8 @@ export class SimOrg {
     const needed = [...new Set([...conditionFields(q.where), ...sortFields.map((s) => s.field)].map((name) => this.field(o, name)!))];
     const where = q.where ? compile(o, this, q.where) : () => true;
     for (let n = 0; n < total; n++) {
+      // A query or job opened before a purge still returns what it found, as Salesforce's do.
+      if (this.isPurged(o, n)) continue;
       const r = this.record(o, n, includeDeleted, needed);
       if (!r) continue;
       // Compared as numbers (datetimes) once per row, for the filter and the order alike.

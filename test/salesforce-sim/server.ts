@@ -727,6 +727,11 @@ export class SalesforceSimulator {
         case '/__sim/delete':
           this.org.delete(String(body.object), String(body.id));
           return this.json(res, 200, { deleted: body.id });
+        case '/__sim/hard-delete':
+          this.org.hardDelete(String(body.object), String(body.id));
+          return this.json(res, 200, { hardDeleted: body.id });
+        case '/__sim/empty-recycle-bin':
+          return this.json(res, 200, { purged: this.org.emptyRecycleBin(body.object === undefined ? undefined : String(body.object)) });
         case '/__sim/add-field': {
           const spec = body.field as { name: string; type: SimField['type']; value?: unknown };
           this.org.addField(String(body.object), { name: spec.name, type: spec.type, label: spec.name, nillable: true, custom: spec.name.endsWith('__c'), compoundFieldName: null, gen: () => spec.value ?? null });

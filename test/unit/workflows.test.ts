@@ -228,6 +228,17 @@ describe('salesforceSync with stubbed activities', () => {
     }
   });
 
+  it('passes reconcile to each object: the sync-wide value, unless its override says otherwise', async () => {
+    const asked: Record<string, boolean | undefined> = {};
+    const stubs = stubActivities(new Recorder());
+    const activities: SyncActivities = { ...stubs, prepareObject: async (input) => ((asked[input.object] = input.reconcile), stubs.prepareObject(input)) };
+    const objects = ['Account', 'Opportunity', 'Case'];
+    await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'weekly', { objects, reconcile: true, overrides: { Opportunity: { reconcile: false } } })).result());
+    expect(asked).toEqual({ Account: true, Opportunity: false, Case: true });
+    await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'hourly', { objects, overrides: { Case: { reconcile: true } } })).result());
+    expect(asked).toEqual({ Account: undefined, Opportunity: undefined, Case: true });
+  });
+
   it('one failing object does not stop the ones after it; the parent fails naming it', async () => {
     const rec = new Recorder();
     const failure = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) =>
