@@ -46,7 +46,6 @@ export interface Reconciled {
   salesforceIds?: number;
 }
 
-
 /**
  * Finds the table's live rows whose Id Salesforce no longer returns. `queryAll` sees deletes only
  * while they are in the Recycle Bin; hard deletes, emptied bins and objects that only hard-delete
