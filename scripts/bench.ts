@@ -178,6 +178,7 @@ async function measureSourceRates(simUrl: string, client: SalesforceClient, soql
   const rates: Record<string, number> = {};
   try {
     for (const inFlight of [1, 4]) {
+      await control('reset-stats', {});
       const t = performance.now();
       let read = 0;
       for await (const page of readBulk({ client, soql, fields, pagesInFlight: inFlight, pollMs: 50 })) {
@@ -185,6 +186,8 @@ async function measureSourceRates(simUrl: string, client: SalesforceClient, soql
         if (read >= SOURCE_RATE_ROWS) break;
       }
       rates[`pages_in_flight_${inFlight}`] = Math.round(read / ((performance.now() - t) / 1000));
+      // What the simulator saw: pages it was serving at the same moment.
+      rates[`served_at_once_${inFlight}`] = (await simStats(simUrl)).maxResultsInFlight;
     }
   } finally {
     await control('result-latency', { ms: 0 });
@@ -382,7 +385,6 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       // Bulk jobs the sync created with ORDER BY or LIMIT on objects too large for one chunk.
       bulk_jobs_ordered: after.orderedBulkJobs - before.orderedBulkJobs,
       bulk_jobs: after.bulkJobs - before.bulkJobs,
-      max_result_pages_in_flight: after.maxResultsInFlight,
       source_rows_per_s: sourceRates,
       worker_peak_rss_mb: Math.round(peakRss / 1024 / 1024),
       worker_idle_rss_mb: Math.round(idle / 1024 / 1024),

@@ -754,6 +754,9 @@ export class SalesforceSimulator {
           return this.json(res, 200, { expired: true });
         case '/__sim/stats':
           return this.json(res, 200, this.stats());
+        case '/__sim/reset-stats':
+          this.resetStats();
+          return this.json(res, 200, this.stats());
         case '/__sim/result-latency':
           this.setResultLatency(Number(body.ms ?? 0));
           return this.json(res, 200, { ms: this.config.resultLatencyMs });
