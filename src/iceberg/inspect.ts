@@ -14,6 +14,8 @@ export interface TableReport {
   cursor?: string;
   /** What the last sync spent of the Salesforce org's daily limits (its snapshot summary's `salesforce.*` counts). */
   salesforceUsage?: { apiCalls: number; bulkJobs: number; resultBytes: number };
+  /** Rows the last sync removed because Salesforce no longer has them (a reconciling sync). */
+  reconciledDeletes?: number;
   dataFiles: number;
   deleteFiles: number;
   bytes: number;
@@ -43,6 +45,7 @@ export async function inspectTables(opts: {
       lastSync: snapshot ? new Date(Number(snapshot['timestamp-ms'])).toISOString() : undefined,
       cursor: summary['salesforce.cursor'],
       salesforceUsage: summary['salesforce.api-calls'] === undefined ? undefined : { apiCalls: n('salesforce.api-calls'), bulkJobs: n('salesforce.bulk-jobs'), resultBytes: n('salesforce.result-bytes') },
+      reconciledDeletes: summary['salesforce.reconciled-deletes'] === undefined ? undefined : n('salesforce.reconciled-deletes'),
       dataFiles: n('total-data-files'),
       deleteFiles: n('total-delete-files'),
       bytes: n('total-files-size'),

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
+import { inspectTables } from '../../src/iceberg/inspect';
 import { loadTable } from '../../src/iceberg/table';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { runSyncWorker } from '../helpers/in-process-worker';
@@ -94,6 +95,9 @@ describe('reconciling syncs (Temporal, worker, simulator, Nessie, MinIO; read by
     const after = await read('pyiceberg');
     expect(after.sequence_number).toBe(Number(before['sequence-number']) + 1);
     expect(after.summary).toMatchObject({ 'salesforce.reconciled-deletes': '2', 'added-position-deletes': '3', 'added-records': '1' });
+    // What `npm run tables` shows of it.
+    const [report] = await inspectTables({ catalog, namespace: [namespace], storeFor, only: ['account'] });
+    expect(report?.reconciledDeletes).toBe(2);
 
     // Nothing left to remove: the next reconciliation removes nothing and changes no row.
     const [again] = await sync({ reconcile: true });
