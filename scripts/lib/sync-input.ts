@@ -6,6 +6,10 @@ export interface SyncInputOptions {
   full?: boolean;
   namespace: string;
   mode?: string[];
+  /** Objects whose formula fields are refreshed (every row re-read). */
+  refreshFormulas?: string[];
+  /** false (--no-backfill-new-fields): new columns are not filled on rows already in a table. */
+  backfillNewFields?: boolean;
 }
 
 /** The options `npm run sync` and `npm run schedule -- create` share. */
@@ -15,6 +19,8 @@ export function withSyncInputOptions(command: Command): Command {
     .option('--full', 'read everything, ignoring stored cursors')
     .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
     .option('--mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
+    .option('--refresh-formulas <Object>', 're-read every row of this merge object so formula fields are current (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
+    .option('--no-backfill-new-fields', 'do not re-read an object to fill columns a sync adds on the rows already in its table')
     .option('--task-queue <queue>', 'task queue of the worker');
 }
 
@@ -24,17 +30,19 @@ export function withSyncInputOptions(command: Command): Command {
  * would use (`Invalid sync input: objects[0]: must be ...`).
  */
 export function syncInput(objects: string[], opts: SyncInputOptions): SalesforceSyncInput {
-  const overrides: Record<string, { mode: string }> = {};
+  const overrides: Record<string, { mode?: string; refreshFormulas?: boolean }> = {};
   for (const m of opts.mode ?? []) {
     const eq = m.indexOf('=');
     if (eq < 1) throw new Error(`--mode ${m}: expected Object=replace|merge|append`);
     overrides[m.slice(0, eq)] = { mode: m.slice(eq + 1) };
   }
+  for (const object of opts.refreshFormulas ?? []) overrides[object] = { ...overrides[object], refreshFormulas: true };
   return parseSyncInput({
     ...(objects.length ? { objects } : {}),
     namespace: opts.namespace,
     mode: opts.full ? 'full' : 'incremental',
     ...(Object.keys(overrides).length ? { overrides } : {}),
+    ...(opts.backfillNewFields === false ? { backfillNewFields: false } : {}),
   });
 }
 
