@@ -109,20 +109,6 @@ export class IcebergTable {
     const result = await this.catalog.commitTable(this.namespace, this.name, requirements, updates);
     this.loaded = { ...this.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
   }
-
-  /**
-   * Columns of the current schema that the table's current data was written without (added to the
-   * schema after its last snapshot): the rows it holds have nulls there, whatever Salesforce has.
-   * Read from the snapshot's schema id, so a sync that added a column and then failed still finds
-   * it next time. Undefined when the snapshot does not say which schema it was written with.
-   */
-  columnsNewerThanData(): string[] | undefined {
-    const snapshot = this.currentSnapshot();
-    const written = snapshot?.['schema-id'] === undefined ? undefined : this.metadata.schemas.find((s) => s['schema-id'] === snapshot['schema-id']);
-    if (!written) return undefined;
-    const ids = new Set(written.fields.map((f) => f.id));
-    return this.schema().fields.filter((f) => !ids.has(f.id)).map((f) => f.name);
-  }
 }
 
 export interface OpenTableOptions {

@@ -7,6 +7,7 @@ import type { DataFile, NestedField } from '../iceberg/spec';
 import { loadTable, prepareTable } from '../iceberg/table';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
+import { columnsToFill } from './reread';
 
 /** Summary/state key of the incremental cursor, committed with the data it covers. */
 export const CURSOR_PROPERTY = 'salesforce.cursor';
@@ -85,8 +86,7 @@ export class IcebergDestination implements Destination {
       catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, ...mapping, runId, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
       describedProperties: described.label ? { [LABEL_PROPERTY]: described.label } : undefined,
     });
-    const fed = new Set(plan.columns.map((c) => c.field.name));
-    const newColumns = (table.columnsNewerThanData() ?? plan.added).filter((c) => fed.has(c));
+    const newColumns = columnsToFill(plan.columns.map((c) => c.field), table.currentSnapshot()?.summary, plan.added);
     return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns };
   }
 

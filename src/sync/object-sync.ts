@@ -9,7 +9,7 @@ import type { SalesforceField, SalesforceFieldType } from '../salesforce/describ
 import { readObject, type ReadApi } from '../salesforce/reader';
 import { CURSOR_PROPERTY, type Created, type Destination, type TableRef } from './destination';
 import { defaultMode, type WriteModeName } from './objects';
-import { rereadReason, type RereadReason } from './reread';
+import { FILLED_THROUGH_PROPERTY, rereadReason, type RereadReason } from './reread';
 import { KeyList, readStaging, writeStaging } from './staging';
 
 export { CURSOR_PROPERTY };
@@ -244,7 +244,13 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
     runId: p.runId,
     files: staged.files,
     mode,
-    properties: { 'salesforce.object': p.object, ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}), ...(p.reread ? { [REREAD_PROPERTY]: p.reread } : {}) },
+    properties: {
+      'salesforce.object': p.object,
+      ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}),
+      ...(p.reread ? { [REREAD_PROPERTY]: p.reread } : {}),
+      // Columns up to here now hold values on every row (or were left null on request): see columnsToFill.
+      [FILLED_THROUGH_PROPERTY]: String(Math.max(0, ...area.columns.map((c) => c.id))),
+    },
   });
   return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted: staged.deletedKeys.length, alreadyCommitted: result.alreadyCommitted, cursor, ...(p.reread ? { reread: p.reread } : {}) };
 }

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IcebergTable } from '../../src/iceberg/table';
-import type { LoadTableResult } from '../../src/iceberg/catalog';
-import type { Schema, TableMetadata } from '../../src/iceberg/spec';
-import { rereadReason } from '../../src/sync/reread';
+import { FILLED_THROUGH_PROPERTY, columnsToFill, rereadReason } from '../../src/sync/reread';
 
 describe('when an incremental sync re-reads every row', () => {
   const cursor = '2026-01-01T00:00:00.000Z';
@@ -32,24 +29,17 @@ describe('when an incremental sync re-reads every row', () => {
 });
 
 describe('columns the rows of a table were written without', () => {
-  const schema = (id: number, names: string[]): Schema => ({ type: 'struct', 'schema-id': id, fields: names.map((name, k) => ({ id: k + 1, name, required: k === 0, type: 'string' })) });
-  const table = (schemas: Schema[], current: number, snapshotSchema?: number) => {
-    const metadata = {
-      'format-version': 2, 'table-uuid': 'u', location: 's3://w/t', 'last-column-id': 3, schemas, 'current-schema-id': current,
-      'current-snapshot-id': 7n, snapshots: [{ 'snapshot-id': 7n, 'sequence-number': 1n, 'timestamp-ms': 0, 'manifest-list': 'l', summary: { operation: 'append' }, ...(snapshotSchema === undefined ? {} : { 'schema-id': snapshotSchema }) }],
-    } as unknown as TableMetadata;
-    return new IcebergTable(undefined as never, ['ns'], 't', { metadata } as LoadTableResult, undefined as never);
-  };
+  const columns = [{ id: 1, name: 'id' }, { id: 2, name: 'name' }, { id: 5, name: 'tier_c' }, { id: 6, name: 'segment_c' }];
 
-  it('are the columns added after the schema the current snapshot was written with (a failed sync that added them leaves them to the next)', () => {
-    const before = schema(0, ['id', 'name']);
-    const after = schema(1, ['id', 'name', 'tier_c']);
-    expect(table([before, after], 1, 0).columnsNewerThanData()).toEqual(['tier_c']);
-    expect(table([before, after], 1, 1).columnsNewerThanData()).toEqual([]);
-    // A doc-only schema change keeps the field ids: nothing is new.
-    const documented = { ...after, 'schema-id': 2, fields: after.fields.map((f) => ({ ...f, doc: f.name })) };
-    expect(table([before, after, documented], 2, 1).columnsNewerThanData()).toEqual([]);
-    // A snapshot that does not say its schema: unknown.
-    expect(table([before, after], 1).columnsNewerThanData()).toBeUndefined();
+  it("are those above the field id the last commit filled through, whatever this prepare added (a sync that added them and committed nothing leaves them to the next)", () => {
+    expect(columnsToFill(columns, { [FILLED_THROUGH_PROPERTY]: '4' }, [])).toEqual(['tier_c', 'segment_c']);
+    expect(columnsToFill(columns, { [FILLED_THROUGH_PROPERTY]: '5' }, ['segment_c'])).toEqual(['segment_c']);
+    expect(columnsToFill(columns, { [FILLED_THROUGH_PROPERTY]: '6' }, [])).toEqual([]);
+  });
+
+  it("are the columns this prepare added when the snapshot does not say (an earlier version's, another engine's, a new table's)", () => {
+    expect(columnsToFill(columns, { operation: 'append' }, ['segment_c'])).toEqual(['segment_c']);
+    expect(columnsToFill(columns, undefined, [])).toEqual([]);
+    expect(columnsToFill(columns, { [FILLED_THROUGH_PROPERTY]: 'x' }, ['segment_c'])).toEqual(['segment_c']);
   });
 });
