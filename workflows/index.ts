@@ -88,8 +88,8 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: retrying }).catch(() => undefined);
   });
   // The re-read options only when set: a sync without them schedules exactly what it always did.
-  const reread = definedOnly({ backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas });
-  const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, ...reread });
+  const rereadOptions = definedOnly({ backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas });
+  const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, ...rereadOptions });
   try {
     stage = 'extracting';
     retrying = undefined;
@@ -184,5 +184,5 @@ function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
 }
 
 function describeOutcome(o: ObjectOutcome): string {
-  return o.status === 'succeeded' ? `succeeded: ${o.result!.rows} rows` : `failed: ${o.error}`;
+  return o.status === 'succeeded' ? `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}` : `failed: ${o.error}`;
 }
