@@ -7,7 +7,8 @@ import { parseDecimal, type NestedField, type PrimitiveType, type Schema } from 
  * (timestamptz, microseconds); currency keeps its exact precision and scale from describe. Every
  * type is one that Spark, Trino, DuckDB and pyiceberg all read: Salesforce times are kept as text
  * by default, because Spark (3.5 and 4.0 with Iceberg 1.10) refuses to load any table with an
- * Iceberg `time` column; `timeAs: 'time'` keeps Iceberg's time for engines that read it.
+ * Iceberg `time` column; `timeAs: 'time'` keeps Iceberg's time for engines that read it. Each
+ * column's doc is the field's label, marked when the field is a formula or a time kept as text.
  */
 
 /** How Salesforce time fields are stored: 'HH:MM:SS.sss' text (default), or Iceberg's time. */
