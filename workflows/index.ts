@@ -94,7 +94,9 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     waiting = n.reason;
     if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: waiting }).catch(() => undefined);
   });
-  const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile });
+  // The re-read options only when set: a sync without them schedules exactly what it always did.
+  const rereadOptions = definedOnly({ backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas });
+  const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile, ...rereadOptions });
   try {
     stage = 'extracting';
     retrying = undefined;
@@ -143,7 +145,12 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       try {
         const result = await executeChild(syncObject, {
           workflowId: `${parentId}/${object}`,
-          args: [{ object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full', reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile, heartbeatTimeout: input.heartbeatTimeout, retryTimeout: input.retryTimeout }],
+          args: [
+            {
+              object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full', reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile, heartbeatTimeout: input.heartbeatTimeout, retryTimeout: input.retryTimeout,
+              ...definedOnly({ backfillNewFields: input.overrides?.[object]?.backfillNewFields ?? input.backfillNewFields, refreshFormulas: input.overrides?.[object]?.refreshFormulas }),
+            },
+          ],
         });
         outcome = { object, status: 'succeeded', result };
       } catch (error) {
@@ -179,6 +186,11 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
   return finished;
 }
 
+/** The keys whose value is set (an input without them stays exactly as before). */
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 function describeOutcome(o: ObjectOutcome): string {
-  return o.status === 'succeeded' ? `succeeded: ${o.result!.rows} rows` : `failed: ${o.error}`;
+  return o.status === 'succeeded' ? `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}` : `failed: ${o.error}`;
 }

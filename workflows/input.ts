@@ -45,9 +45,11 @@ const MUST = {
   objectName: 'a Salesforce object name: letters, digits and underscores, starting with a letter',
   mode: 'incremental or full',
   namespace: 'an Iceberg namespace: identifiers (letters, digits and underscores, not starting with a digit) joined by dots',
-  overrides: 'an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false}',
-  override: 'an object such as {"mode": "replace"}',
+  overrides: 'an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false}',
+  override: 'an object such as {"mode": "replace"} or {"refreshFormulas": true}',
   reconcile: 'true or false',
+  backfillNewFields: 'true or false',
+  refreshFormulas: 'true or false',
   writeMode: 'replace, merge or append',
   concurrency: `a whole number from ${LIMITS.concurrency[0]} to ${LIMITS.concurrency[1]}`,
   heartbeatTimeout: 'a duration from 2 seconds to 30 minutes, such as "30 seconds", "1m" or a number of milliseconds',
@@ -105,6 +107,10 @@ const duration = ([min, max]: readonly [number, number], what: string) =>
 const heartbeatTimeout = duration(LIMITS.heartbeatTimeoutMs, MUST.heartbeatTimeout);
 const retryTimeout = duration(LIMITS.retryTimeoutMs, MUST.retryTimeout);
 const writeMode = z.enum(WRITE_MODES, must(MUST.writeMode));
+const backfillNewFields = z.boolean(must(MUST.backfillNewFields));
+const refreshFormulas = z.boolean(must(MUST.refreshFormulas));
+/** What `overrides` may set for one object. */
+const overrideShape = { mode: writeMode.optional(), reconcile: z.boolean(must(MUST.reconcile)).optional(), backfillNewFields: backfillNewFields.optional(), refreshFormulas: refreshFormulas.optional() };
 
 /** What happened to one object (the parent's result, and what it carries across continue-as-new). */
 export interface ObjectOutcome {
@@ -123,7 +129,8 @@ const syncInputShape = {
   mode: z.enum(['incremental', 'full'], must(MUST.mode)).optional(),
   reconcile: z.boolean(must(MUST.reconcile)).optional(),
   namespace: z.string(must(MUST.namespace)).regex(NAMESPACE).optional(),
-  overrides: z.record(objectName, z.strictObject({ mode: writeMode.optional(), reconcile: z.boolean(must(MUST.reconcile)).optional() }, must(MUST.override)), must(MUST.overrides)).optional(),
+  overrides: z.record(objectName, z.strictObject(overrideShape, must(MUST.override)), must(MUST.overrides)).optional(),
+  backfillNewFields: backfillNewFields.optional(),
   concurrency: wholeNumber(MUST.concurrency, LIMITS.concurrency).optional(),
   heartbeatTimeout: heartbeatTimeout.optional(),
   retryTimeout: retryTimeout.optional(),
@@ -166,6 +173,8 @@ export const syncObjectInputSchema = z.object(
     mode: writeMode.optional(),
     full: z.boolean(must(MUST.full)),
     reconcile: z.boolean(must(MUST.reconcile)).optional(),
+    backfillNewFields: backfillNewFields.optional(),
+    refreshFormulas: refreshFormulas.optional(),
     heartbeatTimeout: heartbeatTimeout.optional(),
     retryTimeout: retryTimeout.optional(),
   },
@@ -195,7 +204,7 @@ function problems(issues: Issue[]): string[] {
   return issues.flatMap((issue) => {
     const at = (path: PropertyKey[], text: string) => (path.length ? `${pathText(path)}: ${text}` : text);
     if (issue.code === 'unrecognized_keys') {
-      const known = issue.path.length === 0 ? KEYS : ['mode', 'reconcile'];
+      const known = issue.path.length === 0 ? KEYS : Object.keys(overrideShape);
       return issue.keys.map((key) => at([...issue.path, key], unknownKey(key, known)));
     }
     // A bad key of a record: its own message, at the key.
@@ -252,8 +261,15 @@ const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 
   overrides: {
     type: `${MUST.overrides}, naming objects the sync includes`,
     default: `each object's own: replace for ${REPLACE_OBJECTS.join(', ')}; merge for the others`,
-    meaning: "per-object write mode: replace (overwrite), merge (upsert and delete by Id) or append; and reconcile (merge mode only), which wins over the sync's own",
-    example: '{"Account":{"mode":"replace"}}',
+    meaning:
+      "per-object options: write mode replace (overwrite), merge (upsert and delete by Id) or append; reconcile (merge mode only) and backfillNewFields (as below, for this object; they win over the sync's own); refreshFormulas: true re-reads every row of a merge object so formula fields are current (their changes do not move SystemModstamp; a full read of the object)",
+    example: '{"Account":{"mode":"replace"},"Opportunity":{"refreshFormulas":true}}',
+  },
+  backfillNewFields: {
+    default: 'true',
+    meaning:
+      'when a sync adds columns to a merge table that has rows, it re-reads every row of the object so old rows get the new fields\' values (Salesforce fills them on old rows without moving SystemModstamp) in the same snapshot; false skips that full read (old rows stay null until they change)',
+    example: 'false',
   },
   concurrency: { default: String(INPUT_DEFAULTS.concurrency), meaning: 'objects synced at the same time', example: '8' },
   heartbeatTimeout: { default: `"${INPUT_DEFAULTS.heartbeatTimeout}"`, meaning: 'how long an activity may go without a heartbeat before it is retried (on another worker if its worker died)', example: '"20 seconds"' },

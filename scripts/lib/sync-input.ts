@@ -7,6 +7,10 @@ export interface SyncInputOptions {
   reconcile?: boolean;
   namespace: string;
   mode?: string[];
+  /** Objects whose formula fields are refreshed (every row re-read). */
+  refreshFormulas?: string[];
+  /** false (--no-backfill-new-fields): new columns are not filled on rows already in a table. */
+  backfillNewFields?: boolean;
 }
 
 /** The options `npm run sync` and `npm run schedule -- create` share. */
@@ -17,6 +21,8 @@ export function withSyncInputOptions(command: Command): Command {
     .option('--reconcile', 'also remove rows Salesforce no longer has (hard deletes, emptied Recycle Bin): merge-mode objects')
     .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
     .option('--mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
+    .option('--refresh-formulas <Object>', 're-read every row of this merge object so formula fields are current (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
+    .option('--no-backfill-new-fields', 'do not re-read an object to fill columns a sync adds on the rows already in its table')
     .option('--task-queue <queue>', 'task queue of the worker');
 }
 
@@ -26,18 +32,20 @@ export function withSyncInputOptions(command: Command): Command {
  * would use (`Invalid sync input: objects[0]: must be ...`).
  */
 export function syncInput(objects: string[], opts: SyncInputOptions): SalesforceSyncInput {
-  const overrides: Record<string, { mode: string }> = {};
+  const overrides: Record<string, { mode?: string; refreshFormulas?: boolean }> = {};
   for (const m of opts.mode ?? []) {
     const eq = m.indexOf('=');
     if (eq < 1) throw new Error(`--mode ${m}: expected Object=replace|merge|append`);
     overrides[m.slice(0, eq)] = { mode: m.slice(eq + 1) };
   }
+  for (const object of opts.refreshFormulas ?? []) overrides[object] = { ...overrides[object], refreshFormulas: true };
   return parseSyncInput({
     ...(objects.length ? { objects } : {}),
     namespace: opts.namespace,
     mode: opts.full ? 'full' : 'incremental',
     ...(opts.reconcile ? { reconcile: true } : {}),
     ...(Object.keys(overrides).length ? { overrides } : {}),
+    ...(opts.backfillNewFields === false ? { backfillNewFields: false } : {}),
   });
 }
 

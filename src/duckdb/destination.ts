@@ -6,7 +6,7 @@ import { planSchema, type ColumnMapping } from '../iceberg/schema-mapping';
 import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { LocalObjectStore } from '../storage/local-fs';
-import { CURSOR_PROPERTY, type Created, type Destination, type StagingArea, type TableRef } from '../sync/destination';
+import { CURSOR_PROPERTY, type Created, type Destination, type Prepared, type StagingArea, type TableRef } from '../sync/destination';
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg. */
 export { duckdbMode } from '../config/sync-settings';
@@ -87,7 +87,7 @@ export class DuckDbDestination implements Destination {
     return { columns: JSON.parse(String(row.columns)) as NestedField[], cursor: row.cursor === null ? undefined : String(row.cursor), runs: JSON.parse(String(row.runs)) as string[] };
   }
 
-  async prepare(ref: TableRef, fields: SalesforceField[], { naming, timeAs }: ColumnMapping): Promise<{ cursor?: string; created: Created }> {
+  async prepare(ref: TableRef, fields: SalesforceField[], { naming, timeAs }: ColumnMapping): Promise<Prepared> {
     return this.withConnection(async (c) => {
       const schema = DuckDbDestination.schemaOf(ref);
       const qualified = await qualifiedName(c, schema, ref.table);
@@ -106,7 +106,9 @@ export class DuckDbDestination implements Destination {
         `INSERT INTO ${STATE_TABLE} VALUES ($1, $2, $3, NULL, '[]', NULL) ON CONFLICT (schema_name, table_name) DO UPDATE SET columns = excluded.columns`,
         [schema, ref.table, JSON.stringify(columns)],
       );
-      return { cursor: before?.cursor, created: { table: before === undefined, namespace: false } };
+      // The columns this prepare added (a sync that added one and then failed does not fill it later).
+      const newColumns = before ? columns.filter((f) => !before.columns.some((x) => x.name === f.name)).map((f) => f.name) : [];
+      return { cursor: before?.cursor, created: { table: before === undefined, namespace: false }, newColumns };
     });
   }
 

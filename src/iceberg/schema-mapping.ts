@@ -7,7 +7,8 @@ import { parseDecimal, type NestedField, type PrimitiveType, type Schema } from 
  * (timestamptz, microseconds); currency keeps its exact precision and scale from describe. Every
  * type is one that Spark, Trino, DuckDB and pyiceberg all read: Salesforce times are kept as text
  * by default, because Spark (3.5 and 4.0 with Iceberg 1.10) refuses to load any table with an
- * Iceberg `time` column; `timeAs: 'time'` keeps Iceberg's time for engines that read it.
+ * Iceberg `time` column; `timeAs: 'time'` keeps Iceberg's time for engines that read it. Each
+ * column's doc is the field's label, marked when the field is a formula or a time kept as text.
  */
 
 /** How Salesforce time fields are stored: 'HH:MM:SS.sss' text (default), or Iceberg's time. */
@@ -21,6 +22,23 @@ export interface ColumnMapping {
 
 /** The doc of a column that holds Salesforce times as text. */
 export const TIME_TEXT_DOC = 'Salesforce time of day, as text HH:MM:SS.sss (sorts as time does)';
+
+/** The doc's mark of a column fed by a formula (calculated) field. */
+export const FORMULA_DOC = 'formula field (calculated by Salesforce; its changes do not move SystemModstamp)';
+
+/** Table property holding the Salesforce object's label. */
+export const LABEL_PROPERTY = 'salesforce.label';
+
+/**
+ * A column's doc: the Salesforce field's label, then what a reader should know about its values
+ * (a formula field's changes are not seen by incremental syncs; times kept as text). `type` is the
+ * column's type in the table, which may differ from today's mapping (a time column stays time).
+ */
+export function columnDoc(field: SalesforceField, type: PrimitiveType): string | undefined {
+  const marks = [...(field.calculated ? [FORMULA_DOC] : []), ...(field.type === 'time' && type === 'string' ? [TIME_TEXT_DOC] : [])];
+  const parts = [...(field.label ? [field.label] : []), ...marks];
+  return parts.length > 0 ? parts.join(' — ') : undefined;
+}
 const stringTypes: SalesforceFieldType[] = [
   'id', 'string', 'textarea', 'picklist', 'multipicklist', 'reference', 'email', 'phone', 'url',
   'combobox', 'encryptedstring', 'anyType', 'json',
@@ -95,6 +113,8 @@ export interface SchemaPlan {
   changed: boolean;
   added: string[];
   promoted: string[];
+  /** Existing columns whose doc changes (a label renamed in Salesforce, a field now a formula): no type changes. */
+  documented: string[];
   /** Columns of the table that Salesforce no longer has: kept, null from now on. */
   missing: string[];
   columns: ColumnPlan[];
@@ -127,6 +147,7 @@ export function planSchema(
   const columns: ColumnPlan[] = [];
   const added: string[] = [];
   const promoted: string[] = [];
+  const documented: string[] = [];
   const problems: string[] = [];
   const nextFields: NestedField[] = current ? current.fields.map((f) => ({ ...f })) : [];
 
@@ -134,7 +155,8 @@ export function planSchema(
     const type = icebergTypeOf(sf, opts.timeAs);
     const have = existing.get(name);
     if (!have) {
-      const field: NestedField = { id: ++lastId, name, required: !current && sf.name === 'Id', type, ...(sf.type === 'time' && type === 'string' ? { doc: TIME_TEXT_DOC } : {}) };
+      const doc = columnDoc(sf, type);
+      const field: NestedField = { id: ++lastId, name, required: !current && sf.name === 'Id', type, ...(doc ? { doc } : {}) };
       if (current) added.push(name);
       nextFields.push(field);
       columns.push({ salesforceName: sf.name, field });
@@ -151,7 +173,14 @@ export function planSchema(
         problems.push(`column ${name} is ${have.type} in the table but Salesforce field ${sf.name} is now ${sf.type} (${type})`);
       }
     }
-    columns.push({ salesforceName: sf.name, field: nextFields.find((f) => f.id === have.id)! });
+    const next = nextFields.find((f) => f.id === have.id)!;
+    // Docs follow Salesforce's labels (a doc-only schema change); the doc's type part follows the column as it is.
+    const doc = columnDoc(sf, next.type);
+    if (doc !== undefined && doc !== have.doc) {
+      next.doc = doc;
+      documented.push(name);
+    }
+    columns.push({ salesforceName: sf.name, field: next });
   }
   if (problems.length > 0) {
     throw new IncompatibleSchemaError(
@@ -160,7 +189,7 @@ export function planSchema(
     );
   }
   const missing = current ? current.fields.filter((f) => !byColumn.has(f.name)).map((f) => f.name) : [];
-  const changed = !current || added.length > 0 || promoted.length > 0;
+  const changed = !current || added.length > 0 || promoted.length > 0 || documented.length > 0;
   const idColumn = columns[0]!.field;
   const schema: Schema = {
     type: 'struct',
@@ -168,5 +197,5 @@ export function planSchema(
     'identifier-field-ids': current?.['identifier-field-ids'] ?? [idColumn.id],
     fields: nextFields,
   };
-  return { schema, lastColumnId: lastId, changed, added, promoted, missing, columns };
+  return { schema, lastColumnId: lastId, changed, added, promoted, documented, missing, columns };
 }

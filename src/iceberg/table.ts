@@ -85,23 +85,27 @@ export class IcebergTable {
   }
 
   /**
-   * Commits a schema change planned by `planSchema` (new optional columns, promotions) on its own,
-   * guarded so it applies only to the schema it was planned from.
+   * Commits a schema change planned by `planSchema` (new optional columns, promotions, docs) on its
+   * own, guarded so it applies only to the schema it was planned from; `properties` that differ
+   * from the table's go into the same commit.
    */
-  async evolveSchema(plan: SchemaPlan): Promise<void> {
-    if (!plan.changed) return;
+  async evolveSchema(plan: SchemaPlan, properties: Record<string, string> = {}): Promise<void> {
+    const changedProperties = Object.fromEntries(Object.entries(properties).filter(([k, v]) => this.metadata.properties?.[k] !== v));
+    const setProperties = Object.keys(changedProperties).length > 0;
+    if (!plan.changed && !setProperties) return;
     const current = this.schema();
-    const nextId = Math.max(...this.metadata.schemas.map((s) => s['schema-id'])) + 1;
-    const schema = { ...plan.schema, 'schema-id': nextId };
-    const requirements: TableRequirement[] = [
-      { type: 'assert-table-uuid', uuid: this.metadata['table-uuid'] },
-      { type: 'assert-current-schema-id', 'current-schema-id': current['schema-id'] },
-      { type: 'assert-last-assigned-field-id', 'last-assigned-field-id': this.metadata['last-column-id'] },
-    ];
-    const updates: TableUpdate[] = [
-      { action: 'add-schema', schema, 'last-column-id': plan.lastColumnId },
-      { action: 'set-current-schema', 'schema-id': -1 },
-    ];
+    const requirements: TableRequirement[] = [{ type: 'assert-table-uuid', uuid: this.metadata['table-uuid'] }];
+    const updates: TableUpdate[] = [];
+    if (plan.changed) {
+      const nextId = Math.max(...this.metadata.schemas.map((s) => s['schema-id'])) + 1;
+      const schema = { ...plan.schema, 'schema-id': nextId };
+      requirements.push(
+        { type: 'assert-current-schema-id', 'current-schema-id': current['schema-id'] },
+        { type: 'assert-last-assigned-field-id', 'last-assigned-field-id': this.metadata['last-column-id'] },
+      );
+      updates.push({ action: 'add-schema', schema, 'last-column-id': plan.lastColumnId }, { action: 'set-current-schema', 'schema-id': -1 });
+    }
+    if (setProperties) updates.push({ action: 'set-properties', updates: changedProperties });
     const result = await this.catalog.commitTable(this.namespace, this.name, requirements, updates);
     this.loaded = { ...this.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
   }
@@ -127,7 +131,14 @@ export async function loadTable(opts: OpenTableOptions): Promise<IcebergTable> {
  * a new table's first, empty snapshot (see `ensureInitialSnapshot`).
  */
 export async function prepareTable(
-  opts: OpenTableOptions & ColumnMapping & { fields: SalesforceField[]; runId: string; properties?: Record<string, string> },
+  opts: OpenTableOptions &
+    ColumnMapping & {
+      fields: SalesforceField[];
+      runId: string;
+      properties?: Record<string, string>;
+      /** Properties set on a new table and brought up to date on an existing one (the object's label). */
+      describedProperties?: Record<string, string>;
+    },
 ): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean }> {
   const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
   const identifier = [...opts.namespace, opts.name].join('.');
@@ -139,7 +150,7 @@ export async function prepareTable(
         schema: plan.schema,
         'partition-spec': { 'spec-id': 0, fields: [] },
         'write-order': { 'order-id': 0, fields: [] },
-        properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties },
+        properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties, ...opts.describedProperties },
       });
       const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
       try {
@@ -167,6 +178,6 @@ export async function prepareTable(
     );
   }
   const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
-  await table.evolveSchema(plan);
+  await table.evolveSchema(plan, opts.describedProperties);
   return { table, plan, created: false, createdNamespace };
 }

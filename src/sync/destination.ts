@@ -1,6 +1,6 @@
 import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import { NotFoundError } from '../iceberg/errors';
-import type { ColumnMapping } from '../iceberg/schema-mapping';
+import { LABEL_PROPERTY, type ColumnMapping } from '../iceberg/schema-mapping';
 import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
 import { commitFiles, type WriteMode } from '../iceberg/snapshot-producer';
@@ -8,6 +8,7 @@ import type { DataFile, NestedField } from '../iceberg/spec';
 import { loadTable, prepareTable } from '../iceberg/table';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
+import { columnsToFill } from './reread';
 
 /** Summary/state key of the incremental cursor, committed with the data it covers. */
 export const CURSOR_PROPERTY = 'salesforce.cursor';
@@ -19,6 +20,17 @@ export interface TableRef {
 
 /** Table property naming the sync run that created the table (a failed first sync drops it again). */
 export const CREATED_BY_RUN_PROPERTY = 'salesforce.created-by-run';
+
+/** What prepare reports: the stored cursor, what it created, and columns the table's rows lack. */
+export interface Prepared {
+  cursor?: string;
+  created: Created;
+  /**
+   * Columns (fed by a Salesforce field) that the rows already in the table were written without,
+   * so they hold nulls there: added by this prepare, or by an earlier sync that committed no data.
+   */
+  newColumns?: string[];
+}
 
 /** What a sync's prepare step created, so that a sync that commits nothing can take it back. */
 export interface Created {
@@ -42,9 +54,9 @@ export interface Destination {
   /**
    * Creates the table or evolves it to the describe's fields; returns the cursor the last sync
    * stored and what was created for run `runId`. Files it writes (a new table's first snapshot)
-   * are named after `runId`.
+   * are named after `runId`. `described.label` (the object's label) becomes a table property.
    */
-  prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string): Promise<{ cursor?: string; created: Created }>;
+  prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }): Promise<Prepared>;
   staging(ref: TableRef): Promise<StagingArea>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
   commit(ref: TableRef, req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
@@ -75,11 +87,13 @@ export class IcebergDestination implements Destination {
     return loadTable({ catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor });
   }
 
-  async prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string): Promise<{ cursor?: string; created: Created }> {
-    const { table, created, createdNamespace } = await prepareTable({
+  async prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described: { label?: string } = {}): Promise<Prepared> {
+    const { table, plan, created, createdNamespace } = await prepareTable({
       catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, ...mapping, runId, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
+      describedProperties: described.label ? { [LABEL_PROPERTY]: described.label } : undefined,
     });
-    return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace } };
+    const newColumns = columnsToFill(plan.columns.map((c) => c.field), table.currentSnapshot()?.summary, plan.added);
+    return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns };
   }
 
   async staging(ref: TableRef): Promise<StagingArea> {

@@ -12,9 +12,13 @@ import { readObject, type ReadApi, type ReadPosition } from '../salesforce/reade
 import { CURSOR_PROPERTY, type Created, type Destination, type TableRef } from './destination';
 import { defaultMode, type WriteModeName } from './objects';
 import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './reconcile';
+import { FILLED_THROUGH_PROPERTY, rereadReason, type RereadReason } from './reread';
 import { KeyList, readStaging, writeStaging } from './staging';
 
 export { CURSOR_PROPERTY };
+
+/** Snapshot summary key saying why a sync read every row (`new-fields`, `formulas`), when it did. */
+export const REREAD_PROPERTY = 'salesforce.reread';
 
 /** Everything the steps need, built once per worker from its environment. */
 export interface SyncContext {
@@ -41,6 +45,10 @@ export interface ObjectSyncInput {
   full?: boolean;
   /** Also remove rows Salesforce no longer has (merge mode only; src/sync/reconcile.ts). */
   reconcile?: boolean;
+  /** Columns added to a table with rows: read every row so old rows get their values (default true). */
+  backfillNewFields?: boolean;
+  /** Read every row so formula (calculated) fields are current: their changes do not move SystemModstamp. */
+  refreshFormulas?: boolean;
 }
 
 /** The small, serialisable result of prepare: what extract and commit work from. */
@@ -48,8 +56,17 @@ export interface PreparedObject extends ObjectSyncInput, TableRef {
   table: string;
   mode: WriteModeName;
   cursorField?: string;
+  /** The main read's lower bound: the stored cursor, or none when reading everything. */
   after?: string;
   upTo: string;
+  /**
+   * When this incremental sync reads every row (see rereadReason): the stored cursor, from which
+   * the deleted Ids are still read, since `after` is then empty.
+   */
+  deletedAfter?: string;
+  reread?: RereadReason;
+  /** Columns the table's rows were written without (filled by a `new-fields` re-read). */
+  newColumns?: string[];
   idColumn: string;
   /** What prepare created for this run (taken back if the sync commits nothing). */
   created?: Created;
@@ -84,6 +101,8 @@ export interface CommitSummary {
   reconciled?: number;
   /** Why an object the sync asked to reconcile was not (its write mode). */
   reconcileSkipped?: string;
+  /** Why every row was read, when it was. */
+  reread?: RereadReason;
 }
 
 /**
@@ -137,16 +156,20 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   const describe = await describeObject(ctx.salesforce.withBudget(budget), input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
-  const { cursor: stored, created } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId);
+  const { cursor: stored, created, newColumns } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label });
   const mode = input.mode ?? defaultMode(describe.name);
   const cursor = cursorField(describe);
+  const after = mode !== 'replace' && !input.full && stored ? stored : undefined;
+  const reread = cursor ? rereadReason({ mode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
   return {
     ...input,
     object: describe.name,
     table,
     mode,
     cursorField: cursor,
-    after: mode !== 'replace' && !input.full && stored ? stored : undefined,
+    after: reread ? undefined : after,
+    ...(reread ? { reread, deletedAfter: after } : {}),
+    ...(newColumns?.length ? { newColumns } : {}),
     upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
     idColumn: columnName('Id', naming),
     created,
@@ -232,9 +255,11 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   }
   await writer.close();
   const deletedKeys: string[] = [];
-  if (window?.after && p.mode === 'merge') {
+  // A sync that re-reads every row still removes the rows deleted since the stored cursor.
+  const deletedAfter = p.deletedAfter ?? window?.after;
+  if (window && deletedAfter && p.mode === 'merge') {
     const idField = describe.fields.filter((f) => f.name === 'Id');
-    for await (const page of readObject({ client: salesforce, describe, fields: idField, window, deletedOnly: true, api: 'rest' })) {
+    for await (const page of readObject({ client: salesforce, describe, fields: idField, window: { ...window, after: deletedAfter }, deletedOnly: true, api: 'rest' })) {
       for (const r of page.rows) deletedKeys.push(String(r[0]));
     }
   }
@@ -291,10 +316,18 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
     runId: p.runId,
     files: staged.files,
     mode,
-    properties: { 'salesforce.object': p.object, ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}), ...(staged.usage ? usageSummary(staged.usage) : {}), ...reconcileProperties(staged) },
+    properties: {
+      'salesforce.object': p.object,
+      ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}),
+      ...(p.reread ? { [REREAD_PROPERTY]: p.reread } : {}),
+      // Columns up to here now hold values on every row (or were left null on request): see columnsToFill.
+      [FILLED_THROUGH_PROPERTY]: String(Math.max(0, ...area.columns.map((c) => c.id))),
+      ...(staged.usage ? usageSummary(staged.usage) : {}),
+      ...reconcileProperties(staged),
+    },
   });
   const deleted = staged.deletedKeys.length - (staged.reconciled ?? 0);
-  return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted, alreadyCommitted: result.alreadyCommitted, cursor, ...reconcileOutcome(p, staged) };
+  return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted, alreadyCommitted: result.alreadyCommitted, cursor, ...reconcileOutcome(p, staged), ...(p.reread ? { reread: p.reread } : {}) };
 }
 
 /**

@@ -26,7 +26,7 @@ export async function readers<T = unknown>(...args: string[]): Promise<T> {
 
 export interface ReadResult {
   reader: 'pyiceberg' | 'duckdb';
-  columns: { name: string; type: string; required?: boolean; id?: number }[];
+  columns: { name: string; type: string; required?: boolean; id?: number; doc?: string | null }[];
   rows: Record<string, unknown>[];
   snapshot_id?: string | null;
   snapshots?: number;

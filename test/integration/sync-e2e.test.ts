@@ -114,7 +114,8 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     sim.org.update('Account', accounts[8]!, { Tier__c: 'Silver', Name: 'Second rename' });
     sim.org.delete('Account', accounts[11]!);
     const third = await sync(['Account'], namespace);
-    expect(third[0]!.result).toMatchObject({ rows: 2, deleted: 1 });
+    // A new column: every row is read again, so old rows get the field's value too (here null but on two).
+    expect(third[0]!.result).toMatchObject({ rows: sourceIds('Account').length, deleted: 1, reread: 'new-fields' });
     const read = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, 'account');
     const tableRows = read.rows.map((r) => [r.id, r.name, r.tier_c ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     const sourceRows = [...sim.org.records(sim.org.object('Account')!, false)].map((r) => [r.Id, r.Name, r.Tier__c ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
@@ -166,7 +167,7 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     const fresh = freshNamespace();
     await sync(['Account'], fresh);
     const text = await loadTable({ catalog, namespace: [fresh], name: 'account', storeFor }).then((t) => t.schema().fields.find((f) => f.name === 'preferred_call_time_c'));
-    expect(text).toMatchObject({ type: 'string', doc: TIME_TEXT_DOC });
+    expect(text).toMatchObject({ type: 'string', doc: `Preferred Call Time — ${TIME_TEXT_DOC}` });
     const read = await readers<ReadResult>('read', '--reader', 'duckdb', fresh, 'account');
     expect(read.rows.find((r) => r.id === id)?.preferred_call_time_c).toBe('23:59:58.000');
   });

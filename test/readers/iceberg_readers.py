@@ -121,7 +121,7 @@ def plain(value):
 def read_pyiceberg(namespace, table):
     tbl = catalog().load_table((namespace, table))
     arrow = tbl.scan().to_arrow()
-    columns = [{"name": f.name, "type": str(f.field_type), "required": f.required, "id": f.field_id} for f in tbl.schema().fields]
+    columns = [{"name": f.name, "type": str(f.field_type), "required": f.required, "id": f.field_id, "doc": f.doc} for f in tbl.schema().fields]
     rows = [{k: plain(v) for k, v in row.items()} for row in arrow.to_pylist()]
     snapshot = tbl.current_snapshot()
     return {

@@ -126,6 +126,8 @@ export function simObjects(): SimObject[] {
       f('ExternalScore__c', 'double', (n) => nullable(n, 44, 6, () => (hash(n, 45) % 1_000_000) / 7), { precision: 18, scale: 4 }),
       f('Logo__c', 'base64', (n) => nullable(n, 46, 2, () => Buffer.from(`logo-${n}`).toString('base64'))),
       ...address('Billing'),
+      // A formula field: its value can change (POST /__sim/set-formula) without SystemModstamp moving.
+      f('RatingScore__c', 'double', (n) => (hash(n, 35) % 10_000) / 10, { label: 'Account Rating Score', calculated: true, precision: 18, scale: 1 }),
     ],
   };
   const contact: SimObject = {

@@ -17,6 +17,8 @@ export class SimOrg {
   /** Rows gone for good (hard-deleted, or purged from the Recycle Bin): no query sees them. */
   private readonly purged = new Map<string, Set<number>>();
   private readonly prefixes = new Map<string, string>();
+  /** Formula values set by tests, per object and field: for every row, or for some rows. */
+  private readonly formulas = new Map<string, Map<string, { every?: { value: unknown }; rows: Map<number, unknown> }>>();
   private clock = SIM_EPOCH_MS + 86_400_000;
 
   constructor(rowCounts: Record<string, number> = {}) {
@@ -54,6 +56,11 @@ export class SimOrg {
   /** The generated value of one field of record n (what it holds unless a test changed it). */
   generated(o: SimObject, field: SimField, n: number): unknown {
     if (field.type === 'id') return salesforceId(o.keyPrefix, n + 1);
+    if (field.calculated) {
+      const set = this.formulas.get(o.name)?.get(field.name);
+      if (set?.rows.has(n)) return set.rows.get(n);
+      if (set?.every) return set.every.value;
+    }
     const v = field.gen(n);
     // References always point at a row the org has: wrap into the target's row count.
     if (field.type === 'reference' && v !== null) return salesforceId(field.referenceTo ?? '000', ((v as number) % this.countByPrefix(field.referenceTo ?? '')) + 1);
@@ -152,6 +159,25 @@ export class SimOrg {
     const set = this.purged.get(o.name) ?? new Set<number>();
     this.purged.set(o.name, set);
     set.add(n);
+  }
+
+  /**
+   * Gives a formula (calculated) field a new value, on one record or (no id) on every record, as
+   * when a formula or what it reads changes: SystemModstamp does not move, as in Salesforce.
+   */
+  setFormula(objectName: string, fieldName: string, value: unknown, id?: string): void {
+    const o = this.object(objectName);
+    if (!o) throw new Error(`no object ${objectName}`);
+    const field = this.field(o, fieldName);
+    if (!field?.calculated) throw new Error(`${o.name}.${fieldName} is not a formula field`);
+    const byField = this.formulas.get(o.name) ?? new Map();
+    this.formulas.set(o.name, byField);
+    const set = byField.get(field.name) ?? { rows: new Map<number, unknown>() };
+    byField.set(field.name, set);
+    if (id === undefined) {
+      set.every = { value };
+      set.rows.clear();
+    } else set.rows.set(this.numberOf(o, id), value);
   }
 
   /** Adds a field to an object (new rows and old rows get generated values). */

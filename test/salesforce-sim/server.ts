@@ -733,10 +733,15 @@ export class SalesforceSimulator {
         case '/__sim/empty-recycle-bin':
           return this.json(res, 200, { purged: this.org.emptyRecycleBin(body.object === undefined ? undefined : String(body.object)) });
         case '/__sim/add-field': {
-          const spec = body.field as { name: string; type: SimField['type']; value?: unknown };
-          this.org.addField(String(body.object), { name: spec.name, type: spec.type, label: spec.name, nillable: true, custom: spec.name.endsWith('__c'), compoundFieldName: null, gen: () => spec.value ?? null });
+          // Existing rows hold `value` at once (a default, a formula, an admin's backfill).
+          const spec = body.field as { name: string; type: SimField['type']; value?: unknown; label?: string; calculated?: boolean };
+          this.org.addField(String(body.object), { name: spec.name, type: spec.type, label: spec.label ?? spec.name, nillable: true, custom: spec.name.endsWith('__c'), calculated: spec.calculated ?? false, compoundFieldName: null, gen: () => spec.value ?? null });
           return this.json(res, 200, { added: spec.name });
         }
+        case '/__sim/set-formula':
+          // {"object": "Account", "field": "RatingScore__c", "value": 1.5, "id"?: "001..."}: no SystemModstamp moves.
+          this.org.setFormula(String(body.object), String(body.field), body.value ?? null, body.id === undefined ? undefined : String(body.id));
+          return this.json(res, 200, { set: body.field });
         case '/__sim/fault':
           this.addFault(body as unknown as FaultRule);
           return this.json(res, 200, { faults: this.faults.filter((f) => f.count > 0).length });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordNumber, salesforceId } from '../salesforce-sim/ids';
 import { iso } from '../salesforce-sim/objects';
+import { SimOrg } from '../salesforce-sim/org';
 import { SoqlError, parseSoql } from '../salesforce-sim/soql';
 
 /** Same suffix algorithm as salesforceId, applied to any 15-character id. */
@@ -48,5 +49,30 @@ describe('simulator datetimes', () => {
     }
     expect(iso(Date.UTC(2024, 1, 29, 23, 59, 59, 999))).toBe('2024-02-29T23:59:59.999Z');
     expect(iso(-62_200_000_000_000)).toBe(new Date(-62_200_000_000_000).toISOString()); // before year 1000: the slow path
+  });
+});
+
+describe('simulator formula fields and added fields', () => {
+  it('a formula value changes (one row or every row) without SystemModstamp moving; other fields are refused', () => {
+    const org = new SimOrg({ Account: 5 });
+    const o = org.object('Account')!;
+    const field = org.field(o, 'RatingScore__c')!;
+    expect(field).toMatchObject({ calculated: true, label: 'Account Rating Score' });
+    const before = [...org.records(o, false)];
+    const id = String(before[1]!.Id);
+    org.setFormula('Account', 'RatingScore__c', 1.5);
+    org.setFormula('Account', 'RatingScore__c', 999.5, id);
+    const after = [...org.records(o, false)];
+    expect(after.map((r) => r.RatingScore__c)).toEqual([1.5, 999.5, 1.5, 1.5, 1.5]);
+    expect(after.map((r) => r.SystemModstamp)).toEqual(before.map((r) => r.SystemModstamp));
+    // The Bulk path generates unchanged rows field by field: the same value.
+    expect(org.generated(o, field, 1)).toBe(999.5);
+    expect(() => org.setFormula('Account', 'Name', 'x')).toThrow('Account.Name is not a formula field');
+  });
+
+  it('a field added to an object has its value on the rows already there', () => {
+    const org = new SimOrg({ Account: 3 });
+    org.addField('Account', { name: 'Segment__c', type: 'picklist', label: 'Segment', gen: () => 'Enterprise' });
+    expect([...org.records(org.object('Account')!, false)].map((r) => r.Segment__c)).toEqual(['Enterprise', 'Enterprise', 'Enterprise']);
   });
 });

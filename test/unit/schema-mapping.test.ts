@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseIcebergSettings } from '../../src/config/iceberg-settings';
 import { IncompatibleSchemaError } from '../../src/iceberg/errors';
-import { TIME_TEXT_DOC, icebergTypeOf, planSchema, snakeCase } from '../../src/iceberg/schema-mapping';
+import { FORMULA_DOC, TIME_TEXT_DOC, columnDoc, icebergTypeOf, planSchema, snakeCase } from '../../src/iceberg/schema-mapping';
 import type { SalesforceField } from '../../src/salesforce/describe-types';
 
 describe('names', () => {
@@ -116,5 +116,44 @@ describe('Iceberg settings', () => {
       expect(message).toContain('S3_SECRET_ACCESS_KEY');
       expect(message).not.toContain(secret);
     }
+  });
+});
+
+describe('column docs', () => {
+  const fields: SalesforceField[] = [
+    { name: 'Id', type: 'id', label: 'Account ID' },
+    { name: 'RatingScore__c', type: 'double', label: 'Account Rating Score', calculated: true },
+    { name: 'CallAt__c', type: 'time', label: 'Preferred Call Time' },
+    { name: 'Name', type: 'string', label: 'Account Name' },
+  ];
+  const docs = (plan: ReturnType<typeof planSchema>) => Object.fromEntries(plan.schema.fields.map((f) => [f.name, f.doc]));
+
+  it("carry the Salesforce label, mark formula fields, and keep saying a text column holds times", () => {
+    expect(docs(planSchema(fields, { naming: 'snake_case' }))).toEqual({
+      id: 'Account ID',
+      rating_score_c: `Account Rating Score — ${FORMULA_DOC}`,
+      call_at_c: `Preferred Call Time — ${TIME_TEXT_DOC}`,
+      name: 'Account Name',
+    });
+    expect(FORMULA_DOC).toBe('formula field (calculated by Salesforce; its changes do not move SystemModstamp)');
+    // An Iceberg time column needs no word on its format.
+    expect(planSchema(fields, { naming: 'snake_case', timeAs: 'time' }).schema.fields[2]!.doc).toBe('Preferred Call Time');
+    expect(columnDoc({ name: 'X', type: 'string' }, 'string')).toBeUndefined();
+  });
+
+  it('come to existing columns as a doc-only change: same ids, same types, nothing added', () => {
+    const unlabelled = planSchema(fields.map(({ label: _, ...f }) => f), { naming: 'snake_case' }).schema;
+    const plan = planSchema(fields, { naming: 'snake_case', current: unlabelled, lastColumnId: 4 });
+    expect(plan).toMatchObject({ changed: true, added: [], promoted: [], documented: ['id', 'rating_score_c', 'call_at_c', 'name'], lastColumnId: 4 });
+    expect(plan.schema.fields.map((f) => [f.id, f.name, f.type, f.required])).toEqual(unlabelled.fields.map((f) => [f.id, f.name, f.type, f.required]));
+    expect(docs(plan).call_at_c).toBe(`Preferred Call Time — ${TIME_TEXT_DOC}`);
+    // Once documented, a later sync changes nothing.
+    const again = planSchema(fields, { naming: 'snake_case', current: plan.schema, lastColumnId: 4 });
+    expect(again).toMatchObject({ changed: false, documented: [] });
+    // A time column made as Iceberg time keeps its type; its doc says only the label.
+    const timeTable = planSchema(fields, { naming: 'snake_case', timeAs: 'time' }).schema;
+    const underText = planSchema(fields, { naming: 'snake_case', current: timeTable, lastColumnId: 4 });
+    expect(underText.changed).toBe(false);
+    expect(underText.columns[2]!.field).toMatchObject({ type: 'time', doc: 'Preferred Call Time' });
   });
 });

@@ -47,8 +47,8 @@ describe('the salesforceSync input schema', () => {
     ['object names that are not API names', { objects: ['Account', 'bad name', '1Thing', 'a/b', 42] }, `Invalid sync input: objects[1]: ${NAME} (it is "bad name"); objects[2]: ${NAME} (it is "1Thing"); objects[3]: ${NAME} (it is "a/b"); objects[4]: ${NAME} (it is 42)`],
     ['an unknown mode', { mode: 'banana' }, 'Invalid sync input: mode: must be incremental or full (it is "banana")'],
     ['an override mode "upsert"', { overrides: { Account: { mode: 'upsert' } } }, 'Invalid sync input: overrides.Account.mode: must be replace, merge or append (it is "upsert")'],
-    ['an override that is no object', { overrides: { Account: 'replace' } }, 'Invalid sync input: overrides.Account: must be an object such as {"mode": "replace"} (it is "replace")'],
-    ['overrides that is a list', { overrides: ['Account'] }, 'Invalid sync input: overrides: must be an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false} (it is ["Account"])'],
+    ['an override that is no object', { overrides: { Account: 'replace' } }, 'Invalid sync input: overrides.Account: must be an object such as {"mode": "replace"} or {"refreshFormulas": true} (it is "replace")'],
+    ['overrides that is a list', { overrides: ['Account'] }, 'Invalid sync input: overrides: must be an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false} (it is ["Account"])'],
     ['an override key that is no object name', { objects: ['Account'], overrides: { 'Account;': { mode: 'replace' } } }, `Invalid sync input: overrides["Account;"]: key ${NAME} (it is "Account;")`],
     ['an unknown key in an override', { overrides: { Account: { mdoe: 'replace' } } }, 'Invalid sync input: overrides.Account.mdoe: unknown key (did you mean mode?)'],
     ['an override for an object not synced', { objects: ['Account', 'Contact'], overrides: { Acount: { mode: 'replace' } } }, 'Invalid sync input: overrides.Acount: names an object this sync does not include (objects: Account, Contact)'],
@@ -56,7 +56,7 @@ describe('the salesforceSync input schema', () => {
     ['a typo of a key', { objcts: ['Account'] }, 'Invalid sync input: objcts: unknown key (did you mean objects?)'],
     ['a key in the wrong case', { HeartbeatTimeout: '5s' }, 'Invalid sync input: HeartbeatTimeout: unknown key (did you mean heartbeatTimeout?)'],
     ['a retry timeout that is not a duration', { retryTimeout: 'soon' }, 'Invalid sync input: retryTimeout: must be a duration from 10 seconds to 7 days, such as "30 minutes", "2h" or a number of milliseconds (it is "soon")'],
-    ['an unknown key', { table: 'account' }, 'Invalid sync input: table: unknown key (the keys are objects, mode, reconcile, namespace, overrides, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)'],
+    ['an unknown key', { table: 'account' }, 'Invalid sync input: table: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)'],
     ['reconcile that is not a boolean', { reconcile: 'yes' }, 'Invalid sync input: reconcile: must be true or false (it is "yes")'],
     ['an override reconcile that is not a boolean', { overrides: { Account: { reconcile: 1 } } }, 'Invalid sync input: overrides.Account.reconcile: must be true or false (it is 1)'],
     [
@@ -70,6 +70,10 @@ describe('the salesforceSync input schema', () => {
       'Invalid sync input: overrides.Contact.reconcile: only merge-mode objects reconcile, and Contact is synced in replace mode (replace rewrites the whole table each sync)',
     ],
     ['a typo of reconcile in an override', { overrides: { Account: { reconcil: true } } }, 'Invalid sync input: overrides.Account.reconcil: unknown key (did you mean reconcile?)'],
+    ['backfillNewFields that is not a boolean', { backfillNewFields: 'no' }, 'Invalid sync input: backfillNewFields: must be true or false (it is "no")'],
+    ['refreshFormulas that is not a boolean', { overrides: { Account: { refreshFormulas: 'nightly' } } }, 'Invalid sync input: overrides.Account.refreshFormulas: must be true or false (it is "nightly")'],
+    ['refreshFormulas for the whole sync (it is per object)', { refreshFormulas: true }, 'Invalid sync input: refreshFormulas: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)'],
+    ['a typo of refreshFormulas in an override', { overrides: { Account: { refreshFormula: true } } }, 'Invalid sync input: overrides.Account.refreshFormula: unknown key (did you mean refreshFormulas?)'],
     ['a whole input that is a string', 'Account', `Invalid sync input: ${INPUT} (it is "Account")`],
     ['a whole input that is a list', ['Account'], `Invalid sync input: ${INPUT} (it is ["Account"])`],
     ['a whole input that is null', null, `Invalid sync input: ${INPUT} (it is null)`],
@@ -113,6 +117,7 @@ describe('the salesforceSync input schema', () => {
     ['a reconciling sync (its replace objects are synced as usual)', { objects: ['Account', 'Contact'], reconcile: true }],
     ['reconciling one object, or all but one', { objects: ['Account', 'Opportunity', 'Contact'], overrides: { Account: { reconcile: true }, Opportunity: { reconcile: false }, Contact: { mode: 'merge', reconcile: true } } }],
     ['not reconciling an appended object', { objects: ['Account'], reconcile: true, overrides: { Account: { mode: 'append', reconcile: false } } }],
+    ['re-read options: no backfill for the sync, but for Account; formulas refreshed for Opportunity', { backfillNewFields: false, overrides: { Account: { backfillNewFields: true }, Opportunity: { mode: 'merge', refreshFormulas: true } } }],
     // What the workflow carries across continue-as-new: overrides of objects already done stay valid.
     [
       'a continued run carrying what is done',
@@ -163,6 +168,8 @@ describe('the salesforceSync input schema', () => {
       `Invalid syncObject input: object: ${NAME} (it is "a b"); namespace[0]: must be an identifier: letters, digits and underscores, not starting with a digit (it is "../x"); ` +
         `mode: must be replace, merge or append (it is "upsert"); full: must be true or false (it is "no"); heartbeatTimeout: ${HEARTBEAT} (it is "banana")`,
     );
+    expect(syncObjectInputProblems({ object: 'Account', namespace: ['salesforce'], full: false, backfillNewFields: false, refreshFormulas: true })).toEqual([]);
+    expect(syncObjectInputProblems({ object: 'Account', namespace: ['salesforce'], full: false, refreshFormulas: 'yes' })).toEqual(['refreshFormulas: must be true or false (it is "yes")']);
     expect(syncObjectInputProblems({ namespace: [], full: false })).toEqual([`object: ${NAME} (it is missing)`, 'namespace: must be a non-empty list of identifiers (it is [])']);
   });
 });
@@ -179,6 +186,15 @@ describe('the input npm run sync and npm run schedule build', () => {
       overrides: { Account: { mode: 'replace' }, Contact: { mode: 'append' } },
     });
     expect(syncInput(['Account'], { ...opts, reconcile: true })).toEqual({ objects: ['Account'], namespace: 'salesforce', mode: 'incremental', reconcile: true });
+    // A nightly formula refresh of Account; no backfill of new columns for the sync.
+    expect(syncInput(['Account', 'Contact'], { ...opts, mode: ['Contact=merge'], refreshFormulas: ['Account'], backfillNewFields: false })).toEqual({
+      objects: ['Account', 'Contact'],
+      namespace: 'salesforce',
+      mode: 'incremental',
+      overrides: { Contact: { mode: 'merge' }, Account: { refreshFormulas: true } },
+      backfillNewFields: false,
+    });
+    expect(() => syncInput(['Account'], { ...opts, refreshFormulas: ['Contact'] })).toThrow('Invalid sync input: overrides.Contact: names an object this sync does not include (objects: Account)');
   });
 
   it('refuses a bad --mode, object name or namespace before anything starts, in the workflow\'s words', () => {
@@ -194,7 +210,7 @@ describe('the input npm run sync and npm run schedule build', () => {
 describe('the input reference', () => {
   it('documents every key, each with an example the schema accepts', () => {
     const keys = describeInput().map((k) => k.key);
-    expect(keys).toEqual(['objects', 'mode', 'reconcile', 'namespace', 'overrides', 'concurrency', 'heartbeatTimeout', 'retryTimeout', 'maxHistoryEvents', 'done']);
+    expect(keys).toEqual(['objects', 'mode', 'reconcile', 'namespace', 'overrides', 'backfillNewFields', 'concurrency', 'heartbeatTimeout', 'retryTimeout', 'maxHistoryEvents', 'done']);
     for (const k of describeInput()) {
       expect(k.type && k.default && k.meaning, k.key).toBeTruthy();
       if (k.key === 'done') continue; // written by the workflow, no example to give

@@ -239,6 +239,22 @@ describe('salesforceSync with stubbed activities', () => {
     expect(asked).toEqual({ Account: undefined, Opportunity: undefined, Case: true });
   });
 
+  it("passes each object's re-read options to its prepare: the override over the sync's setting, and nothing when none is set", async () => {
+    const rec = new Recorder();
+    const stubs = stubActivities(rec);
+    const seen: Record<string, object> = {};
+    const activities: SyncActivities = { ...stubs, prepareObject: async (input) => ((seen[input.object] = input), stubs.prepareObject(input)) };
+    const input: SalesforceSyncInput = { objects: ['Account', 'Contact', 'Opportunity'], backfillNewFields: false, overrides: { Account: { refreshFormulas: true, backfillNewFields: true }, Contact: { mode: 'replace' } } };
+    await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'rereads', input)).result());
+    expect(seen.Account).toMatchObject({ backfillNewFields: true, refreshFormulas: true });
+    expect(seen.Contact).toMatchObject({ backfillNewFields: false, mode: 'replace' });
+    expect(seen.Contact).not.toHaveProperty('refreshFormulas');
+    expect(seen.Opportunity).toMatchObject({ backfillNewFields: false });
+    // Without the options, prepare's input is what it always was (kept histories replay).
+    await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'no-rereads', { objects: ['Lead'] })).result());
+    expect(Object.keys(seen.Lead!).sort()).toEqual(['full', 'namespace', 'object', 'runId']);
+  });
+
   it('one failing object does not stop the ones after it; the parent fails naming it', async () => {
     const rec = new Recorder();
     const failure = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) =>
