@@ -1,14 +1,13 @@
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { inspectTables } from '../../src/iceberg/inspect';
 import { loadTable } from '../../src/iceberg/table';
 import { BUDGET_ENV } from '../../src/salesforce/budget';
 import type { ObjectOutcome } from '../../workflows';
-import { runSyncWorker } from '../helpers/in-process-worker';
-import { readers } from '../helpers/readers';
-import { stackSettings, uniqueName, until } from '../helpers/stack';
+import { uniqueName, until } from '../helpers/stack';
+import { syncHarness } from '../helpers/sync-harness';
 import { SalesforceSimulator, type SimUsage } from '../salesforce-sim/server';
 
 /*
@@ -17,37 +16,16 @@ import { SalesforceSimulator, type SimUsage } from '../salesforce-sim/server';
  * snapshot what it spent, as the simulator counted it. The simulator's limits are changed by the
  * test when it has seen what it waits for, never on a timer.
  */
-const settings = stackSettings();
 const sim = new SalesforceSimulator({ rowCounts: { Account: 3_000, Contact: 20 } });
+// Re-reads /limits every second while waiting, so the test need not wait the default 5 minutes;
+// a second worker stops instead of waiting.
+const harness = syncHarness({ name: 'budget', sim, env: { [BUDGET_ENV.checkSeconds]: '1' }, workers: { stop: { [BUDGET_ENV.action]: 'stop' } } });
+const { settings, taskQueue } = harness;
 const { catalog, storeFor } = connectIceberg(settings);
-const taskQueue = uniqueName('budget');
-const namespaces: string[] = [];
-const workers: { stop: () => Promise<void> }[] = [];
-let client: Client;
-
-beforeAll(async () => {
-  await sim.start();
-  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' };
-  // Re-reads /limits every second while waiting, so the test need not wait the default 5 minutes.
-  workers.push(await runSyncWorker({ ...env, [BUDGET_ENV.checkSeconds]: '1' }, taskQueue));
-  workers.push(await runSyncWorker({ ...env, [BUDGET_ENV.action]: 'stop' }, `${taskQueue}-stop`));
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
-});
-
-afterAll(async () => {
-  for (const w of workers) await w.stop();
-  await sim.stop();
-  for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
-});
+const freshNamespace = () => harness.namespace();
 
 // Each test starts with an org far from its limits.
 beforeEach(() => sim.setLimits({ DailyApiRequests: { Max: 15000, Remaining: 15000 }, DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 }, DailyBulkV2QueryFileStorageMB: { Max: 1048576, Remaining: 1048576 } }));
-
-function freshNamespace(): string {
-  const ns = uniqueName('budget');
-  namespaces.push(ns);
-  return ns;
-}
 
 const spent = (before: SimUsage) => {
   const after = sim.usage;
@@ -66,8 +44,8 @@ describe('the Salesforce API budget (real stack)', () => {
     sim.setLimits({ DailyApiRequests: { Remaining: 2000 } });
     const before = sim.usage;
     const workflowId = uniqueName('waiting');
-    const handle = await client.workflow.start('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Contact'], namespace }] });
-    const child = client.workflow.getHandle(`${workflowId}/Contact`);
+    const handle = await harness.client.workflow.start('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Contact'], namespace }] });
+    const child = harness.client.workflow.getHandle(`${workflowId}/Contact`);
     const progress = await until('the child to say it waits for the budget', async () => {
       const p = await child.query<Record<string, string>>('progress').catch(() => undefined);
       return p?.waiting ? p : undefined;
@@ -102,7 +80,7 @@ describe('the Salesforce API budget (real stack)', () => {
     sim.setLimits({ DailyBulkV2QueryJobs: { Remaining: 500 } });
     const before = sim.usage;
     const workflowId = uniqueName('stopping');
-    const error = await client.workflow.execute('salesforceSync', { taskQueue: `${taskQueue}-stop`, workflowId, args: [{ objects: ['Account'], namespace }] }).then(
+    const error = await harness.client.workflow.execute('salesforceSync', { taskQueue: `${taskQueue}-stop`, workflowId, args: [{ objects: ['Account'], namespace }] }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -110,7 +88,7 @@ describe('the Salesforce API budget (real stack)', () => {
     expect((error as WorkflowFailedError).cause?.message).toMatch(
       /^1 of 1 objects failed: Account: The Salesforce API budget is used up: DailyBulkV2QueryJobs 9,500 of 10,000 jobs used \(budget 80 %\), a rolling 24-hour limit\. .*SOURCES__SALESFORCE__API_BUDGET_ACTION=stop.*SOURCES__SALESFORCE__API_BUDGET_PERCENT/,
     );
-    const history = await client.workflow.getHandle(`${workflowId}/Account`).fetchHistory();
+    const history = await harness.client.workflow.getHandle(`${workflowId}/Account`).fetchHistory();
     const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
     expect(attempts.every((a) => a === 1)).toBe(true);
     expect(spent(before).bulkJobs).toBe(0);
@@ -121,7 +99,7 @@ describe('the Salesforce API budget (real stack)', () => {
   it("a sync's snapshot records the API calls, Bulk jobs and result bytes it spent, as the simulator counted them; npm run tables shows them", async () => {
     const namespace = freshNamespace();
     const before = sim.usage;
-    const outcomes = (await client.workflow.execute('salesforceSync', { taskQueue, workflowId: uniqueName('counted'), args: [{ objects: ['Account'], namespace }] })) as ObjectOutcome[];
+    const outcomes = (await harness.client.workflow.execute('salesforceSync', { taskQueue, workflowId: uniqueName('counted'), args: [{ objects: ['Account'], namespace }] })) as ObjectOutcome[];
     expect(outcomes).toMatchObject([{ object: 'Account', status: 'succeeded', result: { rows: 3_000 } }]);
     const counted = spent(before);
     expect(counted.bulkJobs).toBe(1);
@@ -143,9 +121,9 @@ describe('the Salesforce API budget (real stack)', () => {
     sim.addFault({ kind: 'unavailable', path: '/results', count: 6 });
     const before = sim.usage;
     const workflowId = uniqueName('retried');
-    const outcomes = (await client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Contact'], namespace }] })) as ObjectOutcome[];
+    const outcomes = (await harness.client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Contact'], namespace }] })) as ObjectOutcome[];
     expect(outcomes).toMatchObject([{ object: 'Contact', status: 'succeeded', result: { rows: 20 } }]);
-    const history = await client.workflow.getHandle(`${workflowId}/Contact`).fetchHistory();
+    const history = await harness.client.workflow.getHandle(`${workflowId}/Contact`).fetchHistory();
     expect((history.events ?? []).some((e) => e.activityTaskStartedEventAttributes?.attempt === 2)).toBe(true);
     const counted = spent(before);
     expect(counted.bulkJobs).toBe(2);

@@ -1,56 +1,31 @@
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { inspectTables } from '../../src/iceberg/inspect';
 import type { ObjectOutcome } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
-import { stackSettings, uniqueName } from '../helpers/stack';
-import { runSyncWorker } from '../helpers/in-process-worker';
+import { uniqueName } from '../helpers/stack';
+import { syncHarness } from '../helpers/sync-harness';
 import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
 import type { SimField } from '../salesforce-sim/objects';
 import { TIME_TEXT_DOC, columnName } from '../../src/iceberg/schema-mapping';
 import { loadTable } from '../../src/iceberg/table';
 
-const settings = stackSettings();
 // Small PK chunks and result pages: Bulk reads here come back in several parallel pages, not in
 // Id order, and an ORDER BY on any object would be counted.
 const sim = new SalesforceSimulator({ rowCounts: { Account: 300, Contact: 120 }, bulkChunkRows: 100, resultPageRecords: 100 });
-const taskQueue = uniqueName('sync');
-let worker: { stop: () => Promise<void> };
-let client: Client;
+// A second worker keeps Salesforce times as Iceberg time columns (SYNC_TIME_TYPE=time).
+const harness = syncHarness({ name: 'e2e', sim, workers: { time: { SYNC_TIME_TYPE: 'time' } } });
+const { settings, taskQueue } = harness;
 /** Each test syncs into a namespace of its own: none depends on what another left behind. */
-const namespaces: string[] = [];
-function freshNamespace(): string {
-  const ns = uniqueName('e2e');
-  namespaces.push(ns);
-  return ns;
-}
-
-/** A worker that keeps Salesforce times as Iceberg time columns (SYNC_TIME_TYPE=time). */
-let timeWorker: { stop: () => Promise<void> };
-
-beforeAll(async () => {
-  await sim.start();
-  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' };
-  worker = await runSyncWorker(env, taskQueue);
-  timeWorker = await runSyncWorker({ ...env, SYNC_TIME_TYPE: 'time' }, `${taskQueue}-time`);
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await timeWorker?.stop();
-  await sim.stop();
-  for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
-});
+const freshNamespace = () => harness.namespace();
 
 /** Runs a sync to its end; `ids` collects the parent's and children's workflow ids. */
-async function sync(objects: string[], into: string, ids: string[] = [], queue = taskQueue): Promise<ObjectOutcome[]> {
+async function sync(objects: string[], into: string, ids: string[] = [], queue?: string): Promise<ObjectOutcome[]> {
   const workflowId = uniqueName('sync');
   ids.push(workflowId, ...objects.map((o) => `${workflowId}/${o}`));
-  return client.workflow.execute('salesforceSync', { taskQueue: queue, workflowId, args: [{ objects, namespace: into }] });
+  return harness.sync({ objects, namespace: into }, { queue, workflowId });
 }
 
 /** A simulator value in the form the readers print it (test/readers/iceberg_readers.py `plain`). */
@@ -152,7 +127,7 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     const namespace = freshNamespace();
     const { catalog, storeFor } = connectIceberg(settings);
     const column = () => loadTable({ catalog, namespace: [namespace], name: 'account', storeFor }).then((t) => t.schema().fields.find((f) => f.name === 'preferred_call_time_c'));
-    await sync(['Account'], namespace, [], `${taskQueue}-time`);
+    await sync(['Account'], namespace, [], 'time');
     expect((await column())?.type).toBe('time');
     const id = sourceIds('Account')[3]!;
     sim.org.update('Account', id, { PreferredCallTime__c: '23:59:58.000Z' });
@@ -179,7 +154,7 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     const secrets = [U.password, U.securityToken, settings.S3_SECRET_ACCESS_KEY, SIM_DEFAULTS.client.clientSecret];
     let scanned = 0;
     for (const id of ids) {
-      const history = JSON.stringify(await client.workflow.getHandle(id).fetchHistory());
+      const history = JSON.stringify(await harness.client.workflow.getHandle(id).fetchHistory());
       scanned += history.length;
       for (const secret of secrets) expect(history.includes(secret), `${id} holds a secret`).toBe(false);
       // Session tokens of the simulator start with its org id.
@@ -193,20 +168,20 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     const ids: string[] = [];
     await sync(['Contact'], freshNamespace(), ids);
     const workflowsPath = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
-    for (const id of ids) await Worker.runReplayHistory({ workflowsPath }, await client.workflow.getHandle(id).fetchHistory(), id);
+    for (const id of ids) await Worker.runReplayHistory({ workflowsPath }, await harness.client.workflow.getHandle(id).fetchHistory(), id);
   });
 
   it('the parent continues as new once its history is long, and still reports every object', async () => {
     const namespace = freshNamespace();
     const workflowId = uniqueName('sync');
-    const handle = await client.workflow.start('salesforceSync', {
+    const handle = await harness.client.workflow.start('salesforceSync', {
       taskQueue,
       workflowId,
       args: [{ objects: ['Contact', 'Account', 'Opportunity'], namespace, concurrency: 1, maxHistoryEvents: 10 }],
     });
     const outcomes = (await handle.result()) as ObjectOutcome[];
     expect(outcomes.map((o) => [o.object, o.status])).toEqual([['Contact', 'succeeded'], ['Account', 'succeeded'], ['Opportunity', 'succeeded']]);
-    const first = await client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
+    const first = await harness.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
     const last = first.events!.at(-1)!;
     expect(last.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     // Each run started one child before its history passed the limit.

@@ -1,12 +1,11 @@
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { FORMULA_DOC, LABEL_PROPERTY, TIME_TEXT_DOC } from '../../src/iceberg/schema-mapping';
 import { loadTable } from '../../src/iceberg/table';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
-import { stackSettings, uniqueName } from '../helpers/stack';
-import { runSyncWorker } from '../helpers/in-process-worker';
+import { uniqueName } from '../helpers/stack';
+import { syncHarness } from '../helpers/sync-harness';
 import { SalesforceSimulator } from '../salesforce-sim/server';
 
 /*
@@ -15,34 +14,15 @@ import { SalesforceSimulator } from '../salesforce-sim/server';
  * and DuckDB.
  */
 
-const settings = stackSettings();
 const ROWS = 150;
 const sim = new SalesforceSimulator({ rowCounts: { Account: ROWS } });
-const taskQueue = uniqueName('fields');
-let worker: { stop: () => Promise<void> };
-let client: Client;
-const namespaces: string[] = [];
-function freshNamespace(): string {
-  const ns = uniqueName('fields');
-  namespaces.push(ns);
-  return ns;
-}
-
-beforeAll(async () => {
-  await sim.start();
-  worker = await runSyncWorker({ ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' }, taskQueue);
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await sim.stop();
-  for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
-});
+const harness = syncHarness({ name: 'fields', sim });
+const { settings, taskQueue } = harness;
+const freshNamespace = () => harness.namespace();
 
 /** Runs salesforceSync over Account to its end; returns Account's outcome. */
 async function syncAccount(namespace: string, options: Omit<SalesforceSyncInput, 'objects' | 'namespace'> = {}): Promise<ObjectOutcome> {
-  const [outcome] = await client.workflow.execute('salesforceSync', { taskQueue, workflowId: uniqueName('sync'), args: [{ objects: ['Account'], namespace, ...options }] });
+  const [outcome] = await harness.sync({ objects: ['Account'], namespace, ...options });
   expect(outcome).toMatchObject({ object: 'Account', status: 'succeeded' });
   return outcome as ObjectOutcome;
 }
@@ -117,7 +97,7 @@ describe('fields added in Salesforce, formula fields and labels (Temporal, worke
     // A sync prepares (adds the column), then is cancelled while its extraction waits for Salesforce
     // (its describe after prepare's is held).
     const held = sim.hold({ path: '/sobjects/Account/describe', skip: 1 });
-    const handle = await client.workflow.start('salesforceSync', { taskQueue, workflowId: uniqueName('sync'), args: [{ objects: ['Account'], namespace }] });
+    const handle = await harness.client.workflow.start('salesforceSync', { taskQueue, workflowId: uniqueName('sync'), args: [{ objects: ['Account'], namespace }] });
     await held.arrived;
     const { catalog, storeFor } = connectIceberg(settings);
     const table = await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor });

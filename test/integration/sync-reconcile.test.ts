@@ -1,40 +1,22 @@
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { inspectTables } from '../../src/iceberg/inspect';
 import { loadTable } from '../../src/iceberg/table';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
-import { runSyncWorker } from '../helpers/in-process-worker';
 import { readers, type ReadResult } from '../helpers/readers';
-import { stackSettings, uniqueName } from '../helpers/stack';
+import { syncHarness } from '../helpers/sync-harness';
 import { SalesforceSimulator } from '../salesforce-sim/server';
 
 /*
  * Hard deletes on the real stack: Temporal dev server, an in-process worker, the simulator, Nessie
  * and MinIO; what the table holds is read by pyiceberg and DuckDB.
  */
-const settings = stackSettings();
 const sim = new SalesforceSimulator({ rowCounts: { Account: 400 } });
-const taskQueue = uniqueName('reconcile');
-const namespace = uniqueName('reconcile');
-let worker: { stop: () => Promise<void> };
-let client: Client;
+const harness = syncHarness({ name: 'reconcile', sim });
+const { settings } = harness;
+const namespace = harness.namespace();
 
-beforeAll(async () => {
-  await sim.start();
-  worker = await runSyncWorker({ ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' }, taskQueue);
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await sim.stop();
-  await readers('drop', namespace).catch(() => undefined);
-});
-
-async function sync(input: SalesforceSyncInput): Promise<ObjectOutcome[]> {
-  return client.workflow.execute('salesforceSync', { taskQueue, workflowId: uniqueName('sync'), args: [{ objects: ['Account'], namespace, ...input }] });
-}
+const sync = (input: SalesforceSyncInput): Promise<ObjectOutcome[]> => harness.sync({ objects: ['Account'], namespace, ...input });
 
 /** Through the simulator's control API, as a person driving it would. */
 async function control(what: string, body: Record<string, unknown>): Promise<unknown> {

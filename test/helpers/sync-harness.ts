@@ -1,0 +1,58 @@
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll } from 'vitest';
+import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
+import type { SalesforceSimulator } from '../salesforce-sim/server';
+import { runSyncWorker } from './in-process-worker';
+import { readers } from './readers';
+import { stackSettings, uniqueName, type StackSettings } from './stack';
+
+/**
+ * What a test file of whole syncs needs, set up before its tests and taken down after: the
+ * simulator started, in-process workers polling their own task queues (the main one, plus one per
+ * entry of `workers`, named `<main>-<suffix>`, with extra settings), a Temporal client, and fresh
+ * namespaces that are dropped at the end, so no test depends on what another left behind.
+ */
+export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?: Record<string, string>; workers?: Record<string, Record<string, string>> }) {
+  const settings: StackSettings = stackSettings();
+  const taskQueue = uniqueName(opts.name);
+  const namespaces: string[] = [];
+  const running: { stop: () => Promise<void> }[] = [];
+  let client: Client | undefined;
+
+  beforeAll(async () => {
+    await opts.sim.start();
+    const env = { ...settings, ...opts.sim.settingsEnv(), SYNC_LAG_MS: '0', ...opts.env };
+    running.push(await runSyncWorker(env, taskQueue));
+    for (const [suffix, extra] of Object.entries(opts.workers ?? {})) running.push(await runSyncWorker({ ...env, ...extra }, `${taskQueue}-${suffix}`));
+    client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  });
+
+  afterAll(async () => {
+    for (const w of running) await w.stop();
+    await opts.sim.stop();
+    for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
+  });
+
+  return {
+    settings,
+    taskQueue,
+    get client(): Client {
+      if (!client) throw new Error('the sync harness is not set up yet (use it inside tests)');
+      return client;
+    },
+    /** A namespace of the test's own, dropped after the file's tests. */
+    namespace(): string {
+      const ns = uniqueName(opts.name);
+      namespaces.push(ns);
+      return ns;
+    },
+    /** Runs salesforceSync to its end (on the worker of `queue`, a suffix of `workers`); `workflowId` defaults to a fresh one. */
+    sync(input: SalesforceSyncInput, run: { queue?: string; workflowId?: string } = {}): Promise<ObjectOutcome[]> {
+      return this.client.workflow.execute('salesforceSync', {
+        taskQueue: run.queue ? `${taskQueue}-${run.queue}` : taskQueue,
+        workflowId: run.workflowId ?? uniqueName('sync'),
+        args: [input],
+      });
+    },
+  };
+}
