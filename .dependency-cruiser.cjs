@@ -59,6 +59,13 @@ module.exports = {
     ...upward,
     ...across,
     {
+      name: 'module-outside-the-layers',
+      comment: 'every folder of src/ is one of the layers above: a new one is placed in them first',
+      severity: 'error',
+      from: { path: '^src/', pathNot: layers.map(([, p]) => p) },
+      to: {},
+    },
+    {
       name: 'workflow-code-is-deterministic',
       comment: 'workflow code runs in Temporal\'s sandbox: it may import only pure modules (and types)',
       severity: 'error',

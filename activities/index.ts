@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { settingsProblems } from '../src/config/settings';
+import { settingsProblems } from '../src/settings/settings';
 import { classifyFailure } from '../src/sync/failures';
-import { activityRetryingSignal, activityWaitingSignal } from '../workflows/signals';
+import { activityRetryingSignal, activityWaitingSignal } from './signals';
 import {
   cleanupObject,
   commitObject,

@@ -5,8 +5,8 @@
  */
 import { Command } from 'commander';
 import { loadSettings } from '../src/config/env-file';
-import { shown } from '../src/config/reference';
-import { SETTINGS, settingsProblems } from '../src/config/settings';
+import { shown } from '../src/settings/reference';
+import { SETTINGS, settingsProblems } from '../src/settings/settings';
 import { inputReferenceMarkdown, inputReferenceText } from '../workflows/input';
 
 new Command('env')

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
-import { inspectTables } from '../src/iceberg/inspect';
+import { inspectTables } from '../src/destinations/iceberg-inspect';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -4,9 +4,9 @@ import { createActivities, configurationProblems } from '../activities';
 import { bundleCacheDir, cachedWorkflowBundle, removeLegacyBundles, workflowSourceHash } from './bundle-cache';
 import { connectIceberg } from '../src/iceberg/connect';
 import { SalesforceClient } from '../src/salesforce/client';
-import { IcebergDestination } from '../src/sync/destination';
-import { DuckDbDestination } from '../src/duckdb/destination';
-import { parseSyncSettings } from '../src/config/sync-settings';
+import { IcebergDestination } from '../src/destinations/iceberg';
+import { DuckDbDestination } from '../src/destinations/duckdb';
+import { parseSyncSettings } from '../src/sync/settings';
 import { parseTemporalSettings } from '../src/config/temporal-settings';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
 

@@ -6,7 +6,7 @@
  * skip the checks (the settings are still validated).
  */
 import { loadSettings } from '../src/config/env-file';
-import { parseSyncSettings, syncSettingsProblems } from '../src/config/sync-settings';
+import { parseSyncSettings, syncSettingsProblems } from '../src/sync/settings';
 import { parseTemporalSettings } from '../src/config/temporal-settings';
 import { formatResult, preflightFailed } from '../src/preflight/checks';
 import { createSyncWorker } from './create';

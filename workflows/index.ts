@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
-import { activityRetryingSignal, activityWaitingSignal, objectRetryingSignal } from './signals';
+import { activityRetryingSignal, activityWaitingSignal, objectRetryingSignal } from '../activities/signals';
 import type { CommitSummary } from '../src/sync/object-sync';
 import {
   INPUT_DEFAULTS,

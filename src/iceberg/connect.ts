@@ -1,4 +1,4 @@
-import { catalogOptions, parseIcebergSettings, s3Settings } from '../config/iceberg-settings';
+import { catalogOptions, parseIcebergSettings, s3Settings } from './settings';
 import { S3ObjectStore, s3SettingsFor } from '../storage/s3';
 import { RestCatalog, type LoadTableResult } from './catalog';
 import type { ObjectStore } from '../storage/object-store';

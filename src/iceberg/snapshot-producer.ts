@@ -12,7 +12,7 @@ import {
   type Snapshot,
   type SnapshotOperation,
 } from './spec';
-import { compareCodePoints, decodeBound } from './bounds';
+import { compareCodePoints, decodeBound } from './spec/bounds';
 import { runPaths } from './run-paths';
 import type { IcebergTable } from './table';
 

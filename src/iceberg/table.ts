@@ -1,10 +1,6 @@
-import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import type { LoadTableResult, Namespace, RestCatalog, TableRequirement, TableUpdate } from './catalog';
-import { AlreadyExistsError, IncompatibleSchemaError } from './errors';
-import { ensureInitialSnapshot } from './snapshot-producer';
 import { decodeManifest, decodeManifestList } from './manifest';
-import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from './schema-mapping';
 import {
   currentSchema,
   currentSnapshot,
@@ -13,6 +9,7 @@ import {
   ManifestContent,
   type ManifestEntry,
   type ManifestFile,
+  type Schema,
   type Snapshot,
   type TableMetadata,
 } from './spec';
@@ -85,11 +82,11 @@ export class IcebergTable {
   }
 
   /**
-   * Commits a schema change planned by `planSchema` (new optional columns, promotions, docs) on its
-   * own, guarded so it applies only to the schema it was planned from; `properties` that differ
-   * from the table's go into the same commit.
+   * Commits a schema change (new optional columns, promotions, docs — planned by the caller) on
+   * its own, guarded so it applies only to the schema it was planned from; `properties` that
+   * differ from the table's go into the same commit.
    */
-  async evolveSchema(plan: SchemaPlan, properties: Record<string, string> = {}): Promise<void> {
+  async evolveSchema(plan: SchemaChange, properties: Record<string, string> = {}): Promise<void> {
     const changedProperties = Object.fromEntries(Object.entries(properties).filter(([k, v]) => this.metadata.properties?.[k] !== v));
     const setProperties = Object.keys(changedProperties).length > 0;
     if (!plan.changed && !setProperties) return;
@@ -111,6 +108,13 @@ export class IcebergTable {
   }
 }
 
+/** A table's next schema as its caller planned it, and whether it differs from the current one. */
+export interface SchemaChange {
+  schema: Schema;
+  lastColumnId: number;
+  changed: boolean;
+}
+
 export interface OpenTableOptions {
   catalog: RestCatalog;
   namespace: Namespace;
@@ -122,62 +126,4 @@ export interface OpenTableOptions {
 export async function loadTable(opts: OpenTableOptions): Promise<IcebergTable> {
   const loaded = await opts.catalog.loadTable(opts.namespace, opts.name);
   return new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
-}
-
-/**
- * Opens the table for a Salesforce object: creates namespace and table when missing (format v2,
- * unpartitioned, Id as identifier), or evolves the existing schema to the describe. Returns the
- * table and the column plan (which Salesforce field feeds which column). `runId` names the files of
- * a new table's first, empty snapshot (see `ensureInitialSnapshot`).
- */
-export async function prepareTable(
-  opts: OpenTableOptions &
-    ColumnMapping & {
-      fields: SalesforceField[];
-      runId: string;
-      properties?: Record<string, string>;
-      /** Properties set on a new table and brought up to date on an existing one (the object's label). */
-      describedProperties?: Record<string, string>;
-    },
-): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean }> {
-  const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
-  const identifier = [...opts.namespace, opts.name].join('.');
-  if (!(await opts.catalog.tableExists(opts.namespace, opts.name))) {
-    const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, table: identifier });
-    try {
-      const loaded = await opts.catalog.createTable(opts.namespace, {
-        name: opts.name,
-        schema: plan.schema,
-        'partition-spec': { 'spec-id': 0, fields: [] },
-        'write-order': { 'order-id': 0, fields: [] },
-        properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties, ...opts.describedProperties },
-      });
-      const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
-      try {
-        await ensureInitialSnapshot(table, opts.runId);
-      } catch (error) {
-        // The table is not usable (its storage refused a write, say): take back what was created.
-        await opts.catalog.dropTable(opts.namespace, opts.name, true).catch(() => undefined);
-        if (createdNamespace) await opts.catalog.dropNamespace(opts.namespace).catch(() => undefined);
-        throw error;
-      }
-      // The catalog may renumber ids on create: plan again against what it stored.
-      const stored = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
-      return { table, plan: stored, created: true, createdNamespace };
-    } catch (error) {
-      if (!(error instanceof AlreadyExistsError)) throw error;
-      // Created concurrently: fall through and evolve it like an existing table.
-    }
-  }
-  const table = await loadTable(opts);
-  // A table made elsewhere without the key column cannot take merges by Id: refused, not altered.
-  const idColumn = columnName('Id', opts.naming);
-  if (!table.schema().fields.some((f) => f.name === idColumn)) {
-    throw new IncompatibleSchemaError(
-      `Table ${identifier} exists but has no column "${idColumn}" (the Salesforce Id every synced row is keyed by), so it was left unchanged. Sync into another namespace, or drop or rename the table.`,
-    );
-  }
-  const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
-  await table.evolveSchema(plan, opts.describedProperties);
-  return { table, plan, created: false, createdNamespace };
 }

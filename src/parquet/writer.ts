@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
-import { compareBytes, compareCodePoints, encodeBound, truncateLowerBinary, truncateLowerString, truncateUpperBinary, truncateUpperString } from '../iceberg/bounds';
+import { compareBytes, compareCodePoints, encodeBound, truncateLowerBinary, truncateLowerString, truncateUpperBinary, truncateUpperString } from '../iceberg/spec/bounds';
 import {
   FileContent,
   POSITION_DELETE_FILE_PATH_ID,

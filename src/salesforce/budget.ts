@@ -6,7 +6,7 @@
  * each response's `Sforce-Limit-Info` header (API requests), plus what this sync did since the
  * last reading (Bulk jobs created, result bytes downloaded), which the org counts too.
  */
-import { SalesforceApiError, type SalesforceClient } from './client';
+import { SalesforceApiError, type RequestBudget, type SalesforceClient } from './client';
 import { BUDGET_ENV, type BudgetSettings } from './settings';
 
 export { BUDGET_ENV, type BudgetSettings };
@@ -115,7 +115,7 @@ const MB = 1024 * 1024;
  * it while the org is over budget: waiting (re-reading `/limits` every `checkMs`, abortable through
  * the client's signal) or failing with ApiBudgetExceededError.
  */
-export class ApiBudget {
+export class ApiBudget implements RequestBudget {
   private readonly counts: UsageCounts;
   /** The last `/limits` reading, and the counts at that moment (what was spent since adds to it). */
   private reading?: { limits: Partial<Record<DailyLimitName, LimitUsage>>; at: UsageCounts };

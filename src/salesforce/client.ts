@@ -1,6 +1,5 @@
 import { connectionFailure, networkCode } from '../net';
 import { authenticate, type Session } from './auth';
-import type { ApiBudget } from './budget';
 import { secretsOf, type SalesforceSettings } from './settings';
 
 /** An error answer of the Salesforce API ([{"message", "errorCode"}]). */
@@ -22,6 +21,13 @@ export interface ApiUsage {
   max: number;
 }
 
+/** What a client asks before each request and tells after each response (budget.ts's ApiBudget). */
+export interface RequestBudget {
+  beforeRequest(client: SalesforceClient, path: string): Promise<void>;
+  afterResponse(method: string, path: string, response: Response): void;
+  addResultBytes(n: number): void;
+}
+
 export interface ClientOptions {
   /** Attempts for limits, 5xx and dropped connections before giving up. */
   maxAttempts?: number;
@@ -33,7 +39,7 @@ export interface ClientOptions {
   /** Told why the client waits before trying again (shown in heartbeats while it retries). */
   onRetry?: (reason: string) => void;
   /** One sync's budget: asked before each request, told of each response (see budget.ts). */
-  budget?: ApiBudget;
+  budget?: RequestBudget;
 }
 
 /** What clients of one org share: the session and the usage last reported. */
@@ -67,12 +73,12 @@ export class SalesforceClient {
   }
 
   /** The same org and session, with requests counted by and held for `budget`. */
-  withBudget(budget: ApiBudget): SalesforceClient {
+  withBudget(budget: RequestBudget): SalesforceClient {
     return new SalesforceClient(this.settings, { ...this.options, budget }, this.state);
   }
 
   /** The budget requests are counted by (the Bulk reader adds the result bytes it downloads). */
-  get budget(): ApiBudget | undefined {
+  get budget(): RequestBudget | undefined {
     return this.options.budget;
   }
 

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../iceberg/errors';
 import { runPaths } from '../iceberg/run-paths';
-import { columnName, type NamingConvention, type TimeMapping } from '../iceberg/schema-mapping';
+import { columnName, type NamingConvention, type TimeMapping } from '../mapping/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { DataFileWriter } from '../parquet/writer';
 import { ApiBudget, DEFAULT_BUDGET, usageSummary, type UsageCounts } from '../salesforce/budget';
@@ -9,10 +9,11 @@ import { cursorField, describeObject, syncableFields } from '../salesforce/descr
 import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
 import { bulkJobAlive } from '../salesforce/bulk-reader';
 import { readObject, type ReadApi, type ReadPosition } from '../salesforce/reader';
-import { CURSOR_PROPERTY, type Created, type Destination, type TableRef } from './destination';
+import { CURSOR_PROPERTY, type Created, type Destination, type TableRef } from '../destinations/destination';
 import { defaultMode, type WriteModeName } from './objects';
 import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './reconcile';
-import { FILLED_THROUGH_PROPERTY, rereadReason, type RereadReason } from './reread';
+import { FILLED_THROUGH_PROPERTY } from '../destinations/filled-columns';
+import { rereadReason, type RereadReason } from './reread';
 import { KeyList, readStaging, writeStaging } from './staging';
 
 export { CURSOR_PROPERTY };

@@ -1,7 +1,7 @@
 import type { SalesforceClient } from '../salesforce/client';
 import type { SObjectDescribe } from '../salesforce/describe';
 import { readObject, type ReadApi } from '../salesforce/reader';
-import type { Destination, TableRef } from './destination';
+import type { Destination, TableRef } from '../destinations/destination';
 import { IdDifference, type IdDifferenceOptions } from './id-difference';
 import type { WriteModeName } from './objects';
 import type { ExtractProgress, PreparedObject, SyncContext } from './object-sync';

@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
-import { inspectTables } from '../../src/iceberg/inspect';
+import { inspectTables } from '../../src/destinations/iceberg-inspect';
 import { loadTable } from '../../src/iceberg/table';
 import { BUDGET_ENV } from '../../src/salesforce/budget';
 import type { ObjectOutcome } from '../../workflows';

@@ -2,14 +2,14 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
-import { inspectTables } from '../../src/iceberg/inspect';
+import { inspectTables } from '../../src/destinations/iceberg-inspect';
 import type { ObjectOutcome } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
 import { uniqueName } from '../helpers/stack';
 import { syncHarness } from '../helpers/sync-harness';
 import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
 import type { SimField } from '../salesforce-sim/objects';
-import { TIME_TEXT_DOC, columnName } from '../../src/iceberg/schema-mapping';
+import { TIME_TEXT_DOC, columnName } from '../../src/mapping/schema-mapping';
 import { loadTable } from '../../src/iceberg/table';
 
 // Small PK chunks and result pages: Bulk reads here come back in several parallel pages, not in

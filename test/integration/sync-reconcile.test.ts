@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
-import { inspectTables } from '../../src/iceberg/inspect';
+import { inspectTables } from '../../src/destinations/iceberg-inspect';
 import { loadTable } from '../../src/iceberg/table';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';

@@ -6,7 +6,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ExtractHeartbeat } from '../../activities';
-import { DuckDbDestination } from '../../src/duckdb/destination';
+import { DuckDbDestination } from '../../src/destinations/duckdb';
 import { SalesforceClient } from '../../src/salesforce/client';
 import { describeObject } from '../../src/salesforce/describe';
 import { classifyFailure } from '../../src/sync/failures';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities, type ExtractHeartbeat } from '../../activities';
-import { DuckDbDestination } from '../../src/duckdb/destination';
+import { DuckDbDestination } from '../../src/destinations/duckdb';
 import { ApiBudget, ApiBudgetExceededError, BUDGET_ENV, overBudget, parseLimits, usageSummary, waitingReason, type BudgetSettings } from '../../src/salesforce/budget';
 import { readBulk } from '../../src/salesforce/bulk-reader';
 import { SalesforceClient } from '../../src/salesforce/client';

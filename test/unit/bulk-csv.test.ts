@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { planSchema } from '../../src/iceberg/schema-mapping';
+import { planSchema } from '../../src/mapping/schema-mapping';
 import { RowBuffer } from '../../src/parquet/writer';
 import { BulkCsvPage, CsvFormatError } from '../../src/salesforce/bulk-csv';
 import { decimalToUnscaled } from '../../src/parquet/columns';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { duckdbMode, duckdbType } from '../../src/duckdb/destination';
+import { duckdbType } from '../../src/destinations/duckdb';
+import { duckdbMode } from '../../src/sync/settings';
 
 describe('DuckDB fallback', () => {
   it('maps every Iceberg column type the schema mapping produces', () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SETTINGS, shown } from '../../src/config/reference';
+import { SETTINGS, shown } from '../../src/settings/reference';
 import { salesforceEnv } from '../../src/salesforce/settings';
 
 describe('the settings reference', () => {

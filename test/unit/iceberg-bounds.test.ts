@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareCodePoints, decodeBound, encodeBound, truncateLowerString, truncateUpperString, twosComplementBigEndian } from '../../src/iceberg/bounds';
+import { compareCodePoints, decodeBound, encodeBound, truncateLowerString, truncateUpperString, twosComplementBigEndian } from '../../src/iceberg/spec/bounds';
 import { decimalToUnscaled } from '../../src/parquet/columns';
 import { RowBuffer } from '../../src/parquet/writer';
 

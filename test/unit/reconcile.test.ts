@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDbDestination } from '../../src/duckdb/destination';
+import { DuckDbDestination } from '../../src/destinations/duckdb';
 import { SalesforceClient } from '../../src/salesforce/client';
 import { describeObject } from '../../src/salesforce/describe';
 import { readBulk } from '../../src/salesforce/bulk-reader';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FILLED_THROUGH_PROPERTY, columnsToFill, rereadReason } from '../../src/sync/reread';
+import { FILLED_THROUGH_PROPERTY, columnsToFill } from '../../src/destinations/filled-columns';
+import { rereadReason } from '../../src/sync/reread';
 
 describe('when an incremental sync re-reads every row', () => {
   const cursor = '2026-01-01T00:00:00.000Z';

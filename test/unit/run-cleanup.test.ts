@@ -15,7 +15,7 @@ import type { NestedField, TableMetadata } from '../../src/iceberg/spec';
 import { IcebergTable } from '../../src/iceberg/table';
 import { DataFileWriter } from '../../src/parquet/writer';
 import { LocalObjectStore } from '../../src/storage/local-fs';
-import { IcebergDestination } from '../../src/sync/destination';
+import { IcebergDestination } from '../../src/destinations/iceberg';
 import { cleanupObject, type PreparedObject, type SyncContext } from '../../src/sync/object-sync';
 import { KeyList, writeStaging } from '../../src/sync/staging';
 

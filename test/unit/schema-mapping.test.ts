@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseIcebergSettings } from '../../src/config/iceberg-settings';
+import { parseIcebergSettings } from '../../src/iceberg/settings';
 import { IncompatibleSchemaError } from '../../src/iceberg/errors';
-import { FORMULA_DOC, TIME_TEXT_DOC, columnDoc, icebergTypeOf, planSchema, snakeCase } from '../../src/iceberg/schema-mapping';
+import { FORMULA_DOC, TIME_TEXT_DOC, columnDoc, icebergTypeOf, planSchema, snakeCase } from '../../src/mapping/schema-mapping';
 import type { SalesforceField } from '../../src/salesforce/describe-types';
 
 describe('names', () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SETTINGS, settingsProblems, unknownSettingProblems } from '../../src/config/settings';
-import { parseSyncSettings } from '../../src/config/sync-settings';
+import { SETTINGS, settingsProblems, unknownSettingProblems } from '../../src/settings/settings';
+import { parseSyncSettings } from '../../src/sync/settings';
 import { parseTemporalSettings } from '../../src/config/temporal-settings';
 import { salesforceEnv as E, parseSalesforceSettings } from '../../src/salesforce/settings';
 

@@ -4,10 +4,10 @@
  * report before anything connects.
  */
 import { salesforceArea, salesforceSettingsProblems } from '../salesforce/settings';
-import type { SettingDoc } from './define';
-import { icebergArea, icebergSettingsProblems } from './iceberg-settings';
-import { duckdbMode, syncArea, syncSettingsProblems } from './sync-settings';
-import { temporalArea, temporalSettingsProblems } from './temporal-settings';
+import type { SettingDoc } from '../config/define';
+import { icebergArea, icebergSettingsProblems } from '../iceberg/settings';
+import { duckdbMode, syncArea, syncSettingsProblems } from '../sync/settings';
+import { temporalArea, temporalSettingsProblems } from '../config/temporal-settings';
 import { editDistance } from '../edit-distance';
 
 /** Every setting the product reads, by area: the env-var reference (`npm run env`). */

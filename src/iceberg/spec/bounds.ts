@@ -1,4 +1,4 @@
-import { parseDecimal, type PrimitiveType } from './spec';
+import { parseDecimal, type PrimitiveType } from './index';
 
 /**
  * Iceberg's single-value binary serialization (spec appendix D), used for lower/upper bounds in

@@ -1,7 +1,7 @@
-import type { LoadTableResult, Namespace, RestCatalog } from './catalog';
-import { readRows } from './reader';
-import { currentSchema, currentSnapshot } from './spec';
-import { loadTable } from './table';
+import type { LoadTableResult, Namespace, RestCatalog } from '../iceberg/catalog';
+import { readRows } from '../iceberg/reader';
+import { currentSchema, currentSnapshot } from '../iceberg/spec';
+import { loadTable } from '../iceberg/table';
 import type { ObjectStore } from '../storage/object-store';
 
 /** What `npm run tables` shows for one table (the original check_tables). */

@@ -1,6 +1,6 @@
 import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
-import { IncompatibleSchemaError } from './errors';
-import { parseDecimal, type NestedField, type PrimitiveType, type Schema } from './spec';
+import { IncompatibleSchemaError } from '../iceberg/errors';
+import { parseDecimal, type NestedField, type PrimitiveType, type Schema } from '../iceberg/spec';
 
 /*
  * Where a Salesforce type becomes an Iceberg type — the one place. Datetimes are UTC instants

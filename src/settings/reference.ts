@@ -1,7 +1,7 @@
 /** Every setting the product reads: the env-var reference (`npm run env`), built from the settings schemas. */
-import type { SettingDoc } from './define';
+import type { SettingDoc } from '../config/define';
 
-export type { SettingDoc } from './define';
+export type { SettingDoc } from '../config/define';
 export { SETTINGS } from './settings';
 
 /** A value as it may be shown: secrets masked. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanSetting, integerSetting, parseArea, settingsArea } from './define';
+import { booleanSetting, integerSetting, parseArea, settingsArea } from '../config/define';
 
 const seconds = (what: string, min: number) =>
   z

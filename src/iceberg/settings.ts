@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { CatalogAuth, CatalogOptions } from '../iceberg/catalog';
+import type { CatalogAuth, CatalogOptions } from './catalog';
 import type { S3Settings } from '../storage/s3';
-import { booleanSetting, httpUrl, parseArea, settingsArea } from './define';
+import { booleanSetting, httpUrl, parseArea, settingsArea } from '../config/define';
 
 /** S3's bucket naming rules (general purpose buckets). */
 const bucketName = z

@@ -2,14 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { planSchema, type ColumnMapping } from '../iceberg/schema-mapping';
+import { planSchema, type ColumnMapping } from '../mapping/schema-mapping';
 import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { LocalObjectStore } from '../storage/local-fs';
-import { CURSOR_PROPERTY, type Created, type Destination, type Prepared, type StagingArea, type TableRef } from '../sync/destination';
+import { CURSOR_PROPERTY, type Created, type Destination, type Prepared, type StagingArea, type TableRef } from './destination';
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg. */
-export { duckdbMode } from '../config/sync-settings';
 
 /** Per-table sync state, kept in the DuckDB file next to the data it describes. */
 const STATE_TABLE = '_salesforce_sync';

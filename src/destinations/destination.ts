@@ -1,0 +1,72 @@
+import type { WriteMode } from '../iceberg/snapshot-producer';
+import type { DataFile, NestedField } from '../iceberg/spec';
+import type { ColumnMapping } from '../mapping/schema-mapping';
+import type { SalesforceField } from '../salesforce/describe-types';
+import type { ObjectStore } from '../storage/object-store';
+
+/** Summary/state key of the incremental cursor, committed with the data it covers. */
+export const CURSOR_PROPERTY = 'salesforce.cursor';
+
+export interface TableRef {
+  namespace: string[];
+  table: string;
+}
+
+/** Table property naming the sync run that created the table (a failed first sync drops it again). */
+export const CREATED_BY_RUN_PROPERTY = 'salesforce.created-by-run';
+
+/** What prepare reports: the stored cursor, what it created, and columns the table's rows lack. */
+export interface Prepared {
+  cursor?: string;
+  created: Created;
+  /**
+   * Columns (fed by a Salesforce field) that the rows already in the table were written without,
+   * so they hold nulls there: added by this prepare, or by an earlier sync that committed no data.
+   */
+  newColumns?: string[];
+}
+
+/** What a sync's prepare step created, so that a sync that commits nothing can take it back. */
+export interface Created {
+  table: boolean;
+  namespace: boolean;
+}
+
+/** Where an extraction writes: the columns of its data files, the store and the folder. */
+export interface StagingArea {
+  columns: NestedField[];
+  store: ObjectStore;
+  /** The table's location: every file of a run goes under it, named by `runPaths(location, runId)`. */
+  location: string;
+}
+
+/**
+ * Where synced objects land: Iceberg tables through a REST catalog (the product's job), or a
+ * local DuckDB file (DUMP_TO_DUCKDB=true, for debugging). The sync steps only talk to this.
+ */
+export interface Destination {
+  /**
+   * Creates the table or evolves it to the describe's fields; returns the cursor the last sync
+   * stored and what was created for run `runId`. Files it writes (a new table's first snapshot)
+   * are named after `runId`. `described.label` (the object's label) becomes a table property.
+   */
+  prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }): Promise<Prepared>;
+  staging(ref: TableRef): Promise<StagingArea>;
+  /** Makes the files the table's content in one atomic step; idempotent per run id. */
+  commit(ref: TableRef, req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
+  /**
+   * Of the files found under a run's prefixes (`written`), those a snapshot of the table may
+   * reference: cleanup removes the rest. Idempotent, and needs nothing but the table and the run id.
+   */
+  runFilesInUse(ref: TableRef, runId: string, written: string[]): Promise<Set<string>>;
+  /**
+   * Takes back what run `runId` created when no data was ever committed to it (a failed or
+   * cancelled first sync changes nothing); true if the table was dropped.
+   */
+  discardUnused(ref: TableRef, runId: string, created: Created): Promise<boolean>;
+  /**
+   * Hands `each` the key column's values of the table's live rows, in batches (a reconciling sync
+   * compares them with Salesforce's Ids). Streams: never the whole column in memory.
+   */
+  liveKeys(ref: TableRef, keyColumn: string, each: (keys: string[]) => Promise<void>): Promise<void>;
+}

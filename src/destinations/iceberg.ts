@@ -1,0 +1,128 @@
+import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
+import { AlreadyExistsError, IncompatibleSchemaError, NotFoundError } from '../iceberg/errors';
+import { liveColumnValues } from '../iceberg/reader';
+import { runFilesInUse } from '../iceberg/run-cleanup';
+import { commitFiles, ensureInitialSnapshot } from '../iceberg/snapshot-producer';
+import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
+import { LABEL_PROPERTY, columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
+import type { SalesforceField } from '../salesforce/describe-types';
+import type { ObjectStore } from '../storage/object-store';
+import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, type Created, type Destination, type Prepared, type StagingArea, type TableRef } from './destination';
+import { columnsToFill } from './filled-columns';
+
+/**
+ * Opens the table for a Salesforce object: creates namespace and table when missing (format v2,
+ * unpartitioned, Id as identifier), or evolves the existing schema to the describe. Returns the
+ * table and the column plan (which Salesforce field feeds which column). `runId` names the files of
+ * a new table's first, empty snapshot (see `ensureInitialSnapshot`).
+ */
+export async function prepareTable(
+  opts: OpenTableOptions &
+    ColumnMapping & {
+      fields: SalesforceField[];
+      runId: string;
+      properties?: Record<string, string>;
+      /** Properties set on a new table and brought up to date on an existing one (the object's label). */
+      describedProperties?: Record<string, string>;
+    },
+): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean }> {
+  const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
+  const identifier = [...opts.namespace, opts.name].join('.');
+  if (!(await opts.catalog.tableExists(opts.namespace, opts.name))) {
+    const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, table: identifier });
+    try {
+      const loaded = await opts.catalog.createTable(opts.namespace, {
+        name: opts.name,
+        schema: plan.schema,
+        'partition-spec': { 'spec-id': 0, fields: [] },
+        'write-order': { 'order-id': 0, fields: [] },
+        properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties, ...opts.describedProperties },
+      });
+      const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
+      try {
+        await ensureInitialSnapshot(table, opts.runId);
+      } catch (error) {
+        // The table is not usable (its storage refused a write, say): take back what was created.
+        await opts.catalog.dropTable(opts.namespace, opts.name, true).catch(() => undefined);
+        if (createdNamespace) await opts.catalog.dropNamespace(opts.namespace).catch(() => undefined);
+        throw error;
+      }
+      // The catalog may renumber ids on create: plan again against what it stored.
+      const stored = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
+      return { table, plan: stored, created: true, createdNamespace };
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsError)) throw error;
+      // Created concurrently: fall through and evolve it like an existing table.
+    }
+  }
+  const table = await loadTable(opts);
+  // A table made elsewhere without the key column cannot take merges by Id: refused, not altered.
+  const idColumn = columnName('Id', opts.naming);
+  if (!table.schema().fields.some((f) => f.name === idColumn)) {
+    throw new IncompatibleSchemaError(
+      `Table ${identifier} exists but has no column "${idColumn}" (the Salesforce Id every synced row is keyed by), so it was left unchanged. Sync into another namespace, or drop or rename the table.`,
+    );
+  }
+  const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
+  await table.evolveSchema(plan, opts.describedProperties);
+  return { table, plan, created: false, createdNamespace };
+}
+
+export class IcebergDestination implements Destination {
+  constructor(
+    private readonly catalog: RestCatalog,
+    private readonly storeFor: (loaded: LoadTableResult) => ObjectStore,
+  ) {}
+
+  private open(ref: TableRef) {
+    return loadTable({ catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor });
+  }
+
+  async prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described: { label?: string } = {}): Promise<Prepared> {
+    const { table, plan, created, createdNamespace } = await prepareTable({
+      catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, ...mapping, runId, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
+      describedProperties: described.label ? { [LABEL_PROPERTY]: described.label } : undefined,
+    });
+    const newColumns = columnsToFill(plan.columns.map((c) => c.field), table.currentSnapshot()?.summary, plan.added);
+    return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns };
+  }
+
+  async staging(ref: TableRef): Promise<StagingArea> {
+    const table = await this.open(ref);
+    return { columns: table.schema().fields, store: table.store, location: table.location };
+  }
+
+  async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<{ snapshotId: string; alreadyCommitted: boolean }> {
+    const result = await commitFiles({ table: await this.open(ref), ...req });
+    return { snapshotId: result.snapshotId.toString(), alreadyCommitted: result.alreadyCommitted };
+  }
+
+  async discardUnused(ref: TableRef, runId: string, created: Created): Promise<boolean> {
+    if (!created.table) return false;
+    let dropped = false;
+    try {
+      const table = await this.open(ref);
+      // Only a table this run made that never received data: nobody else has written to it.
+      const snapshots = table.snapshots();
+      const untouched = table.metadata.properties?.[CREATED_BY_RUN_PROPERTY] === runId && snapshots.every((s) => s.summary?.['salesforce.initial-snapshot'] === 'true');
+      if (!untouched) return false;
+      await this.catalog.dropTable(ref.namespace, ref.table, true);
+      dropped = true;
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    if (created.namespace && (await this.catalog.listTables(ref.namespace).catch(() => ['?'])).length === 0) {
+      // Another sync may fill it meanwhile; the catalog refuses to drop a non-empty namespace.
+      await this.catalog.dropNamespace(ref.namespace).catch(() => undefined);
+    }
+    return dropped;
+  }
+
+  async runFilesInUse(ref: TableRef, runId: string, written: string[]): Promise<Set<string>> {
+    return runFilesInUse(await this.open(ref), runId, written);
+  }
+
+  async liveKeys(ref: TableRef, keyColumn: string, each: (keys: string[]) => Promise<void>): Promise<void> {
+    for await (const keys of liveColumnValues(await this.open(ref), keyColumn)) await each(keys);
+  }
+}
