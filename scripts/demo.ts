@@ -13,6 +13,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { followProgress } from './lib/follow';
 import { loadSettings } from '../src/config/env-file';
+import { parseTemporalSettings } from '../src/config/temporal-settings';
+import { parseSyncSettings } from '../src/sync/settings';
 import { salesforceEnv } from '../src/salesforce/settings';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import { SalesforceSimulator } from '../test/salesforce-sim/server';
@@ -62,8 +64,9 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
   const workflowId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const handle = await client.workflow.start('salesforceSync', { taskQueue: worker.options.taskQueue, workflowId, args: [{ namespace: env.SYNC_NAMESPACE ?? 'salesforce' }] });
-  const ui = `${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${workflowId}`;
+  const handle = await client.workflow.start('salesforceSync', { taskQueue: worker.options.taskQueue, workflowId, args: [{ namespace: parseSyncSettings(env).SYNC_NAMESPACE }] });
+  const temporal = parseTemporalSettings(env);
+  const ui = `${temporal.TEMPORAL_UI_URL}/namespaces/${temporal.TEMPORAL_NAMESPACE}/workflows/${workflowId}`;
   console.log(`\nStarted ${workflowId}: ${ui}`);
 
   const stopFollowing = followProgress(handle);

@@ -47,7 +47,7 @@ withSyncInputOptions(program.command('create').description('create a schedule th
       const handle = await client.schedule.create({
         scheduleId: opts.id,
         spec,
-        action: { type: 'startWorkflow', workflowType: 'salesforceSync', workflowId: opts.id, taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? 'salesforce-sync', args: [input] },
+        action: { type: 'startWorkflow', workflowType: 'salesforceSync', workflowId: opts.id, taskQueue: opts.taskQueue ?? parseTemporalSettings(env).TEMPORAL_TASK_QUEUE, args: [input] },
         policies: { overlap },
         state: { paused: Boolean(opts.paused), note: 'created by npm run schedule' },
       });

@@ -17,11 +17,12 @@ withSyncInputOptions(new Command('sync').description('start a salesforceSync wor
   .action(async (objects: string[], opts: SyncInputOptions & { workflowId?: string; taskQueue?: string; wait: boolean }) => {
     const env = loadSettings();
     const input = syncInput(objects, opts);
-    parseTemporalSettings(env); // a wrong TEMPORAL_* setting is named here, not by the SDK
+    // A wrong TEMPORAL_* setting is named here, not by the SDK; defaults come from the declarations.
+    const temporal = parseTemporalSettings(env);
     const { client, connection } = await temporalClient(env);
     const workflowId = opts.workflowId ?? `salesforce-sync-${Date.now()}`;
-    const handle = await client.workflow.start('salesforceSync', { taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? 'salesforce-sync', workflowId, args: [input] });
-    const ui = `${env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/${env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${workflowId}`;
+    const handle = await client.workflow.start('salesforceSync', { taskQueue: opts.taskQueue ?? temporal.TEMPORAL_TASK_QUEUE, workflowId, args: [input] });
+    const ui = `${temporal.TEMPORAL_UI_URL}/namespaces/${temporal.TEMPORAL_NAMESPACE}/workflows/${workflowId}`;
     console.log(`Started ${workflowId}\n  ${ui}`);
     if (!opts.wait) return connection.close();
     const stopFollowing = followProgress(handle);
