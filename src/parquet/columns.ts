@@ -117,7 +117,7 @@ export abstract class ColumnBuilder {
   }
 
   /**
-   * A value given as UTF-8 bytes (a cell of a Bulk API CSV page); `doubledQuotes`: `""` inside
+   * A value given as UTF-8 bytes (a cell of a CSV source); `doubledQuotes`: `""` inside
    * stands for `"`. Text columns copy the bytes; other columns read the text as `append` would.
    */
   appendUtf8(bytes: Uint8Array, start: number, end: number, doubledQuotes: boolean): void {
@@ -534,7 +534,7 @@ function toTimestamp(v: unknown, f: NestedField): bigint | number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (v instanceof Date) return v.getTime() * 1000;
   if (typeof v === 'string') {
-    // '+0000' (Salesforce's form) read as '+00:00'.
+    // An offset written '+0000' read as '+00:00'.
     const ms = Date.parse(v.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
     if (!Number.isNaN(ms)) {
       // Keep sub-millisecond digits Date.parse drops.

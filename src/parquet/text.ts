@@ -1,6 +1,6 @@
 /*
- * Values read from their canonical text forms given as UTF-8 bytes — the form a Bulk API CSV cell
- * has — digit by digit, without making a string. Each reader returns undefined for any shape it
+ * Values read from their canonical text forms given as UTF-8 bytes — the form of a CSV cell —
+ * digit by digit, without making a string. Each reader returns undefined for any shape it
  * does not handle; the column builder then reads the text the general way (`append(text)`), so
  * these are fast paths of the same meaning, never different results.
  */
@@ -147,7 +147,7 @@ export function readTimeMicros(bytes: Uint8Array, start: number, end: number): n
 }
 
 /**
- * 'YYYY-MM-DDTHH:MM:SS.sssZ' or '…+0000' (what Bulk API 2.0 writes) → microseconds since the
+ * 'YYYY-MM-DDTHH:MM:SS.sssZ' or '…+0000' → microseconds since the
  * epoch; undefined for any other shape, which `datetimeMicros` then handles.
  */
 export function readDatetimeMicros(bytes: Uint8Array, start: number, end: number): number | undefined {

@@ -285,7 +285,7 @@ export class DataFileWriter {
   }
 
   /**
-   * Appends a column source (e.g. a Bulk CSV page), a column at a time in chunks of up to 1,024
+   * Appends a column source (e.g. a page of CSV), a column at a time in chunks of up to 1,024
    * rows. Within a file, row groups are cut at the row count its first group set; the first group
    * is cut by size (measured per chunk: sizing walks every column).
    */
