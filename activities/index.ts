@@ -1,5 +1,4 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { settingsProblems } from '../src/settings/settings';
 import { classifyFailure } from '../src/sync/failures';
 import { activityRetryingSignal, activityWaitingSignal } from './signals';
 import {
@@ -120,8 +119,3 @@ export interface ExtractHeartbeat extends ExtractProgress {
 }
 
 export type SyncActivities = ReturnType<typeof createActivities>;
-
-/** Settings problems at worker start, as a list (empty when all is well): every area's schema, and names that look like typos. */
-export function configurationProblems(env: Record<string, string | undefined>): string[] {
-  return settingsProblems(env);
-}

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities, configurationProblems } from '../activities';
+import { createActivities } from '../activities';
+import { settingsProblems } from '../src/settings/settings';
 import { bundleCacheDir, cachedWorkflowBundle, removeLegacyBundles, workflowSourceHash } from './bundle-cache';
 import { connectIceberg } from '../src/iceberg/connect';
 import { SalesforceClient } from '../src/salesforce/client';
@@ -39,7 +40,7 @@ async function bundleWorkflows(env: Record<string, string | undefined>): Promise
 
 /** Builds a worker from settings; throws with every configuration problem listed. */
 export async function createSyncWorker(env: Record<string, string | undefined>, opts: { taskQueue?: string } = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const problems = configurationProblems(env);
+  const problems = settingsProblems(env);
   if (problems.length > 0) throw new Error(`The worker cannot start:\n${problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}`);
   const temporal = parseTemporalSettings(env);
   const sync = parseSyncSettings(env);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { configurationProblems } from '../../activities';
+import { settingsProblems } from '../../src/settings/settings';
 import { salesforceEnv as E } from '../../src/salesforce/settings';
 
 describe('worker configuration check', () => {
   it('lists every problem, naming variables and never values', () => {
-    const problems = configurationProblems({ ICEBERG_CATALOG_URI: 'not-a-url', [E.userName]: 'u', [E.password]: 'secret-pass-42' });
+    const problems = settingsProblems({ ICEBERG_CATALOG_URI: 'not-a-url', [E.userName]: 'u', [E.password]: 'secret-pass-42' });
     expect(problems).toHaveLength(2);
     expect(problems[0]).toContain(`needs ${E.securityToken}`);
     expect(problems[1]).toContain('ICEBERG_CATALOG_URI');
@@ -13,13 +13,13 @@ describe('worker configuration check', () => {
 
   it('refuses malformed sync settings', () => {
     const base = { ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' };
-    expect(configurationProblems({ ...base, SYNC_CHECKPOINT_SECONDS: 'soon', SALESFORCE_READ_API: 'soap' })).toEqual([
+    expect(settingsProblems({ ...base, SYNC_CHECKPOINT_SECONDS: 'soon', SALESFORCE_READ_API: 'soap' })).toEqual([
       'SALESFORCE_READ_API: must be auto, bulk or rest (it is "soap")',
       'SYNC_CHECKPOINT_SECONDS: must be a number of seconds of at least 0 (it is "soon")',
     ]);
   });
 
   it('is empty when the settings are complete', () => {
-    expect(configurationProblems({ ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' })).toEqual([]);
+    expect(settingsProblems({ ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' })).toEqual([]);
   });
 });
