@@ -10,8 +10,8 @@ import { salesforceEnv } from '../../src/salesforce/settings';
 
 /*
  * A Salesforce org on 127.0.0.1 that speaks Salesforce's wire formats: the partner SOAP login,
- * the OAuth2 token endpoint, REST describe and query/queryAll with nextRecordsUrl paging, limits,
- * and Salesforce's error envelopes. A control API under /__sim/ lets tests change data and inject
+ * the OAuth2 token endpoint, the identity URL, REST describe and query/queryAll with
+ * nextRecordsUrl paging, limits, and Salesforce's error envelopes. A control API under /__sim/ lets tests change data and inject
  * faults or hold requests until a test releases them. Bulk API 2.0 query jobs are served as
  * Salesforce documents them: results by locator or as parallel result pages (`resultPages`, fetched
  * with the API version that created the job), gzip-compressed for clients that accept it; large
