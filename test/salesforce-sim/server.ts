@@ -10,8 +10,8 @@ import { salesforceEnv } from '../../src/salesforce/settings';
 
 /*
  * A Salesforce org on 127.0.0.1 that speaks Salesforce's wire formats: the partner SOAP login,
- * the OAuth2 token endpoint, REST describe and query/queryAll with nextRecordsUrl paging, limits,
- * and Salesforce's error envelopes. A control API under /__sim/ lets tests change data and inject
+ * the OAuth2 token endpoint, the identity URL, REST describe and query/queryAll with
+ * nextRecordsUrl paging, limits, and Salesforce's error envelopes. A control API under /__sim/ lets tests change data and inject
  * faults or hold requests until a test releases them. Bulk API 2.0 query jobs are served as
  * Salesforce documents them: results by locator or as parallel result pages (`resultPages`, fetched
  * with the API version that created the job), gzip-compressed for clients that accept it; large
@@ -91,7 +91,11 @@ export const SIM_DEFAULTS = {
   client: { clientId: 'sim-consumer-key', clientSecret: 'sim-consumer-secret' },
 };
 
-export const API_VERSIONS = ['58.0', '59.0', '60.0', '61.0', '62.0'];
+/** The API versions the org serves: 31.0 (the oldest Salesforce still serves since Summer '25) to 62.0. */
+export const API_VERSIONS = Array.from({ length: 32 }, (_, i) => `${31 + i}.0`);
+
+/** The User Id of every login (login results, token responses, identity URLs, jobs). */
+const SIM_USER_ID = '005000000000001AAA';
 
 type FaultKind = 'expire-session' | 'request-limit' | 'unavailable' | 'drop-connection' | 'slow' | 'invalid-locator';
 interface FaultRule {
@@ -384,6 +388,8 @@ export class SalesforceSimulator {
     const soap = /^\/services\/Soap\/u\/(\d+\.\d+)$/.exec(path);
     if (soap && req.method === 'POST') return this.soapLogin(await this.body(req), soap[1]!, res);
     if (path === '/services/oauth2/token' && req.method === 'POST') return this.oauthToken(await this.body(req), res);
+    const identity = /^\/id\/([A-Za-z0-9]+)\/([A-Za-z0-9]+)$/.exec(path);
+    if (identity && req.method === 'GET') return this.identity(req, res, url, identity[1]!, identity[2]!);
     if (path === '/services/data') {
       return this.json(res, 200, API_VERSIONS.map((v) => ({ label: `Winter '${v}`, url: `/services/data/v${v}`, version: v })));
     }
@@ -415,7 +421,7 @@ export class SalesforceSimulator {
   }
 
   private rest(req: http.IncomingMessage, res: http.ServerResponse, version: string, rest: string, url: URL, fault?: FaultRule): void {
-    if (rest === '') return this.json(res, 200, { sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, limits: `/services/data/v${version}/limits` });
+    if (rest === '') return this.json(res, 200, { sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, limits: `/services/data/v${version}/limits`, identity: this.identityUrl });
     if (rest === '/limits') return this.json(res, 200, this.limits());
     if (rest === '/sobjects') {
       return this.json(res, 200, {
@@ -525,6 +531,9 @@ export class SalesforceSimulator {
       if (job.state === 'UploadComplete' || job.state === 'InProgress') job.state = ++job.polls >= 2 ? (job.errorMessage ? 'Failed' : 'JobComplete') : 'InProgress';
       return this.json(res, 200, info(job));
     }
+    if (version !== job.apiVersion) return this.json(res, 409, [{ errorCode: 'CONFLICT', message: `The job was created with API version ${job.apiVersion}; get its results with the same version.` }]);
+    // Parallel result pages exist from API 62.0 on.
+    if (m[2] === '/resultPages' && Number(version) < 62) return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
     if (job.state !== 'JobComplete') return this.json(res, 400, [{ errorCode: 'INVALIDJOBSTATE', message: `job is in state ${job.state}` }]);
     if (m[2] === '/resultPages') return this.resultPages(res, version, job, url);
     this.resultsInFlight++;
@@ -538,10 +547,9 @@ export class SalesforceSimulator {
 
   /**
    * Up to five links to result pages and the link to the next five: clients download them in
-   * parallel. Only with the API version that created the job (else 409, as Salesforce answers).
+   * parallel (results of either kind only with the API version that created the job, else 409).
    */
   private resultPages(res: http.ServerResponse, version: string, job: BulkJob, url: URL): void {
-    if (version !== job.apiVersion) return this.json(res, 409, [{ errorCode: 'CONFLICT', message: `The job was created with API version ${job.apiVersion}; get its results with the same version.` }]);
     this.counters.resultPagesCalls++;
     const size = this.config.resultPageRecords ?? 10_000;
     const start = Number(url.searchParams.get('locator') ? Buffer.from(url.searchParams.get('locator')!, 'base64url').toString() : '0');
@@ -635,6 +643,40 @@ export class SalesforceSimulator {
   }
 
 
+
+  /** The identity URL of the simulator's user, as OAuth token responses name it (`id`). */
+  get identityUrl(): string {
+    return `${this.instanceUrl}/id/${this.orgId}/${SIM_USER_ID}`;
+  }
+
+  /**
+   * The identity service (GET /id/{orgId}/{userId}) with the access token in the Authorization
+   * header or the oauth_token parameter; its URLs hold {version} unless `version` names one.
+   */
+  private identity(req: http.IncomingMessage, res: http.ServerResponse, url: URL, orgId: string, userId: string): void {
+    const token = /^(?:Bearer|OAuth) (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('oauth_token') ?? undefined;
+    const fail = (status: number, code: string) => {
+      res.writeHead(status, { 'content-type': 'text/plain;charset=UTF-8' });
+      res.end(code);
+    };
+    if (!token) return fail(403, 'Missing_OAuth_Token');
+    const session = this.sessions.get(token);
+    if (!session || session.expiresAt < Date.now()) return fail(403, 'Bad_OAuth_Token');
+    if (orgId.slice(0, 15) !== this.orgId.slice(0, 15)) return fail(403, 'Wrong_Org');
+    if (userId.slice(0, 15) !== SIM_USER_ID.slice(0, 15)) return fail(404, 'Bad_Id');
+    const asked = url.searchParams.get('version');
+    const version = asked === 'latest' ? API_VERSIONS.at(-1)! : (asked ?? '{version}');
+    const org15 = this.orgId.slice(0, 15);
+    const data = `${this.instanceUrl}/services/data/v${version}`;
+    this.json(res, 200, {
+      id: this.identityUrl, asserted_user: true, user_id: SIM_USER_ID, organization_id: this.orgId, username: session.user, display_name: session.user.split('@')[0],
+      email: session.user, active: true, user_type: 'STANDARD', language: 'en_US', locale: 'en_US', utcOffset: 0,
+      urls: {
+        enterprise: `${this.instanceUrl}/services/Soap/c/${version}/${org15}`, partner: `${this.instanceUrl}/services/Soap/u/${version}/${org15}`,
+        rest: `${data}/`, sobjects: `${data}/sobjects/`, search: `${data}/search/`, query: `${data}/query/`, profile: `${this.instanceUrl}/${SIM_USER_ID}`,
+      },
+    });
+  }
 
   private soapFault(res: http.ServerResponse, code: string, message: string): void {
     res.writeHead(500, { 'content-type': 'text/xml;charset=UTF-8' });
