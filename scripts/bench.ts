@@ -18,7 +18,7 @@ import { parseSalesforceSettings, salesforceEnv as E } from '../src/salesforce/s
 import { buildSoql } from '../src/salesforce/soql';
 import { planSchema } from '../src/mapping/schema-mapping';
 import { DEFAULT_ROW_GROUP_BYTES, RowBuffer } from '../src/parquet/writer';
-import { SIM_DEFAULTS, type SimStats } from '../test/salesforce-sim/server';
+import { SIM_DEFAULTS, type SimStats } from '../src/salesforce-sim/server';
 import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
 import { runPaths } from '../src/iceberg/run-paths';

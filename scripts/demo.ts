@@ -17,7 +17,7 @@ import { parseTemporalSettings } from '../src/config/temporal-settings';
 import { parseSyncSettings } from '../src/sync/settings';
 import { salesforceEnv } from '../src/salesforce/settings';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
-import { SalesforceSimulator } from '../test/salesforce-sim/server';
+import { SalesforceSimulator } from '../src/salesforce-sim/server';
 import { createSyncWorker } from '../worker/create';
 import { preflight } from '../worker/preflight';
 import { formatResult, preflightFailed } from '../src/preflight/checks';

@@ -3,7 +3,7 @@
  * 127.0.0.1, for local debugging and for people with no org at hand. Prints how to connect.
  */
 import { Command } from 'commander';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../test/salesforce-sim/server';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../src/salesforce-sim/server';
 
 new Command('sim')
   .description('run the Salesforce simulator on 127.0.0.1')

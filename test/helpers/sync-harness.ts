@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll } from 'vitest';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
-import type { SalesforceSimulator } from '../salesforce-sim/server';
+import type { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { runSyncWorker } from './in-process-worker';
 import { readers } from './readers';
 import { stackSettings, uniqueName, type StackSettings } from './stack';

@@ -8,7 +8,7 @@ import { BUDGET_ENV } from '../../src/salesforce/budget';
 import type { ObjectOutcome } from '../../workflows';
 import { uniqueName, until } from '../helpers/stack';
 import { syncHarness } from '../helpers/sync-harness';
-import { SalesforceSimulator, type SimUsage } from '../salesforce-sim/server';
+import { SalesforceSimulator, type SimUsage } from '../../src/salesforce-sim/server';
 
 /*
  * The Salesforce API budget through Temporal, against the real stack: a sync over budget waits and

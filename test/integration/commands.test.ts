@@ -10,7 +10,7 @@ import type { ObjectOutcome } from '../../workflows';
 import { readers } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
 import { runSyncWorker } from '../helpers/in-process-worker';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 const run = promisify(execFile);
 const root = path.join(__dirname, '..', '..');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectOutcome } from '../../workflows';
 import { stackSettings, uniqueName } from '../helpers/stack';
 import { runSyncWorker } from '../helpers/in-process-worker';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 const run = promisify(execFile);
 const settings = stackSettings();

@@ -11,7 +11,7 @@ import type { CheckResult } from '../../src/preflight/checks';
 import { salesforceEnv as E } from '../../src/salesforce/settings';
 import { preflight } from '../../worker/preflight';
 import { stackSettings, uniqueName } from '../helpers/stack';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /**
  * The preflight against the real stack and the Salesforce simulator: the good case, then one

@@ -7,7 +7,7 @@ import { readRest } from '../../src/salesforce/rest-reader';
 import { parseSalesforceSettings, salesforceEnv as E } from '../../src/salesforce/settings';
 import { buildSoql } from '../../src/salesforce/soql';
 import { until } from '../helpers/stack';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 // PK chunks of 1,000 rows and parallel result pages of 400: a 2,500-row object is "large" here.
 const sim = new SalesforceSimulator({ rowCounts: { Account: 2500, Opportunity: 40 }, bulkChunkRows: 1000, resultPageRecords: 400 });

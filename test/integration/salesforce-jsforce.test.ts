@@ -1,8 +1,8 @@
 import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
-import { apiDatetime } from '../salesforce-sim/org';
-import type { SimField } from '../salesforce-sim/objects';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
+import { apiDatetime } from '../../src/salesforce-sim/org';
+import type { SimField } from '../../src/salesforce-sim/objects';
 import { salesforceEnv } from '../../src/salesforce/settings';
 
 /*

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { stackSettings } from '../helpers/stack';
 
 const run = promisify(execFile);

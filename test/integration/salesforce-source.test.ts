@@ -10,7 +10,7 @@ import { readRest } from '../../src/salesforce/rest-reader';
 import { parseSalesforceSettings, salesforceEnv as E } from '../../src/salesforce/settings';
 import { buildSoql } from '../../src/salesforce/soql';
 import { datetimeMicros } from '../../src/salesforce/values';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -6,7 +6,7 @@ import { readRest } from '../../src/salesforce/rest-reader';
 import { parseSalesforceSettings, salesforceEnv as E } from '../../src/salesforce/settings';
 import { buildSoql } from '../../src/salesforce/soql';
 import { fromRestJson } from '../../src/salesforce/values';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 const sim = new SalesforceSimulator({ rowCounts: { Wide_Measurement__c: 700 } });
 const U = SIM_DEFAULTS.user;

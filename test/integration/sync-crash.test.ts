@@ -16,7 +16,7 @@ import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
 import { auditTableLocation, nessieMetadataLog } from '../helpers/table-files';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 const settings = stackSettings();
 const ACCOUNTS = 20_000;

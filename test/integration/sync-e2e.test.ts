@@ -7,8 +7,8 @@ import type { ObjectOutcome } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
 import { uniqueName } from '../helpers/stack';
 import { syncHarness } from '../helpers/sync-harness';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
-import type { SimField } from '../salesforce-sim/objects';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
+import type { SimField } from '../../src/salesforce-sim/objects';
 import { TIME_TEXT_DOC, columnName } from '../../src/mapping/schema-mapping';
 import { loadTable } from '../../src/iceberg/table';
 

@@ -8,7 +8,7 @@ import { startCatalogProxy } from '../helpers/catalog-proxy';
 import { runSyncWorker } from '../helpers/in-process-worker';
 import { readers } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /*
  * Failures retrying cannot fix end at once, non-retryably, with a message that says what to do, and

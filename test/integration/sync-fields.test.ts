@@ -6,7 +6,7 @@ import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
 import { uniqueName } from '../helpers/stack';
 import { syncHarness } from '../helpers/sync-harness';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /*
  * New fields arrive complete, formula fields can be refreshed, and columns carry Salesforce's

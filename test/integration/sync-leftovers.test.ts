@@ -13,7 +13,7 @@ import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy
 import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName } from '../helpers/stack';
 import { auditTableLocation, nessieMetadataLog } from '../helpers/table-files';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /*
  * Nothing is left behind when a worker dies inside a commit. A proxy in front of the catalog holds

@@ -5,7 +5,7 @@ import { loadTable } from '../../src/iceberg/table';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
 import { syncHarness } from '../helpers/sync-harness';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /*
  * Hard deletes on the real stack: Temporal dev server, an in-process worker, the simulator, Nessie

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readers } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
 import { runSyncWorker } from '../helpers/in-process-worker';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /** Debian's chromium (npm test installs it); CHROMIUM_PATH points elsewhere. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

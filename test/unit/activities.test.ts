@@ -13,7 +13,7 @@ import { classifyFailure } from '../../src/sync/failures';
 import { parseSalesforceSettings } from '../../src/salesforce/settings';
 import type { PreparedObject } from '../../src/sync/object-sync';
 import { until } from '../helpers/stack';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /*
  * The sync's activities run in MockActivityEnvironment: no Temporal server, no catalog, no S3.

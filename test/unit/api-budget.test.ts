@@ -14,7 +14,7 @@ import { classifyFailure } from '../../src/sync/failures';
 import type { ExtractResult, PreparedObject } from '../../src/sync/object-sync';
 import { LocalObjectStore } from '../../src/storage/local-fs';
 import { KeyList, readStaging, writeStaging } from '../../src/sync/staging';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /*
  * The API budget without servers: the rules as pure functions, and the budget against the

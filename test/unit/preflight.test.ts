@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckFailure, CheckSkipped, formatResult, preflightChecks, runPreflight, type Check, type CheckResult } from '../../src/preflight/checks';
 import { salesforceEnv as E } from '../../src/salesforce/settings';
-import { SIM_DEFAULTS, SalesforceSimulator } from '../salesforce-sim/server';
+import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /**
  * The preflight's runner and its Salesforce checks, without the stack: the simulator runs in this

@@ -14,7 +14,7 @@ import { parseSalesforceSettings } from '../../src/salesforce/settings';
 import { IdDifference, type IdDifferenceOptions } from '../../src/sync/id-difference';
 import { commitObject, extractObject, prepareObject, type SyncContext } from '../../src/sync/object-sync';
 import { reconcileIds } from '../../src/sync/reconcile';
-import { SalesforceSimulator } from '../salesforce-sim/server';
+import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reconcile-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { recordNumber, salesforceId } from '../salesforce-sim/ids';
-import { iso } from '../salesforce-sim/objects';
-import { SimOrg } from '../salesforce-sim/org';
-import { SoqlError, parseSoql } from '../salesforce-sim/soql';
+import { recordNumber, salesforceId } from '../../src/salesforce-sim/ids';
+import { iso } from '../../src/salesforce-sim/objects';
+import { SimOrg } from '../../src/salesforce-sim/org';
+import { SoqlError, parseSoql } from '../../src/salesforce-sim/soql';
 
 /** Same suffix algorithm as salesforceId, applied to any 15-character id. */
 function suffix(id15: string): string {

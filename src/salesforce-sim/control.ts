@@ -1,0 +1,75 @@
+import type http from 'node:http';
+import type { SimContext } from './context';
+import type { SimField } from './objects';
+import type { SimRecord } from './org';
+import type { FaultRule, HoldRule, LimitsUpdate } from './types';
+
+/* The control API under /__sim/: tests and the demo change data, inject faults, hold requests, read counts. */
+
+/** Control API for tests and the demo: change data, inject faults. */
+export async function control(sim: SimContext, req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+  const body = req.method === 'POST' ? (JSON.parse((await sim.body(req)) || '{}') as Record<string, unknown>) : {};
+  try {
+    switch (path) {
+      case '/__sim/update':
+        return sim.json(res, 200, sim.org.update(String(body.object), String(body.id), body.values as SimRecord));
+      case '/__sim/delete':
+        sim.org.delete(String(body.object), String(body.id));
+        return sim.json(res, 200, { deleted: body.id });
+      case '/__sim/hard-delete':
+        sim.org.hardDelete(String(body.object), String(body.id));
+        return sim.json(res, 200, { hardDeleted: body.id });
+      case '/__sim/empty-recycle-bin':
+        return sim.json(res, 200, { purged: sim.org.emptyRecycleBin(body.object === undefined ? undefined : String(body.object)) });
+      case '/__sim/add-field': {
+        // Existing rows hold `value` at once (a default, a formula, an admin's backfill).
+        const spec = body.field as { name: string; type: SimField['type']; value?: unknown; label?: string; calculated?: boolean };
+        sim.org.addField(String(body.object), { name: spec.name, type: spec.type, label: spec.label ?? spec.name, nillable: true, custom: spec.name.endsWith('__c'), calculated: spec.calculated ?? false, compoundFieldName: null, gen: () => spec.value ?? null });
+        return sim.json(res, 200, { added: spec.name });
+      }
+      case '/__sim/set-formula':
+        // {"object": "Account", "field": "RatingScore__c", "value": 1.5, "id"?: "001..."}: no SystemModstamp moves.
+        sim.org.setFormula(String(body.object), String(body.field), body.value ?? null, body.id === undefined ? undefined : String(body.id));
+        return sim.json(res, 200, { set: body.field });
+      case '/__sim/fault':
+        sim.addFault(body as unknown as FaultRule);
+        return sim.json(res, 200, { faults: sim.faults.filter((f) => f.count > 0).length });
+      case '/__sim/hold':
+        return sim.json(res, 200, { id: sim.hold(body as unknown as HoldRule).id });
+      case '/__sim/release': {
+        const h = sim.holds.find((x) => x.id === body.id);
+        h?.release();
+        return sim.json(res, h ? 200 : 404, { released: Boolean(h) });
+      }
+      case '/__sim/holds':
+        return sim.json(res, 200, sim.holds.map((h) => ({ id: h.id, ...h.rule, ...h.state })));
+      case '/__sim/expire-sessions':
+        sim.expireSessions();
+        return sim.json(res, 200, { expired: true });
+      case '/__sim/stats':
+        return sim.json(res, 200, sim.stats());
+      case '/__sim/reset-stats':
+        sim.resetStats();
+        return sim.json(res, 200, sim.stats());
+      case '/__sim/result-latency':
+        sim.setResultLatency(Number(body.ms ?? 0));
+        return sim.json(res, 200, { ms: sim.config.resultLatencyMs });
+      case '/__sim/bulk-timeout':
+        sim.setBulkTimeoutRows(typeof body.rows === 'number' ? body.rows : undefined);
+        return sim.json(res, 200, { rows: sim.config.bulkTimeoutRows ?? null });
+      case '/__sim/limits':
+        // POST {"DailyApiRequests": {"Max": 100, "Remaining": 10}} puts the org near or over a limit.
+        sim.setLimits(body as LimitsUpdate);
+        return sim.json(res, 200, sim.limits());
+      case '/__sim/usage':
+        return sim.json(res, 200, sim.usage);
+      case '/__sim/counts':
+        for (const [name, n] of Object.entries(body)) sim.org.setCount(name, Number(n));
+        return sim.json(res, 200, body);
+      default:
+        return sim.json(res, 404, { error: `no control endpoint ${path}` });
+    }
+  } catch (error) {
+    return sim.json(res, 400, { error: (error as Error).message });
+  }
+}
