@@ -63,7 +63,7 @@ module.exports = {
       comment: 'every folder of src/ is one of the layers above: a new one is placed in them first',
       severity: 'error',
       from: { path: '^src/', pathNot: layers.map(([, p]) => p) },
-      to: {},
+      to: { path: '^(src|activities|workflows|worker|scripts|test)/' },
     },
     {
       name: 'workflow-code-is-deterministic',
