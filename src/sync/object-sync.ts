@@ -3,18 +3,23 @@ import { runPaths } from '../iceberg/run-paths';
 import { columnName, type NamingConvention, type TimeMapping } from '../mapping/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { DataFileWriter } from '../parquet/writer';
-import { ApiBudget, DEFAULT_BUDGET, usageSummary, type UsageCounts } from '../salesforce/budget';
+import { ApiBudget, usageSummary, type UsageCounts } from '../salesforce/budget';
 import type { SalesforceClient } from '../salesforce/client';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
-import type { SalesforceField, SalesforceFieldType } from '../salesforce/describe-types';
-import { bulkJobAlive } from '../salesforce/bulk-reader';
 import { readObject, type ReadApi, type ReadPosition } from '../salesforce/reader';
 import { CURSOR_PROPERTY, type Created, type Destination, type TableRef } from '../destinations/destination';
+import { FILLED_THROUGH_PROPERTY } from '../destinations/filled-columns';
+import { budgetedClient } from './extract/budgeted-client';
+import { Checkpointer } from './extract/checkpointer';
+import { alignColumns } from './extract/column-aligner';
+import { readDeletedIds } from './extract/deleted-ids';
+import { deletedIdsWindow, readWindow } from './extract/read-window';
+import { positionOf, usableCheckpoint } from './extract/resume';
+import { StageTimer, type StageTimings } from './extract/stage-timer';
 import { defaultMode, type WriteModeName } from './objects';
 import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './reconcile';
-import { FILLED_THROUGH_PROPERTY } from '../destinations/filled-columns';
 import { rereadReason, type RereadReason } from './reread';
-import { KeyList, readStaging, writeStaging } from './staging';
+import { readStaging } from './staging';
 
 export { CURSOR_PROPERTY };
 
@@ -87,7 +92,7 @@ export interface ExtractResult {
    * Where this attempt's time went, in seconds: waiting for Salesforce pages (and the CPU this
    * process spent parsing them meanwhile), building column buffers, Parquet encoding, uploading.
    */
-  timings: { readS: number; readCpuS: number; buildS: number; encodeS: number; uploadS: number };
+  timings: StageTimings;
   /** What the sync spent of the org's Salesforce limits so far: prepare and every extraction attempt. */
   usage?: UsageCounts;
 }
@@ -178,132 +183,47 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   };
 }
 
-const FEW_DISTINCT_VALUES = new Set<SalesforceFieldType>(['picklist', 'multipicklist', 'combobox', 'reference', 'boolean']);
-
 /**
  * Reads the object's rows (and deleted Ids) into data files; returns where the staging manifest is.
  * Every `checkpointMs` the open file is closed and what was written so far is recorded, so a new
  * attempt given that checkpoint reads on from the row after it instead of starting again.
+ * The steps live in src/sync/extract/: the client under the API budget, the column alignment,
+ * the checkpointer, the deleted-Ids read and the stage timer.
  */
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
-  const naming = ctx.naming ?? 'snake_case';
-  // Cancellation aborts the request in flight, not only the next page.
-  const signalled = opts.signal ? ctx.salesforce.withSignal(opts.signal, (retrying) => opts.progress?.({ retrying })) : ctx.salesforce;
-  // The org's limits are read before the object is, and watched (and counted) as requests go.
-  const budget = new ApiBudget(ctx.salesforce.settings.budget ?? DEFAULT_BUDGET, {
-    bulk: ctx.api !== 'rest',
-    spent: opts.usage ?? p.usage,
-    onWaiting: (waiting) => opts.progress?.({ waiting }),
-    onUsage: (usage) => opts.progress?.({ usage }),
-  });
-  const salesforce = signalled.withBudget(budget);
-  await budget.check(salesforce);
+  const { salesforce, budget } = await budgetedClient(ctx.salesforce, { api: ctx.api, spent: opts.usage ?? p.usage, signal: opts.signal, progress: opts.progress });
   const table = await ctx.destination.staging(p);
   const describe = await describeObject(salesforce, p.object);
-  const byColumn = new Map(syncableFields(describe).map((f) => [columnName(f.name, naming), f]));
-  const columns = table.columns;
-  // Table columns Salesforce no longer has are read as nulls.
-  const fields: (SalesforceField | undefined)[] = columns.map((c) => byColumn.get(c.name));
-  const present = fields.filter((f): f is SalesforceField => f !== undefined);
-  const at = fields.map((f) => (f ? present.indexOf(f) : -1));
-  const idAt = present.findIndex((f) => f.name === 'Id');
-  // Picklists, references and flags repeat a few values: the columns worth a dictionary.
-  const dictionaryColumns = new Set(columns.filter((_, k) => fields[k] && FEW_DISTINCT_VALUES.has(fields[k]!.type)).map((c) => c.name));
+  const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
   const paths = runPaths(table.location, p.runId);
   const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, opts.progress);
-  const writer = new DataFileWriter({ fields: columns, store: table.store, location: paths.dataFolder, namePrefix: paths.segment, dictionaryColumns });
-  const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
-  const earlier = resume ? await readStaging(table.store, resume.staging) : undefined;
-  const keys = earlier ? await earlier.loadKeys() : new KeyList();
-  const fileCount = () => (earlier?.files.length ?? 0) + writer.files.length;
-  const allFiles = () => [...(earlier?.files ?? []), ...writer.files];
-  let rows = resume?.rows ?? 0;
-  let checkpoint = resume;
-  let checkpointedAt = Date.now();
-  const every = opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS;
+  const writer = new DataFileWriter({ fields: table.columns, store: table.store, location: paths.dataFolder, namePrefix: paths.segment, dictionaryColumns: columns.dictionaryColumns });
+  const checkpointer = await Checkpointer.open({ store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS }, resume);
+  const timer = new StageTimer();
   const pages = readObject({
-    client: salesforce, describe, fields: present, window, resume: resume && positionOf(resume), api: ctx.api, pagesInFlight: ctx.pagesInFlight, sliceFloorMs: ctx.sliceFloorMs,
+    client: salesforce, describe, fields: columns.fields, window: readWindow(p), resume: resume && positionOf(resume), api: ctx.api, pagesInFlight: ctx.pagesInFlight, sliceFloorMs: ctx.sliceFloorMs,
     onSplit: (reason) => opts.progress?.({ retrying: reason }),
   })[Symbol.asyncIterator]();
-  // Time waiting for pages, and this process's CPU meanwhile (parsing and normalising them).
-  let readMs = 0;
-  let readCpuUs = 0;
-  const nextPage = async () => {
-    const t = performance.now();
-    const cpu = process.cpuUsage();
-    try {
-      return await pages.next();
-    } finally {
-      readMs += performance.now() - t;
-      const used = process.cpuUsage(cpu);
-      readCpuUs += used.user + used.system;
-    }
-  };
+  const nextPage = () => timer.read(() => pages.next());
   for (let next = await nextPage(); !next.done; next = await nextPage()) {
     const page = next.value;
     opts.signal?.throwIfAborted();
-    await writer.writeColumns(page.columns(at));
-    for (let r = 0; r < page.length; r++) keys.add(page.text(r, idAt)!);
-    rows += page.length;
-    if (page.position && Date.now() - checkpointedAt >= every) {
-      await writer.flush();
-      const staging = paths.staging(`at-${rows}`);
-      await writeStaging(table.store, staging, { runId: p.runId, files: allFiles(), keys, deletedKeys: [] });
-      checkpoint = { staging, rows, files: fileCount(), last: page.last, position: page.position };
-      checkpointedAt = Date.now();
-    }
-    opts.progress?.({ rows, files: fileCount(), last: page.last, checkpoint, retrying: undefined });
+    await writer.writeColumns(page.columns(columns.at));
+    checkpointer.add(page, columns.idAt);
+    if (checkpointer.due(page)) await checkpointer.save(page);
+    opts.progress?.({ rows: checkpointer.rows, files: checkpointer.fileCount, last: page.last, checkpoint: checkpointer.checkpoint, retrying: undefined });
   }
   await writer.close();
-  const deletedKeys: string[] = [];
-  // A sync that re-reads every row still removes the rows deleted since the stored cursor.
-  const deletedAfter = p.deletedAfter ?? window?.after;
-  if (window && deletedAfter && p.mode === 'merge') {
-    const idField = describe.fields.filter((f) => f.name === 'Id');
-    for await (const page of readObject({ client: salesforce, describe, fields: idField, window: { ...window, after: deletedAfter }, deletedOnly: true, api: 'rest' })) {
-      for (const r of page.rows) deletedKeys.push(String(r[0]));
-    }
-  }
+  const deletedWindow = deletedIdsWindow(p);
+  const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
   // Hard deletes never reach queryAll: a reconciling sync compares all Ids (src/sync/reconcile.ts).
-  const reconciled = await reconcileExtraction(ctx, p, { salesforce, describe, keys, deletedKeys, progress: opts.progress, signal: opts.signal });
-  const staging = paths.staging();
-  const files = allFiles();
+  const reconciled = await reconcileExtraction(ctx, p, { salesforce, describe, keys: checkpointer.keys, deletedKeys, progress: opts.progress, signal: opts.signal });
   const usage = budget.usage;
-  await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys: reconciled ? deletedKeys.concat(reconciled) : deletedKeys, reconciled: reconciled?.length, usage });
-  opts.progress?.({ rows, files: files.length, checkpoint, usage });
+  const staging = await checkpointer.finish({ deletedKeys, reconciled, usage });
+  const files = checkpointer.files;
+  opts.progress?.({ rows: checkpointer.rows, files: files.length, checkpoint: checkpointer.checkpoint, usage });
   const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
-  const seconds = (ms: number) => Math.round(ms) / 1000;
-  const timings = {
-    readS: seconds(readMs),
-    readCpuS: seconds(readCpuUs / 1000),
-    buildS: seconds(writer.timings.buildMs),
-    encodeS: seconds(writer.timings.encodeMs),
-    uploadS: seconds(writer.timings.uploadMs),
-  };
-  return { staging, rows, files: files.length, bytes, deleted: deletedKeys.length, reconciled: reconciled?.length, timings, usage };
-}
-
-/** Where a checkpoint's read goes on (checkpoints of ordered reads name only their last row). */
-function positionOf(c: ExtractCheckpoint): ReadPosition | undefined {
-  return c.position ?? (c.last ? { api: 'rest', after: c.last } : undefined);
-}
-
-/**
- * The checkpoint to resume from, if its read can go on: a Bulk job that is gone (expired, deleted,
- * failed) cannot serve its remaining pages, so the extraction starts again over the same window
- * with a new job and what the earlier attempts staged is left for cleanup — no row twice.
- */
-async function usableCheckpoint(client: SalesforceClient, c: ExtractCheckpoint | undefined, api: ReadApi | undefined, progress: ExtractOptions['progress']): Promise<ExtractCheckpoint | undefined> {
-  const position = c && positionOf(c);
-  if (!c || position?.api !== 'bulk') return c;
-  // A worker now told to read through REST cannot go on in a Bulk job's results.
-  if (api === 'rest') {
-    progress?.({ retrying: `the earlier attempt read through Bulk API 2.0 and this worker reads through REST: reading the window again (the ${c.rows} rows staged before are discarded)` });
-    return undefined;
-  }
-  if (!position.job || (await bulkJobAlive(client, position.job))) return c;
-  progress?.({ retrying: `Bulk job ${position.job.jobId} of the earlier attempt can no longer serve its results: reading the window again with a new job (the ${c.rows} rows staged before are discarded)` });
-  return undefined;
+  return { staging, rows: checkpointer.rows, files: files.length, bytes, deleted: deletedKeys.length, reconciled: reconciled?.length, timings: timer.timings(writer.timings), usage };
 }
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */

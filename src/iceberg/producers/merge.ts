@@ -1,0 +1,28 @@
+import type { DataFile, ManifestFile, SnapshotOperation } from '../spec';
+import type { IcebergTable } from '../table';
+import { AppendProducer } from './append';
+import { positionDeletesFor } from './position-deletes';
+
+/** What a merge replaces: rows of the table whose key is among `keys` or `deleteKeys`. */
+export interface MergeKeys {
+  keyColumn: string;
+  keys: string[] | (() => Promise<string[]>);
+  deleteKeys: string[];
+}
+
+/**
+ * Upsert by key: an append whose snapshot also carries one position delete file for the parent's
+ * live rows whose key is being replaced or deleted. Written again on each attempt's parent, so it
+ * only ever points at data files still live there.
+ */
+export class MergeProducer extends AppendProducer {
+  override readonly operation: SnapshotOperation = 'overwrite';
+
+  constructor(table: IcebergTable, runId: string, files: DataFile[], properties: Record<string, string> | undefined, private readonly merge: MergeKeys) {
+    super(table, runId, files, properties);
+  }
+
+  protected override deleteFile(kept: ManifestFile[], path: string): Promise<DataFile | undefined> {
+    return positionDeletesFor(this.table, kept, this.merge, path);
+  }
+}

@@ -1,0 +1,48 @@
+import { writePositionDeletes } from '../../parquet/writer';
+import { compareCodePoints, decodeBound } from '../spec/bounds';
+import { deletedPositions, isDeleted, readParquetFile } from '../reader';
+import type { DataFile, ManifestFile } from '../spec';
+import type { IcebergTable } from '../table';
+import type { MergeKeys } from './merge';
+
+/**
+ * Positions of the parent's live rows whose key is being replaced or deleted, as one position
+ * delete file (sorted by file, then position). Files whose key bounds cannot contain any of the
+ * keys are skipped without being read.
+ */
+export async function positionDeletesFor(table: IcebergTable, parentManifests: ManifestFile[], mode: MergeKeys, path: string): Promise<DataFile | undefined> {
+  const keyField = table.schema().fields.find((f) => f.name === mode.keyColumn);
+  if (!keyField) throw new Error(`${table.identifier} has no key column ${mode.keyColumn}`);
+  const { data, deletes } = await table.liveEntriesOf(parentManifests);
+  // Nothing to replace in a table without rows: the keys (a million for a first load) stay unread.
+  if (data.length === 0) return undefined;
+  const keys = [...new Set([...(typeof mode.keys === 'function' ? await mode.keys() : mode.keys), ...mode.deleteKeys])].sort(compareCodePoints);
+  if (keys.length === 0) return undefined;
+  const keySet = new Set(keys);
+  const already = await deletedPositions(table.store, deletes);
+  const out: { filePath: string; pos: bigint }[] = [];
+  for (const entry of [...data].sort((a, b) => (a.dataFile.filePath < b.dataFile.filePath ? -1 : 1))) {
+    const lower = entry.dataFile.lowerBounds?.get(keyField.id);
+    const upper = entry.dataFile.upperBounds?.get(keyField.id);
+    if (lower && upper && !anyInRange(keys, decodeBound('string', lower) as string, decodeBound('string', upper) as string)) continue;
+    const t = await readParquetFile(table.store, entry.dataFile.filePath, [mode.keyColumn]);
+    const column = t.getChild(mode.keyColumn)!;
+    for (let i = 0; i < t.numRows; i++) {
+      if (keySet.has(column.get(i) as string) && !isDeleted(already, entry, i)) out.push({ filePath: entry.dataFile.filePath, pos: BigInt(i) });
+    }
+  }
+  if (out.length === 0) return undefined;
+  return writePositionDeletes({ store: table.store, path, deletes: out });
+}
+
+/** Binary search: is any sorted key within [lower, upper]? */
+export function anyInRange(sorted: string[], lower: string, upper: string): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareCodePoints(sorted[mid]!, lower) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && compareCodePoints(sorted[lo]!, upper) <= 0;
+}

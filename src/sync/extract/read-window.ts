@@ -1,0 +1,26 @@
+import type { WriteModeName } from '../objects';
+
+/** The rows an incremental read asks for: `after < field <= upTo`. */
+export interface ReadWindow {
+  field: string;
+  after?: string;
+  upTo: string;
+}
+
+type WindowOf = { cursorField?: string; mode: WriteModeName; after?: string; upTo: string; deletedAfter?: string };
+
+/** The main read's window; none (every row) for objects without a cursor field and for replace. */
+export function readWindow(p: WindowOf): ReadWindow | undefined {
+  return p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
+}
+
+/**
+ * The window of the deleted Ids to read, or none. Only merge removes rows, and only an incremental
+ * sync asks: a read of everything already leaves out what is gone. A sync that re-reads every
+ * row still removes the rows deleted since the stored cursor (`deletedAfter`).
+ */
+export function deletedIdsWindow(p: WindowOf): ReadWindow | undefined {
+  const window = readWindow(p);
+  const after = p.deletedAfter ?? window?.after;
+  return window && after && p.mode === 'merge' ? { ...window, after } : undefined;
+}
