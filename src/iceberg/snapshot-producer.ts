@@ -1,10 +1,9 @@
-import type { DataFile } from './spec';
-import type { IcebergTable } from './table';
 import { AppendProducer } from './producers/append';
 import type { SnapshotProducer } from './producers/base';
 import { commitWithRetries } from './producers/commit-retries';
 import { MergeProducer } from './producers/merge';
 import { OverwriteProducer } from './producers/overwrite';
+import type { CommitRequest, CommitResult } from './producers/types';
 
 /*
  * Committing data to a table: one snapshot producer per operation (src/iceberg/producers/: append,
@@ -16,39 +15,7 @@ import { OverwriteProducer } from './producers/overwrite';
 export { findCommittedRun, SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from './producers/committed-runs';
 export { ensureInitialSnapshot, newSnapshotId } from './producers/initial-snapshot';
 
-export type WriteMode =
-  /** Add the files; nothing else changes. */
-  | { kind: 'append' }
-  /** The files become the whole table. */
-  | { kind: 'overwrite' }
-  /**
-   * Upsert by key: rows of the table whose key appears in the new files, or in `deleteKeys`, are
-   * removed with position deletes; the new files are added.
-   */
-  | { kind: 'merge'; keyColumn: string; keys: string[] | (() => Promise<string[]>); deleteKeys: string[] };
-
-export interface CommitRequest {
-  table: IcebergTable;
-  runId: string;
-  files: DataFile[];
-  mode: WriteMode;
-  /** Extra summary properties (e.g. the incremental cursor): they commit atomically with the data. */
-  properties?: Record<string, string>;
-  maxAttempts?: number;
-  /** Called before each retry, for logs and heartbeats. */
-  onRetry?: (attempt: number, reason: string) => void;
-  /** Called when an attempt's snapshot is built, just before it is sent (progress, tests). */
-  beforeCommit?: (attempt: number) => Promise<void>;
-}
-
-export interface CommitResult {
-  snapshotId: bigint;
-  sequenceNumber: bigint;
-  /** True when a snapshot of this run was already there (a retried commit). */
-  alreadyCommitted: boolean;
-  attempts: number;
-  summary: Record<string, string>;
-}
+export type { CommitRequest, CommitResult, WriteMode } from './producers/types';
 
 /** The producer of a write mode's snapshot. */
 export function producerFor(req: Pick<CommitRequest, 'table' | 'runId' | 'files' | 'mode' | 'properties'>): SnapshotProducer {

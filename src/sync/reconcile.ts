@@ -4,7 +4,7 @@ import { readObject, type ReadApi } from '../salesforce/reader';
 import type { Destination, TableRef } from '../destinations/destination';
 import { IdDifference, type IdDifferenceOptions } from './id-difference';
 import type { WriteModeName } from './objects';
-import type { ExtractProgress, PreparedObject, SyncContext } from './object-sync';
+import type { ExtractProgress, PreparedObject, SyncContext } from './types';
 import type { KeyList, StagedExtraction } from './staging';
 
 /** Snapshot summary key: rows a reconciling sync removed because Salesforce no longer has them. */

@@ -1,6 +1,6 @@
 import { CommitConflictError, CommitStateUnknownError } from '../errors';
 import type { Snapshot } from '../spec';
-import type { CommitResult } from '../snapshot-producer';
+import type { CommitResult } from './types';
 import type { SnapshotProducer } from './base';
 import { findCommittedRun, recordRun } from './committed-runs';
 import { ensureInitialSnapshot } from './initial-snapshot';

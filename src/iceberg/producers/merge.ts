@@ -2,13 +2,10 @@ import type { DataFile, ManifestFile, SnapshotOperation } from '../spec';
 import type { IcebergTable } from '../table';
 import { AppendProducer } from './append';
 import { positionDeletesFor } from './position-deletes';
+import type { MergeKeys } from './types';
 
-/** What a merge replaces: rows of the table whose key is among `keys` or `deleteKeys`. */
-export interface MergeKeys {
-  keyColumn: string;
-  keys: string[] | (() => Promise<string[]>);
-  deleteKeys: string[];
-}
+export type { MergeKeys } from './types';
+
 
 /**
  * Upsert by key: an append whose snapshot also carries one position delete file for the parent's

@@ -3,7 +3,7 @@ import { compareCodePoints, decodeBound } from '../spec/bounds';
 import { deletedPositions, isDeleted, readParquetFile } from '../reader';
 import type { DataFile, ManifestFile } from '../spec';
 import type { IcebergTable } from '../table';
-import type { MergeKeys } from './merge';
+import type { MergeKeys } from './types';
 
 /**
  * Positions of the parent's live rows whose key is being replaced or deleted, as one position

@@ -2,7 +2,7 @@ import type { DataFile } from '../../iceberg/spec';
 import type { UsageCounts } from '../../salesforce/budget';
 import type { RecordPage } from '../../salesforce/reader';
 import type { ObjectStore } from '../../storage/object-store';
-import type { ExtractCheckpoint } from '../object-sync';
+import type { ExtractCheckpoint } from '../types';
 import { KeyList, readStaging, writeStaging } from '../staging';
 
 export interface CheckpointerOptions {

@@ -1,7 +1,7 @@
 import { bulkJobAlive } from '../../salesforce/bulk-reader';
 import type { SalesforceClient } from '../../salesforce/client';
 import type { ReadApi, ReadPosition } from '../../salesforce/reader';
-import type { ExtractCheckpoint } from '../object-sync';
+import type { ExtractCheckpoint } from '../types';
 
 /** Where a checkpoint's read goes on (checkpoints of ordered reads name only their last row). */
 export function positionOf(c: ExtractCheckpoint): ReadPosition | undefined {

@@ -1,0 +1,136 @@
+import type { Created, Destination, TableRef } from '../destinations/destination';
+import type { NamingConvention, TimeMapping } from '../mapping/schema-mapping';
+import type { UsageCounts } from '../salesforce/budget';
+import type { SalesforceClient } from '../salesforce/client';
+import type { ReadApi, ReadPosition } from '../salesforce/reader';
+import type { StageTimings } from './extract/stage-timer';
+import type { WriteModeName } from './objects';
+import type { RereadReason } from './reread';
+
+/* What the steps of one object's sync take and give (object-sync.ts runs them). */
+
+/** Everything the steps need, built once per worker from its environment. */
+export interface SyncContext {
+  salesforce: SalesforceClient;
+  destination: Destination;
+  naming?: NamingConvention;
+  /** Salesforce times as text (default: every engine reads it) or as Iceberg time. */
+  timeAs?: TimeMapping;
+  /** The window's upper bound trails "now" by this much, so rows still being written are left for next time. */
+  lagMs?: number;
+  api?: ReadApi;
+  /** Bulk result pages downloaded at once (API 62.0 and later). */
+  pagesInFlight?: number;
+  /** A Bulk job that fails in Salesforce is read again over halves of its time window, down to this. */
+  sliceFloorMs?: number;
+}
+
+export interface ObjectSyncInput {
+  object: string;
+  namespace: string[];
+  runId: string;
+  mode?: WriteModeName;
+  /** Ignore the stored cursor and read everything. */
+  full?: boolean;
+  /** Also remove rows Salesforce no longer has (merge mode only; src/sync/reconcile.ts). */
+  reconcile?: boolean;
+  /** Columns added to a table with rows: read every row so old rows get their values (default true). */
+  backfillNewFields?: boolean;
+  /** Read every row so formula (calculated) fields are current: their changes do not move SystemModstamp. */
+  refreshFormulas?: boolean;
+}
+
+/** The small, serialisable result of prepare: what extract and commit work from. */
+export interface PreparedObject extends ObjectSyncInput, TableRef {
+  table: string;
+  mode: WriteModeName;
+  cursorField?: string;
+  /** The main read's lower bound: the stored cursor, or none when reading everything. */
+  after?: string;
+  upTo: string;
+  /**
+   * When this incremental sync reads every row (see rereadReason): the stored cursor, from which
+   * the deleted Ids are still read, since `after` is then empty.
+   */
+  deletedAfter?: string;
+  reread?: RereadReason;
+  /** Columns the table's rows were written without (filled by a `new-fields` re-read). */
+  newColumns?: string[];
+  idColumn: string;
+  /** What prepare created for this run (taken back if the sync commits nothing). */
+  created?: Created;
+  /** Salesforce requests prepare made (the extraction adds its own; the snapshot records the sum). */
+  usage?: UsageCounts;
+}
+
+export interface ExtractResult {
+  staging: string;
+  rows: number;
+  files: number;
+  bytes: number;
+  deleted: number;
+  /** Rows a reconciliation found gone from Salesforce (among the deletes), when one ran. */
+  reconciled?: number;
+  /**
+   * Where this attempt's time went, in seconds: waiting for Salesforce pages (and the CPU this
+   * process spent parsing them meanwhile), building column buffers, Parquet encoding, uploading.
+   */
+  timings: StageTimings;
+  /** What the sync spent of the org's Salesforce limits so far: prepare and every extraction attempt. */
+  usage?: UsageCounts;
+}
+
+export interface CommitSummary {
+  snapshotId: string;
+  rows: number;
+  deleted: number;
+  alreadyCommitted: boolean;
+  cursor?: string;
+  /** Rows removed because Salesforce no longer has them (a reconciling sync; not counted in `deleted`). */
+  reconciled?: number;
+  /** Why an object the sync asked to reconcile was not (its write mode). */
+  reconcileSkipped?: string;
+  /** Why every row was read, when it was. */
+  reread?: RereadReason;
+}
+
+/**
+ * A point an interrupted extraction can resume from: every file written up to `position` is closed
+ * and listed (with its keys) in the staging manifest `staging`. Small enough for a heartbeat.
+ */
+export interface ExtractCheckpoint {
+  staging: string;
+  rows: number;
+  files: number;
+  /** The last row written (progress; and the resume point of checkpoints that have no `position`). */
+  last?: { id: string; cursor?: string };
+  /** Where the read goes on: after a row (REST), or at a Bulk job's next result page. */
+  position?: ReadPosition;
+}
+
+export interface ExtractProgress {
+  rows: number;
+  files: number;
+  /** Why the extraction is waiting to try a request again, while it is (cleared by the next page). */
+  retrying?: string;
+  /** Why the extraction waits for the org's API budget, while it does (see budget.ts). */
+  waiting?: string;
+  /** Salesforce requests, Bulk jobs and result bytes spent so far, earlier attempts included (a retry goes on from them). */
+  usage?: UsageCounts;
+  last?: { id: string; cursor?: string };
+  checkpoint?: ExtractCheckpoint;
+  /** How far a reconciliation got (or why it was skipped). */
+  reconciling?: string;
+}
+
+export interface ExtractOptions {
+  /** Told what changed: rows and files so far, the resume point, why a request is retried. */
+  progress?: (p: Partial<ExtractProgress>) => void;
+  /** Resume after this checkpoint (from the last heartbeat of a failed attempt). */
+  resume?: ExtractCheckpoint;
+  /** What earlier attempts spent (their last heartbeat's `usage`, prepare's included); default: prepare's. */
+  usage?: UsageCounts;
+  /** Least time between checkpoints (each closes the open data file). Default 60 s. */
+  checkpointMs?: number;
+  signal?: AbortSignal;
+}
