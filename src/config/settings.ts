@@ -7,7 +7,7 @@ import { salesforceArea, salesforceSettingsProblems } from '../salesforce/settin
 import type { SettingDoc } from './define';
 import { icebergArea, icebergSettingsProblems } from './iceberg-settings';
 import { duckdbMode, syncArea, syncSettingsProblems } from './sync-settings';
-import { temporalArea, temporalSettingsProblems } from './temporal-settings';
+import { CLI_LEGACY_TLS_NAMES, TEMPORAL_GRPC_META_PREFIX, TEMPORAL_TOOL_NAMES, temporalArea, temporalSettingsProblems } from './temporal-settings';
 import { editDistance } from '../edit-distance';
 
 /** Every setting the product reads, by area: the env-var reference (`npm run env`). */
@@ -35,11 +35,22 @@ export function closestSetting(name: string): string | undefined {
   return best?.name;
 }
 
+/**
+ * TEMPORAL_ is shared with Temporal's own tools (the CLI, codec servers, images): a TEMPORAL_ name
+ * that is none of ours or theirs is a typo only when it is close to one of ours (TEMPORAL_ADRESS,
+ * TEMPORAL_TLS_CA_CERT_PATH).
+ */
+function temporalTypo(name: string, known: Set<string>): boolean {
+  if (!name.startsWith('TEMPORAL_') || known.has(name) || TEMPORAL_TOOL_NAMES.includes(name) || name in CLI_LEGACY_TLS_NAMES || name.startsWith(TEMPORAL_GRPC_META_PREFIX)) return false;
+  const meant = closestSetting(name);
+  return meant !== undefined && meant.startsWith('TEMPORAL_');
+}
+
 /** Names under the product's prefixes that no setting has: probable typos (the setting meant is not applied). */
 export function unknownSettingProblems(env: Record<string, string | undefined>): string[] {
   const known = new Set(SETTINGS.map((s) => s.name));
   return Object.keys(env)
-    .filter((name) => OWN_PREFIXES.some((p) => name.startsWith(p)) && !known.has(name) && env[name] !== undefined)
+    .filter((name) => ((OWN_PREFIXES.some((p) => name.startsWith(p)) && !known.has(name)) || temporalTypo(name, known)) && env[name] !== undefined)
     .sort()
     .map((name) => {
       const meant = closestSetting(name);
