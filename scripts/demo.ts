@@ -18,6 +18,7 @@ import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import { SalesforceSimulator } from '../test/salesforce-sim/server';
 import { createSyncWorker } from '../worker/create';
 import { preflight } from '../worker/preflight';
+import { temporalConnection } from '../worker/temporal-connection';
 import { formatResult, preflightFailed } from '../src/preflight/checks';
 import type { ObjectOutcome } from '../workflows';
 import { StackError, down, up } from './stack/index';
@@ -59,11 +60,12 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const { worker, connection: workerConnection } = await createSyncWorker(env);
   const running = worker.run();
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' });
+  const temporal = temporalConnection(env);
+  const connection = await Connection.connect(temporal.options);
+  const client = new Client({ connection, namespace: temporal.namespace });
   const workflowId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const handle = await client.workflow.start('salesforceSync', { taskQueue: worker.options.taskQueue, workflowId, args: [{ namespace: env.SYNC_NAMESPACE ?? 'salesforce' }] });
-  const ui = `${env.TEMPORAL_UI_URL}/namespaces/${env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${workflowId}`;
+  const ui = `${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows/${workflowId}`;
   console.log(`\nStarted ${workflowId}: ${ui}`);
 
   const stopFollowing = followProgress(handle);
