@@ -24,13 +24,15 @@ const words = (name: string) => name.toUpperCase().split(/_+/).filter(Boolean);
  * or one whose words include all of the name's (S3_SECRET_KEY: S3_SECRET_ACCESS_KEY).
  */
 export function closestSetting(name: string): string | undefined {
-  let best: { name: string; d: number } | undefined;
+  let best: { name: string; d: number; all: boolean } | undefined;
   const mine = words(name);
   for (const s of SETTINGS) {
     const d = editDistance(name.toUpperCase(), s.name);
     const theirs = words(s.name);
-    const close = d <= Math.max(2, Math.floor(s.name.length / 5)) || mine.every((w) => theirs.includes(w)) || theirs.every((w) => mine.includes(w));
-    if (close && (!best || d < best.d)) best = { name: s.name, d };
+    // A setting with every word of the name beats a nearer spelling (TEMPORAL_TLS_CA_CERT_PATH).
+    const all = mine.every((w) => theirs.includes(w));
+    const close = d <= Math.max(2, Math.floor(s.name.length / 5)) || all || theirs.every((w) => mine.includes(w));
+    if (close && (!best || (all && !best.all) || (all === best.all && d < best.d))) best = { name: s.name, d, all };
   }
   return best?.name;
 }
