@@ -103,6 +103,12 @@ describe('temporalConnection: the options every connection is built from', () =>
 });
 
 describe('Temporal settings: checks and typos', () => {
+  it("are all in the README's settings tables", () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const rows = readme.split('\n').filter((l) => l.startsWith('| `TEMPORAL_'));
+    for (const name of Object.keys(temporalArea.specs)) expect([name, rows.some((r) => r.split(' | ')[0]!.includes(`\`${name}\``))]).toEqual([name, true]);
+  });
+
   it.each([
     ['a file and its content', { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/ca.pem', TEMPORAL_TLS_SERVER_CA_CERT_DATA: '-----BEGIN CERTIFICATE-----\\nx' }, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_SERVER_CA_CERT_DATA are both set'],
     ['a client certificate without its key', { TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, 'a client certificate (mTLS) needs both TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA)'],
