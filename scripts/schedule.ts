@@ -7,7 +7,6 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleSpec } from 
 import { Command } from 'commander';
 import { syncInput, temporalClient, withSyncInputOptions, type SyncInputOptions } from './lib/sync-input';
 import { loadSettings } from '../src/config/env-file';
-import { parseTemporalSettings } from '../src/config/temporal-settings';
 
 const env = loadSettings();
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
@@ -18,7 +17,6 @@ const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
 };
 
 async function withClient<T>(work: (client: Awaited<ReturnType<typeof temporalClient>>['client']) => Promise<T>): Promise<T> {
-  parseTemporalSettings(env); // a wrong TEMPORAL_* setting is named here, not by the SDK
   const { client, connection } = await temporalClient(env);
   try {
     return await work(client);

@@ -8,7 +8,6 @@ import { Command } from 'commander';
 import { followProgress } from './lib/follow';
 import { syncInput, temporalClient, withSyncInputOptions, type SyncInputOptions } from './lib/sync-input';
 import { loadSettings } from '../src/config/env-file';
-import { parseTemporalSettings } from '../src/config/temporal-settings';
 import type { ObjectOutcome } from '../workflows';
 
 withSyncInputOptions(new Command('sync').description('start a salesforceSync workflow and follow it'))
@@ -17,11 +16,10 @@ withSyncInputOptions(new Command('sync').description('start a salesforceSync wor
   .action(async (objects: string[], opts: SyncInputOptions & { workflowId?: string; taskQueue?: string; wait: boolean }) => {
     const env = loadSettings();
     const input = syncInput(objects, opts);
-    parseTemporalSettings(env); // a wrong TEMPORAL_* setting is named here, not by the SDK
-    const { client, connection } = await temporalClient(env);
+    const { client, connection, temporal } = await temporalClient(env);
     const workflowId = opts.workflowId ?? `salesforce-sync-${Date.now()}`;
-    const handle = await client.workflow.start('salesforceSync', { taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? 'salesforce-sync', workflowId, args: [input] });
-    const ui = `${env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233'}/namespaces/${env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/${workflowId}`;
+    const handle = await client.workflow.start('salesforceSync', { taskQueue: opts.taskQueue ?? temporal.taskQueue, workflowId, args: [input] });
+    const ui = `${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows/${workflowId}`;
     console.log(`Started ${workflowId}\n  ${ui}`);
     if (!opts.wait) return connection.close();
     const stopFollowing = followProgress(handle);

@@ -152,10 +152,10 @@ export function temporalConnection(raw: Record<string, string | undefined>): Tem
   };
 }
 
-/** One line about how the connection is made (no secret): for check output and errors. */
+/** One line about how the connection is made (no secret): for check output and errors; the address alone without TLS. */
 export function describeConnection(c: TemporalConnection): string {
-  const tls = c.tls ? `TLS (trusting ${c.tls.serverCa}${c.tls.serverName ? `, server name ${c.tls.serverName}` : ''}${c.tls.clientCert ? ', client certificate' : ''})` : 'no TLS';
-  return `${c.address}, ${tls}${c.apiKey ? ', API key' : ''}${c.profile ? `, profile ${c.profile.name} of ${c.profile.file}` : ''}`;
+  const tls = c.tls ? `, TLS (trusting ${c.tls.serverCa}${c.tls.serverName ? `, server name ${c.tls.serverName}` : ''}${c.tls.clientCert ? ', client certificate' : ''})` : '';
+  return `${c.address}${tls}${c.apiKey ? ', API key' : ''}${c.profile ? `, profile ${c.profile.name} of ${c.profile.file}` : ''}`;
 }
 
 /** What to check when connecting failed: TLS settings when TLS is on, TEMPORAL_TLS when it is off. */
