@@ -35,8 +35,10 @@ function tlsHandshake(t: TemporalConnection, host: string, port: number, signal:
     const onAbort = () => socket.destroy();
     signal.addEventListener('abort', onAbort, { once: true });
     socket.once('secureConnect', () => (socket.destroy(), resolve()));
-    socket.once('error', (error) => {
-      const message = `Could not connect to Temporal at ${describeConnection(t)}: the TLS handshake failed: ${error.message}`;
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      // OpenSSL's text for a plain-text server is "...:ssl3_get_record:wrong version number:...".
+      const reason = error.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || error.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' ? 'the server does not answer with TLS' : error.message;
+      const message = `Could not connect to Temporal at ${describeConnection(t)}: the TLS handshake failed: ${reason}`;
       reject(new CheckFailure(message, connectionFix(t, message)));
     });
     socket.once('close', () => signal.removeEventListener('abort', onAbort));

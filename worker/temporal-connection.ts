@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
+import { loadClientConfig, loadClientConfigProfile, toClientOptions, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { hostPort, parseTemporalSettings, temporalArea } from '../src/config/temporal-settings';
 
@@ -69,7 +69,8 @@ function loadProfile(env: Record<string, string>): { profile: ClientConfigProfil
   const name = env.TEMPORAL_PROFILE ?? DEFAULT_PROFILE;
   try {
     const profile = loadClientConfigProfile({ overrideEnvVars: env });
-    const fromFile = file !== undefined && fs.existsSync(file) && (env.TEMPORAL_PROFILE !== undefined || hasProfile(file, name));
+    // envconfig does not say whether the profile came from a file: look for it there.
+    const fromFile = file !== undefined && name in loadClientConfig({ overrideEnvVars: env }).profiles;
     return { profile, from: fromFile ? { name, file } : undefined };
   } catch (error) {
     const e = error as Error & { line?: number; column?: number };
@@ -78,10 +79,6 @@ function loadProfile(env: Record<string, string>): { profile: ClientConfigProfil
     if (/^Profile '.*' not found/.test(e.message)) throw new Error(`TEMPORAL_PROFILE: ${file} has no profile ${name}`);
     throw new Error(`${file} (Temporal config file): ${e.message}`);
   }
-}
-
-function hasProfile(file: string, name: string): boolean {
-  return new RegExp(`^\\s*\\[\\s*profile\\.["']?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?[\\s.\\]]`, 'm').test(fs.readFileSync(file, 'utf8'));
 }
 
 /** Reads a PEM file or text once, so a missing file or a non-PEM value is reported by its setting. */
@@ -161,6 +158,7 @@ export function describeConnection(c: TemporalConnection): string {
 /** What to check when connecting failed: TLS settings when TLS is on, TEMPORAL_TLS when it is off. */
 export function connectionFix(c: TemporalConnection, message: string): string {
   if (c.tls) {
+    if (/does not answer with TLS|InvalidContentType/.test(message)) return 'the server at TEMPORAL_ADDRESS does not use TLS: set TEMPORAL_TLS=false (and no API key or TLS settings), or check TEMPORAL_ADDRESS';
     if (/certificate|self[- ]signed|issuer|verify|unknown ca|handshake|ssl|tls/i.test(message)) {
       return `check the TLS settings: TEMPORAL_TLS_SERVER_CA_CERT_PATH (the CA that signed the server's certificate; without it only the system's CAs are trusted) and TEMPORAL_TLS_SERVER_NAME (the name in that certificate, when not the host of TEMPORAL_ADDRESS); TEMPORAL_TLS=false if the server does not use TLS`;
     }
