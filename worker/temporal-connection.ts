@@ -76,7 +76,7 @@ function loadProfile(env: Record<string, string>): { profile: ClientConfigProfil
     const e = error as Error & { line?: number; column?: number };
     // smol-toml's message quotes the lines around a syntax error, which may hold an api_key.
     if (e.line !== undefined) throw new Error(`${file} (Temporal config file): not valid TOML at line ${e.line}, column ${e.column}: ${e.message.split('\n')[0]}`);
-    if (/^Profile '.*' not found/.test(e.message)) throw new Error(`TEMPORAL_PROFILE: ${file} has no profile ${name}`);
+    if (/^Profile '.*' not found/.test(e.message)) throw new Error(file && fs.existsSync(file) ? `TEMPORAL_PROFILE: ${file} has no profile ${name}` : `TEMPORAL_PROFILE: there is no Temporal config file${file ? ` at ${file}` : ''} to take profile ${name} from (TEMPORAL_CONFIG_FILE names another)`);
     throw new Error(`${file} (Temporal config file): ${e.message}`);
   }
 }

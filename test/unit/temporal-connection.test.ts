@@ -81,6 +81,7 @@ describe('temporalConnection: the options every connection is built from', () =>
     ['a CA file that is no PEM', { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '<dir>/named.toml' }, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH: <dir>/named.toml is not PEM'],
     ['a missing config file', { TEMPORAL_CONFIG_FILE: '/nowhere/temporal.toml' }, 'TEMPORAL_CONFIG_FILE: there is no file at /nowhere/temporal.toml'],
     ['a profile the file does not have', { TEMPORAL_CONFIG_FILE: '<dir>/named.toml', TEMPORAL_PROFILE: 'prod' }, 'TEMPORAL_PROFILE: <dir>/named.toml has no profile prod'],
+    ['a profile without a config file', { TEMPORAL_PROFILE: 'prod' }, 'TEMPORAL_PROFILE: there is no Temporal config file at <dir>/.config/temporalio/temporal.toml to take profile prod from'],
     ['a bad address in the profile', { TEMPORAL_CONFIG_FILE: '<dir>/named.toml', TEMPORAL_PROFILE: 'bad' }, 'address of profile bad in <dir>/named.toml: must be host:port'],
   ])('%s is named', (_what, changes, expected) => {
     fs.writeFileSync(path.join(dir, 'named.toml'), '[profile.bad]\naddress = "https://temporal.internal"\n');
