@@ -36,6 +36,7 @@ import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import type { ObjectOutcome } from '../workflows';
 import { WorkerProcess } from './lib/worker-process';
 import { up } from './stack/index';
+import { temporalConnection } from '../worker/temporal-connection';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -297,8 +298,9 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
   const { catalog, storeFor } = connectIceberg(settings);
   const namespace = `bench_${Date.now().toString(36)}`;
   const taskQueue = `bench-${Date.now().toString(36)}`;
-  const connection = await Connection.connect({ address: settings.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
-  const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE ?? 'default' });
+  const temporal = temporalConnection(settings);
+  const connection = await Connection.connect(temporal.options);
+  const client = new Client({ connection, namespace: temporal.namespace });
   const worker = new WorkerProcess({ ...settings, ...sfEnv, TEMPORAL_TASK_QUEUE: taskQueue, SYNC_LAG_MS: '0' } as Record<string, string>);
   try {
     // The source alone, first: what any sync of the first object is bounded by.

@@ -7,7 +7,6 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleSpec } from 
 import { Command } from 'commander';
 import { syncInput, temporalClient, withSyncInputOptions, type SyncInputOptions } from './lib/sync-input';
 import { loadSettings } from '../src/config/env-file';
-import { parseTemporalSettings } from '../src/config/temporal-settings';
 
 const env = loadSettings();
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
@@ -17,11 +16,12 @@ const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
   'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
 };
 
-async function withClient<T>(work: (client: Awaited<ReturnType<typeof temporalClient>>['client']) => Promise<T>): Promise<T> {
-  parseTemporalSettings(env); // a wrong TEMPORAL_* setting is named here, not by the SDK
-  const { client, connection } = await temporalClient(env);
+type Temporal = Awaited<ReturnType<typeof temporalClient>>;
+
+async function withClient<T>(work: (client: Temporal['client'], temporal: Temporal['temporal']) => Promise<T>): Promise<T> {
+  const { client, connection, temporal } = await temporalClient(env);
   try {
-    return await work(client);
+    return await work(client, temporal);
   } catch (error) {
     if (error instanceof ScheduleNotFoundError) throw new Error(`There is no schedule ${error.scheduleId} (npm run schedule -- list shows them).`);
     throw error;
@@ -43,11 +43,11 @@ withSyncInputOptions(program.command('create').description('create a schedule th
     if (overlap === undefined) throw new Error(`--overlap ${opts.overlap}: expected one of ${Object.keys(OVERLAP).join(', ')}`);
     const spec: ScheduleSpec = opts.cron ? { cronExpressions: [opts.cron] } : { intervals: [{ every: (opts.every ?? '1h') as '1h' }] };
     const input = syncInput(objects, opts);
-    await withClient(async (client) => {
+    await withClient(async (client, temporal) => {
       const handle = await client.schedule.create({
         scheduleId: opts.id,
         spec,
-        action: { type: 'startWorkflow', workflowType: 'salesforceSync', workflowId: opts.id, taskQueue: opts.taskQueue ?? parseTemporalSettings(env).TEMPORAL_TASK_QUEUE, args: [input] },
+        action: { type: 'startWorkflow', workflowType: 'salesforceSync', workflowId: opts.id, taskQueue: opts.taskQueue ?? temporal.taskQueue, args: [input] },
         policies: { overlap },
         state: { paused: Boolean(opts.paused), note: 'created by npm run schedule' },
       });

@@ -8,7 +8,6 @@ import { Command } from 'commander';
 import { followProgress } from './lib/follow';
 import { syncInput, temporalClient, withSyncInputOptions, type SyncInputOptions } from './lib/sync-input';
 import { loadSettings } from '../src/config/env-file';
-import { parseTemporalSettings } from '../src/config/temporal-settings';
 import type { ObjectOutcome } from '../workflows';
 
 withSyncInputOptions(new Command('sync').description('start a salesforceSync workflow and follow it'))
@@ -17,12 +16,10 @@ withSyncInputOptions(new Command('sync').description('start a salesforceSync wor
   .action(async (objects: string[], opts: SyncInputOptions & { workflowId?: string; taskQueue?: string; wait: boolean }) => {
     const env = loadSettings();
     const input = syncInput(objects, opts);
-    // A wrong TEMPORAL_* setting is named here, not by the SDK; defaults come from the declarations.
-    const temporal = parseTemporalSettings(env);
-    const { client, connection } = await temporalClient(env);
+    const { client, connection, temporal } = await temporalClient(env);
     const workflowId = opts.workflowId ?? `salesforce-sync-${Date.now()}`;
-    const handle = await client.workflow.start('salesforceSync', { taskQueue: opts.taskQueue ?? temporal.TEMPORAL_TASK_QUEUE, workflowId, args: [input] });
-    const ui = `${temporal.TEMPORAL_UI_URL}/namespaces/${temporal.TEMPORAL_NAMESPACE}/workflows/${workflowId}`;
+    const handle = await client.workflow.start('salesforceSync', { taskQueue: opts.taskQueue ?? temporal.taskQueue, workflowId, args: [input] });
+    const ui = `${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows/${workflowId}`;
     console.log(`Started ${workflowId}\n  ${ui}`);
     if (!opts.wait) return connection.close();
     const stopFollowing = followProgress(handle);

@@ -8,8 +8,8 @@ import { SalesforceClient } from '../src/salesforce/client';
 import { IcebergDestination } from '../src/destinations/iceberg';
 import { DuckDbDestination } from '../src/destinations/duckdb';
 import { parseSyncSettings } from '../src/sync/settings';
-import { parseTemporalSettings } from '../src/config/temporal-settings';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
+import { connectionFix, describeConnection, temporalConnection } from './temporal-connection';
 
 function icebergDestination(env: Record<string, string | undefined>): IcebergDestination {
   const { catalog, storeFor } = connectIceberg(env);
@@ -42,15 +42,21 @@ async function bundleWorkflows(env: Record<string, string | undefined>): Promise
 export async function createSyncWorker(env: Record<string, string | undefined>, opts: { taskQueue?: string } = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
   const problems = settingsProblems(env);
   if (problems.length > 0) throw new Error(`The worker cannot start:\n${problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}`);
-  const temporal = parseTemporalSettings(env);
+  const temporal = temporalConnection(env);
   const sync = parseSyncSettings(env);
   const salesforce = new SalesforceClient(parseSalesforceSettings(env));
   const destination = sync.DUMP_TO_DUCKDB ? new DuckDbDestination(sync.DUCKDB_PATH) : icebergDestination(env);
-  const connection = await NativeConnection.connect({ address: temporal.TEMPORAL_ADDRESS });
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(temporal.options);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(`Could not connect to Temporal at ${describeConnection(temporal)}: ${message}\n  Fix: ${connectionFix(temporal, message)}`);
+  }
   const worker = await Worker.create({
     connection,
-    namespace: temporal.TEMPORAL_NAMESPACE,
-    taskQueue: opts.taskQueue ?? temporal.TEMPORAL_TASK_QUEUE,
+    namespace: temporal.namespace,
+    taskQueue: opts.taskQueue ?? temporal.taskQueue,
     workflowBundle: { codePath: await bundleWorkflows(env) },
     activities: createActivities({ salesforce, destination, lagMs: sync.SYNC_LAG_MS, checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000, api: sync.SALESFORCE_READ_API, pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT, sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000, timeAs: sync.SYNC_TIME_TYPE }),
     maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,

@@ -7,7 +7,7 @@
  */
 import { loadSettings } from '../src/config/env-file';
 import { parseSyncSettings, syncSettingsProblems } from '../src/sync/settings';
-import { parseTemporalSettings } from '../src/config/temporal-settings';
+import { describeConnection, temporalConnection } from './temporal-connection';
 import { formatResult, preflightFailed } from '../src/preflight/checks';
 import { createSyncWorker } from './create';
 import { preflight } from './preflight';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     }
   }
   const { worker, connection } = await createSyncWorker(env);
-  console.log(`Worker polling task queue ${worker.options.taskQueue} on ${parseTemporalSettings(env).TEMPORAL_ADDRESS}`);
+  console.log(`Worker polling task queue ${worker.options.taskQueue} on ${describeConnection(temporalConnection(env))}, namespace ${worker.options.namespace}`);
   await worker.run(); // the SDK stops it gracefully on SIGINT/SIGTERM
   await connection.close();
 }

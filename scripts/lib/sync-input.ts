@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Connection, Client } from '@temporalio/client';
 import { parseSyncInput, type SalesforceSyncInput } from '../../workflows/input';
+import { temporalConnection, type TemporalConnection } from '../../worker/temporal-connection';
 
 export interface SyncInputOptions {
   full?: boolean;
@@ -49,8 +50,12 @@ export function syncInput(objects: string[], opts: SyncInputOptions): Salesforce
   });
 }
 
-/** A Temporal client from settings; close the connection when done. */
-export async function temporalClient(env: Record<string, string | undefined>): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
-  return { client: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }), connection };
+/**
+ * A Temporal client from settings; close the connection when done. A wrong TEMPORAL_* setting,
+ * profile or certificate file is named here, not by the SDK.
+ */
+export async function temporalClient(env: Record<string, string | undefined>): Promise<{ client: Client; connection: Connection; temporal: TemporalConnection }> {
+  const temporal = temporalConnection(env);
+  const connection = await Connection.connect(temporal.options);
+  return { client: new Client({ connection, namespace: temporal.namespace }), connection, temporal };
 }

@@ -114,12 +114,16 @@ function readIfPresent(file: string): Record<string, string> {
  */
 export function loadSettings(home = projectHome(), env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const stackDir = env.STACK_DIR ?? path.join(home, '.stack');
-  const merged: Record<string, string> = {
-    ...readIfPresent(path.join(stackDir, 'stack.env')),
-    ...readIfPresent(path.join(home, '.env')),
-  };
+  const stack = readIfPresent(path.join(stackDir, 'stack.env'));
+  const dotenv = readIfPresent(path.join(home, '.env'));
+  const merged: Record<string, string> = { ...stack, ...dotenv };
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined) merged[key] = value;
+  }
+  // A Temporal profile chosen by name is meant to be used: the local stack's Temporal address and
+  // namespace, which would override the profile's (as any TEMPORAL_ variable does), give way.
+  if (merged.TEMPORAL_PROFILE?.trim()) {
+    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']) if (stack[key] !== undefined && dotenv[key] === undefined && env[key] === undefined) delete merged[key];
   }
   return merged;
 }

@@ -7,7 +7,7 @@ import { salesforceArea, salesforceSettingsProblems } from '../salesforce/settin
 import type { SettingDoc } from '../config/define';
 import { icebergArea, icebergSettingsProblems } from '../iceberg/settings';
 import { duckdbMode, syncArea, syncSettingsProblems } from '../sync/settings';
-import { temporalArea, temporalSettingsProblems } from '../config/temporal-settings';
+import { CLI_LEGACY_TLS_NAMES, TEMPORAL_GRPC_META_PREFIX, TEMPORAL_TOOL_NAMES, temporalArea, temporalSettingsProblems } from '../config/temporal-settings';
 import { editDistance } from '../edit-distance';
 
 /** Every setting the product reads, by area: the env-var reference (`npm run env`). */
@@ -24,22 +24,35 @@ const words = (name: string) => name.toUpperCase().split(/_+/).filter(Boolean);
  * or one whose words include all of the name's (S3_SECRET_KEY: S3_SECRET_ACCESS_KEY).
  */
 export function closestSetting(name: string): string | undefined {
-  let best: { name: string; d: number } | undefined;
+  let best: { name: string; d: number; all: boolean } | undefined;
   const mine = words(name);
   for (const s of SETTINGS) {
     const d = editDistance(name.toUpperCase(), s.name);
     const theirs = words(s.name);
-    const close = d <= Math.max(2, Math.floor(s.name.length / 5)) || mine.every((w) => theirs.includes(w)) || theirs.every((w) => mine.includes(w));
-    if (close && (!best || d < best.d)) best = { name: s.name, d };
+    // A setting with every word of the name beats a nearer spelling (TEMPORAL_TLS_CA_CERT_PATH).
+    const all = mine.every((w) => theirs.includes(w));
+    const close = d <= Math.max(2, Math.floor(s.name.length / 5)) || all || theirs.every((w) => mine.includes(w));
+    if (close && (!best || (all && !best.all) || (all === best.all && d < best.d))) best = { name: s.name, d, all };
   }
   return best?.name;
+}
+
+/**
+ * TEMPORAL_ is shared with Temporal's own tools (the CLI, codec servers, images): a TEMPORAL_ name
+ * that is none of ours or theirs is a typo only when it is close to one of ours (TEMPORAL_ADRESS,
+ * TEMPORAL_TLS_CA_CERT_PATH).
+ */
+function temporalTypo(name: string, known: Set<string>): boolean {
+  if (!name.startsWith('TEMPORAL_') || known.has(name) || TEMPORAL_TOOL_NAMES.includes(name) || name in CLI_LEGACY_TLS_NAMES || name.startsWith(TEMPORAL_GRPC_META_PREFIX)) return false;
+  const meant = closestSetting(name);
+  return meant !== undefined && meant.startsWith('TEMPORAL_');
 }
 
 /** Names under the product's prefixes that no setting has: probable typos (the setting meant is not applied). */
 export function unknownSettingProblems(env: Record<string, string | undefined>): string[] {
   const known = new Set(SETTINGS.map((s) => s.name));
   return Object.keys(env)
-    .filter((name) => OWN_PREFIXES.some((p) => name.startsWith(p)) && !known.has(name) && env[name] !== undefined)
+    .filter((name) => ((OWN_PREFIXES.some((p) => name.startsWith(p)) && !known.has(name)) || temporalTypo(name, known)) && env[name] !== undefined)
     .sort()
     .map((name) => {
       const meant = closestSetting(name);

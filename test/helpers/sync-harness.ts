@@ -5,6 +5,7 @@ import type { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { runSyncWorker } from './in-process-worker';
 import { readers } from './readers';
 import { stackSettings, uniqueName, type StackSettings } from './stack';
+import { temporalConnection } from '../../worker/temporal-connection';
 
 /**
  * What a test file of whole syncs needs, set up before its tests and taken down after: the
@@ -24,7 +25,9 @@ export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?
     const env = { ...settings, ...opts.sim.settingsEnv(), SYNC_LAG_MS: '0', ...opts.env };
     running.push(await runSyncWorker(env, taskQueue));
     for (const [suffix, extra] of Object.entries(opts.workers ?? {})) running.push(await runSyncWorker({ ...env, ...extra }, `${taskQueue}-${suffix}`));
-    client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+    // The client connects as the workers do (opts.env may point them at another server, or through TLS).
+    const temporal = temporalConnection(env);
+    client = new Client({ connection: await Connection.connect(temporal.options), namespace: temporal.namespace });
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
+import { temporalConnection } from '../../worker/temporal-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { which } from '../../scripts/stack/toolchain';
 import { stackPaths } from '../../scripts/stack/paths';
@@ -33,7 +34,7 @@ const schedules: string[] = [];
 beforeAll(async () => {
   await sim.start();
   worker = await runSyncWorker({ ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0' }, taskQueue);
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  client = new Client({ connection: await Connection.connect(temporalConnection(settings).options) });
 });
 
 afterAll(async () => {

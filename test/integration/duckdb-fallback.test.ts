@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { temporalConnection } from '../../worker/temporal-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectOutcome } from '../../workflows';
 import { stackSettings, uniqueName } from '../helpers/stack';
@@ -30,7 +31,7 @@ beforeAll(async () => {
     SYNC_LAG_MS: '0',
   };
   worker = await runSyncWorker(env, taskQueue);
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  client = new Client({ connection: await Connection.connect(temporalConnection(settings).options) });
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { temporalConnection } from '../../worker/temporal-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
 import type { CheckResult } from '../../src/preflight/checks';
@@ -61,7 +62,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
   gatewayUri = `http://127.0.0.1:${(gateway.address() as net.AddressInfo).port}${upstream.pathname}`;
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  client = new Client({ connection: await Connection.connect(temporalConnection(settings).options) });
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { temporalConnection } from '../../worker/temporal-connection';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
@@ -70,7 +71,7 @@ beforeAll(async () => {
     SYNC_CHECKPOINT_SECONDS: '0',
     SALESFORCE_READ_API: 'rest',
   };
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  client = new Client({ connection: await Connection.connect(temporalConnection(settings).options) });
 });
 
 // Each test starts its own workers: none may pick up the next test's tasks.

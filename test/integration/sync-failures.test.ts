@@ -1,4 +1,5 @@
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { temporalConnection } from '../../worker/temporal-connection';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   workers.push(await runSyncWorker(env, taskQueue));
   // The same stack with a wrong S3 secret key, on a queue of its own.
   workers.push(await runSyncWorker({ ...env, S3_SECRET_ACCESS_KEY: 'not-the-secret-key' }, `${taskQueue}-bad-s3`));
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  client = new Client({ connection: await Connection.connect(temporalConnection(settings).options) });
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
+import { temporalConnection } from '../../worker/temporal-connection';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { runPaths } from '../../src/iceberg/run-paths';
@@ -83,7 +84,7 @@ beforeAll(async () => {
     SYNC_LAG_MS: '0',
     SALESFORCE_READ_API: 'rest',
   };
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  client = new Client({ connection: await Connection.connect(temporalConnection(settings).options) });
 });
 
 afterEach(async () => {

@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { describe, expect, it } from 'vitest';
 import * as activities from './fixtures/smoke-activities';
 import { stackSettings, uniqueName } from '../helpers/stack';
+import { temporalConnection } from '../../worker/temporal-connection';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -11,7 +12,7 @@ describe('Temporal dev server', () => {
   it('runs a workflow through a real worker and keeps its history', async () => {
     const settings = stackSettings();
     const taskQueue = uniqueName('smoke');
-    const workerConnection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
+    const workerConnection = await NativeConnection.connect(temporalConnection(settings).options);
     const worker = await Worker.create({
       connection: workerConnection,
       namespace: settings.TEMPORAL_NAMESPACE,
@@ -19,7 +20,7 @@ describe('Temporal dev server', () => {
       workflowsPath: path.join(__dirname, 'fixtures', 'smoke-workflows.ts'),
       activities,
     });
-    const connection = await Connection.connect({ address: settings.TEMPORAL_ADDRESS });
+    const connection = await Connection.connect(temporalConnection(settings).options);
     const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
     try {
       const workflowId = uniqueName('smoke-wf');

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import { temporalConnection } from '../../worker/temporal-connection';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ beforeAll(async () => {
   await sim.start();
   const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest' };
   worker = await runSyncWorker(env, taskQueue);
-  client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
+  client = new Client({ connection: await Connection.connect(temporalConnection(settings).options) });
   // Flags for a closed network: no background connections, no first-run or component updates.
   browser = await chromium.launch({
     executablePath: chromiumPath,

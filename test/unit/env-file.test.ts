@@ -15,6 +15,14 @@ describe('settings files', () => {
     expect(settings).toMatchObject({ A: 'stack', B: 'dotenv', C: 'process' });
   });
 
+  it("a Temporal profile chosen by name is not overridden by the local stack's Temporal address", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'settings-'));
+    writeEnvFile(path.join(home, '.stack', 'stack.env'), { TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'default', S3_BUCKET: 'warehouse' }, 'test');
+    expect(loadSettings(home, { TEMPORAL_PROFILE: 'cloud' })).toEqual({ TEMPORAL_PROFILE: 'cloud', S3_BUCKET: 'warehouse' });
+    expect(loadSettings(home, { TEMPORAL_PROFILE: 'cloud', TEMPORAL_NAMESPACE: 'other' })).toMatchObject({ TEMPORAL_NAMESPACE: 'other' });
+    expect(loadSettings(home, {})).toMatchObject({ TEMPORAL_ADDRESS: '127.0.0.1:7233' });
+  });
+
   it('works with neither file present', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'settings-'));
     expect(loadSettings(home, { ONLY: 'env' })).toEqual({ ONLY: 'env' });
