@@ -1,7 +1,7 @@
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import type { LoadTableResult, Namespace, RestCatalog, TableRequirement, TableUpdate } from './catalog';
-import { AlreadyExistsError, IncompatibleSchemaError } from './errors';
+import { AlreadyExistsError, IncompatibleSchemaError, NotFoundError } from './errors';
 import { ensureInitialSnapshot } from './snapshot-producer';
 import { decodeManifest, decodeManifestList } from './manifest';
 import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from './schema-mapping';
@@ -157,8 +157,9 @@ export async function prepareTable(
         await ensureInitialSnapshot(table, opts.runId);
       } catch (error) {
         // The table is not usable (its storage refused a write, say): take back what was created.
-        await opts.catalog.dropTable(opts.namespace, opts.name, true).catch(() => undefined);
-        if (createdNamespace) await opts.catalog.dropNamespace(opts.namespace).catch(() => undefined);
+        // The failure stays the one to report; what could not be taken back is added to it.
+        const left = await takeBack(opts.catalog, opts.namespace, opts.name, createdNamespace);
+        if (left && error instanceof Error) error.message += ` (${left})`;
         throw error;
       }
       // The catalog may renumber ids on create: plan again against what it stored.
@@ -180,4 +181,25 @@ export async function prepareTable(
   const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
   await table.evolveSchema(plan, opts.describedProperties);
   return { table, plan, created: false, createdNamespace };
+}
+
+/**
+ * Drops a table this run just created, and its namespace if the run created that too. Returns what
+ * could not be dropped and why, or nothing. Already gone is fine; a namespace another writer filled
+ * meanwhile (409) stays, as it should.
+ */
+async function takeBack(catalog: RestCatalog, namespace: string[], name: string, createdNamespace: boolean): Promise<string | undefined> {
+  const identifier = [...namespace, name].join('.');
+  try {
+    await catalog.dropTable(namespace, name, true);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) return `the table ${identifier} it created could not be dropped again: ${(error as Error).message}`;
+  }
+  if (!createdNamespace) return undefined;
+  try {
+    await catalog.dropNamespace(namespace);
+  } catch (error) {
+    if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) return `the namespace ${namespace.join('.')} it created could not be dropped again: ${(error as Error).message}`;
+  }
+  return undefined;
 }

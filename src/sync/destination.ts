@@ -1,5 +1,5 @@
 import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
-import { NotFoundError } from '../iceberg/errors';
+import { AlreadyExistsError, NotFoundError } from '../iceberg/errors';
 import { LABEL_PROPERTY, type ColumnMapping } from '../iceberg/schema-mapping';
 import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
@@ -59,7 +59,10 @@ export interface Destination {
   prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }): Promise<Prepared>;
   staging(ref: TableRef): Promise<StagingArea>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
-  commit(ref: TableRef, req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
+  commit(
+    ref: TableRef,
+    req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string>; onRetry?: (attempt: number, reason: string) => void },
+  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
   /**
    * Of the files found under a run's prefixes (`written`), those a snapshot of the table may
    * reference: cleanup removes the rest. Idempotent, and needs nothing but the table and the run id.
@@ -120,11 +123,26 @@ export class IcebergDestination implements Destination {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
-    if (created.namespace && (await this.catalog.listTables(ref.namespace).catch(() => ['?'])).length === 0) {
-      // Another sync may fill it meanwhile; the catalog refuses to drop a non-empty namespace.
-      await this.catalog.dropNamespace(ref.namespace).catch(() => undefined);
+    if (created.namespace && (await this.tablesIn(ref.namespace))?.length === 0) {
+      try {
+        await this.catalog.dropNamespace(ref.namespace);
+      } catch (error) {
+        // Gone already, or another sync filled it meanwhile (the catalog refuses to drop a
+        // non-empty namespace, 409): nothing to do. Anything else fails the cleanup, which is retried.
+        if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) throw error;
+      }
     }
     return dropped;
+  }
+
+  /** The namespace's tables; undefined when the namespace is gone (nothing to drop). */
+  private async tablesIn(namespace: string[]): Promise<string[] | undefined> {
+    try {
+      return await this.catalog.listTables(namespace);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
   }
 
   async runFilesInUse(ref: TableRef, runId: string, written: string[]): Promise<Set<string>> {

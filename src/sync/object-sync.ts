@@ -1,4 +1,5 @@
 import { NotFoundError } from '../iceberg/errors';
+import { noLog, type Logger } from '../log';
 import { runPaths } from '../iceberg/run-paths';
 import { columnName, type NamingConvention, type TimeMapping } from '../iceberg/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
@@ -34,6 +35,8 @@ export interface SyncContext {
   pagesInFlight?: number;
   /** A Bulk job that fails in Salesforce is read again over halves of its time window, down to this. */
   sliceFloorMs?: number;
+  /** Where the steps log (activities bind Temporal's activity logger); nowhere by default. */
+  log?: Logger;
 }
 
 export interface ObjectSyncInput {
@@ -153,7 +156,8 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   const naming = ctx.naming ?? 'snake_case';
   // Counted only: the budget is enforced where a wait can be seen (the extraction).
   const budget = new ApiBudget();
-  const describe = await describeObject(ctx.salesforce.withBudget(budget), input.object);
+  const log = ctx.log ?? noLog;
+  const describe = await describeObject(ctx.salesforce.withLog(log).withBudget(budget), input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
   const { cursor: stored, created, newColumns } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label });
@@ -161,6 +165,9 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   const cursor = cursorField(describe);
   const after = mode !== 'replace' && !input.full && stored ? stored : undefined;
   const reread = cursor ? rereadReason({ mode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
+  log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, mode ${mode}`, {
+    object: describe.name, mode, after, created, newColumns: newColumns?.length ?? 0, ...(reread ? { reread } : {}),
+  });
   return {
     ...input,
     object: describe.name,
@@ -186,13 +193,19 @@ const FEW_DISTINCT_VALUES = new Set<SalesforceFieldType>(['picklist', 'multipick
  */
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const naming = ctx.naming ?? 'snake_case';
+  const log = ctx.log ?? noLog;
   // Cancellation aborts the request in flight, not only the next page.
-  const signalled = opts.signal ? ctx.salesforce.withSignal(opts.signal, (retrying) => opts.progress?.({ retrying })) : ctx.salesforce;
+  const logged = ctx.salesforce.withLog(log);
+  const signalled = opts.signal ? logged.withSignal(opts.signal, (retrying) => opts.progress?.({ retrying })) : logged;
   // The org's limits are read before the object is, and watched (and counted) as requests go.
   const budget = new ApiBudget(ctx.salesforce.settings.budget ?? DEFAULT_BUDGET, {
     bulk: ctx.api !== 'rest',
     spent: opts.usage ?? p.usage,
-    onWaiting: (waiting) => opts.progress?.({ waiting }),
+    onWaiting: (waiting) => {
+      if (waiting) log.warn(waiting);
+      else log.info('The Salesforce API budget allows reading again');
+      opts.progress?.({ waiting });
+    },
     onUsage: (usage) => opts.progress?.({ usage }),
   });
   const salesforce = signalled.withBudget(budget);
@@ -209,7 +222,8 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   // Picklists, references and flags repeat a few values: the columns worth a dictionary.
   const dictionaryColumns = new Set(columns.filter((_, k) => fields[k] && FEW_DISTINCT_VALUES.has(fields[k]!.type)).map((c) => c.name));
   const paths = runPaths(table.location, p.runId);
-  const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, opts.progress);
+  const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note)));
+  if (resume) log.info(`Resuming ${p.object} after ${resume.rows} rows (checkpoint ${resume.staging})`, { rows: resume.rows, files: resume.files });
   const writer = new DataFileWriter({ fields: columns, store: table.store, location: paths.dataFolder, namePrefix: paths.segment, dictionaryColumns });
   const window = p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
   const earlier = resume ? await readStaging(table.store, resume.staging) : undefined;
@@ -222,7 +236,8 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const every = opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS;
   const pages = readObject({
     client: salesforce, describe, fields: present, window, resume: resume && positionOf(resume), api: ctx.api, pagesInFlight: ctx.pagesInFlight, sliceFloorMs: ctx.sliceFloorMs,
-    onSplit: (reason) => opts.progress?.({ retrying: reason }),
+    onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
+    onFallback: (reason) => log.warn(reason),
   })[Symbol.asyncIterator]();
   // Time waiting for pages, and this process's CPU meanwhile (parsing and normalising them).
   let readMs = 0;
@@ -250,7 +265,9 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
       await writeStaging(table.store, staging, { runId: p.runId, files: allFiles(), keys, deletedKeys: [] });
       checkpoint = { staging, rows, files: fileCount(), last: page.last, position: page.position };
       checkpointedAt = Date.now();
+      log.info(`Checkpoint of ${p.object} at ${rows} rows`, { rows, files: checkpoint.files, staging });
     }
+    log.debug(`Page of ${page.length} rows`, { api: page.api, rows, files: fileCount() });
     opts.progress?.({ rows, files: fileCount(), last: page.last, checkpoint, retrying: undefined });
   }
   await writer.close();
@@ -270,6 +287,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const usage = budget.usage;
   await writeStaging(table.store, staging, { runId: p.runId, files, keys, deletedKeys: reconciled ? deletedKeys.concat(reconciled) : deletedKeys, reconciled: reconciled?.length, usage });
   opts.progress?.({ rows, files: files.length, checkpoint, usage });
+  log.info(`Extracted ${p.object}: ${rows} rows in ${files.length} files`, { rows, files: files.length, deleted: deletedKeys.length, ...(reconciled ? { reconciled: reconciled.length } : {}), staging });
   const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
   const seconds = (ms: number) => Math.round(ms) / 1000;
   const timings = {
@@ -312,10 +330,12 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   const mode: WriteMode =
     p.mode === 'replace' ? { kind: 'overwrite' } : p.mode === 'append' ? { kind: 'append' } : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
   const cursor = p.cursorField ? p.upTo : undefined;
+  const log = ctx.log ?? noLog;
   const result = await ctx.destination.commit(p, {
     runId: p.runId,
     files: staged.files,
     mode,
+    onRetry: (attempt, reason) => log.warn(`Commit attempt ${attempt} to ${p.table} failed: ${reason}; trying again on the table's new state`),
     properties: {
       'salesforce.object': p.object,
       ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}),
@@ -327,6 +347,9 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
     },
   });
   const deleted = staged.deletedKeys.length - (staged.reconciled ?? 0);
+  log.info(result.alreadyCommitted ? `${p.object} was already committed by this run: snapshot ${result.snapshotId}` : `Committed ${p.object}: snapshot ${result.snapshotId}`, {
+    snapshotId: result.snapshotId, rows: staged.keyCount, files: staged.files.length, deleted, alreadyCommitted: result.alreadyCommitted, cursor,
+  });
   return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted, alreadyCommitted: result.alreadyCommitted, cursor, ...reconcileOutcome(p, staged), ...(p.reread ? { reread: p.reread } : {}) };
 }
 
@@ -340,13 +363,15 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
  * many files it removed.
  */
 export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promise<number> {
+  const log = ctx.log ?? noLog;
   let area;
   try {
     area = await ctx.destination.staging(p);
   } catch (error) {
     // The table is gone: nothing of it to clean. Anything else (the catalog unreachable) is retried.
-    if (error instanceof NotFoundError) return 0;
-    throw error;
+    if (!(error instanceof NotFoundError)) throw error;
+    log.info(`Cleanup of ${p.object}: the table is gone, nothing to remove`);
+    return 0;
   }
   const paths = runPaths(area.location, p.runId);
   const prefixes = Object.values(paths.prefixes);
@@ -358,7 +383,10 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
   const inUse = written.length > 0 ? await ctx.destination.runFilesInUse(p, p.runId, written) : new Set<string>();
   const unreferenced = written.filter((uri) => !inUse.has(uri));
   if (unreferenced.length > 0) await area.store.delete(unreferenced);
-  await discardUnused(ctx, p);
+  const dropped = await discardUnused(ctx, p);
+  log.info(`Cleanup of ${p.object}: ${unreferenced.length} unreferenced files of the run removed${dropped ? ', and the table it created dropped' : ''}`, {
+    removed: unreferenced.length, kept: inUse.size, dropped,
+  });
   return unreferenced.length;
 }
 
