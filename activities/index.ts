@@ -31,10 +31,13 @@ async function classify(error: unknown): Promise<never> {
   throw withStack(ApplicationFailure.retryable(failure.failureMessage, failure.code), error);
 }
 
-/** The failure keeps the stack of the error it reports (where it happened, for whoever debugs it). */
+/**
+ * The failure keeps the frames of the error it reports (where it happened, for whoever debugs it),
+ * under its own message: the original stack's header may predate scrubbing, so it is not kept.
+ */
 function withStack(failure: ApplicationFailure, error: unknown): ApplicationFailure {
-  const stack = (error as Error)?.stack;
-  if (stack) failure.stack = stack;
+  const frames = ((error as Error)?.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  if (frames.length > 0) failure.stack = [`${failure.name}: ${failure.message}`, ...frames].join('\n');
   return failure;
 }
 

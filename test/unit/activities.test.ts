@@ -261,11 +261,15 @@ describe('activity logs (MockActivityEnvironment with a captured logger)', () =>
     expect(text).not.toMatch(/!AQ/);
   });
 
-  it('a fault that can heal leaves the activity as a retryable ApplicationFailure typed by its code', async () => {
+  it('a fault that can heal leaves the activity as a retryable ApplicationFailure typed by its code, with no text but its message', async () => {
     // Only prepare is called.
     const unavailable = {
       prepare: async () => {
-        throw new CatalogUnavailableError('Could not load table logs.x: the catalog at http://catalog is unreachable: connection refused.');
+        // A stack formatted before the message was scrubbed still names the secret in its header.
+        const error = new CatalogUnavailableError('Could not load table logs.x with token s3cr3t-t0ken');
+        void error.stack;
+        error.message = 'Could not load table logs.x: the catalog at http://catalog is unreachable: connection refused.';
+        throw error;
       },
     } as unknown as Destination;
     const salesforce = new SalesforceClient(parseSalesforceSettings(noBulk.settingsEnv()), { backoffMs: 5 });
@@ -273,5 +277,10 @@ describe('activity logs (MockActivityEnvironment with a captured logger)', () =>
     const error = await run(failing.prepareObject, { object: 'Account', namespace: ['logs'], runId: 'unit-logs@2', full: true }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'CATALOG_UNAVAILABLE', nonRetryable: false, message: 'Could not load table logs.x: the catalog at http://catalog is unreachable: connection refused.' });
+    // The frames of where it happened are kept, under the failure's own message only.
+    const stack = (error as Error).stack ?? '';
+    expect(stack).toMatch(/^ApplicationFailure: Could not load table logs\.x: the catalog/);
+    expect(stack).toMatch(/\n\s+at /);
+    expect(stack).not.toContain('s3cr3t-t0ken');
   });
 });
