@@ -190,7 +190,8 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
 
 /**
  * Why a child failed: the reason sits at the end of the cause chain (child → activity → application
- * failure), and its type is the error's code; a step that ran out of time ends in a timeout.
+ * failure), and its type is the error's code (the last attempt's, when the retry time ran out); a
+ * step that only timed out (no heartbeat, no failure of its own) ends in a timeout.
  */
 function failureOf(error: unknown): { error: string; code?: string } {
   let root = error as Error & { cause?: unknown };

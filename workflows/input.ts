@@ -118,7 +118,7 @@ export interface ObjectOutcome {
   status: 'succeeded' | 'failed';
   result?: CommitSummary & { rows: number };
   error?: string;
-  /** The kind of failure (src/errors.ts: SALESFORCE_AUTH, UNKNOWN_OBJECT, ...; TIMEOUT when a step ran out of time). */
+  /** The kind of failure (src/errors.ts: SALESFORCE_AUTH, UNKNOWN_OBJECT, ...; TIMEOUT when a step only timed out). */
   code?: string;
 }
 

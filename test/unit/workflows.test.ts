@@ -285,6 +285,18 @@ describe('salesforceSync with stubbed activities', () => {
     expect(rec.objects('cleanupObject').sort()).toEqual(['Account', 'Contact', 'Lead']);
   });
 
+  it('an object whose step keeps failing until its retry time is up keeps the code of the last failure', async () => {
+    const rec = new Recorder();
+    const busy = (o: string) => {
+      if (o === 'Lead') throw ApplicationFailure.retryable('The catalog answered 503', 'CATALOG_UNAVAILABLE');
+    };
+    const failure = await withWorker(stubActivities(rec, { prepareObject: busy }), async (taskQueue) =>
+      failureOf(await start(taskQueue, 'retry-time-up', { objects: ['Lead'], retryTimeout: '10 seconds' })),
+    );
+    expect(rec.objects('prepareObject').length).toBeGreaterThan(1);
+    expect(failure.details?.[0]).toEqual([{ object: 'Lead', status: 'failed', error: 'The catalog answered 503', code: 'CATALOG_UNAVAILABLE' }]);
+  });
+
   it('continues as new once its history is long, carrying what is done', async () => {
     const rec = new Recorder();
     const objects = ['Contact', 'Lead', 'Account'];
