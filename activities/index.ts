@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { classifyFailure } from '../src/sync/failures';
+import type { Logger } from '../src/log';
+import { toSyncError } from '../src/sync/failures';
 import { activityRetryingSignal, activityWaitingSignal } from './signals';
 import {
   cleanupObject,
@@ -15,16 +16,33 @@ import {
 } from '../src/sync/object-sync';
 
 /**
- * Failures that retrying cannot fix become non-retryable ApplicationFailures with a message a
- * person can act on (src/sync/failures.ts decides which); the rest are retried by Temporal's policy,
- * and the workflow is told why, so its `progress` query shows the reason meanwhile.
+ * Every failure leaves as an ApplicationFailure typed by its code (src/errors.ts): those that
+ * retrying cannot fix as non-retryable, with a message a person can act on; the rest are retried by
+ * Temporal's policy, and the workflow is told why, so its `progress` query shows the reason
+ * meanwhile. A cancellation leaves as it came.
  */
 async function classify(error: unknown): Promise<never> {
-  const failure = classifyFailure(error);
-  if (!failure.retryable) throw ApplicationFailure.nonRetryable(failure.message, failure.type);
   const activity = Context.current();
-  if (!activity.cancellationSignal.aborted) await reportRetry(activity, failure.message);
-  throw error;
+  if (activity.cancellationSignal.aborted) throw error;
+  const failure = toSyncError(error);
+  if (!failure.retryable) throw withStack(ApplicationFailure.nonRetryable(failure.failureMessage, failure.code), error);
+  await reportRetry(activity, failure.failureMessage);
+  throw withStack(ApplicationFailure.retryable(failure.failureMessage, failure.code), error);
+}
+
+/**
+ * The failure keeps the frames of the error it reports (where it happened, for whoever debugs it),
+ * under its own message: the original stack's header may predate scrubbing, so it is not kept.
+ */
+function withStack(failure: ApplicationFailure, error: unknown): ApplicationFailure {
+  const frames = ((error as Error)?.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  if (frames.length > 0) failure.stack = [`${failure.name}: ${failure.message}`, ...frames].join('\n');
+  return failure;
+}
+
+/** The activity's Temporal logger in the shape src/ logs through (it adds the workflow and activity ids). */
+function activityLog(): Logger {
+  return Context.current().log;
 }
 
 /** Best effort: a worker without a client (tests) or an unreachable server must not hide the failure. */
@@ -70,10 +88,12 @@ async function heartbeating<T>(work: (signal: AbortSignal) => Promise<T>, detail
 }
 
 /** The activities of a sync, bound to one worker's context (clients built from its environment). */
-export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
+export function createActivities(worker: SyncContext & { checkpointMs?: number }) {
+  // Each call logs through its own activity's logger (which names the workflow, run and attempt).
+  const context = () => ({ ...worker, log: activityLog() });
   return {
     async prepareObject(input: ObjectSyncInput): Promise<PreparedObject> {
-      return heartbeating(() => prepareObject(ctx, input), () => ({ object: input.object, stage: 'preparing' }));
+      return heartbeating(() => prepareObject(context(), input), () => ({ object: input.object, stage: 'preparing' }));
     },
 
     async extractObject(prepared: PreparedObject): Promise<ExtractResult> {
@@ -85,11 +105,11 @@ export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
       let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows, usage: before?.usage ?? prepared.usage };
       return heartbeating(
         (signal) =>
-          extractObject(ctx, prepared, {
+          extractObject(context(), prepared, {
             resume: before?.checkpoint,
             // What the failed attempts spent: the snapshot records the sum.
             usage: before?.usage,
-            checkpointMs: ctx.checkpointMs,
+            checkpointMs: worker.checkpointMs,
             signal,
             // Readable in the Web UI: rows and files so far, and where the read stands.
             progress: (p) => {
@@ -103,11 +123,11 @@ export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
     },
 
     async commitObject(prepared: PreparedObject, staging: string): Promise<CommitSummary> {
-      return heartbeating(() => commitObject(ctx, prepared, staging), () => ({ object: prepared.object, stage: 'committing' }));
+      return heartbeating(() => commitObject(context(), prepared, staging), () => ({ object: prepared.object, stage: 'committing' }));
     },
 
     async cleanupObject(prepared: PreparedObject): Promise<number> {
-      return heartbeating(() => cleanupObject(ctx, prepared), () => ({ object: prepared.object, stage: 'cleaning up' }));
+      return heartbeating(() => cleanupObject(context(), prepared), () => ({ object: prepared.object, stage: 'cleaning up' }));
     },
   };
 }

@@ -3,7 +3,7 @@
  * salesforceSync through the Temporal client (a worker must be running: `npm run worker`), shows
  * per-object progress until it ends, and exits non-zero if any object failed.
  */
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
 import { followProgress } from './lib/follow';
 import { syncInput, temporalClient, withSyncInputOptions, type SyncInputOptions } from './lib/sync-input';
@@ -24,14 +24,13 @@ withSyncInputOptions(new Command('sync').description('start a salesforceSync wor
     if (!opts.wait) return connection.close();
     const stopFollowing = followProgress(handle);
     try {
-      const outcomes = (await handle.result()) as ObjectOutcome[];
-      for (const o of outcomes) {
-        const reconciled = o.result?.reconciled !== undefined ? `, ${o.result.reconciled} removed by reconciliation` : o.result?.reconcileSkipped ? ` (${o.result.reconcileSkipped})` : '';
-        console.log(`  ${o.object.padEnd(24)} ${o.status}  ${o.result?.rows ?? 0} rows${reconciled}`);
-      }
+      printOutcomes((await handle.result()) as ObjectOutcome[]);
     } catch (error) {
       const cause = error instanceof WorkflowFailedError ? error.cause?.message : (error as Error).message;
       console.error(`The sync failed: ${cause}`);
+      // A failed sync's details are its per-object outcomes: each failed object with its code and why.
+      const failure = error instanceof WorkflowFailedError ? error.cause : undefined;
+      if (failure instanceof ApplicationFailure && failure.type === 'SyncFailed' && Array.isArray(failure.details?.[0])) printOutcomes(failure.details[0] as ObjectOutcome[]);
       process.exitCode = 1;
     } finally {
       stopFollowing();
@@ -43,3 +42,15 @@ withSyncInputOptions(new Command('sync').description('start a salesforceSync wor
     console.error(error.message);
     process.exit(1);
   });
+
+/** One line per object: rows, or the failure's code and reason. */
+function printOutcomes(outcomes: ObjectOutcome[]): void {
+  for (const o of outcomes) {
+    if (o.status === 'failed') {
+      console.log(`  ${o.object.padEnd(24)} failed  ${o.code ? `${o.code}: ` : ''}${o.error}`);
+      continue;
+    }
+    const reconciled = o.result?.reconciled !== undefined ? `, ${o.result.reconciled} removed by reconciliation` : o.result?.reconcileSkipped ? ` (${o.result.reconcileSkipped})` : '';
+    console.log(`  ${o.object.padEnd(24)} ${o.status}  ${o.result?.rows ?? 0} rows${reconciled}`);
+  }
+}

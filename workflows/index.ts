@@ -7,8 +7,10 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
   proxyActivities,
   setHandler,
+  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common';
@@ -159,11 +161,11 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
           status[object] = 'cancelled';
           continue;
         }
-        // The reason sits at the end of the cause chain (child → activity → application failure).
-        let root = error as Error & { cause?: unknown };
-        while (root.cause instanceof Error) root = root.cause as Error & { cause?: unknown };
-        outcome = { object, status: 'failed', error: root.message };
+        outcome = { object, status: 'failed', ...failureOf(error) };
       }
+      // Logging adds no command: replay-safe (and silent while replaying).
+      if (outcome.status === 'failed') log.warn(`${object} failed: ${outcome.error}`, { object, code: outcome.code });
+      else log.info(`${object} synced: ${outcome.result!.rows} rows`, { object, snapshotId: outcome.result!.snapshotId });
       outcomes.push(outcome);
       status[object] = describeOutcome(outcome);
     }
@@ -184,6 +186,18 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
     );
   }
   return finished;
+}
+
+/**
+ * Why a child failed: the reason sits at the end of the cause chain (child → activity → application
+ * failure), and its type is the error's code (the last attempt's, when the retry time ran out); a
+ * step that only timed out (no heartbeat, no failure of its own) ends in a timeout.
+ */
+function failureOf(error: unknown): { error: string; code?: string } {
+  let root = error as Error & { cause?: unknown };
+  while (root.cause instanceof Error) root = root.cause as Error & { cause?: unknown };
+  const code = root instanceof ApplicationFailure ? root.type || undefined : root instanceof TimeoutFailure ? 'TIMEOUT' : undefined;
+  return { error: root.message, ...(code ? { code } : {}) };
 }
 
 /** The keys whose value is set (an input without them stays exactly as before). */

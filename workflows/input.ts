@@ -118,6 +118,8 @@ export interface ObjectOutcome {
   status: 'succeeded' | 'failed';
   result?: CommitSummary & { rows: number };
   error?: string;
+  /** The kind of failure (src/errors.ts: SALESFORCE_AUTH, UNKNOWN_OBJECT, ...; TIMEOUT when a step only timed out). */
+  code?: string;
 }
 
 // Written by the workflow itself: checked for its shape, not field by field.

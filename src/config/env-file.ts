@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** A line of an env file that dotenv would skip or misread: where, which variable, what is wrong (never the value). */
 export interface EnvFileProblem {
@@ -10,12 +11,12 @@ export interface EnvFileProblem {
 }
 
 /** An env file with syntax errors; the message lists each with its file and line number. */
-export class EnvFileError extends Error {
+export class EnvFileError extends SyncError {
   constructor(
     readonly file: string,
     readonly problems: EnvFileProblem[],
   ) {
-    super(problems.map((p) => `${file} line ${p.line}: ${p.name ? `${p.name}: ` : ''}${p.message}`).join('\n'));
+    super(problems.map((p) => `${file} line ${p.line}: ${p.name ? `${p.name}: ` : ''}${p.message}`).join('\n'), { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
     this.name = 'EnvFileError';
   }
 }

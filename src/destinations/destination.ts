@@ -53,7 +53,10 @@ export interface Destination {
   prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }): Promise<Prepared>;
   staging(ref: TableRef): Promise<StagingArea>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
-  commit(ref: TableRef, req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string> }): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
+  commit(
+    ref: TableRef,
+    req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string>; onRetry?: (attempt: number, reason: string) => void },
+  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
   /**
    * Of the files found under a run's prefixes (`written`), those a snapshot of the table may
    * reference: cleanup removes the rest. Idempotent, and needs nothing but the table and the run id.

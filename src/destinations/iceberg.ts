@@ -43,8 +43,9 @@ export async function prepareTable(
         await ensureInitialSnapshot(table, opts.runId);
       } catch (error) {
         // The table is not usable (its storage refused a write, say): take back what was created.
-        await opts.catalog.dropTable(opts.namespace, opts.name, true).catch(() => undefined);
-        if (createdNamespace) await opts.catalog.dropNamespace(opts.namespace).catch(() => undefined);
+        // The failure stays the one to report; what could not be taken back is added to it.
+        const left = await takeBack(opts.catalog, opts.namespace, opts.name, createdNamespace);
+        if (left && error instanceof Error) error.message += ` (${left})`;
         throw error;
       }
       // The catalog may renumber ids on create: plan again against what it stored.
@@ -66,6 +67,27 @@ export async function prepareTable(
   const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
   await table.evolveSchema(plan, opts.describedProperties);
   return { table, plan, created: false, createdNamespace };
+}
+
+/**
+ * Drops a table this run just created, and its namespace if the run created that too. Returns what
+ * could not be dropped and why, or nothing. Already gone is fine; a namespace another writer filled
+ * meanwhile (409) stays, as it should.
+ */
+async function takeBack(catalog: RestCatalog, namespace: string[], name: string, createdNamespace: boolean): Promise<string | undefined> {
+  const identifier = [...namespace, name].join('.');
+  try {
+    await catalog.dropTable(namespace, name, true);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) return `the table ${identifier} it created could not be dropped again: ${(error as Error).message}`;
+  }
+  if (!createdNamespace) return undefined;
+  try {
+    await catalog.dropNamespace(namespace);
+  } catch (error) {
+    if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) return `the namespace ${namespace.join('.')} it created could not be dropped again: ${(error as Error).message}`;
+  }
+  return undefined;
 }
 
 export class IcebergDestination implements Destination {
@@ -111,11 +133,26 @@ export class IcebergDestination implements Destination {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
-    if (created.namespace && (await this.catalog.listTables(ref.namespace).catch(() => ['?'])).length === 0) {
-      // Another sync may fill it meanwhile; the catalog refuses to drop a non-empty namespace.
-      await this.catalog.dropNamespace(ref.namespace).catch(() => undefined);
+    if (created.namespace && (await this.tablesIn(ref.namespace))?.length === 0) {
+      try {
+        await this.catalog.dropNamespace(ref.namespace);
+      } catch (error) {
+        // Gone already, or another sync filled it meanwhile (the catalog refuses to drop a
+        // non-empty namespace, 409): nothing to do. Anything else fails the cleanup, which is retried.
+        if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) throw error;
+      }
     }
     return dropped;
+  }
+
+  /** The namespace's tables; undefined when the namespace is gone (nothing to drop). */
+  private async tablesIn(namespace: string[]): Promise<string[] | undefined> {
+    try {
+      return await this.catalog.listTables(namespace);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
   }
 
   async runFilesInUse(ref: TableRef, runId: string, written: string[]): Promise<Set<string>> {

@@ -119,7 +119,7 @@ const salesforceLogin: Check = {
         throw new CheckFailure(error.message, `check ${domainVar(ctx.env)} (login, test, your My Domain such as acme.my, or the URL of your login server)`);
       }
       if (error instanceof SalesforceAuthError) {
-        if (error.code === 'KEY' || error.code === 'KEY_FILE') throw new CheckFailure(error.message, `give the RSA private key of the connected app's certificate, in PEM form, in ${salesforceEnv.privateKey} or ${salesforceEnv.privateKeyFile}`);
+        if (error.reason === 'KEY' || error.reason === 'KEY_FILE') throw new CheckFailure(error.message, `give the RSA private key of the connected app's certificate, in PEM form, in ${salesforceEnv.privateKey} or ${salesforceEnv.privateKeyFile}`);
         const spec = AUTH_METHODS[method];
         const vars = [...spec.required, ...(spec.oneOf ?? [])].map((k) => salesforceEnv[k]).join(', ');
         const tokenHint = method === 'SecurityToken' ? ' (a password change resets the security token)' : '';

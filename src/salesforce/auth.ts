@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { connectionFailure } from '../net';
+import { ERROR_CODES, SyncError } from '../errors';
+import { connectionFailure, networkCode } from '../net';
 import { pemText, privateKeyProblem, salesforceEnv, type AuthMethod, type SalesforceSettings } from './settings';
 
 export interface Session {
@@ -9,12 +10,13 @@ export interface Session {
 }
 
 /** Credentials Salesforce refused: retrying cannot help. The message names the method, never a secret. */
-export class SalesforceAuthError extends Error {
+export class SalesforceAuthError extends SyncError {
   constructor(
     message: string,
-    readonly code: string,
+    /** Why, in Salesforce's words (INVALID_LOGIN, invalid_grant, ...), or KEY / KEY_FILE for a JWT key this side cannot use. */
+    readonly reason: string,
   ) {
-    super(message);
+    super(message, { code: ERROR_CODES.SALESFORCE_AUTH, retryable: false });
     this.name = 'SalesforceAuthError';
   }
 }
@@ -23,9 +25,11 @@ const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 const element = (xml: string, name: string) => new RegExp(`<(?:[\\w-]+:)?${name}>([\\s\\S]*?)</(?:[\\w-]+:)?${name}>`).exec(xml)?.[1];
 
 /** Salesforce could not be reached for a login: the host, and why (never a credential). */
-export class SalesforceUnreachableError extends Error {
-  constructor(message: string) {
-    super(message);
+export class SalesforceUnreachableError extends SyncError {
+  constructor(message: string, cause?: unknown) {
+    // A host name that does not resolve will not start to: not retried.
+    const unknownHost = networkCode(cause)?.code === 'ENOTFOUND';
+    super(message, { code: unknownHost ? ERROR_CODES.HOST_NOT_FOUND : ERROR_CODES.SALESFORCE_UNREACHABLE, retryable: !unknownHost, cause });
     this.name = 'SalesforceUnreachableError';
   }
 }
@@ -37,7 +41,7 @@ async function post(url: string, body: string, headers: Record<string, string>, 
   } catch (error) {
     signal?.throwIfAborted();
     // The cause keeps the network code (ENOTFOUND: a host that does not exist is not retried).
-    throw Object.assign(new SalesforceUnreachableError(`Could not reach Salesforce at ${new URL(url).origin}: ${connectionFailure(error, new URL(url).host)}`), { cause: error });
+    throw new SalesforceUnreachableError(`Could not reach Salesforce at ${new URL(url).origin}: ${connectionFailure(error, new URL(url).host)}`, error);
   }
 }
 

@@ -6,6 +6,7 @@
  * each response's `Sforce-Limit-Info` header (API requests), plus what this sync did since the
  * last reading (Bulk jobs created, result bytes downloaded), which the org counts too.
  */
+import { ERROR_CODES } from '../errors';
 import { SalesforceApiError, type RequestBudget, type SalesforceClient } from './client';
 import { BUDGET_ENV, type BudgetSettings } from './settings';
 
@@ -102,6 +103,7 @@ export class ApiBudgetExceededError extends SalesforceApiError {
       'API_BUDGET_EXCEEDED',
       0,
       false,
+      ERROR_CODES.API_BUDGET_EXCEEDED,
     );
     this.name = 'ApiBudgetExceeded';
   }

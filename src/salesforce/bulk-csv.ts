@@ -1,3 +1,4 @@
+import { ERROR_CODES, SyncError } from '../errors';
 import type { SalesforceField } from './describe-types';
 import type { CellSink, ColumnSource } from '../parquet/columns';
 import { fromBulkCsv } from './values';
@@ -16,9 +17,10 @@ const COMMA = 44;
 const LF = 10;
 const CR = 13;
 
-export class CsvFormatError extends Error {
+export class CsvFormatError extends SyncError {
   constructor(message: string) {
-    super(`Bulk API results are not valid CSV: ${message}`);
+    // Retried: a page cut short in transit reads whole the next time.
+    super(`Bulk API results are not valid CSV: ${message}`, { code: ERROR_CODES.BULK_CSV_MALFORMED, retryable: true });
     this.name = 'CsvFormatError';
   }
 }

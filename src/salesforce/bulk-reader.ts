@@ -1,11 +1,13 @@
+import { ERROR_CODES, SyncError } from '../errors';
 import { SalesforceApiError, type SalesforceClient } from './client';
 import type { SalesforceField } from './describe-types';
 import { BulkCsvPage } from './bulk-csv';
 
 /** Bulk API 2.0 cannot run this query (org without Bulk, unsupported object or field): use REST. */
-export class BulkUnavailableError extends Error {
+export class BulkUnavailableError extends SyncError {
   constructor(reason: string) {
-    super(`Bulk API 2.0 cannot run this query (${reason}); reading through the REST API instead.`);
+    // Salesforce refused Bulk for the org, object or field: asking again gets the same answer.
+    super(`Bulk API 2.0 cannot run this query (${reason}); reading through the REST API instead.`, { code: ERROR_CODES.BULK_UNAVAILABLE, retryable: false });
     this.name = 'BulkUnavailableError';
   }
 }
@@ -14,9 +16,9 @@ export class BulkUnavailableError extends Error {
  * The job a resume point names can no longer serve its results: deleted, expired (Salesforce keeps
  * results about a week) or aborted. Retrying heals it: the next attempt starts a new job.
  */
-export class BulkJobGoneError extends Error {
+export class BulkJobGoneError extends SyncError {
   constructor(message: string) {
-    super(message);
+    super(message, { code: ERROR_CODES.BULK_JOB_GONE, retryable: true });
     this.name = 'BulkJobGoneError';
   }
 }
@@ -27,7 +29,7 @@ export class BulkJobFailedError extends SalesforceApiError {
     readonly jobId: string,
     readonly jobMessage: string,
   ) {
-    super(`Bulk query job ${jobId} failed in Salesforce: ${jobMessage}`, 'BULK_JOB_FAILED', 0, false);
+    super(`Bulk query job ${jobId} failed in Salesforce: ${jobMessage}`, 'BULK_JOB_FAILED', 0, false, ERROR_CODES.BULK_JOB_FAILED);
     this.name = 'BulkJobFailedError';
   }
 }
@@ -163,7 +165,11 @@ export async function* readBulk(opts: {
     if (error instanceof SalesforceApiError && error.status === 404) throw new BulkJobGoneError(`Bulk query job ${jobId} no longer serves its results (${error.message})`);
     throw error;
   }
-  await client.request('DELETE', base).catch(() => undefined);
+  // The results are read: a job that cannot be deleted now only waits for Salesforce to expire it
+  // (a refusal or an outage is no reason to fail the read). Anything else (a bug) surfaces.
+  await client.request('DELETE', base).catch((error: unknown) => {
+    if (!(error instanceof SalesforceApiError)) throw error;
+  });
 }
 
 interface Download {

@@ -1,17 +1,37 @@
+import { ERROR_CODES, SyncError, type ErrorCode } from '../errors';
+import type { Logger } from '../log';
 import { connectionFailure, networkCode } from '../net';
 import { authenticate, type Session } from './auth';
 import { secretsOf, type SalesforceSettings } from './settings';
 
+/** Salesforce error codes of a query locator that expired: asking again (from the last checkpoint) heals it. */
+const EXPIRED_LOCATORS = new Set(['INVALID_QUERY_LOCATOR', 'INVALID_LOCATOR']);
+
+/** The product's code for an answer of the Salesforce API. */
+function apiErrorCode(errorCode: string, status: number, retryable: boolean): ErrorCode {
+  if (EXPIRED_LOCATORS.has(errorCode)) return ERROR_CODES.QUERY_LOCATOR_EXPIRED;
+  if (errorCode === 'REQUEST_LIMIT_EXCEEDED') return ERROR_CODES.SALESFORCE_REQUEST_LIMIT;
+  if (errorCode === 'HOST_NOT_FOUND') return ERROR_CODES.HOST_NOT_FOUND;
+  if (errorCode === 'INVALID_SESSION_ID') return ERROR_CODES.SALESFORCE_SESSION_EXPIRED;
+  if (errorCode === 'API_VERSION_NOT_OFFERED') return ERROR_CODES.API_VERSION_NOT_OFFERED;
+  if (errorCode === 'QUERY_TOO_LONG') return ERROR_CODES.QUERY_TOO_LONG;
+  if (errorCode === 'CONNECTION') return ERROR_CODES.SALESFORCE_UNREACHABLE;
+  if (retryable || status >= 500) return ERROR_CODES.SALESFORCE_UNAVAILABLE;
+  return ERROR_CODES.SALESFORCE_REFUSED;
+}
+
 /** An error answer of the Salesforce API ([{"message", "errorCode"}]). */
-export class SalesforceApiError extends Error {
+export class SalesforceApiError extends SyncError {
   constructor(
     message: string,
+    /** Salesforce's own code (MALFORMED_QUERY, REQUEST_LIMIT_EXCEEDED, ...). */
     readonly errorCode: string,
     readonly status: number,
-    /** Whether trying again later can succeed (limits, 5xx, dropped connections). */
-    readonly retryable: boolean,
+    /** Whether trying again later can succeed (limits, 5xx, dropped connections; an expired query locator always can). */
+    retryable: boolean,
+    code: ErrorCode = apiErrorCode(errorCode, status, retryable),
   ) {
-    super(message);
+    super(message, { code, retryable: retryable || EXPIRED_LOCATORS.has(errorCode) });
     this.name = 'SalesforceApiError';
   }
 }
@@ -40,6 +60,8 @@ export interface ClientOptions {
   onRetry?: (reason: string) => void;
   /** One sync's budget: asked before each request, told of each response (see budget.ts). */
   budget?: RequestBudget;
+  /** Where retries are logged (at warn), beside `onRetry`. */
+  log?: Logger;
 }
 
 /** What clients of one org share: the session and the usage last reported. */
@@ -70,6 +92,11 @@ export class SalesforceClient {
    */
   withSignal(signal: AbortSignal, onRetry?: (reason: string) => void): SalesforceClient {
     return new SalesforceClient(this.settings, { ...this.options, signal, onRetry: onRetry ?? this.options.onRetry }, this.state);
+  }
+
+  /** The same org and session, with retries logged to `log`. */
+  withLog(log: Logger): SalesforceClient {
+    return new SalesforceClient(this.settings, { ...this.options, log }, this.state);
   }
 
   /** The same org and session, with requests counted by and held for `budget`. */
@@ -151,7 +178,7 @@ export class SalesforceClient {
         // A host name that does not resolve will not start to: no retry.
         if (networkCode(error)?.code === 'ENOTFOUND') throw new SalesforceApiError(`Salesforce: ${why}: check SOURCES__SALESFORCE__DOMAIN and the instance URL.`, 'HOST_NOT_FOUND', 0, false);
         if (attempt >= maxAttempts) throw new SalesforceApiError(`Salesforce did not answer ${method} ${path}: ${why}`, 'CONNECTION', 0, true);
-        this.options.onRetry?.(`Salesforce did not answer ${method} ${path.split('?')[0]} (${why}); attempt ${attempt + 1} of ${maxAttempts} follows`);
+        this.retrying(`Salesforce did not answer ${method} ${path.split('?')[0]} (${why}); attempt ${attempt + 1} of ${maxAttempts} follows`);
         await this.backoff(attempt);
         continue;
       }
@@ -170,19 +197,27 @@ export class SalesforceClient {
       }
       if (response.status === 401 && errorCode === 'INVALID_SESSION_ID' && !reauthenticated && this.settings.auth.kind !== 'InstanceAuth') {
         reauthenticated = true;
+        this.options.log?.info('The Salesforce session expired: logging in again');
         await this.login(true);
         attempt--;
         continue;
       }
       const retryable = errorCode === 'REQUEST_LIMIT_EXCEEDED' || response.status >= 500 || errorCode === 'SERVER_UNAVAILABLE';
       if (retryable && attempt < maxAttempts) {
-        this.options.onRetry?.(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}; attempt ${attempt + 1} of ${maxAttempts} follows`);
+        this.retrying(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}; attempt ${attempt + 1} of ${maxAttempts} follows`);
         await this.backoff(attempt, errorCode === 'REQUEST_LIMIT_EXCEEDED' ? 4 : 1);
         continue;
       }
       const hint = errorCode === 'INVALID_SESSION_ID' && this.settings.auth.kind === 'InstanceAuth' ? ' The session id given in SOURCES__SALESFORCE__CREDENTIALS__SESSION_ID has expired; provide a new one or use a method that can log in again.' : '';
       throw new SalesforceApiError(this.scrub(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}: ${message.trim()}${hint}`), errorCode, response.status, retryable);
     }
+  }
+
+  /** Tells why the client waits before trying again (paths without their query, and scrubbed like errors). */
+  private retrying(text: string): void {
+    const reason = this.scrub(text);
+    this.options.log?.warn(reason);
+    this.options.onRetry?.(reason);
   }
 
   private readUsage(response: Response): void {

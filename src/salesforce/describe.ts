@@ -1,3 +1,4 @@
+import { ERROR_CODES, SyncError } from '../errors';
 import { SalesforceApiError, type SalesforceClient } from './client';
 import type { SalesforceField } from './describe-types';
 
@@ -9,9 +10,9 @@ export interface SObjectDescribe {
 }
 
 /** An object the org does not have: retrying cannot help. */
-export class UnknownObjectError extends Error {
+export class UnknownObjectError extends SyncError {
   constructor(readonly objectName: string) {
-    super(`Salesforce has no object named ${objectName} (names are case-insensitive; custom objects end in __c). Check the object list of the sync.`);
+    super(`Salesforce has no object named ${objectName} (names are case-insensitive; custom objects end in __c). Check the object list of the sync.`, { code: ERROR_CODES.UNKNOWN_OBJECT, retryable: false });
     this.name = 'UnknownObjectError';
   }
 }

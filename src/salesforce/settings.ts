@@ -1,3 +1,4 @@
+import { ERROR_CODES, SyncError } from '../errors';
 /**
  * Salesforce source settings under the original pipeline's (dlt's) environment variable names, and
  * which auth method they select. One declaration per variable: meaning, default, validation and the
@@ -161,12 +162,12 @@ export interface SalesforceSettings {
   budget?: BudgetSettings;
 }
 
-export class SalesforceSettingsError extends Error {
+export class SalesforceSettingsError extends SyncError {
   constructor(
     message: string,
     readonly problems: string[] = [message],
   ) {
-    super(message);
+    super(message, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
     this.name = 'SalesforceSettingsError';
   }
 }

@@ -1,4 +1,5 @@
 import { NotFoundError } from '../iceberg/errors';
+import { noLog } from '../log';
 import { runPaths } from '../iceberg/run-paths';
 import { columnName } from '../mapping/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
@@ -35,7 +36,8 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   const naming = ctx.naming ?? 'snake_case';
   // Counted only: the budget is enforced where a wait can be seen (the extraction).
   const budget = new ApiBudget();
-  const describe = await describeObject(ctx.salesforce.withBudget(budget), input.object);
+  const log = ctx.log ?? noLog;
+  const describe = await describeObject(ctx.salesforce.withLog(log).withBudget(budget), input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
   const { cursor: stored, created, newColumns } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label });
@@ -43,6 +45,9 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
   const cursor = cursorField(describe);
   const after = mode !== 'replace' && !input.full && stored ? stored : undefined;
   const reread = cursor ? rereadReason({ mode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
+  log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, mode ${mode}`, {
+    object: describe.name, mode, after, created, newColumns: newColumns?.length ?? 0, ...(reread ? { reread } : {}),
+  });
   return {
     ...input,
     object: describe.name,
@@ -67,18 +72,21 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
  * the checkpointer, the deleted-Ids read and the stage timer.
  */
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
-  const { salesforce, budget } = await budgetedClient(ctx.salesforce, { api: ctx.api, spent: opts.usage ?? p.usage, signal: opts.signal, progress: opts.progress });
+  const log = ctx.log ?? noLog;
+  const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), { api: ctx.api, spent: opts.usage ?? p.usage, signal: opts.signal, progress: opts.progress, log });
   const table = await ctx.destination.staging(p);
   const describe = await describeObject(salesforce, p.object);
   const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
   const paths = runPaths(table.location, p.runId);
-  const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, opts.progress);
+  const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note)));
+  if (resume) log.info(`Resuming ${p.object} after ${resume.rows} rows (checkpoint ${resume.staging})`, { rows: resume.rows, files: resume.files });
   const writer = new DataFileWriter({ fields: table.columns, store: table.store, location: paths.dataFolder, namePrefix: paths.segment, dictionaryColumns: columns.dictionaryColumns });
   const checkpointer = await Checkpointer.open({ store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS }, resume);
   const timer = new StageTimer();
   const pages = readObject({
     client: salesforce, describe, fields: columns.fields, window: readWindow(p), resume: resume && positionOf(resume), api: ctx.api, pagesInFlight: ctx.pagesInFlight, sliceFloorMs: ctx.sliceFloorMs,
-    onSplit: (reason) => opts.progress?.({ retrying: reason }),
+    onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
+    onFallback: (reason) => log.warn(reason),
   })[Symbol.asyncIterator]();
   const nextPage = () => timer.read(() => pages.next());
   for (let next = await nextPage(); !next.done; next = await nextPage()) {
@@ -86,7 +94,11 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     opts.signal?.throwIfAborted();
     await writer.writeColumns(page.columns(columns.at));
     checkpointer.add(page, columns.idAt);
-    if (checkpointer.due(page)) await checkpointer.save(page);
+    if (checkpointer.due(page)) {
+      await checkpointer.save(page);
+      log.info(`Checkpoint of ${p.object} at ${checkpointer.rows} rows`, { rows: checkpointer.rows, files: checkpointer.fileCount, staging: checkpointer.checkpoint?.staging });
+    }
+    log.debug(`Page of ${page.length} rows`, { api: page.api, rows: checkpointer.rows, files: checkpointer.fileCount });
     opts.progress?.({ rows: checkpointer.rows, files: checkpointer.fileCount, last: page.last, checkpoint: checkpointer.checkpoint, retrying: undefined });
   }
   await writer.close();
@@ -98,6 +110,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const staging = await checkpointer.finish({ deletedKeys, reconciled, usage });
   const files = checkpointer.files;
   opts.progress?.({ rows: checkpointer.rows, files: files.length, checkpoint: checkpointer.checkpoint, usage });
+  log.info(`Extracted ${p.object}: ${checkpointer.rows} rows in ${files.length} files`, { rows: checkpointer.rows, files: files.length, deleted: deletedKeys.length, ...(reconciled ? { reconciled: reconciled.length } : {}), staging });
   const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
   return { staging, rows: checkpointer.rows, files: files.length, bytes, deleted: deletedKeys.length, reconciled: reconciled?.length, timings: timer.timings(writer.timings), usage };
 }
@@ -109,10 +122,12 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   const mode: WriteMode =
     p.mode === 'replace' ? { kind: 'overwrite' } : p.mode === 'append' ? { kind: 'append' } : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
   const cursor = p.cursorField ? p.upTo : undefined;
+  const log = ctx.log ?? noLog;
   const result = await ctx.destination.commit(p, {
     runId: p.runId,
     files: staged.files,
     mode,
+    onRetry: (attempt, reason) => log.warn(`Commit attempt ${attempt} to ${p.table} failed: ${reason}; trying again on the table's new state`),
     properties: {
       'salesforce.object': p.object,
       ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}),
@@ -124,6 +139,9 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
     },
   });
   const deleted = staged.deletedKeys.length - (staged.reconciled ?? 0);
+  log.info(result.alreadyCommitted ? `${p.object} was already committed by this run: snapshot ${result.snapshotId}` : `Committed ${p.object}: snapshot ${result.snapshotId}`, {
+    snapshotId: result.snapshotId, rows: staged.keyCount, files: staged.files.length, deleted, alreadyCommitted: result.alreadyCommitted, cursor,
+  });
   return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted, alreadyCommitted: result.alreadyCommitted, cursor, ...reconcileOutcome(p, staged), ...(p.reread ? { reread: p.reread } : {}) };
 }
 
@@ -137,13 +155,15 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
  * many files it removed.
  */
 export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promise<number> {
+  const log = ctx.log ?? noLog;
   let area;
   try {
     area = await ctx.destination.staging(p);
   } catch (error) {
     // The table is gone: nothing of it to clean. Anything else (the catalog unreachable) is retried.
-    if (error instanceof NotFoundError) return 0;
-    throw error;
+    if (!(error instanceof NotFoundError)) throw error;
+    log.info(`Cleanup of ${p.object}: the table is gone, nothing to remove`);
+    return 0;
   }
   const paths = runPaths(area.location, p.runId);
   const prefixes = Object.values(paths.prefixes);
@@ -155,7 +175,10 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
   const inUse = written.length > 0 ? await ctx.destination.runFilesInUse(p, p.runId, written) : new Set<string>();
   const unreferenced = written.filter((uri) => !inUse.has(uri));
   if (unreferenced.length > 0) await area.store.delete(unreferenced);
-  await discardUnused(ctx, p);
+  const dropped = await discardUnused(ctx, p);
+  log.info(`Cleanup of ${p.object}: ${unreferenced.length} unreferenced files of the run removed${dropped ? ', and the table it created dropped' : ''}`, {
+    removed: unreferenced.length, kept: inUse.size, dropped,
+  });
   return unreferenced.length;
 }
 

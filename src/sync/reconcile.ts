@@ -34,6 +34,8 @@ export interface ReconcileRequest {
   keep: Iterable<string>[];
   /** Told how far it got, for heartbeats. */
   progress?: (text: string) => void;
+  /** Told when Salesforce refuses Bulk for the Id read and REST reads it instead. */
+  onFallback?: (reason: string) => void;
   signal?: AbortSignal;
   spill?: IdDifferenceOptions;
 }
@@ -76,7 +78,7 @@ export async function reconcileIds(req: ReconcileRequest): Promise<Reconciled> {
     if (!idField) throw new Error(`${req.describe.name} has no Id field to reconcile by`);
     let salesforceIds = 0;
     // No window: every row Salesforce has now (Bulk: SELECT Id FROM X, unordered, chunked).
-    for await (const page of readObject({ client: req.salesforce, describe: req.describe, fields: [idField], api: req.api })) {
+    for await (const page of readObject({ client: req.salesforce, describe: req.describe, fields: [idField], api: req.api, onFallback: req.onFallback })) {
       req.signal?.throwIfAborted();
       for (let r = 0; r < page.length; r++) {
         const id = page.text(r, 0);
@@ -120,9 +122,11 @@ export async function reconcileExtraction(
     idColumn: p.idColumn,
     api: ctx.api,
     keep: [opts.keys.values(), opts.deletedKeys],
-    progress: (reconciling) => opts.progress?.({ reconciling }),
+    progress: (reconciling) => (ctx.log?.debug(reconciling), opts.progress?.({ reconciling })),
+    onFallback: (reason) => ctx.log?.warn(reason),
     signal: opts.signal,
   });
+  ctx.log?.info(`Reconciled ${p.object}: ${found.removed.length} of ${found.tableIds} table rows are gone from Salesforce`, { removed: found.removed.length, tableIds: found.tableIds });
   return found.removed;
 }
 

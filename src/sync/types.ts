@@ -1,4 +1,5 @@
 import type { Created, Destination, TableRef } from '../destinations/destination';
+import type { Logger } from '../log';
 import type { NamingConvention, TimeMapping } from '../mapping/schema-mapping';
 import type { UsageCounts } from '../salesforce/budget';
 import type { SalesforceClient } from '../salesforce/client';
@@ -23,6 +24,8 @@ export interface SyncContext {
   pagesInFlight?: number;
   /** A Bulk job that fails in Salesforce is read again over halves of its time window, down to this. */
   sliceFloorMs?: number;
+  /** Where the steps log (activities bind Temporal's activity logger); nowhere by default. */
+  log?: Logger;
 }
 
 export interface ObjectSyncInput {

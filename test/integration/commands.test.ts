@@ -129,4 +129,17 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     const missing = await npmScript('schedule', 'trigger', scheduleId).then(() => '', (e: { stderr: string }) => e.stderr);
     expect(missing).toContain(`There is no schedule ${scheduleId}`);
   });
+
+  it('npm run sync: prints each object, a failed one with its code and why, and exits 1', async () => {
+    const namespace = freshNamespace();
+    const failed = await npmScript('sync', 'Contact', 'NoSuchObject__c', '--namespace', namespace, '--task-queue', taskQueue).then(
+      () => undefined,
+      (e: { code?: number; stdout: string; stderr: string }) => e,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain('The sync failed: 1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c');
+    const lines = failed!.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    expect(lines).toContain('Contact succeeded 100 rows');
+    expect(lines).toContain('NoSuchObject__c failed UNKNOWN_OBJECT: Salesforce has no object named NoSuchObject__c (names are case-insensitive; custom objects end in __c). Check the object list of the sync.');
+  });
 });

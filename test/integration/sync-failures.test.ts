@@ -127,8 +127,9 @@ describe('failures that retrying cannot fix (real stack)', () => {
     const namespace = freshNamespace();
     refuseCommits = 400;
     try {
-      const { message, attempts } = await failingSync(['Account'], namespace);
+      const { message, attempts, outcomes } = await failingSync(['Account'], namespace);
       expect(message).toMatch(/1 of 1 objects failed: Account: The catalog refused the request: .*this catalog refuses the commit/);
+      expect(outcomes[0]?.code).toBe('CATALOG_REFUSED');
       // prepare, extract, commit once each, then cleanup: no attempt 2 of anything.
       expect(attempts.every((a) => a === 1)).toBe(true);
     } finally {
@@ -145,8 +146,9 @@ describe('failures that retrying cannot fix (real stack)', () => {
       schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'name', type: 'string', required: false }] },
       properties: { 'format-version': '2' },
     });
-    const { message, attempts } = await failingSync(['Account'], namespace);
+    const { message, attempts, outcomes } = await failingSync(['Account'], namespace);
     expect(message).toMatch(/Account: Table .*\.account exists but has no column "id"/);
+    expect(outcomes[0]?.code).toBe('SCHEMA_INCOMPATIBLE');
     expect(attempts).toEqual([1]);
     const after = await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor });
     expect(after.metadata.schemas).toHaveLength(created.metadata.schemas.length);
@@ -156,8 +158,9 @@ describe('failures that retrying cannot fix (real stack)', () => {
 
   it('a wrong S3 secret key: fails at once naming the setting, and leaves no table behind', async () => {
     const namespace = freshNamespace();
-    const { message, attempts } = await failingSync(['Contact'], namespace, `${taskQueue}-bad-s3`);
+    const { message, attempts, outcomes } = await failingSync(['Contact'], namespace, `${taskQueue}-bad-s3`);
     expect(message).toMatch(/Contact: .*S3_SECRET_ACCESS_KEY.*SignatureDoesNotMatch/);
+    expect(outcomes[0]?.code).toBe('S3_BAD_SIGNATURE');
     expect(message).not.toContain('not-the-secret-key');
     expect(attempts).toEqual([1]);
     expect(await catalog.tableExists([namespace], 'contact')).toBe(false);
@@ -168,7 +171,7 @@ describe('failures that retrying cannot fix (real stack)', () => {
     const namespace = freshNamespace();
     const { message, outcomes } = await failingSync(['NoSuchObject__c', 'Contact'], namespace);
     expect(message).toMatch(/1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c/);
-    expect(outcomes.map((o) => [o.object, o.status])).toEqual([['NoSuchObject__c', 'failed'], ['Contact', 'succeeded']]);
+    expect(outcomes.map((o) => [o.object, o.status, o.code])).toEqual([['NoSuchObject__c', 'failed', 'UNKNOWN_OBJECT'], ['Contact', 'succeeded', undefined]]);
     expect(await catalog.listTables([namespace])).toEqual(['contact']);
   });
 });

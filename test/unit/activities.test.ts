@@ -3,14 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type ExtractHeartbeat } from '../../activities';
 import { DuckDbDestination } from '../../src/destinations/duckdb';
 import { SalesforceClient } from '../../src/salesforce/client';
 import { describeObject } from '../../src/salesforce/describe';
+import { CatalogUnavailableError } from '../../src/iceberg/errors';
 import { classifyFailure } from '../../src/sync/failures';
-import { parseSalesforceSettings } from '../../src/salesforce/settings';
+import type { Destination } from '../../src/destinations/destination';
+import { parseSalesforceSettings, salesforceEnv } from '../../src/salesforce/settings';
 import type { PreparedObject } from '../../src/sync/object-sync';
 import { until } from '../helpers/stack';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
@@ -119,8 +123,9 @@ describe('sync activities (MockActivityEnvironment, no servers)', () => {
   it('a failure retrying cannot fix is non-retryable, with the reason in its message', async () => {
     const error = await new MockActivityEnvironment()
       .run(activities.prepareObject, { object: 'NoSuchObject__c', namespace: ['unit'], runId: 'unit-unknown@1', full: true })
-      .then(() => undefined, (e: unknown) => e as { nonRetryable?: boolean; message: string });
+      .then(() => undefined, (e: unknown) => e as { nonRetryable?: boolean; message: string; type?: string });
     expect(error?.nonRetryable).toBe(true);
+    expect(error?.type).toBe('UNKNOWN_OBJECT');
     expect(error?.message).toMatch(/Salesforce has no object named NoSuchObject__c/);
   });
 
@@ -199,5 +204,83 @@ describe('Bulk extraction attempts (MockActivityEnvironment, no servers)', () =>
     expect(await tableIds('account', 'bulk_gone')).toEqual(sourceIds('Account', bulkSim));
     // The first attempt's files are the run's garbage, removed by cleanup.
     expect(await new MockActivityEnvironment().run(bulk.cleanupObject, prepared)).toBeGreaterThanOrEqual(3);
+  });
+});
+
+/*
+ * What a sync logs through Temporal's activity logger: retries, the Bulk → REST fallback,
+ * checkpoints, pages, the commit and the cleanup — and never a credential.
+ */
+describe('activity logs (MockActivityEnvironment with a captured logger)', () => {
+  // Bulk refused by the org: an `auto` read falls back to REST.
+  const noBulk = new SalesforceSimulator({ rowCounts: { Account: 3_000 }, bulkEnabled: false });
+  const entries: LogEntry[] = [];
+  const logger = new DefaultLogger('DEBUG', (entry) => entries.push(entry));
+  const run = <R>(fn: (...args: never[]) => Promise<R>, ...args: unknown[]) => new MockActivityEnvironment({}, { logger }).run(fn as (...a: unknown[]) => Promise<R>, ...args);
+  let acts: ReturnType<typeof createActivities>;
+
+  beforeAll(async () => {
+    await noBulk.start();
+    const salesforce = new SalesforceClient(parseSalesforceSettings(noBulk.settingsEnv()), { backoffMs: 5 });
+    acts = createActivities({ salesforce, destination: new DuckDbDestination(duckdbFile), lagMs: 0, api: 'auto', checkpointMs: 0 });
+  });
+  afterAll(() => noBulk.stop());
+
+  const at = (level: string) => entries.filter((e) => e.level === level).map((e) => e.message);
+
+  it('logs retries and the fallback at warn, milestones at info, pages at debug; no secret anywhere', async () => {
+    const prepared = (await run(acts.prepareObject, { object: 'Account', namespace: ['logs'], runId: 'unit-logs@1', mode: 'append', full: true })) as PreparedObject;
+    // One 503 on the first REST page (not the Bulk job's request): the client backs off and asks again.
+    noBulk.addFault({ kind: 'unavailable', path: `/v${parseSalesforceSettings(noBulk.settingsEnv()).apiVersion}/query`, count: 1 });
+    const extracted = (await run(acts.extractObject, prepared)) as { staging: string; rows: number };
+    expect(extracted.rows).toBe(3_000);
+    const committed = (await run(acts.commitObject, prepared, extracted.staging)) as { snapshotId: string };
+    await run(acts.cleanupObject, prepared);
+
+    expect(at('WARN')).toEqual([
+      'Bulk API 2.0 cannot run this query (FUNCTIONALITY_NOT_ENABLED: Bulk API is not enabled for this Organization); reading through the REST API instead.',
+      'Salesforce answered GET /query with 503 SERVER_UNAVAILABLE; attempt 2 of 6 follows',
+    ]);
+    const info = at('INFO');
+    expect(info[0]).toBe('Prepared Account: table logs.account, mode append');
+    expect(info.filter((m) => m.startsWith('Checkpoint of Account at ')).length).toBeGreaterThanOrEqual(2);
+    expect(info).toContain('Extracted Account: 3000 rows in ' + `${entries.find((e) => e.message.startsWith('Extracted'))?.meta?.files} files`);
+    const commit = entries.find((e) => e.message.startsWith('Committed Account'));
+    expect(commit?.meta).toMatchObject({ snapshotId: committed.snapshotId, rows: 3_000, alreadyCommitted: false, workflowId: expect.any(String) });
+    expect(commit?.meta?.files).toBeGreaterThanOrEqual(1);
+    expect(info.at(-1)).toMatch(/^Cleanup of Account: \d+ unreferenced files of the run removed$/);
+    expect(at('DEBUG').filter((m) => m.startsWith('Page of ')).length).toBeGreaterThanOrEqual(2);
+
+    // Neither the password, the security token nor a session id (00D…!AQ…) is in any entry.
+    const env = noBulk.settingsEnv();
+    const text = JSON.stringify(entries.map((e) => [e.message, e.meta]));
+    for (const secret of [env[salesforceEnv.password], env[salesforceEnv.securityToken]]) {
+      expect(secret).toBeTruthy();
+      expect(text).not.toContain(secret);
+    }
+    expect(text).not.toMatch(/!AQ/);
+  });
+
+  it('a fault that can heal leaves the activity as a retryable ApplicationFailure typed by its code, with no text but its message', async () => {
+    // Only prepare is called.
+    const unavailable = {
+      prepare: async () => {
+        // A stack formatted before the message was scrubbed still names the secret in its header.
+        const error = new CatalogUnavailableError('Could not load table logs.x with token s3cr3t-t0ken');
+        void error.stack;
+        error.message = 'Could not load table logs.x: the catalog at http://catalog is unreachable: connection refused.';
+        throw error;
+      },
+    } as unknown as Destination;
+    const salesforce = new SalesforceClient(parseSalesforceSettings(noBulk.settingsEnv()), { backoffMs: 5 });
+    const failing = createActivities({ salesforce, destination: unavailable, lagMs: 0 });
+    const error = await run(failing.prepareObject, { object: 'Account', namespace: ['logs'], runId: 'unit-logs@2', full: true }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: 'CATALOG_UNAVAILABLE', nonRetryable: false, message: 'Could not load table logs.x: the catalog at http://catalog is unreachable: connection refused.' });
+    // The frames of where it happened are kept, under the failure's own message only.
+    const stack = (error as Error).stack ?? '';
+    expect(stack).toMatch(/^ApplicationFailure: Could not load table logs\.x: the catalog/);
+    expect(stack).toMatch(/\n\s+at /);
+    expect(stack).not.toContain('s3cr3t-t0ken');
   });
 });

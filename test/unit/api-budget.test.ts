@@ -75,7 +75,7 @@ describe('the budget rules', () => {
         '(SOURCES__SALESFORCE__API_BUDGET_ACTION=stop): sync again once the org\'s usage has fallen, raise SOURCES__SALESFORCE__API_BUDGET_PERCENT, or set SOURCES__SALESFORCE__API_BUDGET_ACTION=wait to wait for it.',
     );
     // Retrying would only spend more: Temporal must not.
-    expect(classifyFailure(stop)).toMatchObject({ retryable: false, type: 'ApiBudgetExceeded', message: stop.message });
+    expect(classifyFailure(stop)).toMatchObject({ retryable: false, code: 'API_BUDGET_EXCEEDED', message: stop.message });
   });
 
   it('settings: a percent (default 80), wait or stop (default wait), a re-check interval (default 300 s)', () => {

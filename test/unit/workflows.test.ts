@@ -45,9 +45,9 @@ class Recorder {
 
 type Hooks = Partial<Record<Activity, (object: string) => Promise<void> | void>>;
 
-/** A hook failing one object's activity for good. */
-const failFor = (object: string, message: string) => (o: string) => {
-  if (o === object) throw ApplicationFailure.nonRetryable(message);
+/** A hook failing one object's activity for good, as the activities do: typed by the error's code. */
+const failFor = (object: string, message: string, code = 'SALESFORCE_REFUSED') => (o: string) => {
+  if (o === object) throw ApplicationFailure.nonRetryable(message, code);
 };
 
 /** Activities shaped like the real ones; each records its call, then runs the test's hook. */
@@ -264,19 +264,37 @@ describe('salesforceSync with stubbed activities', () => {
     expect(failure.type).toBe('SyncFailed');
     expect(rec.objects('commitObject')).toEqual(['Account', 'Contact']);
     expect(rec.objects('cleanupObject')).toEqual(['Account', 'Lead', 'Contact']);
-    expect(failure.details?.[0]).toEqual([succeeded('Account'), { object: 'Lead', status: 'failed', error: 'Lead is not readable' }, succeeded('Contact')]);
+    expect(failure.details?.[0]).toEqual([succeeded('Account'), { object: 'Lead', status: 'failed', error: 'Lead is not readable', code: 'SALESFORCE_REFUSED' }, succeeded('Contact')]);
   });
 
-  it('two failing objects are both named, in input order', async () => {
+  it('two failing objects are both named, in input order, each result with its code', async () => {
     const rec = new Recorder();
-    const hooks = { prepareObject: failFor('Opportunity', 'Opportunity has no Id'), extractObject: failFor('Lead', 'Lead is not readable') };
+    const hooks = { prepareObject: failFor('Opportunity', 'Opportunity has no Id', 'SCHEMA_INCOMPATIBLE'), extractObject: failFor('Lead', 'Lead is not readable', 'UNKNOWN_OBJECT') };
     const failure = await withWorker(stubActivities(rec, hooks), async (taskQueue) =>
       failureOf(await start(taskQueue, 'two-fail', { objects: ['Account', 'Lead', 'Contact', 'Opportunity'], concurrency: 2 })),
     );
     expect(failure.message).toBe('2 of 4 objects failed: Lead: Lead is not readable; Opportunity: Opportunity has no Id');
+    expect(failure.details?.[0]).toEqual([
+      succeeded('Account'),
+      { object: 'Lead', status: 'failed', error: 'Lead is not readable', code: 'UNKNOWN_OBJECT' },
+      succeeded('Contact'),
+      { object: 'Opportunity', status: 'failed', error: 'Opportunity has no Id', code: 'SCHEMA_INCOMPATIBLE' },
+    ]);
     expect(rec.objects('commitObject').sort()).toEqual(['Account', 'Contact']);
     // A failed prepare leaves nothing to clean up.
     expect(rec.objects('cleanupObject').sort()).toEqual(['Account', 'Contact', 'Lead']);
+  });
+
+  it('an object whose step keeps failing until its retry time is up keeps the code of the last failure', async () => {
+    const rec = new Recorder();
+    const busy = (o: string) => {
+      if (o === 'Lead') throw ApplicationFailure.retryable('The catalog answered 503', 'CATALOG_UNAVAILABLE');
+    };
+    const failure = await withWorker(stubActivities(rec, { prepareObject: busy }), async (taskQueue) =>
+      failureOf(await start(taskQueue, 'retry-time-up', { objects: ['Lead'], retryTimeout: '10 seconds' })),
+    );
+    expect(rec.objects('prepareObject').length).toBeGreaterThan(1);
+    expect(failure.details?.[0]).toEqual([{ object: 'Lead', status: 'failed', error: 'The catalog answered 503', code: 'CATALOG_UNAVAILABLE' }]);
   });
 
   it('continues as new once its history is long, carrying what is done', async () => {
@@ -298,7 +316,7 @@ describe('salesforceSync with stubbed activities', () => {
     expect(runs).toBeGreaterThan(1);
     expect(children).toEqual(objects.map((o) => `long/${o}`));
     expect(failure.message).toBe('1 of 3 objects failed: Lead: Lead is not readable');
-    expect(failure.details?.[0]).toEqual([succeeded('Contact'), { object: 'Lead', status: 'failed', error: 'Lead is not readable' }, succeeded('Account')]);
+    expect(failure.details?.[0]).toEqual([succeeded('Contact'), { object: 'Lead', status: 'failed', error: 'Lead is not readable', code: 'SALESFORCE_REFUSED' }, succeeded('Account')]);
   });
 
   it('a cancelled sync waits for the extraction to stop before cleaning up', async () => {

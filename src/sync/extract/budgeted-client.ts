@@ -1,6 +1,7 @@
 import { ApiBudget, DEFAULT_BUDGET, type UsageCounts } from '../../salesforce/budget';
 import type { SalesforceClient } from '../../salesforce/client';
 import type { ReadApi } from '../../salesforce/reader';
+import type { Logger } from '../../log';
 
 export interface BudgetedClientOptions {
   api?: ReadApi;
@@ -10,6 +11,8 @@ export interface BudgetedClientOptions {
   signal?: AbortSignal;
   /** Told why a request is retried, why the sync waits for the budget, and what it spent so far. */
   progress?: (p: { retrying?: string; waiting?: string; usage?: UsageCounts }) => void;
+  /** Where waits for the budget are logged. */
+  log?: Logger;
 }
 
 /**
@@ -21,7 +24,11 @@ export async function budgetedClient(client: SalesforceClient, opts: BudgetedCli
   const budget = new ApiBudget(client.settings.budget ?? DEFAULT_BUDGET, {
     bulk: opts.api !== 'rest',
     spent: opts.spent,
-    onWaiting: (waiting) => opts.progress?.({ waiting }),
+    onWaiting: (waiting) => {
+      if (waiting) opts.log?.warn(waiting);
+      else opts.log?.info('The Salesforce API budget allows reading again');
+      opts.progress?.({ waiting });
+    },
     onUsage: (usage) => opts.progress?.({ usage }),
   });
   const salesforce = signalled.withBudget(budget);

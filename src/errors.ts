@@ -1,0 +1,85 @@
+/**
+ * The product's one error model. Every error the product throws extends SyncError and says, at the
+ * place that knows, whether trying again can help (`retryable`) and what kind of failure it is
+ * (`code`, short and stable: it becomes the ApplicationFailure type and the failed object's `code`
+ * in the sync's result). Errors from outside (AWS SDK, fetch) are turned into SyncErrors in one
+ * place: src/sync/failures.ts. This module imports nothing, so any module may extend it.
+ */
+
+/** The codes in use; a new kind of failure adds its own here. */
+export const ERROR_CODES = {
+  // Settings and credentials
+  SETTINGS_INVALID: 'SETTINGS_INVALID',
+  SALESFORCE_AUTH: 'SALESFORCE_AUTH',
+  SALESFORCE_SESSION_EXPIRED: 'SALESFORCE_SESSION_EXPIRED',
+  HOST_NOT_FOUND: 'HOST_NOT_FOUND',
+  // Salesforce
+  SALESFORCE_UNREACHABLE: 'SALESFORCE_UNREACHABLE',
+  SALESFORCE_UNAVAILABLE: 'SALESFORCE_UNAVAILABLE',
+  SALESFORCE_REQUEST_LIMIT: 'SALESFORCE_REQUEST_LIMIT',
+  SALESFORCE_REFUSED: 'SALESFORCE_REFUSED',
+  QUERY_LOCATOR_EXPIRED: 'QUERY_LOCATOR_EXPIRED',
+  QUERY_TOO_LONG: 'QUERY_TOO_LONG',
+  API_VERSION_NOT_OFFERED: 'API_VERSION_NOT_OFFERED',
+  UNKNOWN_OBJECT: 'UNKNOWN_OBJECT',
+  API_BUDGET_EXCEEDED: 'API_BUDGET_EXCEEDED',
+  BULK_UNAVAILABLE: 'BULK_UNAVAILABLE',
+  BULK_JOB_FAILED: 'BULK_JOB_FAILED',
+  BULK_JOB_GONE: 'BULK_JOB_GONE',
+  BULK_CSV_MALFORMED: 'BULK_CSV_MALFORMED',
+  // Iceberg catalog
+  CATALOG_UNAUTHORIZED: 'CATALOG_UNAUTHORIZED',
+  CATALOG_FORBIDDEN: 'CATALOG_FORBIDDEN',
+  CATALOG_REFUSED: 'CATALOG_REFUSED',
+  CATALOG_NOT_FOUND: 'CATALOG_NOT_FOUND',
+  CATALOG_ALREADY_EXISTS: 'CATALOG_ALREADY_EXISTS',
+  CATALOG_UNAVAILABLE: 'CATALOG_UNAVAILABLE',
+  COMMIT_CONFLICT: 'COMMIT_CONFLICT',
+  COMMIT_STATE_UNKNOWN: 'COMMIT_STATE_UNKNOWN',
+  SCHEMA_INCOMPATIBLE: 'SCHEMA_INCOMPATIBLE',
+  // S3 (from the AWS SDK's error names)
+  S3_UNKNOWN_ACCESS_KEY: 'S3_UNKNOWN_ACCESS_KEY',
+  S3_BAD_SIGNATURE: 'S3_BAD_SIGNATURE',
+  S3_ACCESS_DENIED: 'S3_ACCESS_DENIED',
+  S3_NO_SUCH_BUCKET: 'S3_NO_SUCH_BUCKET',
+  S3_INVALID_BUCKET: 'S3_INVALID_BUCKET',
+  S3_WRONG_REGION: 'S3_WRONG_REGION',
+  S3_WRONG_ENDPOINT: 'S3_WRONG_ENDPOINT',
+  S3_ERROR: 'S3_ERROR',
+  // Anything else: a dropped connection, or a fault nobody classified (retried, as it may heal)
+  NETWORK: 'NETWORK',
+  UNEXPECTED: 'UNEXPECTED',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export interface SyncErrorOptions {
+  code: ErrorCode;
+  retryable: boolean;
+  cause?: unknown;
+}
+
+/** A failure of the product: what happened (`message`), whether a retry can help, and its kind. */
+export class SyncError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(message: string, opts: SyncErrorOptions) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = opts.code;
+    this.retryable = opts.retryable;
+    this.name = new.target.name;
+  }
+
+  /**
+   * What a person reads when this failure ends a step: the message, unless the kind of error adds
+   * what it means for the sync (see the catalog's 400 and 404).
+   */
+  get failureMessage(): string {
+    return this.message;
+  }
+}
+
+export function isSyncError(error: unknown): error is SyncError {
+  return error instanceof SyncError;
+}
