@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { settingsProblems } from '../src/config/settings';
 import { classifyFailure } from '../src/sync/failures';
 import { activityRetryingSignal, activityWaitingSignal } from '../workflows/signals';
+import { searchAttributeState } from '../worker/search-attributes';
 import {
   cleanupObject,
   commitObject,
@@ -110,7 +111,20 @@ export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
     async cleanupObject(prepared: PreparedObject): Promise<number> {
       return heartbeating(() => cleanupObject(ctx, prepared), () => ({ object: prepared.object, stage: 'cleaning up' }));
     },
+
+    searchAttributeProblems,
   };
+}
+
+/**
+ * The sync's search attributes this worker's namespace lacks or has with another type (empty when
+ * all are there): the workflows set them only then, since Temporal fails a workflow task that sets
+ * an unknown one, again and again. Run as a local activity by the parent.
+ */
+export async function searchAttributeProblems(): Promise<string[]> {
+  const activity = Context.current();
+  const { missing, wrongType } = await searchAttributeState(activity.client.connection.operatorService, activity.info.namespace);
+  return [...missing.map((k) => `${k.name} is missing`), ...wrongType];
 }
 
 /** What an extraction reports in its heartbeats (and reads back from them on retry). */

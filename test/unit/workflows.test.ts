@@ -4,7 +4,8 @@ import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temp
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncActivities } from '../../activities';
+import { searchAttributeProblems, type SyncActivities } from '../../activities';
+import { SEARCH_ATTRIBUTES, SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode } from '../../workflows/search-attributes';
 import type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput, salesforceSync, syncObject } from '../../workflows';
 import { temporalCliPath } from '../helpers/temporal-cli';
 
@@ -74,6 +75,8 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
       await record('cleanupObject', p.object);
       return 0;
     },
+    // The real check, against the test server (which has the attributes).
+    searchAttributeProblems,
   };
 }
 
@@ -85,7 +88,7 @@ beforeAll(async () => {
   // Bundled once for the file: each worker reuses it instead of running webpack again.
   const workflowsPath = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
   [env, { code }] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCliPath() } } }),
+    TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: [...SEARCH_ATTRIBUTES] } }),
     bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
   ]);
 });
