@@ -7,6 +7,8 @@ import { Connection } from '@temporalio/client';
 import { connectionFailure } from '../src/net';
 import { parseTemporalSettings, temporalSettingsProblems } from '../src/config/temporal-settings';
 import { CheckFailure, CheckSkipped, preflightChecks, runPreflight, type Check, type CheckResult } from '../src/preflight/checks';
+import { searchAttributeCommands } from '../workflows/search-attributes';
+import { searchAttributeState } from './search-attributes';
 
 /** gRPC status codes the check tells apart. */
 const NOT_FOUND = 5;
@@ -41,7 +43,13 @@ export const temporalCheck: Check = {
     }
     try {
       await connection.withDeadline(Date.now() + ctx.timeoutMs, () => connection.workflowService.describeNamespace({ namespace: s.TEMPORAL_NAMESPACE }));
-      return `${s.TEMPORAL_ADDRESS}, namespace ${s.TEMPORAL_NAMESPACE}; task queue ${s.TEMPORAL_TASK_QUEUE}`;
+      const ok = `${s.TEMPORAL_ADDRESS}, namespace ${s.TEMPORAL_NAMESPACE}; task queue ${s.TEMPORAL_TASK_QUEUE}`;
+      // Syncs run without the search attributes (the workflows check): said here, not failed.
+      const attributes = await connection.withDeadline(Date.now() + ctx.timeoutMs, () => searchAttributeState(connection.operatorService, s.TEMPORAL_NAMESPACE)).catch(() => undefined);
+      if (!attributes || (attributes.missing.length === 0 && attributes.wrongType.length === 0)) return ok;
+      const problems = [...(attributes.missing.length ? [`lacks ${attributes.missing.map((k) => k.name).join(', ')}`] : []), ...attributes.wrongType];
+      const fix = attributes.missing.length ? `; to list syncs by them, create them: ${searchAttributeCommands(s.TEMPORAL_NAMESPACE, attributes.missing).join(' && ')}` : '; delete and create them with the right types';
+      return `${ok}; search attributes: ${problems.join('; ')} (syncs run without them${fix})`;
     } catch (error) {
       const code = (error as { code?: number }).code;
       if (code === NOT_FOUND) throw new CheckFailure(`Temporal at ${s.TEMPORAL_ADDRESS} has no namespace ${s.TEMPORAL_NAMESPACE} (TEMPORAL_NAMESPACE)`, `create it (temporal operator namespace create --namespace ${s.TEMPORAL_NAMESPACE}) or fix TEMPORAL_NAMESPACE`);
