@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { settingsProblems } from '../src/config/settings';
 import { classifyFailure } from '../src/sync/failures';
-import { activityRetryingSignal, activityWaitingSignal } from '../workflows/signals';
+import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal } from '../workflows/signals';
 import { searchAttributeState } from '../worker/search-attributes';
 import {
   cleanupObject,
@@ -53,6 +53,24 @@ async function reportWaiting(activity: Context, reason: string | undefined): Pro
   }
 }
 
+/** Best effort, as reportRetry: rows and files at a checkpoint, for the workflow's current details. */
+async function reportProgress(activity: Context, progress: { rows: number; files: number }): Promise<void> {
+  const { workflowExecution } = activity.info;
+  if (!workflowExecution) return;
+  try {
+    const handle = activity.client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId);
+    await Promise.race([handle.signal(extractProgressSignal, progress), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  } catch {
+    // the heartbeat still says it
+  }
+}
+
+/**
+ * Least time between two progress signals of one extraction: each adds a few events to the
+ * object's history (kept forever), while its heartbeat carries the live figures anyway.
+ */
+export const PROGRESS_SIGNAL_MS = 5 * 60_000;
+
 /**
  * Runs an activity's work while heartbeating every second (the SDK throttles what it sends), so a
  * worker that dies is noticed within the heartbeat timeout even while one call (a Bulk job being
@@ -85,6 +103,8 @@ export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
       // Wait notices go one after the other: "goes on" never overtakes the wait it ends.
       let notices = Promise.resolve();
       let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows, usage: before?.usage ?? prepared.usage };
+      // The first checkpoint of this attempt is told at once, later ones at most every PROGRESS_SIGNAL_MS.
+      let progressSentAt: number | undefined;
       return heartbeating(
         (signal) =>
           extractObject(ctx, prepared, {
@@ -97,6 +117,11 @@ export function createActivities(ctx: SyncContext & { checkpointMs?: number }) {
             progress: (p) => {
               // A wait for the API budget may last hours: the workflow's progress says why.
               if ('waiting' in p && p.waiting !== now.waiting) notices = notices.then(() => reportWaiting(activity, p.waiting));
+              if (p.checkpoint && p.checkpoint !== now.checkpoint && (progressSentAt === undefined || Date.now() - progressSentAt >= PROGRESS_SIGNAL_MS)) {
+                progressSentAt = Date.now();
+                const { rows, files } = p.checkpoint;
+                notices = notices.then(() => reportProgress(activity, { rows, files }));
+              }
               now = { ...now, ...p };
             },
           }),

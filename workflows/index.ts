@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { msToNumber, type SearchAttributePair } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
-import { activityRetryingSignal, activityWaitingSignal, objectRetryingSignal } from './signals';
+import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal, objectRetryingSignal } from './signals';
 import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode, searchAttributeCommands } from './search-attributes';
 import { defaultMode } from '../src/sync/objects';
 import type { CommitSummary } from '../src/sync/object-sync';
@@ -99,12 +99,17 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
   // The table, once prepare named it; what the commit wrote, once it did.
   let table: string | undefined;
   let outcome: string | undefined;
+  // Rows and files of the extraction's last checkpoint it told (see extractProgressSignal).
+  let soFar: { rows: number; files: number } | undefined;
   // The Web UI's "current details" of this workflow (no command: read through a query).
   const showDetails = () =>
     setCurrentDetails(
       [
         `**${input.object}** → ${table ? `\`${table}\`` : input.namespace.join('.')}`,
-        `stage: ${stage}${stage === 'extracting' ? ' (rows and files so far: the extractObject activity\'s heartbeat)' : ''}`,
+        `stage: ${stage}`,
+        ...(stage.startsWith('extracting')
+          ? [soFar ? `${soFar.rows} rows in ${soFar.files} files at the last checkpoint (the extractObject heartbeat has the live figures)` : 'rows and files so far: in the extractObject heartbeat']
+          : []),
         ...(outcome ? [outcome] : []),
         ...(retrying ? [`retrying: ${retrying}`] : []),
         ...(waiting ? [`waiting: ${waiting}`] : []),
@@ -122,6 +127,10 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     showDetails();
     // The parent shows it too (its progress lists every object).
     if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: retrying }).catch(() => undefined);
+  });
+  setHandler(extractProgressSignal, (p) => {
+    soFar = p;
+    showDetails();
   });
   setHandler(activityWaitingSignal, (n) => {
     waiting = n.reason;

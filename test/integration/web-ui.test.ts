@@ -22,7 +22,8 @@ let browser: Browser;
 beforeAll(async () => {
   if (!fs.existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: npm test installs Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH.`);
   await sim.start();
-  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest' };
+  // A checkpoint after every page: the first one reaches the child's current details at once.
+  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest', SYNC_CHECKPOINT_SECONDS: '0' };
   worker = await runSyncWorker(env, taskQueue);
   client = new Client({ connection: await Connection.connect({ address: settings.TEMPORAL_ADDRESS }) });
   // Flags for a closed network: no background connections, no first-run or component updates.
@@ -73,12 +74,17 @@ describe('the Temporal Web UI shows a running sync (headless Chromium)', () => {
       const childPage = `${ui}/namespaces/default/workflows/${encodeURIComponent(child)}/${childRun}`;
       // The child's summary, details and current stage (the UI renders each markdown text in a
       // frame of its own), and its activities by their summaries.
+      // The first checkpoint's figures have reached the child (its signal) before the page loads them.
+      await until('the checkpoint to reach the child', async () => {
+        const meta = await client.workflow.getHandle(child).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        return meta.currentDetails?.includes('at the last checkpoint') ? true : undefined;
+      });
       await page.goto(`${childPage}/user-metadata`);
       await page.getByText('extract Account').first().waitFor({ timeout: 30_000 });
       await page.getByText('prepare Account').first().waitFor({ timeout: 30_000 });
       const rendered = await until('the child\'s summary, details and current details to render', async () => {
         const texts = await Promise.all(page.frames().filter((f) => f.url().includes('/render?')).map((f) => f.locator('body').innerText().catch(() => '')));
-        return texts.some((t) => t.includes('stage: extracting')) ? texts : undefined;
+        return texts.some((t) => t.includes('stage: extracting') && /[1-9]\d* rows in [1-9]\d* files at the last checkpoint/.test(t)) ? texts : undefined;
       });
       expect(rendered).toContain(`Account: incremental merge into ${namespace}`);
       expect(rendered.join('\n')).toContain(`Salesforce object Account into Iceberg namespace ${namespace}`);

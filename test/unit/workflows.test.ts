@@ -5,6 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchAttributeProblems, type SyncActivities } from '../../activities';
+import { extractProgressSignal } from '../../workflows/signals';
 import { SEARCH_ATTRIBUTES, SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode } from '../../workflows/search-attributes';
 import type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput, salesforceSync, syncObject } from '../../workflows';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -425,7 +426,12 @@ describe('salesforceSync with stubbed activities', () => {
       const handle = await start(taskQueue, 'detailed', { objects: ['Account', 'Contact'], concurrency: 1 });
       await extracting.promise;
       expect(await currentDetails('detailed')).toBe('- **Account**: running\n- **Contact**: waiting');
-      expect(await currentDetails('detailed/Account')).toBe("**Account** → `salesforce.account`\n\nstage: extracting (rows and files so far: the extractObject activity's heartbeat)");
+      expect(await currentDetails('detailed/Account')).toBe('**Account** → `salesforce.account`\n\nstage: extracting\n\nrows and files so far: in the extractObject heartbeat');
+      // What an extraction tells at a checkpoint (the activity's signal, sent here by the test).
+      await env.client.workflow.getHandle('detailed/Account').signal(extractProgressSignal, { rows: 120, files: 2 });
+      expect(await until('the checkpoint to show', async () => ((await currentDetails('detailed/Account'))?.includes('120 rows') ? currentDetails('detailed/Account') : undefined))).toBe(
+        '**Account** → `salesforce.account`\n\nstage: extracting\n\n120 rows in 2 files at the last checkpoint (the extractObject heartbeat has the live figures)',
+      );
       extract.open();
       await handle.result();
       expect(await currentDetails('detailed')).toBe('- **Account**: succeeded: 300 rows\n- **Contact**: succeeded: 120 rows');
