@@ -4,6 +4,7 @@
  * (an activity), so all three agree on names and types.
  */
 import type { temporal } from '@temporalio/proto';
+import { SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -16,6 +17,10 @@ export interface SearchAttributeState {
   wrongType: string[];
 }
 
+function typeName(type: temporal.api.enums.v1.IndexedValueType): string {
+  return Object.values(SearchAttributeType).find((t) => encodeSearchAttributeIndexedValueType(t) === type) ?? `type ${type}`;
+}
+
 export async function searchAttributeState(operator: OperatorService, namespace: string): Promise<SearchAttributeState> {
   const { customAttributes, systemAttributes } = await operator.listSearchAttributes({ namespace });
   const known = { ...systemAttributes, ...customAttributes };
@@ -24,7 +29,7 @@ export async function searchAttributeState(operator: OperatorService, namespace:
   for (const key of SEARCH_ATTRIBUTES) {
     const type = known[key.name];
     if (type === undefined || type === null) missing.push(key);
-    else if (type !== encodeSearchAttributeIndexedValueType(key.type)) wrongType.push(`${key.name} is ${String(type)}, not ${key.type}`);
+    else if (type !== encodeSearchAttributeIndexedValueType(key.type)) wrongType.push(`${key.name} is ${typeName(type)}, not ${key.type}`);
   }
   return { missing, wrongType };
 }
