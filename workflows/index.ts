@@ -219,7 +219,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
         const result = await executeChild(syncObject, {
           workflowId: `${parentId}/${object}`,
           args: [childInput],
-          // The Web UI names each child by its object (in the parent's relationships and timeline).
+          // The Web UI names each child by its object (the parent's timeline and User Metadata, the child's page).
           staticSummary: `${object}: ${full ? 'full' : 'incremental'} ${writeMode} into ${namespace.join('.')}`,
           staticDetails: childDetails(childInput, writeMode),
           ...(withSearchAttributes
