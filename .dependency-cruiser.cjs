@@ -70,7 +70,7 @@ module.exports = {
       comment: 'workflow code runs in Temporal\'s sandbox: it may import only pure modules (and types)',
       severity: 'error',
       from: { path: '^workflows/' },
-      to: { path: '^(src|activities)/', pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^activities/signals\\.ts$', dependencyTypesNot: ['type-only'] },
+      to: { path: '^(src|activities)/', pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^activities/(signals|search-attributes)\\.ts$', dependencyTypesNot: ['type-only'] },
     },
   ],
   options: {

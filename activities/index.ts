@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from '../src/log';
 import { toSyncError } from '../src/sync/failures';
-import { activityRetryingSignal, activityWaitingSignal } from './signals';
+import { searchAttributeState } from './search-attribute-state';
+import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal } from './signals';
 import {
   cleanupObject,
   commitObject,
@@ -69,6 +70,24 @@ async function reportWaiting(activity: Context, reason: string | undefined): Pro
   }
 }
 
+/** Best effort, as reportRetry: rows and files at a checkpoint, for the workflow's current details. */
+async function reportProgress(activity: Context, progress: { rows: number; files: number }): Promise<void> {
+  const { workflowExecution } = activity.info;
+  if (!workflowExecution) return;
+  try {
+    const handle = activity.client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId);
+    await Promise.race([handle.signal(extractProgressSignal, progress), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  } catch {
+    // the heartbeat still says it
+  }
+}
+
+/**
+ * Least time between two progress signals of one extraction: each adds a few events to the
+ * object's history (kept forever), while its heartbeat carries the live figures anyway.
+ */
+export const PROGRESS_SIGNAL_MS = 5 * 60_000;
+
 /**
  * Runs an activity's work while heartbeating every second (the SDK throttles what it sends), so a
  * worker that dies is noticed within the heartbeat timeout even while one call (a Bulk job being
@@ -103,6 +122,8 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
       // Wait notices go one after the other: "goes on" never overtakes the wait it ends.
       let notices = Promise.resolve();
       let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows, usage: before?.usage ?? prepared.usage };
+      // The first checkpoint of this attempt is told at once, later ones at most every PROGRESS_SIGNAL_MS.
+      let progressSentAt: number | undefined;
       return heartbeating(
         (signal) =>
           extractObject(context(), prepared, {
@@ -115,6 +136,11 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
             progress: (p) => {
               // A wait for the API budget may last hours: the workflow's progress says why.
               if ('waiting' in p && p.waiting !== now.waiting) notices = notices.then(() => reportWaiting(activity, p.waiting));
+              if (p.checkpoint && p.checkpoint !== now.checkpoint && (progressSentAt === undefined || Date.now() - progressSentAt >= PROGRESS_SIGNAL_MS)) {
+                progressSentAt = Date.now();
+                const { rows, files } = p.checkpoint;
+                notices = notices.then(() => reportProgress(activity, { rows, files }));
+              }
               now = { ...now, ...p };
             },
           }),
@@ -129,7 +155,20 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
     async cleanupObject(prepared: PreparedObject): Promise<number> {
       return heartbeating(() => cleanupObject(context(), prepared), () => ({ object: prepared.object, stage: 'cleaning up' }));
     },
+
+    searchAttributeProblems,
   };
+}
+
+/**
+ * The sync's search attributes this worker's namespace lacks or has with another type (empty when
+ * all are there): the workflows set them only then, since Temporal fails a workflow task that sets
+ * an unknown one, again and again. Run as a local activity by the parent.
+ */
+export async function searchAttributeProblems(): Promise<string[]> {
+  const activity = Context.current();
+  const { missing, wrongType } = await searchAttributeState(activity.client.connection.operatorService, activity.info.namespace);
+  return [...missing.map((k) => `${k.name} is missing`), ...wrongType];
 }
 
 /** What an extraction reports in its heartbeats (and reads back from them on retry). */

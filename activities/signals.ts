@@ -24,3 +24,10 @@ export const activityWaitingSignal = defineSignal<[{ activity: string; reason?: 
  * waiting (no reason: it runs on).
  */
 export const objectRetryingSignal = defineSignal<[{ object: string; reason?: string }]>('objectRetrying');
+
+/**
+ * Sent by an extraction to its own workflow when it records a checkpoint (the first one, then at
+ * most every few minutes, so the history stays small): the workflow's current details in the Web
+ * UI show rows and files so far without opening the heartbeat.
+ */
+export const extractProgressSignal = defineSignal<[{ rows: number; files: number }]>('extractProgress');

@@ -41,7 +41,8 @@ export function bundleInputs(base = root): string[] {
           .readdirSync(path.join(base, dir), { withFileTypes: true })
           .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : /\.(ts|js|mjs|cjs|json)$/.test(e.name) ? [path.join(dir, e.name)] : []))
       : [];
-  const files = [...walk('workflows'), ...walk('src'), path.join('worker', 'bundle.ts'), 'package.json', 'package-lock.json'];
+  // Workflow code imports activities/ for the signal and search attribute definitions.
+  const files = [...walk('workflows'), ...walk('activities'), ...walk('src'), path.join('worker', 'bundle.ts'), 'package.json', 'package-lock.json'];
   return files.filter((f) => fs.existsSync(path.join(base, f))).sort();
 }
 

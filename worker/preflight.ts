@@ -9,6 +9,8 @@ import { connectionFailure } from '../src/net';
 import { temporalSettingsProblems } from '../src/config/temporal-settings';
 import { connectionFix, describeConnection, temporalConnection, type TemporalConnection } from './temporal-connection';
 import { CheckFailure, CheckSkipped, preflightChecks, runPreflight, type Check, type CheckResult } from '../src/preflight/checks';
+import { searchAttributeCommands } from '../activities/search-attributes';
+import { searchAttributeState } from '../activities/search-attribute-state';
 
 /** gRPC status codes the check tells apart. */
 const NOT_FOUND = 5;
@@ -81,7 +83,13 @@ export const temporalCheck: Check = {
     }
     try {
       await connection.withDeadline(Date.now() + ctx.timeoutMs, () => connection.workflowService.describeNamespace({ namespace: t.namespace }));
-      return `${at}, namespace ${t.namespace}; task queue ${t.taskQueue}`;
+      const ok = `${at}, namespace ${t.namespace}; task queue ${t.taskQueue}`;
+      // Syncs run without the search attributes (the workflows check): said here, not failed.
+      const attributes = await connection.withDeadline(Date.now() + ctx.timeoutMs, () => searchAttributeState(connection.operatorService, t.namespace)).catch(() => undefined);
+      if (!attributes || (attributes.missing.length === 0 && attributes.wrongType.length === 0)) return ok;
+      const problems = [...(attributes.missing.length ? [`lacks ${attributes.missing.map((k) => k.name).join(', ')}`] : []), ...attributes.wrongType];
+      const fix = attributes.missing.length ? `; to list syncs by them, create them: ${searchAttributeCommands(t.namespace, attributes.missing).join(' && ')}` : '; delete and create them with the right types';
+      return `${ok}; search attributes: ${problems.join('; ')} (syncs run without them${fix})`;
     } catch (error) {
       const code = (error as { code?: number }).code;
       const message = (error as Error).message;

@@ -8,14 +8,20 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   TimeoutFailure,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common';
+import { msToNumber, type SearchAttributePair } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
-import { activityRetryingSignal, activityWaitingSignal, objectRetryingSignal } from '../activities/signals';
+import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal, objectRetryingSignal } from '../activities/signals';
+import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode, searchAttributeCommands } from '../activities/search-attributes';
+import { defaultMode } from '../src/sync/objects';
 import type { CommitSummary } from '../src/sync/object-sync';
 import {
   INPUT_DEFAULTS,
@@ -31,6 +37,12 @@ import {
 export type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput } from './input';
 
 export const progressQuery = defineQuery<Record<string, string>>('progress');
+
+/**
+ * Patch ids (kept histories from before them replay without their commands): the parent's check
+ * of the search attributes (a local activity) and the child's upsert of the rows it committed.
+ */
+const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
 
 /**
  * Fails the workflow at once, for good, when its input is not valid: before any child or activity
@@ -85,33 +97,78 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
   let retrying: string | undefined;
   // While an activity waits (for the Salesforce API budget), why.
   let waiting: string | undefined;
+  // The table, once prepare named it; what the commit wrote, once it did.
+  let table: string | undefined;
+  let outcome: string | undefined;
+  // Rows and files of the extraction's last checkpoint it told (see extractProgressSignal).
+  let soFar: { rows: number; files: number } | undefined;
+  // The Web UI's "current details" of this workflow (no command: read through a query).
+  const showDetails = () =>
+    setCurrentDetails(
+      [
+        `**${input.object}** → ${table ? `\`${table}\`` : input.namespace.join('.')}`,
+        `stage: ${stage}`,
+        ...(stage.startsWith('extracting')
+          ? [soFar ? `${soFar.rows} rows in ${soFar.files} files at the last checkpoint (the extractObject heartbeat has the live figures)` : 'rows and files so far: in the extractObject heartbeat']
+          : []),
+        ...(outcome ? [outcome] : []),
+        ...(retrying ? [`retrying: ${retrying}`] : []),
+        ...(waiting ? [`waiting: ${waiting}`] : []),
+      ].join('\n\n'),
+    );
+  const moveTo = (next: string) => {
+    stage = next;
+    showDetails();
+  };
+  showDetails();
   setHandler(progressQuery, () => ({ object: input.object, stage, ...(retrying ? { retrying } : {}), ...(waiting ? { waiting } : {}) }));
   setHandler(activityRetryingSignal, (n) => {
     retrying = `${n.activity} attempt ${n.attempt} failed: ${n.reason}; retrying`;
     waiting = undefined;
+    showDetails();
     // The parent shows it too (its progress lists every object).
     if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: retrying }).catch(() => undefined);
   });
+  setHandler(extractProgressSignal, (p) => {
+    soFar = p;
+    showDetails();
+  });
   setHandler(activityWaitingSignal, (n) => {
     waiting = n.reason;
+    showDetails();
     if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: waiting }).catch(() => undefined);
   });
   // The re-read options only when set: a sync without them schedules exactly what it always did.
   const rereadOptions = definedOnly({ backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas });
-  const prepared = await prepareObject({ object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile, ...rereadOptions });
+  // Each activity's summary names its object: the child's timeline reads "extract Account".
+  const as = (verb: string) => ({ summary: `${verb} ${input.object}` });
+  const prepared = await prepareObject.executeWithOptions(as('prepare'), [
+    { object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
+  ]);
+  table = `${prepared.namespace.join('.')}.${prepared.table}`;
   try {
-    stage = 'extracting';
     retrying = undefined;
-    const extracted = await extractObject(prepared);
-    stage = 'committing';
+    moveTo(prepared.reread ? `extracting (every row: ${prepared.reread})` : 'extracting');
+    const extracted = await extractObject.executeWithOptions(as('extract'), [prepared]);
     retrying = undefined;
     waiting = undefined;
-    const committed = await commitObject(prepared, extracted.staging);
-    stage = 'done';
+    outcome = `read ${extracted.rows} rows into ${extracted.files} files${extracted.deleted ? `, ${extracted.deleted} deleted` : ''}`;
+    moveTo('committing');
+    const committed = await commitObject.executeWithOptions(as('commit'), [prepared, extracted.staging]);
+    outcome = `committed ${committed.rows} rows${committed.deleted ? `, ${committed.deleted} deleted` : ''} in snapshot ${committed.snapshotId}`;
+    moveTo('done');
+    // Only when the parent set this child's search attributes (so the namespace has them): an
+    // unknown one would fail the workflow task again and again.
+    if (patched(SEARCH_ATTRIBUTES_PATCH) && info.typedSearchAttributes.get(SalesforceObject) !== undefined) {
+      upsertSearchAttributes([{ key: SalesforceRows, value: committed.rows }]);
+    }
     return committed;
+  } catch (error) {
+    moveTo(isCancellation(error) ? 'cancelled' : `failed: ${failureOf(error).error}`);
+    throw error;
   } finally {
     // Runs on cancellation too.
-    await CancellationScope.nonCancellable(() => cleanupObject(prepared));
+    await CancellationScope.nonCancellable(() => cleanupObject.executeWithOptions(as('clean up after'), [prepared]));
   }
 }
 
@@ -129,11 +186,21 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
     ...done.map((o) => [o.object, describeOutcome(o)]),
     ...objects.map((o) => [o, 'waiting']),
   ]);
+  // The Web UI's "current details": each object and where it stands (no command: read through a query).
+  const showStatus = () => setCurrentDetails(Object.entries(status).map(([o, s]) => `- **${o}**: ${s}`).join('\n'));
+  const setStatus = (object: string, value: string) => {
+    status[object] = value;
+    showStatus();
+  };
+  showStatus();
   setHandler(progressQuery, () => status);
   setHandler(objectRetryingSignal, ({ object, reason }) => {
-    if (status[object]?.startsWith('running')) status[object] = reason ? `running (${reason})` : 'running';
+    if (status[object]?.startsWith('running')) setStatus(object, reason ? `running (${reason})` : 'running');
   });
   const parentId = workflowInfo().workflowId;
+  const full = input.mode === 'full';
+  // Histories from before the patch replay without the check (and without attributes).
+  const withSearchAttributes = patched(SEARCH_ATTRIBUTES_PATCH) && (await searchAttributesAvailable());
   const queue = [...objects];
   const outcomes: ObjectOutcome[] = [];
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.maxHistoryEvents ?? INPUT_DEFAULTS.maxHistoryEvents);
@@ -142,23 +209,36 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
   const worker = async () => {
     while (queue.length > 0 && !historyFull() && cancelled === undefined) {
       const object = queue.shift()!;
-      status[object] = 'running';
+      setStatus(object, 'running');
       let outcome: ObjectOutcome;
+      const childInput: SyncObjectInput = {
+        object, namespace, mode: input.overrides?.[object]?.mode, full, reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile, heartbeatTimeout: input.heartbeatTimeout, retryTimeout: input.retryTimeout,
+        ...definedOnly({ backfillNewFields: input.overrides?.[object]?.backfillNewFields ?? input.backfillNewFields, refreshFormulas: input.overrides?.[object]?.refreshFormulas }),
+      };
+      const writeMode = childInput.mode ?? defaultMode(object);
       try {
         const result = await executeChild(syncObject, {
           workflowId: `${parentId}/${object}`,
-          args: [
-            {
-              object, namespace, mode: input.overrides?.[object]?.mode, full: input.mode === 'full', reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile, heartbeatTimeout: input.heartbeatTimeout, retryTimeout: input.retryTimeout,
-              ...definedOnly({ backfillNewFields: input.overrides?.[object]?.backfillNewFields ?? input.backfillNewFields, refreshFormulas: input.overrides?.[object]?.refreshFormulas }),
-            },
-          ],
+          args: [childInput],
+          // The Web UI names each child by its object (the parent's timeline and User Metadata, the child's page).
+          staticSummary: `${object}: ${full ? 'full' : 'incremental'} ${writeMode} into ${namespace.join('.')}`,
+          staticDetails: childDetails(childInput, writeMode),
+          ...(withSearchAttributes
+            ? {
+                typedSearchAttributes: [
+                  { key: SalesforceObject, value: object },
+                  { key: SalesforceSyncMode, value: full ? 'full' : 'incremental' },
+                  { key: SalesforceWriteMode, value: writeMode },
+                  { key: SalesforceNamespace, value: namespace.join('.') },
+                ] satisfies SearchAttributePair[],
+              }
+            : {}),
         });
         outcome = { object, status: 'succeeded', result };
       } catch (error) {
         if (isCancellation(error)) {
           cancelled = error;
-          status[object] = 'cancelled';
+          setStatus(object, 'cancelled');
           continue;
         }
         outcome = { object, status: 'failed', ...failureOf(error) };
@@ -167,12 +247,12 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       if (outcome.status === 'failed') log.warn(`${object} failed: ${outcome.error}`, { object, code: outcome.code });
       else log.info(`${object} synced: ${outcome.result!.rows} rows`, { object, snapshotId: outcome.result!.snapshotId });
       outcomes.push(outcome);
-      status[object] = describeOutcome(outcome);
+      setStatus(object, describeOutcome(outcome));
     }
   };
   await Promise.all(Array.from({ length: Math.min(input.concurrency ?? INPUT_DEFAULTS.concurrency, objects.length) }, worker));
   if (cancelled !== undefined) {
-    for (const object of queue) status[object] = 'cancelled';
+    for (const object of queue) setStatus(object, 'cancelled');
     throw cancelled;
   }
   const finished = [...done, ...objects.flatMap((o) => outcomes.filter((x) => x.object === o))];
@@ -200,9 +280,44 @@ function failureOf(error: unknown): { error: string; code?: string } {
   return { error: root.message, ...(code ? { code } : {}) };
 }
 
+/**
+ * Whether this workflow may set the sync's search attributes: asks the worker (a local activity)
+ * which the namespace lacks. Without them the sync runs as before, and says what to create.
+ */
+async function searchAttributesAvailable(): Promise<boolean> {
+  const { searchAttributeProblems } = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 2 } });
+  let problems: string[];
+  try {
+    problems = await searchAttributeProblems();
+  } catch (error) {
+    // A worker without the activity, or a server that refuses to list them: run without.
+    log.warn(`Could not check the search attributes (${failureOf(error).error}); syncing without them`);
+    return false;
+  }
+  if (problems.length === 0) return true;
+  const { namespace } = workflowInfo();
+  log.warn(`Syncing without search attributes: ${problems.join('; ')}. To list syncs by object, mode and rows, create them: ${searchAttributeCommands(namespace).join(' && ')}`);
+  return false;
+}
+
 /** The keys whose value is set (an input without them stays exactly as before). */
 function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A child's static details: what it was asked to do (markdown, shown by the Web UI). */
+function childDetails(input: SyncObjectInput, writeMode: string): string {
+  const options = [
+    input.reconcile ? 'reconcile (remove rows Salesforce no longer has)' : undefined,
+    input.refreshFormulas ? 'refresh formula fields (read every row)' : undefined,
+    input.backfillNewFields === false ? 'no backfill of new fields' : undefined,
+  ].filter((o) => o !== undefined);
+  return [
+    `Salesforce object **${input.object}** into Iceberg namespace \`${input.namespace.join('.')}\``,
+    `- read: ${input.full ? 'full (every row, stored cursor ignored)' : 'incremental (since the cursor stored in the table)'}`,
+    `- write: ${writeMode}`,
+    ...options.map((o) => `- ${o}`),
+  ].join('\n');
 }
 
 function describeOutcome(o: ObjectOutcome): string {

@@ -143,6 +143,7 @@ export async function up(options: { readers?: boolean; log?: Log } = {}): Promis
     throw error;
   }
   for (const spec of specs.filter((s) => alreadyRunning.includes(s.name))) {
+    await spec.afterStart?.();
     log(`  ${spec.title} was already running: ${spec.urls.join(', ')}`);
   }
 

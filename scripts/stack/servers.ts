@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Connection } from '@temporalio/client';
 import { parseEnvFile } from '../../src/config/env-file';
+import { ensureSearchAttributes } from '../../activities/search-attribute-state';
 import type { Tools } from './install';
 import { stackPaths } from './paths';
 
@@ -88,7 +89,11 @@ export interface ServerSpec {
   env: Record<string, string>;
   /** Resolves when the server answers as it should; throws with the reason otherwise. */
   healthy: () => Promise<void>;
-  /** One-time work after the server is healthy (e.g. the warehouse bucket). */
+  /**
+   * Work once the server is healthy (the warehouse bucket, Temporal's search attributes): after a
+   * start and when it was already running (so a stack started by an older version gets it too);
+   * idempotent.
+   */
   afterStart?: () => Promise<void>;
   urls: string[];
 }
@@ -132,6 +137,16 @@ export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredent
         await connection.close();
       }
       await httpOk(`http://127.0.0.1:${ports.temporalUi}/`);
+    },
+    // The sync's custom search attributes (activities/search-attributes.ts), so syncs can be listed
+    // by object, mode and rows.
+    afterStart: async () => {
+      const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}`, connectTimeout: 2000 });
+      try {
+        await ensureSearchAttributes(connection.operatorService, 'default');
+      } finally {
+        await connection.close();
+      }
     },
     urls: [`grpc 127.0.0.1:${ports.temporal}`, `Web UI http://127.0.0.1:${ports.temporalUi}`],
   };

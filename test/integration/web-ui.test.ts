@@ -23,7 +23,8 @@ let browser: Browser;
 beforeAll(async () => {
   if (!fs.existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: npm test installs Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH.`);
   await sim.start();
-  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest' };
+  // A checkpoint after every page: the first one reaches the child's current details at once.
+  const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest', SYNC_CHECKPOINT_SECONDS: '0' };
   worker = await runSyncWorker(env, taskQueue);
   client = new Client({ connection: await Connection.connect(temporalConnection(settings).options) });
   // Flags for a closed network: no background connections, no first-run or component updates.
@@ -41,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('the Temporal Web UI shows a running sync (headless Chromium)', () => {
-  it("the parent's per-object children by name, and an extraction's heartbeat details (rows, files)", async () => {
+  it("the parent's per-object children by id and by object, each child's stage, and an extraction's heartbeat details (rows, files)", async () => {
     // Account's second page is held: the sync is running, with rows in a heartbeat, while the pages are looked at.
     const held = sim.hold({ path: '/query/', object: 'Account' });
     const workflowId = uniqueName('ui-sync');
@@ -60,7 +61,36 @@ describe('the Temporal Web UI shows a running sync (headless Chromium)', () => {
       await page.getByText(`${workflowId}/Account`).first().waitFor({ timeout: 30_000 });
       await page.getByText(`${workflowId}/Contact`).first().waitFor({ timeout: 30_000 });
 
+      // The parent's own page names its children by object (their summaries), in the timeline
+      // of its history and in its user metadata, with each child's state.
+      const parentPage = `${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${handle.firstExecutionRunId}`;
+      await page.goto(`${parentPage}/history`);
+      await page.getByText(`Account: incremental merge into ${namespace}`).first().waitFor({ timeout: 30_000 });
+      await page.getByText(`Contact: incremental replace into ${namespace}`).first().waitFor({ timeout: 30_000 });
+      await page.goto(`${parentPage}/user-metadata`);
+      await page.getByText(`Account: incremental merge into ${namespace}`).first().waitFor({ timeout: 30_000 });
+      expect(await page.locator('body').innerText()).toMatch(new RegExp(`Account: incremental merge into ${namespace}\\s+Started`));
+
       const childRun = (await client.workflow.getHandle(child).describe()).runId;
+      const childPage = `${ui}/namespaces/default/workflows/${encodeURIComponent(child)}/${childRun}`;
+      // The child's summary, details and current stage (the UI renders each markdown text in a
+      // frame of its own), and its activities by their summaries.
+      // The first checkpoint's figures have reached the child (its signal) before the page loads them.
+      await until('the checkpoint to reach the child', async () => {
+        const meta = await client.workflow.getHandle(child).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        return meta.currentDetails?.includes('at the last checkpoint') ? true : undefined;
+      });
+      await page.goto(`${childPage}/user-metadata`);
+      await page.getByText('extract Account').first().waitFor({ timeout: 30_000 });
+      await page.getByText('prepare Account').first().waitFor({ timeout: 30_000 });
+      const rendered = await until('the child\'s summary, details and current details to render', async () => {
+        const texts = await Promise.all(page.frames().filter((f) => f.url().includes('/render?')).map((f) => f.locator('body').innerText().catch(() => '')));
+        return texts.some((t) => t.includes('stage: extracting') && /[1-9]\d* rows in [1-9]\d* files at the last checkpoint/.test(t)) ? texts : undefined;
+      });
+      expect(rendered).toContain(`Account: incremental merge into ${namespace}`);
+      expect(rendered.join('\n')).toContain(`Salesforce object Account into Iceberg namespace ${namespace}`);
+      expect(rendered.join('\n')).toContain(`Account → ${namespace}.account`);
+
       await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(child)}/${childRun}/pending-activities`);
       // The page shows the heartbeat as of its loading: reload until one with rows is shown.
       const text = await until('the pending-activities page to show a heartbeat with rows', async () => {

@@ -4,9 +4,13 @@ import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temp
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncActivities } from '../../activities';
+import { searchAttributeProblems, type SyncActivities } from '../../activities';
+import { extractProgressSignal } from '../../activities/signals';
+import { SEARCH_ATTRIBUTES, SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode } from '../../activities/search-attributes';
 import type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput, salesforceSync, syncObject } from '../../workflows';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { temporalCliPath } from '../helpers/temporal-cli';
+import { until } from '../helpers/stack';
 
 // The workflows against an in-memory dev server of their own, activities replaced by stubs.
 // The failures tests provoke are logged at WARN: left out, so other warnings (a failing workflow task) stand out.
@@ -74,6 +78,8 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
       await record('cleanupObject', p.object);
       return 0;
     },
+    // The real check, against the test server (which has the attributes).
+    searchAttributeProblems,
   };
 }
 
@@ -85,7 +91,7 @@ beforeAll(async () => {
   // Bundled once for the file: each worker reuses it instead of running webpack again.
   const workflowsPath = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
   [env, { code }] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCliPath() } } }),
+    TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: [...SEARCH_ATTRIBUTES] } }),
     bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
   ]);
 });
@@ -116,6 +122,13 @@ async function failureOf(handle: { result: () => Promise<unknown> }): Promise<Ap
 }
 
 const progress = (id: string) => env.client.workflow.getHandle(id).query<Record<string, string>>('progress');
+/** What the Web UI shows as the workflow's current details (Temporal's built-in metadata query). */
+const currentDetails = async (id: string) => (await env.client.workflow.getHandle(id).query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
+/** The sync's search attributes of a workflow, by name (not those Temporal sets itself). */
+async function searchAttributes(id: string): Promise<Record<string, unknown>> {
+  const { typedSearchAttributes } = await env.client.workflow.getHandle(id).describe();
+  return Object.fromEntries(typedSearchAttributes.getAll().filter((p) => p.key.name.startsWith('Salesforce')).map((p) => [p.key.name, p.value]));
+}
 const succeeded = (object: string): ObjectOutcome => ({ object, status: 'succeeded', result: { snapshotId: `staging/${object}#1`, rows: ROWS[object]!, deleted: 0, alreadyCommitted: false } });
 
 describe('salesforceSync with stubbed activities', () => {
@@ -376,6 +389,70 @@ describe('salesforceSync with stubbed activities', () => {
       commit.open();
       await handle.result();
       expect(await progress('watched')).toEqual({ Account: 'succeeded: 300 rows', Contact: 'succeeded: 120 rows' });
+    });
+  });
+
+  it("names each child and its activities by object in the Web UI, and sets the child's search attributes (rows once committed)", async () => {
+    const rec = new Recorder();
+    const failure = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) => {
+      const failed = await failureOf(await start(taskQueue, 'named', { objects: ['Account', 'Lead'], namespace: 'crm.raw', overrides: { Account: { reconcile: true } } }));
+      // Queried while a worker polls: a query runs the workflow code.
+      expect(await currentDetails('named/Account')).toBe('**Account** → `crm.raw.account`\n\nstage: done\n\ncommitted 300 rows in snapshot staging/Account#1');
+      expect(await currentDetails('named/Lead')).toBe('**Lead** → `crm.raw.lead`\n\nstage: failed: Lead is not readable');
+      expect(await currentDetails('named')).toBe('- **Account**: succeeded: 300 rows\n- **Lead**: failed: Lead is not readable');
+      return failed;
+    });
+    expect(failure.message).toBe('1 of 2 objects failed: Lead: Lead is not readable');
+    const account = env.client.workflow.getHandle('named/Account');
+    expect(await (await account.describe()).staticSummary()).toBe('Account: incremental merge into crm.raw');
+    expect(await (await account.describe()).staticDetails()).toBe(
+      'Salesforce object **Account** into Iceberg namespace `crm.raw`\n- read: incremental (since the cursor stored in the table)\n- write: merge\n- reconcile (remove rows Salesforce no longer has)',
+    );
+    expect(await (await env.client.workflow.getHandle('named/Lead').describe()).staticSummary()).toBe('Lead: incremental replace into crm.raw');
+    const summaries = (await events('named/Account')).flatMap((e) => (e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : []));
+    expect(summaries).toEqual(['prepare Account', 'extract Account', 'commit Account', 'clean up after Account']);
+    expect(await searchAttributes('named/Account')).toEqual({ SalesforceObject: 'Account', SalesforceSyncMode: 'incremental', SalesforceWriteMode: 'merge', SalesforceNamespace: 'crm.raw', SalesforceRows: 300 });
+    // A failed object has no rows.
+    expect(await searchAttributes('named/Lead')).toEqual({ SalesforceObject: 'Lead', SalesforceSyncMode: 'incremental', SalesforceWriteMode: 'replace', SalesforceNamespace: 'crm.raw' });
+    // Listed by them (visibility is written after the fact: polled).
+    const failedLeads = await until('the failed Lead sync to be listed', async () => {
+      const ids: string[] = [];
+      for await (const w of env.client.workflow.list({ query: "SalesforceObject='Lead' AND SalesforceNamespace='crm.raw' AND ExecutionStatus='Failed'" })) ids.push(w.workflowId);
+      return ids.length > 0 ? ids : undefined;
+    });
+    expect(failedLeads).toEqual(['named/Lead']);
+  });
+
+  it('runs without search attributes when the namespace lacks them or the worker cannot tell', async () => {
+    const stubs = stubActivities(new Recorder());
+    const lacking: SyncActivities = { ...stubs, searchAttributeProblems: async () => ['SalesforceRows is missing'] };
+    const unknown: SyncActivities = { ...stubs, searchAttributeProblems: async () => Promise.reject(ApplicationFailure.nonRetryable('no operator service')) };
+    for (const [id, activities] of [['lacking', lacking], ['unknown', unknown]] as const) {
+      const result = await withWorker(activities, async (taskQueue) => (await start(taskQueue, id, { objects: ['Account'] })).result());
+      expect(result).toEqual([succeeded('Account')]);
+      expect(await searchAttributes(`${id}/Account`)).toEqual({});
+      // Still named by its object.
+      expect(await (await env.client.workflow.getHandle(`${id}/Account`).describe()).staticSummary()).toBe('Account: incremental merge into salesforce');
+    }
+  });
+
+  it("shows each object's stage as the workflows' current details while it runs", async () => {
+    const rec = new Recorder();
+    const [extracting, extract] = [gate(), gate()];
+    const hooks: Hooks = { extractObject: () => (extracting.open(), hold(extract)) };
+    await withWorker(stubActivities(rec, hooks), async (taskQueue) => {
+      const handle = await start(taskQueue, 'detailed', { objects: ['Account', 'Contact'], concurrency: 1 });
+      await extracting.promise;
+      expect(await currentDetails('detailed')).toBe('- **Account**: running\n- **Contact**: waiting');
+      expect(await currentDetails('detailed/Account')).toBe('**Account** → `salesforce.account`\n\nstage: extracting\n\nrows and files so far: in the extractObject heartbeat');
+      // What an extraction tells at a checkpoint (the activity's signal, sent here by the test).
+      await env.client.workflow.getHandle('detailed/Account').signal(extractProgressSignal, { rows: 120, files: 2 });
+      expect(await until('the checkpoint to show', async () => ((await currentDetails('detailed/Account'))?.includes('120 rows') ? currentDetails('detailed/Account') : undefined))).toBe(
+        '**Account** → `salesforce.account`\n\nstage: extracting\n\n120 rows in 2 files at the last checkpoint (the extractObject heartbeat has the live figures)',
+      );
+      extract.open();
+      await handle.result();
+      expect(await currentDetails('detailed')).toBe('- **Account**: succeeded: 300 rows\n- **Contact**: succeeded: 120 rows');
     });
   });
 });
