@@ -11,7 +11,7 @@ import {
   type CommitSummary,
   type ExtractProgress,
   type ExtractResult,
-  type ObjectSyncInput,
+  type PrepareObjectInput,
   type PreparedObject,
   type SyncContext,
 } from '../src/sync/object-sync';
@@ -111,7 +111,7 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
   // Each call logs through its own activity's logger (which names the workflow, run and attempt).
   const context = () => ({ ...worker, log: activityLog() });
   return {
-    async prepareObject(input: ObjectSyncInput): Promise<PreparedObject> {
+    async prepareObject(input: PrepareObjectInput): Promise<PreparedObject> {
       return heartbeating(() => prepareObject(context(), input), () => ({ object: input.object, stage: 'preparing' }));
     },
 

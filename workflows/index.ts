@@ -206,7 +206,8 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.maxHistoryEvents ?? INPUT_DEFAULTS.maxHistoryEvents);
   // A cancelled sync starts no further object and ends cancelled, not failed.
   let cancelled: unknown;
-  const worker = async () => {
+  // One of `concurrency` lanes: takes the next object from the queue until none is left.
+  const lane = async () => {
     while (queue.length > 0 && !historyFull() && cancelled === undefined) {
       const object = queue.shift()!;
       setStatus(object, 'running');
@@ -250,7 +251,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       setStatus(object, describeOutcome(outcome));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(input.concurrency ?? INPUT_DEFAULTS.concurrency, objects.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(input.concurrency ?? INPUT_DEFAULTS.concurrency, objects.length) }, lane));
   if (cancelled !== undefined) {
     for (const object of queue) setStatus(object, 'cancelled');
     throw cancelled;

@@ -33,7 +33,7 @@ export interface Created {
 }
 
 /** Where an extraction writes: the columns of its data files, the store and the folder. */
-export interface StagingArea {
+export interface WriteTarget {
   columns: NestedField[];
   store: ObjectStore;
   /** The table's location: every file of a run goes under it, named by `runPaths(location, runId)`. */
@@ -51,7 +51,7 @@ export interface Destination {
    * are named after `runId`. `described.label` (the object's label) becomes a table property.
    */
   prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }): Promise<Prepared>;
-  staging(ref: TableRef): Promise<StagingArea>;
+  writeTarget(ref: TableRef): Promise<WriteTarget>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
   commit(
     ref: TableRef,

@@ -6,7 +6,7 @@ import { planSchema, type ColumnMapping } from '../mapping/schema-mapping';
 import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { LocalObjectStore } from '../storage/local-fs';
-import { CURSOR_PROPERTY, type Created, type Destination, type Prepared, type StagingArea, type TableRef } from './destination';
+import { CURSOR_PROPERTY, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg. */
 
@@ -39,21 +39,21 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /**
  * The DuckDB fallback (DUMP_TO_DUCKDB=true): the same objects land as tables of a local DuckDB
- * file, schema = namespace. Extraction writes the same Parquet files (to a local staging folder);
+ * file, schema = namespace. Extraction writes the same Parquet files (to a local folder beside the database file);
  * a commit loads them in one DuckDB transaction, so a table is never half-synced, and records the
  * run id there too, so a retried commit changes nothing. The file is opened per step and closed
  * after it, so `duckdb salesforce.duckdb` can look at it between syncs.
  */
 export class DuckDbDestination implements Destination {
   private readonly file: string;
-  private readonly stagingRoot: string;
+  private readonly filesRoot: string;
   private readonly store = new LocalObjectStore();
   /** One step at a time: DuckDB allows one writer per file. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(file: string) {
     this.file = path.resolve(file);
-    this.stagingRoot = `${this.file}.staging`;
+    this.filesRoot = `${this.file}.files`;
   }
 
   private withConnection<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -111,10 +111,10 @@ export class DuckDbDestination implements Destination {
     });
   }
 
-  async staging(ref: TableRef): Promise<StagingArea> {
+  async writeTarget(ref: TableRef): Promise<WriteTarget> {
     const state = await this.withConnection((c) => this.state(c, ref));
     if (!state) throw new Error(`${DuckDbDestination.schemaOf(ref)}.${ref.table} has not been prepared in ${this.file}`);
-    const location = pathToFileURL(path.join(this.stagingRoot, DuckDbDestination.schemaOf(ref), ref.table)).href;
+    const location = pathToFileURL(path.join(this.filesRoot, DuckDbDestination.schemaOf(ref), ref.table)).href;
     return { columns: state.columns, store: this.store, location };
   }
 
@@ -131,7 +131,7 @@ export class DuckDbDestination implements Destination {
           return { snapshotId: `${schema}.${ref.table}@${req.runId}`, alreadyCommitted: true };
         }
         const mode = req.mode;
-        if (mode.kind === 'overwrite') await c.run(`DELETE FROM ${qualified}`);
+        if (mode.kind === 'replace') await c.run(`DELETE FROM ${qualified}`);
         if (mode.kind === 'merge') {
           const key = ident(mode.keyColumn);
           if (req.files.length > 0) await c.run(`DELETE FROM ${qualified} WHERE ${key} IN (SELECT ${key} FROM read_parquet(${files}))`);
@@ -156,7 +156,7 @@ export class DuckDbDestination implements Destination {
     });
   }
 
-  /** The Parquet files are only staging here: once loaded (or not), none is kept. */
+  /** The Parquet files are only a way in here: once loaded (or not), none is kept. */
   async runFilesInUse(): Promise<Set<string>> {
     return new Set();
   }

@@ -7,7 +7,7 @@ import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table
 import { LABEL_PROPERTY, columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
-import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, type Created, type Destination, type Prepared, type StagingArea, type TableRef } from './destination';
+import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 import { columnsToFill } from './filled-columns';
 
 /**
@@ -109,7 +109,7 @@ export class IcebergDestination implements Destination {
     return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns };
   }
 
-  async staging(ref: TableRef): Promise<StagingArea> {
+  async writeTarget(ref: TableRef): Promise<WriteTarget> {
     const table = await this.open(ref);
     return { columns: table.schema().fields, store: table.store, location: table.location };
   }

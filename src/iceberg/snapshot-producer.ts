@@ -2,12 +2,12 @@ import { AppendProducer } from './producers/append';
 import type { SnapshotProducer } from './producers/base';
 import { commitWithRetries } from './producers/commit-retries';
 import { MergeProducer } from './producers/merge';
-import { OverwriteProducer } from './producers/overwrite';
+import { ReplaceProducer } from './producers/replace';
 import type { CommitRequest, CommitResult } from './producers/types';
 
 /*
  * Committing data to a table: one snapshot producer per operation (src/iceberg/producers/: append,
- * overwrite, merge = append + position deletes, on a shared base that writes the manifests, the
+ * replace, merge = append + position deletes, on a shared base that writes the manifests, the
  * manifest list and the summary), committed through one retry loop (producers/commit-retries.ts)
  * that is idempotent by run id (producers/committed-runs.ts).
  */
@@ -23,8 +23,8 @@ export function producerFor(req: Pick<CommitRequest, 'table' | 'runId' | 'files'
   switch (mode.kind) {
     case 'append':
       return new AppendProducer(table, runId, files, properties);
-    case 'overwrite':
-      return new OverwriteProducer(table, runId, files, properties);
+    case 'replace':
+      return new ReplaceProducer(table, runId, files, properties);
     case 'merge':
       return new MergeProducer(table, runId, files, properties, mode);
   }

@@ -26,13 +26,13 @@ export { CURSOR_PROPERTY };
 /** Snapshot summary key saying why a sync read every row (`new-fields`, `formulas`), when it did. */
 export const REREAD_PROPERTY = 'salesforce.reread';
 
-export type { CommitSummary, ExtractCheckpoint, ExtractOptions, ExtractProgress, ExtractResult, ObjectSyncInput, PreparedObject, SyncContext } from './types';
-import type { CommitSummary, ExtractOptions, ExtractResult, ObjectSyncInput, PreparedObject, SyncContext } from './types';
+export type { CommitSummary, ExtractCheckpoint, ExtractOptions, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
+import type { CommitSummary, ExtractOptions, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
 
 export const DEFAULT_CHECKPOINT_MS = 60_000;
 
 /** Describes the object, creates or evolves its table, and fixes the incremental window. */
-export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): Promise<PreparedObject> {
+export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput): Promise<PreparedObject> {
   const naming = ctx.naming ?? 'snake_case';
   // Counted only: the budget is enforced where a wait can be seen (the extraction).
   const budget = new ApiBudget();
@@ -74,7 +74,7 @@ export async function prepareObject(ctx: SyncContext, input: ObjectSyncInput): P
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const log = ctx.log ?? noLog;
   const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), { api: ctx.api, spent: opts.usage ?? p.usage, signal: opts.signal, progress: opts.progress, log });
-  const table = await ctx.destination.staging(p);
+  const table = await ctx.destination.writeTarget(p);
   const describe = await describeObject(salesforce, p.object);
   const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
   const paths = runPaths(table.location, p.runId);
@@ -117,10 +117,10 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
 export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string): Promise<CommitSummary> {
-  const area = await ctx.destination.staging(p);
+  const area = await ctx.destination.writeTarget(p);
   const staged = await readStaging(area.store, staging);
   const mode: WriteMode =
-    p.mode === 'replace' ? { kind: 'overwrite' } : p.mode === 'append' ? { kind: 'append' } : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
+    p.mode === 'replace' ? { kind: 'replace' } : p.mode === 'append' ? { kind: 'append' } : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
   const cursor = p.cursorField ? p.upTo : undefined;
   const log = ctx.log ?? noLog;
   const result = await ctx.destination.commit(p, {
@@ -158,7 +158,7 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
   const log = ctx.log ?? noLog;
   let area;
   try {
-    area = await ctx.destination.staging(p);
+    area = await ctx.destination.writeTarget(p);
   } catch (error) {
     // The table is gone: nothing of it to clean. Anything else (the catalog unreachable) is retried.
     if (!(error instanceof NotFoundError)) throw error;

@@ -28,7 +28,7 @@ export interface SyncContext {
   log?: Logger;
 }
 
-export interface ObjectSyncInput {
+export interface PrepareObjectInput {
   object: string;
   namespace: string[];
   runId: string;
@@ -44,7 +44,7 @@ export interface ObjectSyncInput {
 }
 
 /** The small, serialisable result of prepare: what extract and commit work from. */
-export interface PreparedObject extends ObjectSyncInput, TableRef {
+export interface PreparedObject extends PrepareObjectInput, TableRef {
   table: string;
   mode: WriteModeName;
   cursorField?: string;

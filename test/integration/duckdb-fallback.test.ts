@@ -76,7 +76,7 @@ describe('DuckDB fallback (DUMP_TO_DUCKDB=true)', () => {
     const [[cursor]] = (await query("SELECT cursor FROM _salesforce_sync WHERE table_name = 'account'")) as [[string]];
     expect(cursor).toMatch(/Z$/);
     // Staging Parquet files are removed once loaded.
-    const staged = fs.existsSync(`${file}.staging`) ? fs.readdirSync(`${file}.staging`, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
+    const staged = fs.existsSync(`${file}.files`) ? fs.readdirSync(`${file}.files`, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
     expect(staged).toEqual([]);
   });
 });

@@ -208,8 +208,8 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
     await ensureInitialSnapshot(await t.open(), run);
     const files = await extract(t.location, run, ids(0, 80));
     t.catalog.loseNextAnswer = true;
-    await expect(commit(await t.open(), run, files, { kind: 'overwrite' })).rejects.toBeInstanceOf(Killed);
-    expect(await commit(await t.open(), run, files, { kind: 'overwrite' })).toMatchObject({ alreadyCommitted: true });
+    await expect(commit(await t.open(), run, files, { kind: 'replace' })).rejects.toBeInstanceOf(Killed);
+    expect(await commit(await t.open(), run, files, { kind: 'replace' })).toMatchObject({ alreadyCommitted: true });
     expect(await t.cleanup(run)).toBe(2);
     expect(await audit(t)).toMatchObject({ unreferenced: [], missing: [] });
     expect(await rows(t)).toHaveLength(80);
@@ -259,7 +259,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
     await commit(await t.open(), b, files, { kind: 'append' });
     // Before b cleans up, another sync replaces the table: the catalog no longer shows b's snapshot.
     const c = 'sync-6/Account@1';
-    await commit(await t.open(), c, await extract(t.location, c, ids(0, 5)), { kind: 'overwrite' });
+    await commit(await t.open(), c, await extract(t.location, c, ids(0, 5)), { kind: 'replace' });
     await t.cleanup(b);
     const after = await audit(t);
     expect(after.missing).toEqual([]);

@@ -11,7 +11,7 @@ import { AppendProducer } from '../../src/iceberg/producers/append';
 import { commitWithRetries } from '../../src/iceberg/producers/commit-retries';
 import { SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/producers/committed-runs';
 import { MergeProducer } from '../../src/iceberg/producers/merge';
-import { OverwriteProducer } from '../../src/iceberg/producers/overwrite';
+import { ReplaceProducer } from '../../src/iceberg/producers/replace';
 import { anyInRange } from '../../src/iceberg/producers/position-deletes';
 import { readParquetFile } from '../../src/iceberg/reader';
 import { runPaths } from '../../src/iceberg/run-paths';
@@ -157,7 +157,7 @@ describe('snapshot producers', () => {
     const t = await tableWithRows();
     const parent = t.table.currentSnapshot()!;
     const files = await write(t.location, 'run-o', ids(0, 10));
-    const built = await new OverwriteProducer(t.table, 'run-o', files).build(parent, 1);
+    const built = await new ReplaceProducer(t.table, 'run-o', files).build(parent, 1);
     const manifests = await manifestsOf(built.snapshot['manifest-list']);
     expect(manifests.flatMap((x) => x.entries.map((e) => e.dataFile.filePath))).toEqual(files.map((f) => f.filePath));
     expect(built.snapshot.summary).toMatchObject({
@@ -226,7 +226,7 @@ describe('snapshot producers', () => {
   it('producerFor picks the producer of each write mode', () => {
     const table = { location: 'file:///t' } as IcebergTable;
     expect(producerFor({ table, runId: 'r', files: [], mode: { kind: 'append' } })).toBeInstanceOf(AppendProducer);
-    expect(producerFor({ table, runId: 'r', files: [], mode: { kind: 'overwrite' } })).toBeInstanceOf(OverwriteProducer);
+    expect(producerFor({ table, runId: 'r', files: [], mode: { kind: 'replace' } })).toBeInstanceOf(ReplaceProducer);
     expect(producerFor({ table, runId: 'r', files: [], mode: { kind: 'merge', keyColumn: 'id', keys: [], deleteKeys: [] } })).toBeInstanceOf(MergeProducer);
   });
 

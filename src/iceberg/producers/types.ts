@@ -14,7 +14,7 @@ export type WriteMode =
   /** Add the files; nothing else changes. */
   | { kind: 'append' }
   /** The files become the whole table. */
-  | { kind: 'overwrite' }
+  | { kind: 'replace' }
   /**
    * Upsert by key: rows of the table whose key appears in the new files, or in `deleteKeys`, are
    * removed with position deletes; the new files are added.

@@ -1,8 +1,8 @@
 import type { ManifestFile, Snapshot, SnapshotOperation } from '../spec';
 import { SnapshotProducer } from './base';
 
-/** The files become the whole table: nothing of the parent is kept. */
-export class OverwriteProducer extends SnapshotProducer {
+/** The files become the whole table (a sync's replace mode; Iceberg's `overwrite` operation): nothing of the parent is kept. */
+export class ReplaceProducer extends SnapshotProducer {
   readonly operation: SnapshotOperation = 'overwrite';
 
   protected async keptManifests(): Promise<ManifestFile[]> {
