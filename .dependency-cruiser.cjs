@@ -67,10 +67,14 @@ module.exports = {
     },
     {
       name: 'workflow-code-is-deterministic',
-      comment: 'workflow code runs in Temporal\'s sandbox: it may import only pure modules (and types)',
+      comment: "workflow code runs in Temporal's sandbox: it may import only pure modules (and types)",
       severity: 'error',
       from: { path: '^workflows/' },
-      to: { path: '^(src|activities)/', pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^activities/(signals|search-attributes)\\.ts$', dependencyTypesNot: ['type-only'] },
+      to: {
+        path: '^(src|activities)/',
+        pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^activities/(signals|search-attributes)\\.ts$',
+        dependencyTypesNot: ['type-only'],
+      },
     },
   ],
   options: {

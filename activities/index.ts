@@ -112,7 +112,10 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
   const context = () => ({ ...worker, log: activityLog() });
   return {
     async prepareObject(input: PrepareObjectInput): Promise<PreparedObject> {
-      return heartbeating(() => prepareObject(context(), input), () => ({ object: input.object, stage: 'preparing' }));
+      return heartbeating(
+        () => prepareObject(context(), input),
+        () => ({ object: input.object, stage: 'preparing' }),
+      );
     },
 
     async extractObject(prepared: PreparedObject): Promise<ExtractResult> {
@@ -121,7 +124,14 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
       const before = activity.info.heartbeatDetails as ExtractHeartbeat | undefined;
       // Wait notices go one after the other: "goes on" never overtakes the wait it ends.
       let notices = Promise.resolve();
-      let now: ExtractHeartbeat = { object: prepared.object, rows: before?.checkpoint?.rows ?? 0, files: before?.checkpoint?.files ?? 0, checkpoint: before?.checkpoint, resumedFrom: before?.checkpoint?.rows, usage: before?.usage ?? prepared.usage };
+      let now: ExtractHeartbeat = {
+        object: prepared.object,
+        rows: before?.checkpoint?.rows ?? 0,
+        files: before?.checkpoint?.files ?? 0,
+        checkpoint: before?.checkpoint,
+        resumedFrom: before?.checkpoint?.rows,
+        usage: before?.usage ?? prepared.usage,
+      };
       // The first checkpoint of this attempt is told at once, later ones at most every PROGRESS_SIGNAL_MS.
       let progressSentAt: number | undefined;
       return heartbeating(
@@ -149,11 +159,17 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
     },
 
     async commitObject(prepared: PreparedObject, staging: string): Promise<CommitSummary> {
-      return heartbeating(() => commitObject(context(), prepared, staging), () => ({ object: prepared.object, stage: 'committing' }));
+      return heartbeating(
+        () => commitObject(context(), prepared, staging),
+        () => ({ object: prepared.object, stage: 'committing' }),
+      );
     },
 
     async cleanupObject(prepared: PreparedObject): Promise<number> {
-      return heartbeating(() => cleanupObject(context(), prepared), () => ({ object: prepared.object, stage: 'cleaning up' }));
+      return heartbeating(
+        () => cleanupObject(context(), prepared),
+        () => ({ object: prepared.object, stage: 'cleaning up' }),
+      );
     },
 
     searchAttributeProblems,

@@ -21,7 +21,15 @@ export const SalesforceRows = defineSearchAttributeKey('SalesforceRows', SearchA
 export const SEARCH_ATTRIBUTES = [SalesforceObject, SalesforceSyncMode, SalesforceWriteMode, SalesforceNamespace, SalesforceRows] as const;
 
 /** The Temporal CLI's type names. */
-const CLI_TYPE: Record<SearchAttributeType, string> = { TEXT: 'Text', KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
+const CLI_TYPE: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
 
 /** The commands that create the given attributes (all by default) in a namespace. */
 export function searchAttributeCommands(namespace: string, keys: readonly { name: string; type: SearchAttributeType }[] = SEARCH_ATTRIBUTES): string[] {

@@ -119,7 +119,9 @@ async function benchSink(opts: { rows: number; targetMb: number; rowGroupMb: num
     total_records: Number(result.summary['total-records']),
     peak_rss_mb: Math.round(peakRss / 1024 / 1024),
   };
-  console.log(`Wrote ${opts.rows} rows × ${schemaFields.length} columns into ${table.identifier}: ${files.length} files, ${(writer.bytesWritten / 1e6).toFixed(1)} MB, one snapshot.`);
+  console.log(
+    `Wrote ${opts.rows} rows × ${schemaFields.length} columns into ${table.identifier}: ${files.length} files, ${(writer.bytesWritten / 1e6).toFixed(1)} MB, one snapshot.`,
+  );
   if (!opts.keep) await catalog.dropTable(namespace, name, true).catch(() => undefined);
   if (!opts.keep) await table.store.delete(files.map((f) => f.filePath)).catch(() => undefined);
   console.log(JSON.stringify(figures));
@@ -147,8 +149,10 @@ async function startSimulator(rows: string): Promise<{ url: string; stop: () => 
 /** The simulator serving a Bulk job alone: CSV pages fetched and dropped, nothing parsed. */
 async function measureServing(client: SalesforceClient, soql: string, pageRecords: number): Promise<{ served: number; servedBytes: number; serveSeconds: number }> {
   const t = performance.now();
-  const job = (await (await client.request('POST', '/jobs/query', { 'content-type': 'application/json' }, JSON.stringify({ operation: 'query', query: soql }))).json()) as { id: string };
-  while (((await client.get<{ state: string }>(`/jobs/query/${job.id}`)).state) !== 'JobComplete') await new Promise((r) => setTimeout(r, 50));
+  const job = (await (await client.request('POST', '/jobs/query', { 'content-type': 'application/json' }, JSON.stringify({ operation: 'query', query: soql }))).json()) as {
+    id: string;
+  };
+  while ((await client.get<{ state: string }>(`/jobs/query/${job.id}`)).state !== 'JobComplete') await new Promise((r) => setTimeout(r, 50));
   let locator: string | null = null;
   let served = 0;
   let servedBytes = 0;
@@ -207,7 +211,11 @@ async function benchSource(opts: { rows: number; pageRecords: number }) {
     const client = new SalesforceClient(parseSalesforceSettings({ [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }));
     const d = await describeObject(client, 'Account');
     const fields = syncableFields(d);
-    const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: 'SystemModstamp' }, ordered: false });
+    const soql = buildSoql(
+      d,
+      fields.map((f) => f.name),
+      { window: { field: 'SystemModstamp' }, ordered: false },
+    );
 
     // 1. The simulator serving alone: a Bulk job's CSV pages fetched and dropped, nothing parsed.
     const { served, servedBytes, serveSeconds } = await measureServing(client, soql, opts.pageRecords);
@@ -292,7 +300,11 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
   await up({ log: () => undefined });
   const settings = loadSettings();
   const objects = Object.keys(opts.counts);
-  const sim = await startSimulator(Object.entries(opts.counts).map(([o, n]) => `${o}=${n}`).join(','));
+  const sim = await startSimulator(
+    Object.entries(opts.counts)
+      .map(([o, n]) => `${o}=${n}`)
+      .join(','),
+  );
   const U = SIM_DEFAULTS.user;
   const sfEnv = { [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken };
   const { catalog, storeFor } = connectIceberg(settings);
@@ -307,7 +319,11 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     const sf = new SalesforceClient(parseSalesforceSettings(sfEnv));
     const first = await describeObject(sf, objects[0]!);
     const firstFields = syncableFields(first);
-    const soql = buildSoql(first, firstFields.map((f) => f.name), { window: { field: 'SystemModstamp' }, ordered: false });
+    const soql = buildSoql(
+      first,
+      firstFields.map((f) => f.name),
+      { window: { field: 'SystemModstamp' }, ordered: false },
+    );
     const serving = await measureServing(sf, soql, opts.pageRecords);
     const before = await simStats(sim.url);
     await worker.ready();
@@ -324,8 +340,16 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     const sourceRates = await measureSourceRates(sim.url, sf, soql, firstFields);
 
     const perObject: {
-      object: string; rows: number; extract_s: number; commit_s: number; files: number; parquet_bytes: number;
-      timings: ExtractResult['timings']; snapshots_created: number; history_events: number; largest_payload_bytes: number;
+      object: string;
+      rows: number;
+      extract_s: number;
+      commit_s: number;
+      files: number;
+      parquet_bytes: number;
+      timings: ExtractResult['timings'];
+      snapshots_created: number;
+      history_events: number;
+      largest_payload_bytes: number;
     }[] = [];
     let maxEvents = 0;
     let maxPayload = 0;
@@ -399,10 +423,16 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       per_object: perObject,
     };
     for (const o of perObject) {
-      console.log(`${o.object}: ${o.rows} rows, ${o.files} files (${(o.parquet_bytes / 1e6).toFixed(1)} MB), extract ${o.extract_s} s (read ${o.timings.readS} s, parse CPU ${o.timings.readCpuS} s, build ${o.timings.buildS} s, encode ${o.timings.encodeS} s, upload ${o.timings.uploadS} s), commit ${o.commit_s} s, ${o.snapshots_created} snapshot, ${o.history_events} events`);
+      console.log(
+        `${o.object}: ${o.rows} rows, ${o.files} files (${(o.parquet_bytes / 1e6).toFixed(1)} MB), extract ${o.extract_s} s (read ${o.timings.readS} s, parse CPU ${o.timings.readCpuS} s, build ${o.timings.buildS} s, encode ${o.timings.encodeS} s, upload ${o.timings.uploadS} s), commit ${o.commit_s} s, ${o.snapshots_created} snapshot, ${o.history_events} events`,
+      );
     }
-    console.log(`${opts.label}: ${rows} rows in ${wall.toFixed(1)} s (${figures.rows_per_s} rows/s); worker peak RSS ${figures.worker_peak_rss_mb} MB; ${figures.bulk_jobs} Bulk jobs, ${figures.bulk_jobs_ordered} of them ordered.`);
-    console.log(`Source alone (${objects[0]}, ${SOURCE_RATE_ROWS} rows, ${RESULT_LATENCY_MS} ms before each page): ${sourceRates.pages_in_flight_1} rows/s with 1 result page in flight, ${sourceRates.pages_in_flight_4} rows/s with 4.`);
+    console.log(
+      `${opts.label}: ${rows} rows in ${wall.toFixed(1)} s (${figures.rows_per_s} rows/s); worker peak RSS ${figures.worker_peak_rss_mb} MB; ${figures.bulk_jobs} Bulk jobs, ${figures.bulk_jobs_ordered} of them ordered.`,
+    );
+    console.log(
+      `Source alone (${objects[0]}, ${SOURCE_RATE_ROWS} rows, ${RESULT_LATENCY_MS} ms before each page): ${sourceRates.pages_in_flight_1} rows/s with 1 result page in flight, ${sourceRates.pages_in_flight_4} rows/s with 4.`,
+    );
     return figures;
   } finally {
     await worker.kill('SIGTERM');
@@ -421,11 +451,25 @@ program
   .option('--page-records <n>', 'maxRecords per Bulk results page when measuring the simulator', (v) => Number(v), 50_000)
   .option('--keep', 'keep the tables afterwards')
   .action(async (opts: { rows: number; objects: string; mixRows: number; pageRecords: number; keep?: boolean }) => {
-    const objects = opts.objects.split(',').map((o) => o.trim()).filter(Boolean);
-    const main = await benchSync({ counts: Object.fromEntries(objects.map((o) => [o, opts.rows])), label: `${objects.join('-')}-${opts.rows}`, pageRecords: opts.pageRecords, keep: !!opts.keep });
-    const mix = opts.mixRows > 0
-      ? await benchSync({ counts: Object.fromEntries(DEFAULT_OBJECTS.map((o) => [o, opts.mixRows])), label: `default-objects-${opts.mixRows}`, pageRecords: opts.pageRecords, keep: !!opts.keep })
-      : undefined;
+    const objects = opts.objects
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+    const main = await benchSync({
+      counts: Object.fromEntries(objects.map((o) => [o, opts.rows])),
+      label: `${objects.join('-')}-${opts.rows}`,
+      pageRecords: opts.pageRecords,
+      keep: !!opts.keep,
+    });
+    const mix =
+      opts.mixRows > 0
+        ? await benchSync({
+            counts: Object.fromEntries(DEFAULT_OBJECTS.map((o) => [o, opts.mixRows])),
+            label: `default-objects-${opts.mixRows}`,
+            pageRecords: opts.pageRecords,
+            keep: !!opts.keep,
+          })
+        : undefined;
     console.log(JSON.stringify({ ...main, mix }));
     process.exit(0);
   });

@@ -21,7 +21,13 @@ new Command('check')
       env = loadSettings();
     } catch (error) {
       if (!(error instanceof EnvFileError)) throw error;
-      const result: CheckResult = { name: 'settings', status: 'problem', message: error.message.replace(/\n/g, '; '), fix: 'fix the lines named (NAME=value, quotes closed)', ms: 0 };
+      const result: CheckResult = {
+        name: 'settings',
+        status: 'problem',
+        message: error.message.replace(/\n/g, '; '),
+        fix: 'fix the lines named (NAME=value, quotes closed)',
+        ms: 0,
+      };
       console.log(opts.json ? JSON.stringify({ ok: false, checks: [result] }, null, 2) : formatResult(result));
       process.exit(1);
     }

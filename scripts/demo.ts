@@ -73,7 +73,7 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
 
   let code = 0;
   try {
-    const outcomes = await handle.result() as ObjectOutcome[];
+    const outcomes = (await handle.result()) as ObjectOutcome[];
     console.log('\nPer object:');
     for (const o of outcomes) console.log(`  ${o.object.padEnd(24)} ${o.status}  ${o.result?.rows ?? 0} rows, snapshot ${o.result?.snapshotId ?? '-'}`);
   } catch (error) {
@@ -98,7 +98,9 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
   await sim?.stop();
   if (stack.started.length > 0) await down({ log: () => undefined });
   clearInterval(sampler);
-  console.log(`\nDemo ${code === 0 ? 'finished' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s, peak RSS ${Math.round(peakRss / 1024 / 1024)} MB (worker, simulator and demo in one process).`);
+  console.log(
+    `\nDemo ${code === 0 ? 'finished' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s, peak RSS ${Math.round(peakRss / 1024 / 1024)} MB (worker, simulator and demo in one process).`,
+  );
   return code;
 }
 

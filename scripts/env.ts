@@ -11,7 +11,7 @@ import { inputReferenceMarkdown, inputReferenceText } from '../workflows/input';
 
 new Command('env')
   .argument('[group]', 'salesforce, iceberg, temporal, sync, input (the workflow input) or all', 'all')
-  .option('--markdown', 'with input: the reference as the README\'s Markdown table')
+  .option('--markdown', "with input: the reference as the README's Markdown table")
   .action((group: string, opts: { markdown?: boolean }) => {
     const groups = ['salesforce', 'iceberg', 'temporal', 'sync'];
     if (group !== 'all' && group !== 'input' && !groups.includes(group)) {
@@ -34,7 +34,9 @@ new Command('env')
     for (const g of groups.filter((x) => group === 'all' || x === group)) {
       console.log(`\n[${g}]`);
       for (const s of SETTINGS.filter((x) => x.group === g)) {
-        console.log(`${s.name}\n    ${s.description}${s.default ? `; default ${s.default}` : ''}${s.methods ? `; auth: ${s.methods.join(', ')}` : ''}\n    now: ${shown(s, env[s.name])}`);
+        console.log(
+          `${s.name}\n    ${s.description}${s.default ? `; default ${s.default}` : ''}${s.methods ? `; auth: ${s.methods.join(', ')}` : ''}\n    now: ${shown(s, env[s.name])}`,
+        );
       }
     }
     if (group === 'all') console.log(`\n[input]\n${inputReferenceText()}`);

@@ -33,7 +33,7 @@ async function withClient<T>(work: (client: Temporal['client'], temporal: Tempor
 const program = new Command('schedule').description('syncs on Temporal Schedules');
 
 withSyncInputOptions(program.command('create').description('create a schedule that starts salesforceSync'))
-  .requiredOption('--id <scheduleId>', 'schedule id (also the start of every run\'s workflow id)')
+  .requiredOption('--id <scheduleId>', "schedule id (also the start of every run's workflow id)")
   .option('--every <interval>', 'run every interval, e.g. 1h, 30m, 1d (default 1h unless --cron)')
   .option('--cron <expression>', 'run on a cron expression (UTC), e.g. "0 2 * * *" for 02:00 nightly')
   .option('--overlap <policy>', `what happens when a run is due while the last one runs: ${Object.keys(OVERLAP).join(', ')}`, 'skip')
@@ -53,7 +53,9 @@ withSyncInputOptions(program.command('create').description('create a schedule th
       });
       const described = await handle.describe();
       const next = described.info.nextActionTimes[0];
-      console.log(`Created schedule ${opts.id}: ${opts.cron ? `cron ${opts.cron}` : `every ${opts.every ?? '1h'}`}, overlap ${opts.overlap}${opts.paused ? ', paused' : next ? `, next run ${next.toISOString()}` : ''}`);
+      console.log(
+        `Created schedule ${opts.id}: ${opts.cron ? `cron ${opts.cron}` : `every ${opts.every ?? '1h'}`}, overlap ${opts.overlap}${opts.paused ? ', paused' : next ? `, next run ${next.toISOString()}` : ''}`,
+      );
     });
   });
 
@@ -67,7 +69,9 @@ program
       for await (const s of client.schedule.list()) {
         const d = await client.schedule.getHandle(s.scheduleId).describe();
         // Temporal keeps a cron expression as calendar entries.
-        const spec = [...(d.spec.intervals ?? []).map((i) => `every ${duration(Number(i.every))}`), ...(d.spec.calendars ?? []).map((c) => `calendar ${JSON.stringify(c)}`)].join(', ');
+        const spec = [...(d.spec.intervals ?? []).map((i) => `every ${duration(Number(i.every))}`), ...(d.spec.calendars ?? []).map((c) => `calendar ${JSON.stringify(c)}`)].join(
+          ', ',
+        );
         rows.push({
           id: s.scheduleId,
           workflow: d.action.type === 'startWorkflow' ? d.action.workflowType : d.action.type,
@@ -116,7 +120,13 @@ program
 
 /** 7200000 → 2h (what Temporal returns is milliseconds). */
 function duration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
 

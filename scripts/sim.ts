@@ -12,7 +12,13 @@ new Command('sim')
   .option('--rows <list>', 'rows per object, e.g. Account=100000,Contact=5000', '')
   .option('--no-gzip', 'never compress Bulk results (on 127.0.0.1 compression only costs CPU)')
   .action(async (opts: { port: number; publicUrl?: string; rows: string; gzip: boolean }) => {
-    const rowCounts = Object.fromEntries(opts.rows.split(',').filter(Boolean).map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)]));
+    const rowCounts = Object.fromEntries(
+      opts.rows
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('='))
+        .map(([k, v]) => [k!, Number(v)]),
+    );
     const sim = new SalesforceSimulator({ port: opts.port, publicUrl: opts.publicUrl, rowCounts, gzip: opts.gzip });
     const url = await sim.start();
     console.log(`Salesforce simulator on ${url}`);

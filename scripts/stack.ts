@@ -71,7 +71,11 @@ program
           if (s.running) console.log(`${''.padEnd(32)} ${s.urls.join(', ')}`);
           console.log(`${''.padEnd(32)} log: ${s.log}`);
         }
-        console.log(`versions: ${Object.entries(result.versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+        console.log(
+          `versions: ${Object.entries(result.versions)
+            .map(([k, v]) => `${k} ${v}`)
+            .join('; ')}`,
+        );
       }
       process.exitCode = result.servers.every((s) => s.healthy) ? 0 : 1;
     } catch (error) {

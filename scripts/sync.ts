@@ -50,7 +50,8 @@ function printOutcomes(outcomes: ObjectOutcome[]): void {
       console.log(`  ${o.object.padEnd(24)} failed  ${o.code ? `${o.code}: ` : ''}${o.error}`);
       continue;
     }
-    const reconciled = o.result?.reconciled !== undefined ? `, ${o.result.reconciled} removed by reconciliation` : o.result?.reconcileSkipped ? ` (${o.result.reconcileSkipped})` : '';
+    const reconciled =
+      o.result?.reconciled !== undefined ? `, ${o.result.reconciled} removed by reconciliation` : o.result?.reconcileSkipped ? ` (${o.result.reconcileSkipped})` : '';
     console.log(`  ${o.object.padEnd(24)} ${o.status}  ${o.result?.rows ?? 0} rows${reconciled}`);
   }
 }

@@ -21,7 +21,9 @@ new Command('tables')
     for (const r of reports) {
       console.log(`\n${r.table}`);
       console.log(`  rows ${r.rows}, snapshots ${r.snapshots}, data files ${r.dataFiles}, delete files ${r.deleteFiles}, ${(r.bytes / 1e6).toFixed(2)} MB`);
-      console.log(`  last sync ${r.lastSync ?? 'never'}${r.cursor ? `, cursor ${r.cursor}` : ''}${r.reconciledDeletes !== undefined ? `, reconciled: ${r.reconciledDeletes} rows Salesforce no longer has removed` : ''}`);
+      console.log(
+        `  last sync ${r.lastSync ?? 'never'}${r.cursor ? `, cursor ${r.cursor}` : ''}${r.reconciledDeletes !== undefined ? `, reconciled: ${r.reconciledDeletes} rows Salesforce no longer has removed` : ''}`,
+      );
       const u = r.salesforceUsage;
       if (u) console.log(`  Salesforce spent by the last sync: ${u.apiCalls} API calls, ${u.bulkJobs} Bulk jobs, ${(u.resultBytes / 1e6).toFixed(2)} MB of Bulk results`);
       console.log(`  schema: ${r.schema.map((f) => `${f.name} ${f.type}${f.required ? ' required' : ''}`).join(', ')}`);

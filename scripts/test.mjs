@@ -42,7 +42,7 @@ function installChromium() {
     console.log(`No Chromium at ${chromium}: the Web UI test will fail. Install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH.`);
     return;
   }
-  step("apt-get install chromium (for the Web UI test)");
+  step('apt-get install chromium (for the Web UI test)');
   const quiet = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
   // Package lists may be missing on a fresh machine: update once and try again. A failure is
   // reported, not fatal: the other tests still run and the Web UI test says what is missing.
@@ -89,6 +89,8 @@ function main() {
   installChromium();
   step('type check');
   must(bin('tsc'), ['--noEmit', '-p', '.'], 'Type check');
+  step('lint: import layers and formatting');
+  must(process.execPath, [path.join(root, 'scripts', 'lint.mjs')], 'Lint (npm run lint)');
   const results = [];
   // With a filter, one run of whatever it selects; else the fast layer first, then what needs servers.
   if (args.length === 0) {

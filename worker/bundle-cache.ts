@@ -123,7 +123,10 @@ export function pruneBundles(dir: string, keep: string, now = Date.now()): strin
       // Removed by another worker meanwhile.
     }
   }
-  const recent = entries.filter((e) => e.bundle).sort((a, b) => a.age - b.age).slice(0, MAX_BUNDLES - 1);
+  const recent = entries
+    .filter((e) => e.bundle)
+    .sort((a, b) => a.age - b.age)
+    .slice(0, MAX_BUNDLES - 1);
   const removed: string[] = [];
   for (const e of entries) {
     if (e.age > STALE_MS || (e.age > BUSY_MS && !recent.includes(e))) {

@@ -9,7 +9,10 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: bundle.ts <output file>');
-bundleWorkflowCode({ workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } })
+bundleWorkflowCode({
+  workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'),
+  logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+})
   .then(({ code }) => {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     const temp = `${out}.${process.pid}.tmp`;

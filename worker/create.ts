@@ -58,7 +58,16 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
     namespace: temporal.namespace,
     taskQueue: opts.taskQueue ?? temporal.taskQueue,
     workflowBundle: { codePath: await bundleWorkflows(env) },
-    activities: createActivities({ salesforce, destination, lagMs: sync.SYNC_LAG_MS, checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000, api: sync.SALESFORCE_READ_API, pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT, sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000, timeAs: sync.SYNC_TIME_TYPE }),
+    activities: createActivities({
+      salesforce,
+      destination,
+      lagMs: sync.SYNC_LAG_MS,
+      checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000,
+      api: sync.SALESFORCE_READ_API,
+      pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT,
+      sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
+      timeAs: sync.SYNC_TIME_TYPE,
+    }),
     maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,
     // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
     // heartbeat timeout): the Web UI shows fresh progress, and a retry resumes from a recent checkpoint.

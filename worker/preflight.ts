@@ -69,7 +69,12 @@ export const temporalCheck: Check = {
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       socket.once('connect', () => (socket.destroy(), resolve()));
       socket.once('error', (error) =>
-        reject(new CheckFailure(`Could not connect to Temporal at ${t.address} (TEMPORAL_ADDRESS): ${connectionFailure(error, t.address)}`, 'check TEMPORAL_ADDRESS: is the Temporal frontend running there (npm run stack -- up for the local one)?')),
+        reject(
+          new CheckFailure(
+            `Could not connect to Temporal at ${t.address} (TEMPORAL_ADDRESS): ${connectionFailure(error, t.address)}`,
+            'check TEMPORAL_ADDRESS: is the Temporal frontend running there (npm run stack -- up for the local one)?',
+          ),
+        ),
       );
       socket.once('close', () => ctx.signal.removeEventListener('abort', onAbort));
     });
@@ -88,13 +93,25 @@ export const temporalCheck: Check = {
       const attributes = await connection.withDeadline(Date.now() + ctx.timeoutMs, () => searchAttributeState(connection.operatorService, t.namespace)).catch(() => undefined);
       if (!attributes || (attributes.missing.length === 0 && attributes.wrongType.length === 0)) return ok;
       const problems = [...(attributes.missing.length ? [`lacks ${attributes.missing.map((k) => k.name).join(', ')}`] : []), ...attributes.wrongType];
-      const fix = attributes.missing.length ? `; to list syncs by them, create them: ${searchAttributeCommands(t.namespace, attributes.missing).join(' && ')}` : '; delete and create them with the right types';
+      const fix = attributes.missing.length
+        ? `; to list syncs by them, create them: ${searchAttributeCommands(t.namespace, attributes.missing).join(' && ')}`
+        : '; delete and create them with the right types';
       return `${ok}; search attributes: ${problems.join('; ')} (syncs run without them${fix})`;
     } catch (error) {
       const code = (error as { code?: number }).code;
       const message = (error as Error).message;
-      if (code === NOT_FOUND) throw new CheckFailure(`Temporal at ${t.address} has no namespace ${t.namespace} (TEMPORAL_NAMESPACE)`, `create it (temporal operator namespace create --namespace ${t.namespace}) or fix TEMPORAL_NAMESPACE`);
-      if (code === PERMISSION_DENIED || code === UNAUTHENTICATED) throw new CheckFailure(`Temporal at ${t.address} refused access to namespace ${t.namespace}: ${message}`, t.apiKey || t.tls ? `check ${t.apiKey ?? 'TEMPORAL_API_KEY'} or the client certificate, and that it gives access to this namespace` : 'give this worker access to the namespace (an API key in TEMPORAL_API_KEY, or a client certificate)');
+      if (code === NOT_FOUND)
+        throw new CheckFailure(
+          `Temporal at ${t.address} has no namespace ${t.namespace} (TEMPORAL_NAMESPACE)`,
+          `create it (temporal operator namespace create --namespace ${t.namespace}) or fix TEMPORAL_NAMESPACE`,
+        );
+      if (code === PERMISSION_DENIED || code === UNAUTHENTICATED)
+        throw new CheckFailure(
+          `Temporal at ${t.address} refused access to namespace ${t.namespace}: ${message}`,
+          t.apiKey || t.tls
+            ? `check ${t.apiKey ?? 'TEMPORAL_API_KEY'} or the client certificate, and that it gives access to this namespace`
+            : 'give this worker access to the namespace (an API key in TEMPORAL_API_KEY, or a client certificate)',
+        );
       if (code === UNAVAILABLE) throw new CheckFailure(`Temporal at ${at} is unavailable: ${message}`, connectionFix(t, message));
       throw error;
     } finally {

@@ -76,7 +76,12 @@ function loadProfile(env: Record<string, string>): { profile: ClientConfigProfil
     const e = error as Error & { line?: number; column?: number };
     // smol-toml's message quotes the lines around a syntax error, which may hold an api_key.
     if (e.line !== undefined) throw new Error(`${file} (Temporal config file): not valid TOML at line ${e.line}, column ${e.column}: ${e.message.split('\n')[0]}`);
-    if (/^Profile '.*' not found/.test(e.message)) throw new Error(file && fs.existsSync(file) ? `TEMPORAL_PROFILE: ${file} has no profile ${name}` : `TEMPORAL_PROFILE: there is no Temporal config file${file ? ` at ${file}` : ''} to take profile ${name} from (TEMPORAL_CONFIG_FILE names another)`);
+    if (/^Profile '.*' not found/.test(e.message))
+      throw new Error(
+        file && fs.existsSync(file)
+          ? `TEMPORAL_PROFILE: ${file} has no profile ${name}`
+          : `TEMPORAL_PROFILE: there is no Temporal config file${file ? ` at ${file}` : ''} to take profile ${name} from (TEMPORAL_CONFIG_FILE names another)`,
+      );
     throw new Error(`${file} (Temporal config file): ${e.message}`);
   }
 }
@@ -119,11 +124,22 @@ export function temporalConnection(raw: Record<string, string | undefined>): Tem
 
   const tls = profile.tls;
   if (tls && !tls.disabled) {
-    tls.serverCACert = pem(tls.serverCACert, where(env.TEMPORAL_TLS_SERVER_CA_CERT_DATA ? 'TEMPORAL_TLS_SERVER_CA_CERT_DATA' : 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'tls.server_ca_cert_path'), problems);
-    tls.clientCert = pem(tls.clientCert, where(env.TEMPORAL_TLS_CLIENT_CERT_DATA ? 'TEMPORAL_TLS_CLIENT_CERT_DATA' : 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'tls.client_cert_path'), problems);
+    tls.serverCACert = pem(
+      tls.serverCACert,
+      where(env.TEMPORAL_TLS_SERVER_CA_CERT_DATA ? 'TEMPORAL_TLS_SERVER_CA_CERT_DATA' : 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'tls.server_ca_cert_path'),
+      problems,
+    );
+    tls.clientCert = pem(
+      tls.clientCert,
+      where(env.TEMPORAL_TLS_CLIENT_CERT_DATA ? 'TEMPORAL_TLS_CLIENT_CERT_DATA' : 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'tls.client_cert_path'),
+      problems,
+    );
     tls.clientKey = pem(tls.clientKey, where(env.TEMPORAL_TLS_CLIENT_KEY_DATA ? 'TEMPORAL_TLS_CLIENT_KEY_DATA' : 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'tls.client_key_path'), problems);
     // envconfig drops a certificate without its key (or a key without its certificate) without a word.
-    if (!tls.clientCert !== !tls.clientKey && problems.length === 0) problems.push(`a client certificate (mTLS) needs both a certificate and a key: ${from ? `profile ${from.name} in ${from.file} and the TEMPORAL_TLS_CLIENT_* variables give` : 'the settings give'} only the ${tls.clientCert ? 'certificate' : 'key'}`);
+    if (!tls.clientCert !== !tls.clientKey && problems.length === 0)
+      problems.push(
+        `a client certificate (mTLS) needs both a certificate and a key: ${from ? `profile ${from.name} in ${from.file} and the TEMPORAL_TLS_CLIENT_* variables give` : 'the settings give'} only the ${tls.clientCert ? 'certificate' : 'key'}`,
+      );
   }
   if (problems.length) throw new Error(`Invalid Temporal settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 
@@ -138,9 +154,13 @@ export function temporalConnection(raw: Record<string, string | undefined>): Tem
     uiUrl: settings.TEMPORAL_UI_URL,
     tls: on
       ? {
-          serverCa: tlsConfig?.serverRootCACertificate ? `the CA of ${where(env.TEMPORAL_TLS_SERVER_CA_CERT_DATA ? 'TEMPORAL_TLS_SERVER_CA_CERT_DATA' : 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'tls.server_ca_cert_path')}` : "the system's trusted CAs",
+          serverCa: tlsConfig?.serverRootCACertificate
+            ? `the CA of ${where(env.TEMPORAL_TLS_SERVER_CA_CERT_DATA ? 'TEMPORAL_TLS_SERVER_CA_CERT_DATA' : 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'tls.server_ca_cert_path')}`
+            : "the system's trusted CAs",
           serverName: tlsConfig?.serverNameOverride,
-          clientCert: tlsConfig?.clientCertPair ? where(env.TEMPORAL_TLS_CLIENT_CERT_DATA ? 'TEMPORAL_TLS_CLIENT_CERT_DATA' : 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'tls.client_cert_path') : undefined,
+          clientCert: tlsConfig?.clientCertPair
+            ? where(env.TEMPORAL_TLS_CLIENT_CERT_DATA ? 'TEMPORAL_TLS_CLIENT_CERT_DATA' : 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'tls.client_cert_path')
+            : undefined,
         }
       : false,
     apiKey: profile.apiKey !== undefined ? where('TEMPORAL_API_KEY', 'api_key') : undefined,
@@ -158,7 +178,8 @@ export function describeConnection(c: TemporalConnection): string {
 /** What to check when connecting failed: TLS settings when TLS is on, TEMPORAL_TLS when it is off. */
 export function connectionFix(c: TemporalConnection, message: string): string {
   if (c.tls) {
-    if (/does not answer with TLS|InvalidContentType/.test(message)) return 'the server at TEMPORAL_ADDRESS does not use TLS: set TEMPORAL_TLS=false (and no API key or TLS settings), or check TEMPORAL_ADDRESS';
+    if (/does not answer with TLS|InvalidContentType/.test(message))
+      return 'the server at TEMPORAL_ADDRESS does not use TLS: set TEMPORAL_TLS=false (and no API key or TLS settings), or check TEMPORAL_ADDRESS';
     if (/certificate|self[- ]signed|issuer|verify|unknown ca|handshake|ssl|tls/i.test(message)) {
       return `check the TLS settings: TEMPORAL_TLS_SERVER_CA_CERT_PATH (the CA that signed the server's certificate; without it only the system's CAs are trusted) and TEMPORAL_TLS_SERVER_NAME (the name in that certificate, when not the host of TEMPORAL_ADDRESS); TEMPORAL_TLS=false if the server does not use TLS`;
     }

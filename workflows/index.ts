@@ -109,7 +109,11 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
         `**${input.object}** → ${table ? `\`${table}\`` : input.namespace.join('.')}`,
         `stage: ${stage}`,
         ...(stage.startsWith('extracting')
-          ? [soFar ? `${soFar.rows} rows in ${soFar.files} files at the last checkpoint (the extractObject heartbeat has the live figures)` : 'rows and files so far: in the extractObject heartbeat']
+          ? [
+              soFar
+                ? `${soFar.rows} rows in ${soFar.files} files at the last checkpoint (the extractObject heartbeat has the live figures)`
+                : 'rows and files so far: in the extractObject heartbeat',
+            ]
           : []),
         ...(outcome ? [outcome] : []),
         ...(retrying ? [`retrying: ${retrying}`] : []),
@@ -127,7 +131,10 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     waiting = undefined;
     showDetails();
     // The parent shows it too (its progress lists every object).
-    if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: retrying }).catch(() => undefined);
+    if (info.parent)
+      void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId)
+        .signal(objectRetryingSignal, { object: input.object, reason: retrying })
+        .catch(() => undefined);
   });
   setHandler(extractProgressSignal, (p) => {
     soFar = p;
@@ -136,7 +143,10 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
   setHandler(activityWaitingSignal, (n) => {
     waiting = n.reason;
     showDetails();
-    if (info.parent) void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId).signal(objectRetryingSignal, { object: input.object, reason: waiting }).catch(() => undefined);
+    if (info.parent)
+      void getExternalWorkflowHandle(info.parent.workflowId, info.parent.runId)
+        .signal(objectRetryingSignal, { object: input.object, reason: waiting })
+        .catch(() => undefined);
   });
   // The re-read options only when set: a sync without them schedules exactly what it always did.
   const rereadOptions = definedOnly({ backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas });
@@ -182,12 +192,14 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
   const objects = [...new Set(input.objects ?? INPUT_DEFAULTS.objects)];
   const namespace = (input.namespace ?? INPUT_DEFAULTS.namespace).split('.');
   const done = input.done ?? [];
-  const status: Record<string, string> = Object.fromEntries([
-    ...done.map((o) => [o.object, describeOutcome(o)]),
-    ...objects.map((o) => [o, 'waiting']),
-  ]);
+  const status: Record<string, string> = Object.fromEntries([...done.map((o) => [o.object, describeOutcome(o)]), ...objects.map((o) => [o, 'waiting'])]);
   // The Web UI's "current details": each object and where it stands (no command: read through a query).
-  const showStatus = () => setCurrentDetails(Object.entries(status).map(([o, s]) => `- **${o}**: ${s}`).join('\n'));
+  const showStatus = () =>
+    setCurrentDetails(
+      Object.entries(status)
+        .map(([o, s]) => `- **${o}**: ${s}`)
+        .join('\n'),
+    );
   const setStatus = (object: string, value: string) => {
     status[object] = value;
     showStatus();
@@ -213,7 +225,13 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       setStatus(object, 'running');
       let outcome: ObjectOutcome;
       const childInput: SyncObjectInput = {
-        object, namespace, mode: input.overrides?.[object]?.mode, full, reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile, heartbeatTimeout: input.heartbeatTimeout, retryTimeout: input.retryTimeout,
+        object,
+        namespace,
+        mode: input.overrides?.[object]?.mode,
+        full,
+        reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile,
+        heartbeatTimeout: input.heartbeatTimeout,
+        retryTimeout: input.retryTimeout,
         ...definedOnly({ backfillNewFields: input.overrides?.[object]?.backfillNewFields ?? input.backfillNewFields, refreshFormulas: input.overrides?.[object]?.refreshFormulas }),
       };
       const writeMode = childInput.mode ?? defaultMode(object);

@@ -45,7 +45,8 @@ const MUST = {
   objectName: 'a Salesforce object name: letters, digits and underscores, starting with a letter',
   mode: 'incremental or full',
   namespace: 'an Iceberg namespace: identifiers (letters, digits and underscores, not starting with a digit) joined by dots',
-  overrides: 'an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false}',
+  overrides:
+    'an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false}',
   override: 'an object such as {"mode": "replace"} or {"refreshFormulas": true}',
   reconcile: 'true or false',
   backfillNewFields: 'true or false',
@@ -110,7 +111,12 @@ const writeMode = z.enum(WRITE_MODES, must(MUST.writeMode));
 const backfillNewFields = z.boolean(must(MUST.backfillNewFields));
 const refreshFormulas = z.boolean(must(MUST.refreshFormulas));
 /** What `overrides` may set for one object. */
-const overrideShape = { mode: writeMode.optional(), reconcile: z.boolean(must(MUST.reconcile)).optional(), backfillNewFields: backfillNewFields.optional(), refreshFormulas: refreshFormulas.optional() };
+const overrideShape = {
+  mode: writeMode.optional(),
+  reconcile: z.boolean(must(MUST.reconcile)).optional(),
+  backfillNewFields: backfillNewFields.optional(),
+  refreshFormulas: refreshFormulas.optional(),
+};
 
 /** What happened to one object (the parent's result, and what it carries across continue-as-new). */
 export interface ObjectOutcome {
@@ -154,7 +160,12 @@ export const salesforceSyncInputSchema = z.strictObject(syncInputShape, must(MUS
       const mode = overrides[object]?.mode ?? defaultMode(object);
       if (overrides[object]?.reconcile === true && mode !== 'merge' && WRITE_MODES.includes(mode)) {
         const why = mode === 'append' ? 'append keeps every row it ever read' : 'replace rewrites the whole table each sync';
-        ctx.addIssue({ code: 'custom', path: ['overrides', object, 'reconcile'], input: true, message: `only merge-mode objects reconcile, and ${object} is synced in ${mode} mode (${why})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['overrides', object, 'reconcile'],
+          input: true,
+          message: `only merge-mode objects reconcile, and ${object} is synced in ${mode} mode (${why})`,
+        });
       }
       if (included.has(object) || !OBJECT_NAME.test(object)) continue;
       const which = input.objects ? `objects: ${objects.join(', ')}` : `the default objects: ${objects.join(', ')}`;
@@ -188,13 +199,10 @@ export type SyncObjectInput = z.input<typeof syncObjectInputSchema>;
 type Issue = z.core.$ZodIssue;
 
 function pathText(path: PropertyKey[]): string {
-  return path
-    .map((k, i) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(String(k)) ? `${i ? '.' : ''}${String(k)}` : `[${JSON.stringify(String(k))}]`))
-    .join('');
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(String(k)) ? `${i ? '.' : ''}${String(k)}` : `[${JSON.stringify(String(k))}]`)).join('');
 }
 
 const KEYS = Object.keys(syncInputShape).filter((k) => k !== 'done');
-
 
 function unknownKey(key: string, known: string[]): string {
   const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
@@ -252,7 +260,11 @@ export interface InputKeyReference {
 
 const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 'type'> & { type?: string }> = {
   objects: { default: INPUT_DEFAULTS.objects.join(', '), meaning: 'the Salesforce objects to sync (API names), one child workflow each', example: '["Account","Invoice__c"]' },
-  mode: { default: INPUT_DEFAULTS.mode, meaning: 'incremental reads what changed since the cursor stored in each table; full reads everything, ignoring stored cursors', example: '"full"' },
+  mode: {
+    default: INPUT_DEFAULTS.mode,
+    meaning: 'incremental reads what changed since the cursor stored in each table; full reads everything, ignoring stored cursors',
+    example: '"full"',
+  },
   reconcile: {
     default: 'false',
     meaning:
@@ -270,12 +282,20 @@ const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 
   backfillNewFields: {
     default: 'true',
     meaning:
-      'when a sync adds columns to a merge table that has rows, it re-reads every row of the object so old rows get the new fields\' values (Salesforce fills them on old rows without moving SystemModstamp) in the same snapshot; false skips that full read (old rows stay null until they change)',
+      "when a sync adds columns to a merge table that has rows, it re-reads every row of the object so old rows get the new fields' values (Salesforce fills them on old rows without moving SystemModstamp) in the same snapshot; false skips that full read (old rows stay null until they change)",
     example: 'false',
   },
   concurrency: { default: String(INPUT_DEFAULTS.concurrency), meaning: 'objects synced at the same time', example: '8' },
-  heartbeatTimeout: { default: `"${INPUT_DEFAULTS.heartbeatTimeout}"`, meaning: 'how long an activity may go without a heartbeat before it is retried (on another worker if its worker died)', example: '"20 seconds"' },
-  retryTimeout: { default: `"${INPUT_DEFAULTS.retryTimeout}"`, meaning: 'how long a step may keep failing with faults that can heal (5xx, limits, dropped connections) before its object fails; retries come at most 30 s apart', example: '"2 hours"' },
+  heartbeatTimeout: {
+    default: `"${INPUT_DEFAULTS.heartbeatTimeout}"`,
+    meaning: 'how long an activity may go without a heartbeat before it is retried (on another worker if its worker died)',
+    example: '"20 seconds"',
+  },
+  retryTimeout: {
+    default: `"${INPUT_DEFAULTS.retryTimeout}"`,
+    meaning: 'how long a step may keep failing with faults that can heal (5xx, limits, dropped connections) before its object fails; retries come at most 30 s apart',
+    example: '"2 hours"',
+  },
   maxHistoryEvents: { default: String(INPUT_DEFAULTS.maxHistoryEvents), meaning: 'the sync continues as new once its history holds this many events', example: '5000' },
   done: { default: 'none', meaning: 'set by the workflow itself when it continues as new; leave it out', example: '' },
 };
@@ -290,7 +310,7 @@ export function describeInput(): InputKeyReference[] {
 
 /** The reference as `npm run env -- input` prints it. */
 export function inputReferenceText(): string {
-  const lines = ['salesforceSync input (temporal workflow start --input \'{...}\'; npm run sync and npm run schedule build it from their options)'];
+  const lines = ["salesforceSync input (temporal workflow start --input '{...}'; npm run sync and npm run schedule build it from their options)"];
   for (const k of describeInput()) {
     lines.push(`${k.key}\n    ${k.meaning}; default ${k.default}\n    must be ${k.type}${k.example ? `\n    e.g. "${k.key}": ${k.example}` : ''}`);
   }

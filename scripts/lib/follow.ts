@@ -10,7 +10,9 @@ export function followProgress(handle: WorkflowHandle, print: (line: string) => 
     handle
       .query<Record<string, string>>('progress')
       .then((p) => {
-        const line = Object.entries(p).map(([o, s]) => `${o}: ${s}`).join(' | ');
+        const line = Object.entries(p)
+          .map(([o, s]) => `${o}: ${s}`)
+          .join(' | ');
         if (line !== last) print(line);
         last = line;
       })

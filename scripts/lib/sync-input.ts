@@ -22,7 +22,12 @@ export function withSyncInputOptions(command: Command): Command {
     .option('--reconcile', 'also remove rows Salesforce no longer has (hard deletes, emptied Recycle Bin): merge-mode objects')
     .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
     .option('--mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
-    .option('--refresh-formulas <Object>', 're-read every row of this merge object so formula fields are current (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
+    .option(
+      '--refresh-formulas <Object>',
+      're-read every row of this merge object so formula fields are current (repeatable)',
+      (m: string, all: string[]) => [...all, m],
+      [] as string[],
+    )
     .option('--no-backfill-new-fields', 'do not re-read an object to fill columns a sync adds on the rows already in its table')
     .option('--task-queue <queue>', 'task queue of the worker');
 }

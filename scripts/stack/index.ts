@@ -204,7 +204,16 @@ export async function status(): Promise<{ servers: ServerStatus[]; versions: Rec
       const proc = state.servers[spec.name];
       const running = proc !== undefined && isOurs(proc);
       const problem = running ? await probe(spec) : 'not running';
-      return { name: spec.name, title: spec.title, pid: running ? proc!.pid : undefined, running, healthy: problem === undefined, problem, urls: spec.urls, log: logFile(spec.name) };
+      return {
+        name: spec.name,
+        title: spec.title,
+        pid: running ? proc!.pid : undefined,
+        running,
+        healthy: problem === undefined,
+        problem,
+        urls: spec.urls,
+        log: logFile(spec.name),
+      };
     }),
   );
   return { servers, versions: installedVersions(tools) };

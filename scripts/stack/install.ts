@@ -102,7 +102,10 @@ export function planInstall(options: { readers: boolean }): { tools: Partial<Too
 
   const java = findJava(versions.nessieJava);
   if (java) tools.java = java.path;
-  else problems.push(`Nessie ${versions.nessie} needs Java ${versions.nessieJava} or newer and none was found (JAVA_HOME, PATH, /usr/lib/jvm): install a JDK ${versions.nessieJava}+ (e.g. Temurin) and/or set JAVA_HOME.`);
+  else
+    problems.push(
+      `Nessie ${versions.nessie} needs Java ${versions.nessieJava} or newer and none was found (JAVA_HOME, PATH, /usr/lib/jvm): install a JDK ${versions.nessieJava}+ (e.g. Temurin) and/or set JAVA_HOME.`,
+    );
 
   const jar = process.env.NESSIE_JAR ?? nessieJarPath();
   const m2Jar = path.join(os.homedir(), '.m2', 'repository', 'org', 'projectnessie', 'nessie', 'nessie-quarkus', versions.nessie, `nessie-quarkus-${versions.nessie}-runner.jar`);
@@ -116,13 +119,17 @@ export function planInstall(options: { readers: boolean }): { tools: Partial<Too
         fs.copyFileSync(m2Jar, jar);
       },
     });
-  } else if (!which('mvn')) problems.push(`Maven is needed once to fetch Nessie ${versions.nessie} from Maven Central: install Maven (apt-get install maven), or download org.projectnessie.nessie:nessie-quarkus:${versions.nessie}:jar:runner and set NESSIE_JAR.`);
+  } else if (!which('mvn'))
+    problems.push(
+      `Maven is needed once to fetch Nessie ${versions.nessie} from Maven Central: install Maven (apt-get install maven), or download org.projectnessie.nessie:nessie-quarkus:${versions.nessie}:jar:runner and set NESSIE_JAR.`,
+    );
   else {
     steps.push({
       what: `fetching Nessie ${versions.nessie} from Maven Central (first run only)`,
       run: async () => {
         await runLogged('nessie-fetch', 'mvn', [
-          '-q', '-B',
+          '-q',
+          '-B',
           'dependency:copy',
           `-Dartifact=org.projectnessie.nessie:nessie-quarkus:${versions.nessie}:jar:runner`,
           `-DoutputDirectory=${stackPaths.cacheJars}`,

@@ -11,10 +11,7 @@ export const stackDir = path.resolve(process.env.STACK_DIR ?? path.join(repoRoot
  * Built binaries, downloaded jars and the readers' virtualenv live outside the work tree so a
  * fresh clone (and CI) reuses them instead of rebuilding for minutes.
  */
-export const cacheDir = path.resolve(
-  process.env.SF_ICEBERG_CACHE ??
-    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'sf-iceberg'),
-);
+export const cacheDir = path.resolve(process.env.SF_ICEBERG_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'sf-iceberg'));
 
 export const stackPaths = {
   state: path.join(stackDir, 'state.json'),

@@ -64,7 +64,10 @@ export function envFileProblems(text: string): EnvFileProblem[] {
       problems.push({
         line: j + 1,
         name,
-        message: j === i ? `text after the closing ${quote} quote (quote the whole value, or put a space before a # comment)` : `the ${quote} quote opened on line ${i + 1} closes on line ${j + 1} with text after it (a quote missing on line ${i + 1}?)`,
+        message:
+          j === i
+            ? `text after the closing ${quote} quote (quote the whole value, or put a space before a # comment)`
+            : `the ${quote} quote opened on line ${i + 1} closes on line ${j + 1} with text after it (a quote missing on line ${i + 1}?)`,
       });
     }
     i = j;

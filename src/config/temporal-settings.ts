@@ -12,7 +12,8 @@ export const hostPort = z.string().superRefine((v, ctx) => {
 const tlsSwitch = z.string().regex(/^(true|false|1|0)$/, { message: 'must be true or false (Temporal reads only true, false, 1 and 0)' });
 
 /** A PEM certificate or key given inline; `\n` stands for a line break, as in one-line .env values. */
-const pemData = (what: string) => z.string().refine((v) => /-----BEGIN [A-Z0-9 ]+-----/.test(v), { message: `must be ${what} in PEM (-----BEGIN ...-----), or use the _PATH setting for a file` });
+const pemData = (what: string) =>
+  z.string().refine((v) => /-----BEGIN [A-Z0-9 ]+-----/.test(v), { message: `must be ${what} in PEM (-----BEGIN ...-----), or use the _PATH setting for a file` });
 
 /**
  * How the worker and the commands reach Temporal. The connection settings are Temporal's own
@@ -35,7 +36,11 @@ export const temporalArea = settingsArea('temporal', {
   TEMPORAL_TLS_CLIENT_KEY_PATH: { schema: z.string().optional(), description: 'PEM file of the client private key (mTLS)' },
   TEMPORAL_TLS_CLIENT_KEY_DATA: { schema: pemData('a private key').optional(), description: 'the client private key, as PEM text', secret: true },
   TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: {
-    schema: tlsSwitch.refine((v) => v === 'false' || v === '0', { message: "is not supported by Temporal's TypeScript SDK: set TEMPORAL_TLS_SERVER_NAME to the name in the server's certificate instead" }).optional(),
+    schema: tlsSwitch
+      .refine((v) => v === 'false' || v === '0', {
+        message: "is not supported by Temporal's TypeScript SDK: set TEMPORAL_TLS_SERVER_NAME to the name in the server's certificate instead",
+      })
+      .optional(),
     description: 'not supported (the TypeScript SDK always verifies the server name)',
   },
   TEMPORAL_PROFILE: { schema: z.string().optional(), description: 'profile of the config file to use', note: '`default`, if the file has it' },
@@ -79,13 +84,19 @@ function temporalConflicts(env: Record<string, string | undefined>): string[] {
   for (const [file, data] of TLS_SOURCES) if (set(env, file) && set(env, data)) problems.push(`${file} and ${data} are both set: give the file or its content, not both`);
   const cert = set(env, 'TEMPORAL_TLS_CLIENT_CERT_PATH') || set(env, 'TEMPORAL_TLS_CLIENT_CERT_DATA');
   const key = set(env, 'TEMPORAL_TLS_CLIENT_KEY_PATH') || set(env, 'TEMPORAL_TLS_CLIENT_KEY_DATA');
-  if (cert !== key) problems.push(`a client certificate (mTLS) needs both ${cert ? 'TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA)' : 'TEMPORAL_TLS_CLIENT_CERT_PATH (or _DATA)'} and ${cert ? 'TEMPORAL_TLS_CLIENT_CERT_PATH (or _DATA)' : 'TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA)'}: only one is set`);
+  if (cert !== key)
+    problems.push(
+      `a client certificate (mTLS) needs both ${cert ? 'TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA)' : 'TEMPORAL_TLS_CLIENT_CERT_PATH (or _DATA)'} and ${cert ? 'TEMPORAL_TLS_CLIENT_CERT_PATH (or _DATA)' : 'TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA)'}: only one is set`,
+    );
   if (/^(false|0)$/.test(env.TEMPORAL_TLS?.trim() ?? '')) {
     const tlsOnly = Object.keys(temporalArea.specs).filter((n) => n.startsWith('TEMPORAL_TLS_') && n !== 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION' && set(env, n));
     if (tlsOnly.length) problems.push(`TEMPORAL_TLS is false, so ${tlsOnly.join(', ')} would do nothing: unset ${tlsOnly.length > 1 ? 'them' : 'it'} or turn TLS on`);
   }
   for (const [old, current] of Object.entries(CLI_LEGACY_TLS_NAMES)) {
-    if (set(env, old) && env[old]!.trim() !== env[current]?.trim()) problems.push(`${old} is the temporal CLI's older name of ${current}, which Temporal's SDKs (and so the worker) do not read: rename it to ${current} (the CLI reads that too)`);
+    if (set(env, old) && env[old]!.trim() !== env[current]?.trim())
+      problems.push(
+        `${old} is the temporal CLI's older name of ${current}, which Temporal's SDKs (and so the worker) do not read: rename it to ${current} (the CLI reads that too)`,
+      );
   }
   return problems;
 }

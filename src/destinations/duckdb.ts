@@ -20,8 +20,18 @@ export function duckdbType(type: PrimitiveType): string {
   if (decimal) return `DECIMAL(${decimal[1]}, ${decimal[2]})`;
   if (type.startsWith('fixed[')) return 'BLOB';
   const map: Record<string, string> = {
-    boolean: 'BOOLEAN', int: 'INTEGER', long: 'BIGINT', float: 'REAL', double: 'DOUBLE', date: 'DATE', time: 'TIME',
-    timestamp: 'TIMESTAMP', timestamptz: 'TIMESTAMPTZ', string: 'VARCHAR', uuid: 'UUID', binary: 'BLOB',
+    boolean: 'BOOLEAN',
+    int: 'INTEGER',
+    long: 'BIGINT',
+    float: 'REAL',
+    double: 'DOUBLE',
+    date: 'DATE',
+    time: 'TIME',
+    timestamp: 'TIMESTAMP',
+    timestamptz: 'TIMESTAMPTZ',
+    string: 'VARCHAR',
+    uuid: 'UUID',
+    binary: 'BLOB',
   };
   const mapped = map[type];
   if (!mapped) throw new Error(`no DuckDB type for ${type}`);
@@ -80,10 +90,16 @@ export class DuckDbDestination implements Destination {
   }
 
   private async state(c: DuckDBConnection, ref: TableRef): Promise<{ columns: NestedField[]; cursor?: string; runs: string[] } | undefined> {
-    const rows = (await c.runAndReadAll(`SELECT columns, cursor, runs FROM ${STATE_TABLE} WHERE schema_name = $1 AND table_name = $2`, [DuckDbDestination.schemaOf(ref), ref.table])).getRowObjects();
+    const rows = (
+      await c.runAndReadAll(`SELECT columns, cursor, runs FROM ${STATE_TABLE} WHERE schema_name = $1 AND table_name = $2`, [DuckDbDestination.schemaOf(ref), ref.table])
+    ).getRowObjects();
     const row = rows[0];
     if (!row) return undefined;
-    return { columns: JSON.parse(String(row.columns)) as NestedField[], cursor: row.cursor === null ? undefined : String(row.cursor), runs: JSON.parse(String(row.runs)) as string[] };
+    return {
+      columns: JSON.parse(String(row.columns)) as NestedField[],
+      cursor: row.cursor === null ? undefined : String(row.cursor),
+      runs: JSON.parse(String(row.runs)) as string[],
+    };
   }
 
   async prepare(ref: TableRef, fields: SalesforceField[], { naming, timeAs }: ColumnMapping): Promise<Prepared> {
@@ -98,13 +114,16 @@ export class DuckDbDestination implements Destination {
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${qualified.slice(0, qualified.lastIndexOf('.'))}`);
       await c.run(`CREATE TABLE IF NOT EXISTS ${qualified} (${columns.map((f) => `${ident(f.name)} ${duckdbType(f.type)}`).join(', ')})`);
       const existing = new Set(
-        (await c.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, [schema, ref.table])).getRowObjects().map((r) => String(r.column_name)),
+        (await c.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, [schema, ref.table]))
+          .getRowObjects()
+          .map((r) => String(r.column_name)),
       );
       for (const f of columns) if (!existing.has(f.name)) await c.run(`ALTER TABLE ${qualified} ADD COLUMN ${ident(f.name)} ${duckdbType(f.type)}`);
-      await c.run(
-        `INSERT INTO ${STATE_TABLE} VALUES ($1, $2, $3, NULL, '[]', NULL) ON CONFLICT (schema_name, table_name) DO UPDATE SET columns = excluded.columns`,
-        [schema, ref.table, JSON.stringify(columns)],
-      );
+      await c.run(`INSERT INTO ${STATE_TABLE} VALUES ($1, $2, $3, NULL, '[]', NULL) ON CONFLICT (schema_name, table_name) DO UPDATE SET columns = excluded.columns`, [
+        schema,
+        ref.table,
+        JSON.stringify(columns),
+      ]);
       // The columns this prepare added (a sync that added one and then failed does not fill it later).
       const newColumns = before ? columns.filter((f) => !before.columns.some((x) => x.name === f.name)).map((f) => f.name) : [];
       return { cursor: before?.cursor, created: { table: before === undefined, namespace: false }, newColumns };
@@ -136,7 +155,12 @@ export class DuckDbDestination implements Destination {
           const key = ident(mode.keyColumn);
           if (req.files.length > 0) await c.run(`DELETE FROM ${qualified} WHERE ${key} IN (SELECT ${key} FROM read_parquet(${files}))`);
           for (let i = 0; i < (mode.deleteKeys ?? []).length; i += 1000) {
-            await c.run(`DELETE FROM ${qualified} WHERE ${key} IN (${mode.deleteKeys!.slice(i, i + 1000).map(literal).join(', ')})`);
+            await c.run(
+              `DELETE FROM ${qualified} WHERE ${key} IN (${mode
+                .deleteKeys!.slice(i, i + 1000)
+                .map(literal)
+                .join(', ')})`,
+            );
           }
         }
         if (req.files.length > 0) await c.run(`INSERT INTO ${qualified} BY NAME SELECT * FROM read_parquet(${files})`);

@@ -44,7 +44,10 @@ export async function inspectTables(opts: {
       snapshots: Number(table.metadata['last-sequence-number'] ?? 0),
       lastSync: snapshot ? new Date(Number(snapshot['timestamp-ms'])).toISOString() : undefined,
       cursor: summary['salesforce.cursor'],
-      salesforceUsage: summary['salesforce.api-calls'] === undefined ? undefined : { apiCalls: n('salesforce.api-calls'), bulkJobs: n('salesforce.bulk-jobs'), resultBytes: n('salesforce.result-bytes') },
+      salesforceUsage:
+        summary['salesforce.api-calls'] === undefined
+          ? undefined
+          : { apiCalls: n('salesforce.api-calls'), bulkJobs: n('salesforce.bulk-jobs'), resultBytes: n('salesforce.result-bytes') },
       reconciledDeletes: summary['salesforce.reconciled-deletes'] === undefined ? undefined : n('salesforce.reconciled-deletes'),
       dataFiles: n('total-data-files'),
       deleteFiles: n('total-delete-files'),

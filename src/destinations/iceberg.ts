@@ -49,7 +49,13 @@ export async function prepareTable(
         throw error;
       }
       // The catalog may renumber ids on create: plan again against what it stored.
-      const stored = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
+      const stored = planSchema(opts.fields, {
+        naming: opts.naming,
+        timeAs: opts.timeAs,
+        current: table.schema(),
+        lastColumnId: table.metadata['last-column-id'],
+        table: identifier,
+      });
       return { table, plan: stored, created: true, createdNamespace };
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
@@ -85,7 +91,8 @@ async function takeBack(catalog: RestCatalog, namespace: string[], name: string,
   try {
     await catalog.dropNamespace(namespace);
   } catch (error) {
-    if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) return `the namespace ${namespace.join('.')} it created could not be dropped again: ${(error as Error).message}`;
+    if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError))
+      return `the namespace ${namespace.join('.')} it created could not be dropped again: ${(error as Error).message}`;
   }
   return undefined;
 }
@@ -102,10 +109,21 @@ export class IcebergDestination implements Destination {
 
   async prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described: { label?: string } = {}): Promise<Prepared> {
     const { table, plan, created, createdNamespace } = await prepareTable({
-      catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor, fields, ...mapping, runId, properties: { [CREATED_BY_RUN_PROPERTY]: runId },
+      catalog: this.catalog,
+      namespace: ref.namespace,
+      name: ref.table,
+      storeFor: this.storeFor,
+      fields,
+      ...mapping,
+      runId,
+      properties: { [CREATED_BY_RUN_PROPERTY]: runId },
       describedProperties: described.label ? { [LABEL_PROPERTY]: described.label } : undefined,
     });
-    const newColumns = columnsToFill(plan.columns.map((c) => c.field), table.currentSnapshot()?.summary, plan.added);
+    const newColumns = columnsToFill(
+      plan.columns.map((c) => c.field),
+      table.currentSnapshot()?.summary,
+      plan.added,
+    );
     return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns };
   }
 

@@ -14,10 +14,7 @@ import { parseJson, toJson } from './json';
 import type { PartitionSpec, Schema, Snapshot, SortOrder, TableMetadata } from './spec';
 
 /** How the client authenticates to the catalog. */
-export type CatalogAuth =
-  | { kind: 'none' }
-  | { kind: 'token'; token: string }
-  | { kind: 'oauth2'; clientId: string; clientSecret: string; serverUri?: string; scope?: string };
+export type CatalogAuth = { kind: 'none' } | { kind: 'token'; token: string } | { kind: 'oauth2'; clientId: string; clientSecret: string; serverUri?: string; scope?: string };
 
 export interface CatalogOptions {
   uri: string;
@@ -218,7 +215,9 @@ export class RestCatalog {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
       });
     } catch (error) {
-      throw Object.assign(new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${connectionFailure(error, new URL(serverUri).host)}`), { cause: error });
+      throw Object.assign(new CatalogUnavailableError(`Could not reach the OAuth2 token endpoint ${serverUri}: ${connectionFailure(error, new URL(serverUri).host)}`), {
+        cause: error,
+      });
     }
     if (response.status === 404 || response.status === 405 || response.status === 501) {
       // Not a refusal: nothing there issues tokens (many catalogs leave OAuth2 to an identity
@@ -232,18 +231,17 @@ export class RestCatalog {
     if (!response.ok) {
       // The body may echo the request; never include it (it could hold the secret).
       const kind = response.status === 401 || response.status === 400 ? UnauthorizedError : CatalogUnavailableError;
-      throw new kind(`The OAuth2 token endpoint ${serverUri} refused the client credentials of client id "${auth.clientId}" (HTTP ${response.status}). Check ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET.`, response.status);
+      throw new kind(
+        `The OAuth2 token endpoint ${serverUri} refused the client credentials of client id "${auth.clientId}" (HTTP ${response.status}). Check ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET.`,
+        response.status,
+      );
     }
     const body = (await response.json()) as { access_token: string; expires_in?: number };
     this.token = { value: body.access_token, expiresAt: Date.now() + Math.max(30, (body.expires_in ?? 3600) - 60) * 1000 };
     return `Bearer ${body.access_token}`;
   }
 
-  private async request<T = unknown>(
-    method: string,
-    path: string,
-    opts: { what: string; body?: unknown; commit?: boolean; unprefixed?: boolean },
-  ): Promise<T> {
+  private async request<T = unknown>(method: string, path: string, opts: { what: string; body?: unknown; commit?: boolean; unprefixed?: boolean }): Promise<T> {
     if (!opts.unprefixed) await this.init();
     const url = `${this.baseUri}${opts.unprefixed ? path : path.replace(/^\/v1/, `/v1${this.prefix}`)}`;
     for (let attempt = 0; ; attempt++) {

@@ -1,14 +1,6 @@
 import { readAvroFile, writeAvroFile } from './avro-file';
 import { toJson } from './json';
-import {
-  EntryStatus,
-  FileContent,
-  ManifestContent,
-  type ManifestEntry,
-  type ManifestFile,
-  type PartitionSpec,
-  type Schema,
-} from './spec';
+import { EntryStatus, FileContent, ManifestContent, type ManifestEntry, type ManifestFile, type PartitionSpec, type Schema } from './spec';
 
 /*
  * Manifests and manifest lists as the Iceberg v2 spec defines them ("Manifests", "Manifest
@@ -156,12 +148,7 @@ function entryRecord(entry: ManifestEntry) {
 }
 
 /** Encodes a manifest (all entries of one content type) as an Avro file. */
-export function encodeManifest(opts: {
-  schema: Schema;
-  spec: PartitionSpec;
-  content: ManifestContent;
-  entries: ManifestEntry[];
-}): Buffer {
+export function encodeManifest(opts: { schema: Schema; spec: PartitionSpec; content: ManifestContent; entries: ManifestEntry[] }): Buffer {
   return writeAvroFile(manifestEntrySchema, opts.entries.map(entryRecord), {
     schema: toJson(opts.schema),
     'schema-id': String(opts.schema['schema-id']),
@@ -232,12 +219,7 @@ export function decodeManifest(bytes: Uint8Array, manifest: Pick<ManifestFile, '
 }
 
 /** Encodes a manifest list for a snapshot. */
-export function encodeManifestList(opts: {
-  snapshotId: bigint;
-  parentSnapshotId: bigint | null;
-  sequenceNumber: bigint;
-  manifests: ManifestFile[];
-}): Buffer {
+export function encodeManifestList(opts: { snapshotId: bigint; parentSnapshotId: bigint | null; sequenceNumber: bigint; manifests: ManifestFile[] }): Buffer {
   const records = opts.manifests.map((m) => ({
     manifest_path: m.manifestPath,
     manifest_length: m.manifestLength,

@@ -33,11 +33,7 @@ export async function deletedPositions(store: ObjectStore, deletes: ManifestEntr
 }
 
 /** Whether row `pos` of a data file is deleted (delete files apply to data of equal or older sequence). */
-export function isDeleted(
-  deleted: Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>,
-  file: ManifestEntry,
-  pos: number,
-): boolean {
+export function isDeleted(deleted: Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>, file: ManifestEntry, pos: number): boolean {
   const lists = deleted.get(file.dataFile.filePath);
   if (!lists) return false;
   const seq = file.sequenceNumber ?? 0n;

@@ -16,19 +16,28 @@ export const icebergArea = settingsArea('iceberg', {
   ICEBERG_TOKEN: { schema: z.string().optional(), description: 'bearer token for the catalog', secret: true },
   ICEBERG_CLIENT_ID: { schema: z.string().optional(), description: 'OAuth2 client id for the catalog' },
   ICEBERG_CLIENT_SECRET: { schema: z.string().optional(), description: 'OAuth2 client secret for the catalog', secret: true },
-  ICEBERG_OAUTH2_SERVER_URI: { schema: httpUrl('an OAuth2 token endpoint').optional(), description: 'OAuth2 token endpoint of the client credentials', note: '<ICEBERG_CATALOG_URI>/v1/oauth/tokens' },
+  ICEBERG_OAUTH2_SERVER_URI: {
+    schema: httpUrl('an OAuth2 token endpoint').optional(),
+    description: 'OAuth2 token endpoint of the client credentials',
+    note: '<ICEBERG_CATALOG_URI>/v1/oauth/tokens',
+  },
   ICEBERG_SCOPE: { schema: z.string().optional(), description: 'OAuth2 scope of the client credentials (e.g. PRINCIPAL_ROLE:ALL for Polaris)' },
   ICEBERG_ACCESS_DELEGATION: {
     schema: z.enum(['vended-credentials', 'none'], { message: 'must be vended-credentials or none' }),
     description: 'vended-credentials: ask the catalog for per-table S3 credentials and use them when it returns some; none: never',
     default: 'vended-credentials',
   },
-  S3_ENDPOINT: { schema: httpUrl('an S3 service').optional(), description: 'S3 endpoint (unset for AWS; wins over the one a catalog advertises)', note: '(local stack) http://127.0.0.1:9000' },
+  S3_ENDPOINT: {
+    schema: httpUrl('an S3 service').optional(),
+    description: 'S3 endpoint (unset for AWS; wins over the one a catalog advertises)',
+    note: '(local stack) http://127.0.0.1:9000',
+  },
   S3_REGION: { schema: z.string().optional(), description: 'S3 region', note: "the catalog's client.region, else us-east-1" },
   S3_PATH_STYLE: { schema: booleanSetting, description: 'path-style addressing (true for MinIO)', default: 'false', note: 'local stack: true' },
   S3_BUCKET: {
     schema: bucketName.optional(),
-    description: "bucket holding the warehouse: npm run check verifies it exists, that the catalog's warehouse location is in it, and writes, reads and deletes a probe object there",
+    description:
+      "bucket holding the warehouse: npm run check verifies it exists, that the catalog's warehouse location is in it, and writes, reads and deletes a probe object there",
     note: '(local stack) warehouse',
   },
   S3_ACCESS_KEY_ID: { schema: z.string().optional(), description: 'static S3 access key' },
@@ -47,10 +56,12 @@ function crossProblems(s: Record<string, string | undefined>): string[] {
   }
   if (has('ICEBERG_CLIENT_ID') !== has('ICEBERG_CLIENT_SECRET')) problems.push('OAuth2 client credentials need both ICEBERG_CLIENT_ID and ICEBERG_CLIENT_SECRET');
   for (const name of ['ICEBERG_OAUTH2_SERVER_URI', 'ICEBERG_SCOPE']) {
-    if (has(name) && !has('ICEBERG_CLIENT_ID')) problems.push(`${name} is used only with ICEBERG_CLIENT_ID + ICEBERG_CLIENT_SECRET (OAuth2 client credentials): set them or unset ${name}`);
+    if (has(name) && !has('ICEBERG_CLIENT_ID'))
+      problems.push(`${name} is used only with ICEBERG_CLIENT_ID + ICEBERG_CLIENT_SECRET (OAuth2 client credentials): set them or unset ${name}`);
   }
   if (has('S3_ACCESS_KEY_ID') !== has('S3_SECRET_ACCESS_KEY')) problems.push('static S3 credentials need both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
-  if (has('S3_SESSION_TOKEN') && !has('S3_ACCESS_KEY_ID')) problems.push('S3_SESSION_TOKEN is used only with S3_ACCESS_KEY_ID + S3_SECRET_ACCESS_KEY: set them or unset S3_SESSION_TOKEN');
+  if (has('S3_SESSION_TOKEN') && !has('S3_ACCESS_KEY_ID'))
+    problems.push('S3_SESSION_TOKEN is used only with S3_ACCESS_KEY_ID + S3_SECRET_ACCESS_KEY: set them or unset S3_SESSION_TOKEN');
   return problems;
 }
 

@@ -40,8 +40,19 @@ export function columnDoc(field: SalesforceField, type: PrimitiveType): string |
   return parts.length > 0 ? parts.join(' — ') : undefined;
 }
 const stringTypes: SalesforceFieldType[] = [
-  'id', 'string', 'textarea', 'picklist', 'multipicklist', 'reference', 'email', 'phone', 'url',
-  'combobox', 'encryptedstring', 'anyType', 'json',
+  'id',
+  'string',
+  'textarea',
+  'picklist',
+  'multipicklist',
+  'reference',
+  'email',
+  'phone',
+  'url',
+  'combobox',
+  'encryptedstring',
+  'anyType',
+  'json',
 ];
 
 /** Salesforce allows up to 18 digits in number and currency fields. */
@@ -50,20 +61,28 @@ const MAX_SALESFORCE_PRECISION = 18;
 export function icebergTypeOf(field: SalesforceField, timeAs: TimeMapping = 'string'): PrimitiveType {
   if (stringTypes.includes(field.type)) return 'string';
   switch (field.type) {
-    case 'boolean': return 'boolean';
-    case 'int': return 'int';
-    case 'long': return 'long';
+    case 'boolean':
+      return 'boolean';
+    case 'int':
+      return 'int';
+    case 'long':
+      return 'long';
     case 'double':
-    case 'percent': return 'double';
+    case 'percent':
+      return 'double';
     case 'currency': {
       const precision = Math.min(Math.max(field.precision ?? MAX_SALESFORCE_PRECISION, 1), 38);
       const scale = Math.min(Math.max(field.scale ?? 2, 0), precision);
       return `decimal(${precision}, ${scale})`;
     }
-    case 'date': return 'date';
-    case 'datetime': return 'timestamptz';
-    case 'time': return timeAs;
-    case 'base64': return 'binary';
+    case 'date':
+      return 'date';
+    case 'datetime':
+      return 'timestamptz';
+    case 'time':
+      return timeAs;
+    case 'base64':
+      return 'binary';
     default:
       throw new IncompatibleSchemaError(`Salesforce field ${field.name} has type ${field.type}, which has no Iceberg column (compound fields are synced as their components).`);
   }
@@ -137,7 +156,8 @@ export function planSchema(
   for (const f of ordered) {
     const name = columnName(f.name, opts.naming);
     const clash = byColumn.get(name);
-    if (clash) throw new IncompatibleSchemaError(`Salesforce fields ${clash.name} and ${f.name} both map to column "${name}"; use the salesforce naming convention for this object.`);
+    if (clash)
+      throw new IncompatibleSchemaError(`Salesforce fields ${clash.name} and ${f.name} both map to column "${name}"; use the salesforce naming convention for this object.`);
     byColumn.set(name, f);
   }
 

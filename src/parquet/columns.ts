@@ -54,7 +54,10 @@ export interface ColumnMetrics {
 
 class Growable<T extends Int32Array | BigInt64Array | Float64Array | Float32Array | Uint8Array | Uint32Array> {
   buf: T;
-  constructor(private readonly make: (n: number) => T, capacity = 1024) {
+  constructor(
+    private readonly make: (n: number) => T,
+    capacity = 1024,
+  ) {
     this.buf = make(capacity);
   }
   /** Room for exactly `n` (a size known in advance: no doubling, no copies). */
@@ -194,7 +197,13 @@ class NumberBuilder<A extends Int32Array | Float64Array | Float32Array> extends 
     return this.length * this.values.buf.BYTES_PER_ELEMENT;
   }
   protected build(nullBitmap: Uint8Array | undefined): arrow.Data {
-    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.values.buf.subarray(0, this.length) } as never);
+    return arrow.makeData({
+      type: this.arrowType as never,
+      length: this.length,
+      nullCount: this.validity.nulls,
+      nullBitmap,
+      data: this.values.buf.subarray(0, this.length),
+    } as never);
   }
 }
 
@@ -266,7 +275,13 @@ class BigIntBuilder extends ColumnBuilder {
     return this.length * 8;
   }
   protected build(nullBitmap: Uint8Array | undefined): arrow.Data {
-    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.values.buf.subarray(0, this.length) } as never);
+    return arrow.makeData({
+      type: this.arrowType as never,
+      length: this.length,
+      nullCount: this.validity.nulls,
+      nullBitmap,
+      data: this.values.buf.subarray(0, this.length),
+    } as never);
   }
 }
 
@@ -281,8 +296,8 @@ class BoolBuilder extends ColumnBuilder {
     if (typeof value !== 'boolean') throw new TypeError(`column ${this.field.name}: expected a boolean, got ${typeof value}`);
     this.bits.ensure((i >> 3) + 1);
     if (value) this.bits.buf[i >> 3]! |= 1 << (i & 7);
-    if (this.min === undefined || (this.min as boolean) && !value) this.min = value;
-    if (this.max === undefined || !(this.max as boolean) && value) this.max = value;
+    if (this.min === undefined || ((this.min as boolean) && !value)) this.min = value;
+    if (this.max === undefined || (!(this.max as boolean) && value)) this.max = value;
   }
   protected appendNull(i: number): void {
     this.bits.ensure((i >> 3) + 1);
@@ -316,7 +331,11 @@ class VarBuilder extends ColumnBuilder {
   private offsets = new Growable((n) => new Int32Array(n));
   private bytes = new Growable((n) => Buffer.allocUnsafe(n) as Uint8Array, 16 * 1024);
   private end = 0;
-  constructor(field: NestedField, type: arrow.DataType, private readonly isString: boolean) {
+  constructor(
+    field: NestedField,
+    type: arrow.DataType,
+    private readonly isString: boolean,
+  ) {
     super(field, type);
   }
   protected appendValue(i: number, value: unknown): void {
@@ -414,7 +433,12 @@ const SCRATCH = Buffer.alloc(96);
 /** Decimal(p, s) as 128-bit two's-complement little-endian words. */
 class DecimalBuilder extends ColumnBuilder {
   private words = new Growable((n) => new Uint32Array(n), 4096);
-  constructor(field: NestedField, type: arrow.DataType, private readonly precision: number, private readonly scale: number) {
+  constructor(
+    field: NestedField,
+    type: arrow.DataType,
+    private readonly precision: number,
+    private readonly scale: number,
+  ) {
     super(field, type);
   }
   private minN = Infinity;
@@ -470,7 +494,13 @@ class DecimalBuilder extends ColumnBuilder {
     return this.length * 16;
   }
   protected build(nullBitmap: Uint8Array | undefined): arrow.Data {
-    return arrow.makeData({ type: this.arrowType as never, length: this.length, nullCount: this.validity.nulls, nullBitmap, data: this.words.buf.subarray(0, this.length * 4) } as never);
+    return arrow.makeData({
+      type: this.arrowType as never,
+      length: this.length,
+      nullCount: this.validity.nulls,
+      nullBitmap,
+      data: this.words.buf.subarray(0, this.length * 4),
+    } as never);
   }
 }
 
@@ -553,17 +583,28 @@ function readInt32(bytes: Uint8Array, start: number, end: number): number | unde
 /** The Arrow type an Iceberg type is written as (Parquet logical types follow from it). */
 export function arrowTypeOf(type: PrimitiveType): arrow.DataType {
   switch (type) {
-    case 'boolean': return new arrow.Bool();
-    case 'int': return new arrow.Int32();
-    case 'long': return new arrow.Int64();
-    case 'float': return new arrow.Float32();
-    case 'double': return new arrow.Float64();
-    case 'date': return new arrow.DateDay();
-    case 'time': return new arrow.TimeMicrosecond();
-    case 'timestamp': return new arrow.TimestampMicrosecond();
-    case 'timestamptz': return new arrow.TimestampMicrosecond('UTC');
-    case 'string': return new arrow.Utf8();
-    case 'binary': return new arrow.Binary();
+    case 'boolean':
+      return new arrow.Bool();
+    case 'int':
+      return new arrow.Int32();
+    case 'long':
+      return new arrow.Int64();
+    case 'float':
+      return new arrow.Float32();
+    case 'double':
+      return new arrow.Float64();
+    case 'date':
+      return new arrow.DateDay();
+    case 'time':
+      return new arrow.TimeMicrosecond();
+    case 'timestamp':
+      return new arrow.TimestampMicrosecond();
+    case 'timestamptz':
+      return new arrow.TimestampMicrosecond('UTC');
+    case 'string':
+      return new arrow.Utf8();
+    case 'binary':
+      return new arrow.Binary();
     default: {
       const d = parseDecimal(type);
       if (d) return new arrow.Decimal(d.scale, d.precision, 128);
@@ -575,17 +616,27 @@ export function arrowTypeOf(type: PrimitiveType): arrow.DataType {
 export function makeColumnBuilder(field: NestedField): ColumnBuilder {
   const t = arrowTypeOf(field.type);
   switch (field.type) {
-    case 'boolean': return new BoolBuilder(field, t);
-    case 'int': return new NumberBuilder(field, t, (n) => new Int32Array(n), toInt, false, readInt32);
-    case 'date': return new NumberBuilder(field, t, (n) => new Int32Array(n), toDate, false, readDateDays);
-    case 'float': return new NumberBuilder(field, t, (n) => new Float32Array(n), toFloat, true, readNumber);
-    case 'double': return new NumberBuilder(field, t, (n) => new Float64Array(n), toFloat, true, readNumber);
-    case 'long': return new BigIntBuilder(field, t, toLong, readInteger);
-    case 'time': return new BigIntBuilder(field, t, toTime, readTimeMicros);
+    case 'boolean':
+      return new BoolBuilder(field, t);
+    case 'int':
+      return new NumberBuilder(field, t, (n) => new Int32Array(n), toInt, false, readInt32);
+    case 'date':
+      return new NumberBuilder(field, t, (n) => new Int32Array(n), toDate, false, readDateDays);
+    case 'float':
+      return new NumberBuilder(field, t, (n) => new Float32Array(n), toFloat, true, readNumber);
+    case 'double':
+      return new NumberBuilder(field, t, (n) => new Float64Array(n), toFloat, true, readNumber);
+    case 'long':
+      return new BigIntBuilder(field, t, toLong, readInteger);
+    case 'time':
+      return new BigIntBuilder(field, t, toTime, readTimeMicros);
     case 'timestamp':
-    case 'timestamptz': return new BigIntBuilder(field, t, toTimestamp, readDatetimeMicros);
-    case 'string': return new VarBuilder(field, t, true);
-    case 'binary': return new VarBuilder(field, t, false);
+    case 'timestamptz':
+      return new BigIntBuilder(field, t, toTimestamp, readDatetimeMicros);
+    case 'string':
+      return new VarBuilder(field, t, true);
+    case 'binary':
+      return new VarBuilder(field, t, false);
     default: {
       const d = parseDecimal(field.type)!;
       return new DecimalBuilder(field, t, d.precision, d.scale);
@@ -597,4 +648,3 @@ export function makeColumnBuilder(field: NestedField): ColumnBuilder {
 export function arrowField(field: NestedField): arrow.Field {
   return new arrow.Field(field.name, arrowTypeOf(field.type), !field.required, new Map([['PARQUET:field_id', String(field.id)]]));
 }
-

@@ -2,13 +2,7 @@ import crypto from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import { compareBytes, compareCodePoints, encodeBound, truncateLowerBinary, truncateLowerString, truncateUpperBinary, truncateUpperString } from '../iceberg/spec/bounds';
-import {
-  FileContent,
-  POSITION_DELETE_FILE_PATH_ID,
-  POSITION_DELETE_POS_ID,
-  type DataFile,
-  type NestedField,
-} from '../iceberg/spec';
+import { FileContent, POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, type DataFile, type NestedField } from '../iceberg/spec';
 import type { ObjectStore, ObjectWriter } from '../storage/object-store';
 import { arrowField, makeColumnBuilder, rowsSource, type ColumnBuilder, type ColumnMetrics, type ColumnSource } from './columns';
 
@@ -311,14 +305,16 @@ export class DataFileWriter {
   /** The store's writer, with the time spent waiting for it counted as upload time. */
   private timedSink(path: string): ObjectWriter {
     const sink = this.opts.store.openWrite(path, 'application/vnd.apache.parquet');
-    const timed = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-      const t = performance.now();
-      try {
-        return await f(...a);
-      } finally {
-        this.timings.uploadMs += performance.now() - t;
-      }
-    };
+    const timed =
+      <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+      async (...a: A): Promise<R> => {
+        const t = performance.now();
+        try {
+          return await f(...a);
+        } finally {
+          this.timings.uploadMs += performance.now() - t;
+        }
+      };
     return { write: timed((c: Uint8Array) => sink.write(c)), complete: timed(() => sink.complete()), abort: () => sink.abort() };
   }
 
@@ -381,11 +377,7 @@ export const positionDeleteFields: NestedField[] = [
 ];
 
 /** Writes one position delete file; `deletes` must be sorted by file path, then position. */
-export async function writePositionDeletes(opts: {
-  store: ObjectStore;
-  path: string;
-  deletes: { filePath: string; pos: bigint }[];
-}): Promise<DataFile> {
+export async function writePositionDeletes(opts: { store: ObjectStore; path: string; deletes: { filePath: string; pos: bigint }[] }): Promise<DataFile> {
   const buffer = new RowBuffer(positionDeleteFields);
   for (const d of opts.deletes) buffer.appendRow([d.filePath, d.pos]);
   const bytes = encodeParquet([buffer.toRecordBatch()]);

@@ -92,7 +92,10 @@ const settingsCheck: Check = {
   async run({ env }) {
     const problems = settingsProblems(env);
     if (problems.length > 0) {
-      throw new CheckFailure(`${problems.length === 1 ? 'a problem' : `${problems.length} problems`}: ${problems.join('; ')}`, 'fix the variables named (npm run env lists every setting with its meaning and default)');
+      throw new CheckFailure(
+        `${problems.length === 1 ? 'a problem' : `${problems.length} problems`}: ${problems.join('; ')}`,
+        'fix the variables named (npm run env lists every setting with its meaning and default)',
+      );
     }
     return `every setting is valid${duckdbMode(env) ? ' (DuckDB mode: no catalog or S3 needed)' : ''}`;
   },
@@ -101,7 +104,8 @@ const settingsCheck: Check = {
 // ---------------------------------------------------------------------------------------------
 // Salesforce
 
-const domainVar = (env: Record<string, string | undefined>) => (has(env, salesforceEnv.domain) || !has(env, salesforceEnv.credentialsDomain) ? salesforceEnv.domain : salesforceEnv.credentialsDomain);
+const domainVar = (env: Record<string, string | undefined>) =>
+  has(env, salesforceEnv.domain) || !has(env, salesforceEnv.credentialsDomain) ? salesforceEnv.domain : salesforceEnv.credentialsDomain;
 
 const salesforceLogin: Check = {
   name: 'salesforce-login',
@@ -119,11 +123,18 @@ const salesforceLogin: Check = {
         throw new CheckFailure(error.message, `check ${domainVar(ctx.env)} (login, test, your My Domain such as acme.my, or the URL of your login server)`);
       }
       if (error instanceof SalesforceAuthError) {
-        if (error.reason === 'KEY' || error.reason === 'KEY_FILE') throw new CheckFailure(error.message, `give the RSA private key of the connected app's certificate, in PEM form, in ${salesforceEnv.privateKey} or ${salesforceEnv.privateKeyFile}`);
+        if (error.reason === 'KEY' || error.reason === 'KEY_FILE')
+          throw new CheckFailure(
+            error.message,
+            `give the RSA private key of the connected app's certificate, in PEM form, in ${salesforceEnv.privateKey} or ${salesforceEnv.privateKeyFile}`,
+          );
         const spec = AUTH_METHODS[method];
         const vars = [...spec.required, ...(spec.oneOf ?? [])].map((k) => salesforceEnv[k]).join(', ');
         const tokenHint = method === 'SecurityToken' ? ' (a password change resets the security token)' : '';
-        throw new CheckFailure(error.message, `check the ${method} variables ${vars}${tokenHint} and ${domainVar(ctx.env)} (production login, test for sandboxes, or your My Domain)`);
+        throw new CheckFailure(
+          error.message,
+          `check the ${method} variables ${vars}${tokenHint} and ${domainVar(ctx.env)} (production login, test for sandboxes, or your My Domain)`,
+        );
       }
       throw error;
     }
@@ -149,8 +160,10 @@ const salesforceDescribe: Check = {
     } catch (error) {
       if (error instanceof UnknownObjectError) throw new CheckFailure(error.message, 'set PREFLIGHT_OBJECT to an object the integration user may read');
       if (error instanceof SalesforceApiError) {
-        if (error.errorCode === 'INVALID_SESSION_ID') throw new CheckFailure(client.scrub(error.message), `give a current session in ${salesforceEnv.sessionId}, or use an auth method that can log in`);
-        if (error.errorCode === 'CONNECTION') throw new CheckFailure(client.scrub(error.message), `check that the instance ${ctx.salesforce.session.instanceUrl} is reachable from here`);
+        if (error.errorCode === 'INVALID_SESSION_ID')
+          throw new CheckFailure(client.scrub(error.message), `give a current session in ${salesforceEnv.sessionId}, or use an auth method that can log in`);
+        if (error.errorCode === 'CONNECTION')
+          throw new CheckFailure(client.scrub(error.message), `check that the instance ${ctx.salesforce.session.instanceUrl} is reachable from here`);
         throw new CheckFailure(client.scrub(error.message), `give the integration user API access and read access to ${object} (or set PREFLIGHT_OBJECT to one it may read)`);
       }
       throw error;
@@ -186,7 +199,11 @@ const icebergCatalog: Check = {
       await catalog.init();
     } catch (error) {
       if (error instanceof CatalogError && /no OAuth2 token endpoint/.test(error.message)) throw new CheckFailure(error.message);
-      if (error instanceof UnauthorizedError) throw new CheckFailure(error.message, settings.ICEBERG_TOKEN ? 'give a valid ICEBERG_TOKEN' : 'check ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET (and ICEBERG_SCOPE), or set ICEBERG_TOKEN');
+      if (error instanceof UnauthorizedError)
+        throw new CheckFailure(
+          error.message,
+          settings.ICEBERG_TOKEN ? 'give a valid ICEBERG_TOKEN' : 'check ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET (and ICEBERG_SCOPE), or set ICEBERG_TOKEN',
+        );
       if (error instanceof ForbiddenError) throw new CheckFailure(error.message, 'the catalog credentials may not read this warehouse: grant them access, or use others');
       // An HTTP error answer (Nessie: 500 "Warehouse 'x' is not known"; others 400 or 404): a wrong
       // warehouse, or no catalog at this URI at all? Ask without the warehouse.
@@ -197,17 +214,25 @@ const icebergCatalog: Check = {
           () => false,
         );
         if (catalogAnswers) {
-          throw new CheckFailure(`The catalog at ${uri} does not know warehouse "${settings.ICEBERG_WAREHOUSE}" (ICEBERG_WAREHOUSE): ${error.message}`, 'set ICEBERG_WAREHOUSE to a warehouse this catalog has');
+          throw new CheckFailure(
+            `The catalog at ${uri} does not know warehouse "${settings.ICEBERG_WAREHOUSE}" (ICEBERG_WAREHOUSE): ${error.message}`,
+            'set ICEBERG_WAREHOUSE to a warehouse this catalog has',
+          );
         }
       }
       if (error instanceof NotFoundError || error instanceof BadRequestError) {
-        throw new CheckFailure(`No Iceberg REST catalog answers at ${uri}: ${error.message}`, 'set ICEBERG_CATALOG_URI to the REST base URI, the part before /v1/config (Nessie: http://host:19120/iceberg)');
+        throw new CheckFailure(
+          `No Iceberg REST catalog answers at ${uri}: ${error.message}`,
+          'set ICEBERG_CATALOG_URI to the REST base URI, the part before /v1/config (Nessie: http://host:19120/iceberg)',
+        );
       }
       if (error instanceof CatalogUnavailableError) {
         const tokenEndpoint = /token endpoint/.test(error.message);
         throw new CheckFailure(
           error.message,
-          tokenEndpoint && settings.ICEBERG_OAUTH2_SERVER_URI ? 'check ICEBERG_OAUTH2_SERVER_URI' : `check ICEBERG_CATALOG_URI: is the catalog running, and is this its address?${tokenEndpoint ? ' (the token endpoint is <ICEBERG_CATALOG_URI>/v1/oauth/tokens unless ICEBERG_OAUTH2_SERVER_URI says otherwise)' : ''}`,
+          tokenEndpoint && settings.ICEBERG_OAUTH2_SERVER_URI
+            ? 'check ICEBERG_OAUTH2_SERVER_URI'
+            : `check ICEBERG_CATALOG_URI: is the catalog running, and is this its address?${tokenEndpoint ? ' (the token endpoint is <ICEBERG_CATALOG_URI>/v1/oauth/tokens unless ICEBERG_OAUTH2_SERVER_URI says otherwise)' : ''}`,
         );
       }
       throw error;
@@ -245,7 +270,10 @@ const warehouse: Check = {
     if (location) {
       const inBucket = bucketOf(location);
       if (!inBucket) {
-        throw new CheckFailure(`The catalog's warehouse is at ${location}, not on S3: this product writes through S3 only`, 'use a warehouse whose location is s3://... (ICEBERG_WAREHOUSE)');
+        throw new CheckFailure(
+          `The catalog's warehouse is at ${location}, not on S3: this product writes through S3 only`,
+          'use a warehouse whose location is s3://... (ICEBERG_WAREHOUSE)',
+        );
       }
       if (bucket && bucket !== inBucket) {
         // Say whether S3_BUCKET names a bucket at all: a typo, or another bucket.
@@ -267,7 +295,9 @@ const warehouse: Check = {
       ctx.probeBase = `s3://${bucket}/`;
       return `the catalog does not advertise a warehouse location; the storage check uses S3_BUCKET ${bucket}`;
     }
-    throw new CheckSkipped('the catalog does not advertise its warehouse location and S3_BUCKET is not set: set S3_BUCKET to the bucket of the warehouse to have its storage checked');
+    throw new CheckSkipped(
+      'the catalog does not advertise its warehouse location and S3_BUCKET is not set: set S3_BUCKET to the bucket of the warehouse to have its storage checked',
+    );
   },
 };
 
@@ -286,12 +316,16 @@ const namespace: Check = {
       for (let i = 1; i < levels.length; i++) {
         const parent = levels.slice(0, i);
         if (!(await ctx.catalog.namespaceExists(parent))) {
-          throw new CheckFailure(`The namespace ${name} does not exist, nor its parent ${parent.join('.')}: a sync creates only ${name}, and catalogs may refuse it without its parent`, `create the namespace ${parent.join('.')} first, or use a one-level SYNC_NAMESPACE`);
+          throw new CheckFailure(
+            `The namespace ${name} does not exist, nor its parent ${parent.join('.')}: a sync creates only ${name}, and catalogs may refuse it without its parent`,
+            `create the namespace ${parent.join('.')} first, or use a one-level SYNC_NAMESPACE`,
+          );
         }
       }
       return `${name} does not exist yet: the first sync creates it`;
     } catch (error) {
-      if (error instanceof ForbiddenError || error instanceof UnauthorizedError) throw new CheckFailure(error.message, `give the catalog credentials access to the namespace ${name}`);
+      if (error instanceof ForbiddenError || error instanceof UnauthorizedError)
+        throw new CheckFailure(error.message, `give the catalog credentials access to the namespace ${name}`);
       throw error;
     }
   },
@@ -304,23 +338,41 @@ function storageFailure(error: unknown, where: { uri: string; endpoint?: string;
   const at = where.endpoint ? ` at ${where.endpoint}` : '';
   switch (code) {
     case 'SignatureDoesNotMatch':
-      return new CheckFailure(`S3${at} refused the request signature (SignatureDoesNotMatch): the secret key does not belong to the access key`, 'check S3_SECRET_ACCESS_KEY (and S3_ACCESS_KEY_ID)');
+      return new CheckFailure(
+        `S3${at} refused the request signature (SignatureDoesNotMatch): the secret key does not belong to the access key`,
+        'check S3_SECRET_ACCESS_KEY (and S3_ACCESS_KEY_ID)',
+      );
     case 'InvalidAccessKeyId':
       return new CheckFailure(`S3${at} does not know the access key (InvalidAccessKeyId)`, 'check S3_ACCESS_KEY_ID');
     case 'NoSuchBucket':
-      return new CheckFailure(`The bucket ${where.bucket} does not exist${at} (NoSuchBucket)`, `create the bucket ${where.bucket}, or fix ${where.uri.startsWith(`s3://${where.bucket}/`) ? 'S3_BUCKET / the warehouse location of the catalog' : 'S3_BUCKET'}${where.endpoint ? ' or S3_ENDPOINT' : ''}`);
+      return new CheckFailure(
+        `The bucket ${where.bucket} does not exist${at} (NoSuchBucket)`,
+        `create the bucket ${where.bucket}, or fix ${where.uri.startsWith(`s3://${where.bucket}/`) ? 'S3_BUCKET / the warehouse location of the catalog' : 'S3_BUCKET'}${where.endpoint ? ' or S3_ENDPOINT' : ''}`,
+      );
     case 'AccessDenied':
-      return new CheckFailure(`S3${at} denied writing, reading or deleting ${where.uri} (AccessDenied)`, 'give the S3 credentials read, write and delete rights on the warehouse location');
+      return new CheckFailure(
+        `S3${at} denied writing, reading or deleting ${where.uri} (AccessDenied)`,
+        'give the S3 credentials read, write and delete rights on the warehouse location',
+      );
     case 'PermanentRedirect':
     case 'AuthorizationHeaderMalformed':
       return new CheckFailure(`S3${at} says the bucket ${where.bucket} is in another region (${code})`, 'set S3_REGION to the region of the bucket');
     case 'CredentialsProviderError':
-      return new CheckFailure('No S3 credentials: none are configured, the catalog vended none in its configuration, and the environment has none', 'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
+      return new CheckFailure(
+        'No S3 credentials: none are configured, the catalog vended none in its configuration, and the environment has none',
+        'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY',
+      );
   }
   if (e.$metadata?.httpStatusCode) {
-    return new CheckFailure(`S3${at} answered HTTP ${e.$metadata.httpStatusCode} ${code}${e.message && e.message !== code && e.message !== 'UnknownError' ? `: ${e.message}` : ''}`, 'check the S3_* settings');
+    return new CheckFailure(
+      `S3${at} answered HTTP ${e.$metadata.httpStatusCode} ${code}${e.message && e.message !== code && e.message !== 'UnknownError' ? `: ${e.message}` : ''}`,
+      'check the S3_* settings',
+    );
   }
-  return new CheckFailure(`Could not reach S3${at}: ${connectionFailure(error, where.endpoint ? new URL(where.endpoint).host : undefined)}`, where.endpoint ? 'check S3_ENDPOINT: is the S3 service running, and is this its address?' : 'check S3_REGION and the network');
+  return new CheckFailure(
+    `Could not reach S3${at}: ${connectionFailure(error, where.endpoint ? new URL(where.endpoint).host : undefined)}`,
+    where.endpoint ? 'check S3_ENDPOINT: is the S3 service running, and is this its address?' : 'check S3_REGION and the network',
+  );
 }
 
 const storage: Check = {
@@ -372,7 +424,10 @@ const duckdbFile: Check = {
     try {
       fs.accessSync(dir, fs.constants.W_OK);
     } catch (error) {
-      throw new CheckFailure(`Cannot write to ${dir}, the folder of the DuckDB file (${(error as NodeJS.ErrnoException).code})`, 'set DUCKDB_PATH to a file in a folder this user may write to');
+      throw new CheckFailure(
+        `Cannot write to ${dir}, the folder of the DuckDB file (${(error as NodeJS.ErrnoException).code})`,
+        'set DUCKDB_PATH to a file in a folder this user may write to',
+      );
     }
     return `${file} ${fs.existsSync(file) ? 'exists' : 'will be created'}`;
   },
@@ -418,7 +473,13 @@ export async function runPreflight(
         reject(new CheckFailure(`no answer within ${sec(timeoutMs)} (PREFLIGHT_TIMEOUT_SECONDS)`, check.timeoutFix || undefined));
       }, timeoutMs);
     });
-    const done = (status: CheckStatus, message: string, fix?: string): CheckResult => ({ name: check.name, status, message: scrub(message)!, ...(fix ? { fix: scrub(fix) } : {}), ms: Date.now() - started });
+    const done = (status: CheckStatus, message: string, fix?: string): CheckResult => ({
+      name: check.name,
+      status,
+      message: scrub(message)!,
+      ...(fix ? { fix: scrub(fix) } : {}),
+      ms: Date.now() - started,
+    });
     try {
       return done('ok', await Promise.race([check.run(ctx), timedOut]));
     } catch (error) {

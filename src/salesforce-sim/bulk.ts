@@ -21,15 +21,26 @@ const gzip = promisify(zlib.gzip);
 export async function bulk(sim: SimContext, req: http.IncomingMessage, res: http.ServerResponse, version: string, rest: string, url: URL, body: string): Promise<void> {
   const method = req.method ?? 'GET';
   const info = (job: BulkJob) => ({
-    id: job.id, operation: job.operation, object: job.object, createdById: '005000000000001AAA', createdDate: job.createdDate, systemModstamp: job.createdDate,
-    state: job.state, concurrencyMode: 'Parallel', contentType: 'CSV', apiVersion: Number(version), lineEnding: 'LF', columnDelimiter: 'COMMA',
+    id: job.id,
+    operation: job.operation,
+    object: job.object,
+    createdById: '005000000000001AAA',
+    createdDate: job.createdDate,
+    systemModstamp: job.createdDate,
+    state: job.state,
+    concurrencyMode: 'Parallel',
+    contentType: 'CSV',
+    apiVersion: Number(version),
+    lineEnding: 'LF',
+    columnDelimiter: 'COMMA',
     ...(job.state === 'JobComplete' ? { numberRecordsProcessed: job.numbers.length, retries: 0, totalProcessingTime: 40 } : {}),
     ...(job.state === 'Failed' ? { errorMessage: job.errorMessage } : {}),
   });
   if (rest === '/jobs/query' && method === 'POST') {
     if (sim.config.bulkEnabled === false) return sim.json(res, 400, [{ errorCode: 'FUNCTIONALITY_NOT_ENABLED', message: 'Bulk API is not enabled for this Organization' }]);
     const request = JSON.parse(body || '{}') as { operation?: string; query?: string };
-    if (request.operation !== 'query' && request.operation !== 'queryAll') return sim.json(res, 400, [{ errorCode: 'INVALIDJOB', message: `InvalidJob : Invalid operation: ${request.operation}` }]);
+    if (request.operation !== 'query' && request.operation !== 'queryAll')
+      return sim.json(res, 400, [{ errorCode: 'INVALIDJOB', message: `InvalidJob : Invalid operation: ${request.operation}` }]);
     const parsed = parseSoql(request.query ?? '');
     const o = sim.org.object(parsed.object);
     if (o && !o.bulkQueryable) return sim.json(res, 400, [{ errorCode: 'INVALIDENTITY', message: `Entity '${o.name}' is not supported by the Bulk API.` }]);
@@ -53,8 +64,16 @@ export async function bulk(sim: SimContext, req: http.IncomingMessage, res: http
     }
     const timeout = sim.config.bulkTimeoutRows;
     const job: BulkJob = {
-      id: `750${crypto.randomBytes(6).toString('hex').slice(0, 12)}AAA`, operation: request.operation, object: result.object.name, query: request.query!,
-      state: 'UploadComplete', polls: 0, numbers, fields: result.fields, createdDate: apiDatetime(new Date().toISOString()), apiVersion: version,
+      id: `750${crypto.randomBytes(6).toString('hex').slice(0, 12)}AAA`,
+      operation: request.operation,
+      object: result.object.name,
+      query: request.query!,
+      state: 'UploadComplete',
+      polls: 0,
+      numbers,
+      fields: result.fields,
+      createdDate: apiDatetime(new Date().toISOString()),
+      apiVersion: version,
       ...(timeout !== undefined && numbers.length > timeout ? { errorMessage: 'Failed to process query: QUERY_TIMEOUT: Your query request was running for too long.' } : {}),
     };
     sim.jobs.set(job.id, job);
@@ -78,7 +97,8 @@ export async function bulk(sim: SimContext, req: http.IncomingMessage, res: http
     if (job.state === 'UploadComplete' || job.state === 'InProgress') job.state = ++job.polls >= 2 ? (job.errorMessage ? 'Failed' : 'JobComplete') : 'InProgress';
     return sim.json(res, 200, info(job));
   }
-  if (version !== job.apiVersion) return sim.json(res, 409, [{ errorCode: 'CONFLICT', message: `The job was created with API version ${job.apiVersion}; get its results with the same version.` }]);
+  if (version !== job.apiVersion)
+    return sim.json(res, 409, [{ errorCode: 'CONFLICT', message: `The job was created with API version ${job.apiVersion}; get its results with the same version.` }]);
   // Parallel result pages exist from API 62.0 on.
   if (m[2] === '/resultPages' && Number(version) < 62) return sim.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
   if (job.state !== 'JobComplete') return sim.json(res, 400, [{ errorCode: 'INVALIDJOBSTATE', message: `job is in state ${job.state}` }]);

@@ -24,7 +24,16 @@ export async function control(sim: SimContext, req: http.IncomingMessage, res: h
       case '/__sim/add-field': {
         // Existing rows hold `value` at once (a default, a formula, an admin's backfill).
         const spec = body.field as { name: string; type: SimField['type']; value?: unknown; label?: string; calculated?: boolean };
-        sim.org.addField(String(body.object), { name: spec.name, type: spec.type, label: spec.label ?? spec.name, nillable: true, custom: spec.name.endsWith('__c'), calculated: spec.calculated ?? false, compoundFieldName: null, gen: () => spec.value ?? null });
+        sim.org.addField(String(body.object), {
+          name: spec.name,
+          type: spec.type,
+          label: spec.label ?? spec.name,
+          nillable: true,
+          custom: spec.name.endsWith('__c'),
+          calculated: spec.calculated ?? false,
+          compoundFieldName: null,
+          gen: () => spec.value ?? null,
+        });
         return sim.json(res, 200, { added: spec.name });
       }
       case '/__sim/set-formula':
@@ -42,7 +51,11 @@ export async function control(sim: SimContext, req: http.IncomingMessage, res: h
         return sim.json(res, h ? 200 : 404, { released: Boolean(h) });
       }
       case '/__sim/holds':
-        return sim.json(res, 200, sim.holds.map((h) => ({ id: h.id, ...h.rule, ...h.state })));
+        return sim.json(
+          res,
+          200,
+          sim.holds.map((h) => ({ id: h.id, ...h.rule, ...h.state })),
+        );
       case '/__sim/expire-sessions':
         sim.expireSessions();
         return sim.json(res, 200, { expired: true });

@@ -25,11 +25,26 @@ export function identity(sim: SimContext, req: http.IncomingMessage, res: http.S
   const org15 = sim.orgId.slice(0, 15);
   const data = `${sim.instanceUrl}/services/data/v${version}`;
   sim.json(res, 200, {
-    id: sim.identityUrl, asserted_user: true, user_id: SIM_USER_ID, organization_id: sim.orgId, username: session.user, display_name: session.user.split('@')[0],
-    email: session.user, active: true, user_type: 'STANDARD', language: 'en_US', locale: 'en_US', utcOffset: 0,
+    id: sim.identityUrl,
+    asserted_user: true,
+    user_id: SIM_USER_ID,
+    organization_id: sim.orgId,
+    username: session.user,
+    display_name: session.user.split('@')[0],
+    email: session.user,
+    active: true,
+    user_type: 'STANDARD',
+    language: 'en_US',
+    locale: 'en_US',
+    utcOffset: 0,
     urls: {
-      enterprise: `${sim.instanceUrl}/services/Soap/c/${version}/${org15}`, partner: `${sim.instanceUrl}/services/Soap/u/${version}/${org15}`,
-      rest: `${data}/`, sobjects: `${data}/sobjects/`, search: `${data}/search/`, query: `${data}/query/`, profile: `${sim.instanceUrl}/${SIM_USER_ID}`,
+      enterprise: `${sim.instanceUrl}/services/Soap/c/${version}/${org15}`,
+      partner: `${sim.instanceUrl}/services/Soap/u/${version}/${org15}`,
+      rest: `${data}/`,
+      sobjects: `${data}/sobjects/`,
+      search: `${data}/search/`,
+      query: `${data}/query/`,
+      profile: `${sim.instanceUrl}/${SIM_USER_ID}`,
     },
   });
 }
@@ -44,7 +59,13 @@ export function soapFault(sim: SimContext, res: http.ServerResponse, code: strin
 /** The partner API login: username + password+token, or username + password with the org id header. */
 export function soapLogin(sim: SimContext, body: string, version: string, res: http.ServerResponse): void {
   const element = (name: string) => new RegExp(`<(?:[\\w-]+:)?${name}>([\\s\\S]*?)</(?:[\\w-]+:)?${name}>`).exec(body)?.[1];
-  const unescape = (s: string | undefined) => s?.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  const unescape = (s: string | undefined) =>
+    s
+      ?.replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&');
   const username = unescape(element('username'));
   const password = unescape(element('password'));
   const orgId = unescape(element('organizationId'));
@@ -72,8 +93,12 @@ export function oauthToken(sim: SimContext, body: string, res: http.ServerRespon
   const issue = (user: string, withRefresh: boolean) => {
     const token = sim.newSession(user);
     const out: Record<string, string> = {
-      access_token: token, instance_url: sim.instanceUrl, id: `${sim.instanceUrl}/id/${sim.orgId}/005000000000001AAA`, token_type: 'Bearer',
-      issued_at: String(Date.now()), signature: crypto.randomBytes(32).toString('base64'),
+      access_token: token,
+      instance_url: sim.instanceUrl,
+      id: `${sim.instanceUrl}/id/${sim.orgId}/005000000000001AAA`,
+      token_type: 'Bearer',
+      issued_at: String(Date.now()),
+      signature: crypto.randomBytes(32).toString('base64'),
     };
     if (withRefresh) {
       const refresh = `5Aep${crypto.randomBytes(32).toString('base64url')}`;
@@ -109,7 +134,7 @@ export function oauthToken(sim: SimContext, body: string, res: http.ServerRespon
     if (!sim.clients.some((k) => k.clientId === c.iss)) return fail('invalid_client_id', 'client identifier invalid');
     if (!c.exp || c.exp * 1000 < Date.now()) return fail('invalid_grant', 'expired authorization code');
     const user = sim.users.find((u) => u.username === c.sub);
-    if (!user) return fail('invalid_grant', 'user hasn\'t approved this consumer');
+    if (!user) return fail('invalid_grant', "user hasn't approved this consumer");
     return issue(user.username, false);
   }
   return fail('unsupported_grant_type', 'grant type not supported');

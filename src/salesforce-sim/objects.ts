@@ -36,7 +36,11 @@ const f = (name: string, type: SalesforceFieldType, gen: SimField['gen'], extra:
   custom: name.endsWith('__c'),
   calculated: false,
   compoundFieldName: null,
-  length: ['string', 'textarea', 'picklist', 'multipicklist', 'email', 'phone', 'url', 'combobox', 'encryptedstring'].includes(type) ? 255 : ['id', 'reference'].includes(type) ? 18 : 0,
+  length: ['string', 'textarea', 'picklist', 'multipicklist', 'email', 'phone', 'url', 'combobox', 'encryptedstring'].includes(type)
+    ? 255
+    : ['id', 'reference'].includes(type)
+      ? 18
+      : 0,
   precision: 0,
   scale: 0,
   gen,
@@ -98,15 +102,30 @@ function address(prefix: string): SimField[] {
     f(`${prefix}Street`, 'textarea', (n) => nullable(n, 9, 9, () => `${(hash(n, 7) % 900) + 1} Market Street\nSuite ${hash(n, 8) % 50}`), { compoundFieldName: compound }),
     f(`${prefix}City`, 'string', (n) => nullable(n, 11, 7, () => pick(n, 12, cities)), { compoundFieldName: compound, length: 40 }),
     f(`${prefix}PostalCode`, 'string', (n) => String(10000 + (hash(n, 13) % 89999)), { compoundFieldName: compound, length: 20 }),
-    f(`${prefix}Country`, 'string', (n) => pick(n, 14, ['Germany', 'France', 'Portugal', 'Switzerland', 'USA', 'Brazil', 'Japan', 'Poland']), { compoundFieldName: compound, length: 80 }),
-    f(`${prefix}Latitude`, 'double', (n) => nullable(n, 15, 5, () => Number(((hash(n, 16) % 180000) / 1000 - 90).toFixed(6))), { compoundFieldName: compound, precision: 18, scale: 15 }),
-    f(`${prefix}Longitude`, 'double', (n) => nullable(n, 17, 5, () => Number(((hash(n, 18) % 360000) / 1000 - 180).toFixed(6))), { compoundFieldName: compound, precision: 18, scale: 15 }),
+    f(`${prefix}Country`, 'string', (n) => pick(n, 14, ['Germany', 'France', 'Portugal', 'Switzerland', 'USA', 'Brazil', 'Japan', 'Poland']), {
+      compoundFieldName: compound,
+      length: 80,
+    }),
+    f(`${prefix}Latitude`, 'double', (n) => nullable(n, 15, 5, () => Number(((hash(n, 16) % 180000) / 1000 - 90).toFixed(6))), {
+      compoundFieldName: compound,
+      precision: 18,
+      scale: 15,
+    }),
+    f(`${prefix}Longitude`, 'double', (n) => nullable(n, 17, 5, () => Number(((hash(n, 18) % 360000) / 1000 - 180).toFixed(6))), {
+      compoundFieldName: compound,
+      precision: 18,
+      scale: 15,
+    }),
   ];
 }
 
 export function simObjects(): SimObject[] {
   const account: SimObject = {
-    name: 'Account', label: 'Account', keyPrefix: '001', custom: false, bulkQueryable: true,
+    name: 'Account',
+    label: 'Account',
+    keyPrefix: '001',
+    custom: false,
+    bulkQueryable: true,
     fields: [
       ...auditFields(),
       f('Name', 'string', (n) => `Account ${n} ${pick(n, 20, ['GmbH', 'SA', 'Ltd', 'Inc', 'K.K.', '"Quoted", Co'])}`, { nillable: false }),
@@ -131,7 +150,11 @@ export function simObjects(): SimObject[] {
     ],
   };
   const contact: SimObject = {
-    name: 'Contact', label: 'Contact', keyPrefix: '003', custom: false, bulkQueryable: true,
+    name: 'Contact',
+    label: 'Contact',
+    keyPrefix: '003',
+    custom: false,
+    bulkQueryable: true,
     fields: [
       ...auditFields(),
       f('AccountId', 'reference', (n) => n % 1000, { referenceTo: '001' }),
@@ -144,7 +167,11 @@ export function simObjects(): SimObject[] {
     ],
   };
   const opportunity: SimObject = {
-    name: 'Opportunity', label: 'Opportunity', keyPrefix: '006', custom: false, bulkQueryable: true,
+    name: 'Opportunity',
+    label: 'Opportunity',
+    keyPrefix: '006',
+    custom: false,
+    bulkQueryable: true,
     fields: [
       ...auditFields(),
       f('AccountId', 'reference', (n) => n % 1000, { referenceTo: '001' }),
@@ -158,7 +185,11 @@ export function simObjects(): SimObject[] {
     ],
   };
   const invoice: SimObject = {
-    name: 'Invoice__c', label: 'Invoice', keyPrefix: 'a01', custom: true, bulkQueryable: true,
+    name: 'Invoice__c',
+    label: 'Invoice',
+    keyPrefix: 'a01',
+    custom: true,
+    bulkQueryable: true,
     fields: [
       ...auditFields(),
       f('Name', 'string', (n) => `INV-${String(n).padStart(8, '0')}`, { nillable: false, length: 80 }),
@@ -170,7 +201,12 @@ export function simObjects(): SimObject[] {
     ],
   };
   const simple = (name: string, keyPrefix: string, fields: SimField[], bulkQueryable = true): SimObject => ({
-    name, label: name.replace(/([a-z])([A-Z])/g, '$1 $2'), keyPrefix, custom: name.endsWith('__c'), bulkQueryable, fields: [...auditFields(), ...fields],
+    name,
+    label: name.replace(/([a-z])([A-Z])/g, '$1 $2'),
+    keyPrefix,
+    custom: name.endsWith('__c'),
+    bulkQueryable,
+    fields: [...auditFields(), ...fields],
   });
   const user = simple('User', '005', [
     f('Username', 'string', (n) => `user${n}@sim.example.com`, { nillable: false, length: 80 }),
@@ -180,57 +216,85 @@ export function simObjects(): SimObject[] {
     f('TimeZoneSidKey', 'picklist', (n) => pick(n, 80, ['Europe/Berlin', 'America/New_York', 'Asia/Tokyo']), { nillable: false }),
     f('FederationIdentifier', 'encryptedstring', (n) => nullable(n, 81, 2, () => `fid-${n}`), { length: 512 }),
   ]);
-  const userRole = simple('UserRole', '00E', [f('Name', 'string', (n) => `Role ${n}`, { nillable: false, length: 80 }), f('ParentRoleId', 'reference', (n) => nullable(n, 82, 3, () => n >> 1), { referenceTo: '00E' })]);
+  const userRole = simple('UserRole', '00E', [
+    f('Name', 'string', (n) => `Role ${n}`, { nillable: false, length: 80 }),
+    f('ParentRoleId', 'reference', (n) => nullable(n, 82, 3, () => n >> 1), { referenceTo: '00E' }),
+  ]);
   const lead = simple('Lead', '00Q', [
-    f('FirstName', 'string', (n) => pick(n, 83, ['Ines', 'Jon', 'Kemal'])), f('LastName', 'string', (n) => `Lead${n}`, { nillable: false }),
-    f('Company', 'string', (n) => `Prospect ${n} Ltd`, { nillable: false }), f('Status', 'picklist', (n) => pick(n, 84, ['Open', 'Working', 'Converted']), { nillable: false }),
+    f('FirstName', 'string', (n) => pick(n, 83, ['Ines', 'Jon', 'Kemal'])),
+    f('LastName', 'string', (n) => `Lead${n}`, { nillable: false }),
+    f('Company', 'string', (n) => `Prospect ${n} Ltd`, { nillable: false }),
+    f('Status', 'picklist', (n) => pick(n, 84, ['Open', 'Working', 'Converted']), { nillable: false }),
     f('LeadSource', 'combobox', (n) => nullable(n, 85, 4, () => pick(n, 86, ['Web', 'Partner', 'Trade Show']))),
     f('AnnualRevenue', 'currency', (n) => nullable(n, 87, 3, () => (hash(n, 88) % 10_000_000) / 100), { precision: 18, scale: 2 }),
     ...address(''),
   ]);
   const campaign = simple('Campaign', '701', [
-    f('Name', 'string', (n) => `Campaign ${n}`, { nillable: false }), f('IsActive', 'boolean', (n) => n % 2 === 0, { nillable: false }),
+    f('Name', 'string', (n) => `Campaign ${n}`, { nillable: false }),
+    f('IsActive', 'boolean', (n) => n % 2 === 0, { nillable: false }),
     f('StartDate', 'date', (n) => iso(SIM_EPOCH_MS - (n % 300) * 86_400_000).slice(0, 10)),
     f('BudgetedCost', 'currency', (n) => (hash(n, 89) % 1_000_000) / 100, { precision: 18, scale: 2 }),
     f('NumberSent', 'double', (n) => hash(n, 90) % 100_000, { precision: 18, scale: 0 }),
   ]);
   const campaignMember = simple('CampaignMember', '00v', [
-    f('CampaignId', 'reference', (n) => n, { referenceTo: '701', nillable: false }), f('ContactId', 'reference', (n) => n, { referenceTo: '003' }),
-    f('LeadId', 'reference', (n) => nullable(n, 91, 2, () => n), { referenceTo: '00Q' }), f('Status', 'picklist', (n) => pick(n, 92, ['Sent', 'Responded']), { nillable: false }),
+    f('CampaignId', 'reference', (n) => n, { referenceTo: '701', nillable: false }),
+    f('ContactId', 'reference', (n) => n, { referenceTo: '003' }),
+    f('LeadId', 'reference', (n) => nullable(n, 91, 2, () => n), { referenceTo: '00Q' }),
+    f('Status', 'picklist', (n) => pick(n, 92, ['Sent', 'Responded']), { nillable: false }),
     f('HasResponded', 'boolean', (n) => hash(n, 92) % 2 === 1, { nillable: false }),
   ]);
   const product = simple('Product2', '01t', [
-    f('Name', 'string', (n) => `Product ${n}`, { nillable: false }), f('ProductCode', 'string', (n) => `P-${String(n).padStart(6, '0')}`),
-    f('IsActive', 'boolean', (n) => n % 10 !== 0, { nillable: false }), f('Family', 'picklist', (n) => pick(n, 93, ['Hardware', 'Software', 'Services'])),
+    f('Name', 'string', (n) => `Product ${n}`, { nillable: false }),
+    f('ProductCode', 'string', (n) => `P-${String(n).padStart(6, '0')}`),
+    f('IsActive', 'boolean', (n) => n % 10 !== 0, { nillable: false }),
+    f('Family', 'picklist', (n) => pick(n, 93, ['Hardware', 'Software', 'Services'])),
     f('StockKeepingUnit__c', 'long', (n) => 9_000_000_000 + n, { digits: 18 }),
   ]);
-  const pricebook = simple('Pricebook2', '01s', [f('Name', 'string', (n) => (n === 0 ? 'Standard Price Book' : `Price Book ${n}`), { nillable: false }), f('IsStandard', 'boolean', (n) => n === 0, { nillable: false })]);
+  const pricebook = simple('Pricebook2', '01s', [
+    f('Name', 'string', (n) => (n === 0 ? 'Standard Price Book' : `Price Book ${n}`), { nillable: false }),
+    f('IsStandard', 'boolean', (n) => n === 0, { nillable: false }),
+  ]);
   const pricebookEntry = simple('PricebookEntry', '01u', [
-    f('Pricebook2Id', 'reference', (n) => n, { referenceTo: '01s', nillable: false }), f('Product2Id', 'reference', (n) => n, { referenceTo: '01t', nillable: false }),
-    f('UnitPrice', 'currency', (n) => (hash(n, 94) % 1_000_000) / 100, { precision: 18, scale: 2, nillable: false }), f('IsActive', 'boolean', () => true, { nillable: false }),
+    f('Pricebook2Id', 'reference', (n) => n, { referenceTo: '01s', nillable: false }),
+    f('Product2Id', 'reference', (n) => n, { referenceTo: '01t', nillable: false }),
+    f('UnitPrice', 'currency', (n) => (hash(n, 94) % 1_000_000) / 100, { precision: 18, scale: 2, nillable: false }),
+    f('IsActive', 'boolean', () => true, { nillable: false }),
   ]);
   const lineItem = simple('OpportunityLineItem', '00k', [
-    f('OpportunityId', 'reference', (n) => n, { referenceTo: '006', nillable: false }), f('PricebookEntryId', 'reference', (n) => n, { referenceTo: '01u', nillable: false }),
+    f('OpportunityId', 'reference', (n) => n, { referenceTo: '006', nillable: false }),
+    f('PricebookEntryId', 'reference', (n) => n, { referenceTo: '01u', nillable: false }),
     f('Quantity', 'double', (n) => 1 + (hash(n, 95) % 20), { precision: 12, scale: 2, nillable: false }),
     f('UnitPrice', 'currency', (n) => (hash(n, 96) % 1_000_000) / 100, { precision: 18, scale: 2 }),
     f('ServiceDate', 'date', (n) => nullable(n, 97, 3, () => iso(SIM_EPOCH_MS + (n % 90) * 86_400_000).slice(0, 10))),
   ]);
   const contactRole = simple('OpportunityContactRole', '00K', [
-    f('OpportunityId', 'reference', (n) => n, { referenceTo: '006', nillable: false }), f('ContactId', 'reference', (n) => n * 7, { referenceTo: '003', nillable: false }),
-    f('Role', 'picklist', (n) => nullable(n, 98, 4, () => pick(n, 99, ['Decision Maker', 'Economic Buyer', 'Influencer']))), f('IsPrimary', 'boolean', (n) => n % 3 === 0, { nillable: false }),
+    f('OpportunityId', 'reference', (n) => n, { referenceTo: '006', nillable: false }),
+    f('ContactId', 'reference', (n) => n * 7, { referenceTo: '003', nillable: false }),
+    f('Role', 'picklist', (n) => nullable(n, 98, 4, () => pick(n, 99, ['Decision Maker', 'Economic Buyer', 'Influencer']))),
+    f('IsPrimary', 'boolean', (n) => n % 3 === 0, { nillable: false }),
   ]);
   const task = simple('Task', '00T', [
-    f('Subject', 'combobox', (n) => pick(n, 100, ['Call', 'Email', 'Follow up'])), f('WhoId', 'reference', (n) => n, { referenceTo: '003' }),
-    f('WhatId', 'reference', (n) => n, { referenceTo: '001' }), f('ActivityDate', 'date', (n) => iso(SIM_EPOCH_MS - (n % 60) * 86_400_000).slice(0, 10)),
-    f('Status', 'picklist', (n) => pick(n, 101, ['Not Started', 'Completed']), { nillable: false }), f('Description', 'textarea', (n) => nullable(n, 102, 2, () => `Notes, "quoted"\nline ${n}`)),
+    f('Subject', 'combobox', (n) => pick(n, 100, ['Call', 'Email', 'Follow up'])),
+    f('WhoId', 'reference', (n) => n, { referenceTo: '003' }),
+    f('WhatId', 'reference', (n) => n, { referenceTo: '001' }),
+    f('ActivityDate', 'date', (n) => iso(SIM_EPOCH_MS - (n % 60) * 86_400_000).slice(0, 10)),
+    f('Status', 'picklist', (n) => pick(n, 101, ['Not Started', 'Completed']), { nillable: false }),
+    f('Description', 'textarea', (n) => nullable(n, 102, 2, () => `Notes, "quoted"\nline ${n}`)),
   ]);
   const event = simple('Event', '00U', [
-    f('Subject', 'combobox', (n) => pick(n, 103, ['Meeting', 'Demo', 'Lunch'])), f('WhatId', 'reference', (n) => n, { referenceTo: '006' }),
-    f('StartDateTime', 'datetime', (n) => iso(SIM_EPOCH_MS + (n % 500) * 3_600_000), { nillable: false }), f('DurationInMinutes', 'int', (n) => 15 * (1 + (n % 8))),
+    f('Subject', 'combobox', (n) => pick(n, 103, ['Meeting', 'Demo', 'Lunch'])),
+    f('WhatId', 'reference', (n) => n, { referenceTo: '006' }),
+    f('StartDateTime', 'datetime', (n) => iso(SIM_EPOCH_MS + (n % 500) * 3_600_000), { nillable: false }),
+    f('DurationInMinutes', 'int', (n) => 15 * (1 + (n % 8))),
     f('IsAllDayEvent', 'boolean', (n) => n % 11 === 0, { nillable: false }),
   ]);
   // Feed objects are among those Bulk API 2.0 refuses to query.
-  const accountFeed = simple('AccountFeed', '0D5', [f('ParentId', 'reference', (n) => n, { referenceTo: '001', nillable: false }), f('Body', 'textarea', (n) => `Post ${n}`)], false);
+  const accountFeed = simple(
+    'AccountFeed',
+    '0D5',
+    [f('ParentId', 'reference', (n) => n, { referenceTo: '001', nillable: false }), f('Body', 'textarea', (n) => `Post ${n}`)],
+    false,
+  );
   // Geolocation (compound "location") custom field on the custom object.
   invoice.fields.push(
     f('Site__c', 'location', () => null),
@@ -239,8 +303,12 @@ export function simObjects(): SimObject[] {
   );
   // A very wide custom object: its full SELECT exceeds the REST query URL limit, so reads split it.
   const wideTypes: [SalesforceFieldType, SimField['gen'], Partial<SimField>][] = [
-    ['string', (n) => `text ${n}`, {}], ['double', (n) => n / 4, { precision: 18, scale: 2 }], ['boolean', (n) => n % 2 === 0, { nillable: false }],
-    ['datetime', (n) => iso(SIM_EPOCH_MS - n * 60_000), {}], ['currency', (n) => n * 1.25, { precision: 16, scale: 2 }], ['date', () => '2025-12-24', {}],
+    ['string', (n) => `text ${n}`, {}],
+    ['double', (n) => n / 4, { precision: 18, scale: 2 }],
+    ['boolean', (n) => n % 2 === 0, { nillable: false }],
+    ['datetime', (n) => iso(SIM_EPOCH_MS - n * 60_000), {}],
+    ['currency', (n) => n * 1.25, { precision: 16, scale: 2 }],
+    ['date', () => '2025-12-24', {}],
   ];
   const wideFields: SimField[] = [f('Name', 'string', (n) => `Wide ${n}`, { nillable: false })];
   for (let k = 0; k < 620; k++) {
@@ -248,5 +316,24 @@ export function simObjects(): SimObject[] {
     wideFields.push(f(`Measurement_Value_Number_${String(k).padStart(3, '0')}__c`, type, (n) => (hash(n, 200 + k) % 5 === 0 ? null : gen(n + k)), extra));
   }
   const wide = simple('Wide_Measurement__c', 'a02', wideFields);
-  return [account, contact, opportunity, invoice, user, userRole, lead, campaign, campaignMember, product, pricebook, pricebookEntry, lineItem, contactRole, task, event, accountFeed, wide];
+  return [
+    account,
+    contact,
+    opportunity,
+    invoice,
+    user,
+    userRole,
+    lead,
+    campaign,
+    campaignMember,
+    product,
+    pricebook,
+    pricebookEntry,
+    lineItem,
+    contactRole,
+    task,
+    event,
+    accountFeed,
+    wide,
+  ];
 }

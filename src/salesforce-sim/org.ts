@@ -206,7 +206,11 @@ export class SimOrg {
     }
     const fields = q.fields.map((name) => {
       const field = this.field(o, name);
-      if (!field) throw new SoqlError('INVALID_FIELD', `\nSELECT ${q.fields.join(', ')} FROM ${o.name}\n^\nERROR at Row:1:Column:8\nNo such column '${name}' on entity '${o.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
+      if (!field)
+        throw new SoqlError(
+          'INVALID_FIELD',
+          `\nSELECT ${q.fields.join(', ')} FROM ${o.name}\n^\nERROR at Row:1:Column:8\nNo such column '${name}' on entity '${o.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+        );
       return field;
     });
     for (const name of [...conditionFields(q.where), ...q.orderBy.map((s) => s.field)]) {
@@ -273,12 +277,30 @@ function compile(o: SimObject, org: SimOrg, c: Condition): (r: SimRecord) => boo
   const right = comparable(field, c.value as Literal) as number | string | boolean | null;
   const value = (r: SimRecord) => r[name] as number | string | boolean | null;
   switch (c.op) {
-    case '=': return (r) => value(r) === right;
-    case '!=': return (r) => value(r) !== right;
-    case '<': return (r) => { const left = value(r); return left !== null && right !== null && left < right; };
-    case '<=': return (r) => { const left = value(r); return left !== null && right !== null && left <= right; };
-    case '>': return (r) => { const left = value(r); return left !== null && right !== null && left > right; };
-    case '>=': return (r) => { const left = value(r); return left !== null && right !== null && left >= right; };
+    case '=':
+      return (r) => value(r) === right;
+    case '!=':
+      return (r) => value(r) !== right;
+    case '<':
+      return (r) => {
+        const left = value(r);
+        return left !== null && right !== null && left < right;
+      };
+    case '<=':
+      return (r) => {
+        const left = value(r);
+        return left !== null && right !== null && left <= right;
+      };
+    case '>':
+      return (r) => {
+        const left = value(r);
+        return left !== null && right !== null && left > right;
+      };
+    case '>=':
+      return (r) => {
+        const left = value(r);
+        return left !== null && right !== null && left >= right;
+      };
   }
 }
 

@@ -9,14 +9,27 @@ import type { Cursor, FaultRule } from './types';
 /* REST: the version's resources, limits, sobjects and describe, query/queryAll with nextRecordsUrl paging. */
 
 export function rest(sim: SimContext, req: http.IncomingMessage, res: http.ServerResponse, version: string, rest: string, url: URL, fault?: FaultRule): void {
-  if (rest === '') return sim.json(res, 200, { sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, limits: `/services/data/v${version}/limits`, identity: sim.identityUrl });
+  if (rest === '')
+    return sim.json(res, 200, {
+      sobjects: `/services/data/v${version}/sobjects`,
+      query: `/services/data/v${version}/query`,
+      limits: `/services/data/v${version}/limits`,
+      identity: sim.identityUrl,
+    });
   if (rest === '/limits') return sim.json(res, 200, sim.limits());
   if (rest === '/sobjects') {
     return sim.json(res, 200, {
       encoding: 'UTF-8',
       maxBatchSize: 200,
       sobjects: [...sim.org.objects.values()].map((o) => ({
-        name: o.name, label: o.label, keyPrefix: o.keyPrefix, custom: o.custom, queryable: true, retrieveable: true, createable: true, deletable: true,
+        name: o.name,
+        label: o.label,
+        keyPrefix: o.keyPrefix,
+        custom: o.custom,
+        queryable: true,
+        retrieveable: true,
+        createable: true,
+        deletable: true,
         urls: { sobject: `/services/data/v${version}/sobjects/${o.name}`, describe: `/services/data/v${version}/sobjects/${o.name}/describe` },
       })),
     });
@@ -26,12 +39,28 @@ export function rest(sim: SimContext, req: http.IncomingMessage, res: http.Serve
     const o = sim.org.object(describe[1]!);
     if (!o) return sim.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
     return sim.json(res, 200, {
-      name: o.name, label: o.label, keyPrefix: o.keyPrefix, custom: o.custom, queryable: true,
+      name: o.name,
+      label: o.label,
+      keyPrefix: o.keyPrefix,
+      custom: o.custom,
+      queryable: true,
       fields: o.fields.map((f) => ({
-        name: f.name, label: f.label, type: f.type, soapType: soapType(f), length: f.length ?? 0, precision: f.precision ?? 0, scale: f.scale ?? 0,
-        digits: f.digits ?? 0, nillable: f.nillable ?? true, custom: f.custom ?? false, calculated: f.calculated ?? false,
-        compoundFieldName: f.compoundFieldName ?? null, referenceTo: f.referenceTo ? [objectForPrefix(sim, f.referenceTo)] : [],
-        filterable: f.type !== 'textarea' && f.type !== 'base64', sortable: f.type !== 'textarea' && f.type !== 'base64', updateable: !['id', 'datetime'].includes(f.type),
+        name: f.name,
+        label: f.label,
+        type: f.type,
+        soapType: soapType(f),
+        length: f.length ?? 0,
+        precision: f.precision ?? 0,
+        scale: f.scale ?? 0,
+        digits: f.digits ?? 0,
+        nillable: f.nillable ?? true,
+        custom: f.custom ?? false,
+        calculated: f.calculated ?? false,
+        compoundFieldName: f.compoundFieldName ?? null,
+        referenceTo: f.referenceTo ? [objectForPrefix(sim, f.referenceTo)] : [],
+        filterable: f.type !== 'textarea' && f.type !== 'base64',
+        sortable: f.type !== 'textarea' && f.type !== 'base64',
+        updateable: !['id', 'datetime'].includes(f.type),
       })),
       urls: { describe: `/services/data/v${version}/sobjects/${o.name}/describe` },
     });
@@ -98,23 +127,42 @@ export function restRecord(sim: SimContext, version: string, objectName: string,
 function soapType(f: SimField): string {
   switch (f.type) {
     case 'id':
-    case 'reference': return 'tns:ID';
-    case 'boolean': return 'xsd:boolean';
-    case 'int': return 'xsd:int';
+    case 'reference':
+      return 'tns:ID';
+    case 'boolean':
+      return 'xsd:boolean';
+    case 'int':
+      return 'xsd:int';
     case 'double':
     case 'percent':
-    case 'currency': return 'xsd:double';
-    case 'date': return 'xsd:date';
-    case 'datetime': return 'xsd:dateTime';
-    case 'time': return 'xsd:time';
-    case 'base64': return 'xsd:base64Binary';
-    case 'address': return 'urn:address';
-    default: return 'xsd:string';
+    case 'currency':
+      return 'xsd:double';
+    case 'date':
+      return 'xsd:date';
+    case 'datetime':
+      return 'xsd:dateTime';
+    case 'time':
+      return 'xsd:time';
+    case 'base64':
+      return 'xsd:base64Binary';
+    case 'address':
+      return 'urn:address';
+    default:
+      return 'xsd:string';
   }
 }
 
 /** An address compound field as REST returns it, from its component fields. */
 function compoundAddress(r: SimRecord, name: string): Record<string, unknown> {
   const prefix = name.replace(/Address$/, '');
-  return { street: r[`${prefix}Street`] ?? null, city: r[`${prefix}City`] ?? null, postalCode: r[`${prefix}PostalCode`] ?? null, country: r[`${prefix}Country`] ?? null, latitude: r[`${prefix}Latitude`] ?? null, longitude: r[`${prefix}Longitude`] ?? null, geocodeAccuracy: null, state: null };
+  return {
+    street: r[`${prefix}Street`] ?? null,
+    city: r[`${prefix}City`] ?? null,
+    postalCode: r[`${prefix}PostalCode`] ?? null,
+    country: r[`${prefix}Country`] ?? null,
+    latitude: r[`${prefix}Latitude`] ?? null,
+    longitude: r[`${prefix}Longitude`] ?? null,
+    geocodeAccuracy: null,
+    state: null,
+  };
 }

@@ -9,7 +9,24 @@ import type { SimContext } from './context';
 import { control } from './control';
 import { identity, oauthToken, soapLogin } from './login';
 import { rest } from './rest';
-import { API_VERSIONS, SIM_DEFAULTS, SIM_LIMITS, SIM_USER_ID, type BulkJob, type Cursor, type FaultRule, type Hold, type HoldRule, type HoldState, type LimitsUpdate, type SimConfig, type SimLimitName, type SimStats, type SimUsage, type SimUser } from './types';
+import {
+  API_VERSIONS,
+  SIM_DEFAULTS,
+  SIM_LIMITS,
+  SIM_USER_ID,
+  type BulkJob,
+  type Cursor,
+  type FaultRule,
+  type Hold,
+  type HoldRule,
+  type HoldState,
+  type LimitsUpdate,
+  type SimConfig,
+  type SimLimitName,
+  type SimStats,
+  type SimUsage,
+  type SimUser,
+} from './types';
 
 export { API_VERSIONS, SIM_DEFAULTS, SIM_LIMITS, SIM_USER_ID } from './types';
 export type { Hold, HoldRule, LimitsUpdate, SimConfig, SimLimitName, SimStats, SimUsage, SimUser } from './types';
@@ -254,7 +271,11 @@ export class SalesforceSimulator implements SimContext {
     const identityPath = /^\/id\/([A-Za-z0-9]+)\/([A-Za-z0-9]+)$/.exec(path);
     if (identityPath && req.method === 'GET') return identity(this, req, res, url, identityPath[1]!, identityPath[2]!);
     if (path === '/services/data') {
-      return this.json(res, 200, API_VERSIONS.map((v) => ({ label: `Winter '${v}`, url: `/services/data/v${v}`, version: v })));
+      return this.json(
+        res,
+        200,
+        API_VERSIONS.map((v) => ({ label: `Winter '${v}`, url: `/services/data/v${v}`, version: v })),
+      );
     }
 
     const data = /^\/services\/data\/v(\d+\.\d+)(\/.*)?$/.exec(path);
@@ -283,22 +304,8 @@ export class SalesforceSimulator implements SimContext {
     }
   }
 
-
-
-
-
-
-
-
   /** The identity URL of the simulator's user, as OAuth token responses name it (`id`). */
   get identityUrl(): string {
     return `${this.instanceUrl}/id/${this.orgId}/${SIM_USER_ID}`;
   }
-
-
-
 }
-
-
-
-

@@ -5,9 +5,7 @@
  * error codes (MALFORMED_QUERY; INVALID_TYPE / INVALID_FIELD are raised by the org).
  */
 export type Literal = string | number | boolean | null | { datetime: string };
-export type Condition =
-  | { kind: 'compare'; field: string; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: Literal }
-  | { kind: 'and' | 'or'; left: Condition; right: Condition };
+export type Condition = { kind: 'compare'; field: string; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: Literal } | { kind: 'and' | 'or'; left: Condition; right: Condition };
 
 export interface Query {
   fields: string[];
@@ -26,7 +24,8 @@ export class SoqlError extends Error {
   }
 }
 
-const TOKEN = /\s*(?:(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))|(\d{4}-\d{2}-\d{2})|('(?:[^'\\]|\\.)*')|(-?\d+(?:\.\d+)?)|(!=|<=|>=|[=<>(),])|([A-Za-z_][A-Za-z0-9_.]*))/y;
+const TOKEN =
+  /\s*(?:(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))|(\d{4}-\d{2}-\d{2})|('(?:[^'\\]|\\.)*')|(-?\d+(?:\.\d+)?)|(!=|<=|>=|[=<>(),])|([A-Za-z_][A-Za-z0-9_.]*))/y;
 
 function tokenize(text: string): string[] {
   const tokens: string[] = [];

@@ -66,7 +66,13 @@ async function soapLogin(settings: SalesforceSettings, username: string, passwor
   return { accessToken: sessionId, instanceUrl: new URL(serverUrl).origin };
 }
 
-async function tokenRequest(settings: SalesforceSettings, method: string, who: string, form: Record<string, string>, signal?: AbortSignal): Promise<Session & { refreshToken?: string }> {
+async function tokenRequest(
+  settings: SalesforceSettings,
+  method: string,
+  who: string,
+  form: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<Session & { refreshToken?: string }> {
   const response = await post(`${settings.loginUrl}/services/oauth2/token`, new URLSearchParams(form).toString(), { 'content-type': 'application/x-www-form-urlencoded' }, signal);
   const body = (await response.json().catch(() => ({}))) as { access_token?: string; instance_url?: string; refresh_token?: string; error?: string; error_description?: string };
   if (!response.ok || !body.access_token || !body.instance_url) {
@@ -94,15 +100,40 @@ export async function authenticate(settings: SalesforceSettings, signal?: AbortS
     case 'OrganizationId':
       return soapLogin(settings, auth.username, auth.password, auth.organizationId, signal);
     case 'ConsumerKeySecret':
-      return tokenRequest(settings, 'ConsumerKeySecret', auth.username, {
-        grant_type: 'password', client_id: auth.consumerKey, client_secret: auth.consumerSecret, username: auth.username, password: auth.password,
-      }, signal);
+      return tokenRequest(
+        settings,
+        'ConsumerKeySecret',
+        auth.username,
+        {
+          grant_type: 'password',
+          client_id: auth.consumerKey,
+          client_secret: auth.consumerSecret,
+          username: auth.username,
+          password: auth.password,
+        },
+        signal,
+      );
     case 'ClientCredentials':
-      return tokenRequest(settings, 'ClientCredentials', `client ${auth.consumerKey}`, { grant_type: 'client_credentials', client_id: auth.consumerKey, client_secret: auth.consumerSecret }, signal);
+      return tokenRequest(
+        settings,
+        'ClientCredentials',
+        `client ${auth.consumerKey}`,
+        { grant_type: 'client_credentials', client_id: auth.consumerKey, client_secret: auth.consumerSecret },
+        signal,
+      );
     case 'RefreshToken':
-      return tokenRequest(settings, 'RefreshToken', `client ${auth.consumerKey}`, {
-        grant_type: 'refresh_token', client_id: auth.consumerKey, refresh_token: auth.refreshToken, ...(auth.consumerSecret ? { client_secret: auth.consumerSecret } : {}),
-      }, signal);
+      return tokenRequest(
+        settings,
+        'RefreshToken',
+        `client ${auth.consumerKey}`,
+        {
+          grant_type: 'refresh_token',
+          client_id: auth.consumerKey,
+          refresh_token: auth.refreshToken,
+          ...(auth.consumerSecret ? { client_secret: auth.consumerSecret } : {}),
+        },
+        signal,
+      );
     case 'JwtBearer': {
       let key = auth.privateKey;
       const from = key ? salesforceEnv.privateKey : `the file ${auth.privateKeyFile} (${salesforceEnv.privateKeyFile})`;
@@ -110,7 +141,10 @@ export async function authenticate(settings: SalesforceSettings, signal?: AbortS
         try {
           key = fs.readFileSync(auth.privateKeyFile!, 'utf8');
         } catch (error) {
-          throw new SalesforceAuthError(`Cannot read the JWT private key file ${auth.privateKeyFile} (${salesforceEnv.privateKeyFile}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'KEY_FILE');
+          throw new SalesforceAuthError(
+            `Cannot read the JWT private key file ${auth.privateKeyFile} (${salesforceEnv.privateKeyFile}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+            'KEY_FILE',
+          );
         }
       }
       const problem = privateKeyProblem(key);

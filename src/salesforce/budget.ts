@@ -153,7 +153,11 @@ export class ApiBudget implements RequestBudget {
     const out: Partial<Record<DailyLimitName, LimitUsage>> = {};
     const r = this.reading;
     if (r) {
-      const since = { DailyApiRequests: this.counts.apiCalls - r.at.apiCalls, DailyBulkV2QueryJobs: this.counts.bulkJobs - r.at.bulkJobs, DailyBulkV2QueryFileStorageMB: (this.counts.resultBytes - r.at.resultBytes) / MB };
+      const since = {
+        DailyApiRequests: this.counts.apiCalls - r.at.apiCalls,
+        DailyBulkV2QueryJobs: this.counts.bulkJobs - r.at.bulkJobs,
+        DailyBulkV2QueryFileStorageMB: (this.counts.resultBytes - r.at.resultBytes) / MB,
+      };
       for (const name of LIMIT_NAMES) {
         const u = r.limits[name];
         if (u) out[name] = { ...u, used: u.used + since[name] };

@@ -97,10 +97,12 @@ export class BulkCsvPage {
     if (!this.materialised) {
       const rows: unknown[][] = [];
       for (let r = 0; r < this.length; r++) {
-        rows.push(this.fields.map((f, i) => {
-          const t = this.text(r, i);
-          return t === null ? null : fromBulkCsv(f.type, t);
-        }));
+        rows.push(
+          this.fields.map((f, i) => {
+            const t = this.text(r, i);
+            return t === null ? null : fromBulkCsv(f.type, t);
+          }),
+        );
       }
       this.materialised = rows;
     }
@@ -199,4 +201,3 @@ function scan(bytes: Uint8Array): { cells: Cells; rowEnds: number[] } {
   }
   return { cells, rowEnds };
 }
-

@@ -117,10 +117,16 @@ export async function* readBulk(opts: {
   let jobId = opts.resume?.jobId;
   if (!jobId) {
     try {
-      const response = await client.request('POST', '/jobs/query', { 'content-type': 'application/json' }, JSON.stringify({ operation: opts.includeDeleted ? 'queryAll' : 'query', query: opts.soql }));
+      const response = await client.request(
+        'POST',
+        '/jobs/query',
+        { 'content-type': 'application/json' },
+        JSON.stringify({ operation: opts.includeDeleted ? 'queryAll' : 'query', query: opts.soql }),
+      );
       jobId = ((await response.json()) as JobInfo).id;
     } catch (error) {
-      if (error instanceof SalesforceApiError && error.status === 400 && UNAVAILABLE.has(error.errorCode)) throw new BulkUnavailableError(`${error.errorCode}: ${error.message.split(': ').slice(-1)[0]}`);
+      if (error instanceof SalesforceApiError && error.status === 400 && UNAVAILABLE.has(error.errorCode))
+        throw new BulkUnavailableError(`${error.errorCode}: ${error.message.split(': ').slice(-1)[0]}`);
       throw error;
     }
     opts.onJob?.(jobId);
@@ -131,7 +137,8 @@ export async function* readBulk(opts: {
     try {
       job = await client.get<JobInfo>(base);
     } catch (error) {
-      if (error instanceof SalesforceApiError && error.status === 404) throw new BulkJobGoneError(`Bulk query job ${jobId} no longer exists (Salesforce keeps a job's results about a week)`);
+      if (error instanceof SalesforceApiError && error.status === 404)
+        throw new BulkJobGoneError(`Bulk query job ${jobId} no longer exists (Salesforce keeps a job's results about a week)`);
       throw error;
     }
     if (job.state === 'JobComplete') break;
@@ -142,8 +149,12 @@ export async function* readBulk(opts: {
     if (job.state === 'Aborted') throw new BulkJobGoneError(`Bulk query job ${jobId} was aborted`);
     await client.wait(Math.min(10_000, (opts.pollMs ?? 250) * 1.5 ** polls));
   }
-  const parallel = opts.resume?.locator === undefined && (opts.resume?.pages !== undefined || (Number(apiVersion) >= PARALLEL_RESULTS_VERSION && (opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT) > 1));
-  const downloads = parallel ? parallelPages(client, base, jobId, apiVersion, opts.resume?.pages, opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT) : sequentialPages(client, base, jobId, apiVersion, opts.resume?.locator, opts.maxRecords ?? 10_000);
+  const parallel =
+    opts.resume?.locator === undefined &&
+    (opts.resume?.pages !== undefined || (Number(apiVersion) >= PARALLEL_RESULTS_VERSION && (opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT) > 1));
+  const downloads = parallel
+    ? parallelPages(client, base, jobId, apiVersion, opts.resume?.pages, opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT)
+    : sequentialPages(client, base, jobId, apiVersion, opts.resume?.locator, opts.maxRecords ?? 10_000);
   const idAt = opts.fields.findIndex((f) => f.name === 'Id');
   const cursorAt = opts.cursorField ? opts.fields.findIndex((f) => f.name === opts.cursorField) : -1;
   try {
@@ -188,7 +199,14 @@ async function fetchResults(client: SalesforceClient, path: string): Promise<{ b
 }
 
 /** The locator chain, one page ahead: the next page is requested as soon as this one has arrived. */
-async function* sequentialPages(client: SalesforceClient, base: string, jobId: string, apiVersion: string, locator: string | undefined, maxRecords: number): AsyncGenerator<Download> {
+async function* sequentialPages(
+  client: SalesforceClient,
+  base: string,
+  jobId: string,
+  apiVersion: string,
+  locator: string | undefined,
+  maxRecords: number,
+): AsyncGenerator<Download> {
   const fetchPage = (at: string | undefined) => fetchResults(client, `${base}/results?${new URLSearchParams({ maxRecords: String(maxRecords), ...(at ? { locator: at } : {}) })}`);
   let pending: Promise<{ bytes: Uint8Array; locator?: string }> | undefined = fetchPage(locator);
   try {

@@ -170,13 +170,19 @@ export class SalesforceClient {
       const url = `${session.instanceUrl}${path.startsWith('/services/') ? path : `/services/data/v${this.apiVersion}${path}`}`;
       let response: Response;
       try {
-        response = await fetchImpl(url, { method, body, headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json', ...headers }, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(120_000)]) : AbortSignal.timeout(120_000) });
+        response = await fetchImpl(url, {
+          method,
+          body,
+          headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json', ...headers },
+          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(120_000)]) : AbortSignal.timeout(120_000),
+        });
       } catch (error) {
         // Cancelled, not failed: no retry.
         signal?.throwIfAborted();
         const why = connectionFailure(error, new URL(url).host);
         // A host name that does not resolve will not start to: no retry.
-        if (networkCode(error)?.code === 'ENOTFOUND') throw new SalesforceApiError(`Salesforce: ${why}: check SOURCES__SALESFORCE__DOMAIN and the instance URL.`, 'HOST_NOT_FOUND', 0, false);
+        if (networkCode(error)?.code === 'ENOTFOUND')
+          throw new SalesforceApiError(`Salesforce: ${why}: check SOURCES__SALESFORCE__DOMAIN and the instance URL.`, 'HOST_NOT_FOUND', 0, false);
         if (attempt >= maxAttempts) throw new SalesforceApiError(`Salesforce did not answer ${method} ${path}: ${why}`, 'CONNECTION', 0, true);
         this.retrying(`Salesforce did not answer ${method} ${path.split('?')[0]} (${why}); attempt ${attempt + 1} of ${maxAttempts} follows`);
         await this.backoff(attempt);
@@ -208,8 +214,16 @@ export class SalesforceClient {
         await this.backoff(attempt, errorCode === 'REQUEST_LIMIT_EXCEEDED' ? 4 : 1);
         continue;
       }
-      const hint = errorCode === 'INVALID_SESSION_ID' && this.settings.auth.kind === 'InstanceAuth' ? ' The session id given in SOURCES__SALESFORCE__CREDENTIALS__SESSION_ID has expired; provide a new one or use a method that can log in again.' : '';
-      throw new SalesforceApiError(this.scrub(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}: ${message.trim()}${hint}`), errorCode, response.status, retryable);
+      const hint =
+        errorCode === 'INVALID_SESSION_ID' && this.settings.auth.kind === 'InstanceAuth'
+          ? ' The session id given in SOURCES__SALESFORCE__CREDENTIALS__SESSION_ID has expired; provide a new one or use a method that can log in again.'
+          : '';
+      throw new SalesforceApiError(
+        this.scrub(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}: ${message.trim()}${hint}`),
+        errorCode,
+        response.status,
+        retryable,
+      );
     }
   }
 

@@ -2,10 +2,32 @@
 
 /** Salesforce field types as describe reports them in `type`. */
 export type SalesforceFieldType =
-  | 'id' | 'string' | 'textarea' | 'picklist' | 'multipicklist' | 'reference' | 'email' | 'phone'
-  | 'url' | 'combobox' | 'encryptedstring' | 'boolean' | 'int' | 'long' | 'double' | 'percent'
-  | 'currency' | 'date' | 'datetime' | 'time' | 'base64' | 'address' | 'location' | 'anyType'
-  | 'complexvalue' | 'json';
+  | 'id'
+  | 'string'
+  | 'textarea'
+  | 'picklist'
+  | 'multipicklist'
+  | 'reference'
+  | 'email'
+  | 'phone'
+  | 'url'
+  | 'combobox'
+  | 'encryptedstring'
+  | 'boolean'
+  | 'int'
+  | 'long'
+  | 'double'
+  | 'percent'
+  | 'currency'
+  | 'date'
+  | 'datetime'
+  | 'time'
+  | 'base64'
+  | 'address'
+  | 'location'
+  | 'anyType'
+  | 'complexvalue'
+  | 'json';
 
 export interface SalesforceField {
   name: string;

@@ -12,7 +12,10 @@ export interface SObjectDescribe {
 /** An object the org does not have: retrying cannot help. */
 export class UnknownObjectError extends SyncError {
   constructor(readonly objectName: string) {
-    super(`Salesforce has no object named ${objectName} (names are case-insensitive; custom objects end in __c). Check the object list of the sync.`, { code: ERROR_CODES.UNKNOWN_OBJECT, retryable: false });
+    super(`Salesforce has no object named ${objectName} (names are case-insensitive; custom objects end in __c). Check the object list of the sync.`, {
+      code: ERROR_CODES.UNKNOWN_OBJECT,
+      retryable: false,
+    });
     this.name = 'UnknownObjectError';
   }
 }
@@ -37,7 +40,10 @@ export async function describeObject(client: SalesforceClient, name: string): Pr
 async function checkApiVersion(client: SalesforceClient): Promise<void> {
   const offered = await client.get<{ version: string }[]>('/services/data').catch(() => undefined);
   if (offered && !offered.some((v) => v.version === client.apiVersion)) {
-    const newest = offered.map((v) => v.version).sort((a, b) => Number(a) - Number(b)).at(-1);
+    const newest = offered
+      .map((v) => v.version)
+      .sort((a, b) => Number(a) - Number(b))
+      .at(-1);
     throw new SalesforceApiError(
       `This org does not offer Salesforce API version ${client.apiVersion} (SOURCES__SALESFORCE__VERSION)${newest ? `; its newest is ${newest}` : ''}.`,
       'API_VERSION_NOT_OFFERED',

@@ -60,7 +60,10 @@ export function splitSlice(slice: Slice, floorMs: number): [Slice, Slice] | unde
   if (!(hi - lo >= 2 * floorMs)) return undefined;
   // Whole milliseconds: SOQL datetimes carry no finer time.
   const mid = new Date(lo + Math.floor((hi - lo) / 2)).toISOString();
-  return [{ after: slice.after, upTo: mid }, { after: mid, upTo: slice.upTo }];
+  return [
+    { after: slice.after, upTo: mid },
+    { after: mid, upTo: slice.upTo },
+  ];
 }
 
 export interface ReadObjectOptions {
@@ -105,7 +108,12 @@ export async function* readObject(opts: ReadObjectOptions): AsyncGenerator<Recor
         opts.onFallback?.(error.message);
       }
     } else if (api === 'bulk') {
-      throw new SalesforceApiError(`${opts.describe.name}: a query of all ${names.length} fields is longer than Bulk API 2.0 takes (${MAX_BULK_QUERY_LENGTH} characters); use SALESFORCE_READ_API=auto or rest`, 'QUERY_TOO_LONG', 0, false);
+      throw new SalesforceApiError(
+        `${opts.describe.name}: a query of all ${names.length} fields is longer than Bulk API 2.0 takes (${MAX_BULK_QUERY_LENGTH} characters); use SALESFORCE_READ_API=auto or rest`,
+        'QUERY_TOO_LONG',
+        0,
+        false,
+      );
     }
   }
   yield* readRestObject({ ...opts, resumeAfter: opts.resume?.api === 'rest' ? opts.resume.after : undefined });
@@ -133,14 +141,38 @@ async function* readBulkSlices(opts: ReadObjectOptions): AsyncGenerator<RecordPa
   const floor = opts.sliceFloorMs ?? DEFAULT_SLICE_FLOOR_MS;
   while (slices.length > 0) {
     const slice = slices.shift();
-    const soql = buildSoql(opts.describe, opts.fields.map((f) => f.name), { window: window ? { field: window.field, ...slice } : undefined, deletedOnly: opts.deletedOnly, ordered: false });
+    const soql = buildSoql(
+      opts.describe,
+      opts.fields.map((f) => f.name),
+      { window: window ? { field: window.field, ...slice } : undefined, deletedOnly: opts.deletedOnly, ordered: false },
+    );
     // Where a read stands once this slice is done: at the next slice, or finished.
     const afterSlice: ReadPosition | undefined = slices[0] ? { api: 'bulk', slice: slices[0] } : undefined;
     try {
-      for await (const page of readBulk({ client: opts.client, soql, fields: opts.fields, includeDeleted: opts.deletedOnly, resume: job, cursorField: window?.field, pollMs: opts.pollMs, pagesInFlight: opts.pagesInFlight, onJob: opts.onJob })) {
+      for await (const page of readBulk({
+        client: opts.client,
+        soql,
+        fields: opts.fields,
+        includeDeleted: opts.deletedOnly,
+        resume: job,
+        cursorField: window?.field,
+        pollMs: opts.pollMs,
+        pagesInFlight: opts.pagesInFlight,
+        onJob: opts.onJob,
+      })) {
         const { csv } = page;
         const position: ReadPosition | undefined = page.next ? { api: 'bulk', slice, job: page.next } : afterSlice;
-        yield { api: 'bulk', length: csv.length, get rows() { return csv.rows; }, columns: (at) => csv.columns(at), text: (r, f) => csv.text(r, f), last: page.last, position };
+        yield {
+          api: 'bulk',
+          length: csv.length,
+          get rows() {
+            return csv.rows;
+          },
+          columns: (at) => csv.columns(at),
+          text: (r, f) => csv.text(r, f),
+          last: page.last,
+          position,
+        };
       }
     } catch (error) {
       if (!(error instanceof BulkJobFailedError)) throw error;

@@ -35,8 +35,7 @@ export async function* readRest(opts: {
   nextRecordsUrl?: string;
 }): AsyncGenerator<RestPage> {
   const headers: Record<string, string> = opts.batchSize ? { 'sforce-query-options': `batchSize=${opts.batchSize}` } : {};
-  let url: string | undefined =
-    opts.nextRecordsUrl ?? `${opts.includeDeleted ? '/queryAll' : '/query'}?q=${encodeURIComponent(opts.soql)}`;
+  let url: string | undefined = opts.nextRecordsUrl ?? `${opts.includeDeleted ? '/queryAll' : '/query'}?q=${encodeURIComponent(opts.soql)}`;
   while (url) {
     const page: QueryPage = await opts.client.get<QueryPage>(url, headers);
     const rows = page.records.map((r) => opts.fields.map((f) => fromRestJson(f.type, r[f.name])));

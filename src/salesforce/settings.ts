@@ -88,9 +88,11 @@ export function privateKeyProblem(pem: string): string | undefined {
 }
 
 /** `login`, `test`, a My Domain host or a URL. */
-const domainSchema = z.string().refine((d) => /^https?:\/\/[^\s/]+(?:\/\S*)?$/.test(d) || /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(d), {
-  message: 'must be login, test, a My Domain (acme.my, acme.my.salesforce.com) or an http(s) URL',
-});
+const domainSchema = z
+  .string()
+  .refine((d) => /^https?:\/\/[^\s/]+(?:\/\S*)?$/.test(d) || /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(d), {
+    message: 'must be login, test, a My Domain (acme.my, acme.my.salesforce.com) or an http(s) URL',
+  });
 
 const m = methodsOf;
 export const salesforceArea = settingsArea('salesforce', {
@@ -98,7 +100,10 @@ export const salesforceArea = settingsArea('salesforce', {
   [salesforceEnv.password]: { schema: z.string().optional(), description: 'Salesforce password', methods: m('password'), secret: true },
   [salesforceEnv.securityToken]: { schema: z.string().optional(), description: 'security token appended to the password', methods: m('securityToken'), secret: true },
   [salesforceEnv.organizationId]: {
-    schema: z.string().regex(/^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/, { message: 'must be an organization id (00D..., 15 or 18 characters)' }).optional(),
+    schema: z
+      .string()
+      .regex(/^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/, { message: 'must be an organization id (00D..., 15 or 18 characters)' })
+      .optional(),
     description: 'organization id for IP-restricted logins without a token',
     methods: m('organizationId'),
   },
@@ -191,7 +196,8 @@ function chooseMethod(has: (k: Key) => boolean): { method: MethodName; because: 
   if (has('organizationId')) return { method: 'OrganizationId', because: ['organizationId'] };
   if (has('consumerKey') || has('consumerSecret')) {
     // A username or password means a user logs in: ConsumerKeySecret, or JwtBearer without a secret.
-    if (has('password') || (has('userName') && has('consumerSecret'))) return { method: 'ConsumerKeySecret', because: set('userName', 'password', 'consumerKey', 'consumerSecret') };
+    if (has('password') || (has('userName') && has('consumerSecret')))
+      return { method: 'ConsumerKeySecret', because: set('userName', 'password', 'consumerKey', 'consumerSecret') };
     if (has('userName')) return { method: 'JwtBearer', because: set('userName', 'consumerKey') };
     return { method: 'ClientCredentials', because: set('consumerKey', 'consumerSecret') };
   }
@@ -237,14 +243,18 @@ function parse(env: Record<string, string | undefined>): { settings?: Salesforce
   const foreign = credentialKeys.filter((k) => has(k) && !own.has(k));
   if (foreign.length > 0) {
     const other = chooseMethod((k) => foreign.includes(k))?.method ?? methodsOf(foreign[0]!).join(', ');
-    problems.push(`${names(...foreign)} (${other}) and ${names(...because)} (${method}) are both set: they belong to different auth methods. Unset the variables of the method you do not use.`);
+    problems.push(
+      `${names(...foreign)} (${other}) and ${names(...because)} (${method}) are both set: they belong to different auth methods. Unset the variables of the method you do not use.`,
+    );
   }
   const absent = spec.required.filter((k) => !has(k));
   if (absent.length) problems.push(`Salesforce auth method ${method} needs ${names(...absent)} (not set).`);
   if (spec.oneOf && !spec.oneOf.some(has)) problems.push(`Salesforce auth method ${method} needs ${spec.oneOf.map((k) => salesforceEnv[k]).join(' or ')} (not set).`);
   const domain = get('domain') ?? get('credentialsDomain');
   if (method === 'ClientCredentials' && (!domain || domain === 'login' || domain === 'test')) {
-    problems.push(`Salesforce auth method ClientCredentials needs your My Domain in ${salesforceEnv.domain} (the client credentials flow does not work on login.salesforce.com or test.salesforce.com).`);
+    problems.push(
+      `Salesforce auth method ClientCredentials needs your My Domain in ${salesforceEnv.domain} (the client credentials flow does not work on login.salesforce.com or test.salesforce.com).`,
+    );
   }
   if (problems.length > 0 || !parsed.ok) return { problems };
 
@@ -258,7 +268,13 @@ function parse(env: Record<string, string | undefined>): { settings?: Salesforce
       case 'JwtBearer':
         return { kind: method, username: v('userName'), consumerKey: v('consumerKey'), privateKey: get('privateKey'), privateKeyFile: get('privateKeyFile') };
       case 'ConsumerKeySecret':
-        return { kind: method, username: v('userName'), password: v('password') + (get('securityToken') ?? ''), consumerKey: v('consumerKey'), consumerSecret: v('consumerSecret') };
+        return {
+          kind: method,
+          username: v('userName'),
+          password: v('password') + (get('securityToken') ?? ''),
+          consumerKey: v('consumerKey'),
+          consumerSecret: v('consumerSecret'),
+        };
       case 'ClientCredentials':
         return { kind: method, consumerKey: v('consumerKey'), consumerSecret: v('consumerSecret') };
       case 'OrganizationId':

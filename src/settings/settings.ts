@@ -16,7 +16,6 @@ export const SETTINGS: SettingDoc[] = [...salesforceArea.docs, ...icebergArea.do
 /** Prefixes that belong to this product alone: a name under them that is not a setting is a typo. */
 export const OWN_PREFIXES = ['SOURCES__SALESFORCE__', 'ICEBERG_', 'S3_'];
 
-
 const words = (name: string) => name.toUpperCase().split(/_+/).filter(Boolean);
 
 /**
@@ -43,7 +42,8 @@ export function closestSetting(name: string): string | undefined {
  * TEMPORAL_TLS_CA_CERT_PATH).
  */
 function temporalTypo(name: string, known: Set<string>): boolean {
-  if (!name.startsWith('TEMPORAL_') || known.has(name) || TEMPORAL_TOOL_NAMES.includes(name) || name in CLI_LEGACY_TLS_NAMES || name.startsWith(TEMPORAL_GRPC_META_PREFIX)) return false;
+  if (!name.startsWith('TEMPORAL_') || known.has(name) || TEMPORAL_TOOL_NAMES.includes(name) || name in CLI_LEGACY_TLS_NAMES || name.startsWith(TEMPORAL_GRPC_META_PREFIX))
+    return false;
   const meant = closestSetting(name);
   return meant !== undefined && meant.startsWith('TEMPORAL_');
 }

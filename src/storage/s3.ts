@@ -89,9 +89,7 @@ export class S3ObjectStore implements ObjectStore {
     }
     for (const [bucket, keys] of byBucket) {
       for (let i = 0; i < keys.length; i += 1000) {
-        const out = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }),
-        );
+        const out = await this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
         if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} objects, first: ${out.Errors[0]!.Key}: ${out.Errors[0]!.Message}`);
       }
     }

@@ -11,12 +11,15 @@ export interface FailureClass {
 
 /** S3 error names that no retry can cure, each with its code and what to check. */
 const S3_REFUSALS: Record<string, [ErrorCode, string]> = {
-  InvalidAccessKeyId: [ERROR_CODES.S3_UNKNOWN_ACCESS_KEY, 'S3 does not know the access key: check S3_ACCESS_KEY_ID (or the catalog\'s vended credentials).'],
+  InvalidAccessKeyId: [ERROR_CODES.S3_UNKNOWN_ACCESS_KEY, "S3 does not know the access key: check S3_ACCESS_KEY_ID (or the catalog's vended credentials)."],
   SignatureDoesNotMatch: [ERROR_CODES.S3_BAD_SIGNATURE, 'S3 refused the request signature: check S3_SECRET_ACCESS_KEY (and S3_REGION).'],
-  AccessDenied: [ERROR_CODES.S3_ACCESS_DENIED, 'S3 denied access to the warehouse location: check the S3 credentials\' permissions on the bucket.'],
-  NoSuchBucket: [ERROR_CODES.S3_NO_SUCH_BUCKET, 'the bucket of the table\'s location does not exist: create it, or point the catalog\'s warehouse at an existing bucket (see S3_BUCKET).'],
-  InvalidBucketName: [ERROR_CODES.S3_INVALID_BUCKET, 'the table\'s location names an invalid bucket: check the catalog\'s warehouse location.'],
-  AuthorizationHeaderMalformed: [ERROR_CODES.S3_WRONG_REGION, 'S3 refused the request\'s authorization (often a wrong S3_REGION for the bucket).'],
+  AccessDenied: [ERROR_CODES.S3_ACCESS_DENIED, "S3 denied access to the warehouse location: check the S3 credentials' permissions on the bucket."],
+  NoSuchBucket: [
+    ERROR_CODES.S3_NO_SUCH_BUCKET,
+    "the bucket of the table's location does not exist: create it, or point the catalog's warehouse at an existing bucket (see S3_BUCKET).",
+  ],
+  InvalidBucketName: [ERROR_CODES.S3_INVALID_BUCKET, "the table's location names an invalid bucket: check the catalog's warehouse location."],
+  AuthorizationHeaderMalformed: [ERROR_CODES.S3_WRONG_REGION, "S3 refused the request's authorization (often a wrong S3_REGION for the bucket)."],
   PermanentRedirect: [ERROR_CODES.S3_WRONG_ENDPOINT, 'the bucket is in another region or endpoint: check S3_REGION and S3_ENDPOINT.'],
 };
 
@@ -41,7 +44,11 @@ export function toSyncError(error: unknown): SyncError {
   const net = networkCode(error);
   if (net?.code === 'ENOTFOUND') {
     const said = message.includes('ENOTFOUND') ? message : `${message} — the host name${net.host ? ` ${net.host}` : ''} does not resolve (ENOTFOUND)`;
-    return new SyncError(`${said}: check the address settings (SOURCES__SALESFORCE__DOMAIN, ICEBERG_CATALOG_URI, S3_ENDPOINT).`, { code: ERROR_CODES.HOST_NOT_FOUND, retryable: false, cause: error });
+    return new SyncError(`${said}: check the address settings (SOURCES__SALESFORCE__DOMAIN, ICEBERG_CATALOG_URI, S3_ENDPOINT).`, {
+      code: ERROR_CODES.HOST_NOT_FOUND,
+      retryable: false,
+      cause: error,
+    });
   }
   if (error instanceof SyncError) return error;
   const code = e?.$metadata ? ERROR_CODES.S3_ERROR : net ? ERROR_CODES.NETWORK : ERROR_CODES.UNEXPECTED;

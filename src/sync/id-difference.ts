@@ -149,7 +149,10 @@ class Partition {
         const dir = path.join(this.dir, path.basename(kept.file, '.kept'));
         await fs.promises.mkdir(dir);
         const inner = new Partition(dir, this.level + 1, this.opts, this.stats);
-        for (const [side, spill] of [[KEPT, kept], [LIVE, live]] as const) {
+        for (const [side, spill] of [
+          [KEPT, kept],
+          [LIVE, live],
+        ] as const) {
           // Written to disk as they go: a split bucket is big by definition.
           let n = 0;
           for await (const id of spill.ids()) {

@@ -40,13 +40,22 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const describe = await describeObject(ctx.salesforce.withLog(log).withBudget(budget), input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
-  const { cursor: stored, created, newColumns } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label });
+  const {
+    cursor: stored,
+    created,
+    newColumns,
+  } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label });
   const mode = input.mode ?? defaultMode(describe.name);
   const cursor = cursorField(describe);
   const after = mode !== 'replace' && !input.full && stored ? stored : undefined;
   const reread = cursor ? rereadReason({ mode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
   log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, mode ${mode}`, {
-    object: describe.name, mode, after, created, newColumns: newColumns?.length ?? 0, ...(reread ? { reread } : {}),
+    object: describe.name,
+    mode,
+    after,
+    created,
+    newColumns: newColumns?.length ?? 0,
+    ...(reread ? { reread } : {}),
   });
   return {
     ...input,
@@ -73,18 +82,40 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
  */
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const log = ctx.log ?? noLog;
-  const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), { api: ctx.api, spent: opts.usage ?? p.usage, signal: opts.signal, progress: opts.progress, log });
+  const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), {
+    api: ctx.api,
+    spent: opts.usage ?? p.usage,
+    signal: opts.signal,
+    progress: opts.progress,
+    log,
+  });
   const table = await ctx.destination.writeTarget(p);
   const describe = await describeObject(salesforce, p.object);
   const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
   const paths = runPaths(table.location, p.runId);
   const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note)));
   if (resume) log.info(`Resuming ${p.object} after ${resume.rows} rows (checkpoint ${resume.staging})`, { rows: resume.rows, files: resume.files });
-  const writer = new DataFileWriter({ fields: table.columns, store: table.store, location: paths.dataFolder, namePrefix: paths.segment, dictionaryColumns: columns.dictionaryColumns });
-  const checkpointer = await Checkpointer.open({ store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS }, resume);
+  const writer = new DataFileWriter({
+    fields: table.columns,
+    store: table.store,
+    location: paths.dataFolder,
+    namePrefix: paths.segment,
+    dictionaryColumns: columns.dictionaryColumns,
+  });
+  const checkpointer = await Checkpointer.open(
+    { store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS },
+    resume,
+  );
   const timer = new StageTimer();
   const pages = readObject({
-    client: salesforce, describe, fields: columns.fields, window: readWindow(p), resume: resume && positionOf(resume), api: ctx.api, pagesInFlight: ctx.pagesInFlight, sliceFloorMs: ctx.sliceFloorMs,
+    client: salesforce,
+    describe,
+    fields: columns.fields,
+    window: readWindow(p),
+    resume: resume && positionOf(resume),
+    api: ctx.api,
+    pagesInFlight: ctx.pagesInFlight,
+    sliceFloorMs: ctx.sliceFloorMs,
     onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
     onFallback: (reason) => log.warn(reason),
   })[Symbol.asyncIterator]();
@@ -110,9 +141,24 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
   const staging = await checkpointer.finish({ deletedKeys, reconciled, usage });
   const files = checkpointer.files;
   opts.progress?.({ rows: checkpointer.rows, files: files.length, checkpoint: checkpointer.checkpoint, usage });
-  log.info(`Extracted ${p.object}: ${checkpointer.rows} rows in ${files.length} files`, { rows: checkpointer.rows, files: files.length, deleted: deletedKeys.length, ...(reconciled ? { reconciled: reconciled.length } : {}), staging });
+  log.info(`Extracted ${p.object}: ${checkpointer.rows} rows in ${files.length} files`, {
+    rows: checkpointer.rows,
+    files: files.length,
+    deleted: deletedKeys.length,
+    ...(reconciled ? { reconciled: reconciled.length } : {}),
+    staging,
+  });
   const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
-  return { staging, rows: checkpointer.rows, files: files.length, bytes, deleted: deletedKeys.length, reconciled: reconciled?.length, timings: timer.timings(writer.timings), usage };
+  return {
+    staging,
+    rows: checkpointer.rows,
+    files: files.length,
+    bytes,
+    deleted: deletedKeys.length,
+    reconciled: reconciled?.length,
+    timings: timer.timings(writer.timings),
+    usage,
+  };
 }
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
@@ -120,7 +166,11 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   const area = await ctx.destination.writeTarget(p);
   const staged = await readStaging(area.store, staging);
   const mode: WriteMode =
-    p.mode === 'replace' ? { kind: 'replace' } : p.mode === 'append' ? { kind: 'append' } : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
+    p.mode === 'replace'
+      ? { kind: 'replace' }
+      : p.mode === 'append'
+        ? { kind: 'append' }
+        : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
   const cursor = p.cursorField ? p.upTo : undefined;
   const log = ctx.log ?? noLog;
   const result = await ctx.destination.commit(p, {
@@ -140,9 +190,22 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   });
   const deleted = staged.deletedKeys.length - (staged.reconciled ?? 0);
   log.info(result.alreadyCommitted ? `${p.object} was already committed by this run: snapshot ${result.snapshotId}` : `Committed ${p.object}: snapshot ${result.snapshotId}`, {
-    snapshotId: result.snapshotId, rows: staged.keyCount, files: staged.files.length, deleted, alreadyCommitted: result.alreadyCommitted, cursor,
+    snapshotId: result.snapshotId,
+    rows: staged.keyCount,
+    files: staged.files.length,
+    deleted,
+    alreadyCommitted: result.alreadyCommitted,
+    cursor,
   });
-  return { snapshotId: result.snapshotId, rows: staged.keyCount, deleted, alreadyCommitted: result.alreadyCommitted, cursor, ...reconcileOutcome(p, staged), ...(p.reread ? { reread: p.reread } : {}) };
+  return {
+    snapshotId: result.snapshotId,
+    rows: staged.keyCount,
+    deleted,
+    alreadyCommitted: result.alreadyCommitted,
+    cursor,
+    ...reconcileOutcome(p, staged),
+    ...(p.reread ? { reread: p.reread } : {}),
+  };
 }
 
 /**
@@ -177,7 +240,9 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promis
   if (unreferenced.length > 0) await area.store.delete(unreferenced);
   const dropped = await discardUnused(ctx, p);
   log.info(`Cleanup of ${p.object}: ${unreferenced.length} unreferenced files of the run removed${dropped ? ', and the table it created dropped' : ''}`, {
-    removed: unreferenced.length, kept: inUse.size, dropped,
+    removed: unreferenced.length,
+    kept: inUse.size,
+    dropped,
   });
   return unreferenced.length;
 }

@@ -106,7 +106,14 @@ export async function reconcileIds(req: ReconcileRequest): Promise<Reconciled> {
 export async function reconcileExtraction(
   ctx: SyncContext,
   p: PreparedObject,
-  opts: { salesforce: SalesforceClient; describe: SObjectDescribe; keys: KeyList; deletedKeys: readonly string[]; progress?: (p: Partial<ExtractProgress>) => void; signal?: AbortSignal },
+  opts: {
+    salesforce: SalesforceClient;
+    describe: SObjectDescribe;
+    keys: KeyList;
+    deletedKeys: readonly string[];
+    progress?: (p: Partial<ExtractProgress>) => void;
+    signal?: AbortSignal;
+  },
 ): Promise<string[] | undefined> {
   if (!p.reconcile) return undefined;
   const skipped = reconcileSkipped(p);
@@ -126,7 +133,10 @@ export async function reconcileExtraction(
     onFallback: (reason) => ctx.log?.warn(reason),
     signal: opts.signal,
   });
-  ctx.log?.info(`Reconciled ${p.object}: ${found.removed.length} of ${found.tableIds} table rows are gone from Salesforce`, { removed: found.removed.length, tableIds: found.tableIds });
+  ctx.log?.info(`Reconciled ${p.object}: ${found.removed.length} of ${found.tableIds} table rows are gone from Salesforce`, {
+    removed: found.removed.length,
+    tableIds: found.tableIds,
+  });
   return found.removed;
 }
 

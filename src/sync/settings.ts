@@ -29,16 +29,26 @@ export const syncArea = settingsArea('sync', {
   },
   SALESFORCE_BULK_MIN_SLICE_MINUTES: {
     schema: integerSetting(1),
-    description: 'a Bulk job that Salesforce fails (e.g. QUERY_TIMEOUT) is run again over halves of its time window, down to windows this long; then the sync fails with the job\'s message',
+    description:
+      "a Bulk job that Salesforce fails (e.g. QUERY_TIMEOUT) is run again over halves of its time window, down to windows this long; then the sync fails with the job's message",
     default: '60',
   },
   SYNC_TIME_TYPE: {
     schema: z.enum(['string', 'time'], { message: 'must be string or time' }),
-    description: 'Salesforce time fields as string (HH:MM:SS.sss text, read by every engine) or time (Iceberg time: Spark cannot load such tables); existing columns keep their type',
+    description:
+      'Salesforce time fields as string (HH:MM:SS.sss text, read by every engine) or time (Iceberg time: Spark cannot load such tables); existing columns keep their type',
     default: 'string',
   },
-  SYNC_CHECKPOINT_SECONDS: { schema: seconds('of at least 0', 0), description: 'an extraction records a resume point at most this often (each closes a data file; 0: after every page)', default: '60' },
-  DUMP_TO_DUCKDB: { schema: booleanSetting, description: 'true: objects land in a local DuckDB file instead of Iceberg (local debugging; no catalog or S3 settings needed)', default: 'false' },
+  SYNC_CHECKPOINT_SECONDS: {
+    schema: seconds('of at least 0', 0),
+    description: 'an extraction records a resume point at most this often (each closes a data file; 0: after every page)',
+    default: '60',
+  },
+  DUMP_TO_DUCKDB: {
+    schema: booleanSetting,
+    description: 'true: objects land in a local DuckDB file instead of Iceberg (local debugging; no catalog or S3 settings needed)',
+    default: 'false',
+  },
   DUCKDB_PATH: { schema: z.string(), description: 'the DuckDB file of DUMP_TO_DUCKDB (schema = namespace)', default: 'salesforce_sync.duckdb' },
   SYNC_NAMESPACE: { schema: namespaceSchema, description: 'Iceberg namespace of npm run demo, and the one npm run check looks at', default: 'salesforce' },
   WORKER_MAX_ACTIVITIES: { schema: integerSetting(1), description: 'activities a worker runs at once', default: '8' },
@@ -48,7 +58,11 @@ export const syncArea = settingsArea('sync', {
     default: 'true',
   },
   PREFLIGHT_TIMEOUT_SECONDS: { schema: seconds('above 0', 0.001), description: 'each check of npm run check (and of the worker at start) gives up after this long', default: '10' },
-  PREFLIGHT_OBJECT: { schema: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { message: 'must be a Salesforce object name' }), description: 'the Salesforce object npm run check describes', default: 'Account' },
+  PREFLIGHT_OBJECT: {
+    schema: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { message: 'must be a Salesforce object name' }),
+    description: 'the Salesforce object npm run check describes',
+    default: 'Account',
+  },
 });
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg (read without the rest of the area). */

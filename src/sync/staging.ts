@@ -87,29 +87,65 @@ type Json = { [k: string]: unknown };
 function fileToJson(f: DataFile): Json {
   const map = <V>(m: Map<number, V> | undefined, v: (x: V) => unknown) => (m ? [...m].map(([k, x]) => [k, v(x)]) : undefined);
   return {
-    content: f.content, filePath: f.filePath, recordCount: String(f.recordCount), fileSizeInBytes: String(f.fileSizeInBytes),
-    valueCounts: map(f.valueCounts, String), nullValueCounts: map(f.nullValueCounts, String), nanValueCounts: map(f.nanValueCounts, String),
-    lowerBounds: map(f.lowerBounds, (b) => Buffer.from(b).toString('base64')), upperBounds: map(f.upperBounds, (b) => Buffer.from(b).toString('base64')),
+    content: f.content,
+    filePath: f.filePath,
+    recordCount: String(f.recordCount),
+    fileSizeInBytes: String(f.fileSizeInBytes),
+    valueCounts: map(f.valueCounts, String),
+    nullValueCounts: map(f.nullValueCounts, String),
+    nanValueCounts: map(f.nanValueCounts, String),
+    lowerBounds: map(f.lowerBounds, (b) => Buffer.from(b).toString('base64')),
+    upperBounds: map(f.upperBounds, (b) => Buffer.from(b).toString('base64')),
   };
 }
 
 function fileFromJson(j: Json): DataFile {
   const map = <V>(v: unknown, conv: (x: string) => V) => (v ? new Map((v as [number, string][]).map(([k, x]) => [k, conv(x)])) : undefined);
   return {
-    content: j.content as number, filePath: j.filePath as string, fileFormat: 'PARQUET', recordCount: BigInt(j.recordCount as string), fileSizeInBytes: BigInt(j.fileSizeInBytes as string),
-    valueCounts: map(j.valueCounts, BigInt), nullValueCounts: map(j.nullValueCounts, BigInt), nanValueCounts: map(j.nanValueCounts, BigInt),
-    lowerBounds: map(j.lowerBounds, (x) => new Uint8Array(Buffer.from(x, 'base64'))), upperBounds: map(j.upperBounds, (x) => new Uint8Array(Buffer.from(x, 'base64'))),
+    content: j.content as number,
+    filePath: j.filePath as string,
+    fileFormat: 'PARQUET',
+    recordCount: BigInt(j.recordCount as string),
+    fileSizeInBytes: BigInt(j.fileSizeInBytes as string),
+    valueCounts: map(j.valueCounts, BigInt),
+    nullValueCounts: map(j.nullValueCounts, BigInt),
+    nanValueCounts: map(j.nanValueCounts, BigInt),
+    lowerBounds: map(j.lowerBounds, (x) => new Uint8Array(Buffer.from(x, 'base64'))),
+    upperBounds: map(j.upperBounds, (x) => new Uint8Array(Buffer.from(x, 'base64'))),
   };
 }
 
 export async function writeStaging(store: ObjectStore, uri: string, m: StagingManifest): Promise<void> {
   const keysUri = `${uri}.keys`;
   await store.put(keysUri, m.keys.bytes(), 'text/plain');
-  await store.put(uri, Buffer.from(JSON.stringify({ runId: m.runId, files: m.files.map(fileToJson), keysUri, keyCount: m.keys.count, deletedKeys: m.deletedKeys, usage: m.usage, ...(m.reconciled !== undefined ? { reconciled: m.reconciled } : {}) })), 'application/json');
+  await store.put(
+    uri,
+    Buffer.from(
+      JSON.stringify({
+        runId: m.runId,
+        files: m.files.map(fileToJson),
+        keysUri,
+        keyCount: m.keys.count,
+        deletedKeys: m.deletedKeys,
+        usage: m.usage,
+        ...(m.reconciled !== undefined ? { reconciled: m.reconciled } : {}),
+      }),
+    ),
+    'application/json',
+  );
 }
 
 export async function readStaging(store: ObjectStore, uri: string): Promise<StagedExtraction> {
-  const raw = JSON.parse(Buffer.from(await store.get(uri)).toString()) as { runId: string; files: Json[]; keysUri?: string; keyCount?: number; keys?: string[]; deletedKeys: string[]; usage?: UsageCounts; reconciled?: number };
+  const raw = JSON.parse(Buffer.from(await store.get(uri)).toString()) as {
+    runId: string;
+    files: Json[];
+    keysUri?: string;
+    keyCount?: number;
+    keys?: string[];
+    deletedKeys: string[];
+    usage?: UsageCounts;
+    reconciled?: number;
+  };
   const inline = raw.keys;
   return {
     runId: raw.runId,

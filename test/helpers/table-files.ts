@@ -70,7 +70,11 @@ export async function auditTableLocation(t: IcebergTable, accepted: string[]): P
       for (const m of decodeManifestList(await t.store.get(s['manifest-list']))) {
         into.add(m.manifestPath);
         if (!present.has(m.manifestPath)) continue;
-        if (!readManifests.has(m.manifestPath)) readManifests.set(m.manifestPath, decodeManifest(await t.store.get(m.manifestPath), m).map((e) => e.dataFile.filePath));
+        if (!readManifests.has(m.manifestPath))
+          readManifests.set(
+            m.manifestPath,
+            decodeManifest(await t.store.get(m.manifestPath), m).map((e) => e.dataFile.filePath),
+          );
         for (const f of readManifests.get(m.manifestPath)!) into.add(f);
       }
     }

@@ -25,7 +25,13 @@ const { catalog, storeFor } = connectIceberg(settings);
 const freshNamespace = () => harness.namespace();
 
 // Each test starts with an org far from its limits.
-beforeEach(() => sim.setLimits({ DailyApiRequests: { Max: 15000, Remaining: 15000 }, DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 }, DailyBulkV2QueryFileStorageMB: { Max: 1048576, Remaining: 1048576 } }));
+beforeEach(() =>
+  sim.setLimits({
+    DailyApiRequests: { Max: 15000, Remaining: 15000 },
+    DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 },
+    DailyBulkV2QueryFileStorageMB: { Max: 1048576, Remaining: 1048576 },
+  }),
+);
 
 const spent = (before: SimUsage) => {
   const after = sim.usage;
@@ -53,7 +59,9 @@ describe('the Salesforce API budget (real stack)', () => {
     expect(progress).toMatchObject({
       object: 'Contact',
       stage: 'extracting',
-      waiting: expect.stringMatching(/^waiting for the Salesforce API budget: DailyApiRequests 13,0\d\d of 15,000 used \(budget 80 %\), a rolling 24-hour limit; checking again at \d\d:\d\d:\d\dZ$/),
+      waiting: expect.stringMatching(
+        /^waiting for the Salesforce API budget: DailyApiRequests 13,0\d\d of 15,000 used \(budget 80 %\), a rolling 24-hour limit; checking again at \d\d:\d\d:\d\dZ$/,
+      ),
     });
     const parent = await until('the parent to say the object waits', async () => {
       const p = await handle.query<Record<string, string>>('progress');
@@ -99,7 +107,11 @@ describe('the Salesforce API budget (real stack)', () => {
   it("a sync's snapshot records the API calls, Bulk jobs and result bytes it spent, as the simulator counted them; npm run tables shows them", async () => {
     const namespace = freshNamespace();
     const before = sim.usage;
-    const outcomes = (await harness.client.workflow.execute('salesforceSync', { taskQueue, workflowId: uniqueName('counted'), args: [{ objects: ['Account'], namespace }] })) as ObjectOutcome[];
+    const outcomes = (await harness.client.workflow.execute('salesforceSync', {
+      taskQueue,
+      workflowId: uniqueName('counted'),
+      args: [{ objects: ['Account'], namespace }],
+    })) as ObjectOutcome[];
     expect(outcomes).toMatchObject([{ object: 'Account', status: 'succeeded', result: { rows: 3_000 } }]);
     const counted = spent(before);
     expect(counted.bulkJobs).toBe(1);
@@ -128,6 +140,10 @@ describe('the Salesforce API budget (real stack)', () => {
     const counted = spent(before);
     expect(counted.bulkJobs).toBe(2);
     const summary = await snapshotSummary(namespace, 'contact');
-    expect([summary['salesforce.api-calls'], summary['salesforce.bulk-jobs'], summary['salesforce.result-bytes']]).toEqual([String(counted.apiCalls), '2', String(counted.resultBytes)]);
+    expect([summary['salesforce.api-calls'], summary['salesforce.bulk-jobs'], summary['salesforce.result-bytes']]).toEqual([
+      String(counted.apiCalls),
+      '2',
+      String(counted.resultBytes),
+    ]);
   });
 });

@@ -76,19 +76,28 @@ describe('catalog authentication', () => {
 
   it('refusals are typed, actionable, and never contain the secret', async () => {
     const wrongSecret = new RestCatalog({ uri, warehouse: settings.ICEBERG_WAREHOUSE, auth: { kind: 'oauth2', clientId, clientSecret: 'not-the-secret-999' } });
-    const e1 = await wrongSecret.listNamespaces().then(() => new Error("no error"), (e: unknown) => e as Error);
+    const e1 = await wrongSecret.listNamespaces().then(
+      () => new Error('no error'),
+      (e: unknown) => e as Error,
+    );
     expect(e1).toBeInstanceOf(UnauthorizedError);
     expect(e1.message).toContain('ICEBERG_CLIENT_ID / ICEBERG_CLIENT_SECRET');
     expect(e1.message).toContain(clientId);
     expect(e1.message).not.toContain('not-the-secret-999');
 
     const noAuth = new RestCatalog({ uri, warehouse: settings.ICEBERG_WAREHOUSE });
-    const e2 = await noAuth.listNamespaces().then(() => new Error("no error"), (e: unknown) => e as Error);
+    const e2 = await noAuth.listNamespaces().then(
+      () => new Error('no error'),
+      (e: unknown) => e as Error,
+    );
     expect(e2).toBeInstanceOf(UnauthorizedError);
     expect(e2.message).toMatch(/HTTP 401 .*Check ICEBERG_TOKEN/);
 
     const badToken = new RestCatalog({ uri, warehouse: settings.ICEBERG_WAREHOUSE, auth: { kind: 'token', token: 'forged-token-xyz' } });
-    const e3 = await badToken.listNamespaces().then(() => new Error("no error"), (e: unknown) => e as Error);
+    const e3 = await badToken.listNamespaces().then(
+      () => new Error('no error'),
+      (e: unknown) => e as Error,
+    );
     expect(e3).toBeInstanceOf(UnauthorizedError);
     expect(e3.message).not.toContain('forged-token-xyz');
   });

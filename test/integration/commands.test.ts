@@ -38,7 +38,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of schedules) await client.schedule.getHandle(id).delete().catch(() => undefined);
+  for (const id of schedules)
+    await client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => undefined);
   await worker?.stop();
   await sim.stop();
   for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
@@ -63,7 +67,6 @@ async function npmScript(script: string, ...args: string[]): Promise<string> {
   return stdout;
 }
 
-
 describe('the commands users run (Temporal CLI lines from the README, npm run schedule)', () => {
   it("README's `temporal workflow start` line starts a sync that the worker completes", async () => {
     const workflowId = uniqueName('readme-start');
@@ -71,13 +74,18 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     expect(command).toContain('--type salesforceSync');
     await run('bash', ['-c', command], { env });
     const outcomes = (await client.workflow.getHandle(workflowId).result()) as ObjectOutcome[];
-    expect(outcomes.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 200], ['Contact', 'succeeded', 100]]);
+    expect(outcomes.map((o) => [o.object, o.status, o.result?.rows])).toEqual([
+      ['Account', 'succeeded', 200],
+      ['Contact', 'succeeded', 100],
+    ]);
   });
 
   it("README's `temporal schedule create` line makes a schedule with overlap Skip that runs the sync", async () => {
     const scheduleId = uniqueName('readme-schedule');
     schedules.push(scheduleId);
-    const command = readmeCommand('temporal schedule create', freshNamespace()).replace(/--schedule-id \S+/, `--schedule-id ${scheduleId}`).replace(/--workflow-id \S+/, `--workflow-id ${scheduleId}`);
+    const command = readmeCommand('temporal schedule create', freshNamespace())
+      .replace(/--schedule-id \S+/, `--schedule-id ${scheduleId}`)
+      .replace(/--workflow-id \S+/, `--workflow-id ${scheduleId}`);
     await run('bash', ['-c', command], { env });
     const handle = client.schedule.getHandle(scheduleId);
     const described = await handle.describe();
@@ -97,7 +105,21 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     const scheduleId = uniqueName('npm-schedule');
     const namespace = freshNamespace();
     schedules.push(scheduleId);
-    const created = await npmScript('schedule', 'create', '--id', scheduleId, '--every', '6h', '--namespace', namespace, '--task-queue', taskQueue, '--mode', 'Account=replace', 'Account');
+    const created = await npmScript(
+      'schedule',
+      'create',
+      '--id',
+      scheduleId,
+      '--every',
+      '6h',
+      '--namespace',
+      namespace,
+      '--task-queue',
+      taskQueue,
+      '--mode',
+      'Account=replace',
+      'Account',
+    );
     expect(created).toMatch(new RegExp(`Created schedule ${scheduleId}: every 6h, overlap skip, next run \\d{4}-`));
     // The first run's describe is held: it is still running when the second trigger arrives.
     const held = sim.hold({ path: '/sobjects/Account/describe' });
@@ -116,7 +138,14 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     const outcomes = (await client.workflow.getHandle(firstRun).result()) as ObjectOutcome[];
     expect(outcomes).toMatchObject([{ object: 'Account', status: 'succeeded', result: { rows: 200 } }]);
 
-    const listed = JSON.parse(await npmScript('schedule', 'list', '--json')) as { id: string; overlap: string; spec: string; input: unknown; recent: unknown[]; skippedOverlap: number }[];
+    const listed = JSON.parse(await npmScript('schedule', 'list', '--json')) as {
+      id: string;
+      overlap: string;
+      spec: string;
+      input: unknown;
+      recent: unknown[];
+      skippedOverlap: number;
+    }[];
     expect(listed.find((s) => s.id === scheduleId)).toMatchObject({
       overlap: 'skip',
       spec: 'every 6h',
@@ -126,7 +155,10 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     expect(await npmScript('schedule', 'delete', scheduleId)).toContain(`Deleted schedule ${scheduleId}`);
     const after = JSON.parse(await npmScript('schedule', 'list', '--json')) as { id: string }[];
     expect(after.map((s) => s.id)).not.toContain(scheduleId);
-    const missing = await npmScript('schedule', 'trigger', scheduleId).then(() => '', (e: { stderr: string }) => e.stderr);
+    const missing = await npmScript('schedule', 'trigger', scheduleId).then(
+      () => '',
+      (e: { stderr: string }) => e.stderr,
+    );
     expect(missing).toContain(`There is no schedule ${scheduleId}`);
   });
 
@@ -140,6 +172,8 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     expect(failed?.stderr).toContain('The sync failed: 1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c');
     const lines = failed!.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
     expect(lines).toContain('Contact succeeded 100 rows');
-    expect(lines).toContain('NoSuchObject__c failed UNKNOWN_OBJECT: Salesforce has no object named NoSuchObject__c (names are case-insensitive; custom objects end in __c). Check the object list of the sync.');
+    expect(lines).toContain(
+      'NoSuchObject__c failed UNKNOWN_OBJECT: Salesforce has no object named NoSuchObject__c (names are case-insensitive; custom objects end in __c). Check the object list of the sync.',
+    );
   });
 });

@@ -15,7 +15,7 @@ const run = promisify(execFile);
 const settings = stackSettings();
 const sim = new SalesforceSimulator({ rowCounts: { Account: 400, Contact: 150 } });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duckdb-fallback-'));
-const file = path.join(dir, 'salesforce.duckdb') /* named like the schema on purpose */;
+const file = path.join(dir, 'salesforce.duckdb'); /* named like the schema on purpose */
 const taskQueue = uniqueName('duckdb');
 let worker: { stop: () => Promise<void> };
 let client: Client;
@@ -60,11 +60,16 @@ function source(object: string): [string, string][] {
 describe('DuckDB fallback (DUMP_TO_DUCKDB=true)', () => {
   it('the same objects land in a local DuckDB file; an incremental sync merges updates and deletes', async () => {
     const first = await sync(['Account', 'Contact']);
-    expect(first.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 400], ['Contact', 'succeeded', 150]]);
+    expect(first.map((o) => [o.object, o.status, o.result?.rows])).toEqual([
+      ['Account', 'succeeded', 400],
+      ['Contact', 'succeeded', 150],
+    ]);
     expect((await query('SELECT id, name FROM salesforce.salesforce.account')).sort(byId)).toEqual(source('Account'));
     expect(await query('SELECT count(*) FROM salesforce.salesforce.contact')).toEqual([[150]]);
     // Types follow the same mapping as Iceberg: datetimes are timezone-aware.
-    const types = await query("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'salesforce' AND table_name = 'account' AND column_name IN ('system_modstamp', 'annual_revenue', 'is_deleted')");
+    const types = await query(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'salesforce' AND table_name = 'account' AND column_name IN ('system_modstamp', 'annual_revenue', 'is_deleted')",
+    );
     expect(Object.fromEntries(types as [string, string][])).toMatchObject({ system_modstamp: 'TIMESTAMP WITH TIME ZONE', is_deleted: 'BOOLEAN' });
 
     const ids = source('Account').map((r) => r[0]);

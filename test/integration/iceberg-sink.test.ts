@@ -78,7 +78,14 @@ async function readBoth(table: string): Promise<{ py: ReadResult; duck: ReadResu
   return { py, duck };
 }
 
-async function sync(table: IcebergTable, columns: string[], rows: Account[], mode: WriteMode | 'merge', runId: string, extra: { deleteKeys?: string[]; maxRowsPerFile?: number; beforeCommit?: (attempt: number) => Promise<void> } = {}) {
+async function sync(
+  table: IcebergTable,
+  columns: string[],
+  rows: Account[],
+  mode: WriteMode | 'merge',
+  runId: string,
+  extra: { deleteKeys?: string[]; maxRowsPerFile?: number; beforeCommit?: (attempt: number) => Promise<void> } = {},
+) {
   const writer = new DataFileWriter({
     fields: table.schema().fields,
     store: table.store,
@@ -90,10 +97,12 @@ async function sync(table: IcebergTable, columns: string[], rows: Account[], mod
   const fieldByColumn = new Map(table.schema().fields.map((f, i) => [f.name, i]));
   const salesforceOf = new Map(columns.map((c) => [c.split('=')[0]!, c.split('=')[1]!]));
   await writer.write(
-    rows.map((r) => table.schema().fields.map((f) => {
-      const sf = salesforceOf.get(f.name);
-      return sf === undefined ? null : (r as unknown as Record<string, unknown>)[sf] ?? null;
-    })),
+    rows.map((r) =>
+      table.schema().fields.map((f) => {
+        const sf = salesforceOf.get(f.name);
+        return sf === undefined ? null : ((r as unknown as Record<string, unknown>)[sf] ?? null);
+      }),
+    ),
   );
   void fieldByColumn;
   const files = await writer.close();

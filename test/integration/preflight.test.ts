@@ -113,19 +113,27 @@ describe('preflight against the stack', () => {
 
   it('a catalog URI nobody listens on', async () => {
     const r = onlyFailure(await checks('catalog port nobody listens on', { ICEBERG_CATALOG_URI: `http://127.0.0.1:${closedPort}/iceberg` }, 'catalog'), 'catalog');
-    expect(r.message).toBe(`Could not read the catalog configuration: the catalog at http://127.0.0.1:${closedPort}/iceberg is unreachable: nothing listens at 127.0.0.1:${closedPort} (connection refused).`);
+    expect(r.message).toBe(
+      `Could not read the catalog configuration: the catalog at http://127.0.0.1:${closedPort}/iceberg is unreachable: nothing listens at 127.0.0.1:${closedPort} (connection refused).`,
+    );
     expect(r.fix).toBe('check ICEBERG_CATALOG_URI: is the catalog running, and is this its address?');
   });
 
   it('a wrong ICEBERG_WAREHOUSE', async () => {
     const r = onlyFailure(await checks('wrong ICEBERG_WAREHOUSE', { ICEBERG_WAREHOUSE: 'no_such_warehouse' }, 'catalog'), 'catalog');
-    expect(r.message).toMatch(new RegExp(`^The catalog at ${settings.ICEBERG_CATALOG_URI} does not know warehouse "no_such_warehouse" \\(ICEBERG_WAREHOUSE\\): Could not read the catalog configuration: HTTP \\d+`));
+    expect(r.message).toMatch(
+      new RegExp(
+        `^The catalog at ${settings.ICEBERG_CATALOG_URI} does not know warehouse "no_such_warehouse" \\(ICEBERG_WAREHOUSE\\): Could not read the catalog configuration: HTTP \\d+`,
+      ),
+    );
     expect(r.fix).toBe('set ICEBERG_WAREHOUSE to a warehouse this catalog has');
   });
 
   it('a nested SYNC_NAMESPACE whose parent does not exist (Nessie refuses to create it)', async () => {
     const r = onlyFailure(await checks('namespace without its parent', { SYNC_NAMESPACE: `${namespace}.child` }, 'namespace'), 'namespace');
-    expect(r.message).toBe(`The namespace ${namespace}.child does not exist, nor its parent ${namespace}: a sync creates only ${namespace}.child, and catalogs may refuse it without its parent`);
+    expect(r.message).toBe(
+      `The namespace ${namespace}.child does not exist, nor its parent ${namespace}: a sync creates only ${namespace}.child, and catalogs may refuse it without its parent`,
+    );
   });
 
   it('a wrong S3 secret key: SignatureDoesNotMatch, never the key', async () => {
@@ -140,7 +148,9 @@ describe('preflight against the stack', () => {
 
   it('S3_BUCKET naming a bucket that does not exist', async () => {
     const r = onlyFailure(await checks('S3_BUCKET that does not exist', { S3_BUCKET: missingBucket }, 'warehouse'), 'warehouse');
-    expect(r.message).toMatch(new RegExp(`^S3_BUCKET=${missingBucket} names a bucket that does not exist at ${settings.S3_ENDPOINT}: the catalog's warehouse is at s3://${settings.S3_BUCKET}/?$`));
+    expect(r.message).toMatch(
+      new RegExp(`^S3_BUCKET=${missingBucket} names a bucket that does not exist at ${settings.S3_ENDPOINT}: the catalog's warehouse is at s3://${settings.S3_BUCKET}/?$`),
+    );
     expect(r.fix).toBe(`set S3_BUCKET=${settings.S3_BUCKET} (or unset it), or check ICEBERG_WAREHOUSE`);
   });
 
@@ -158,7 +168,11 @@ describe('preflight against the stack', () => {
 
   it('a malformed JWT private key (inline): a settings problem naming the variable, never the key', async () => {
     const malformed = '-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC-truncated\\n-----END PRIVATE KEY-----';
-    const results = await checks('malformed JWT private key (inline)', { [E.password]: undefined, [E.securityToken]: undefined, [E.consumerKey]: SIM_DEFAULTS.client.clientId, [E.privateKey]: malformed }, 'settings');
+    const results = await checks(
+      'malformed JWT private key (inline)',
+      { [E.password]: undefined, [E.securityToken]: undefined, [E.consumerKey]: SIM_DEFAULTS.client.clientId, [E.privateKey]: malformed },
+      'settings',
+    );
     const r = onlyFailure(results, 'settings');
     expect(r.message).toMatch(new RegExp(`^a problem: ${E.privateKey}: is not a PEM private key \\(`));
     expect(results['salesforce-login']).toMatchObject({ status: 'skipped' });
@@ -167,7 +181,11 @@ describe('preflight against the stack', () => {
 
   it('a JWT bearer login with a good key passes (the same settings, the key fixed)', async () => {
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().replace(/\n/g, '\\n');
-    const r = await checks('JWT bearer, good key', { [E.password]: undefined, [E.securityToken]: undefined, [E.consumerKey]: SIM_DEFAULTS.client.clientId, [E.privateKey]: pem }, 'salesforce-login');
+    const r = await checks(
+      'JWT bearer, good key',
+      { [E.password]: undefined, [E.securityToken]: undefined, [E.consumerKey]: SIM_DEFAULTS.client.clientId, [E.privateKey]: pem },
+      'salesforce-login',
+    );
     expect(r['salesforce-login']).toMatchObject({ status: 'ok', message: expect.stringContaining('JwtBearer login') });
     expect(JSON.stringify(r)).not.toContain(pem.slice(60, 120));
   });

@@ -14,7 +14,10 @@ const sim = new SalesforceSimulator({ rowCounts: { Account: 2500, Opportunity: 4
 const noBulk = new SalesforceSimulator({ rowCounts: { Account: 30 }, bulkEnabled: false });
 const U = SIM_DEFAULTS.user;
 const clientFor = (s: SalesforceSimulator, version = '62.0') =>
-  new SalesforceClient(parseSalesforceSettings({ [E.domain]: s.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, [E.version]: version }), { backoffMs: 5 });
+  new SalesforceClient(
+    parseSalesforceSettings({ [E.domain]: s.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, [E.version]: version }),
+    { backoffMs: 5 },
+  );
 const byId = (rows: unknown[][]) => [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 
 beforeAll(async () => {
@@ -37,7 +40,11 @@ describe('Bulk API 2.0 reads', () => {
     const client = clientFor(sim);
     const d = await describeObject(client, 'Account');
     const fields = syncableFields(d);
-    const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: cursorField(d)! } });
+    const soql = buildSoql(
+      d,
+      fields.map((f) => f.name),
+      { window: { field: cursorField(d)! } },
+    );
     const bulk = await collect(readBulk({ client, soql, fields, maxRecords: 1000, cursorField: 'SystemModstamp', pollMs: 5, pagesInFlight: 1 }));
     const rest = await collect(readRest({ client, soql, fields }));
     expect(bulk.pages.map((p) => p.rows.length)).toEqual([1000, 1000, 500]);
@@ -45,14 +52,37 @@ describe('Bulk API 2.0 reads', () => {
     expect(bulk.rows).toEqual(rest.rows);
     // Every Salesforce type that reaches the table appears, with the same normalised value.
     const types = new Set(fields.map((f) => f.type));
-    for (const t of ['id', 'string', 'picklist', 'multipicklist', 'textarea', 'reference', 'email', 'phone', 'url', 'boolean', 'int', 'double', 'percent', 'currency', 'date', 'datetime', 'time']) expect(types).toContain(t);
+    for (const t of [
+      'id',
+      'string',
+      'picklist',
+      'multipicklist',
+      'textarea',
+      'reference',
+      'email',
+      'phone',
+      'url',
+      'boolean',
+      'int',
+      'double',
+      'percent',
+      'currency',
+      'date',
+      'datetime',
+      'time',
+    ])
+      expect(types).toContain(t);
   });
 
   it('resumes from a job and locator; a vanished job says so', async () => {
     const client = clientFor(sim);
     const d = await describeObject(client, 'Opportunity');
     const fields = syncableFields(d);
-    const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: 'SystemModstamp' } });
+    const soql = buildSoql(
+      d,
+      fields.map((f) => f.name),
+      { window: { field: 'SystemModstamp' } },
+    );
     const pages = readBulk({ client, soql, fields, maxRecords: 15, pollMs: 5, pagesInFlight: 1 });
     const first = (await pages.next()).value!;
     expect(first.rows).toHaveLength(15);
@@ -68,7 +98,11 @@ describe('Bulk API 2.0 reads', () => {
     const client = clientFor(noBulk);
     const d = await describeObject(client, 'Account');
     const fields = syncableFields(d);
-    const soql = buildSoql(d, fields.map((f) => f.name), { ordered: false });
+    const soql = buildSoql(
+      d,
+      fields.map((f) => f.name),
+      { ordered: false },
+    );
     await expect(collect(readBulk({ client, soql, fields }))).rejects.toThrow(BulkUnavailableError);
     const reasons: string[] = [];
     const read = await collect(readObject({ client, describe: d, fields, onFallback: (r) => reasons.push(r) }));
@@ -82,7 +116,18 @@ describe('Bulk API 2.0 reads', () => {
     const d = await describeObject(client, 'Account');
     for (const field of ['BillingAddress', 'Logo__c']) {
       const f = d.fields.filter((x) => x.name === 'Id' || x.name === field);
-      await expect(collect(readBulk({ client, soql: buildSoql(d, f.map((x) => x.name)), fields: f }))).rejects.toThrow(BulkUnavailableError);
+      await expect(
+        collect(
+          readBulk({
+            client,
+            soql: buildSoql(
+              d,
+              f.map((x) => x.name),
+            ),
+            fields: f,
+          }),
+        ),
+      ).rejects.toThrow(BulkUnavailableError);
     }
   });
 });
@@ -113,7 +158,11 @@ describe('Bulk API 2.0 at scale', () => {
   it('API 62.0: result pages download in parallel, compressed; a read resumes from a set of pages', async () => {
     const client = clientFor(sim);
     const { d, fields, window } = await accountRead(client);
-    const soql = buildSoql(d, fields.map((f) => f.name), { window, ordered: false });
+    const soql = buildSoql(
+      d,
+      fields.map((f) => f.name),
+      { window, ordered: false },
+    );
     sim.resetStats();
     // While the first page is held, the reader must already be fetching the next three.
     const firstPage = sim.hold({ path: '/results' });
@@ -140,10 +189,26 @@ describe('Bulk API 2.0 at scale', () => {
   });
 
   it('before API 62.0 (or with one page in flight) it follows the locator chain', async () => {
-    for (const [client, inFlight] of [[clientFor(sim, '61.0'), 4], [clientFor(sim), 1]] as const) {
+    for (const [client, inFlight] of [
+      [clientFor(sim, '61.0'), 4],
+      [clientFor(sim), 1],
+    ] as const) {
       const { d, fields, window } = await accountRead(client);
       sim.resetStats();
-      const read = await collect(readBulk({ client, soql: buildSoql(d, fields.map((f) => f.name), { window, ordered: false }), fields, maxRecords: 1000, pagesInFlight: inFlight, pollMs: 5 }));
+      const read = await collect(
+        readBulk({
+          client,
+          soql: buildSoql(
+            d,
+            fields.map((f) => f.name),
+            { window, ordered: false },
+          ),
+          fields,
+          maxRecords: 1000,
+          pagesInFlight: inFlight,
+          pollMs: 5,
+        }),
+      );
       expect(read.rows).toHaveLength(2500);
       expect(sim.stats()).toMatchObject({ resultPagesCalls: 0, maxResultsInFlight: 1, resultDownloads: 3 });
       expect(read.pages.map((p) => p.next?.locator !== undefined)).toEqual([true, true, false]);
@@ -163,7 +228,7 @@ describe('Bulk API 2.0 at scale', () => {
     await pages.return(undefined);
   });
 
-  it('a job Salesforce fails (QUERY_TIMEOUT) is read again in smaller time slices; at the floor it fails with the job\'s message', async () => {
+  it("a job Salesforce fails (QUERY_TIMEOUT) is read again in smaller time slices; at the floor it fails with the job's message", async () => {
     const client = clientFor(sim);
     const { d, fields, window } = await accountRead(client);
     sim.setBulkTimeoutRows(1000);
@@ -185,7 +250,10 @@ describe('Bulk API 2.0 at scale', () => {
 
   it('halves time slices down to the floor, never leaving a gap', () => {
     const slice = { after: '2024-01-01T00:00:00.000Z', upTo: '2024-01-02T00:00:00.000Z' };
-    expect(splitSlice(slice, 3_600_000)).toEqual([{ after: slice.after, upTo: '2024-01-01T12:00:00.000Z' }, { after: '2024-01-01T12:00:00.000Z', upTo: slice.upTo }]);
+    expect(splitSlice(slice, 3_600_000)).toEqual([
+      { after: slice.after, upTo: '2024-01-01T12:00:00.000Z' },
+      { after: '2024-01-01T12:00:00.000Z', upTo: slice.upTo },
+    ]);
     expect(splitSlice({ after: slice.after, upTo: '2024-01-01T01:59:59.000Z' }, 3_600_000)).toBeUndefined();
     expect(splitSlice({ upTo: slice.upTo }, 3_600_000)?.[0]).toMatchObject({ after: undefined });
     expect(splitSlice({ after: slice.after }, 3_600_000)).toBeUndefined();

@@ -97,7 +97,10 @@ async function bulkRecords(conn: Connection, query: string): Promise<Record<stri
   const stream = await conn.bulk2.query(query, { pollInterval: 10, pollTimeout: 60_000 });
   const records: Record<string, string>[] = [];
   await new Promise<void>((resolve, reject) => {
-    stream.on('record', (r: Record<string, string>) => records.push(r)).on('end', () => resolve()).on('error', reject);
+    stream
+      .on('record', (r: Record<string, string>) => records.push(r))
+      .on('end', () => resolve())
+      .on('error', reject);
   });
   return records;
 }
@@ -167,7 +170,13 @@ describe('jsforce against the Salesforce simulator', () => {
     expect(first.records).toHaveLength(500);
     expect(first.nextRecordsUrl).toMatch(/\/query\/01g[0-9a-f]+-500$/);
     // (jsforce's typings want every query option here.)
-    const second = await conn.queryMore<Record<string, unknown>>(first.nextRecordsUrl!, { headers, autoFetch: false, maxFetch: 500, scanAll: false, responseTarget: 'QueryResult' });
+    const second = await conn.queryMore<Record<string, unknown>>(first.nextRecordsUrl!, {
+      headers,
+      autoFetch: false,
+      maxFetch: 500,
+      scanAll: false,
+      responseTarget: 'QueryResult',
+    });
     expect(second.records).toHaveLength(500);
     expect([...rows.keys()].slice(500, 1000)).toEqual(second.records.map((r) => r.Id));
   });
@@ -188,7 +197,10 @@ describe('jsforce against the Salesforce simulator', () => {
     const conn = await oauthLogin();
     sim.resetStats();
     const job = await conn.request<{ id: string; apiVersion: number }>({
-      method: 'POST', url: '/jobs/query', body: JSON.stringify({ operation: 'query', query: soql() }), headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      url: '/jobs/query',
+      body: JSON.stringify({ operation: 'query', query: soql() }),
+      headers: { 'content-type': 'application/json' },
     });
     expect(job.apiVersion).toBe(62);
     await conn.bulk2.job('query', { id: job.id }).poll(10, 60_000);
@@ -218,7 +230,10 @@ describe('jsforce against the Salesforce simulator', () => {
     await expect(oauth.login(username(), 'wrong-password')).rejects.toMatchObject({ name: 'invalid_grant', message: 'authentication failure' });
 
     const conn = await oauthLogin();
-    await expect(conn.query('SELECT Id FROM Nope__c')).rejects.toMatchObject({ errorCode: 'INVALID_TYPE', message: expect.stringContaining("sObject type 'Nope__c' is not supported") });
+    await expect(conn.query('SELECT Id FROM Nope__c')).rejects.toMatchObject({
+      errorCode: 'INVALID_TYPE',
+      message: expect.stringContaining("sObject type 'Nope__c' is not supported"),
+    });
     await expect(conn.sobject('Nope__c').describe()).rejects.toMatchObject({ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' });
   });
 
@@ -228,7 +243,9 @@ describe('jsforce against the Salesforce simulator', () => {
   it('follows the Sforce-Locator of a Bulk job whose results come in several sets: every row once', async () => {
     const conn = await oauthLogin(bigSim);
     // Text with quotes, commas and line breaks, numbers, booleans, dates, datetimes, nulls.
-    const fields = ['Id', 'Name', 'Description', 'AnnualRevenue', 'NumberOfEmployees', 'IsActive__c', 'CustomerSince__c', 'SystemModstamp'].map((n) => bigSim.org.field(account(bigSim), n)!);
+    const fields = ['Id', 'Name', 'Description', 'AnnualRevenue', 'NumberOfEmployees', 'IsActive__c', 'CustomerSince__c', 'SystemModstamp'].map(
+      (n) => bigSim.org.field(account(bigSim), n)!,
+    );
     bigSim.resetStats();
     const records = await bulkRecords(conn, soql(fields));
     const stats = bigSim.stats();

@@ -18,7 +18,11 @@ describe('the Salesforce simulator, seen by a client we did not write', () => {
   it('simple_salesforce logs in with a security token, describes, and queries with paging', async () => {
     const { stdout } = await run(stackSettings().READERS_PYTHON, [
       path.join(__dirname, '..', 'readers', 'simple_salesforce_check.py'),
-      sim.url, publicHost, SIM_DEFAULTS.user.username, SIM_DEFAULTS.user.password, SIM_DEFAULTS.user.securityToken,
+      sim.url,
+      publicHost,
+      SIM_DEFAULTS.user.username,
+      SIM_DEFAULTS.user.password,
+      SIM_DEFAULTS.user.securityToken,
     ]);
     const seen = JSON.parse(stdout) as {
       bad_login: string;

@@ -34,18 +34,30 @@ describe('Salesforce auth methods against the simulator', () => {
   const methods: [string, () => Promise<Record<string, string>>][] = [
     ['SecurityToken', async () => ({ [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken })],
     ['OrganizationId', async () => ({ [E.userName]: U.username, [E.password]: U.password, [E.organizationId]: SIM_DEFAULTS.orgId })],
-    ['ConsumerKeySecret', async () => ({ [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, [E.consumerKey]: C.clientId, [E.consumerSecret]: C.clientSecret })],
+    [
+      'ConsumerKeySecret',
+      async () => ({ [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken, [E.consumerKey]: C.clientId, [E.consumerSecret]: C.clientSecret }),
+    ],
     ['JwtBearer (key)', async () => ({ [E.userName]: U.username, [E.consumerKey]: C.clientId, [E.privateKey]: privatePem.replace(/\n/g, '\\n') })],
     ['JwtBearer (key file)', async () => ({ [E.userName]: U.username, [E.consumerKey]: C.clientId, [E.privateKeyFile]: keyFile })],
     ['ClientCredentials', async () => ({ [E.consumerKey]: C.clientId, [E.consumerSecret]: C.clientSecret })],
-    ['RefreshToken', async () => {
-      const r = await fetch(`${sim.url}/services/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', client_id: C.clientId, client_secret: C.clientSecret, username: U.username, password: U.password + U.securityToken }) });
-      return { [E.refreshToken]: ((await r.json()) as { refresh_token: string }).refresh_token, [E.consumerKey]: C.clientId };
-    }],
-    ['InstanceAuth', async () => {
-      const session = await client({ [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }).login();
-      return { [E.sessionId]: session.accessToken, [E.instanceUrl]: session.instanceUrl };
-    }],
+    [
+      'RefreshToken',
+      async () => {
+        const r = await fetch(`${sim.url}/services/oauth2/token`, {
+          method: 'POST',
+          body: new URLSearchParams({ grant_type: 'password', client_id: C.clientId, client_secret: C.clientSecret, username: U.username, password: U.password + U.securityToken }),
+        });
+        return { [E.refreshToken]: ((await r.json()) as { refresh_token: string }).refresh_token, [E.consumerKey]: C.clientId };
+      },
+    ],
+    [
+      'InstanceAuth',
+      async () => {
+        const session = await client({ [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }).login();
+        return { [E.sessionId]: session.accessToken, [E.instanceUrl]: session.instanceUrl };
+      },
+    ],
   ];
 
   for (const [name, env] of methods) {
@@ -61,18 +73,32 @@ describe('Salesforce auth methods against the simulator', () => {
     const cases: [Record<string, string>, RegExp, string][] = [
       [{ [E.userName]: U.username, [E.password]: 'wrong-pass-123', [E.securityToken]: U.securityToken }, /SecurityToken login of .* INVALID_LOGIN/, 'wrong-pass-123'],
       [{ [E.userName]: U.username, [E.password]: 'wrong-pass-456', [E.organizationId]: SIM_DEFAULTS.orgId }, /OrganizationId login .* INVALID_LOGIN/, 'wrong-pass-456'],
-      [{ [E.userName]: U.username, [E.password]: 'wrong-pass-789', [E.consumerKey]: C.clientId, [E.consumerSecret]: C.clientSecret }, /ConsumerKeySecret login .* invalid_grant/, 'wrong-pass-789'],
+      [
+        { [E.userName]: U.username, [E.password]: 'wrong-pass-789', [E.consumerKey]: C.clientId, [E.consumerSecret]: C.clientSecret },
+        /ConsumerKeySecret login .* invalid_grant/,
+        'wrong-pass-789',
+      ],
       [{ [E.consumerKey]: C.clientId, [E.consumerSecret]: 'wrong-secret-000' }, /ClientCredentials login of client sim-consumer-key .* invalid_client/, 'wrong-secret-000'],
       [{ [E.refreshToken]: 'stale-refresh-token', [E.consumerKey]: C.clientId }, /RefreshToken login .* invalid_grant/, 'stale-refresh-token'],
     ];
     for (const [env, pattern, secret] of cases) {
-      const error = await client(env).login().then(() => new Error('accepted'), (e: Error) => e);
+      const error = await client(env)
+        .login()
+        .then(
+          () => new Error('accepted'),
+          (e: Error) => e,
+        );
       expect(error).toBeInstanceOf(SalesforceAuthError);
       expect(error.message).toMatch(pattern);
       expect(error.message).not.toContain(secret);
     }
     const otherKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const jwt = await client({ [E.userName]: U.username, [E.consumerKey]: C.clientId, [E.privateKey]: otherKey }).login().then(() => new Error('accepted'), (e: Error) => e);
+    const jwt = await client({ [E.userName]: U.username, [E.consumerKey]: C.clientId, [E.privateKey]: otherKey })
+      .login()
+      .then(
+        () => new Error('accepted'),
+        (e: Error) => e,
+      );
     expect(jwt.message).toMatch(/JwtBearer login .* invalid_grant/);
   });
 
@@ -88,7 +114,10 @@ describe('Salesforce auth methods against the simulator', () => {
     const session = await client({ [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }).login();
     const c = client({ [E.sessionId]: session.accessToken, [E.instanceUrl]: session.instanceUrl });
     sim.expireSessions();
-    const error = await describeObject(c, 'Account').then(() => new Error('accepted'), (e: Error) => e);
+    const error = await describeObject(c, 'Account').then(
+      () => new Error('accepted'),
+      (e: Error) => e,
+    );
     expect(error).toBeInstanceOf(SalesforceApiError);
     expect(error.message).toMatch(/INVALID_SESSION_ID.*SESSION_ID has expired/);
     expect(error.message).not.toContain(session.accessToken);
@@ -104,13 +133,19 @@ describe('describe, SOQL and the REST reader', () => {
     const fields = syncableFields(d);
     expect(fields.some((f) => f.type === 'address' || f.type === 'base64')).toBe(false);
     expect(fields.some((f) => f.name === 'BillingCity')).toBe(true);
-    const soql = buildSoql(d, fields.map((f) => f.name), { window: { field: cursorField(d)! } });
+    const soql = buildSoql(
+      d,
+      fields.map((f) => f.name),
+      { window: { field: cursorField(d)! } },
+    );
     const pages = [];
     for await (const page of readRest({ client: c, soql, fields, batchSize: 500, cursorField: 'SystemModstamp' })) pages.push(page);
     expect(pages.map((p) => p.rows.length)).toEqual([500, 500, 234]);
     const rows = pages.flatMap((p) => p.rows);
     const o = sim.org.object('Account')!;
-    const expected = [...sim.org.records(o, false)].sort((a, b) => Date.parse(String(a.SystemModstamp)) - Date.parse(String(b.SystemModstamp)) || String(a.Id).localeCompare(String(b.Id)));
+    const expected = [...sim.org.records(o, false)].sort(
+      (a, b) => Date.parse(String(a.SystemModstamp)) - Date.parse(String(b.SystemModstamp)) || String(a.Id).localeCompare(String(b.Id)),
+    );
     expect(rows.map((r) => r[fields.findIndex((f) => f.name === 'Id')])).toEqual(expected.map((r) => r.Id));
     const at = (name: string) => fields.findIndex((f) => f.name === name);
     const sample = expected[17]!;
@@ -150,7 +185,12 @@ describe('describe, SOQL and the REST reader', () => {
     expect(deleted.map((r) => [r[0], r[names.indexOf('IsDeleted')]])).toEqual([[victim, true]]);
     // Resume after a row: the rest, nothing twice.
     const resumeAt = first[20]!;
-    const rest = await read(buildSoql(d, names, { window: { field: 'SystemModstamp', upTo }, resumeAfter: { id: String(resumeAt[0]), cursor: new Date(Number(resumeAt[names.indexOf('SystemModstamp')]) / 1000).toISOString() } }));
+    const rest = await read(
+      buildSoql(d, names, {
+        window: { field: 'SystemModstamp', upTo },
+        resumeAfter: { id: String(resumeAt[0]), cursor: new Date(Number(resumeAt[names.indexOf('SystemModstamp')]) / 1000).toISOString() },
+      }),
+    );
     expect(rest.map((r) => r[0])).toEqual(first.slice(21).map((r) => r[0]));
     // Without a window (replace mode) a read is ordered by Id and resumes after an Id.
     const byId = await read(buildSoql(d, names));
@@ -167,7 +207,10 @@ describe('describe, SOQL and the REST reader', () => {
     await expect(describeObject(c, 'Account')).resolves.toMatchObject({ name: 'Account' });
     const impatient = client(env, { maxAttempts: 2 });
     sim.addFault({ kind: 'request-limit', path: '/sobjects/Contact/describe', count: 5 });
-    const error = await describeObject(impatient, 'Contact').then(() => new Error('accepted'), (e: Error) => e);
+    const error = await describeObject(impatient, 'Contact').then(
+      () => new Error('accepted'),
+      (e: Error) => e,
+    );
     expect(error).toMatchObject({ errorCode: 'REQUEST_LIMIT_EXCEEDED', retryable: true });
     sim.addFault({ kind: 'request-limit', path: '/sobjects/Contact/describe', count: -10 }); // clear
     expect(c.usage?.max).toBe(15000);
@@ -179,6 +222,8 @@ describe('describe, SOQL and the REST reader', () => {
     await expect(describeObject(c, 'Account; DELETE')).rejects.toThrow(/no object named Account; DELETE/);
     const d = await describeObject(c, 'Account');
     expect(() => buildSoql(d, ['Id', 'Name FROM User --'])).toThrow(/Account has no field Name FROM User --/);
-    expect(() => buildSoql(d, ['Id'], { window: { field: 'SystemModstamp' }, resumeAfter: { cursor: '2026-01-01T00:00:00Z', id: "x' OR Name != '" } })).toThrow(/invalid record id/);
+    expect(() => buildSoql(d, ['Id'], { window: { field: 'SystemModstamp' }, resumeAfter: { cursor: '2026-01-01T00:00:00Z', id: "x' OR Name != '" } })).toThrow(
+      /invalid record id/,
+    );
   });
 });

@@ -18,16 +18,24 @@ afterAll(() => sim.stop());
 
 describe('objects too wide for one query', () => {
   it('are read in field chunks joined by Id through REST, and in one job through Bulk (its limit is 100,000 characters)', async () => {
-    const client = new SalesforceClient(parseSalesforceSettings({ [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }), { backoffMs: 5 });
+    const client = new SalesforceClient(parseSalesforceSettings({ [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken }), {
+      backoffMs: 5,
+    });
     const d = await describeObject(client, 'Wide_Measurement__c');
     const fields = syncableFields(d);
     expect(fields.length).toBeGreaterThan(600);
     // One query would be refused: its URL is over Salesforce's limit.
-    const whole = buildSoql(d, fields.map((f) => f.name), { window: { field: 'SystemModstamp' } });
+    const whole = buildSoql(
+      d,
+      fields.map((f) => f.name),
+      { window: { field: 'SystemModstamp' } },
+    );
     await expect(readRest({ client, soql: whole, fields }).next()).rejects.toThrow(SalesforceApiError);
 
     const o = sim.org.object('Wide_Measurement__c')!;
-    const source = [...sim.org.records(o, false)].sort((a, b) => Date.parse(String(a.SystemModstamp)) - Date.parse(String(b.SystemModstamp)) || String(a.Id).localeCompare(String(b.Id)));
+    const source = [...sim.org.records(o, false)].sort(
+      (a, b) => Date.parse(String(a.SystemModstamp)) - Date.parse(String(b.SystemModstamp)) || String(a.Id).localeCompare(String(b.Id)),
+    );
     const expected = source.map((r) => fields.map((f) => fromRestJson(f.type, f.type === 'datetime' && r[f.name] ? String(r[f.name]).replace('Z', '+0000') : r[f.name])));
     for (const api of ['rest', 'bulk'] as const) {
       const rows: unknown[][] = [];

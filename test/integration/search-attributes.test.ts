@@ -23,11 +23,17 @@ describe("syncs listed by the search attributes of their objects' workflows (sta
   it("a failed Account sync by SalesforceObject and ExecutionStatus, a succeeded one's rows by SalesforceRows", async () => {
     const namespace = harness.namespace();
     const failedId = uniqueName('sync');
-    const failure = await harness.sync({ objects: ['Account'], namespace }, { queue: 'bad-s3', workflowId: failedId }).then(() => undefined, (e: { cause?: Error }) => e.cause);
+    const failure = await harness.sync({ objects: ['Account'], namespace }, { queue: 'bad-s3', workflowId: failedId }).then(
+      () => undefined,
+      (e: { cause?: Error }) => e.cause,
+    );
     expect(failure?.message).toMatch(/1 of 1 objects failed: Account: .*S3_SECRET_ACCESS_KEY/);
     const okId = uniqueName('sync');
     const outcomes = await harness.sync({ objects: ['Account', 'Contact'], namespace, mode: 'full' }, { workflowId: okId });
-    expect(outcomes.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 300], ['Contact', 'succeeded', 120]]);
+    expect(outcomes.map((o) => [o.object, o.status, o.result?.rows])).toEqual([
+      ['Account', 'succeeded', 300],
+      ['Contact', 'succeeded', 120],
+    ]);
 
     const inThisTest = `SalesforceNamespace='${namespace}'`;
     expect(await listed(`SalesforceObject='Account' AND ExecutionStatus='Failed' AND ${inThisTest}`, 1)).toEqual([`${failedId}/Account`]);
@@ -35,14 +41,34 @@ describe("syncs listed by the search attributes of their objects' workflows (sta
     expect(await listed(`SalesforceRows >= 300 AND ${inThisTest}`, 1)).toEqual([`${okId}/Account`]);
     expect(await listed(`SalesforceSyncMode='full' AND SalesforceWriteMode='replace' AND ${inThisTest}`, 1)).toEqual([`${okId}/Contact`]);
     const described = await harness.client.workflow.getHandle(`${okId}/Contact`).describe();
-    expect(described.typedSearchAttributes.getAll().filter((p) => p.key.name.startsWith('Salesforce')).map((p) => [p.key.name, p.value]).sort()).toEqual(
-      [['SalesforceNamespace', namespace], ['SalesforceObject', 'Contact'], ['SalesforceRows', 120], ['SalesforceSyncMode', 'full'], ['SalesforceWriteMode', 'replace']].sort(),
+    expect(
+      described.typedSearchAttributes
+        .getAll()
+        .filter((p) => p.key.name.startsWith('Salesforce'))
+        .map((p) => [p.key.name, p.value])
+        .sort(),
+    ).toEqual(
+      [
+        ['SalesforceNamespace', namespace],
+        ['SalesforceObject', 'Contact'],
+        ['SalesforceRows', 120],
+        ['SalesforceSyncMode', 'full'],
+        ['SalesforceWriteMode', 'replace'],
+      ].sort(),
     );
 
     // The README's command, with the Temporal CLI.
     const { stdout } = await promisify(execFile)(temporalCliPath(), [
-      'workflow', 'list', '--address', harness.settings.TEMPORAL_ADDRESS, '--namespace', harness.settings.TEMPORAL_NAMESPACE,
-      '--query', `SalesforceObject='Account' AND ExecutionStatus='Failed' AND ${inThisTest}`, '--output', 'json',
+      'workflow',
+      'list',
+      '--address',
+      harness.settings.TEMPORAL_ADDRESS,
+      '--namespace',
+      harness.settings.TEMPORAL_NAMESPACE,
+      '--query',
+      `SalesforceObject='Account' AND ExecutionStatus='Failed' AND ${inThisTest}`,
+      '--output',
+      'json',
     ]);
     expect((JSON.parse(stdout) as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId)).toEqual([`${failedId}/Account`]);
   });

@@ -11,10 +11,14 @@ const tsxCli = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve) => {
-      const s = net.createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer();
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -26,13 +30,19 @@ async function stackUp(extraEnv: Record<string, string>, portsOverride: Partial<
   const [t, tu, m, mc, n, nm] = await freePorts(6);
   const stackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-'));
   const ports = {
-    STACK_TEMPORAL_PORT: t!, STACK_TEMPORAL_UI_PORT: tu!, STACK_MINIO_PORT: m!,
-    STACK_MINIO_CONSOLE_PORT: mc!, STACK_NESSIE_PORT: n!, STACK_NESSIE_MANAGEMENT_PORT: nm!,
+    STACK_TEMPORAL_PORT: t!,
+    STACK_TEMPORAL_UI_PORT: tu!,
+    STACK_MINIO_PORT: m!,
+    STACK_MINIO_CONSOLE_PORT: mc!,
+    STACK_NESSIE_PORT: n!,
+    STACK_NESSIE_MANAGEMENT_PORT: nm!,
     ...portsOverride,
   };
   const env = { ...process.env, STACK_DIR: stackDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), ...extraEnv };
   const result = spawnSync(process.execPath, [tsxCli, path.join(root, 'scripts', 'stack.ts'), 'up', '--no-readers'], {
-    env, encoding: 'utf8', timeout: 110_000,
+    env,
+    encoding: 'utf8',
+    timeout: 110_000,
   });
   const state = fs.existsSync(path.join(stackDir, 'state.json'))
     ? (JSON.parse(fs.readFileSync(path.join(stackDir, 'state.json'), 'utf8')) as { servers: Record<string, unknown> })

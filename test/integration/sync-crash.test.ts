@@ -94,7 +94,10 @@ function start(objects: string[], extra: Partial<SalesforceSyncInput> = {}) {
 
 /** The pending activity of a child workflow, with its last heartbeat decoded. */
 async function pendingActivity(workflowId: string): Promise<{ type: string; attempt: number; details?: ExtractHeartbeat } | undefined> {
-  const described = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+  const described = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch(() => undefined);
   const a = described?.raw.pendingActivities?.[0];
   if (!a) return undefined;
   const payload = a.heartbeatDetails?.payloads?.[0];
@@ -134,7 +137,15 @@ async function leftovers(table: string, childWorkflowId: string) {
   const runs = (JSON.parse(t.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${childWorkflowId}@`));
   // The whole location: every object referenced by a table metadata the catalog accepted.
   const location = await auditTableLocation(t, await nessieMetadataLog(settings.ICEBERG_CATALOG_URI, [namespace], table));
-  return { unused, staging, openUploads: uploads.Uploads?.length ?? 0, commitsOfRun: runs.length, dataFiles: live.data.length, unreferenced: location.unreferenced, missing: location.missing };
+  return {
+    unused,
+    staging,
+    openUploads: uploads.Uploads?.length ?? 0,
+    commitsOfRun: runs.length,
+    dataFiles: live.data.length,
+    unreferenced: location.unreferenced,
+    missing: location.missing,
+  };
 }
 
 describe('a sync survives its worker being killed (SIGKILL), worker in its own process', () => {
@@ -204,7 +215,10 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     await handle.cancel();
     // The request in flight is abandoned: cancellation does not wait for Salesforce to answer.
     await second.dropped;
-    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    const error = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     second.release();
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((await client.workflow.getHandle(child).describe()).status.name).toBe('CANCELLED');
@@ -230,7 +244,10 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     await wrong.ready();
     const workflowId = uniqueName('bad-credentials');
     const handle = await client.workflow.start('salesforceSync', { taskQueue: `${taskQueue}-bad`, workflowId, args: [{ objects: ['Lead'], namespace }] });
-    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    const error = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const message = (error as WorkflowFailedError).cause?.message ?? '';
     expect(message).toMatch(/1 of 1 objects failed: Lead: .*INVALID_LOGIN/);

@@ -57,7 +57,10 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
   it('a full sync, then incremental ones with updates, deletes and a new field: the tables equal the source each time', async () => {
     const namespace = freshNamespace();
     const first = await sync(['Account', 'Contact'], namespace);
-    expect(first.map((o) => [o.object, o.status, o.result?.rows])).toEqual([['Account', 'succeeded', 300], ['Contact', 'succeeded', 120]]);
+    expect(first.map((o) => [o.object, o.status, o.result?.rows])).toEqual([
+      ['Account', 'succeeded', 300],
+      ['Contact', 'succeeded', 120],
+    ]);
     expect(await tableIds(namespace, 'account')).toEqual(sourceIds('Account'));
     expect(await tableIds(namespace, 'contact')).toEqual(sourceIds('Contact'));
     expect(sim.stats()).toMatchObject({ orderedBulkJobs: 0, bulkJobs: 2 });
@@ -93,7 +96,9 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     expect(third[0]!.result).toMatchObject({ rows: sourceIds('Account').length, deleted: 1, reread: 'new-fields' });
     const read = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, 'account');
     const tableRows = read.rows.map((r) => [r.id, r.name, r.tier_c ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-    const sourceRows = [...sim.org.records(sim.org.object('Account')!, false)].map((r) => [r.Id, r.Name, r.Tier__c ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const sourceRows = [...sim.org.records(sim.org.object('Account')!, false)]
+      .map((r) => [r.Id, r.Name, r.Tier__c ?? null])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     expect(tableRows).toEqual(sourceRows);
     expect(tableRows.filter((r) => r[2] !== null)).toHaveLength(2);
   });
@@ -116,11 +121,35 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
         const columns = read.columns.map((c) => c.name);
         const fields = columns.map((c) => o.fields.find((f) => columnName(f.name, 'snake_case') === c)!);
         for (const f of fields) types.add(f.type);
-        expect(rows.map((r) => columns.map((c) => r[c])), `${object} read by ${reader}`).toEqual(expected.map((r) => fields.map((f) => readerForm(f, r[f.name]))));
+        expect(
+          rows.map((r) => columns.map((c) => r[c])),
+          `${object} read by ${reader}`,
+        ).toEqual(expected.map((r) => fields.map((f) => readerForm(f, r[f.name]))));
       }
     }
     // Every type but the compound ones (synced as their components) and base64 (off by default).
-    expect([...types].sort()).toEqual(['boolean', 'combobox', 'currency', 'date', 'datetime', 'double', 'email', 'encryptedstring', 'id', 'int', 'long', 'multipicklist', 'percent', 'phone', 'picklist', 'reference', 'string', 'textarea', 'time', 'url']);
+    expect([...types].sort()).toEqual([
+      'boolean',
+      'combobox',
+      'currency',
+      'date',
+      'datetime',
+      'double',
+      'email',
+      'encryptedstring',
+      'id',
+      'int',
+      'long',
+      'multipicklist',
+      'percent',
+      'phone',
+      'picklist',
+      'reference',
+      'string',
+      'textarea',
+      'time',
+      'url',
+    ]);
   });
 
   it('a table whose Salesforce time column is an Iceberg time keeps it: later syncs under the text default change no type', async () => {
@@ -180,7 +209,11 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
       args: [{ objects: ['Contact', 'Account', 'Opportunity'], namespace, concurrency: 1, maxHistoryEvents: 10 }],
     });
     const outcomes = (await handle.result()) as ObjectOutcome[];
-    expect(outcomes.map((o) => [o.object, o.status])).toEqual([['Contact', 'succeeded'], ['Account', 'succeeded'], ['Opportunity', 'succeeded']]);
+    expect(outcomes.map((o) => [o.object, o.status])).toEqual([
+      ['Contact', 'succeeded'],
+      ['Account', 'succeeded'],
+      ['Opportunity', 'succeeded'],
+    ]);
     const first = await harness.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
     const last = first.events!.at(-1)!;
     expect(last.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
@@ -191,7 +224,10 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
 
   it('an unknown object fails visibly after the others finished', async () => {
     const namespace = freshNamespace();
-    const error = await sync(['Contact', 'NoSuchObject__c'], namespace).then(() => new Error('succeeded'), (e: Error) => e);
+    const error = await sync(['Contact', 'NoSuchObject__c'], namespace).then(
+      () => new Error('succeeded'),
+      (e: Error) => e,
+    );
     const message = (error as { cause?: { message?: string } }).cause?.message ?? error.message;
     expect(message).toMatch(/1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c/);
     expect(await tableIds(namespace, 'contact')).toEqual(sourceIds('Contact'));

@@ -31,7 +31,9 @@ beforeAll(async () => {
   await sim.start();
   proxy = await startCatalogProxy(settings.ICEBERG_CATALOG_URI, {
     before: async (req) =>
-      req.isDataCommit && refuseCommits ? { status: refuseCommits, body: { error: { message: 'Requirement failed: this catalog refuses the commit', type: 'BadRequestException', code: refuseCommits } } } : undefined,
+      req.isDataCommit && refuseCommits
+        ? { status: refuseCommits, body: { error: { message: 'Requirement failed: this catalog refuses the commit', type: 'BadRequestException', code: refuseCommits } } }
+        : undefined,
   });
   const proxied = proxy.uri;
   const env = { ...settings, ...sim.settingsEnv(), SYNC_LAG_MS: '0', SALESFORCE_READ_API: 'rest', ICEBERG_CATALOG_URI: proxied };
@@ -94,7 +96,11 @@ describe('faults that can heal (real stack)', () => {
       const p = await child.query<Record<string, string>>('progress');
       return p.retrying ? p : undefined;
     });
-    expect(childProgress).toMatchObject({ object: 'Contact', stage: 'extracting', retrying: expect.stringMatching(/^extractObject attempt 1 failed: Salesforce answered GET \/query with 503 SERVER_UNAVAILABLE.*; retrying$/) });
+    expect(childProgress).toMatchObject({
+      object: 'Contact',
+      stage: 'extracting',
+      retrying: expect.stringMatching(/^extractObject attempt 1 failed: Salesforce answered GET \/query with 503 SERVER_UNAVAILABLE.*; retrying$/),
+    });
     const parentProgress = await until('the parent to say it retries', async () => {
       const p = await handle.query<Record<string, string>>('progress');
       return p.Contact?.startsWith('running (') ? p : undefined;
@@ -171,7 +177,10 @@ describe('failures that retrying cannot fix (real stack)', () => {
     const namespace = freshNamespace();
     const { message, outcomes } = await failingSync(['NoSuchObject__c', 'Contact'], namespace);
     expect(message).toMatch(/1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c/);
-    expect(outcomes.map((o) => [o.object, o.status, o.code])).toEqual([['NoSuchObject__c', 'failed', 'UNKNOWN_OBJECT'], ['Contact', 'succeeded', undefined]]);
+    expect(outcomes.map((o) => [o.object, o.status, o.code])).toEqual([
+      ['NoSuchObject__c', 'failed', 'UNKNOWN_OBJECT'],
+      ['Contact', 'succeeded', undefined],
+    ]);
     expect(await catalog.listTables([namespace])).toEqual(['contact']);
   });
 });

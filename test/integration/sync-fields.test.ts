@@ -61,7 +61,11 @@ describe('fields added in Salesforce, formula fields and labels (Temporal, worke
     const outcome = await syncAccount(namespace);
     expect(outcome.result).toMatchObject({ rows: ROWS - 1, deleted: 1, reread: 'new-fields' });
     const after = await readBoth(namespace);
-    expect([...after.rows.keys()].sort()).toEqual(sourceRows().map((r) => String(r.Id)).sort());
+    expect([...after.rows.keys()].sort()).toEqual(
+      sourceRows()
+        .map((r) => String(r.Id))
+        .sort(),
+    );
     expect([...after.rows.values()].filter((r) => r.segment_c === null)).toHaveLength(0);
     expect([...after.rows.values()].every((r) => r.segment_c === 'Enterprise')).toBe(true);
     expect(after.rows.get(ids[4]!)?.name).toBe('Renamed with the new field');
@@ -105,7 +109,12 @@ describe('fields added in Salesforce, formula fields and labels (Temporal, worke
     await handle.cancel();
     await held.dropped;
     held.release();
-    expect(await handle.result().then(() => 'succeeded', () => 'failed')).toBe('failed');
+    expect(
+      await handle.result().then(
+        () => 'succeeded',
+        () => 'failed',
+      ),
+    ).toBe('failed');
     expect((await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor })).currentSnapshot()?.['snapshot-id']).toEqual(table.currentSnapshot()?.['snapshot-id']);
     // The next sync finds the column the table's rows lack, and fills it.
     const outcome = await syncAccount(namespace);

@@ -165,7 +165,9 @@ describe('a worker killed inside a commit leaves no file that the table does not
     const outcomes = await second.result;
     expect(outcomes[0]).toMatchObject({ object: 'Account', status: 'succeeded', result: { rows: 3, deleted: 2, alreadyCommitted: false } });
     const after = await audit('account');
-    console.log(`killed before the catalog: ${after.files.length} objects listed (${after.accepted.length} accepted metadata JSON, ${after.referencedByCurrent} referenced by the current metadata); unreferenced before cleanup ${before.unreferenced.length}, after ${after.unreferenced.length}`);
+    console.log(
+      `killed before the catalog: ${after.files.length} objects listed (${after.accepted.length} accepted metadata JSON, ${after.referencedByCurrent} referenced by the current metadata); unreferenced before cleanup ${before.unreferenced.length}, after ${after.unreferenced.length}`,
+    );
     expect(after).toMatchObject({ unreferenced: [], missing: [], openUploads: 0 });
     expect(after.deleteFiles).toBeGreaterThan(0);
     expect(commitsOfRun(after.table, runId)).toBe(1);
@@ -188,7 +190,9 @@ describe('a worker killed inside a commit leaves no file that the table does not
     const outcomes = await second.result;
     expect(outcomes[0]).toMatchObject({ object: 'Opportunity', status: 'succeeded', result: { rows: 3, deleted: 2, alreadyCommitted: true } });
     const after = await audit('opportunity');
-    console.log(`killed after the catalog accepted: ${after.files.length} objects listed (${after.accepted.length} accepted metadata JSON, ${after.referencedByCurrent} referenced by the current metadata); unreferenced before cleanup ${before.unreferenced.length}, after ${after.unreferenced.length}`);
+    console.log(
+      `killed after the catalog accepted: ${after.files.length} objects listed (${after.accepted.length} accepted metadata JSON, ${after.referencedByCurrent} referenced by the current metadata); unreferenced before cleanup ${before.unreferenced.length}, after ${after.unreferenced.length}`,
+    );
     expect(after).toMatchObject({ unreferenced: [], missing: [], openUploads: 0 });
     expect(after.deleteFiles).toBeGreaterThan(0);
     expect(commitsOfRun(after.table, await runIdOf(second.workflowId, 'Opportunity'))).toBe(1);

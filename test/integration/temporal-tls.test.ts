@@ -68,7 +68,10 @@ describe('Temporal over TLS (a TLS proxy in front of the dev server)', () => {
 
   it('the check connects and says how', async () => {
     const result = await temporalResult(withChanges({}));
-    expect(result).toMatchObject({ status: 'ok', message: expect.stringContaining(`${proxy.address}, TLS (trusting the CA of TEMPORAL_TLS_SERVER_CA_CERT_PATH, server name temporal.test)`) });
+    expect(result).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining(`${proxy.address}, TLS (trusting the CA of TEMPORAL_TLS_SERVER_CA_CERT_PATH, server name temporal.test)`),
+    });
   });
 
   it('without the CA the connection is refused, and the check and the worker name the TLS settings', async () => {
@@ -78,7 +81,9 @@ describe('Temporal over TLS (a TLS proxy in front of the dev server)', () => {
     expect(result.message).toMatch(/the TLS handshake failed: .*(self[- ]signed|issuer|unable to verify)/i);
     expect(result.fix).toContain('TEMPORAL_TLS_SERVER_CA_CERT_PATH');
     expect(result.ms).toBeLessThan(5000);
-    await expect(createSyncWorker({ ...env, ...sim.settingsEnv() }, { taskQueue: 'never-polled' })).rejects.toThrow(/Could not connect to Temporal at .*TLS.*UnknownIssuer[\s\S]*Fix: check the TLS settings: TEMPORAL_TLS_SERVER_CA_CERT_PATH/);
+    await expect(createSyncWorker({ ...env, ...sim.settingsEnv() }, { taskQueue: 'never-polled' })).rejects.toThrow(
+      /Could not connect to Temporal at .*TLS.*UnknownIssuer[\s\S]*Fix: check the TLS settings: TEMPORAL_TLS_SERVER_CA_CERT_PATH/,
+    );
   });
 
   it('a certificate for another name is refused, naming TEMPORAL_TLS_SERVER_NAME', async () => {
@@ -108,7 +113,13 @@ describe('Temporal over TLS (a TLS proxy in front of the dev server)', () => {
         '',
       ].join('\n'),
     );
-    const env = withChanges({ TEMPORAL_ADDRESS: undefined, TEMPORAL_TLS_SERVER_CA_CERT_PATH: undefined, TEMPORAL_TLS_SERVER_NAME: undefined, TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'secured' });
+    const env = withChanges({
+      TEMPORAL_ADDRESS: undefined,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: undefined,
+      TEMPORAL_TLS_SERVER_NAME: undefined,
+      TEMPORAL_CONFIG_FILE: file,
+      TEMPORAL_PROFILE: 'secured',
+    });
     const temporal = temporalConnection(env);
     expect(temporal).toMatchObject({ address: proxy.address, profile: { name: 'secured', file }, tls: { serverName: 'temporal.test' } });
     const handshakes = proxy.handshakes();
@@ -119,7 +130,9 @@ describe('Temporal over TLS (a TLS proxy in front of the dev server)', () => {
       await connection.close();
     }
     // The README's CLI line: the same profile, read by the temporal CLI.
-    const { stdout } = await run(temporalCliPath(), ['operator', 'namespace', 'describe', '--namespace', 'default', '--profile', 'secured', '--config-file', file, '-o', 'json'], { env: { PATH: process.env.PATH, HOME: certs.dir } });
+    const { stdout } = await run(temporalCliPath(), ['operator', 'namespace', 'describe', '--namespace', 'default', '--profile', 'secured', '--config-file', file, '-o', 'json'], {
+      env: { PATH: process.env.PATH, HOME: certs.dir },
+    });
     expect(JSON.parse(stdout)).toMatchObject({ namespaceInfo: { name: 'default' } });
     expect(proxy.handshakes()).toBeGreaterThanOrEqual(handshakes + 2);
   });

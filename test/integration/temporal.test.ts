@@ -24,9 +24,7 @@ describe('Temporal dev server', () => {
     const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
     try {
       const workflowId = uniqueName('smoke-wf');
-      const result = await worker.runUntil(
-        client.workflow.execute('smokeWorkflow', { taskQueue, workflowId, args: ['iceberg'] }),
-      );
+      const result = await worker.runUntil(client.workflow.execute('smokeWorkflow', { taskQueue, workflowId, args: ['iceberg'] }));
       expect(result).toBe('hello iceberg, attempt 1 (from a workflow)');
 
       // The server persisted the run: its history holds the activity's completion.

@@ -50,7 +50,10 @@ describe('the Temporal Web UI shows a running sync (headless Chromium)', () => {
     const child = `${workflowId}/Account`;
     await held.arrived;
     await until('the extraction to report rows in a heartbeat', async () => {
-      const d = await client.workflow.getHandle(child).describe().catch(() => undefined);
+      const d = await client.workflow
+        .getHandle(child)
+        .describe()
+        .catch(() => undefined);
       const pending = d?.raw.pendingActivities?.[0];
       const payload = pending?.activityType?.name === 'extractObject' ? pending.heartbeatDetails?.payloads?.[0] : undefined;
       return payload && defaultPayloadConverter.fromPayload<{ rows: number }>(payload).rows > 0 ? true : undefined;
@@ -83,8 +86,18 @@ describe('the Temporal Web UI shows a running sync (headless Chromium)', () => {
       await page.goto(`${childPage}/user-metadata`);
       await page.getByText('extract Account').first().waitFor({ timeout: 30_000 });
       await page.getByText('prepare Account').first().waitFor({ timeout: 30_000 });
-      const rendered = await until('the child\'s summary, details and current details to render', async () => {
-        const texts = await Promise.all(page.frames().filter((f) => f.url().includes('/render?')).map((f) => f.locator('body').innerText().catch(() => '')));
+      const rendered = await until("the child's summary, details and current details to render", async () => {
+        const texts = await Promise.all(
+          page
+            .frames()
+            .filter((f) => f.url().includes('/render?'))
+            .map((f) =>
+              f
+                .locator('body')
+                .innerText()
+                .catch(() => ''),
+            ),
+        );
         return texts.some((t) => t.includes('stage: extracting') && /[1-9]\d* rows in [1-9]\d* files at the last checkpoint/.test(t)) ? texts : undefined;
       });
       expect(rendered).toContain(`Account: incremental merge into ${namespace}`);

@@ -121,9 +121,10 @@ describe('sync activities (MockActivityEnvironment, no servers)', () => {
   });
 
   it('a failure retrying cannot fix is non-retryable, with the reason in its message', async () => {
-    const error = await new MockActivityEnvironment()
-      .run(activities.prepareObject, { object: 'NoSuchObject__c', namespace: ['unit'], runId: 'unit-unknown@1', full: true })
-      .then(() => undefined, (e: unknown) => e as { nonRetryable?: boolean; message: string; type?: string });
+    const error = await new MockActivityEnvironment().run(activities.prepareObject, { object: 'NoSuchObject__c', namespace: ['unit'], runId: 'unit-unknown@1', full: true }).then(
+      () => undefined,
+      (e: unknown) => e as { nonRetryable?: boolean; message: string; type?: string },
+    );
     expect(error?.nonRetryable).toBe(true);
     expect(error?.type).toBe('UNKNOWN_OBJECT');
     expect(error?.message).toMatch(/Salesforce has no object named NoSuchObject__c/);
@@ -131,7 +132,10 @@ describe('sync activities (MockActivityEnvironment, no servers)', () => {
 
   it('an API version the org does not offer is named as such, not as an unknown object', async () => {
     const client = new SalesforceClient(parseSalesforceSettings({ ...sim.settingsEnv(), SOURCES__SALESFORCE__VERSION: '99.0' }), { backoffMs: 5 });
-    const error = await describeObject(client, 'Account').then(() => undefined, (e: Error) => e);
+    const error = await describeObject(client, 'Account').then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toBe('This org does not offer Salesforce API version 99.0 (SOURCES__SALESFORCE__VERSION); its newest is 62.0.');
     expect(classifyFailure(error).retryable).toBe(false);
   });
@@ -274,9 +278,16 @@ describe('activity logs (MockActivityEnvironment with a captured logger)', () =>
     } as unknown as Destination;
     const salesforce = new SalesforceClient(parseSalesforceSettings(noBulk.settingsEnv()), { backoffMs: 5 });
     const failing = createActivities({ salesforce, destination: unavailable, lagMs: 0 });
-    const error = await run(failing.prepareObject, { object: 'Account', namespace: ['logs'], runId: 'unit-logs@2', full: true }).then(() => undefined, (e: unknown) => e);
+    const error = await run(failing.prepareObject, { object: 'Account', namespace: ['logs'], runId: 'unit-logs@2', full: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ApplicationFailure);
-    expect(error).toMatchObject({ type: 'CATALOG_UNAVAILABLE', nonRetryable: false, message: 'Could not load table logs.x: the catalog at http://catalog is unreachable: connection refused.' });
+    expect(error).toMatchObject({
+      type: 'CATALOG_UNAVAILABLE',
+      nonRetryable: false,
+      message: 'Could not load table logs.x: the catalog at http://catalog is unreachable: connection refused.',
+    });
     // The frames of where it happened are kept, under the failure's own message only.
     const stack = (error as Error).stack ?? '';
     expect(stack).toMatch(/^ApplicationFailure: Could not load table logs\.x: the catalog/);

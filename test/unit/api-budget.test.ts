@@ -35,7 +35,13 @@ afterAll(async () => {
 });
 
 // Each test starts with an org far from its limits.
-beforeEach(() => sim.setLimits({ DailyApiRequests: { Max: 15000, Remaining: 15000 }, DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 }, DailyBulkV2QueryFileStorageMB: { Max: 1048576, Remaining: 1048576 } }));
+beforeEach(() =>
+  sim.setLimits({
+    DailyApiRequests: { Max: 15000, Remaining: 15000 },
+    DailyBulkV2QueryJobs: { Max: 10000, Remaining: 10000 },
+    DailyBulkV2QueryFileStorageMB: { Max: 1048576, Remaining: 1048576 },
+  }),
+);
 
 const settings = (s: Partial<BudgetSettings> = {}): BudgetSettings => ({ share: 0.8, action: 'wait', checkMs: 20, ...s });
 
@@ -60,7 +66,9 @@ describe('the budget rules', () => {
     expect(overBudget({ DailyBulkV2QueryJobs: { name: 'DailyBulkV2QueryJobs', used: 8000, max: 10000 } }, 0.8, { bulk: true })).toMatchObject({ used: 8000 });
     expect(overBudget({ DailyBulkV2QueryJobs: { name: 'DailyBulkV2QueryJobs', used: 7999, max: 10000 } }, 0.8, { bulk: true })).toBeUndefined();
     // An org without Bulk has no Bulk limits; a limit without figures is left out.
-    expect(parseLimits({ DailyApiRequests: { Max: 100, Remaining: 100 }, DailyBulkV2QueryJobs: {} })).toEqual({ DailyApiRequests: { name: 'DailyApiRequests', used: 0, max: 100 } });
+    expect(parseLimits({ DailyApiRequests: { Max: 100, Remaining: 100 }, DailyBulkV2QueryJobs: {} })).toEqual({
+      DailyApiRequests: { name: 'DailyApiRequests', used: 0, max: 100 },
+    });
   });
 
   it('says which limit, its usage, the budget and that the limit is rolling; stop names the settings to change', () => {
@@ -68,11 +76,13 @@ describe('the budget rules', () => {
     expect(waitingReason(over, new Date('2026-11-25T01:23:45.678Z'))).toBe(
       'waiting for the Salesforce API budget: DailyApiRequests 12,100 of 15,000 used (budget 80 %), a rolling 24-hour limit; checking again at 01:23:45Z',
     );
-    expect(waitingReason({ name: 'DailyBulkV2QueryFileStorageMB', used: 943718.4, max: 1048576, share: 0.9 }, new Date(0))).toMatch(/DailyBulkV2QueryFileStorageMB 943,718 of 1,048,576 MB used \(budget 90 %\)/);
+    expect(waitingReason({ name: 'DailyBulkV2QueryFileStorageMB', used: 943718.4, max: 1048576, share: 0.9 }, new Date(0))).toMatch(
+      /DailyBulkV2QueryFileStorageMB 943,718 of 1,048,576 MB used \(budget 90 %\)/,
+    );
     const stop = new ApiBudgetExceededError({ name: 'DailyBulkV2QueryJobs', used: 9500, max: 10000, share: 0.8 });
     expect(stop.message).toBe(
       'The Salesforce API budget is used up: DailyBulkV2QueryJobs 9,500 of 10,000 jobs used (budget 80 %), a rolling 24-hour limit. The sync stopped before reading ' +
-        '(SOURCES__SALESFORCE__API_BUDGET_ACTION=stop): sync again once the org\'s usage has fallen, raise SOURCES__SALESFORCE__API_BUDGET_PERCENT, or set SOURCES__SALESFORCE__API_BUDGET_ACTION=wait to wait for it.',
+        "(SOURCES__SALESFORCE__API_BUDGET_ACTION=stop): sync again once the org's usage has fallen, raise SOURCES__SALESFORCE__API_BUDGET_PERCENT, or set SOURCES__SALESFORCE__API_BUDGET_ACTION=wait to wait for it.",
     );
     // Retrying would only spend more: Temporal must not.
     expect(classifyFailure(stop)).toMatchObject({ retryable: false, code: 'API_BUDGET_EXCEEDED', message: stop.message });
@@ -81,10 +91,16 @@ describe('the budget rules', () => {
   it('settings: a percent (default 80), wait or stop (default wait), a re-check interval (default 300 s)', () => {
     const env = sim.settingsEnv();
     expect(parseSalesforceSettings(env).budget).toEqual({ share: 0.8, action: 'wait', checkMs: 300_000 });
-    expect(parseSalesforceSettings({ ...env, [BUDGET_ENV.percent]: '90%', [BUDGET_ENV.action]: 'stop', [BUDGET_ENV.checkSeconds]: '600' }).budget).toEqual({ share: 0.9, action: 'stop', checkMs: 600_000 });
+    expect(parseSalesforceSettings({ ...env, [BUDGET_ENV.percent]: '90%', [BUDGET_ENV.action]: 'stop', [BUDGET_ENV.checkSeconds]: '600' }).budget).toEqual({
+      share: 0.9,
+      action: 'stop',
+      checkMs: 600_000,
+    });
     expect(parseSalesforceSettings({ ...env, [BUDGET_ENV.percent]: '100' }).budget?.share).toBe(1);
     for (const bad of ['0', '101', '0.8x', 'eighty']) {
-      expect(salesforceSettingsProblems({ ...env, [BUDGET_ENV.percent]: bad })).toEqual([`SOURCES__SALESFORCE__API_BUDGET_PERCENT: must be a percentage above 0 and at most 100 (80 or 80%) (it is "${bad}")`]);
+      expect(salesforceSettingsProblems({ ...env, [BUDGET_ENV.percent]: bad })).toEqual([
+        `SOURCES__SALESFORCE__API_BUDGET_PERCENT: must be a percentage above 0 and at most 100 (80 or 80%) (it is "${bad}")`,
+      ]);
     }
     expect(salesforceSettingsProblems({ ...env, [BUDGET_ENV.action]: 'pause' })).toEqual(['SOURCES__SALESFORCE__API_BUDGET_ACTION: must be wait or stop (it is "pause")']);
     expect(salesforceSettingsProblems({ ...env, [BUDGET_ENV.checkSeconds]: '0' })).toHaveLength(1);
@@ -115,7 +131,11 @@ describe('the budget against the simulator', () => {
     expect(after.resultBytes - before.resultBytes).toBeGreaterThan(2500 * 20);
     // What earlier attempts spent, plus this read: /limits, describe, job create, polls, 3 pages, delete.
     expect(budget.usage).toEqual({ apiCalls: 7 + after.apiRequests - before.apiRequests, bulkJobs: 2, resultBytes: 10 + after.resultBytes - before.resultBytes });
-    expect(usageSummary(budget.usage)).toEqual({ 'salesforce.api-calls': String(budget.usage.apiCalls), 'salesforce.bulk-jobs': '2', 'salesforce.result-bytes': String(budget.usage.resultBytes) });
+    expect(usageSummary(budget.usage)).toEqual({
+      'salesforce.api-calls': String(budget.usage.apiCalls),
+      'salesforce.bulk-jobs': '2',
+      'salesforce.result-bytes': String(budget.usage.resultBytes),
+    });
   });
 
   it('wait: reports why and reads /limits again until the org is under budget', async () => {
@@ -130,7 +150,9 @@ describe('the budget against the simulator', () => {
     });
     await budget.check(client.withBudget(budget));
     expect(reasons).toHaveLength(2);
-    expect(reasons[0]).toMatch(/^waiting for the Salesforce API budget: DailyApiRequests 12,10\d of 15,000 used \(budget 80 %\), a rolling 24-hour limit; checking again at \d\d:\d\d:\d\dZ$/);
+    expect(reasons[0]).toMatch(
+      /^waiting for the Salesforce API budget: DailyApiRequests 12,10\d of 15,000 used \(budget 80 %\), a rolling 24-hour limit; checking again at \d\d:\d\d:\d\dZ$/,
+    );
     expect(reasons[1]).toBeUndefined();
   });
 
@@ -160,7 +182,10 @@ describe('the budget against the simulator', () => {
   it('stop: fails at once with the limit, its usage and the setting to change', async () => {
     sim.setLimits({ DailyBulkV2QueryFileStorageMB: { Remaining: 1000 } });
     const budget = new ApiBudget(settings({ action: 'stop' }));
-    const error = await budget.check(client.withBudget(budget)).then(() => undefined, (e: unknown) => e);
+    const error = await budget.check(client.withBudget(budget)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ApiBudgetExceededError);
     expect((error as Error).message).toMatch(/DailyBulkV2QueryFileStorageMB 1,047,576 of 1,048,576 MB used \(budget 80 %\).*SOURCES__SALESFORCE__API_BUDGET_ACTION=stop/);
     // Reading through REST only, the Bulk result storage does not stop the sync.
@@ -196,7 +221,13 @@ describe('usage across attempts', () => {
 
   it('a retried extraction adds its own requests to what the failed attempt reported in its heartbeat', async () => {
     const activities = createActivities({ salesforce: client, destination: new DuckDbDestination(path.join(dir, 'sync.duckdb')), lagMs: 0, api: 'rest', checkpointMs: 0 });
-    const prepared: PreparedObject = await new MockActivityEnvironment().run(activities.prepareObject, { object: 'Contact', namespace: ['unit'], runId: 'budget@1', mode: 'append' as const, full: true });
+    const prepared: PreparedObject = await new MockActivityEnvironment().run(activities.prepareObject, {
+      object: 'Contact',
+      namespace: ['unit'],
+      runId: 'budget@1',
+      mode: 'append' as const,
+      full: true,
+    });
     expect(prepared.usage?.apiCalls).toBeGreaterThan(0);
     const before = sim.usage.apiRequests;
     const spent = { apiCalls: 40, bulkJobs: 3, resultBytes: 5000 };

@@ -29,19 +29,21 @@ function page(rows: number, lineEnd = '\n'): string {
   const lines = [fields.map((f) => q(f.name)).join(',')];
   for (let n = 0; n < rows; n++) {
     const ms = Date.UTC(1999 + (n % 40), n % 12, 1 + (n % 28), n % 24, (n * 7) % 60, (n * 13) % 60, n % 1000);
-    lines.push([
-      q(`001${String(n).padStart(15, '0')}`),
-      q(n % 5 === 0 ? `Zürich "Quoted", Co ${n}` : n % 7 === 0 ? '😀 emoji' : `Account ${n}`),
-      q(n % 3 === 0 ? null : `Line one\nLine "two", ${n}`),
-      q(n % 2 === 0 ? 'true' : 'false'),
-      q(n % 4 === 0 ? null : n % 9 === 0 ? `-${n}.5` : n % 11 === 0 ? '1234567890123456.78' : `${n * 13}.${String(n % 100).padStart(2, '0')}`),
-      q(n % 6 === 0 ? null : String(n * 17)),
-      q(String((n % 10000) / 100)),
-      q(String(n / 7)),
-      q(n % 2 === 0 ? new Date(ms).toISOString() : new Date(ms).toISOString().replace('Z', '+0000')),
-      q(n % 8 === 0 ? null : new Date(ms).toISOString().slice(0, 10)),
-      q(n % 5 === 0 ? null : `${String(n % 24).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:07.${String(n % 1000).padStart(3, '0')}Z`),
-    ].join(','));
+    lines.push(
+      [
+        q(`001${String(n).padStart(15, '0')}`),
+        q(n % 5 === 0 ? `Zürich "Quoted", Co ${n}` : n % 7 === 0 ? '😀 emoji' : `Account ${n}`),
+        q(n % 3 === 0 ? null : `Line one\nLine "two", ${n}`),
+        q(n % 2 === 0 ? 'true' : 'false'),
+        q(n % 4 === 0 ? null : n % 9 === 0 ? `-${n}.5` : n % 11 === 0 ? '1234567890123456.78' : `${n * 13}.${String(n % 100).padStart(2, '0')}`),
+        q(n % 6 === 0 ? null : String(n * 17)),
+        q(String((n % 10000) / 100)),
+        q(String(n / 7)),
+        q(n % 2 === 0 ? new Date(ms).toISOString() : new Date(ms).toISOString().replace('Z', '+0000')),
+        q(n % 8 === 0 ? null : new Date(ms).toISOString().slice(0, 10)),
+        q(n % 5 === 0 ? null : `${String(n % 24).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:07.${String(n % 1000).padStart(3, '0')}Z`),
+      ].join(','),
+    );
   }
   return `${lines.join(lineEnd)}${lineEnd}`;
 }
@@ -84,14 +86,22 @@ describe('Bulk API CSV pages', () => {
 
   it('map header columns by name, in any order, and fill absent fields with nulls', () => {
     const csv = new BulkCsvPage(Buffer.from('"Name","ID"\n"b","001000000000000002"\n"a","001000000000000001"\n'), [fields[0]!, fields[1]!, fields[3]!]);
-    expect(csv.rows).toEqual([['001000000000000002', 'b', null], ['001000000000000001', 'a', null]]);
+    expect(csv.rows).toEqual([
+      ['001000000000000002', 'b', null],
+      ['001000000000000001', 'a', null],
+    ]);
     // Output columns: Name, IsActive__c (not in the page), Id, and one Salesforce no longer has.
     const schema = planSchema([fields[1]!, fields[3]!, fields[0]!, fields[2]!], { naming: 'snake_case' }).schema;
     const buffer = new RowBuffer(schema.fields.map((f) => ({ ...f, required: false })));
     const pageField: Record<string, number> = { id: 0, name: 1, is_active_c: 2, description: -1 };
     csv.columns(schema.fields.map((f) => pageField[f.name]!)).appendTo(buffer.builders, 0, 2);
     const metrics = Object.fromEntries(schema.fields.map((f, i) => [f.name, buffer.builders[i]!.metrics()]));
-    expect(metrics).toMatchObject({ id: { nullCount: 0, min: '001000000000000001', max: '001000000000000002' }, name: { nullCount: 0, min: 'a', max: 'b' }, is_active_c: { nullCount: 2 }, description: { nullCount: 2 } });
+    expect(metrics).toMatchObject({
+      id: { nullCount: 0, min: '001000000000000001', max: '001000000000000002' },
+      name: { nullCount: 0, min: 'a', max: 'b' },
+      is_active_c: { nullCount: 2 },
+      description: { nullCount: 2 },
+    });
   });
 
   it('refuse malformed CSV with a clear error', () => {
@@ -105,7 +115,7 @@ describe('Bulk API CSV pages', () => {
   it('read datetimes, dates and times digit by digit as Date.parse does', () => {
     const at = (s: string) => [Buffer.from(s), 0, s.length] as const;
     for (let k = 0; k < 5000; k++) {
-      const ms = Math.round((k * 7919.123457 - 20_000) * 86_400_000 / 3) + (k % 1000);
+      const ms = Math.round(((k * 7919.123457 - 20_000) * 86_400_000) / 3) + (k % 1000);
       const iso = new Date(ms).toISOString();
       if (iso.length !== 24) continue; // years beyond 9999 are written with a sign
       expect(readDatetimeMicros(...at(iso))).toBe(datetimeMicros(iso));

@@ -29,7 +29,12 @@ describe('the workflow bundle cache (worker/bundle-cache.ts)', () => {
     const base = tree();
     const key = workflowSourceHash(base);
     expect(workflowSourceHash(base)).toBe(key);
-    for (const [file, text] of [['workflows/index.ts', 'export async function syncObject() { return 1; }'], ['src/sync/objects.ts', 'export const DEFAULT_OBJECTS = ["Lead"];'], ['activities/signals.ts', 'export const x = 1;'], ['package-lock.json', '{"v":2}']] as const) {
+    for (const [file, text] of [
+      ['workflows/index.ts', 'export async function syncObject() { return 1; }'],
+      ['src/sync/objects.ts', 'export const DEFAULT_OBJECTS = ["Lead"];'],
+      ['activities/signals.ts', 'export const x = 1;'],
+      ['package-lock.json', '{"v":2}'],
+    ] as const) {
       const before = workflowSourceHash(base);
       fs.writeFileSync(path.join(base, file), text);
       expect(workflowSourceHash(base), file).not.toBe(before);

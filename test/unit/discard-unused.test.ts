@@ -26,9 +26,15 @@ describe('discardUnused: what cleanup may ignore', () => {
   });
 
   const ignored: [string, { listTables: () => Promise<string[]>; dropNamespace: () => Promise<void> }][] = [
-    ['the namespace is gone already (404 on listing)', { listTables: () => Promise.reject(new NotFoundError('list tables of ns: HTTP 404', 404)), dropNamespace: () => Promise.reject(new Error('not called')) }],
+    [
+      'the namespace is gone already (404 on listing)',
+      { listTables: () => Promise.reject(new NotFoundError('list tables of ns: HTTP 404', 404)), dropNamespace: () => Promise.reject(new Error('not called')) },
+    ],
     ['the namespace is gone already (404 on drop)', { listTables: async () => [], dropNamespace: () => Promise.reject(new NotFoundError('drop namespace ns: HTTP 404', 404)) }],
-    ['another sync filled it meanwhile (409 on drop)', { listTables: async () => [], dropNamespace: () => Promise.reject(new AlreadyExistsError('drop namespace ns: HTTP 409 NamespaceNotEmptyException', 409)) }],
+    [
+      'another sync filled it meanwhile (409 on drop)',
+      { listTables: async () => [], dropNamespace: () => Promise.reject(new AlreadyExistsError('drop namespace ns: HTTP 409 NamespaceNotEmptyException', 409)) },
+    ],
   ];
   for (const [what, catalog] of ignored) {
     it(`nothing to do when ${what}`, async () => {

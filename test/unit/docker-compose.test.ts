@@ -12,13 +12,13 @@ const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'ut
   services: Record<string, { ports?: string[]; environment?: Record<string, string>; entrypoint?: string[] | string; command?: string[] }>;
 };
 const settings = compose['x-sf-iceberg-settings'];
-const published = Object.values(compose.services).flatMap((s) => s.ports ?? []).map((p) => Number(p.split(':').at(-1)));
+const published = Object.values(compose.services)
+  .flatMap((s) => s.ports ?? [])
+  .map((p) => Number(p.split(':').at(-1)));
 
 describe('docker-compose.yml', () => {
   it('has the services of the stack', () => {
-    expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(['temporal', 'minio', 'minio-setup', 'postgres', 'lakekeeper-migrate', 'lakekeeper', 'lakekeeper-setup']),
-    );
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['temporal', 'minio', 'minio-setup', 'postgres', 'lakekeeper-migrate', 'lakekeeper', 'lakekeeper-setup']));
   });
 
   it('offers the same settings, by name, as the local stack writes', () => {

@@ -39,7 +39,11 @@ describe('settings files', () => {
 
 describe('.env syntax errors are errors with the line number', () => {
   const FILES: [string, string, { line: number; name?: string; message: RegExp }][] = [
-    ['unterminated double quote', 'A=1\n# comment\nSOURCES__SALESFORCE__CREDENTIALS__PASSWORD="pw-secret-4711\nB=2\n', { line: 3, name: E.password, message: /opens a " quote that is never closed/ }],
+    [
+      'unterminated double quote',
+      'A=1\n# comment\nSOURCES__SALESFORCE__CREDENTIALS__PASSWORD="pw-secret-4711\nB=2\n',
+      { line: 3, name: E.password, message: /opens a " quote that is never closed/ },
+    ],
     ['unterminated single quote', "A='x\n", { line: 1, name: 'A', message: /opens a ' quote that is never closed/ }],
     ['not NAME=value', 'A=1\nthis is not a setting\n', { line: 2, message: /not a NAME=value line/ }],
     ['space in the name', 'MY VAR=1\n', { line: 1, message: /not a NAME=value line/ }],

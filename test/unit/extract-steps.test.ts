@@ -22,7 +22,14 @@ const store = new LocalObjectStore();
 
 describe('alignColumns', () => {
   const field = (name: string, type: SalesforceField['type'] = 'string'): SalesforceField => ({ name, type });
-  const describeFields = [field('Id', 'id'), field('Name'), field('Industry', 'picklist'), field('OwnerId', 'reference'), field('IsDeleted', 'boolean'), field('AnnualRevenue', 'currency')];
+  const describeFields = [
+    field('Id', 'id'),
+    field('Name'),
+    field('Industry', 'picklist'),
+    field('OwnerId', 'reference'),
+    field('IsDeleted', 'boolean'),
+    field('AnnualRevenue', 'currency'),
+  ];
 
   it('feeds each table column from its field, in the table’s order; columns Salesforce dropped get nulls (-1)', () => {
     const columns = [{ name: 'id' }, { name: 'industry' }, { name: 'gone_c' }, { name: 'name' }];
@@ -77,7 +84,13 @@ describe('positionOf', () => {
 });
 
 describe('Checkpointer', () => {
-  const file = (name: string, rows: number): DataFile => ({ content: FileContent.Data, filePath: `${pathToFileURL(dir).href}/${name}`, fileFormat: 'PARQUET', recordCount: BigInt(rows), fileSizeInBytes: 100n });
+  const file = (name: string, rows: number): DataFile => ({
+    content: FileContent.Data,
+    filePath: `${pathToFileURL(dir).href}/${name}`,
+    fileFormat: 'PARQUET',
+    recordCount: BigInt(rows),
+    fileSizeInBytes: 100n,
+  });
   /** A writer whose open file becomes a closed one on flush. */
   const fakeWriter = () => {
     const w = { files: [] as DataFile[], open: 0, flushes: 0, flush: async () => {} };
@@ -174,7 +187,12 @@ describe('StageTimer', () => {
     });
     expect(got).toBe('page');
     // A failing read still counts.
-    await expect(timer.read(async () => { now += 500; throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      timer.read(async () => {
+        now += 500;
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(timer.timings({ buildMs: 1234.4, encodeMs: 2000, uploadMs: 0.6 })).toEqual({ readS: 2, readCpuS: 0.25, buildS: 1.234, encodeS: 2, uploadS: 0.001 });
   });
 });

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { EnvFileError } from '../../src/config/env-file';
 import { ERROR_CODES, SyncError } from '../../src/errors';
-import { AlreadyExistsError, BadRequestError, CatalogUnavailableError, CommitConflictError, CommitStateUnknownError, ForbiddenError, IncompatibleSchemaError, NotFoundError, UnauthorizedError } from '../../src/iceberg/errors';
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  CatalogUnavailableError,
+  CommitConflictError,
+  CommitStateUnknownError,
+  ForbiddenError,
+  IncompatibleSchemaError,
+  NotFoundError,
+  UnauthorizedError,
+} from '../../src/iceberg/errors';
 import { SalesforceAuthError, SalesforceUnreachableError } from '../../src/salesforce/auth';
 import { ApiBudgetExceededError } from '../../src/salesforce/budget';
 import { CsvFormatError } from '../../src/salesforce/bulk-csv';
@@ -24,22 +34,76 @@ function fetchFailed(code: string): Error {
 describe('failure classification: retry only what can heal', () => {
   const budget = new ApiBudgetExceededError({ name: 'DailyApiRequests', used: 900, max: 1000, share: 0.8 });
   const cases: [string, unknown, boolean, string, RegExp][] = [
-    ['refused Salesforce login', new SalesforceAuthError('Salesforce refused the SecurityToken login of u: INVALID_LOGIN: bad', 'INVALID_LOGIN'), false, 'SALESFORCE_AUTH', /INVALID_LOGIN/],
+    [
+      'refused Salesforce login',
+      new SalesforceAuthError('Salesforce refused the SecurityToken login of u: INVALID_LOGIN: bad', 'INVALID_LOGIN'),
+      false,
+      'SALESFORCE_AUTH',
+      /INVALID_LOGIN/,
+    ],
     ['Salesforce settings missing', new SalesforceSettingsError('SOURCES__SALESFORCE__CREDENTIALS__USERNAME: not set'), false, 'SETTINGS_INVALID', /USERNAME: not set/],
     ['an env file with syntax errors', new EnvFileError('.env', [{ line: 3, message: 'no = sign' }]), false, 'SETTINGS_INVALID', /^\.env line 3: no = sign$/],
     ['unknown object', new UnknownObjectError('Nope__c'), false, 'UNKNOWN_OBJECT', /Nope__c/],
     ['Salesforce 400 (invalid SOQL)', new SalesforceApiError('MALFORMED_QUERY: x', 'MALFORMED_QUERY', 400, false), false, 'SALESFORCE_REFUSED', /MALFORMED_QUERY/],
-    ['an expired query locator (the retry queries again from its checkpoint)', new SalesforceApiError('INVALID_QUERY_LOCATOR: invalid query locator', 'INVALID_QUERY_LOCATOR', 400, false), true, 'QUERY_LOCATOR_EXPIRED', /INVALID_QUERY_LOCATOR/],
-    ['an expired session given by InstanceAuth', new SalesforceApiError('Salesforce answered GET /x with 401 INVALID_SESSION_ID: expired', 'INVALID_SESSION_ID', 401, false), false, 'SALESFORCE_SESSION_EXPIRED', /INVALID_SESSION_ID/],
-    ['an API version the org does not offer', new SalesforceApiError('This org does not offer Salesforce API version 99.0', 'API_VERSION_NOT_OFFERED', 404, false), false, 'API_VERSION_NOT_OFFERED', /99\.0/],
-    ['a Salesforce host that does not resolve (the client)', new SalesforceApiError('Salesforce: the host x does not resolve (ENOTFOUND): check SOURCES__SALESFORCE__DOMAIN and the instance URL.', 'HOST_NOT_FOUND', 0, false), false, 'HOST_NOT_FOUND', /^Salesforce: the host x does not resolve \(ENOTFOUND\): check SOURCES__SALESFORCE__DOMAIN and the instance URL\.$/],
-    ['a Salesforce login host that does not resolve', new SalesforceUnreachableError('Could not reach Salesforce at https://nowhere.invalid: the host nowhere.invalid does not resolve (ENOTFOUND)', fetchFailed('ENOTFOUND')), false, 'HOST_NOT_FOUND', /^Could not reach Salesforce at https:\/\/nowhere\.invalid: the host nowhere\.invalid does not resolve \(ENOTFOUND\): check the address settings \(SOURCES__SALESFORCE__DOMAIN, ICEBERG_CATALOG_URI, S3_ENDPOINT\)\.$/],
-    ['a Salesforce login port refusing', new SalesforceUnreachableError('Could not reach Salesforce at https://x: nothing listens', fetchFailed('ECONNREFUSED')), true, 'SALESFORCE_UNREACHABLE', /nothing listens/],
+    [
+      'an expired query locator (the retry queries again from its checkpoint)',
+      new SalesforceApiError('INVALID_QUERY_LOCATOR: invalid query locator', 'INVALID_QUERY_LOCATOR', 400, false),
+      true,
+      'QUERY_LOCATOR_EXPIRED',
+      /INVALID_QUERY_LOCATOR/,
+    ],
+    [
+      'an expired session given by InstanceAuth',
+      new SalesforceApiError('Salesforce answered GET /x with 401 INVALID_SESSION_ID: expired', 'INVALID_SESSION_ID', 401, false),
+      false,
+      'SALESFORCE_SESSION_EXPIRED',
+      /INVALID_SESSION_ID/,
+    ],
+    [
+      'an API version the org does not offer',
+      new SalesforceApiError('This org does not offer Salesforce API version 99.0', 'API_VERSION_NOT_OFFERED', 404, false),
+      false,
+      'API_VERSION_NOT_OFFERED',
+      /99\.0/,
+    ],
+    [
+      'a Salesforce host that does not resolve (the client)',
+      new SalesforceApiError('Salesforce: the host x does not resolve (ENOTFOUND): check SOURCES__SALESFORCE__DOMAIN and the instance URL.', 'HOST_NOT_FOUND', 0, false),
+      false,
+      'HOST_NOT_FOUND',
+      /^Salesforce: the host x does not resolve \(ENOTFOUND\): check SOURCES__SALESFORCE__DOMAIN and the instance URL\.$/,
+    ],
+    [
+      'a Salesforce login host that does not resolve',
+      new SalesforceUnreachableError('Could not reach Salesforce at https://nowhere.invalid: the host nowhere.invalid does not resolve (ENOTFOUND)', fetchFailed('ENOTFOUND')),
+      false,
+      'HOST_NOT_FOUND',
+      /^Could not reach Salesforce at https:\/\/nowhere\.invalid: the host nowhere\.invalid does not resolve \(ENOTFOUND\): check the address settings \(SOURCES__SALESFORCE__DOMAIN, ICEBERG_CATALOG_URI, S3_ENDPOINT\)\.$/,
+    ],
+    [
+      'a Salesforce login port refusing',
+      new SalesforceUnreachableError('Could not reach Salesforce at https://x: nothing listens', fetchFailed('ECONNREFUSED')),
+      true,
+      'SALESFORCE_UNREACHABLE',
+      /nothing listens/,
+    ],
     ['Salesforce 503', new SalesforceApiError('Salesforce answered 503', 'SERVER_UNAVAILABLE', 503, true), true, 'SALESFORCE_UNAVAILABLE', /503/],
     ['Salesforce request limit', new SalesforceApiError('REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED', 403, true), true, 'SALESFORCE_REQUEST_LIMIT', /REQUEST_LIMIT/],
-    ['Salesforce not answering after every attempt', new SalesforceApiError('Salesforce did not answer GET /x: reset', 'CONNECTION', 0, true), true, 'SALESFORCE_UNREACHABLE', /did not answer/],
+    [
+      'Salesforce not answering after every attempt',
+      new SalesforceApiError('Salesforce did not answer GET /x: reset', 'CONNECTION', 0, true),
+      true,
+      'SALESFORCE_UNREACHABLE',
+      /did not answer/,
+    ],
     ['the API budget used up (stop)', budget, false, 'API_BUDGET_EXCEEDED', /^The Salesforce API budget is used up/],
-    ['a Bulk job Salesforce failed (its window cannot be split further)', new BulkJobFailedError('750x', 'QUERY_TIMEOUT: too long'), false, 'BULK_JOB_FAILED', /^Bulk query job 750x failed in Salesforce: QUERY_TIMEOUT/],
+    [
+      'a Bulk job Salesforce failed (its window cannot be split further)',
+      new BulkJobFailedError('750x', 'QUERY_TIMEOUT: too long'),
+      false,
+      'BULK_JOB_FAILED',
+      /^Bulk query job 750x failed in Salesforce: QUERY_TIMEOUT/,
+    ],
     ['a Bulk job gone under a resumed read (the retry starts a new job)', new BulkJobGoneError('Bulk query job 750x no longer exists'), true, 'BULK_JOB_GONE', /750x/],
     ['Bulk refused for the object with SALESFORCE_READ_API=bulk', new BulkUnavailableError('INVALIDENTITY: not supported'), false, 'BULK_UNAVAILABLE', /INVALIDENTITY/],
     ['a Bulk result page cut short', new CsvFormatError('unterminated quote'), true, 'BULK_CSV_MALFORMED', /not valid CSV/],
@@ -51,8 +115,20 @@ describe('failure classification: retry only what can heal', () => {
     ['schema the table cannot take', new IncompatibleSchemaError('has no column "id"'), false, 'SCHEMA_INCOMPATIBLE', /no column "id"/],
     ['catalog 409 conflict', new CommitConflictError('conflict', 409), true, 'COMMIT_CONFLICT', /conflict/],
     ['catalog 5xx on a commit', new CommitStateUnknownError('502', 502), true, 'COMMIT_STATE_UNKNOWN', /502/],
-    ['catalog port refusing', Object.assign(new CatalogUnavailableError('unreachable (ECONNREFUSED)'), { cause: fetchFailed('ECONNREFUSED') }), true, 'CATALOG_UNAVAILABLE', /ECONNREFUSED/],
-    ['catalog host that does not resolve', Object.assign(new CatalogUnavailableError('unreachable'), { cause: fetchFailed('ENOTFOUND') }), false, 'HOST_NOT_FOUND', /nowhere\.invalid does not resolve \(ENOTFOUND\)/],
+    [
+      'catalog port refusing',
+      Object.assign(new CatalogUnavailableError('unreachable (ECONNREFUSED)'), { cause: fetchFailed('ECONNREFUSED') }),
+      true,
+      'CATALOG_UNAVAILABLE',
+      /ECONNREFUSED/,
+    ],
+    [
+      'catalog host that does not resolve',
+      Object.assign(new CatalogUnavailableError('unreachable'), { cause: fetchFailed('ENOTFOUND') }),
+      false,
+      'HOST_NOT_FOUND',
+      /nowhere\.invalid does not resolve \(ENOTFOUND\)/,
+    ],
     ['S3 wrong secret key', s3Error('SignatureDoesNotMatch', 403), false, 'S3_BAD_SIGNATURE', /S3_SECRET_ACCESS_KEY.*SignatureDoesNotMatch, HTTP 403/],
     ['S3 unknown access key', s3Error('InvalidAccessKeyId', 403), false, 'S3_UNKNOWN_ACCESS_KEY', /S3_ACCESS_KEY_ID/],
     ['S3 access denied', s3Error('AccessDenied', 403), false, 'S3_ACCESS_DENIED', /permissions on the bucket/],
@@ -71,7 +147,7 @@ describe('failure classification: retry only what can heal', () => {
     });
   }
 
-  it('the product\'s errors pass classification as they are; foreign ones are wrapped, keeping them as the cause', () => {
+  it("the product's errors pass classification as they are; foreign ones are wrapped, keeping them as the cause", () => {
     const own = cases.map(([, e]) => e).filter((e): e is SyncError => e instanceof SyncError);
     const reworded = own.filter((e) => toSyncError(e) !== e);
     // Only a host that does not resolve is re-worded, with the settings to check.

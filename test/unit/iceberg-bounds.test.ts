@@ -6,8 +6,16 @@ import { RowBuffer } from '../../src/parquet/writer';
 describe('single-value bound encoding', () => {
   it('round-trips every type the sink writes', () => {
     const cases: [Parameters<typeof encodeBound>[0], unknown][] = [
-      ['boolean', true], ['int', -123456], ['date', 20455], ['long', -(2n ** 62n)], ['timestamptz', 1767323045123456n],
-      ['time', 47655500000n], ['double', -1.25], ['float', 0.5], ['string', 'Ünïcode 😀'], ['decimal(18, 2)', -123456789012345678n],
+      ['boolean', true],
+      ['int', -123456],
+      ['date', 20455],
+      ['long', -(2n ** 62n)],
+      ['timestamptz', 1767323045123456n],
+      ['time', 47655500000n],
+      ['double', -1.25],
+      ['float', 0.5],
+      ['string', 'Ünïcode 😀'],
+      ['decimal(18, 2)', -123456789012345678n],
     ];
     for (const [type, value] of cases) expect(decodeBound(type, encodeBound(type, value)), type).toEqual(value);
   });

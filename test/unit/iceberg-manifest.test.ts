@@ -53,7 +53,23 @@ describe('Avro manifests', () => {
       snapshotId: bigId,
       parentSnapshotId: null,
       sequenceNumber: 3n,
-      manifests: [{ manifestPath: 'm.avro', manifestLength: 99n, partitionSpecId: 0, content: ManifestContent.Data, sequenceNumber: 3n, minSequenceNumber: 2n, addedSnapshotId: bigId, addedFilesCount: 1, existingFilesCount: 2, deletedFilesCount: 0, addedRowsCount: 10n, existingRowsCount: 20n, deletedRowsCount: 0n }],
+      manifests: [
+        {
+          manifestPath: 'm.avro',
+          manifestLength: 99n,
+          partitionSpecId: 0,
+          content: ManifestContent.Data,
+          sequenceNumber: 3n,
+          minSequenceNumber: 2n,
+          addedSnapshotId: bigId,
+          addedFilesCount: 1,
+          existingFilesCount: 2,
+          deletedFilesCount: 0,
+          addedRowsCount: 10n,
+          existingRowsCount: 20n,
+          deletedRowsCount: 0n,
+        },
+      ],
     });
     const [m] = decodeManifestList(bytes);
     expect(m).toMatchObject({ manifestPath: 'm.avro', addedSnapshotId: bigId, sequenceNumber: 3n, minSequenceNumber: 2n, existingRowsCount: 20n });

@@ -34,7 +34,11 @@ describe('preflight: Salesforce checks against the simulator', () => {
   it('a wrong password: what Salesforce said, which variables to check, never the password', async () => {
     const results = await salesforceOnly({ ...sim.settingsEnv(), [E.password]: 'wrong-Passw0rd-4711' });
     const r = byName(results);
-    expect(r['salesforce-login']).toMatchObject({ status: 'problem', message: expect.stringContaining('INVALID_LOGIN'), fix: expect.stringContaining(`check the SecurityToken variables ${E.userName}, ${E.password}, ${E.securityToken}`) });
+    expect(r['salesforce-login']).toMatchObject({
+      status: 'problem',
+      message: expect.stringContaining('INVALID_LOGIN'),
+      fix: expect.stringContaining(`check the SecurityToken variables ${E.userName}, ${E.password}, ${E.securityToken}`),
+    });
     expect(r['salesforce-describe']).toMatchObject({ status: 'skipped', message: 'needs a Salesforce login' });
     expect(JSON.stringify(results)).not.toContain('wrong-Passw0rd-4711');
   });
@@ -51,20 +55,32 @@ describe('preflight: Salesforce checks against the simulator', () => {
   it('a malformed JWT private key file is named, with what it should hold', async () => {
     const file = path.join(dir, 'bad.pem');
     fs.writeFileSync(file, '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
-    const r = byName(await salesforceOnly({ [E.domain]: sim.url, [E.userName]: SIM_DEFAULTS.user.username, [E.consumerKey]: SIM_DEFAULTS.client.clientId, [E.privateKeyFile]: file }));
-    expect(r['salesforce-login']).toMatchObject({ status: 'problem', message: expect.stringMatching(new RegExp(`^The JWT private key in the file ${file} \\(${E.privateKeyFile}\\) is not a PEM private key`)), fix: expect.stringContaining('RSA private key') });
+    const r = byName(
+      await salesforceOnly({ [E.domain]: sim.url, [E.userName]: SIM_DEFAULTS.user.username, [E.consumerKey]: SIM_DEFAULTS.client.clientId, [E.privateKeyFile]: file }),
+    );
+    expect(r['salesforce-login']).toMatchObject({
+      status: 'problem',
+      message: expect.stringMatching(new RegExp(`^The JWT private key in the file ${file} \\(${E.privateKeyFile}\\) is not a PEM private key`)),
+      fix: expect.stringContaining('RSA private key'),
+    });
   });
 
   it('a JWT bearer login with a good key works', async () => {
     const file = path.join(dir, 'good.pem');
     fs.writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    const r = byName(await salesforceOnly({ [E.domain]: sim.url, [E.userName]: SIM_DEFAULTS.user.username, [E.consumerKey]: SIM_DEFAULTS.client.clientId, [E.privateKeyFile]: file }));
+    const r = byName(
+      await salesforceOnly({ [E.domain]: sim.url, [E.userName]: SIM_DEFAULTS.user.username, [E.consumerKey]: SIM_DEFAULTS.client.clientId, [E.privateKeyFile]: file }),
+    );
     expect(r['salesforce-login']).toMatchObject({ status: 'ok', message: expect.stringContaining('JwtBearer login') });
   });
 
   it('an object the org does not have', async () => {
     const r = byName(await salesforceOnly({ ...sim.settingsEnv(), PREFLIGHT_OBJECT: 'Nope__c' }));
-    expect(r['salesforce-describe']).toMatchObject({ status: 'problem', message: expect.stringContaining('Salesforce has no object named Nope__c'), fix: expect.stringContaining('PREFLIGHT_OBJECT') });
+    expect(r['salesforce-describe']).toMatchObject({
+      status: 'problem',
+      message: expect.stringContaining('Salesforce has no object named Nope__c'),
+      fix: expect.stringContaining('PREFLIGHT_OBJECT'),
+    });
   });
 });
 
@@ -79,7 +95,9 @@ describe('preflight: the runner', () => {
         { ...sim.settingsEnv(), ICEBERG_CATALOG_URI: `http://127.0.0.1:${port}/iceberg` },
         { checks: preflightChecks().filter((c) => c.name === 'catalog'), timeoutMs: 300 },
       );
-      expect(results).toMatchObject([{ name: 'catalog', status: 'problem', message: 'no answer within 0.3 s (PREFLIGHT_TIMEOUT_SECONDS)', fix: expect.stringContaining('ICEBERG_CATALOG_URI') }]);
+      expect(results).toMatchObject([
+        { name: 'catalog', status: 'problem', message: 'no answer within 0.3 s (PREFLIGHT_TIMEOUT_SECONDS)', fix: expect.stringContaining('ICEBERG_CATALOG_URI') },
+      ]);
     } finally {
       silent.close();
     }
@@ -91,9 +109,24 @@ describe('preflight: the runner', () => {
     const seen: string[] = [];
     const checks: Check[] = [
       { name: 'a1', chain: 'a', timeoutFix: '', run: async () => (await firstMayEnd, 'a1 done') },
-      { name: 'a2', chain: 'a', timeoutFix: '', run: async () => { throw new CheckSkipped('needs a1'); } },
+      {
+        name: 'a2',
+        chain: 'a',
+        timeoutFix: '',
+        run: async () => {
+          throw new CheckSkipped('needs a1');
+        },
+      },
       // b runs while a1 waits, and lets a1 end: the chains are not one after the other.
-      { name: 'b1', chain: 'b', timeoutFix: '', run: async ({ env }) => { releaseFirst(); throw new CheckFailure(`refused ${env.S3_SECRET_ACCESS_KEY}`, 'check S3_SECRET_ACCESS_KEY'); } },
+      {
+        name: 'b1',
+        chain: 'b',
+        timeoutFix: '',
+        run: async ({ env }) => {
+          releaseFirst();
+          throw new CheckFailure(`refused ${env.S3_SECRET_ACCESS_KEY}`, 'check S3_SECRET_ACCESS_KEY');
+        },
+      },
     ];
     const results = await runPreflight({ S3_SECRET_ACCESS_KEY: 'top-secret-4711' }, { checks, onResult: (r) => seen.push(r.name), timeoutMs: 60_000 });
     expect(seen).toEqual(['a1', 'a2', 'b1']);
@@ -107,7 +140,9 @@ describe('preflight: the runner', () => {
 
   it('a bad worker/sync setting fails the settings check only, once', async () => {
     const results = await runPreflight({ ...sim.settingsEnv(), WORKER_MAX_ACTIVITIES: '0', PREFLIGHT_OBJECT: 'Account', DUMP_TO_DUCKDB: 'true' });
-    expect(results.filter((r) => r.status === 'problem').map((r) => [r.name, r.message])).toEqual([['settings', 'a problem: WORKER_MAX_ACTIVITIES: must be a whole number of at least 1 (it is "0")']]);
+    expect(results.filter((r) => r.status === 'problem').map((r) => [r.name, r.message])).toEqual([
+      ['settings', 'a problem: WORKER_MAX_ACTIVITIES: must be a whole number of at least 1 (it is "0")'],
+    ]);
     expect(byName(results)['salesforce-describe']).toMatchObject({ status: 'skipped', message: 'the worker/sync settings have problems (see settings)' });
   });
 

@@ -22,7 +22,11 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** Ids like Salesforce's: 18 characters, sequential. */
 const id = (n: number) => `001${String(n).padStart(15, '0')}`;
 
-async function difference(live: string[], kept: string[], opts: IdDifferenceOptions = {}): Promise<{ missing: string[]; spilled: string[]; folder: string; largestBucket: number }> {
+async function difference(
+  live: string[],
+  kept: string[],
+  opts: IdDifferenceOptions = {},
+): Promise<{ missing: string[]; spilled: string[]; folder: string; largestBucket: number }> {
   const diff = await IdDifference.create({ tmpDir: dir, ...opts });
   try {
     for (const x of live) diff.live(x);
@@ -149,7 +153,8 @@ describe('the simulator’s hard deletes and emptied Recycle Bin', () => {
         return out.sort();
       };
       const ids = await read('rest', false);
-      const post = (what: string, body: unknown) => fetch(`${sim2.url}/__sim/${what}`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => [r.status, await r.json()]);
+      const post = (what: string, body: unknown) =>
+        fetch(`${sim2.url}/__sim/${what}`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => [r.status, await r.json()]);
       expect(await post('hard-delete', { object: 'Account', id: ids[1] })).toEqual([200, { hardDeleted: ids[1] }]);
       expect(await post('delete', { object: 'Account', id: ids[2] })).toEqual([200, { deleted: ids[2] }]);
       for (const api of ['rest', 'bulk'] as const) {

@@ -30,9 +30,14 @@ describe('when an incremental sync re-reads every row', () => {
 });
 
 describe('columns the rows of a table were written without', () => {
-  const columns = [{ id: 1, name: 'id' }, { id: 2, name: 'name' }, { id: 5, name: 'tier_c' }, { id: 6, name: 'segment_c' }];
+  const columns = [
+    { id: 1, name: 'id' },
+    { id: 2, name: 'name' },
+    { id: 5, name: 'tier_c' },
+    { id: 6, name: 'segment_c' },
+  ];
 
-  it("are those above the field id the last commit filled through, whatever this prepare added (a sync that added them and committed nothing leaves them to the next)", () => {
+  it('are those above the field id the last commit filled through, whatever this prepare added (a sync that added them and committed nothing leaves them to the next)', () => {
     expect(columnsToFill(columns, { [FILLED_THROUGH_PROPERTY]: '4' }, [])).toEqual(['tier_c', 'segment_c']);
     expect(columnsToFill(columns, { [FILLED_THROUGH_PROPERTY]: '5' }, ['segment_c'])).toEqual(['segment_c']);
     expect(columnsToFill(columns, { [FILLED_THROUGH_PROPERTY]: '6' }, [])).toEqual([]);

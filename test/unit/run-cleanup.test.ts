@@ -282,7 +282,11 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
     // Another run still extracting (its files are not referenced yet; its id differs from this
     // one's only in a character a plain sanitiser would turn into the same `_`), and another engine's files.
     const other = await extract(t.location, 'sync-7/Account_1', ids(0, 30));
-    const engine = [`${t.location}/data/00000-0-${crypto.randomUUID()}.parquet`, `${t.location}/metadata/${crypto.randomUUID()}-m0.avro`, `${t.location}/metadata/snap-1-1-${crypto.randomUUID()}.avro`];
+    const engine = [
+      `${t.location}/data/00000-0-${crypto.randomUUID()}.parquet`,
+      `${t.location}/metadata/${crypto.randomUUID()}-m0.avro`,
+      `${t.location}/metadata/snap-1-1-${crypto.randomUUID()}.avro`,
+    ];
     for (const f of engine) await store.put(f, new Uint8Array([1]));
     await t.cleanup(run);
     const all = await listAll(t.location);
@@ -335,7 +339,12 @@ describe('planRunCleanup (the decision alone)', () => {
   });
 
   it('run committed but replaced since: keeps all its metadata and the files it lists; removes the rest', () => {
-    const plan = planRunCleanup(p, written, { referenced: new Set(), acceptedElsewhere: new Set(), committed: { snapshotId: S, inMetadata: false }, listedByKept: new Set([files.data, files.deletes]) });
+    const plan = planRunCleanup(p, written, {
+      referenced: new Set(),
+      acceptedElsewhere: new Set(),
+      committed: { snapshotId: S, inMetadata: false },
+      listedByKept: new Set([files.data, files.deletes]),
+    });
     expect(plan.remove.sort()).toEqual([files.strayData, files.lostDeletes, files.staging].sort());
   });
 

@@ -29,8 +29,18 @@ describe('simulator ids', () => {
 
 describe('simulator SOQL subset', () => {
   it('parses what the source sends', () => {
-    const q = parseSoql("SELECT Id, Name FROM Account WHERE (SystemModstamp > 2026-01-01T00:00:00.000Z OR (SystemModstamp = 2026-01-01T00:00:00.000Z AND Id > '001x')) AND IsDeleted = true ORDER BY SystemModstamp, Id DESC LIMIT 10");
-    expect(q).toMatchObject({ fields: ['Id', 'Name'], object: 'Account', limit: 10, orderBy: [{ field: 'SystemModstamp', desc: false }, { field: 'Id', desc: true }] });
+    const q = parseSoql(
+      "SELECT Id, Name FROM Account WHERE (SystemModstamp > 2026-01-01T00:00:00.000Z OR (SystemModstamp = 2026-01-01T00:00:00.000Z AND Id > '001x')) AND IsDeleted = true ORDER BY SystemModstamp, Id DESC LIMIT 10",
+    );
+    expect(q).toMatchObject({
+      fields: ['Id', 'Name'],
+      object: 'Account',
+      limit: 10,
+      orderBy: [
+        { field: 'SystemModstamp', desc: false },
+        { field: 'Id', desc: true },
+      ],
+    });
     expect(q.where?.kind).toBe('and');
   });
 

@@ -21,7 +21,8 @@ describe('names', () => {
 describe('Salesforce → Iceberg types', () => {
   const t = (type: SalesforceField['type'], extra: Partial<SalesforceField> = {}) => icebergTypeOf({ name: 'F', type, ...extra });
   it('maps every type in one table', () => {
-    for (const s of ['id', 'string', 'textarea', 'picklist', 'multipicklist', 'reference', 'email', 'phone', 'url', 'combobox', 'encryptedstring'] as const) expect(t(s)).toBe('string');
+    for (const s of ['id', 'string', 'textarea', 'picklist', 'multipicklist', 'reference', 'email', 'phone', 'url', 'combobox', 'encryptedstring'] as const)
+      expect(t(s)).toBe('string');
     expect(t('boolean')).toBe('boolean');
     expect(t('int')).toBe('int');
     expect(t('long')).toBe('long');
@@ -39,13 +40,19 @@ describe('Salesforce → Iceberg types', () => {
 });
 
 describe('Salesforce times', () => {
-  const fields: SalesforceField[] = [{ name: 'Id', type: 'id' }, { name: 'CallAt__c', type: 'time' }];
+  const fields: SalesforceField[] = [
+    { name: 'Id', type: 'id' },
+    { name: 'CallAt__c', type: 'time' },
+  ];
   it('become a text column whose doc says what it holds, or an Iceberg time column on request', () => {
     expect(planSchema(fields, { naming: 'snake_case' }).schema.fields[1]).toEqual({ id: 2, name: 'call_at_c', required: false, type: 'string', doc: TIME_TEXT_DOC });
     expect(planSchema(fields, { naming: 'snake_case', timeAs: 'time' }).schema.fields[1]).toEqual({ id: 2, name: 'call_at_c', required: false, type: 'time' });
   });
   it('keep the type of a column made under the other mapping: no type change is tried', () => {
-    for (const [made, now] of [['time', 'string'], ['string', 'time']] as const) {
+    for (const [made, now] of [
+      ['time', 'string'],
+      ['string', 'time'],
+    ] as const) {
       const current = planSchema(fields, { naming: 'snake_case', timeAs: made }).schema;
       const plan = planSchema(fields, { naming: 'snake_case', timeAs: now, current, lastColumnId: 2 });
       expect(plan.changed).toBe(false);
@@ -64,7 +71,12 @@ describe('schema planning', () => {
 
   it('puts Id first, required, as the identifier; ids from 1', () => {
     const plan = planSchema(base, { naming: 'snake_case' });
-    expect(plan.schema.fields.map((f) => [f.id, f.name, f.required])).toEqual([[1, 'id', true], [2, 'name', false], [3, 'amount', false], [4, 'count_c', false]]);
+    expect(plan.schema.fields.map((f) => [f.id, f.name, f.required])).toEqual([
+      [1, 'id', true],
+      [2, 'name', false],
+      [3, 'amount', false],
+      [4, 'count_c', false],
+    ]);
     expect(plan.schema['identifier-field-ids']).toEqual([1]);
     expect(plan.columns.map((c) => c.salesforceName)).toEqual(['Id', 'Name', 'Amount', 'Count__c']);
   });
@@ -87,7 +99,11 @@ describe('schema planning', () => {
     expect(plan.missing).toEqual(['name']);
     expect(plan.promoted).toEqual(['amount: decimal(10, 2) → decimal(16, 2)', 'count_c: int → long']);
     expect(plan.schema.fields.map((f) => [f.id, f.name, f.type, f.required])).toEqual([
-      [1, 'id', 'string', true], [2, 'name', 'string', false], [3, 'amount', 'decimal(16, 2)', false], [4, 'count_c', 'long', false], [5, 'region_c', 'string', false],
+      [1, 'id', 'string', true],
+      [2, 'name', 'string', false],
+      [3, 'amount', 'decimal(16, 2)', false],
+      [4, 'count_c', 'long', false],
+      [5, 'region_c', 'string', false],
     ]);
     // Planning the same describe again changes nothing.
     expect(planSchema(next, { naming: 'snake_case', current: plan.schema, lastColumnId: 5 }).changed).toBe(false);
@@ -96,7 +112,9 @@ describe('schema planning', () => {
   it('refuses incompatible changes and name clashes with a clear message', () => {
     const current = planSchema(base, { naming: 'snake_case' }).schema;
     const changed = base.map((f) => (f.name === 'Amount' ? { ...f, scale: 4 } : f));
-    expect(() => planSchema(changed, { naming: 'snake_case', current, table: 'sf.account' })).toThrow(/Incompatible schema change for sf.account: column amount is decimal\(10, 2\) in the table but Salesforce field Amount is now currency \(decimal\(10, 4\)\)/);
+    expect(() => planSchema(changed, { naming: 'snake_case', current, table: 'sf.account' })).toThrow(
+      /Incompatible schema change for sf.account: column amount is decimal\(10, 2\) in the table but Salesforce field Amount is now currency \(decimal\(10, 4\)\)/,
+    );
     expect(() => planSchema([...base, { name: 'count__c', type: 'int' }], { naming: 'snake_case' })).toThrow(/Count__c and count__c both map to column "count_c"/);
     expect(() => planSchema([{ name: 'Name', type: 'string' }], { naming: 'snake_case' })).toThrow(/no Id field/);
   });
@@ -128,7 +146,7 @@ describe('column docs', () => {
   ];
   const docs = (plan: ReturnType<typeof planSchema>) => Object.fromEntries(plan.schema.fields.map((f) => [f.name, f.doc]));
 
-  it("carry the Salesforce label, mark formula fields, and keep saying a text column holds times", () => {
+  it('carry the Salesforce label, mark formula fields, and keep saying a text column holds times', () => {
     expect(docs(planSchema(fields, { naming: 'snake_case' }))).toEqual({
       id: 'Account ID',
       rating_score_c: `Account Rating Score — ${FORMULA_DOC}`,
@@ -142,7 +160,10 @@ describe('column docs', () => {
   });
 
   it('come to existing columns as a doc-only change: same ids, same types, nothing added', () => {
-    const unlabelled = planSchema(fields.map(({ label: _, ...f }) => f), { naming: 'snake_case' }).schema;
+    const unlabelled = planSchema(
+      fields.map(({ label: _, ...f }) => f),
+      { naming: 'snake_case' },
+    ).schema;
     const plan = planSchema(fields, { naming: 'snake_case', current: unlabelled, lastColumnId: 4 });
     expect(plan).toMatchObject({ changed: true, added: [], promoted: [], documented: ['id', 'rating_score_c', 'call_at_c', 'name'], lastColumnId: 4 });
     expect(plan.schema.fields.map((f) => [f.id, f.name, f.type, f.required])).toEqual(unlabelled.fields.map((f) => [f.id, f.name, f.type, f.required]));

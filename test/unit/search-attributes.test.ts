@@ -43,20 +43,33 @@ async function sync(workflowId: string) {
 
 async function salesforceAttributes(id: string): Promise<Record<string, unknown>> {
   const { typedSearchAttributes } = await env.client.workflow.getHandle(id).describe();
-  return Object.fromEntries(typedSearchAttributes.getAll().filter((p) => p.key.name.startsWith('Salesforce')).map((p) => [p.key.name, p.value]));
+  return Object.fromEntries(
+    typedSearchAttributes
+      .getAll()
+      .filter((p) => p.key.name.startsWith('Salesforce'))
+      .map((p) => [p.key.name, p.value]),
+  );
 }
 
 const operator = () => env.connection.operatorService;
 
 describe('the sync on a Temporal namespace without its search attributes', () => {
   it('runs, without them, and the preflight names the commands that create them', async () => {
-    expect((await searchAttributeState(operator(), 'default')).missing.map((k) => k.name)).toEqual(['SalesforceObject', 'SalesforceSyncMode', 'SalesforceWriteMode', 'SalesforceNamespace', 'SalesforceRows']);
+    expect((await searchAttributeState(operator(), 'default')).missing.map((k) => k.name)).toEqual([
+      'SalesforceObject',
+      'SalesforceSyncMode',
+      'SalesforceWriteMode',
+      'SalesforceNamespace',
+      'SalesforceRows',
+    ]);
     expect(await sync('bare')).toMatchObject([{ object: 'Account', status: 'succeeded' }]);
     expect(await salesforceAttributes('bare/Account')).toEqual({});
 
     const [result] = await runPreflight({ TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' }, { checks: [temporalCheck] });
     expect(result!.status).toBe('ok');
-    expect(result!.message).toContain('search attributes: lacks SalesforceObject, SalesforceSyncMode, SalesforceWriteMode, SalesforceNamespace, SalesforceRows (syncs run without them; to list syncs by them, create them: ');
+    expect(result!.message).toContain(
+      'search attributes: lacks SalesforceObject, SalesforceSyncMode, SalesforceWriteMode, SalesforceNamespace, SalesforceRows (syncs run without them; to list syncs by them, create them: ',
+    );
     expect(result!.message).toContain('temporal operator search-attribute create --namespace default --name SalesforceRows --type Int');
   });
 
@@ -64,7 +77,13 @@ describe('the sync on a Temporal namespace without its search attributes', () =>
     expect(await ensureSearchAttributes(operator(), 'default')).toEqual(['SalesforceObject', 'SalesforceSyncMode', 'SalesforceWriteMode', 'SalesforceNamespace', 'SalesforceRows']);
     expect(await ensureSearchAttributes(operator(), 'default')).toEqual([]);
     expect(await sync('registered')).toMatchObject([{ object: 'Account', status: 'succeeded' }]);
-    expect(await salesforceAttributes('registered/Account')).toEqual({ SalesforceObject: 'Account', SalesforceSyncMode: 'incremental', SalesforceWriteMode: 'merge', SalesforceNamespace: 'salesforce', SalesforceRows: 7 });
+    expect(await salesforceAttributes('registered/Account')).toEqual({
+      SalesforceObject: 'Account',
+      SalesforceSyncMode: 'incremental',
+      SalesforceWriteMode: 'merge',
+      SalesforceNamespace: 'salesforce',
+      SalesforceRows: 7,
+    });
     const [result] = await runPreflight({ TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' }, { checks: [temporalCheck] });
     expect(result!.message).not.toContain('search attributes');
   });
@@ -72,6 +91,8 @@ describe('the sync on a Temporal namespace without its search attributes', () =>
   it('one registered with another type is refused by name', async () => {
     await env.connection.workflowService.registerNamespace({ namespace: 'typed', workflowExecutionRetentionPeriod: msToTs('1 day') });
     await operator().addSearchAttributes({ namespace: 'typed', searchAttributes: { SalesforceRows: 2 /* Keyword */ } });
-    await expect(ensureSearchAttributes(operator(), 'typed')).rejects.toThrow('Temporal namespace typed has search attributes of the wrong type: SalesforceRows is KEYWORD, not INT');
+    await expect(ensureSearchAttributes(operator(), 'typed')).rejects.toThrow(
+      'Temporal namespace typed has search attributes of the wrong type: SalesforceRows is KEYWORD, not INT',
+    );
   });
 });

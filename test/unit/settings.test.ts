@@ -16,21 +16,61 @@ const GOOD = {
 };
 const SECRETS = ['pw-secret-4711', 'tok-secret-4711', 's3-secret-4711', 'cs-secret-4711', 'sess-secret-4711', 'iceberg-secret-4711'];
 const without = (...names: string[]) => Object.fromEntries(Object.entries(GOOD).filter(([k]) => !names.includes(k)));
-const { privateKey: RSA_KEY } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+const { privateKey: RSA_KEY } = crypto.generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
 
 /** [what, settings, the one problem expected (a substring or pattern)] */
 const CASES: [string, Record<string, string>, string | RegExp][] = [
   // Salesforce: missing, conflicting, malformed
   ['SecurityToken without token', without(E.securityToken), `Salesforce auth method SecurityToken needs ${E.securityToken} (not set).`],
-  ['ConsumerKeySecret without PASSWORD', { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.consumerSecret]: 'cs-secret-4711', [E.domain]: 'acme.my' }, `Salesforce auth method ConsumerKeySecret needs ${E.password} (not set).`],
-  ['JwtBearer without PRIVATEKEY', { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck' }, `Salesforce auth method JwtBearer needs ${E.privateKey} or ${E.privateKeyFile} (not set).`],
-  ['InstanceAuth and SecurityToken together', { ...GOOD, [E.sessionId]: 'sess-secret-4711', [E.instanceUrl]: 'https://acme.my.salesforce.com' }, new RegExp(`^${E.userName}, ${E.password}, ${E.securityToken} \\(SecurityToken\\) and ${E.sessionId}, ${E.instanceUrl} \\(InstanceAuth\\) are both set`)],
-  ['SecurityToken and OrganizationId together', { ...GOOD, [E.organizationId]: '00D5g000004SIMAAAA' }, new RegExp(`^${E.securityToken} \\(SecurityToken\\) and ${E.organizationId} \\(OrganizationId\\) are both set`)],
-  ['PRIVATEKEY and PRIVATEKEY_FILE together', { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.privateKey]: RSA_KEY, [E.privateKeyFile]: '/k.pem' }, /PRIVATEKEY and .*PRIVATEKEY_FILE are both set/],
-  ['malformed private key', { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.privateKey]: '-----BEGIN PRIVATE KEY-----\\nnot-a-key\\n-----END PRIVATE KEY-----' }, `${E.privateKey}: is not a PEM private key`],
-  ['ClientCredentials without My Domain', { ...without(E.userName, E.password, E.securityToken), [E.consumerKey]: 'ck', [E.consumerSecret]: 'cs-secret-4711' }, /ClientCredentials needs your My Domain in SOURCES__SALESFORCE__DOMAIN/],
-  ['InstanceAuth without instance URL', { ...without(E.userName, E.password, E.securityToken), [E.sessionId]: 'sess-secret-4711' }, `Salesforce auth method InstanceAuth needs ${E.instanceUrl} (not set).`],
-  ['instance URL not a URL', { ...without(E.userName, E.password, E.securityToken), [E.sessionId]: 'sess-secret-4711', [E.instanceUrl]: 'acme' }, `${E.instanceUrl}: must be the http(s) URL of the Salesforce instance of the session (it is "acme")`],
+  [
+    'ConsumerKeySecret without PASSWORD',
+    { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.consumerSecret]: 'cs-secret-4711', [E.domain]: 'acme.my' },
+    `Salesforce auth method ConsumerKeySecret needs ${E.password} (not set).`,
+  ],
+  [
+    'JwtBearer without PRIVATEKEY',
+    { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck' },
+    `Salesforce auth method JwtBearer needs ${E.privateKey} or ${E.privateKeyFile} (not set).`,
+  ],
+  [
+    'InstanceAuth and SecurityToken together',
+    { ...GOOD, [E.sessionId]: 'sess-secret-4711', [E.instanceUrl]: 'https://acme.my.salesforce.com' },
+    new RegExp(`^${E.userName}, ${E.password}, ${E.securityToken} \\(SecurityToken\\) and ${E.sessionId}, ${E.instanceUrl} \\(InstanceAuth\\) are both set`),
+  ],
+  [
+    'SecurityToken and OrganizationId together',
+    { ...GOOD, [E.organizationId]: '00D5g000004SIMAAAA' },
+    new RegExp(`^${E.securityToken} \\(SecurityToken\\) and ${E.organizationId} \\(OrganizationId\\) are both set`),
+  ],
+  [
+    'PRIVATEKEY and PRIVATEKEY_FILE together',
+    { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.privateKey]: RSA_KEY, [E.privateKeyFile]: '/k.pem' },
+    /PRIVATEKEY and .*PRIVATEKEY_FILE are both set/,
+  ],
+  [
+    'malformed private key',
+    { ...without(E.password, E.securityToken), [E.consumerKey]: 'ck', [E.privateKey]: '-----BEGIN PRIVATE KEY-----\\nnot-a-key\\n-----END PRIVATE KEY-----' },
+    `${E.privateKey}: is not a PEM private key`,
+  ],
+  [
+    'ClientCredentials without My Domain',
+    { ...without(E.userName, E.password, E.securityToken), [E.consumerKey]: 'ck', [E.consumerSecret]: 'cs-secret-4711' },
+    /ClientCredentials needs your My Domain in SOURCES__SALESFORCE__DOMAIN/,
+  ],
+  [
+    'InstanceAuth without instance URL',
+    { ...without(E.userName, E.password, E.securityToken), [E.sessionId]: 'sess-secret-4711' },
+    `Salesforce auth method InstanceAuth needs ${E.instanceUrl} (not set).`,
+  ],
+  [
+    'instance URL not a URL',
+    { ...without(E.userName, E.password, E.securityToken), [E.sessionId]: 'sess-secret-4711', [E.instanceUrl]: 'acme' },
+    `${E.instanceUrl}: must be the http(s) URL of the Salesforce instance of the session (it is "acme")`,
+  ],
   ['API version', { ...GOOD, [E.version]: 'latest' }, `${E.version}: must be an API version like 62.0 (it is "latest")`],
   ['domain', { ...GOOD, [E.domain]: 'acme my' }, `${E.domain}: must be login, test, a My Domain`],
   ['two different domains', { ...GOOD, [E.domain]: 'acme.my', [E.credentialsDomain]: 'test' }, /DOMAIN and .*CREDENTIALS__DOMAIN are both set, to different domains/],
@@ -39,7 +79,11 @@ const CASES: [string, Record<string, string>, string | RegExp][] = [
   // Iceberg / S3
   ['catalog URI', { ...GOOD, ICEBERG_CATALOG_URI: 'localhost:8181' }, 'ICEBERG_CATALOG_URI: must be the http(s) URL of an Iceberg REST catalog (it is "localhost:8181")'],
   ['no catalog URI', without('ICEBERG_CATALOG_URI'), 'ICEBERG_CATALOG_URI: not set (Iceberg REST catalog base URI)'],
-  ['token and client credentials', { ...GOOD, ICEBERG_TOKEN: 'iceberg-secret-4711', ICEBERG_CLIENT_ID: 'id', ICEBERG_CLIENT_SECRET: 'iceberg-secret-4711' }, /either ICEBERG_TOKEN .* not both/],
+  [
+    'token and client credentials',
+    { ...GOOD, ICEBERG_TOKEN: 'iceberg-secret-4711', ICEBERG_CLIENT_ID: 'id', ICEBERG_CLIENT_SECRET: 'iceberg-secret-4711' },
+    /either ICEBERG_TOKEN .* not both/,
+  ],
   ['client id without secret', { ...GOOD, ICEBERG_CLIENT_ID: 'id' }, 'OAuth2 client credentials need both ICEBERG_CLIENT_ID and ICEBERG_CLIENT_SECRET'],
   ['scope without client credentials', { ...GOOD, ICEBERG_SCOPE: 'PRINCIPAL_ROLE:ALL' }, /ICEBERG_SCOPE is used only with ICEBERG_CLIENT_ID/],
   ['S3 key without secret', without('S3_SECRET_ACCESS_KEY'), 'static S3 credentials need both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY'],
@@ -62,9 +106,17 @@ const CASES: [string, Record<string, string>, string | RegExp][] = [
   ['preflight switch', { ...GOOD, WORKER_PREFLIGHT: 'skip' }, 'WORKER_PREFLIGHT: must be true or false'],
   ['preflight timeout', { ...GOOD, PREFLIGHT_TIMEOUT_SECONDS: '0' }, 'PREFLIGHT_TIMEOUT_SECONDS: must be a number of seconds above 0'],
   // typos
-  ['typo of a catalog setting', { ...GOOD, ICEBERG_CATALOG_URL: 'http://x' }, 'ICEBERG_CATALOG_URL is not a setting (a typo of ICEBERG_CATALOG_URI?): it does nothing. Rename it to ICEBERG_CATALOG_URI or unset it.'],
+  [
+    'typo of a catalog setting',
+    { ...GOOD, ICEBERG_CATALOG_URL: 'http://x' },
+    'ICEBERG_CATALOG_URL is not a setting (a typo of ICEBERG_CATALOG_URI?): it does nothing. Rename it to ICEBERG_CATALOG_URI or unset it.',
+  ],
   ['typo of an S3 setting', { ...GOOD, S3_SECRET_KEY: 's3-secret-4711' }, 'S3_SECRET_KEY is not a setting (a typo of S3_SECRET_ACCESS_KEY?)'],
-  ['typo of a Salesforce setting', { ...GOOD, SOURCES__SALESFORCE__CREDENTIALS__USERNAME: 'u' }, `SOURCES__SALESFORCE__CREDENTIALS__USERNAME is not a setting (a typo of ${E.userName}?)`],
+  [
+    'typo of a Salesforce setting',
+    { ...GOOD, SOURCES__SALESFORCE__CREDENTIALS__USERNAME: 'u' },
+    `SOURCES__SALESFORCE__CREDENTIALS__USERNAME is not a setting (a typo of ${E.userName}?)`,
+  ],
   ['typo of the domain', { ...GOOD, SOURCES__SALESFORCE__DOMIAN: 'test' }, /SOURCES__SALESFORCE__DOMIAN is not a setting \(a typo of SOURCES__SALESFORCE__DOMAIN\?\)/],
 ];
 
@@ -113,8 +165,20 @@ describe('settings: valid values are parsed, defaults applied', () => {
   });
 
   it('applies defaults from the same declarations the reference shows', () => {
-    expect(parseTemporalSettings({})).toEqual({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'salesforce-sync', TEMPORAL_UI_URL: 'http://127.0.0.1:8233' });
-    expect(parseSyncSettings({ WORKER_MAX_ACTIVITIES: '', DUMP_TO_DUCKDB: 'TRUE' })).toMatchObject({ WORKER_MAX_ACTIVITIES: 8, DUMP_TO_DUCKDB: true, SYNC_LAG_MS: 60000, SYNC_CHECKPOINT_SECONDS: 60, SALESFORCE_READ_API: 'auto', WORKER_PREFLIGHT: true });
+    expect(parseTemporalSettings({})).toEqual({
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'salesforce-sync',
+      TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
+    });
+    expect(parseSyncSettings({ WORKER_MAX_ACTIVITIES: '', DUMP_TO_DUCKDB: 'TRUE' })).toMatchObject({
+      WORKER_MAX_ACTIVITIES: 8,
+      DUMP_TO_DUCKDB: true,
+      SYNC_LAG_MS: 60000,
+      SYNC_CHECKPOINT_SECONDS: 60,
+      SALESFORCE_READ_API: 'auto',
+      WORKER_PREFLIGHT: true,
+    });
     expect(parseSalesforceSettings(GOOD).apiVersion).toBe('62.0');
     const doc = (name: string) => SETTINGS.find((s) => s.name === name)!;
     expect(doc('WORKER_MAX_ACTIVITIES').default).toBe('8');

@@ -129,7 +129,14 @@ describe('snapshot producers', () => {
     const manifests = await manifestsOf(built.snapshot['manifest-list']);
     expect(manifests).toHaveLength(2);
     const [added, kept] = manifests;
-    expect(added!.m).toMatchObject({ content: ManifestContent.Data, sequenceNumber: built.sequenceNumber, minSequenceNumber: built.sequenceNumber, addedSnapshotId: producer.snapshotId, addedFilesCount: 1, addedRowsCount: 30n });
+    expect(added!.m).toMatchObject({
+      content: ManifestContent.Data,
+      sequenceNumber: built.sequenceNumber,
+      minSequenceNumber: built.sequenceNumber,
+      addedSnapshotId: producer.snapshotId,
+      addedFilesCount: 1,
+      addedRowsCount: 30n,
+    });
     expect(added!.m.manifestPath.startsWith(runPaths(t.location, 'run-a').prefixes.metadata)).toBe(true);
     expect(added!.entries.map((e) => [e.status, e.dataFile.filePath, e.sequenceNumber])).toEqual(files.map((f) => [EntryStatus.Added, f.filePath, built.sequenceNumber]));
     expect(kept!.entries.map((e) => e.dataFile.filePath)).toEqual(t.baseFiles.map((f) => f.filePath));
@@ -175,7 +182,13 @@ describe('snapshot producers', () => {
     const t = await tableWithRows();
     const parent = t.table.currentSnapshot()!;
     const files = await write(t.location, 'run-m', ['001000000000000003', '001000000000000099', '001000000000000200'], 'v2');
-    const producer = new MergeProducer(t.table, 'run-m', files, {}, { keyColumn: 'id', keys: async () => ['001000000000000003', '001000000000000099', '001000000000000200'], deleteKeys: ['001000000000000060'] });
+    const producer = new MergeProducer(
+      t.table,
+      'run-m',
+      files,
+      {},
+      { keyColumn: 'id', keys: async () => ['001000000000000003', '001000000000000099', '001000000000000200'], deleteKeys: ['001000000000000060'] },
+    );
     const built = await producer.build(parent, 2);
 
     const manifests = await manifestsOf(built.snapshot['manifest-list']);
@@ -189,9 +202,21 @@ describe('snapshot producers', () => {
     const positions = await readParquetFile(store, deleteFile.filePath, ['file_path', 'pos']);
     const rows = Array.from({ length: positions.numRows }, (_, i) => [positions.getChild('file_path')!.get(i), positions.getChild('pos')!.get(i)]);
     const [first, second] = [...t.baseFiles].map((f) => f.filePath).sort();
-    expect(rows).toEqual([[first, 3n], [second, 10n], [second, 49n]]);
+    expect(rows).toEqual([
+      [first, 3n],
+      [second, 10n],
+      [second, 49n],
+    ]);
 
-    expect(built.snapshot.summary).toMatchObject({ operation: 'overwrite', 'added-delete-files': '1', 'added-position-delete-files': '1', 'added-position-deletes': '3', 'total-delete-files': '1', 'total-position-deletes': '3', 'total-records': '103' });
+    expect(built.snapshot.summary).toMatchObject({
+      operation: 'overwrite',
+      'added-delete-files': '1',
+      'added-position-delete-files': '1',
+      'added-position-deletes': '3',
+      'total-delete-files': '1',
+      'total-position-deletes': '3',
+      'total-records': '103',
+    });
     // A refused attempt takes its list, delete file and delete manifest with it.
     expect(built.attemptFiles).toEqual([built.snapshot['manifest-list'], deleteFile.filePath, deletes.m.manifestPath]);
   });
@@ -202,7 +227,10 @@ describe('snapshot producers', () => {
     await t.table.refresh();
     const files = await write(t.location, 'run-first', ids(0, 5));
     let asked = false;
-    const built = await new MergeProducer(t.table, 'run-first', files, {}, { keyColumn: 'id', keys: async () => ((asked = true), ids(0, 5)), deleteKeys: [] }).build(t.table.currentSnapshot()!, 1);
+    const built = await new MergeProducer(t.table, 'run-first', files, {}, { keyColumn: 'id', keys: async () => ((asked = true), ids(0, 5)), deleteKeys: [] }).build(
+      t.table.currentSnapshot()!,
+      1,
+    );
     expect(asked).toBe(false);
     expect((await manifestsOf(built.snapshot['manifest-list'])).map((x) => x.m.content)).toEqual([ManifestContent.Data]);
     expect(built.snapshot.summary['added-delete-files']).toBeUndefined();

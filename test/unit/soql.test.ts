@@ -15,7 +15,10 @@ const account: SObjectDescribe = {
 
 describe('SOQL resume points', () => {
   it('ordered by (cursor, Id): resumes after the row with both', () => {
-    const soql = buildSoql(account, ['Id', 'Name'], { window: { field: 'SystemModstamp', upTo: '2026-01-02T00:00:00Z' }, resumeAfter: { id: '001000000000001AAA', cursor: '2026-01-01T10:00:00.000+0000' } });
+    const soql = buildSoql(account, ['Id', 'Name'], {
+      window: { field: 'SystemModstamp', upTo: '2026-01-02T00:00:00Z' },
+      resumeAfter: { id: '001000000000001AAA', cursor: '2026-01-01T10:00:00.000+0000' },
+    });
     expect(soql).toBe(
       "SELECT Id, Name FROM Account WHERE SystemModstamp <= 2026-01-02T00:00:00.000Z AND (SystemModstamp > 2026-01-01T10:00:00.000Z OR (SystemModstamp = 2026-01-01T10:00:00.000Z AND Id > '001000000000001AAA')) ORDER BY SystemModstamp, Id",
     );
@@ -32,7 +35,9 @@ describe('SOQL resume points', () => {
 
   it('Bulk jobs: the window without ORDER BY (it would stop Salesforce chunking them)', () => {
     const window = { field: 'SystemModstamp', after: '2026-01-01T10:00:00Z', upTo: '2026-01-02T00:00:00Z' };
-    expect(buildSoql(account, ['Id', 'Name'], { window, ordered: false })).toBe('SELECT Id, Name FROM Account WHERE SystemModstamp > 2026-01-01T10:00:00.000Z AND SystemModstamp <= 2026-01-02T00:00:00.000Z');
+    expect(buildSoql(account, ['Id', 'Name'], { window, ordered: false })).toBe(
+      'SELECT Id, Name FROM Account WHERE SystemModstamp > 2026-01-01T10:00:00.000Z AND SystemModstamp <= 2026-01-02T00:00:00.000Z',
+    );
     expect(buildSoql(account, ['Id'], { ordered: false })).toBe('SELECT Id FROM Account');
     expect(() => buildSoql(account, ['Id'], { ordered: false, resumeAfter: { id: '001000000000001AAA' } })).toThrow(/must be ordered/);
   });

@@ -3,15 +3,7 @@ import path from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
 import { syncInput } from '../../scripts/lib/sync-input';
-import {
-  describeInput,
-  durationMs,
-  inputReferenceMarkdown,
-  invalidInputMessage,
-  parseSyncInput,
-  syncInputProblems,
-  syncObjectInputProblems,
-} from '../../workflows/input';
+import { describeInput, durationMs, inputReferenceMarkdown, invalidInputMessage, parseSyncInput, syncInputProblems, syncObjectInputProblems } from '../../workflows/input';
 
 const root = path.join(__dirname, '..', '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -31,7 +23,7 @@ describe('the salesforceSync input schema', () => {
   // Each bad input observed, and more: the whole message the sync fails with.
   const bad: [what: string, input: unknown, message: string][] = [
     ['a heartbeat timeout that is no duration', { heartbeatTimeout: 'banana' }, `Invalid sync input: heartbeatTimeout: ${HEARTBEAT} (it is "banana")`],
-    ['a heartbeat timeout too short for the activities\' 1 s heartbeats', { heartbeatTimeout: '1s' }, `Invalid sync input: heartbeatTimeout: ${HEARTBEAT} (it is "1s")`],
+    ["a heartbeat timeout too short for the activities' 1 s heartbeats", { heartbeatTimeout: '1s' }, `Invalid sync input: heartbeatTimeout: ${HEARTBEAT} (it is "1s")`],
     ['a negative heartbeat timeout', { heartbeatTimeout: '-5 seconds' }, `Invalid sync input: heartbeatTimeout: ${HEARTBEAT} (it is "-5 seconds")`],
     ['a heartbeat timeout beyond 30 minutes', { heartbeatTimeout: 1_800_001 }, `Invalid sync input: heartbeatTimeout: ${HEARTBEAT} (it is 1800001)`],
     ['a heartbeat timeout that is neither string nor number', { heartbeatTimeout: true }, `Invalid sync input: heartbeatTimeout: ${HEARTBEAT} (it is true)`],
@@ -40,25 +32,65 @@ describe('the salesforceSync input schema', () => {
     ['a fractional concurrency', { concurrency: 1.5 }, 'Invalid sync input: concurrency: must be a whole number from 1 to 100 (it is 1.5)'],
     ['a concurrency above 100', { concurrency: 101 }, 'Invalid sync input: concurrency: must be a whole number from 1 to 100 (it is 101)'],
     ['maxHistoryEvents 0', { maxHistoryEvents: 0 }, 'Invalid sync input: maxHistoryEvents: must be a whole number from 10 to 50000 (it is 0)'],
-    ['maxHistoryEvents beyond Temporal\'s history limit', { maxHistoryEvents: 60_000 }, 'Invalid sync input: maxHistoryEvents: must be a whole number from 10 to 50000 (it is 60000)'],
+    [
+      "maxHistoryEvents beyond Temporal's history limit",
+      { maxHistoryEvents: 60_000 },
+      'Invalid sync input: maxHistoryEvents: must be a whole number from 10 to 50000 (it is 60000)',
+    ],
     ['an empty object list', { objects: [] }, 'Invalid sync input: objects: must be a non-empty list of Salesforce object names (it is [])'],
     ['objects that is an object', { objects: { Account: true } }, 'Invalid sync input: objects: must be a non-empty list of Salesforce object names (it is {"Account":true})'],
     ['objects that is a string', { objects: 'Account' }, 'Invalid sync input: objects: must be a non-empty list of Salesforce object names (it is "Account")'],
-    ['object names that are not API names', { objects: ['Account', 'bad name', '1Thing', 'a/b', 42] }, `Invalid sync input: objects[1]: ${NAME} (it is "bad name"); objects[2]: ${NAME} (it is "1Thing"); objects[3]: ${NAME} (it is "a/b"); objects[4]: ${NAME} (it is 42)`],
+    [
+      'object names that are not API names',
+      { objects: ['Account', 'bad name', '1Thing', 'a/b', 42] },
+      `Invalid sync input: objects[1]: ${NAME} (it is "bad name"); objects[2]: ${NAME} (it is "1Thing"); objects[3]: ${NAME} (it is "a/b"); objects[4]: ${NAME} (it is 42)`,
+    ],
     ['an unknown mode', { mode: 'banana' }, 'Invalid sync input: mode: must be incremental or full (it is "banana")'],
     ['an override mode "upsert"', { overrides: { Account: { mode: 'upsert' } } }, 'Invalid sync input: overrides.Account.mode: must be replace, merge or append (it is "upsert")'],
-    ['an override that is no object', { overrides: { Account: 'replace' } }, 'Invalid sync input: overrides.Account: must be an object such as {"mode": "replace"} or {"refreshFormulas": true} (it is "replace")'],
-    ['overrides that is a list', { overrides: ['Account'] }, 'Invalid sync input: overrides: must be an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false} (it is ["Account"])'],
-    ['an override key that is no object name', { objects: ['Account'], overrides: { 'Account;': { mode: 'replace' } } }, `Invalid sync input: overrides["Account;"]: key ${NAME} (it is "Account;")`],
+    [
+      'an override that is no object',
+      { overrides: { Account: 'replace' } },
+      'Invalid sync input: overrides.Account: must be an object such as {"mode": "replace"} or {"refreshFormulas": true} (it is "replace")',
+    ],
+    [
+      'overrides that is a list',
+      { overrides: ['Account'] },
+      'Invalid sync input: overrides: must be an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false} (it is ["Account"])',
+    ],
+    [
+      'an override key that is no object name',
+      { objects: ['Account'], overrides: { 'Account;': { mode: 'replace' } } },
+      `Invalid sync input: overrides["Account;"]: key ${NAME} (it is "Account;")`,
+    ],
     ['an unknown key in an override', { overrides: { Account: { mdoe: 'replace' } } }, 'Invalid sync input: overrides.Account.mdoe: unknown key (did you mean mode?)'],
-    ['an override for an object not synced', { objects: ['Account', 'Contact'], overrides: { Acount: { mode: 'replace' } } }, 'Invalid sync input: overrides.Acount: names an object this sync does not include (objects: Account, Contact)'],
-    ['an override for an object not among the defaults', { overrides: { Lead: { mode: 'append' } } }, 'Invalid sync input: overrides.Lead: names an object this sync does not include (the default objects: Account, Contact, Opportunity, OpportunityContactRole)'],
+    [
+      'an override for an object not synced',
+      { objects: ['Account', 'Contact'], overrides: { Acount: { mode: 'replace' } } },
+      'Invalid sync input: overrides.Acount: names an object this sync does not include (objects: Account, Contact)',
+    ],
+    [
+      'an override for an object not among the defaults',
+      { overrides: { Lead: { mode: 'append' } } },
+      'Invalid sync input: overrides.Lead: names an object this sync does not include (the default objects: Account, Contact, Opportunity, OpportunityContactRole)',
+    ],
     ['a typo of a key', { objcts: ['Account'] }, 'Invalid sync input: objcts: unknown key (did you mean objects?)'],
     ['a key in the wrong case', { HeartbeatTimeout: '5s' }, 'Invalid sync input: HeartbeatTimeout: unknown key (did you mean heartbeatTimeout?)'],
-    ['a retry timeout that is not a duration', { retryTimeout: 'soon' }, 'Invalid sync input: retryTimeout: must be a duration from 10 seconds to 7 days, such as "30 minutes", "2h" or a number of milliseconds (it is "soon")'],
-    ['an unknown key', { table: 'account' }, 'Invalid sync input: table: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)'],
+    [
+      'a retry timeout that is not a duration',
+      { retryTimeout: 'soon' },
+      'Invalid sync input: retryTimeout: must be a duration from 10 seconds to 7 days, such as "30 minutes", "2h" or a number of milliseconds (it is "soon")',
+    ],
+    [
+      'an unknown key',
+      { table: 'account' },
+      'Invalid sync input: table: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
+    ],
     ['reconcile that is not a boolean', { reconcile: 'yes' }, 'Invalid sync input: reconcile: must be true or false (it is "yes")'],
-    ['an override reconcile that is not a boolean', { overrides: { Account: { reconcile: 1 } } }, 'Invalid sync input: overrides.Account.reconcile: must be true or false (it is 1)'],
+    [
+      'an override reconcile that is not a boolean',
+      { overrides: { Account: { reconcile: 1 } } },
+      'Invalid sync input: overrides.Account.reconcile: must be true or false (it is 1)',
+    ],
     [
       'reconciling an object asked to append',
       { objects: ['Account'], overrides: { Account: { mode: 'append', reconcile: true } } },
@@ -71,9 +103,21 @@ describe('the salesforceSync input schema', () => {
     ],
     ['a typo of reconcile in an override', { overrides: { Account: { reconcil: true } } }, 'Invalid sync input: overrides.Account.reconcil: unknown key (did you mean reconcile?)'],
     ['backfillNewFields that is not a boolean', { backfillNewFields: 'no' }, 'Invalid sync input: backfillNewFields: must be true or false (it is "no")'],
-    ['refreshFormulas that is not a boolean', { overrides: { Account: { refreshFormulas: 'nightly' } } }, 'Invalid sync input: overrides.Account.refreshFormulas: must be true or false (it is "nightly")'],
-    ['refreshFormulas for the whole sync (it is per object)', { refreshFormulas: true }, 'Invalid sync input: refreshFormulas: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)'],
-    ['a typo of refreshFormulas in an override', { overrides: { Account: { refreshFormula: true } } }, 'Invalid sync input: overrides.Account.refreshFormula: unknown key (did you mean refreshFormulas?)'],
+    [
+      'refreshFormulas that is not a boolean',
+      { overrides: { Account: { refreshFormulas: 'nightly' } } },
+      'Invalid sync input: overrides.Account.refreshFormulas: must be true or false (it is "nightly")',
+    ],
+    [
+      'refreshFormulas for the whole sync (it is per object)',
+      { refreshFormulas: true },
+      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
+    ],
+    [
+      'a typo of refreshFormulas in an override',
+      { overrides: { Account: { refreshFormula: true } } },
+      'Invalid sync input: overrides.Account.refreshFormula: unknown key (did you mean refreshFormulas?)',
+    ],
     ['a whole input that is a string', 'Account', `Invalid sync input: ${INPUT} (it is "Account")`],
     ['a whole input that is a list', ['Account'], `Invalid sync input: ${INPUT} (it is ["Account"])`],
     ['a whole input that is null', null, `Invalid sync input: ${INPUT} (it is null)`],
@@ -83,7 +127,11 @@ describe('the salesforceSync input schema', () => {
     ['an empty namespace', { namespace: '' }, `Invalid sync input: namespace: ${NAMESPACE} (it is "")`],
     ['a namespace with an empty level', { namespace: 'crm..raw' }, `Invalid sync input: namespace: ${NAMESPACE} (it is "crm..raw")`],
     ['a namespace that is a list', { namespace: ['crm'] }, `Invalid sync input: namespace: ${NAMESPACE} (it is ["crm"])`],
-    ['a done list that is not one', { done: 'Account' }, 'Invalid sync input: done: must be the list of objects already done that the workflow carries across continue-as-new (it is "Account")'],
+    [
+      'a done list that is not one',
+      { done: 'Account' },
+      'Invalid sync input: done: must be the list of objects already done that the workflow carries across continue-as-new (it is "Account")',
+    ],
     ['a long value, shown cut short', { mode: 'x'.repeat(100) }, `Invalid sync input: mode: must be incremental or full (it is "${'x'.repeat(38)}…)`],
     [
       'several problems: every one listed, in the order of the keys',
@@ -107,7 +155,18 @@ describe('the salesforceSync input schema', () => {
 
   const good: [what: string, input: unknown][] = [
     ['nothing (the defaults)', {}],
-    ['everything', { objects: ['Account', 'Invoice__c', 'ns__Thing__c'], mode: 'full', namespace: 'crm.raw_2', overrides: { Account: { mode: 'replace' }, Invoice__c: {} }, concurrency: 100, heartbeatTimeout: '30 minutes', maxHistoryEvents: 50_000 }],
+    [
+      'everything',
+      {
+        objects: ['Account', 'Invoice__c', 'ns__Thing__c'],
+        mode: 'full',
+        namespace: 'crm.raw_2',
+        overrides: { Account: { mode: 'replace' }, Invoice__c: {} },
+        concurrency: 100,
+        heartbeatTimeout: '30 minutes',
+        maxHistoryEvents: 50_000,
+      },
+    ],
     ['the lowest bounds', { concurrency: 1, heartbeatTimeout: '2 seconds', maxHistoryEvents: 10 }],
     ['a heartbeat timeout in milliseconds', { heartbeatTimeout: 20_000 }],
     ['ms-format durations', { heartbeatTimeout: '1m' }],
@@ -115,9 +174,18 @@ describe('the salesforceSync input schema', () => {
     ['a namespace starting with an underscore', { namespace: '_staging' }],
     ['an object listed twice', { objects: ['Account', 'Account'] }],
     ['a reconciling sync (its replace objects are synced as usual)', { objects: ['Account', 'Contact'], reconcile: true }],
-    ['reconciling one object, or all but one', { objects: ['Account', 'Opportunity', 'Contact'], overrides: { Account: { reconcile: true }, Opportunity: { reconcile: false }, Contact: { mode: 'merge', reconcile: true } } }],
+    [
+      'reconciling one object, or all but one',
+      {
+        objects: ['Account', 'Opportunity', 'Contact'],
+        overrides: { Account: { reconcile: true }, Opportunity: { reconcile: false }, Contact: { mode: 'merge', reconcile: true } },
+      },
+    ],
     ['not reconciling an appended object', { objects: ['Account'], reconcile: true, overrides: { Account: { mode: 'append', reconcile: false } } }],
-    ['re-read options: no backfill for the sync, but for Account; formulas refreshed for Opportunity', { backfillNewFields: false, overrides: { Account: { backfillNewFields: true }, Opportunity: { mode: 'merge', refreshFormulas: true } } }],
+    [
+      're-read options: no backfill for the sync, but for Account; formulas refreshed for Opportunity',
+      { backfillNewFields: false, overrides: { Account: { backfillNewFields: true }, Opportunity: { mode: 'merge', refreshFormulas: true } } },
+    ],
     // What the workflow carries across continue-as-new: overrides of objects already done stay valid.
     [
       'a continued run carrying what is done',
@@ -141,11 +209,14 @@ describe('the salesforceSync input schema', () => {
 
   it('accepts the inputs of the kept histories (they must still replay)', () => {
     const dir = path.join(root, 'test', 'histories');
-    const inputs = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((file) => {
-      const started = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).events[0].workflowExecutionStartedEventAttributes;
-      const input = JSON.parse(Buffer.from(started.input.payloads[0].data, 'base64').toString('utf8'));
-      return [started.workflowType.name as string, input] as const;
-    });
+    const inputs = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((file) => {
+        const started = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).events[0].workflowExecutionStartedEventAttributes;
+        const input = JSON.parse(Buffer.from(started.input.payloads[0].data, 'base64').toString('utf8'));
+        return [started.workflowType.name as string, input] as const;
+      });
     expect(new Set(inputs.map(([type]) => type))).toEqual(new Set(['salesforceSync', 'syncObject']));
     for (const [type, input] of inputs) {
       expect([type, type === 'salesforceSync' ? syncInputProblems(input) : syncObjectInputProblems(input)]).toEqual([type, []]);
@@ -169,7 +240,9 @@ describe('the salesforceSync input schema', () => {
         `mode: must be replace, merge or append (it is "upsert"); full: must be true or false (it is "no"); heartbeatTimeout: ${HEARTBEAT} (it is "banana")`,
     );
     expect(syncObjectInputProblems({ object: 'Account', namespace: ['salesforce'], full: false, backfillNewFields: false, refreshFormulas: true })).toEqual([]);
-    expect(syncObjectInputProblems({ object: 'Account', namespace: ['salesforce'], full: false, refreshFormulas: 'yes' })).toEqual(['refreshFormulas: must be true or false (it is "yes")']);
+    expect(syncObjectInputProblems({ object: 'Account', namespace: ['salesforce'], full: false, refreshFormulas: 'yes' })).toEqual([
+      'refreshFormulas: must be true or false (it is "yes")',
+    ]);
     expect(syncObjectInputProblems({ namespace: [], full: false })).toEqual([`object: ${NAME} (it is missing)`, 'namespace: must be a non-empty list of identifiers (it is [])']);
   });
 });
@@ -194,12 +267,18 @@ describe('the input npm run sync and npm run schedule build', () => {
       overrides: { Contact: { mode: 'merge' }, Account: { refreshFormulas: true } },
       backfillNewFields: false,
     });
-    expect(() => syncInput(['Account'], { ...opts, refreshFormulas: ['Contact'] })).toThrow('Invalid sync input: overrides.Contact: names an object this sync does not include (objects: Account)');
+    expect(() => syncInput(['Account'], { ...opts, refreshFormulas: ['Contact'] })).toThrow(
+      'Invalid sync input: overrides.Contact: names an object this sync does not include (objects: Account)',
+    );
   });
 
-  it('refuses a bad --mode, object name or namespace before anything starts, in the workflow\'s words', () => {
-    expect(() => syncInput(['Account'], { ...opts, mode: ['Account=upsert'] })).toThrow('Invalid sync input: overrides.Account.mode: must be replace, merge or append (it is "upsert")');
-    expect(() => syncInput(['Account'], { ...opts, mode: ['Acount=replace'] })).toThrow('Invalid sync input: overrides.Acount: names an object this sync does not include (objects: Account)');
+  it("refuses a bad --mode, object name or namespace before anything starts, in the workflow's words", () => {
+    expect(() => syncInput(['Account'], { ...opts, mode: ['Account=upsert'] })).toThrow(
+      'Invalid sync input: overrides.Account.mode: must be replace, merge or append (it is "upsert")',
+    );
+    expect(() => syncInput(['Account'], { ...opts, mode: ['Acount=replace'] })).toThrow(
+      'Invalid sync input: overrides.Acount: names an object this sync does not include (objects: Account)',
+    );
     expect(() => syncInput(['Account', 'Opportunity Line'], opts)).toThrow(`Invalid sync input: objects[1]: ${NAME} (it is "Opportunity Line")`);
     expect(() => syncInput([], { namespace: '../x' })).toThrow(`Invalid sync input: namespace: ${NAMESPACE} (it is "../x")`);
     expect(() => syncInput([], { ...opts, mode: ['replace'] })).toThrow('--mode replace: expected Object=replace|merge|append');
@@ -210,7 +289,19 @@ describe('the input npm run sync and npm run schedule build', () => {
 describe('the input reference', () => {
   it('documents every key, each with an example the schema accepts', () => {
     const keys = describeInput().map((k) => k.key);
-    expect(keys).toEqual(['objects', 'mode', 'reconcile', 'namespace', 'overrides', 'backfillNewFields', 'concurrency', 'heartbeatTimeout', 'retryTimeout', 'maxHistoryEvents', 'done']);
+    expect(keys).toEqual([
+      'objects',
+      'mode',
+      'reconcile',
+      'namespace',
+      'overrides',
+      'backfillNewFields',
+      'concurrency',
+      'heartbeatTimeout',
+      'retryTimeout',
+      'maxHistoryEvents',
+      'done',
+    ]);
     for (const k of describeInput()) {
       expect(k.type && k.default && k.meaning, k.key).toBeTruthy();
       if (k.key === 'done') continue; // written by the workflow, no example to give
@@ -226,7 +317,7 @@ describe('the input reference', () => {
     expect(table).toBe(inputReferenceMarkdown());
   });
 
-  it("accepts every input the README shows (its temporal lines and snippets)", () => {
+  it('accepts every input the README shows (its temporal lines and snippets)', () => {
     const inputs = [...readme.matchAll(/--input '([^']*)'/g)].map((m) => m[1]!);
     expect(inputs.length).toBeGreaterThanOrEqual(3);
     for (const json of inputs) expect([json, syncInputProblems(JSON.parse(json))]).toEqual([json, []]);

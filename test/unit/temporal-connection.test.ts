@@ -62,7 +62,10 @@ describe('temporalConnection: the options every connection is built from', () =>
 
   it('takes a profile of the config file, with the variables over it', () => {
     const file = path.join(dir, 'profiles.toml');
-    fs.writeFileSync(file, `[profile.cloud]\naddress = "acme.a1b2c.tmprl.cloud:7233"\nnamespace = "acme.a1b2c"\napi_key = "${API_KEY}"\n[profile.cloud.grpc_meta]\nx-tenant = "acme"\n`);
+    fs.writeFileSync(
+      file,
+      `[profile.cloud]\naddress = "acme.a1b2c.tmprl.cloud:7233"\nnamespace = "acme.a1b2c"\napi_key = "${API_KEY}"\n[profile.cloud.grpc_meta]\nx-tenant = "acme"\n`,
+    );
     const c = temporalConnection({ ...base, TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud', TEMPORAL_NAMESPACE: 'other.a1b2c' });
     expect(c).toMatchObject({ address: 'acme.a1b2c.tmprl.cloud:7233', namespace: 'other.a1b2c', apiKey: `api_key of profile cloud in ${file}`, profile: { name: 'cloud', file } });
     expect(c.options).toMatchObject({ apiKey: API_KEY, tls: true, metadata: { 'x-tenant': 'acme' } });
@@ -81,7 +84,11 @@ describe('temporalConnection: the options every connection is built from', () =>
     ['a CA file that is no PEM', { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '<dir>/named.toml' }, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH: <dir>/named.toml is not PEM'],
     ['a missing config file', { TEMPORAL_CONFIG_FILE: '/nowhere/temporal.toml' }, 'TEMPORAL_CONFIG_FILE: there is no file at /nowhere/temporal.toml'],
     ['a profile the file does not have', { TEMPORAL_CONFIG_FILE: '<dir>/named.toml', TEMPORAL_PROFILE: 'prod' }, 'TEMPORAL_PROFILE: <dir>/named.toml has no profile prod'],
-    ['a profile without a config file', { TEMPORAL_PROFILE: 'prod' }, 'TEMPORAL_PROFILE: there is no Temporal config file at <dir>/.config/temporalio/temporal.toml to take profile prod from'],
+    [
+      'a profile without a config file',
+      { TEMPORAL_PROFILE: 'prod' },
+      'TEMPORAL_PROFILE: there is no Temporal config file at <dir>/.config/temporalio/temporal.toml to take profile prod from',
+    ],
     ['a bad address in the profile', { TEMPORAL_CONFIG_FILE: '<dir>/named.toml', TEMPORAL_PROFILE: 'bad' }, 'address of profile bad in <dir>/named.toml: must be host:port'],
   ])('%s is named', (_what, changes, expected) => {
     fs.writeFileSync(path.join(dir, 'named.toml'), '[profile.bad]\naddress = "https://temporal.internal"\n');
@@ -111,13 +118,21 @@ describe('Temporal settings: checks and typos', () => {
   });
 
   it.each([
-    ['a file and its content', { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/ca.pem', TEMPORAL_TLS_SERVER_CA_CERT_DATA: '-----BEGIN CERTIFICATE-----\\nx' }, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_SERVER_CA_CERT_DATA are both set'],
+    [
+      'a file and its content',
+      { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/ca.pem', TEMPORAL_TLS_SERVER_CA_CERT_DATA: '-----BEGIN CERTIFICATE-----\\nx' },
+      'TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_SERVER_CA_CERT_DATA are both set',
+    ],
     ['a client certificate without its key', { TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, 'a client certificate (mTLS) needs both TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA)'],
     ['TLS settings with TLS off', { TEMPORAL_TLS: 'false', TEMPORAL_TLS_SERVER_NAME: 'x' }, 'TEMPORAL_TLS is false, so TEMPORAL_TLS_SERVER_NAME would do nothing'],
     ['a spelling of true Temporal would read as false', { TEMPORAL_TLS: 'yes' }, 'TEMPORAL_TLS: must be true or false (Temporal reads only true, false, 1 and 0)'],
     ['host verification off', { TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }, "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: is not supported by Temporal's TypeScript SDK"],
-    ['key data that is no PEM', { TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_DATA: 'tmprl-key-secret-4711' }, 'TEMPORAL_TLS_CLIENT_KEY_DATA: must be a private key in PEM'],
-    ['the CLI\'s older name', { TEMPORAL_TLS_CA: '/ca.pem' }, "TEMPORAL_TLS_CA is the temporal CLI's older name of TEMPORAL_TLS_SERVER_CA_CERT_PATH"],
+    [
+      'key data that is no PEM',
+      { TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_DATA: 'tmprl-key-secret-4711' },
+      'TEMPORAL_TLS_CLIENT_KEY_DATA: must be a private key in PEM',
+    ],
+    ["the CLI's older name", { TEMPORAL_TLS_CA: '/ca.pem' }, "TEMPORAL_TLS_CA is the temporal CLI's older name of TEMPORAL_TLS_SERVER_CA_CERT_PATH"],
   ])('%s', (_what, env, expected) => {
     const problems = temporalSettingsProblems(env);
     expect(problems).toHaveLength(1);
@@ -131,7 +146,17 @@ describe('Temporal settings: checks and typos', () => {
       expect.stringContaining('TEMPORAL_APIKEY is not a setting (a typo of TEMPORAL_API_KEY?)'),
       expect.stringContaining('TEMPORAL_TLS_CA_CERT_PATH is not a setting (a typo of TEMPORAL_TLS_SERVER_CA_CERT_PATH?)'),
     ]);
-    const theirs = Object.fromEntries([...Object.keys(temporalArea.specs), 'TEMPORAL_CODEC_ENDPOINT', 'TEMPORAL_CODEC_AUTH', 'TEMPORAL_ENV', 'TEMPORAL_GRPC_META_X_TENANT', 'TEMPORAL_IMAGE', 'TEMPORAL_TLS_CERT'].map((n) => [n, 'x']));
+    const theirs = Object.fromEntries(
+      [
+        ...Object.keys(temporalArea.specs),
+        'TEMPORAL_CODEC_ENDPOINT',
+        'TEMPORAL_CODEC_AUTH',
+        'TEMPORAL_ENV',
+        'TEMPORAL_GRPC_META_X_TENANT',
+        'TEMPORAL_IMAGE',
+        'TEMPORAL_TLS_CERT',
+      ].map((n) => [n, 'x']),
+    );
     expect(unknownSettingProblems(theirs)).toEqual([]);
   });
 
@@ -175,7 +200,13 @@ describe('the API key on the wire', () => {
   });
 
   it('goes as authorization: Bearer, over TLS, from the client and from the worker connection', async () => {
-    const c = temporalConnection({ ...base, TEMPORAL_ADDRESS: address, TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caPath, TEMPORAL_TLS_SERVER_NAME: 'temporal.test' });
+    const c = temporalConnection({
+      ...base,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_API_KEY: API_KEY,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.caPath,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.test',
+    });
     const client = await Connection.connect({ ...c.options, connectTimeout: 5000 }).catch((e: Error) => e);
     const byClient = seen.splice(0);
     const worker = await NativeConnection.connect(c.options).catch((e: Error) => e);

@@ -50,9 +50,11 @@ class Recorder {
 type Hooks = Partial<Record<Activity, (object: string) => Promise<void> | void>>;
 
 /** A hook failing one object's activity for good, as the activities do: typed by the error's code. */
-const failFor = (object: string, message: string, code = 'SALESFORCE_REFUSED') => (o: string) => {
-  if (o === object) throw ApplicationFailure.nonRetryable(message, code);
-};
+const failFor =
+  (object: string, message: string, code = 'SALESFORCE_REFUSED') =>
+  (o: string) => {
+    if (o === object) throw ApplicationFailure.nonRetryable(message, code);
+  };
 
 /** Activities shaped like the real ones; each records its call, then runs the test's hook. */
 function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
@@ -115,7 +117,10 @@ async function events(workflowId: string, runId?: string) {
 
 /** The ApplicationFailure a failed parent ended with. */
 async function failureOf(handle: { result: () => Promise<unknown> }): Promise<ApplicationFailure> {
-  const error = await handle.result().then(() => undefined, (e: unknown) => e);
+  const error = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(WorkflowFailedError);
   expect((error as WorkflowFailedError).cause).toBeInstanceOf(ApplicationFailure);
   return (error as WorkflowFailedError).cause as ApplicationFailure;
@@ -127,9 +132,18 @@ const currentDetails = async (id: string) => (await env.client.workflow.getHandl
 /** The sync's search attributes of a workflow, by name (not those Temporal sets itself). */
 async function searchAttributes(id: string): Promise<Record<string, unknown>> {
   const { typedSearchAttributes } = await env.client.workflow.getHandle(id).describe();
-  return Object.fromEntries(typedSearchAttributes.getAll().filter((p) => p.key.name.startsWith('Salesforce')).map((p) => [p.key.name, p.value]));
+  return Object.fromEntries(
+    typedSearchAttributes
+      .getAll()
+      .filter((p) => p.key.name.startsWith('Salesforce'))
+      .map((p) => [p.key.name, p.value]),
+  );
 }
-const succeeded = (object: string): ObjectOutcome => ({ object, status: 'succeeded', result: { snapshotId: `staging/${object}#1`, rows: ROWS[object]!, deleted: 0, alreadyCommitted: false } });
+const succeeded = (object: string): ObjectOutcome => ({
+  object,
+  status: 'succeeded',
+  result: { snapshotId: `staging/${object}#1`, rows: ROWS[object]!, deleted: 0, alreadyCommitted: false },
+});
 
 describe('salesforceSync with stubbed activities', () => {
   it('refuses a bad input at once and for good, listing every problem: no child, no activity, no workflow task retried', async () => {
@@ -147,7 +161,14 @@ describe('salesforceSync with stubbed activities', () => {
     ];
     const failure = await withWorker(stubActivities(rec), async (taskQueue) =>
       // The timeout only bounds a regression (a workflow task failing for ever, or continuing as new for ever, ends TIMED_OUT, not FAILED).
-      failureOf(await env.client.workflow.start('salesforceSync', { taskQueue, workflowId: 'bad-input', args: [input as unknown as SalesforceSyncInput], workflowExecutionTimeout: '1 minute' })),
+      failureOf(
+        await env.client.workflow.start('salesforceSync', {
+          taskQueue,
+          workflowId: 'bad-input',
+          args: [input as unknown as SalesforceSyncInput],
+          workflowExecutionTimeout: '1 minute',
+        }),
+      ),
     );
     expect(failure.message).toBe(`Invalid sync input: ${problems.join('; ')}`);
     expect(failure.type).toBe('InvalidInput');
@@ -169,9 +190,18 @@ describe('salesforceSync with stubbed activities', () => {
   it('a heartbeat timeout that is no duration fails the sync at once instead of its workflow task for ever', async () => {
     const rec = new Recorder();
     const failure = await withWorker(stubActivities(rec), async (taskQueue) =>
-      failureOf(await env.client.workflow.start('salesforceSync', { taskQueue, workflowId: 'bad-heartbeat', args: [{ objects: ['Account'], heartbeatTimeout: 'banana' }], workflowExecutionTimeout: '1 minute' })),
+      failureOf(
+        await env.client.workflow.start('salesforceSync', {
+          taskQueue,
+          workflowId: 'bad-heartbeat',
+          args: [{ objects: ['Account'], heartbeatTimeout: 'banana' }],
+          workflowExecutionTimeout: '1 minute',
+        }),
+      ),
     );
-    expect(failure.message).toBe('Invalid sync input: heartbeatTimeout: must be a duration from 2 seconds to 30 minutes, such as "30 seconds", "1m" or a number of milliseconds (it is "banana")');
+    expect(failure.message).toBe(
+      'Invalid sync input: heartbeatTimeout: must be a duration from 2 seconds to 30 minutes, such as "30 seconds", "1m" or a number of milliseconds (it is "banana")',
+    );
     expect(failure.nonRetryable).toBe(true);
     const history = await events('bad-heartbeat');
     expect(history.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes || e.workflowTaskFailedEventAttributes)).toEqual([]);
@@ -183,7 +213,14 @@ describe('salesforceSync with stubbed activities', () => {
     const rec = new Recorder();
     const input = { object: 'Account; DROP', namespace: ['a/b'], full: 'yes' };
     const failure = await withWorker(stubActivities(rec), async (taskQueue) =>
-      failureOf(await env.client.workflow.start<typeof syncObject>('syncObject', { taskQueue, workflowId: 'bad-object-input', args: [input as unknown as SyncObjectInput], workflowExecutionTimeout: '1 minute' })),
+      failureOf(
+        await env.client.workflow.start<typeof syncObject>('syncObject', {
+          taskQueue,
+          workflowId: 'bad-object-input',
+          args: [input as unknown as SyncObjectInput],
+          workflowExecutionTimeout: '1 minute',
+        }),
+      ),
     );
     expect(failure.message).toBe(
       'Invalid syncObject input: object: must be a Salesforce object name: letters, digits and underscores, starting with a letter (it is "Account; DROP"); ' +
@@ -198,14 +235,28 @@ describe('salesforceSync with stubbed activities', () => {
     const objects = ['Account', 'Contact', 'Opportunity', 'Lead', 'Case'];
     const gates = Object.fromEntries(objects.map((o) => [o, gate()]));
     const rec = new Recorder();
-    const hooks: Hooks = { prepareObject: rec.enter, extractObject: async (o) => { await hold(gates[o]!); rec.leave(o); } };
+    const hooks: Hooks = {
+      prepareObject: rec.enter,
+      extractObject: async (o) => {
+        await hold(gates[o]!);
+        rec.leave(o);
+      },
+    };
     const result = await withWorker(stubActivities(rec, hooks), async (taskQueue) => {
       const handle = await start(taskQueue, 'fan-out', { objects, concurrency: 2 });
-      const runningInParent = async () => Object.entries(await progress('fan-out')).filter(([, s]) => s === 'running').map(([o]) => o).sort();
+      const runningInParent = async () =>
+        Object.entries(await progress('fan-out'))
+          .filter(([, s]) => s === 'running')
+          .map(([o]) => o)
+          .sort();
       // Released out of input order: the result's order must come from the input, not completion.
       const steps: [release: string | undefined, thenActive: string[]][] = [
-        [undefined, ['Account', 'Contact']], ['Contact', ['Account', 'Opportunity']], ['Account', ['Lead', 'Opportunity']],
-        ['Lead', ['Case', 'Opportunity']], ['Opportunity', ['Case']], ['Case', []],
+        [undefined, ['Account', 'Contact']],
+        ['Contact', ['Account', 'Opportunity']],
+        ['Account', ['Lead', 'Opportunity']],
+        ['Lead', ['Case', 'Opportunity']],
+        ['Opportunity', ['Case']],
+        ['Case', []],
       ];
       let before: string[] = [];
       for (const [release, expected] of steps) {
@@ -231,7 +282,10 @@ describe('salesforceSync with stubbed activities', () => {
     await withWorker(stubActivities(rec), async (taskQueue) => (await start(taskQueue, 'nightly', { objects: ['Account', 'Contact'] })).result());
     const history = await events('nightly');
     const initiated = history.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes ?? []);
-    expect(initiated.map((a) => [a.workflowId, a.workflowType?.name])).toEqual([['nightly/Account', 'syncObject'], ['nightly/Contact', 'syncObject']]);
+    expect(initiated.map((a) => [a.workflowId, a.workflowType?.name])).toEqual([
+      ['nightly/Account', 'syncObject'],
+      ['nightly/Contact', 'syncObject'],
+    ]);
     const runIds = Object.fromEntries(history.flatMap((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution ?? []).map((x) => [x.workflowId, x.runId]));
     for (const o of ['Account', 'Contact']) {
       const calls = rec.calls.filter((c) => c.object === o);
@@ -257,7 +311,11 @@ describe('salesforceSync with stubbed activities', () => {
     const stubs = stubActivities(rec);
     const seen: Record<string, object> = {};
     const activities: SyncActivities = { ...stubs, prepareObject: async (input) => ((seen[input.object] = input), stubs.prepareObject(input)) };
-    const input: SalesforceSyncInput = { objects: ['Account', 'Contact', 'Opportunity'], backfillNewFields: false, overrides: { Account: { refreshFormulas: true, backfillNewFields: true }, Contact: { mode: 'replace' } } };
+    const input: SalesforceSyncInput = {
+      objects: ['Account', 'Contact', 'Opportunity'],
+      backfillNewFields: false,
+      overrides: { Account: { refreshFormulas: true, backfillNewFields: true }, Contact: { mode: 'replace' } },
+    };
     await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'rereads', input)).result());
     expect(seen.Account).toMatchObject({ backfillNewFields: true, refreshFormulas: true });
     expect(seen.Contact).toMatchObject({ backfillNewFields: false, mode: 'replace' });
@@ -277,12 +335,19 @@ describe('salesforceSync with stubbed activities', () => {
     expect(failure.type).toBe('SyncFailed');
     expect(rec.objects('commitObject')).toEqual(['Account', 'Contact']);
     expect(rec.objects('cleanupObject')).toEqual(['Account', 'Lead', 'Contact']);
-    expect(failure.details?.[0]).toEqual([succeeded('Account'), { object: 'Lead', status: 'failed', error: 'Lead is not readable', code: 'SALESFORCE_REFUSED' }, succeeded('Contact')]);
+    expect(failure.details?.[0]).toEqual([
+      succeeded('Account'),
+      { object: 'Lead', status: 'failed', error: 'Lead is not readable', code: 'SALESFORCE_REFUSED' },
+      succeeded('Contact'),
+    ]);
   });
 
   it('two failing objects are both named, in input order, each result with its code', async () => {
     const rec = new Recorder();
-    const hooks = { prepareObject: failFor('Opportunity', 'Opportunity has no Id', 'SCHEMA_INCOMPATIBLE'), extractObject: failFor('Lead', 'Lead is not readable', 'UNKNOWN_OBJECT') };
+    const hooks = {
+      prepareObject: failFor('Opportunity', 'Opportunity has no Id', 'SCHEMA_INCOMPATIBLE'),
+      extractObject: failFor('Lead', 'Lead is not readable', 'UNKNOWN_OBJECT'),
+    };
     const failure = await withWorker(stubActivities(rec, hooks), async (taskQueue) =>
       failureOf(await start(taskQueue, 'two-fail', { objects: ['Account', 'Lead', 'Contact', 'Opportunity'], concurrency: 2 })),
     );
@@ -329,7 +394,11 @@ describe('salesforceSync with stubbed activities', () => {
     expect(runs).toBeGreaterThan(1);
     expect(children).toEqual(objects.map((o) => `long/${o}`));
     expect(failure.message).toBe('1 of 3 objects failed: Lead: Lead is not readable');
-    expect(failure.details?.[0]).toEqual([succeeded('Contact'), { object: 'Lead', status: 'failed', error: 'Lead is not readable', code: 'SALESFORCE_REFUSED' }, succeeded('Account')]);
+    expect(failure.details?.[0]).toEqual([
+      succeeded('Contact'),
+      { object: 'Lead', status: 'failed', error: 'Lead is not readable', code: 'SALESFORCE_REFUSED' },
+      succeeded('Account'),
+    ]);
   });
 
   it('a cancelled sync waits for the extraction to stop before cleaning up', async () => {
@@ -352,7 +421,10 @@ describe('salesforceSync with stubbed activities', () => {
       const handle = await start(taskQueue, 'cancelled', { objects: ['Account', 'Contact'], concurrency: 1, heartbeatTimeout: '2 seconds' });
       await extracting.promise;
       await handle.cancel();
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WorkflowFailedError);
       return (error as WorkflowFailedError).cause;
     });
@@ -376,7 +448,10 @@ describe('salesforceSync with stubbed activities', () => {
     const rec = new Recorder();
     const [extracting, extract, committing, commit] = [gate(), gate(), gate(), gate()];
     // Account's child waits in extract, then Contact's in commit.
-    const hooks: Hooks = { extractObject: (o) => (o === 'Account' ? (extracting.open(), hold(extract)) : undefined), commitObject: (o) => (o === 'Contact' ? (committing.open(), hold(commit)) : undefined) };
+    const hooks: Hooks = {
+      extractObject: (o) => (o === 'Account' ? (extracting.open(), hold(extract)) : undefined),
+      commitObject: (o) => (o === 'Contact' ? (committing.open(), hold(commit)) : undefined),
+    };
     await withWorker(stubActivities(rec, hooks), async (taskQueue) => {
       const handle = await start(taskQueue, 'watched', { objects: ['Account', 'Contact'], concurrency: 1 });
       await extracting.promise;
@@ -409,11 +484,24 @@ describe('salesforceSync with stubbed activities', () => {
       'Salesforce object **Account** into Iceberg namespace `crm.raw`\n- read: incremental (since the cursor stored in the table)\n- write: merge\n- reconcile (remove rows Salesforce no longer has)',
     );
     expect(await (await env.client.workflow.getHandle('named/Lead').describe()).staticSummary()).toBe('Lead: incremental replace into crm.raw');
-    const summaries = (await events('named/Account')).flatMap((e) => (e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : []));
+    const summaries = (await events('named/Account')).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : [],
+    );
     expect(summaries).toEqual(['prepare Account', 'extract Account', 'commit Account', 'clean up after Account']);
-    expect(await searchAttributes('named/Account')).toEqual({ SalesforceObject: 'Account', SalesforceSyncMode: 'incremental', SalesforceWriteMode: 'merge', SalesforceNamespace: 'crm.raw', SalesforceRows: 300 });
+    expect(await searchAttributes('named/Account')).toEqual({
+      SalesforceObject: 'Account',
+      SalesforceSyncMode: 'incremental',
+      SalesforceWriteMode: 'merge',
+      SalesforceNamespace: 'crm.raw',
+      SalesforceRows: 300,
+    });
     // A failed object has no rows.
-    expect(await searchAttributes('named/Lead')).toEqual({ SalesforceObject: 'Lead', SalesforceSyncMode: 'incremental', SalesforceWriteMode: 'replace', SalesforceNamespace: 'crm.raw' });
+    expect(await searchAttributes('named/Lead')).toEqual({
+      SalesforceObject: 'Lead',
+      SalesforceSyncMode: 'incremental',
+      SalesforceWriteMode: 'replace',
+      SalesforceNamespace: 'crm.raw',
+    });
     // Listed by them (visibility is written after the fact: polled).
     const failedLeads = await until('the failed Lead sync to be listed', async () => {
       const ids: string[] = [];
@@ -427,7 +515,10 @@ describe('salesforceSync with stubbed activities', () => {
     const stubs = stubActivities(new Recorder());
     const lacking: SyncActivities = { ...stubs, searchAttributeProblems: async () => ['SalesforceRows is missing'] };
     const unknown: SyncActivities = { ...stubs, searchAttributeProblems: async () => Promise.reject(ApplicationFailure.nonRetryable('no operator service')) };
-    for (const [id, activities] of [['lacking', lacking], ['unknown', unknown]] as const) {
+    for (const [id, activities] of [
+      ['lacking', lacking],
+      ['unknown', unknown],
+    ] as const) {
       const result = await withWorker(activities, async (taskQueue) => (await start(taskQueue, id, { objects: ['Account'] })).result());
       expect(result).toEqual([succeeded('Account')]);
       expect(await searchAttributes(`${id}/Account`)).toEqual({});
@@ -447,9 +538,9 @@ describe('salesforceSync with stubbed activities', () => {
       expect(await currentDetails('detailed/Account')).toBe('**Account** → `salesforce.account`\n\nstage: extracting\n\nrows and files so far: in the extractObject heartbeat');
       // What an extraction tells at a checkpoint (the activity's signal, sent here by the test).
       await env.client.workflow.getHandle('detailed/Account').signal(extractProgressSignal, { rows: 120, files: 2 });
-      expect(await until('the checkpoint to show', async () => ((await currentDetails('detailed/Account'))?.includes('120 rows') ? currentDetails('detailed/Account') : undefined))).toBe(
-        '**Account** → `salesforce.account`\n\nstage: extracting\n\n120 rows in 2 files at the last checkpoint (the extractObject heartbeat has the live figures)',
-      );
+      expect(
+        await until('the checkpoint to show', async () => ((await currentDetails('detailed/Account'))?.includes('120 rows') ? currentDetails('detailed/Account') : undefined)),
+      ).toBe('**Account** → `salesforce.account`\n\nstage: extracting\n\n120 rows in 2 files at the last checkpoint (the extractObject heartbeat has the live figures)');
       extract.open();
       await handle.result();
       expect(await currentDetails('detailed')).toBe('- **Account**: succeeded: 300 rows\n- **Contact**: succeeded: 120 rows');

@@ -99,7 +99,13 @@ export abstract class SnapshotProducer {
   private async writeAddedManifest(content: ManifestContent, files: DataFile[]): Promise<ManifestFile> {
     const { metadata } = this.table;
     const spec = metadata['partition-specs'].find((s) => s['spec-id'] === metadata['default-spec-id']) ?? { 'spec-id': 0, fields: [] };
-    const entries: ManifestEntry[] = files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId: this.snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile }));
+    const entries: ManifestEntry[] = files.map((dataFile) => ({
+      status: EntryStatus.Added,
+      snapshotId: this.snapshotId,
+      sequenceNumber: null,
+      fileSequenceNumber: null,
+      dataFile,
+    }));
     const bytes = encodeManifest({ schema: this.table.schema(), spec, content, entries });
     const path = this.paths.manifest(this.snapshotId, content);
     await this.table.store.put(path, bytes, 'avro/binary');

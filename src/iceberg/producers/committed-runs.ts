@@ -38,7 +38,11 @@ function recordedRuns(table: IcebergTable): RecordedRun[] {
  * the runs the table records (`SYNC_RUNS_PROPERTY`); with `snapshotId`, also a snapshot of that id
  * (the one this commit attempt is building).
  */
-export function findCommittedRun(table: IcebergTable, runId: string, snapshotId?: bigint): { snapshotId: bigint; sequenceNumber: bigint; summary: Record<string, string> } | undefined {
+export function findCommittedRun(
+  table: IcebergTable,
+  runId: string,
+  snapshotId?: bigint,
+): { snapshotId: bigint; sequenceNumber: bigint; summary: Record<string, string> } | undefined {
   const snapshot = table.snapshots().find((s) => s.summary?.[SYNC_RUN_ID_PROPERTY] === runId || BigInt(s['snapshot-id']) === snapshotId);
   if (snapshot) return { snapshotId: BigInt(snapshot['snapshot-id']), sequenceNumber: BigInt(snapshot['sequence-number']), summary: snapshot.summary };
   const recorded = recordedRuns(table).find((r) => r.run === runId || r.snapshot === snapshotId?.toString());

@@ -30,7 +30,18 @@ export async function ensureInitialSnapshot(table: IcebergTable, runId: string):
     'sequence-number': sequenceNumber,
     'timestamp-ms': Date.now(),
     'manifest-list': manifestList,
-    summary: { operation: 'append', 'added-data-files': '0', 'added-records': '0', 'total-data-files': '0', 'total-records': '0', 'total-delete-files': '0', 'total-position-deletes': '0', 'total-equality-deletes': '0', 'total-files-size': '0', 'salesforce.initial-snapshot': 'true' },
+    summary: {
+      operation: 'append',
+      'added-data-files': '0',
+      'added-records': '0',
+      'total-data-files': '0',
+      'total-records': '0',
+      'total-delete-files': '0',
+      'total-position-deletes': '0',
+      'total-equality-deletes': '0',
+      'total-files-size': '0',
+      'salesforce.initial-snapshot': 'true',
+    },
     'schema-id': table.schema()['schema-id'],
   };
   try {

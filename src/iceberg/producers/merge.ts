@@ -6,7 +6,6 @@ import type { MergeKeys } from './types';
 
 export type { MergeKeys } from './types';
 
-
 /**
  * Upsert by key: an append whose snapshot also carries one position delete file for the parent's
  * live rows whose key is being replaced or deleted. Written again on each attempt's parent, so it
@@ -15,7 +14,13 @@ export type { MergeKeys } from './types';
 export class MergeProducer extends AppendProducer {
   override readonly operation: SnapshotOperation = 'overwrite';
 
-  constructor(table: IcebergTable, runId: string, files: DataFile[], properties: Record<string, string> | undefined, private readonly merge: MergeKeys) {
+  constructor(
+    table: IcebergTable,
+    runId: string,
+    files: DataFile[],
+    properties: Record<string, string> | undefined,
+    private readonly merge: MergeKeys,
+  ) {
     super(table, runId, files, properties);
   }
 
