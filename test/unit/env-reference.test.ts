@@ -8,7 +8,7 @@ describe('the settings reference', () => {
   it('documents every Salesforce variable the source reads, and the destination ones', () => {
     const names = SETTINGS.map((s) => s.name);
     for (const name of Object.values(salesforceEnv)) expect(names).toContain(name);
-    const icebergSource = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'config', 'iceberg-settings.ts'), 'utf8');
+    const icebergSource = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'iceberg', 'settings.ts'), 'utf8');
     for (const name of icebergSource.match(/\b(?:ICEBERG|S3)_[A-Z0-9_]+\b/g) ?? []) expect(names).toContain(name);
   });
 
