@@ -4,8 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LoadTableResult, RestCatalog, TableRequirement, TableUpdate } from '../../src/iceberg/catalog';
-import { CommitConflictError } from '../../src/iceberg/errors';
+import type { RestCatalog } from '../../src/iceberg/catalog';
 import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
 import { deletedPositions, isDeleted, readParquetFile } from '../../src/iceberg/reader';
 import { planRunCleanup } from '../../src/iceberg/run-cleanup';
@@ -18,6 +17,7 @@ import { LocalObjectStore } from '../../src/storage/local-fs';
 import { IcebergDestination } from '../../src/destinations/iceberg';
 import { cleanupObject, type PreparedObject, type SyncContext } from '../../src/sync/object-sync';
 import { KeyList, writeStaging } from '../../src/sync/staging';
+import { MemoryCatalog } from '../helpers/memory-catalog';
 
 /*
  * Cleanup against a catalog kept in memory (which, like Nessie 0.99, keeps only the current
@@ -39,74 +39,9 @@ const fields: NestedField[] = [
 /** Killed: the process died there (the commit code sees an error it does not retry). */
 class Killed extends Error {}
 
-class MemoryCatalog {
-  /** Every metadata the catalog accepted, oldest first (Nessie's commit log, each a metadata.json). */
-  readonly history: TableMetadata[] = [];
-  /** Called with each commit before it is applied; may throw (a kill before the catalog answered). */
-  beforeApply?: () => void;
-  /** Apply the next commit, then lose the answer (a kill after the catalog accepted it). */
-  loseNextAnswer = false;
-
-  constructor(
-    location: string,
-    private readonly keepOnlyCurrent = true,
-  ) {
-    this.history.push({
-      'format-version': 2,
-      'table-uuid': crypto.randomUUID(),
-      location,
-      'last-sequence-number': 0n,
-      'last-updated-ms': Date.now(),
-      'last-column-id': 2,
-      'current-schema-id': 0,
-      schemas: [{ type: 'struct', 'schema-id': 0, 'identifier-field-ids': [1], fields }],
-      'default-spec-id': 0,
-      'partition-specs': [{ 'spec-id': 0, fields: [] }],
-      properties: {},
-      snapshots: [],
-      refs: {},
-    });
-  }
-
-  get current(): TableMetadata {
-    return this.history.at(-1)!;
-  }
-
-  async loadTable(): Promise<LoadTableResult> {
-    return { metadata: structuredClone(this.current), 'metadata-location': `v${this.history.length}` };
-  }
-
-  async commitTable(_ns: string[], _name: string, requirements: TableRequirement[], updates: TableUpdate[]) {
-    const hook = this.beforeApply;
-    this.beforeApply = undefined;
-    hook?.();
-    const next = structuredClone(this.current);
-    for (const r of requirements) {
-      if (r.type === 'assert-ref-snapshot-id' && (next.refs?.main?.['snapshot-id'] ?? null) !== r['snapshot-id']) throw new CommitConflictError('main moved');
-    }
-    for (const u of updates) {
-      if (u.action === 'add-snapshot') {
-        next.snapshots = [...(next.snapshots ?? []), u.snapshot];
-        next['last-sequence-number'] = u.snapshot['sequence-number'];
-      } else if (u.action === 'set-snapshot-ref') {
-        next.refs = { ...next.refs, [u['ref-name']]: { 'snapshot-id': u['snapshot-id'], type: u.type } };
-        next['current-snapshot-id'] = u['snapshot-id'];
-      } else if (u.action === 'set-properties') next.properties = { ...next.properties, ...u.updates };
-    }
-    // Like Nessie 0.99: only the current snapshot, and without its parent's id.
-    if (this.keepOnlyCurrent) next.snapshots = next.snapshots!.filter((s) => s['snapshot-id'] === next['current-snapshot-id']).map(({ 'parent-snapshot-id': _, ...s }) => s);
-    this.history.push(next);
-    if (this.loseNextAnswer) {
-      this.loseNextAnswer = false;
-      throw new Killed('the worker died before the answer reached it');
-    }
-    return { metadata: structuredClone(next), 'metadata-location': `v${this.history.length}` };
-  }
-}
-
 function newTable(opts: { keepOnlyCurrent?: boolean } = {}) {
   const location = pathToFileURL(fs.mkdtempSync(path.join(dir, 'table-'))).href;
-  const catalog = new MemoryCatalog(location, opts.keepOnlyCurrent ?? true);
+  const catalog = new MemoryCatalog(location, fields, opts.keepOnlyCurrent ?? true);
   const open = async () => new IcebergTable(catalog as unknown as RestCatalog, ['ns'], 't', await catalog.loadTable(), store);
   const destination = new IcebergDestination(catalog as unknown as RestCatalog, () => store);
   const ctx = { destination } as unknown as SyncContext;
@@ -207,7 +142,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
     const run = 'sync-2/Contact@1';
     await ensureInitialSnapshot(await t.open(), run);
     const files = await extract(t.location, run, ids(0, 80));
-    t.catalog.loseNextAnswer = true;
+    t.catalog.fail = { error: new Killed('the worker died before the answer reached it'), applied: true };
     await expect(commit(await t.open(), run, files, { kind: 'replace' })).rejects.toBeInstanceOf(Killed);
     expect(await commit(await t.open(), run, files, { kind: 'replace' })).toMatchObject({ alreadyCommitted: true });
     expect(await t.cleanup(run)).toBe(2);

@@ -1,10 +1,9 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LoadTableResult, RestCatalog, TableRequirement, TableUpdate } from '../../src/iceberg/catalog';
+import type { RestCatalog } from '../../src/iceberg/catalog';
 import { CommitConflictError, CommitStateUnknownError } from '../../src/iceberg/errors';
 import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
 import { AppendProducer } from '../../src/iceberg/producers/append';
@@ -16,10 +15,11 @@ import { anyInRange } from '../../src/iceberg/producers/position-deletes';
 import { readParquetFile } from '../../src/iceberg/reader';
 import { runPaths } from '../../src/iceberg/run-paths';
 import { commitFiles, producerFor } from '../../src/iceberg/snapshot-producer';
-import { EntryStatus, FileContent, ManifestContent, type DataFile, type NestedField, type TableMetadata } from '../../src/iceberg/spec';
+import { EntryStatus, FileContent, ManifestContent, type DataFile, type NestedField } from '../../src/iceberg/spec';
 import { IcebergTable } from '../../src/iceberg/table';
 import { DataFileWriter } from '../../src/parquet/writer';
 import { LocalObjectStore } from '../../src/storage/local-fs';
+import { MemoryCatalog } from '../helpers/memory-catalog';
 
 /*
  * The snapshot producers (one per write mode, src/iceberg/producers/) and the one commit loop,
@@ -34,61 +34,9 @@ const fields: NestedField[] = [
   { id: 2, name: 'name', required: false, type: 'string' },
 ];
 
-class MemoryCatalog {
-  metadata: TableMetadata;
-  /** Throws this from the next commit before applying it (or after, with `applied`). */
-  fail?: { error: Error; applied?: boolean };
-  commits = 0;
-
-  constructor(location: string) {
-    this.metadata = {
-      'format-version': 2,
-      'table-uuid': crypto.randomUUID(),
-      location,
-      'last-sequence-number': 0n,
-      'last-updated-ms': Date.now(),
-      'last-column-id': 2,
-      'current-schema-id': 0,
-      schemas: [{ type: 'struct', 'schema-id': 0, 'identifier-field-ids': [1], fields }],
-      'default-spec-id': 0,
-      'partition-specs': [{ 'spec-id': 0, fields: [] }],
-      properties: {},
-      snapshots: [],
-      refs: {},
-    };
-  }
-
-  async loadTable(): Promise<LoadTableResult> {
-    return { metadata: structuredClone(this.metadata), 'metadata-location': 'm' };
-  }
-
-  async commitTable(_ns: string[], _name: string, requirements: TableRequirement[], updates: TableUpdate[]) {
-    this.commits++;
-    const fail = this.fail;
-    this.fail = undefined;
-    if (fail && !fail.applied) throw fail.error;
-    const next = structuredClone(this.metadata);
-    for (const r of requirements) {
-      if (r.type === 'assert-ref-snapshot-id' && (next.refs?.main?.['snapshot-id'] ?? null) !== r['snapshot-id']) throw new CommitConflictError('main moved');
-    }
-    for (const u of updates) {
-      if (u.action === 'add-snapshot') {
-        next.snapshots = [...(next.snapshots ?? []), u.snapshot];
-        next['last-sequence-number'] = u.snapshot['sequence-number'];
-      } else if (u.action === 'set-snapshot-ref') {
-        next.refs = { ...next.refs, [u['ref-name']]: { 'snapshot-id': u['snapshot-id'], type: u.type } };
-        next['current-snapshot-id'] = u['snapshot-id'];
-      } else if (u.action === 'set-properties') next.properties = { ...next.properties, ...u.updates };
-    }
-    this.metadata = next;
-    if (fail) throw fail.error;
-    return { metadata: structuredClone(next), 'metadata-location': 'm' };
-  }
-}
-
 async function newTable() {
   const location = pathToFileURL(fs.mkdtempSync(path.join(dir, 'table-'))).href;
-  const catalog = new MemoryCatalog(location);
+  const catalog = new MemoryCatalog(location, fields);
   const table = new IcebergTable(catalog as unknown as RestCatalog, ['ns'], 't', await catalog.loadTable(), store);
   return { location, catalog, table };
 }
