@@ -9,6 +9,7 @@ import { ensureSearchAttributes, searchAttributeState } from '../../activities/s
 import type { salesforceSync } from '../../workflows';
 import { runPreflight } from '../../src/preflight/checks';
 import { temporalCliPath } from '../helpers/temporal-cli';
+import { salesforceSearchAttributes } from '../helpers/search-attributes';
 
 // A dev server of its own that starts without the sync's search attributes (as another Temporal would).
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -41,15 +42,7 @@ async function sync(workflowId: string) {
   return worker.runUntil(env.client.workflow.execute<typeof salesforceSync>('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Account'] }] }));
 }
 
-async function salesforceAttributes(id: string): Promise<Record<string, unknown>> {
-  const { typedSearchAttributes } = await env.client.workflow.getHandle(id).describe();
-  return Object.fromEntries(
-    typedSearchAttributes
-      .getAll()
-      .filter((p) => p.key.name.startsWith('Salesforce'))
-      .map((p) => [p.key.name, p.value]),
-  );
-}
+const salesforceAttributes = (id: string) => salesforceSearchAttributes(env.client, id);
 
 const operator = () => env.connection.operatorService;
 

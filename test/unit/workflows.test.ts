@@ -11,6 +11,7 @@ import type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput, salesforceSyn
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporalCliPath } from '../helpers/temporal-cli';
 import { until } from '../helpers/stack';
+import { salesforceSearchAttributes } from '../helpers/search-attributes';
 
 // The workflows against an in-memory dev server of their own, activities replaced by stubs.
 // The failures tests provoke are logged at WARN: left out, so other warnings (a failing workflow task) stand out.
@@ -129,16 +130,7 @@ async function failureOf(handle: { result: () => Promise<unknown> }): Promise<Ap
 const progress = (id: string) => env.client.workflow.getHandle(id).query<Record<string, string>>('progress');
 /** What the Web UI shows as the workflow's current details (Temporal's built-in metadata query). */
 const currentDetails = async (id: string) => (await env.client.workflow.getHandle(id).query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
-/** The sync's search attributes of a workflow, by name (not those Temporal sets itself). */
-async function searchAttributes(id: string): Promise<Record<string, unknown>> {
-  const { typedSearchAttributes } = await env.client.workflow.getHandle(id).describe();
-  return Object.fromEntries(
-    typedSearchAttributes
-      .getAll()
-      .filter((p) => p.key.name.startsWith('Salesforce'))
-      .map((p) => [p.key.name, p.value]),
-  );
-}
+const searchAttributes = (id: string) => salesforceSearchAttributes(env.client, id);
 const succeeded = (object: string): ObjectOutcome => ({
   object,
   status: 'succeeded',
