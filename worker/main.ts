@@ -5,6 +5,7 @@
  * handing back its running tasks before it exits. `--no-preflight` or WORKER_PREFLIGHT=false
  * skip the checks (the settings are still validated).
  */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadSettings } from '../src/config/env-file';
 import { parseSyncSettings, syncSettingsProblems } from '../src/sync/settings';
 import { describeConnection, temporalConnection } from './temporal-connection';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  // Before anything starts Temporal's runtime: the level applies to the SDK's and the sync's lines.
+  if (syncSettingsProblems(env).length === 0) Runtime.install({ logger: new DefaultLogger(parseSyncSettings(env).WORKER_LOG_LEVEL) });
   const { worker, connection } = await createSyncWorker(env);
   console.log(`Worker polling task queue ${worker.options.taskQueue} on ${describeConnection(temporalConnection(env))}, namespace ${worker.options.namespace}`);
   await worker.run(); // the SDK stops it gracefully on SIGINT/SIGTERM

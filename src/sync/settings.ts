@@ -51,6 +51,11 @@ export const syncArea = settingsArea('sync', {
   },
   DUCKDB_PATH: { schema: z.string(), description: 'the DuckDB file of DUMP_TO_DUCKDB (schema = namespace)', default: 'salesforce_sync.duckdb' },
   SYNC_NAMESPACE: { schema: namespaceSchema, description: 'Iceberg namespace of npm run demo, and the one npm run check looks at', default: 'salesforce' },
+  WORKER_LOG_LEVEL: {
+    schema: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { message: 'must be TRACE, DEBUG, INFO, WARN or ERROR' }),
+    description: "what npm run worker logs (Temporal's logger): DEBUG adds a line per Salesforce page, WARN only retries, fallbacks and waits",
+    default: 'INFO',
+  },
   WORKER_MAX_ACTIVITIES: { schema: integerSetting(1), description: 'activities a worker runs at once', default: '8' },
   WORKER_PREFLIGHT: {
     schema: booleanSetting,

@@ -104,6 +104,8 @@ const CASES: [string, Record<string, string>, string | RegExp][] = [
   ['DuckDB flag', { ...GOOD, DUMP_TO_DUCKDB: 'maybe' }, 'DUMP_TO_DUCKDB: must be true or false'],
   ['namespace', { ...GOOD, SYNC_NAMESPACE: 'crm..sf' }, 'SYNC_NAMESPACE: must be a namespace'],
   ['preflight switch', { ...GOOD, WORKER_PREFLIGHT: 'skip' }, 'WORKER_PREFLIGHT: must be true or false'],
+  ['log level', { ...GOOD, WORKER_LOG_LEVEL: 'loud' }, 'WORKER_LOG_LEVEL: must be TRACE, DEBUG, INFO, WARN or ERROR'],
+  ['pages in flight', { ...GOOD, SALESFORCE_BULK_PAGES_IN_FLIGHT: '40' }, 'SALESFORCE_BULK_PAGES_IN_FLIGHT: must be a whole number from 1 to 16'],
   ['preflight timeout', { ...GOOD, PREFLIGHT_TIMEOUT_SECONDS: '0' }, 'PREFLIGHT_TIMEOUT_SECONDS: must be a number of seconds above 0'],
   // typos
   [
@@ -178,6 +180,9 @@ describe('settings: valid values are parsed, defaults applied', () => {
       SYNC_CHECKPOINT_SECONDS: 60,
       SALESFORCE_READ_API: 'auto',
       WORKER_PREFLIGHT: true,
+      WORKER_LOG_LEVEL: 'INFO',
+      SALESFORCE_BULK_PAGES_IN_FLIGHT: 4,
+      SALESFORCE_BULK_MIN_SLICE_MINUTES: 60,
     });
     expect(parseSalesforceSettings(GOOD).apiVersion).toBe('62.0');
     const doc = (name: string) => SETTINGS.find((s) => s.name === name)!;
