@@ -3,18 +3,8 @@ import type { Logger } from '../src/log';
 import { toSyncError } from '../src/sync/failures';
 import { searchAttributeState } from './search-attribute-state';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal } from './signals';
-import {
-  cleanupObject,
-  commitObject,
-  extractObject,
-  prepareObject,
-  type CommitSummary,
-  type ExtractProgress,
-  type ExtractResult,
-  type PrepareObjectInput,
-  type PreparedObject,
-  type SyncContext,
-} from '../src/sync/object-sync';
+import { cleanupObject, commitObject, extractObject, prepareObject } from '../src/sync/object-sync';
+import type { CommitSummary, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from '../src/sync/types';
 
 /**
  * Every failure leaves as an ApplicationFailure typed by its code (src/errors.ts): those that

@@ -31,7 +31,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { columnName } from '../src/mapping/schema-mapping';
 import { SYNC_RUNS_PROPERTY } from '../src/iceberg/snapshot-producer';
 import { loadTable } from '../src/iceberg/table';
-import type { ExtractResult } from '../src/sync/object-sync';
+import type { ExtractResult } from '../src/sync/types';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import type { ObjectOutcome } from '../workflows';
 import { WorkerProcess } from './lib/worker-process';

@@ -22,7 +22,7 @@ import type { SyncActivities } from '../activities';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal, objectRetryingSignal } from '../activities/signals';
 import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode, searchAttributeCommands } from '../activities/search-attributes';
 import { defaultMode } from '../src/sync/objects';
-import type { CommitSummary } from '../src/sync/object-sync';
+import type { CommitSummary } from '../src/sync/types';
 import {
   INPUT_DEFAULTS,
   INVALID_INPUT,

@@ -14,7 +14,7 @@
  */
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
-import type { CommitSummary } from '../src/sync/object-sync';
+import type { CommitSummary } from '../src/sync/types';
 import { DEFAULT_OBJECTS, REPLACE_OBJECTS, WRITE_MODES, defaultMode } from '../src/sync/objects';
 import { editDistance } from '../src/edit-distance';
 

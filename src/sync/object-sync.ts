@@ -26,7 +26,6 @@ export { CURSOR_PROPERTY };
 /** Snapshot summary key saying why a sync read every row (`new-fields`, `formulas`), when it did. */
 export const REREAD_PROPERTY = 'salesforce.reread';
 
-export type { CommitSummary, ExtractCheckpoint, ExtractOptions, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
 import type { CommitSummary, ExtractOptions, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
 
 export const DEFAULT_CHECKPOINT_MS = 60_000;

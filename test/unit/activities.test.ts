@@ -15,7 +15,7 @@ import { CatalogUnavailableError } from '../../src/iceberg/errors';
 import { classifyFailure } from '../../src/sync/failures';
 import type { Destination } from '../../src/destinations/destination';
 import { parseSalesforceSettings, salesforceEnv } from '../../src/salesforce/settings';
-import type { PreparedObject } from '../../src/sync/object-sync';
+import type { PreparedObject } from '../../src/sync/types';
 import { until } from '../helpers/stack';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 

@@ -11,7 +11,7 @@ import { SalesforceClient } from '../../src/salesforce/client';
 import { describeObject } from '../../src/salesforce/describe';
 import { parseSalesforceSettings, salesforceArea, salesforceSettingsProblems } from '../../src/salesforce/settings';
 import { classifyFailure } from '../../src/sync/failures';
-import type { ExtractResult, PreparedObject } from '../../src/sync/object-sync';
+import type { ExtractResult, PreparedObject } from '../../src/sync/types';
 import { LocalObjectStore } from '../../src/storage/local-fs';
 import { KeyList, readStaging, writeStaging } from '../../src/sync/staging';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';

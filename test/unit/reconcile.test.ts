@@ -12,7 +12,8 @@ import type { ReadApi } from '../../src/salesforce/reader';
 import { readRest } from '../../src/salesforce/rest-reader';
 import { parseSalesforceSettings } from '../../src/salesforce/settings';
 import { IdDifference, type IdDifferenceOptions } from '../../src/sync/id-difference';
-import { commitObject, extractObject, prepareObject, type SyncContext } from '../../src/sync/object-sync';
+import { commitObject, extractObject, prepareObject } from '../../src/sync/object-sync';
+import type { SyncContext } from '../../src/sync/types';
 import { reconcileIds } from '../../src/sync/reconcile';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 

@@ -15,7 +15,8 @@ import { IcebergTable } from '../../src/iceberg/table';
 import { DataFileWriter } from '../../src/parquet/writer';
 import { LocalObjectStore } from '../../src/storage/local-fs';
 import { IcebergDestination } from '../../src/destinations/iceberg';
-import { cleanupObject, type PreparedObject, type SyncContext } from '../../src/sync/object-sync';
+import { cleanupObject } from '../../src/sync/object-sync';
+import type { PreparedObject, SyncContext } from '../../src/sync/types';
 import { KeyList, writeStaging } from '../../src/sync/staging';
 import { MemoryCatalog } from '../helpers/memory-catalog';
 
