@@ -13,7 +13,8 @@ install step; JAVA_HOME a Java 17): nothing is downloaded at run time.
                             under "metadata")
   python iceberg_readers.py batch < JSON array of argument lists
       (several commands in one process, so Spark's JVM starts once; one result or
-      {"error": ...} per command, in order)
+      {"error": ...} per command, in order, each with its "seconds"; the command that
+      started Spark also has "spark_start_seconds")
   python iceberg_readers.py write-sample NAMESPACE TABLE      (pyiceberg creates and appends)
   python iceberg_readers.py drop NAMESPACE [TABLE]
 """
@@ -154,13 +155,15 @@ def read_duckdb(namespace, table):
 
 
 _spark = None
+_spark_seconds = None
 
 
 def spark_session():
     """One local Spark per process (its JVM takes seconds to start), sized for a shared machine."""
-    global _spark
+    global _spark, _spark_seconds
     if _spark is not None:
         return _spark
+    started = time.monotonic()
     from pyspark.sql import SparkSession
 
     jars = env("SPARK_JARS")
@@ -195,6 +198,7 @@ def spark_session():
         builder = builder.config(f"{c}.token", os.environ["ICEBERG_TOKEN"])
     _spark = builder.getOrCreate()
     _spark.sparkContext.setLogLevel("ERROR")
+    _spark_seconds = round(time.monotonic() - started, 3)
     return _spark
 
 
@@ -245,20 +249,15 @@ def read_spark(namespace, table, snapshot_id=None, metadata=False):
     # Spark's Python side runs in UTC too, so naive datetimes it builds are UTC wall times.
     os.environ["TZ"] = "UTC"
     time.tzset()
-    started = time.monotonic() if _spark is None else None
     spark = spark_session()
     name = f"lake.`{namespace}`.`{table}`"
     query = f"SELECT * FROM {name}" + (f" VERSION AS OF {int(snapshot_id)}" if snapshot_id else "")
-    queried = time.monotonic()
     df = spark.sql(query)
     columns = [
         {"name": f.name, "type": f.dataType.simpleString(), "required": not f.nullable, "doc": f.metadata.get("comment")}
         for f in df.schema.fields
     ]
     result = {"reader": "spark", "columns": columns, "rows": spark_rows(df)}
-    if started is not None:
-        # What starting Spark (its JVM, the catalog) cost this read.
-        result["session_seconds"] = round(queried - started, 3)
     if metadata:
         result["metadata"] = {meta: spark_metadata_table(spark, name, meta) for meta in ("snapshots", "history", "files", "manifests")}
     return result
@@ -346,7 +345,7 @@ def run(args):
     if args.command == "batch":
         results = []
         for argv in json.load(sys.stdin):
-            started = time.monotonic()
+            started, had_spark = time.monotonic(), _spark is not None
             try:
                 result = run(parser().parse_args(argv))
             except Exception as e:  # one refusal (e.g. Spark's) must not hide the other answers
@@ -354,6 +353,8 @@ def run(args):
                 lines = [line for line in str(e).splitlines() if not line.lstrip().startswith("at ")]
                 result = {"error": f"{type(e).__name__}: " + "\n".join(lines).strip()}
             result["seconds"] = round(time.monotonic() - started, 3)
+            if _spark is not None and not had_spark:
+                result["spark_start_seconds"] = _spark_seconds  # the JVM's start, within `seconds`
             results.append(result)
         return results
     return drop(args.namespace, args.table)
