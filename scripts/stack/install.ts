@@ -15,6 +15,11 @@ export const versions = {
   nessie: '0.99.0',
   // Nessie 0.99 is compiled for Java 21.
   nessieJava: 21,
+  // Spark reader (test/readers): pyspark is pinned in test/readers/requirements.txt to the Spark
+  // these Iceberg jars are built for; Spark 3.5 runs on Java 17 at most.
+  iceberg: '1.10.1',
+  sparkScala: '3.5_2.12',
+  sparkJava: 17,
 };
 
 export interface Tools {
@@ -23,6 +28,10 @@ export interface Tools {
   nessieJar: string;
   java: string;
   python: string;
+  /** JAVA_HOME of the Java the Spark reader runs on. */
+  sparkJavaHome: string;
+  /** The jars the Spark reader loads (spark.jars), comma-separated. */
+  sparkJars: string;
 }
 
 type Step = { what: string; run: () => Promise<void> };
@@ -37,6 +46,14 @@ function cachedBinary(name: string): string | undefined {
 
 function nessieJarPath(): string {
   return path.join(stackPaths.cacheJars, `nessie-quarkus-${versions.nessie}-runner.jar`);
+}
+
+/** Iceberg's Spark runtime and its AWS bundle (S3FileIO), fetched once into the cache like Nessie. */
+export function sparkJarArtifacts(): { artifact: string; file: string }[] {
+  return [`iceberg-spark-runtime-${versions.sparkScala}`, 'iceberg-aws-bundle'].map((name) => ({
+    artifact: `org.apache.iceberg:${name}:${versions.iceberg}`,
+    file: path.join(stackPaths.cacheJars, `${name}-${versions.iceberg}.jar`),
+  }));
 }
 
 function requirementsHash(): string {
@@ -145,7 +162,7 @@ export function planInstall(options: { readers: boolean }): { tools: Partial<Too
     else if (venvIsCurrent()) tools.python = venvPython();
     else {
       steps.push({
-        what: `installing the readers' virtualenv (pyiceberg, duckdb + iceberg extension) into ${stackPaths.venv}`,
+        what: `installing the readers' virtualenv (pyiceberg, duckdb + iceberg extension, pyspark) into ${stackPaths.venv}`,
         run: async () => {
           // pip updates an existing venv in place, far faster than building a new one.
           if (!fs.existsSync(venvPython())) await runLogged('readers-venv', python, ['-m', 'venv', stackPaths.venv]);
@@ -155,6 +172,31 @@ export function planInstall(options: { readers: boolean }): { tools: Partial<Too
       });
       tools.python = venvPython();
     }
+  }
+
+  if (options.readers) {
+    const sparkJava = findJava(versions.sparkJava, versions.sparkJava);
+    if (sparkJava) tools.sparkJavaHome = path.dirname(path.dirname(fs.realpathSync(sparkJava.path)));
+    else
+      problems.push(
+        `The Spark reader needs Java ${versions.sparkJava} (Spark 3.5 runs on no later Java) and none was found (JAVA_HOME, PATH, /usr/lib/jvm): apt-get install openjdk-${versions.sparkJava}-jre-headless.`,
+      );
+    const jars = sparkJarArtifacts();
+    const missing = jars.filter((j) => !fs.existsSync(j.file));
+    if (missing.length > 0 && !which('mvn'))
+      problems.push(
+        `Maven is needed once to fetch ${missing.map((j) => j.artifact).join(' and ')} from Maven Central for the Spark reader: install Maven (apt-get install maven).`,
+      );
+    else if (missing.length > 0)
+      steps.push({
+        what: `fetching Iceberg ${versions.iceberg}'s Spark runtime and AWS bundle from Maven Central for the Spark reader (first run only)`,
+        run: async () => {
+          for (const jar of missing) {
+            await runLogged('spark-jars-fetch', 'mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${jar.artifact}`, `-DoutputDirectory=${stackPaths.cacheJars}`]);
+          }
+        },
+      });
+    tools.sparkJars = jars.map((j) => j.file).join(',');
   }
 
   if (problems.length > 0) {
@@ -190,5 +232,6 @@ export function installedVersions(tools: Partial<Tools>): Record<string, string>
   if (tools.minio) out.minio = moduleVersion(tools.minio) ?? (tryRun(tools.minio, ['--version']) ?? '?').split('\n')[0]!.trim();
   out.nessie = versions.nessie;
   if (tools.java) out.java = (tryRun(tools.java, ['-version']) ?? '?').split('\n')[0]!.trim();
+  if (tools.sparkJars) out.iceberg = `${versions.iceberg} (Spark reader)`;
   return out;
 }

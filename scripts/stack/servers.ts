@@ -77,6 +77,8 @@ export function connectionSettings(ports: StackPorts, creds: StackCredentials, t
     S3_SECRET_ACCESS_KEY: creds.secretAccessKey,
   };
   if (tools.python) settings.READERS_PYTHON = tools.python;
+  if (tools.sparkJavaHome) settings.SPARK_JAVA_HOME = tools.sparkJavaHome;
+  if (tools.sparkJars) settings.SPARK_JARS = tools.sparkJars;
   return settings;
 }
 

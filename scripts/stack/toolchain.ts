@@ -47,10 +47,10 @@ function javaMajor(javaPath: string): number | undefined {
 }
 
 /**
- * Finds a Java runtime of at least `minMajor`: $JAVA_HOME, then `java` on PATH, then the JDKs
+ * Finds a Java runtime of at least `minMajor` (and at most `maxMajor`): $JAVA_HOME, then `java` on PATH, then the JDKs
  * installed side by side under /usr/lib/jvm (Debian) — the newest that qualifies wins.
  */
-export function findJava(minMajor: number): Java | undefined {
+export function findJava(minMajor: number, maxMajor = Infinity): Java | undefined {
   const candidates: string[] = [];
   if (process.env.JAVA_HOME) candidates.push(path.join(process.env.JAVA_HOME, 'bin', 'java'));
   const onPath = which('java');
@@ -71,7 +71,7 @@ export function findJava(minMajor: number): Java | undefined {
   for (const candidate of new Set(candidates)) {
     if (!fs.existsSync(candidate)) continue;
     const major = javaMajor(candidate);
-    if (major === undefined || major < minMajor) continue;
+    if (major === undefined || major < minMajor || major > maxMajor) continue;
     if (!best || major > best.major) best = { path: candidate, major };
   }
   return best;

@@ -1,12 +1,20 @@
-"""Independent readers of our Iceberg tables: pyiceberg and DuckDB's iceberg extension.
+"""Independent readers of our Iceberg tables: pyiceberg, DuckDB's iceberg extension and Spark.
 
 The tests call this with the connection settings of the local stack in the environment
 (ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE, S3_*) and read its JSON from stdout, so what a table
 holds is checked by code we did not write. DuckDB's extensions are loaded from their pip
-packages: nothing is downloaded at run time.
+packages and Spark's Iceberg jars from the files in SPARK_JARS (spark.jars, fetched by the stack's
+install step; JAVA_HOME a Java 17): nothing is downloaded at run time.
 
   python iceberg_readers.py namespaces
-  python iceberg_readers.py read --reader pyiceberg|duckdb NAMESPACE TABLE
+  python iceberg_readers.py read --reader pyiceberg|duckdb|spark NAMESPACE TABLE
+      [--snapshot-id ID]   (spark: time travel, VERSION AS OF)
+      [--metadata]         (spark: also its snapshots, history, files and manifests tables,
+                            under "metadata")
+  python iceberg_readers.py batch < JSON array of argument lists
+      (several commands in one process, so Spark's JVM starts once; one result or
+      {"error": ...} per command, in order, each with its "seconds"; the command that
+      started Spark also has "spark_start_seconds")
   python iceberg_readers.py write-sample NAMESPACE TABLE      (pyiceberg creates and appends)
   python iceberg_readers.py drop NAMESPACE [TABLE]
 """
@@ -20,6 +28,7 @@ import json
 import os
 import site
 import sys
+import time
 import uuid
 
 
@@ -145,6 +154,115 @@ def read_duckdb(namespace, table):
     return {"reader": "duckdb", "columns": [{"name": n, "type": t} for n, t in zip(names, types)], "rows": rows}
 
 
+_spark = None
+_spark_seconds = None
+
+
+def spark_session():
+    """One local Spark per process (its JVM takes seconds to start), sized for a shared machine."""
+    global _spark, _spark_seconds
+    if _spark is not None:
+        return _spark
+    started = time.monotonic()
+    from pyspark.sql import SparkSession
+
+    jars = env("SPARK_JARS")
+    # Local mode needs no network address: no lookup of this host's name.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    c = "spark.sql.catalog.lake"
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .appName("iceberg-readers")
+        .config("spark.jars", jars)
+        .config("spark.driver.memory", "1g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        # timestamptz values are instants; shown in UTC (see spark_plain).
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+        .config(c, "org.apache.iceberg.spark.SparkCatalog")
+        .config(f"{c}.type", "rest")
+        .config(f"{c}.uri", env("ICEBERG_CATALOG_URI"))
+        .config(f"{c}.warehouse", env("ICEBERG_WAREHOUSE"))
+        .config(f"{c}.io-impl", "org.apache.iceberg.aws.s3.S3FileIO")
+        .config(f"{c}.s3.endpoint", env("S3_ENDPOINT"))
+        .config(f"{c}.s3.path-style-access", os.environ.get("S3_PATH_STYLE", "true"))
+        .config(f"{c}.s3.access-key-id", env("S3_ACCESS_KEY_ID"))
+        .config(f"{c}.s3.secret-access-key", env("S3_SECRET_ACCESS_KEY"))
+        .config(f"{c}.client.region", os.environ.get("S3_REGION", "us-east-1"))
+        # Cached tables would hide commits made between two reads of one process.
+        .config(f"{c}.cache-enabled", "false")
+    )
+    if os.environ.get("ICEBERG_TOKEN"):
+        builder = builder.config(f"{c}.token", os.environ["ICEBERG_TOKEN"])
+    _spark = builder.getOrCreate()
+    _spark.sparkContext.setLogLevel("ERROR")
+    _spark_seconds = round(time.monotonic() - started, 3)
+    return _spark
+
+
+def spark_plain(value, data_type):
+    """Spark's Python values in the form of `plain`, by Spark type: timestamps come back naive (in
+    the process's zone, UTC here), so they are made aware UTC instants first; structs by name."""
+    from pyspark.sql.types import ArrayType, MapType, StructType, TimestampType
+
+    if value is None:
+        return None
+    if isinstance(data_type, TimestampType):
+        return plain(value.replace(tzinfo=datetime.timezone.utc) if value.tzinfo is None else value)
+    if isinstance(data_type, StructType):
+        return {f.name: spark_plain(value[f.name], f.dataType) for f in data_type.fields}
+    if isinstance(data_type, MapType):
+        return {str(plain(k)): spark_plain(v, data_type.valueType) for k, v in value.items()}
+    if isinstance(data_type, ArrayType):
+        return [spark_plain(v, data_type.elementType) for v in value]
+    return plain(value)
+
+
+def exact_ids(value):
+    """Snapshot ids exceed 2^53: as strings, so JSON readers keep them exact."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > 2**53:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: exact_ids(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [exact_ids(v) for v in value]
+    return value
+
+
+def spark_rows(df):
+    fields = df.schema.fields
+    return [{f.name: spark_plain(row[i], f.dataType) for i, f in enumerate(fields)} for row in df.collect()]
+
+
+def spark_metadata_table(spark, name, meta):
+    df = spark.table(f"{name}.{meta}")
+    # `files`' readable_metrics repeats the bounds already listed, decoded.
+    df = df.drop("readable_metrics") if "readable_metrics" in df.columns else df
+    return exact_ids(spark_rows(df))
+
+
+def read_spark(namespace, table, snapshot_id=None, metadata=False):
+    # Spark's Python side runs in UTC too, so naive datetimes it builds are UTC wall times.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    spark = spark_session()
+    name = f"lake.`{namespace}`.`{table}`"
+    query = f"SELECT * FROM {name}" + (f" VERSION AS OF {int(snapshot_id)}" if snapshot_id else "")
+    df = spark.sql(query)
+    columns = [
+        {"name": f.name, "type": f.dataType.simpleString(), "required": not f.nullable, "doc": f.metadata.get("comment")}
+        for f in df.schema.fields
+    ]
+    result = {"reader": "spark", "columns": columns, "rows": spark_rows(df)}
+    if metadata:
+        result["metadata"] = {meta: spark_metadata_table(spark, name, meta) for meta in ("snapshots", "history", "files", "manifests")}
+    return result
+
+
 def write_sample(namespace, table):
     """pyiceberg creates a table and appends rows: proves it can write through the catalog to S3."""
     import pyarrow as pa
@@ -185,12 +303,14 @@ def drop(namespace, table=None):
     return {"dropped": tables}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+def parser():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("namespaces")
     read = sub.add_parser("read")
-    read.add_argument("--reader", choices=["pyiceberg", "duckdb"], required=True)
+    read.add_argument("--reader", choices=["pyiceberg", "duckdb", "spark"], required=True)
+    read.add_argument("--snapshot-id")
+    read.add_argument("--metadata", action="store_true")
     read.add_argument("namespace")
     read.add_argument("table")
     sample = sub.add_parser("write-sample")
@@ -199,10 +319,13 @@ def main():
     dropper = sub.add_parser("drop")
     dropper.add_argument("namespace")
     dropper.add_argument("table", nargs="?")
-    args = parser.parse_args()
+    sub.add_parser("batch")
+    return p
 
+
+def run(args):
     if args.command == "namespaces":
-        result = {
+        return {
             "pyiceberg": sorted(".".join(ns) for ns in catalog().list_namespaces()),
             "duckdb": sorted(
                 r[0]
@@ -211,12 +334,34 @@ def main():
                 .fetchall()
             ),
         }
-    elif args.command == "read":
-        result = (read_pyiceberg if args.reader == "pyiceberg" else read_duckdb)(args.namespace, args.table)
-    elif args.command == "write-sample":
-        result = write_sample(args.namespace, args.table)
-    else:
-        result = drop(args.namespace, args.table)
+    if args.command == "read":
+        if args.reader == "spark":
+            return read_spark(args.namespace, args.table, args.snapshot_id, args.metadata)
+        if args.snapshot_id or args.metadata:
+            sys.exit("--snapshot-id and --metadata are for --reader spark")
+        return (read_pyiceberg if args.reader == "pyiceberg" else read_duckdb)(args.namespace, args.table)
+    if args.command == "write-sample":
+        return write_sample(args.namespace, args.table)
+    if args.command == "batch":
+        results = []
+        for argv in json.load(sys.stdin):
+            started, had_spark = time.monotonic(), _spark is not None
+            try:
+                result = run(parser().parse_args(argv))
+            except Exception as e:  # one refusal (e.g. Spark's) must not hide the other answers
+                # Java stack frames dropped: the message is what a person acts on.
+                lines = [line for line in str(e).splitlines() if not line.lstrip().startswith("at ")]
+                result = {"error": f"{type(e).__name__}: " + "\n".join(lines).strip()}
+            result["seconds"] = round(time.monotonic() - started, 3)
+            if _spark is not None and not had_spark:
+                result["spark_start_seconds"] = _spark_seconds  # the JVM's start, within `seconds`
+            results.append(result)
+        return results
+    return drop(args.namespace, args.table)
+
+
+def main():
+    result = run(parser().parse_args())
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 
