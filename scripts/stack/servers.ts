@@ -94,8 +94,9 @@ export function connectionSettings(ports: StackPorts, creds: StackCredentials, t
     S3_ACCESS_KEY_ID: creds.accessKeyId,
     S3_SECRET_ACCESS_KEY: creds.secretAccessKey,
   };
-  // With both catalogs the product keeps using Nessie; the second one is there for tests and tools.
-  if (catalog === 'both') settings.ICEBERG_REST_CATALOG_URI = restUri;
+  // With both catalogs the product keeps using Nessie; the second one is there for tests and tools,
+  // under STACK_ because the product refuses unknown ICEBERG_ names as typos.
+  if (catalog === 'both') settings.STACK_REST_CATALOG_URI = restUri;
   if (tools.python) settings.READERS_PYTHON = tools.python;
   return settings;
 }

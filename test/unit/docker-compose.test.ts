@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { versions, type Tools } from '../../scripts/stack/install';
-import { bucket, connectionSettings, restWarehouse, serverSpecs, stackPorts, warehouse } from '../../scripts/stack/servers';
+import { bucket, catalogChoices, connectionSettings, restWarehouse, serverSpecs, stackPorts, warehouse } from '../../scripts/stack/servers';
+import { unknownSettingProblems } from '../../src/settings/settings';
 
 // Docker cannot run on the machines this project is built on, so the compose file is checked
 // statically: it parses, and its names and ports agree with the local stack and the README.
@@ -90,6 +91,13 @@ describe('docker-compose.yml', () => {
     expect(env.CATALOG_S3_SECRET__ACCESS__KEY).toBe(`\${S3_SECRET_ACCESS_KEY:-${settings.S3_SECRET_ACCESS_KEY}}`);
     // What `up --catalog rest` writes for the product: the same address compose publishes.
     expect(connectionSettings(ports, creds, {}, 'rest').ICEBERG_CATALOG_URI).toBe(`http://127.0.0.1:${ports.restCatalog}`);
+  });
+
+  it('writes, for every catalog choice, only settings the product knows (it refuses unknown ICEBERG_ names)', () => {
+    for (const choice of catalogChoices) {
+      const written = connectionSettings(stackPorts({}), { accessKeyId: 'x', secretAccessKey: 'y' }, { python: 'python' }, choice);
+      expect(unknownSettingProblems(written), choice).toEqual([]);
+    }
   });
 
   it('is described in the README with the same setting names', () => {
