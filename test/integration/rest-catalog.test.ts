@@ -89,6 +89,7 @@ describe("Apache Iceberg's reference REST catalog in the local stack", () => {
 
   afterAll(async () => {
     await stack('down', '--purge');
+    fs.rmSync(stackDir, { recursive: true, force: true });
   }, 120_000);
 
   it('writes its settings for the REST catalog and status shows it, without Nessie', async () => {
