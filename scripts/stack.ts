@@ -1,6 +1,7 @@
 /**
  * `npm run stack -- up|down|status`: the local stack of real servers (Temporal dev server + Web UI,
- * MinIO, Nessie) on 127.0.0.1, installed on first use and cached outside the work tree.
+ * MinIO, Nessie and/or Apache Iceberg's reference REST catalog) on 127.0.0.1, installed on first use
+ * and cached outside the work tree.
  */
 import { Command } from 'commander';
 
@@ -8,6 +9,9 @@ import { Command } from 'commander';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { ensureInstalled } from './stack/install';
 import { StackError, down, status, up } from './stack/index';
+import { catalogChoice } from './stack/servers';
+
+const catalogHelp = "Iceberg REST catalog(s): nessie, rest (Apache Iceberg's reference server) or both; default STACK_CATALOG, else nessie";
 
 function fail(error: unknown): never {
   if (error instanceof StackError) console.error(`\n${error.message}`);
@@ -15,16 +19,17 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-const program = new Command('stack').description('Run the local stack: Temporal dev server, MinIO and Nessie on 127.0.0.1');
+const program = new Command('stack').description("Run the local stack: Temporal dev server, MinIO and Nessie and/or Apache Iceberg's reference REST catalog on 127.0.0.1");
 
 program
   .command('up')
   .description('install what is missing, start the servers, wait until healthy, write .stack/stack.env')
   .option('--no-readers', 'skip the Python virtualenv with pyiceberg and DuckDB')
-  .action(async (opts: { readers: boolean }) => {
+  .option('--catalog <which>', catalogHelp)
+  .action(async (opts: { readers: boolean; catalog?: string }) => {
     try {
       const started = Date.now();
-      await up({ readers: opts.readers });
+      await up({ readers: opts.readers, catalog: opts.catalog });
       console.log(`The local stack is up (${Math.round((Date.now() - started) / 1000)} s).`);
     } catch (error) {
       fail(error);
@@ -35,9 +40,10 @@ program
   .command('install')
   .description('install (build, fetch) what is missing without starting anything')
   .option('--no-readers', 'skip the Python virtualenv with pyiceberg and DuckDB')
-  .action(async (opts: { readers: boolean }) => {
+  .option('--catalog <which>', catalogHelp)
+  .action(async (opts: { readers: boolean; catalog?: string }) => {
     try {
-      await ensureInstalled({ readers: opts.readers, log: (line) => console.log(line) });
+      await ensureInstalled({ readers: opts.readers, restCatalog: catalogChoice(opts.catalog) !== 'nessie', log: (line) => console.log(line) });
     } catch (error) {
       fail(error);
     }

@@ -81,7 +81,8 @@ function main() {
   // The orchestration tests start their own Temporal dev server from the cached CLI: build it (and
   // the rest of the stack's servers) first; nothing is started here.
   step('installing what the tests need (cached after the first run)');
-  must(...tsx('scripts/stack.ts', 'install'), 'Installing the local stack');
+  // Both catalogs: test/integration/rest-catalog.test.ts brings up the reference REST catalog.
+  must(...tsx('scripts/stack.ts', 'install', '--catalog', 'both'), 'Installing the local stack');
   if (unitOnly) {
     step('unit and orchestration tests (no servers)');
     return summarise([runTests('unit', ['test/unit', ...args.slice(1)])]);

@@ -3,13 +3,15 @@ import { writeEnvFile } from '../../src/config/env-file';
 import { ensureInstalled, installedVersions, planInstall, type Tools } from './install';
 import { stackDir, stackPaths, logFile } from './paths';
 import { isOurs, portInUse, portOwner, sleep, startDetached, stopProcess, tailOf, type StartedProcess } from './processes';
-import { connectionSettings, serverSpecs, stackCredentials, stackPorts, type ServerSpec } from './servers';
+import { catalogChoice, connectionSettings, serverSpecs, stackCredentials, stackPorts, type CatalogChoice, type ServerSpec } from './servers';
 import { StackError } from './toolchain';
 
 export { StackError } from './toolchain';
 
 interface StackState {
   servers: Partial<Record<ServerSpec['name'], StartedProcess>>;
+  /** The catalog(s) the last `up` chose, so `status` checks the same servers. */
+  catalog?: CatalogChoice;
 }
 
 type Log = (line: string) => void;
@@ -70,15 +72,17 @@ export interface UpResult {
  * Installs what is missing, starts every server that is not already running (ours and healthy),
  * waits until each is healthy and writes the connection settings to .stack/stack.env.
  */
-export async function up(options: { readers?: boolean; log?: Log } = {}): Promise<UpResult> {
+export async function up(options: { readers?: boolean; catalog?: string; log?: Log } = {}): Promise<UpResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const ports = stackPorts();
+  const catalog = catalogChoice(options.catalog);
   const state = readState();
 
   log('Checking tools ...');
-  const tools = await ensureInstalled({ readers: options.readers ?? true, log });
+  const tools = await ensureInstalled({ readers: options.readers ?? true, restCatalog: catalog !== 'nessie', log });
   const creds = stackCredentials();
-  const specs = serverSpecs(tools, ports, creds);
+  const specs = serverSpecs(tools, ports, creds, catalog);
+  state.catalog = catalog;
 
   const alreadyRunning: string[] = [];
   const toStart: ServerSpec[] = [];
@@ -111,11 +115,11 @@ export async function up(options: { readers?: boolean; log?: Log } = {}): Promis
     throw new StackError(
       `Cannot start the local stack:\n${busy.map((b) => `  - ${b}`).join('\n')}\n` +
         'Stop whatever holds those ports, or move the stack with STACK_TEMPORAL_PORT, STACK_TEMPORAL_UI_PORT, STACK_MINIO_PORT, ' +
-        'STACK_MINIO_CONSOLE_PORT, STACK_NESSIE_PORT, STACK_NESSIE_MANAGEMENT_PORT.',
+        'STACK_MINIO_CONSOLE_PORT, STACK_NESSIE_PORT, STACK_NESSIE_MANAGEMENT_PORT, STACK_REST_CATALOG_PORT.',
     );
   }
 
-  for (const dir of [stackPaths.logs, stackPaths.temporalData, stackPaths.minioData, stackPaths.nessieData]) {
+  for (const dir of [stackPaths.logs, stackPaths.temporalData, stackPaths.minioData, stackPaths.nessieData, stackPaths.restCatalogData]) {
     fs.mkdirSync(dir, { recursive: true });
   }
   const started: StartedProcess[] = [];
@@ -147,7 +151,12 @@ export async function up(options: { readers?: boolean; log?: Log } = {}): Promis
     log(`  ${spec.title} was already running: ${spec.urls.join(', ')}`);
   }
 
-  const settings = connectionSettings(ports, creds, tools);
+  // A catalog left running from an earlier choice keeps running until `down`; say so.
+  for (const name of Object.keys(state.servers)) {
+    if (!specs.some((s) => s.name === name)) log(`  ${name} is still running from an earlier \`up\`; \`npm run stack -- down\` stops it.`);
+  }
+
+  const settings = connectionSettings(ports, creds, tools, catalog);
   writeEnvFile(stackPaths.settings, settings, 'Written by `npm run stack -- up`: how to reach the local stack. Do not edit; put overrides in .env.');
   log(`Connection settings written to ${stackPaths.settings}`);
   return { settings, started: toStart.map((s) => s.name), alreadyRunning, tools };
@@ -166,7 +175,7 @@ export async function down(options: { purge?: boolean; log?: Log } = {}): Promis
   }
   if (Object.keys(readState().servers).length === 0) log('The local stack is down.');
   if (options.purge) {
-    for (const dir of [stackPaths.temporalData, stackPaths.minioData, stackPaths.nessieData]) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of [stackPaths.temporalData, stackPaths.minioData, stackPaths.nessieData, stackPaths.restCatalogData]) fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(stackPaths.settings, { force: true });
     log(`Removed the stack's data and settings under ${stackDir}.`);
   }
@@ -198,7 +207,9 @@ export async function status(): Promise<{ servers: ServerStatus[]; versions: Rec
   } catch {
     creds = { accessKeyId: '', secretAccessKey: '' };
   }
-  const specs = serverSpecs(tools as Tools, stackPorts(), creds);
+  // The servers the last `up` chose, and any other one of ours still running.
+  const chosen = new Set(serverSpecs(tools as Tools, stackPorts(), creds, state.catalog ?? 'nessie').map((spec) => spec.name));
+  const specs = serverSpecs(tools as Tools, stackPorts(), creds, 'both').filter((spec) => chosen.has(spec.name) || state.servers[spec.name] !== undefined);
   const servers = await Promise.all(
     specs.map(async (spec): Promise<ServerStatus> => {
       const proc = state.servers[spec.name];

@@ -15,17 +15,99 @@ export const versions = {
   nessie: '0.99.0',
   // Nessie 0.99 is compiled for Java 21.
   nessieJava: 21,
-  // Spark reader (test/readers): pyspark is pinned in test/readers/requirements.txt to the Spark
-  // these Iceberg jars are built for; Spark 3.5 runs on Java 17 at most.
+  // Apache Iceberg, for the reference REST catalog and the Spark reader's runtime: 1.10.2 is only
+  // partly on Maven Central (no iceberg-api or iceberg-aws jar), so 1.10.1 is the newest complete
+  // 1.10.x. pyspark is pinned in test/readers/requirements.txt to the Spark these jars are built
+  // for; Spark 3.5 runs on Java 17 at most.
   iceberg: '1.10.1',
   sparkScala: '3.5_2.12',
   sparkJava: 17,
 };
 
+/**
+ * The reference REST catalog's runtime, as the iceberg-open-api build declares it for its test
+ * fixtures (iceberg-open-api's published pom lists no dependencies): versions from that release's
+ * libs.versions.toml. hadoop-common only for org.apache.hadoop.conf.Configuration, with upstream's
+ * exclusions.
+ */
+function restCatalogPom(): string {
+  const v = versions.iceberg;
+  const dep = (g: string, a: string, version?: string, extra = '') =>
+    `    <dependency><groupId>${g}</groupId><artifactId>${a}</artifactId>${version ? `<version>${version}</version>` : ''}${extra}</dependency>`;
+  const hadoopExclusions = [
+    'org.slf4j:*',
+    'ch.qos.reload4j:*',
+    'org.apache.avro:avro',
+    'com.google.guava:*',
+    'com.google.protobuf:*',
+    'org.apache.curator:*',
+    'org.apache.zookeeper:*',
+    'org.apache.kerby:*',
+    'org.apache.hadoop.thirdparty:hadoop-shaded-protobuf_3_7',
+    'org.eclipse.jetty:*',
+    'com.google.re2j:re2j',
+    'com.google.code.gson:gson',
+    'com.jcraft:jsch',
+    'com.google.code.findbugs:jsr305',
+    'io.dropwizard.metrics:metrics-core',
+    'dnsjava:dnsjava',
+    'org.xerial.snappy:snappy-java',
+    'commons-cli:commons-cli',
+    'com.github.pjfanning:jersey-json',
+  ]
+    .map((ga) => ga.split(':'))
+    .map(([g, a]) => `<exclusion><groupId>${g}</groupId><artifactId>${a}</artifactId></exclusion>`)
+    .join('');
+  return [
+    '<project xmlns="http://maven.apache.org/POM/4.0.0">',
+    '  <modelVersion>4.0.0</modelVersion>',
+    '  <groupId>local.sf-iceberg</groupId>',
+    '  <artifactId>iceberg-rest-catalog</artifactId>',
+    `  <version>${v}</version>`,
+    '  <packaging>pom</packaging>',
+    '  <dependencyManagement><dependencies>',
+    dep('software.amazon.awssdk', 'bom', '2.33.0', '<type>pom</type><scope>import</scope>'),
+    '  </dependencies></dependencyManagement>',
+    '  <dependencies>',
+    dep('org.apache.iceberg', 'iceberg-open-api', v, '<classifier>test-fixtures</classifier>'),
+    dep('org.apache.iceberg', 'iceberg-core', v),
+    // RESTCatalogAdapter and RESTCatalogServlet live in iceberg-core's test jar.
+    dep('org.apache.iceberg', 'iceberg-core', v, '<classifier>tests</classifier>'),
+    dep('org.apache.iceberg', 'iceberg-aws', v),
+    dep('software.amazon.awssdk', 's3'),
+    dep('software.amazon.awssdk', 'sts'),
+    // AwsProperties (loaded by S3FileIO) refers to KMS, Glue and DynamoDB types.
+    dep('software.amazon.awssdk', 'kms'),
+    dep('software.amazon.awssdk', 'glue'),
+    dep('software.amazon.awssdk', 'dynamodb'),
+    dep('software.amazon.awssdk', 'apache-client'),
+    dep('software.amazon.awssdk', 'url-connection-client'),
+    dep('org.apache.hadoop', 'hadoop-common', '3.4.1', `<exclusions>${hadoopExclusions}</exclusions>`),
+    dep('org.eclipse.jetty', 'jetty-server', '11.0.26'),
+    dep('org.eclipse.jetty', 'jetty-servlet', '11.0.26'),
+    dep('org.xerial', 'sqlite-jdbc', '3.50.3.0'),
+    dep('org.slf4j', 'slf4j-simple', '2.0.17'),
+    '  </dependencies>',
+    '</project>',
+    '',
+  ].join('\n');
+}
+
+function restCatalogDir(): string {
+  return path.join(stackPaths.cacheJars, `iceberg-rest-${versions.iceberg}`);
+}
+
+/** Written last, so a download cut short is fetched again rather than half used. */
+function restCatalogStamp(): string {
+  return path.join(restCatalogDir(), '.complete');
+}
+
 export interface Tools {
   temporal: string;
   minio: string;
   nessieJar: string;
+  /** java -cp value for the reference REST catalog (a directory wildcard). */
+  restCatalogClasspath: string;
   java: string;
   python: string;
   /** JAVA_HOME of the Java the Spark reader runs on. */
@@ -96,7 +178,7 @@ async function runLogged(label: string, command: string, args: string[], env: No
  * Works out what is already present (PATH, then cache) and what must be installed, checking every
  * toolchain the missing pieces need before anything long starts: all problems are reported at once.
  */
-export function planInstall(options: { readers: boolean }): { tools: Partial<Tools>; steps: Step[] } {
+export function planInstall(options: { readers: boolean; restCatalog?: boolean }): { tools: Partial<Tools>; steps: Step[] } {
   const problems: string[] = [];
   const steps: Step[] = [];
   const tools: Partial<Tools> = {};
@@ -156,6 +238,34 @@ export function planInstall(options: { readers: boolean }): { tools: Partial<Too
   }
   tools.nessieJar ??= jar;
 
+  tools.restCatalogClasspath = path.join(restCatalogDir(), 'lib', '*');
+  if (options.restCatalog && !fs.existsSync(restCatalogStamp())) {
+    if (!which('mvn'))
+      problems.push(
+        `Maven is needed once to fetch Apache Iceberg's REST catalog ${versions.iceberg} and its dependencies from Maven Central: install Maven (apt-get install maven).`,
+      );
+    else
+      steps.push({
+        what: `fetching Apache Iceberg's REST catalog ${versions.iceberg} and its dependencies from Maven Central (first run only)`,
+        run: async () => {
+          const dir = restCatalogDir();
+          fs.rmSync(path.join(dir, 'lib'), { recursive: true, force: true });
+          fs.mkdirSync(dir, { recursive: true });
+          fs.writeFileSync(path.join(dir, 'pom.xml'), restCatalogPom());
+          await runLogged('rest-catalog-fetch', 'mvn', [
+            '-q',
+            '-B',
+            '-f',
+            path.join(dir, 'pom.xml'),
+            'dependency:copy-dependencies',
+            '-DincludeScope=runtime',
+            `-DoutputDirectory=${path.join(dir, 'lib')}`,
+          ]);
+          fs.writeFileSync(restCatalogStamp(), `${new Date().toISOString()}\n`);
+        },
+      });
+  }
+
   if (options.readers) {
     const python = findPython();
     if (!python) problems.push('Python 3.9+ with the venv module is needed for the independent readers (pyiceberg, DuckDB): install python3 and python3-venv.');
@@ -208,7 +318,7 @@ export function planInstall(options: { readers: boolean }): { tools: Partial<Too
 }
 
 /** Installs whatever is missing and returns where every tool is. */
-export async function ensureInstalled(options: { readers: boolean; log: (line: string) => void }): Promise<Tools> {
+export async function ensureInstalled(options: { readers: boolean; restCatalog?: boolean; log: (line: string) => void }): Promise<Tools> {
   const { tools, steps } = planInstall(options);
   for (const step of steps) {
     const started = Date.now();
@@ -231,7 +341,8 @@ export function installedVersions(tools: Partial<Tools>): Record<string, string>
   }
   if (tools.minio) out.minio = moduleVersion(tools.minio) ?? (tryRun(tools.minio, ['--version']) ?? '?').split('\n')[0]!.trim();
   out.nessie = versions.nessie;
+  out.icebergRestCatalog = versions.iceberg;
   if (tools.java) out.java = (tryRun(tools.java, ['-version']) ?? '?').split('\n')[0]!.trim();
-  if (tools.sparkJars) out.iceberg = `${versions.iceberg} (Spark reader)`;
+  if (tools.sparkJars) out.icebergSpark = `${versions.iceberg} (Spark ${versions.sparkScala.split('_')[0]} reader)`;
   return out;
 }

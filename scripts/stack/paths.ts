@@ -20,6 +20,7 @@ export const stackPaths = {
   temporalData: path.join(stackDir, 'temporal'),
   minioData: path.join(stackDir, 'minio'),
   nessieData: path.join(stackDir, 'nessie'),
+  restCatalogData: path.join(stackDir, 'rest-catalog'),
   cacheBin: path.join(cacheDir, 'bin'),
   cacheJars: path.join(cacheDir, 'jars'),
   venv: path.join(cacheDir, 'venv'),

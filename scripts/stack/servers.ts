@@ -7,6 +7,7 @@ import { parseEnvFile } from '../../src/config/env-file';
 import { ensureSearchAttributes } from '../../activities/search-attribute-state';
 import type { Tools } from './install';
 import { stackPaths } from './paths';
+import { StackError } from './toolchain';
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -25,11 +26,27 @@ export function stackPorts(env: NodeJS.ProcessEnv = process.env) {
     minioConsole: port(env, 'STACK_MINIO_CONSOLE_PORT', 9001),
     nessie: port(env, 'STACK_NESSIE_PORT', 8181),
     nessieManagement: port(env, 'STACK_NESSIE_MANAGEMENT_PORT', 9181),
+    restCatalog: port(env, 'STACK_REST_CATALOG_PORT', 8182),
   };
 }
 export type StackPorts = ReturnType<typeof stackPorts>;
 
+/** Which Iceberg REST catalog(s) the stack runs: Nessie, Apache Iceberg's reference server, or both. */
+export const catalogChoices = ['nessie', 'rest', 'both'] as const;
+export type CatalogChoice = (typeof catalogChoices)[number];
+
+/** `--catalog`, else STACK_CATALOG, else Nessie. */
+export function catalogChoice(option?: string, env: NodeJS.ProcessEnv = process.env): CatalogChoice {
+  const raw = option ?? (env.STACK_CATALOG || 'nessie');
+  if (!(catalogChoices as readonly string[]).includes(raw)) {
+    throw new StackError(`${option === undefined ? 'STACK_CATALOG' : '--catalog'}=${raw} is not one of ${catalogChoices.join(', ')}`);
+  }
+  return raw as CatalogChoice;
+}
+
 export const warehouse = 'warehouse';
+/** The reference REST catalog's warehouse: the same bucket as Nessie's, under its own prefix. */
+export const restWarehouse = 'rest-warehouse';
 export const bucket = 'warehouse';
 export const region = 'us-east-1';
 
@@ -62,12 +79,13 @@ export function stackCredentials(): StackCredentials {
 }
 
 /** The settings every other part of the project reads (see src/config): written by `stack up`. */
-export function connectionSettings(ports: StackPorts, creds: StackCredentials, tools: Partial<Tools>): Record<string, string> {
+export function connectionSettings(ports: StackPorts, creds: StackCredentials, tools: Partial<Tools>, catalog: CatalogChoice = 'nessie'): Record<string, string> {
+  const restUri = `http://127.0.0.1:${ports.restCatalog}`;
   const settings: Record<string, string> = {
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_UI_URL: `http://127.0.0.1:${ports.temporalUi}`,
-    ICEBERG_CATALOG_URI: `http://127.0.0.1:${ports.nessie}/iceberg`,
+    ICEBERG_CATALOG_URI: catalog === 'rest' ? restUri : `http://127.0.0.1:${ports.nessie}/iceberg`,
     ICEBERG_WAREHOUSE: warehouse,
     S3_ENDPOINT: `http://127.0.0.1:${ports.minio}`,
     S3_REGION: region,
@@ -76,6 +94,9 @@ export function connectionSettings(ports: StackPorts, creds: StackCredentials, t
     S3_ACCESS_KEY_ID: creds.accessKeyId,
     S3_SECRET_ACCESS_KEY: creds.secretAccessKey,
   };
+  // With both catalogs the product keeps using Nessie; the second one is there for tests and tools,
+  // under STACK_ because the product refuses unknown ICEBERG_ names as typos.
+  if (catalog === 'both') settings.STACK_REST_CATALOG_URI = restUri;
   if (tools.python) settings.READERS_PYTHON = tools.python;
   if (tools.sparkJavaHome) settings.SPARK_JAVA_HOME = tools.sparkJavaHome;
   if (tools.sparkJars) settings.SPARK_JARS = tools.sparkJars;
@@ -83,7 +104,7 @@ export function connectionSettings(ports: StackPorts, creds: StackCredentials, t
 }
 
 export interface ServerSpec {
-  name: 'temporal' | 'minio' | 'nessie';
+  name: 'temporal' | 'minio' | 'nessie' | 'rest-catalog';
   title: string;
   ports: number[];
   command: string;
@@ -114,7 +135,7 @@ export function s3Client(ports: StackPorts, creds: StackCredentials): S3Client {
   });
 }
 
-export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredentials): ServerSpec[] {
+export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredentials, catalog: CatalogChoice = 'nessie'): ServerSpec[] {
   const temporal: ServerSpec = {
     name: 'temporal',
     title: 'Temporal dev server',
@@ -216,5 +237,44 @@ export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredent
     urls: [`Iceberg REST http://127.0.0.1:${ports.nessie}/iceberg (warehouse ${warehouse})`],
   };
 
-  return [temporal, minio, nessie];
+  // Apache Iceberg's reference server (what the apache/iceberg-rest-fixture image runs), configured
+  // like that image through CATALOG_* variables: a JDBC catalog in SQLite so tables survive a
+  // restart, S3FileIO on the local MinIO. The keys stay in the environment, not argv.
+  const restCatalog: ServerSpec = {
+    name: 'rest-catalog',
+    title: 'Iceberg REST catalog (reference)',
+    ports: [ports.restCatalog],
+    command: tools.java,
+    args: [
+      '-Xms64m',
+      '-Xmx512m',
+      '-XX:+UseSerialGC',
+      // sqlite-jdbc loads its native library.
+      '--enable-native-access=ALL-UNNAMED',
+      // At INFO the server logs every catalog property, the S3 secret included.
+      '-Dorg.slf4j.simpleLogger.log.org.apache.iceberg.rest.RESTCatalogServer=warn',
+      '-cp',
+      tools.restCatalogClasspath,
+      'org.apache.iceberg.rest.RESTCatalogServer',
+    ],
+    env: {
+      CATALOG_CATALOG__IMPL: 'org.apache.iceberg.jdbc.JdbcCatalog',
+      CATALOG_URI: `jdbc:sqlite:${path.join(stackPaths.restCatalogData, 'catalog.db')}`,
+      CATALOG_JDBC_USER: 'user',
+      CATALOG_JDBC_PASSWORD: 'password',
+      CATALOG_JDBC_STRICT__MODE: 'true',
+      CATALOG_REST_PORT: String(ports.restCatalog),
+      CATALOG_WAREHOUSE: `s3://${bucket}/${restWarehouse}`,
+      CATALOG_IO__IMPL: 'org.apache.iceberg.aws.s3.S3FileIO',
+      CATALOG_S3_ENDPOINT: `http://127.0.0.1:${ports.minio}`,
+      CATALOG_S3_PATH__STYLE__ACCESS: 'true',
+      CATALOG_S3_ACCESS__KEY__ID: creds.accessKeyId,
+      CATALOG_S3_SECRET__ACCESS__KEY: creds.secretAccessKey,
+      CATALOG_CLIENT_REGION: region,
+    },
+    healthy: () => httpOk(`http://127.0.0.1:${ports.restCatalog}/v1/config`),
+    urls: [`Iceberg REST http://127.0.0.1:${ports.restCatalog} (warehouse s3://${bucket}/${restWarehouse})`],
+  };
+
+  return [temporal, minio, ...(catalog === 'rest' ? [] : [nessie]), ...(catalog === 'nessie' ? [] : [restCatalog])];
 }
