@@ -102,7 +102,7 @@ function main() {
   // Leave the stack as we found it: stop it at the end only if this run started it.
   const wasUp = run(...tsx('scripts/stack.ts', 'status'), { stdio: 'ignore' }) === 0;
   try {
-    must(...tsx('scripts/stack.ts', 'up'), 'Bringing up the local stack');
+    must(...tsx('scripts/stack.ts', 'up', '--catalog', 'both'), 'Bringing up the local stack');
     step(args.length === 0 ? 'integration tests (real servers)' : `tests: ${args.join(' ')}`);
     results.push(runTests(args.length === 0 ? 'integration' : 'selected', args.length === 0 ? ['test/integration'] : args));
     return summarise(results);

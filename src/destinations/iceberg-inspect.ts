@@ -2,6 +2,7 @@ import type { LoadTableResult, Namespace, RestCatalog } from '../iceberg/catalog
 import { readRows } from '../iceberg/reader';
 import { currentSchema, currentSnapshot } from '../iceberg/spec';
 import { loadTable } from '../iceberg/table';
+import { lastSyncSummary } from '../iceberg/snapshot-producer';
 import type { ObjectStore } from '../storage/object-store';
 
 /** What `npm run tables` shows for one table (the original check_tables). */
@@ -37,18 +38,21 @@ export async function inspectTables(opts: {
     const snapshot = currentSnapshot(table.metadata);
     const summary: Record<string, string> = snapshot?.summary ?? {};
     const n = (key: string) => Number(summary[key] ?? 0);
+    // What the last sync recorded, even when another engine committed after it.
+    const synced: Record<string, string> = lastSyncSummary(table) ?? {};
+    const s = (key: string) => Number(synced[key] ?? 0);
     const report: TableReport = {
       table: `${opts.namespace.join('.')}.${name}`,
       // Rows in data files less the rows position deletes remove.
       rows: n('total-records') - n('total-position-deletes'),
       snapshots: Number(table.metadata['last-sequence-number'] ?? 0),
       lastSync: snapshot ? new Date(Number(snapshot['timestamp-ms'])).toISOString() : undefined,
-      cursor: summary['salesforce.cursor'],
+      cursor: synced['salesforce.cursor'],
       salesforceUsage:
-        summary['salesforce.api-calls'] === undefined
+        synced['salesforce.api-calls'] === undefined
           ? undefined
-          : { apiCalls: n('salesforce.api-calls'), bulkJobs: n('salesforce.bulk-jobs'), resultBytes: n('salesforce.result-bytes') },
-      reconciledDeletes: summary['salesforce.reconciled-deletes'] === undefined ? undefined : n('salesforce.reconciled-deletes'),
+          : { apiCalls: s('salesforce.api-calls'), bulkJobs: s('salesforce.bulk-jobs'), resultBytes: s('salesforce.result-bytes') },
+      reconciledDeletes: synced['salesforce.reconciled-deletes'] === undefined ? undefined : s('salesforce.reconciled-deletes'),
       dataFiles: n('total-data-files'),
       deleteFiles: n('total-delete-files'),
       bytes: n('total-files-size'),

@@ -2,7 +2,7 @@ import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import { AlreadyExistsError, IncompatibleSchemaError, NotFoundError } from '../iceberg/errors';
 import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
-import { commitFiles, ensureInitialSnapshot } from '../iceberg/snapshot-producer';
+import { commitFiles, ensureInitialSnapshot, lastSyncSummary } from '../iceberg/snapshot-producer';
 import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
 import { LABEL_PROPERTY, columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
 import type { SalesforceField } from '../salesforce/describe-types';
@@ -119,12 +119,14 @@ export class IcebergDestination implements Destination {
       properties: { [CREATED_BY_RUN_PROPERTY]: runId },
       describedProperties: described.label ? { [LABEL_PROPERTY]: described.label } : undefined,
     });
+    // The last sync's summary, not the current snapshot's: another engine may have committed since.
+    const synced = lastSyncSummary(table);
     const newColumns = columnsToFill(
       plan.columns.map((c) => c.field),
-      table.currentSnapshot()?.summary,
+      synced,
       plan.added,
     );
-    return { cursor: table.currentSnapshot()?.summary?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns };
+    return { cursor: synced?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns };
   }
 
   async writeTarget(ref: TableRef): Promise<WriteTarget> {

@@ -12,7 +12,7 @@ import type { CommitRequest, CommitResult } from './producers/types';
  * that is idempotent by run id (producers/committed-runs.ts).
  */
 
-export { findCommittedRun, SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from './producers/committed-runs';
+export { findCommittedRun, lastSyncSummary, SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from './producers/committed-runs';
 export { ensureInitialSnapshot, newSnapshotId } from './producers/initial-snapshot';
 
 export type { CommitRequest, CommitResult, WriteMode } from './producers/types';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import type { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { runSyncWorker } from './in-process-worker';
-import { readers } from './readers';
+import { readersAt } from './readers';
 import { stackSettings, uniqueName, type StackSettings } from './stack';
 import { temporalConnection } from '../../worker/temporal-connection';
 
@@ -16,7 +16,7 @@ import { temporalConnection } from '../../worker/temporal-connection';
 export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?: Record<string, string>; workers?: Record<string, Record<string, string>> }) {
   const settings: StackSettings = stackSettings();
   const taskQueue = uniqueName(opts.name);
-  const namespaces: string[] = [];
+  const namespaces: { name: string; catalogUri: string }[] = [];
   const running: { stop: () => Promise<void> }[] = [];
   let client: Client | undefined;
 
@@ -33,7 +33,7 @@ export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?
   afterAll(async () => {
     for (const w of running) await w.stop();
     await opts.sim.stop();
-    for (const ns of namespaces) await readers('drop', ns).catch(() => undefined);
+    for (const ns of namespaces) await readersAt({ ICEBERG_CATALOG_URI: ns.catalogUri }, 'drop', ns.name).catch(() => undefined);
   });
 
   return {
@@ -43,10 +43,10 @@ export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?
       if (!client) throw new Error('the sync harness is not set up yet (use it inside tests)');
       return client;
     },
-    /** A namespace of the test's own, dropped after the file's tests. */
-    namespace(): string {
+    /** A namespace of the test's own, dropped after the file's tests (from the stack's catalog, or the one at `catalogUri`). */
+    namespace(catalogUri = settings.ICEBERG_CATALOG_URI): string {
       const ns = uniqueName(opts.name);
-      namespaces.push(ns);
+      namespaces.push({ name: ns, catalogUri });
       return ns;
     },
     /** Runs salesforceSync to its end (on the worker of `queue`, a suffix of `workers`); `workflowId` defaults to a fresh one. */

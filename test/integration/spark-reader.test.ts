@@ -3,6 +3,7 @@ import { readers, readersBatch, type ReadResult } from '../helpers/readers';
 import { syncHarness } from '../helpers/sync-harness';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { columnName } from '../../src/mapping/schema-mapping';
+import { icebergType } from '../helpers/source-rows';
 
 // Spark (Java iceberg-core, Iceberg's Spark runtime) as a third reader of the tables a sync
 // writes. Each test starts one Spark (one JVM) for all its reads: see readersBatch.
@@ -11,15 +12,6 @@ const sim = new SalesforceSimulator({ rowCounts: { Account: 150, User: 40, Lead:
 const harness = syncHarness({ name: 'spark', sim, workers: { time: { SYNC_TIME_TYPE: 'time' } } });
 
 const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => String(a.id).localeCompare(String(b.id)));
-
-/** Each reader's type names in Iceberg's words, so the three compare. */
-function icebergType(reader: string, type: string): string {
-  const t = type.toLowerCase().replace(/\s+/g, '');
-  if (reader === 'spark') return ({ bigint: 'long', timestamp: 'timestamptz', timestamp_ntz: 'timestamp', integer: 'int' } as Record<string, string>)[t] ?? t;
-  if (reader === 'duckdb')
-    return ({ varchar: 'string', bigint: 'long', integer: 'int', timestampwithtimezone: 'timestamptz', timestamp: 'timestamp', blob: 'binary' } as Record<string, string>)[t] ?? t;
-  return t;
-}
 
 const read = (namespace: string, table: string, ...extra: string[]) => ['read', ...extra, namespace, table];
 

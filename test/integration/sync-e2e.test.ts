@@ -8,7 +8,7 @@ import { readers, type ReadResult } from '../helpers/readers';
 import { uniqueName } from '../helpers/stack';
 import { syncHarness } from '../helpers/sync-harness';
 import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
-import type { SimField } from '../../src/salesforce-sim/objects';
+import { readerForm } from '../helpers/source-rows';
 import { TIME_TEXT_DOC, columnName } from '../../src/mapping/schema-mapping';
 import { loadTable } from '../../src/iceberg/table';
 
@@ -26,22 +26,6 @@ async function sync(objects: string[], into: string, ids: string[] = [], queue?:
   const workflowId = uniqueName('sync');
   ids.push(workflowId, ...objects.map((o) => `${workflowId}/${o}`));
   return harness.sync({ objects, namespace: into }, { queue, workflowId });
-}
-
-/** A simulator value in the form the readers print it (test/readers/iceberg_readers.py `plain`). */
-function readerForm(field: SimField, v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  switch (field.type) {
-    case 'datetime':
-      return `${new Date(String(v)).toISOString().slice(0, 23)}000Z`;
-    case 'time':
-      // Salesforce times are text by default (Spark loads no table with an Iceberg time column).
-      return String(v).replace(/Z$/, '');
-    case 'currency':
-      return Number(v).toFixed(field.scale ?? 2);
-    default:
-      return v;
-  }
 }
 
 async function tableIds(namespace: string, table: string): Promise<string[]> {

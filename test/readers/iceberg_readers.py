@@ -15,6 +15,11 @@ install step; JAVA_HOME a Java 17): nothing is downloaded at run time.
       (several commands in one process, so Spark's JVM starts once; one result or
       {"error": ...} per command, in order, each with its "seconds"; the command that
       started Spark also has "spark_start_seconds")
+  python iceberg_readers.py serve
+      (a long-lived process: one {"argv": [...], "env": {...}} request per stdin line, one
+      answer per stdout line; "env" names another catalog for that command alone)
+  python iceberg_readers.py sql NAMESPACE TABLE STATEMENT...
+      (Spark as a writer: {table}, {namespace} and {catalog} in the statements name them)
   python iceberg_readers.py write-sample NAMESPACE TABLE      (pyiceberg creates and appends)
   python iceberg_readers.py drop NAMESPACE [TABLE]
 """
@@ -169,8 +174,7 @@ def spark_session():
     jars = env("SPARK_JARS")
     # Local mode needs no network address: no lookup of this host's name.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    c = "spark.sql.catalog.lake"
-    builder = (
+    _spark = (
         SparkSession.builder.master("local[2]")
         .appName("iceberg-readers")
         .config("spark.jars", jars)
@@ -181,25 +185,50 @@ def spark_session():
         # timestamptz values are instants; shown in UTC (see spark_plain).
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
-        .config(c, "org.apache.iceberg.spark.SparkCatalog")
-        .config(f"{c}.type", "rest")
-        .config(f"{c}.uri", env("ICEBERG_CATALOG_URI"))
-        .config(f"{c}.warehouse", env("ICEBERG_WAREHOUSE"))
-        .config(f"{c}.io-impl", "org.apache.iceberg.aws.s3.S3FileIO")
-        .config(f"{c}.s3.endpoint", env("S3_ENDPOINT"))
-        .config(f"{c}.s3.path-style-access", os.environ.get("S3_PATH_STYLE", "true"))
-        .config(f"{c}.s3.access-key-id", env("S3_ACCESS_KEY_ID"))
-        .config(f"{c}.s3.secret-access-key", env("S3_SECRET_ACCESS_KEY"))
-        .config(f"{c}.client.region", os.environ.get("S3_REGION", "us-east-1"))
-        # Cached tables would hide commits made between two reads of one process.
-        .config(f"{c}.cache-enabled", "false")
+        .getOrCreate()
     )
-    if os.environ.get("ICEBERG_TOKEN"):
-        builder = builder.config(f"{c}.token", os.environ["ICEBERG_TOKEN"])
-    _spark = builder.getOrCreate()
     _spark.sparkContext.setLogLevel("ERROR")
     _spark_seconds = round(time.monotonic() - started, 3)
     return _spark
+
+
+_spark_catalogs = {}
+
+
+def spark_catalog():
+    """The Spark catalog for the catalog the environment names (ICEBERG_CATALOG_URI, ICEBERG_WAREHOUSE,
+    ICEBERG_TOKEN): one per distinct catalog, registered on first use, so one session (one JVM) reads
+    Nessie and the reference catalog alike."""
+    spark = spark_session()
+    key = (env("ICEBERG_CATALOG_URI"), env("ICEBERG_WAREHOUSE"), os.environ.get("ICEBERG_TOKEN"))
+    if key in _spark_catalogs:
+        return _spark_catalogs[key]
+    name = f"lake{len(_spark_catalogs)}"
+    c = f"spark.sql.catalog.{name}"
+    conf = {
+        c: "org.apache.iceberg.spark.SparkCatalog",
+        f"{c}.type": "rest",
+        f"{c}.uri": key[0],
+        f"{c}.warehouse": key[1],
+        f"{c}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        f"{c}.s3.endpoint": env("S3_ENDPOINT"),
+        f"{c}.s3.path-style-access": os.environ.get("S3_PATH_STYLE", "true"),
+        f"{c}.s3.access-key-id": env("S3_ACCESS_KEY_ID"),
+        f"{c}.s3.secret-access-key": env("S3_SECRET_ACCESS_KEY"),
+        f"{c}.client.region": os.environ.get("S3_REGION", "us-east-1"),
+        # Cached tables would hide commits made between two reads of one process.
+        f"{c}.cache-enabled": "false",
+    }
+    if key[2]:
+        conf[f"{c}.token"] = key[2]
+    for k, v in conf.items():
+        spark.conf.set(k, v)
+    _spark_catalogs[key] = name
+    return name
+
+
+def spark_table(namespace, table):
+    return f"{spark_catalog()}.`{namespace}`.`{table}`"
 
 
 def spark_plain(value, data_type):
@@ -250,7 +279,7 @@ def read_spark(namespace, table, snapshot_id=None, metadata=False):
     os.environ["TZ"] = "UTC"
     time.tzset()
     spark = spark_session()
-    name = f"lake.`{namespace}`.`{table}`"
+    name = spark_table(namespace, table)
     query = f"SELECT * FROM {name}" + (f" VERSION AS OF {int(snapshot_id)}" if snapshot_id else "")
     df = spark.sql(query)
     columns = [
@@ -261,6 +290,24 @@ def read_spark(namespace, table, snapshot_id=None, metadata=False):
     if metadata:
         result["metadata"] = {meta: spark_metadata_table(spark, name, meta) for meta in ("snapshots", "history", "files", "manifests")}
     return result
+
+
+def spark_sql(namespace, table, statements):
+    """Spark as a writer: runs SQL statements in which {table} and {namespace} name the table and its
+    namespace in this catalog, and {catalog} the catalog; answers the last statement's rows and the table's snapshot after."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    spark = spark_session()
+    name = spark_table(namespace, table)
+    rows = []
+    for statement in statements:
+        df = spark.sql(statement.replace("{table}", name).replace("{namespace}", f"{spark_catalog()}.`{namespace}`").replace("{catalog}", spark_catalog()))
+        rows = spark_rows(df)
+    try:
+        current = spark.sql(f"SELECT snapshot_id FROM {name}.history WHERE is_current_ancestor ORDER BY made_current_at DESC LIMIT 1").collect()
+    except Exception:  # a statement that dropped the table, or one that made none
+        current = []
+    return {"reader": "spark", "rows": exact_ids(rows), "snapshot_id": str(current[0][0]) if current else None}
 
 
 def write_sample(namespace, table):
@@ -319,7 +366,12 @@ def parser():
     dropper = sub.add_parser("drop")
     dropper.add_argument("namespace")
     dropper.add_argument("table", nargs="?")
+    sql = sub.add_parser("sql")
+    sql.add_argument("namespace")
+    sql.add_argument("table")
+    sql.add_argument("statements", nargs="+")
     sub.add_parser("batch")
+    sub.add_parser("serve")
     return p
 
 
@@ -342,26 +394,60 @@ def run(args):
         return (read_pyiceberg if args.reader == "pyiceberg" else read_duckdb)(args.namespace, args.table)
     if args.command == "write-sample":
         return write_sample(args.namespace, args.table)
+    if args.command == "sql":
+        return spark_sql(args.namespace, args.table, args.statements)
     if args.command == "batch":
-        results = []
-        for argv in json.load(sys.stdin):
-            started, had_spark = time.monotonic(), _spark is not None
-            try:
-                result = run(parser().parse_args(argv))
-            except Exception as e:  # one refusal (e.g. Spark's) must not hide the other answers
-                # Java stack frames dropped: the message is what a person acts on.
-                lines = [line for line in str(e).splitlines() if not line.lstrip().startswith("at ")]
-                result = {"error": f"{type(e).__name__}: " + "\n".join(lines).strip()}
-            result["seconds"] = round(time.monotonic() - started, 3)
-            if _spark is not None and not had_spark:
-                result["spark_start_seconds"] = _spark_seconds  # the JVM's start, within `seconds`
-            results.append(result)
-        return results
+        return [answer(argv) for argv in json.load(sys.stdin)]
+    if args.command == "serve":
+        return serve()
     return drop(args.namespace, args.table)
+
+
+def answer(argv, overrides=None):
+    """One command's result, or {"error": ...}; with its "seconds" (and "spark_start_seconds" on the
+    command that started Spark). `overrides` are environment settings for this command only (e.g.
+    another catalog's ICEBERG_CATALOG_URI)."""
+    started, had_spark = time.monotonic(), _spark is not None
+    saved = {k: os.environ.get(k) for k in overrides or {}}
+    os.environ.update(overrides or {})
+    try:
+        result = run(parser().parse_args(argv))
+    except (Exception, SystemExit) as e:  # one refusal (e.g. Spark's) must not hide the other answers
+        # Java stack frames dropped: the message is what a person acts on.
+        lines = [line for line in str(e).splitlines() if not line.lstrip().startswith("at ")]
+        result = {"error": f"{type(e).__name__}: " + "\n".join(lines).strip()}
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    result["seconds"] = round(time.monotonic() - started, 3)
+    if _spark is not None and not had_spark:
+        result["spark_start_seconds"] = _spark_seconds  # the JVM's start, within `seconds`
+    return result
+
+
+def serve():
+    """A long-lived reader for a test file: one request per stdin line ({"argv": [...], "env": {...}}),
+    one JSON answer per line, so Spark's JVM starts once for all of them. Answers go to the original
+    stdout; anything else that writes to fd 1 (the JVM) goes to stderr."""
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        out.write(json.dumps(answer(request["argv"], request.get("env"))) + "\n")
+        out.flush()
+    return None
 
 
 def main():
     result = run(parser().parse_args())
+    if result is None:
+        return
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -64,7 +64,7 @@ async function sendSnapshot(producer: SnapshotProducer, parent: Snapshot, snapsh
     [
       { action: 'add-snapshot', snapshot },
       { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': producer.snapshotId },
-      recordRun(table, producer.runId, producer.snapshotId, sequenceNumber),
+      recordRun(table, producer.runId, producer.snapshotId, sequenceNumber, producer.properties),
     ],
   );
   table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };

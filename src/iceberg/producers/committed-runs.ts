@@ -22,6 +22,11 @@ interface RecordedRun {
   run: string;
   snapshot: string;
   sequence: string;
+  /**
+   * The newest run's own summary properties (cursor and the like, see lastSyncSummary); older
+   * entries drop it, so the property stays small.
+   */
+  state?: Record<string, string>;
 }
 
 function recordedRuns(table: IcebergTable): RecordedRun[] {
@@ -50,12 +55,30 @@ export function findCommittedRun(
   return undefined;
 }
 
-/** The update that records a run's snapshot among the table's latest runs (sent with the snapshot). */
-export function recordRun(table: IcebergTable, runId: string, snapshotId: bigint, sequenceNumber: bigint): TableUpdate {
+/**
+ * The update that records a run's snapshot among the table's latest runs (sent with the snapshot),
+ * with the run's own summary properties as the table's sync state.
+ */
+export function recordRun(table: IcebergTable, runId: string, snapshotId: bigint, sequenceNumber: bigint, state: Record<string, string> = {}): TableUpdate {
+  const newest: RecordedRun = { run: runId, snapshot: snapshotId.toString(), sequence: sequenceNumber.toString(), state: { ...state, [SYNC_RUN_ID_PROPERTY]: runId } };
+  const older = recordedRuns(table).map(({ run, snapshot, sequence }) => ({ run, snapshot, sequence }));
   return {
     action: 'set-properties',
-    updates: {
-      [SYNC_RUNS_PROPERTY]: JSON.stringify([{ run: runId, snapshot: snapshotId.toString(), sequence: sequenceNumber.toString() }, ...recordedRuns(table)].slice(0, SYNC_RUNS_KEPT)),
-    },
+    updates: { [SYNC_RUNS_PROPERTY]: JSON.stringify([newest, ...older].slice(0, SYNC_RUNS_KEPT)) },
   };
+}
+
+/**
+ * The summary of the table's last sync snapshot: where incremental syncs go on from (cursor,
+ * filled columns). Not simply the current snapshot's: another engine (Spark, a compaction) may
+ * have committed since. The current snapshot's ancestry is searched for the newest snapshot with a
+ * sync run id; where the catalog no longer lists the ancestor (Nessie keeps only the current
+ * snapshot), the state the last sync recorded with its commit (SYNC_RUNS_PROPERTY) answers.
+ */
+export function lastSyncSummary(table: IcebergTable): Record<string, string> | undefined {
+  const byId = new Map(table.snapshots().map((s) => [BigInt(s['snapshot-id']), s]));
+  for (let s = table.currentSnapshot(); s; s = s['parent-snapshot-id'] === undefined || s['parent-snapshot-id'] === null ? undefined : byId.get(BigInt(s['parent-snapshot-id']))) {
+    if (s.summary?.[SYNC_RUN_ID_PROPERTY]) return s.summary;
+  }
+  return recordedRuns(table)[0]?.state;
 }
