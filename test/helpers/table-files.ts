@@ -3,6 +3,7 @@ import { parseJson } from '../../src/iceberg/json';
 import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
 import type { TableMetadata } from '../../src/iceberg/spec';
 import type { IcebergTable } from '../../src/iceberg/table';
+import type { CatalogTarget } from './catalogs';
 
 /**
  * The table metadata files the catalog accepted for a table, oldest first: Nessie's commit log
@@ -31,6 +32,16 @@ export async function nessieMetadataLog(catalogUri: string, namespace: Namespace
     token = page.hasMore ? page.token : undefined;
   } while (token);
   return out.reverse();
+}
+
+/**
+ * The table metadata files a catalog accepted for a table, oldest first: Nessie's commit log, or
+ * where table metadata keeps its own log (the reference catalog), that log and the current file.
+ */
+export async function acceptedMetadataLog(target: CatalogTarget, t: IcebergTable): Promise<string[]> {
+  if (target.name === 'nessie') return nessieMetadataLog(target.settings.ICEBERG_CATALOG_URI, t.namespace, t.name);
+  const log = (t.metadata['metadata-log'] ?? []).map((entry) => entry['metadata-file']);
+  return [...log, ...(t.loaded['metadata-location'] ? [t.loaded['metadata-location']] : [])];
 }
 
 export interface LocationAudit {

@@ -5,7 +5,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { runPaths } from '../../src/iceberg/run-paths';
-import { SYNC_RUNS_PROPERTY } from '../../src/iceberg/snapshot-producer';
+import { SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/snapshot-producer';
 import { loadTable } from '../../src/iceberg/table';
 import { salesforceEnv as E } from '../../src/salesforce/settings';
 import { splitS3Uri } from '../../src/storage/object-store';
@@ -13,9 +13,10 @@ import type { S3ObjectStore } from '../../src/storage/s3';
 import type { ExtractHeartbeat } from '../../activities';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy';
-import { readers, type ReadResult } from '../helpers/readers';
+import { readersAt, type ReadResult } from '../helpers/readers';
+import { catalogTargets, type CatalogTarget } from '../helpers/catalogs';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
-import { auditTableLocation, nessieMetadataLog } from '../helpers/table-files';
+import { acceptedMetadataLog, auditTableLocation } from '../helpers/table-files';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
@@ -25,6 +26,16 @@ const sim = new SalesforceSimulator({ rowCounts: { Account: ACCOUNTS, Contact: 3
 const namespace = uniqueName('crash');
 const taskQueue = uniqueName('crash');
 const { catalog, storeFor } = connectIceberg(settings);
+
+/** A catalog the tests sync into (Nessie by default; a commit crash also on the reference catalog), through its proxy. */
+interface Lake {
+  target: CatalogTarget;
+  catalog: typeof catalog;
+  storeFor: typeof storeFor;
+  proxyUri: string;
+}
+const lakes = new Map<CatalogTarget['name'], Lake>();
+const nessie = () => lakes.get('nessie')!;
 let client: Client;
 let workerEnv: Record<string, string>;
 const workers: WorkerProcess[] = [];
@@ -37,7 +48,7 @@ const workers: WorkerProcess[] = [];
 let onCommit: (() => Promise<void>) | undefined;
 /** Catalog status of the held commit, once forwarded. */
 let commitForwarded: number | undefined;
-let proxy: Awaited<ReturnType<typeof startCatalogProxy>>;
+const proxies: Awaited<ReturnType<typeof startCatalogProxy>>[] = [];
 
 function startWorker(extra: Record<string, string> = {}): WorkerProcess {
   const w = new WorkerProcess({ ...workerEnv, ...extra });
@@ -48,22 +59,26 @@ function startWorker(extra: Record<string, string> = {}): WorkerProcess {
 beforeAll(async () => {
   await sim.start();
   let held: ProxiedRequest | undefined;
-  proxy = await startCatalogProxy(settings.ICEBERG_CATALOG_URI, {
-    before: async (req) => {
-      if (!req.isDataCommit || !onCommit) return undefined;
-      const hook = onCommit;
-      onCommit = undefined;
-      held = req;
-      await hook();
-      return undefined;
-    },
-    after: (req, status) => {
-      if (req === held) commitForwarded = status;
-    },
-  });
+  for (const target of catalogTargets()) {
+    const proxy = await startCatalogProxy(target.settings.ICEBERG_CATALOG_URI, {
+      before: async (req) => {
+        if (!req.isDataCommit || !onCommit) return undefined;
+        const hook = onCommit;
+        onCommit = undefined;
+        held = req;
+        await hook();
+        return undefined;
+      },
+      after: (req, status) => {
+        if (req === held) commitForwarded = status;
+      },
+    });
+    proxies.push(proxy);
+    lakes.set(target.name, { target, ...connectIceberg(target.settings), proxyUri: proxy.uri });
+  }
   workerEnv = {
     ...settings,
-    ICEBERG_CATALOG_URI: proxy.uri,
+    ICEBERG_CATALOG_URI: nessie().proxyUri,
     ...sim.settingsEnv(),
     TEMPORAL_TASK_QUEUE: taskQueue,
     SYNC_LAG_MS: '0',
@@ -81,9 +96,9 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await proxy?.close();
+  for (const proxy of proxies) await proxy.close();
   await sim.stop();
-  await readers('drop', namespace).catch(() => undefined);
+  for (const lake of lakes.values()) await readersAt({ ICEBERG_CATALOG_URI: lake.target.settings.ICEBERG_CATALOG_URI }, 'drop', namespace).catch(() => undefined);
 });
 
 function start(objects: string[], extra: Partial<SalesforceSyncInput> = {}) {
@@ -116,14 +131,14 @@ function sourceIds(object: string): string[] {
   return [...sim.org.records(sim.org.object(object)!, false)].map((r) => String(r.Id)).sort();
 }
 
-async function tableIds(table: string): Promise<string[]> {
-  const r = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, table);
+async function tableIds(table: string, lake = nessie()): Promise<string[]> {
+  const r = await readersAt<ReadResult>({ ICEBERG_CATALOG_URI: lake.target.settings.ICEBERG_CATALOG_URI }, 'read', '--reader', 'pyiceberg', namespace, table);
   return r.rows.map((row) => String(row.id)).sort();
 }
 
 /** What the run left in the table's folder: files no snapshot uses, staging manifests, open uploads; unreferenced objects in the whole location. */
-async function leftovers(table: string, childWorkflowId: string) {
-  const t = await loadTable({ catalog, namespace: [namespace], name: table, storeFor });
+async function leftovers(table: string, childWorkflowId: string, lake = nessie()) {
+  const t = await loadTable({ catalog: lake.catalog, namespace: [namespace], name: table, storeFor: lake.storeFor });
   const live = await t.liveEntries();
   const liveFiles = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
   const { runId } = await client.workflow.getHandle(childWorkflowId).describe();
@@ -135,13 +150,15 @@ async function leftovers(table: string, childWorkflowId: string) {
   const { bucket, key } = splitS3Uri(`${t.location}/data/`);
   const uploads = await (t.store as S3ObjectStore).client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
   const runs = (JSON.parse(t.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${childWorkflowId}@`));
+  const snapshotsOfRun = t.snapshots().filter((s) => s.summary?.[SYNC_RUN_ID_PROPERTY]?.startsWith(`${childWorkflowId}@`)).length;
   // The whole location: every object referenced by a table metadata the catalog accepted.
-  const location = await auditTableLocation(t, await nessieMetadataLog(settings.ICEBERG_CATALOG_URI, [namespace], table));
+  const location = await auditTableLocation(t, await acceptedMetadataLog(lake.target, t));
   return {
     unused,
     staging,
     openUploads: uploads.Uploads?.length ?? 0,
     commitsOfRun: runs.length,
+    snapshotsOfRun,
     dataFiles: live.data.length,
     unreferenced: location.unreferenced,
     missing: location.missing,
@@ -183,8 +200,10 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     expect(left.dataFiles).toBeGreaterThan(1);
   });
 
-  it('during commit: the commit lands while the worker is dead; the retry finds it and does not commit again', async () => {
-    const first = startWorker();
+  it.each(['nessie', 'rest'] as const)('during commit (%s): the commit lands while the worker is dead; the retry finds it and does not commit again', async (name) => {
+    const lake = lakes.get(name)!;
+    commitForwarded = undefined;
+    const first = startWorker({ ICEBERG_CATALOG_URI: lake.proxyUri });
     await first.ready();
     let killedAt: string | undefined;
     onCommit = async () => {
@@ -195,11 +214,14 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     const child = `${handle.workflowId}/Contact`;
     await until('the worker to be killed mid-commit', async () => killedAt);
     expect(await until('the held commit to reach the catalog', async () => commitForwarded)).toBe(200);
-    startWorker();
+    startWorker({ ICEBERG_CATALOG_URI: lake.proxyUri });
     const outcomes = (await handle.result()) as ObjectOutcome[];
     expect(outcomes[0]).toMatchObject({ object: 'Contact', status: 'succeeded', result: { rows: 3_000, alreadyCommitted: true } });
-    expect(await tableIds('contact')).toEqual(sourceIds('Contact'));
-    expect(await leftovers('contact', child)).toMatchObject({ unused: [], staging: [], unreferenced: [], missing: [], openUploads: 0, commitsOfRun: 1 });
+    expect(await tableIds('contact', lake)).toEqual(sourceIds('Contact'));
+    const left = await leftovers('contact', child, lake);
+    expect(left).toMatchObject({ unused: [], staging: [], unreferenced: [], missing: [], openUploads: 0, commitsOfRun: 1 });
+    // Where the catalog keeps the snapshot log, the retry found its snapshot there by run id.
+    expect(left.snapshotsOfRun).toBe(1);
   });
 
   it('cancelling a sync stops its extraction at once and removes what it wrote', async () => {

@@ -80,6 +80,10 @@ export interface TableMetadata {
   'current-snapshot-id'?: bigint | null;
   snapshots?: Snapshot[];
   refs?: Record<string, SnapshotRef>;
+  /** When each snapshot became current (catalogs that keep history list every one). */
+  'snapshot-log'?: { 'snapshot-id': bigint; 'timestamp-ms': number }[];
+  /** Earlier metadata files of the table, oldest first. */
+  'metadata-log'?: { 'metadata-file': string; 'timestamp-ms': number }[];
 }
 
 /** Content of a data or delete file, as in manifest entries. */
