@@ -8,7 +8,7 @@ import { CommitConflictError, CommitStateUnknownError } from '../../src/iceberg/
 import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
 import { AppendProducer } from '../../src/iceberg/producers/append';
 import { commitWithRetries } from '../../src/iceberg/producers/commit-retries';
-import { SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/producers/committed-runs';
+import { lastSyncSummary, SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/producers/committed-runs';
 import { MergeProducer } from '../../src/iceberg/producers/merge';
 import { ReplaceProducer } from '../../src/iceberg/producers/replace';
 import { anyInRange } from '../../src/iceberg/producers/position-deletes';
@@ -34,9 +34,9 @@ const fields: NestedField[] = [
   { id: 2, name: 'name', required: false, type: 'string' },
 ];
 
-async function newTable() {
+async function newTable(keepOnlyCurrent = false) {
   const location = pathToFileURL(fs.mkdtempSync(path.join(dir, 'table-'))).href;
-  const catalog = new MemoryCatalog(location, fields);
+  const catalog = new MemoryCatalog(location, fields, keepOnlyCurrent);
   const table = new IcebergTable(catalog as unknown as RestCatalog, ['ns'], 't', await catalog.loadTable(), store);
   return { location, catalog, table };
 }
@@ -240,7 +240,7 @@ describe('the commit loop', () => {
     expect(current['current-snapshot-id']).toBe(producer.snapshotId);
     const parentRun = current.snapshots!.find((s) => s['snapshot-id'] === current.snapshots!.at(-1)!['parent-snapshot-id'])!.summary[SYNC_RUN_ID_PROPERTY];
     expect(parentRun).toBe('other');
-    expect(JSON.parse(current.properties![SYNC_RUNS_PROPERTY]!)[0]).toEqual({ run: 'run-c', snapshot: producer.snapshotId.toString(), sequence: result.sequenceNumber.toString() });
+    expect(JSON.parse(current.properties![SYNC_RUNS_PROPERTY]!)[0]).toEqual({ run: 'run-c', snapshot: producer.snapshotId.toString(), sequence: result.sequenceNumber.toString(), state: { [SYNC_RUN_ID_PROPERTY]: 'run-c' } });
   });
 
   it('state unknown: the next pass finds the snapshot that landed and commits nothing again', async () => {
@@ -272,5 +272,53 @@ describe('the commit loop', () => {
     const result = await commitWithRetries(new AppendProducer(t.table, 'run-0', files));
     expect(result.attempts).toBe(1);
     expect(t.catalog.metadata.snapshots!.map((s) => s.summary['salesforce.initial-snapshot'] ?? s.summary[SYNC_RUN_ID_PROPERTY])).toEqual(['true', 'run-0']);
+  });
+
+  it.each([
+    ['keeps every snapshot', false],
+    ['keeps only the current snapshot (Nessie)', true],
+  ])("the last sync's summary is found after another engine committed, on a catalog that %s", async (_, keepOnlyCurrent) => {
+    const t = await newTable(keepOnlyCurrent);
+    await commitFiles({ table: t.table, runId: 'run-a', files: await write(t.location, 'run-a', ids(0, 10)), mode: { kind: 'append' }, properties: { 'salesforce.cursor': 'c1' } });
+    await commitFiles({
+      table: t.table,
+      runId: 'run-b',
+      files: await write(t.location, 'run-b', ids(10, 20)),
+      mode: { kind: 'append' },
+      properties: { 'salesforce.cursor': 'c2' },
+    });
+    await t.table.refresh();
+    expect(lastSyncSummary(t.table)).toMatchObject({ 'salesforce.cursor': 'c2', [SYNC_RUN_ID_PROPERTY]: 'run-b' });
+
+    // Another engine's two snapshots on top: no run id, no cursor.
+    for (const n of [1n, 2n]) {
+      const parent = t.table.currentSnapshot()!;
+      const snapshot = {
+        ...parent,
+        'snapshot-id': 9000n + n,
+        'parent-snapshot-id': BigInt(parent['snapshot-id']),
+        'sequence-number': BigInt(parent['sequence-number']) + 1n,
+        summary: { operation: 'append' as const },
+      };
+      await t.catalog.commitTable(
+        [],
+        't',
+        [],
+        [
+          { action: 'add-snapshot', snapshot },
+          { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshot['snapshot-id'] },
+        ],
+      );
+    }
+    await t.table.refresh();
+    expect(t.table.currentSnapshot()!.summary[SYNC_RUN_ID_PROPERTY]).toBeUndefined();
+    expect(t.table.snapshots().length).toBe(keepOnlyCurrent ? 1 : 5);
+    expect(lastSyncSummary(t.table)).toMatchObject({ 'salesforce.cursor': 'c2', [SYNC_RUN_ID_PROPERTY]: 'run-b' });
+    // Only the newest run keeps its state in the table property.
+    const recorded = JSON.parse(t.table.metadata.properties![SYNC_RUNS_PROPERTY]!) as { run: string; state?: Record<string, string> }[];
+    expect(recorded.map((r) => [r.run, r.state?.['salesforce.cursor']])).toEqual([
+      ['run-b', 'c2'],
+      ['run-a', undefined],
+    ]);
   });
 });
