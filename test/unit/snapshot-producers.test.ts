@@ -240,7 +240,12 @@ describe('the commit loop', () => {
     expect(current['current-snapshot-id']).toBe(producer.snapshotId);
     const parentRun = current.snapshots!.find((s) => s['snapshot-id'] === current.snapshots!.at(-1)!['parent-snapshot-id'])!.summary[SYNC_RUN_ID_PROPERTY];
     expect(parentRun).toBe('other');
-    expect(JSON.parse(current.properties![SYNC_RUNS_PROPERTY]!)[0]).toEqual({ run: 'run-c', snapshot: producer.snapshotId.toString(), sequence: result.sequenceNumber.toString(), state: { [SYNC_RUN_ID_PROPERTY]: 'run-c' } });
+    expect(JSON.parse(current.properties![SYNC_RUNS_PROPERTY]!)[0]).toEqual({
+      run: 'run-c',
+      snapshot: producer.snapshotId.toString(),
+      sequence: result.sequenceNumber.toString(),
+      state: { [SYNC_RUN_ID_PROPERTY]: 'run-c' },
+    });
   });
 
   it('state unknown: the next pass finds the snapshot that landed and commits nothing again', async () => {
