@@ -63,6 +63,7 @@ export async function prepareTable(
     }
   }
   const table = await loadTable(opts);
+  refuseUnwritable(table, identifier);
   // A table made elsewhere without the key column cannot take merges by Id: refused, not altered.
   const idColumn = columnName('Id', opts.naming);
   if (!table.schema().fields.some((f) => f.name === idColumn)) {
@@ -73,6 +74,27 @@ export async function prepareTable(
   const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
   await table.evolveSchema(plan, opts.describedProperties);
   return { table, plan, created: false, createdNamespace };
+}
+
+/**
+ * A table made elsewhere that this writer cannot commit to correctly is refused before anything is
+ * read from Salesforce, and left unchanged: it writes format v2 manifests (v1 has no sequence
+ * numbers or delete files; v3 requires row lineage) of unpartitioned data files.
+ */
+function refuseUnwritable(table: IcebergTable, identifier: string): void {
+  const version = table.metadata['format-version'];
+  if (version !== 2) {
+    throw new IncompatibleSchemaError(
+      `Table ${identifier} is Iceberg format version ${version}; syncs write format version 2 only, so it was left unchanged. Sync into another namespace, or upgrade the table to version 2 (ALTER TABLE ... SET TBLPROPERTIES ('format-version'='2') in Spark).`,
+    );
+  }
+  const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === table.metadata['default-spec-id']);
+  if (spec && spec.fields.length > 0) {
+    const fields = spec.fields.map((f) => `${f.transform}(${table.schema().fields.find((c) => c.id === f['source-id'])?.name ?? f['source-id']})`).join(', ');
+    throw new IncompatibleSchemaError(
+      `Table ${identifier} is partitioned by ${fields}; syncs write unpartitioned tables only, so it was left unchanged. Sync into another namespace, or drop the table and let the sync create it.`,
+    );
+  }
 }
 
 /**

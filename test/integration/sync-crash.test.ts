@@ -13,7 +13,7 @@ import type { S3ObjectStore } from '../../src/storage/s3';
 import type { ExtractHeartbeat } from '../../activities';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy';
-import { readersAt, type ReadResult } from '../helpers/readers';
+import { ReaderSession, readersAt, type ReadResult } from '../helpers/readers';
 import { catalogTargets, type CatalogTarget } from '../helpers/catalogs';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
 import { acceptedMetadataLog, auditTableLocation } from '../helpers/table-files';
@@ -49,6 +49,8 @@ let onCommit: (() => Promise<void>) | undefined;
 /** Catalog status of the held commit, once forwarded. */
 let commitForwarded: number | undefined;
 const proxies: Awaited<ReturnType<typeof startCatalogProxy>>[] = [];
+/** pyiceberg, DuckDB and Spark in one process (Spark's JVM starts once for the file). */
+const readerSession = new ReaderSession();
 
 function startWorker(extra: Record<string, string> = {}): WorkerProcess {
   const w = new WorkerProcess({ ...workerEnv, ...extra });
@@ -96,6 +98,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  await readerSession.close();
   for (const proxy of proxies) await proxy.close();
   await sim.stop();
   for (const lake of lakes.values()) await readersAt({ ICEBERG_CATALOG_URI: lake.target.settings.ICEBERG_CATALOG_URI }, 'drop', namespace).catch(() => undefined);
@@ -218,6 +221,12 @@ describe('a sync survives its worker being killed (SIGKILL), worker in its own p
     const outcomes = (await handle.result()) as ObjectOutcome[];
     expect(outcomes[0]).toMatchObject({ object: 'Contact', status: 'succeeded', result: { rows: 3_000, alreadyCommitted: true } });
     expect(await tableIds('contact', lake)).toEqual(sourceIds('Contact'));
+    // The three independent readers agree on what the commit left.
+    const env = { ICEBERG_CATALOG_URI: lake.target.settings.ICEBERG_CATALOG_URI };
+    const [py, duck, spark] = await Promise.all(['pyiceberg', 'duckdb', 'spark'].map((r) => readerSession.must(['read', '--reader', r, namespace, 'contact'], env)));
+    const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    expect(byId(duck!.rows)).toEqual(byId(py!.rows));
+    expect(byId(spark!.rows)).toEqual(byId(py!.rows));
     const left = await leftovers('contact', child, lake);
     expect(left).toMatchObject({ unused: [], staging: [], unreferenced: [], missing: [], openUploads: 0, commitsOfRun: 1 });
     // Where the catalog keeps the snapshot log, the retry found its snapshot there by run id.
