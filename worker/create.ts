@@ -8,6 +8,7 @@ import { SalesforceClient } from '../src/salesforce/client';
 import { IcebergDestination } from '../src/destinations/iceberg';
 import { DuckDbDestination } from '../src/destinations/duckdb';
 import { parseSyncSettings } from '../src/sync/settings';
+import { ParquetEncoderPool } from '../src/parquet/encoder-pool';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
 import { connectionFix, describeConnection, temporalConnection } from './temporal-connection';
 
@@ -67,6 +68,7 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
       pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT,
       sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
       timeAs: sync.SYNC_TIME_TYPE,
+      encoders: sync.PARQUET_ENCODER_THREADS > 0 ? new ParquetEncoderPool(sync.PARQUET_ENCODER_THREADS) : undefined,
     }),
     maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,
     // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the

@@ -4,6 +4,8 @@ import * as pw from 'parquet-wasm/node';
 import { compareBytes, compareCodePoints, encodeBound, truncateLowerBinary, truncateLowerString, truncateUpperBinary, truncateUpperString } from '../iceberg/spec/bounds';
 import { FileContent, POSITION_DELETE_FILE_PATH_ID, POSITION_DELETE_POS_ID, type DataFile, type NestedField } from '../iceberg/spec';
 import type { ObjectStore, ObjectWriter } from '../storage/object-store';
+import { ParquetEncodeStream, writerProperties } from './encode-stream';
+import type { ParquetEncoderPool } from './encoder-pool';
 import { arrowField, makeColumnBuilder, rowsSource, type ColumnBuilder, type ColumnMetrics, type ColumnSource } from './columns';
 
 /** Target size of a data file, compressed (what lands on S3). */
@@ -46,26 +48,11 @@ export class RowBuffer {
   }
 }
 
-/**
- * zstd, row groups of `rowGroupRows`; with `dictionaryColumns`, only those columns are
- * dictionary-encoded. Dictionaries of columns with mostly distinct values (Ids, names, text) cost
- * about a third of the encoding time and make zstd's output larger, not smaller (measured on
- * Account rows: 8.3 → 5.4 µs per row, 1.61 → 1.23 MB per 20,000 rows).
- */
-function writerProperties(rowGroupRows: number, dictionaryColumns?: ReadonlySet<string>): pw.WriterProperties {
-  let builder = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(rowGroupRows).setCreatedBy('sf-iceberg');
-  if (dictionaryColumns) {
-    builder = builder.setDictionaryEnabled(false);
-    for (const name of dictionaryColumns) builder = builder.setColumnDictionaryEnabled(name, true);
-  }
-  return builder.build();
-}
-
 /** Parquet bytes (zstd) of Arrow record batches; field ids travel as `PARQUET:field_id`. */
 export function encodeParquet(batches: arrow.RecordBatch[], rowGroupRows = DEFAULT_ROW_GROUP_ROWS): Uint8Array {
   const ipc = arrow.tableToIPC(new arrow.Table(batches), 'stream');
   const table = pw.Table.fromIPCStream(ipc);
-  return pw.writeParquet(table, writerProperties(rowGroupRows));
+  return pw.writeParquet(table, writerProperties({ rowGroupRows }));
 }
 
 /**
@@ -137,6 +124,8 @@ export interface DataFileWriterOptions {
   rowGroupRows?: number;
   /** Columns with few distinct values, the only ones dictionary-encoded (default: every column). */
   dictionaryColumns?: ReadonlySet<string>;
+  /** Encoder threads to encode on; without, encoding runs on the calling thread. */
+  encoders?: ParquetEncoderPool;
 }
 
 /** Merges per-row-group metrics of one column into per-file metrics. */
@@ -159,15 +148,12 @@ function mergeMetrics(field: NestedField, a: ColumnMetrics | undefined, b: Colum
 }
 
 /**
- * One Parquet file being written as a stream: each pushed batch is encoded (in WebAssembly) into
- * one row group as it arrives, so memory holds one row group, not the file.
+ * One Parquet file being written as a stream: each pushed row group is encoded as it arrives (on
+ * an encoder thread of the pool, or here) and its bytes uploaded as they come, so memory holds a
+ * row group or two, not the file.
  */
 class StreamingParquetFile {
-  private queue: pw.RecordBatch[] = [];
-  private closed = false;
-  private wake?: () => void;
-  private drained?: () => void;
-  private readonly done: Promise<void>;
+  private readonly encoder: { push(ipc: Uint8Array): Promise<void>; finish(): Promise<void> };
   bytes = 0;
   rows = 0;
   metrics: (ColumnMetrics | undefined)[];
@@ -176,68 +162,31 @@ class StreamingParquetFile {
     readonly fields: NestedField[],
     readonly rowGroupRows: number,
     private readonly sink: ObjectWriter,
-    dictionaryColumns?: ReadonlySet<string>,
+    dictionaryColumns: ReadonlySet<string> | undefined,
+    encoders: ParquetEncoderPool | undefined,
   ) {
     this.metrics = fields.map(() => undefined);
-    const input = new ReadableStream<pw.RecordBatch>(
-      {
-        pull: (controller) => {
-          const next = () => {
-            const batch = this.queue.shift();
-            if (this.queue.length === 0) this.drained?.();
-            if (batch) controller.enqueue(batch);
-            else if (this.closed) controller.close();
-            else return false;
-            return true;
-          };
-          if (next()) return;
-          return new Promise<void>((resolve) => {
-            this.wake = () => {
-              if (next()) {
-                this.wake = undefined;
-                resolve();
-              }
-            };
-          });
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    const output = pw.transformParquetStream(input, writerProperties(rowGroupRows, dictionaryColumns));
-    this.done = (async () => {
-      const reader = (await output).getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        // Uploaded as it is produced: the file never sits whole in memory.
-        await this.sink.write(value);
-        this.bytes += value.byteLength;
-      }
-    })();
+    const opts = { rowGroupRows, dictionaryColumns: dictionaryColumns && [...dictionaryColumns] };
+    // Uploaded as it is produced: the file never sits whole in memory.
+    const upload = async (bytes: Uint8Array) => {
+      this.bytes += bytes.byteLength;
+      await this.sink.write(bytes);
+    };
+    this.encoder = encoders ? encoders.open(opts, upload) : new ParquetEncodeStream(opts, upload);
   }
 
-  /** Encodes one row group; resolves once its bytes are out of the encoder. */
+  /** Hands one row group to the encoder; resolves once it may take the next (backpressure). */
   async push(buffer: RowBuffer): Promise<void> {
     const metrics = buffer.builders.map((b) => b.metrics());
     this.metrics = this.metrics.map((m, i) => mergeMetrics(this.fields[i]!, m, metrics[i]!));
     this.rows += buffer.length;
-    const wasm = pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([buffer.toRecordBatch()]), 'stream'));
-    this.queue.push(...wasm.recordBatches());
-    // WebAssembly objects are not garbage collected: without this every row group stays in memory.
-    wasm.free();
-    // Backpressure: wait until the encoder has taken this row group before building the next.
-    // (Its output is not awaited: the encoder emits bytes only once enough have accumulated.)
-    const taken = new Promise<void>((resolve) => (this.drained = resolve));
-    this.wake?.();
-    await Promise.race([taken, this.done]);
+    await this.encoder.push(arrow.tableToIPC(new arrow.Table([buffer.toRecordBatch()]), 'stream'));
   }
 
   /** Encodes what is left, completes the upload; returns the file's size. */
   async finish(): Promise<number> {
-    this.closed = true;
-    this.wake?.();
     try {
-      await this.done;
+      await this.encoder.finish();
     } catch (error) {
       await this.sink.abort().catch(() => undefined);
       throw error;
@@ -335,7 +284,7 @@ export class DataFileWriter {
     if (!this.file) {
       const name = `${this.opts.namePrefix}-${String(this.fileNumber++).padStart(5, '0')}-${crypto.randomUUID()}.parquet`;
       const path = `${this.opts.location.replace(/\/+$/, '')}/${name}`;
-      this.file = new StreamingParquetFile(this.opts.fields, buffer.length, this.timedSink(path), this.opts.dictionaryColumns);
+      this.file = new StreamingParquetFile(this.opts.fields, buffer.length, this.timedSink(path), this.opts.dictionaryColumns, this.opts.encoders);
       this.filePath = path;
     }
     await this.file.push(buffer);

@@ -100,6 +100,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     location: paths.dataFolder,
     namePrefix: paths.segment,
     dictionaryColumns: columns.dictionaryColumns,
+    encoders: ctx.encoders,
   });
   const checkpointer = await Checkpointer.open(
     { store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS },

@@ -33,6 +33,12 @@ export const syncArea = settingsArea('sync', {
       "a Bulk job that Salesforce fails (e.g. QUERY_TIMEOUT) is run again over halves of its time window, down to windows this long; then the sync fails with the job's message",
     default: '60',
   },
+  PARQUET_ENCODER_THREADS: {
+    schema: integerSetting(0, 16),
+    description:
+      "threads (worker_threads) that encode and compress Parquet while the activity's thread parses Salesforce pages and builds the next row group; shared by the worker's activities; 0: encode on the activity's thread",
+    default: '1',
+  },
   SYNC_TIME_TYPE: {
     schema: z.enum(['string', 'time'], { message: 'must be string or time' }),
     description:

@@ -1,6 +1,7 @@
 import type { Created, Destination, TableRef } from '../destinations/destination';
 import type { Logger } from '../log';
 import type { NamingConvention, TimeMapping } from '../mapping/schema-mapping';
+import type { ParquetEncoderPool } from '../parquet/encoder-pool';
 import type { UsageCounts } from '../salesforce/budget';
 import type { SalesforceClient } from '../salesforce/client';
 import type { ReadApi, ReadPosition } from '../salesforce/reader';
@@ -26,6 +27,8 @@ export interface SyncContext {
   sliceFloorMs?: number;
   /** Where the steps log (activities bind Temporal's activity logger); nowhere by default. */
   log?: Logger;
+  /** Threads that encode Parquet off the activity's thread; without, encoding runs on it. */
+  encoders?: ParquetEncoderPool;
 }
 
 export interface PrepareObjectInput {
