@@ -11,7 +11,8 @@ new Command('sim')
   .option('--public-url <url>', 'instance URL the org reports (default: its own address)')
   .option('--rows <list>', 'rows per object, e.g. Account=100000,Contact=5000', '')
   .option('--no-gzip', 'never compress Bulk results (on 127.0.0.1 compression only costs CPU)')
-  .action(async (opts: { port: number; publicUrl?: string; rows: string; gzip: boolean }) => {
+  .option('--page-cache', 'render each Bulk results page once and serve it from disk after that (benchmarks; changes to the org are not seen in cached pages)')
+  .action(async (opts: { port: number; publicUrl?: string; rows: string; gzip: boolean; pageCache?: boolean }) => {
     const rowCounts = Object.fromEntries(
       opts.rows
         .split(',')
@@ -19,7 +20,7 @@ new Command('sim')
         .map((kv) => kv.split('='))
         .map(([k, v]) => [k!, Number(v)]),
     );
-    const sim = new SalesforceSimulator({ port: opts.port, publicUrl: opts.publicUrl, rowCounts, gzip: opts.gzip });
+    const sim = new SalesforceSimulator({ port: opts.port, publicUrl: opts.publicUrl, rowCounts, gzip: opts.gzip, pageCache: opts.pageCache });
     const url = await sim.start();
     console.log(`Salesforce simulator on ${url}`);
     console.log(`  objects: ${[...sim.org.objects.values()].map((o) => `${o.name} (${sim.org.count(o.name)})`).join(', ')}`);

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { SimContext } from './context';
 import type { SimField } from './objects';
+import type { CachedPage } from './page-cache';
 import { apiDatetime } from './org';
 import { parseSoql } from './soql';
 import type { BulkJob } from './types';
@@ -139,6 +140,25 @@ export async function results(sim: SimContext, req: http.IncomingMessage, res: h
   const offset = Number(url.searchParams.get('locator') ? Buffer.from(url.searchParams.get('locator')!, 'base64url').toString() : '0');
   if (!Number.isInteger(offset) || offset < 0 || offset > job.numbers.length) return sim.json(res, 400, [{ errorCode: 'INVALID_LOCATOR', message: 'invalid locator' }]);
   const maxRecords = Math.max(1, Number(url.searchParams.get('maxRecords') ?? 50_000));
+  const page = (await sim.pageCache?.get(job, offset, maxRecords)) ?? (await renderPage(sim, job, offset, maxRecords));
+  const text = page.csv;
+  const compress = sim.config.gzip !== false && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  sim.counters.resultDownloads++;
+  if (compress) sim.counters.gzipResults++;
+  const bytes = compress ? await gzip(text, { level: 1 }) : text;
+  res.writeHead(200, {
+    'content-type': 'text/csv',
+    ...(compress ? { 'content-encoding': 'gzip' } : {}),
+    'sforce-locator': page.locator,
+    'sforce-numberofrecords': String(page.records),
+    'sforce-limit-info': sim.limitInfo(),
+  });
+  sim.resultBytesServed += text.length;
+  res.end(bytes);
+}
+
+/** Renders one results page (and keeps it in the page cache, when there is one). */
+async function renderPage(sim: SimContext, job: BulkJob, offset: number, maxRecords: number): Promise<CachedPage> {
   const o = sim.org.object(job.object)!;
   const slice = job.numbers.slice(offset, offset + maxRecords);
   const next = offset + slice.length;
@@ -156,20 +176,13 @@ export async function results(sim: SimContext, req: http.IncomingMessage, res: h
     }
     lines.push(line);
   }
-  const text = Buffer.from(`${lines.join('\n')}\n`);
-  const compress = sim.config.gzip !== false && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-  sim.counters.resultDownloads++;
-  if (compress) sim.counters.gzipResults++;
-  const bytes = compress ? await gzip(text, { level: 1 }) : text;
-  res.writeHead(200, {
-    'content-type': 'text/csv',
-    ...(compress ? { 'content-encoding': 'gzip' } : {}),
-    'sforce-locator': next < job.numbers.length ? Buffer.from(String(next)).toString('base64url') : 'null',
-    'sforce-numberofrecords': String(slice.length),
-    'sforce-limit-info': sim.limitInfo(),
-  });
-  sim.resultBytesServed += text.length;
-  res.end(bytes);
+  const page = {
+    csv: Buffer.from(`${lines.join('\n')}\n`),
+    records: slice.length,
+    locator: next < job.numbers.length ? Buffer.from(String(next)).toString('base64url') : 'null',
+  };
+  await sim.pageCache?.put(job, offset, maxRecords, page);
+  return page;
 }
 
 function csvCell(text: string): string {

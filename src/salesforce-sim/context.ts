@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { SimOrg } from './org';
+import type { PageCache } from './page-cache';
 import type { BulkJob, Cursor, FaultRule, Hold, HoldRule, HoldState, LimitsUpdate, SimConfig, SimLimitName, SimStats, SimUsage, SimUser } from './types';
 
 /**
@@ -23,6 +24,9 @@ export interface SimContext {
   readonly faults: FaultRule[];
   readonly holds: HoldState[];
   resultsInFlight: number;
+  /** Bulk results pages rendered once and served from disk (benchmarks; see page-cache.ts). */
+  pageCache?: PageCache;
+  setPageCache(on: boolean): void;
   bulkJobsCreated: number;
   resultBytesServed: number;
   readonly usage: SimUsage;

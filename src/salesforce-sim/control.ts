@@ -40,6 +40,12 @@ export async function control(sim: SimContext, req: http.IncomingMessage, res: h
         // {"object": "Account", "field": "RatingScore__c", "value": 1.5, "id"?: "001..."}: no SystemModstamp moves.
         sim.org.setFormula(String(body.object), String(body.field), body.value ?? null, body.id === undefined ? undefined : String(body.id));
         return sim.json(res, 200, { set: body.field });
+      case '/__sim/page-cache':
+        // {"on": true}: Bulk results pages are rendered once and served from disk (benchmarks); false removes them.
+        sim.setPageCache(body.on === true);
+        return sim.json(res, 200, { on: sim.pageCache !== undefined });
+      case '/__sim/page-cache-stats':
+        return sim.json(res, 200, { on: sim.pageCache !== undefined, hits: sim.pageCache?.hits ?? 0, bytes: sim.pageCache?.bytes ?? 0 });
       case '/__sim/fault':
         sim.addFault(body as unknown as FaultRule);
         return sim.json(res, 200, { faults: sim.faults.filter((f) => f.count > 0).length });

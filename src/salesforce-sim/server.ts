@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimOrg } from './org';
+import { PageCache } from './page-cache';
 import { SoqlError } from './soql';
 import { salesforceEnv } from '../salesforce/settings';
 import { bulk } from './bulk';
@@ -73,6 +74,17 @@ export class SalesforceSimulator implements SimContext {
     this.config.resultLatencyMs = ms;
   }
 
+  pageCache?: PageCache;
+
+  /** On: Bulk results pages are rendered once and served from disk after that (benchmarks: see PageCache). Off removes them. */
+  setPageCache(on: boolean): void {
+    if (on) this.pageCache ??= new PageCache();
+    else {
+      this.pageCache?.clear();
+      this.pageCache = undefined;
+    }
+  }
+
   /** Jobs with more result rows than this fail with QUERY_TIMEOUT (undefined: none fails). */
   setBulkTimeoutRows(rows: number | undefined): void {
     this.config.bulkTimeoutRows = rows;
@@ -95,6 +107,7 @@ export class SalesforceSimulator implements SimContext {
 
   constructor(readonly config: SimConfig = {}) {
     this.org = new SimOrg(config.rowCounts);
+    if (config.pageCache) this.setPageCache(true);
     this.users = config.users ?? [SIM_DEFAULTS.user];
     this.orgId = config.orgId ?? SIM_DEFAULTS.orgId;
     this.clients = config.clients ?? [SIM_DEFAULTS.client];
@@ -152,6 +165,7 @@ export class SalesforceSimulator implements SimContext {
   }
 
   async stop(): Promise<void> {
+    this.setPageCache(false);
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }

@@ -27,6 +27,8 @@ export interface SimConfig {
   resultPageRecords?: number;
   /** A Bulk job whose result has more rows than this fails with QUERY_TIMEOUT (as unchunked large queries do). */
   bulkTimeoutRows?: number;
+  /** Bulk results pages rendered once and served from disk after that (benchmarks; see page-cache.ts). Default false. */
+  pageCache?: boolean;
   /** false: results are never compressed, even for clients that accept gzip. Default true. */
   gzip?: boolean;
   /**
