@@ -167,6 +167,9 @@ async function measureServing(client: SalesforceClient, soql: string, pageRecord
   return { served, servedBytes, serveSeconds: (performance.now() - t) / 1000 };
 }
 
+/** The simulator's parallel result page size (its resultPageRecords default): what the sync downloads. */
+const SIM_RESULT_PAGE_RECORDS = 10_000;
+
 /** Per-page latency of the source-rate runs: a model of Salesforce preparing each results page. */
 const RESULT_LATENCY_MS = 250;
 const SOURCE_RATE_ROWS = 200_000;
@@ -296,7 +299,73 @@ const seconds = (from?: unknown, to?: unknown) => {
  * the run itself: wall time, the extraction's own stage timings (its result in the history), the
  * commit activity's duration, the worker's peak RSS (VmHWM), histories and payload sizes.
  */
-async function benchSync(opts: { counts: Record<string, number>; label: string; pageRecords: number; keep: boolean }) {
+/** Encoder-thread counts the ceiling runs compare (PARQUET_ENCODER_THREADS); the default's figure is the ceiling. */
+const CEILING_ENCODER_THREADS = [0, 1, 2];
+const DEFAULT_ENCODER_THREADS = 1;
+
+/**
+ * The pipeline's own ceiling: the simulator's page cache on, every results page rendered once by
+ * a first pass (its rate is the ordinary serving rate at the sync's page size), the cached serving
+ * rate measured, then the same sync by a fresh worker per encoder-thread count into a namespace of
+ * its own, with the source no longer the bottleneck.
+ */
+async function measureCeiling(opts: {
+  simUrl: string;
+  sf: SalesforceClient;
+  soql: string;
+  client: Client;
+  objects: string[];
+  env: Record<string, string>;
+  catalog: ReturnType<typeof connectIceberg>['catalog'];
+}) {
+  const control = (path: string, body: unknown) => fetch(`${opts.simUrl}/__sim/${path}`, { method: 'POST', body: JSON.stringify(body) });
+  await control('page-cache', { on: true });
+  try {
+    // The sync reads parallel result pages of the simulator's default size: render exactly those.
+    const render = await measureServing(opts.sf, opts.soql, SIM_RESULT_PAGE_RECORDS);
+    const cached = await measureServing(opts.sf, opts.soql, SIM_RESULT_PAGE_RECORDS);
+    const byThreads: Record<string, { rows_per_s: number; wall_s: number; worker_peak_rss_mb: number }> = {};
+    for (const threads of CEILING_ENCODER_THREADS) {
+      const taskQueue = `bench-ceiling-${threads}-${Date.now().toString(36)}`;
+      const namespace = `bench_ceiling_${threads}_${Date.now().toString(36)}`;
+      const worker = new WorkerProcess({ ...opts.env, TEMPORAL_TASK_QUEUE: taskQueue, PARQUET_ENCODER_THREADS: String(threads) });
+      try {
+        await worker.ready();
+        const started = performance.now();
+        const outcomes = (await opts.client.workflow.execute('salesforceSync', {
+          taskQueue,
+          workflowId: `${taskQueue}-sync`,
+          args: [{ objects: opts.objects, namespace }],
+        })) as ObjectOutcome[];
+        const wall = (performance.now() - started) / 1000;
+        const failed = outcomes.filter((o) => o.status === 'failed');
+        if (failed.length) throw new Error(`the ceiling sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
+        const rows = outcomes.reduce((n, o) => n + (o.result?.rows ?? 0), 0);
+        byThreads[`encoder_threads_${threads}`] = {
+          rows_per_s: Math.round(rows / wall),
+          wall_s: Number(wall.toFixed(2)),
+          worker_peak_rss_mb: Math.round((worker.peakRss() ?? 0) / 1024 / 1024),
+        };
+      } finally {
+        await worker.kill('SIGTERM');
+        for (const o of opts.objects) await opts.catalog.dropTable([namespace], columnName(o, 'snake_case'), true).catch(() => undefined);
+        await opts.catalog.dropNamespace([namespace]).catch(() => undefined);
+      }
+    }
+    const hits = (await (await fetch(`${opts.simUrl}/__sim/page-cache-stats`)).json()) as { hits: number };
+    return {
+      rows_per_s: byThreads[`encoder_threads_${DEFAULT_ENCODER_THREADS}`]!.rows_per_s,
+      simulator_rendering_rows_per_s: Math.round(render.served / render.serveSeconds),
+      simulator_cached_serving_rows_per_s: Math.round(cached.served / cached.serveSeconds),
+      cached_pages_served: hits.hits,
+      by_encoder_threads: byThreads,
+    };
+  } finally {
+    await control('page-cache', { on: false });
+  }
+}
+
+async function benchSync(opts: { counts: Record<string, number>; label: string; pageRecords: number; keep: boolean; ceiling?: boolean }) {
   await up({ log: () => undefined });
   const settings = loadSettings();
   const objects = Object.keys(opts.counts);
@@ -313,7 +382,8 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
   const temporal = temporalConnection(settings);
   const connection = await Connection.connect(temporal.options);
   const client = new Client({ connection, namespace: temporal.namespace });
-  const worker = new WorkerProcess({ ...settings, ...sfEnv, TEMPORAL_TASK_QUEUE: taskQueue, SYNC_LAG_MS: '0' } as Record<string, string>);
+  const workerEnv = { ...settings, ...sfEnv, SYNC_LAG_MS: '0' } as Record<string, string>;
+  const worker = new WorkerProcess({ ...workerEnv, TEMPORAL_TASK_QUEUE: taskQueue });
   try {
     // The source alone, first: what any sync of the first object is bounded by.
     const sf = new SalesforceClient(parseSalesforceSettings(sfEnv));
@@ -338,6 +408,7 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     if (failed.length) throw new Error(`the sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
     const after = await simStats(sim.url);
     const sourceRates = await measureSourceRates(sim.url, sf, soql, firstFields);
+    const ceiling = opts.ceiling ? await measureCeiling({ simUrl: sim.url, sf, soql, client, objects, env: workerEnv, catalog }) : undefined;
 
     const perObject: {
       object: string;
@@ -412,6 +483,9 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       bulk_jobs_ordered: after.orderedBulkJobs - before.orderedBulkJobs,
       bulk_jobs: after.bulkJobs - before.bulkJobs,
       source_rows_per_s: sourceRates,
+      // The pipeline's own ceiling: the same sync with every results page already rendered.
+      pipeline_ceiling_rows_per_s: ceiling?.rows_per_s ?? null,
+      pipeline_ceiling: ceiling ?? null,
       worker_peak_rss_mb: Math.round(peakRss / 1024 / 1024),
       worker_idle_rss_mb: Math.round(idle / 1024 / 1024),
       parquet_bytes: perObject.reduce((n, o) => n + o.parquet_bytes, 0),
@@ -430,6 +504,15 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     console.log(
       `${opts.label}: ${rows} rows in ${wall.toFixed(1)} s (${figures.rows_per_s} rows/s); worker peak RSS ${figures.worker_peak_rss_mb} MB; ${figures.bulk_jobs} Bulk jobs, ${figures.bulk_jobs_ordered} of them ordered.`,
     );
+    if (ceiling) {
+      console.log(
+        `Pipeline ceiling (pages pre-rendered; the simulator serves them at ${ceiling.simulator_cached_serving_rows_per_s} rows/s): ${ceiling.rows_per_s} rows/s; by encoder threads: ${Object.entries(
+          ceiling.by_encoder_threads,
+        )
+          .map(([n, f]) => `${n}: ${f.rows_per_s} rows/s, peak RSS ${f.worker_peak_rss_mb} MB`)
+          .join('; ')}.`,
+      );
+    }
     console.log(
       `Source alone (${objects[0]}, ${SOURCE_RATE_ROWS} rows, ${RESULT_LATENCY_MS} ms before each page): ${sourceRates.pages_in_flight_1} rows/s with 1 result page in flight, ${sourceRates.pages_in_flight_4} rows/s with 4.`,
     );
@@ -450,7 +533,8 @@ program
   .option('--mix-rows <n>', 'rows per object in the second run over the default objects (0: no second run)', (v) => Number(v), 20_000)
   .option('--page-records <n>', 'maxRecords per Bulk results page when measuring the simulator', (v) => Number(v), 50_000)
   .option('--keep', 'keep the tables afterwards')
-  .action(async (opts: { rows: number; objects: string; mixRows: number; pageRecords: number; keep?: boolean }) => {
+  .option('--no-ceiling', 'skip the pipeline-ceiling runs (pages pre-rendered, one per encoder-thread count)')
+  .action(async (opts: { rows: number; objects: string; mixRows: number; pageRecords: number; keep?: boolean; ceiling: boolean }) => {
     const objects = opts.objects
       .split(',')
       .map((o) => o.trim())
@@ -460,6 +544,7 @@ program
       label: `${objects.join('-')}-${opts.rows}`,
       pageRecords: opts.pageRecords,
       keep: !!opts.keep,
+      ceiling: opts.ceiling,
     });
     const mix =
       opts.mixRows > 0

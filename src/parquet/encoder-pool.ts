@@ -44,11 +44,13 @@ export class ParquetEncoderPool {
     const hook = path.join(root, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs');
     const entry = path.join(__dirname, 'encoder-thread.ts');
     const worker = new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, { eval: true });
-    worker.unref();
     const started = { worker, files: 0 };
     worker.on('message', (m: EncoderReply) => this.receive(m));
     worker.on('error', (error) => this.failAll(started, error));
     worker.on('exit', (code) => this.failAll(started, new Error(`a Parquet encoder thread exited (${code})`)));
+    // An idle thread must not keep the process alive; one encoding a file must (see open).
+    // Listeners ref the thread again: unref last.
+    worker.unref();
     return started;
   }
 
@@ -94,7 +96,7 @@ export class ParquetEncoderPool {
       this.workers.push(entry);
     }
     const chosen = entry;
-    chosen.files++;
+    if (chosen.files++ === 0) chosen.worker.ref();
     const id = this.nextId++;
     const file: OpenFile = { onBytes, written: Promise.resolve(), untaken: 0, takenWaiters: [], worker: chosen.worker };
     this.files.set(id, file);
@@ -102,7 +104,7 @@ export class ParquetEncoderPool {
     send({ type: 'open', id, opts });
     const release = () => {
       this.files.delete(id);
-      chosen.files--;
+      if (--chosen.files === 0) chosen.worker.unref();
     };
     return {
       push: async (ipc) => {
