@@ -20,6 +20,8 @@ import { defaultMode } from './objects';
 import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './reconcile';
 import { rereadReason } from './reread';
 import { readStaging } from './staging';
+import { combineStaged } from './partitions';
+import { deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 
 export { CURSOR_PROPERTY };
 
@@ -111,7 +113,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     describe,
     fields: columns.fields,
     window: readWindow(p),
-    resume: resume && positionOf(resume),
+    resume: resume ? positionOf(resume) : opts.job && { api: 'bulk', job: opts.job },
     api: ctx.api,
     pagesInFlight: ctx.pagesInFlight,
     sliceFloorMs: ctx.sliceFloorMs,
@@ -161,9 +163,10 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
 }
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
-export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string): Promise<CommitSummary> {
+export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
   const area = await ctx.destination.writeTarget(p);
-  const staged = await readStaging(area.store, staging);
+  // A partitioned extraction: the plan's manifest and every partition's, as one.
+  const staged = combineStaged(await Promise.all([staging].flat().map((key) => readStaging(area.store, key))));
   const mode: WriteMode =
     p.mode === 'replace'
       ? { kind: 'replace' }
@@ -216,8 +219,10 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
  * looked at. Then a first sync that committed nothing drops the table it created. Returns how
  * many files it removed.
  */
-export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promise<number> {
+export async function cleanupObject(ctx: SyncContext, p: PreparedObject, job?: BulkJobRef): Promise<number> {
   const log = ctx.log ?? noLog;
+  // A partitioned extraction's job (its partitions leave it for each other): its results are read or no longer wanted.
+  if (job) await deleteBulkJob(ctx.salesforce.withLog(log), job);
   let area;
   try {
     area = await ctx.destination.writeTarget(p);

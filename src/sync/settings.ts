@@ -33,6 +33,22 @@ export const syncArea = settingsArea('sync', {
       "a Bulk job that Salesforce fails (e.g. QUERY_TIMEOUT) is run again over halves of its time window, down to windows this long; then the sync fails with the job's message",
     default: '60',
   },
+  SYNC_PARTITION_MIN_PAGES: {
+    schema: integerSetting(0),
+    description:
+      'an object whose Bulk job has at least this many result pages (API 62.0 and later) is extracted in partitions, activities that any worker of the task queue runs; 0: never',
+    default: '20',
+  },
+  SYNC_PARTITION_PAGES: {
+    schema: integerSetting(1),
+    description: 'Bulk result pages per partition (more when an object would get over 200 partitions)',
+    default: '10',
+  },
+  SYNC_PARTITIONS_IN_FLIGHT: {
+    schema: integerSetting(1, 64),
+    description: "partitions of one object extracted at once, across all workers (each worker runs at most WORKER_MAX_ACTIVITIES activities of any kind); the planning worker's value applies",
+    default: '4',
+  },
   SYNC_TIME_TYPE: {
     schema: z.enum(['string', 'time'], { message: 'must be string or time' }),
     description:
