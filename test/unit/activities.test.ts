@@ -15,7 +15,8 @@ import { CatalogUnavailableError } from '../../src/iceberg/errors';
 import { classifyFailure } from '../../src/sync/failures';
 import type { Destination } from '../../src/destinations/destination';
 import { parseSalesforceSettings, salesforceEnv } from '../../src/salesforce/settings';
-import type { PreparedObject } from '../../src/sync/types';
+import type { ExtractResult, PreparedObject } from '../../src/sync/types';
+import type { ExtractPlan } from '../../src/sync/partitions';
 import { until } from '../helpers/stack';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
@@ -243,7 +244,7 @@ describe('Partitioned Bulk extraction (MockActivityEnvironment, no servers)', ()
   it('plans four partitions over one job; a stopped partition resumes from its checkpoint; the commit takes them all once', async () => {
     const prepared = await prepare('Account', 'unit-parts@1', 'parts', parts);
     const jobsBefore = partSim.stats().bulkJobs;
-    const plan = await new MockActivityEnvironment().run(parts.planObject, prepared);
+    const plan = (await new MockActivityEnvironment().run(parts.planObject, prepared)) as ExtractPlan;
     expect(plan).toMatchObject({ pages: 10, inFlight: 2, job: { jobId: expect.any(String) } });
     expect(plan.partitions.map((x) => x.pages)).toEqual([3, 3, 3, 1]);
     downloaded = 0;
@@ -261,8 +262,8 @@ describe('Partitioned Bulk extraction (MockActivityEnvironment, no servers)', ()
     expect(await second.result).toMatchObject({ rows: 3_000 });
     // Only the partition's two pages after its checkpoint.
     expect(downloaded).toBe(2_000);
-    const others = [];
-    for (const i of [0, 2, 3]) others.push(await new MockActivityEnvironment().run(parts.extractPartition, prepared, plan.job!, plan.partitions[i]!));
+    const others: ExtractResult[] = [];
+    for (const i of [0, 2, 3]) others.push((await new MockActivityEnvironment().run(parts.extractPartition, prepared, plan.job!, plan.partitions[i]!)) as ExtractResult);
     expect(others.map((x) => x.rows)).toEqual([3_000, 3_000, 1_000]);
     const stagings = [plan.staging!, (await second.result).staging, ...others.map((x) => x.staging)];
     const committed = await new MockActivityEnvironment().run(parts.commitObject, prepared, stagings);
@@ -280,9 +281,9 @@ describe('Partitioned Bulk extraction (MockActivityEnvironment, no servers)', ()
     expect(await new MockActivityEnvironment().run(rest.planObject, prepared)).toMatchObject({ partitions: [], reason: expect.stringMatching(/REST/) });
     const few = createActivities({ salesforce: new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())), destination: new DuckDbDestination(duckdbFile), api: 'bulk', lagMs: 0, partitions: { minPages: 20, pagesPerPartition: 3, inFlight: 2 } });
     const jobsBefore = partSim.stats().bulkJobs;
-    const plan = await new MockActivityEnvironment().run(few.planObject, prepared);
+    const plan = (await new MockActivityEnvironment().run(few.planObject, prepared)) as ExtractPlan;
     expect(plan).toMatchObject({ partitions: [], pages: 10, job: { jobId: expect.any(String) } });
-    const extracted = await new MockActivityEnvironment().run(few.extractObject, prepared, { job: plan.job, usage: plan.usage });
+    const extracted = (await new MockActivityEnvironment().run(few.extractObject, prepared, { job: plan.job, usage: plan.usage })) as ExtractResult;
     expect(extracted.rows).toBe(ACCOUNTS);
     expect(partSim.stats().bulkJobs - jobsBefore).toBe(1);
   });
