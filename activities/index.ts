@@ -139,7 +139,12 @@ async function extracting(
           // A wait for the API budget may last hours: the workflow's progress says why.
           if ('waiting' in p && p.waiting !== now.waiting) notices = notices.then(() => reportWaiting(activity, p.waiting));
           // Partitions do not signal their checkpoints: many at once would fill the object's history.
-          if (extra.partition === undefined && p.checkpoint && p.checkpoint !== now.checkpoint && (progressSentAt === undefined || Date.now() - progressSentAt >= PROGRESS_SIGNAL_MS)) {
+          if (
+            extra.partition === undefined &&
+            p.checkpoint &&
+            p.checkpoint !== now.checkpoint &&
+            (progressSentAt === undefined || Date.now() - progressSentAt >= PROGRESS_SIGNAL_MS)
+          ) {
             progressSentAt = Date.now();
             const { rows, files } = p.checkpoint;
             notices = notices.then(() => reportProgress(activity, { rows, files }));

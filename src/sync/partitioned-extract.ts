@@ -2,7 +2,16 @@ import { runPaths } from '../iceberg/run-paths';
 import { noLog } from '../log';
 import { DataFileWriter } from '../parquet/writer';
 import { NO_USAGE } from '../salesforce/budget';
-import { BulkJobFailedError, BulkJobGoneError, BulkUnavailableError, PARALLEL_RESULTS_VERSION, bulkJobReady, listResultPageSets, readBulkPages, type BulkJobRef } from '../salesforce/bulk-reader';
+import {
+  BulkJobFailedError,
+  BulkJobGoneError,
+  BulkUnavailableError,
+  PARALLEL_RESULTS_VERSION,
+  bulkJobReady,
+  listResultPageSets,
+  readBulkPages,
+  type BulkJobRef,
+} from '../salesforce/bulk-reader';
 import { describeObject, syncableFields } from '../salesforce/describe';
 import { MAX_BULK_QUERY_LENGTH, type ReadPosition } from '../salesforce/reader';
 import { buildSoql } from '../salesforce/soql';

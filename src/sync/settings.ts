@@ -46,7 +46,8 @@ export const syncArea = settingsArea('sync', {
   },
   SYNC_PARTITIONS_IN_FLIGHT: {
     schema: integerSetting(1, 64),
-    description: "partitions of one object extracted at once, across all workers (each worker runs at most WORKER_MAX_ACTIVITIES activities of any kind); the planning worker's value applies",
+    description:
+      "partitions of one object extracted at once, across all workers (each worker runs at most WORKER_MAX_ACTIVITIES activities of any kind); the planning worker's value applies",
     default: '4',
   },
   SYNC_TIME_TYPE: {

@@ -116,7 +116,9 @@ describe('one object across many workers (partitioned Bulk extraction)', () => {
     // the attempts worker 1 was running when it died.
     const events = (await client.workflow.getHandle(child).fetchHistory()).events ?? [];
     const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!]));
-    const started = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => ({ ...e.activityTaskStartedEventAttributes!, of: scheduled.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId))! }));
+    const started = events
+      .filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => ({ ...e.activityTaskStartedEventAttributes!, of: scheduled.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId))! }));
     const counts: Record<string, Record<string, number>> = {};
     for (const s of started) {
       const who = workerName(s.identity, three);

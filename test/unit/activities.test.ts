@@ -275,11 +275,22 @@ describe('Partitioned Bulk extraction (MockActivityEnvironment, no servers)', ()
     await expect(new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())).get(`/jobs/query/${plan.job!.jobId}`)).rejects.toThrow(/NOT_FOUND|404/);
   });
 
-  it('a small object, or a REST read, is not partitioned: the single extraction reads the plan\'s job', async () => {
+  it("a small object, or a REST read, is not partitioned: the single extraction reads the plan's job", async () => {
     const prepared = await prepare('Account', 'unit-parts@2', 'parts_small', parts);
-    const rest = createActivities({ salesforce: new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())), destination: new DuckDbDestination(duckdbFile), api: 'rest', partitions: { minPages: 4, pagesPerPartition: 3, inFlight: 2 } });
+    const rest = createActivities({
+      salesforce: new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())),
+      destination: new DuckDbDestination(duckdbFile),
+      api: 'rest',
+      partitions: { minPages: 4, pagesPerPartition: 3, inFlight: 2 },
+    });
     expect(await new MockActivityEnvironment().run(rest.planObject, prepared)).toMatchObject({ partitions: [], reason: expect.stringMatching(/REST/) });
-    const few = createActivities({ salesforce: new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())), destination: new DuckDbDestination(duckdbFile), api: 'bulk', lagMs: 0, partitions: { minPages: 20, pagesPerPartition: 3, inFlight: 2 } });
+    const few = createActivities({
+      salesforce: new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())),
+      destination: new DuckDbDestination(duckdbFile),
+      api: 'bulk',
+      lagMs: 0,
+      partitions: { minPages: 20, pagesPerPartition: 3, inFlight: 2 },
+    });
     const jobsBefore = partSim.stats().bulkJobs;
     const plan = (await new MockActivityEnvironment().run(few.planObject, prepared)) as ExtractPlan;
     expect(plan).toMatchObject({ partitions: [], pages: 10, job: { jobId: expect.any(String) } });

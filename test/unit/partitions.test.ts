@@ -47,7 +47,13 @@ describe('planPartitions', () => {
 });
 
 describe('combineStaged', () => {
-  const file = (name: string, rows: number): DataFile => ({ content: 0, filePath: `s3://b/t/data/${name}.parquet`, fileFormat: 'PARQUET', recordCount: BigInt(rows), fileSizeInBytes: 100n });
+  const file = (name: string, rows: number): DataFile => ({
+    content: 0,
+    filePath: `s3://b/t/data/${name}.parquet`,
+    fileFormat: 'PARQUET',
+    recordCount: BigInt(rows),
+    fileSizeInBytes: 100n,
+  });
   const staged = (files: DataFile[], keys: string[], deletedKeys: string[] = [], usage?: { apiCalls: number; bulkJobs: number; resultBytes: number }): StagedExtraction => ({
     runId: 'run@1',
     files,

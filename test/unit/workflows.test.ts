@@ -505,7 +505,7 @@ describe('salesforceSync with stubbed activities', () => {
     const summaries = (await events('named/Account')).flatMap((e) =>
       e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : [],
     );
-    expect(summaries).toEqual(['prepare Account', 'extract Account', 'commit Account', 'clean up after Account']);
+    expect(summaries).toEqual(['prepare Account', 'plan Account', 'extract Account', 'commit Account', 'clean up after Account']);
     expect(await searchAttributes('named/Account')).toEqual({
       SalesforceObject: 'Account',
       SalesforceSyncMode: 'incremental',
