@@ -177,11 +177,26 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
 
     async planObject(prepared: PreparedObject): Promise<ExtractPlan> {
       // A retry reuses the job an earlier attempt created (heartbeated as soon as it exists).
-      const before = Context.current().info.heartbeatDetails as { job?: BulkJobRef } | undefined;
+      const activity = Context.current();
+      const before = activity.info.heartbeatDetails as { job?: BulkJobRef } | undefined;
       let job = before?.job;
+      // As an extraction's: why it waits (the API budget) reaches the heartbeat and the workflow's progress.
+      let waiting: string | undefined;
+      let notices = Promise.resolve();
       return heartbeating(
-        (signal) => planObject(context(), prepared, { job, signal, onJob: (j) => (job = j) }),
-        () => ({ object: prepared.object, stage: 'planning', ...(job ? { job } : {}) }),
+        (signal) =>
+          planObject(context(), prepared, {
+            job,
+            signal,
+            onJob: (j) => (job = j),
+            progress: (p) => {
+              if ('waiting' in p && p.waiting !== waiting) {
+                waiting = p.waiting;
+                notices = notices.then(() => reportWaiting(activity, p.waiting));
+              }
+            },
+          }),
+        () => ({ object: prepared.object, stage: 'planning', ...(job ? { job } : {}), ...(waiting ? { waiting } : {}) }),
       );
     },
 

@@ -184,7 +184,8 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     const reading = prepared.reread ? `extracting (every row: ${prepared.reread})` : 'extracting';
     let extracted: { staging: string | string[]; rows: number; files: number; deleted: number };
     if (patched(PARTITIONS_PATCH)) {
-      moveTo('planning the extraction');
+      // The plan is the extraction's first step (it creates the Bulk job): the stage says extracting.
+      moveTo(reading);
       const plan = await planObject.executeWithOptions(as('plan'), [prepared]);
       retrying = undefined;
       if (plan.partitions.length > 0 && plan.job && plan.staging) {
