@@ -85,8 +85,9 @@ function activitiesFor(
     retry: { ...retry, initialInterval: '5 seconds', maximumAttempts: Math.max(3, Math.ceil(msToNumber(retryTimeout) / 45_000)) },
   });
   // A proxy has no own keys to spread: name each activity.
-  // A partition is retried alone, as an extraction is; the plan (a Bulk job, listing its pages) like a short step.
-  const { extractPartition } = proxyActivities<SyncActivities>({
+  // A partition is retried alone, as an extraction is; so is the plan, which waits for the Bulk job
+  // Salesforce runs (hours, for a huge object).
+  const { extractPartition, planObject } = proxyActivities<SyncActivities>({
     startToCloseTimeout: '24 hours',
     heartbeatTimeout,
     cancellationType,
@@ -94,7 +95,7 @@ function activitiesFor(
   });
   return {
     prepareObject: short.prepareObject,
-    planObject: short.planObject,
+    planObject,
     commitObject: short.commitObject,
     cleanupObject: short.cleanupObject,
     extractObject,

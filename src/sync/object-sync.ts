@@ -21,7 +21,7 @@ import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './re
 import { rereadReason } from './reread';
 import { readStaging } from './staging';
 import { combineStaged } from './partitions';
-import { deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
+import { bulkJobAlive, deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 
 export { CURSOR_PROPERTY };
 
@@ -107,13 +107,15 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     { store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS },
     resume,
   );
+  // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
+  const planned = !resume && opts.job && (await bulkJobAlive(salesforce, opts.job)) ? opts.job : undefined;
   const timer = new StageTimer();
   const pages = readObject({
     client: salesforce,
     describe,
     fields: columns.fields,
     window: readWindow(p),
-    resume: resume ? positionOf(resume) : opts.job && { api: 'bulk', job: opts.job },
+    resume: resume ? positionOf(resume) : planned && { api: 'bulk', job: planned },
     api: ctx.api,
     pagesInFlight: ctx.pagesInFlight,
     sliceFloorMs: ctx.sliceFloorMs,

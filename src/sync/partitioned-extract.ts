@@ -1,3 +1,4 @@
+import { ERROR_CODES, SyncError } from '../errors';
 import { runPaths } from '../iceberg/run-paths';
 import { noLog } from '../log';
 import { DataFileWriter } from '../parquet/writer';
@@ -143,7 +144,20 @@ export async function extractPartition(ctx: SyncContext, p: PreparedObject, job:
     cursorField: readWindow(p)?.field,
     pagesInFlight: ctx.pagesInFlight,
   })[Symbol.asyncIterator]();
-  const nextPage = () => timer.read(() => pages.next());
+  const nextPage = () =>
+    timer.read(async () => {
+      try {
+        return await pages.next();
+      } catch (error) {
+        // Only a new plan (a new job) can read these rows again: retrying this partition cannot.
+        if (error instanceof BulkJobGoneError)
+          throw new SyncError(`${error.message}: partition ${part.index + 1} of ${p.object} cannot be read; sync the object again (a new run plans a new job)`, {
+            code: ERROR_CODES.BULK_JOB_GONE,
+            retryable: false,
+          });
+        throw error;
+      }
+    });
   let read = done;
   for (let next = await nextPage(); !next.done; next = await nextPage()) {
     const { csv, last } = next.value;
