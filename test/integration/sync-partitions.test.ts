@@ -171,5 +171,6 @@ describe('one object across many workers (partitioned Bulk extraction)', () => {
     expect(live.data.length).toBeGreaterThanOrEqual(10);
     // The job was deleted by cleanup.
     expect(sim.jobs.size).toBe(0);
-  });
+    // Three worker processes, a heartbeat timeout and a retry: more than the default limit on a busy machine.
+  }, 300_000);
 });
