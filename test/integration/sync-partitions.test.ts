@@ -1,5 +1,7 @@
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { ExtractHeartbeat } from '../../activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { runPaths } from '../../src/iceberg/run-paths';
@@ -19,10 +21,11 @@ import { acceptedMetadataLog, auditTableLocation } from '../helpers/table-files'
 /*
  * One large object across three worker processes: its Bulk job's 20 result pages (1,000 rows each)
  * are split into 10 partitions of two pages, 6 in flight for the object, at most 2 activities per
- * worker. The first page of the first six partitions is held by the simulator, so all six slots of
- * the three workers are taken before anything moves: each worker holds two partitions (an event,
- * not a race). Then one worker is killed (SIGKILL); its two partitions are retried alone on the
- * other two, which finish the object.
+ * worker. The second page of the first six partitions is held by the simulator, so all six slots of
+ * the three workers are taken, each partition checkpointed after its first page, before anything
+ * moves: each worker holds two partitions (an event, not a race). Then one worker is killed
+ * (SIGKILL); its two partitions are retried alone on the other two, read on from their
+ * checkpoints, and the two finish the object.
  */
 const ROWS = 20_000;
 const settings = stackSettings();
@@ -73,6 +76,25 @@ const workerName = (identity: string | null | undefined, all: WorkerProcess[]) =
   return i >= 0 ? `worker ${i + 1}` : `other (${identity})`;
 };
 
+/** A result page's locator in the simulator (its first row's offset, base64url). */
+const pageLocator = (page: number) => Buffer.from(String(page * 1_000)).toString('base64url');
+
+/** The child's running partitions: worker, attempt and last heartbeat. */
+async function pendingPartitions(child: string) {
+  const pending = (await client.workflow.getHandle(child).describe()).raw.pendingActivities ?? [];
+  return pending
+    .filter((a) => a.activityType?.name === 'extractPartition')
+    .map((a) => {
+      const payload = a.heartbeatDetails?.payloads?.[0];
+      return {
+        activityId: a.activityId ?? '',
+        attempt: a.attempt ?? 0,
+        worker: a.lastWorkerIdentity || undefined,
+        details: payload ? defaultPayloadConverter.fromPayload<ExtractHeartbeat>(payload) : undefined,
+      };
+    });
+}
+
 function sourceIds(): string[] {
   return [...sim.org.records(sim.org.object('Account')!, false)].map((r) => String(r.Id)).sort();
 }
@@ -81,8 +103,9 @@ describe('one object across many workers (partitioned Bulk extraction)', () => {
   it('three workers each extract partitions of one object; one is killed; the other two finish; one snapshot, nothing doubled, nothing left', async () => {
     const three = [startWorker(), startWorker(), startWorker()];
     await Promise.all(three.map((w) => w.ready()));
-    // The first page of each of the first six partitions is held.
-    const held = Array.from({ length: 6 }, () => sim.hold({ path: '/results', object: 'Account' }));
+    // The second page of each of the first six partitions is held: each has read (and checkpointed) its first.
+    const secondPage = (partition: number) => ({ path: '/results', object: 'Account', search: `locator=${pageLocator(2 * partition + 1)}&` });
+    const held = [0, 1, 2, 3, 4, 5].map((i) => sim.hold(secondPage(i)));
     const jobsBefore = sim.stats().bulkJobs;
     const workflowId = uniqueName('parts-sync');
     const handle = await client.workflow.start('salesforceSync', {
@@ -93,21 +116,32 @@ describe('one object across many workers (partitioned Bulk extraction)', () => {
     const child = `${workflowId}/Account`;
     await Promise.all(held.map((h) => h.arrived));
 
-    // Six partitions running, two on each worker.
-    const running = await until('six partitions running', async () => {
-      const pending = (await client.workflow.getHandle(child).describe()).raw.pendingActivities ?? [];
-      const parts = pending.filter((a) => a.activityType?.name === 'extractPartition' && a.lastWorkerIdentity);
+    // Six partitions running, two on each worker, each with its first page checkpointed.
+    const running = await until('six partitions running, each checkpointed after its first page', async () => {
+      const parts = (await pendingPartitions(child)).filter((a) => a.worker && a.details?.checkpoint?.pages === 1);
       return parts.length === 6 ? parts : undefined;
     });
     const runningPer = new Map<string, number>();
-    for (const a of running) runningPer.set(workerName(a.lastWorkerIdentity, three), (runningPer.get(workerName(a.lastWorkerIdentity, three)) ?? 0) + 1);
+    for (const a of running) runningPer.set(workerName(a.worker, three), (runningPer.get(workerName(a.worker, three)) ?? 0) + 1);
     console.log(`extractPartition activities running per worker before the kill: ${JSON.stringify(Object.fromEntries([...runningPer].sort()))}`);
     expect(Object.fromEntries(runningPer)).toEqual({ 'worker 1': 2, 'worker 2': 2, 'worker 3': 2 });
-    const killedIds = new Set(running.filter((a) => a.lastWorkerIdentity?.startsWith(identityOf(three[0]!))).map((a) => a.activityId));
+    const killed = running.filter((a) => a.worker?.startsWith(identityOf(three[0]!)));
+    const killedIds = new Set(killed.map((a) => a.activityId));
 
-    // Worker 1 dies mid-sync; its held requests are dropped with it.
+    // Worker 1 dies mid-sync; its held requests are dropped with it. Its partitions' retries are
+    // held at the same page, so their first heartbeat can be read before they finish.
+    const retries = killed.map((a) => sim.hold(secondPage(a.details!.partition!)));
     await three[0]!.kill('SIGKILL');
     for (const h of held) h.release();
+    await Promise.all(retries.map((h) => h.arrived));
+    const resumed = await until('the retried partitions to report where they resumed', async () => {
+      const parts = (await pendingPartitions(child)).filter((a) => killedIds.has(a.activityId) && a.attempt >= 2 && a.details?.resumedFrom !== undefined);
+      return parts.length === killed.length ? parts : undefined;
+    });
+    // Each read on after its checkpoint (its first page, 1,000 rows), on another worker.
+    expect(resumed.map((a) => a.details!.resumedFrom)).toEqual(killed.map(() => 1_000));
+    expect(resumed.every((a) => !a.worker?.startsWith(identityOf(three[0]!)))).toBe(true);
+    for (const h of retries) h.release();
 
     const outcomes = (await handle.result()) as ObjectOutcome[];
     expect(outcomes[0]).toMatchObject({ object: 'Account', status: 'succeeded', result: { rows: ROWS, alreadyCommitted: false } });
