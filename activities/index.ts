@@ -4,7 +4,11 @@ import { toSyncError } from '../src/sync/failures';
 import { searchAttributeState } from './search-attribute-state';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal } from './signals';
 import { cleanupObject, commitObject, extractObject, prepareObject } from '../src/sync/object-sync';
-import type { CommitSummary, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from '../src/sync/types';
+import { extractPartition, planObject } from '../src/sync/partitioned-extract';
+import type { ExtractPlan, PartitionRange } from '../src/sync/partitions';
+import type { BulkJobRef } from '../src/salesforce/bulk-reader';
+import type { UsageCounts } from '../src/salesforce/budget';
+import type { CommitSummary, ExtractOptions, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from '../src/sync/types';
 
 /**
  * Every failure leaves as an ApplicationFailure typed by its code (src/errors.ts): those that
@@ -96,6 +100,62 @@ async function heartbeating<T>(work: (signal: AbortSignal) => Promise<T>, detail
   }
 }
 
+/**
+ * Runs an extraction (the whole object, or one partition) as a heartbeating activity: a retry
+ * reads on from the last checkpoint the failed attempt reported; the heartbeat carries rows,
+ * files and the resume point (readable in the Web UI); waits and checkpoints are told to the workflow.
+ */
+async function extracting(
+  prepared: PreparedObject,
+  checkpointMs: number | undefined,
+  run: (opts: ExtractOptions) => Promise<ExtractResult>,
+  extra: { partition?: number } = {},
+): Promise<ExtractResult> {
+  const activity = Context.current();
+  const before = activity.info.heartbeatDetails as ExtractHeartbeat | undefined;
+  // Wait notices go one after the other: "goes on" never overtakes the wait it ends.
+  let notices = Promise.resolve();
+  let now: ExtractHeartbeat = {
+    object: prepared.object,
+    ...extra,
+    rows: before?.checkpoint?.rows ?? 0,
+    files: before?.checkpoint?.files ?? 0,
+    checkpoint: before?.checkpoint,
+    resumedFrom: before?.checkpoint?.rows,
+    usage: before?.usage ?? (extra.partition === undefined ? prepared.usage : undefined),
+  };
+  // The first checkpoint of this attempt is told at once, later ones at most every PROGRESS_SIGNAL_MS.
+  let progressSentAt: number | undefined;
+  return heartbeating(
+    (signal) =>
+      run({
+        resume: before?.checkpoint,
+        // What the failed attempts spent: the snapshot records the sum.
+        usage: before?.usage,
+        checkpointMs,
+        signal,
+        // Readable in the Web UI: rows and files so far, and where the read stands.
+        progress: (p) => {
+          // A wait for the API budget may last hours: the workflow's progress says why.
+          if ('waiting' in p && p.waiting !== now.waiting) notices = notices.then(() => reportWaiting(activity, p.waiting));
+          // Partitions do not signal their checkpoints: many at once would fill the object's history.
+          if (
+            extra.partition === undefined &&
+            p.checkpoint &&
+            p.checkpoint !== now.checkpoint &&
+            (progressSentAt === undefined || Date.now() - progressSentAt >= PROGRESS_SIGNAL_MS)
+          ) {
+            progressSentAt = Date.now();
+            const { rows, files } = p.checkpoint;
+            notices = notices.then(() => reportProgress(activity, { rows, files }));
+          }
+          now = { ...now, ...p };
+        },
+      }),
+    () => now,
+  );
+}
+
 /** The activities of a sync, bound to one worker's context (clients built from its environment). */
 export function createActivities(worker: SyncContext & { checkpointMs?: number }) {
   // Each call logs through its own activity's logger (which names the workflow, run and attempt).
@@ -108,56 +168,52 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
       );
     },
 
-    async extractObject(prepared: PreparedObject): Promise<ExtractResult> {
-      // A retry reads on from the last checkpoint the failed attempt reported.
-      const activity = Context.current();
-      const before = activity.info.heartbeatDetails as ExtractHeartbeat | undefined;
-      // Wait notices go one after the other: "goes on" never overtakes the wait it ends.
-      let notices = Promise.resolve();
-      let now: ExtractHeartbeat = {
-        object: prepared.object,
-        rows: before?.checkpoint?.rows ?? 0,
-        files: before?.checkpoint?.files ?? 0,
-        checkpoint: before?.checkpoint,
-        resumedFrom: before?.checkpoint?.rows,
-        usage: before?.usage ?? prepared.usage,
-      };
-      // The first checkpoint of this attempt is told at once, later ones at most every PROGRESS_SIGNAL_MS.
-      let progressSentAt: number | undefined;
-      return heartbeating(
-        (signal) =>
-          extractObject(context(), prepared, {
-            resume: before?.checkpoint,
-            // What the failed attempts spent: the snapshot records the sum.
-            usage: before?.usage,
-            checkpointMs: worker.checkpointMs,
-            signal,
-            // Readable in the Web UI: rows and files so far, and where the read stands.
-            progress: (p) => {
-              // A wait for the API budget may last hours: the workflow's progress says why.
-              if ('waiting' in p && p.waiting !== now.waiting) notices = notices.then(() => reportWaiting(activity, p.waiting));
-              if (p.checkpoint && p.checkpoint !== now.checkpoint && (progressSentAt === undefined || Date.now() - progressSentAt >= PROGRESS_SIGNAL_MS)) {
-                progressSentAt = Date.now();
-                const { rows, files } = p.checkpoint;
-                notices = notices.then(() => reportProgress(activity, { rows, files }));
-              }
-              now = { ...now, ...p };
-            },
-          }),
-        () => now,
+    async extractObject(prepared: PreparedObject, from?: { job?: BulkJobRef; usage?: UsageCounts }): Promise<ExtractResult> {
+      return extracting(prepared, worker.checkpointMs, (opts) =>
+        // The plan's job (and what the plan spent), unless a checkpoint of an earlier attempt says where to go on.
+        extractObject(context(), prepared, { ...opts, job: opts.resume ? undefined : from?.job, usage: opts.usage ?? from?.usage }),
       );
     },
 
-    async commitObject(prepared: PreparedObject, staging: string): Promise<CommitSummary> {
+    async planObject(prepared: PreparedObject): Promise<ExtractPlan> {
+      // A retry reuses the job an earlier attempt created (heartbeated as soon as it exists).
+      const activity = Context.current();
+      const before = activity.info.heartbeatDetails as { job?: BulkJobRef } | undefined;
+      let job = before?.job;
+      // As an extraction's: why it waits (the API budget) reaches the heartbeat and the workflow's progress.
+      let waiting: string | undefined;
+      let notices = Promise.resolve();
+      return heartbeating(
+        (signal) =>
+          planObject(context(), prepared, {
+            job,
+            signal,
+            onJob: (j) => (job = j),
+            progress: (p) => {
+              if ('waiting' in p && p.waiting !== waiting) {
+                waiting = p.waiting;
+                notices = notices.then(() => reportWaiting(activity, p.waiting));
+              }
+            },
+          }),
+        () => ({ object: prepared.object, stage: 'planning', ...(job ? { job } : {}), ...(waiting ? { waiting } : {}) }),
+      );
+    },
+
+    async extractPartition(prepared: PreparedObject, job: BulkJobRef, part: PartitionRange): Promise<ExtractResult> {
+      return extracting(prepared, worker.checkpointMs, (opts) => extractPartition(context(), prepared, job, part, opts), { partition: part.index });
+    },
+
+    async commitObject(prepared: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
       return heartbeating(
         () => commitObject(context(), prepared, staging),
         () => ({ object: prepared.object, stage: 'committing' }),
       );
     },
 
-    async cleanupObject(prepared: PreparedObject): Promise<number> {
+    async cleanupObject(prepared: PreparedObject, job?: BulkJobRef): Promise<number> {
       return heartbeating(
-        () => cleanupObject(context(), prepared),
+        () => cleanupObject(context(), prepared, job),
         () => ({ object: prepared.object, stage: 'cleaning up' }),
       );
     },
@@ -180,6 +236,8 @@ export async function searchAttributeProblems(): Promise<string[]> {
 /** What an extraction reports in its heartbeats (and reads back from them on retry). */
 export interface ExtractHeartbeat extends ExtractProgress {
   object: string;
+  /** The partition read (a partitioned extraction). */
+  partition?: number;
   resumedFrom?: number;
 }
 

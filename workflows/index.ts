@@ -22,6 +22,7 @@ import type { SyncActivities } from '../activities';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal, objectRetryingSignal } from '../activities/signals';
 import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode, searchAttributeCommands } from '../activities/search-attributes';
 import { defaultMode } from '../src/sync/objects';
+import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { CommitSummary } from '../src/sync/types';
 import {
   INPUT_DEFAULTS,
@@ -43,6 +44,12 @@ export const progressQuery = defineQuery<Record<string, string>>('progress');
  * of the search attributes (a local activity) and the child's upsert of the rows it committed.
  */
 const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
+
+/**
+ * The child plans its extraction (planObject) and may split it into partitions (extractPartition
+ * activities on any worker). Histories from before it extract in one activity, without a plan.
+ */
+const PARTITIONS_PATCH = 'partitions';
 
 /**
  * Fails the workflow at once, for good, when its input is not valid: before any child or activity
@@ -78,7 +85,22 @@ function activitiesFor(
     retry: { ...retry, initialInterval: '5 seconds', maximumAttempts: Math.max(3, Math.ceil(msToNumber(retryTimeout) / 45_000)) },
   });
   // A proxy has no own keys to spread: name each activity.
-  return { prepareObject: short.prepareObject, commitObject: short.commitObject, cleanupObject: short.cleanupObject, extractObject };
+  // A partition is retried alone, as an extraction is; so is the plan, which waits for the Bulk job
+  // Salesforce runs (hours, for a huge object).
+  const { extractPartition, planObject } = proxyActivities<SyncActivities>({
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout,
+    cancellationType,
+    retry: { ...retry, initialInterval: '5 seconds', maximumAttempts: Math.max(3, Math.ceil(msToNumber(retryTimeout) / 45_000)) },
+  });
+  return {
+    prepareObject: short.prepareObject,
+    planObject,
+    commitObject: short.commitObject,
+    cleanupObject: short.cleanupObject,
+    extractObject,
+    extractPartition,
+  };
 }
 
 /**
@@ -89,7 +111,7 @@ function activitiesFor(
 export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
   checkInput(syncObjectInputProblems(input), 'syncObject input');
   const info = workflowInfo();
-  const { prepareObject, extractObject, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
+  const { prepareObject, planObject, extractObject, extractPartition, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
   const runId = `${info.workflowId}@${info.runId}`;
   let stage = 'preparing';
@@ -156,10 +178,38 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     { object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
   ]);
   table = `${prepared.namespace.join('.')}.${prepared.table}`;
+  // The Bulk job a partitioned extraction's partitions read: cleanup deletes it.
+  let partitionedJob: BulkJobRef | undefined;
   try {
     retrying = undefined;
-    moveTo(prepared.reread ? `extracting (every row: ${prepared.reread})` : 'extracting');
-    const extracted = await extractObject.executeWithOptions(as('extract'), [prepared]);
+    const reading = prepared.reread ? `extracting (every row: ${prepared.reread})` : 'extracting';
+    let extracted: { staging: string | string[]; rows: number; files: number; deleted: number };
+    if (patched(PARTITIONS_PATCH)) {
+      // The plan is the extraction's first step (it creates the Bulk job): the stage says extracting.
+      moveTo(reading);
+      const plan = await planObject.executeWithOptions(as('plan'), [prepared]);
+      retrying = undefined;
+      if (plan.partitions.length > 0 && plan.job && plan.staging) {
+        partitionedJob = plan.job;
+        const n = plan.partitions.length;
+        moveTo(`${reading} in ${n} partitions, ${plan.inFlight} at once`);
+        const parts = await inLanes(plan.partitions, plan.inFlight, (part) =>
+          extractPartition.executeWithOptions({ summary: `extract ${input.object} partition ${part.index + 1}/${n}` }, [prepared, plan.job!, part]),
+        );
+        extracted = {
+          staging: [plan.staging, ...parts.map((x) => x.staging)],
+          rows: parts.reduce((sum, x) => sum + x.rows, 0),
+          files: parts.reduce((sum, x) => sum + x.files, 0),
+          deleted: plan.deleted ?? 0,
+        };
+      } else {
+        moveTo(reading);
+        extracted = await extractObject.executeWithOptions(as('extract'), [prepared, { job: plan.job, usage: plan.usage }]);
+      }
+    } else {
+      moveTo(reading);
+      extracted = await extractObject.executeWithOptions(as('extract'), [prepared]);
+    }
     retrying = undefined;
     waiting = undefined;
     outcome = `read ${extracted.rows} rows into ${extracted.files} files${extracted.deleted ? `, ${extracted.deleted} deleted` : ''}`;
@@ -178,8 +228,36 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     throw error;
   } finally {
     // Runs on cancellation too.
-    await CancellationScope.nonCancellable(() => cleanupObject.executeWithOptions(as('clean up after'), [prepared]));
+    await CancellationScope.nonCancellable(() => cleanupObject.executeWithOptions(as('clean up after'), partitionedJob ? [prepared, partitionedJob] : [prepared]));
   }
+}
+
+/**
+ * Runs `run` over every item, at most `inFlight` at once. The first failure cancels the runs still
+ * going and waits for them to stop (their activities wait for their cancellation to complete), so
+ * nothing writes after the cleanup that follows; then it is thrown. A cancelled workflow cancels them all.
+ */
+async function inLanes<T, R>(items: readonly T[], inFlight: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  const queue = items.map((_, i) => i);
+  let failure: { error: unknown } | undefined;
+  const scope = new CancellationScope();
+  const lane = async () => {
+    while (queue.length > 0 && failure === undefined) {
+      const i = queue.shift()!;
+      try {
+        results[i] = await run(items[i]!);
+      } catch (error) {
+        if (failure === undefined) {
+          failure = { error };
+          scope.cancel();
+        }
+      }
+    }
+  };
+  await scope.run(() => Promise.all(Array.from({ length: Math.max(1, Math.min(inFlight, items.length)) }, lane)));
+  if (failure) throw failure.error;
+  return results;
 }
 
 /**

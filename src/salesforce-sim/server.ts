@@ -223,7 +223,14 @@ export class SalesforceSimulator implements SimContext {
 
   /** Waits while a hold stops this request; a hold takes one request, after its `skip`. */
   async passHolds(req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL): Promise<void> {
-    const h = this.holds.find((x) => !x.taken && path.includes(x.rule.path) && (!x.rule.object || this.requestObject(path, url) === x.rule.object) && x.skip-- <= 0);
+    const h = this.holds.find(
+      (x) =>
+        !x.taken &&
+        path.includes(x.rule.path) &&
+        (!x.rule.search || url.search.includes(x.rule.search)) &&
+        (!x.rule.object || this.requestObject(path, url) === x.rule.object) &&
+        x.skip-- <= 0,
+    );
     if (!h) return;
     h.taken = true;
     res.once('close', () => {

@@ -91,6 +91,8 @@ export interface FaultRule {
 export interface HoldRule {
   path: string;
   object?: string;
+  /** Text the request's query string must contain too (e.g. one result page's locator). */
+  search?: string;
   skip?: number;
 }
 

@@ -91,27 +91,24 @@ export async function bulkJobAlive(client: SalesforceClient, resume: BulkResume)
   }
 }
 
+/** A Bulk query job whose results can be read: its id and the API version that created it. */
+export interface BulkJobRef {
+  jobId: string;
+  apiVersion: string;
+}
+
 /**
- * Streams a query through a Bulk API 2.0 query job: CSV result pages parsed and normalised one
- * page at a time. On API versions with parallel results, up to `pagesInFlight` pages download at
- * once (compressed), and pages are still handed out in order, so a resume point is "every page
- * before this one"; older versions follow the locator chain with one page ahead. Memory is bounded
- * by the pages in flight. The job is deleted at the end.
+ * Creates a query job (or takes the one `resume` names) and waits until Salesforce has run it.
+ * A job Salesforce fails is a BulkJobFailedError when new, a BulkJobGoneError when resumed.
  */
-export async function* readBulk(opts: {
+export async function bulkJobReady(opts: {
   client: SalesforceClient;
   soql: string;
-  fields: SalesforceField[];
   includeDeleted?: boolean;
-  /** Records per page of a sequential read (parallel pages are sized by Salesforce). */
-  maxRecords?: number;
-  resume?: BulkResume;
-  cursorField?: string;
+  resume?: Pick<BulkResume, 'jobId' | 'apiVersion'>;
   pollMs?: number;
-  pagesInFlight?: number;
-  /** Told when the job was created (before its results are read). */
   onJob?: (jobId: string) => void;
-}): AsyncGenerator<BulkPage> {
+}): Promise<BulkJobRef> {
   const { client } = opts;
   const apiVersion = opts.resume?.apiVersion ?? client.apiVersion;
   let jobId = opts.resume?.jobId;
@@ -141,7 +138,7 @@ export async function* readBulk(opts: {
         throw new BulkJobGoneError(`Bulk query job ${jobId} no longer exists (Salesforce keeps a job's results about a week)`);
       throw error;
     }
-    if (job.state === 'JobComplete') break;
+    if (job.state === 'JobComplete') return { jobId, apiVersion };
     if (job.state === 'Failed') {
       if (opts.resume) throw new BulkJobGoneError(`Bulk query job ${jobId} failed in Salesforce: ${job.errorMessage ?? 'no message'}`);
       throw new BulkJobFailedError(jobId, job.errorMessage ?? 'no message');
@@ -149,17 +146,76 @@ export async function* readBulk(opts: {
     if (job.state === 'Aborted') throw new BulkJobGoneError(`Bulk query job ${jobId} was aborted`);
     await client.wait(Math.min(10_000, (opts.pollMs ?? 250) * 1.5 ** polls));
   }
-  const parallel =
-    opts.resume?.locator === undefined &&
-    (opts.resume?.pages !== undefined || (Number(apiVersion) >= PARALLEL_RESULTS_VERSION && (opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT) > 1));
-  const downloads = parallel
-    ? parallelPages(client, base, jobId, apiVersion, opts.resume?.pages, opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT)
-    : sequentialPages(client, base, jobId, apiVersion, opts.resume?.locator, opts.maxRecords ?? 10_000);
-  const idAt = opts.fields.findIndex((f) => f.name === 'Id');
-  const cursorAt = opts.cursorField ? opts.fields.findIndex((f) => f.name === opts.cursorField) : -1;
+}
+
+/** Deletes a job whose results are read (best effort: Salesforce expires it anyway). */
+export async function deleteBulkJob(client: SalesforceClient, job: BulkJobRef): Promise<void> {
+  await client.request('DELETE', jobPath(job.apiVersion, job.jobId)).catch((error: unknown) => {
+    if (!(error instanceof SalesforceApiError)) throw error;
+  });
+}
+
+/** One listing of a job's parallel result pages: the listing's URL (undefined: the first) and how many page links it holds. */
+export interface ResultPageSet {
+  set?: string;
+  links: number;
+}
+
+/**
+ * Walks a completed job's `resultPages` listings (API 62.0 and later) without downloading any page:
+ * what a plan splits into partitions. With `stopAt`, stops once that many pages are seen (`complete` false).
+ */
+export async function listResultPageSets(client: SalesforceClient, job: BulkJobRef, opts: { stopAt?: number } = {}): Promise<{ sets: ResultPageSet[]; complete: boolean }> {
+  const sets: ResultPageSet[] = [];
+  let set: string | undefined;
+  let pages = 0;
+  for (;;) {
+    let listing: ResultPages;
+    try {
+      listing = await client.get<ResultPages>(set ?? `${jobPath(job.apiVersion, job.jobId)}/resultPages`);
+    } catch (error) {
+      if (error instanceof SalesforceApiError && error.status === 404) throw new BulkJobGoneError(`Bulk query job ${job.jobId} no longer serves its results (${error.message})`);
+      throw error;
+    }
+    const links = listing.resultPages.filter((p) => p.resultUrl ?? p.resultLink).length;
+    sets.push({ set, links });
+    pages += links;
+    const following = listing.done || !listing.nextRecordsUrl ? undefined : listing.nextRecordsUrl;
+    if (!following) return { sets, complete: true };
+    if (opts.stopAt !== undefined && pages >= opts.stopAt) return { sets, complete: false };
+    set = following;
+  }
+}
+
+/**
+ * Reads `count` result pages of a completed job from a place in its listings (`from`: a listing
+ * and how many of its links to skip), up to `pagesInFlight` at once, in order. Each page's `next`
+ * is where the pages after it start (also past the end of this range), undefined at the job's end.
+ * The job is left in place: other partitions read it too.
+ */
+export async function* readBulkPages(opts: {
+  client: SalesforceClient;
+  job: BulkJobRef;
+  from: { set?: string; skip: number };
+  count: number;
+  fields: SalesforceField[];
+  cursorField?: string;
+  pagesInFlight?: number;
+}): AsyncGenerator<BulkPage> {
+  const { client, job } = opts;
+  if (opts.count <= 0) return;
+  const base = jobPath(job.apiVersion, job.jobId);
+  const downloads = parallelPages(client, base, job.jobId, job.apiVersion, opts.from, opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT, opts.count);
+  yield* bulkPagesOf(downloads, opts.fields, opts.cursorField, job.jobId);
+}
+
+/** Parses downloaded result pages, noting each page's last row. */
+async function* bulkPagesOf(downloads: AsyncGenerator<Download>, fields: SalesforceField[], cursorField: string | undefined, jobId: string): AsyncGenerator<BulkPage> {
+  const idAt = fields.findIndex((f) => f.name === 'Id');
+  const cursorAt = cursorField ? fields.findIndex((f) => f.name === cursorField) : -1;
   try {
     for await (const { bytes, next } of downloads) {
-      const csv = new BulkCsvPage(bytes, opts.fields);
+      const csv = new BulkCsvPage(bytes, fields);
       const lastRow = csv.length - 1;
       const id = lastRow >= 0 && idAt >= 0 ? csv.text(lastRow, idAt) : null;
       yield {
@@ -176,6 +232,39 @@ export async function* readBulk(opts: {
     if (error instanceof SalesforceApiError && error.status === 404) throw new BulkJobGoneError(`Bulk query job ${jobId} no longer serves its results (${error.message})`);
     throw error;
   }
+}
+
+/**
+ * Streams a query through a Bulk API 2.0 query job: CSV result pages parsed and normalised one
+ * page at a time. On API versions with parallel results, up to `pagesInFlight` pages download at
+ * once (compressed), and pages are still handed out in order, so a resume point is "every page
+ * before this one"; older versions follow the locator chain with one page ahead. Memory is bounded
+ * by the pages in flight. The job is deleted at the end.
+ */
+export async function* readBulk(opts: {
+  client: SalesforceClient;
+  soql: string;
+  fields: SalesforceField[];
+  includeDeleted?: boolean;
+  /** Records per page of a sequential read (parallel pages are sized by Salesforce). */
+  maxRecords?: number;
+  resume?: BulkResume;
+  cursorField?: string;
+  pollMs?: number;
+  pagesInFlight?: number;
+  /** Told when the job was created (before its results are read). */
+  onJob?: (jobId: string) => void;
+}): AsyncGenerator<BulkPage> {
+  const { client } = opts;
+  const { jobId, apiVersion } = await bulkJobReady(opts);
+  const base = jobPath(apiVersion, jobId);
+  const parallel =
+    opts.resume?.locator === undefined &&
+    (opts.resume?.pages !== undefined || (Number(apiVersion) >= PARALLEL_RESULTS_VERSION && (opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT) > 1));
+  const downloads = parallel
+    ? parallelPages(client, base, jobId, apiVersion, opts.resume?.pages, opts.pagesInFlight ?? DEFAULT_PAGES_IN_FLIGHT)
+    : sequentialPages(client, base, jobId, apiVersion, opts.resume?.locator, opts.maxRecords ?? 10_000);
+  yield* bulkPagesOf(downloads, opts.fields, opts.cursorField, jobId);
   // The results are read: a job that cannot be deleted now only waits for Salesforce to expire it
   // (a refusal or an outage is no reason to fail the read). Anything else (a bug) surfaces.
   await client.request('DELETE', base).catch((error: unknown) => {
@@ -228,10 +317,19 @@ async function* sequentialPages(
  * downloading at once, handed out in order. The resume point after a page is the set it came from
  * and how many of that set's pages are done (or the next set).
  */
-async function* parallelPages(client: SalesforceClient, base: string, jobId: string, apiVersion: string, from: BulkResume['pages'], inFlight: number): AsyncGenerator<Download> {
+async function* parallelPages(
+  client: SalesforceClient,
+  base: string,
+  jobId: string,
+  apiVersion: string,
+  from: BulkResume['pages'],
+  inFlight: number,
+  limit = Infinity,
+): AsyncGenerator<Download> {
   async function* links(): AsyncGenerator<{ url: string; next?: BulkResume }> {
     let set = from?.set;
     let skip = from?.skip ?? 0;
+    let handed = 0;
     for (;;) {
       const listing = await client.get<ResultPages>(set ?? `${base}/resultPages`);
       const urls = listing.resultPages.map((p) => p.resultUrl ?? p.resultLink).filter((u): u is string => Boolean(u));
@@ -239,6 +337,7 @@ async function* parallelPages(client: SalesforceClient, base: string, jobId: str
       for (let i = skip; i < urls.length; i++) {
         const after = i + 1 < urls.length ? { set, skip: i + 1 } : following ? { set: following, skip: 0 } : undefined;
         yield { url: urls[i]!, next: after ? { jobId, apiVersion, pages: after } : undefined };
+        if (++handed >= limit) return;
       }
       if (!following) return;
       set = following;

@@ -20,6 +20,8 @@ import { defaultMode } from './objects';
 import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './reconcile';
 import { rereadReason } from './reread';
 import { readStaging } from './staging';
+import { combineStaged } from './partitions';
+import { bulkJobAlive, deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 
 export { CURSOR_PROPERTY };
 
@@ -106,13 +108,15 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     { store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS },
     resume,
   );
+  // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
+  const planned = !resume && opts.job && (await bulkJobAlive(salesforce, opts.job)) ? opts.job : undefined;
   const timer = new StageTimer();
   const pages = readObject({
     client: salesforce,
     describe,
     fields: columns.fields,
     window: readWindow(p),
-    resume: resume && positionOf(resume),
+    resume: resume ? positionOf(resume) : planned && { api: 'bulk', job: planned },
     api: ctx.api,
     pagesInFlight: ctx.pagesInFlight,
     sliceFloorMs: ctx.sliceFloorMs,
@@ -162,9 +166,10 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
 }
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
-export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string): Promise<CommitSummary> {
+export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
   const area = await ctx.destination.writeTarget(p);
-  const staged = await readStaging(area.store, staging);
+  // A partitioned extraction: the plan's manifest and every partition's, as one.
+  const staged = combineStaged(await Promise.all([staging].flat().map((key) => readStaging(area.store, key))));
   const mode: WriteMode =
     p.mode === 'replace'
       ? { kind: 'replace' }
@@ -217,8 +222,10 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
  * looked at. Then a first sync that committed nothing drops the table it created. Returns how
  * many files it removed.
  */
-export async function cleanupObject(ctx: SyncContext, p: PreparedObject): Promise<number> {
+export async function cleanupObject(ctx: SyncContext, p: PreparedObject, job?: BulkJobRef): Promise<number> {
   const log = ctx.log ?? noLog;
+  // A partitioned extraction's job (its partitions leave it for each other): its results are read or no longer wanted.
+  if (job) await deleteBulkJob(ctx.salesforce.withLog(log), job);
   let area;
   try {
     area = await ctx.destination.writeTarget(p);

@@ -39,6 +39,23 @@ export const syncArea = settingsArea('sync', {
       "threads (worker_threads) that encode and compress Parquet while the activity's thread parses Salesforce pages and builds the next row group; shared by the worker's activities; 0: encode on the activity's thread",
     default: '1',
   },
+  SYNC_PARTITION_MIN_PAGES: {
+    schema: integerSetting(0),
+    description:
+      'an object whose Bulk job has at least this many result pages (API 62.0 and later) is extracted in partitions, activities that any worker of the task queue runs; 0: never',
+    default: '20',
+  },
+  SYNC_PARTITION_PAGES: {
+    schema: integerSetting(1),
+    description: 'Bulk result pages per partition (more when an object would get over 200 partitions)',
+    default: '10',
+  },
+  SYNC_PARTITIONS_IN_FLIGHT: {
+    schema: integerSetting(1, 64),
+    description:
+      "partitions of one object extracted at once, across all workers (each worker runs at most WORKER_MAX_ACTIVITIES activities of any kind); the planning worker's value applies",
+    default: '4',
+  },
   SYNC_TIME_TYPE: {
     schema: z.enum(['string', 'time'], { message: 'must be string or time' }),
     description:

@@ -5,7 +5,9 @@ import type { ParquetEncoderPool } from '../parquet/encoder-pool';
 import type { UsageCounts } from '../salesforce/budget';
 import type { SalesforceClient } from '../salesforce/client';
 import type { ReadApi, ReadPosition } from '../salesforce/reader';
+import type { BulkJobRef } from '../salesforce/bulk-reader';
 import type { StageTimings } from './extract/stage-timer';
+import type { PartitionSettings } from './partitions';
 import type { WriteModeName } from './objects';
 import type { RereadReason } from './reread';
 
@@ -25,6 +27,8 @@ export interface SyncContext {
   pagesInFlight?: number;
   /** A Bulk job that fails in Salesforce is read again over halves of its time window, down to this. */
   sliceFloorMs?: number;
+  /** When and how an object's extraction is split into partitions (src/sync/partitions.ts); none: never. */
+  partitions?: PartitionSettings;
   /** Where the steps log (activities bind Temporal's activity logger); nowhere by default. */
   log?: Logger;
   /** Threads that encode Parquet off the activity's thread; without, encoding runs on it. */
@@ -112,6 +116,8 @@ export interface ExtractCheckpoint {
   last?: { id: string; cursor?: string };
   /** Where the read goes on: after a row (REST), or at a Bulk job's next result page. */
   position?: ReadPosition;
+  /** Result pages read so far (a partition's checkpoints). */
+  pages?: number;
 }
 
 export interface ExtractProgress {
@@ -134,6 +140,8 @@ export interface ExtractOptions {
   progress?: (p: Partial<ExtractProgress>) => void;
   /** Resume after this checkpoint (from the last heartbeat of a failed attempt). */
   resume?: ExtractCheckpoint;
+  /** A completed Bulk job of the window (the plan's) to read instead of creating one. */
+  job?: BulkJobRef;
   /** What earlier attempts spent (their last heartbeat's `usage`, prepare's included); default: prepare's. */
   usage?: UsageCounts;
   /** Least time between checkpoints (each closes the open data file). Default 60 s. */

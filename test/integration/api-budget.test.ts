@@ -129,7 +129,7 @@ describe('the Salesforce API budget (real stack)', () => {
   it('the counts of a failed extraction attempt are added to those of the retry that succeeds', async () => {
     const namespace = freshNamespace();
     // The first attempt's result page fails more often than the client retries: Temporal retries
-    // the extraction, which creates a second Bulk job.
+    // the extraction, which reads the plan's Bulk job again (it still lives): one job.
     sim.addFault({ kind: 'unavailable', path: '/results', count: 6 });
     const before = sim.usage;
     const workflowId = uniqueName('retried');
@@ -138,11 +138,11 @@ describe('the Salesforce API budget (real stack)', () => {
     const history = await harness.client.workflow.getHandle(`${workflowId}/Contact`).fetchHistory();
     expect((history.events ?? []).some((e) => e.activityTaskStartedEventAttributes?.attempt === 2)).toBe(true);
     const counted = spent(before);
-    expect(counted.bulkJobs).toBe(2);
+    expect(counted.bulkJobs).toBe(1);
     const summary = await snapshotSummary(namespace, 'contact');
     expect([summary['salesforce.api-calls'], summary['salesforce.bulk-jobs'], summary['salesforce.result-bytes']]).toEqual([
       String(counted.apiCalls),
-      '2',
+      '1',
       String(counted.resultBytes),
     ]);
   });

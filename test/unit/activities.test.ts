@@ -15,7 +15,8 @@ import { CatalogUnavailableError } from '../../src/iceberg/errors';
 import { classifyFailure } from '../../src/sync/failures';
 import type { Destination } from '../../src/destinations/destination';
 import { parseSalesforceSettings, salesforceEnv } from '../../src/salesforce/settings';
-import type { PreparedObject } from '../../src/sync/types';
+import type { ExtractResult, PreparedObject } from '../../src/sync/types';
+import type { ExtractPlan } from '../../src/sync/partitions';
 import { until } from '../helpers/stack';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
@@ -208,6 +209,94 @@ describe('Bulk extraction attempts (MockActivityEnvironment, no servers)', () =>
     expect(await tableIds('account', 'bulk_gone')).toEqual(sourceIds('Account', bulkSim));
     // The first attempt's files are the run's garbage, removed by cleanup.
     expect(await new MockActivityEnvironment().run(bulk.cleanupObject, prepared)).toBeGreaterThanOrEqual(3);
+  });
+});
+
+/*
+ * A partitioned Bulk extraction: ten result pages of 1,000 rows, partitions of three pages. The plan
+ * creates the job; each partition is its own activity attempt and resumes from its own checkpoint.
+ */
+describe('Partitioned Bulk extraction (MockActivityEnvironment, no servers)', () => {
+  const partSim = new SalesforceSimulator({ rowCounts: { Account: ACCOUNTS }, resultPageRecords: 1_000 });
+  let parts: ReturnType<typeof createActivities>;
+  let downloaded = 0;
+
+  beforeAll(async () => {
+    await partSim.start();
+    const counting: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input).includes('/results')) downloaded += Number(response.headers.get('sforce-numberofrecords') ?? 0);
+      return response;
+    };
+    const client = new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv()), { fetch: counting, backoffMs: 5 });
+    parts = createActivities({
+      salesforce: client,
+      destination: new DuckDbDestination(duckdbFile),
+      lagMs: 0,
+      api: 'bulk',
+      pagesInFlight: 2,
+      checkpointMs: 0,
+      partitions: { minPages: 4, pagesPerPartition: 3, inFlight: 2 },
+    });
+  });
+  afterAll(() => partSim.stop());
+
+  it('plans four partitions over one job; a stopped partition resumes from its checkpoint; the commit takes them all once', async () => {
+    const prepared = await prepare('Account', 'unit-parts@1', 'parts', parts);
+    const jobsBefore = partSim.stats().bulkJobs;
+    const plan = (await new MockActivityEnvironment().run(parts.planObject, prepared)) as ExtractPlan;
+    expect(plan).toMatchObject({ pages: 10, inFlight: 2, job: { jobId: expect.any(String) } });
+    expect(plan.partitions.map((x) => x.pages)).toEqual([3, 3, 3, 1]);
+    downloaded = 0;
+    // Partition 1's second page is held: its attempt stops with one page checkpointed.
+    const held = partSim.hold({ path: '/results', skip: 1 });
+    const first = attempt(() => parts.extractPartition(prepared, plan.job!, plan.partitions[1]!), { attempt: 1 });
+    await held.arrived;
+    const checkpointed = await until('a checkpoint after one page', async () => (first.seen.last?.checkpoint?.pages === 1 ? first.seen.last : undefined));
+    expect(checkpointed).toMatchObject({ partition: 1, rows: 1_000 });
+    first.env.cancel();
+    await expect(first.result).rejects.toBeInstanceOf(CancelledFailure);
+    held.release();
+    downloaded = 0;
+    const second = attempt(() => parts.extractPartition(prepared, plan.job!, plan.partitions[1]!), { attempt: 2, heartbeatDetails: checkpointed });
+    expect(await second.result).toMatchObject({ rows: 3_000 });
+    // Only the partition's two pages after its checkpoint.
+    expect(downloaded).toBe(2_000);
+    const others: ExtractResult[] = [];
+    for (const i of [0, 2, 3]) others.push((await new MockActivityEnvironment().run(parts.extractPartition, prepared, plan.job!, plan.partitions[i]!)) as ExtractResult);
+    expect(others.map((x) => x.rows)).toEqual([3_000, 3_000, 1_000]);
+    const stagings = [plan.staging!, (await second.result).staging, ...others.map((x) => x.staging)];
+    const committed = await new MockActivityEnvironment().run(parts.commitObject, prepared, stagings);
+    expect(committed).toMatchObject({ rows: ACCOUNTS, alreadyCommitted: false });
+    expect(await tableIds('account', 'parts')).toEqual(sourceIds('Account', partSim));
+    // One job for the whole object; cleanup deletes it and the stopped attempt's unused files.
+    expect(partSim.stats().bulkJobs - jobsBefore).toBe(1);
+    expect(await new MockActivityEnvironment().run(parts.cleanupObject, prepared, plan.job)).toBeGreaterThanOrEqual(1);
+    await expect(new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())).get(`/jobs/query/${plan.job!.jobId}`)).rejects.toThrow(/NOT_FOUND|404/);
+  });
+
+  it("a small object, or a REST read, is not partitioned: the single extraction reads the plan's job", async () => {
+    const prepared = await prepare('Account', 'unit-parts@2', 'parts_small', parts);
+    const rest = createActivities({
+      salesforce: new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())),
+      destination: new DuckDbDestination(duckdbFile),
+      api: 'rest',
+      partitions: { minPages: 4, pagesPerPartition: 3, inFlight: 2 },
+    });
+    expect(await new MockActivityEnvironment().run(rest.planObject, prepared)).toMatchObject({ partitions: [], reason: expect.stringMatching(/REST/) });
+    const few = createActivities({
+      salesforce: new SalesforceClient(parseSalesforceSettings(partSim.settingsEnv())),
+      destination: new DuckDbDestination(duckdbFile),
+      api: 'bulk',
+      lagMs: 0,
+      partitions: { minPages: 20, pagesPerPartition: 3, inFlight: 2 },
+    });
+    const jobsBefore = partSim.stats().bulkJobs;
+    const plan = (await new MockActivityEnvironment().run(few.planObject, prepared)) as ExtractPlan;
+    expect(plan).toMatchObject({ partitions: [], pages: 10, job: { jobId: expect.any(String) } });
+    const extracted = (await new MockActivityEnvironment().run(few.extractObject, prepared, { job: plan.job, usage: plan.usage })) as ExtractResult;
+    expect(extracted.rows).toBe(ACCOUNTS);
+    expect(partSim.stats().bulkJobs - jobsBefore).toBe(1);
   });
 });
 

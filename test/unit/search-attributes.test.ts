@@ -33,6 +33,10 @@ const stubs: SyncActivities = {
   extractObject: async (p) => ({ staging: `staging/${p.object}`, rows: 7, files: 1, bytes: 1, deleted: 0, timings: { readS: 0, readCpuS: 0, buildS: 0, encodeS: 0, uploadS: 0 } }),
   commitObject: async (_p, staging) => ({ snapshotId: `${staging}#1`, rows: 7, deleted: 0, alreadyCommitted: false }),
   cleanupObject: async () => 0,
+  planObject: async () => ({ partitions: [], inFlight: 1 }),
+  extractPartition: async () => {
+    throw new Error('not partitioned');
+  },
   searchAttributeProblems,
 };
 

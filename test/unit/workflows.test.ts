@@ -37,6 +37,8 @@ function hold(g: Gate): Promise<void> {
 /** What the stubs saw; `until` resolves once a condition on it holds (checked on every change). */
 class Recorder {
   calls: { activity: Activity; object: string; workflowId?: string; runId?: string }[] = [];
+  cleanedJobs: string[] = [];
+  stagings: (string | string[])[] = [];
   active = new Set<string>();
   maxActive = 0;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
@@ -48,7 +50,12 @@ class Recorder {
   objects = (activity: Activity) => this.calls.filter((c) => c.activity === activity).map((c) => c.object);
 }
 
-type Hooks = Partial<Record<Activity, (object: string) => Promise<void> | void>>;
+type Hooks = Partial<Record<Activity, (object: string) => Promise<void> | void>> & {
+  /** Partitions planObject gives each object (none by default: one extraction). */
+  partitions?: Record<string, number>;
+  /** Runs in extractPartition after record, with the partition's index. */
+  partition?: (object: string, index: number) => Promise<void> | void;
+};
 
 /** A hook failing one object's activity for good, as the activities do: typed by the error's code. */
 const failFor =
@@ -75,11 +82,30 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
     },
     async commitObject(p, staging) {
       await record('commitObject', p.object);
+      rec.stagings.push(staging);
       return { snapshotId: `${staging}#1`, rows: ROWS[p.object]!, deleted: 0, alreadyCommitted: false };
     },
-    async cleanupObject(p) {
+    async cleanupObject(p, job) {
       await record('cleanupObject', p.object);
+      if (job) rec.cleanedJobs.push(job.jobId);
       return 0;
+    },
+    async planObject(p) {
+      const n = hooks.partitions?.[p.object] ?? 0;
+      if (n === 0) return { partitions: [], inFlight: 1 };
+      await record('planObject', p.object);
+      const partitions = Array.from({ length: n }, (_, index) => ({ index, from: { skip: index }, pages: 1 }));
+      return { job: { jobId: `job-${p.object}`, apiVersion: '62.0' }, partitions, inFlight: 2, staging: `staging/${p.object}.plan`, pages: n, deleted: 1 };
+    },
+    async extractPartition(p, _job, part) {
+      await record('extractPartition', p.object);
+      rec.enter(`${p.object}#${part.index}`);
+      try {
+        await hooks.partition?.(p.object, part.index);
+      } finally {
+        rec.leave(`${p.object}#${part.index}`);
+      }
+      return { staging: `staging/${p.object}.part-${part.index}`, rows: 10, files: 1, bytes: 1, deleted: 0, timings: { readS: 0, readCpuS: 0, buildS: 0, encodeS: 0, uploadS: 0 } };
     },
     // The real check, against the test server (which has the attributes).
     searchAttributeProblems,
@@ -479,7 +505,7 @@ describe('salesforceSync with stubbed activities', () => {
     const summaries = (await events('named/Account')).flatMap((e) =>
       e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : [],
     );
-    expect(summaries).toEqual(['prepare Account', 'extract Account', 'commit Account', 'clean up after Account']);
+    expect(summaries).toEqual(['prepare Account', 'plan Account', 'extract Account', 'commit Account', 'clean up after Account']);
     expect(await searchAttributes('named/Account')).toEqual({
       SalesforceObject: 'Account',
       SalesforceSyncMode: 'incremental',
@@ -537,5 +563,84 @@ describe('salesforceSync with stubbed activities', () => {
       await handle.result();
       expect(await currentDetails('detailed')).toBe('- **Account**: succeeded: 300 rows\n- **Contact**: succeeded: 120 rows');
     });
+  });
+});
+
+describe('syncObject with a partitioned extraction (stubbed activities)', () => {
+  it('runs the planned partitions at most `inFlight` at once and commits the plan and every partition as one', async () => {
+    const rec = new Recorder();
+    const gates = Array.from({ length: 5 }, () => gate());
+    let running = 0;
+    let most = 0;
+    const hooks: Hooks = {
+      partitions: { Account: 5 },
+      partition: async (_o, i) => {
+        most = Math.max(most, ++running);
+        try {
+          await hold(gates[i]!);
+        } finally {
+          running--;
+        }
+      },
+    };
+    const result = await withWorker(stubActivities(rec, hooks), async (taskQueue) => {
+      const handle = await start(taskQueue, 'partitioned', { objects: ['Account'] });
+      // Partition i is let go once i + 2 have started: never more than two at once.
+      for (let i = 0; i < 5; i++) {
+        await rec.until(() => rec.objects('extractPartition').length >= Math.min(5, i + 2));
+        gates[i]!.open();
+      }
+      return handle.result();
+    });
+    expect(most).toBe(2);
+    expect(rec.objects('extractPartition')).toHaveLength(5);
+    expect(rec.objects('extractObject')).toEqual([]);
+    expect(rec.stagings).toEqual([['staging/Account.plan', ...[0, 1, 2, 3, 4].map((i) => `staging/Account.part-${i}`)]]);
+    expect(rec.cleanedJobs).toEqual(['job-Account']);
+    expect(result[0]).toMatchObject({ object: 'Account', status: 'succeeded' });
+    // Each partition is its own activity in the child's history, named by its object and number.
+    const scheduled = (await events('partitioned/Account')).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'extractPartition');
+    expect(scheduled.map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString())).toEqual(
+      [1, 2, 3, 4, 5].map((n) => `"extract Account partition ${n}/5"`),
+    );
+  });
+
+  it('a partition that fails for good stops the others, waits for them, then cleans up; the object fails, nothing is committed', async () => {
+    const rec = new Recorder();
+    const started = gate();
+    let stopped = 0;
+    const hooks: Hooks = {
+      partitions: { Account: 4 },
+      partition: async (_o, i) => {
+        if (i === 1) {
+          await started.promise;
+          throw ApplicationFailure.nonRetryable('partition 1 cannot be read', 'SALESFORCE_REFUSED');
+        }
+        // Ends only by observing its cancellation (reaching it in a heartbeat's response).
+        const ctx = Context.current();
+        const beat = setInterval(() => ctx.heartbeat(), 100);
+        started.open();
+        try {
+          await ctx.cancelled;
+        } finally {
+          clearInterval(beat);
+          stopped++;
+        }
+      },
+    };
+    const failure = await withWorker(stubActivities(rec, hooks), async (taskQueue) =>
+      failureOf(await start(taskQueue, 'partition-fails', { objects: ['Account'], heartbeatTimeout: '2 seconds' })),
+    );
+    expect(failure.message).toBe('1 of 1 objects failed: Account: partition 1 cannot be read');
+    expect(stopped).toBe(1);
+    // Partitions 2 and 3 never started: the failure came first.
+    expect(rec.objects('extractPartition')).toHaveLength(2);
+    expect(rec.objects('commitObject')).toEqual([]);
+    const history = await events('partition-fails/Account');
+    const cancelledAt = history.findIndex((e) => e.activityTaskCanceledEventAttributes);
+    const cleanupAt = history.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cleanupObject');
+    expect(cancelledAt).toBeGreaterThan(0);
+    expect(cleanupAt).toBeGreaterThan(cancelledAt);
+    expect(rec.cleanedJobs).toEqual(['job-Account']);
   });
 });

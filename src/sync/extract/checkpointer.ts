@@ -69,11 +69,11 @@ export class Checkpointer {
   }
 
   /** Closes the open data file and records everything staged so far as a checkpoint after `page`. */
-  async save(page: Pick<RecordPage, 'last' | 'position'>): Promise<ExtractCheckpoint> {
+  async save(page: Pick<RecordPage, 'last' | 'position'>, extra: { pages?: number } = {}): Promise<ExtractCheckpoint> {
     await this.opts.writer.flush();
     const staging = this.opts.stagingPath(`at-${this.rows}`);
     await writeStaging(this.opts.store, staging, { runId: this.opts.runId, files: this.files, keys: this.keys, deletedKeys: [] });
-    this.checkpoint = { staging, rows: this.rows, files: this.fileCount, last: page.last, position: page.position };
+    this.checkpoint = { staging, rows: this.rows, files: this.fileCount, last: page.last, position: page.position, ...(extra.pages !== undefined ? { pages: extra.pages } : {}) };
     this.checkpointedAt = this.now();
     return this.checkpoint;
   }

@@ -1,0 +1,115 @@
+import type { DataFile } from '../iceberg/spec';
+import type { UsageCounts } from '../salesforce/budget';
+import type { BulkJobRef, ResultPageSet } from '../salesforce/bulk-reader';
+import { KeyList, type StagedExtraction } from './staging';
+
+/*
+ * One object's extraction split into partitions that run as separate activities, on any worker:
+ * each partition reads a run of the Bulk job's result pages. Planning and combining the partitions'
+ * results are plain functions here; partitioned-extract.ts does the reading and writing.
+ */
+
+/** A partition: `pages` consecutive result pages of the job, from a listing and an offset in it. */
+export interface PartitionRange {
+  index: number;
+  /** The `resultPages` listing the range starts in (undefined: the first) and how many of its links come before it. */
+  from: { set?: string; skip: number };
+  pages: number;
+}
+
+/** What a plan gives the workflow: small (a few hundred bytes per partition). */
+export interface ExtractPlan {
+  /** The Bulk job the partitions read (or the single extraction reads on from); none for a REST read. */
+  job?: BulkJobRef;
+  /** Empty: the object is extracted by one activity (small, REST, or a read partitions cannot serve). */
+  partitions: PartitionRange[];
+  /** Partitions of this object extracted at once (the worker's SYNC_PARTITIONS_IN_FLIGHT). */
+  inFlight: number;
+  /** Staging manifest of what the plan itself read: the deleted Ids, and the Salesforce usage of prepare and plan. */
+  staging?: string;
+  /** Result pages of the job, when counted. */
+  pages?: number;
+  /** Deleted Ids the plan read (partitioned objects only). */
+  deleted?: number;
+  /** What prepare and the plan spent of the org's Salesforce limits (the single extraction goes on from it). */
+  usage?: UsageCounts;
+  /** Why the object is not partitioned (shown in the logs). */
+  reason?: string;
+}
+
+export interface PartitionSettings {
+  /** An object whose Bulk job has at least this many result pages is extracted in partitions (0: never). */
+  minPages: number;
+  /** Result pages per partition (more when the job has so many pages that `maxPartitions` would be passed). */
+  pagesPerPartition: number;
+  /** Partitions of one object extracted at once. */
+  inFlight: number;
+  /** At most this many partitions per object (each adds a few events to the object's history). */
+  maxPartitions?: number;
+}
+
+export const DEFAULT_MAX_PARTITIONS = 200;
+
+/**
+ * Splits a job's result pages, as its listings count them, into ranges of `pagesPerPartition`
+ * (widened so there are at most `maxPartitions`). Every page is in exactly one range, in order.
+ */
+export function planPartitions(sets: readonly ResultPageSet[], settings: Pick<PartitionSettings, 'pagesPerPartition' | 'maxPartitions'>): PartitionRange[] {
+  const total = sets.reduce((n, s) => n + s.links, 0);
+  if (total === 0) return [];
+  const max = Math.max(1, settings.maxPartitions ?? DEFAULT_MAX_PARTITIONS);
+  const size = Math.max(1, settings.pagesPerPartition, Math.ceil(total / max));
+  const out: PartitionRange[] = [];
+  let page = 0;
+  for (const s of sets) {
+    for (let skip = 0; skip < s.links; skip++, page++) {
+      if (page % size !== 0) continue;
+      out.push({ index: out.length, from: { ...(s.set !== undefined ? { set: s.set } : {}), skip }, pages: Math.min(size, total - page) });
+    }
+  }
+  return out;
+}
+
+/** Whether a job of `pages` result pages (`complete`: all counted) is worth partitioning. */
+export function partitionWorthIt(pages: number, settings: Pick<PartitionSettings, 'minPages' | 'pagesPerPartition'>): boolean {
+  return settings.minPages > 0 && pages >= settings.minPages && pages > Math.max(1, settings.pagesPerPartition);
+}
+
+export function addUsage(a: UsageCounts | undefined, b: UsageCounts | undefined): UsageCounts | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return { apiCalls: a.apiCalls + b.apiCalls, bulkJobs: a.bulkJobs + b.bulkJobs, resultBytes: a.resultBytes + b.resultBytes };
+}
+
+/**
+ * The staging manifests of a partitioned extraction (the plan's, then each partition's) as one:
+ * every data file, every merge key, the deleted Ids once each, the usage summed. A data file named
+ * twice (never, unless a manifest was passed twice) is taken once, and so are its keys.
+ */
+export function combineStaged(parts: readonly StagedExtraction[]): StagedExtraction {
+  if (parts.length === 1) return parts[0]!;
+  const seen = new Set<string>();
+  const kept = parts.filter((p) => {
+    const paths = p.files.map((f) => f.filePath);
+    if (paths.length > 0 && paths.every((x) => seen.has(x))) return false;
+    for (const x of paths) seen.add(x);
+    return true;
+  });
+  const files: DataFile[] = kept.flatMap((p) => p.files);
+  const deletedKeys = [...new Set(kept.flatMap((p) => p.deletedKeys))];
+  const reconciled = kept.some((p) => p.reconciled !== undefined) ? kept.reduce((n, p) => n + (p.reconciled ?? 0), 0) : undefined;
+  const usage = kept.reduce<UsageCounts | undefined>((u, p) => addUsage(u, p.usage), undefined);
+  return {
+    runId: parts[0]!.runId,
+    files,
+    keyCount: kept.reduce((n, p) => n + p.keyCount, 0),
+    async loadKeys() {
+      const lists: Uint8Array[] = [];
+      for (const p of kept) lists.push((await p.loadKeys()).bytes());
+      return new KeyList(Buffer.concat(lists));
+    },
+    deletedKeys,
+    ...(usage ? { usage } : {}),
+    ...(reconciled !== undefined ? { reconciled } : {}),
+  };
+}
