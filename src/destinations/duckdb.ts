@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { planSchema, type ColumnMapping } from '../mapping/schema-mapping';
 import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
@@ -69,6 +69,8 @@ export class DuckDbDestination implements Destination {
   private withConnection<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      // Loaded on first use: the native library costs every worker ~24 MB of memory otherwise.
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       const instance = await DuckDBInstance.create(this.file);
       const connection = await instance.connect();
       try {
