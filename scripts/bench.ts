@@ -352,6 +352,7 @@ async function measureCeiling(opts: {
         await opts.catalog.dropNamespace([namespace]).catch(() => undefined);
       }
     }
+    const multiWorker = await measureMultiWorker(opts, MULTI_WORKERS);
     const hits = (await (await fetch(`${opts.simUrl}/__sim/page-cache-stats`)).json()) as { hits: number };
     return {
       rows_per_s: byThreads[`encoder_threads_${DEFAULT_ENCODER_THREADS}`]!.rows_per_s,
@@ -359,9 +360,59 @@ async function measureCeiling(opts: {
       simulator_cached_serving_rows_per_s: Math.round(cached.served / cached.serveSeconds),
       cached_pages_served: hits.hits,
       by_encoder_threads: byThreads,
+      multi_worker: multiWorker,
     };
   } finally {
     await control('page-cache', { on: false });
+  }
+}
+
+/** Worker processes of the multi-worker run (one task queue; the object is split into partitions). */
+const MULTI_WORKERS = 3;
+
+/**
+ * The same sync with `workers` worker processes polling one task queue, pages pre-rendered:
+ * rows/s, and which activities each worker ran (from the child's history: who started each).
+ */
+async function measureMultiWorker(
+  opts: { client: Client; objects: string[]; env: Record<string, string>; catalog: ReturnType<typeof connectIceberg>['catalog'] },
+  workers: number,
+): Promise<{ workers: number; rows_per_s: number; wall_s: number; activities_per_worker: Record<string, Record<string, number>>; worker_peak_rss_mb: number[] }> {
+  const taskQueue = `bench-multi-${Date.now().toString(36)}`;
+  const namespace = `bench_multi_${Date.now().toString(36)}`;
+  const procs = Array.from({ length: workers }, () => new WorkerProcess({ ...opts.env, TEMPORAL_TASK_QUEUE: taskQueue }));
+  try {
+    await Promise.all(procs.map((w) => w.ready()));
+    const workflowId = `${taskQueue}-sync`;
+    const started = performance.now();
+    const outcomes = (await opts.client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects: opts.objects, namespace }] })) as ObjectOutcome[];
+    const wall = (performance.now() - started) / 1000;
+    const rows = outcomes.reduce((n, o) => n + (o.result?.rows ?? 0), 0);
+    const pids = new Map(procs.map((w, i) => [String(w.child.pid), `worker_${i + 1}`]));
+    const perWorker: Record<string, Record<string, number>> = {};
+    for (const o of opts.objects) {
+      const history = await opts.client.workflow.getHandle(`${workflowId}/${o}`).fetchHistory();
+      const events = history.events ?? [];
+      for (const e of events) {
+        const a = e.activityTaskStartedEventAttributes;
+        if (!a) continue;
+        const type = events.find((x) => String(x.eventId) === String(a.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+        const worker = pids.get(/^(\d+)@/.exec(a.identity ?? '')?.[1] ?? '') ?? a.identity ?? '?';
+        perWorker[worker] ??= {};
+        perWorker[worker][type] = (perWorker[worker][type] ?? 0) + 1;
+      }
+    }
+    return {
+      workers,
+      rows_per_s: Math.round(rows / wall),
+      wall_s: Number(wall.toFixed(2)),
+      activities_per_worker: perWorker,
+      worker_peak_rss_mb: procs.map((w) => Math.round((w.peakRss() ?? 0) / 1024 / 1024)),
+    };
+  } finally {
+    await Promise.all(procs.map((w) => w.kill('SIGTERM')));
+    for (const o of opts.objects) await opts.catalog.dropTable([namespace], columnName(o, 'snake_case'), true).catch(() => undefined);
+    await opts.catalog.dropNamespace([namespace]).catch(() => undefined);
   }
 }
 
@@ -416,6 +467,7 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       extract_s: number;
       commit_s: number;
       files: number;
+      partitions: number;
       parquet_bytes: number;
       timings: ExtractResult['timings'];
       snapshots_created: number;
@@ -433,15 +485,34 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       const events = history.events ?? [];
       const typeOf = (id: unknown) => events.find((e) => String(e.eventId) === String(id))?.activityTaskScheduledEventAttributes?.activityType?.name;
       const completed = events.filter((e) => e.activityTaskCompletedEventAttributes);
-      const resultOf = (name: string) => {
-        const c = completed.find((e) => typeOf(e.activityTaskCompletedEventAttributes!.scheduledEventId) === name);
-        const payload = c?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
-        const scheduled = events.find((e) => String(e.eventId) === String(c?.activityTaskCompletedEventAttributes?.scheduledEventId));
-        return { value: payload ? defaultPayloadConverter.fromPayload<unknown>(payload as never) : undefined, seconds: seconds(scheduled?.eventTime, c?.eventTime) };
+      /** Every completed activity of a type: result and time from scheduled to completed. */
+      const resultsOf = (name: string) =>
+        completed
+          .filter((e) => typeOf(e.activityTaskCompletedEventAttributes!.scheduledEventId) === name)
+          .map((c) => {
+            const payload = c.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+            const scheduled = events.find((e) => String(e.eventId) === String(c.activityTaskCompletedEventAttributes?.scheduledEventId));
+            return {
+              value: payload ? defaultPayloadConverter.fromPayload<unknown>(payload as never) : undefined,
+              seconds: seconds(scheduled?.eventTime, c.eventTime),
+              at: c.eventTime,
+            };
+          });
+      const commit = resultsOf('commitObject')[0]!;
+      // One extraction, or a plan and its partitions: the extraction's wall time runs from the
+      // plan's (or the extraction's) scheduling to the last partition's completion.
+      const parts = [...resultsOf('extractObject'), ...resultsOf('extractPartition')];
+      const firstScheduled = events.find((e) => ['planObject', 'extractObject'].includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''));
+      const lastDone = parts.reduce<unknown>((latest, p) => (latest === undefined || seconds(latest, p.at) > 0 ? p.at : latest), undefined);
+      const extract = { seconds: seconds(firstScheduled?.eventTime, lastDone) };
+      const values = parts.map((p) => p.value as ExtractResult);
+      const add = (k: keyof ExtractResult['timings']) => Number(values.reduce((n, v) => n + v.timings[k], 0).toFixed(2));
+      const x = {
+        files: values.reduce((n, v) => n + v.files, 0),
+        bytes: values.reduce((n, v) => n + v.bytes, 0),
+        partitions: resultsOf('extractPartition').length,
+        timings: { readS: add('readS'), readCpuS: add('readCpuS'), buildS: add('buildS'), encodeS: add('encodeS'), uploadS: add('uploadS') },
       };
-      const extract = resultOf('extractObject');
-      const commit = resultOf('commitObject');
-      const x = extract.value as ExtractResult;
       const table = await loadTable({ catalog, namespace: [namespace], name: columnName(o.object, 'snake_case'), storeFor });
       const runs = (JSON.parse(table.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${childId}@`));
       perObject.push({
@@ -450,6 +521,7 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
         extract_s: Number(extract.seconds.toFixed(2)),
         commit_s: Number(commit.seconds.toFixed(2)),
         files: x.files,
+        partitions: x.partitions,
         parquet_bytes: x.bytes,
         timings: x.timings,
         snapshots_created: runs.length,
@@ -486,6 +558,7 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       // The pipeline's own ceiling: the same sync with every results page already rendered.
       pipeline_ceiling_rows_per_s: ceiling?.rows_per_s ?? null,
       pipeline_ceiling: ceiling ?? null,
+      multi_worker: ceiling?.multi_worker ?? null,
       worker_peak_rss_mb: Math.round(peakRss / 1024 / 1024),
       worker_idle_rss_mb: Math.round(idle / 1024 / 1024),
       parquet_bytes: perObject.reduce((n, o) => n + o.parquet_bytes, 0),
