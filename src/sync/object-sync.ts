@@ -1,9 +1,9 @@
+import { openWriteArea } from './extract/write-area';
 import { NotFoundError } from '../iceberg/errors';
 import { noLog } from '../log';
 import { runPaths } from '../iceberg/run-paths';
 import { columnName } from '../mapping/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
-import { DataFileWriter } from '../parquet/writer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import { readObject } from '../salesforce/reader';
@@ -11,7 +11,6 @@ import { CURSOR_PROPERTY } from '../destinations/destination';
 import { FILLED_THROUGH_PROPERTY } from '../destinations/filled-columns';
 import { budgetedClient } from './extract/budgeted-client';
 import { Checkpointer } from './extract/checkpointer';
-import { alignColumns } from './extract/column-aligner';
 import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow, readWindow } from './extract/read-window';
 import { positionOf, usableCheckpoint } from './extract/resume';
@@ -90,20 +89,9 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     progress: opts.progress,
     log,
   });
-  const table = await ctx.destination.writeTarget(p);
-  const describe = await describeObject(salesforce, p.object);
-  const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
-  const paths = runPaths(table.location, p.runId);
+  const { table, describe, columns, paths, writer } = await openWriteArea(ctx, salesforce, p);
   const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note)));
   if (resume) log.info(`Resuming ${p.object} after ${resume.rows} rows (checkpoint ${resume.staging})`, { rows: resume.rows, files: resume.files });
-  const writer = new DataFileWriter({
-    fields: table.columns,
-    store: table.store,
-    location: paths.dataFolder,
-    namePrefix: paths.segment,
-    dictionaryColumns: columns.dictionaryColumns,
-    encoders: ctx.encoders,
-  });
   const checkpointer = await Checkpointer.open(
     { store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS },
     resume,

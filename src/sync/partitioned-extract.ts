@@ -1,7 +1,7 @@
+import { openWriteArea } from './extract/write-area';
 import { ERROR_CODES, SyncError } from '../errors';
 import { runPaths } from '../iceberg/run-paths';
 import { noLog } from '../log';
-import { DataFileWriter } from '../parquet/writer';
 import { NO_USAGE } from '../salesforce/budget';
 import {
   BulkJobFailedError,
@@ -109,22 +109,11 @@ export async function extractPartition(ctx: SyncContext, p: PreparedObject, job:
     progress: opts.progress,
     log,
   });
-  const table = await ctx.destination.writeTarget(p);
-  const describe = await describeObject(salesforce, p.object);
-  const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
-  const paths = runPaths(table.location, p.runId);
+  const { table, columns, paths, writer } = await openWriteArea(ctx, salesforce, p);
   const resume = opts.resume;
   const done = resume?.pages ?? 0;
   const at = resume?.position?.api === 'bulk' && resume.position.job?.pages ? resume.position.job.pages : part.from;
   if (resume) log.info(`Resuming ${p.object} partition ${part.index} after ${done} pages, ${resume.rows} rows`, { rows: resume.rows, pages: done });
-  const writer = new DataFileWriter({
-    fields: table.columns,
-    store: table.store,
-    location: paths.dataFolder,
-    namePrefix: paths.segment,
-    dictionaryColumns: columns.dictionaryColumns,
-    encoders: ctx.encoders,
-  });
   const checkpointer = await Checkpointer.open(
     {
       store: table.store,

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { loadSettings } from '../../src/config/env-file';
 
 const required = [
@@ -39,4 +40,21 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 150));
   }
+}
+
+/** Ports free on 127.0.0.1 right now (for a throwaway stack of a test's own). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve) => {
+          const s = net.createServer();
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }

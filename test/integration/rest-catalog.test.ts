@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +12,7 @@ import { DataFileWriter } from '../../src/parquet/writer';
 import { portInUse } from '../../scripts/stack/processes';
 import { bucket, restWarehouse } from '../../scripts/stack/servers';
 import type { ReadResult } from '../helpers/readers';
-import { stackSettings, uniqueName } from '../helpers/stack';
+import { stackSettings, uniqueName, freePorts } from '../helpers/stack';
 
 // Apache Iceberg's reference REST catalog, brought up by `npm run stack -- up --catalog rest` in a
 // stack of its own (own directory, free ports) so the shared stack is untouched.
@@ -21,22 +20,6 @@ const root = path.resolve(__dirname, '..', '..');
 const tsxCli = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const readersScript = path.join(root, 'test', 'readers', 'iceberg_readers.py');
 const run = promisify(execFile);
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve) => {
-          const s = net.createServer();
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 const stackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-rest-'));
 let env: NodeJS.ProcessEnv = {};

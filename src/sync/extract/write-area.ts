@@ -1,0 +1,36 @@
+import { runPaths, type RunPaths } from '../../iceberg/run-paths';
+import { DataFileWriter } from '../../parquet/writer';
+import type { SalesforceClient } from '../../salesforce/client';
+import { describeObject, syncableFields } from '../../salesforce/describe';
+import type { WriteTarget } from '../../destinations/destination';
+import type { PreparedObject, SyncContext } from '../types';
+import { alignColumns, type ColumnAlignment } from './column-aligner';
+
+/** Where an extraction (whole or one partition) writes, and with what: the same for both. */
+export interface WriteArea {
+  table: WriteTarget;
+  describe: Awaited<ReturnType<typeof describeObject>>;
+  columns: ColumnAlignment;
+  paths: RunPaths;
+  writer: DataFileWriter;
+}
+
+/**
+ * The table's write target, the object's describe, the columns aligned to it, the run's paths and
+ * a data file writer under them (on the worker's encoder threads).
+ */
+export async function openWriteArea(ctx: SyncContext, salesforce: SalesforceClient, p: PreparedObject): Promise<WriteArea> {
+  const table = await ctx.destination.writeTarget(p);
+  const describe = await describeObject(salesforce, p.object);
+  const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
+  const paths = runPaths(table.location, p.runId);
+  const writer = new DataFileWriter({
+    fields: table.columns,
+    store: table.store,
+    location: paths.dataFolder,
+    namePrefix: paths.segment,
+    dictionaryColumns: columns.dictionaryColumns,
+    encoders: ctx.encoders,
+  });
+  return { table, describe, columns, paths, writer };
+}
