@@ -93,6 +93,9 @@ export async function planObject(ctx: SyncContext, p: PreparedObject, opts: Plan
   return { job, partitions, inFlight: settings.inFlight, staging, pages, deleted: deletedKeys.length };
 }
 
+/** Result pages one partition downloads at once (see extractPartition). */
+const PARTITION_PAGES_IN_FLIGHT = 2;
+
 /**
  * Reads one partition's result pages into data files under the run's paths, and stages them in a
  * manifest of its own (`<run>.part-<n>.json`). Checkpoints as the single extraction does: a new
@@ -132,7 +135,9 @@ export async function extractPartition(ctx: SyncContext, p: PreparedObject, job:
     count: part.pages - done,
     fields: columns.fields,
     cursorField: readWindow(p)?.field,
-    pagesInFlight: ctx.pagesInFlight,
+    // Partitions already download in parallel (several per worker): each keeps one page ahead of
+    // the one it writes, so a worker's memory grows with its partitions, not partitions × pages.
+    pagesInFlight: Math.min(ctx.pagesInFlight ?? PARTITION_PAGES_IN_FLIGHT, PARTITION_PAGES_IN_FLIGHT),
   })[Symbol.asyncIterator]();
   const nextPage = () =>
     timer.read(async () => {
