@@ -36,24 +36,6 @@ export async function readersAt<T = unknown>(overrides: Record<string, string>, 
 }
 
 /**
- * Runs several reader commands in one process (Spark's JVM starts once, which takes seconds):
- * one answer per command, in order; a command that failed answers `{ error }` with the reader's
- * message (e.g. Spark's refusal), and every answer carries the `seconds` it took.
- */
-export async function readersBatch<T = ReadResult>(commands: string[][]): Promise<(T & { error?: string; seconds: number })[]> {
-  const { python, env } = readersEnv();
-  const child = run(python, [script, 'batch'], { env, maxBuffer: 256 * 1024 * 1024 });
-  child.child.stdin!.end(JSON.stringify(commands));
-  try {
-    const { stdout } = await child;
-    return JSON.parse(stdout) as (T & { error?: string; seconds: number })[];
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`readers batch failed: ${e.stderr?.trim() || e.message}`);
-  }
-}
-
-/**
  * A long-lived reader process (`iceberg_readers.py serve`) for a test file: Spark's JVM starts
  * once and serves every read and write after it. Commands run one at a time, in order. `env`
  * names another catalog (its ICEBERG_CATALOG_URI) for one command.

@@ -1,8 +1,13 @@
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { Namespace } from '../../src/iceberg/catalog';
 import { parseJson } from '../../src/iceberg/json';
 import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
 import type { TableMetadata } from '../../src/iceberg/spec';
+import { runPaths } from '../../src/iceberg/run-paths';
+import { SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/snapshot-producer';
 import type { IcebergTable } from '../../src/iceberg/table';
+import { splitS3Uri } from '../../src/storage/object-store';
+import type { S3ObjectStore } from '../../src/storage/s3';
 import type { CatalogTarget } from './catalogs';
 
 /**
@@ -102,5 +107,35 @@ export async function auditTableLocation(t: IcebergTable, accepted: string[]): P
     unreferenced: files.filter((f) => !referenced.has(f)).sort(),
     missing: [...referenced].filter((f) => !present.has(f)).sort(),
     referencedByCurrent: files.filter((f) => current.has(f)).length,
+  };
+}
+
+/**
+ * What a sync run (`run`: `<child workflow id>@<run id>`) left in a table's folder: its data files
+ * no live snapshot uses, staging manifests, open multipart uploads, its commits recorded by the
+ * table and its snapshots listed, live data files, and the whole location's audit.
+ */
+export async function runLeftovers(t: IcebergTable, target: CatalogTarget, run: string) {
+  const child = run.slice(0, run.lastIndexOf('@'));
+  const live = await t.liveEntries();
+  const liveFiles = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
+  const unused: string[] = [];
+  for await (const o of t.store.list(runPaths(t.location, run).prefixes.data)) if (!liveFiles.has(o.uri)) unused.push(o.uri);
+  const staging: string[] = [];
+  for await (const o of t.store.list(`${t.location}/staging/`)) staging.push(o.uri);
+  const { bucket, key } = splitS3Uri(`${t.location}/data/`);
+  const uploads = await (t.store as S3ObjectStore).client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+  const runs = (JSON.parse(t.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${child}@`));
+  // The whole location: every object referenced by a table metadata the catalog accepted.
+  const location = await auditTableLocation(t, await acceptedMetadataLog(target, t));
+  return {
+    unused,
+    staging,
+    openUploads: uploads.Uploads?.length ?? 0,
+    commitsOfRun: runs.length,
+    snapshotsOfRun: t.snapshots().filter((s) => s.summary?.[SYNC_RUN_ID_PROPERTY]?.startsWith(`${child}@`)).length,
+    dataFiles: live.data.length,
+    unreferenced: location.unreferenced,
+    missing: location.missing,
   };
 }

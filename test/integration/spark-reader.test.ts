@@ -1,15 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { readersBatch, type ReadResult } from '../helpers/readers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ReaderSession, type ReadResult } from '../helpers/readers';
 import { syncHarness } from '../helpers/sync-harness';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { columnName } from '../../src/mapping/schema-mapping';
 import { icebergType } from '../helpers/source-rows';
 
 // Spark (Java iceberg-core, Iceberg's Spark runtime) as a third reader of the tables a sync
-// writes. Each test starts one Spark (one JVM) for all its reads: see readersBatch.
+// writes. One reader process (one Spark JVM) serves every read of the file: see ReaderSession.
 const sim = new SalesforceSimulator({ rowCounts: { Account: 150, User: 40, Lead: 60, Product2: 30 } });
 // A second worker keeps Salesforce times as Iceberg time columns (SYNC_TIME_TYPE=time).
 const harness = syncHarness({ name: 'spark', sim, workers: { time: { SYNC_TIME_TYPE: 'time' } } });
+
+const session = new ReaderSession();
+afterAll(() => session.close());
 
 const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => String(a.id).localeCompare(String(b.id)));
 
@@ -24,10 +27,11 @@ describe('Spark reads the tables a sync writes (Iceberg 1.10 Spark runtime, REST
     const timed = harness.namespace();
     await harness.sync({ objects: ['Account'], namespace: timed }, { queue: 'time' });
     const tables = objects.map((o) => columnName(o, 'snake_case'));
-    const answers = await readersBatch([
-      ...tables.flatMap((t) => ['spark', 'pyiceberg', 'duckdb'].map((r) => read(namespace, t, '--reader', r))),
-      read(timed, 'account', '--reader', 'spark'),
-    ]);
+    const answers = await Promise.all(
+      [...tables.flatMap((t) => ['spark', 'pyiceberg', 'duckdb'].map((r) => read(namespace, t, '--reader', r))), read(timed, 'account', '--reader', 'spark')].map((argv) =>
+        session.command(argv),
+      ),
+    );
     // Why Salesforce times are text by default: Spark loads no table with an Iceberg time column.
     expect(answers.at(-1)!.error).toBe('UnsupportedOperationException: Spark does not support time fields');
     for (const [i, table] of tables.entries()) {

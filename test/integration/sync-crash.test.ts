@@ -4,8 +4,6 @@ import { temporalConnection } from '../../worker/temporal-connection';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
-import { runPaths } from '../../src/iceberg/run-paths';
-import { SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/snapshot-producer';
 import { loadTable } from '../../src/iceberg/table';
 import { salesforceEnv as E } from '../../src/salesforce/settings';
 import { splitS3Uri } from '../../src/storage/object-store';
@@ -16,7 +14,7 @@ import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy
 import { ReaderSession, readersAt, type ReadResult } from '../helpers/readers';
 import { catalogTargets, type CatalogTarget } from '../helpers/catalogs';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
-import { acceptedMetadataLog, auditTableLocation } from '../helpers/table-files';
+import { runLeftovers } from '../helpers/table-files';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
@@ -139,33 +137,11 @@ async function tableIds(table: string, lake = nessie()): Promise<string[]> {
   return r.rows.map((row) => String(row.id)).sort();
 }
 
-/** What the run left in the table's folder: files no snapshot uses, staging manifests, open uploads; unreferenced objects in the whole location. */
+/** What the run left in the table's folder (see runLeftovers). */
 async function leftovers(table: string, childWorkflowId: string, lake = nessie()) {
   const t = await loadTable({ catalog: lake.catalog, namespace: [namespace], name: table, storeFor: lake.storeFor });
-  const live = await t.liveEntries();
-  const liveFiles = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
   const { runId } = await client.workflow.getHandle(childWorkflowId).describe();
-  const paths = runPaths(t.location, `${childWorkflowId}@${runId}`);
-  const unused: string[] = [];
-  for await (const o of t.store.list(paths.prefixes.data)) if (!liveFiles.has(o.uri)) unused.push(o.uri);
-  const staging: string[] = [];
-  for await (const o of t.store.list(`${t.location}/staging/`)) staging.push(o.uri);
-  const { bucket, key } = splitS3Uri(`${t.location}/data/`);
-  const uploads = await (t.store as S3ObjectStore).client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-  const runs = (JSON.parse(t.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${childWorkflowId}@`));
-  const snapshotsOfRun = t.snapshots().filter((s) => s.summary?.[SYNC_RUN_ID_PROPERTY]?.startsWith(`${childWorkflowId}@`)).length;
-  // The whole location: every object referenced by a table metadata the catalog accepted.
-  const location = await auditTableLocation(t, await acceptedMetadataLog(lake.target, t));
-  return {
-    unused,
-    staging,
-    openUploads: uploads.Uploads?.length ?? 0,
-    commitsOfRun: runs.length,
-    snapshotsOfRun,
-    dataFiles: live.data.length,
-    unreferenced: location.unreferenced,
-    missing: location.missing,
-  };
+  return runLeftovers(t, lake.target, `${childWorkflowId}@${runId}`);
 }
 
 describe('a sync survives its worker being killed (SIGKILL), worker in its own process', () => {

@@ -1,14 +1,9 @@
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ExtractHeartbeat } from '../../activities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
-import { runPaths } from '../../src/iceberg/run-paths';
-import { SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/snapshot-producer';
 import { loadTable } from '../../src/iceberg/table';
-import { splitS3Uri } from '../../src/storage/object-store';
-import type { S3ObjectStore } from '../../src/storage/s3';
 import type { ObjectOutcome } from '../../workflows';
 import { temporalConnection } from '../../worker/temporal-connection';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
@@ -16,7 +11,7 @@ import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { catalogTargets } from '../helpers/catalogs';
 import { readersAt, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName, until } from '../helpers/stack';
-import { acceptedMetadataLog, auditTableLocation } from '../helpers/table-files';
+import { runLeftovers } from '../helpers/table-files';
 
 /*
  * One large object across three worker processes: its Bulk job's 20 result pages (1,000 rows each)
@@ -180,29 +175,19 @@ describe('one object across many workers (partitioned Bulk extraction)', () => {
 
     // One snapshot of the run, and nothing of it left behind.
     const t = await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor });
-    const live = await t.liveEntries();
-    const liveFiles = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
     const { runId } = await client.workflow.getHandle(child).describe();
-    const paths = runPaths(t.location, `${child}@${runId}`);
-    const unused: string[] = [];
-    for await (const o of t.store.list(paths.prefixes.data)) if (!liveFiles.has(o.uri)) unused.push(o.uri);
-    const staging: string[] = [];
-    for await (const o of t.store.list(`${t.location}/staging/`)) staging.push(o.uri);
-    const { bucket, key } = splitS3Uri(`${t.location}/data/`);
-    const uploads = await (t.store as S3ObjectStore).client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-    const runs = (JSON.parse(t.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run.startsWith(`${child}@`));
-    const location = await auditTableLocation(t, await acceptedMetadataLog(nessie, t));
-    expect({ unused, staging, openUploads: uploads.Uploads?.length ?? 0, unreferenced: location.unreferenced, missing: location.missing }).toEqual({
+    const left = await runLeftovers(t, nessie, `${child}@${runId}`);
+    expect({ unused: left.unused, staging: left.staging, openUploads: left.openUploads, unreferenced: left.unreferenced, missing: left.missing }).toEqual({
       unused: [],
       staging: [],
       openUploads: 0,
       unreferenced: [],
       missing: [],
     });
-    expect(runs).toHaveLength(1);
-    expect(t.snapshots().filter((s) => s.summary?.[SYNC_RUN_ID_PROPERTY]?.startsWith(`${child}@`))).toHaveLength(1);
+    expect(left.commitsOfRun).toBe(1);
+    expect(left.snapshotsOfRun).toBe(1);
     // Every partition's files are in the snapshot (at least one per partition).
-    expect(live.data.length).toBeGreaterThanOrEqual(10);
+    expect(left.dataFiles).toBeGreaterThanOrEqual(10);
     // The job was deleted by cleanup.
     expect(sim.jobs.size).toBe(0);
     // Three worker processes, a heartbeat timeout and a retry: more than the default limit on a busy machine.

@@ -11,10 +11,6 @@ install step; JAVA_HOME a Java 17): nothing is downloaded at run time.
       [--snapshot-id ID]   (spark: time travel, VERSION AS OF)
       [--metadata]         (spark: also its snapshots, history, files and manifests tables,
                             under "metadata")
-  python iceberg_readers.py batch < JSON array of argument lists
-      (several commands in one process, so Spark's JVM starts once; one result or
-      {"error": ...} per command, in order, each with its "seconds"; the command that
-      started Spark also has "spark_start_seconds")
   python iceberg_readers.py serve
       (a long-lived process: one {"argv": [...], "env": {...}} request per stdin line, one
       answer per stdout line; "env" names another catalog for that command alone)
@@ -370,7 +366,6 @@ def parser():
     sql.add_argument("namespace")
     sql.add_argument("table")
     sql.add_argument("statements", nargs="+")
-    sub.add_parser("batch")
     sub.add_parser("serve")
     return p
 
@@ -396,8 +391,6 @@ def run(args):
         return write_sample(args.namespace, args.table)
     if args.command == "sql":
         return spark_sql(args.namespace, args.table, args.statements)
-    if args.command == "batch":
-        return [answer(argv) for argv in json.load(sys.stdin)]
     if args.command == "serve":
         return serve()
     return drop(args.namespace, args.table)
