@@ -19,6 +19,7 @@ import { buildSoql } from '../src/salesforce/soql';
 import { planSchema } from '../src/mapping/schema-mapping';
 import { DEFAULT_ROW_GROUP_BYTES, RowBuffer } from '../src/parquet/writer';
 import { SIM_DEFAULTS, type SimStats } from '../src/salesforce-sim/server';
+import { salesforceId } from '../src/salesforce-sim/ids';
 import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
 import { runPaths } from '../src/iceberg/run-paths';
@@ -597,6 +598,98 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
   }
 }
 
+/**
+ * A large table, then the incremental merge that matters day to day: a full sync of `rows` Account
+ * rows, then `changed` rows updated and `deleted` rows deleted in the source, spread evenly over
+ * the Ids (every data file's Id bounds can match: the merge's worst case), and the next sync timed
+ * end to end (prepare + extract + commit, the child workflow's own wall time). Its own simulator,
+ * worker and namespace.
+ */
+async function benchMerge(opts: { rows: number; changed: number; deleted: number; keep: boolean }) {
+  await up({ log: () => undefined });
+  const settings = loadSettings();
+  const sim = await startSimulator(`Account=${opts.rows}`);
+  const U = SIM_DEFAULTS.user;
+  const sfEnv = { [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken };
+  const { catalog, storeFor } = connectIceberg(settings);
+  const namespace = `bench_merge_${Date.now().toString(36)}`;
+  const taskQueue = `bench-merge-${Date.now().toString(36)}`;
+  const temporal = temporalConnection(settings);
+  const connection = await Connection.connect(temporal.options);
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const worker = new WorkerProcess({ ...settings, ...sfEnv, SYNC_LAG_MS: '0', TEMPORAL_TASK_QUEUE: taskQueue } as Record<string, string>);
+  const sync = async (label: string) => {
+    const workflowId = `${taskQueue}-${label}`;
+    const started = performance.now();
+    const [outcome] = (await client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Account'], namespace }] })) as ObjectOutcome[];
+    const wall = (performance.now() - started) / 1000;
+    if (outcome?.status !== 'succeeded') throw new Error(`the ${label} sync failed: ${outcome?.error}`);
+    const child = await client.workflow.getHandle(`${workflowId}/Account`).describe();
+    const objectSeconds = child.closeTime && child.startTime ? (child.closeTime.getTime() - child.startTime.getTime()) / 1000 : wall;
+    return { result: outcome.result!, wall, objectSeconds, peakRss: worker.peakRss() ?? 0 };
+  };
+  try {
+    await worker.ready();
+    const full = await sync('full');
+    console.log(
+      `Full sync: ${full.result.rows} rows in ${full.wall.toFixed(1)} s (${Math.round(full.result.rows / full.wall)} rows/s), worker peak RSS ${Math.round(full.peakRss / 1048576)} MB.`,
+    );
+
+    // Changes spread over the whole Id range: updates and deletes interleaved.
+    const control = (path: string, body: unknown) =>
+      fetch(`${sim.url}/__sim/${path}`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => {
+        if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      });
+    const total = opts.changed + opts.deleted;
+    const step = Math.floor(opts.rows / total);
+    const changes = Array.from({ length: total }, (_, i) => ({ id: salesforceId('001', i * step + 1), remove: i % Math.round(total / opts.deleted) === 0 }));
+    const removed = changes.filter((c) => c.remove).slice(0, opts.deleted);
+    const updated = changes.filter((c) => !c.remove).slice(0, opts.changed);
+    const queue = [
+      ...removed.map((c) => () => control('delete', { object: 'Account', id: c.id })),
+      ...updated.map((c, i) => () => control('update', { object: 'Account', id: c.id, values: { Name: `Merged account ${i}` } })),
+    ];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) await next();
+      }),
+    );
+
+    const merge = await sync('merge');
+    const table = await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor });
+    const summary: Record<string, string> = table.currentSnapshot()?.summary ?? {};
+    const figures = {
+      bench: 'merge',
+      rows: opts.rows,
+      full_sync_s: Number(full.wall.toFixed(2)),
+      full_sync_rows_per_s: Math.round(full.result.rows / full.wall),
+      full_sync_worker_peak_rss_mb: Math.round(full.peakRss / 1048576),
+      changed: updated.length,
+      deleted: removed.length,
+      merge_s: Number(merge.objectSeconds.toFixed(2)),
+      merge_wall_s: Number(merge.wall.toFixed(2)),
+      merge_rows_read: merge.result.rows,
+      merge_deleted: merge.result.deleted,
+      merge_worker_peak_rss_mb: Math.round(merge.peakRss / 1048576),
+      // Live rows: every data file's rows less the positions deleted (each deleted once).
+      live_rows_after: Number(summary['total-records'] ?? NaN) - Number(summary['total-position-deletes'] ?? 0),
+      expected_records_after: opts.rows - removed.length,
+      data_files_after: Number(summary['total-data-files'] ?? NaN),
+      delete_files_after: Number(summary['total-delete-files'] ?? NaN),
+    };
+    console.log(
+      `Merge of ${updated.length} changed and ${removed.length} deleted rows into ${opts.rows}: ${figures.merge_s} s for the object (prepare + extract + commit); the table holds ${figures.live_rows_after} rows (expected ${figures.expected_records_after}).`,
+    );
+    if (!opts.keep) await catalog.dropTable([namespace], 'account', true).catch(() => undefined);
+    if (!opts.keep) await catalog.dropNamespace([namespace]).catch(() => undefined);
+    return figures;
+  } finally {
+    await worker.kill('SIGTERM');
+    sim.stop();
+    await connection.close();
+  }
+}
+
 const program = new Command('bench').description('benchmarks that print their figures (the last line is JSON)');
 program
   .command('sync', { isDefault: true })
@@ -607,7 +700,8 @@ program
   .option('--page-records <n>', 'maxRecords per Bulk results page when measuring the simulator', (v) => Number(v), 50_000)
   .option('--keep', 'keep the tables afterwards')
   .option('--no-ceiling', 'skip the pipeline-ceiling runs (pages pre-rendered, one per encoder-thread count)')
-  .action(async (opts: { rows: number; objects: string; mixRows: number; pageRecords: number; keep?: boolean; ceiling: boolean }) => {
+  .option('--merge-rows <n>', 'rows of the table the incremental-merge run merges 10,000 changed and 1,000 deleted rows into (0: no merge run)', (v) => Number(v), 10_000_000)
+  .action(async (opts: { rows: number; objects: string; mixRows: number; pageRecords: number; keep?: boolean; ceiling: boolean; mergeRows: number }) => {
     const objects = opts.objects
       .split(',')
       .map((o) => o.trim())
@@ -628,7 +722,20 @@ program
             keep: !!opts.keep,
           })
         : undefined;
-    console.log(JSON.stringify({ ...main, mix }));
+    const merge = opts.mergeRows > 0 ? await benchMerge({ rows: opts.mergeRows, changed: 10_000, deleted: 1_000, keep: !!opts.keep }) : undefined;
+    console.log(JSON.stringify({ ...main, mix, merge_10k_into_10m_s: merge && opts.mergeRows === 10_000_000 ? merge.merge_s : null, merge }));
+    process.exit(0);
+  });
+program
+  .command('merge')
+  .description('a full sync of --rows Account rows, then an incremental merge of --changed updated and --deleted deleted rows, timed')
+  .option('--rows <n>', 'Account rows of the table', (v) => Number(v), 10_000_000)
+  .option('--changed <n>', 'rows updated in the source before the merge', (v) => Number(v), 10_000)
+  .option('--deleted <n>', 'rows deleted in the source before the merge', (v) => Number(v), 1_000)
+  .option('--keep', 'keep the table afterwards')
+  .action(async (opts: { rows: number; changed: number; deleted: number; keep?: boolean }) => {
+    const merge = await benchMerge({ ...opts, keep: !!opts.keep });
+    console.log(JSON.stringify({ ...merge, merge_10k_into_10m_s: opts.rows === 10_000_000 && opts.changed === 10_000 && opts.deleted === 1_000 ? merge.merge_s : null }));
     process.exit(0);
   });
 program

@@ -59,8 +59,8 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
   }
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { worker, connection: workerConnection } = await createSyncWorker(env);
-  const running = worker.run();
+  const { worker, run, shutdown, connection: workerConnection } = await createSyncWorker(env);
+  const running = run();
   const temporal = temporalConnection(env);
   const connection = await Connection.connect(temporal.options);
   const client = new Client({ connection, namespace: temporal.namespace });
@@ -91,7 +91,7 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
     await running;
     return code;
   }
-  worker.shutdown();
+  shutdown();
   await running;
   await workerConnection.close();
   await connection.close();

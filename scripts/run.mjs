@@ -2,11 +2,12 @@
 // Every npm script's entry: `node scripts/run.mjs <file.ts> [args...]`. Plain Node (no
 // dependencies) because it runs before anything is installed: it installs the locked npm
 // dependencies when they are missing or stale, then runs the TypeScript file in this same process
-// through tsx's loader (so signals and the pid are the program's own, not a wrapper's).
+// through tsx (so signals and the pid are the program's own, not a wrapper's).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,8 +48,12 @@ async function main() {
   const file = path.resolve(root, script);
   // What the program sees is what `node file.ts args...` would show it (commander reads argv).
   process.argv = [process.argv[0], file, ...args];
-  await import(pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href);
-  await import(pathToFileURL(file).href);
+  // tsx's CommonJS hook, not its ESM loader: the loader runs on a thread of its own (a second V8
+  // isolate, ~40 MB of resident memory in every worker); the code is CommonJS anyway, and Node
+  // loads the few ESM-only dependencies through require().
+  const require = createRequire(import.meta.url);
+  require(path.join(root, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs'));
+  require(file);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

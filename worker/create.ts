@@ -8,6 +8,7 @@ import { SalesforceClient } from '../src/salesforce/client';
 import { IcebergDestination } from '../src/destinations/iceberg';
 import { DuckDbDestination } from '../src/destinations/duckdb';
 import { parseSyncSettings } from '../src/sync/settings';
+import { partitionTaskQueue } from '../src/sync/objects';
 import { ParquetEncoderPool } from '../src/parquet/encoder-pool';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
 import { connectionFix, describeConnection, temporalConnection } from './temporal-connection';
@@ -40,7 +41,10 @@ async function bundleWorkflows(env: Record<string, string | undefined>): Promise
 }
 
 /** Builds a worker from settings; throws with every configuration problem listed. */
-export async function createSyncWorker(env: Record<string, string | undefined>, opts: { taskQueue?: string } = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createSyncWorker(
+  env: Record<string, string | undefined>,
+  opts: { taskQueue?: string } = {},
+): Promise<{ worker: Worker; partitions: Worker; connection: NativeConnection; encoders?: ParquetEncoderPool; run: () => Promise<void>; shutdown: () => void }> {
   const problems = settingsProblems(env);
   if (problems.length > 0) throw new Error(`The worker cannot start:\n${problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}`);
   const temporal = temporalConnection(env);
@@ -54,28 +58,55 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
     const message = (error as Error).message;
     throw new Error(`Could not connect to Temporal at ${describeConnection(temporal)}: ${message}\n  Fix: ${connectionFix(temporal, message)}`);
   }
+  const encoders = sync.PARQUET_ENCODER_THREADS > 0 ? new ParquetEncoderPool(sync.PARQUET_ENCODER_THREADS) : undefined;
+  const taskQueue = opts.taskQueue ?? temporal.taskQueue;
+  const activities = createActivities({
+    salesforce,
+    destination,
+    lagMs: sync.SYNC_LAG_MS,
+    checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000,
+    api: sync.SALESFORCE_READ_API,
+    pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT,
+    sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
+    partitions: { minPages: sync.SYNC_PARTITION_MIN_PAGES, pagesPerPartition: sync.SYNC_PARTITION_PAGES, inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT },
+    timeAs: sync.SYNC_TIME_TYPE,
+    encoders,
+  });
+  // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
+  // heartbeat timeout): the Web UI shows fresh progress, and a retry resumes from a recent checkpoint.
+  const heartbeats = { maxHeartbeatThrottleInterval: '5 seconds', defaultHeartbeatThrottleInterval: '5 seconds' } as const;
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
-    taskQueue: opts.taskQueue ?? temporal.taskQueue,
+    taskQueue,
     workflowBundle: { codePath: await bundleWorkflows(env) },
-    activities: createActivities({
-      salesforce,
-      destination,
-      lagMs: sync.SYNC_LAG_MS,
-      checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000,
-      api: sync.SALESFORCE_READ_API,
-      pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT,
-      sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
-      partitions: { minPages: sync.SYNC_PARTITION_MIN_PAGES, pagesPerPartition: sync.SYNC_PARTITION_PAGES, inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT },
-      timeAs: sync.SYNC_TIME_TYPE,
-      encoders: sync.PARQUET_ENCODER_THREADS > 0 ? new ParquetEncoderPool(sync.PARQUET_ENCODER_THREADS) : undefined,
-    }),
+    activities,
     maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,
-    // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
-    // heartbeat timeout): the Web UI shows fresh progress, and a retry resumes from a recent checkpoint.
-    maxHeartbeatThrottleInterval: '5 seconds',
-    defaultHeartbeatThrottleInterval: '5 seconds',
+    ...heartbeats,
   });
-  return { worker, connection };
+  // Partitions have a queue of their own so that each worker takes at most WORKER_MAX_PARTITIONS
+  // of them (Temporal bounds a worker's activities per task queue, not per type).
+  const partitions = await Worker.create({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: partitionTaskQueue(taskQueue),
+    activities: { extractPartition: activities.extractPartition },
+    maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_PARTITIONS,
+    ...heartbeats,
+  });
+  // Both poll until SIGINT/SIGTERM (the SDK stops each gracefully); one failing stops the other.
+  const shutdown = () => {
+    for (const w of [worker, partitions]) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  const run = async () => {
+    const runs = [worker.run(), partitions.run()];
+    try {
+      await Promise.race(runs);
+    } finally {
+      shutdown();
+      await Promise.allSettled(runs);
+    }
+    await Promise.all(runs);
+  };
+  return { worker, partitions, connection, encoders, run, shutdown };
 }

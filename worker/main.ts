@@ -12,6 +12,7 @@ import { describeConnection, temporalConnection } from './temporal-connection';
 import { formatResult, preflightFailed } from '../src/preflight/checks';
 import { createSyncWorker } from './create';
 import { preflight } from './preflight';
+import { startMemoryLog } from './memory-log';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -28,9 +29,11 @@ async function main(): Promise<void> {
   }
   // Before anything starts Temporal's runtime: the level applies to the SDK's and the sync's lines.
   if (syncSettingsProblems(env).length === 0) Runtime.install({ logger: new DefaultLogger(parseSyncSettings(env).WORKER_LOG_LEVEL) });
-  const { worker, connection } = await createSyncWorker(env);
+  const { worker, connection, encoders, run } = await createSyncWorker(env);
   console.log(`Worker polling task queue ${worker.options.taskQueue} on ${describeConnection(temporalConnection(env))}, namespace ${worker.options.namespace}`);
-  await worker.run(); // the SDK stops it gracefully on SIGINT/SIGTERM
+  const stopMemoryLog = startMemoryLog(parseSyncSettings(env).WORKER_MEMORY_LOG_SECONDS, (line) => console.log(line), encoders);
+  await run(); // the SDK stops it gracefully on SIGINT/SIGTERM
+  stopMemoryLog();
   await connection.close();
 }
 

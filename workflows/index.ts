@@ -21,7 +21,7 @@ import { msToNumber, type SearchAttributePair } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal, objectRetryingSignal } from '../activities/signals';
 import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode, searchAttributeCommands } from '../activities/search-attributes';
-import { defaultMode } from '../src/sync/objects';
+import { defaultMode, partitionTaskQueue } from '../src/sync/objects';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { CommitSummary } from '../src/sync/types';
 import {
@@ -50,6 +50,8 @@ const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
  * activities on any worker). Histories from before it extract in one activity, without a plan.
  */
 const PARTITIONS_PATCH = 'partitions';
+/** Partitions go to their own task queue (partitionTaskQueue), bounded per worker by WORKER_MAX_PARTITIONS. */
+const PARTITION_QUEUE_PATCH = 'partition-queue';
 
 /**
  * Fails the workflow at once, for good, when its input is not valid: before any child or activity
@@ -87,12 +89,14 @@ function activitiesFor(
   // A proxy has no own keys to spread: name each activity.
   // A partition is retried alone, as an extraction is; so is the plan, which waits for the Bulk job
   // Salesforce runs (hours, for a huge object).
-  const { extractPartition, planObject } = proxyActivities<SyncActivities>({
+  const long = {
     startToCloseTimeout: '24 hours',
     heartbeatTimeout,
     cancellationType,
     retry: { ...retry, initialInterval: '5 seconds', maximumAttempts: Math.max(3, Math.ceil(msToNumber(retryTimeout) / 45_000)) },
-  });
+  } as const;
+  const { extractPartition, planObject } = proxyActivities<SyncActivities>(long);
+  const { extractPartition: extractPartitionQueued } = proxyActivities<SyncActivities>({ ...long, taskQueue: partitionTaskQueue(workflowInfo().taskQueue) });
   return {
     prepareObject: short.prepareObject,
     planObject,
@@ -100,6 +104,7 @@ function activitiesFor(
     cleanupObject: short.cleanupObject,
     extractObject,
     extractPartition,
+    extractPartitionQueued,
   };
 }
 
@@ -111,7 +116,7 @@ function activitiesFor(
 export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
   checkInput(syncObjectInputProblems(input), 'syncObject input');
   const info = workflowInfo();
-  const { prepareObject, planObject, extractObject, extractPartition, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
+  const { prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
   const runId = `${info.workflowId}@${info.runId}`;
   let stage = 'preparing';
@@ -193,8 +198,9 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
         partitionedJob = plan.job;
         const n = plan.partitions.length;
         moveTo(`${reading} in ${n} partitions, ${plan.inFlight} at once`);
+        const extract = patched(PARTITION_QUEUE_PATCH) ? extractPartitionQueued : extractPartition;
         const parts = await inLanes(plan.partitions, plan.inFlight, (part) =>
-          extractPartition.executeWithOptions({ summary: `extract ${input.object} partition ${part.index + 1}/${n}` }, [prepared, plan.job!, part]),
+          extract.executeWithOptions({ summary: `extract ${input.object} partition ${part.index + 1}/${n}` }, [prepared, plan.job!, part]),
         );
         extracted = {
           staging: [plan.staging, ...parts.map((x) => x.staging)],

@@ -14,7 +14,7 @@ export class WorkerProcess {
   readonly exited: Promise<number | null>;
 
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker', 'main.ts')], {
+    this.child = spawn(process.execPath, ['--require', path.join(root, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs'), path.join(root, 'worker', 'main.ts')], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,6 +11,36 @@ export async function readParquetFile(store: ObjectStore, path: string, columns?
   return arrow.tableFromIPC(table.intoIPCStream());
 }
 
+/**
+ * Some columns of a Parquet file, fetched by byte range: the footer, then only those columns'
+ * chunks (parquet-wasm's async reader asks for the ranges it needs through a Blob's `slice`). A
+ * merge reads a 128 MB data file's Id column as a few MB, never the whole file.
+ */
+export async function readParquetColumns(store: ObjectStore, path: string, size: number, columns: string[]): Promise<arrow.Table> {
+  const blob = (start: number, end: number): RangeBlob => ({
+    size: end - start,
+    slice: (from = 0, to = end - start) => blob(start + from, start + Math.min(to, end - start)),
+    arrayBuffer: async () => {
+      const bytes = await store.getRange(path, start, end);
+      return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+    },
+  });
+  const file = await pw.ParquetFile.fromFile(blob(0, size) as unknown as Blob);
+  try {
+    const table = await file.read({ columns });
+    return arrow.tableFromIPC(table.intoIPCStream());
+  } finally {
+    file.free();
+  }
+}
+
+/** What parquet-wasm's Blob reader uses of a Blob: its size, slices, and their bytes. */
+interface RangeBlob {
+  size: number;
+  slice(start?: number, end?: number): RangeBlob;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
 /** Deleted positions per data file path, from the position delete files that apply to it. */
 export async function deletedPositions(store: ObjectStore, deletes: ManifestEntry[]): Promise<Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>> {
   const out = new Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>();
@@ -98,7 +128,7 @@ export async function* liveColumnValues(table: IcebergTable, column: string, opt
   const deleted = await deletedPositions(table.store, deletes);
   const slice = opts.slice ?? 10_000;
   for (const file of data) {
-    const t = await readParquetFile(table.store, file.dataFile.filePath, [column]);
+    const t = await readParquetColumns(table.store, file.dataFile.filePath, Number(file.dataFile.fileSizeInBytes), [column]);
     const vector = t.getChild(column);
     if (!vector) throw new Error(`${table.identifier}: data file ${file.dataFile.filePath} has no column ${column}`);
     let out: string[] = [];

@@ -29,7 +29,7 @@ interface OpenFile {
  * stays at a few row groups). A file sticks to one thread; new files go to the least busy one.
  */
 export class ParquetEncoderPool {
-  private readonly workers: { worker: Worker; files: number }[] = [];
+  private readonly workers: { worker: Worker; files: number; wasmBytes: number }[] = [];
   private readonly files = new Map<number, OpenFile>();
   private nextId = 1;
 
@@ -37,15 +37,23 @@ export class ParquetEncoderPool {
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`an encoder pool needs at least one thread, not ${threads}`);
   }
 
-  private start(): { worker: Worker; files: number } {
+  /** Threads started and their WebAssembly memory (last reported), for the worker's memory log. */
+  memory(): { threads: number; wasmBytes: number } {
+    return { threads: this.workers.length, wasmBytes: this.workers.reduce((n, w) => n + w.wasmBytes, 0) };
+  }
+
+  private start(): { worker: Worker; files: number; wasmBytes: number } {
     const root = path.join(__dirname, '..', '..');
     // The thread runs TypeScript through tsx's CommonJS hook (its ESM loader does not register
     // inside worker threads).
     const hook = path.join(root, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs');
     const entry = path.join(__dirname, 'encoder-thread.ts');
     const worker = new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, { eval: true });
-    const started = { worker, files: 0 };
-    worker.on('message', (m: EncoderReply) => this.receive(m));
+    const started = { worker, files: 0, wasmBytes: 0 };
+    worker.on('message', (m: EncoderReply) => {
+      if ('wasmBytes' in m) started.wasmBytes = m.wasmBytes;
+      this.receive(m);
+    });
     worker.on('error', (error) => this.failAll(started, error));
     worker.on('exit', (code) => this.failAll(started, new Error(`a Parquet encoder thread exited (${code})`)));
     // An idle thread must not keep the process alive; one encoding a file must (see open).
@@ -54,7 +62,7 @@ export class ParquetEncoderPool {
     return started;
   }
 
-  private failAll(entry: { worker: Worker; files: number }, error: Error): void {
+  private failAll(entry: { worker: Worker; files: number; wasmBytes: number }, error: Error): void {
     const i = this.workers.indexOf(entry);
     if (i >= 0) this.workers.splice(i, 1);
     for (const [id, f] of this.files) if (f.worker === entry.worker) this.fail(id, error);
@@ -90,7 +98,7 @@ export class ParquetEncoderPool {
 
   /** Opens a file on the least busy thread (starting threads up to `threads` as needed). */
   open(opts: EncodeOptions, onBytes: (bytes: Uint8Array) => Promise<void>): RemoteEncodeFile {
-    let entry = this.workers.reduce<{ worker: Worker; files: number } | undefined>((best, w) => (!best || w.files < best.files ? w : best), undefined);
+    let entry = this.workers.reduce<{ worker: Worker; files: number; wasmBytes: number } | undefined>((best, w) => (!best || w.files < best.files ? w : best), undefined);
     if (!entry || (entry.files > 0 && this.workers.length < this.threads)) {
       entry = this.start();
       this.workers.push(entry);

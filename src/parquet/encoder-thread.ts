@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import * as pw from 'parquet-wasm/node';
 import { ParquetEncodeStream, type EncodeOptions } from './encode-stream';
 
 /*
@@ -9,9 +10,12 @@ import { ParquetEncodeStream, type EncodeOptions } from './encode-stream';
 export type EncoderRequest = { type: 'open'; id: number; opts: EncodeOptions } | { type: 'push'; id: number; ipc: Uint8Array } | { type: 'finish'; id: number };
 export type EncoderReply =
   | { type: 'bytes'; id: number; bytes: Uint8Array }
-  | { type: 'taken'; id: number }
-  | { type: 'done'; id: number }
+  | { type: 'taken'; id: number; wasmBytes: number }
+  | { type: 'done'; id: number; wasmBytes: number }
   | { type: 'error'; id: number; message: string };
+
+/** This thread's WebAssembly linear memory: it only grows, so it is the thread's high-water mark. */
+const wasmBytes = () => pw.wasmMemory().buffer.byteLength;
 
 const port = parentPort;
 if (port) {
@@ -32,14 +36,14 @@ if (port) {
     if (!stream) return;
     if (m.type === 'push') {
       stream.push(m.ipc).then(
-        () => reply({ type: 'taken', id: m.id }),
+        () => reply({ type: 'taken', id: m.id, wasmBytes: wasmBytes() }),
         (error: unknown) => fail(m.id, error),
       );
     } else {
       stream.finish().then(
         () => {
           files.delete(m.id);
-          reply({ type: 'done', id: m.id });
+          reply({ type: 'done', id: m.id, wasmBytes: wasmBytes() });
         },
         (error: unknown) => fail(m.id, error),
       );

@@ -18,6 +18,17 @@ export class LocalObjectStore implements ObjectStore {
     return new Uint8Array(await fs.promises.readFile(fileURLToPath(uri)));
   }
 
+  async getRange(uri: string, start: number, end: number): Promise<Uint8Array> {
+    const handle = await fs.promises.open(fileURLToPath(uri), 'r');
+    try {
+      const out = new Uint8Array(Math.max(0, end - start));
+      const { bytesRead } = await handle.read(out, 0, out.length, start);
+      return out.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
   async exists(uri: string): Promise<boolean> {
     return fs.existsSync(fileURLToPath(uri));
   }

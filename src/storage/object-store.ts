@@ -2,6 +2,8 @@
 export interface ObjectStore {
   put(uri: string, body: Uint8Array, contentType?: string): Promise<void>;
   get(uri: string): Promise<Uint8Array>;
+  /** Bytes [start, end) of an object: what a reader of a few Parquet columns fetches. */
+  getRange(uri: string, start: number, end: number): Promise<Uint8Array>;
   exists(uri: string): Promise<boolean>;
   /** Deletes the objects; missing ones are not an error. */
   delete(uris: string[]): Promise<void>;

@@ -70,6 +70,13 @@ export class S3ObjectStore implements ObjectStore {
     return out.Body!.transformToByteArray();
   }
 
+  async getRange(uri: string, start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    const { bucket, key } = splitS3Uri(uri);
+    const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+    return out.Body!.transformToByteArray();
+  }
+
   async exists(uri: string): Promise<boolean> {
     const { bucket, key } = splitS3Uri(uri);
     try {

@@ -15,3 +15,13 @@ export function defaultMode(object: string): WriteModeName {
   if (REPLACE_OBJECTS.includes(object)) return 'replace';
   return 'merge';
 }
+
+/**
+ * The task queue of an object's partitions (extractPartition): every worker polls it beside its own
+ * queue with at most WORKER_MAX_PARTITIONS slots, so partitions spread over workers by their own
+ * bound, apart from the other activities' (WORKER_MAX_ACTIVITIES): a worker never takes more
+ * partitions than its memory is sized for while another worker has room.
+ */
+export function partitionTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-partitions`;
+}

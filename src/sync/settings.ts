@@ -52,8 +52,7 @@ export const syncArea = settingsArea('sync', {
   },
   SYNC_PARTITIONS_IN_FLIGHT: {
     schema: integerSetting(1, 64),
-    description:
-      "partitions of one object extracted at once, across all workers (each worker runs at most WORKER_MAX_ACTIVITIES activities of any kind); the planning worker's value applies",
+    description: "partitions of one object extracted at once, across all workers (each worker extracts at most WORKER_MAX_PARTITIONS at once); the planning worker's value applies",
     default: '4',
   },
   SYNC_TIME_TYPE: {
@@ -79,7 +78,18 @@ export const syncArea = settingsArea('sync', {
     description: "what npm run worker logs (Temporal's logger): DEBUG adds a line per Salesforce page, WARN only retries, fallbacks and waits",
     default: 'INFO',
   },
-  WORKER_MAX_ACTIVITIES: { schema: integerSetting(1), description: 'activities a worker runs at once', default: '8' },
+  WORKER_MEMORY_LOG_SECONDS: {
+    schema: seconds('of at least 0', 0),
+    description: 'the worker logs its memory (RSS, V8 heap, buffers, WebAssembly and encoder threads) this often, and its peak at exit; 0: never',
+    default: '0',
+  },
+  WORKER_MAX_ACTIVITIES: { schema: integerSetting(1), description: 'activities a worker runs at once (partitions apart: WORKER_MAX_PARTITIONS)', default: '8' },
+  WORKER_MAX_PARTITIONS: {
+    schema: integerSetting(1),
+    description:
+      "partitions (of any object) a worker extracts at once: what sizes a worker's memory during a large sync; more partitions at once spread over more workers (SYNC_PARTITIONS_IN_FLIGHT)",
+    default: '1',
+  },
   WORKER_PREFLIGHT: {
     schema: booleanSetting,
     description: 'false: npm run worker starts polling without running the checks of npm run check first (npm run worker -- --no-preflight does the same)',

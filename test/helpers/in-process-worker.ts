@@ -6,11 +6,11 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 
 /** A sync worker in the test's own process, polling until `stop()`. */
 export async function runSyncWorker(env: Record<string, string | undefined>, taskQueue: string): Promise<{ stop: () => Promise<void> }> {
-  const { worker, connection } = await createSyncWorker(env, { taskQueue });
-  const running = worker.run();
+  const { run, shutdown, connection } = await createSyncWorker(env, { taskQueue });
+  const running = run();
   return {
     stop: async () => {
-      worker.shutdown();
+      shutdown();
       await running;
       await connection.close();
     },

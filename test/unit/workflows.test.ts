@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { partitionTaskQueue } from '../../src/sync/objects';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -127,11 +128,12 @@ beforeAll(async () => {
 
 afterAll(() => env?.teardown());
 
-/** Runs `fn` while a worker with these activities polls a task queue of the test's own. */
+/** Runs `fn` while a worker with these activities polls a task queue of the test's own (and its partition queue, as the real worker does). */
 async function withWorker<T>(activities: SyncActivities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `unit-${++queues}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { code }, activities });
-  return worker.runUntil(fn(taskQueue));
+  const partitions = await Worker.create({ connection: env.nativeConnection, taskQueue: partitionTaskQueue(taskQueue), activities });
+  return partitions.runUntil(worker.runUntil(fn(taskQueue)));
 }
 
 function start(taskQueue: string, workflowId: string, input: SalesforceSyncInput) {
@@ -583,7 +585,9 @@ describe('syncObject with a partitioned extraction (stubbed activities)', () => 
         }
       },
     };
+    let queue = '';
     const result = await withWorker(stubActivities(rec, hooks), async (taskQueue) => {
+      queue = taskQueue;
       const handle = await start(taskQueue, 'partitioned', { objects: ['Account'] });
       // Partition i is let go once i + 2 have started: never more than two at once.
       for (let i = 0; i < 5; i++) {
@@ -603,6 +607,8 @@ describe('syncObject with a partitioned extraction (stubbed activities)', () => 
     expect(scheduled.map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString())).toEqual(
       [1, 2, 3, 4, 5].map((n) => `"extract Account partition ${n}/5"`),
     );
+    // On the partition queue, where each worker takes at most WORKER_MAX_PARTITIONS.
+    expect(new Set(scheduled.map((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name))).toEqual(new Set([`${queue}-partitions`]));
   });
 
   it('a partition that fails for good stops the others, waits for them, then cleans up; the object fails, nothing is committed', async () => {

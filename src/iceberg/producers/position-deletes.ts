@@ -1,6 +1,6 @@
 import { writePositionDeletes } from '../../parquet/writer';
 import { compareCodePoints, decodeBound } from '../spec/bounds';
-import { deletedPositions, isDeleted, readParquetFile } from '../reader';
+import { deletedPositions, isDeleted, readParquetColumns } from '../reader';
 import type { DataFile, ManifestFile } from '../spec';
 import type { IcebergTable } from '../table';
 import type { MergeKeys } from './types';
@@ -25,7 +25,8 @@ export async function positionDeletesFor(table: IcebergTable, parentManifests: M
     const lower = entry.dataFile.lowerBounds?.get(keyField.id);
     const upper = entry.dataFile.upperBounds?.get(keyField.id);
     if (lower && upper && !anyInRange(keys, decodeBound('string', lower) as string, decodeBound('string', upper) as string)) continue;
-    const t = await readParquetFile(table.store, entry.dataFile.filePath, [mode.keyColumn]);
+    // Only the key column's chunks are fetched, not the file.
+    const t = await readParquetColumns(table.store, entry.dataFile.filePath, Number(entry.dataFile.fileSizeInBytes), [mode.keyColumn]);
     const column = t.getChild(mode.keyColumn)!;
     for (let i = 0; i < t.numRows; i++) {
       if (keySet.has(column.get(i) as string) && !isDeleted(already, entry, i)) out.push({ filePath: entry.dataFile.filePath, pos: BigInt(i) });
