@@ -78,9 +78,18 @@ export function iso(ms: number): string {
   return `${y}-${TWO[m]}-${TWO[d]}T${TWO[h]}:${TWO[mi]}:${TWO[sec]}.${THREE[rest - sec * 1000]}Z`;
 }
 
-/** Audit fields every object has; SystemModstamp grows with the record number. */
-function auditFields(): SimField[] {
-  const created = (n: number) => SIM_EPOCH_MS - 400 * 86_400_000 + n * 37_000;
+/** Records are created over the 400 days before SIM_EPOCH_MS, 37 s apart (closer when an object has more than 934,000). */
+const CREATION_SPAN_MS = 400 * 86_400_000;
+
+/**
+ * Audit fields every object has; SystemModstamp grows with the record number. Every record is
+ * created in the past, as in a real org, however many there are: a sync's window ends at "now",
+ * so a record stamped later would be left for a later sync.
+ */
+function auditFields(rows = 0): SimField[] {
+  // Modified up to 47 hours after creation: the last record too is stamped before the epoch.
+  const spacing = Math.min(37_000, Math.floor((CREATION_SPAN_MS - 48 * 3_600_000) / Math.max(1, rows)));
+  const created = (n: number) => SIM_EPOCH_MS - CREATION_SPAN_MS + n * spacing;
   return [
     f('Id', 'id', (n) => n, { nillable: false, length: 18 }),
     f('IsDeleted', 'boolean', () => false, { nillable: false }),
@@ -119,7 +128,8 @@ function address(prefix: string): SimField[] {
   ];
 }
 
-export function simObjects(): SimObject[] {
+/** The objects, their audit fields spread over the creation span by `rowCounts` (see auditFields). */
+export function simObjects(rowCounts: Record<string, number> = {}): SimObject[] {
   const account: SimObject = {
     name: 'Account',
     label: 'Account',
@@ -127,7 +137,7 @@ export function simObjects(): SimObject[] {
     custom: false,
     bulkQueryable: true,
     fields: [
-      ...auditFields(),
+      ...auditFields(rowCounts['Account']),
       f('Name', 'string', (n) => `Account ${n} ${pick(n, 20, ['GmbH', 'SA', 'Ltd', 'Inc', 'K.K.', '"Quoted", Co'])}`, { nillable: false }),
       f('Type', 'picklist', (n) => nullable(n, 21, 6, () => pick(n, 22, ['Prospect', 'Customer - Direct', 'Partner']))),
       f('Industry', 'picklist', (n) => nullable(n, 23, 4, () => pick(n, 24, industries))),
@@ -156,7 +166,7 @@ export function simObjects(): SimObject[] {
     custom: false,
     bulkQueryable: true,
     fields: [
-      ...auditFields(),
+      ...auditFields(rowCounts['Contact']),
       f('AccountId', 'reference', (n) => n % 1000, { referenceTo: '001' }),
       f('FirstName', 'string', (n) => pick(n, 50, ['Ana', 'Björn', 'Chloé', 'Dmitri', 'Emeka', 'Fatima', 'Günther'])),
       f('LastName', 'string', (n) => `Person${n}`, { nillable: false, length: 80 }),
@@ -173,7 +183,7 @@ export function simObjects(): SimObject[] {
     custom: false,
     bulkQueryable: true,
     fields: [
-      ...auditFields(),
+      ...auditFields(rowCounts['Opportunity']),
       f('AccountId', 'reference', (n) => n % 1000, { referenceTo: '001' }),
       f('Name', 'string', (n) => `Deal ${n}`, { nillable: false, length: 120 }),
       f('StageName', 'picklist', (n) => pick(n, 60, stages), { nillable: false }),
@@ -191,7 +201,7 @@ export function simObjects(): SimObject[] {
     custom: true,
     bulkQueryable: true,
     fields: [
-      ...auditFields(),
+      ...auditFields(rowCounts['Invoice__c']),
       f('Name', 'string', (n) => `INV-${String(n).padStart(8, '0')}`, { nillable: false, length: 80 }),
       f('Account__c', 'reference', (n) => n % 1000, { referenceTo: '001' }),
       f('Total__c', 'currency', (n) => (hash(n, 70) % 10_000_000) / 100, { precision: 16, scale: 2 }),
@@ -206,7 +216,7 @@ export function simObjects(): SimObject[] {
     keyPrefix,
     custom: name.endsWith('__c'),
     bulkQueryable,
-    fields: [...auditFields(), ...fields],
+    fields: [...auditFields(rowCounts[name]), ...fields],
   });
   const user = simple('User', '005', [
     f('Username', 'string', (n) => `user${n}@sim.example.com`, { nillable: false, length: 80 }),

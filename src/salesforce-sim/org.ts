@@ -22,7 +22,7 @@ export class SimOrg {
   private clock = SIM_EPOCH_MS + 86_400_000;
 
   constructor(rowCounts: Record<string, number> = {}) {
-    for (const o of simObjects()) {
+    for (const o of simObjects(rowCounts)) {
       this.objects.set(o.name.toLowerCase(), o);
       if (!this.prefixes.has(o.keyPrefix)) this.prefixes.set(o.keyPrefix, o.name);
       this.counts.set(o.name, rowCounts[o.name] ?? 100);

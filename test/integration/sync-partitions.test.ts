@@ -15,8 +15,8 @@ import { runLeftovers } from '../helpers/table-files';
 
 /*
  * One large object across three worker processes: its Bulk job's 20 result pages (1,000 rows each)
- * are split into 10 partitions of two pages, 6 in flight for the object, at most 2 activities per
- * worker. The second page of the first six partitions is held by the simulator, so all six slots of
+ * are split into 10 partitions of two pages, 6 in flight for the object, at most 2 partitions per
+ * worker (WORKER_MAX_PARTITIONS, on the partition task queue). The second page of the first six partitions is held by the simulator, so all six slots of
  * the three workers are taken, each partition checkpointed after its first page, before anything
  * moves: each worker holds two partitions (an event, not a race). Then one worker is killed
  * (SIGKILL); its two partitions are retried alone on the other two, read on from their
@@ -57,7 +57,7 @@ function startWorker(): WorkerProcess {
     SYNC_PARTITION_MIN_PAGES: '4',
     SYNC_PARTITION_PAGES: '2',
     SYNC_PARTITIONS_IN_FLIGHT: '6',
-    WORKER_MAX_ACTIVITIES: '2',
+    WORKER_MAX_PARTITIONS: '2',
     WORKER_PREFLIGHT: 'false',
   });
   workers.push(w);

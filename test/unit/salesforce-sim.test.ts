@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recordNumber, salesforceId } from '../../src/salesforce-sim/ids';
-import { iso } from '../../src/salesforce-sim/objects';
+import { SIM_EPOCH_MS, iso } from '../../src/salesforce-sim/objects';
 import { SimOrg } from '../../src/salesforce-sim/org';
 import { SoqlError, parseSoql } from '../../src/salesforce-sim/soql';
 
@@ -59,6 +59,20 @@ describe('simulator datetimes', () => {
     }
     expect(iso(Date.UTC(2024, 1, 29, 23, 59, 59, 999))).toBe('2024-02-29T23:59:59.999Z');
     expect(iso(-62_200_000_000_000)).toBe(new Date(-62_200_000_000_000).toISOString()); // before year 1000: the slow path
+  });
+});
+
+describe('simulator record dates', () => {
+  it('every record is created and stamped before the epoch, however many there are; small objects keep 37 s between records', () => {
+    for (const rows of [1_000, 10_000_000]) {
+      const org = new SimOrg({ Account: rows });
+      const account = org.object('Account')!;
+      const stamp = (n: number) => Date.parse(String(org.record(account, n, false)!.SystemModstamp));
+      const created = (n: number) => Date.parse(String(org.record(account, n, false)!.CreatedDate));
+      expect(stamp(rows - 1)).toBeLessThan(SIM_EPOCH_MS);
+      expect(created(rows - 1)).toBeGreaterThan(created(0));
+      if (rows === 1_000) expect(created(1) - created(0)).toBe(37_000);
+    }
   });
 });
 
