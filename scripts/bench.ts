@@ -36,7 +36,7 @@ import type { ExtractResult } from '../src/sync/types';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import type { ObjectOutcome } from '../workflows';
 import { WorkerProcess } from './lib/worker-process';
-import { up } from './stack/index';
+import { lastCatalog, up } from './stack/index';
 import { temporalConnection } from '../worker/temporal-connection';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -418,7 +418,7 @@ async function measureMultiWorker(
 }
 
 async function benchSync(opts: { counts: Record<string, number>; label: string; pageRecords: number; keep: boolean; ceiling?: boolean }) {
-  await up({ log: () => undefined });
+  await upAsItWas();
   const settings = loadSettings();
   const objects = Object.keys(opts.counts);
   const sim = await startSimulator(
@@ -606,7 +606,7 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
  * worker and namespace.
  */
 async function benchMerge(opts: { rows: number; changed: number; deleted: number; keep: boolean }) {
-  await up({ log: () => undefined });
+  await upAsItWas();
   const settings = loadSettings();
   const sim = await startSimulator(`Account=${opts.rows}`);
   const U = SIM_DEFAULTS.user;
@@ -688,6 +688,11 @@ async function benchMerge(opts: { rows: number; changed: number; deleted: number
     sim.stop();
     await connection.close();
   }
+}
+
+/** The local stack up, with the catalogs it had (a bench must not drop the reference catalog from stack.env). */
+async function upAsItWas(): Promise<void> {
+  await up({ log: () => undefined, catalog: process.env.STACK_CATALOG ? undefined : lastCatalog() });
 }
 
 const program = new Command('bench').description('benchmarks that print their figures (the last line is JSON)');

@@ -24,6 +24,11 @@ function readState(): StackState {
   }
 }
 
+/** The catalog choice the stack was last brought up with (undefined before the first `up`). */
+export function lastCatalog(): CatalogChoice | undefined {
+  return readState().catalog;
+}
+
 function writeState(state: StackState): void {
   fs.mkdirSync(stackDir, { recursive: true });
   fs.writeFileSync(stackPaths.state, `${JSON.stringify(state, null, 2)}\n`);
