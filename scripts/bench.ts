@@ -626,7 +626,17 @@ async function benchMerge(opts: { rows: number; changed: number; deleted: number
     if (outcome?.status !== 'succeeded') throw new Error(`the ${label} sync failed: ${outcome?.error}`);
     const child = await client.workflow.getHandle(`${workflowId}/Account`).describe();
     const objectSeconds = child.closeTime && child.startTime ? (child.closeTime.getTime() - child.startTime.getTime()) / 1000 : wall;
-    return { result: outcome.result!, wall, objectSeconds, peakRss: worker.peakRss() ?? 0 };
+    // Time of each activity type (scheduled to completed, summed over its runs).
+    const events = (await client.workflow.getHandle(`${workflowId}/Account`).fetchHistory()).events ?? [];
+    const activities: Record<string, number> = {};
+    for (const e of events) {
+      const done = e.activityTaskCompletedEventAttributes;
+      if (!done) continue;
+      const scheduled = events.find((x) => String(x.eventId) === String(done.scheduledEventId));
+      const type = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+      activities[type] = Number(((activities[type] ?? 0) + seconds(scheduled?.eventTime, e.eventTime)).toFixed(2));
+    }
+    return { result: outcome.result!, wall, objectSeconds, activities, peakRss: worker.peakRss() ?? 0 };
   };
   try {
     await worker.ready();
@@ -636,9 +646,14 @@ async function benchMerge(opts: { rows: number; changed: number; deleted: number
     );
 
     // Changes spread over the whole Id range: updates and deletes interleaved.
+    // The simulator stamps each change later than the one before (1 ms apart when they come
+    // faster): a burst of changes is stamped up to seconds ahead of the clock.
+    let lastStamp = 0;
     const control = (path: string, body: unknown) =>
       fetch(`${sim.url}/__sim/${path}`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => {
         if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+        const stamp = Date.parse(String(((await r.json()) as { SystemModstamp?: string }).SystemModstamp ?? ''));
+        if (stamp > lastStamp) lastStamp = stamp;
       });
     const total = opts.changed + opts.deleted;
     const step = Math.floor(opts.rows / total);
@@ -655,6 +670,8 @@ async function benchMerge(opts: { rows: number; changed: number; deleted: number
       }),
     );
 
+    // A sync reads up to "now": changes stamped later wait for the next one. Start once all are past.
+    while (Date.now() <= lastStamp + 1000) await new Promise((r) => setTimeout(r, 200));
     const merge = await sync('merge');
     const table = await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor });
     const summary: Record<string, string> = table.currentSnapshot()?.summary ?? {};
@@ -667,6 +684,7 @@ async function benchMerge(opts: { rows: number; changed: number; deleted: number
       changed: updated.length,
       deleted: removed.length,
       merge_s: Number(merge.objectSeconds.toFixed(2)),
+      merge_activity_s: merge.activities,
       merge_wall_s: Number(merge.wall.toFixed(2)),
       merge_rows_read: merge.result.rows,
       merge_deleted: merge.result.deleted,
