@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, createMaintenanceActivities } from '../activities';
 import { settingsProblems } from '../src/settings/settings';
 import { bundleCacheDir, cachedWorkflowBundle, removeLegacyBundles, workflowSourceHash } from './bundle-cache';
 import { connectIceberg } from '../src/iceberg/connect';
@@ -47,6 +47,19 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
   const sync = parseSyncSettings(env);
   const salesforce = new SalesforceClient(parseSalesforceSettings(env));
   const destination = sync.DUMP_TO_DUCKDB ? new DuckDbDestination(sync.DUCKDB_PATH) : icebergDestination(env);
+  const encoders = sync.PARQUET_ENCODER_THREADS > 0 ? new ParquetEncoderPool(sync.PARQUET_ENCODER_THREADS) : undefined;
+  const maintenance = sync.DUMP_TO_DUCKDB
+    ? undefined
+    : {
+        context: { ...connectIceberg(env), encoders },
+        settings: {
+          targetFileBytes: sync.MAINTENANCE_TARGET_FILE_MB * 1024 * 1024,
+          maxManifests: sync.MAINTENANCE_MAX_MANIFESTS,
+          keepSnapshots: sync.MAINTENANCE_KEEP_SNAPSHOTS,
+          keepSnapshotAgeMs: sync.MAINTENANCE_KEEP_SNAPSHOT_HOURS * 3_600_000,
+          orphanAgeMs: sync.MAINTENANCE_ORPHAN_HOURS * 3_600_000,
+        },
+      };
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect(temporal.options);
@@ -59,18 +72,21 @@ export async function createSyncWorker(env: Record<string, string | undefined>, 
     namespace: temporal.namespace,
     taskQueue: opts.taskQueue ?? temporal.taskQueue,
     workflowBundle: { codePath: await bundleWorkflows(env) },
-    activities: createActivities({
-      salesforce,
-      destination,
-      lagMs: sync.SYNC_LAG_MS,
-      checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000,
-      api: sync.SALESFORCE_READ_API,
-      pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT,
-      sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
-      partitions: { minPages: sync.SYNC_PARTITION_MIN_PAGES, pagesPerPartition: sync.SYNC_PARTITION_PAGES, inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT },
-      timeAs: sync.SYNC_TIME_TYPE,
-      encoders: sync.PARQUET_ENCODER_THREADS > 0 ? new ParquetEncoderPool(sync.PARQUET_ENCODER_THREADS) : undefined,
-    }),
+    activities: {
+      ...createMaintenanceActivities({ maintenance }),
+      ...createActivities({
+        salesforce,
+        destination,
+        lagMs: sync.SYNC_LAG_MS,
+        checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000,
+        api: sync.SALESFORCE_READ_API,
+        pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT,
+        sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
+        partitions: { minPages: sync.SYNC_PARTITION_MIN_PAGES, pagesPerPartition: sync.SYNC_PARTITION_PAGES, inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT },
+        timeAs: sync.SYNC_TIME_TYPE,
+        encoders,
+      }),
+    },
     maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,
     // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
     // heartbeat timeout): the Web UI shows fresh progress, and a retry resumes from a recent checkpoint.

@@ -36,6 +36,8 @@ import {
 } from './input';
 
 export type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput } from './input';
+export { maintainNamespace, maintainTable } from './maintenance';
+export type { MaintainNamespaceInput, MaintainTableInput, TableOutcome } from './maintenance';
 
 export const progressQuery = defineQuery<Record<string, string>>('progress');
 
