@@ -64,7 +64,9 @@ function activities(waitMinutes: number) {
     retry: { ...retry, initialInterval: '10 seconds' },
   });
   const { listTables } = proxyActivities<MaintenanceActivities>({ startToCloseTimeout: '5 minutes', retry: { ...retry, maximumAttempts: 5 } });
-  return { ...step, waitForSyncs, listTables };
+  // A proxy has no own keys to spread: name each activity.
+  const { compactTable, expireTableSnapshots, removeTableOrphans, recordMaintenance } = step;
+  return { compactTable, expireTableSnapshots, removeTableOrphans, recordMaintenance, waitForSyncs, listTables };
 }
 
 /**

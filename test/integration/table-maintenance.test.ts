@@ -124,7 +124,7 @@ describe.each(targets)('on $name', (target) => {
     const next = await harness.sync({ objects: ['Account'], namespace }, { queue: target.name });
     expect(next[0]!.result).toMatchObject({ rows: 4, deleted: 1 });
     await expectSourceInAllReaders(target, namespace, 'a sync after maintenance');
-  });
+  }, 600_000);
 
   it('a sync that commits while compaction holds its commit: compaction plans again on it, nothing lost, nothing resurrected', async () => {
     const namespace = harness.namespace(target.settings.ICEBERG_CATALOG_URI);
