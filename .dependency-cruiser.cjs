@@ -75,7 +75,7 @@ module.exports = {
       from: { path: '^workflows/' },
       to: {
         path: '^(src|activities)/',
-        pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^activities/(signals|search-attributes)\\.ts$',
+        pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^src/maintenance/workflow-ids\\.ts$|^activities/(signals|search-attributes)\\.ts$',
         dependencyTypesNot: ['type-only'],
       },
     },

@@ -1,4 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { maintainTableId } from '../src/maintenance/workflow-ids';
 import type { Logger } from '../src/log';
 import { toSyncError } from '../src/sync/failures';
 import { searchAttributeState } from './search-attribute-state';
@@ -235,6 +237,27 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
     },
 
     searchAttributeProblems,
+
+    /**
+     * Fails (retryably: the workflow's retry policy is the wait) while a maintenance of the
+     * object's table runs that started before this sync did. A maintenance started later waits for
+     * this sync instead (see waitForSyncs): whichever started first goes first, so neither waits
+     * for the other forever.
+     */
+    async waitForMaintenance(namespace: string[], object: string, syncStartedAt: number): Promise<void> {
+      const activity = Context.current();
+      const table = columnName(object, worker.naming ?? 'snake_case');
+      const id = maintainTableId(namespace.join('.'), table);
+      try {
+        const maintenance = await activity.client.workflow.getHandle(id).describe();
+        if (maintenance.status.name === 'RUNNING' && maintenance.startTime.getTime() < syncStartedAt) {
+          throw ApplicationFailure.retryable(`waiting for the maintenance of ${namespace.join('.')}.${table} to end (${id})`, 'MaintenanceRunning');
+        }
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return;
+        throw error;
+      }
+    },
   };
 }
 
@@ -281,14 +304,16 @@ function maintenanceOf(worker: { maintenance?: { context: MaintenanceContext; se
 }
 
 /**
- * Fails (retryably: the workflow's retry policy is the wait) while a sync of the table runs: syncs
+ * Fails (retryably: the workflow's retry policy is the wait) while a sync of the table runs that
+ * started before this maintenance did: syncs
  * are found by their search attributes (object and namespace). Where the Temporal namespace lacks
  * them, syncs cannot be told apart and maintenance goes on; its commits are safe beside a sync's
  * (a conflicting commit is rebuilt or planned again), only wasted work is at stake.
  */
-export async function waitForSyncs(namespace: string, table: string): Promise<void> {
+export async function waitForSyncs(namespace: string, table: string, maintenanceStartedAt: number): Promise<void> {
   const activity = Context.current();
-  const query = `WorkflowType = 'syncObject' AND ExecutionStatus = 'Running' AND SalesforceNamespace = '${namespace}'`;
+  // Syncs started after this maintenance wait for it (waitForMaintenance): only earlier ones are waited for.
+  const query = `WorkflowType = 'syncObject' AND ExecutionStatus = 'Running' AND SalesforceNamespace = '${namespace}' AND StartTime < '${new Date(maintenanceStartedAt).toISOString()}'`;
   const running: string[] = [];
   try {
     for await (const w of activity.client.workflow.list({ query })) {

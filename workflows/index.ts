@@ -54,6 +54,12 @@ const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
 const PARTITIONS_PATCH = 'partitions';
 
 /**
+ * The child first waits while a maintenance of its table runs that started before it (maintenance
+ * and a sync of one table never run at once). Histories from before it start with prepare.
+ */
+const MAINTENANCE_PATCH = 'maintenance-wait';
+
+/**
  * Fails the workflow at once, for good, when its input is not valid: before any child or activity
  * starts, with every problem listed. (Left to fail later, a bad duration fails the workflow task
  * itself, which Temporal retries forever.) Adds no command, so histories replay as before.
@@ -95,7 +101,15 @@ function activitiesFor(
     cancellationType,
     retry: { ...retry, initialInterval: '5 seconds', maximumAttempts: Math.max(3, Math.ceil(msToNumber(retryTimeout) / 45_000)) },
   });
+  // Retried until the table's maintenance has ended (a compaction of a large table may take hours).
+  const { waitForMaintenance } = proxyActivities<SyncActivities>({
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: '24 hours',
+    cancellationType,
+    retry: { ...retry, initialInterval: '10 seconds', maximumInterval: '1 minute' },
+  });
   return {
+    waitForMaintenance,
     prepareObject: short.prepareObject,
     planObject,
     commitObject: short.commitObject,
@@ -113,7 +127,7 @@ function activitiesFor(
 export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
   checkInput(syncObjectInputProblems(input), 'syncObject input');
   const info = workflowInfo();
-  const { prepareObject, planObject, extractObject, extractPartition, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
+  const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
   const runId = `${info.workflowId}@${info.runId}`;
   let stage = 'preparing';
@@ -176,6 +190,11 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
   const rereadOptions = definedOnly({ backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas });
   // Each activity's summary names its object: the child's timeline reads "extract Account".
   const as = (verb: string) => ({ summary: `${verb} ${input.object}` });
+  if (patched(MAINTENANCE_PATCH)) {
+    moveTo('waiting for the maintenance of the table to end');
+    await waitForMaintenance.executeWithOptions(as('wait for the table maintenance of'), [input.namespace, input.object, info.runStartTime.getTime()]);
+    moveTo('preparing');
+  }
   const prepared = await prepareObject.executeWithOptions(as('prepare'), [
     { object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
   ]);

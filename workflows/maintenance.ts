@@ -1,7 +1,8 @@
-import { ApplicationFailure, defineQuery, executeChild, isCancellation, log, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, executeChild, isCancellation, log, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { MaintenanceActivities } from '../activities';
 import type { MaintenanceOverrides, MaintenanceReport } from '../src/maintenance';
+import { maintainTableId } from '../src/maintenance/workflow-ids';
 
 /** The same query as the sync workflows' `progress`: where the run stands. */
 const progressQuery = defineQuery<Record<string, string>>('progress');
@@ -42,10 +43,7 @@ export const maintainNamespaceInput = z
 export type MaintainTableInput = z.infer<typeof maintainTableInput>;
 export type MaintainNamespaceInput = z.infer<typeof maintainNamespaceInput>;
 
-/** The one workflow id of a table's maintenance: a second start while one runs is refused (or joins it). */
-export function maintainTableId(namespace: string, table: string): string {
-  return `maintain/${namespace}.${table}`;
-}
+export { maintainTableId };
 
 function checked<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const parsed = schema.safeParse(input);
@@ -89,7 +87,7 @@ export async function maintainTable(raw: MaintainTableInput): Promise<Maintenanc
     show();
   };
   show();
-  await act.waitForSyncs(ns, table);
+  await act.waitForSyncs(ns, table, workflowInfo().runStartTime.getTime());
   if (steps.has('compact')) {
     moveTo('compacting');
     report.compaction = await act.compactTable(ns, table, overrides);

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { loadTable, type IcebergTable } from '../../src/iceberg/table';
 import { runPaths } from '../../src/iceberg/run-paths';
@@ -13,6 +13,8 @@ import { catalogTargets, type CatalogTarget } from '../helpers/catalogs';
 import { ReaderSession, type ReadResult } from '../helpers/readers';
 import { readerForm } from '../helpers/source-rows';
 import { syncHarness } from '../helpers/sync-harness';
+import { startCatalogProxy } from '../helpers/catalog-proxy';
+import { until } from '../helpers/stack';
 
 // Table maintenance on the real stack, on both catalogs: after many incremental merges with
 // updates and deletes, maintainTable (through Temporal) leaves the rows pyiceberg, DuckDB and Spark
@@ -21,8 +23,40 @@ import { syncHarness } from '../helpers/sync-harness';
 // young one; a sync that commits while compaction's commit is held loses nothing.
 const sim = new SalesforceSimulator({ rowCounts: { Account: 400 }, bulkChunkRows: 100, resultPageRecords: 100 });
 const targets = catalogTargets();
-const workers = Object.fromEntries(targets.map((t) => [t.name, { ICEBERG_CATALOG_URI: t.settings.ICEBERG_CATALOG_URI }]));
+const workers: Record<string, Record<string, string>> = Object.fromEntries(targets.map((t) => [t.name, { ICEBERG_CATALOG_URI: t.settings.ICEBERG_CATALOG_URI }]));
+
+/**
+ * A worker (queue `gated`) reaches the first catalog through a pass-through proxy that can hold a
+ * sync's or a maintenance's data commit in flight: the gate the coordination test drives.
+ */
+type Gate = { held: () => void; release: Promise<void> };
+const gates: { sync?: Gate; maintenance?: Gate } = {};
+let proxy: Awaited<ReturnType<typeof startCatalogProxy>> | undefined;
+beforeAll(async () => {
+  proxy = await startCatalogProxy(targets[0]!.settings.ICEBERG_CATALOG_URI, {
+    before: async (req) => {
+      const kind = req.body.includes('salesforce.maintenance-run-id') ? 'maintenance' : req.isDataCommit ? 'sync' : undefined;
+      const gate = kind && gates[kind];
+      if (!gate || !req.body.includes('add-snapshot')) return undefined;
+      gates[kind] = undefined;
+      gate.held();
+      await gate.release;
+      return undefined;
+    },
+  });
+  workers.gated = { ICEBERG_CATALOG_URI: proxy.uri };
+});
+afterAll(() => proxy?.close());
 const harness = syncHarness({ name: 'maint', sim, workers });
+
+/** Holds the next data commit of `kind`: resolves `held` once it is in flight; `release` lets it through. */
+function gate(kind: 'sync' | 'maintenance'): { held: Promise<void>; release: () => void } {
+  let held!: () => void;
+  let release!: () => void;
+  const heldP = new Promise<void>((r) => (held = r));
+  gates[kind] = { held, release: new Promise<void>((r) => (release = r)) };
+  return { held: heldP, release };
+}
 const session = new ReaderSession();
 afterAll(() => session.close());
 
@@ -191,4 +225,71 @@ describe('orphan removal (reference catalog: table metadata holds the whole hist
     expect(rowsAfter.rows).toHaveLength(rowsBefore.rows.length);
     await store.delete([young]);
   });
+});
+
+describe(`a sync and a maintenance of one table never run at once (on ${targets[0]!.name})`, () => {
+  const target = targets[0]!;
+  const sync = (namespace: string, workflowId?: string) => harness.sync({ objects: ['Account'], namespace }, { queue: 'gated', workflowId });
+  const maintain = (namespace: string) =>
+    harness.client.workflow.start('maintainTable', {
+      taskQueue: `${harness.taskQueue}-gated`,
+      workflowId: maintainTableId(namespace, 'account'),
+      args: [{ namespace, table: 'account', steps: ['compact'] }],
+    });
+  const change = (n: number) => {
+    const all = ids();
+    sim.org.update('Account', all[n]!, { Name: `coordination ${n}` });
+    sim.org.delete('Account', all[n + 1]!);
+  };
+
+  it('a sync started while maintenance runs waits for it; a maintenance started while a sync runs waits for that: neither commit has to be retried', async () => {
+    const namespace = harness.namespace(target.settings.ICEBERG_CATALOG_URI);
+    expect((await sync(namespace))[0]!.status).toBe('succeeded');
+    change(3);
+    expect((await sync(namespace))[0]!.status).toBe('succeeded');
+    const table = await open(target, namespace);
+
+    // Maintenance first: its commit is held; a sync started meanwhile waits before it prepares anything.
+    const heldMaintenance = gate('maintenance');
+    const maintenance = await maintain(namespace);
+    await heldMaintenance.held;
+    change(7);
+    const syncId = `coordination-${Date.now()}`;
+    const syncing = sync(namespace, syncId);
+    const child = harness.client.workflow.getHandle(`${syncId}/Account`);
+    await until('the sync to wait for the maintenance', async () => {
+      const p = await child.query<Record<string, string>>('progress').catch(() => undefined);
+      return p?.stage?.startsWith('waiting for the maintenance') ? p : undefined;
+    });
+    // Nothing of the sync reached the table while it waited.
+    expect(await fileCounts(table)).toMatchObject({ deletes: 1 });
+    heldMaintenance.release();
+    const report = (await maintenance.result()) as MaintenanceReport;
+    // One attempt: no sync commit came between the maintenance's plan and its commit.
+    expect(report.compaction).toMatchObject({ replans: 0, commitAttempts: 1, deleteFilesAfter: 0 });
+    expect((await syncing)[0]!.status).toBe('succeeded');
+    // The sync then merged into the compacted table.
+    expect(await fileCounts(table)).toMatchObject({ deletes: 1 });
+
+    // A sync first: its commit is held; a maintenance started meanwhile waits (its wait fails and is retried) until the sync has ended.
+    change(11);
+    const heldSync = gate('sync');
+    const syncing2 = sync(namespace);
+    await heldSync.held;
+    const second = await harness.client.workflow.start('maintainTable', {
+      taskQueue: `${harness.taskQueue}-gated`,
+      workflowId: maintainTableId(namespace, 'account'),
+      args: [{ namespace, table: 'account', steps: ['compact'] }],
+    });
+    await until('the maintenance to wait for the sync', async () => {
+      const pending = (await second.describe()).raw.pendingActivities ?? [];
+      const waiting = pending.find((a) => a.activityType?.name === 'waitForSyncs' && (a.attempt ?? 0) >= 2);
+      return waiting?.lastFailure?.message?.includes('waiting for the running sync') ? waiting : undefined;
+    });
+    heldSync.release();
+    expect((await syncing2)[0]!.status).toBe('succeeded');
+    const report2 = (await second.result()) as MaintenanceReport;
+    expect(report2.compaction).toMatchObject({ replans: 0, commitAttempts: 1, deleteFilesAfter: 0 });
+    await expectSourceInAllReaders(target, namespace, 'after syncs and maintenance in turn');
+  }, 300_000);
 });
