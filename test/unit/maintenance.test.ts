@@ -17,6 +17,7 @@ import { binPack, planCompaction } from '../../src/maintenance/plan';
 import { DataFileWriter } from '../../src/parquet/writer';
 import { LocalObjectStore } from '../../src/storage/local-fs';
 import { MemoryCatalog } from '../helpers/memory-catalog';
+import { maintainNamespaceInput, maintainTableInput } from '../../workflows/maintenance';
 
 /*
  * Table maintenance (src/maintenance/) against a catalog kept in memory and a table folder on the
@@ -205,5 +206,17 @@ describe('orphan removal', () => {
     // A catalog keeping history in its own log (Nessie): nothing removed, the report says why.
     expect((await removeOrphans(t.table, { olderThan: new Date(), historyInCatalog: true })).note).toMatch(/commit/);
     expect(fs.existsSync(young)).toBe(true);
+  });
+});
+
+describe("the workflows' input", () => {
+  it('accepts what the README shows, refuses a bad table name or step', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const shown = [...readme.matchAll(/--type (maintainTable|maintainNamespace)[^']*--input '([^']*)'/g)].map((m) => [m[1]!, m[2]!] as const);
+    expect(shown.map(([type]) => type)).toEqual(['maintainTable', 'maintainNamespace']);
+    for (const [type, json] of shown) expect((type === 'maintainTable' ? maintainTableInput : maintainNamespaceInput).safeParse(JSON.parse(json)).success, json).toBe(true);
+    expect(maintainTableInput.safeParse({ namespace: 'salesforce', table: 'a-b' }).success).toBe(false);
+    expect(maintainTableInput.safeParse({ namespace: 'salesforce', table: 'account', steps: ['vacuum'] }).success).toBe(false);
+    expect(maintainTableInput.safeParse({ namespace: 'salesforce', table: 'account', keepSnapshot: 3 }).success).toBe(false);
   });
 });
