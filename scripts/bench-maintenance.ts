@@ -40,7 +40,10 @@ async function counts(table: IcebergTable) {
   return { files: data.length, deleteFiles: deletes.length, manifests: manifests.length, snapshots: table.snapshots().length };
 }
 
-/** Seconds pyiceberg takes to read the whole table (deletes applied) into Arrow, timed inside Python; and the rows it read. */
+/**
+ * Seconds pyiceberg takes to read the whole table (deletes applied) into Arrow, timed inside
+ * Python, the faster of two scans (the first pays for cold caches and lazy imports); and the rows.
+ */
 function pyicebergScan(env: Record<string, string | undefined>, namespace: string, table: string): Promise<{ seconds: number; rows: number }> {
   const python = env.READERS_PYTHON ?? 'python3';
   const code = `
@@ -51,9 +54,12 @@ props = {"type": "rest", "uri": os.environ["ICEBERG_CATALOG_URI"], "s3.endpoint"
   "s3.region": os.environ.get("S3_REGION", "us-east-1"), "s3.path-style-access": os.environ.get("S3_PATH_STYLE", "true")}
 if os.environ.get("ICEBERG_WAREHOUSE"): props["warehouse"] = os.environ["ICEBERG_WAREHOUSE"]
 t = load_catalog("bench", **{k: v for k, v in props.items() if v is not None}).load_table((sys.argv[1], sys.argv[2]))
-started = time.perf_counter()
-rows = t.scan().to_arrow().num_rows
-print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+times = []
+for _ in range(2):
+    started = time.perf_counter()
+    rows = t.scan().to_arrow().num_rows
+    times.append(time.perf_counter() - started)
+print(json.dumps({"seconds": min(times), "rows": rows}))
 `;
   return new Promise((resolve, reject) => {
     const child = spawn(python, ['-c', code, namespace, table], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });

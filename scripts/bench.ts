@@ -681,6 +681,6 @@ program
     await benchMaintenance({ ...opts, keep: !!opts.keep, env, fields: accountShape(), rowsOf });
   });
 program.parseAsync(process.argv).catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(error instanceof Error ? (process.env.BENCH_STACK ? error.stack : error.message) : error);
   process.exit(1);
 });

@@ -72,19 +72,26 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
     const added: DataFile[] = [];
     let rowsWritten = 0;
     let rowsRead = 0;
-    for (const bin of plan.bins) {
-      const writer = new DataFileWriter({
-        fields: table.schema().fields,
-        store: table.store,
-        location: paths.dataFolder,
-        namePrefix: paths.segment,
-        targetFileBytes: opts.targetFileBytes,
-        encoders: opts.encoders,
-      });
-      const n = await rewriteFiles(table.store, bin, table.schema().fields, index, writer, opts.signal);
+    // One writer for all bins, which come largest first: files roll at the target size, so only
+    // the last one written is smaller.
+    const writer = new DataFileWriter({
+      fields: table.schema().fields,
+      store: table.store,
+      location: paths.dataFolder,
+      namePrefix: paths.segment,
+      targetFileBytes: opts.targetFileBytes,
+      encoders: opts.encoders,
+    });
+    try {
+      for (const bin of plan.bins) {
+        const n = await rewriteFiles(table.store, bin, table.schema().fields, index, writer, opts.signal);
+        rowsRead += n.rowsRead;
+        rowsWritten += n.rowsWritten;
+      }
       added.push(...(await writer.close()));
-      rowsRead += n.rowsRead;
-      rowsWritten += n.rowsWritten;
+    } catch (error) {
+      await table.store.delete(writer.files.map((f) => f.filePath)).catch(() => undefined);
+      throw error;
     }
     try {
       const committed = await commitRewrite({

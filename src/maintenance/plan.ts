@@ -17,7 +17,7 @@ export interface CompactionOptions {
 }
 
 export interface CompactionPlan {
-  /** Data files to rewrite, in groups of about the target size: each group is read and written together. */
+  /** Data files to rewrite, in groups of about the target size, largest first: the order they are read and written in. */
   bins: ManifestEntry[][];
   /** Delete files that apply only to rewritten files: the rewrite removes them. */
   deleteFiles: ManifestEntry[];

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
-import { isDeleted } from '../iceberg/reader';
+import { isDeleted, readParquetFile } from '../iceberg/reader';
 import type { ManifestEntry, NestedField } from '../iceberg/spec';
 import type { ObjectStore } from '../storage/object-store';
 import type { DataFileWriter } from '../parquet/writer';
@@ -18,7 +18,7 @@ export async function readDeletes(store: ObjectStore, deletes: ManifestEntry[]):
   const positions: DeleteIndex['positions'] = new Map();
   const targets: DeleteTargets = new Map();
   for (const entry of deletes) {
-    const t = arrow.tableFromIPC(pw.readParquet(await store.get(entry.dataFile.filePath), { columns: ['file_path', 'pos'] }).intoIPCStream());
+    const t = await readParquetFile(store, entry.dataFile.filePath, ['file_path', 'pos']);
     const paths = t.getChild('file_path')!;
     const pos = t.getChild('pos')!;
     const perFile = new Map<string, Set<bigint>>();
