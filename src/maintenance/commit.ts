@@ -5,7 +5,7 @@ import { EntryStatus, ManifestContent, type DataFile, type ManifestEntry, type M
 import type { IcebergTable } from '../iceberg/table';
 import { readDeletes } from './rewrite';
 
-/** The summary key naming the maintenance run that made a snapshot (a retried commit finds its own by it). */
+/** The summary key naming the maintenance run that made a snapshot (which workflow run compacted the table). */
 export const MAINTENANCE_RUN_PROPERTY = 'salesforce.maintenance-run-id';
 
 /**
@@ -55,7 +55,9 @@ export async function commitRewrite(req: RewriteRequest): Promise<RewriteResult>
   const maxAttempts = req.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt++) {
     await table.refresh();
-    const mine = table.snapshots().find((s) => s.summary?.[MAINTENANCE_RUN_PROPERTY] === req.runId || BigInt(s['snapshot-id']) === req.snapshotId);
+    // This rewrite's own snapshot (an attempt whose answer was lost). Not any snapshot of the run:
+    // a retried activity plans anew from the table as it is, and its rewrite is another snapshot.
+    const mine = table.snapshots().find((s) => BigInt(s['snapshot-id']) === req.snapshotId);
     if (mine) {
       const after = (await table.manifests(mine)).length;
       return { snapshotId: BigInt(mine['snapshot-id']), attempts: attempt, alreadyCommitted: true, manifestsBefore: after, manifestsAfter: after };
