@@ -65,6 +65,10 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
       rowsRewritten: 0,
       replans: replan,
     };
+    // The writer writes unpartitioned files: a table partitioned elsewhere (Spark) is left as it is.
+    if (table.metadata['partition-specs'].some((spec) => spec.fields.length > 0)) {
+      return { ...report, skipped: 'the table is partitioned, and this compaction writes unpartitioned files only' };
+    }
     if (rewriting.length === 0 && plan.deleteFiles.length === 0 && manifests.length <= opts.maxManifests) {
       return { ...report, skipped: snapshot ? 'nothing to compact: no small files, no delete files, few manifests' : 'the table has no snapshot' };
     }

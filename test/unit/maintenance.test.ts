@@ -155,6 +155,16 @@ describe('compaction', () => {
   });
 });
 
+describe('compaction leaves alone', () => {
+  it('a table partitioned by another engine (this writer writes unpartitioned files)', async () => {
+    const t = await syncedTable(2);
+    t.catalog.metadata['partition-specs'] = [{ 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, name: 'id_bucket', transform: 'bucket[4]' }] }];
+    const report = await compactTable(t.table, { runId: 'maintain-p', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
+    expect(report.skipped).toMatch(/partitioned/);
+    expect(report.deleteFilesAfter).toBe(2);
+  });
+});
+
 describe('snapshot expiry', () => {
   const snap = (id: number, parent: number | null, ts: number) => ({
     'snapshot-id': BigInt(id),
