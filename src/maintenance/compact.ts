@@ -10,7 +10,7 @@ import { readDeletes, rewriteFiles } from './rewrite';
 import type { CompactionReport } from './report';
 
 export interface CompactOptions {
-  /** Names every file this compaction writes (runPaths), and makes its commit idempotent. */
+  /** Names every file this compaction writes (runPaths); recorded in its snapshot's summary. */
   runId: string;
   targetFileBytes: number;
   /** Rewrite the manifests when the current snapshot has more than this many, even with no file to compact. */
@@ -33,8 +33,8 @@ const bytes = (list: ManifestEntry[] | DataFile[]) => list.reduce((n, e) => n + 
  * data and delete files and rewrites the manifests (commitRewrite). When another writer's commit
  * cannot be rebuilt on (it deleted rows of a file being rewritten), what was written is deleted and
  * the table is planned again from its new snapshot. With nothing to compact and few manifests, no
- * snapshot is committed. What a killed attempt wrote is left to orphan removal (its safety age
- * passes long before anyone could need it).
+ * snapshot is committed. What a killed attempt wrote is referenced by no snapshot: orphan removal
+ * takes it once it is older than the safety age.
  */
 export async function compactTable(table: IcebergTable, opts: CompactOptions): Promise<CompactionReport> {
   const paths = runPaths(table.location, opts.runId);
