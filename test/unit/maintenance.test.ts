@@ -220,11 +220,19 @@ describe('orphan removal', () => {
 });
 
 describe("the workflows' input", () => {
-  it('accepts what the README shows, refuses a bad table name or step', () => {
+  it('accepts what the README shows and what the kept histories hold, refuses a bad table name or step', () => {
     const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
     const shown = [...readme.matchAll(/--type (maintainTable|maintainNamespace)[^']*--input '([^']*)'/g)].map((m) => [m[1]!, m[2]!] as const);
     expect(shown.map(([type]) => type)).toEqual(['maintainTable', 'maintainNamespace']);
     for (const [type, json] of shown) expect((type === 'maintainTable' ? maintainTableInput : maintainNamespaceInput).safeParse(JSON.parse(json)).success, json).toBe(true);
+    // The kept histories' inputs (they must still replay).
+    const dir = path.join(__dirname, '..', 'histories');
+    const kept = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('maintainTable'))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).events[0].workflowExecutionStartedEventAttributes.input.payloads[0].data as string);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const data of kept) expect(maintainTableInput.safeParse(JSON.parse(Buffer.from(data, 'base64').toString('utf8'))).success).toBe(true);
     expect(maintainTableInput.safeParse({ namespace: 'salesforce', table: 'a-b' }).success).toBe(false);
     expect(maintainTableInput.safeParse({ namespace: 'salesforce', table: 'account', steps: ['vacuum'] }).success).toBe(false);
     expect(maintainTableInput.safeParse({ namespace: 'salesforce', table: 'account', keepSnapshot: 3 }).success).toBe(false);

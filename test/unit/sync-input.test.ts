@@ -216,7 +216,9 @@ describe('the salesforceSync input schema', () => {
         const started = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).events[0].workflowExecutionStartedEventAttributes;
         const input = JSON.parse(Buffer.from(started.input.payloads[0].data, 'base64').toString('utf8'));
         return [started.workflowType.name as string, input] as const;
-      });
+      })
+      // The maintenance workflows' kept inputs are checked by maintenance.test.ts.
+      .filter(([type]) => !type.startsWith('maintain'));
     expect(new Set(inputs.map(([type]) => type))).toEqual(new Set(['salesforceSync', 'syncObject']));
     for (const [type, input] of inputs) {
       expect([type, type === 'salesforceSync' ? syncInputProblems(input) : syncObjectInputProblems(input)]).toEqual([type, []]);
