@@ -37,10 +37,27 @@ const fields: NestedField[] = [
   { id: 6, name: 'count', required: false, type: 'long' },
   { id: 7, name: 'active', required: false, type: 'boolean' },
   { id: 8, name: 'ratio', required: false, type: 'double' },
+  { id: 9, name: 'employees', required: false, type: 'int' },
+  { id: 10, name: 'opens', required: false, type: 'time' },
+  { id: 11, name: 'logo', required: false, type: 'binary' },
+  { id: 12, name: 'score', required: false, type: 'float' },
 ];
 
 const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `001${String(from + i).padStart(15, '0')}`);
-const row = (id: string, v: string) => [id, `${v} ${id}`, 1_700_000_000_123_456 + id.length, `${id.length}.25`, 19_000, 2n ** 40n, v.length % 2 === 0, 0.5];
+const row = (id: string, v: string) => [
+  id,
+  `${v} ${id}`,
+  1_700_000_000_123_456 + id.length,
+  `${id.length}.25`,
+  19_000,
+  2n ** 40n,
+  v.length % 2 === 0,
+  0.5,
+  v.length % 3 === 0 ? null : 42,
+  45_296_000_123,
+  new Uint8Array([1, 2, v.length]),
+  1.5,
+];
 
 async function newTable() {
   const location = pathToFileURL(fs.mkdtempSync(path.join(dir, 'table-'))).href;
@@ -123,7 +140,7 @@ describe('compaction', () => {
     const current = t.table.currentSnapshot()!;
     expect(current.summary).toMatchObject({ operation: 'replace', 'total-delete-files': '0', 'total-data-files': '1', [MAINTENANCE_RUN_PROPERTY]: 'maintain-1' });
     // Values survive the rewrite exactly (micros of timestamps, decimals, 64-bit longs).
-    expect(before[0]).toMatchObject({ amount: '18.25', count: 2n ** 40n });
+    expect(before[0]).toMatchObject({ amount: '18.25', count: 2n ** 40n, opens: '12:34:56.000123', score: 1.5 });
     // The old files are marked deleted in the new manifests; nothing else changed.
     const again = await compactTable(t.table, { runId: 'maintain-2', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
     expect(again.skipped).toMatch(/nothing to compact/);
