@@ -202,6 +202,11 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     const described = await client.schedule.getHandle(scheduleId).describe();
     expect(described.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
     expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'maintainNamespace', taskQueue });
+    // A run of it now: maintainNamespace maintains each table of the namespace in a child of its own.
+    await client.schedule.getHandle(scheduleId).trigger();
+    const runId = await until('the triggered maintenance', async () => (await client.schedule.getHandle(scheduleId).describe()).info.recentActions[0]?.action.workflow.workflowId);
+    const outcomes = (await client.workflow.getHandle(runId).result()) as { table: string; status: string }[];
+    expect(outcomes.map((o) => [o.table, o.status])).toEqual([['account', 'succeeded']]);
 
     const printed = await npmScript('maintain', 'account', '--namespace', namespace, '--task-queue', taskQueue, '--steps', 'compact,orphans');
     expect(printed).toContain(`${namespace}.account: succeeded`);
