@@ -7,6 +7,7 @@
  *   iceberg spec  src/iceberg/spec/   Iceberg's types, data-file description and bounds: pure, no I/O
  *   parquet       src/parquet/        Arrow column builders and Parquet data files (Iceberg field ids and bounds)
  *   iceberg       src/iceberg/        catalog client, manifests, snapshot producers, tables, scan: knows no Salesforce
+ *   maintenance   src/maintenance/    compaction, snapshot expiry, orphan removal of a table: knows no Salesforce
  *   salesforce    src/salesforce/     client, auth, describe, readers: knows no Iceberg
  *   mapping       src/mapping/        Salesforce describe → Iceberg schema: the one place both meet
  *   simulator     src/salesforce-sim/ the Salesforce stand-in (demo, npm run sim, bench, tests)
@@ -21,6 +22,7 @@ const layers = [
   ['iceberg-spec', '^src/iceberg/spec/'],
   ['parquet', '^src/parquet/'],
   ['iceberg', '^src/iceberg/(?!spec/)'],
+  ['maintenance', '^src/maintenance/'],
   ['salesforce', '^src/salesforce/'],
   ['mapping', '^src/mapping/'],
   ['simulator', '^src/salesforce-sim/'],
@@ -36,6 +38,7 @@ const layers = [
 // Side by side, not one above the other: neither may import the other.
 const siblings = [
   ['iceberg', 'salesforce'],
+  ['maintenance', 'salesforce'],
   ['simulator', 'destinations'],
   ['simulator', 'sync'],
 ];
@@ -72,7 +75,7 @@ module.exports = {
       from: { path: '^workflows/' },
       to: {
         path: '^(src|activities)/',
-        pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^activities/(signals|search-attributes)\\.ts$',
+        pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^src/maintenance/workflow-ids\\.ts$|^activities/(signals|search-attributes)\\.ts$',
         dependencyTypesNot: ['type-only'],
       },
     },

@@ -1,4 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { maintainTableId } from '../src/maintenance/workflow-ids';
 import type { Logger } from '../src/log';
 import { toSyncError } from '../src/sync/failures';
 import { searchAttributeState } from './search-attribute-state';
@@ -9,6 +11,22 @@ import type { ExtractPlan, PartitionRange } from '../src/sync/partitions';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { UsageCounts } from '../src/salesforce/budget';
 import type { CommitSummary, ExtractOptions, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from '../src/sync/types';
+import {
+  compact,
+  expire,
+  recordReport,
+  removeOrphanFiles,
+  type CompactionReport,
+  type ExpiryReport,
+  type MaintenanceContext,
+  type MaintenanceReport,
+  type MaintenanceOverrides,
+  type MaintenanceSettings,
+  type OrphanReport,
+  settingsWith,
+} from '../src/maintenance';
+import { columnName } from '../src/mapping/schema-mapping';
+import { SalesforceObject } from './search-attributes';
 
 /**
  * Every failure leaves as an ApplicationFailure typed by its code (src/errors.ts): those that
@@ -219,7 +237,96 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
     },
 
     searchAttributeProblems,
+
+    /**
+     * Fails (retryably: the workflow's retry policy is the wait) while a maintenance of the
+     * object's table runs that started before this sync did. A maintenance started later waits for
+     * this sync instead (see waitForSyncs): whichever started first goes first, so neither waits
+     * for the other forever.
+     */
+    async waitForMaintenance(namespace: string[], object: string, syncStartedAt: number): Promise<void> {
+      const activity = Context.current();
+      const table = columnName(object, worker.naming ?? 'snake_case');
+      const id = maintainTableId(namespace.join('.'), table);
+      try {
+        const maintenance = await activity.client.workflow.getHandle(id).describe();
+        if (maintenance.status.name === 'RUNNING' && maintenance.startTime.getTime() < syncStartedAt) {
+          throw ApplicationFailure.retryable(`waiting for the maintenance of ${namespace.join('.')}.${table} to end (${id})`, 'MaintenanceRunning');
+        }
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return;
+        throw error;
+      }
+    },
   };
+}
+
+/** The activities of table maintenance (maintainTable, maintainNamespace); without `maintenance` (a DuckDB worker) each fails for good. */
+export function createMaintenanceActivities(worker: { maintenance?: { context: MaintenanceContext; settings: MaintenanceSettings } }) {
+  return {
+    async listTables(namespace: string): Promise<string[]> {
+      return heartbeating(async () => (await maintenanceOf(worker).context.catalog.listTables(namespace.split('.'))).sort());
+    },
+
+    waitForSyncs,
+
+    async compactTable(namespace: string, table: string, overrides: MaintenanceOverrides = {}): Promise<CompactionReport> {
+      const m = maintenanceOf(worker);
+      const { workflowExecution } = Context.current().info;
+      // One run id per workflow run: a retried attempt finds the snapshot an earlier one committed.
+      const runId = `${workflowExecution?.workflowId ?? 'maintain'}@${workflowExecution?.runId ?? ''}`;
+      return heartbeating(
+        (signal) => compact({ ...m.context, log: (msg) => activityLog().info(msg) }, namespace.split('.'), table, { runId, settings: settingsWith(m.settings, overrides), signal }),
+        () => ({ table: `${namespace}.${table}`, stage: 'compacting' }),
+      );
+    },
+
+    async expireTableSnapshots(namespace: string, table: string, overrides: MaintenanceOverrides = {}): Promise<ExpiryReport> {
+      const m = maintenanceOf(worker);
+      return heartbeating(() => expire(m.context, namespace.split('.'), table, settingsWith(m.settings, overrides)));
+    },
+
+    async removeTableOrphans(namespace: string, table: string, overrides: MaintenanceOverrides = {}): Promise<OrphanReport> {
+      const m = maintenanceOf(worker);
+      return heartbeating(() => removeOrphanFiles(m.context, namespace.split('.'), table, settingsWith(m.settings, overrides)));
+    },
+
+    async recordMaintenance(namespace: string, table: string, report: MaintenanceReport): Promise<void> {
+      const m = maintenanceOf(worker);
+      return heartbeating(() => recordReport(m.context, namespace.split('.'), table, report));
+    },
+  };
+}
+
+function maintenanceOf(worker: { maintenance?: { context: MaintenanceContext; settings: MaintenanceSettings } }) {
+  if (!worker.maintenance) throw ApplicationFailure.nonRetryable('This worker maintains no Iceberg tables (it writes to DuckDB: DUMP_TO_DUCKDB=true)', 'NotConfigured');
+  return worker.maintenance;
+}
+
+/**
+ * Fails (retryably: the workflow's retry policy is the wait) while a sync of the table runs that
+ * started before this maintenance did: syncs
+ * are found by their search attributes (object and namespace). Where the Temporal namespace lacks
+ * them, syncs cannot be told apart and maintenance goes on; its commits are safe beside a sync's
+ * (a conflicting commit is rebuilt or planned again), only wasted work is at stake.
+ */
+export async function waitForSyncs(namespace: string, table: string, maintenanceStartedAt: number): Promise<void> {
+  const activity = Context.current();
+  // Syncs started after this maintenance wait for it (waitForMaintenance): only earlier ones are waited for.
+  const query = `WorkflowType = 'syncObject' AND ExecutionStatus = 'Running' AND SalesforceNamespace = '${namespace}' AND StartTime < '${new Date(maintenanceStartedAt).toISOString()}'`;
+  const running: string[] = [];
+  try {
+    for await (const w of activity.client.workflow.list({ query })) {
+      const object = w.typedSearchAttributes.get(SalesforceObject);
+      if (object && (columnName(object, 'snake_case') === table || columnName(object, 'salesforce') === table)) running.push(w.workflowId);
+    }
+  } catch (error) {
+    activity.log.warn(`Could not look for running syncs of ${namespace}.${table} (${(error as Error).message}); maintaining it anyway`);
+    return;
+  }
+  if (running.length > 0) {
+    throw ApplicationFailure.retryable(`waiting for the running sync of ${namespace}.${table} to end (${running.join(', ')})`, 'SyncRunning');
+  }
 }
 
 /**
@@ -242,3 +349,4 @@ export interface ExtractHeartbeat extends ExtractProgress {
 }
 
 export type SyncActivities = ReturnType<typeof createActivities>;
+export type MaintenanceActivities = ReturnType<typeof createMaintenanceActivities>;

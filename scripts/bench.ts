@@ -38,6 +38,7 @@ import type { ObjectOutcome } from '../workflows';
 import { WorkerProcess } from './lib/worker-process';
 import { lastCatalog, up } from './stack/index';
 import { temporalConnection } from '../worker/temporal-connection';
+import { benchMaintenance } from './bench-maintenance';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -55,14 +56,27 @@ function accountShape(): SalesforceField[] {
 
 const picklist = ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Partner', 'Other'];
 
-/** Deterministic row i, values in column order, in the forms the column builders take. */
-function* rows(count: number, columns: number): Generator<unknown[]> {
+/** Deterministic rows 0..count-1, values in column order, in the forms the column builders take. */
+function rows(count: number, columns: number): Generator<unknown[]> {
+  return rowsOf(
+    {
+      [Symbol.iterator]: function* () {
+        for (let i = 0; i < count; i++) yield i;
+      },
+    },
+    columns,
+    0,
+  );
+}
+
+/** Deterministic rows of the numbers given; a later version `v` of a row changes its text. */
+function* rowsOf(numbers: Iterable<number>, columns: number, v: number): Generator<unknown[]> {
   const base = Date.UTC(2024, 0, 1) * 1000;
-  for (let i = 0; i < count; i++) {
+  for (const i of numbers) {
     const row = new Array<unknown>(columns);
     let c = 0;
     row[c++] = `001${i.toString(36).padStart(15, '0')}`;
-    for (let k = 0; k < 35; k++) row[c++] = k % 5 === 0 ? picklist[(i + k) % 5] : (i + k) % 11 === 0 ? null : `Value ${k} of account ${i}`;
+    for (let k = 0; k < 35; k++) row[c++] = k % 5 === 0 ? picklist[(i + k) % 5] : (i + k) % 11 === 0 ? null : `Value ${k} of account ${i}${v ? ` v${v}` : ''}`;
     for (let k = 0; k < 10; k++) row[c++] = (i * (k + 1)) / 7;
     for (let k = 0; k < 4; k++) row[c++] = BigInt(i * 100 + k); // unscaled cents
     for (let k = 0; k < 5; k++) row[c++] = base + i * 1_000_000 + k;
@@ -817,7 +831,24 @@ program
   .action(async (opts: { rows: number; pageRecords: number }) => {
     await benchSource(opts);
   });
+program
+  .command('maintenance')
+  .description('a table after many incremental merges, before and after its maintenance: files, delete files, manifests, pyiceberg scan time (needs `npm run stack -- up`)')
+  .option('--rows <n>', 'rows of the table', (v) => Number(v), 1_000_000)
+  .option('--syncs <n>', 'incremental merges before maintenance', (v) => Number(v), 100)
+  .option('--change-percent <p>', 'rows each merge updates, in percent', (v) => Number(v), 1)
+  .option('--target-mb <mb>', 'target (compressed) megabytes per data file', (v) => Number(v), 128)
+  .option('--catalog <name>', 'nessie, or rest (the reference catalog of `stack up --catalog both`)', 'nessie')
+  .option('--keep', 'keep the table afterwards')
+  .action(async (opts: { rows: number; syncs: number; changePercent: number; targetMb: number; catalog: string; keep?: boolean }) => {
+    const env: Record<string, string | undefined> = { ...loadSettings() };
+    if (opts.catalog === 'rest') {
+      if (!env.STACK_REST_CATALOG_URI) throw new Error('--catalog rest needs the reference catalog: npm run stack -- up --catalog both');
+      env.ICEBERG_CATALOG_URI = env.STACK_REST_CATALOG_URI;
+    }
+    await benchMaintenance({ ...opts, keep: !!opts.keep, env, fields: accountShape(), rowsOf });
+  });
 program.parseAsync(process.argv).catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(error instanceof Error ? (process.env.BENCH_STACK ? error.stack : error.message) : error);
   process.exit(1);
 });

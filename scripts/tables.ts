@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
 import { inspectTables } from '../src/destinations/iceberg-inspect';
+import { describeReport } from '../src/maintenance';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -26,6 +27,9 @@ new Command('tables')
       );
       const u = r.salesforceUsage;
       if (u) console.log(`  Salesforce spent by the last sync: ${u.apiCalls} API calls, ${u.bulkJobs} Bulk jobs, ${(u.resultBytes / 1e6).toFixed(2)} MB of Bulk results`);
+      const m = r.maintenance;
+      console.log(`  last maintenance ${m ? `${m.finishedAt}:` : 'never (npm run maintain)'}`);
+      for (const line of m ? describeReport(m) : []) console.log(`    ${line}`);
       console.log(`  schema: ${r.schema.map((f) => `${f.name} ${f.type}${f.required ? ' required' : ''}`).join(', ')}`);
       for (const row of r.sample ?? []) console.log(`  ${JSON.stringify(row, (_k, v) => plain(v))}`);
     }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, createMaintenanceActivities } from '../activities';
 import { settingsProblems } from '../src/settings/settings';
 import { bundleCacheDir, cachedWorkflowBundle, removeLegacyBundles, workflowSourceHash } from './bundle-cache';
 import { connectIceberg } from '../src/iceberg/connect';
@@ -51,6 +51,19 @@ export async function createSyncWorker(
   const sync = parseSyncSettings(env);
   const salesforce = new SalesforceClient(parseSalesforceSettings(env));
   const destination = sync.DUMP_TO_DUCKDB ? new DuckDbDestination(sync.DUCKDB_PATH) : icebergDestination(env);
+  const encoders = sync.PARQUET_ENCODER_THREADS > 0 ? new ParquetEncoderPool(sync.PARQUET_ENCODER_THREADS) : undefined;
+  const maintenance = sync.DUMP_TO_DUCKDB
+    ? undefined
+    : {
+        context: { ...connectIceberg(env), encoders },
+        settings: {
+          targetFileBytes: sync.MAINTENANCE_TARGET_FILE_MB * 1024 * 1024,
+          maxManifests: sync.MAINTENANCE_MAX_MANIFESTS,
+          keepSnapshots: sync.MAINTENANCE_KEEP_SNAPSHOTS,
+          keepSnapshotAgeMs: sync.MAINTENANCE_KEEP_SNAPSHOT_HOURS * 3_600_000,
+          orphanAgeMs: sync.MAINTENANCE_ORPHAN_HOURS * 3_600_000,
+        },
+      };
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect(temporal.options);
@@ -58,7 +71,6 @@ export async function createSyncWorker(
     const message = (error as Error).message;
     throw new Error(`Could not connect to Temporal at ${describeConnection(temporal)}: ${message}\n  Fix: ${connectionFix(temporal, message)}`);
   }
-  const encoders = sync.PARQUET_ENCODER_THREADS > 0 ? new ParquetEncoderPool(sync.PARQUET_ENCODER_THREADS) : undefined;
   const taskQueue = opts.taskQueue ?? temporal.taskQueue;
   const activities = createActivities({
     salesforce,
@@ -80,7 +92,7 @@ export async function createSyncWorker(
     namespace: temporal.namespace,
     taskQueue,
     workflowBundle: { codePath: await bundleWorkflows(env) },
-    activities,
+    activities: { ...createMaintenanceActivities({ maintenance }), ...activities },
     maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,
     ...heartbeats,
   });

@@ -36,6 +36,8 @@ import {
 } from './input';
 
 export type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput } from './input';
+export { maintainNamespace, maintainTable } from './maintenance';
+export type { MaintainNamespaceInput, MaintainTableInput, TableOutcome } from './maintenance';
 
 export const progressQuery = defineQuery<Record<string, string>>('progress');
 
@@ -52,6 +54,12 @@ const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
 const PARTITIONS_PATCH = 'partitions';
 /** Partitions go to their own task queue (partitionTaskQueue), bounded per worker by WORKER_MAX_PARTITIONS. */
 const PARTITION_QUEUE_PATCH = 'partition-queue';
+
+/**
+ * The child first waits while a maintenance of its table runs that started before it (maintenance
+ * and a sync of one table never run at once). Histories from before it start with prepare.
+ */
+const MAINTENANCE_PATCH = 'maintenance-wait';
 
 /**
  * Fails the workflow at once, for good, when its input is not valid: before any child or activity
@@ -97,7 +105,15 @@ function activitiesFor(
   } as const;
   const { extractPartition, planObject } = proxyActivities<SyncActivities>(long);
   const { extractPartition: extractPartitionQueued } = proxyActivities<SyncActivities>({ ...long, taskQueue: partitionTaskQueue(workflowInfo().taskQueue) });
+  // Retried until the table's maintenance has ended (a compaction of a large table may take hours).
+  const { waitForMaintenance } = proxyActivities<SyncActivities>({
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: '24 hours',
+    cancellationType,
+    retry: { ...retry, initialInterval: '10 seconds', maximumInterval: '1 minute' },
+  });
   return {
+    waitForMaintenance,
     prepareObject: short.prepareObject,
     planObject,
     commitObject: short.commitObject,
@@ -116,7 +132,10 @@ function activitiesFor(
 export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
   checkInput(syncObjectInputProblems(input), 'syncObject input');
   const info = workflowInfo();
-  const { prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, commitObject, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
+  const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, commitObject, cleanupObject } = activitiesFor(
+    input.heartbeatTimeout,
+    input.retryTimeout,
+  );
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
   const runId = `${info.workflowId}@${info.runId}`;
   let stage = 'preparing';
@@ -179,6 +198,11 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
   const rereadOptions = definedOnly({ backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas });
   // Each activity's summary names its object: the child's timeline reads "extract Account".
   const as = (verb: string) => ({ summary: `${verb} ${input.object}` });
+  if (patched(MAINTENANCE_PATCH)) {
+    moveTo('waiting for the maintenance of the table to end');
+    await waitForMaintenance.executeWithOptions(as('wait for the table maintenance of'), [input.namespace, input.object, info.runStartTime.getTime()]);
+    moveTo('preparing');
+  }
   const prepared = await prepareObject.executeWithOptions(as('prepare'), [
     { object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
   ]);

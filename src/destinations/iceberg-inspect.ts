@@ -4,6 +4,7 @@ import { currentSchema, currentSnapshot } from '../iceberg/spec';
 import { loadTable } from '../iceberg/table';
 import { lastSyncSummary } from '../iceberg/snapshot-producer';
 import type { ObjectStore } from '../storage/object-store';
+import { lastReport, type MaintenanceReport } from '../maintenance';
 
 /** What `npm run tables` shows for one table (the original check_tables). */
 export interface TableReport {
@@ -21,6 +22,8 @@ export interface TableReport {
   deleteFiles: number;
   bytes: number;
   schema: { id: number; name: string; type: string; required: boolean }[];
+  /** What the table's last maintenance did (maintainTable keeps its report on the table). */
+  maintenance?: MaintenanceReport;
   sample?: Record<string, unknown>[];
 }
 
@@ -57,6 +60,7 @@ export async function inspectTables(opts: {
       deleteFiles: n('total-delete-files'),
       bytes: n('total-files-size'),
       schema: currentSchema(table.metadata).fields.map((f) => ({ id: f.id, name: f.name, type: f.type, required: f.required })),
+      maintenance: lastReport(table.metadata.properties),
     };
     if (opts.sample && snapshot) report.sample = (await readRows(table)).slice(0, opts.sample);
     reports.push(report);

@@ -47,7 +47,9 @@ export type TableUpdate =
   | { action: 'set-snapshot-ref'; 'ref-name': string; type: 'branch' | 'tag'; 'snapshot-id': bigint }
   | { action: 'add-schema'; schema: Schema; 'last-column-id'?: number }
   | { action: 'set-current-schema'; 'schema-id': number }
-  | { action: 'set-properties'; updates: Record<string, string> };
+  | { action: 'set-properties'; updates: Record<string, string> }
+  | { action: 'remove-snapshots'; 'snapshot-ids': bigint[] }
+  | { action: 'remove-snapshot-ref'; 'ref-name': string };
 
 export interface CreateTableRequest {
   name: string;

@@ -4,11 +4,25 @@ import type { ObjectStore } from '../storage/object-store';
 import type { ManifestEntry, Snapshot } from './spec';
 import type { IcebergTable } from './table';
 
-/** Reads a Parquet file (optionally only some columns) into an Arrow table. */
+/**
+ * Reads a Parquet file (optionally only some columns) into an Arrow table, row group by row group:
+ * parquet-wasm's whole-file read traps ("unreachable") on large files (a 134 MB file of 123 row
+ * groups, even for one column), while its stream reads them.
+ */
 export async function readParquetFile(store: ObjectStore, path: string, columns?: string[]): Promise<arrow.Table> {
   const bytes = await store.get(path);
-  const table = pw.readParquet(bytes, columns ? { columns } : undefined);
-  return arrow.tableFromIPC(table.intoIPCStream());
+  const file = await pw.ParquetFile.fromFile(new Blob([bytes]));
+  const batches: arrow.RecordBatch[] = [];
+  try {
+    for await (const batch of (await file.stream(columns ? { columns } : undefined)) as unknown as AsyncIterable<pw.RecordBatch>) {
+      batches.push(...arrow.tableFromIPC(batch.intoIPCStream()).batches);
+    }
+  } finally {
+    file.free();
+  }
+  // A file without rows yields no batch, and so no schema: read whole (it is small).
+  if (batches.length === 0) return arrow.tableFromIPC(pw.readParquet(bytes, columns ? { columns } : undefined).intoIPCStream());
+  return new arrow.Table(batches);
 }
 
 /**

@@ -66,7 +66,7 @@ export class LocalObjectStore implements ObjectStore {
     };
   }
 
-  async *list(prefix: string): AsyncIterable<{ uri: string; size: number }> {
+  async *list(prefix: string): AsyncIterable<{ uri: string; size: number; lastModified?: Date }> {
     const base = fileURLToPath(prefix);
     const root = prefix.endsWith('/') ? base : path.dirname(base);
     if (!fs.existsSync(root)) return;
@@ -74,7 +74,9 @@ export class LocalObjectStore implements ObjectStore {
       if (!entry.isFile()) continue;
       const full = path.join(entry.parentPath, entry.name);
       const uri = pathToFileURL(full).href;
-      if (uri.startsWith(prefix)) yield { uri, size: (await fs.promises.stat(full)).size };
+      if (!uri.startsWith(prefix)) continue;
+      const stat = await fs.promises.stat(full);
+      yield { uri, size: stat.size, lastModified: stat.mtime };
     }
   }
 }

@@ -7,8 +7,8 @@ export interface ObjectStore {
   exists(uri: string): Promise<boolean>;
   /** Deletes the objects; missing ones are not an error. */
   delete(uris: string[]): Promise<void>;
-  /** Every object whose URI starts with the prefix. */
-  list(prefix: string): AsyncIterable<{ uri: string; size: number }>;
+  /** Every object whose URI starts with the prefix (with when it was last written, where the store says). */
+  list(prefix: string): AsyncIterable<{ uri: string; size: number; lastModified?: Date }>;
   /** Writes an object piece by piece (S3: multipart upload), so it never sits whole in memory. */
   openWrite(uri: string, contentType?: string): ObjectWriter;
   /** Drops unfinished writes (S3: multipart uploads a killed process left open) under the prefix. */

@@ -73,6 +73,27 @@ export const syncArea = settingsArea('sync', {
   },
   DUCKDB_PATH: { schema: z.string(), description: 'the DuckDB file of DUMP_TO_DUCKDB (schema = namespace)', default: 'salesforce_sync.duckdb' },
   SYNC_NAMESPACE: { schema: namespaceSchema, description: 'Iceberg namespace of npm run demo, and the one npm run check looks at', default: 'salesforce' },
+  MAINTENANCE_TARGET_FILE_MB: {
+    schema: integerSetting(1),
+    description: 'table maintenance rewrites data files below 3/4 of this size, and files with position deletes, into files of about this size (MB, compressed)',
+    default: '128',
+  },
+  MAINTENANCE_MAX_MANIFESTS: {
+    schema: integerSetting(1),
+    description: "table maintenance rewrites the current snapshot's manifests into one or two when it has more than this many",
+    default: '8',
+  },
+  MAINTENANCE_KEEP_SNAPSHOTS: {
+    schema: integerSetting(1),
+    description: 'snapshot expiry keeps the last this many snapshots of each branch (catalogs that keep history in table metadata)',
+    default: '10',
+  },
+  MAINTENANCE_KEEP_SNAPSHOT_HOURS: { schema: integerSetting(0), description: 'snapshot expiry keeps every snapshot younger than this many hours', default: '120' },
+  MAINTENANCE_ORPHAN_HOURS: {
+    schema: integerSetting(1),
+    description: "orphan removal deletes unreferenced files under a table's location only when they are older than this many hours (an in-flight sync's files are younger)",
+    default: '72',
+  },
   WORKER_LOG_LEVEL: {
     schema: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { message: 'must be TRACE, DEBUG, INFO, WARN or ERROR' }),
     description: "what npm run worker logs (Temporal's logger): DEBUG adds a line per Salesforce page, WARN only retries, fallbacks and waits",

@@ -176,4 +176,43 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
       'NoSuchObject__c failed UNKNOWN_OBJECT: Salesforce has no object named NoSuchObject__c (names are case-insensitive; custom objects end in __c). Check the object list of the sync.',
     );
   });
+
+  it("table maintenance: README's `temporal workflow start` and `temporal schedule create` lines, npm run maintain, npm run tables", async () => {
+    const namespace = freshNamespace();
+    const synced = (await client.workflow.execute('salesforceSync', {
+      taskQueue,
+      workflowId: uniqueName('maint-sync'),
+      args: [{ objects: ['Account'], namespace }],
+    })) as ObjectOutcome[];
+    expect(synced[0]!.status).toBe('succeeded');
+    const workflowId = `maintain/${namespace}.account`;
+    const command = readmeCommand('temporal workflow start --type maintainTable', namespace).replace(/--workflow-id \S+/, `--workflow-id ${workflowId}`);
+    await run('bash', ['-c', command], { env });
+    const report = (await client.workflow.getHandle(workflowId).result()) as { table: string; compaction?: { skipped?: string } };
+    expect(report.table).toBe(`${namespace}.account`);
+    // One data file, no deletes: nothing to compact.
+    expect(report.compaction?.skipped).toMatch(/nothing to compact/);
+
+    const scheduleId = uniqueName('readme-maintenance');
+    schedules.push(scheduleId);
+    const schedule = readmeCommand('temporal schedule create --schedule-id salesforce-maintenance', namespace)
+      .replace(/--schedule-id \S+/, `--schedule-id ${scheduleId}`)
+      .replace(/--workflow-id \S+/, `--workflow-id ${scheduleId}`);
+    await run('bash', ['-c', schedule], { env });
+    const described = await client.schedule.getHandle(scheduleId).describe();
+    expect(described.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'maintainNamespace', taskQueue });
+    // A run of it now: maintainNamespace maintains each table of the namespace in a child of its own.
+    await client.schedule.getHandle(scheduleId).trigger();
+    const runId = await until('the triggered maintenance', async () => (await client.schedule.getHandle(scheduleId).describe()).info.recentActions[0]?.action.workflow.workflowId);
+    const outcomes = (await client.workflow.getHandle(runId).result()) as { table: string; status: string }[];
+    expect(outcomes.map((o) => [o.table, o.status])).toEqual([['account', 'succeeded']]);
+
+    const printed = await npmScript('maintain', 'account', '--namespace', namespace, '--task-queue', taskQueue, '--steps', 'compact,orphans');
+    expect(printed).toContain(`${namespace}.account: succeeded`);
+    expect(printed).toMatch(/compaction: skipped \(nothing to compact/);
+    expect(printed).toMatch(/orphan removal: 0 files/);
+    const tables = await npmScript('tables', '--namespace', namespace);
+    expect(tables).toMatch(/last maintenance \d{4}-.*\n\s+compaction: skipped/);
+  });
 });

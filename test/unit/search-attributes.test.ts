@@ -38,6 +38,7 @@ const stubs: SyncActivities = {
     throw new Error('not partitioned');
   },
   searchAttributeProblems,
+  waitForMaintenance: async () => undefined,
 };
 
 async function sync(workflowId: string) {

@@ -110,6 +110,8 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
     },
     // The real check, against the test server (which has the attributes).
     searchAttributeProblems,
+    // No maintenance runs here (the real one is tested against Temporal in table-maintenance.test.ts).
+    async waitForMaintenance() {},
   };
 }
 
@@ -507,7 +509,7 @@ describe('salesforceSync with stubbed activities', () => {
     const summaries = (await events('named/Account')).flatMap((e) =>
       e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : [],
     );
-    expect(summaries).toEqual(['prepare Account', 'plan Account', 'extract Account', 'commit Account', 'clean up after Account']);
+    expect(summaries).toEqual(['wait for the table maintenance of Account', 'prepare Account', 'plan Account', 'extract Account', 'commit Account', 'clean up after Account']);
     expect(await searchAttributes('named/Account')).toEqual({
       SalesforceObject: 'Account',
       SalesforceSyncMode: 'incremental',

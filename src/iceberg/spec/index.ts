@@ -84,6 +84,9 @@ export interface TableMetadata {
   'snapshot-log'?: { 'snapshot-id': bigint; 'timestamp-ms': number }[];
   /** Earlier metadata files of the table, oldest first. */
   'metadata-log'?: { 'metadata-file': string; 'timestamp-ms': number }[];
+  /** Table statistics files (Puffin) and partition statistics files, per snapshot. */
+  statistics?: { 'snapshot-id': bigint; 'statistics-path': string }[];
+  'partition-statistics'?: { 'snapshot-id': bigint; 'statistics-path': string }[];
 }
 
 /** Content of a data or delete file, as in manifest entries. */

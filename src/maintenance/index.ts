@@ -1,0 +1,126 @@
+import type { LoadTableResult, Namespace, RestCatalog } from '../iceberg/catalog';
+import { loadTable, type IcebergTable } from '../iceberg/table';
+import type { ParquetEncoderPool } from '../parquet/encoder-pool';
+import type { ObjectStore } from '../storage/object-store';
+import { compactTable } from './compact';
+import { expireSnapshots } from './expire';
+import { removeOrphans } from './orphans';
+import { LAST_MAINTENANCE_PROPERTY, type CompactionReport, type ExpiryReport, type MaintenanceReport, type OrphanReport } from './report';
+
+/*
+ * Table maintenance, one step at a time (each an activity of the maintainTable workflow): compaction
+ * with deletes applied and manifest rewrite, snapshot expiry, orphan removal, and the report kept on
+ * the table. No Temporal here.
+ */
+
+export { describeReport, LAST_MAINTENANCE_PROPERTY } from './report';
+export type { CompactionReport, ExpiryReport, MaintenanceReport, OrphanReport } from './report';
+
+/** How maintenance treats a table (worker settings, overridable per workflow). */
+export interface MaintenanceSettings {
+  targetFileBytes: number;
+  /** The current snapshot's manifests are rewritten into one or two when it has more than this many. */
+  maxManifests: number;
+  keepSnapshots: number;
+  keepSnapshotAgeMs: number;
+  /** Unreferenced files younger than this are never removed. */
+  orphanAgeMs: number;
+}
+
+/** What one maintenance run changes of the worker's settings (the workflows' input). */
+export interface MaintenanceOverrides {
+  steps?: ('compact' | 'expire' | 'orphans')[];
+  targetFileMb?: number;
+  maxManifests?: number;
+  keepSnapshots?: number;
+  keepSnapshotHours?: number;
+  orphanAgeHours?: number;
+  waitForSyncsMinutes?: number;
+}
+
+/** The worker's settings with what a run's input changes. */
+export function settingsWith(base: MaintenanceSettings, o: MaintenanceOverrides): MaintenanceSettings {
+  const hours = (h: number | undefined, fallback: number) => (h === undefined ? fallback : h * 3_600_000);
+  return {
+    targetFileBytes: o.targetFileMb === undefined ? base.targetFileBytes : Math.round(o.targetFileMb * 1024 * 1024),
+    maxManifests: o.maxManifests ?? base.maxManifests,
+    keepSnapshots: o.keepSnapshots ?? base.keepSnapshots,
+    keepSnapshotAgeMs: hours(o.keepSnapshotHours, base.keepSnapshotAgeMs),
+    orphanAgeMs: hours(o.orphanAgeHours, base.orphanAgeMs),
+  };
+}
+
+export interface MaintenanceContext {
+  catalog: RestCatalog;
+  storeFor: (loaded: LoadTableResult) => ObjectStore;
+  encoders?: ParquetEncoderPool;
+  log?: (message: string) => void;
+}
+
+export async function openTable(ctx: MaintenanceContext, namespace: Namespace, name: string): Promise<IcebergTable> {
+  return loadTable({ catalog: ctx.catalog, namespace, name, storeFor: ctx.storeFor });
+}
+
+/**
+ * Whether the catalog keeps a table's history in a commit log of its own, with only the current
+ * snapshot in table metadata (Nessie says so in its config): expiry and orphan removal there are
+ * the catalog's garbage collection's job.
+ */
+export async function historyInCatalog(catalog: RestCatalog): Promise<boolean> {
+  await catalog.init();
+  return catalog.properties['nessie.is-nessie-catalog'] === 'true';
+}
+
+export async function compact(
+  ctx: MaintenanceContext,
+  namespace: Namespace,
+  name: string,
+  opts: { runId: string; settings: MaintenanceSettings; signal?: AbortSignal },
+): Promise<CompactionReport> {
+  const table = await openTable(ctx, namespace, name);
+  return compactTable(table, {
+    runId: opts.runId,
+    targetFileBytes: opts.settings.targetFileBytes,
+    maxManifests: opts.settings.maxManifests,
+    encoders: ctx.encoders,
+    signal: opts.signal,
+    log: ctx.log,
+  });
+}
+
+export async function expire(ctx: MaintenanceContext, namespace: Namespace, name: string, settings: MaintenanceSettings): Promise<ExpiryReport> {
+  const table = await openTable(ctx, namespace, name);
+  return expireSnapshots(table, {
+    keepLast: settings.keepSnapshots,
+    keepAgeMs: settings.keepSnapshotAgeMs,
+    now: Date.now(),
+    historyInCatalog: await historyInCatalog(ctx.catalog),
+  });
+}
+
+export async function removeOrphanFiles(ctx: MaintenanceContext, namespace: Namespace, name: string, settings: MaintenanceSettings): Promise<OrphanReport> {
+  const table = await openTable(ctx, namespace, name);
+  return removeOrphans(table, { olderThan: new Date(Date.now() - settings.orphanAgeMs), historyInCatalog: await historyInCatalog(ctx.catalog) });
+}
+
+/** Keeps the report on the table (a property; no snapshot), where `npm run tables` reads it. */
+export async function recordReport(ctx: MaintenanceContext, namespace: Namespace, name: string, report: MaintenanceReport): Promise<void> {
+  const table = await openTable(ctx, namespace, name);
+  const result = await table.catalog.commitTable(
+    namespace,
+    name,
+    [{ type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] }],
+    [{ action: 'set-properties', updates: { [LAST_MAINTENANCE_PROPERTY]: JSON.stringify(report) } }],
+  );
+  table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+}
+
+/** The last maintenance report a table holds, if any. */
+export function lastReport(properties: Record<string, string> | undefined): MaintenanceReport | undefined {
+  try {
+    const text = properties?.[LAST_MAINTENANCE_PROPERTY];
+    return text ? (JSON.parse(text) as MaintenanceReport) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,75 @@
+import * as arrow from 'apache-arrow';
+import * as pw from 'parquet-wasm/node';
+import { isDeleted, readParquetFile } from '../iceberg/reader';
+import type { ManifestEntry, NestedField } from '../iceberg/spec';
+import type { ObjectStore } from '../storage/object-store';
+import type { DataFileWriter } from '../parquet/writer';
+import { batchSource } from './arrow-source';
+import type { DeleteTargets } from './plan';
+
+/** Deleted positions per data file (with the delete file's sequence number), and the data files each delete file names. */
+export interface DeleteIndex {
+  positions: Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>;
+  targets: DeleteTargets;
+}
+
+/** Reads the position delete files once: what they delete, and which data files each applies to. */
+export async function readDeletes(store: ObjectStore, deletes: ManifestEntry[]): Promise<DeleteIndex> {
+  const positions: DeleteIndex['positions'] = new Map();
+  const targets: DeleteTargets = new Map();
+  for (const entry of deletes) {
+    const t = await readParquetFile(store, entry.dataFile.filePath, ['file_path', 'pos']);
+    const paths = t.getChild('file_path')!;
+    const pos = t.getChild('pos')!;
+    const perFile = new Map<string, Set<bigint>>();
+    for (let i = 0; i < t.numRows; i++) {
+      const p = paths.get(i) as string;
+      let set = perFile.get(p);
+      if (!set) perFile.set(p, (set = new Set()));
+      set.add(BigInt(pos.get(i) as bigint));
+    }
+    targets.set(entry.dataFile.filePath, new Set(perFile.keys()));
+    for (const [p, set] of perFile) positions.set(p, [...(positions.get(p) ?? []), { positions: set, sequenceNumber: entry.sequenceNumber ?? 0n }]);
+  }
+  return { positions, targets };
+}
+
+/**
+ * Streams data files through a writer with their position deletes applied: one row group at a
+ * time is decoded (memory: one compressed input file and one row group, plus the writer's own
+ * row group), its live rows copied column by column.
+ */
+export async function rewriteFiles(
+  store: ObjectStore,
+  files: ManifestEntry[],
+  fields: NestedField[],
+  deletes: DeleteIndex,
+  writer: DataFileWriter,
+  signal?: AbortSignal,
+): Promise<{ rowsRead: number; rowsWritten: number }> {
+  let rowsRead = 0;
+  let rowsWritten = 0;
+  for (const entry of files) {
+    signal?.throwIfAborted();
+    const file = await pw.ParquetFile.fromFile(new Blob([await store.get(entry.dataFile.filePath)]));
+    const stream = (await file.stream()) as unknown as AsyncIterable<pw.RecordBatch>;
+    let base = 0;
+    for await (const wasmBatch of stream) {
+      const table = arrow.tableFromIPC(wasmBatch.intoIPCStream());
+      for (const batch of table.batches) {
+        const keep = new Int32Array(batch.numRows);
+        let n = 0;
+        for (let i = 0; i < batch.numRows; i++) if (!isDeleted(deletes.positions, entry, base + i)) keep[n++] = i;
+        base += batch.numRows;
+        if (n > 0) await writer.writeColumns(batchSource(batch, fields, keep.subarray(0, n)));
+        rowsWritten += n;
+      }
+    }
+    file.free();
+    if (BigInt(base) !== entry.dataFile.recordCount) {
+      throw new Error(`data file ${entry.dataFile.filePath} has ${base} rows, its manifest says ${entry.dataFile.recordCount}: not rewritten`);
+    }
+    rowsRead += base;
+  }
+  return { rowsRead, rowsWritten };
+}
