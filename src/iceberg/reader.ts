@@ -31,6 +31,37 @@ export async function readParquetFile(store: ObjectStore, path: string, columns?
  * merge reads a 128 MB data file's Id column as a few MB, never the whole file.
  */
 export async function readParquetColumns(store: ObjectStore, path: string, size: number, columns: string[]): Promise<arrow.Table> {
+  const file = await pw.ParquetFile.fromFile(rangeBlob(store, path, size) as unknown as Blob);
+  try {
+    const table = await file.read({ columns });
+    return arrow.tableFromIPC(table.intoIPCStream());
+  } finally {
+    file.free();
+  }
+}
+
+/**
+ * The columns a Parquet file's writer dictionary-encoded (read from its footer alone): what a
+ * rewrite of the file keeps, since a dictionary on a column of mostly distinct values makes the
+ * file larger, not smaller.
+ */
+export async function dictionaryEncodedColumns(store: ObjectStore, path: string, size: number): Promise<string[]> {
+  const file = await pw.ParquetFile.fromFile(rangeBlob(store, path, size) as unknown as Blob);
+  try {
+    const meta = file.metadata();
+    if (meta.numRowGroups() === 0) return [];
+    return meta
+      .rowGroup(0)
+      .columns()
+      .filter((c) => c.encodings().some((e) => e === pw.Encoding.RLE_DICTIONARY || e === pw.Encoding.PLAIN_DICTIONARY))
+      .map((c) => c.columnPath().join('.'));
+  } finally {
+    file.free();
+  }
+}
+
+/** An object's bytes as a Blob that parquet-wasm's async reader slices: each slice a range GET. */
+function rangeBlob(store: ObjectStore, path: string, size: number): RangeBlob {
   const blob = (start: number, end: number): RangeBlob => ({
     size: end - start,
     slice: (from = 0, to = end - start) => blob(start + from, start + Math.min(to, end - start)),
@@ -39,13 +70,7 @@ export async function readParquetColumns(store: ObjectStore, path: string, size:
       return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
     },
   });
-  const file = await pw.ParquetFile.fromFile(blob(0, size) as unknown as Blob);
-  try {
-    const table = await file.read({ columns });
-    return arrow.tableFromIPC(table.intoIPCStream());
-  } finally {
-    file.free();
-  }
+  return blob(0, size);
 }
 
 /** What parquet-wasm's Blob reader uses of a Blob: its size, slices, and their bytes. */

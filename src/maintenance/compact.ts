@@ -1,3 +1,4 @@
+import { dictionaryEncodedColumns } from '../iceberg/reader';
 import { runPaths } from '../iceberg/run-paths';
 import { newSnapshotId } from '../iceberg/snapshot-producer';
 import type { IcebergTable } from '../iceberg/table';
@@ -78,12 +79,17 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
     let rowsRead = 0;
     // One writer for all bins, which come largest first: files roll at the target size, so only
     // the last one written is smaller.
+    // The files keep their writer's dictionary choice (a sync's: picklists, references and flags
+    // only); a dictionary on every column would make the compacted files larger than their inputs.
+    const sample = rewriting[0]?.dataFile;
+    const dictionaryColumns = sample ? new Set(await dictionaryEncodedColumns(table.store, sample.filePath, Number(sample.fileSizeInBytes))) : undefined;
     const writer = new DataFileWriter({
       fields: table.schema().fields,
       store: table.store,
       location: paths.dataFolder,
       namePrefix: paths.segment,
       targetFileBytes: opts.targetFileBytes,
+      dictionaryColumns,
       encoders: opts.encoders,
     });
     try {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RestCatalog } from '../../src/iceberg/catalog';
-import { readRows } from '../../src/iceberg/reader';
+import { dictionaryEncodedColumns, readRows } from '../../src/iceberg/reader';
 import { runPaths } from '../../src/iceberg/run-paths';
 import { commitFiles } from '../../src/iceberg/snapshot-producer';
 import { EntryStatus, FileContent, type DataFile, type ManifestEntry, type NestedField, type TableMetadata } from '../../src/iceberg/spec';
@@ -67,9 +67,9 @@ async function newTable() {
 }
 
 /** Data files of a run holding these ids (`perFile` rows a file). */
-async function write(location: string, runId: string, keys: string[], v: string, perFile = 50): Promise<DataFile[]> {
+async function write(location: string, runId: string, keys: string[], v: string, perFile = 50, dictionaryColumns?: ReadonlySet<string>): Promise<DataFile[]> {
   const paths = runPaths(location, runId);
-  const writer = new DataFileWriter({ fields, store, location: paths.dataFolder, namePrefix: paths.segment, maxRowsPerFile: perFile, rowGroupRows: 20 });
+  const writer = new DataFileWriter({ fields, store, location: paths.dataFolder, namePrefix: paths.segment, maxRowsPerFile: perFile, rowGroupRows: 20, dictionaryColumns });
   await writer.write(keys.map((id) => row(id, v)));
   return writer.close();
 }
@@ -144,6 +144,21 @@ describe('compaction', () => {
     // The old files are marked deleted in the new manifests; nothing else changed.
     const again = await compactTable(t.table, { runId: 'maintain-2', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
     expect(again.skipped).toMatch(/nothing to compact/);
+  });
+
+  it("keeps the input files' dictionary choice (a sync's: only columns of few values), not a dictionary on every column", async () => {
+    const t = await newTable();
+    const chosen = new Set(['day', 'employees']);
+    const files = await write(t.location, 'full', ids(0, 200), 'v0', 50, chosen);
+    await commitFiles({ table: t.table, runId: 'full', files, mode: { kind: 'append' } });
+    await t.table.refresh();
+    const inputs = await Promise.all(files.map((f) => dictionaryEncodedColumns(store, f.filePath, Number(f.fileSizeInBytes))));
+    expect(inputs.map((c) => c.sort())).toEqual(files.map(() => [...chosen].sort()));
+    const report = await compactTable(t.table, { runId: 'maintain-dict', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
+    expect(report).toMatchObject({ filesBefore: files.length, filesAfter: 1 });
+    const [out] = (await t.table.liveEntries()).data;
+    expect(out!.dataFile.filePath.startsWith(runPaths(t.location, 'maintain-dict').prefixes.data)).toBe(true);
+    expect((await dictionaryEncodedColumns(store, out!.dataFile.filePath, Number(out!.dataFile.fileSizeInBytes))).sort()).toEqual([...chosen].sort());
   });
 
   it('a sync that commits while the rewrite is in flight: added files are kept (rebuilt on), deletes of rewritten rows make it plan again; nothing lost, nothing resurrected', async () => {
