@@ -9,7 +9,8 @@
  *   npm run demo -- --keep   leave the stack, simulator and worker running to explore
  */
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { WorkerLogger } from '../worker/logger';
+import { Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { followProgress } from './lib/follow';
 import { loadSettings } from '../src/config/env-file';
@@ -58,7 +59,7 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
     return 1;
   }
 
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new WorkerLogger('WARN') });
   const { worker, run, shutdown, connection: workerConnection } = await createSyncWorker(env);
   const running = run();
   const temporal = temporalConnection(env);

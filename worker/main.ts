@@ -5,7 +5,8 @@
  * handing back its running tasks before it exits. `--no-preflight` or WORKER_PREFLIGHT=false
  * skip the checks (the settings are still validated).
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { WorkerLogger } from './logger';
 import { loadSettings } from '../src/config/env-file';
 import { parseSyncSettings, syncSettingsProblems } from '../src/sync/settings';
 import { describeConnection, temporalConnection } from './temporal-connection';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     }
   }
   // Before anything starts Temporal's runtime: the level applies to the SDK's and the sync's lines.
-  if (syncSettingsProblems(env).length === 0) Runtime.install({ logger: new DefaultLogger(parseSyncSettings(env).WORKER_LOG_LEVEL) });
+  if (syncSettingsProblems(env).length === 0) Runtime.install({ logger: new WorkerLogger(parseSyncSettings(env).WORKER_LOG_LEVEL) });
   const { worker, connection, encoders, run } = await createSyncWorker(env);
   console.log(`Worker polling task queue ${worker.options.taskQueue} on ${describeConnection(temporalConnection(env))}, namespace ${worker.options.namespace}`);
   const stopMemoryLog = startMemoryLog(parseSyncSettings(env).WORKER_MEMORY_LOG_SECONDS, (line) => console.log(line), encoders);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { WorkerLogger } from '../../worker/logger';
+import { partitionTaskQueue } from '../../src/sync/objects';
 import { settingsProblems } from '../../src/settings/settings';
 import { salesforceEnv as E } from '../../src/salesforce/settings';
 
@@ -21,5 +23,20 @@ describe('worker configuration check', () => {
 
   it('is empty when the settings are complete', () => {
     expect(settingsProblems({ ICEBERG_CATALOG_URI: 'http://127.0.0.1:8181/iceberg', [E.userName]: 'u', [E.password]: 'p', [E.securityToken]: 't' })).toEqual([]);
+  });
+});
+
+describe("the worker's logger", () => {
+  it("drops only the SDK's warning that the partition queue's worker polls no workflow tasks", () => {
+    const lines: { level: string; message: string }[] = [];
+    const logger = new WorkerLogger('INFO', (e) => lines.push({ level: e.level, message: e.message }));
+    logger.warn('No workflows registered, not polling for workflow tasks', { sdkComponent: 'worker', taskQueue: partitionTaskQueue('salesforce-sync') });
+    logger.warn('No workflows registered, not polling for workflow tasks', { sdkComponent: 'worker', taskQueue: 'salesforce-sync' });
+    logger.warn('Activity failed', { taskQueue: partitionTaskQueue('salesforce-sync') });
+    logger.debug('below the level', { taskQueue: 'salesforce-sync' });
+    expect(lines).toEqual([
+      { level: 'WARN', message: 'No workflows registered, not polling for workflow tasks' },
+      { level: 'WARN', message: 'Activity failed' },
+    ]);
   });
 });
