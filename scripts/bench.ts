@@ -469,7 +469,7 @@ async function measureMultiWorker(
   }
 }
 
-async function benchSync(opts: { counts: Record<string, number>; label: string; pageRecords: number; keep: boolean; ceiling?: boolean }) {
+async function benchSync(opts: { counts: Record<string, number>; label: string; pageRecords: number; keep: boolean; ceiling?: boolean; workers?: number }) {
   await upAsItWas();
   const settings = loadSettings();
   const objects = Object.keys(opts.counts);
@@ -487,7 +487,9 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
   const connection = await Connection.connect(temporal.options);
   const client = new Client({ connection, namespace: temporal.namespace });
   const workerEnv = { ...settings, ...sfEnv, SYNC_LAG_MS: '0' } as Record<string, string>;
-  const worker = new WorkerProcess({ ...workerEnv, TEMPORAL_TASK_QUEUE: taskQueue });
+  // The first worker's figures are the run's; with --workers, more poll the same task queue.
+  const workers = Array.from({ length: Math.max(1, opts.workers ?? 1) }, () => new WorkerProcess({ ...workerEnv, TEMPORAL_TASK_QUEUE: taskQueue }));
+  const worker = workers[0]!;
   try {
     // The source alone, first: what any sync of the first object is bounded by.
     const sf = new SalesforceClient(parseSalesforceSettings(sfEnv));
@@ -500,7 +502,7 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     );
     const serving = await measureServing(sf, soql, opts.pageRecords);
     const before = await simStats(sim.url);
-    await worker.ready();
+    await Promise.all(workers.map((w) => w.ready()));
     const idle = worker.peakRss() ?? 0;
 
     const workflowId = `bench-${opts.label}-${Date.now().toString(36)}`;
@@ -508,6 +510,7 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     const outcomes = (await client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects, namespace }] })) as ObjectOutcome[];
     const wall = (performance.now() - started) / 1000;
     const peakRss = worker.peakRss() ?? 0;
+    const peaks = workers.map((w) => Math.round((w.peakRss() ?? 0) / 1024 / 1024));
     const failed = outcomes.filter((o) => o.status === 'failed');
     if (failed.length) throw new Error(`the sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
     const after = await simStats(sim.url);
@@ -614,6 +617,8 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       multi_worker: ceiling?.multi_worker ?? null,
       worker_peak_rss_mb: Math.round(peakRss / 1024 / 1024),
       worker_idle_rss_mb: Math.round(idle / 1024 / 1024),
+      workers: workers.length,
+      workers_peak_rss_mb: peaks,
       parquet_bytes: perObject.reduce((n, o) => n + o.parquet_bytes, 0),
       parquet_files: perObject.reduce((n, o) => n + o.files, 0),
       snapshots_created: perObject.reduce((n, o) => n + o.snapshots_created, 0),
@@ -644,7 +649,7 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     );
     return figures;
   } finally {
-    await worker.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.kill('SIGTERM')));
     sim.stop();
     await connection.close();
   }
@@ -775,8 +780,9 @@ program
   .option('--page-records <n>', 'maxRecords per Bulk results page when measuring the simulator', (v) => Number(v), 50_000)
   .option('--keep', 'keep the tables afterwards')
   .option('--no-ceiling', 'skip the pipeline-ceiling runs (pages pre-rendered, one per encoder-thread count)')
+  .option('--workers <n>', "worker processes on the task queue in the first run (its figures are the first worker's; workers_peak_rss_mb lists each)", (v) => Number(v), 1)
   .option('--merge-rows <n>', 'rows of the table the incremental-merge run merges 10,000 changed and 1,000 deleted rows into (0: no merge run)', (v) => Number(v), 10_000_000)
-  .action(async (opts: { rows: number; objects: string; mixRows: number; pageRecords: number; keep?: boolean; ceiling: boolean; mergeRows: number }) => {
+  .action(async (opts: { rows: number; objects: string; mixRows: number; pageRecords: number; keep?: boolean; ceiling: boolean; mergeRows: number; workers: number }) => {
     const objects = opts.objects
       .split(',')
       .map((o) => o.trim())
@@ -787,6 +793,7 @@ program
       pageRecords: opts.pageRecords,
       keep: !!opts.keep,
       ceiling: opts.ceiling,
+      workers: opts.workers,
     });
     const mix =
       opts.mixRows > 0
