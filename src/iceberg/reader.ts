@@ -80,21 +80,26 @@ interface RangeBlob {
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
+/** One position delete file: the positions it deletes, per data file path. */
+export async function readPositionDeletes(store: ObjectStore, path: string): Promise<Map<string, Set<bigint>>> {
+  const t = await readParquetFile(store, path, ['file_path', 'pos']);
+  const paths = t.getChild('file_path')!;
+  const pos = t.getChild('pos')!;
+  const perFile = new Map<string, Set<bigint>>();
+  for (let i = 0; i < t.numRows; i++) {
+    const p = paths.get(i) as string;
+    let set = perFile.get(p);
+    if (!set) perFile.set(p, (set = new Set()));
+    set.add(BigInt(pos.get(i) as bigint));
+  }
+  return perFile;
+}
+
 /** Deleted positions per data file path, from the position delete files that apply to it. */
 export async function deletedPositions(store: ObjectStore, deletes: ManifestEntry[]): Promise<Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>> {
   const out = new Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>();
   for (const entry of deletes) {
-    const t = await readParquetFile(store, entry.dataFile.filePath);
-    const paths = t.getChild('file_path')!;
-    const pos = t.getChild('pos')!;
-    const perFile = new Map<string, Set<bigint>>();
-    for (let i = 0; i < t.numRows; i++) {
-      const p = paths.get(i) as string;
-      let set = perFile.get(p);
-      if (!set) perFile.set(p, (set = new Set()));
-      set.add(BigInt(pos.get(i) as bigint));
-    }
-    for (const [p, positions] of perFile) {
+    for (const [p, positions] of await readPositionDeletes(store, entry.dataFile.filePath)) {
       out.set(p, [...(out.get(p) ?? []), { positions, sequenceNumber: entry.sequenceNumber ?? 0n }]);
     }
   }

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
-import { isDeleted, readParquetFile } from '../iceberg/reader';
+import { isDeleted, readPositionDeletes } from '../iceberg/reader';
 import type { ManifestEntry, NestedField } from '../iceberg/spec';
 import type { ObjectStore } from '../storage/object-store';
 import type { DataFileWriter } from '../parquet/writer';
@@ -18,16 +18,7 @@ export async function readDeletes(store: ObjectStore, deletes: ManifestEntry[]):
   const positions: DeleteIndex['positions'] = new Map();
   const targets: DeleteTargets = new Map();
   for (const entry of deletes) {
-    const t = await readParquetFile(store, entry.dataFile.filePath, ['file_path', 'pos']);
-    const paths = t.getChild('file_path')!;
-    const pos = t.getChild('pos')!;
-    const perFile = new Map<string, Set<bigint>>();
-    for (let i = 0; i < t.numRows; i++) {
-      const p = paths.get(i) as string;
-      let set = perFile.get(p);
-      if (!set) perFile.set(p, (set = new Set()));
-      set.add(BigInt(pos.get(i) as bigint));
-    }
+    const perFile = await readPositionDeletes(store, entry.dataFile.filePath);
     targets.set(entry.dataFile.filePath, new Set(perFile.keys()));
     for (const [p, set] of perFile) positions.set(p, [...(positions.get(p) ?? []), { positions: set, sequenceNumber: entry.sequenceNumber ?? 0n }]);
   }
