@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { WorkerLogger } from '../../worker/logger';
 import { partitionTaskQueue } from '../../src/sync/objects';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
@@ -16,7 +17,8 @@ import { salesforceSearchAttributes } from '../helpers/search-attributes';
 
 // The workflows against an in-memory dev server of their own, activities replaced by stubs.
 // The failures tests provoke are logged at WARN: left out, so other warnings (a failing workflow task) stand out.
-const shown = new DefaultLogger('WARN');
+// Shown through the worker's logger: the partition queue's worker (no workflows) does not warn.
+const shown = new WorkerLogger('WARN');
 const provoked = /^(Activity|Workflow) failed$/;
 Runtime.install({ logger: new DefaultLogger('WARN', (e) => provoked.test(e.message) || shown.log(e.level, e.message, e.meta)) });
 
