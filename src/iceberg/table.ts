@@ -106,6 +106,24 @@ export class IcebergTable {
     const result = await this.catalog.commitTable(this.namespace, this.name, requirements, updates);
     this.loaded = { ...this.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
   }
+
+  /**
+   * Adds `snapshot` and moves `main` to it, only if `main` is still at `parentId` (null: the table
+   * has no snapshot yet); `more` updates go in the same commit. A moved `main` is the catalog's
+   * CommitConflictError.
+   */
+  async commitToMain(snapshot: Snapshot, parentId: bigint | null, more: TableUpdate[] = []): Promise<void> {
+    const result = await this.catalog.commitTable(
+      this.namespace,
+      this.name,
+      [
+        { type: 'assert-table-uuid', uuid: this.metadata['table-uuid'] },
+        { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parentId },
+      ],
+      [{ action: 'add-snapshot', snapshot }, { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshot['snapshot-id'] }, ...more],
+    );
+    this.loaded = { ...this.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+  }
 }
 
 /** A table's next schema as its caller planned it, and whether it differs from the current one. */

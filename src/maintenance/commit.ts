@@ -106,19 +106,7 @@ export async function commitRewrite(req: RewriteRequest): Promise<RewriteResult>
     };
     await req.beforeCommit?.(attempt);
     try {
-      const result = await table.catalog.commitTable(
-        table.namespace,
-        table.name,
-        [
-          { type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] },
-          { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parentId },
-        ],
-        [
-          { action: 'add-snapshot', snapshot },
-          { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': req.snapshotId },
-        ],
-      );
-      table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+      await table.commitToMain(snapshot, parentId);
       return { snapshotId: req.snapshotId, attempts: attempt, alreadyCommitted: false, manifestsBefore: parentManifests.length, manifestsAfter: manifests.length };
     } catch (error) {
       const retryable = error instanceof CommitConflictError || error instanceof CommitStateUnknownError;

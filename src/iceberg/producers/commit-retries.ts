@@ -54,18 +54,5 @@ export async function commitWithRetries(producer: SnapshotProducer, opts: RetryO
 /** Adds the snapshot and moves `main` to it, only if `main` is still at `parent`; records the run in the same commit. */
 async function sendSnapshot(producer: SnapshotProducer, parent: Snapshot, snapshot: Snapshot, sequenceNumber: bigint): Promise<void> {
   const { table } = producer;
-  const result = await table.catalog.commitTable(
-    table.namespace,
-    table.name,
-    [
-      { type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] },
-      { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': BigInt(parent['snapshot-id']) },
-    ],
-    [
-      { action: 'add-snapshot', snapshot },
-      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': producer.snapshotId },
-      recordRun(table, producer.runId, producer.snapshotId, sequenceNumber, producer.properties),
-    ],
-  );
-  table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+  await table.commitToMain(snapshot, BigInt(parent['snapshot-id']), [recordRun(table, producer.runId, producer.snapshotId, sequenceNumber, producer.properties)]);
 }

@@ -45,19 +45,7 @@ export async function ensureInitialSnapshot(table: IcebergTable, runId: string):
     'schema-id': table.schema()['schema-id'],
   };
   try {
-    const result = await table.catalog.commitTable(
-      table.namespace,
-      table.name,
-      [
-        { type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] },
-        { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null },
-      ],
-      [
-        { action: 'add-snapshot', snapshot },
-        { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
-      ],
-    );
-    table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+    await table.commitToMain(snapshot, null);
   } catch (error) {
     // Someone else gave it its first snapshot: that is all this wanted, and this list is garbage.
     if (!(error instanceof CommitConflictError)) throw error;
