@@ -11,9 +11,15 @@ import { arrowField, makeColumnBuilder, rowsSource, type ColumnBuilder, type Col
 /** Target size of a data file, compressed (what lands on S3). */
 export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_MAX_ROWS_PER_FILE = 10_000_000;
-/** Raw (in-memory) bytes of one row group: what bounds the writer's memory. */
+/** Raw (in-memory) bytes of one row group. */
 export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_ROW_GROUP_ROWS = 256 * 1024;
+/**
+ * Raw bytes of rows handed to the encoder at a time: what bounds the writer's memory. A row group
+ * is encoded from several slices (the encoder keeps the group's compressed pages until it is
+ * complete), so memory holds a slice raw, not the whole group, and the file is the same.
+ */
+export const DEFAULT_SLICE_BYTES = 1024 * 1024;
 
 /** Rows of one file in column builders, with the metrics each column gathered. */
 export class RowBuffer {
@@ -118,8 +124,10 @@ export interface DataFileWriterOptions {
   /** Compressed bytes at which a file is closed. */
   targetFileBytes?: number;
   maxRowsPerFile?: number;
-  /** Raw bytes of rows buffered per row group (bounds memory). */
+  /** Raw bytes of rows per row group. */
   rowGroupBytes?: number;
+  /** Raw bytes of rows buffered before they go to the encoder (bounds memory; at most a row group). */
+  sliceBytes?: number;
   /** Upper bound on rows per row group. */
   rowGroupRows?: number;
   /** Columns with few distinct values, the only ones dictionary-encoded (default: every column). */
@@ -148,9 +156,9 @@ function mergeMetrics(field: NestedField, a: ColumnMetrics | undefined, b: Colum
 }
 
 /**
- * One Parquet file being written as a stream: each pushed row group is encoded as it arrives (on
- * an encoder thread of the pool, or here) and its bytes uploaded as they come, so memory holds a
- * row group or two, not the file.
+ * One Parquet file being written as a stream: each pushed slice of rows is encoded as it arrives
+ * (on an encoder thread of the pool, or here) into row groups of `rowGroupRows`, and the bytes
+ * are uploaded as they come, so memory holds a slice or two and one row group compressed, not the file.
  */
 class StreamingParquetFile {
   private readonly encoder: { push(ipc: Uint8Array): Promise<void>; finish(): Promise<void> };
@@ -175,7 +183,7 @@ class StreamingParquetFile {
     this.encoder = encoders ? encoders.open(opts, upload) : new ParquetEncodeStream(opts, upload);
   }
 
-  /** Hands one row group to the encoder; resolves once it may take the next (backpressure). */
+  /** Hands one slice of rows to the encoder; resolves once it may take the next (backpressure). */
   async push(buffer: RowBuffer): Promise<void> {
     const metrics = buffer.builders.map((b) => b.metrics());
     this.metrics = this.metrics.map((m, i) => mergeMetrics(this.fields[i]!, m, metrics[i]!));
@@ -229,24 +237,28 @@ export class DataFileWriter {
 
   /**
    * Appends a column source (e.g. a page of CSV), a column at a time in chunks of up to 1,024
-   * rows. Within a file, row groups are cut at the row count its first group set; the first group
-   * is cut by size (measured per chunk: sizing walks every column).
+   * rows. Rows go to the encoder in slices; a file's first slice is cut by size (measured per
+   * chunk: sizing walks every column) and sets the file's rows per slice and per row group.
    */
   async writeColumns(source: ColumnSource): Promise<void> {
-    const groupBytes = this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
-    const groupRowsCap = this.opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     const started = performance.now();
     const flushing = this.timings.encodeMs + this.timings.uploadMs;
     for (let from = 0; from < source.length; ) {
-      const cap = this.file ? this.file.rowGroupRows : groupRowsCap;
+      const cap = this.sliceRows ?? this.opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
       const to = Math.min(source.length, from + 1024, from + cap - this.buffer.length);
       source.appendTo(this.buffer.builders, from, to);
       from = to;
-      const n = this.buffer.length;
-      if (n >= cap || (!this.file && this.buffer.byteSize() >= groupBytes)) await this.flushGroup();
+      if (this.buffer.length >= cap || (this.sliceRows === undefined && this.buffer.byteSize() >= this.sliceBytes)) await this.flushSlice();
     }
     this.timings.buildMs += performance.now() - started - (this.timings.encodeMs + this.timings.uploadMs - flushing);
   }
+
+  private get sliceBytes(): number {
+    return Math.min(this.opts.sliceBytes ?? DEFAULT_SLICE_BYTES, this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES);
+  }
+
+  /** Rows per slice of the current file, set by its first slice. */
+  private sliceRows?: number;
 
   /** Time spent building column buffers, encoding Parquet, and waiting for uploads (one thread: they add up). */
   readonly timings = { buildMs: 0, encodeMs: 0, uploadMs: 0 };
@@ -267,24 +279,29 @@ export class DataFileWriter {
     return { write: timed((c: Uint8Array) => sink.write(c)), complete: timed(() => sink.complete()), abort: () => sink.abort() };
   }
 
-  private async flushGroup(): Promise<void> {
+  private async flushSlice(): Promise<void> {
     const started = performance.now();
     const uploading = this.timings.uploadMs;
     try {
-      await this.encodeGroup();
+      await this.encodeSlice();
     } finally {
       this.timings.encodeMs += performance.now() - started - (this.timings.uploadMs - uploading);
     }
   }
 
-  private async encodeGroup(): Promise<void> {
+  private async encodeSlice(): Promise<void> {
     if (this.buffer.length === 0) return;
     const buffer = this.buffer;
     this.buffer = RowBuffer.like(buffer);
     if (!this.file) {
+      // Rows per row group from the first slice's size: about rowGroupBytes raw.
+      const groupRowsCap = this.opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+      const groupBytes = this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
+      const groupRows = Math.max(1, Math.min(groupRowsCap, Math.round((buffer.length * groupBytes) / Math.max(1, buffer.byteSize()))));
+      this.sliceRows = Math.min(buffer.length, groupRows);
       const name = `${this.opts.namePrefix}-${String(this.fileNumber++).padStart(5, '0')}-${crypto.randomUUID()}.parquet`;
       const path = `${this.opts.location.replace(/\/+$/, '')}/${name}`;
-      this.file = new StreamingParquetFile(this.opts.fields, buffer.length, this.timedSink(path), this.opts.dictionaryColumns, this.opts.encoders);
+      this.file = new StreamingParquetFile(this.opts.fields, groupRows, this.timedSink(path), this.opts.dictionaryColumns, this.opts.encoders);
       this.filePath = path;
     }
     await this.file.push(buffer);
@@ -296,6 +313,7 @@ export class DataFileWriter {
     const file = this.file;
     if (!file) return undefined;
     this.file = undefined;
+    this.sliceRows = undefined;
     const started = performance.now();
     const uploading = this.timings.uploadMs;
     const size = await file.finish();
@@ -309,7 +327,7 @@ export class DataFileWriter {
 
   /** Closes the current file (after encoding buffered rows), if it has rows. */
   async flush(): Promise<DataFile | undefined> {
-    await this.flushGroup();
+    await this.flushSlice();
     return this.closeFile();
   }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as pw from 'parquet-wasm/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readParquetFile } from '../../src/iceberg/reader';
 import type { NestedField } from '../../src/iceberg/spec';
@@ -31,6 +32,12 @@ const rows = Array.from({ length: 25_000 }, (_, i) => [
   `Zürich "quoted", line\n${i}`,
 ]);
 
+async function rowGroupRows(uri: string): Promise<number[]> {
+  const file = await pw.ParquetFile.fromFile(new Blob([await store.get(uri)]));
+  const meta = file.metadata();
+  return Array.from({ length: meta.numRowGroups() }, (_, i) => meta.rowGroup(i).numRows());
+}
+
 async function write(label: string, encoders?: ParquetEncoderPool) {
   const location = pathToFileURL(fs.mkdtempSync(path.join(dir, `${label}-`))).href;
   const writer = new DataFileWriter({ fields, store, location, namePrefix: label, maxRowsPerFile: 10_000, rowGroupRows: 2_000, encoders });
@@ -48,6 +55,26 @@ describe('Parquet encoder threads', () => {
     const got = await read(threaded);
     expect(got).toEqual(await read(here));
     expect(got.map((r) => r.id)).toEqual(rows.map((r) => r[0]));
+  });
+
+  it('encode a row group from several slices: row groups of rowGroupBytes, not one per slice, and the same rows', async () => {
+    const location = pathToFileURL(fs.mkdtempSync(path.join(dir, 'slices-'))).href;
+    const opts = { fields, store, location, namePrefix: 'slices', rowGroupBytes: 512 * 1024 };
+    const sliced = new DataFileWriter({ ...opts, sliceBytes: 32 * 1024, encoders: pool });
+    await sliced.write(rows);
+    const [file] = await sliced.close();
+    const whole = new DataFileWriter({ ...opts, sliceBytes: 512 * 1024 });
+    await whole.write(rows);
+    const [reference] = await whole.close();
+    const groups = await rowGroupRows(file!.filePath);
+    // About 60 bytes a row: 512 KB row groups hold thousands of rows; a 32 KB slice a few hundred.
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.slice(0, -1).every((n) => n === groups[0] && n > 5_000)).toBe(true);
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(rows.length);
+    expect((await readParquetFile(store, file!.filePath)).toArray().map((r) => r.toJSON())).toEqual(
+      (await readParquetFile(store, reference!.filePath)).toArray().map((r) => r.toJSON()),
+    );
+    expect({ ...file, filePath: undefined, fileSizeInBytes: undefined }).toEqual({ ...reference, filePath: undefined, fileSizeInBytes: undefined });
   });
 
   it('encode several files at once on the pool, each intact', async () => {
