@@ -132,15 +132,17 @@ export class S3ObjectStore implements ObjectStore {
   openWrite(uri: string, contentType = 'application/octet-stream'): ObjectWriter {
     const { bucket, key } = splitS3Uri(uri);
     const client = this.client;
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
+    // Chunks are copied into one part buffer as they come, so a part is in memory once (not as
+    // chunks and again as their concatenation); untouched pages of it are never resident.
+    let part: Buffer | undefined;
+    let filled = 0;
     let total = 0;
     let uploadId: string | undefined;
     const parts: { ETag: string; PartNumber: number }[] = [];
     const sendPart = async () => {
-      const body = Buffer.concat(pending);
-      pending = [];
-      pendingBytes = 0;
+      const body = part!.subarray(0, filled);
+      part = undefined;
+      filled = 0;
       uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }))).UploadId!;
       const PartNumber = parts.length + 1;
       const out = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length }));
@@ -148,23 +150,28 @@ export class S3ObjectStore implements ObjectStore {
     };
     return {
       write: async (chunk) => {
-        pending.push(chunk);
-        pendingBytes += chunk.byteLength;
         total += chunk.byteLength;
-        if (pendingBytes >= PART_BYTES) await sendPart();
+        for (let at = 0; at < chunk.byteLength; ) {
+          part ??= Buffer.allocUnsafeSlow(PART_BYTES);
+          const n = Math.min(chunk.byteLength - at, PART_BYTES - filled);
+          part.set(chunk.subarray(at, at + n), filled);
+          filled += n;
+          at += n;
+          if (filled === PART_BYTES) await sendPart();
+        }
       },
       complete: async () => {
         if (!uploadId) {
           // Small object: one plain PUT.
-          await this.put(uri, Buffer.concat(pending), contentType);
+          await this.put(uri, part ? part.subarray(0, filled) : Buffer.alloc(0), contentType);
           return total;
         }
-        if (pendingBytes > 0) await sendPart();
+        if (filled > 0) await sendPart();
         await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
         return total;
       },
       abort: async () => {
-        pending = [];
+        part = undefined;
         if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
       },
     };
