@@ -26,15 +26,20 @@ export class CsvFormatError extends SyncError {
 }
 
 class Cells {
-  starts = new Int32Array(1 << 16);
-  ends = new Int32Array(1 << 16);
+  starts: Int32Array;
+  ends: Int32Array;
   length = 0;
+  /** Room for `capacity` cells; grows by half when full. */
+  constructor(capacity: number) {
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
+  }
   push(start: number, end: number): void {
     if (this.length === this.starts.length) {
-      const s = new Int32Array(this.length * 2);
+      const s = new Int32Array(Math.ceil(this.length * 1.5) + 1024);
       s.set(this.starts);
       this.starts = s;
-      const e = new Int32Array(this.length * 2);
+      const e = new Int32Array(s.length);
       e.set(this.ends);
       this.ends = e;
     }
@@ -143,7 +148,9 @@ export class BulkCsvPage {
 
 /** Cell ranges of a CSV document, and the cumulative cell count at the end of each row. */
 function scan(bytes: Uint8Array): { cells: Cells; rowEnds: number[] } {
-  const cells = new Cells();
+  // Sized up front (Salesforce cells average well over 8 bytes with their commas): doubling from
+  // small would allocate about twice the final size per page.
+  const cells = new Cells(Math.ceil(bytes.length / 8) + 1024);
   const rowEnds: number[] = [];
   const n = bytes.length;
   let i = 0;
