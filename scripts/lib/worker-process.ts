@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { WORKER_NODE_FLAGS, WORKER_PROCESS_ENV } from '../../worker/process-options';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -14,11 +15,15 @@ export class WorkerProcess {
   readonly exited: Promise<number | null>;
 
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--require', path.join(root, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs'), path.join(root, 'worker', 'main.ts')], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [...WORKER_NODE_FLAGS, '--require', path.join(root, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs'), path.join(root, 'worker', 'main.ts')],
+      {
+        cwd: root,
+        env: { ...process.env, ...WORKER_PROCESS_ENV, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const collect = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);

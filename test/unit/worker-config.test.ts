@@ -1,3 +1,6 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { WORKER_NODE_FLAGS, WORKER_PROCESS_ENV } from '../../worker/process-options';
 import { describe, expect, it } from 'vitest';
 import { WorkerLogger } from '../../worker/logger';
 import { partitionTaskQueue } from '../../src/sync/objects';
@@ -38,5 +41,16 @@ describe("the worker's logger", () => {
       { level: 'WARN', message: 'No workflows registered, not polling for workflow tasks' },
       { level: 'WARN', message: 'Activity failed' },
     ]);
+  });
+
+  it("starts as package.json's worker script says: the same Node flags and memory settings as the tests' and bench's worker processes", () => {
+    const script: string = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).scripts.worker;
+    const [command, ...rest] = script.split(' scripts/run.mjs ');
+    expect(rest).toEqual(['worker/main.ts']);
+    const words = command!.split(/\s+/);
+    const node = words.indexOf('node');
+    const env = Object.fromEntries(words.slice(0, node).map((w) => w.split('=') as [string, string]));
+    expect(env).toEqual(WORKER_PROCESS_ENV);
+    expect(words.slice(node + 1)).toEqual([...WORKER_NODE_FLAGS]);
   });
 });
