@@ -39,6 +39,7 @@ import { WorkerProcess } from './lib/worker-process';
 import { lastCatalog, up } from './stack/index';
 import { temporalConnection } from '../worker/temporal-connection';
 import { benchMaintenance } from './bench-maintenance';
+import { PIPELINES, type PipelineKey, benchCompare } from './bench-compare';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -854,6 +855,22 @@ program
       env.ICEBERG_CATALOG_URI = env.STACK_REST_CATALOG_URI;
     }
     await benchMaintenance({ ...opts, keep: !!opts.keep, env, fields: accountShape(), rowsOf });
+  });
+program
+  .command('compare')
+  .description("this project's sync beside the original pipeline (dlt + pyiceberg, one snapshot per batch) and dlt's filesystem Iceberg route, same simulator and stack; medians")
+  .option('--rows <n>', 'Account rows', (v) => Number(v), 200_000)
+  .option('--rounds <n>', 'rounds, back to back', (v) => Number(v), 2)
+  .option('--batch-size <n>', 'rows per batch (and snapshot) of the original pipeline', (v) => Number(v), 1000)
+  .option('--dlt-source <dir>', "folder holding dlt's salesforce source package (dlt init salesforce duckdb, or verified-sources/sources)", process.env.DLT_SALESFORCE_SOURCE)
+  .option('--pipelines <list>', `comma-separated, of ${PIPELINES.join(', ')}`, PIPELINES.join(','))
+  .option('--keep', 'keep the tables afterwards')
+  .action(async (opts: { rows: number; rounds: number; batchSize: number; dltSource?: string; pipelines: string; keep?: boolean }) => {
+    const pipelines = opts.pipelines.split(',').map((p) => p.trim()) as PipelineKey[];
+    const unknown = pipelines.filter((p) => !PIPELINES.includes(p));
+    if (unknown.length) throw new Error(`unknown pipeline(s) ${unknown.join(', ')}: use ${PIPELINES.join(', ')}`);
+    await benchCompare({ ...opts, pipelines, keep: !!opts.keep }, { benchSync, startSimulator, up: upAsItWas, settings: loadSettings, simUser: SIM_DEFAULTS.user });
+    process.exit(0);
   });
 program.parseAsync(process.argv).catch((error) => {
   console.error(error instanceof Error ? (process.env.BENCH_STACK ? error.stack : error.message) : error);

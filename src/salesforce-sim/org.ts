@@ -187,6 +187,14 @@ export class SimOrg {
     o.fields.push(field);
   }
 
+  /** An admin deletes a custom field: describe and queries no longer know it. */
+  removeField(objectName: string, fieldName: string): void {
+    const o = this.object(objectName)!;
+    const i = o.fields.findIndex((f) => f.name.toLowerCase() === fieldName.toLowerCase());
+    if (i < 0 || !o.fields[i]!.custom) throw new Error(`${o.name}.${fieldName} is not a custom field of the simulator`);
+    o.fields.splice(i, 1);
+  }
+
   field(o: SimObject, name: string): SimField | undefined {
     return o.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
   }

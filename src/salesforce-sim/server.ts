@@ -5,6 +5,7 @@ import { SimOrg } from './org';
 import { PageCache } from './page-cache';
 import { SoqlError } from './soql';
 import { salesforceEnv } from '../salesforce/settings';
+import { bulkV1 } from './bulk-v1';
 import { bulk } from './bulk';
 import type { SimContext } from './context';
 import { control } from './control';
@@ -299,6 +300,13 @@ export class SalesforceSimulator implements SimContext {
       );
     }
 
+    const async = /^\/services\/async\/(\d+\.\d+)(\/.*)$/.exec(path);
+    if (async) {
+      if (!API_VERSIONS.includes(async[1]!)) return this.json(res, 404, { exceptionCode: 'InvalidUrl', exceptionMessage: 'unknown API version' });
+      this.apiUsed++;
+      const body = req.method === 'POST' ? await this.body(req) : '';
+      return bulkV1(this, req, res, async[1]!, async[2]!, body);
+    }
     const data = /^\/services\/data\/v(\d+\.\d+)(\/.*)?$/.exec(path);
     if (!data) return this.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
     const version = data[1]!;

@@ -32,6 +32,8 @@ describe('the Salesforce simulator, seen by a client we did not write', () => {
       first_page: { size: number; done: boolean; total: number; next: string | null };
       all: { Id: string; Name: string; AnnualRevenue: number | null; SystemModstamp: string }[];
       invalid_field: string;
+      bulk_v1_base64: string;
+      bulk_v1: { pages: number; rows: { Id: string; Name: string; SystemModstamp: number }[] };
     };
     expect(seen.bad_login).toBe('INVALID_LOGIN');
     expect(seen.instance).toBe(publicHost);
@@ -46,5 +48,10 @@ describe('the Salesforce simulator, seen by a client we did not write', () => {
     expect(seen.all[0]!.Id).toMatch(/^001[0-9A-Za-z]{15}$/);
     expect(seen.all[0]!.SystemModstamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$/);
     expect(seen.invalid_field).toBe('INVALID_FIELD');
+    // Bulk API 1.0 through simple_salesforce's own bulk handler: the same rows, datetimes as epoch milliseconds.
+    expect(seen.bulk_v1.pages).toBe(1);
+    expect(seen.bulk_v1.rows.map((r) => r.Id)).toEqual(seen.all.map((r) => r.Id));
+    expect(seen.bulk_v1.rows[0]!.SystemModstamp).toBe(Date.parse(seen.all[0]!.SystemModstamp.replace('+0000', 'Z')));
+    expect(seen.bulk_v1_base64).toBe('Failed');
   });
 });

@@ -51,6 +51,14 @@ def main():
     out["first_page"] = {"size": len(first["records"]), "done": first["done"], "total": first["totalSize"], "next": first.get("nextRecordsUrl")}
     everything = sf.query_all("SELECT Id, Name, AnnualRevenue, SystemModstamp FROM Account ORDER BY Id", headers={"Sforce-Query-Options": "batchSize=200"})
     out["all"] = [{k: v for k, v in r.items() if k != "attributes"} for r in everything["records"]]
+    # Bulk API 1.0 (what dlt's Salesforce source reads through): job, batch, result, JSON records.
+    try:
+        sf.bulk.Account.query("SELECT Id, Logo__c FROM Account")
+        out["bulk_v1_base64"] = "accepted"
+    except Exception as e:  # SalesforceGeneralError: the batch failed
+        out["bulk_v1_base64"] = "Failed" if "InvalidBatch" in str(e) else str(e)
+    pages = list(sf.bulk.Account.query_all("SELECT Id, Name, SystemModstamp FROM Account", lazy_operation=True))
+    out["bulk_v1"] = {"pages": len(pages), "rows": [{k: v for k, v in r.items() if k != "attributes"} for page in pages for r in page]}
     try:
         sf.query("SELECT Bogus__c FROM Account")
         out["invalid_field"] = "accepted"
