@@ -352,6 +352,12 @@ const seconds = (from?: unknown, to?: unknown) => {
 /** Encoder-thread counts the ceiling runs compare (PARQUET_ENCODER_THREADS); the default's figure is the ceiling. */
 const CEILING_ENCODER_THREADS = [0, 1, 2];
 const DEFAULT_ENCODER_THREADS = 1;
+/**
+ * Runs per encoder-thread count; the faster counts. A ceiling run is ~10 s on two shared cores, and
+ * one stall of another process (MinIO, Temporal, the simulator) moved a single run by 30 %: noise
+ * only ever slows a run down, so the faster of two is the closer figure (both are reported).
+ */
+const CEILING_RUNS = 2;
 
 /**
  * The pipeline's own ceiling: the simulator's page cache on, every results page rendered once by
@@ -375,34 +381,45 @@ async function measureCeiling(opts: {
     const render = await measureServing(opts.sf, opts.soql, SIM_RESULT_PAGE_RECORDS);
     const cached = await measureServing(opts.sf, opts.soql, SIM_RESULT_PAGE_RECORDS);
     const cachedParallel = await measureParallelServing(opts.sf, opts.soql, CACHED_SERVING_IN_FLIGHT);
-    const byThreads: Record<string, { rows_per_s: number; wall_s: number; worker_peak_rss_mb: number }> = {};
-    for (const threads of CEILING_ENCODER_THREADS) {
-      const taskQueue = `bench-ceiling-${threads}-${Date.now().toString(36)}`;
-      const namespace = `bench_ceiling_${threads}_${Date.now().toString(36)}`;
-      const worker = new WorkerProcess({ ...opts.env, TEMPORAL_TASK_QUEUE: taskQueue, PARQUET_ENCODER_THREADS: String(threads) });
-      try {
-        await worker.ready();
-        const started = performance.now();
-        const outcomes = (await opts.client.workflow.execute('salesforceSync', {
-          taskQueue,
-          workflowId: `${taskQueue}-sync`,
-          args: [{ objects: opts.objects, namespace }],
-        })) as ObjectOutcome[];
-        const wall = (performance.now() - started) / 1000;
-        const failed = outcomes.filter((o) => o.status === 'failed');
-        if (failed.length) throw new Error(`the ceiling sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
-        const rows = outcomes.reduce((n, o) => n + (o.result?.rows ?? 0), 0);
-        byThreads[`encoder_threads_${threads}`] = {
-          rows_per_s: Math.round(rows / wall),
-          wall_s: Number(wall.toFixed(2)),
-          worker_peak_rss_mb: Math.round((worker.peakRss() ?? 0) / 1024 / 1024),
-        };
-      } finally {
-        await worker.kill('SIGTERM');
-        for (const o of opts.objects) await opts.catalog.dropTable([namespace], columnName(o, 'snake_case'), true).catch(() => undefined);
-        await opts.catalog.dropNamespace([namespace]).catch(() => undefined);
+    type CeilingRun = { rows_per_s: number; wall_s: number; worker_peak_rss_mb: number };
+    const byThreads: Record<string, CeilingRun & { runs_rows_per_s: number[] }> = {};
+    for (let run = 0; run < CEILING_RUNS; run++)
+      for (const threads of CEILING_ENCODER_THREADS) {
+        const taskQueue = `bench-ceiling-${threads}-${Date.now().toString(36)}`;
+        const namespace = `bench_ceiling_${threads}_${Date.now().toString(36)}`;
+        const worker = new WorkerProcess({ ...opts.env, TEMPORAL_TASK_QUEUE: taskQueue, PARQUET_ENCODER_THREADS: String(threads) });
+        try {
+          await worker.ready();
+          const started = performance.now();
+          const outcomes = (await opts.client.workflow.execute('salesforceSync', {
+            taskQueue,
+            workflowId: `${taskQueue}-sync`,
+            args: [{ objects: opts.objects, namespace }],
+          })) as ObjectOutcome[];
+          const wall = (performance.now() - started) / 1000;
+          const failed = outcomes.filter((o) => o.status === 'failed');
+          if (failed.length) throw new Error(`the ceiling sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
+          const rows = outcomes.reduce((n, o) => n + (o.result?.rows ?? 0), 0);
+          const figures: CeilingRun = {
+            rows_per_s: Math.round(rows / wall),
+            wall_s: Number(wall.toFixed(2)),
+            worker_peak_rss_mb: Math.round((worker.peakRss() ?? 0) / 1024 / 1024),
+          };
+          const key = `encoder_threads_${threads}`;
+          const before = byThreads[key];
+          const runs = [...(before?.runs_rows_per_s ?? []), figures.rows_per_s];
+          // The faster run's speed, the higher peak of the two.
+          byThreads[key] = {
+            ...(before && before.rows_per_s >= figures.rows_per_s ? before : figures),
+            worker_peak_rss_mb: Math.max(before?.worker_peak_rss_mb ?? 0, figures.worker_peak_rss_mb),
+            runs_rows_per_s: runs,
+          };
+        } finally {
+          await worker.kill('SIGTERM');
+          for (const o of opts.objects) await opts.catalog.dropTable([namespace], columnName(o, 'snake_case'), true).catch(() => undefined);
+          await opts.catalog.dropNamespace([namespace]).catch(() => undefined);
+        }
       }
-    }
     const multiWorker = await measureMultiWorker(opts, MULTI_WORKERS);
     const hits = (await (await fetch(`${opts.simUrl}/__sim/page-cache-stats`)).json()) as { hits: number };
     return {
