@@ -4,6 +4,9 @@
  * (`code`, short and stable: it becomes the ApplicationFailure type and the failed object's `code`
  * in the sync's result). Errors from outside (AWS SDK, fetch) are turned into SyncErrors in one
  * place: src/sync/failures.ts. This module imports nothing, so any module may extend it.
+ * test/unit/errors.test.ts fails on a plain Error (new Error, TypeError, RangeError, ...) in src/
+ * or activities/ (the Salesforce simulator aside): each throw site says its code and whether a
+ * retry can help.
  */
 
 /** The codes in use; a new kind of failure adds its own here. */
