@@ -6,6 +6,7 @@
 import type { temporal } from '@temporalio/proto';
 import { SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { ERROR_CODES, SyncError } from '../src/errors';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 type OperatorService = Pick<temporal.api.operatorservice.v1.OperatorService, 'listSearchAttributes' | 'addSearchAttributes'>;
@@ -37,7 +38,11 @@ export async function searchAttributeState(operator: OperatorService, namespace:
 /** Registers the missing ones (idempotent); throws when one exists with another type. */
 export async function ensureSearchAttributes(operator: OperatorService, namespace: string): Promise<string[]> {
   const { missing, wrongType } = await searchAttributeState(operator, namespace);
-  if (wrongType.length > 0) throw new Error(`Temporal namespace ${namespace} has search attributes of the wrong type: ${wrongType.join('; ')}`);
+  if (wrongType.length > 0)
+    throw new SyncError(`Temporal namespace ${namespace} has search attributes of the wrong type: ${wrongType.join('; ')}`, {
+      code: ERROR_CODES.SETTINGS_INVALID,
+      retryable: false,
+    });
   if (missing.length === 0) return [];
   await operator.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!])) });
   return missing.map((k) => k.name);

@@ -4,6 +4,9 @@
  * (`code`, short and stable: it becomes the ApplicationFailure type and the failed object's `code`
  * in the sync's result). Errors from outside (AWS SDK, fetch) are turned into SyncErrors in one
  * place: src/sync/failures.ts. This module imports nothing, so any module may extend it.
+ * test/unit/errors.test.ts fails on a plain Error (new Error, TypeError, RangeError, ...) in src/
+ * or activities/ (the Salesforce simulator aside): each throw site says its code and whether a
+ * retry can help.
  */
 
 /** The codes in use; a new kind of failure adds its own here. */
@@ -37,6 +40,17 @@ export const ERROR_CODES = {
   COMMIT_CONFLICT: 'COMMIT_CONFLICT',
   COMMIT_STATE_UNKNOWN: 'COMMIT_STATE_UNKNOWN',
   SCHEMA_INCOMPATIBLE: 'SCHEMA_INCOMPATIBLE',
+  // Tables and data (none heals by retrying: the same table, file or value fails again)
+  TABLE_UNSUPPORTED: 'TABLE_UNSUPPORTED', // a table feature this product does not read or write (equality deletes, an Avro codec, a type)
+  TABLE_INVALID: 'TABLE_INVALID', // metadata or files that contradict themselves or the Iceberg spec
+  VALUE_INVALID: 'VALUE_INVALID', // a value from Salesforce that does not fit its column
+  UNKNOWN_FIELD: 'UNKNOWN_FIELD', // the object lacks a field the read needs (removed in Salesforce since the sync was prepared)
+  // Reading and writing
+  SPLIT_READ_OUT_OF_STEP: 'SPLIT_READ_OUT_OF_STEP', // the queries of a split read saw different rows (records changed meanwhile): retried
+  PARQUET_ENCODER_FAILED: 'PARQUET_ENCODER_FAILED', // an encoder thread failed or exited (a fresh one may succeed): retried
+  // Preflight (npm run check, the worker's start): a check's outcome, never retried
+  CHECK_FAILED: 'CHECK_FAILED',
+  CHECK_SKIPPED: 'CHECK_SKIPPED',
   // S3 (from the AWS SDK's error names)
   S3_UNKNOWN_ACCESS_KEY: 'S3_UNKNOWN_ACCESS_KEY',
   S3_BAD_SIGNATURE: 'S3_BAD_SIGNATURE',
@@ -46,6 +60,8 @@ export const ERROR_CODES = {
   S3_WRONG_REGION: 'S3_WRONG_REGION',
   S3_WRONG_ENDPOINT: 'S3_WRONG_ENDPOINT',
   S3_ERROR: 'S3_ERROR',
+  // A broken invariant of the product's own code: a bug, which retrying repeats (not retried)
+  INTERNAL: 'INTERNAL',
   // Anything else: a dropped connection, or a fault nobody classified (retried, as it may heal)
   NETWORK: 'NETWORK',
   UNEXPECTED: 'UNEXPECTED',

@@ -145,8 +145,8 @@ export function writeEnvFile(file: string, settings: Record<string, string>, hea
  * unescape \"), so pick a quote the value does not contain.
  */
 function quoteEnvValue(key: string, value: string): string {
-  if (/[\r\n]/.test(value)) throw new Error(`${key}: a value with a line break cannot be written to an env file`);
+  if (/[\r\n]/.test(value)) throw new SyncError(`${key}: a value with a line break cannot be written to an env file`, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
   for (const quote of ["'", '`']) if (!value.includes(quote)) return `${quote}${value}${quote}`;
   if (!value.includes('"') && !value.includes('\\')) return `"${value}"`;
-  throw new Error(`${key}: the value contains every quote character and cannot be written to an env file`);
+  throw new SyncError(`${key}: the value contains every quote character and cannot be written to an env file`, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { httpUrl, parseArea, settingsArea } from './define';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** host:port with a port Temporal's client accepts (the SDK's own error names neither). */
 export const hostPort = z.string().superRefine((v, ctx) => {
@@ -109,6 +110,7 @@ export function temporalSettingsProblems(env: Record<string, string | undefined>
 export function parseTemporalSettings(env: Record<string, string | undefined>): TemporalSettings {
   const parsed = parseArea(temporalArea, env);
   const problems = [...parsed.problems, ...temporalConflicts(env)];
-  if (!parsed.ok || problems.length) throw new Error(`Invalid Temporal settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (!parsed.ok || problems.length)
+    throw new SyncError(`Invalid Temporal settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
   return parsed.value;
 }

@@ -7,6 +7,7 @@ import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { LocalObjectStore } from '../storage/local-fs';
 import { CURSOR_PROPERTY, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg. */
 
@@ -34,7 +35,7 @@ export function duckdbType(type: PrimitiveType): string {
     binary: 'BLOB',
   };
   const mapped = map[type];
-  if (!mapped) throw new Error(`no DuckDB type for ${type}`);
+  if (!mapped) throw new SyncError(`no DuckDB type for ${type}`, { code: ERROR_CODES.TABLE_UNSUPPORTED, retryable: false });
   return mapped;
 }
 
@@ -134,7 +135,8 @@ export class DuckDbDestination implements Destination {
 
   async writeTarget(ref: TableRef): Promise<WriteTarget> {
     const state = await this.withConnection((c) => this.state(c, ref));
-    if (!state) throw new Error(`${DuckDbDestination.schemaOf(ref)}.${ref.table} has not been prepared in ${this.file}`);
+    if (!state)
+      throw new SyncError(`${DuckDbDestination.schemaOf(ref)}.${ref.table} has not been prepared in ${this.file}`, { code: ERROR_CODES.CATALOG_NOT_FOUND, retryable: false });
     const location = pathToFileURL(path.join(this.filesRoot, DuckDbDestination.schemaOf(ref), ref.table)).href;
     return { columns: state.columns, store: this.store, location };
   }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import avro from 'avsc';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /**
  * Avro longs as BigInt: manifests hold snapshot ids above 2^53, which avsc's default long type
@@ -66,11 +67,11 @@ export interface AvroFile<T> {
 export function readAvroFile<T = Record<string, unknown>>(bytes: Uint8Array): AvroFile<T> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { value: header, offset } = HeaderType.decode(buf, 0) as { value: { magic: Buffer; meta: Record<string, Buffer>; sync: Buffer }; offset: number };
-  if (offset < 0 || !header.magic.equals(MAGIC)) throw new Error('not an Avro object container file');
+  if (offset < 0 || !header.magic.equals(MAGIC)) throw new SyncError('not an Avro object container file', { code: ERROR_CODES.TABLE_INVALID, retryable: false });
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(header.meta)) metadata[key] = value.toString();
   const codec = metadata['avro.codec'] ?? 'null';
-  if (codec !== 'null' && codec !== 'deflate') throw new Error(`Avro codec ${codec} is not supported`);
+  if (codec !== 'null' && codec !== 'deflate') throw new SyncError(`Avro codec ${codec} is not supported`, { code: ERROR_CODES.TABLE_UNSUPPORTED, retryable: false });
   const schema = JSON.parse(metadata['avro.schema'] ?? 'null') as object;
   const type = avroType(schema);
   const records: T[] = [];
@@ -83,7 +84,7 @@ export function readAvroFile<T = Record<string, unknown>>(bytes: Uint8Array): Av
     let p = 0;
     for (let i = 0; i < count.value; i++) {
       const decoded = type.decode(block, p) as { value: T; offset: number };
-      if (decoded.offset < 0) throw new Error('truncated Avro block');
+      if (decoded.offset < 0) throw new SyncError('truncated Avro block', { code: ERROR_CODES.TABLE_INVALID, retryable: false });
       records.push(decoded.value);
       p = decoded.offset;
     }

@@ -1,4 +1,5 @@
 import { isSafeNumber, parse, stringify } from 'lossless-json';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /**
  * Catalog JSON, parsed and written without losing 64-bit integers: snapshot ids written by other
@@ -16,7 +17,7 @@ export function parseJson<T = unknown>(text: string): T {
 /** JSON text in which BigInt values are written as plain JSON integers. */
 export function toJson(value: unknown): string {
   const text = stringify(value);
-  if (text === undefined) throw new Error('value cannot be written as JSON');
+  if (text === undefined) throw new SyncError('value cannot be written as JSON', { code: ERROR_CODES.INTERNAL, retryable: false });
   return text;
 }
 
@@ -24,7 +25,7 @@ export function toJson(value: unknown): string {
 export function toBigInt(value: number | bigint | string): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new Error(`unsafe integer ${value}`);
+    if (!Number.isSafeInteger(value)) throw new SyncError(`unsafe integer ${value}`, { code: ERROR_CODES.INTERNAL, retryable: false });
     return BigInt(value);
   }
   return BigInt(value);

@@ -3,6 +3,7 @@ import * as pw from 'parquet-wasm/node';
 import type { ObjectStore } from '../storage/object-store';
 import type { ManifestEntry, Snapshot } from './spec';
 import type { IcebergTable } from './table';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /**
  * Reads a Parquet file (optionally only some columns) into an Arrow table, row group by row group:
@@ -174,7 +175,7 @@ export async function* liveColumnValues(table: IcebergTable, column: string, opt
   for (const file of data) {
     const t = await readParquetColumns(table.store, file.dataFile.filePath, Number(file.dataFile.fileSizeInBytes), [column]);
     const vector = t.getChild(column);
-    if (!vector) throw new Error(`${table.identifier}: data file ${file.dataFile.filePath} has no column ${column}`);
+    if (!vector) throw new SyncError(`${table.identifier}: data file ${file.dataFile.filePath} has no column ${column}`, { code: ERROR_CODES.TABLE_UNSUPPORTED, retryable: false });
     let out: string[] = [];
     for (let i = 0; i < t.numRows; i++) {
       if (isDeleted(deleted, file, i)) continue;

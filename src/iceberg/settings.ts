@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CatalogAuth, CatalogOptions } from './catalog';
 import type { S3Settings } from '../storage/s3';
 import { booleanSetting, httpUrl, parseArea, settingsArea } from '../config/define';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** S3's bucket naming rules (general purpose buckets). */
 const bucketName = z
@@ -74,7 +75,8 @@ export function icebergSettingsProblems(env: Record<string, string | undefined>)
 export function parseIcebergSettings(env: Record<string, string | undefined>): IcebergSettings {
   const parsed = parseArea(icebergArea, env);
   const problems = [...parsed.problems, ...crossProblems(env)];
-  if (!parsed.ok || problems.length > 0) throw new Error(`Invalid Iceberg destination settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (!parsed.ok || problems.length > 0)
+    throw new SyncError(`Invalid Iceberg destination settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
   return parsed.value;
 }
 

@@ -13,6 +13,7 @@ import {
   type Snapshot,
   type TableMetadata,
 } from './spec';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** A loaded table: its metadata plus what is needed to read and write its files. */
 export class IcebergTable {
@@ -76,7 +77,7 @@ export class IcebergTable {
       }
     }
     if (deletes.some((d) => d.dataFile.content === FileContent.EqualityDeletes)) {
-      throw new Error(`${this.identifier} has equality delete files, which this reader does not apply`);
+      throw new SyncError(`${this.identifier} has equality delete files, which this reader does not apply`, { code: ERROR_CODES.TABLE_UNSUPPORTED, retryable: false });
     }
     return { data, deletes };
   }

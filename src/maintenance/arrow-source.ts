@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow';
 import type { NestedField } from '../iceberg/spec';
 import type { CellSink, ColumnSource } from '../parquet/columns';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /*
  * Rows of an Arrow record batch (read back from a Parquet data file) as a column source for the
@@ -97,7 +98,8 @@ export function batchSource(batch: arrow.RecordBatch, fields: readonly NestedFie
     const c = hasIds ? byId.get(field.id) : byName.get(field.name);
     if (c === undefined) return undefined;
     const child = batch.getChildAt(c)!;
-    if (child.data.length !== 1) throw new Error(`column ${field.name}: a record batch column in ${child.data.length} pieces`);
+    if (child.data.length !== 1)
+      throw new SyncError(`column ${field.name}: a record batch column in ${child.data.length} pieces`, { code: ERROR_CODES.INTERNAL, retryable: false });
     return cellReader(child.data[0]!, child.type);
   });
   return {

@@ -1,3 +1,4 @@
+import { ERROR_CODES, SyncError } from '../errors';
 import { CommitConflictError, CommitStateUnknownError } from '../iceberg/errors';
 import { encodeManifest, encodeManifestList, summarizeManifest } from '../iceberg/manifest';
 import { runPaths } from '../iceberg/run-paths';
@@ -13,7 +14,11 @@ export const MAINTENANCE_RUN_PROPERTY = 'salesforce.maintenance-run-id';
  * a newer delete file applies to a file it rewrote (committing would bring those rows back). The
  * rewrite is planned again from the new snapshot.
  */
-export class RewriteConflictError extends Error {}
+export class RewriteConflictError extends SyncError {
+  constructor(message: string) {
+    super(message, { code: ERROR_CODES.COMMIT_CONFLICT, retryable: true });
+  }
+}
 
 export interface RewriteRequest {
   table: IcebergTable;

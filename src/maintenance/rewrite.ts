@@ -6,6 +6,7 @@ import type { ObjectStore } from '../storage/object-store';
 import type { DataFileWriter } from '../parquet/writer';
 import { batchSource } from './arrow-source';
 import type { DeleteTargets } from './plan';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** Deleted positions per data file (with the delete file's sequence number), and the data files each delete file names. */
 export interface DeleteIndex {
@@ -58,7 +59,10 @@ export async function rewriteFiles(
     }
     file.free();
     if (BigInt(base) !== entry.dataFile.recordCount) {
-      throw new Error(`data file ${entry.dataFile.filePath} has ${base} rows, its manifest says ${entry.dataFile.recordCount}: not rewritten`);
+      throw new SyncError(`data file ${entry.dataFile.filePath} has ${base} rows, its manifest says ${entry.dataFile.recordCount}: not rewritten`, {
+        code: ERROR_CODES.TABLE_INVALID,
+        retryable: false,
+      });
     }
     rowsRead += base;
   }

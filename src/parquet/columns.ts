@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { parseDecimal, type NestedField, type PrimitiveType } from '../iceberg/spec';
 import { readBoolean, readDateDays, readDatetimeMicros, readInteger, readNumber, readTimeMicros, readUnscaled, utf8Text } from './text';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /*
  * Column builders that fill Arrow buffers directly (typed arrays, UTF-8 bytes written with
@@ -110,7 +111,7 @@ export abstract class ColumnBuilder {
   append(value: unknown): void {
     const index = this.length++;
     if (value === null || value === undefined) {
-      if (this.field.required) throw new Error(`column ${this.field.name} is required but got a null`);
+      if (this.field.required) throw new SyncError(`column ${this.field.name} is required but got a null`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
       this.validity.set(index, false);
       this.appendNull(index);
       return;
@@ -289,11 +290,13 @@ class BoolBuilder extends ColumnBuilder {
   private bits = new Growable((n) => new Uint8Array(n), 128);
   override appendUtf8(bytes: Uint8Array, start: number, end: number): void {
     const v = readBoolean(bytes, start, end);
-    if (v === undefined) throw new TypeError(`column ${this.field.name}: expected true or false, got "${utf8Text(bytes, start, end)}"`);
+    if (v === undefined)
+      throw new SyncError(`column ${this.field.name}: expected true or false, got "${utf8Text(bytes, start, end)}"`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
     this.append(v);
   }
   protected appendValue(i: number, value: unknown): void {
-    if (typeof value !== 'boolean') throw new TypeError(`column ${this.field.name}: expected a boolean, got ${typeof value}`);
+    if (typeof value !== 'boolean')
+      throw new SyncError(`column ${this.field.name}: expected a boolean, got ${typeof value}`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
     this.bits.ensure((i >> 3) + 1);
     if (value) this.bits.buf[i >> 3]! |= 1 << (i & 7);
     if (this.min === undefined || ((this.min as boolean) && !value)) this.min = value;
@@ -342,12 +345,13 @@ class VarBuilder extends ColumnBuilder {
     this.offsets.ensure(i + 2);
     const start = this.end;
     if (this.isString) {
-      if (typeof value !== 'string') throw new TypeError(`column ${this.field.name}: expected a string, got ${typeof value}`);
+      if (typeof value !== 'string')
+        throw new SyncError(`column ${this.field.name}: expected a string, got ${typeof value}`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
       // UTF-8 takes at most 3 bytes per UTF-16 code unit.
       this.bytes.ensure(this.end + value.length * 3);
       this.end += (this.bytes.buf as Buffer).write(value, this.end, 'utf8');
     } else {
-      if (!(value instanceof Uint8Array)) throw new TypeError(`column ${this.field.name}: expected bytes`);
+      if (!(value instanceof Uint8Array)) throw new SyncError(`column ${this.field.name}: expected bytes`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
       this.bytes.ensure(this.end + value.length);
       this.bytes.buf.set(value, this.end);
       this.end += value.length;
@@ -507,7 +511,7 @@ class DecimalBuilder extends ColumnBuilder {
 /** Exact decimal text → unscaled integer at `scale`; more digits than the scale are rounded half-up. */
 export function decimalToUnscaled(text: string, scale: number, precision: number, column = 'value'): bigint {
   const match = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
-  if (!match || (!match[2] && !match[3])) throw new TypeError(`column ${column}: "${text}" is not a decimal number`);
+  if (!match || (!match[2] && !match[3])) throw new SyncError(`column ${column}: "${text}" is not a decimal number`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
   const negative = match[1] === '-';
   let digits = (match[2] ?? '') + (match[3] ?? '');
   let pointShift = (match[3] ?? '').length - Number(match[4] ?? 0); // digits right of the point
@@ -522,19 +526,21 @@ export function decimalToUnscaled(text: string, scale: number, precision: number
     pointShift = scale;
     digits = kept;
   }
-  if (unscaled >= 10n ** BigInt(precision)) throw new RangeError(`column ${column}: ${text} does not fit decimal(${precision}, ${scale})`);
+  if (unscaled >= 10n ** BigInt(precision))
+    throw new SyncError(`column ${column}: ${text} does not fit decimal(${precision}, ${scale})`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
   return negative ? -unscaled : unscaled;
 }
 
 function toInt(v: unknown, f: NestedField): number {
   const n = typeof v === 'string' ? Number(v) : (v as number);
-  if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647) throw new TypeError(`column ${f.name}: ${String(v)} is not a 32-bit integer`);
+  if (!Number.isInteger(n) || n < -2147483648 || n > 2147483647)
+    throw new SyncError(`column ${f.name}: ${String(v)} is not a 32-bit integer`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
   return n;
 }
 
 function toFloat(v: unknown, f: NestedField): number {
   const n = typeof v === 'string' ? Number(v) : (v as number);
-  if (typeof n !== 'number') throw new TypeError(`column ${f.name}: ${String(v)} is not a number`);
+  if (typeof n !== 'number') throw new SyncError(`column ${f.name}: ${String(v)} is not a number`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
   return n;
 }
 
@@ -542,19 +548,19 @@ function toLong(v: unknown, f: NestedField): bigint | number {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
   if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
-  throw new TypeError(`column ${f.name}: ${String(v)} is not a 64-bit integer`);
+  throw new SyncError(`column ${f.name}: ${String(v)} is not a 64-bit integer`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
 }
 
 function toDate(v: unknown, f: NestedField): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return Math.round(Date.parse(`${v}T00:00:00Z`) / 86_400_000);
-  throw new TypeError(`column ${f.name}: ${String(v)} is not a date`);
+  throw new SyncError(`column ${f.name}: ${String(v)} is not a date`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
 }
 
 function toTime(v: unknown, f: NestedField): bigint | number {
   if (typeof v === 'bigint' || typeof v === 'number') return v;
   const m = typeof v === 'string' ? /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z?$/.exec(v) : null;
-  if (!m) throw new TypeError(`column ${f.name}: ${String(v)} is not a time of day`);
+  if (!m) throw new SyncError(`column ${f.name}: ${String(v)} is not a time of day`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
   const micros = BigInt((m[4] ?? '').padEnd(6, '0'));
   return ((BigInt(m[1]!) * 60n + BigInt(m[2]!)) * 60n + BigInt(m[3]!)) * 1_000_000n + micros;
 }
@@ -572,7 +578,7 @@ function toTimestamp(v: unknown, f: NestedField): bigint | number {
       return ms * 1000 + (frac ? Number(frac.padEnd(6, '0').slice(3)) : 0);
     }
   }
-  throw new TypeError(`column ${f.name}: ${String(v)} is not a timestamp`);
+  throw new SyncError(`column ${f.name}: ${String(v)} is not a timestamp`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
 }
 
 function readInt32(bytes: Uint8Array, start: number, end: number): number | undefined {
@@ -608,7 +614,7 @@ export function arrowTypeOf(type: PrimitiveType): arrow.DataType {
     default: {
       const d = parseDecimal(type);
       if (d) return new arrow.Decimal(d.scale, d.precision, 128);
-      throw new Error(`Iceberg type ${type} is not supported for writing`);
+      throw new SyncError(`Iceberg type ${type} is not supported for writing`, { code: ERROR_CODES.TABLE_UNSUPPORTED, retryable: false });
     }
   }
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EncodeOptions } from './encode-stream';
 import type { EncoderReply, EncoderRequest } from './encoder-thread';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** A file being encoded on a pool thread: row groups in, its bytes out through the file's `onBytes`. */
 export interface RemoteEncodeFile {
@@ -34,7 +35,8 @@ export class ParquetEncoderPool {
   private nextId = 1;
 
   constructor(readonly threads: number) {
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`an encoder pool needs at least one thread, not ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new SyncError(`an encoder pool needs at least one thread, not ${threads}`, { code: ERROR_CODES.INTERNAL, retryable: false });
   }
 
   /** Threads started and their WebAssembly memory (last reported), for the worker's memory log. */
@@ -55,7 +57,7 @@ export class ParquetEncoderPool {
       this.receive(m);
     });
     worker.on('error', (error) => this.failAll(started, error));
-    worker.on('exit', (code) => this.failAll(started, new Error(`a Parquet encoder thread exited (${code})`)));
+    worker.on('exit', (code) => this.failAll(started, new SyncError(`a Parquet encoder thread exited (${code})`, { code: ERROR_CODES.PARQUET_ENCODER_FAILED, retryable: true })));
     // An idle thread must not keep the process alive; one encoding a file must (see open).
     // Listeners ref the thread again: unref last.
     worker.unref();
@@ -91,7 +93,7 @@ export class ParquetEncoderPool {
         void f.written.then(() => (f.error ? f.done?.reject(f.error) : f.done?.resolve()));
         break;
       case 'error':
-        this.fail(m.id, new Error(`Parquet encoding failed: ${m.message}`));
+        this.fail(m.id, new SyncError(`Parquet encoding failed: ${m.message}`, { code: ERROR_CODES.PARQUET_ENCODER_FAILED, retryable: true }));
         break;
     }
   }

@@ -13,6 +13,7 @@ import { SETTINGS, settingsProblems } from '../settings/settings';
 import { duckdbMode, parseSyncSettings, syncSettingsProblems } from '../sync/settings';
 import { RestCatalog } from '../iceberg/catalog';
 import { BadRequestError, CatalogError, CatalogUnavailableError, ForbiddenError, NotFoundError, UnauthorizedError } from '../iceberg/errors';
+import { ERROR_CODES, SyncError } from '../errors';
 import { connectionFailure } from '../net';
 import { SalesforceAuthError, SalesforceUnreachableError, authenticate, type Session } from '../salesforce/auth';
 import { SalesforceApiError, SalesforceClient } from '../salesforce/client';
@@ -33,20 +34,20 @@ export interface CheckResult {
 }
 
 /** A check that found a problem: what is wrong, and what to do. */
-export class CheckFailure extends Error {
+export class CheckFailure extends SyncError {
   constructor(
     message: string,
     readonly fix?: string,
   ) {
-    super(message);
+    super(message, { code: ERROR_CODES.CHECK_FAILED, retryable: false });
     this.name = 'CheckFailure';
   }
 }
 
 /** A check that cannot run (what it needs failed or does not apply). */
-export class CheckSkipped extends Error {
+export class CheckSkipped extends SyncError {
   constructor(message: string) {
-    super(message);
+    super(message, { code: ERROR_CODES.CHECK_SKIPPED, retryable: false });
     this.name = 'CheckSkipped';
   }
 }
@@ -469,7 +470,7 @@ export async function runPreflight(
     });
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort(new Error('time limit'));
+        controller.abort(new SyncError('time limit', { code: ERROR_CODES.CHECK_FAILED, retryable: false }));
         reject(new CheckFailure(`no answer within ${sec(timeoutMs)} (PREFLIGHT_TIMEOUT_SECONDS)`, check.timeoutFix || undefined));
       }, timeoutMs);
     });

@@ -5,6 +5,7 @@ import type { SalesforceField } from './describe-types';
 import type { SObjectDescribe } from './describe';
 import { readRest } from './rest-reader';
 import { buildSoql, type CursorWindow, type ResumeAfter } from './soql';
+import { ERROR_CODES, SyncError } from '../errors';
 
 export type ReadApi = 'bulk' | 'rest' | 'auto';
 
@@ -204,7 +205,7 @@ async function* readRestObject(opts: ReadObjectOptions & { resumeAfter?: ResumeA
   }
   // Split: every chunk carries the keys that order and join it.
   const keys = opts.fields.filter((f) => f.name === 'Id' || f.name === opts.window?.field);
-  if (!keys.some((k) => k.name === 'Id')) throw new Error(`${opts.describe.name}: a split read needs the Id field`);
+  if (!keys.some((k) => k.name === 'Id')) throw new SyncError(`${opts.describe.name}: a split read needs the Id field`, { code: ERROR_CODES.UNKNOWN_FIELD, retryable: false });
   const rest = opts.fields.filter((f) => !keys.includes(f));
   const chunks: SalesforceField[][] = [];
   let current: SalesforceField[] = [...keys];
@@ -232,7 +233,8 @@ async function* readRestObject(opts: ReadObjectOptions & { resumeAfter?: ResumeA
     }
     const n = Math.min(...buffers.map((b) => b.length));
     if (n === 0) {
-      if (buffers.some((b) => b.length > 0)) throw new Error(`${opts.describe.name}: the field chunks of a split read returned different row counts`);
+      if (buffers.some((b) => b.length > 0))
+        throw new SyncError(`${opts.describe.name}: the field chunks of a split read returned different row counts`, { code: ERROR_CODES.SPLIT_READ_OUT_OF_STEP, retryable: true });
       return;
     }
     const rows: unknown[][] = [];
@@ -243,7 +245,11 @@ async function* readRestObject(opts: ReadObjectOptions & { resumeAfter?: ResumeA
         const part = buffers[c]![i]!;
         chunk.forEach((f, k) => {
           if (f.name === 'Id') {
-            if (id !== undefined && id !== part[k]) throw new Error(`${opts.describe.name}: split read out of step (${String(id)} vs ${String(part[k])})`);
+            if (id !== undefined && id !== part[k])
+              throw new SyncError(`${opts.describe.name}: split read out of step (${String(id)} vs ${String(part[k])})`, {
+                code: ERROR_CODES.SPLIT_READ_OUT_OF_STEP,
+                retryable: true,
+              });
             id = part[k];
           }
           row[position.get(f.name)!] = part[k];

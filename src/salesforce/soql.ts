@@ -1,5 +1,6 @@
 import type { SObjectDescribe } from './describe';
 import { datetimeMicros } from './values';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** Incremental window: `after < cursor <= upTo` (ISO instants); either side may be open. */
 export interface CursorWindow {
@@ -37,10 +38,10 @@ export function buildSoql(
   const known = new Map(describe.fields.map((f) => [f.name.toLowerCase(), f.name]));
   const name = (n: string) => {
     const real = known.get(n.toLowerCase());
-    if (!real || !IDENT.test(real)) throw new Error(`${describe.name} has no field ${n}`);
+    if (!real || !IDENT.test(real)) throw new SyncError(`${describe.name} has no field ${n}`, { code: ERROR_CODES.UNKNOWN_FIELD, retryable: false });
     return real;
   };
-  if (!IDENT.test(describe.name)) throw new Error(`invalid object name ${describe.name}`);
+  if (!IDENT.test(describe.name)) throw new SyncError(`invalid object name ${describe.name}`, { code: ERROR_CODES.UNKNOWN_OBJECT, retryable: false });
   const where: string[] = [];
   const w = opts.window;
   const cursor = w ? name(w.field) : undefined;
@@ -48,9 +49,9 @@ export function buildSoql(
   if (w?.upTo) where.push(`${cursor} <= ${soqlDatetime(w.upTo)}`);
   if (opts.resumeAfter) {
     const { id, cursor: after } = opts.resumeAfter;
-    if (!SF_ID.test(id)) throw new Error(`invalid record id ${id}`);
+    if (!SF_ID.test(id)) throw new SyncError(`invalid record id ${id}`, { code: ERROR_CODES.INTERNAL, retryable: false });
     if (cursor) {
-      if (!after) throw new Error(`a resume point of a read ordered by ${cursor} needs its ${cursor} value`);
+      if (!after) throw new SyncError(`a resume point of a read ordered by ${cursor} needs its ${cursor} value`, { code: ERROR_CODES.INTERNAL, retryable: false });
       const at = soqlDatetime(after);
       where.push(`(${cursor} > ${at} OR (${cursor} = ${at} AND Id > '${id}'))`);
     } else {
@@ -58,7 +59,7 @@ export function buildSoql(
     }
   }
   if (opts.deletedOnly) where.push('IsDeleted = true');
-  if (opts.ordered === false && opts.resumeAfter) throw new Error('a read that resumes after a row must be ordered');
+  if (opts.ordered === false && opts.resumeAfter) throw new SyncError('a read that resumes after a row must be ordered', { code: ERROR_CODES.INTERNAL, retryable: false });
   const select = fields.map(name).join(', ');
   const order = opts.ordered === false ? '' : cursor ? ` ORDER BY ${cursor}, Id` : ' ORDER BY Id';
   return `SELECT ${select} FROM ${describe.name}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}`;

@@ -1,4 +1,5 @@
 import type { SalesforceFieldType } from './describe-types';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /*
  * Salesforce values normalised in one place, into the forms the column builders take
@@ -10,7 +11,7 @@ import type { SalesforceFieldType } from './describe-types';
 /** A Salesforce datetime ('2026-01-01T00:00:00.000+0000' or ISO with Z) → microseconds (UTC). */
 export function datetimeMicros(text: string): number {
   const ms = Date.parse(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  if (Number.isNaN(ms)) throw new TypeError(`not a Salesforce datetime: ${text}`);
+  if (Number.isNaN(ms)) throw new SyncError(`not a Salesforce datetime: ${text}`, { code: ERROR_CODES.VALUE_INVALID, retryable: false });
   return ms * 1000;
 }
 

@@ -1,3 +1,4 @@
+import { ERROR_CODES, SyncError } from '../errors';
 /** Where data, manifests and staging files go: S3 (s3://bucket/key) or a local directory (file://). */
 export interface ObjectStore {
   put(uri: string, body: Uint8Array, contentType?: string): Promise<void>;
@@ -25,6 +26,6 @@ export interface ObjectWriter {
 
 export function splitS3Uri(uri: string): { bucket: string; key: string } {
   const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
+  if (!match) throw new SyncError(`not an s3:// URI: ${uri}`, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
   return { bucket: match[1]!, key: match[2]! };
 }

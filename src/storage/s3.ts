@@ -11,6 +11,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { ERROR_CODES, SyncError } from '../errors';
 import { splitS3Uri, type ObjectStore, type ObjectWriter } from './object-store';
 
 /** Multipart part size: S3 needs at least 5 MiB per part but the last. */
@@ -97,7 +98,11 @@ export class S3ObjectStore implements ObjectStore {
     for (const [bucket, keys] of byBucket) {
       for (let i = 0; i < keys.length; i += 1000) {
         const out = await this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
-        if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} objects, first: ${out.Errors[0]!.Key}: ${out.Errors[0]!.Message}`);
+        if (out.Errors?.length)
+          throw new SyncError(
+            `could not delete ${out.Errors.length} objects, first: ${out.Errors[0]!.Key}: ${out.Errors[0]!.Message}`,
+            out.Errors[0]!.Code === 'AccessDenied' ? { code: ERROR_CODES.S3_ACCESS_DENIED, retryable: false } : { code: ERROR_CODES.S3_ERROR, retryable: true },
+          );
       }
     }
   }

@@ -6,6 +6,7 @@ import { IdDifference, type IdDifferenceOptions } from './id-difference';
 import type { WriteModeName } from './objects';
 import type { ExtractProgress, PreparedObject, SyncContext } from './types';
 import type { KeyList, StagedExtraction } from './staging';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /** Snapshot summary key: rows a reconciling sync removed because Salesforce no longer has them. */
 export const RECONCILED_PROPERTY = 'salesforce.reconciled-deletes';
@@ -75,7 +76,7 @@ export async function reconcileIds(req: ReconcileRequest): Promise<Reconciled> {
     for (const ids of req.keep) for (const id of ids) diff.keep(id);
     await diff.flush();
     const idField = req.describe.fields.find((f) => f.name === 'Id');
-    if (!idField) throw new Error(`${req.describe.name} has no Id field to reconcile by`);
+    if (!idField) throw new SyncError(`${req.describe.name} has no Id field to reconcile by`, { code: ERROR_CODES.UNKNOWN_FIELD, retryable: false });
     let salesforceIds = 0;
     // No window: every row Salesforce has now (Bulk: SELECT Id FROM X, unordered, chunked).
     for await (const page of readObject({ client: req.salesforce, describe: req.describe, fields: [idField], api: req.api, onFallback: req.onFallback })) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { booleanSetting, integerSetting, parseArea, settingsArea } from '../config/define';
+import { ERROR_CODES, SyncError } from '../errors';
 
 const seconds = (what: string, min: number) =>
   z
@@ -138,6 +139,7 @@ export function syncSettingsProblems(env: Record<string, string | undefined>): s
 /** Validated worker/sync settings, defaults applied; throws listing every problem. */
 export function parseSyncSettings(env: Record<string, string | undefined>): SyncSettings {
   const parsed = parseArea(syncArea, env);
-  if (!parsed.ok) throw new Error(`Invalid worker/sync settings:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (!parsed.ok)
+    throw new SyncError(`Invalid worker/sync settings:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
   return parsed.value;
 }

@@ -4,6 +4,7 @@ import { deletedPositions, isDeleted, readParquetColumns } from '../reader';
 import type { DataFile, ManifestFile } from '../spec';
 import type { IcebergTable } from '../table';
 import type { MergeKeys } from './types';
+import { ERROR_CODES, SyncError } from '../../errors';
 
 /**
  * Positions of the parent's live rows whose key is being replaced or deleted, as one position
@@ -12,7 +13,7 @@ import type { MergeKeys } from './types';
  */
 export async function positionDeletesFor(table: IcebergTable, parentManifests: ManifestFile[], mode: MergeKeys, path: string): Promise<DataFile | undefined> {
   const keyField = table.schema().fields.find((f) => f.name === mode.keyColumn);
-  if (!keyField) throw new Error(`${table.identifier} has no key column ${mode.keyColumn}`);
+  if (!keyField) throw new SyncError(`${table.identifier} has no key column ${mode.keyColumn}`, { code: ERROR_CODES.SCHEMA_INCOMPATIBLE, retryable: false });
   const { data, deletes } = await table.liveEntriesOf(parentManifests);
   // Nothing to replace in a table without rows: the keys (a million for a first load) stay unread.
   if (data.length === 0) return undefined;

@@ -1,4 +1,5 @@
 import { parseDecimal, type PrimitiveType } from './index';
+import { ERROR_CODES, SyncError } from '../../errors';
 
 /**
  * Iceberg's single-value binary serialization (spec appendix D), used for lower/upper bounds in
@@ -39,7 +40,7 @@ export function encodeBound(type: PrimitiveType, value: unknown): Uint8Array {
       return value as Uint8Array;
     default:
       if (parseDecimal(type)) return twosComplementBigEndian(value as bigint);
-      throw new Error(`no bound encoding for ${type}`);
+      throw new SyncError(`no bound encoding for ${type}`, { code: ERROR_CODES.TABLE_UNSUPPORTED, retryable: false });
   }
 }
 
@@ -72,7 +73,7 @@ export function decodeBound(type: PrimitiveType, bytes: Uint8Array): unknown {
         for (const byte of b) v = (v << 8n) | BigInt(byte);
         return b[0]! & 0x80 ? v - (1n << BigInt(b.length * 8)) : v;
       }
-      throw new Error(`no bound decoding for ${type}`);
+      throw new SyncError(`no bound decoding for ${type}`, { code: ERROR_CODES.TABLE_UNSUPPORTED, retryable: false });
   }
 }
 

@@ -1,3 +1,4 @@
+import { ERROR_CODES, SyncError } from '../../errors';
 /**
  * The parts of the Iceberg table spec (format v2) this project reads and writes, as typed data.
  * Field names follow the spec's JSON exactly so these types double as the wire model of the REST
@@ -156,7 +157,7 @@ export const POSITION_DELETE_POS_ID = 2147483545;
 
 export function currentSchema(metadata: TableMetadata): Schema {
   const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
-  if (!schema) throw new Error(`table metadata has no schema ${metadata['current-schema-id']}`);
+  if (!schema) throw new SyncError(`table metadata has no schema ${metadata['current-schema-id']}`, { code: ERROR_CODES.TABLE_INVALID, retryable: false });
   return schema;
 }
 
