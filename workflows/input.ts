@@ -123,8 +123,8 @@ const refreshFormulas = z.boolean(must(MUST.refreshFormulas));
 const OLD_NAMES = { readMode: 'mode', writeMode: 'mode' } as const;
 
 /**
- * A key given under both names must say the same thing: "mode: its new name readMode says ...".
- * A value of the wrong kind is reported on its own, so only two valid, different values conflict.
+ * A key given under both its names must have one value under both; a value of the wrong kind is
+ * reported on its own, so only two valid, different values conflict.
  */
 function conflictingNames(value: Record<string, unknown>, current: keyof typeof OLD_NAMES, allowed: readonly string[], path: PropertyKey[], ctx: z.core.$RefinementCtx): void {
   const old = OLD_NAMES[current];

@@ -457,11 +457,12 @@ describe('salesforceSync with stubbed activities', () => {
     expect(failure.details?.[0]).toEqual([{ object: 'Lead', status: 'failed', error: 'The catalog answered 503', code: 'CATALOG_UNAVAILABLE' }]);
   });
 
-  it('continues as new once its history is long, carrying what is done', async () => {
+  it('continues as new once its history is long, carrying what is done (and the input in the names it was given in)', async () => {
     const rec = new Recorder();
     const objects = ['Contact', 'Lead', 'Account'];
     const { failure, firstRunId } = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) => {
-      const handle = await start(taskQueue, 'long', { objects, concurrency: 1, maxHistoryEvents: 10 });
+      // `mode`: the read mode's old name, as a Schedule may hold it.
+      const handle = await start(taskQueue, 'long', { objects, concurrency: 1, maxHistoryEvents: 10, mode: 'full' });
       return { failure: await failureOf(handle), firstRunId: handle.firstExecutionRunId };
     });
     // Every run of the chain; each starts children only for what earlier runs left.
@@ -469,6 +470,13 @@ describe('salesforceSync with stubbed activities', () => {
     let runs = 0;
     for (let runId: string | undefined = firstRunId; runId; runs++) {
       const history = await events('long', runId);
+      const started = history[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(started && defaultPayloadConverter.fromPayload(started)).toMatchObject({ mode: 'full' });
+      expect(started && defaultPayloadConverter.fromPayload(started)).not.toHaveProperty('readMode');
+      for (const e of history) {
+        const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.input?.payloads?.[0];
+        if (child) expect(defaultPayloadConverter.fromPayload(child)).toMatchObject({ full: true });
+      }
       children.push(...history.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []));
       if (runs === 0) expect(history.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
       runId = history.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
