@@ -427,7 +427,9 @@ async function searchAttributesAvailable(): Promise<boolean> {
   }
   if (problems.length === 0) return true;
   const { namespace } = workflowInfo();
-  log.warn(`Syncing without search attributes: ${problems.join('; ')}. To list syncs by object, mode and rows, create them: ${searchAttributeCommands(namespace).join(' && ')}`);
+  log.warn(
+    `Syncing without search attributes: ${problems.join('; ')}. To list syncs by object, read and write mode and rows, create them: ${searchAttributeCommands(namespace).join(' && ')}`,
+  );
   return false;
 }
 
