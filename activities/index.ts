@@ -11,6 +11,7 @@ import type { ExtractPlan, PartitionRange } from '../src/sync/partitions';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { UsageCounts } from '../src/salesforce/budget';
 import type { CommitSummary, ExtractOptions, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from '../src/sync/types';
+import type { WriteModeName } from '../src/sync/objects';
 import {
   compact,
   expire,
@@ -174,26 +175,39 @@ async function extracting(
   );
 }
 
+/**
+ * An activity's input with the write mode under its current name. Activities scheduled by an
+ * earlier version of the workflows (retried, or scheduled again on replay, by this one after an
+ * upgrade) carry it as `mode`, in their input and in the prepared object their prepare returned.
+ */
+export function withWriteMode<T extends { writeMode?: WriteModeName }>(input: T): T {
+  const { mode, ...rest } = input as T & { mode?: WriteModeName };
+  return (mode === undefined || rest.writeMode !== undefined ? rest : { ...rest, writeMode: mode }) as T;
+}
+
 /** The activities of a sync, bound to one worker's context (clients built from its environment). */
 export function createActivities(worker: SyncContext & { checkpointMs?: number }) {
   // Each call logs through its own activity's logger (which names the workflow, run and attempt).
   const context = () => ({ ...worker, log: activityLog() });
   return {
-    async prepareObject(input: PrepareObjectInput): Promise<PreparedObject> {
+    async prepareObject(given: PrepareObjectInput): Promise<PreparedObject> {
+      const input = withWriteMode(given);
       return heartbeating(
         () => prepareObject(context(), input),
         () => ({ object: input.object, stage: 'preparing' }),
       );
     },
 
-    async extractObject(prepared: PreparedObject, from?: { job?: BulkJobRef; usage?: UsageCounts }): Promise<ExtractResult> {
+    async extractObject(given: PreparedObject, from?: { job?: BulkJobRef; usage?: UsageCounts }): Promise<ExtractResult> {
+      const prepared = withWriteMode(given);
       return extracting(prepared, worker.checkpointMs, (opts) =>
         // The plan's job (and what the plan spent), unless a checkpoint of an earlier attempt says where to go on.
         extractObject(context(), prepared, { ...opts, job: opts.resume ? undefined : from?.job, usage: opts.usage ?? from?.usage }),
       );
     },
 
-    async planObject(prepared: PreparedObject): Promise<ExtractPlan> {
+    async planObject(given: PreparedObject): Promise<ExtractPlan> {
+      const prepared = withWriteMode(given);
       // A retry reuses the job an earlier attempt created (heartbeated as soon as it exists).
       const activity = Context.current();
       const before = activity.info.heartbeatDetails as { job?: BulkJobRef } | undefined;
@@ -218,18 +232,21 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
       );
     },
 
-    async extractPartition(prepared: PreparedObject, job: BulkJobRef, part: PartitionRange): Promise<ExtractResult> {
+    async extractPartition(given: PreparedObject, job: BulkJobRef, part: PartitionRange): Promise<ExtractResult> {
+      const prepared = withWriteMode(given);
       return extracting(prepared, worker.checkpointMs, (opts) => extractPartition(context(), prepared, job, part, opts), { partition: part.index });
     },
 
-    async commitObject(prepared: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
+    async commitObject(given: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
+      const prepared = withWriteMode(given);
       return heartbeating(
         () => commitObject(context(), prepared, staging),
         () => ({ object: prepared.object, stage: 'committing' }),
       );
     },
 
-    async cleanupObject(prepared: PreparedObject, job?: BulkJobRef): Promise<number> {
+    async cleanupObject(given: PreparedObject, job?: BulkJobRef): Promise<number> {
+      const prepared = withWriteMode(given);
       return heartbeating(
         () => cleanupObject(context(), prepared, job),
         () => ({ object: prepared.object, stage: 'cleaning up' }),

@@ -1,6 +1,6 @@
 /**
  * The custom search attributes a sync sets on each object's workflow, so syncs can be listed by
- * object, mode and rows (`temporal workflow list --query "SalesforceObject='Account' AND
+ * object, read and write mode and rows (`temporal workflow list --query "SalesforceObject='Account' AND
  * ExecutionStatus='Failed'"`). `npm run stack -- up` registers them on the local Temporal; another
  * server needs them created once (searchAttributeCommands). Workflow code imports this module: only
  * Temporal's pure helpers.
@@ -9,9 +9,9 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 /** The Salesforce object (API name) an object's workflow syncs. */
 export const SalesforceObject = defineSearchAttributeKey('SalesforceObject', SearchAttributeType.KEYWORD);
-/** incremental or full. */
+/** The read mode: incremental or full (named before the input's readMode; kept, as saved queries use it). */
 export const SalesforceSyncMode = defineSearchAttributeKey('SalesforceSyncMode', SearchAttributeType.KEYWORD);
-/** replace, merge or append. */
+/** The write mode: replace, merge or append. */
 export const SalesforceWriteMode = defineSearchAttributeKey('SalesforceWriteMode', SearchAttributeType.KEYWORD);
 /** The Iceberg namespace, dotted (salesforce, crm.raw). */
 export const SalesforceNamespace = defineSearchAttributeKey('SalesforceNamespace', SearchAttributeType.KEYWORD);

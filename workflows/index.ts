@@ -21,21 +21,22 @@ import { msToNumber, type SearchAttributePair } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal, objectRetryingSignal } from '../activities/signals';
 import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode, searchAttributeCommands } from '../activities/search-attributes';
-import { defaultMode, partitionTaskQueue } from '../src/sync/objects';
+import { defaultWriteMode, partitionTaskQueue } from '../src/sync/objects';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { CommitSummary } from '../src/sync/types';
 import {
   INPUT_DEFAULTS,
   INVALID_INPUT,
+  checkSyncInput,
+  checkSyncObjectInput,
   invalidInputMessage,
-  syncInputProblems,
-  syncObjectInputProblems,
+  type CheckedSyncObjectInput,
   type ObjectOutcome,
   type SalesforceSyncInput,
   type SyncObjectInput,
 } from './input';
 
-export type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput } from './input';
+export type { CheckedSyncObjectInput, ObjectOutcome, SalesforceSyncInput, SyncObjectInput } from './input';
 export { maintainNamespace, maintainTable } from './maintenance';
 export type { MaintainNamespaceInput, MaintainTableInput, TableOutcome } from './maintenance';
 
@@ -62,12 +63,14 @@ const PARTITION_QUEUE_PATCH = 'partition-queue';
 const MAINTENANCE_PATCH = 'maintenance-wait';
 
 /**
- * Fails the workflow at once, for good, when its input is not valid: before any child or activity
- * starts, with every problem listed. (Left to fail later, a bad duration fails the workflow task
- * itself, which Temporal retries forever.) Adds no command, so histories replay as before.
+ * The input in its current names (an old name's value moved to the new name); fails the workflow
+ * at once, for good, when the input is not valid: before any child or activity starts, with every
+ * problem listed. (Left to fail later, a bad duration fails the workflow task itself, which
+ * Temporal retries forever.) Adds no command, so histories replay as before.
  */
-function checkInput(problems: string[], what: string): void {
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(invalidInputMessage(problems, what), INVALID_INPUT, problems);
+function checked<T>(result: { input: T } | { problems: string[] }, what: string): T {
+  if ('problems' in result) throw ApplicationFailure.nonRetryable(invalidInputMessage(result.problems, what), INVALID_INPUT, result.problems);
+  return result.input;
 }
 
 function activitiesFor(
@@ -129,8 +132,8 @@ function activitiesFor(
  * Its history stays small whatever the object's size: the extraction is one activity whose
  * progress and resume point travel in heartbeats, not in events.
  */
-export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
-  checkInput(syncObjectInputProblems(input), 'syncObject input');
+export async function syncObject(given: SyncObjectInput): Promise<CommitSummary> {
+  const input = checked(checkSyncObjectInput(given), 'syncObject input');
   const info = workflowInfo();
   const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, commitObject, cleanupObject } = activitiesFor(
     input.heartbeatTimeout,
@@ -204,7 +207,7 @@ export async function syncObject(input: SyncObjectInput): Promise<CommitSummary>
     moveTo('preparing');
   }
   const prepared = await prepareObject.executeWithOptions(as('prepare'), [
-    { object: input.object, namespace: input.namespace, runId, mode: input.mode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
+    { object: input.object, namespace: input.namespace, runId, writeMode: input.writeMode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
   ]);
   table = `${prepared.namespace.join('.')}.${prepared.table}`;
   // The Bulk job a partitioned extraction's partitions read: cleanup deletes it.
@@ -295,8 +298,8 @@ async function inLanes<T, R>(items: readonly T[], inFlight: number, run: (item: 
  * history grows long it stops starting children, waits for the running ones and continues as new
  * with the rest.
  */
-export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<ObjectOutcome[]> {
-  checkInput(syncInputProblems(input), 'sync input');
+export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<ObjectOutcome[]> {
+  const input = checked(checkSyncInput(given), 'sync input');
   const objects = [...new Set(input.objects ?? INPUT_DEFAULTS.objects)];
   const namespace = (input.namespace ?? INPUT_DEFAULTS.namespace).split('.');
   const done = input.done ?? [];
@@ -318,7 +321,7 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
     if (status[object]?.startsWith('running')) setStatus(object, reason ? `running (${reason})` : 'running');
   });
   const parentId = workflowInfo().workflowId;
-  const full = input.mode === 'full';
+  const full = input.readMode === 'full';
   // Histories from before the patch replay without the check (and without attributes).
   const withSearchAttributes = patched(SEARCH_ATTRIBUTES_PATCH) && (await searchAttributesAvailable());
   const queue = [...objects];
@@ -332,17 +335,17 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
       const object = queue.shift()!;
       setStatus(object, 'running');
       let outcome: ObjectOutcome;
-      const childInput: SyncObjectInput = {
+      const childInput: CheckedSyncObjectInput = {
         object,
         namespace,
-        mode: input.overrides?.[object]?.mode,
+        writeMode: input.overrides?.[object]?.writeMode,
         full,
         reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile,
         heartbeatTimeout: input.heartbeatTimeout,
         retryTimeout: input.retryTimeout,
         ...definedOnly({ backfillNewFields: input.overrides?.[object]?.backfillNewFields ?? input.backfillNewFields, refreshFormulas: input.overrides?.[object]?.refreshFormulas }),
       };
-      const writeMode = childInput.mode ?? defaultMode(object);
+      const writeMode = childInput.writeMode ?? defaultWriteMode(object);
       try {
         const result = await executeChild(syncObject, {
           workflowId: `${parentId}/${object}`,
@@ -383,7 +386,8 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
     throw cancelled;
   }
   const finished = [...done, ...objects.flatMap((o) => outcomes.filter((x) => x.object === o))];
-  if (queue.length > 0) await continueAsNew<typeof salesforceSync>({ ...input, objects: queue, done: finished });
+  // The next run gets the input in the names it was given in (old ones stay old: the same command as ever).
+  if (queue.length > 0) await continueAsNew<typeof salesforceSync>({ ...given, objects: queue, done: finished });
   const failed = finished.filter((o) => o.status === 'failed');
   if (failed.length > 0) {
     throw ApplicationFailure.nonRetryable(
@@ -423,7 +427,9 @@ async function searchAttributesAvailable(): Promise<boolean> {
   }
   if (problems.length === 0) return true;
   const { namespace } = workflowInfo();
-  log.warn(`Syncing without search attributes: ${problems.join('; ')}. To list syncs by object, mode and rows, create them: ${searchAttributeCommands(namespace).join(' && ')}`);
+  log.warn(
+    `Syncing without search attributes: ${problems.join('; ')}. To list syncs by object, read and write mode and rows, create them: ${searchAttributeCommands(namespace).join(' && ')}`,
+  );
   return false;
 }
 
@@ -433,7 +439,7 @@ function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
 }
 
 /** A child's static details: what it was asked to do (markdown, shown by the Web UI). */
-function childDetails(input: SyncObjectInput, writeMode: string): string {
+function childDetails(input: CheckedSyncObjectInput, writeMode: string): string {
   const options = [
     input.reconcile ? 'reconcile (remove rows Salesforce no longer has)' : undefined,
     input.refreshFormulas ? 'refresh formula fields (read every row)' : undefined,

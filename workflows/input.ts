@@ -5,7 +5,9 @@
  *   listing every problem (zod is plain computation — no clock, no I/O, no randomness — so this is
  *   deterministic workflow code, and it adds no command to the history);
  * - `npm run sync` and `npm run schedule -- create` build their input through it, so a bad
- *   object name or mode is refused before anything starts, in the same words;
+ *   object name or write mode is refused before anything starts, in the same words;
+ * - it reads the keys' old names too (Schedules hold inputs written with them) and gives the
+ *   workflows the input in the current names only (see OLD_NAMES).
  * - describeInput() documents it: `npm run env -- input`, and the README's table (a unit test
  *   keeps them equal).
  *
@@ -15,7 +17,7 @@
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { CommitSummary } from '../src/sync/types';
-import { DEFAULT_OBJECTS, REPLACE_OBJECTS, WRITE_MODES, defaultMode } from '../src/sync/objects';
+import { DEFAULT_OBJECTS, READ_MODES, REPLACE_OBJECTS, WRITE_MODES, defaultWriteMode } from '../src/sync/objects';
 import { editDistance } from '../src/edit-distance';
 
 /** The ApplicationFailure type of a workflow that refused its input. */
@@ -23,7 +25,7 @@ export const INVALID_INPUT = 'InvalidInput';
 
 export const INPUT_DEFAULTS = {
   objects: DEFAULT_OBJECTS,
-  mode: 'incremental',
+  readMode: 'incremental',
   namespace: 'salesforce',
   concurrency: 4,
   heartbeatTimeout: '60 seconds',
@@ -43,11 +45,11 @@ const MUST = {
   input: 'an object of sync options such as {"objects": ["Account"]}',
   objects: 'a non-empty list of Salesforce object names',
   objectName: 'a Salesforce object name: letters, digits and underscores, starting with a letter',
-  mode: 'incremental or full',
+  readMode: 'incremental or full',
   namespace: 'an Iceberg namespace: identifiers (letters, digits and underscores, not starting with a digit) joined by dots',
   overrides:
-    'an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false}',
-  override: 'an object such as {"mode": "replace"} or {"refreshFormulas": true}',
+    'an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false}',
+  override: 'an object such as {"writeMode": "replace"} or {"refreshFormulas": true}',
   reconcile: 'true or false',
   backfillNewFields: 'true or false',
   refreshFormulas: 'true or false',
@@ -107,11 +109,39 @@ const duration = ([min, max]: readonly [number, number], what: string) =>
   }, must(what));
 const heartbeatTimeout = duration(LIMITS.heartbeatTimeoutMs, MUST.heartbeatTimeout);
 const retryTimeout = duration(LIMITS.retryTimeoutMs, MUST.retryTimeout);
+const readMode = z.enum(READ_MODES, must(MUST.readMode));
 const writeMode = z.enum(WRITE_MODES, must(MUST.writeMode));
 const backfillNewFields = z.boolean(must(MUST.backfillNewFields));
 const refreshFormulas = z.boolean(must(MUST.refreshFormulas));
+
+/**
+ * Keys read under an old name too: `mode` was both the sync's read mode (incremental or full) and
+ * an object's write mode (replace, merge or append). Schedules keep the inputs they were created
+ * with, so the old names are read for good, with the same meaning; the reference shows the new
+ * names only, and the workflows see only those (the schemas below rename what they check).
+ */
+const OLD_NAMES = { readMode: 'mode', writeMode: 'mode' } as const;
+
+/**
+ * A key given under both its names must have one value under both; a value of the wrong kind is
+ * reported on its own, so only two valid, different values conflict.
+ */
+function conflictingNames(value: Record<string, unknown>, current: keyof typeof OLD_NAMES, allowed: readonly string[], path: PropertyKey[], ctx: z.core.$RefinementCtx): void {
+  const old = OLD_NAMES[current];
+  const [given, before] = [value[current], value[old]];
+  if (!allowed.includes(given as string) || !allowed.includes(before as string) || given === before) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: [...path, old],
+    input: before,
+    message: `is the old name of ${current}, and the two differ (${old} ${shown(before)}, ${current} ${shown(given)}): give ${current} only`,
+  });
+}
+
 /** What `overrides` may set for one object. */
 const overrideShape = {
+  writeMode: writeMode.optional(),
+  /** The old name of writeMode. */
   mode: writeMode.optional(),
   reconcile: z.boolean(must(MUST.reconcile)).optional(),
   backfillNewFields: backfillNewFields.optional(),
@@ -134,7 +164,9 @@ const done = z.custom<ObjectOutcome[]>((v) => outcomeList.safeParse(v, { jitless
 
 const syncInputShape = {
   objects: z.array(objectName, must(MUST.objects)).min(1).optional(),
-  mode: z.enum(['incremental', 'full'], must(MUST.mode)).optional(),
+  readMode: readMode.optional(),
+  /** The old name of readMode. */
+  mode: readMode.optional(),
   reconcile: z.boolean(must(MUST.reconcile)).optional(),
   namespace: z.string(must(MUST.namespace)).regex(NAMESPACE).optional(),
   overrides: z.record(objectName, z.strictObject(overrideShape, must(MUST.override)), must(MUST.overrides)).optional(),
@@ -149,15 +181,19 @@ const syncInputShape = {
 /** salesforceSync's input. Unknown keys are refused (a typo must not silently do nothing). */
 export const salesforceSyncInputSchema = z.strictObject(syncInputShape, must(MUST.input)).superRefine(
   (input, ctx) => {
+    conflictingNames(input, 'readMode', READ_MODES, [], ctx);
     // An override for an object the sync does not include does nothing: most likely a typo.
     const { overrides, objects = INPUT_DEFAULTS.objects, done: doneBefore = [] } = input;
     if (typeof overrides !== 'object' || overrides === null) return;
+    for (const [object, override] of Object.entries(overrides)) {
+      if (typeof override === 'object' && override !== null) conflictingNames(override, 'writeMode', WRITE_MODES, ['overrides', object], ctx);
+    }
     // A bad list is reported on its own.
     if (!Array.isArray(objects) || objects.length === 0 || !Array.isArray(doneBefore)) return;
     const included = new Set<unknown>([...objects, ...doneBefore.map((d) => d?.object)]);
     for (const object of Object.keys(overrides)) {
       // Asked of one object in so many words, reconciling a table that is not merged is a mistake.
-      const mode = overrides[object]?.mode ?? defaultMode(object);
+      const mode = overrides[object]?.writeMode ?? overrides[object]?.mode ?? defaultWriteMode(object);
       if (overrides[object]?.reconcile === true && mode !== 'merge' && WRITE_MODES.includes(mode)) {
         const why = mode === 'append' ? 'append keeps every row it ever read' : 'replace rewrites the whole table each sync';
         ctx.addIssue({
@@ -176,25 +212,57 @@ export const salesforceSyncInputSchema = z.strictObject(syncInputShape, must(MUS
   { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
 );
 
+/** What salesforceSync accepts: the current names, and the old ones (OLD_NAMES). */
 export type SalesforceSyncInput = z.input<typeof salesforceSyncInputSchema>;
 
-/** syncObject's input, checked more lightly: the parent builds it from an input already checked. */
-export const syncObjectInputSchema = z.object(
-  {
-    object: objectName,
-    namespace: z.array(identifier, must(MUST.namespaceList)).min(1),
-    mode: writeMode.optional(),
-    full: z.boolean(must(MUST.full)),
-    reconcile: z.boolean(must(MUST.reconcile)).optional(),
-    backfillNewFields: backfillNewFields.optional(),
-    refreshFormulas: refreshFormulas.optional(),
-    heartbeatTimeout: heartbeatTimeout.optional(),
-    retryTimeout: retryTimeout.optional(),
-  },
-  must('an object such as {"object": "Account", "namespace": ["salesforce"], "full": false}'),
-);
+/** An override for one object as the workflow reads it: its write mode under its current name only. */
+export type ObjectOverride = Omit<NonNullable<SalesforceSyncInput['overrides']>[string], 'mode'>;
 
+/** salesforceSync's input, checked and in the current names only (what the workflow reads). */
+export type CheckedSyncInput = Omit<SalesforceSyncInput, 'mode' | 'overrides'> & { overrides?: Record<string, ObjectOverride> };
+
+/** The input in the current names: an old name's value moves to its new name (they agree: checked). */
+function currentNames(input: SalesforceSyncInput): CheckedSyncInput {
+  const { mode, overrides, ...rest } = input;
+  const checked: CheckedSyncInput = { ...rest, ...definedOnly({ readMode: rest.readMode ?? mode }) };
+  if (overrides) {
+    checked.overrides = Object.fromEntries(
+      Object.entries(overrides).map(([object, { mode: writeMode, ...override }]) => [object, { ...override, ...definedOnly({ writeMode: override.writeMode ?? writeMode }) }]),
+    );
+  }
+  return checked;
+}
+
+/** The keys whose value is set (a key left out stays left out). */
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** syncObject's input, checked more lightly: the parent builds it from an input already checked. */
+export const syncObjectInputSchema = z
+  .object(
+    {
+      object: objectName,
+      namespace: z.array(identifier, must(MUST.namespaceList)).min(1),
+      writeMode: writeMode.optional(),
+      /** The old name of writeMode (children started by an earlier version of the parent). */
+      mode: writeMode.optional(),
+      full: z.boolean(must(MUST.full)),
+      reconcile: z.boolean(must(MUST.reconcile)).optional(),
+      backfillNewFields: backfillNewFields.optional(),
+      refreshFormulas: refreshFormulas.optional(),
+      heartbeatTimeout: heartbeatTimeout.optional(),
+      retryTimeout: retryTimeout.optional(),
+    },
+    must('an object such as {"object": "Account", "namespace": ["salesforce"], "full": false}'),
+  )
+  .superRefine((input, ctx) => conflictingNames(input, 'writeMode', WRITE_MODES, [], ctx));
+
+/** What syncObject accepts: its write mode under the current name or the old one. */
 export type SyncObjectInput = z.input<typeof syncObjectInputSchema>;
+
+/** syncObject's input, checked and in the current names only (what the parent gives and the child reads). */
+export type CheckedSyncObjectInput = Omit<SyncObjectInput, 'mode'>;
 
 type Issue = z.core.$ZodIssue;
 
@@ -202,11 +270,22 @@ function pathText(path: PropertyKey[]): string {
   return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(String(k)) ? `${i ? '.' : ''}${String(k)}` : `[${JSON.stringify(String(k))}]`)).join('');
 }
 
-const KEYS = Object.keys(syncInputShape).filter((k) => k !== 'done');
+/** The keys the reference shows: not the old names (still read), not `done` (the workflow's own). */
+const documented = <K extends string>(keys: K[]) => keys.filter((k): k is Exclude<K, 'mode'> => k !== 'mode');
+const DOCUMENTED_KEYS = documented(Object.keys(syncInputShape) as (keyof typeof syncInputShape)[]);
+const KEYS = DOCUMENTED_KEYS.filter((k) => k !== 'done');
+const OVERRIDE_KEYS = documented(Object.keys(overrideShape) as (keyof typeof overrideShape)[]);
 
+/** An unknown key's message: the key it is nearest to (an old name's current name), or the keys there are. */
 function unknownKey(key: string, known: string[]): string {
-  const near = known.find((k) => k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
-  return near ? `unknown key (did you mean ${near}?)` : `unknown key (the keys are ${known.join(', ')})`;
+  const names = [
+    ...known.map((k) => [k, k]),
+    ...Object.entries(OLD_NAMES)
+      .filter(([current]) => known.includes(current))
+      .map(([current, old]) => [old, current]),
+  ];
+  const near = names.find(([name]) => name!.toLowerCase() === key.toLowerCase()) ?? names.find(([name]) => editDistance(name!.toLowerCase(), key.toLowerCase()) <= 2);
+  return near ? `unknown key (did you mean ${near[1]}?)` : `unknown key (the keys are ${known.join(', ')})`;
 }
 
 /** Every problem as "<path>: <what is wrong>", in the order of the schema. */
@@ -214,7 +293,7 @@ function problems(issues: Issue[]): string[] {
   return issues.flatMap((issue) => {
     const at = (path: PropertyKey[], text: string) => (path.length ? `${pathText(path)}: ${text}` : text);
     if (issue.code === 'unrecognized_keys') {
-      const known = issue.path.length === 0 ? KEYS : Object.keys(overrideShape);
+      const known = issue.path.length === 0 ? KEYS : OVERRIDE_KEYS;
       return issue.keys.map((key) => at([...issue.path, key], unknownKey(key, known)));
     }
     // A bad key of a record: its own message, at the key.
@@ -225,14 +304,28 @@ function problems(issues: Issue[]): string[] {
 
 /** The problems of a salesforceSync input; empty when it is valid. */
 export function syncInputProblems(input: unknown): string[] {
-  const result = salesforceSyncInputSchema.safeParse(input, { jitless: true });
-  return result.success ? [] : problems(result.error.issues);
+  const result = checkSyncInput(input);
+  return 'problems' in result ? result.problems : [];
 }
 
 /** The problems of a syncObject input; empty when it is valid. */
 export function syncObjectInputProblems(input: unknown): string[] {
+  const result = checkSyncObjectInput(input);
+  return 'problems' in result ? result.problems : [];
+}
+
+/** A salesforceSync input in the current names, or every problem that makes it invalid. */
+export function checkSyncInput(input: unknown): { input: CheckedSyncInput } | { problems: string[] } {
+  const result = salesforceSyncInputSchema.safeParse(input, { jitless: true });
+  return result.success ? { input: currentNames(result.data) } : { problems: problems(result.error.issues) };
+}
+
+/** A syncObject input in the current names, or every problem that makes it invalid. */
+export function checkSyncObjectInput(input: unknown): { input: CheckedSyncObjectInput } | { problems: string[] } {
   const result = syncObjectInputSchema.safeParse(input, { jitless: true });
-  return result.success ? [] : problems(result.error.issues);
+  if (!result.success) return { problems: problems(result.error.issues) };
+  const { mode, ...checked } = result.data;
+  return { input: { ...checked, ...definedOnly({ writeMode: checked.writeMode ?? mode }) } };
 }
 
 /** "Invalid sync input: a: ...; b: ...". */
@@ -258,11 +351,11 @@ export interface InputKeyReference {
   example: string;
 }
 
-const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 'type'> & { type?: string }> = {
+const DOCS: Record<(typeof DOCUMENTED_KEYS)[number], Omit<InputKeyReference, 'key' | 'type'> & { type?: string }> = {
   objects: { default: INPUT_DEFAULTS.objects.join(', '), meaning: 'the Salesforce objects to sync (API names), one child workflow each', example: '["Account","Invoice__c"]' },
-  mode: {
-    default: INPUT_DEFAULTS.mode,
-    meaning: 'incremental reads what changed since the cursor stored in each table; full reads everything, ignoring stored cursors',
+  readMode: {
+    default: INPUT_DEFAULTS.readMode,
+    meaning: `how the sync reads Salesforce: incremental reads what changed since the cursor stored in each table; full reads everything, ignoring stored cursors. Its old name, \`${OLD_NAMES.readMode}\`, is still accepted`,
     example: '"full"',
   },
   reconcile: {
@@ -275,9 +368,8 @@ const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 
   overrides: {
     type: `${MUST.overrides}, naming objects the sync includes`,
     default: `each object's own: replace for ${REPLACE_OBJECTS.join(', ')}; merge for the others`,
-    meaning:
-      "per-object options: write mode replace (overwrite), merge (upsert and delete by Id) or append; reconcile (merge mode only) and backfillNewFields (as below, for this object; they win over the sync's own); refreshFormulas: true re-reads every row of a merge object so formula fields are current (their changes do not move SystemModstamp; a full read of the object)",
-    example: '{"Account":{"mode":"replace"},"Opportunity":{"refreshFormulas":true}}',
+    meaning: `per-object options: writeMode, how the sync writes the object's table: replace (the table becomes what was read: an Iceberg overwrite snapshot), merge (upsert and delete by Id) or append (its old name, \`${OLD_NAMES.writeMode}\`, is still accepted); reconcile (merge objects only) and backfillNewFields (as below, for this object; they win over the sync's own); refreshFormulas: true re-reads every row of a merge object so formula fields are current (their changes do not move SystemModstamp; a full read of the object)`,
+    example: '{"Account":{"writeMode":"replace"},"Opportunity":{"refreshFormulas":true}}',
   },
   backfillNewFields: {
     default: 'true',
@@ -302,7 +394,7 @@ const DOCS: Record<keyof typeof syncInputShape, Omit<InputKeyReference, 'key' | 
 
 /** Every key of salesforceSync's input: what it must be, its default, meaning and an example. */
 export function describeInput(): InputKeyReference[] {
-  return (Object.keys(syncInputShape) as (keyof typeof syncInputShape)[]).map((key) => {
+  return DOCUMENTED_KEYS.map((key) => {
     const { type, ...doc } = DOCS[key];
     return { key, type: type ?? MUST[key], ...doc };
   });

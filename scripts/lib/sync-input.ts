@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Connection, Client } from '@temporalio/client';
 import { parseSyncInput, type SalesforceSyncInput } from '../../workflows/input';
 import { temporalConnection, type TemporalConnection } from '../../worker/temporal-connection';
@@ -7,6 +7,9 @@ export interface SyncInputOptions {
   full?: boolean;
   reconcile?: boolean;
   namespace: string;
+  /** Object=replace|merge|append, repeatable. */
+  writeMode?: string[];
+  /** The old name of --write-mode, still read. */
   mode?: string[];
   /** Objects whose formula fields are refreshed (every row re-read). */
   refreshFormulas?: string[];
@@ -16,39 +19,47 @@ export interface SyncInputOptions {
 
 /** The options `npm run sync` and `npm run schedule -- create` share. */
 export function withSyncInputOptions(command: Command): Command {
-  return command
-    .argument('[objects...]', 'Salesforce objects (default: Account Contact Opportunity OpportunityContactRole)')
-    .option('--full', 'read everything, ignoring stored cursors')
-    .option('--reconcile', 'also remove rows Salesforce no longer has (hard deletes, emptied Recycle Bin): merge-mode objects')
-    .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
-    .option('--mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
-    .option(
-      '--refresh-formulas <Object>',
-      're-read every row of this merge object so formula fields are current (repeatable)',
-      (m: string, all: string[]) => [...all, m],
-      [] as string[],
-    )
-    .option('--no-backfill-new-fields', 'do not re-read an object to fill columns a sync adds on the rows already in its table')
-    .option('--task-queue <queue>', 'task queue of the worker');
+  return (
+    command
+      .argument('[objects...]', 'Salesforce objects (default: Account Contact Opportunity OpportunityContactRole)')
+      .option('--full', 'read everything, ignoring stored cursors')
+      .option('--reconcile', 'also remove rows Salesforce no longer has (hard deletes, emptied Recycle Bin): merge-mode objects')
+      .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
+      .option('--write-mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
+      // The flag's old name: scripts and notes written with it keep working.
+      .addOption(new Option('--mode <Object=mode>', 'old name of --write-mode').argParser((m: string, all: string[] = []) => [...all, m]).hideHelp())
+      .option(
+        '--refresh-formulas <Object>',
+        're-read every row of this merge object so formula fields are current (repeatable)',
+        (m: string, all: string[]) => [...all, m],
+        [] as string[],
+      )
+      .option('--no-backfill-new-fields', 'do not re-read an object to fill columns a sync adds on the rows already in its table')
+      .option('--task-queue <queue>', 'task queue of the worker')
+  );
 }
 
 /**
- * The workflow input those options describe, checked by the workflow's own schema: a bad object
- * name, namespace or mode is refused here, before anything starts, in the words the workflow
- * would use (`Invalid sync input: objects[0]: must be ...`).
+ * The workflow input those options describe, in the input's current names, checked by the
+ * workflow's own schema: a bad object name, namespace or write mode is refused here, before
+ * anything starts, in the words the workflow would use (`Invalid sync input: objects[0]: must be ...`).
  */
 export function syncInput(objects: string[], opts: SyncInputOptions): SalesforceSyncInput {
-  const overrides: Record<string, { mode?: string; refreshFormulas?: boolean }> = {};
-  for (const m of opts.mode ?? []) {
+  const overrides: Record<string, { writeMode?: string; refreshFormulas?: boolean }> = {};
+  const flags = [...(opts.writeMode ?? []).map((m) => ['--write-mode', m]), ...(opts.mode ?? []).map((m) => ['--mode', m])];
+  for (const [flag, m] of flags as [string, string][]) {
     const eq = m.indexOf('=');
-    if (eq < 1) throw new Error(`--mode ${m}: expected Object=replace|merge|append`);
-    overrides[m.slice(0, eq)] = { mode: m.slice(eq + 1) };
+    if (eq < 1) throw new Error(`${flag} ${m}: expected Object=replace|merge|append`);
+    const [object, writeMode] = [m.slice(0, eq), m.slice(eq + 1)];
+    const before = overrides[object]?.writeMode;
+    if (before !== undefined && before !== writeMode) throw new Error(`${flag} ${m}: ${object} is given two write modes (${before} and ${writeMode})`);
+    overrides[object] = { writeMode };
   }
   for (const object of opts.refreshFormulas ?? []) overrides[object] = { ...overrides[object], refreshFormulas: true };
   return parseSyncInput({
     ...(objects.length ? { objects } : {}),
     namespace: opts.namespace,
-    mode: opts.full ? 'full' : 'incremental',
+    readMode: opts.full ? 'full' : 'incremental',
     ...(opts.reconcile ? { reconcile: true } : {}),
     ...(Object.keys(overrides).length ? { overrides } : {}),
     ...(opts.backfillNewFields === false ? { backfillNewFields: false } : {}),

@@ -15,7 +15,7 @@ import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow, readWindow } from './extract/read-window';
 import { positionOf, usableCheckpoint } from './extract/resume';
 import { StageTimer } from './extract/stage-timer';
-import { defaultMode } from './objects';
+import { defaultWriteMode } from './objects';
 import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './reconcile';
 import { rereadReason } from './reread';
 import { readStaging } from './staging';
@@ -45,13 +45,13 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     created,
     newColumns,
   } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label });
-  const mode = input.mode ?? defaultMode(describe.name);
+  const writeMode = input.writeMode ?? defaultWriteMode(describe.name);
   const cursor = cursorField(describe);
-  const after = mode !== 'replace' && !input.full && stored ? stored : undefined;
-  const reread = cursor ? rereadReason({ mode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
-  log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, mode ${mode}`, {
+  const after = writeMode !== 'replace' && !input.full && stored ? stored : undefined;
+  const reread = cursor ? rereadReason({ writeMode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
+  log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode}`, {
     object: describe.name,
-    mode,
+    writeMode,
     after,
     created,
     newColumns: newColumns?.length ?? 0,
@@ -61,7 +61,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     ...input,
     object: describe.name,
     table,
-    mode,
+    writeMode,
     cursorField: cursor,
     after: reread ? undefined : after,
     ...(reread ? { reread, deletedAfter: after } : {}),
@@ -159,9 +159,9 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   // A partitioned extraction: the plan's manifest and every partition's, as one.
   const staged = combineStaged(await Promise.all([staging].flat().map((key) => readStaging(area.store, key))));
   const mode: WriteMode =
-    p.mode === 'replace'
+    p.writeMode === 'replace'
       ? { kind: 'replace' }
-      : p.mode === 'append'
+      : p.writeMode === 'append'
         ? { kind: 'append' }
         : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
   const cursor = p.cursorField ? p.upTo : undefined;

@@ -1,4 +1,11 @@
-/** The objects of the original pipeline and their default write modes. */
+/*
+ * The objects of the original pipeline and their default write modes. Two words, one idea each:
+ * - read mode: how a sync reads Salesforce, incremental (since the table's stored cursor) or full;
+ * - write mode: how a sync writes an object's table: replace (the table becomes what was read:
+ *   an Iceberg overwrite snapshot), merge (upsert and delete by Id) or append.
+ */
+export const READ_MODES = ['incremental', 'full'] as const;
+export type ReadModeName = (typeof READ_MODES)[number];
 export const WRITE_MODES = ['replace', 'merge', 'append'] as const;
 export type WriteModeName = (typeof WRITE_MODES)[number];
 
@@ -10,8 +17,8 @@ const MERGE = ['Account', 'Opportunity', 'OpportunityLineItem', 'OpportunityCont
 
 export const KNOWN_OBJECTS = [...REPLACE_OBJECTS, ...MERGE];
 
-/** The default mode of an object: the original pipeline's for its 15; merge (incremental) for others. */
-export function defaultMode(object: string): WriteModeName {
+/** The default write mode of an object: the original pipeline's for its 15; merge for others. */
+export function defaultWriteMode(object: string): WriteModeName {
   if (REPLACE_OBJECTS.includes(object)) return 'replace';
   return 'merge';
 }

@@ -47,7 +47,7 @@ export async function planObject(ctx: SyncContext, p: PreparedObject, opts: Plan
   const none = (reason: string, extra: Partial<ExtractPlan> = {}): ExtractPlan => ({ partitions: [], inFlight: 1, reason, ...extra });
   if (!settings || settings.minPages <= 0) return none('partitioning is off (SYNC_PARTITION_MIN_PAGES=0)');
   if (ctx.api === 'rest') return none('REST reads are extracted by one activity');
-  if (p.reconcile && p.mode === 'merge') return none('a reconciling sync compares every Id in one extraction');
+  if (p.reconcile && p.writeMode === 'merge') return none('a reconciling sync compares every Id in one extraction');
   if (Number(ctx.salesforce.apiVersion) < PARALLEL_RESULTS_VERSION) return none(`API ${ctx.salesforce.apiVersion} has no parallel result pages (62.0 and later)`);
   const log = ctx.log ?? noLog;
   const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), { api: ctx.api, spent: p.usage, signal: opts.signal, progress: opts.progress, log });

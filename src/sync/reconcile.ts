@@ -16,9 +16,9 @@ export const RECONCILED_PROPERTY = 'salesforce.reconciled-deletes';
  * asked). Only merge tables remove rows by Id: append keeps every version on purpose, and replace
  * already makes the table exactly what Salesforce returned.
  */
-export function reconcileSkipped(p: { object: string; mode: WriteModeName; reconcile?: boolean }): string | undefined {
-  if (!p.reconcile || p.mode === 'merge') return undefined;
-  return p.mode === 'append'
+export function reconcileSkipped(p: { object: string; writeMode: WriteModeName; reconcile?: boolean }): string | undefined {
+  if (!p.reconcile || p.writeMode === 'merge') return undefined;
+  return p.writeMode === 'append'
     ? `${p.object} is synced in append mode, which keeps every row it ever read: not reconciled`
     : `${p.object} is synced in replace mode, which rewrites the whole table each sync: nothing to reconcile`;
 }

@@ -14,7 +14,7 @@ import type { WriteModeName } from './objects';
 export type RereadReason = 'new-fields' | 'formulas';
 
 export interface RereadQuestion {
-  mode: WriteModeName;
+  writeMode: WriteModeName;
   /** The stored cursor the sync would read after (undefined: it reads everything anyway). */
   after?: string;
   /** Columns the rows in the table lack values for (see Destination.prepare). */
@@ -30,7 +30,7 @@ export interface RereadQuestion {
  * change appends it whole).
  */
 export function rereadReason(q: RereadQuestion): RereadReason | undefined {
-  if (q.mode !== 'merge' || q.after === undefined) return undefined;
+  if (q.writeMode !== 'merge' || q.after === undefined) return undefined;
   if (q.backfillNewFields !== false && (q.newColumns?.length ?? 0) > 0) return 'new-fields';
   if (q.refreshFormulas) return 'formulas';
   return undefined;

@@ -39,7 +39,8 @@ export interface PrepareObjectInput {
   object: string;
   namespace: string[];
   runId: string;
-  mode?: WriteModeName;
+  /** How the table is written (default: the object's, defaultWriteMode). */
+  writeMode?: WriteModeName;
   /** Ignore the stored cursor and read everything. */
   full?: boolean;
   /** Also remove rows Salesforce no longer has (merge mode only; src/sync/reconcile.ts). */
@@ -53,7 +54,7 @@ export interface PrepareObjectInput {
 /** The small, serialisable result of prepare: what extract and commit work from. */
 export interface PreparedObject extends PrepareObjectInput, TableRef {
   table: string;
-  mode: WriteModeName;
+  writeMode: WriteModeName;
   cursorField?: string;
   /** The main read's lower bound: the stored cursor, or none when reading everything. */
   after?: string;

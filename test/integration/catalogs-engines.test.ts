@@ -150,7 +150,7 @@ describe.each(targets)('on $name: every step of a table read alike by pyiceberg,
     expect(widened.py.columns.map((c) => c.name)).toContain(`segment_${target.name}_c`);
 
     sim.org.update('Account', accounts[8]!, { Name: 'Before the replace' });
-    await sync(namespace, { overrides: { Account: { mode: 'replace' } } });
+    await sync(namespace, { overrides: { Account: { writeMode: 'replace' } } });
     const replaced = await step();
     expect(replaced.py.summary?.operation).toBe('overwrite');
 

@@ -116,6 +116,7 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
       namespace,
       '--task-queue',
       taskQueue,
+      // The flag's old name (--write-mode now): still read, and the input is built in the current names.
       '--mode',
       'Account=replace',
       'Account',
@@ -149,7 +150,7 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     expect(listed.find((s) => s.id === scheduleId)).toMatchObject({
       overlap: 'skip',
       spec: 'every 6h',
-      input: { objects: ['Account'], namespace, mode: 'incremental', overrides: { Account: { mode: 'replace' } } },
+      input: { objects: ['Account'], namespace, readMode: 'incremental', overrides: { Account: { writeMode: 'replace' } } },
       skippedOverlap: 1,
     });
     expect(await npmScript('schedule', 'delete', scheduleId)).toContain(`Deleted schedule ${scheduleId}`);

@@ -29,7 +29,7 @@ describe("syncs listed by the search attributes of their objects' workflows (sta
     );
     expect(failure?.message).toMatch(/1 of 1 objects failed: Account: .*S3_SECRET_ACCESS_KEY/);
     const okId = uniqueName('sync');
-    const outcomes = await harness.sync({ objects: ['Account', 'Contact'], namespace, mode: 'full' }, { workflowId: okId });
+    const outcomes = await harness.sync({ objects: ['Account', 'Contact'], namespace, readMode: 'full' }, { workflowId: okId });
     expect(outcomes.map((o) => [o.object, o.status, o.result?.rows])).toEqual([
       ['Account', 'succeeded', 300],
       ['Contact', 'succeeded', 120],

@@ -106,7 +106,7 @@ describe('one object across many workers (partitioned Bulk extraction)', () => {
     const handle = await client.workflow.start('salesforceSync', {
       taskQueue,
       workflowId,
-      args: [{ objects: ['Account'], namespace, mode: 'full', heartbeatTimeout: '5 seconds' }],
+      args: [{ objects: ['Account'], namespace, readMode: 'full', heartbeatTimeout: '5 seconds' }],
     });
     const child = `${workflowId}/Account`;
     await Promise.all(held.map((h) => h.arrived));

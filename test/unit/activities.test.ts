@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, type ExtractHeartbeat } from '../../activities';
+import { createActivities, withWriteMode, type ExtractHeartbeat } from '../../activities';
 import { DuckDbDestination } from '../../src/destinations/duckdb';
 import { SalesforceClient } from '../../src/salesforce/client';
 import { describeObject } from '../../src/salesforce/describe';
@@ -15,8 +15,9 @@ import { CatalogUnavailableError } from '../../src/iceberg/errors';
 import { classifyFailure } from '../../src/sync/failures';
 import type { Destination } from '../../src/destinations/destination';
 import { parseSalesforceSettings, salesforceEnv } from '../../src/salesforce/settings';
-import type { ExtractResult, PreparedObject } from '../../src/sync/types';
+import type { ExtractResult, PrepareObjectInput, PreparedObject } from '../../src/sync/types';
 import type { ExtractPlan } from '../../src/sync/partitions';
+import type { WriteModeName } from '../../src/sync/objects';
 import { until } from '../helpers/stack';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
@@ -61,7 +62,7 @@ function attempt<R>(fn: () => Promise<R>, info: { attempt: number; heartbeatDeta
 }
 
 async function prepare(object: string, runId: string, namespace = 'unit', acts = activities): Promise<PreparedObject> {
-  return new MockActivityEnvironment().run(acts.prepareObject, { object, namespace: [namespace], runId, mode: 'append' as const, full: true });
+  return new MockActivityEnvironment().run(acts.prepareObject, { object, namespace: [namespace], runId, writeMode: 'append' as const, full: true });
 }
 
 async function tableIds(table: string, namespace = 'unit'): Promise<string[]> {
@@ -79,6 +80,20 @@ async function tableIds(table: string, namespace = 'unit'): Promise<string[]> {
 const sourceIds = (object: string, from = sim) => [...from.org.records(from.org.object(object)!, false)].map((r) => String(r.Id)).sort();
 
 describe('sync activities (MockActivityEnvironment, no servers)', () => {
+  it('read the write mode under its old name, `mode`, as activities scheduled by an earlier version carry it', async () => {
+    type Input = { object: string; writeMode?: WriteModeName };
+    const read = (input: object) => withWriteMode(input as Input);
+    expect(read({ object: 'Account', mode: 'append' })).toEqual({ object: 'Account', writeMode: 'append' });
+    expect(read({ object: 'Account', writeMode: 'merge' })).toEqual({ object: 'Account', writeMode: 'merge' });
+    expect(read({ object: 'Account', writeMode: 'merge', mode: 'merge' })).toEqual({ object: 'Account', writeMode: 'merge' });
+    expect(read({ object: 'Account' })).toEqual({ object: 'Account' });
+    // Account is merged by default: the old key decides.
+    const old = { object: 'Account', namespace: ['unit_old_names'], runId: 'unit-old-names@1', mode: 'append', full: true };
+    const prepared = (await new MockActivityEnvironment().run(activities.prepareObject, old as unknown as PrepareObjectInput)) as PreparedObject;
+    expect(prepared).toMatchObject({ object: 'Account', writeMode: 'append' });
+    expect(prepared).not.toHaveProperty('mode');
+  });
+
   it("a second attempt given the first one's heartbeat reads on from its checkpoint: nothing lost, nothing doubled", async () => {
     const prepared = await prepare('Account', 'unit-resume@1');
     // The third page is held; the first attempt is stopped there with two pages checkpointed.
@@ -322,7 +337,7 @@ describe('activity logs (MockActivityEnvironment with a captured logger)', () =>
   const at = (level: string) => entries.filter((e) => e.level === level).map((e) => e.message);
 
   it('logs retries and the fallback at warn, milestones at info, pages at debug; no secret anywhere', async () => {
-    const prepared = (await run(acts.prepareObject, { object: 'Account', namespace: ['logs'], runId: 'unit-logs@1', mode: 'append', full: true })) as PreparedObject;
+    const prepared = (await run(acts.prepareObject, { object: 'Account', namespace: ['logs'], runId: 'unit-logs@1', writeMode: 'append', full: true })) as PreparedObject;
     // One 503 on the first REST page (not the Bulk job's request): the client backs off and asks again.
     noBulk.addFault({ kind: 'unavailable', path: `/v${parseSalesforceSettings(noBulk.settingsEnv()).apiVersion}/query`, count: 1 });
     const extracted = (await run(acts.extractObject, prepared)) as { staging: string; rows: number };
@@ -335,7 +350,7 @@ describe('activity logs (MockActivityEnvironment with a captured logger)', () =>
       'Salesforce answered GET /query with 503 SERVER_UNAVAILABLE; attempt 2 of 6 follows',
     ]);
     const info = at('INFO');
-    expect(info[0]).toBe('Prepared Account: table logs.account, mode append');
+    expect(info[0]).toBe('Prepared Account: table logs.account, write mode append');
     expect(info.filter((m) => m.startsWith('Checkpoint of Account at ')).length).toBeGreaterThanOrEqual(2);
     expect(info).toContain('Extracted Account: 3000 rows in ' + `${entries.find((e) => e.message.startsWith('Extracted'))?.meta?.files} files`);
     const commit = entries.find((e) => e.message.startsWith('Committed Account'));

@@ -57,20 +57,20 @@ describe('read windows', () => {
   const base = { cursorField: 'SystemModstamp', upTo: '2026-01-02T00:00:00.000Z' };
 
   it('the main read: after the cursor up to the fixed upper bound; everything for replace or without a cursor field', () => {
-    expect(readWindow({ ...base, mode: 'merge', after: '2026-01-01T00:00:00.000Z' })).toEqual({ field: 'SystemModstamp', after: '2026-01-01T00:00:00.000Z', upTo: base.upTo });
-    expect(readWindow({ ...base, mode: 'append' })).toEqual({ field: 'SystemModstamp', after: undefined, upTo: base.upTo });
-    expect(readWindow({ ...base, mode: 'replace', after: 'x' })).toBeUndefined();
-    expect(readWindow({ mode: 'merge', upTo: base.upTo })).toBeUndefined();
+    expect(readWindow({ ...base, writeMode: 'merge', after: '2026-01-01T00:00:00.000Z' })).toEqual({ field: 'SystemModstamp', after: '2026-01-01T00:00:00.000Z', upTo: base.upTo });
+    expect(readWindow({ ...base, writeMode: 'append' })).toEqual({ field: 'SystemModstamp', after: undefined, upTo: base.upTo });
+    expect(readWindow({ ...base, writeMode: 'replace', after: 'x' })).toBeUndefined();
+    expect(readWindow({ writeMode: 'merge', upTo: base.upTo })).toBeUndefined();
   });
 
   it('deleted Ids: merge syncs with a lower bound only, the stored cursor when every row is re-read', () => {
     const after = '2026-01-01T00:00:00.000Z';
-    expect(deletedIdsWindow({ ...base, mode: 'merge', after })).toEqual({ field: 'SystemModstamp', after, upTo: base.upTo });
+    expect(deletedIdsWindow({ ...base, writeMode: 'merge', after })).toEqual({ field: 'SystemModstamp', after, upTo: base.upTo });
     // A re-read has no `after` for the main read, but still removes what was deleted since the cursor.
-    expect(deletedIdsWindow({ ...base, mode: 'merge', deletedAfter: after })).toEqual({ field: 'SystemModstamp', after, upTo: base.upTo });
-    expect(deletedIdsWindow({ ...base, mode: 'merge' })).toBeUndefined(); // a first (full) load
-    expect(deletedIdsWindow({ ...base, mode: 'append', after })).toBeUndefined();
-    expect(deletedIdsWindow({ ...base, mode: 'replace', after })).toBeUndefined();
+    expect(deletedIdsWindow({ ...base, writeMode: 'merge', deletedAfter: after })).toEqual({ field: 'SystemModstamp', after, upTo: base.upTo });
+    expect(deletedIdsWindow({ ...base, writeMode: 'merge' })).toBeUndefined(); // a first (full) load
+    expect(deletedIdsWindow({ ...base, writeMode: 'append', after })).toBeUndefined();
+    expect(deletedIdsWindow({ ...base, writeMode: 'replace', after })).toBeUndefined();
   });
 });
 

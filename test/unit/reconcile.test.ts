@@ -131,8 +131,14 @@ async function tableIds(): Promise<string[]> {
 }
 
 let runs = 0;
-async function sync(opts: { reconcile?: boolean; mode?: 'merge' | 'append' | 'replace' } = {}) {
-  const p = await prepareObject(ctx, { object: 'Account', namespace: ['unit'], runId: `unit-reconcile@${++runs}`, mode: opts.mode ?? 'merge', reconcile: opts.reconcile });
+async function sync(opts: { reconcile?: boolean; writeMode?: 'merge' | 'append' | 'replace' } = {}) {
+  const p = await prepareObject(ctx, {
+    object: 'Account',
+    namespace: ['unit'],
+    runId: `unit-reconcile@${++runs}`,
+    writeMode: opts.writeMode ?? 'merge',
+    reconcile: opts.reconcile,
+  });
   const heartbeats: string[] = [];
   const extracted = await extractObject(ctx, p, { progress: (x) => x.reconciling && heartbeats.push(x.reconciling) });
   return { extracted, committed: await commitObject(ctx, p, extracted.staging), heartbeats };
@@ -221,7 +227,7 @@ describe('a reconciling sync (sync steps on the simulator and DuckDB, no servers
   });
 
   it('an object not synced in merge mode is not reconciled, and the result says why', async () => {
-    const appended = await sync({ reconcile: true, mode: 'append' });
+    const appended = await sync({ reconcile: true, writeMode: 'append' });
     expect(appended.committed.reconciled).toBeUndefined();
     expect(appended.committed.reconcileSkipped).toBe('Account is synced in append mode, which keeps every row it ever read: not reconciled');
     expect(appended.heartbeats).toEqual([appended.committed.reconcileSkipped]);

@@ -48,6 +48,42 @@ describe('kept workflow histories', () => {
     expect(results.map((r, i) => [histories[i]!.file, r.error?.message])).toEqual(histories.map((h) => [h.file, undefined]));
   });
 
+  it('replay when their input names the read and write modes by their old key, `mode`', async () => {
+    // What the code before readMode and writeMode recorded for such an input (Schedules still hold
+    // such inputs): the parent's input, each child's input, its summary, details and search attributes.
+    const parent = 'salesforceSync--ui-sync_mwvdttsr_xpty92.json';
+    const json = JSON.parse(fs.readFileSync(path.join(kept, parent), 'utf8')) as { events: Record<string, any>[] };
+    const data = (payload: { data: string }) => JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'));
+    const set = (payload: { data: string }, value: unknown) => (payload.data = Buffer.from(JSON.stringify(value)).toString('base64'));
+    let children = 0;
+    for (const event of json.events) {
+      const started = event.workflowExecutionStartedEventAttributes;
+      if (started) set(started.input.payloads[0], { ...data(started.input.payloads[0]), mode: 'full', overrides: { Account: { mode: 'append' } } });
+      const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
+      if (!child) continue;
+      children++;
+      const { object, namespace, full, ...rest } = data(child.input.payloads[0]);
+      expect(full).toBe(false);
+      const writeMode = object === 'Account' ? 'append' : 'replace';
+      set(child.input.payloads[0], { object, namespace, ...(object === 'Account' ? { mode: 'append' } : {}), full: true, ...rest });
+      set(event.userMetadata.summary, data(event.userMetadata.summary).replace(/^(\w+): incremental \w+/, `$1: full ${writeMode}`));
+      set(
+        event.userMetadata.details,
+        data(event.userMetadata.details)
+          .replace(/- read: .*/, '- read: full (every row, stored cursor ignored)')
+          .replace(/- write: .*/, `- write: ${writeMode}`),
+      );
+      set(child.searchAttributes.indexedFields.SalesforceSyncMode, 'full');
+      set(child.searchAttributes.indexedFields.SalesforceWriteMode, writeMode);
+    }
+    expect(children).toBe(2);
+    const history = historyFromJSON(json);
+    const [result] = await replay({ workflowBundle: { code }, replayName: 'old names' }, [
+      { file: parent, type: 'salesforceSync', workflowId: 'ui-sync_mwvdttsr_xpty92', history },
+    ]);
+    expect(result?.error?.message).toBeUndefined();
+  });
+
   it('fail to replay against a changed syncObject (so the test above can fail)', async () => {
     const objects = histories.filter((h) => h.type === 'syncObject');
     expect(objects.length).toBeGreaterThan(0);

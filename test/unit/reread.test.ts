@@ -6,26 +6,26 @@ describe('when an incremental sync re-reads every row', () => {
   const cursor = '2026-01-01T00:00:00.000Z';
 
   it('a merge table that gained columns: yes, unless told not to', () => {
-    expect(rereadReason({ mode: 'merge', after: cursor, newColumns: ['tier_c'] })).toBe('new-fields');
-    expect(rereadReason({ mode: 'merge', after: cursor, newColumns: ['tier_c'], backfillNewFields: true })).toBe('new-fields');
-    expect(rereadReason({ mode: 'merge', after: cursor, newColumns: ['tier_c'], backfillNewFields: false })).toBeUndefined();
-    expect(rereadReason({ mode: 'merge', after: cursor, newColumns: [] })).toBeUndefined();
-    expect(rereadReason({ mode: 'merge', after: cursor })).toBeUndefined();
+    expect(rereadReason({ writeMode: 'merge', after: cursor, newColumns: ['tier_c'] })).toBe('new-fields');
+    expect(rereadReason({ writeMode: 'merge', after: cursor, newColumns: ['tier_c'], backfillNewFields: true })).toBe('new-fields');
+    expect(rereadReason({ writeMode: 'merge', after: cursor, newColumns: ['tier_c'], backfillNewFields: false })).toBeUndefined();
+    expect(rereadReason({ writeMode: 'merge', after: cursor, newColumns: [] })).toBeUndefined();
+    expect(rereadReason({ writeMode: 'merge', after: cursor })).toBeUndefined();
   });
 
   it('refreshFormulas asks for it', () => {
-    expect(rereadReason({ mode: 'merge', after: cursor, refreshFormulas: true })).toBe('formulas');
-    expect(rereadReason({ mode: 'merge', after: cursor, refreshFormulas: false })).toBeUndefined();
+    expect(rereadReason({ writeMode: 'merge', after: cursor, refreshFormulas: true })).toBe('formulas');
+    expect(rereadReason({ writeMode: 'merge', after: cursor, refreshFormulas: false })).toBeUndefined();
     // Both at once: one read fills both; new fields named as the reason.
-    expect(rereadReason({ mode: 'merge', after: cursor, newColumns: ['tier_c'], refreshFormulas: true })).toBe('new-fields');
-    expect(rereadReason({ mode: 'merge', after: cursor, newColumns: ['tier_c'], backfillNewFields: false, refreshFormulas: true })).toBe('formulas');
+    expect(rereadReason({ writeMode: 'merge', after: cursor, newColumns: ['tier_c'], refreshFormulas: true })).toBe('new-fields');
+    expect(rereadReason({ writeMode: 'merge', after: cursor, newColumns: ['tier_c'], backfillNewFields: false, refreshFormulas: true })).toBe('formulas');
   });
 
   it('never for replace (it reads everything anyway), append (it would add every row again) or a sync with no stored cursor (a full read already)', () => {
     for (const mode of ['replace', 'append'] as const) {
-      expect(rereadReason({ mode, after: cursor, newColumns: ['tier_c'], refreshFormulas: true })).toBeUndefined();
+      expect(rereadReason({ writeMode: mode, after: cursor, newColumns: ['tier_c'], refreshFormulas: true })).toBeUndefined();
     }
-    expect(rereadReason({ mode: 'merge', newColumns: ['tier_c'], refreshFormulas: true })).toBeUndefined();
+    expect(rereadReason({ writeMode: 'merge', newColumns: ['tier_c'], refreshFormulas: true })).toBeUndefined();
   });
 });
 

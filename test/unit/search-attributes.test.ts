@@ -29,7 +29,7 @@ afterAll(() => env?.teardown());
 
 /** Activities that do nothing but answer as the real ones would; the search-attribute check is the real one. */
 const stubs: SyncActivities = {
-  prepareObject: async (input) => ({ ...input, table: input.object.toLowerCase(), mode: input.mode ?? 'merge', upTo: '2024-01-01T00:00:00.000Z', idColumn: 'id' }),
+  prepareObject: async (input) => ({ ...input, table: input.object.toLowerCase(), writeMode: input.writeMode ?? 'merge', upTo: '2024-01-01T00:00:00.000Z', idColumn: 'id' }),
   extractObject: async (p) => ({ staging: `staging/${p.object}`, rows: 7, files: 1, bytes: 1, deleted: 0, timings: { readS: 0, readCpuS: 0, buildS: 0, encodeS: 0, uploadS: 0 } }),
   commitObject: async (_p, staging) => ({ snapshotId: `${staging}#1`, rows: 7, deleted: 0, alreadyCommitted: false }),
   cleanupObject: async () => 0,

@@ -3,7 +3,17 @@ import path from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
 import { syncInput } from '../../scripts/lib/sync-input';
-import { describeInput, durationMs, inputReferenceMarkdown, invalidInputMessage, parseSyncInput, syncInputProblems, syncObjectInputProblems } from '../../workflows/input';
+import {
+  checkSyncInput,
+  checkSyncObjectInput,
+  describeInput,
+  durationMs,
+  inputReferenceMarkdown,
+  invalidInputMessage,
+  parseSyncInput,
+  syncInputProblems,
+  syncObjectInputProblems,
+} from '../../workflows/input';
 
 const root = path.join(__dirname, '..', '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -45,32 +55,69 @@ describe('the salesforceSync input schema', () => {
       { objects: ['Account', 'bad name', '1Thing', 'a/b', 42] },
       `Invalid sync input: objects[1]: ${NAME} (it is "bad name"); objects[2]: ${NAME} (it is "1Thing"); objects[3]: ${NAME} (it is "a/b"); objects[4]: ${NAME} (it is 42)`,
     ],
-    ['an unknown mode', { mode: 'banana' }, 'Invalid sync input: mode: must be incremental or full (it is "banana")'],
-    ['an override mode "upsert"', { overrides: { Account: { mode: 'upsert' } } }, 'Invalid sync input: overrides.Account.mode: must be replace, merge or append (it is "upsert")'],
+    ['an unknown read mode', { readMode: 'banana' }, 'Invalid sync input: readMode: must be incremental or full (it is "banana")'],
+    ['an unknown read mode under its old name', { mode: 'banana' }, 'Invalid sync input: mode: must be incremental or full (it is "banana")'],
+    ['a read mode given as a write mode', { readMode: 'replace' }, 'Invalid sync input: readMode: must be incremental or full (it is "replace")'],
+    [
+      'an override write mode "upsert"',
+      { overrides: { Account: { writeMode: 'upsert' } } },
+      'Invalid sync input: overrides.Account.writeMode: must be replace, merge or append (it is "upsert")',
+    ],
+    [
+      'an override write mode "upsert" under its old name',
+      { overrides: { Account: { mode: 'upsert' } } },
+      'Invalid sync input: overrides.Account.mode: must be replace, merge or append (it is "upsert")',
+    ],
+    [
+      'a write mode given as a read mode',
+      { overrides: { Account: { writeMode: 'full' } } },
+      'Invalid sync input: overrides.Account.writeMode: must be replace, merge or append (it is "full")',
+    ],
+    [
+      'a read mode and its old name that disagree',
+      { mode: 'full', readMode: 'incremental' },
+      'Invalid sync input: mode: is the old name of readMode, and the two differ (mode "full", readMode "incremental"): give readMode only',
+    ],
+    [
+      'a write mode and its old name that disagree',
+      { overrides: { Account: { mode: 'replace', writeMode: 'merge' } } },
+      'Invalid sync input: overrides.Account.mode: is the old name of writeMode, and the two differ (mode "replace", writeMode "merge"): give writeMode only',
+    ],
+    [
+      'an old name that is wrong beside a new name that is right: the wrong value alone is named',
+      { mode: 'fast', readMode: 'full' },
+      'Invalid sync input: mode: must be incremental or full (it is "fast")',
+    ],
     [
       'an override that is no object',
       { overrides: { Account: 'replace' } },
-      'Invalid sync input: overrides.Account: must be an object such as {"mode": "replace"} or {"refreshFormulas": true} (it is "replace")',
+      'Invalid sync input: overrides.Account: must be an object such as {"writeMode": "replace"} or {"refreshFormulas": true} (it is "replace")',
     ],
     [
       'overrides that is a list',
       { overrides: ['Account'] },
-      'Invalid sync input: overrides: must be an object from Salesforce object names to {"mode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false} (it is ["Account"])',
+      'Invalid sync input: overrides: must be an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false} (it is ["Account"])',
     ],
     [
       'an override key that is no object name',
-      { objects: ['Account'], overrides: { 'Account;': { mode: 'replace' } } },
+      { objects: ['Account'], overrides: { 'Account;': { writeMode: 'replace' } } },
       `Invalid sync input: overrides["Account;"]: key ${NAME} (it is "Account;")`,
     ],
-    ['an unknown key in an override', { overrides: { Account: { mdoe: 'replace' } } }, 'Invalid sync input: overrides.Account.mdoe: unknown key (did you mean mode?)'],
+    ['a typo of writeMode', { overrides: { Account: { writeMdoe: 'replace' } } }, 'Invalid sync input: overrides.Account.writeMdoe: unknown key (did you mean writeMode?)'],
+    [
+      'a typo of the old name of writeMode: the new name is offered',
+      { overrides: { Account: { mdoe: 'replace' } } },
+      'Invalid sync input: overrides.Account.mdoe: unknown key (did you mean writeMode?)',
+    ],
+    ['a typo of the old name of readMode: the new name is offered', { mdoe: 'full' }, 'Invalid sync input: mdoe: unknown key (did you mean readMode?)'],
     [
       'an override for an object not synced',
-      { objects: ['Account', 'Contact'], overrides: { Acount: { mode: 'replace' } } },
+      { objects: ['Account', 'Contact'], overrides: { Acount: { writeMode: 'replace' } } },
       'Invalid sync input: overrides.Acount: names an object this sync does not include (objects: Account, Contact)',
     ],
     [
       'an override for an object not among the defaults',
-      { overrides: { Lead: { mode: 'append' } } },
+      { overrides: { Lead: { writeMode: 'append' } } },
       'Invalid sync input: overrides.Lead: names an object this sync does not include (the default objects: Account, Contact, Opportunity, OpportunityContactRole)',
     ],
     ['a typo of a key', { objcts: ['Account'] }, 'Invalid sync input: objcts: unknown key (did you mean objects?)'],
@@ -83,7 +130,7 @@ describe('the salesforceSync input schema', () => {
     [
       'an unknown key',
       { table: 'account' },
-      'Invalid sync input: table: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
+      'Invalid sync input: table: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
     ],
     ['reconcile that is not a boolean', { reconcile: 'yes' }, 'Invalid sync input: reconcile: must be true or false (it is "yes")'],
     [
@@ -93,6 +140,11 @@ describe('the salesforceSync input schema', () => {
     ],
     [
       'reconciling an object asked to append',
+      { objects: ['Account'], overrides: { Account: { writeMode: 'append', reconcile: true } } },
+      'Invalid sync input: overrides.Account.reconcile: only merge-mode objects reconcile, and Account is synced in append mode (append keeps every row it ever read)',
+    ],
+    [
+      'reconciling an object asked to append under the old name',
       { objects: ['Account'], overrides: { Account: { mode: 'append', reconcile: true } } },
       'Invalid sync input: overrides.Account.reconcile: only merge-mode objects reconcile, and Account is synced in append mode (append keeps every row it ever read)',
     ],
@@ -111,7 +163,7 @@ describe('the salesforceSync input schema', () => {
     [
       'refreshFormulas for the whole sync (it is per object)',
       { refreshFormulas: true },
-      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
+      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
     ],
     [
       'a typo of refreshFormulas in an override',
@@ -132,18 +184,24 @@ describe('the salesforceSync input schema', () => {
       { done: 'Account' },
       'Invalid sync input: done: must be the list of objects already done that the workflow carries across continue-as-new (it is "Account")',
     ],
-    ['a long value, shown cut short', { mode: 'x'.repeat(100) }, `Invalid sync input: mode: must be incremental or full (it is "${'x'.repeat(38)}…)`],
+    ['a long value, shown cut short', { readMode: 'x'.repeat(100) }, `Invalid sync input: readMode: must be incremental or full (it is "${'x'.repeat(38)}…)`],
     [
       'several problems: every one listed, in the order of the keys',
-      { objcts: ['Account'], objects: [], mode: 'banana', heartbeatTimeout: 'banana', concurrency: 'x', namespace: '../x', overrides: { Account: { mode: 'upsert' } } },
-      'Invalid sync input: objects: must be a non-empty list of Salesforce object names (it is []); mode: must be incremental or full (it is "banana"); ' +
-        `namespace: ${NAMESPACE} (it is "../x"); overrides.Account.mode: must be replace, merge or append (it is "upsert"); concurrency: must be a whole number from 1 to 100 (it is "x"); ` +
+      { objcts: ['Account'], objects: [], readMode: 'banana', heartbeatTimeout: 'banana', concurrency: 'x', namespace: '../x', overrides: { Account: { writeMode: 'upsert' } } },
+      'Invalid sync input: objects: must be a non-empty list of Salesforce object names (it is []); readMode: must be incremental or full (it is "banana"); ' +
+        `namespace: ${NAMESPACE} (it is "../x"); overrides.Account.writeMode: must be replace, merge or append (it is "upsert"); concurrency: must be a whole number from 1 to 100 (it is "x"); ` +
         `heartbeatTimeout: ${HEARTBEAT} (it is "banana"); objcts: unknown key (did you mean objects?)`,
     ],
     [
       'an override not synced, beside another problem',
-      { objects: ['Account'], mode: 'fast', overrides: { Contact: { mode: 'replace' } } },
-      'Invalid sync input: mode: must be incremental or full (it is "fast"); overrides.Contact: names an object this sync does not include (objects: Account)',
+      { objects: ['Account'], readMode: 'fast', overrides: { Contact: { writeMode: 'replace' } } },
+      'Invalid sync input: readMode: must be incremental or full (it is "fast"); overrides.Contact: names an object this sync does not include (objects: Account)',
+    ],
+    [
+      'an override not synced, beside a disagreement of names',
+      { objects: ['Account'], mode: 'full', readMode: 'incremental', overrides: { Contact: { writeMode: 'replace' } } },
+      'Invalid sync input: mode: is the old name of readMode, and the two differ (mode "full", readMode "incremental"): give readMode only; ' +
+        'overrides.Contact: names an object this sync does not include (objects: Account)',
     ],
   ];
 
@@ -159,9 +217,9 @@ describe('the salesforceSync input schema', () => {
       'everything',
       {
         objects: ['Account', 'Invoice__c', 'ns__Thing__c'],
-        mode: 'full',
+        readMode: 'full',
         namespace: 'crm.raw_2',
-        overrides: { Account: { mode: 'replace' }, Invoice__c: {} },
+        overrides: { Account: { writeMode: 'replace' }, Invoice__c: {} },
         concurrency: 100,
         heartbeatTimeout: '30 minutes',
         maxHistoryEvents: 50_000,
@@ -178,20 +236,24 @@ describe('the salesforceSync input schema', () => {
       'reconciling one object, or all but one',
       {
         objects: ['Account', 'Opportunity', 'Contact'],
-        overrides: { Account: { reconcile: true }, Opportunity: { reconcile: false }, Contact: { mode: 'merge', reconcile: true } },
+        overrides: { Account: { reconcile: true }, Opportunity: { reconcile: false }, Contact: { writeMode: 'merge', reconcile: true } },
       },
     ],
-    ['not reconciling an appended object', { objects: ['Account'], reconcile: true, overrides: { Account: { mode: 'append', reconcile: false } } }],
+    ['reconciling an object merged under the old name', { objects: ['Contact'], overrides: { Contact: { mode: 'merge', reconcile: true } } }],
+    ['not reconciling an appended object', { objects: ['Account'], reconcile: true, overrides: { Account: { writeMode: 'append', reconcile: false } } }],
     [
       're-read options: no backfill for the sync, but for Account; formulas refreshed for Opportunity',
-      { backfillNewFields: false, overrides: { Account: { backfillNewFields: true }, Opportunity: { mode: 'merge', refreshFormulas: true } } },
+      { backfillNewFields: false, overrides: { Account: { backfillNewFields: true }, Opportunity: { writeMode: 'merge', refreshFormulas: true } } },
     ],
+    // Schedules keep the inputs they were created with: the old names are read for good.
+    ['the old names (mode for readMode and for writeMode)', { objects: ['Account'], mode: 'full', overrides: { Account: { mode: 'append' } } }],
+    ['an old name beside its new name, when they agree', { mode: 'full', readMode: 'full', overrides: { Account: { mode: 'append', writeMode: 'append' } } }],
     // What the workflow carries across continue-as-new: overrides of objects already done stay valid.
     [
       'a continued run carrying what is done',
       {
         objects: ['Contact'],
-        overrides: { Account: { mode: 'replace' } },
+        overrides: { Account: { writeMode: 'replace' } },
         maxHistoryEvents: 10,
         done: [
           { object: 'Account', status: 'succeeded', result: { snapshotId: '123', rows: 3, deleted: 0, alreadyCommitted: false, cursor: '2024-01-01T00:00:00.000Z' } },
@@ -205,6 +267,32 @@ describe('the salesforceSync input schema', () => {
 
   it.each(good)('accepts %s', (_, input) => {
     expect(syncInputProblems(input)).toEqual([]);
+  });
+
+  it('gives the workflow the input in the current names only, whichever names it came in', () => {
+    const current = { objects: ['Account', 'Contact'], readMode: 'full', overrides: { Account: { writeMode: 'append', reconcile: false }, Contact: { refreshFormulas: true } } };
+    const inputs = [
+      current,
+      { objects: ['Account', 'Contact'], mode: 'full', overrides: { Account: { mode: 'append', reconcile: false }, Contact: { refreshFormulas: true } } },
+      {
+        objects: ['Account', 'Contact'],
+        mode: 'full',
+        readMode: 'full',
+        overrides: { Account: { mode: 'append', writeMode: 'append', reconcile: false }, Contact: { refreshFormulas: true } },
+      },
+    ];
+    for (const input of inputs) expect(checkSyncInput(input)).toEqual({ input: current });
+    // Nothing given, nothing added: the defaults stay the workflow's.
+    expect(checkSyncInput({})).toEqual({ input: {} });
+    expect(checkSyncInput({ mode: 'fast' })).toEqual({ problems: ['mode: must be incremental or full (it is "fast")'] });
+    // syncObject: the write mode under either name.
+    const child = { object: 'Account', namespace: ['crm'], full: false };
+    expect(checkSyncObjectInput({ ...child, mode: 'append' })).toEqual({ input: { ...child, writeMode: 'append' } });
+    expect(checkSyncObjectInput({ ...child, writeMode: 'append' })).toEqual({ input: { ...child, writeMode: 'append' } });
+    expect(checkSyncObjectInput(child)).toEqual({ input: child });
+    expect(checkSyncObjectInput({ ...child, mode: 'append', writeMode: 'merge' })).toEqual({
+      problems: ['mode: is the old name of writeMode, and the two differ (mode "append", writeMode "merge"): give writeMode only'],
+    });
   });
 
   it('accepts the inputs of the kept histories (they must still replay)', () => {
@@ -234,13 +322,18 @@ describe('the salesforceSync input schema', () => {
 
   it('refuses a bad syncObject input, more lightly (unknown keys pass)', () => {
     expect(syncObjectInputProblems({ object: 'Account', namespace: ['salesforce'], full: false, extra: 1 })).toEqual([]);
+    expect(syncObjectInputProblems({ object: 'Account', namespace: ['crm', 'raw'], writeMode: 'merge', full: true, heartbeatTimeout: '5 seconds' })).toEqual([]);
+    // What a parent of an earlier version started its children with.
     expect(syncObjectInputProblems({ object: 'Account', namespace: ['crm', 'raw'], mode: 'merge', full: true, heartbeatTimeout: '5 seconds' })).toEqual([]);
     expect(syncObjectInputProblems({ object: 'Account', namespace: ['crm'], full: false, reconcile: true })).toEqual([]);
     expect(syncObjectInputProblems({ object: 'Account', namespace: ['crm'], full: false, reconcile: 'yes' })).toEqual(['reconcile: must be true or false (it is "yes")']);
-    expect(invalidInputMessage(syncObjectInputProblems({ object: 'a b', namespace: ['../x'], mode: 'upsert', full: 'no', heartbeatTimeout: 'banana' }), 'syncObject input')).toBe(
+    expect(
+      invalidInputMessage(syncObjectInputProblems({ object: 'a b', namespace: ['../x'], writeMode: 'upsert', full: 'no', heartbeatTimeout: 'banana' }), 'syncObject input'),
+    ).toBe(
       `Invalid syncObject input: object: ${NAME} (it is "a b"); namespace[0]: must be an identifier: letters, digits and underscores, not starting with a digit (it is "../x"); ` +
-        `mode: must be replace, merge or append (it is "upsert"); full: must be true or false (it is "no"); heartbeatTimeout: ${HEARTBEAT} (it is "banana")`,
+        `writeMode: must be replace, merge or append (it is "upsert"); full: must be true or false (it is "no"); heartbeatTimeout: ${HEARTBEAT} (it is "banana")`,
     );
+    expect(syncObjectInputProblems({ object: 'Account', namespace: ['crm'], full: false, mode: 'upsert' })).toEqual(['mode: must be replace, merge or append (it is "upsert")']);
     expect(syncObjectInputProblems({ object: 'Account', namespace: ['salesforce'], full: false, backfillNewFields: false, refreshFormulas: true })).toEqual([]);
     expect(syncObjectInputProblems({ object: 'Account', namespace: ['salesforce'], full: false, refreshFormulas: 'yes' })).toEqual([
       'refreshFormulas: must be true or false (it is "yes")',
@@ -252,21 +345,28 @@ describe('the salesforceSync input schema', () => {
 describe('the input npm run sync and npm run schedule build', () => {
   const opts = { namespace: 'salesforce' };
 
-  it('is built from the options, through the schema', () => {
-    expect(syncInput([], opts)).toEqual({ namespace: 'salesforce', mode: 'incremental' });
-    expect(syncInput(['Account', 'Contact'], { namespace: 'crm', full: true, mode: ['Account=replace', 'Contact=append'] })).toEqual({
+  it('is built from the options, through the schema, in the current names', () => {
+    expect(syncInput([], opts)).toEqual({ namespace: 'salesforce', readMode: 'incremental' });
+    expect(syncInput(['Account', 'Contact'], { namespace: 'crm', full: true, writeMode: ['Account=replace', 'Contact=append'] })).toEqual({
       objects: ['Account', 'Contact'],
       namespace: 'crm',
-      mode: 'full',
-      overrides: { Account: { mode: 'replace' }, Contact: { mode: 'append' } },
+      readMode: 'full',
+      overrides: { Account: { writeMode: 'replace' }, Contact: { writeMode: 'append' } },
     });
-    expect(syncInput(['Account'], { ...opts, reconcile: true })).toEqual({ objects: ['Account'], namespace: 'salesforce', mode: 'incremental', reconcile: true });
+    // --mode, the old name of --write-mode, still works (alone or beside it).
+    expect(syncInput(['Account', 'Contact'], { namespace: 'crm', full: true, mode: ['Account=replace'], writeMode: ['Contact=append'] })).toEqual({
+      objects: ['Account', 'Contact'],
+      namespace: 'crm',
+      readMode: 'full',
+      overrides: { Account: { writeMode: 'replace' }, Contact: { writeMode: 'append' } },
+    });
+    expect(syncInput(['Account'], { ...opts, reconcile: true })).toEqual({ objects: ['Account'], namespace: 'salesforce', readMode: 'incremental', reconcile: true });
     // A nightly formula refresh of Account; no backfill of new columns for the sync.
-    expect(syncInput(['Account', 'Contact'], { ...opts, mode: ['Contact=merge'], refreshFormulas: ['Account'], backfillNewFields: false })).toEqual({
+    expect(syncInput(['Account', 'Contact'], { ...opts, writeMode: ['Contact=merge'], refreshFormulas: ['Account'], backfillNewFields: false })).toEqual({
       objects: ['Account', 'Contact'],
       namespace: 'salesforce',
-      mode: 'incremental',
-      overrides: { Contact: { mode: 'merge' }, Account: { refreshFormulas: true } },
+      readMode: 'incremental',
+      overrides: { Contact: { writeMode: 'merge' }, Account: { refreshFormulas: true } },
       backfillNewFields: false,
     });
     expect(() => syncInput(['Account'], { ...opts, refreshFormulas: ['Contact'] })).toThrow(
@@ -274,17 +374,23 @@ describe('the input npm run sync and npm run schedule build', () => {
     );
   });
 
-  it("refuses a bad --mode, object name or namespace before anything starts, in the workflow's words", () => {
-    expect(() => syncInput(['Account'], { ...opts, mode: ['Account=upsert'] })).toThrow(
-      'Invalid sync input: overrides.Account.mode: must be replace, merge or append (it is "upsert")',
+  it("refuses a bad --write-mode, object name or namespace before anything starts, in the workflow's words", () => {
+    expect(() => syncInput(['Account'], { ...opts, writeMode: ['Account=upsert'] })).toThrow(
+      'Invalid sync input: overrides.Account.writeMode: must be replace, merge or append (it is "upsert")',
     );
-    expect(() => syncInput(['Account'], { ...opts, mode: ['Acount=replace'] })).toThrow(
+    expect(() => syncInput(['Account'], { ...opts, mode: ['Account=upsert'] })).toThrow(
+      'Invalid sync input: overrides.Account.writeMode: must be replace, merge or append (it is "upsert")',
+    );
+    expect(() => syncInput(['Account'], { ...opts, writeMode: ['Acount=replace'] })).toThrow(
       'Invalid sync input: overrides.Acount: names an object this sync does not include (objects: Account)',
     );
     expect(() => syncInput(['Account', 'Opportunity Line'], opts)).toThrow(`Invalid sync input: objects[1]: ${NAME} (it is "Opportunity Line")`);
     expect(() => syncInput([], { namespace: '../x' })).toThrow(`Invalid sync input: namespace: ${NAMESPACE} (it is "../x")`);
-    expect(() => syncInput([], { ...opts, mode: ['replace'] })).toThrow('--mode replace: expected Object=replace|merge|append');
+    expect(() => syncInput([], { ...opts, writeMode: ['replace'] })).toThrow('--write-mode replace: expected Object=replace|merge|append');
     expect(() => syncInput([], { ...opts, mode: ['=replace'] })).toThrow('--mode =replace: expected Object=replace|merge|append');
+    expect(() => syncInput(['Account'], { ...opts, writeMode: ['Account=merge'], mode: ['Account=replace'] })).toThrow(
+      '--mode Account=replace: Account is given two write modes (merge and replace)',
+    );
   });
 });
 
@@ -293,7 +399,7 @@ describe('the input reference', () => {
     const keys = describeInput().map((k) => k.key);
     expect(keys).toEqual([
       'objects',
-      'mode',
+      'readMode',
       'reconcile',
       'namespace',
       'overrides',

@@ -10,6 +10,7 @@ import { searchAttributeProblems, type SyncActivities } from '../../activities';
 import { extractProgressSignal } from '../../activities/signals';
 import { SEARCH_ATTRIBUTES, SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode } from '../../activities/search-attributes';
 import type { ObjectOutcome, SalesforceSyncInput, SyncObjectInput, salesforceSync, syncObject } from '../../workflows';
+import type { PrepareObjectInput } from '../../src/sync/types';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporalCliPath } from '../helpers/temporal-cli';
 import { until } from '../helpers/stack';
@@ -77,7 +78,7 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
   return {
     async prepareObject(input) {
       await record('prepareObject', input.object, input.runId);
-      return { ...input, table: input.object.toLowerCase(), mode: input.mode ?? 'merge', upTo: '2024-01-01T00:00:00.000Z', idColumn: 'id' };
+      return { ...input, table: input.object.toLowerCase(), writeMode: input.writeMode ?? 'merge', upTo: '2024-01-01T00:00:00.000Z', idColumn: 'id' };
     },
     async extractObject(p) {
       await record('extractObject', p.object);
@@ -338,16 +339,73 @@ describe('salesforceSync with stubbed activities', () => {
     const input: SalesforceSyncInput = {
       objects: ['Account', 'Contact', 'Opportunity'],
       backfillNewFields: false,
-      overrides: { Account: { refreshFormulas: true, backfillNewFields: true }, Contact: { mode: 'replace' } },
+      overrides: { Account: { refreshFormulas: true, backfillNewFields: true }, Contact: { writeMode: 'replace' } },
     };
     await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'rereads', input)).result());
     expect(seen.Account).toMatchObject({ backfillNewFields: true, refreshFormulas: true });
-    expect(seen.Contact).toMatchObject({ backfillNewFields: false, mode: 'replace' });
+    expect(seen.Contact).toMatchObject({ backfillNewFields: false, writeMode: 'replace' });
     expect(seen.Contact).not.toHaveProperty('refreshFormulas');
     expect(seen.Opportunity).toMatchObject({ backfillNewFields: false });
     // Without the options, prepare's input is what it always was (kept histories replay).
     await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'no-rereads', { objects: ['Lead'] })).result());
     expect(Object.keys(seen.Lead!).sort()).toEqual(['full', 'namespace', 'object', 'runId']);
+  });
+
+  it('reads the old key names (`mode` for readMode and for writeMode) as the new ones: the same children, activities and search attributes', async () => {
+    // What each object's prepare was asked, by the sync's workflow id (the first part of the product's run id).
+    const asked: Record<string, Record<string, PrepareObjectInput>> = {};
+    const stubs = stubActivities(new Recorder());
+    const activities: SyncActivities = {
+      ...stubs,
+      prepareObject: async (input) => (((asked[input.runId.split('/')[0]!] ??= {})[input.object] = input), stubs.prepareObject(input)),
+    };
+    const objects = ['Account', 'Contact'];
+    const runs = {
+      old: { objects, mode: 'full', overrides: { Account: { mode: 'append' } } },
+      current: { objects, readMode: 'full', overrides: { Account: { writeMode: 'append' } } },
+      both: { objects, mode: 'full', readMode: 'full', overrides: { Account: { mode: 'append', writeMode: 'append' } } },
+    } satisfies Record<string, SalesforceSyncInput>;
+    await withWorker(activities, async (taskQueue) => {
+      for (const [id, input] of Object.entries(runs)) await (await start(taskQueue, id, input)).result();
+    });
+    // The run ids differ; everything else is the same.
+    const withoutRunId = (id: string) => Object.fromEntries(Object.entries(asked[id]!).map(([o, input]) => [o, { ...input, runId: undefined }]));
+    expect(withoutRunId('old')).toEqual({
+      Account: { object: 'Account', namespace: ['salesforce'], writeMode: 'append', full: true },
+      Contact: { object: 'Contact', namespace: ['salesforce'], full: true },
+    });
+    expect(withoutRunId('current')).toEqual(withoutRunId('old'));
+    expect(withoutRunId('both')).toEqual(withoutRunId('old'));
+    for (const id of Object.keys(runs)) {
+      const children = (await events(id)).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+      expect(children.map((e) => e.userMetadata?.summary && defaultPayloadConverter.fromPayload(e.userMetadata.summary))).toEqual([
+        'Account: full append into salesforce',
+        'Contact: full replace into salesforce',
+      ]);
+      expect(await searchAttributes(`${id}/Account`)).toMatchObject({ SalesforceSyncMode: 'full', SalesforceWriteMode: 'append' });
+    }
+  });
+
+  it('refuses an input whose old and new key names disagree, naming both', async () => {
+    const rec = new Recorder();
+    const input = { objects: ['Account'], mode: 'full', readMode: 'incremental', overrides: { Account: { mode: 'replace', writeMode: 'merge' } } };
+    const failure = await withWorker(stubActivities(rec), async (taskQueue) => failureOf(await start(taskQueue, 'old-and-new', input as unknown as SalesforceSyncInput)));
+    expect(failure.message).toBe(
+      'Invalid sync input: mode: is the old name of readMode, and the two differ (mode "full", readMode "incremental"): give readMode only; ' +
+        'overrides.Account.mode: is the old name of writeMode, and the two differ (mode "replace", writeMode "merge"): give writeMode only',
+    );
+    expect([failure.type, failure.nonRetryable]).toEqual(['InvalidInput', true]);
+    expect(rec.calls).toEqual([]);
+  });
+
+  it('a child started with the write mode under its old name (by an earlier parent) writes in that mode', async () => {
+    const seen: PrepareObjectInput[] = [];
+    const stubs = stubActivities(new Recorder());
+    const activities: SyncActivities = { ...stubs, prepareObject: async (input) => (seen.push(input), stubs.prepareObject(input)) };
+    const input: SyncObjectInput = { object: 'Account', namespace: ['salesforce'], mode: 'append', full: false };
+    await withWorker(activities, (taskQueue) => env.client.workflow.execute<typeof syncObject>('syncObject', { taskQueue, workflowId: 'old-child', args: [input] }));
+    expect(seen).toMatchObject([{ object: 'Account', writeMode: 'append', full: false }]);
+    expect(seen[0]).not.toHaveProperty('mode');
   });
 
   it('one failing object does not stop the ones after it; the parent fails naming it', async () => {
@@ -399,11 +457,12 @@ describe('salesforceSync with stubbed activities', () => {
     expect(failure.details?.[0]).toEqual([{ object: 'Lead', status: 'failed', error: 'The catalog answered 503', code: 'CATALOG_UNAVAILABLE' }]);
   });
 
-  it('continues as new once its history is long, carrying what is done', async () => {
+  it('continues as new once its history is long, carrying what is done (and the input in the names it was given in)', async () => {
     const rec = new Recorder();
     const objects = ['Contact', 'Lead', 'Account'];
     const { failure, firstRunId } = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) => {
-      const handle = await start(taskQueue, 'long', { objects, concurrency: 1, maxHistoryEvents: 10 });
+      // `mode`: the read mode's old name, as a Schedule may hold it.
+      const handle = await start(taskQueue, 'long', { objects, concurrency: 1, maxHistoryEvents: 10, mode: 'full' });
       return { failure: await failureOf(handle), firstRunId: handle.firstExecutionRunId };
     });
     // Every run of the chain; each starts children only for what earlier runs left.
@@ -411,6 +470,13 @@ describe('salesforceSync with stubbed activities', () => {
     let runs = 0;
     for (let runId: string | undefined = firstRunId; runId; runs++) {
       const history = await events('long', runId);
+      const started = history[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(started && defaultPayloadConverter.fromPayload(started)).toMatchObject({ mode: 'full' });
+      expect(started && defaultPayloadConverter.fromPayload(started)).not.toHaveProperty('readMode');
+      for (const e of history) {
+        const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.input?.payloads?.[0];
+        if (child) expect(defaultPayloadConverter.fromPayload(child)).toMatchObject({ full: true });
+      }
       children.push(...history.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []));
       if (runs === 0) expect(history.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
       runId = history.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;

@@ -7,11 +7,11 @@ export interface ReadWindow {
   upTo: string;
 }
 
-type WindowOf = { cursorField?: string; mode: WriteModeName; after?: string; upTo: string; deletedAfter?: string };
+type WindowOf = { cursorField?: string; writeMode: WriteModeName; after?: string; upTo: string; deletedAfter?: string };
 
 /** The main read's window; none (every row) for objects without a cursor field and for replace. */
 export function readWindow(p: WindowOf): ReadWindow | undefined {
-  return p.cursorField && p.mode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
+  return p.cursorField && p.writeMode !== 'replace' ? { field: p.cursorField, after: p.after, upTo: p.upTo } : undefined;
 }
 
 /**
@@ -22,5 +22,5 @@ export function readWindow(p: WindowOf): ReadWindow | undefined {
 export function deletedIdsWindow(p: WindowOf): ReadWindow | undefined {
   const window = readWindow(p);
   const after = p.deletedAfter ?? window?.after;
-  return window && after && p.mode === 'merge' ? { ...window, after } : undefined;
+  return window && after && p.writeMode === 'merge' ? { ...window, after } : undefined;
 }
