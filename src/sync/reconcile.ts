@@ -7,8 +7,7 @@ import type { WriteModeName } from './objects';
 import type { ExtractProgress, PreparedObject, SyncContext } from './types';
 import type { KeyList, StagedExtraction } from './staging';
 
-/** Snapshot summary key: rows a reconciling sync removed because Salesforce no longer has them. */
-export const RECONCILED_PROPERTY = 'salesforce.reconciled-deletes';
+import { RECONCILED_PROPERTY } from '../table-contract';
 
 /**
  * Why an object a sync asked to reconcile is not reconciled, or undefined when it is (or was not

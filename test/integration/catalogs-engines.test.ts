@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { readParquetFile } from '../../src/iceberg/reader';
-import { SYNC_RUN_ID_PROPERTY } from '../../src/iceberg/snapshot-producer';
 import { loadTable } from '../../src/iceberg/table';
 import { columnName } from '../../src/mapping/schema-mapping';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
@@ -11,6 +10,7 @@ import { ReaderSession, type ReadResult, type SparkSnapshot } from '../helpers/r
 import { icebergType, readerForm } from '../helpers/source-rows';
 import { until } from '../helpers/stack';
 import { syncHarness } from '../helpers/sync-harness';
+import { SYNC_RUN_ID_PROPERTY } from '../../src/table-contract';
 
 // The product against the engines users run, on both catalogs of the stack: Nessie (keeps only a
 // table's current snapshot) and Apache Iceberg's reference REST catalog (keeps every snapshot and
