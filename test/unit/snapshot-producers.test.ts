@@ -74,7 +74,7 @@ describe('snapshot producers', () => {
     const producer = new AppendProducer(t.table, 'run-a', SYNC_RUN_KEYS, files, { 'salesforce.cursor': 'c1' });
     const built = await producer.build(parent, 1);
 
-    expect(built.sequenceNumber).toBe(BigInt(parent['sequence-number']) + 1n);
+    expect(built.sequenceNumber).toBe(parent['sequence-number'] + 1n);
     const manifests = await manifestsOf(built.snapshot['manifest-list']);
     expect(manifests).toHaveLength(2);
     const [added, kept] = manifests;
@@ -90,7 +90,7 @@ describe('snapshot producers', () => {
     expect(added!.entries.map((e) => [e.status, e.dataFile.filePath, e.sequenceNumber])).toEqual(files.map((f) => [EntryStatus.Added, f.filePath, built.sequenceNumber]));
     expect(kept!.entries.map((e) => e.dataFile.filePath)).toEqual(t.baseFiles.map((f) => f.filePath));
 
-    expect(built.snapshot).toMatchObject({ 'snapshot-id': producer.snapshotId, 'parent-snapshot-id': BigInt(parent['snapshot-id']), 'schema-id': 0 });
+    expect(built.snapshot).toMatchObject({ 'snapshot-id': producer.snapshotId, 'parent-snapshot-id': parent['snapshot-id'], 'schema-id': 0 });
     const size = (fs: DataFile[]) => fs.reduce((s, f) => s + f.fileSizeInBytes, 0n);
     expect(built.snapshot.summary).toEqual({
       operation: 'append',
@@ -311,8 +311,8 @@ describe('the commit loop', () => {
       const snapshot = {
         ...parent,
         'snapshot-id': 9000n + n,
-        'parent-snapshot-id': BigInt(parent['snapshot-id']),
-        'sequence-number': BigInt(parent['sequence-number']) + 1n,
+        'parent-snapshot-id': parent['snapshot-id'],
+        'sequence-number': parent['sequence-number'] + 1n,
         summary: { operation: 'append' as const },
       };
       await t.catalog.commitTable(
