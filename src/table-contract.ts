@@ -21,7 +21,8 @@ export const CURSOR_PROPERTY = 'salesforce.cursor';
 export const REREAD_PROPERTY = 'salesforce.reread';
 /**
  * The highest field id among the columns the snapshot's sync wrote: rows have values for every
- * column up to it; columns above it were added after, and their old rows hold nulls.
+ * column up to it; columns above it were added after, and their old rows hold nulls. (Not read from
+ * the snapshot's schema id: catalogs may move that to the current schema, as Nessie does.)
  */
 export const FILLED_THROUGH_PROPERTY = 'salesforce.filled-through-field-id';
 /** Rows a reconciling sync removed because Salesforce no longer has them. */
