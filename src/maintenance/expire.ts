@@ -76,16 +76,7 @@ export async function expireSnapshots(table: IcebergTable, opts: ExpiryOptions &
     );
     const main = table.currentSnapshot();
     try {
-      const result = await table.catalog.commitTable(
-        table.namespace,
-        table.name,
-        [
-          { type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] },
-          { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': main ? main['snapshot-id'] : null },
-        ],
-        [{ action: 'remove-snapshots', 'snapshot-ids': expire }],
-      );
-      table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+      await table.commitOnMain(main ? main['snapshot-id'] : null, [{ action: 'remove-snapshots', 'snapshot-ids': expire }]);
     } catch (error) {
       // A commit landed meanwhile: select again on the new metadata.
       if (error instanceof CommitConflictError && attempt < 5) continue;

@@ -119,13 +119,7 @@ export async function removeOrphanFiles(ctx: MaintenanceContext, namespace: Name
 /** Keeps the report on the table (a property; no snapshot), where `npm run tables` reads it. */
 export async function recordReport(ctx: MaintenanceContext, namespace: Namespace, name: string, report: MaintenanceReport): Promise<void> {
   const table = await openTable(ctx, namespace, name);
-  const result = await table.catalog.commitTable(
-    namespace,
-    name,
-    [{ type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] }],
-    [{ action: 'set-properties', updates: { [ctx.keys.report]: JSON.stringify(report) } }],
-  );
-  table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+  await table.commit([{ action: 'set-properties', updates: { [ctx.keys.report]: JSON.stringify(report) } }]);
 }
 
 /** The last maintenance report a table holds in its property `key`, if any. */
