@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RestCatalog } from '../../src/iceberg/catalog';
-import { CommitConflictError, CommitStateUnknownError } from '../../src/iceberg/errors';
+import { CommitConflictError, CommitStateUnknownError, RewriteConflictError } from '../../src/iceberg/errors';
 import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
 import { AppendProducer } from '../../src/iceberg/producers/append';
 import { commitWithRetries } from '../../src/iceberg/producers/commit-retries';
@@ -12,6 +12,7 @@ import { lastRunSummary } from '../../src/iceberg/producers/committed-runs';
 import { MergeProducer } from '../../src/iceberg/producers/merge';
 import { OverwriteProducer } from '../../src/iceberg/producers/overwrite';
 import { anyInRange } from '../../src/iceberg/producers/position-deletes';
+import { RewriteProducer } from '../../src/iceberg/producers/rewrite';
 import { readParquetFile } from '../../src/iceberg/reader';
 import { runPaths } from '../../src/iceberg/run-paths';
 import { commitFiles, producerFor } from '../../src/iceberg/snapshot-producer';
@@ -271,6 +272,50 @@ describe('the commit loop', () => {
     await expect(commitWithRetries(new AppendProducer(t.table, 'run-e', SYNC_RUN_KEYS, []))).rejects.toThrow('400 bad request');
     t.catalog.fail = { error: new CommitConflictError('main moved') };
     await expect(commitWithRetries(new AppendProducer(t.table, 'run-e', SYNC_RUN_KEYS, []), { maxAttempts: 1 })).rejects.toBeInstanceOf(CommitConflictError);
+  });
+
+  it("a rewrite (Iceberg's replace) goes through the same loop: state unknown finds its snapshot by id; the summary says what left and what came", async () => {
+    const t = await tableWithRows();
+    const files = await write(t.location, 'compact', ids(0, 100));
+    const size = (fs: DataFile[]) => fs.reduce((s, f) => s + f.fileSizeInBytes, 0n);
+    const producer = new RewriteProducer(
+      t.table,
+      { id: 'compact', idKey: 'test.maintenance-run' },
+      { removeData: new Set(t.baseFiles.map((f) => f.filePath)), removeDeletes: new Set(), plannedDeletes: new Set(), added: files },
+    );
+    t.catalog.fail = { error: new CommitStateUnknownError('504 from the gateway'), applied: true };
+    const before = t.catalog.commits;
+    const result = await commitWithRetries(producer);
+    expect(result).toMatchObject({ snapshotId: producer.snapshotId, alreadyCommitted: false, attempts: 2 });
+    expect(t.catalog.commits - before).toBe(1);
+    expect(t.catalog.metadata.snapshots!.filter((s) => s.summary.operation === 'replace')).toHaveLength(1);
+    expect(result.summary).toEqual({
+      operation: 'replace',
+      'added-data-files': '2',
+      'added-records': '100',
+      'added-files-size': String(size(files)),
+      'deleted-data-files': '2',
+      'deleted-records': '100',
+      'removed-delete-files': '0',
+      'removed-position-delete-files': '0',
+      'removed-position-deletes': '0',
+      'removed-files-size': String(size(t.baseFiles)),
+      'total-data-files': '2',
+      'total-records': '100',
+      'total-delete-files': '0',
+      'total-position-deletes': '0',
+      'total-equality-deletes': '0',
+      'total-files-size': String(size(files)),
+      'test.maintenance-run': 'compact',
+    });
+    // A file it removes that another commit removed first: refused, nothing sent.
+    const again = new RewriteProducer(
+      t.table,
+      { id: 'compact-2', idKey: 'test.maintenance-run' },
+      { removeData: new Set([t.baseFiles[0]!.filePath]), removeDeletes: new Set(), plannedDeletes: new Set(), added: [] },
+    );
+    await expect(commitWithRetries(again)).rejects.toBeInstanceOf(RewriteConflictError);
+    expect(t.catalog.commits - before).toBe(1);
   });
 
   it('a table without a snapshot gets its empty first snapshot before the data commit', async () => {
