@@ -223,7 +223,7 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     expect(second.alreadyCommitted).toBe(true);
     expect(second.snapshotId).toBe(first.snapshotId);
     await table.refresh();
-    expect(table.metadata['last-sequence-number']).toBe(1 + 1);
+    expect(table.metadata['last-sequence-number']).toBe(1n + 1n);
     const { py } = await readBoth('account_retry');
     expect(py.rows).toHaveLength(20);
     expect(py.summary?.['salesforce.sync-run-id']).toBe(runId);
@@ -327,7 +327,7 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     expect(retries[0]).toMatch(/503.*may or may not have landed/);
     expect(result.attempts).toBe(2);
     await table.refresh();
-    expect(table.metadata['last-sequence-number']).toBe(1 + 1);
+    expect(table.metadata['last-sequence-number']).toBe(1n + 1n);
     expect((await readBoth('account_unknown')).py.rows).toHaveLength(25);
   });
 
