@@ -2,7 +2,8 @@
  * The import graph points one way: each layer imports only layers below it (`npm run lint`, run by
  * `npm test`, fails otherwise). From the bottom:
  *
- *   base          src/*.ts (net, edit-distance), src/config/ (how settings are declared and loaded)
+ *   base          src/*.ts (net, edit-distance, table-contract: the keys the product writes into tables),
+ *                 src/config/ (how settings are declared and loaded)
  *   storage       src/storage/        object stores (S3, local files)
  *   iceberg spec  src/iceberg/spec/   Iceberg's types, data-file description and bounds: pure, no I/O
  *   parquet       src/parquet/        Arrow column builders and Parquet data files (Iceberg field ids and bounds)
@@ -62,6 +63,13 @@ module.exports = {
     ...upward,
     ...across,
     {
+      name: 'iceberg-and-maintenance-name-no-salesforce-key',
+      comment: "the iceberg and maintenance layers know no Salesforce: they are handed the table contract's keys (src/table-contract.ts), never import them",
+      severity: 'error',
+      from: { path: '^src/(iceberg|maintenance)/' },
+      to: { path: '^src/table-contract\\.ts$' },
+    },
+    {
       name: 'module-outside-the-layers',
       comment: 'every folder of src/ is one of the layers above: a new one is placed in them first',
       severity: 'error',
@@ -75,7 +83,7 @@ module.exports = {
       from: { path: '^workflows/' },
       to: {
         path: '^(src|activities)/',
-        pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^src/maintenance/workflow-ids\\.ts$|^activities/(signals|search-attributes)\\.ts$',
+        pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^src/table-contract\\.ts$|^src/maintenance/workflow-ids\\.ts$|^activities/(signals|search-attributes)\\.ts$',
         dependencyTypesNot: ['type-only'],
       },
     },

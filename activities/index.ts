@@ -27,6 +27,7 @@ import {
   settingsWith,
 } from '../src/maintenance';
 import { columnName } from '../src/mapping/schema-mapping';
+import { productRunId } from '../src/table-contract';
 import { SalesforceObject } from './search-attributes';
 
 /**
@@ -290,10 +291,15 @@ export function createMaintenanceActivities(worker: { maintenance?: { context: M
     async compactTable(namespace: string, table: string, overrides: MaintenanceOverrides = {}): Promise<CompactionReport> {
       const m = maintenanceOf(worker);
       const { workflowExecution } = Context.current().info;
-      // One run id per workflow run: a retried attempt finds the snapshot an earlier one committed.
-      const runId = `${workflowExecution?.workflowId ?? 'maintain'}@${workflowExecution?.runId ?? ''}`;
+      // One run id per workflow run: the files every attempt writes are named after it.
+      const maintenanceRunId = productRunId(workflowExecution?.workflowId ?? 'maintain', workflowExecution?.runId ?? '');
       return heartbeating(
-        (signal) => compact({ ...m.context, log: (msg) => activityLog().info(msg) }, namespace.split('.'), table, { runId, settings: settingsWith(m.settings, overrides), signal }),
+        (signal) =>
+          compact({ ...m.context, log: (msg) => activityLog().info(msg) }, namespace.split('.'), table, {
+            runId: maintenanceRunId,
+            settings: settingsWith(m.settings, overrides),
+            signal,
+          }),
         () => ({ table: `${namespace}.${table}`, stage: 'compacting' }),
       );
     },

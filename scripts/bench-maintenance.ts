@@ -19,6 +19,7 @@ import { removeOrphans } from '../src/maintenance/orphans';
 import { historyInCatalog } from '../src/maintenance';
 import { DataFileWriter } from '../src/parquet/writer';
 import type { SalesforceField } from '../src/salesforce/describe-types';
+import { MAINTENANCE_RUN_PROPERTY, SYNC_RUN_KEYS } from '../src/table-contract';
 
 export interface MaintenanceBenchOptions {
   rows: number;
@@ -90,7 +91,7 @@ export async function benchMaintenance(opts: MaintenanceBenchOptions): Promise<v
   const started = performance.now();
   const all = Array.from({ length: opts.rows }, (_, i) => i);
   const fullRun = `bench-${name}-full`;
-  await commitFiles({ table, runId: fullRun, files: await write(fullRun, all, 0), mode: { kind: 'append' } });
+  await commitFiles({ keys: SYNC_RUN_KEYS, table, runId: fullRun, files: await write(fullRun, all, 0), mode: { kind: 'append' } });
   const changed = Math.max(1, Math.round((opts.rows * opts.changePercent) / 100));
   // A fixed stride over the ids: every sync touches rows in every file, as random changes would.
   const stride = 7919;
@@ -98,7 +99,13 @@ export async function benchMaintenance(opts: MaintenanceBenchOptions): Promise<v
     const numbers = Array.from({ length: changed }, (_, k) => (s * 104_729 + k * stride) % opts.rows).sort((a, b) => a - b);
     const unique = [...new Set(numbers)];
     const runId = `bench-${name}-sync-${s}`;
-    await commitFiles({ table, runId, files: await write(runId, unique, s), mode: { kind: 'merge', keyColumn: idColumn, keys: unique.map(idOf), deleteKeys: [] } });
+    await commitFiles({
+      keys: SYNC_RUN_KEYS,
+      table,
+      runId,
+      files: await write(runId, unique, s),
+      mode: { kind: 'merge', keyColumn: idColumn, keys: unique.map(idOf), deleteKeys: [] },
+    });
     if (s % 10 === 0 || s === opts.syncs) console.log(`  ${s}/${opts.syncs} incremental merges of ${unique.length} rows committed`);
   }
   const loadedS = (performance.now() - started) / 1000;
@@ -111,7 +118,12 @@ export async function benchMaintenance(opts: MaintenanceBenchOptions): Promise<v
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   const t0 = performance.now();
-  const compaction = await compactTable(table, { runId: `bench-${name}-maintain`, targetFileBytes: opts.targetMb * 1024 * 1024, maxManifests: 8 });
+  const compaction = await compactTable(table, {
+    runIdKey: MAINTENANCE_RUN_PROPERTY,
+    runId: `bench-${name}-maintain`,
+    targetFileBytes: opts.targetMb * 1024 * 1024,
+    maxManifests: 8,
+  });
   const compactS = (performance.now() - t0) / 1000;
   const history = await historyInCatalog(catalog);
   const expiry = await expireSnapshots(table, { keepLast: 1, keepAgeMs: 0, now: Date.now(), historyInCatalog: history });

@@ -30,7 +30,6 @@ import type { SalesforceField } from '../src/salesforce/describe-types';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { columnName } from '../src/mapping/schema-mapping';
-import { SYNC_RUNS_PROPERTY } from '../src/iceberg/snapshot-producer';
 import { loadTable } from '../src/iceberg/table';
 import type { ExtractResult } from '../src/sync/types';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
@@ -40,6 +39,7 @@ import { lastCatalog, up } from './stack/index';
 import { temporalConnection } from '../worker/temporal-connection';
 import { benchMaintenance } from './bench-maintenance';
 import { PIPELINES, type PipelineKey, benchCompare } from './bench-compare';
+import { SYNC_RUNS_PROPERTY, SYNC_RUN_KEYS } from '../src/table-contract';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -111,7 +111,7 @@ async function benchSink(opts: { rows: number; targetMb: number; rowGroupMb: num
   await writer.write(rows(opts.rows, schemaFields.length));
   const files = await writer.close();
   const written = performance.now();
-  const result = await commitFiles({ table, runId, files, mode: { kind: 'append' } });
+  const result = await commitFiles({ keys: SYNC_RUN_KEYS, table, runId, files, mode: { kind: 'append' } });
   const done = performance.now();
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);

@@ -11,6 +11,7 @@ import { parseSyncSettings } from '../src/sync/settings';
 import { partitionTaskQueue } from '../src/sync/objects';
 import { ParquetEncoderPool } from '../src/parquet/encoder-pool';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
+import { MAINTENANCE_KEYS } from '../src/table-contract';
 import { connectionFix, describeConnection, temporalConnection } from './temporal-connection';
 
 function icebergDestination(env: Record<string, string | undefined>): IcebergDestination {
@@ -55,7 +56,7 @@ export async function createSyncWorker(
   const maintenance = sync.DUMP_TO_DUCKDB
     ? undefined
     : {
-        context: { ...connectIceberg(env), encoders },
+        context: { ...connectIceberg(env), keys: MAINTENANCE_KEYS, encoders },
         settings: {
           targetFileBytes: sync.MAINTENANCE_TARGET_FILE_MB * 1024 * 1024,
           maxManifests: sync.MAINTENANCE_MAX_MANIFESTS,

@@ -22,6 +22,7 @@ import type { SyncActivities } from '../activities';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal, objectRetryingSignal } from '../activities/signals';
 import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode, searchAttributeCommands } from '../activities/search-attributes';
 import { defaultWriteMode, partitionTaskQueue } from '../src/sync/objects';
+import { productRunId } from '../src/table-contract';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { CommitSummary } from '../src/sync/types';
 import {
@@ -140,7 +141,7 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
     input.retryTimeout,
   );
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
-  const runId = `${info.workflowId}@${info.runId}`;
+  const syncRunId = productRunId(info.workflowId, info.runId);
   let stage = 'preparing';
   // While Temporal retries a step, why (its activity tells; cleared when the stage moves on).
   let retrying: string | undefined;
@@ -207,7 +208,7 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
     moveTo('preparing');
   }
   const prepared = await prepareObject.executeWithOptions(as('prepare'), [
-    { object: input.object, namespace: input.namespace, runId, writeMode: input.writeMode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
+    { object: input.object, namespace: input.namespace, runId: syncRunId, writeMode: input.writeMode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
   ]);
   table = `${prepared.namespace.join('.')}.${prepared.table}`;
   // The Bulk job a partitioned extraction's partitions read: cleanup deletes it.

@@ -4,16 +4,10 @@ import type { ColumnMapping } from '../mapping/schema-mapping';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 
-/** Summary/state key of the incremental cursor, committed with the data it covers. */
-export const CURSOR_PROPERTY = 'salesforce.cursor';
-
 export interface TableRef {
   namespace: string[];
   table: string;
 }
-
-/** Table property naming the sync run that created the table (a failed first sync drops it again). */
-export const CREATED_BY_RUN_PROPERTY = 'salesforce.created-by-run';
 
 /** What prepare reports: the stored cursor, what it created, and columns the table's rows lack. */
 export interface Prepared {

@@ -6,7 +6,8 @@ import { planSchema, type ColumnMapping } from '../mapping/schema-mapping';
 import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { LocalObjectStore } from '../storage/local-fs';
-import { CURSOR_PROPERTY, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
+import { CURSOR_PROPERTY } from '../table-contract';
+import { type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 import { ERROR_CODES, SyncError } from '../errors';
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg. */

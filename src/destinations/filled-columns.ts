@@ -1,10 +1,4 @@
-/**
- * Snapshot summary key: the highest field id among the columns the snapshot's sync wrote. Rows
- * the table holds have values for every column up to it (or were left null on request): columns
- * above it were added after, and their old rows hold nulls. Kept in the summary, not read from
- * the snapshot's schema id, because catalogs may move that to the current schema (Nessie does).
- */
-export const FILLED_THROUGH_PROPERTY = 'salesforce.filled-through-field-id';
+import { FILLED_THROUGH_PROPERTY } from '../table-contract';
 
 /**
  * Columns (of those a sync writes) that the rows already in the table were written without: those

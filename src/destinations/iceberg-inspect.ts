@@ -2,9 +2,10 @@ import type { LoadTableResult, Namespace, RestCatalog } from '../iceberg/catalog
 import { readRows } from '../iceberg/reader';
 import { currentSchema, currentSnapshot } from '../iceberg/spec';
 import { loadTable } from '../iceberg/table';
-import { lastSyncSummary } from '../iceberg/snapshot-producer';
+import { lastRunSummary } from '../iceberg/snapshot-producer';
 import type { ObjectStore } from '../storage/object-store';
 import { lastReport, type MaintenanceReport } from '../maintenance';
+import { CURSOR_PROPERTY, LAST_MAINTENANCE_PROPERTY, RECONCILED_PROPERTY, SYNC_RUN_KEYS, USAGE_SUMMARY_KEYS } from '../table-contract';
 
 /** What `npm run tables` shows for one table (the original check_tables). */
 export interface TableReport {
@@ -42,25 +43,25 @@ export async function inspectTables(opts: {
     const summary: Record<string, string> = snapshot?.summary ?? {};
     const n = (key: string) => Number(summary[key] ?? 0);
     // What the last sync recorded, even when another engine committed after it.
-    const synced: Record<string, string> = lastSyncSummary(table) ?? {};
+    const synced: Record<string, string> = lastRunSummary(table, SYNC_RUN_KEYS) ?? {};
     const s = (key: string) => Number(synced[key] ?? 0);
     const report: TableReport = {
       table: `${opts.namespace.join('.')}.${name}`,
       // Rows in data files less the rows position deletes remove.
       rows: n('total-records') - n('total-position-deletes'),
-      snapshots: Number(table.metadata['last-sequence-number'] ?? 0),
+      snapshots: Number(table.metadata['last-sequence-number'] ?? 0n),
       lastSync: snapshot ? new Date(Number(snapshot['timestamp-ms'])).toISOString() : undefined,
-      cursor: synced['salesforce.cursor'],
+      cursor: synced[CURSOR_PROPERTY],
       salesforceUsage:
-        synced['salesforce.api-calls'] === undefined
+        synced[USAGE_SUMMARY_KEYS.apiCalls] === undefined
           ? undefined
-          : { apiCalls: s('salesforce.api-calls'), bulkJobs: s('salesforce.bulk-jobs'), resultBytes: s('salesforce.result-bytes') },
-      reconciledDeletes: synced['salesforce.reconciled-deletes'] === undefined ? undefined : s('salesforce.reconciled-deletes'),
+          : { apiCalls: s(USAGE_SUMMARY_KEYS.apiCalls), bulkJobs: s(USAGE_SUMMARY_KEYS.bulkJobs), resultBytes: s(USAGE_SUMMARY_KEYS.resultBytes) },
+      reconciledDeletes: synced[RECONCILED_PROPERTY] === undefined ? undefined : s(RECONCILED_PROPERTY),
       dataFiles: n('total-data-files'),
       deleteFiles: n('total-delete-files'),
       bytes: n('total-files-size'),
       schema: currentSchema(table.metadata).fields.map((f) => ({ id: f.id, name: f.name, type: f.type, required: f.required })),
-      maintenance: lastReport(table.metadata.properties),
+      maintenance: lastReport(table.metadata.properties, LAST_MAINTENANCE_PROPERTY),
     };
     if (opts.sample && snapshot) report.sample = (await readRows(table)).slice(0, opts.sample);
     reports.push(report);

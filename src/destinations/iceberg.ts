@@ -2,12 +2,13 @@ import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import { AlreadyExistsError, IncompatibleSchemaError, NotFoundError } from '../iceberg/errors';
 import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
-import { commitFiles, ensureInitialSnapshot, lastSyncSummary } from '../iceberg/snapshot-producer';
+import { commitFiles, ensureInitialSnapshot, lastRunSummary } from '../iceberg/snapshot-producer';
 import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
-import { LABEL_PROPERTY, columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
+import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
-import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
+import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, INITIAL_SNAPSHOT_PROPERTY, LABEL_PROPERTY, SYNC_RUN_KEYS } from '../table-contract';
+import { type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 import { columnsToFill } from './filled-columns';
 
 /**
@@ -40,7 +41,7 @@ export async function prepareTable(
       });
       const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
       try {
-        await ensureInitialSnapshot(table, opts.runId);
+        await ensureInitialSnapshot(table, opts.runId, SYNC_RUN_KEYS);
       } catch (error) {
         // The table is not usable (its storage refused a write, say): take back what was created.
         // The failure stays the one to report; what could not be taken back is added to it.
@@ -142,7 +143,7 @@ export class IcebergDestination implements Destination {
       describedProperties: described.label ? { [LABEL_PROPERTY]: described.label } : undefined,
     });
     // The last sync's summary, not the current snapshot's: another engine may have committed since.
-    const synced = lastSyncSummary(table);
+    const synced = lastRunSummary(table, SYNC_RUN_KEYS);
     const newColumns = columnsToFill(
       plan.columns.map((c) => c.field),
       synced,
@@ -157,7 +158,7 @@ export class IcebergDestination implements Destination {
   }
 
   async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<{ snapshotId: string; alreadyCommitted: boolean }> {
-    const result = await commitFiles({ table: await this.open(ref), ...req });
+    const result = await commitFiles({ table: await this.open(ref), keys: SYNC_RUN_KEYS, ...req });
     return { snapshotId: result.snapshotId.toString(), alreadyCommitted: result.alreadyCommitted };
   }
 
@@ -168,7 +169,7 @@ export class IcebergDestination implements Destination {
       const table = await this.open(ref);
       // Only a table this run made that never received data: nobody else has written to it.
       const snapshots = table.snapshots();
-      const untouched = table.metadata.properties?.[CREATED_BY_RUN_PROPERTY] === runId && snapshots.every((s) => s.summary?.['salesforce.initial-snapshot'] === 'true');
+      const untouched = table.metadata.properties?.[CREATED_BY_RUN_PROPERTY] === runId && snapshots.every((s) => s.summary?.[INITIAL_SNAPSHOT_PROPERTY] === 'true');
       if (!untouched) return false;
       await this.catalog.dropTable(ref.namespace, ref.table, true);
       dropped = true;
@@ -198,7 +199,7 @@ export class IcebergDestination implements Destination {
   }
 
   async runFilesInUse(ref: TableRef, runId: string, written: string[]): Promise<Set<string>> {
-    return runFilesInUse(await this.open(ref), runId, written);
+    return runFilesInUse(await this.open(ref), SYNC_RUN_KEYS, runId, written);
   }
 
   async liveKeys(ref: TableRef, keyColumn: string, each: (keys: string[]) => Promise<void>): Promise<void> {

@@ -81,3 +81,14 @@ export class IncompatibleSchemaError extends CatalogError {
     super(message, status, errorType, { code: ERROR_CODES.SCHEMA_INCOMPATIBLE, retryable: false });
   }
 }
+
+/**
+ * The table moved under a rewrite in a way it cannot be rebuilt on: a file it removes is gone, or
+ * a newer delete file applies to a file it rewrote (committing would bring those rows back). The
+ * rewrite is planned again from the new snapshot.
+ */
+export class RewriteConflictError extends SyncError {
+  constructor(message: string) {
+    super(message, { code: ERROR_CODES.COMMIT_CONFLICT, retryable: true });
+  }
+}

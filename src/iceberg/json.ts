@@ -1,16 +1,37 @@
-import { isSafeNumber, parse, stringify } from 'lossless-json';
+import { isLosslessNumber, isSafeNumber, parse, stringify } from 'lossless-json';
 import { ERROR_CODES, SyncError } from '../errors';
+import type { Snapshot, SnapshotRef, TableMetadata } from './spec';
+
+/** The fields of the spec's JSON (table metadata, snapshots, refs, logs) that hold 64-bit ids: snapshot ids and sequence numbers. */
+type IdFields = Pick<Snapshot, 'snapshot-id' | 'parent-snapshot-id' | 'sequence-number'> &
+  Pick<TableMetadata, 'current-snapshot-id' | 'last-sequence-number'> &
+  Pick<SnapshotRef, 'snapshot-id'>;
 
 /**
- * Catalog JSON, parsed and written without losing 64-bit integers: snapshot ids written by other
- * engines exceed 2^53, and a rounded id in `assert-ref-snapshot-id` would break concurrency
- * control. Integers that fit a double stay numbers; larger ones become BigInt.
+ * The keys whose values are parsed as `bigint`: every one of IdFields, each of which the compiler
+ * checks is typed `bigint` in the spec. Other engines write snapshot ids above 2^53, and a rounded
+ * id in `assert-ref-snapshot-id` would break concurrency control.
+ */
+const idKeys: { [K in keyof IdFields]-?: Exclude<IdFields[K], null | undefined> extends bigint ? true : never } = {
+  'snapshot-id': true,
+  'parent-snapshot-id': true,
+  'sequence-number': true,
+  'current-snapshot-id': true,
+  'last-sequence-number': true,
+};
+const ID_KEYS: ReadonlySet<string> = new Set(Object.keys(idKeys));
+
+/**
+ * Catalog JSON, parsed without losing 64-bit integers. The values of the id keys (ID_KEYS) are
+ * always `bigint`, whatever their size, as the spec's types say (src/iceberg/spec); other integers
+ * that fit a double are numbers, larger ones `bigint`.
  */
 export function parseJson<T = unknown>(text: string): T {
-  return parse(text, null, (value: string) => {
-    if (isSafeNumber(value)) return Number(value);
-    if (/^-?\d+$/.test(value)) return BigInt(value);
-    return Number(value);
+  return parse(text, (key, value) => {
+    if (!isLosslessNumber(value)) return value;
+    const digits = value.value;
+    if (!/^-?\d+$/.test(digits)) return Number(digits);
+    return ID_KEYS.has(key) || !isSafeNumber(digits) ? BigInt(digits) : Number(digits);
   }) as T;
 }
 
@@ -19,14 +40,4 @@ export function toJson(value: unknown): string {
   const text = stringify(value);
   if (text === undefined) throw new SyncError('value cannot be written as JSON', { code: ERROR_CODES.INTERNAL, retryable: false });
   return text;
-}
-
-/** A 64-bit id as BigInt, whatever form the JSON gave it. */
-export function toBigInt(value: number | bigint | string): bigint {
-  if (typeof value === 'bigint') return value;
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new SyncError(`unsafe integer ${value}`, { code: ERROR_CODES.INTERNAL, retryable: false });
-    return BigInt(value);
-  }
-  return BigInt(value);
 }

@@ -96,19 +96,37 @@ export async function readPositionDeletes(store: ObjectStore, path: string): Pro
   return perFile;
 }
 
-/** Deleted positions per data file path, from the position delete files that apply to it. */
-export async function deletedPositions(store: ObjectStore, deletes: ManifestEntry[]): Promise<Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>> {
-  const out = new Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>();
+/** Positions deleted in one data file by one delete file, with the delete file's sequence number. */
+export type DeletedPositions = Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>;
+
+/** The data files each position delete file names (by path). */
+export type DeleteTargets = Map<string, ReadonlySet<string>>;
+
+/** What position delete files delete: positions per data file, and the data files each delete file names. */
+export interface DeleteIndex {
+  positions: DeletedPositions;
+  targets: DeleteTargets;
+}
+
+/** Reads position delete files once (see DeleteIndex). */
+export async function readDeletes(store: ObjectStore, deletes: ManifestEntry[]): Promise<DeleteIndex> {
+  const positions: DeletedPositions = new Map();
+  const targets: DeleteTargets = new Map();
   for (const entry of deletes) {
-    for (const [p, positions] of await readPositionDeletes(store, entry.dataFile.filePath)) {
-      out.set(p, [...(out.get(p) ?? []), { positions, sequenceNumber: entry.sequenceNumber ?? 0n }]);
-    }
+    const perFile = await readPositionDeletes(store, entry.dataFile.filePath);
+    targets.set(entry.dataFile.filePath, new Set(perFile.keys()));
+    for (const [p, set] of perFile) positions.set(p, [...(positions.get(p) ?? []), { positions: set, sequenceNumber: entry.sequenceNumber ?? 0n }]);
   }
-  return out;
+  return { positions, targets };
+}
+
+/** Deleted positions per data file path, from the position delete files that apply to it. */
+export async function deletedPositions(store: ObjectStore, deletes: ManifestEntry[]): Promise<DeletedPositions> {
+  return (await readDeletes(store, deletes)).positions;
 }
 
 /** Whether row `pos` of a data file is deleted (delete files apply to data of equal or older sequence). */
-export function isDeleted(deleted: Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>, file: ManifestEntry, pos: number): boolean {
+export function isDeleted(deleted: DeletedPositions, file: ManifestEntry, pos: number): boolean {
   const lists = deleted.get(file.dataFile.filePath);
   if (!lists) return false;
   const seq = file.sequenceNumber ?? 0n;

@@ -1,7 +1,7 @@
 import { readAvroFile } from './avro-file';
 import { decodeManifest, decodeManifestList } from './manifest';
 import { runPaths, type RunPaths } from './run-paths';
-import { findCommittedRun } from './snapshot-producer';
+import { findCommittedRun, type RunKeys } from './snapshot-producer';
 import type { IcebergTable } from './table';
 
 /** What the table tells about a run's files; gathered by `runFilesInUse`, decided by `planRunCleanup`. */
@@ -75,12 +75,13 @@ export function planRunCleanup(paths: RunPaths, written: readonly string[], fact
  * Of the files under the run's prefixes (`written`), those a snapshot of the table may reference,
  * which cleanup must keep. Reads the table's current metadata (every snapshot in it, not only the
  * current one: manifests this run wrote are carried forward by later snapshots), and, where
- * `keptRunMetadata` keeps the run's own metadata files, the manifests those list.
+ * `keptRunMetadata` keeps the run's own metadata files, the manifests those list. The run's commit is
+ * found by the writer's `keys`.
  */
-export async function runFilesInUse(table: IcebergTable, runId: string, written: readonly string[]): Promise<Set<string>> {
+export async function runFilesInUse(table: IcebergTable, keys: RunKeys, runId: string, written: readonly string[]): Promise<Set<string>> {
   const paths = runPaths(table.location, runId);
   const snapshots = table.snapshots();
-  const ids = new Set(snapshots.map((s) => BigInt(s['snapshot-id'])));
+  const ids = new Set(snapshots.map((s) => s['snapshot-id']));
   const referenced = new Set<string>();
   const manifests = new Map<string, { sequenceNumber: bigint; addedSnapshotId: bigint }>();
   const acceptedElsewhere = new Set<bigint>();
@@ -92,13 +93,13 @@ export async function runFilesInUse(table: IcebergTable, runId: string, written:
     // current snapshot without `parent-snapshot-id`), from the header of its manifest list, where
     // this project's writer and Java's record it.
     const parent = snapshot['parent-snapshot-id'] ?? parentInHeader(bytes);
-    if (parent !== undefined && parent !== null && !ids.has(BigInt(parent))) acceptedElsewhere.add(BigInt(parent));
+    if (parent !== undefined && parent !== null && !ids.has(parent)) acceptedElsewhere.add(parent);
   }
   for (const [path, m] of manifests) {
     referenced.add(path);
     for (const entry of decodeManifest(await table.store.get(path), m)) referenced.add(entry.dataFile.filePath);
   }
-  const run = findCommittedRun(table, runId);
+  const run = findCommittedRun(table, keys, runId);
   const facts: RunCleanupFacts = { referenced, acceptedElsewhere, committed: run && { snapshotId: run.snapshotId, inMetadata: ids.has(run.snapshotId) } };
 
   // The data and delete files that the run's kept metadata files list stay with them.

@@ -2,31 +2,35 @@ import { AppendProducer } from './producers/append';
 import type { SnapshotProducer } from './producers/base';
 import { commitWithRetries } from './producers/commit-retries';
 import { MergeProducer } from './producers/merge';
-import { ReplaceProducer } from './producers/replace';
-import type { CommitRequest, CommitResult } from './producers/types';
+import { OverwriteProducer } from './producers/overwrite';
+import { RewriteProducer, type RewriteFiles } from './producers/rewrite';
+import type { CommitRequest, CommitResult, RetryOptions, WriterRun } from './producers/types';
 
 /*
- * Committing data to a table: one snapshot producer per operation (src/iceberg/producers/: append,
- * replace, merge = append + position deletes, on a shared base that writes the manifests, the
- * manifest list and the summary), committed through one retry loop (producers/commit-retries.ts)
- * that is idempotent by run id (producers/committed-runs.ts).
+ * Committing to a table: one snapshot producer per Iceberg operation (src/iceberg/producers/:
+ * append, overwrite, merge = append + position deletes, and rewrite, Iceberg's `replace`), on one
+ * base that writes the manifests, the manifest list and the summary, committed through one loop
+ * (producers/commit-retries.ts). A writer's new files are committed once per run, found again by
+ * the run's id (producers/committed-runs.ts).
  */
 
-export { findCommittedRun, lastSyncSummary, SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from './producers/committed-runs';
-export { ensureInitialSnapshot, newSnapshotId } from './producers/initial-snapshot';
+export { findCommittedRun, lastRunSummary } from './producers/committed-runs';
+export { ensureInitialSnapshot } from './producers/initial-snapshot';
+export { newSnapshotId } from './producers/snapshot-id';
+export type { RewriteFiles } from './producers/rewrite';
 
-export type { CommitRequest, CommitResult, WriteMode } from './producers/types';
+export type { CommitRequest, CommitResult, RunKeys, WriteMode, WriterRun } from './producers/types';
 
 /** The producer of a write mode's snapshot. */
-export function producerFor(req: Pick<CommitRequest, 'table' | 'runId' | 'files' | 'mode' | 'properties'>): SnapshotProducer {
-  const { table, runId, files, mode, properties } = req;
+export function producerFor(req: Pick<CommitRequest, 'table' | 'runId' | 'keys' | 'files' | 'mode' | 'properties'>): SnapshotProducer {
+  const { table, runId, keys, files, mode, properties } = req;
   switch (mode.kind) {
     case 'append':
-      return new AppendProducer(table, runId, files, properties);
+      return new AppendProducer(table, runId, keys, files, properties);
     case 'replace':
-      return new ReplaceProducer(table, runId, files, properties);
+      return new OverwriteProducer(table, runId, keys, files, properties);
     case 'merge':
-      return new MergeProducer(table, runId, files, properties, mode);
+      return new MergeProducer(table, runId, keys, files, properties, mode);
   }
 }
 
@@ -37,4 +41,12 @@ export function producerFor(req: Pick<CommitRequest, 'table' | 'runId' | 'files'
  */
 export async function commitFiles(req: CommitRequest): Promise<CommitResult> {
   return commitWithRetries(producerFor(req), req);
+}
+
+/**
+ * Commits a rewrite (Iceberg's `replace`: a compaction) through the same loop; RewriteConflictError
+ * when the table moved in a way it cannot be rebuilt on.
+ */
+export async function commitRewrite(table: CommitRequest['table'], run: WriterRun, rewrite: RewriteFiles, opts: RetryOptions = {}): Promise<CommitResult> {
+  return commitWithRetries(new RewriteProducer(table, run, rewrite), opts);
 }

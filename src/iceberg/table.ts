@@ -92,7 +92,7 @@ export class IcebergTable {
     const setProperties = Object.keys(changedProperties).length > 0;
     if (!plan.changed && !setProperties) return;
     const current = this.schema();
-    const requirements: TableRequirement[] = [{ type: 'assert-table-uuid', uuid: this.metadata['table-uuid'] }];
+    const requirements: TableRequirement[] = [];
     const updates: TableUpdate[] = [];
     if (plan.changed) {
       const nextId = Math.max(...this.metadata.schemas.map((s) => s['schema-id'])) + 1;
@@ -104,8 +104,24 @@ export class IcebergTable {
       updates.push({ action: 'add-schema', schema, 'last-column-id': plan.lastColumnId }, { action: 'set-current-schema', 'schema-id': -1 });
     }
     if (setProperties) updates.push({ action: 'set-properties', updates: changedProperties });
-    const result = await this.catalog.commitTable(this.namespace, this.name, requirements, updates);
+    await this.commit(updates, requirements);
+  }
+
+  /**
+   * Commits `updates` to this table (guarded by its uuid, and by `requirements`); the table then
+   * holds the metadata the catalog answered.
+   */
+  async commit(updates: TableUpdate[], requirements: TableRequirement[] = []): Promise<void> {
+    const result = await this.catalog.commitTable(this.namespace, this.name, [{ type: 'assert-table-uuid', uuid: this.metadata['table-uuid'] }, ...requirements], updates);
     this.loaded = { ...this.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+  }
+
+  /**
+   * Commits `updates` only if `main` is still at `parentId` (null: the table has no snapshot yet).
+   * A moved `main` is the catalog's CommitConflictError.
+   */
+  async commitOnMain(parentId: bigint | null, updates: TableUpdate[]): Promise<void> {
+    await this.commit(updates, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parentId }]);
   }
 
   /**
@@ -114,16 +130,11 @@ export class IcebergTable {
    * CommitConflictError.
    */
   async commitToMain(snapshot: Snapshot, parentId: bigint | null, more: TableUpdate[] = []): Promise<void> {
-    const result = await this.catalog.commitTable(
-      this.namespace,
-      this.name,
-      [
-        { type: 'assert-table-uuid', uuid: this.metadata['table-uuid'] },
-        { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parentId },
-      ],
-      [{ action: 'add-snapshot', snapshot }, { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshot['snapshot-id'] }, ...more],
-    );
-    this.loaded = { ...this.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+    await this.commitOnMain(parentId, [
+      { action: 'add-snapshot', snapshot },
+      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshot['snapshot-id'] },
+      ...more,
+    ]);
   }
 }
 

@@ -1,18 +1,20 @@
-import { dictionaryEncodedColumns } from '../iceberg/reader';
 import { runPaths } from '../iceberg/run-paths';
-import { newSnapshotId } from '../iceberg/snapshot-producer';
+import { RewriteConflictError } from '../iceberg/errors';
+import { commitRewrite } from '../iceberg/snapshot-producer';
 import type { IcebergTable } from '../iceberg/table';
 import type { ParquetEncoderPool } from '../parquet/encoder-pool';
 import { DataFileWriter } from '../parquet/writer';
 import type { DataFile, ManifestEntry } from '../iceberg/spec';
-import { commitRewrite, RewriteConflictError } from './commit';
 import { planCompaction } from './plan';
-import { readDeletes, rewriteFiles } from './rewrite';
+import { dictionaryEncodedColumns, readDeletes } from '../iceberg/reader';
+import { rewriteFiles } from './rewrite';
 import type { CompactionReport } from './report';
 
 export interface CompactOptions {
-  /** Names every file this compaction writes (runPaths); recorded in its snapshot's summary. */
+  /** Names every file this compaction writes (runPaths); recorded in its snapshot's summary under `runIdKey`. */
   runId: string;
+  /** The summary key the writer records its run under. */
+  runIdKey: string;
   targetFileBytes: number;
   /** Rewrite the manifests when the current snapshot has more than this many, even with no file to compact. */
   maxManifests: number;
@@ -73,7 +75,6 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
     if (rewriting.length === 0 && plan.deleteFiles.length === 0 && manifests.length <= opts.maxManifests) {
       return { ...report, skipped: snapshot ? 'nothing to compact: no small files, no delete files, few manifests' : 'the table has no snapshot' };
     }
-    const snapshotId = newSnapshotId();
     const added: DataFile[] = [];
     let rowsWritten = 0;
     let rowsRead = 0;
@@ -104,17 +105,19 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
       throw error;
     }
     try {
-      const committed = await commitRewrite({
+      const committed = await commitRewrite(
         table,
-        runId: opts.runId,
-        snapshotId,
-        removeData: new Set(rewriting.map((e) => e.dataFile.filePath)),
-        removeDeletes: new Set(plan.deleteFiles.map((e) => e.dataFile.filePath)),
-        plannedDeletes: new Set(deletes.map((e) => e.dataFile.filePath)),
-        added,
-        beforeCommit: opts.beforeCommit,
-      });
+        { id: opts.runId, idKey: opts.runIdKey },
+        {
+          removeData: new Set(rewriting.map((e) => e.dataFile.filePath)),
+          removeDeletes: new Set(plan.deleteFiles.map((e) => e.dataFile.filePath)),
+          plannedDeletes: new Set(deletes.map((e) => e.dataFile.filePath)),
+          added,
+        },
+        { beforeCommit: opts.beforeCommit },
+      );
       const { data: afterData, deletes: afterDeletes } = await table.liveEntries();
+      const manifestsAfter = (await table.manifests(table.snapshots().find((s) => s['snapshot-id'] === committed.snapshotId))).length;
       return {
         ...report,
         snapshotId: committed.snapshotId.toString(),
@@ -124,7 +127,7 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
         bytesAfter: bytes(afterData),
         deleteFilesAfter: afterDeletes.length,
         deleteBytesAfter: bytes(afterDeletes),
-        manifestsAfter: committed.manifestsAfter,
+        manifestsAfter,
         filesRewritten: rewriting.length,
         filesAdded: added.length,
         deleteFilesRemoved: plan.deleteFiles.length,

@@ -18,26 +18,25 @@ export interface ExpiryOptions {
  */
 export function selectExpired(metadata: TableMetadata, opts: ExpiryOptions): { expire: bigint[]; keep: bigint[] } {
   const snapshots = metadata.snapshots ?? [];
-  const byId = new Map(snapshots.map((s) => [BigInt(s['snapshot-id']), s]));
+  const byId = new Map(snapshots.map((s) => [s['snapshot-id'], s]));
   const keep = new Set<bigint>();
   const refs = { ...(metadata.refs ?? {}) };
-  if (metadata['current-snapshot-id'] !== undefined && metadata['current-snapshot-id'] !== null && BigInt(metadata['current-snapshot-id']) !== -1n) {
-    refs.main ??= { 'snapshot-id': BigInt(metadata['current-snapshot-id']), type: 'branch' };
-  }
+  const current = metadata['current-snapshot-id'];
+  if (current !== undefined && current !== null && current !== -1n) refs.main ??= { 'snapshot-id': current, type: 'branch' };
   for (const ref of Object.values(refs)) {
-    let s: Snapshot | undefined = byId.get(BigInt(ref['snapshot-id']));
+    let s: Snapshot | undefined = byId.get(ref['snapshot-id']);
     if (ref.type === 'tag' || !s) {
-      keep.add(BigInt(ref['snapshot-id']));
+      keep.add(ref['snapshot-id']);
       continue;
     }
     for (let n = 0; s && n < Math.max(1, opts.keepLast); n++) {
-      keep.add(BigInt(s['snapshot-id']));
+      keep.add(s['snapshot-id']);
       const parent: bigint | null | undefined = s['parent-snapshot-id'];
-      s = parent === undefined || parent === null ? undefined : byId.get(BigInt(parent));
+      s = parent === undefined || parent === null ? undefined : byId.get(parent);
     }
   }
-  for (const s of snapshots) if (s['timestamp-ms'] >= opts.now - opts.keepAgeMs) keep.add(BigInt(s['snapshot-id']));
-  const expire = snapshots.map((s) => BigInt(s['snapshot-id'])).filter((id) => !keep.has(id));
+  for (const s of snapshots) if (s['timestamp-ms'] >= opts.now - opts.keepAgeMs) keep.add(s['snapshot-id']);
+  const expire = snapshots.map((s) => s['snapshot-id']).filter((id) => !keep.has(id));
   return { expire, keep: [...keep] };
 }
 
@@ -65,28 +64,19 @@ export async function expireSnapshots(table: IcebergTable, opts: ExpiryOptions &
     const read = new Map<string, Map<string, bigint>>();
     const expiredFiles = await snapshotFiles(
       table,
-      snapshots.filter((s) => gone.has(BigInt(s['snapshot-id']))),
+      snapshots.filter((s) => gone.has(s['snapshot-id'])),
       read,
     );
     const keptFiles = allPaths(
       await snapshotFiles(
         table,
-        snapshots.filter((s) => !gone.has(BigInt(s['snapshot-id']))),
+        snapshots.filter((s) => !gone.has(s['snapshot-id'])),
         read,
       ),
     );
     const main = table.currentSnapshot();
     try {
-      const result = await table.catalog.commitTable(
-        table.namespace,
-        table.name,
-        [
-          { type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] },
-          { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': main ? BigInt(main['snapshot-id']) : null },
-        ],
-        [{ action: 'remove-snapshots', 'snapshot-ids': expire }],
-      );
-      table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+      await table.commitOnMain(main ? main['snapshot-id'] : null, [{ action: 'remove-snapshots', 'snapshot-ids': expire }]);
     } catch (error) {
       // A commit landed meanwhile: select again on the new metadata.
       if (error instanceof CommitConflictError && attempt < 5) continue;

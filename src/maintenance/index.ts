@@ -5,7 +5,7 @@ import type { ObjectStore } from '../storage/object-store';
 import { compactTable } from './compact';
 import { expireSnapshots } from './expire';
 import { removeOrphans } from './orphans';
-import { LAST_MAINTENANCE_PROPERTY, type CompactionReport, type ExpiryReport, type MaintenanceReport, type OrphanReport } from './report';
+import type { CompactionReport, ExpiryReport, MaintenanceReport, OrphanReport } from './report';
 
 /*
  * Table maintenance, one step at a time (each an activity of the maintainTable workflow): compaction
@@ -13,7 +13,7 @@ import { LAST_MAINTENANCE_PROPERTY, type CompactionReport, type ExpiryReport, ty
  * the table. No Temporal here.
  */
 
-export { describeReport, LAST_MAINTENANCE_PROPERTY } from './report';
+export { describeReport } from './report';
 export type { CompactionReport, ExpiryReport, MaintenanceReport, OrphanReport } from './report';
 
 /** How maintenance treats a table (worker settings, overridable per workflow). */
@@ -50,7 +50,19 @@ export function settingsWith(base: MaintenanceSettings, o: MaintenanceOverrides)
   };
 }
 
+/**
+ * The keys maintenance writes into a table. This layer knows no writer: whoever runs maintenance
+ * names them (the product's are in src/table-contract.ts).
+ */
+export interface MaintenanceKeys {
+  /** The summary key naming the maintenance run that committed a snapshot. */
+  runId: string;
+  /** The table property holding the last maintenance's report (JSON). */
+  report: string;
+}
+
 export interface MaintenanceContext {
+  keys: MaintenanceKeys;
   catalog: RestCatalog;
   storeFor: (loaded: LoadTableResult) => ObjectStore;
   encoders?: ParquetEncoderPool;
@@ -80,6 +92,7 @@ export async function compact(
   const table = await openTable(ctx, namespace, name);
   return compactTable(table, {
     runId: opts.runId,
+    runIdKey: ctx.keys.runId,
     targetFileBytes: opts.settings.targetFileBytes,
     maxManifests: opts.settings.maxManifests,
     encoders: ctx.encoders,
@@ -106,19 +119,13 @@ export async function removeOrphanFiles(ctx: MaintenanceContext, namespace: Name
 /** Keeps the report on the table (a property; no snapshot), where `npm run tables` reads it. */
 export async function recordReport(ctx: MaintenanceContext, namespace: Namespace, name: string, report: MaintenanceReport): Promise<void> {
   const table = await openTable(ctx, namespace, name);
-  const result = await table.catalog.commitTable(
-    namespace,
-    name,
-    [{ type: 'assert-table-uuid', uuid: table.metadata['table-uuid'] }],
-    [{ action: 'set-properties', updates: { [LAST_MAINTENANCE_PROPERTY]: JSON.stringify(report) } }],
-  );
-  table.loaded = { ...table.loaded, metadata: result.metadata, 'metadata-location': result['metadata-location'] };
+  await table.commit([{ action: 'set-properties', updates: { [ctx.keys.report]: JSON.stringify(report) } }]);
 }
 
-/** The last maintenance report a table holds, if any. */
-export function lastReport(properties: Record<string, string> | undefined): MaintenanceReport | undefined {
+/** The last maintenance report a table holds in its property `key`, if any. */
+export function lastReport(properties: Record<string, string> | undefined, key: string): MaintenanceReport | undefined {
   try {
-    const text = properties?.[LAST_MAINTENANCE_PROPERTY];
+    const text = properties?.[key];
     return text ? (JSON.parse(text) as MaintenanceReport) : undefined;
   } catch {
     return undefined;

@@ -1,3 +1,4 @@
+import type { DeleteTargets } from '../iceberg/reader';
 import type { ManifestEntry } from '../iceberg/spec';
 
 /*
@@ -24,12 +25,6 @@ export interface CompactionPlan {
   /** Position deletes (rows) those delete files hold: what the rewrite applies. */
   deletesApplied: bigint;
 }
-
-/**
- * The data paths each delete file applies to: from the delete file's `file_path` bounds when they
- * name one file (this writer's and Spark's keep full bounds for it), else as read (`referenced`).
- */
-export type DeleteTargets = Map<string, ReadonlySet<string>>;
 
 export function planCompaction(data: ManifestEntry[], deletes: ManifestEntry[], targets: DeleteTargets, opts: CompactionOptions): CompactionPlan {
   const small = opts.targetFileBytes * (opts.smallFileRatio ?? 0.75);

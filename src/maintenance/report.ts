@@ -1,6 +1,6 @@
 /*
- * What each maintenance step did, as plain JSON-safe data: a workflow's result, the table's
- * `salesforce.last-maintenance` property, and what `npm run tables` shows.
+ * What each maintenance step did, as plain JSON-safe data: a workflow's result, the table property
+ * the report is kept in (MaintenanceKeys.report), and what `npm run tables` shows.
  */
 
 export interface CompactionReport {
@@ -62,9 +62,6 @@ export interface MaintenanceReport {
   expiry?: ExpiryReport;
   orphans?: OrphanReport;
 }
-
-/** The table property holding the last maintenance's report (JSON). */
-export const LAST_MAINTENANCE_PROPERTY = 'salesforce.last-maintenance';
 
 /** One line per step, for people (npm run maintain, npm run tables). */
 export function describeReport(r: Pick<MaintenanceReport, 'compaction' | 'expiry' | 'orphans'>): string[] {

@@ -1,30 +1,11 @@
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
-import { isDeleted, readPositionDeletes } from '../iceberg/reader';
+import { isDeleted, type DeleteIndex } from '../iceberg/reader';
 import type { ManifestEntry, NestedField } from '../iceberg/spec';
 import type { ObjectStore } from '../storage/object-store';
 import type { DataFileWriter } from '../parquet/writer';
 import { batchSource } from './arrow-source';
-import type { DeleteTargets } from './plan';
 import { ERROR_CODES, SyncError } from '../errors';
-
-/** Deleted positions per data file (with the delete file's sequence number), and the data files each delete file names. */
-export interface DeleteIndex {
-  positions: Map<string, { positions: Set<bigint>; sequenceNumber: bigint }[]>;
-  targets: DeleteTargets;
-}
-
-/** Reads the position delete files once: what they delete, and which data files each applies to. */
-export async function readDeletes(store: ObjectStore, deletes: ManifestEntry[]): Promise<DeleteIndex> {
-  const positions: DeleteIndex['positions'] = new Map();
-  const targets: DeleteTargets = new Map();
-  for (const entry of deletes) {
-    const perFile = await readPositionDeletes(store, entry.dataFile.filePath);
-    targets.set(entry.dataFile.filePath, new Set(perFile.keys()));
-    for (const [p, set] of perFile) positions.set(p, [...(positions.get(p) ?? []), { positions: set, sequenceNumber: entry.sequenceNumber ?? 0n }]);
-  }
-  return { positions, targets };
-}
 
 /**
  * Streams data files through a writer with their position deletes applied: one row group at a

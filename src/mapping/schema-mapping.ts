@@ -26,9 +26,6 @@ export const TIME_TEXT_DOC = 'Salesforce time of day, as text HH:MM:SS.sss (sort
 /** The doc's mark of a column fed by a formula (calculated) field. */
 export const FORMULA_DOC = 'formula field (calculated by Salesforce; its changes do not move SystemModstamp)';
 
-/** Table property holding the Salesforce object's label. */
-export const LABEL_PROPERTY = 'salesforce.label';
-
 /**
  * A column's doc: the Salesforce field's label, then what a reader should know about its values
  * (a formula field's changes are not seen by incremental syncs; times kept as text). `type` is the

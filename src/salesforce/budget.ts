@@ -9,6 +9,7 @@
 import { ERROR_CODES } from '../errors';
 import { SalesforceApiError, type RequestBudget, type SalesforceClient } from './client';
 import { BUDGET_ENV, type BudgetSettings } from './settings';
+import { USAGE_SUMMARY_KEYS as USAGE_KEYS } from '../table-contract';
 
 export { BUDGET_ENV, type BudgetSettings };
 
@@ -33,11 +34,7 @@ export interface UsageCounts {
 export const NO_USAGE: UsageCounts = { apiCalls: 0, bulkJobs: 0, resultBytes: 0 };
 
 /** Snapshot summary keys of the counts. */
-export const USAGE_SUMMARY_KEYS: Record<keyof UsageCounts, string> = {
-  apiCalls: 'salesforce.api-calls',
-  bulkJobs: 'salesforce.bulk-jobs',
-  resultBytes: 'salesforce.result-bytes',
-};
+export const USAGE_SUMMARY_KEYS: Record<keyof UsageCounts, string> = USAGE_KEYS;
 
 export function usageSummary(u: UsageCounts): Record<string, string> {
   return Object.fromEntries((Object.keys(USAGE_SUMMARY_KEYS) as (keyof UsageCounts)[]).map((k) => [USAGE_SUMMARY_KEYS[k], String(u[k])]));

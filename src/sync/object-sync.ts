@@ -7,8 +7,6 @@ import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import { readObject } from '../salesforce/reader';
-import { CURSOR_PROPERTY } from '../destinations/destination';
-import { FILLED_THROUGH_PROPERTY } from '../destinations/filled-columns';
 import { budgetedClient } from './extract/budgeted-client';
 import { Checkpointer } from './extract/checkpointer';
 import { readDeletedIds } from './extract/deleted-ids';
@@ -21,11 +19,9 @@ import { rereadReason } from './reread';
 import { readStaging } from './staging';
 import { combineStaged } from './partitions';
 import { bulkJobAlive, deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
+import { CURSOR_PROPERTY, FILLED_THROUGH_PROPERTY, OBJECT_PROPERTY, REREAD_PROPERTY } from '../table-contract';
 
 export { CURSOR_PROPERTY };
-
-/** Snapshot summary key saying why a sync read every row (`new-fields`, `formulas`), when it did. */
-export const REREAD_PROPERTY = 'salesforce.reread';
 
 import type { CommitSummary, ExtractOptions, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
 
@@ -172,7 +168,7 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
     mode,
     onRetry: (attempt, reason) => log.warn(`Commit attempt ${attempt} to ${p.table} failed: ${reason}; trying again on the table's new state`),
     properties: {
-      'salesforce.object': p.object,
+      [OBJECT_PROPERTY]: p.object,
       ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}),
       ...(p.reread ? { [REREAD_PROPERTY]: p.reread } : {}),
       // Columns up to here now hold values on every row (or were left null on request): see columnsToFill.

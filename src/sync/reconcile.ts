@@ -8,8 +8,7 @@ import type { ExtractProgress, PreparedObject, SyncContext } from './types';
 import type { KeyList, StagedExtraction } from './staging';
 import { ERROR_CODES, SyncError } from '../errors';
 
-/** Snapshot summary key: rows a reconciling sync removed because Salesforce no longer has them. */
-export const RECONCILED_PROPERTY = 'salesforce.reconciled-deletes';
+import { RECONCILED_PROPERTY } from '../table-contract';
 
 /**
  * Why an object a sync asked to reconcile is not reconciled, or undefined when it is (or was not

@@ -69,8 +69,8 @@ export class MemoryCatalog {
         next['current-snapshot-id'] = u['snapshot-id'];
       } else if (u.action === 'set-properties') next.properties = { ...next.properties, ...u.updates };
       else if (u.action === 'remove-snapshots') {
-        const gone = new Set(u['snapshot-ids'].map(String));
-        next.snapshots = next.snapshots!.filter((s) => !gone.has(String(s['snapshot-id'])));
+        const gone = new Set(u['snapshot-ids']);
+        next.snapshots = next.snapshots!.filter((s) => !gone.has(s['snapshot-id']));
       }
     }
     if (this.keepOnlyCurrent) next.snapshots = next.snapshots!.filter((s) => s['snapshot-id'] === next['current-snapshot-id']).map(({ 'parent-snapshot-id': _, ...s }) => s);

@@ -4,11 +4,11 @@ import { parseJson } from '../../src/iceberg/json';
 import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
 import type { TableMetadata } from '../../src/iceberg/spec';
 import { runPaths } from '../../src/iceberg/run-paths';
-import { SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/snapshot-producer';
 import type { IcebergTable } from '../../src/iceberg/table';
 import { splitS3Uri } from '../../src/storage/object-store';
 import type { S3ObjectStore } from '../../src/storage/s3';
 import type { CatalogTarget } from './catalogs';
+import { SYNC_RUNS_PROPERTY, SYNC_RUN_ID_PROPERTY } from '../../src/table-contract';
 
 /**
  * The table metadata files the catalog accepted for a table, oldest first: Nessie's commit log

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { readParquetFile } from '../../src/iceberg/reader';
-import { SYNC_RUN_ID_PROPERTY } from '../../src/iceberg/snapshot-producer';
 import { loadTable } from '../../src/iceberg/table';
 import { columnName } from '../../src/mapping/schema-mapping';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
@@ -11,6 +10,7 @@ import { ReaderSession, type ReadResult, type SparkSnapshot } from '../helpers/r
 import { icebergType, readerForm } from '../helpers/source-rows';
 import { until } from '../helpers/stack';
 import { syncHarness } from '../helpers/sync-harness';
+import { SYNC_RUN_ID_PROPERTY } from '../../src/table-contract';
 
 // The product against the engines users run, on both catalogs of the stack: Nessie (keeps only a
 // table's current snapshot) and Apache Iceberg's reference REST catalog (keeps every snapshot and
@@ -273,7 +273,7 @@ describe.each(targets)('on $name: every step of a table read alike by pyiceberg,
     expect(current.summary[SYNC_RUN_ID_PROPERTY]).toBeDefined();
     const live = await table.liveEntries();
     const liveData = new Set(live.data.map((e) => e.dataFile.filePath));
-    const ourDeletes = live.deletes.filter((e) => e.snapshotId === BigInt(current['snapshot-id']));
+    const ourDeletes = live.deletes.filter((e) => e.snapshotId === current['snapshot-id']);
     expect(ourDeletes.length).toBe(1);
     const pointedAt = new Set<string>();
     for (const e of ourDeletes) {

@@ -10,6 +10,7 @@ import { DataFileWriter } from '../../src/parquet/writer';
 import type { SalesforceField } from '../../src/salesforce/describe-types';
 import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName } from '../helpers/stack';
+import { SYNC_RUN_KEYS } from '../../src/table-contract';
 
 const settings = stackSettings();
 const { catalog, storeFor } = connectIceberg(settings);
@@ -107,7 +108,15 @@ async function sync(
   void fieldByColumn;
   const files = await writer.close();
   const m: WriteMode = mode === 'merge' ? { kind: 'merge', keyColumn: 'id', keys: rows.map((r) => r.Id), deleteKeys: extra.deleteKeys ?? [] } : mode;
-  return commitFiles({ table, runId, files, mode: m, properties: { 'salesforce.cursor': rows.at(-1)?.SystemModstamp ?? '' }, beforeCommit: extra.beforeCommit });
+  return commitFiles({
+    keys: SYNC_RUN_KEYS,
+    table,
+    runId,
+    files,
+    mode: m,
+    properties: { 'salesforce.cursor': rows.at(-1)?.SystemModstamp ?? '' },
+    beforeCommit: extra.beforeCommit,
+  });
 }
 
 async function open(name: string, fields = accountFields) {
@@ -214,7 +223,7 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     expect(second.alreadyCommitted).toBe(true);
     expect(second.snapshotId).toBe(first.snapshotId);
     await table.refresh();
-    expect(table.metadata['last-sequence-number']).toBe(1 + 1);
+    expect(table.metadata['last-sequence-number']).toBe(1n + 1n);
     const { py } = await readBoth('account_retry');
     expect(py.rows).toHaveLength(20);
     expect(py.summary?.['salesforce.sync-run-id']).toBe(runId);
@@ -262,6 +271,7 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     const files = await writer.close();
     const retries: string[] = [];
     const result = await commitFiles({
+      keys: SYNC_RUN_KEYS,
       table: a.table,
       runId: uniqueName('run-a'),
       files,
@@ -305,12 +315,19 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
     const sfNames = columns.map((c) => c.split('=')[1]!);
     await writer.write(rows.map((r) => sfNames.map((n) => (r as unknown as Record<string, unknown>)[n] ?? null)));
     const retries: string[] = [];
-    const result = await commitFiles({ table: t, runId: uniqueName('run'), files: await writer.close(), mode: { kind: 'append' }, onRetry: (_a, reason) => retries.push(reason) });
+    const result = await commitFiles({
+      keys: SYNC_RUN_KEYS,
+      table: t,
+      runId: uniqueName('run'),
+      files: await writer.close(),
+      mode: { kind: 'append' },
+      onRetry: (_a, reason) => retries.push(reason),
+    });
     expect(lost).toBe(1);
     expect(retries[0]).toMatch(/503.*may or may not have landed/);
     expect(result.attempts).toBe(2);
     await table.refresh();
-    expect(table.metadata['last-sequence-number']).toBe(1 + 1);
+    expect(table.metadata['last-sequence-number']).toBe(1n + 1n);
     expect((await readBoth('account_unknown')).py.rows).toHaveLength(25);
   });
 

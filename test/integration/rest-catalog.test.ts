@@ -13,6 +13,7 @@ import { portInUse } from '../../scripts/stack/processes';
 import { bucket, restWarehouse } from '../../scripts/stack/servers';
 import type { ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName, freePorts } from '../helpers/stack';
+import { SYNC_RUN_KEYS } from '../../src/table-contract';
 
 // Apache Iceberg's reference REST catalog, brought up by `npm run stack -- up --catalog rest` in a
 // stack of its own (own directory, free ports) so the shared stack is untouched.
@@ -105,7 +106,7 @@ describe("Apache Iceberg's reference REST catalog in the local stack", () => {
       ['001000000000000001', 'Acme', '12.50'],
       ['001000000000000002', null, null],
     ]);
-    const result = await commitFiles({ table, runId: 'run1', files: await writer.close(), mode: { kind: 'append' }, properties: {} });
+    const result = await commitFiles({ keys: SYNC_RUN_KEYS, table, runId: 'run1', files: await writer.close(), mode: { kind: 'append' }, properties: {} });
 
     const py = await pyiceberg<ReadResult>('read', '--reader', 'pyiceberg', namespace[0]!, 'account');
     expect(py.snapshot_id).toBe(result.snapshotId.toString());

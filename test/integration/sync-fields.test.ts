@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
-import { FORMULA_DOC, LABEL_PROPERTY, TIME_TEXT_DOC } from '../../src/mapping/schema-mapping';
+import { FORMULA_DOC, TIME_TEXT_DOC } from '../../src/mapping/schema-mapping';
+import { LABEL_PROPERTY } from '../../src/table-contract';
 import { loadTable } from '../../src/iceberg/table';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';

@@ -4,7 +4,6 @@ import { temporalConnection } from '../../worker/temporal-connection';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { runPaths } from '../../src/iceberg/run-paths';
-import { SYNC_RUNS_PROPERTY } from '../../src/iceberg/snapshot-producer';
 import { loadTable } from '../../src/iceberg/table';
 import { splitS3Uri } from '../../src/storage/object-store';
 import type { S3ObjectStore } from '../../src/storage/s3';
@@ -15,6 +14,7 @@ import { readers, type ReadResult } from '../helpers/readers';
 import { stackSettings, uniqueName } from '../helpers/stack';
 import { auditTableLocation, nessieMetadataLog } from '../helpers/table-files';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
+import { SYNC_RUNS_PROPERTY } from '../../src/table-contract';
 
 /*
  * Nothing is left behind when a worker dies inside a commit. A proxy in front of the catalog holds

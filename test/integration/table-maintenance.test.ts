@@ -15,6 +15,7 @@ import { readerForm } from '../helpers/source-rows';
 import { syncHarness } from '../helpers/sync-harness';
 import { startCatalogProxy } from '../helpers/catalog-proxy';
 import { until } from '../helpers/stack';
+import { MAINTENANCE_RUN_PROPERTY } from '../../src/table-contract';
 
 // Table maintenance on the real stack, on both catalogs: after many incremental merges with
 // updates and deletes, maintainTable (through Temporal) leaves the rows pyiceberg, DuckDB and Spark
@@ -170,6 +171,7 @@ describe.each(targets)('on $name', (target) => {
     const table = await open(target, namespace);
     let held = 0;
     const report = await compactTable(table, {
+      runIdKey: MAINTENANCE_RUN_PROPERTY,
       runId: `compaction-during-sync-${target.name}`,
       targetFileBytes: 64 * 1024 * 1024,
       maxManifests: 4,

@@ -9,7 +9,7 @@ import type { RestCatalog } from '../../src/iceberg/catalog';
 import { encodeManifest } from '../../src/iceberg/manifest';
 import { EntryStatus, FileContent, ManifestContent, type ManifestFile, type Schema } from '../../src/iceberg/spec';
 import { IcebergTable } from '../../src/iceberg/table';
-import { RewriteConflictError } from '../../src/maintenance/commit';
+import { RewriteConflictError } from '../../src/iceberg/errors';
 import { decimalToUnscaled, makeColumnBuilder } from '../../src/parquet/columns';
 import { CheckFailure } from '../../src/preflight/checks';
 import { buildSoql } from '../../src/salesforce/soql';

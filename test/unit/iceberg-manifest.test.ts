@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readAvroFile } from '../../src/iceberg/avro-file';
 import { parseJson, toJson } from '../../src/iceberg/json';
 import { decodeManifest, decodeManifestList, encodeManifest, encodeManifestList } from '../../src/iceberg/manifest';
-import { EntryStatus, FileContent, ManifestContent, type ManifestEntry, type Schema } from '../../src/iceberg/spec';
+import { currentSnapshot, EntryStatus, FileContent, ManifestContent, type ManifestEntry, type Schema, type TableMetadata } from '../../src/iceberg/spec';
 
 const schema: Schema = { type: 'struct', 'schema-id': 0, 'identifier-field-ids': [1], fields: [{ id: 1, name: 'id', required: true, type: 'string' }] };
 const bigId = 9007199254740993n; // 2^53 + 1: a double would round it
@@ -83,6 +83,22 @@ describe('lossless catalog JSON', () => {
     const parsed = parseJson<Record<string, unknown>>(text);
     expect(parsed['current-snapshot-id']).toBe(9223372036854775807n);
     expect(parsed.n).toBe(3);
+    expect(toJson(parsed)).toBe(text);
+  });
+
+  it('gives every 64-bit id as bigint, however small, and writes it back as a plain integer', () => {
+    const text =
+      '{"current-snapshot-id":7,"last-sequence-number":2,"last-updated-ms":1700000000000,"refs":{"main":{"snapshot-id":7,"type":"branch"}},' +
+      '"snapshots":[{"snapshot-id":7,"parent-snapshot-id":3,"sequence-number":2,"timestamp-ms":1700000000000,"schema-id":0}],"snapshot-log":[{"snapshot-id":3,"timestamp-ms":1}]}';
+    const parsed = parseJson<TableMetadata>(text);
+    expect(parsed['current-snapshot-id']).toBe(7n);
+    expect(parsed['last-sequence-number']).toBe(2n);
+    expect(parsed.refs!.main!['snapshot-id']).toBe(7n);
+    expect(parsed.snapshots![0]).toMatchObject({ 'snapshot-id': 7n, 'parent-snapshot-id': 3n, 'sequence-number': 2n, 'timestamp-ms': 1700000000000, 'schema-id': 0 });
+    expect(parsed['snapshot-log']![0]!['snapshot-id']).toBe(3n);
+    // The current snapshot is found by a plain comparison of ids.
+    expect(currentSnapshot(parsed)?.['snapshot-id']).toBe(7n);
+    expect(parsed['last-updated-ms']).toBe(1700000000000);
     expect(toJson(parsed)).toBe(text);
   });
 });

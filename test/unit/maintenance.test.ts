@@ -10,7 +10,6 @@ import { commitFiles } from '../../src/iceberg/snapshot-producer';
 import { EntryStatus, FileContent, type DataFile, type ManifestEntry, type NestedField, type TableMetadata } from '../../src/iceberg/spec';
 import { IcebergTable } from '../../src/iceberg/table';
 import { compactTable } from '../../src/maintenance/compact';
-import { MAINTENANCE_RUN_PROPERTY } from '../../src/maintenance/commit';
 import { expireSnapshots, selectExpired } from '../../src/maintenance/expire';
 import { removeOrphans } from '../../src/maintenance/orphans';
 import { binPack, planCompaction } from '../../src/maintenance/plan';
@@ -18,6 +17,7 @@ import { DataFileWriter } from '../../src/parquet/writer';
 import { LocalObjectStore } from '../../src/storage/local-fs';
 import { MemoryCatalog } from '../helpers/memory-catalog';
 import { maintainNamespaceInput, maintainTableInput } from '../../workflows/maintenance';
+import { MAINTENANCE_RUN_PROPERTY, SYNC_RUN_KEYS } from '../../src/table-contract';
 
 /*
  * Table maintenance (src/maintenance/) against a catalog kept in memory and a table folder on the
@@ -77,7 +77,7 @@ async function write(location: string, runId: string, keys: string[], v: string,
 /** Upserts `keys` with value `v` and deletes `deleteKeys`, as an incremental merge sync does. */
 async function merge(t: Awaited<ReturnType<typeof newTable>>, runId: string, keys: string[], v: string, deleteKeys: string[] = []) {
   const files = keys.length > 0 ? await write(t.location, runId, keys, v) : [];
-  await commitFiles({ table: t.table, runId, files, mode: { kind: 'merge', keyColumn: 'id', keys, deleteKeys } });
+  await commitFiles({ keys: SYNC_RUN_KEYS, table: t.table, runId, files, mode: { kind: 'merge', keyColumn: 'id', keys, deleteKeys } });
 }
 
 /** A table after a full load of 200 rows and `syncs` merges of a few rows each (updates and deletes). */
@@ -131,7 +131,7 @@ describe('compaction', () => {
     const before = sorted(await readRows(t.table));
     const live = await t.table.liveEntries();
     expect(live.deletes.length).toBe(8);
-    const report = await compactTable(t.table, { runId: 'maintain-1', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
+    const report = await compactTable(t.table, { runIdKey: MAINTENANCE_RUN_PROPERTY, runId: 'maintain-1', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
     expect(sorted(await readRows(t.table))).toEqual(before);
     expect(report).toMatchObject({ filesBefore: live.data.length, deleteFilesBefore: 8, deleteFilesAfter: 0, filesAfter: 1, manifestsAfter: 2, replans: 0, commitAttempts: 1 });
     // Each sync replaced three rows and deleted one: four position deletes each.
@@ -142,7 +142,7 @@ describe('compaction', () => {
     // Values survive the rewrite exactly (micros of timestamps, decimals, 64-bit longs).
     expect(before[0]).toMatchObject({ amount: '18.25', count: 2n ** 40n, opens: '12:34:56.000123', score: 1.5 });
     // The old files are marked deleted in the new manifests; nothing else changed.
-    const again = await compactTable(t.table, { runId: 'maintain-2', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
+    const again = await compactTable(t.table, { runIdKey: MAINTENANCE_RUN_PROPERTY, runId: 'maintain-2', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
     expect(again.skipped).toMatch(/nothing to compact/);
   });
 
@@ -150,11 +150,11 @@ describe('compaction', () => {
     const t = await newTable();
     const chosen = new Set(['day', 'employees']);
     const files = await write(t.location, 'full', ids(0, 200), 'v0', 50, chosen);
-    await commitFiles({ table: t.table, runId: 'full', files, mode: { kind: 'append' } });
+    await commitFiles({ keys: SYNC_RUN_KEYS, table: t.table, runId: 'full', files, mode: { kind: 'append' } });
     await t.table.refresh();
     const inputs = await Promise.all(files.map((f) => dictionaryEncodedColumns(store, f.filePath, Number(f.fileSizeInBytes))));
     expect(inputs.map((c) => c.sort())).toEqual(files.map(() => [...chosen].sort()));
-    const report = await compactTable(t.table, { runId: 'maintain-dict', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
+    const report = await compactTable(t.table, { runIdKey: MAINTENANCE_RUN_PROPERTY, runId: 'maintain-dict', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
     expect(report).toMatchObject({ filesBefore: files.length, filesAfter: 1 });
     const [out] = (await t.table.liveEntries()).data;
     expect(out!.dataFile.filePath.startsWith(runPaths(t.location, 'maintain-dict').prefixes.data)).toBe(true);
@@ -166,6 +166,7 @@ describe('compaction', () => {
     const victim = ids(50, 51)[0]!;
     let syncs = 0;
     const report = await compactTable(t.table, {
+      runIdKey: MAINTENANCE_RUN_PROPERTY,
       runId: 'maintain-conflict',
       targetFileBytes: 8 * 1024 * 1024,
       maxManifests: 4,
@@ -191,7 +192,7 @@ describe('compaction leaves alone', () => {
   it('a table partitioned by another engine (this writer writes unpartitioned files)', async () => {
     const t = await syncedTable(2);
     t.catalog.metadata['partition-specs'] = [{ 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, name: 'id_bucket', transform: 'bucket[4]' }] }];
-    const report = await compactTable(t.table, { runId: 'maintain-p', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
+    const report = await compactTable(t.table, { runIdKey: MAINTENANCE_RUN_PROPERTY, runId: 'maintain-p', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
     expect(report.skipped).toMatch(/partitioned/);
     expect(report.deleteFilesAfter).toBe(2);
   });
@@ -220,7 +221,7 @@ describe('snapshot expiry', () => {
 
   it('removes snapshots and the files only they referenced; the table reads the same', async () => {
     const t = await syncedTable(4);
-    await compactTable(t.table, { runId: 'maintain-e', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
+    await compactTable(t.table, { runIdKey: MAINTENANCE_RUN_PROPERTY, runId: 'maintain-e', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
     const before = sorted(await readRows(t.table));
     const report = await expireSnapshots(t.table, { keepLast: 1, keepAgeMs: 0, now: Date.now() + 1 });
     expect(report).toMatchObject({ snapshotsBefore: 7, snapshotsExpired: 6, snapshotsKept: 1 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FILLED_THROUGH_PROPERTY, columnsToFill } from '../../src/destinations/filled-columns';
+import { columnsToFill } from '../../src/destinations/filled-columns';
+import { FILLED_THROUGH_PROPERTY } from '../../src/table-contract';
 import { rereadReason } from '../../src/sync/reread';
 
 describe('when an incremental sync re-reads every row', () => {

@@ -19,6 +19,7 @@ import { cleanupObject } from '../../src/sync/object-sync';
 import type { PreparedObject, SyncContext } from '../../src/sync/types';
 import { KeyList, writeStaging } from '../../src/sync/staging';
 import { MemoryCatalog } from '../helpers/memory-catalog';
+import { SYNC_RUN_KEYS } from '../../src/table-contract';
 
 /*
  * Cleanup against a catalog kept in memory (which, like Nessie 0.99, keeps only the current
@@ -61,7 +62,7 @@ async function extract(location: string, runId: string, ids: string[], name = 'v
 }
 
 async function commit(table: IcebergTable, runId: string, files: Awaited<ReturnType<typeof extract>>, mode: WriteMode) {
-  return commitFiles({ table, runId, files, mode, maxAttempts: 3 });
+  return commitFiles({ keys: SYNC_RUN_KEYS, table, runId, files, mode, maxAttempts: 3 });
 }
 
 const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `001${String(from + i).padStart(15, '0')}`);
@@ -111,7 +112,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
   it('a commit killed before the catalog answered: its manifests and list go, the retry stays, nothing referenced is touched', async () => {
     const t = newTable();
     const run = 'sync-1/Account@0e4f8c3a-1b2d-4c5e-8f90-a1b2c3d4e5f6';
-    await ensureInitialSnapshot(await t.open(), run);
+    await ensureInitialSnapshot(await t.open(), run, SYNC_RUN_KEYS);
     const files = await extract(t.location, run, ids(0, 120));
     t.catalog.beforeApply = () => {
       throw new Killed('killed while the commit was in flight');
@@ -141,7 +142,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
   it('a commit killed after the catalog accepted it: the retry finds it, cleanup removes only staging', async () => {
     const t = newTable();
     const run = 'sync-2/Contact@1';
-    await ensureInitialSnapshot(await t.open(), run);
+    await ensureInitialSnapshot(await t.open(), run, SYNC_RUN_KEYS);
     const files = await extract(t.location, run, ids(0, 80));
     t.catalog.fail = { error: new Killed('the worker died before the answer reached it'), applied: true };
     await expect(commit(await t.open(), run, files, { kind: 'replace' })).rejects.toBeInstanceOf(Killed);
@@ -154,7 +155,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
   it('merges with position deletes, killed before the catalog answered: delete files and delete manifests of the lost attempt go', async () => {
     const t = newTable();
     const first = 'sync-3/Account@1';
-    await ensureInitialSnapshot(await t.open(), first);
+    await ensureInitialSnapshot(await t.open(), first, SYNC_RUN_KEYS);
     await commit(await t.open(), first, await extract(t.location, first, ids(0, 200)), merge(ids(0, 200)));
     await t.cleanup(first);
 
@@ -184,7 +185,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
   it("a run whose snapshot a later commit replaced keeps its snapshot's files (the history references them); its stray files go", async () => {
     const t = newTable();
     const b = 'sync-5/Account@1';
-    await ensureInitialSnapshot(await t.open(), b);
+    await ensureInitialSnapshot(await t.open(), b, SYNC_RUN_KEYS);
     const files = await extract(t.location, b, ids(0, 60));
     // A data file of an extraction attempt that was written again, listed nowhere.
     const stray = (await extract(t.location, b, ids(0, 10), 'stray'))[0]!.filePath;
@@ -213,7 +214,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
   it("never touches another run's files or another engine's, even unreferenced ones", async () => {
     const t = newTable();
     const run = 'sync-7/Account@1';
-    await ensureInitialSnapshot(await t.open(), run);
+    await ensureInitialSnapshot(await t.open(), run, SYNC_RUN_KEYS);
     await commit(await t.open(), run, await extract(t.location, run, ids(0, 30)), merge(ids(0, 30)));
     // Another run still extracting (its files are not referenced yet; its id differs from this
     // one's only in a character a plain sanitiser would turn into the same `_`), and another engine's files.
@@ -232,7 +233,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
   it('with a catalog that keeps every snapshot, the same: all history stays, nothing unreferenced', async () => {
     const t = newTable({ keepOnlyCurrent: false });
     const run = 'sync-8/Account@1';
-    await ensureInitialSnapshot(await t.open(), run);
+    await ensureInitialSnapshot(await t.open(), run, SYNC_RUN_KEYS);
     const files = await extract(t.location, run, ids(0, 40));
     t.catalog.beforeApply = () => {
       throw new Killed('killed');

@@ -4,14 +4,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RestCatalog } from '../../src/iceberg/catalog';
-import { CommitConflictError, CommitStateUnknownError } from '../../src/iceberg/errors';
+import { CommitConflictError, CommitStateUnknownError, RewriteConflictError } from '../../src/iceberg/errors';
 import { decodeManifest, decodeManifestList } from '../../src/iceberg/manifest';
 import { AppendProducer } from '../../src/iceberg/producers/append';
 import { commitWithRetries } from '../../src/iceberg/producers/commit-retries';
-import { lastSyncSummary, SYNC_RUN_ID_PROPERTY, SYNC_RUNS_PROPERTY } from '../../src/iceberg/producers/committed-runs';
+import { lastRunSummary } from '../../src/iceberg/producers/committed-runs';
 import { MergeProducer } from '../../src/iceberg/producers/merge';
-import { ReplaceProducer } from '../../src/iceberg/producers/replace';
+import { OverwriteProducer } from '../../src/iceberg/producers/overwrite';
 import { anyInRange } from '../../src/iceberg/producers/position-deletes';
+import { RewriteProducer } from '../../src/iceberg/producers/rewrite';
 import { readParquetFile } from '../../src/iceberg/reader';
 import { runPaths } from '../../src/iceberg/run-paths';
 import { commitFiles, producerFor } from '../../src/iceberg/snapshot-producer';
@@ -20,6 +21,7 @@ import { IcebergTable } from '../../src/iceberg/table';
 import { DataFileWriter } from '../../src/parquet/writer';
 import { LocalObjectStore } from '../../src/storage/local-fs';
 import { MemoryCatalog } from '../helpers/memory-catalog';
+import { INITIAL_SNAPSHOT_PROPERTY, SYNC_RUNS_PROPERTY, SYNC_RUN_ID_PROPERTY, SYNC_RUN_KEYS } from '../../src/table-contract';
 
 /*
  * The snapshot producers (one per write mode, src/iceberg/producers/) and the one commit loop,
@@ -55,7 +57,7 @@ const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, 
 async function tableWithRows() {
   const t = await newTable();
   const files = await write(t.location, 'base', ids(0, 100));
-  await commitFiles({ table: t.table, runId: 'base', files, mode: { kind: 'append' } });
+  await commitFiles({ keys: SYNC_RUN_KEYS, table: t.table, runId: 'base', files, mode: { kind: 'append' } });
   await t.table.refresh();
   return { ...t, baseFiles: files };
 }
@@ -70,10 +72,10 @@ describe('snapshot producers', () => {
     const t = await tableWithRows();
     const parent = t.table.currentSnapshot()!;
     const files = await write(t.location, 'run-a', ids(100, 130));
-    const producer = new AppendProducer(t.table, 'run-a', files, { 'salesforce.cursor': 'c1' });
+    const producer = new AppendProducer(t.table, 'run-a', SYNC_RUN_KEYS, files, { 'salesforce.cursor': 'c1' });
     const built = await producer.build(parent, 1);
 
-    expect(built.sequenceNumber).toBe(BigInt(parent['sequence-number']) + 1n);
+    expect(built.sequenceNumber).toBe(parent['sequence-number'] + 1n);
     const manifests = await manifestsOf(built.snapshot['manifest-list']);
     expect(manifests).toHaveLength(2);
     const [added, kept] = manifests;
@@ -89,7 +91,7 @@ describe('snapshot producers', () => {
     expect(added!.entries.map((e) => [e.status, e.dataFile.filePath, e.sequenceNumber])).toEqual(files.map((f) => [EntryStatus.Added, f.filePath, built.sequenceNumber]));
     expect(kept!.entries.map((e) => e.dataFile.filePath)).toEqual(t.baseFiles.map((f) => f.filePath));
 
-    expect(built.snapshot).toMatchObject({ 'snapshot-id': producer.snapshotId, 'parent-snapshot-id': BigInt(parent['snapshot-id']), 'schema-id': 0 });
+    expect(built.snapshot).toMatchObject({ 'snapshot-id': producer.snapshotId, 'parent-snapshot-id': parent['snapshot-id'], 'schema-id': 0 });
     const size = (fs: DataFile[]) => fs.reduce((s, f) => s + f.fileSizeInBytes, 0n);
     expect(built.snapshot.summary).toEqual({
       operation: 'append',
@@ -112,7 +114,7 @@ describe('snapshot producers', () => {
     const t = await tableWithRows();
     const parent = t.table.currentSnapshot()!;
     const files = await write(t.location, 'run-o', ids(0, 10));
-    const built = await new ReplaceProducer(t.table, 'run-o', files).build(parent, 1);
+    const built = await new OverwriteProducer(t.table, 'run-o', SYNC_RUN_KEYS, files).build(parent, 1);
     const manifests = await manifestsOf(built.snapshot['manifest-list']);
     expect(manifests.flatMap((x) => x.entries.map((e) => e.dataFile.filePath))).toEqual(files.map((f) => f.filePath));
     expect(built.snapshot.summary).toMatchObject({
@@ -133,6 +135,7 @@ describe('snapshot producers', () => {
     const producer = new MergeProducer(
       t.table,
       'run-m',
+      SYNC_RUN_KEYS,
       files,
       {},
       { keyColumn: 'id', keys: async () => ['001000000000000003', '001000000000000099', '001000000000000200'], deleteKeys: ['001000000000000060'] },
@@ -171,11 +174,11 @@ describe('snapshot producers', () => {
 
   it('merge into a table without rows writes no delete file and reads no keys', async () => {
     const t = await newTable();
-    await commitFiles({ table: t.table, runId: 'empty', files: [], mode: { kind: 'append' } });
+    await commitFiles({ keys: SYNC_RUN_KEYS, table: t.table, runId: 'empty', files: [], mode: { kind: 'append' } });
     await t.table.refresh();
     const files = await write(t.location, 'run-first', ids(0, 5));
     let asked = false;
-    const built = await new MergeProducer(t.table, 'run-first', files, {}, { keyColumn: 'id', keys: async () => ((asked = true), ids(0, 5)), deleteKeys: [] }).build(
+    const built = await new MergeProducer(t.table, 'run-first', SYNC_RUN_KEYS, files, {}, { keyColumn: 'id', keys: async () => ((asked = true), ids(0, 5)), deleteKeys: [] }).build(
       t.table.currentSnapshot()!,
       1,
     );
@@ -187,7 +190,7 @@ describe('snapshot producers', () => {
   it('the added files’ manifest is written once; each attempt writes its own manifest list', async () => {
     const t = await tableWithRows();
     const files = await write(t.location, 'run-twice', ids(200, 210));
-    const producer = new AppendProducer(t.table, 'run-twice', files);
+    const producer = new AppendProducer(t.table, 'run-twice', SYNC_RUN_KEYS, files);
     const one = await producer.build(t.table.currentSnapshot()!, 1);
     const manifestPath = (await manifestsOf(one.snapshot['manifest-list']))[0]!.m.manifestPath;
     const written = fs.statSync(new URL(manifestPath)).mtimeMs;
@@ -201,9 +204,9 @@ describe('snapshot producers', () => {
 
   it('producerFor picks the producer of each write mode', () => {
     const table = { location: 'file:///t' } as IcebergTable;
-    expect(producerFor({ table, runId: 'r', files: [], mode: { kind: 'append' } })).toBeInstanceOf(AppendProducer);
-    expect(producerFor({ table, runId: 'r', files: [], mode: { kind: 'replace' } })).toBeInstanceOf(ReplaceProducer);
-    expect(producerFor({ table, runId: 'r', files: [], mode: { kind: 'merge', keyColumn: 'id', keys: [], deleteKeys: [] } })).toBeInstanceOf(MergeProducer);
+    expect(producerFor({ table, runId: 'r', keys: SYNC_RUN_KEYS, files: [], mode: { kind: 'append' } })).toBeInstanceOf(AppendProducer);
+    expect(producerFor({ table, runId: 'r', keys: SYNC_RUN_KEYS, files: [], mode: { kind: 'replace' } })).toBeInstanceOf(OverwriteProducer);
+    expect(producerFor({ table, runId: 'r', keys: SYNC_RUN_KEYS, files: [], mode: { kind: 'merge', keyColumn: 'id', keys: [], deleteKeys: [] } })).toBeInstanceOf(MergeProducer);
   });
 
   it('anyInRange: is any sorted key within the bounds', () => {
@@ -219,7 +222,7 @@ describe('the commit loop', () => {
   it('a conflict removes what the attempt wrote and builds again on the new parent; the run is recorded with its snapshot', async () => {
     const t = await tableWithRows();
     const files = await write(t.location, 'run-c', ids(300, 310));
-    const producer = new AppendProducer(t.table, 'run-c', files);
+    const producer = new AppendProducer(t.table, 'run-c', SYNC_RUN_KEYS, files);
     const retries: string[] = [];
     let firstList: string | undefined;
     const result = await commitWithRetries(producer, {
@@ -230,7 +233,7 @@ describe('the commit loop', () => {
         // Another writer commits first.
         const other = await write(t.location, 'other', ids(400, 401));
         const otherTable = new IcebergTable(t.catalog as unknown as RestCatalog, ['ns'], 't', await t.catalog.loadTable(), store);
-        await commitFiles({ table: otherTable, runId: 'other', files: other, mode: { kind: 'append' } });
+        await commitFiles({ keys: SYNC_RUN_KEYS, table: otherTable, runId: 'other', files: other, mode: { kind: 'append' } });
       },
     });
     expect(retries).toEqual(['main moved']);
@@ -253,30 +256,74 @@ describe('the commit loop', () => {
     const files = await write(t.location, 'run-u', ids(500, 505));
     t.catalog.fail = { error: new CommitStateUnknownError('502 from the gateway'), applied: true };
     const before = t.catalog.commits;
-    const result = await commitWithRetries(new AppendProducer(t.table, 'run-u', files));
+    const result = await commitWithRetries(new AppendProducer(t.table, 'run-u', SYNC_RUN_KEYS, files));
     // The second pass found the snapshot: the run's answer, though it never saw the catalog's.
     expect(result).toMatchObject({ alreadyCommitted: false, attempts: 2 });
     expect(t.catalog.commits - before).toBe(1);
     expect(t.catalog.metadata.snapshots!.filter((s) => s.summary[SYNC_RUN_ID_PROPERTY] === 'run-u')).toHaveLength(1);
     // A retried commit of the same run (another activity attempt) returns the snapshot.
-    const again = await commitWithRetries(new AppendProducer(t.table, 'run-u', files));
+    const again = await commitWithRetries(new AppendProducer(t.table, 'run-u', SYNC_RUN_KEYS, files));
     expect(again).toMatchObject({ snapshotId: result.snapshotId, alreadyCommitted: true, attempts: 1 });
   });
 
   it('errors that are not conflicts or unknown states are thrown at once; retries stop at maxAttempts', async () => {
     const t = await tableWithRows();
     t.catalog.fail = { error: new Error('400 bad request') };
-    await expect(commitWithRetries(new AppendProducer(t.table, 'run-e', []))).rejects.toThrow('400 bad request');
+    await expect(commitWithRetries(new AppendProducer(t.table, 'run-e', SYNC_RUN_KEYS, []))).rejects.toThrow('400 bad request');
     t.catalog.fail = { error: new CommitConflictError('main moved') };
-    await expect(commitWithRetries(new AppendProducer(t.table, 'run-e', []), { maxAttempts: 1 })).rejects.toBeInstanceOf(CommitConflictError);
+    await expect(commitWithRetries(new AppendProducer(t.table, 'run-e', SYNC_RUN_KEYS, []), { maxAttempts: 1 })).rejects.toBeInstanceOf(CommitConflictError);
+  });
+
+  it("a rewrite (Iceberg's replace) goes through the same loop: state unknown finds its snapshot by id; the summary says what left and what came", async () => {
+    const t = await tableWithRows();
+    const files = await write(t.location, 'compact', ids(0, 100));
+    const size = (fs: DataFile[]) => fs.reduce((s, f) => s + f.fileSizeInBytes, 0n);
+    const producer = new RewriteProducer(
+      t.table,
+      { id: 'compact', idKey: 'test.maintenance-run' },
+      { removeData: new Set(t.baseFiles.map((f) => f.filePath)), removeDeletes: new Set(), plannedDeletes: new Set(), added: files },
+    );
+    t.catalog.fail = { error: new CommitStateUnknownError('504 from the gateway'), applied: true };
+    const before = t.catalog.commits;
+    const result = await commitWithRetries(producer);
+    expect(result).toMatchObject({ snapshotId: producer.snapshotId, alreadyCommitted: false, attempts: 2 });
+    expect(t.catalog.commits - before).toBe(1);
+    expect(t.catalog.metadata.snapshots!.filter((s) => s.summary.operation === 'replace')).toHaveLength(1);
+    expect(result.summary).toEqual({
+      operation: 'replace',
+      'added-data-files': '2',
+      'added-records': '100',
+      'added-files-size': String(size(files)),
+      'deleted-data-files': '2',
+      'deleted-records': '100',
+      'removed-delete-files': '0',
+      'removed-position-delete-files': '0',
+      'removed-position-deletes': '0',
+      'removed-files-size': String(size(t.baseFiles)),
+      'total-data-files': '2',
+      'total-records': '100',
+      'total-delete-files': '0',
+      'total-position-deletes': '0',
+      'total-equality-deletes': '0',
+      'total-files-size': String(size(files)),
+      'test.maintenance-run': 'compact',
+    });
+    // A file it removes that another commit removed first: refused, nothing sent.
+    const again = new RewriteProducer(
+      t.table,
+      { id: 'compact-2', idKey: 'test.maintenance-run' },
+      { removeData: new Set([t.baseFiles[0]!.filePath]), removeDeletes: new Set(), plannedDeletes: new Set(), added: [] },
+    );
+    await expect(commitWithRetries(again)).rejects.toBeInstanceOf(RewriteConflictError);
+    expect(t.catalog.commits - before).toBe(1);
   });
 
   it('a table without a snapshot gets its empty first snapshot before the data commit', async () => {
     const t = await newTable();
     const files = await write(t.location, 'run-0', ids(0, 3));
-    const result = await commitWithRetries(new AppendProducer(t.table, 'run-0', files));
+    const result = await commitWithRetries(new AppendProducer(t.table, 'run-0', SYNC_RUN_KEYS, files));
     expect(result.attempts).toBe(1);
-    expect(t.catalog.metadata.snapshots!.map((s) => s.summary['salesforce.initial-snapshot'] ?? s.summary[SYNC_RUN_ID_PROPERTY])).toEqual(['true', 'run-0']);
+    expect(t.catalog.metadata.snapshots!.map((s) => s.summary[INITIAL_SNAPSHOT_PROPERTY] ?? s.summary[SYNC_RUN_ID_PROPERTY])).toEqual(['true', 'run-0']);
   });
 
   it.each([
@@ -284,8 +331,16 @@ describe('the commit loop', () => {
     ['keeps only the current snapshot (Nessie)', true],
   ])("the last sync's summary is found after another engine committed, on a catalog that %s", async (_, keepOnlyCurrent) => {
     const t = await newTable(keepOnlyCurrent);
-    await commitFiles({ table: t.table, runId: 'run-a', files: await write(t.location, 'run-a', ids(0, 10)), mode: { kind: 'append' }, properties: { 'salesforce.cursor': 'c1' } });
     await commitFiles({
+      keys: SYNC_RUN_KEYS,
+      table: t.table,
+      runId: 'run-a',
+      files: await write(t.location, 'run-a', ids(0, 10)),
+      mode: { kind: 'append' },
+      properties: { 'salesforce.cursor': 'c1' },
+    });
+    await commitFiles({
+      keys: SYNC_RUN_KEYS,
       table: t.table,
       runId: 'run-b',
       files: await write(t.location, 'run-b', ids(10, 20)),
@@ -293,7 +348,7 @@ describe('the commit loop', () => {
       properties: { 'salesforce.cursor': 'c2' },
     });
     await t.table.refresh();
-    expect(lastSyncSummary(t.table)).toMatchObject({ 'salesforce.cursor': 'c2', [SYNC_RUN_ID_PROPERTY]: 'run-b' });
+    expect(lastRunSummary(t.table, SYNC_RUN_KEYS)).toMatchObject({ 'salesforce.cursor': 'c2', [SYNC_RUN_ID_PROPERTY]: 'run-b' });
 
     // Another engine's two snapshots on top: no run id, no cursor.
     for (const n of [1n, 2n]) {
@@ -301,8 +356,8 @@ describe('the commit loop', () => {
       const snapshot = {
         ...parent,
         'snapshot-id': 9000n + n,
-        'parent-snapshot-id': BigInt(parent['snapshot-id']),
-        'sequence-number': BigInt(parent['sequence-number']) + 1n,
+        'parent-snapshot-id': parent['snapshot-id'],
+        'sequence-number': parent['sequence-number'] + 1n,
         summary: { operation: 'append' as const },
       };
       await t.catalog.commitTable(
@@ -318,7 +373,7 @@ describe('the commit loop', () => {
     await t.table.refresh();
     expect(t.table.currentSnapshot()!.summary[SYNC_RUN_ID_PROPERTY]).toBeUndefined();
     expect(t.table.snapshots().length).toBe(keepOnlyCurrent ? 1 : 5);
-    expect(lastSyncSummary(t.table)).toMatchObject({ 'salesforce.cursor': 'c2', [SYNC_RUN_ID_PROPERTY]: 'run-b' });
+    expect(lastRunSummary(t.table, SYNC_RUN_KEYS)).toMatchObject({ 'salesforce.cursor': 'c2', [SYNC_RUN_ID_PROPERTY]: 'run-b' });
     // Only the newest run keeps its state in the table property.
     const recorded = JSON.parse(t.table.metadata.properties![SYNC_RUNS_PROPERTY]!) as { run: string; state?: Record<string, string> }[];
     expect(recorded.map((r) => [r.run, r.state?.['salesforce.cursor']])).toEqual([

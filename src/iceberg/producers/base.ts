@@ -1,148 +1,135 @@
 import { encodeManifest, encodeManifestList, summarizeManifest } from '../manifest';
 import { runPaths, type RunPaths } from '../run-paths';
-import { EntryStatus, ManifestContent, type DataFile, type ManifestEntry, type ManifestFile, type Snapshot, type SnapshotOperation } from '../spec';
+import { EntryStatus, type DataFile, type ManifestContent, type ManifestEntry, type ManifestFile, type Snapshot, type SnapshotOperation, type TableMetadata } from '../spec';
+import type { TableUpdate } from '../catalog';
 import type { IcebergTable } from '../table';
-import { SYNC_RUN_ID_PROPERTY } from './committed-runs';
-import { newSnapshotId } from './initial-snapshot';
+import { newSnapshotId } from './snapshot-id';
+import { snapshotSummary, type SnapshotChanges } from './summary';
+import type { CommittedSnapshot, WriterRun } from './types';
 
 /** One attempt's snapshot, ready to send. */
 export interface BuiltSnapshot {
   snapshot: Snapshot;
   sequenceNumber: bigint;
   /**
-   * Files only this attempt's snapshot references (manifest list, delete file and its manifest):
-   * garbage once the catalog refuses it. The added data manifest is not among them: every attempt
-   * shares it.
+   * Files only this attempt's snapshot references (its manifest list, and what the operation
+   * writes anew on each parent): garbage once the catalog refuses it. Files every attempt shares
+   * (an append's manifest of added files) are not among them.
    */
   attemptFiles: string[];
 }
 
-const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
+/** What an operation makes of one parent: the new snapshot's manifests, and what it changes. */
+export interface Produced extends SnapshotChanges {
+  /** The manifests, in the manifest list's order, their sequence numbers set. */
+  manifests: ManifestFile[];
+  /** Files written for this attempt only (see BuiltSnapshot.attemptFiles), the manifest list aside. */
+  attemptFiles: string[];
+}
+
+/** The one sequence number rule: a new snapshot's is one more than the table's last. */
+export function nextSequenceNumber(metadata: TableMetadata): bigint {
+  return (metadata['last-sequence-number'] ?? 0n) + 1n;
+}
 
 /**
- * What every operation shares: a snapshot adding `files`, built on a parent as often as a commit
- * attempt asks (see commitWithRetries). It writes the added files' manifest once, takes the
- * parent's manifests the operation keeps, adds the operation's delete file, and writes the
- * manifest list and the summary. The snapshot id stays the same over attempts: a retried commit
- * finds its snapshot by it. Every file is named after the run (`runPaths`), so the run's cleanup
- * finds the ones no snapshot uses.
+ * What every operation shares (after pyiceberg's `_SnapshotProducer` and iceberg-rust's
+ * `SnapshotProduceOperation`): a snapshot built on a parent as often as a commit attempt asks (see
+ * commitWithRetries), with the one sequence number rule, the manifest writing, the manifest list
+ * and the one summary builder. An operation says which manifests the snapshot has on a parent
+ * (`produce`), how its commit is found once it landed (`landed`), what a table without a snapshot
+ * needs (`withoutParent`) and what else goes into the commit (`updatesWith`). The snapshot id stays
+ * the same over attempts: a retried commit finds its snapshot by it. Every file is named after the
+ * writer's run (`runPaths`), so the run's cleanup finds the ones no snapshot uses; the summary names
+ * the run under the writer's own key.
  */
 export abstract class SnapshotProducer {
   readonly snapshotId = newSnapshotId();
   protected readonly paths: RunPaths;
-  private dataManifest?: ManifestFile;
 
   constructor(
     readonly table: IcebergTable,
-    readonly runId: string,
-    readonly files: DataFile[],
-    /** Extra summary properties (e.g. the incremental cursor): they commit atomically with the data. */
+    readonly run: WriterRun,
+    /** The writer's summary properties (e.g. an incremental cursor): they commit atomically with the data. */
     readonly properties: Record<string, string> = {},
   ) {
-    this.paths = runPaths(table.location, runId);
+    this.paths = runPaths(table.location, run.id);
   }
 
   abstract readonly operation: SnapshotOperation;
 
-  /** The parent's manifests the new snapshot keeps. */
-  protected abstract keptManifests(parent: Snapshot): Promise<ManifestFile[]>;
+  /** The new snapshot's manifests on `parent` for commit attempt `attempt`, at `sequenceNumber`. */
+  protected abstract produce(parent: Snapshot, attempt: number, sequenceNumber: bigint): Promise<Produced>;
 
-  /** A delete file the snapshot adds against the kept manifests (a merge's position deletes). */
-  protected async deleteFile(_kept: ManifestFile[], _path: string): Promise<DataFile | undefined> {
-    return undefined;
+  /** Readies a table without a snapshot, or throws when the operation cannot commit to one. */
+  abstract withoutParent(): Promise<void>;
+
+  /** This commit's snapshot when it already landed (an attempt whose answer was lost), by its snapshot id. */
+  landed(): CommittedSnapshot | undefined {
+    const snapshot = this.table.snapshots().find((s) => s['snapshot-id'] === this.snapshotId);
+    return snapshot && { snapshotId: snapshot['snapshot-id'], sequenceNumber: snapshot['sequence-number'], summary: snapshot.summary };
   }
 
-  /** Bytes of the parent's files the new snapshot still holds. */
-  protected keptFilesSize(parent: Snapshot): bigint {
-    return BigInt(parent.summary?.['total-files-size'] ?? '0');
-  }
-
-  /** Summary entries for what the snapshot removes of its parent. */
-  protected removedSummary(_parent: Snapshot): Record<string, string> {
-    return {};
+  /** Table updates sent in the same commit as the snapshot. */
+  updatesWith(_sequenceNumber: bigint): TableUpdate[] {
+    return [];
   }
 
   /** The snapshot on `parent` for commit attempt `attempt` (the table's metadata is the refreshed one). */
   async build(parent: Snapshot, attempt: number): Promise<BuiltSnapshot> {
-    const sequenceNumber = BigInt(this.table.metadata['last-sequence-number'] ?? 0n) + 1n;
-    // The new files' manifest does not depend on the parent (sequence numbers are inherited), so
-    // it is written once and reused by every attempt.
-    if (!this.dataManifest && this.files.length > 0) this.dataManifest = await this.writeAddedManifest(ManifestContent.Data, this.files);
-    const kept = await this.keptManifests(parent);
-    const manifests: ManifestFile[] = [];
-    if (this.dataManifest) manifests.push({ ...this.dataManifest, sequenceNumber, minSequenceNumber: sequenceNumber });
-    const deleteFile = await this.deleteFile(kept, this.paths.deleteFile(this.snapshotId, attempt));
-    const deleteManifest = deleteFile && { ...(await this.writeAddedManifest(ManifestContent.Deletes, [deleteFile])), sequenceNumber, minSequenceNumber: sequenceNumber };
-    if (deleteManifest) manifests.push(deleteManifest);
-    manifests.push(...kept);
-
-    const parentId = BigInt(parent['snapshot-id']);
+    const sequenceNumber = nextSequenceNumber(this.table.metadata);
+    const produced = await this.produce(parent, attempt, sequenceNumber);
+    const parentId = parent['snapshot-id'];
     const manifestList = this.paths.manifestList(this.snapshotId, attempt);
-    await this.table.store.put(manifestList, encodeManifestList({ snapshotId: this.snapshotId, parentSnapshotId: parentId, sequenceNumber, manifests }), 'avro/binary');
+    await this.table.store.put(
+      manifestList,
+      encodeManifestList({ snapshotId: this.snapshotId, parentSnapshotId: parentId, sequenceNumber, manifests: produced.manifests }),
+      'avro/binary',
+    );
     const snapshot: Snapshot = {
       'snapshot-id': this.snapshotId,
       'parent-snapshot-id': parentId,
       'sequence-number': sequenceNumber,
       'timestamp-ms': Date.now(),
       'manifest-list': manifestList,
-      summary: this.summary(parent, manifests, deleteFile),
+      summary: snapshotSummary(this.operation, produced.manifests, produced, { ...this.properties, [this.run.idKey]: this.run.id }),
       'schema-id': this.table.schema()['schema-id'],
     };
-    const attemptFiles = [manifestList, deleteFile?.filePath, deleteManifest?.manifestPath].filter((p): p is string => p !== undefined);
-    return { snapshot, sequenceNumber, attemptFiles };
+    return { snapshot, sequenceNumber, attemptFiles: [manifestList, ...produced.attemptFiles] };
   }
 
   /**
-   * Writes a manifest of files this snapshot adds. Its sequence numbers are left to the manifest
-   * list entry (they depend on the parent, so each attempt sets them).
+   * Writes a manifest of this snapshot. Its entries added by the snapshot leave their sequence
+   * numbers to the manifest list entry, which records `sequenceNumber` and the oldest of its
+   * entries'. A manifest of added files only, written once for every attempt, is written without
+   * one; each attempt sets it (`atSequence`).
    */
-  private async writeAddedManifest(content: ManifestContent, files: DataFile[]): Promise<ManifestFile> {
+  protected async writeManifest(content: ManifestContent, entries: ManifestEntry[], sequenceNumber = 0n): Promise<ManifestFile> {
     const { metadata } = this.table;
     const spec = metadata['partition-specs'].find((s) => s['spec-id'] === metadata['default-spec-id']) ?? { 'spec-id': 0, fields: [] };
-    const entries: ManifestEntry[] = files.map((dataFile) => ({
-      status: EntryStatus.Added,
-      snapshotId: this.snapshotId,
-      sequenceNumber: null,
-      fileSequenceNumber: null,
-      dataFile,
-    }));
     const bytes = encodeManifest({ schema: this.table.schema(), spec, content, entries });
     const path = this.paths.manifest(this.snapshotId, content);
     await this.table.store.put(path, bytes, 'avro/binary');
+    const sequences = entries.map((e) => (e.status === EntryStatus.Added ? sequenceNumber : (e.sequenceNumber ?? 0n)));
     return {
       manifestPath: path,
       manifestLength: BigInt(bytes.length),
       partitionSpecId: spec['spec-id'],
       content,
-      sequenceNumber: 0n,
-      minSequenceNumber: 0n,
+      sequenceNumber,
+      minSequenceNumber: sequences.reduce((a, b) => (b < a ? b : a), sequenceNumber),
       addedSnapshotId: this.snapshotId,
       ...summarizeManifest(entries),
     };
   }
 
-  /** The snapshot summary: what was added, the new totals (from the manifests), the properties and the run id. */
-  private summary(parent: Snapshot, manifests: ManifestFile[], deleteFile: DataFile | undefined): Snapshot['summary'] {
-    const data = manifests.filter((m) => m.content === ManifestContent.Data);
-    const deletes = manifests.filter((m) => m.content === ManifestContent.Deletes);
-    const addedSize = sum(this.files.map((f) => f.fileSizeInBytes));
-    const deleteSize = deleteFile?.fileSizeInBytes ?? 0n;
-    return {
-      operation: this.operation,
-      'added-data-files': String(this.files.length),
-      'added-records': String(sum(this.files.map((f) => f.recordCount))),
-      'added-files-size': String(addedSize + deleteSize),
-      'total-data-files': String(sum(data.map((m) => BigInt(m.addedFilesCount + m.existingFilesCount)))),
-      'total-records': String(sum(data.map((m) => m.addedRowsCount + m.existingRowsCount))),
-      'total-delete-files': String(sum(deletes.map((m) => BigInt(m.addedFilesCount + m.existingFilesCount)))),
-      'total-position-deletes': String(sum(deletes.map((m) => m.addedRowsCount + m.existingRowsCount))),
-      'total-equality-deletes': '0',
-      ...(deleteFile ? { 'added-delete-files': '1', 'added-position-delete-files': '1', 'added-position-deletes': String(deleteFile.recordCount) } : {}),
-      ...this.removedSummary(parent),
-      // Data and delete bytes of the new state.
-      'total-files-size': String(this.keptFilesSize(parent) + addedSize + deleteSize),
-      ...this.properties,
-      [SYNC_RUN_ID_PROPERTY]: this.runId,
-    };
+  /** Entries of files this snapshot adds. */
+  protected addedEntries(files: DataFile[]): ManifestEntry[] {
+    return files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId: this.snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile }));
   }
+}
+
+/** A manifest of added files only (written once, see writeManifest) at one attempt's sequence number. */
+export function atSequence(manifest: ManifestFile, sequenceNumber: bigint): ManifestFile {
+  return { ...manifest, sequenceNumber, minSequenceNumber: sequenceNumber };
 }

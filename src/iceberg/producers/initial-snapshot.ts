@@ -1,14 +1,12 @@
-import crypto from 'node:crypto';
 import { CommitConflictError } from '../errors';
 import { encodeManifestList } from '../manifest';
 import { runPaths } from '../run-paths';
 import type { Snapshot } from '../spec';
 import type { IcebergTable } from '../table';
-
-/** A random positive 63-bit snapshot id, as Iceberg writers use. */
-export function newSnapshotId(): bigint {
-  return crypto.randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn;
-}
+import { nextSequenceNumber } from './base';
+import { newSnapshotId } from './snapshot-id';
+import { emptySnapshotSummary } from './summary';
+import type { RunKeys } from './types';
 
 /**
  * Gives a table with no snapshot an empty one. Data commits then always assert a real parent
@@ -17,12 +15,12 @@ export function newSnapshotId(): bigint {
  * writer's. Only the creator of a table calls this right after creating it; an empty snapshot
  * that loses such a race replaces only another empty one. Its manifest list is named after the run
  * (`runId`), like everything else the run writes, so the run's cleanup finds it if this commit
- * never landed.
+ * never landed. The summary marks it with the writer's `keys.initialSnapshot`.
  */
-export async function ensureInitialSnapshot(table: IcebergTable, runId: string): Promise<void> {
+export async function ensureInitialSnapshot(table: IcebergTable, runId: string, keys: Pick<RunKeys, 'initialSnapshot'>): Promise<void> {
   if (table.currentSnapshot()) return;
   const snapshotId = newSnapshotId();
-  const sequenceNumber = BigInt(table.metadata['last-sequence-number'] ?? 0n) + 1n;
+  const sequenceNumber = nextSequenceNumber(table.metadata);
   const manifestList = runPaths(table.location, runId).manifestList(snapshotId, 0);
   await table.store.put(manifestList, encodeManifestList({ snapshotId, parentSnapshotId: null, sequenceNumber, manifests: [] }), 'avro/binary');
   const snapshot: Snapshot = {
@@ -30,18 +28,7 @@ export async function ensureInitialSnapshot(table: IcebergTable, runId: string):
     'sequence-number': sequenceNumber,
     'timestamp-ms': Date.now(),
     'manifest-list': manifestList,
-    summary: {
-      operation: 'append',
-      'added-data-files': '0',
-      'added-records': '0',
-      'total-data-files': '0',
-      'total-records': '0',
-      'total-delete-files': '0',
-      'total-position-deletes': '0',
-      'total-equality-deletes': '0',
-      'total-files-size': '0',
-      'salesforce.initial-snapshot': 'true',
-    },
+    summary: emptySnapshotSummary({ [keys.initialSnapshot]: 'true' }),
     'schema-id': table.schema()['schema-id'],
   };
   try {

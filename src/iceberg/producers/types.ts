@@ -3,6 +3,27 @@ import type { IcebergTable } from '../table';
 
 /* What a commit is asked for and what it answers (snapshot-producer.ts re-exports them). */
 
+/**
+ * The writer's run a commit belongs to. This layer knows no writer: the writer names the summary
+ * key its snapshots record the run under.
+ */
+export interface WriterRun {
+  /** Names every file the commit writes (runPaths) and, under `idKey`, its snapshot. */
+  id: string;
+  /** The summary key naming the run that committed a snapshot. */
+  idKey: string;
+}
+
+/** The keys of a writer that commits one snapshot per run and finds it again by the run's id (see committed-runs.ts). */
+export interface RunKeys {
+  /** The summary key naming the run that committed a snapshot. */
+  runId: string;
+  /** The table property recording the table's latest runs. */
+  runs: string;
+  /** The summary key set to `true` on the empty first snapshot the writer gives a table. */
+  initialSnapshot: string;
+}
+
 /** What a merge replaces: rows of the table whose key is among `keys` or `deleteKeys`. */
 export interface MergeKeys {
   keyColumn: string;
@@ -11,23 +32,18 @@ export interface MergeKeys {
 }
 
 export type WriteMode =
-  /** Add the files; nothing else changes. */
+  /** Add the files; nothing else changes (Iceberg's `append`). */
   | { kind: 'append' }
-  /** The files become the whole table. */
+  /** The files become the whole table (Iceberg's `overwrite`). */
   | { kind: 'replace' }
   /**
    * Upsert by key: rows of the table whose key appears in the new files, or in `deleteKeys`, are
-   * removed with position deletes; the new files are added.
+   * removed with position deletes; the new files are added (Iceberg's `overwrite`).
    */
   | { kind: 'merge'; keyColumn: string; keys: string[] | (() => Promise<string[]>); deleteKeys: string[] };
 
-export interface CommitRequest {
-  table: IcebergTable;
-  runId: string;
-  files: DataFile[];
-  mode: WriteMode;
-  /** Extra summary properties (e.g. the incremental cursor): they commit atomically with the data. */
-  properties?: Record<string, string>;
+/** How a commit attempts, for the commit loop (commitWithRetries). */
+export interface RetryOptions {
   maxAttempts?: number;
   /** Called before each retry, for logs and heartbeats. */
   onRetry?: (attempt: number, reason: string) => void;
@@ -35,11 +51,26 @@ export interface CommitRequest {
   beforeCommit?: (attempt: number) => Promise<void>;
 }
 
-export interface CommitResult {
+export interface CommitRequest extends RetryOptions {
+  table: IcebergTable;
+  runId: string;
+  /** The writer's keys its runs are recorded and found by. */
+  keys: RunKeys;
+  files: DataFile[];
+  mode: WriteMode;
+  /** Extra summary properties (e.g. the incremental cursor): they commit atomically with the data. */
+  properties?: Record<string, string>;
+}
+
+/** A snapshot a commit landed. */
+export interface CommittedSnapshot {
   snapshotId: bigint;
   sequenceNumber: bigint;
-  /** True when a snapshot of this run was already there (a retried commit). */
+  summary: Record<string, string>;
+}
+
+export interface CommitResult extends CommittedSnapshot {
+  /** True when the commit's snapshot was already there at the first look (a retried commit). */
   alreadyCommitted: boolean;
   attempts: number;
-  summary: Record<string, string>;
 }

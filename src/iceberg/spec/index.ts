@@ -2,7 +2,8 @@ import { ERROR_CODES, SyncError } from '../../errors';
 /**
  * The parts of the Iceberg table spec (format v2) this project reads and writes, as typed data.
  * Field names follow the spec's JSON exactly so these types double as the wire model of the REST
- * catalog. 64-bit ids are `bigint` (see json.ts).
+ * catalog. 64-bit ids (snapshot ids, sequence numbers) are `bigint` from the moment the catalog's
+ * JSON is parsed (iceberg/json.ts) to the moment it is written back.
  */
 
 export type PrimitiveType =
@@ -163,8 +164,8 @@ export function currentSchema(metadata: TableMetadata): Schema {
 
 export function currentSnapshot(metadata: TableMetadata, ref = 'main'): Snapshot | undefined {
   const id = metadata.refs?.[ref]?.['snapshot-id'] ?? (ref === 'main' ? metadata['current-snapshot-id'] : undefined);
-  if (id === undefined || id === null || BigInt(id) === -1n) return undefined;
-  return metadata.snapshots?.find((s) => BigInt(s['snapshot-id']) === BigInt(id));
+  if (id === undefined || id === null || id === -1n) return undefined;
+  return metadata.snapshots?.find((s) => s['snapshot-id'] === id);
 }
 
 export function parseDecimal(type: PrimitiveType): { precision: number; scale: number } | undefined {
