@@ -141,8 +141,10 @@ function activitiesFor(
 export async function syncObject(input: SyncObjectInput): Promise<CommitSummary> {
   checkInput(syncObjectInputProblems(input), 'syncObject input');
   const info = workflowInfo();
-  const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, reconcileObject, commitObject, cleanupObject } =
-    activitiesFor(input.heartbeatTimeout, input.retryTimeout);
+  const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, reconcileObject, commitObject, cleanupObject } = activitiesFor(
+    input.heartbeatTimeout,
+    input.retryTimeout,
+  );
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
   const runId = `${info.workflowId}@${info.runId}`;
   let stage = 'preparing';

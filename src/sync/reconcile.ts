@@ -155,7 +155,13 @@ export async function reconciledIds(
 export async function reconcileObject(ctx: SyncContext, p: PreparedObject, staging: string | string[], opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const log = ctx.log ?? noLog;
   // Counts from zero (or what earlier attempts spent): the commit adds it to the extraction's.
-  const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), { api: ctx.api, spent: opts.usage ?? NO_USAGE, signal: opts.signal, progress: opts.progress, log });
+  const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), {
+    api: ctx.api,
+    spent: opts.usage ?? NO_USAGE,
+    signal: opts.signal,
+    progress: opts.progress,
+    log,
+  });
   const area = await ctx.destination.writeTarget(p);
   const staged = await Promise.all([staging].flat().map((key) => readStaging(area.store, key)));
   const describe = await describeObject(salesforce, p.object);
