@@ -8,7 +8,7 @@ import { syncHarness } from '../helpers/sync-harness';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { catalogTargets } from '../helpers/catalogs';
 import { uniqueName } from '../helpers/stack';
-import { runLeftovers } from '../helpers/table-files';
+import { leftBehind, NOTHING_LEFT, runLeftovers } from '../helpers/table-files';
 
 /*
  * Hard deletes on the real stack: Temporal dev server, in-process workers, the simulator, Nessie
@@ -148,13 +148,7 @@ describe('reconciling syncs (Temporal, worker, simulator, Nessie, MinIO; read by
     const t = await loadTable({ catalog, namespace: [ns], name: 'account', storeFor });
     const { runId } = await harness.client.workflow.getHandle(`${workflowId}/Account`).describe();
     const left = await runLeftovers(t, nessie, `${workflowId}/Account@${runId}`);
-    expect({ unused: left.unused, staging: left.staging, openUploads: left.openUploads, unreferenced: left.unreferenced, missing: left.missing }).toEqual({
-      unused: [],
-      staging: [],
-      openUploads: 0,
-      unreferenced: [],
-      missing: [],
-    });
+    expect(leftBehind(left)).toEqual(NOTHING_LEFT);
     expect(left.commitsOfRun).toBe(1);
     expect(left.snapshotsOfRun).toBe(1);
     // The partitioned job and the reconcile step's Id job: both gone.
