@@ -505,7 +505,10 @@ describe('salesforceSync with stubbed activities', () => {
     const failure = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) => {
       const failed = await failureOf(await start(taskQueue, 'named', { objects: ['Account', 'Lead'], namespace: 'crm.raw', overrides: { Account: { reconcile: true } } }));
       // Queried while a worker polls: a query runs the workflow code.
-      expect(await currentDetails('named/Account')).toBe('**Account** → `crm.raw.account`\n\nstage: done\n\ncommitted 300 rows in snapshot staging/Account#1');
+      // A reconciling sync commits what its extraction and its reconcile step staged (the stub names the snapshot by them).
+      expect(await currentDetails('named/Account')).toBe(
+        '**Account** → `crm.raw.account`\n\nstage: done\n\ncommitted 300 rows in snapshot staging/Account,staging/Account.reconcile#1',
+      );
       expect(await currentDetails('named/Lead')).toBe('**Lead** → `crm.raw.lead`\n\nstage: failed: Lead is not readable');
       expect(await currentDetails('named')).toBe('- **Account**: succeeded: 300 rows\n- **Lead**: failed: Lead is not readable');
       return failed;
@@ -520,7 +523,15 @@ describe('salesforceSync with stubbed activities', () => {
     const summaries = (await events('named/Account')).flatMap((e) =>
       e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : [],
     );
-    expect(summaries).toEqual(['wait for the table maintenance of Account', 'prepare Account', 'plan Account', 'extract Account', 'commit Account', 'clean up after Account']);
+    expect(summaries).toEqual([
+      'wait for the table maintenance of Account',
+      'prepare Account',
+      'plan Account',
+      'extract Account',
+      'reconcile Account',
+      'commit Account',
+      'clean up after Account',
+    ]);
     expect(await searchAttributes('named/Account')).toEqual({
       SalesforceObject: 'Account',
       SalesforceSyncMode: 'incremental',
