@@ -134,7 +134,8 @@ function activitiesFor(
 }
 
 /**
- * One object: prepare → extract (→ reconcile) → commit; the run's unreferenced files are cleaned up either way.
+ * One object: prepare → extract (→ reconcile) → commit; the run's unreferenced files are cleaned
+ * up either way.
  * Its history stays small whatever the object's size: the extraction is one activity whose
  * progress and resume point travel in heartbeats, not in events.
  */
