@@ -6,11 +6,12 @@ import { toSyncError } from '../src/sync/failures';
 import { searchAttributeState } from './search-attribute-state';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal } from './signals';
 import { cleanupObject, commitObject, extractObject, prepareObject } from '../src/sync/object-sync';
+import { reconcileObject } from '../src/sync/reconcile';
 import { extractPartition, planObject } from '../src/sync/partitioned-extract';
 import type { ExtractPlan, PartitionRange } from '../src/sync/partitions';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { UsageCounts } from '../src/salesforce/budget';
-import type { CommitSummary, ExtractOptions, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from '../src/sync/types';
+import type { CommitSummary, ExtractOptions, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, ReconcileResult, SyncContext } from '../src/sync/types';
 import type { WriteModeName } from '../src/sync/objects';
 import {
   compact,
@@ -82,6 +83,25 @@ async function reportWaiting(activity: Context, reason: string | undefined): Pro
   } catch {
     // the heartbeat still says it
   }
+}
+
+/**
+ * Tells the workflow when a wait for the API budget starts and when it ends, one notice after the
+ * other (so "goes on" never overtakes the wait it ends); `now` is the wait going on.
+ */
+function waitNotices(activity: Context): { tell(waiting: string | undefined): void; readonly now: string | undefined } {
+  let now: string | undefined;
+  let notices = Promise.resolve();
+  return {
+    tell(waiting) {
+      if (waiting === now) return;
+      now = waiting;
+      notices = notices.then(() => reportWaiting(activity, waiting));
+    },
+    get now() {
+      return now;
+    },
+  };
 }
 
 /** Best effort, as reportRetry: rows and files at a checkpoint, for the workflow's current details. */
@@ -199,37 +219,62 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
       );
     },
 
-    async extractObject(given: PreparedObject, from?: { job?: BulkJobRef; usage?: UsageCounts }): Promise<ExtractResult> {
+    /**
+     * `from.reconcileStep`: the workflow reconciles in a step of its own (reconcileObject); without
+     * it (a sync that started before that step existed), a reconciling sync compares Ids here.
+     */
+    async extractObject(given: PreparedObject, from?: { job?: BulkJobRef; usage?: UsageCounts; reconcileStep?: boolean }): Promise<ExtractResult> {
       const prepared = withWriteMode(given);
       return extracting(prepared, worker.checkpointMs, (opts) =>
         // The plan's job (and what the plan spent), unless a checkpoint of an earlier attempt says where to go on.
-        extractObject(context(), prepared, { ...opts, job: opts.resume ? undefined : from?.job, usage: opts.usage ?? from?.usage }),
+        extractObject(context(), prepared, { ...opts, job: opts.resume ? undefined : from?.job, usage: opts.usage ?? from?.usage, reconcile: !from?.reconcileStep }),
       );
     },
 
-    async planObject(given: PreparedObject): Promise<ExtractPlan> {
+    async planObject(given: PreparedObject, how?: { reconcileStep?: boolean }): Promise<ExtractPlan> {
       const prepared = withWriteMode(given);
       // A retry reuses the job an earlier attempt created (heartbeated as soon as it exists).
       const activity = Context.current();
       const before = activity.info.heartbeatDetails as { job?: BulkJobRef } | undefined;
       let job = before?.job;
       // As an extraction's: why it waits (the API budget) reaches the heartbeat and the workflow's progress.
-      let waiting: string | undefined;
-      let notices = Promise.resolve();
+      const waits = waitNotices(activity);
       return heartbeating(
         (signal) =>
           planObject(context(), prepared, {
             job,
             signal,
             onJob: (j) => (job = j),
+            reconcileStep: how?.reconcileStep,
             progress: (p) => {
-              if ('waiting' in p && p.waiting !== waiting) {
-                waiting = p.waiting;
-                notices = notices.then(() => reportWaiting(activity, p.waiting));
-              }
+              if ('waiting' in p) waits.tell(p.waiting);
             },
           }),
-        () => ({ object: prepared.object, stage: 'planning', ...(job ? { job } : {}), ...(waiting ? { waiting } : {}) }),
+        () => ({ object: prepared.object, stage: 'planning', ...(job ? { job } : {}), ...(waits.now ? { waiting: waits.now } : {}) }),
+      );
+    },
+
+    /**
+     * The reconcile step, between the extraction (whole or partitioned: `staging` is what it
+     * staged) and the commit. Its heartbeat says how far it got and what it spent; a retry starts
+     * over, counting what the failed attempts spent.
+     */
+    async reconcileObject(prepared: PreparedObject, staging: string | string[]): Promise<ReconcileResult> {
+      const activity = Context.current();
+      const before = activity.info.heartbeatDetails as ReconcileHeartbeat | undefined;
+      const waits = waitNotices(activity);
+      let now: ReconcileHeartbeat = { object: prepared.object, stage: 'reconciling', usage: before?.usage };
+      return heartbeating(
+        (signal) =>
+          reconcileObject(context(), prepared, staging, {
+            usage: before?.usage,
+            signal,
+            progress: (p) => {
+              if ('waiting' in p) waits.tell(p.waiting);
+              now = { ...now, ...p };
+            },
+          }),
+        () => now,
       );
     },
 
@@ -369,6 +414,12 @@ export interface ExtractHeartbeat extends ExtractProgress {
   /** The partition read (a partitioned extraction). */
   partition?: number;
   resumedFrom?: number;
+}
+
+/** What the reconcile step reports in its heartbeats (and reads its earlier attempts' usage back from). */
+export interface ReconcileHeartbeat extends Pick<ExtractProgress, 'reconciling' | 'waiting' | 'retrying' | 'usage'> {
+  object: string;
+  stage: 'reconciling';
 }
 
 export type SyncActivities = ReturnType<typeof createActivities>;

@@ -58,6 +58,13 @@ const PARTITIONS_PATCH = 'partitions';
 const PARTITION_QUEUE_PATCH = 'partition-queue';
 
 /**
+ * A reconciling merge sync compares every Id in a step of its own (reconcileObject), after its
+ * extraction, which may then be partitioned. Histories from before it compare them inside
+ * extractObject (whose plan never partitions a reconciling sync).
+ */
+const RECONCILE_STEP_PATCH = 'reconcile-step';
+
+/**
  * The child first waits while a maintenance of its table runs that started before it (maintenance
  * and a sync of one table never run at once). Histories from before it start with prepare.
  */
@@ -107,7 +114,8 @@ function activitiesFor(
     cancellationType,
     retry: { ...retry, initialInterval: '5 seconds', maximumAttempts: Math.max(3, Math.ceil(msToNumber(retryTimeout) / 45_000)) },
   } as const;
-  const { extractPartition, planObject } = proxyActivities<SyncActivities>(long);
+  // The reconcile step reads every Id of the object (a Bulk job, hours for a huge one): as long.
+  const { extractPartition, planObject, reconcileObject } = proxyActivities<SyncActivities>(long);
   const { extractPartition: extractPartitionQueued } = proxyActivities<SyncActivities>({ ...long, taskQueue: partitionTaskQueue(workflowInfo().taskQueue) });
   // Retried until the table's maintenance has ended (a compaction of a large table may take hours).
   const { waitForMaintenance } = proxyActivities<SyncActivities>({
@@ -125,18 +133,20 @@ function activitiesFor(
     extractObject,
     extractPartition,
     extractPartitionQueued,
+    reconcileObject,
   };
 }
 
 /**
- * One object: prepare → extract → commit; the run's unreferenced files are cleaned up either way.
+ * One object: prepare → extract (→ reconcile) → commit; the run's unreferenced files are cleaned
+ * up either way.
  * Its history stays small whatever the object's size: the extraction is one activity whose
  * progress and resume point travel in heartbeats, not in events.
  */
 export async function syncObject(given: SyncObjectInput): Promise<CommitSummary> {
   const input = checked(checkSyncObjectInput(given), 'syncObject input');
   const info = workflowInfo();
-  const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, commitObject, cleanupObject } = activitiesFor(
+  const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, reconcileObject, commitObject, cleanupObject } = activitiesFor(
     input.heartbeatTimeout,
     input.retryTimeout,
   );
@@ -211,6 +221,13 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
     { object: input.object, namespace: input.namespace, runId: syncRunId, writeMode: input.writeMode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
   ]);
   table = `${prepared.namespace.join('.')}.${prepared.table}`;
+  // Decided before the extraction, which reconciles itself on the old path. Asked only of a
+  // reconciling merge sync: any other schedules exactly what it did before.
+  const reconcileStep = prepared.reconcile === true &&
+    // A prepare result recorded before write modes had their own name carries `mode`.
+    (prepared.writeMode ?? (prepared as { mode?: string }).mode) === 'merge' &&
+    patched(RECONCILE_STEP_PATCH);
+  const apart = reconcileStep ? { reconcileStep } : {};
   // The Bulk job a partitioned extraction's partitions read: cleanup deletes it.
   let partitionedJob: BulkJobRef | undefined;
   try {
@@ -220,7 +237,7 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
     if (patched(PARTITIONS_PATCH)) {
       // The plan is the extraction's first step (it creates the Bulk job): the stage says extracting.
       moveTo(reading);
-      const plan = await planObject.executeWithOptions(as('plan'), [prepared]);
+      const plan = await planObject.executeWithOptions(as('plan'), reconcileStep ? [prepared, apart] : [prepared]);
       retrying = undefined;
       if (plan.partitions.length > 0 && plan.job && plan.staging) {
         partitionedJob = plan.job;
@@ -238,17 +255,26 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
         };
       } else {
         moveTo(reading);
-        extracted = await extractObject.executeWithOptions(as('extract'), [prepared, { job: plan.job, usage: plan.usage }]);
+        extracted = await extractObject.executeWithOptions(as('extract'), [prepared, { job: plan.job, usage: plan.usage, ...apart }]);
       }
     } else {
       moveTo(reading);
-      extracted = await extractObject.executeWithOptions(as('extract'), [prepared]);
+      extracted = await extractObject.executeWithOptions(as('extract'), reconcileStep ? [prepared, apart] : [prepared]);
     }
     retrying = undefined;
     waiting = undefined;
     outcome = `read ${extracted.rows} rows into ${extracted.files} files${extracted.deleted ? `, ${extracted.deleted} deleted` : ''}`;
+    let staging = extracted.staging;
+    if (reconcileStep) {
+      moveTo('reconciling (comparing every Id with Salesforce)');
+      const reconciled = await reconcileObject.executeWithOptions(as('reconcile'), [prepared, staging]);
+      retrying = undefined;
+      waiting = undefined;
+      staging = [staging, reconciled.staging].flat();
+      outcome += `; ${reconciled.reconciled ?? 0} rows gone from Salesforce`;
+    }
     moveTo('committing');
-    const committed = await commitObject.executeWithOptions(as('commit'), [prepared, extracted.staging]);
+    const committed = await commitObject.executeWithOptions(as('commit'), [prepared, staging]);
     outcome = `committed ${committed.rows} rows${committed.deleted ? `, ${committed.deleted} deleted` : ''} in snapshot ${committed.snapshotId}`;
     moveTo('done');
     // Only when the parent set this child's search attributes (so the namespace has them): an

@@ -1,4 +1,3 @@
-import { openWriteArea } from './extract/write-area';
 import { NotFoundError } from '../iceberg/errors';
 import { noLog } from '../log';
 import { runPaths } from '../iceberg/run-paths';
@@ -7,14 +6,12 @@ import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import { readObject } from '../salesforce/reader';
-import { budgetedClient } from './extract/budgeted-client';
-import { Checkpointer } from './extract/checkpointer';
+import { DEFAULT_CHECKPOINT_MS, runExtraction } from './extract/extraction';
 import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow, readWindow } from './extract/read-window';
 import { positionOf, usableCheckpoint } from './extract/resume';
-import { StageTimer } from './extract/stage-timer';
 import { defaultWriteMode } from './objects';
-import { reconcileExtraction, reconcileOutcome, reconcileProperties } from './reconcile';
+import { reconciledIds, reconcileOutcome, reconcileProperties } from './reconcile';
 import { rereadReason } from './reread';
 import { readStaging } from './staging';
 import { combineStaged } from './partitions';
@@ -25,7 +22,7 @@ export { CURSOR_PROPERTY };
 
 import type { CommitSummary, ExtractOptions, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
 
-export const DEFAULT_CHECKPOINT_MS = 60_000;
+export { DEFAULT_CHECKPOINT_MS };
 
 /** Describes the object, creates or evolves its table, and fixes the incremental window. */
 export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput): Promise<PreparedObject> {
@@ -72,81 +69,44 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
 /**
  * Reads the object's rows (and deleted Ids) into data files; returns where the staging manifest is.
  * Every `checkpointMs` the open file is closed and what was written so far is recorded, so a new
- * attempt given that checkpoint reads on from the row after it instead of starting again.
- * The steps live in src/sync/extract/: the client under the API budget, the column alignment,
- * the checkpointer, the deleted-Ids read and the stage timer.
+ * attempt given that checkpoint reads on from the row after it instead of starting again. The loop
+ * is the one a partition runs (src/sync/extract/extraction.ts); the object's own part is where the
+ * read starts (a usable checkpoint, the plan's job, or the window) and the deleted Ids at the end.
+ * A reconciling sync compares every Id in a step of its own (reconcileObject) unless `opts.reconcile`
+ * asks for it here, as syncs did before that step existed.
  */
 export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const log = ctx.log ?? noLog;
-  const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), {
-    api: ctx.api,
-    spent: opts.usage ?? p.usage,
-    signal: opts.signal,
-    progress: opts.progress,
-    log,
+  return runExtraction(ctx, p, opts, {
+    name: p.object,
+    spent: p.usage,
+    stagingPath: (paths) => paths.staging,
+    resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
+    async pages(salesforce, { describe, columns }, resume) {
+      // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
+      const planned = !resume && opts.job && (await bulkJobAlive(salesforce, opts.job)) ? opts.job : undefined;
+      return readObject({
+        client: salesforce,
+        describe,
+        fields: columns.fields,
+        window: readWindow(p),
+        resume: resume ? positionOf(resume) : planned && { api: 'bulk', job: planned },
+        api: ctx.api,
+        pagesInFlight: ctx.pagesInFlight,
+        sliceFloorMs: ctx.sliceFloorMs,
+        onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
+        onFallback: (reason) => log.warn(reason),
+      });
+    },
+    async deletes(salesforce, { describe }, keys) {
+      const deletedWindow = deletedIdsWindow(p);
+      const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
+      if (!opts.reconcile) return { deletedKeys };
+      // Hard deletes never reach queryAll: a reconciling sync compares all Ids (src/sync/reconcile.ts).
+      const reconciled = await reconciledIds(ctx, p, { salesforce, describe, keep: [keys.values(), deletedKeys], progress: opts.progress, signal: opts.signal });
+      return { deletedKeys, reconciled };
+    },
   });
-  const { table, describe, columns, paths, writer } = await openWriteArea(ctx, salesforce, p);
-  const resume = await usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note)));
-  if (resume) log.info(`Resuming ${p.object} after ${resume.rows} rows (checkpoint ${resume.staging})`, { rows: resume.rows, files: resume.files });
-  const checkpointer = await Checkpointer.open(
-    { store: table.store, runId: p.runId, stagingPath: paths.staging, writer, everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS },
-    resume,
-  );
-  // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
-  const planned = !resume && opts.job && (await bulkJobAlive(salesforce, opts.job)) ? opts.job : undefined;
-  const timer = new StageTimer();
-  const pages = readObject({
-    client: salesforce,
-    describe,
-    fields: columns.fields,
-    window: readWindow(p),
-    resume: resume ? positionOf(resume) : planned && { api: 'bulk', job: planned },
-    api: ctx.api,
-    pagesInFlight: ctx.pagesInFlight,
-    sliceFloorMs: ctx.sliceFloorMs,
-    onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
-    onFallback: (reason) => log.warn(reason),
-  })[Symbol.asyncIterator]();
-  const nextPage = () => timer.read(() => pages.next());
-  for (let next = await nextPage(); !next.done; next = await nextPage()) {
-    const page = next.value;
-    opts.signal?.throwIfAborted();
-    await writer.writeColumns(page.columns(columns.at));
-    checkpointer.add(page, columns.idAt);
-    if (checkpointer.due(page)) {
-      await checkpointer.save(page);
-      log.info(`Checkpoint of ${p.object} at ${checkpointer.rows} rows`, { rows: checkpointer.rows, files: checkpointer.fileCount, staging: checkpointer.checkpoint?.staging });
-    }
-    log.debug(`Page of ${page.length} rows`, { api: page.api, rows: checkpointer.rows, files: checkpointer.fileCount });
-    opts.progress?.({ rows: checkpointer.rows, files: checkpointer.fileCount, last: page.last, checkpoint: checkpointer.checkpoint, retrying: undefined });
-  }
-  await writer.close();
-  const deletedWindow = deletedIdsWindow(p);
-  const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
-  // Hard deletes never reach queryAll: a reconciling sync compares all Ids (src/sync/reconcile.ts).
-  const reconciled = await reconcileExtraction(ctx, p, { salesforce, describe, keys: checkpointer.keys, deletedKeys, progress: opts.progress, signal: opts.signal });
-  const usage = budget.usage;
-  const staging = await checkpointer.finish({ deletedKeys, reconciled, usage });
-  const files = checkpointer.files;
-  opts.progress?.({ rows: checkpointer.rows, files: files.length, checkpoint: checkpointer.checkpoint, usage });
-  log.info(`Extracted ${p.object}: ${checkpointer.rows} rows in ${files.length} files`, {
-    rows: checkpointer.rows,
-    files: files.length,
-    deleted: deletedKeys.length,
-    ...(reconciled ? { reconciled: reconciled.length } : {}),
-    staging,
-  });
-  const bytes = files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0);
-  return {
-    staging,
-    rows: checkpointer.rows,
-    files: files.length,
-    bytes,
-    deleted: deletedKeys.length,
-    reconciled: reconciled?.length,
-    timings: timer.timings(writer.timings),
-    usage,
-  };
 }
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */

@@ -1,4 +1,3 @@
-import { openWriteArea } from './extract/write-area';
 import { ERROR_CODES, SyncError } from '../errors';
 import { runPaths } from '../iceberg/run-paths';
 import { noLog } from '../log';
@@ -14,24 +13,30 @@ import {
   type BulkJobRef,
 } from '../salesforce/bulk-reader';
 import { describeObject, syncableFields } from '../salesforce/describe';
-import { MAX_BULK_QUERY_LENGTH, type ReadPosition } from '../salesforce/reader';
+import { MAX_BULK_QUERY_LENGTH } from '../salesforce/reader';
+import type { SalesforceClient } from '../salesforce/client';
+import type { SalesforceField } from '../salesforce/describe-types';
 import { buildSoql } from '../salesforce/soql';
 import { budgetedClient } from './extract/budgeted-client';
-import { Checkpointer } from './extract/checkpointer';
 import { alignColumns } from './extract/column-aligner';
 import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow, readWindow } from './extract/read-window';
-import { StageTimer } from './extract/stage-timer';
-import { DEFAULT_CHECKPOINT_MS } from './object-sync';
+import { runExtraction, type ExtractedPage } from './extract/extraction';
 import { partitionWorthIt, planPartitions, type ExtractPlan, type PartitionRange } from './partitions';
 import { KeyList, writeStaging } from './staging';
-import type { ExtractOptions, ExtractResult, PreparedObject, SyncContext } from './types';
+import type { ExtractCheckpoint, ExtractOptions, ExtractResult, PreparedObject, SyncContext } from './types';
 
 export interface PlanOptions extends Pick<ExtractOptions, 'signal' | 'progress'> {
   /** The job an earlier attempt of the plan created (from its heartbeat): reused while it lives. */
   job?: BulkJobRef;
   /** Told of the job once created (the activity heartbeats it, so a retry reuses it). */
   onJob?: (job: BulkJobRef) => void;
+  /**
+   * The sync reconciles in a step of its own (reconcileObject), after the extraction however it is
+   * split. Without, a reconciling sync (one that started before that step existed) compares every
+   * Id inside its one extraction, so it is not partitioned.
+   */
+  reconcileStep?: boolean;
 }
 
 /**
@@ -39,15 +44,16 @@ export interface PlanOptions extends Pick<ExtractOptions, 'signal' | 'progress'>
  * `minPages` result pages is split into partitions (runs of result pages) that separate
  * activities read, on any worker; the job is created here, once, and the deleted Ids read here
  * too (staged as the plan's own manifest). Anything else — partitioning off, a REST read, API
- * versions without parallel result pages, a reconciling sync, a job Salesforce failed — gets no
- * partition and is extracted by one activity, as before (reusing the job when there is one).
+ * versions without parallel result pages, a job Salesforce failed — gets no partition and is
+ * extracted by one activity, as before (reusing the job when there is one). A reconciling sync is
+ * partitioned like any other: its reconcile step reads the Ids every partition staged.
  */
 export async function planObject(ctx: SyncContext, p: PreparedObject, opts: PlanOptions = {}): Promise<ExtractPlan> {
   const settings = ctx.partitions;
   const none = (reason: string, extra: Partial<ExtractPlan> = {}): ExtractPlan => ({ partitions: [], inFlight: 1, reason, ...extra });
   if (!settings || settings.minPages <= 0) return none('partitioning is off (SYNC_PARTITION_MIN_PAGES=0)');
   if (ctx.api === 'rest') return none('REST reads are extracted by one activity');
-  if (p.reconcile && p.writeMode === 'merge') return none('a reconciling sync compares every Id in one extraction');
+  if (p.reconcile && p.writeMode === 'merge' && !opts.reconcileStep) return none('this reconciling sync compares every Id inside its one extraction');
   if (Number(ctx.salesforce.apiVersion) < PARALLEL_RESULTS_VERSION) return none(`API ${ctx.salesforce.apiVersion} has no parallel result pages (62.0 and later)`);
   const log = ctx.log ?? noLog;
   const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), { api: ctx.api, spent: p.usage, signal: opts.signal, progress: opts.progress, log });
@@ -98,86 +104,67 @@ const PARTITION_PAGES_IN_FLIGHT = 2;
 
 /**
  * Reads one partition's result pages into data files under the run's paths, and stages them in a
- * manifest of its own (`<run>.part-<n>.json`). Checkpoints as the single extraction does: a new
- * attempt given the last checkpoint reads on from the page after it. The job is not deleted here
- * (other partitions read it): cleanup does.
+ * manifest of its own (`<run>.part-<n>.json`), through the loop the single extraction runs
+ * (src/sync/extract/extraction.ts): a new attempt given the last checkpoint reads on from the page
+ * after it. The job is not deleted here (other partitions read it): cleanup does.
  */
 export async function extractPartition(ctx: SyncContext, p: PreparedObject, job: BulkJobRef, part: PartitionRange, opts: ExtractOptions = {}): Promise<ExtractResult> {
-  const log = ctx.log ?? noLog;
-  // Each partition counts what it spends itself: the commit adds up the plan's and every partition's.
-  const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), {
-    api: ctx.api,
-    spent: opts.usage ?? NO_USAGE,
-    signal: opts.signal,
-    progress: opts.progress,
-    log,
+  return runExtraction(ctx, p, opts, {
+    name: `${p.object} partition ${part.index}`,
+    // Each partition counts what it spends itself: the commit adds up the plan's and every partition's.
+    spent: NO_USAGE,
+    stagingPath: (paths) => (suffix) => paths.staging(`part-${part.index}${suffix ? `.${suffix}` : ''}`),
+    resume: async () => opts.resume,
+    pages: async (salesforce, { columns }, resume) => partitionPages(salesforce, ctx, p, job, part, columns.fields, resume),
   });
-  const { table, columns, paths, writer } = await openWriteArea(ctx, salesforce, p);
-  const resume = opts.resume;
-  const done = resume?.pages ?? 0;
+}
+
+/**
+ * The partition's result pages from the checkpoint on. The last one has no position: the
+ * partition ends there, so there is nothing to checkpoint after it.
+ */
+async function* partitionPages(
+  salesforce: SalesforceClient,
+  ctx: SyncContext,
+  p: PreparedObject,
+  job: BulkJobRef,
+  part: PartitionRange,
+  fields: SalesforceField[],
+  resume: ExtractCheckpoint | undefined,
+): AsyncGenerator<ExtractedPage> {
+  let read = resume?.pages ?? 0;
   const at = resume?.position?.api === 'bulk' && resume.position.job?.pages ? resume.position.job.pages : part.from;
-  if (resume) log.info(`Resuming ${p.object} partition ${part.index} after ${done} pages, ${resume.rows} rows`, { rows: resume.rows, pages: done });
-  const checkpointer = await Checkpointer.open(
-    {
-      store: table.store,
-      runId: p.runId,
-      stagingPath: (suffix) => paths.staging(`part-${part.index}${suffix ? `.${suffix}` : ''}`),
-      writer,
-      everyMs: opts.checkpointMs ?? DEFAULT_CHECKPOINT_MS,
-    },
-    resume,
-  );
-  const timer = new StageTimer();
   const pages = readBulkPages({
     client: salesforce,
     job,
     from: at,
-    count: part.pages - done,
-    fields: columns.fields,
+    count: part.pages - read,
+    fields,
     cursorField: readWindow(p)?.field,
     // Partitions already download in parallel (several per worker): each keeps one page ahead of
     // the one it writes, so a worker's memory grows with its partitions, not partitions × pages.
     pagesInFlight: Math.min(ctx.pagesInFlight ?? PARTITION_PAGES_IN_FLIGHT, PARTITION_PAGES_IN_FLIGHT),
-  })[Symbol.asyncIterator]();
-  const nextPage = () =>
-    timer.read(async () => {
-      try {
-        return await pages.next();
-      } catch (error) {
-        // Only a new plan (a new job) can read these rows again: retrying this partition cannot.
-        if (error instanceof BulkJobGoneError)
-          throw new SyncError(`${error.message}: partition ${part.index + 1} of ${p.object} cannot be read; sync the object again (a new run plans a new job)`, {
-            code: ERROR_CODES.BULK_JOB_GONE,
-            retryable: false,
-          });
-        throw error;
-      }
-    });
-  let read = done;
-  for (let next = await nextPage(); !next.done; next = await nextPage()) {
-    const { csv, last } = next.value;
-    opts.signal?.throwIfAborted();
-    read++;
-    const position: ReadPosition | undefined = next.value.next ? { api: 'bulk', job: next.value.next } : undefined;
-    const page = { length: csv.length, text: (r: number, f: number) => csv.text(r, f), last, position };
-    await writer.writeColumns(csv.columns(columns.at));
-    checkpointer.add(page, columns.idAt);
-    if (read < part.pages && checkpointer.due(page)) await checkpointer.save(page, { pages: read });
-    opts.progress?.({ rows: checkpointer.rows, files: checkpointer.fileCount, last, checkpoint: checkpointer.checkpoint, retrying: undefined });
+  });
+  try {
+    for await (const { csv, last, next } of pages) {
+      read++;
+      yield {
+        api: 'bulk',
+        length: csv.length,
+        text: (r, f) => csv.text(r, f),
+        columns: (at) => csv.columns(at),
+        last,
+        position: read < part.pages && next ? { api: 'bulk', job: next } : undefined,
+        pages: read,
+      };
+    }
+  } catch (error) {
+    // Only a new plan (a new job) can read these rows again: retrying this partition cannot.
+    if (error instanceof BulkJobGoneError)
+      throw new SyncError(`${error.message}: partition ${part.index + 1} of ${p.object} cannot be read; sync the object again (a new run plans a new job)`, {
+        code: ERROR_CODES.BULK_JOB_GONE,
+        retryable: false,
+      });
+    throw error;
   }
-  await writer.close();
-  const usage = budget.usage;
-  const staging = await checkpointer.finish({ deletedKeys: [], usage });
-  const files = checkpointer.files;
-  opts.progress?.({ rows: checkpointer.rows, files: files.length, checkpoint: checkpointer.checkpoint, usage });
-  log.info(`Extracted ${p.object} partition ${part.index}: ${checkpointer.rows} rows in ${files.length} files`, { rows: checkpointer.rows, files: files.length, staging });
-  return {
-    staging,
-    rows: checkpointer.rows,
-    files: files.length,
-    bytes: files.reduce((sum, f) => sum + Number(f.fileSizeInBytes), 0),
-    deleted: 0,
-    timings: timer.timings(writer.timings),
-    usage,
-  };
 }

@@ -1,11 +1,15 @@
 import type { SalesforceClient } from '../salesforce/client';
-import type { SObjectDescribe } from '../salesforce/describe';
+import { describeObject, type SObjectDescribe } from '../salesforce/describe';
 import { readObject, type ReadApi } from '../salesforce/reader';
 import type { Destination, TableRef } from '../destinations/destination';
 import { IdDifference, type IdDifferenceOptions } from './id-difference';
 import type { WriteModeName } from './objects';
-import type { ExtractProgress, PreparedObject, SyncContext } from './types';
-import type { KeyList, StagedExtraction } from './staging';
+import { runPaths } from '../iceberg/run-paths';
+import { noLog } from '../log';
+import { NO_USAGE } from '../salesforce/budget';
+import { budgetedClient } from './extract/budgeted-client';
+import type { ExtractProgress, PreparedObject, ReconcileOptions, ReconcileResult, SyncContext } from './types';
+import { KeyList, readStaging, writeStaging, type StagedExtraction } from './staging';
 import { ERROR_CODES, SyncError } from '../errors';
 
 import { RECONCILED_PROPERTY } from '../table-contract';
@@ -30,8 +34,8 @@ export interface ReconcileRequest {
   /** The table's key column (Salesforce's Id). */
   idColumn: string;
   api?: ReadApi;
-  /** Ids this sync read (their rows are being written, never removed) or already deletes. */
-  keep: Iterable<string>[];
+  /** Ids this sync read (their rows are being written, never removed) or already deletes, batch by batch. */
+  keep: Iterable<Iterable<string>> | AsyncIterable<Iterable<string>>;
   /** Told how far it got, for heartbeats. */
   progress?: (text: string) => void;
   /** Told when Salesforce refuses Bulk for the Id read and REST reads it instead. */
@@ -72,8 +76,10 @@ export async function reconcileIds(req: ReconcileRequest): Promise<Reconciled> {
     });
     // An empty table has nothing to remove: Salesforce is not asked.
     if (tableIds === 0) return { removed: [], tableIds };
-    for (const ids of req.keep) for (const id of ids) diff.keep(id);
-    await diff.flush();
+    for await (const ids of req.keep) {
+      for (const id of ids) diff.keep(id);
+      await diff.flush();
+    }
     const idField = req.describe.fields.find((f) => f.name === 'Id');
     if (!idField) throw new SyncError(`${req.describe.name} has no Id field to reconcile by`, { code: ERROR_CODES.UNKNOWN_FIELD, retryable: false });
     let salesforceIds = 0;
@@ -98,19 +104,17 @@ export async function reconcileIds(req: ReconcileRequest): Promise<Reconciled> {
 }
 
 /**
- * The extraction's part: after the main read (and the queryAll deletes), the Ids of live rows
- * Salesforce no longer has, or undefined when this sync does not reconcile the object. The rows
- * the sync just read and the Ids queryAll already deletes are kept out, so they are never removed
- * twice or counted twice.
+ * The Ids of live rows Salesforce no longer has, or undefined when this sync does not reconcile
+ * the object. `keep` holds the rows the sync read and the Ids queryAll already deletes: they are
+ * never removed twice or counted twice.
  */
-export async function reconcileExtraction(
+export async function reconciledIds(
   ctx: SyncContext,
   p: PreparedObject,
   opts: {
     salesforce: SalesforceClient;
     describe: SObjectDescribe;
-    keys: KeyList;
-    deletedKeys: readonly string[];
+    keep: ReconcileRequest['keep'];
     progress?: (p: Partial<ExtractProgress>) => void;
     signal?: AbortSignal;
   },
@@ -128,7 +132,7 @@ export async function reconcileExtraction(
     describe: opts.describe,
     idColumn: p.idColumn,
     api: ctx.api,
-    keep: [opts.keys.values(), opts.deletedKeys],
+    keep: opts.keep,
     progress: (reconciling) => (ctx.log?.debug(reconciling), opts.progress?.({ reconciling })),
     onFallback: (reason) => ctx.log?.warn(reason),
     signal: opts.signal,
@@ -138,6 +142,41 @@ export async function reconcileExtraction(
     tableIds: found.tableIds,
   });
   return found.removed;
+}
+
+/**
+ * The reconcile step of a sync, after its extraction (whole or partitioned) and before its commit:
+ * reads the extraction's staging manifests (`staging`: one, or the plan's and every partition's)
+ * for the Ids it read and deletes, finds the table's live rows Salesforce no longer has, and
+ * stages their Ids as deletes in a manifest of its own (`<run>.reconcile.json`), which the commit
+ * takes with the others. The Ids are read one manifest at a time. A new attempt starts over:
+ * what it stages replaces what an earlier one did.
+ */
+export async function reconcileObject(ctx: SyncContext, p: PreparedObject, staging: string | string[], opts: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const log = ctx.log ?? noLog;
+  // Counts from zero (or what earlier attempts spent): the commit adds it to the extraction's.
+  const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), {
+    api: ctx.api,
+    spent: opts.usage ?? NO_USAGE,
+    signal: opts.signal,
+    progress: opts.progress,
+    log,
+  });
+  const area = await ctx.destination.writeTarget(p);
+  const staged = await Promise.all([staging].flat().map((key) => readStaging(area.store, key)));
+  const describe = await describeObject(salesforce, p.object);
+  async function* keep(): AsyncGenerator<Iterable<string>> {
+    for (const s of staged) {
+      yield (await s.loadKeys()).values();
+      yield s.deletedKeys;
+    }
+  }
+  const removed = await reconciledIds(ctx, p, { salesforce, describe, keep: keep(), progress: opts.progress, signal: opts.signal });
+  const usage = budget.usage;
+  const path = runPaths(area.location, p.runId).staging('reconcile');
+  await writeStaging(area.store, path, { runId: p.runId, files: [], keys: new KeyList(), deletedKeys: removed ?? [], reconciled: removed?.length, usage });
+  opts.progress?.({ usage });
+  return { staging: path, ...(removed ? { reconciled: removed.length } : {}), usage };
 }
 
 /** The commit's summary properties of a reconciling sync. */

@@ -147,5 +147,28 @@ export interface ExtractOptions {
   usage?: UsageCounts;
   /** Least time between checkpoints (each closes the open data file). Default 60 s. */
   checkpointMs?: number;
+  /**
+   * Also compare every Id after the read, in this extraction (a reconciling sync that started
+   * before reconciliation was a step of its own). Otherwise the reconcile step does it.
+   */
+  reconcile?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What a reconcile step staged: the Ids of rows Salesforce no longer has, in a manifest of its own. */
+export interface ReconcileResult {
+  /** Its staging manifest (no data files; the Ids it found as deletes), committed with the extraction's. */
+  staging: string;
+  /** Rows found gone from Salesforce; undefined when the object is not reconciled (see reconcileSkipped). */
+  reconciled?: number;
+  /** What the step spent of the org's Salesforce limits, earlier attempts included. */
+  usage: UsageCounts;
+}
+
+export interface ReconcileOptions {
+  /** Told how far it got (`reconciling`), why it waits or retries, what it spent. */
+  progress?: (p: Partial<ExtractProgress>) => void;
+  /** What earlier attempts of the step spent (their last heartbeat's `usage`). */
+  usage?: UsageCounts;
   signal?: AbortSignal;
 }

@@ -139,3 +139,10 @@ export async function runLeftovers(t: IcebergTable, target: CatalogTarget, run: 
     missing: location.missing,
   };
 }
+
+/** What a run must not leave behind (runLeftovers): empty when its cleanup did its work. */
+export function leftBehind(left: Awaited<ReturnType<typeof runLeftovers>>) {
+  return { unused: left.unused, staging: left.staging, openUploads: left.openUploads, unreferenced: left.unreferenced, missing: left.missing };
+}
+
+export const NOTHING_LEFT = { unused: [], staging: [], openUploads: 0, unreferenced: [], missing: [] };

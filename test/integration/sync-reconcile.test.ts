@@ -6,15 +6,25 @@ import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { readers, type ReadResult } from '../helpers/readers';
 import { syncHarness } from '../helpers/sync-harness';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
+import { catalogTargets } from '../helpers/catalogs';
+import { uniqueName } from '../helpers/stack';
+import { leftBehind, NOTHING_LEFT, runLeftovers } from '../helpers/table-files';
 
 /*
- * Hard deletes on the real stack: Temporal dev server, an in-process worker, the simulator, Nessie
- * and MinIO; what the table holds is read by pyiceberg and DuckDB.
+ * Hard deletes on the real stack: Temporal dev server, in-process workers, the simulator, Nessie
+ * and MinIO; what the table holds is read by pyiceberg and DuckDB. Bulk result pages hold 50 rows:
+ * the main worker extracts the object in one activity (fewer pages than SYNC_PARTITION_MIN_PAGES),
+ * the `parts` worker in partitions of two pages.
  */
-const sim = new SalesforceSimulator({ rowCounts: { Account: 400 } });
-const harness = syncHarness({ name: 'reconcile', sim });
+const sim = new SalesforceSimulator({ rowCounts: { Account: 400 }, resultPageRecords: 50 });
+const harness = syncHarness({
+  name: 'reconcile',
+  sim,
+  workers: { parts: { SALESFORCE_READ_API: 'bulk', SYNC_PARTITION_MIN_PAGES: '4', SYNC_PARTITION_PAGES: '2' } },
+});
 const { settings } = harness;
 const namespace = harness.namespace();
+const nessie = catalogTargets().find((t) => t.name === 'nessie')!;
 
 const sync = (input: SalesforceSyncInput): Promise<ObjectOutcome[]> => harness.sync({ objects: ['Account'], namespace, ...input });
 
@@ -27,8 +37,8 @@ async function control(what: string, body: Record<string, unknown>): Promise<unk
 
 const sourceIds = () => [...sim.org.records(sim.org.object('Account')!, false)].map((r) => String(r.Id)).sort();
 
-async function read(reader: 'pyiceberg' | 'duckdb'): Promise<ReadResult & { ids: string[] }> {
-  const r = await readers<ReadResult>('read', '--reader', reader, namespace, 'account');
+async function read(reader: 'pyiceberg' | 'duckdb', ns = namespace): Promise<ReadResult & { ids: string[] }> {
+  const r = await readers<ReadResult>('read', '--reader', reader, ns, 'account');
   return { ...r, ids: r.rows.map((row) => String(row.id)).sort() };
 }
 
@@ -85,5 +95,64 @@ describe('reconciling syncs (Temporal, worker, simulator, Nessie, MinIO; read by
     const [again] = await sync({ reconcile: true });
     expect(again).toMatchObject({ status: 'succeeded', result: { rows: 0, reconciled: 0 } });
     expect((await read('duckdb')).ids).toEqual(expected);
+  });
+
+  it('a reconciling sync whose extraction is partitioned removes exactly the rows Salesforce lost, with its other changes; no row lost or doubled', async () => {
+    const ns = harness.namespace();
+    const scheduled = async (workflowId: string) => {
+      const events = (await harness.client.workflow.getHandle(`${workflowId}/Account`).fetchHistory()).events ?? [];
+      const types = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : []));
+      return types.reduce<Record<string, number>>((n, t) => ({ ...n, [t]: (n[t] ?? 0) + 1 }), {});
+    };
+    const firstId = uniqueName('reconcile-parts');
+    const [first] = await harness.sync({ objects: ['Account'], namespace: ns }, { queue: 'parts', workflowId: firstId });
+    const ids = sourceIds();
+    expect(first).toMatchObject({ status: 'succeeded', result: { rows: ids.length, deleted: 0 } });
+    // Eight result pages of 50 rows: four partitions of two.
+    expect(await scheduled(firstId)).toMatchObject({ planObject: 1, extractPartition: 4, commitObject: 1 });
+
+    const [hard, purged, binned, renamed] = [ids[13]!, ids[14]!, ids[15]!, ids[16]!];
+    await control('hard-delete', { object: 'Account', id: hard });
+    await control('delete', { object: 'Account', id: purged });
+    // (The bin may still hold a row the test above deleted: this namespace's table never had it.)
+    await control('empty-recycle-bin', { object: 'Account' });
+    await control('delete', { object: 'Account', id: binned });
+    await control('update', { object: 'Account', id: renamed, values: { Name: 'Renamed before the partitioned reconciliation' } });
+
+    // An incremental sync that reads every row again (formula fields), so there are pages to
+    // partition; it still removes what was deleted since its cursor (the plan reads those Ids).
+    const workflowId = uniqueName('reconcile-parts');
+    const [reconciling] = await harness.sync(
+      { objects: ['Account'], namespace: ns, reconcile: true, overrides: { Account: { refreshFormulas: true } } },
+      { queue: 'parts', workflowId },
+    );
+    const expected = sourceIds();
+    expect(expected).toEqual(ids.filter((id) => ![hard, purged, binned].includes(id)));
+    expect(reconciling).toMatchObject({ status: 'succeeded', result: { rows: expected.length, deleted: 1, reconciled: 2, reread: 'formulas' } });
+    // Partitioned, reconciled once over what every partition staged, committed once.
+    const steps = await scheduled(workflowId);
+    expect(steps).toMatchObject({ planObject: 1, reconcileObject: 1, commitObject: 1, cleanupObject: 1 });
+    expect(steps.extractPartition).toBeGreaterThanOrEqual(3);
+    expect(steps.extractObject).toBeUndefined();
+
+    for (const reader of ['pyiceberg', 'duckdb'] as const) {
+      const table = await read(reader, ns);
+      // Every Id Salesforce has, once; none it lost.
+      expect(table.ids, reader).toEqual(expected);
+      expect(new Set(table.ids).size, reader).toBe(table.ids.length);
+      expect(table.rows.find((r) => r.id === renamed)?.name, reader).toBe('Renamed before the partitioned reconciliation');
+    }
+    expect((await read('pyiceberg', ns)).summary).toMatchObject({ 'salesforce.reconciled-deletes': '2' });
+
+    // One snapshot of the run, and nothing of it left behind (the reconcile step's manifest included).
+    const { catalog, storeFor } = connectIceberg(settings);
+    const t = await loadTable({ catalog, namespace: [ns], name: 'account', storeFor });
+    const { runId } = await harness.client.workflow.getHandle(`${workflowId}/Account`).describe();
+    const left = await runLeftovers(t, nessie, `${workflowId}/Account@${runId}`);
+    expect(leftBehind(left)).toEqual(NOTHING_LEFT);
+    expect(left.commitsOfRun).toBe(1);
+    expect(left.snapshotsOfRun).toBe(1);
+    // The partitioned job and the reconcile step's Id job: both gone.
+    expect(sim.jobs.size).toBe(0);
   });
 });

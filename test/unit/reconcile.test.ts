@@ -14,7 +14,7 @@ import { parseSalesforceSettings } from '../../src/salesforce/settings';
 import { IdDifference, type IdDifferenceOptions } from '../../src/sync/id-difference';
 import { commitObject, extractObject, prepareObject } from '../../src/sync/object-sync';
 import type { SyncContext } from '../../src/sync/types';
-import { reconcileIds } from '../../src/sync/reconcile';
+import { reconcileIds, reconcileObject } from '../../src/sync/reconcile';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reconcile-'));
@@ -131,17 +131,18 @@ async function tableIds(): Promise<string[]> {
 }
 
 let runs = 0;
-async function sync(opts: { reconcile?: boolean; writeMode?: 'merge' | 'append' | 'replace' } = {}) {
-  const p = await prepareObject(ctx, {
-    object: 'Account',
-    namespace: ['unit'],
-    runId: `unit-reconcile@${++runs}`,
-    writeMode: opts.writeMode ?? 'merge',
-    reconcile: opts.reconcile,
-  });
+/**
+ * One sync's steps. A reconciling one compares Ids in its own step (reconcileObject) between the
+ * extraction and the commit, or, as syncs that started before that step did, inside the extraction.
+ */
+async function sync(opts: { reconcile?: boolean; writeMode?: 'merge' | 'append' | 'replace'; inExtraction?: boolean } = {}) {
+  const p = await prepareObject(ctx, { object: 'Account', namespace: ['unit'], runId: `unit-reconcile@${++runs}`, writeMode: opts.writeMode ?? 'merge', reconcile: opts.reconcile });
   const heartbeats: string[] = [];
-  const extracted = await extractObject(ctx, p, { progress: (x) => x.reconciling && heartbeats.push(x.reconciling) });
-  return { extracted, committed: await commitObject(ctx, p, extracted.staging), heartbeats };
+  const progress = (x: { reconciling?: string }) => x.reconciling && heartbeats.push(x.reconciling);
+  const extracted = await extractObject(ctx, p, { progress, reconcile: opts.inExtraction });
+  const reconciled = opts.reconcile && !opts.inExtraction ? await reconcileObject(ctx, p, extracted.staging, { progress }) : undefined;
+  const staging = reconciled ? [extracted.staging, reconciled.staging] : extracted.staging;
+  return { extracted, reconciled, committed: await commitObject(ctx, p, staging), heartbeats };
 }
 
 describe('the simulator’s hard deletes and emptied Recycle Bin', () => {
@@ -207,13 +208,26 @@ describe('a reconciling sync (sync steps on the simulator and DuckDB, no servers
     // and without ORDER BY (so Salesforce can chunk a large object).
     expect(jobs.filter((j) => j.query.startsWith('SELECT Id FROM'))).toEqual([{ operation: 'query', query: 'SELECT Id FROM Account' }]);
     expect(reconciling.committed).toMatchObject({ rows: 1, deleted: 0, reconciled: 2 });
-    expect(reconciling.extracted).toMatchObject({ deleted: 0, reconciled: 2 });
+    // Found by the reconcile step, after the extraction (which found none itself).
+    expect(reconciling.extracted).toMatchObject({ deleted: 0 });
+    expect(reconciling.extracted.reconciled).toBeUndefined();
+    expect(reconciling.reconciled).toMatchObject({ reconciled: 2 });
     expect(reconciling.heartbeats.at(-1)).toBe('reconciled: 2 of 2999 table rows are gone from Salesforce');
     expect(await tableIds()).toEqual(sourceIds());
     expect(await tableIds()).toEqual(ids.filter((x) => ![ids[10], ids[20], ids[30]].includes(x)));
 
     // Nothing more to remove: a second reconciliation finds nothing.
     expect((await sync({ reconcile: true })).committed).toMatchObject({ rows: 0, reconciled: 0 });
+  });
+
+  it('a sync that started before the reconcile step existed still reconciles inside its extraction', async () => {
+    const ids = sourceIds();
+    sim.org.hardDelete('Account', ids[60]!);
+    const inside = await sync({ reconcile: true, inExtraction: true });
+    expect(inside.extracted).toMatchObject({ deleted: 0, reconciled: 1 });
+    expect(inside.committed).toMatchObject({ rows: 0, deleted: 0, reconciled: 1 });
+    expect(inside.heartbeats.at(-1)).toBe(`reconciled: 1 of ${ids.length} table rows are gone from Salesforce`);
+    expect(await tableIds()).toEqual(ids.filter((x) => x !== ids[60]));
   });
 
   it('never removes a row the sync itself read, even when Salesforce no longer returns it', async () => {

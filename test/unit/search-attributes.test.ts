@@ -37,6 +37,9 @@ const stubs: SyncActivities = {
   extractPartition: async () => {
     throw new Error('not partitioned');
   },
+  reconcileObject: async () => {
+    throw new Error('not reconciled');
+  },
   searchAttributeProblems,
   waitForMaintenance: async () => undefined,
 };

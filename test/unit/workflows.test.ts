@@ -43,6 +43,8 @@ class Recorder {
   calls: { activity: Activity; object: string; workflowId?: string; runId?: string }[] = [];
   cleanedJobs: string[] = [];
   stagings: (string | string[])[] = [];
+  /** What each plan, extraction and reconcile step was asked (their second argument). */
+  asked: { activity: Activity; object: string; how?: unknown; staging?: string | string[] }[] = [];
   active = new Set<string>();
   maxActive = 0;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
@@ -80,7 +82,8 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
       await record('prepareObject', input.object, input.runId);
       return { ...input, table: input.object.toLowerCase(), writeMode: input.writeMode ?? 'merge', upTo: '2024-01-01T00:00:00.000Z', idColumn: 'id' };
     },
-    async extractObject(p) {
+    async extractObject(p, from) {
+      rec.asked.push({ activity: 'extractObject', object: p.object, how: from });
       await record('extractObject', p.object);
       return { staging: `staging/${p.object}`, rows: ROWS[p.object]!, files: 1, bytes: 1, deleted: 0, timings: { readS: 0, readCpuS: 0, buildS: 0, encodeS: 0, uploadS: 0 } };
     },
@@ -94,7 +97,8 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
       if (job) rec.cleanedJobs.push(job.jobId);
       return 0;
     },
-    async planObject(p) {
+    async planObject(p, how) {
+      rec.asked.push({ activity: 'planObject', object: p.object, how });
       const n = hooks.partitions?.[p.object] ?? 0;
       if (n === 0) return { partitions: [], inFlight: 1 };
       await record('planObject', p.object);
@@ -110,6 +114,11 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
         rec.leave(`${p.object}#${part.index}`);
       }
       return { staging: `staging/${p.object}.part-${part.index}`, rows: 10, files: 1, bytes: 1, deleted: 0, timings: { readS: 0, readCpuS: 0, buildS: 0, encodeS: 0, uploadS: 0 } };
+    },
+    async reconcileObject(p, staging) {
+      rec.asked.push({ activity: 'reconcileObject', object: p.object, staging });
+      await record('reconcileObject', p.object);
+      return { staging: `staging/${p.object}.reconcile`, reconciled: 2, usage: { apiCalls: 3, bulkJobs: 1, resultBytes: 10 } };
     },
     // The real check, against the test server (which has the attributes).
     searchAttributeProblems,
@@ -562,7 +571,10 @@ describe('salesforceSync with stubbed activities', () => {
     const failure = await withWorker(stubActivities(rec, { extractObject: failFor('Lead', 'Lead is not readable') }), async (taskQueue) => {
       const failed = await failureOf(await start(taskQueue, 'named', { objects: ['Account', 'Lead'], namespace: 'crm.raw', overrides: { Account: { reconcile: true } } }));
       // Queried while a worker polls: a query runs the workflow code.
-      expect(await currentDetails('named/Account')).toBe('**Account** → `crm.raw.account`\n\nstage: done\n\ncommitted 300 rows in snapshot staging/Account#1');
+      // A reconciling sync commits what its extraction and its reconcile step staged (the stub names the snapshot by them).
+      expect(await currentDetails('named/Account')).toBe(
+        '**Account** → `crm.raw.account`\n\nstage: done\n\ncommitted 300 rows in snapshot staging/Account,staging/Account.reconcile#1',
+      );
       expect(await currentDetails('named/Lead')).toBe('**Lead** → `crm.raw.lead`\n\nstage: failed: Lead is not readable');
       expect(await currentDetails('named')).toBe('- **Account**: succeeded: 300 rows\n- **Lead**: failed: Lead is not readable');
       return failed;
@@ -577,7 +589,15 @@ describe('salesforceSync with stubbed activities', () => {
     const summaries = (await events('named/Account')).flatMap((e) =>
       e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : [],
     );
-    expect(summaries).toEqual(['wait for the table maintenance of Account', 'prepare Account', 'plan Account', 'extract Account', 'commit Account', 'clean up after Account']);
+    expect(summaries).toEqual([
+      'wait for the table maintenance of Account',
+      'prepare Account',
+      'plan Account',
+      'extract Account',
+      'reconcile Account',
+      'commit Account',
+      'clean up after Account',
+    ]);
     expect(await searchAttributes('named/Account')).toEqual({
       SalesforceObject: 'Account',
       SalesforceSyncMode: 'incremental',
@@ -718,5 +738,43 @@ describe('syncObject with a partitioned extraction (stubbed activities)', () => 
     expect(cancelledAt).toBeGreaterThan(0);
     expect(cleanupAt).toBeGreaterThan(cancelledAt);
     expect(rec.cleanedJobs).toEqual(['job-Account']);
+  });
+
+  it('a reconciling merge sync is partitioned too: its reconcile step takes the plan and every partition, and the commit takes what it staged with them', async () => {
+    const rec = new Recorder();
+    const hooks: Hooks = { partitions: { Account: 3, Opportunity: 2 } };
+    const overrides = { Opportunity: { reconcile: false }, Lead: { mode: 'merge' as const } };
+    const result = await withWorker(stubActivities(rec, hooks), async (taskQueue) =>
+      (await start(taskQueue, 'reconcile-partitioned', { objects: ['Account', 'Opportunity', 'Lead'], reconcile: true, overrides })).result(),
+    );
+    expect(result.map((o) => o.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const parts = (o: string, n: number) => [`staging/${o}.plan`, ...Array.from({ length: n }, (_, i) => `staging/${o}.part-${i}`)];
+    // Account: planned as a reconciling sync, partitioned, then reconciled over all it staged.
+    expect(rec.asked.filter((a) => a.object === 'Account')).toEqual([
+      { activity: 'planObject', object: 'Account', how: { reconcileStep: true } },
+      { activity: 'reconcileObject', object: 'Account', staging: parts('Account', 3) },
+    ]);
+    // Lead (not partitioned): one extraction that leaves the reconciliation to the step.
+    expect(rec.asked.filter((a) => a.object === 'Lead')).toEqual([
+      { activity: 'planObject', object: 'Lead', how: { reconcileStep: true } },
+      { activity: 'extractObject', object: 'Lead', how: { reconcileStep: true } },
+      { activity: 'reconcileObject', object: 'Lead', staging: 'staging/Lead' },
+    ]);
+    // Opportunity does not reconcile: asked exactly what it was asked before the step existed.
+    expect(rec.asked.filter((a) => a.object === 'Opportunity')).toEqual([{ activity: 'planObject', object: 'Opportunity', how: undefined }]);
+    expect(rec.objects('reconcileObject').sort()).toEqual(['Account', 'Lead']);
+    expect(new Set(rec.stagings.map((s) => JSON.stringify(s)))).toEqual(
+      new Set([[...parts('Account', 3), 'staging/Account.reconcile'], ['staging/Lead', 'staging/Lead.reconcile'], parts('Opportunity', 2)].map((s) => JSON.stringify(s))),
+    );
+    // In the child's history: reconcile after the last partition, before the commit; a marker
+    // tells replays of the sync which way it went.
+    const history = await events('reconcile-partitioned/Account');
+    const types = history.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((t) => t !== undefined);
+    expect(types.slice(-3)).toEqual(['reconcileObject', 'commitObject', 'cleanupObject']);
+    expect(types.filter((t) => t === 'extractPartition')).toHaveLength(3);
+    const patches = (h: typeof history) =>
+      h.flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) => (p.payloads ?? []).map((x) => Buffer.from(x.data ?? []).toString())));
+    expect(patches(history).some((p) => p.includes('reconcile-step'))).toBe(true);
+    expect(patches(await events('reconcile-partitioned/Opportunity')).some((p) => p.includes('reconcile-step'))).toBe(false);
   });
 });
