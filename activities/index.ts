@@ -27,6 +27,7 @@ import {
 } from '../src/maintenance';
 import { columnName } from '../src/mapping/schema-mapping';
 import { SalesforceObject } from './search-attributes';
+import type { SyncDefaults } from '../src/sync/sync-defaults';
 
 /**
  * Every failure leaves as an ApplicationFailure typed by its code (src/errors.ts): those that
@@ -175,7 +176,7 @@ async function extracting(
 }
 
 /** The activities of a sync, bound to one worker's context (clients built from its environment). */
-export function createActivities(worker: SyncContext & { checkpointMs?: number }) {
+export function createActivities(worker: SyncContext & { checkpointMs?: number; defaults?: SyncDefaults }) {
   // Each call logs through its own activity's logger (which names the workflow, run and attempt).
   const context = () => ({ ...worker, log: activityLog() });
   return {
@@ -237,6 +238,11 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
     },
 
     searchAttributeProblems,
+
+    /** The worker's defaults for what a sync's input leaves unsaid (a local activity of salesforceSync). */
+    async syncDefaults(): Promise<Partial<SyncDefaults>> {
+      return worker.defaults ?? {};
+    },
 
     /**
      * Fails (retryably: the workflow's retry policy is the wait) while a maintenance of the

@@ -56,6 +56,13 @@ const PARTITIONS_PATCH = 'partitions';
 const PARTITION_QUEUE_PATCH = 'partition-queue';
 
 /**
+ * A sync whose input lacks the namespace, the objects or the mode asks its worker for its defaults
+ * (SYNC_NAMESPACE or ICEBERG_NAMESPACE, SALESFORCE_RESOURCES, WRITE_DISPOSITION: a local activity,
+ * recorded). Histories from before it took the built-in defaults.
+ */
+const WORKER_DEFAULTS_PATCH = 'worker-defaults';
+
+/**
  * The child first waits while a maintenance of its table runs that started before it (maintenance
  * and a sync of one table never run at once). Histories from before it start with prepare.
  */
@@ -295,8 +302,10 @@ async function inLanes<T, R>(items: readonly T[], inFlight: number, run: (item: 
  * history grows long it stops starting children, waits for the running ones and continues as new
  * with the rest.
  */
-export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<ObjectOutcome[]> {
-  checkInput(syncInputProblems(input), 'sync input');
+export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<ObjectOutcome[]> {
+  checkInput(syncInputProblems(given), 'sync input');
+  // What the input leaves unsaid, as the worker's settings say it (carried across continue-as-new).
+  const input = await withWorkerDefaults(given);
   const objects = [...new Set(input.objects ?? INPUT_DEFAULTS.objects)];
   const namespace = (input.namespace ?? INPUT_DEFAULTS.namespace).split('.');
   const done = input.done ?? [];
@@ -405,6 +414,37 @@ function failureOf(error: unknown): { error: string; code?: string } {
   while (root.cause instanceof Error) root = root.cause as Error & { cause?: unknown };
   const code = root instanceof ApplicationFailure ? root.type || undefined : root instanceof TimeoutFailure ? 'TIMEOUT' : undefined;
   return { error: root.message, ...(code ? { code } : {}) };
+}
+
+/**
+ * The input with the worker's defaults in place of what it leaves unsaid: the namespace, the
+ * objects, and (WRITE_DISPOSITION=force_replace, when the input names no mode) a full read that
+ * replaces every object's table unless the input gives the object a mode of its own. An input
+ * that says all of it is returned as it is.
+ */
+async function withWorkerDefaults(input: SalesforceSyncInput): Promise<SalesforceSyncInput> {
+  if ((input.namespace !== undefined && input.objects !== undefined && input.mode !== undefined) || !patched(WORKER_DEFAULTS_PATCH)) return input;
+  const { syncDefaults } = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
+  let defaults: Awaited<ReturnType<SyncActivities['syncDefaults']>>;
+  try {
+    defaults = await syncDefaults();
+  } catch (error) {
+    log.warn(`Could not read the worker's sync defaults (${failureOf(error).error}); using ${INPUT_DEFAULTS.namespace} and the default objects`);
+    return input;
+  }
+  const objects = input.objects ?? defaults.objects;
+  const forceReplace = input.mode === undefined && defaults.forceReplace === true;
+  const overrides = forceReplace
+    ? Object.fromEntries((objects ?? INPUT_DEFAULTS.objects).map((o) => [o, { ...input.overrides?.[o], mode: input.overrides?.[o]?.mode ?? ('replace' as const) }]))
+    : input.overrides;
+  const resolved: SalesforceSyncInput = {
+    ...input,
+    ...definedOnly({ namespace: input.namespace ?? defaults.namespace, objects, overrides }),
+    ...(forceReplace ? { mode: 'full' as const } : {}),
+  };
+  // The worker's values are checked by its settings; a bad one still fails here, named.
+  checkInput(syncInputProblems(resolved), "sync input with the worker's defaults (SYNC_NAMESPACE, SALESFORCE_RESOURCES)");
+  return resolved;
 }
 
 /**
