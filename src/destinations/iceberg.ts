@@ -44,7 +44,7 @@ export async function prepareTable(
       } catch (error) {
         // The table is not usable (its storage refused a write, say): take back what was created.
         // The failure stays the one to report; what could not be taken back is added to it.
-        const left = await takeBack(opts.catalog, opts.namespace, opts.name, createdNamespace);
+        const left = await takeBack(opts.catalog, table, createdNamespace);
         if (left && error instanceof Error) error.message += ` (${left})`;
         throw error;
       }
@@ -97,17 +97,55 @@ function refuseUnwritable(table: IcebergTable, identifier: string): void {
   }
 }
 
+/** How far the catalog's clock and the object store's may disagree. */
+const CLOCK_SKEW_MS = 10 * 60_000;
+
 /**
- * Drops a table this run just created, and its namespace if the run created that too. Returns what
- * could not be dropped and why, or nothing. Already gone is fine; a namespace another writer filled
- * meanwhile (409) stays, as it should.
+ * Drops a table this run created and nobody else wrote to, with nothing left in storage: asks the
+ * catalog to purge it (`purgeRequested=true`), and removes what is under its location, listed
+ * before the drop — the catalog's metadata files and the run's own (a commit attempt the catalog
+ * refused leaves a manifest list no metadata references). Catalogs differ: the reference catalog
+ * purges what its metadata references, Nessie purges nothing. Listing first means a table created
+ * under the same name after the drop loses nothing. Already gone (404) is fine.
  */
-async function takeBack(catalog: RestCatalog, namespace: string[], name: string, createdNamespace: boolean): Promise<string | undefined> {
+async function dropCreatedTable(catalog: RestCatalog, table: IcebergTable): Promise<void> {
+  // Only what was written since the table was created (with room for clocks that disagree): files
+  // an earlier table of the same name left at the same location are not this run's to take.
+  const created = Math.min(Number(table.metadata['last-updated-ms']), ...(table.metadata['metadata-log'] ?? []).map((m) => Number(m['timestamp-ms'])));
+  const files: string[] = [];
+  for await (const o of table.store.list(`${table.location.replace(/\/+$/, '')}/`)) {
+    if (!o.lastModified || o.lastModified.getTime() >= created - CLOCK_SKEW_MS) files.push(o.uri);
+  }
+  try {
+    await catalog.dropTable(table.namespace, table.name, true);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  if (files.length === 0) return;
+  try {
+    await table.store.delete(files);
+  } catch (error) {
+    throw new Error(
+      `${[...table.namespace, table.name].join('.')} was dropped, but ${files.length} files under ${table.location} could not be removed: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * Drops a table this run just created (and what it wrote: dropCreatedTable), and its namespace if
+ * the run created that too. Returns what could not be dropped and why, or nothing. Already gone is
+ * fine; a namespace another writer filled meanwhile (409) stays, as it should.
+ */
+async function takeBack(catalog: RestCatalog, table: IcebergTable, createdNamespace: boolean): Promise<string | undefined> {
+  const { namespace, name } = table;
   const identifier = [...namespace, name].join('.');
   try {
-    await catalog.dropTable(namespace, name, true);
+    await dropCreatedTable(catalog, table);
   } catch (error) {
-    if (!(error instanceof NotFoundError)) return `the table ${identifier} it created could not be dropped again: ${(error as Error).message}`;
+    return `the table ${identifier} it created could not be dropped again: ${(error as Error).message}`;
   }
   if (!createdNamespace) return undefined;
   try {
@@ -170,7 +208,7 @@ export class IcebergDestination implements Destination {
       const snapshots = table.snapshots();
       const untouched = table.metadata.properties?.[CREATED_BY_RUN_PROPERTY] === runId && snapshots.every((s) => s.summary?.['salesforce.initial-snapshot'] === 'true');
       if (!untouched) return false;
-      await this.catalog.dropTable(ref.namespace, ref.table, true);
+      await dropCreatedTable(this.catalog, table);
       dropped = true;
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
