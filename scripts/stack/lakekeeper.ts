@@ -150,14 +150,22 @@ export function lakekeeperEnv(ports: LakekeeperPorts, encryptionKey: string): Re
   };
 }
 
+/**
+ * Ends a shell line: the shell stays the process the stack started (its command line is how
+ * `down` knows the process is still ours), so it must not exec its last command.
+ */
+const KEEP_SHELL = '; exit $?';
+
 /** Waits for PostgreSQL, migrates the catalog's database (idempotent), then becomes `lakekeeper serve`. */
 export function lakekeeperCommand(lakekeeper: string, pgBin: string, ports: LakekeeperPorts): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return [
-    `until ${q(path.join(pgBin, 'pg_isready'))} -q -h 127.0.0.1 -p ${ports.postgres}; do sleep 0.5; done`,
-    `${q(path.join(pgBin, 'createdb'))} -h 127.0.0.1 -p ${ports.postgres} -U lakekeeper lakekeeper 2>/dev/null; ${q(lakekeeper)} migrate`,
-    `exec ${q(lakekeeper)} serve`,
-  ].join(' && ');
+  return (
+    [
+      `until ${q(path.join(pgBin, 'pg_isready'))} -q -h 127.0.0.1 -p ${ports.postgres}; do sleep 0.5; done`,
+      `${q(path.join(pgBin, 'createdb'))} -h 127.0.0.1 -p ${ports.postgres} -U lakekeeper lakekeeper 2>/dev/null; ${q(lakekeeper)} migrate`,
+      `${q(lakekeeper)} serve`,
+    ].join(' && ') + KEEP_SHELL
+  );
 }
 
 /** The catalog's REST base URI (ICEBERG_CATALOG_URI). */
@@ -217,13 +225,14 @@ export function lakekeeperServers(opts: {
   const root = opts.root ?? process.getuid?.() === 0;
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const pgLine = postgresCommand(opts.pgBin, opts.dataDir, ports);
-  // As root: the data directory is handed to the unprivileged user PostgreSQL runs as.
+  // As root: the data directory is handed to the unprivileged user PostgreSQL runs as. The server
+  // runs in a shell of its own (which execs it): the one the stack started stays (KEEP_SHELL).
   const pg = root
     ? {
         command: 'sh',
-        args: ['-c', `mkdir -p ${q(opts.dataDir)} && chown nobody ${q(opts.dataDir)} && chmod 700 ${q(opts.dataDir)} && exec runuser -u nobody -- sh -c ${q(pgLine)}`],
+        args: ['-c', `mkdir -p ${q(opts.dataDir)} && chown nobody ${q(opts.dataDir)} && chmod 700 ${q(opts.dataDir)} && runuser -u nobody -- sh -c ${q(pgLine)}${KEEP_SHELL}`],
       }
-    : { command: 'sh', args: ['-c', `mkdir -p ${q(opts.dataDir)} && chmod 700 ${q(opts.dataDir)} && ${pgLine}`] };
+    : { command: 'sh', args: ['-c', `mkdir -p ${q(opts.dataDir)} && chmod 700 ${q(opts.dataDir)} && sh -c ${q(pgLine)}${KEEP_SHELL}`] };
   const base = `http://127.0.0.1:${ports.lakekeeper}`;
   return [
     {

@@ -83,7 +83,10 @@ describe('Lakekeeper in the local stack', () => {
       expect(pg!.ports).toEqual([25400]);
       const lkLine = lk!.args.join(' ');
       expect(lkLine.indexOf("'/opt/lakekeeper' migrate")).toBeGreaterThan(lkLine.indexOf('pg_isready'));
-      expect(lkLine.indexOf("exec '/opt/lakekeeper' serve")).toBeGreaterThan(lkLine.indexOf('migrate'));
+      expect(lkLine.indexOf("'/opt/lakekeeper' serve")).toBeGreaterThan(lkLine.indexOf('migrate'));
+      // The shell the stack started stays (down compares its command line): no exec of the last command.
+      for (const line of [pgLine, lkLine]) expect(line).toMatch(/; exit \$\?$/);
+      expect(lkLine).not.toContain('exec ');
       expect(lk!.ports).toEqual([25401, 25402]);
       expect(lk!.urls[0]).toBe('http://127.0.0.1:25401/catalog');
     }
