@@ -9,10 +9,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { stackDir } from './paths';
 import { StackError } from './toolchain';
 
 /** The warehouse's JSON, with {{S3_ENDPOINT}}, {{S3_ACCESS_KEY_ID}}, {{S3_SECRET_ACCESS_KEY}} to fill in (also read by docker-compose.yml). */
 export const warehouseTemplatePath = path.join(__dirname, 'lakekeeper-warehouse.json');
+
+/** PostgreSQL's data directory (Lakekeeper's catalog), beside the other servers' data. */
+export const lakekeeperDataDir = path.join(stackDir, 'postgres');
 
 /** The bootstrap request of a fresh Lakekeeper (POST /management/v1/bootstrap). */
 export const bootstrapBody = { 'accept-terms-of-use': true } as const;

@@ -8,7 +8,7 @@ import { ensureSearchAttributes } from '../../activities/search-attribute-state'
 import type { Tools } from './install';
 import { stackPaths } from './paths';
 import { StackError } from './toolchain';
-import { ensurePostgres, lakekeeperBinary, lakekeeperCatalogUri, lakekeeperPorts, lakekeeperServers } from './lakekeeper';
+import { ensurePostgres, lakekeeperBinary, lakekeeperCatalogUri, lakekeeperDataDir, lakekeeperPorts, lakekeeperServers } from './lakekeeper';
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -296,7 +296,7 @@ function lakekeeperSpecs(ports: StackPorts, creds: StackCredentials): ServerSpec
     lakekeeper,
     pgBin: ensurePostgres((line) => console.log(line)),
     ports: lakekeeperPorts(),
-    dataDir: path.join(stackPaths.settings, '..', 'postgres'),
+    dataDir: lakekeeperDataDir,
     s3: { endpoint: `http://127.0.0.1:${ports.minio}`, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
     // Lakekeeper encrypts the storage credential with it: stable for the stack's life, as its keys.
     encryptionKey: crypto.createHash('sha256').update(`lakekeeper:${creds.secretAccessKey}`).digest('hex'),
