@@ -108,30 +108,33 @@ const CLOCK_SKEW_MS = 10 * 60_000;
  * purges what its metadata references, Nessie purges nothing. Listing first means a table created
  * under the same name after the drop loses nothing. Already gone (404) is fine.
  */
-async function dropCreatedTable(catalog: RestCatalog, table: IcebergTable): Promise<void> {
+async function dropCreatedTable(catalog: RestCatalog, table: IcebergTable): Promise<{ left?: string }> {
   // Only what was written since the table was created (with room for clocks that disagree): files
   // an earlier table of the same name left at the same location are not this run's to take.
   const created = Math.min(Number(table.metadata['last-updated-ms']), ...(table.metadata['metadata-log'] ?? []).map((m) => Number(m['timestamp-ms'])));
   const files: string[] = [];
-  for await (const o of table.store.list(`${table.location.replace(/\/+$/, '')}/`)) {
-    if (!o.lastModified || o.lastModified.getTime() >= created - CLOCK_SKEW_MS) files.push(o.uri);
+  let unlisted: unknown;
+  try {
+    for await (const o of table.store.list(`${table.location.replace(/\/+$/, '')}/`)) {
+      if (!o.lastModified || o.lastModified.getTime() >= created - CLOCK_SKEW_MS) files.push(o.uri);
+    }
+  } catch (error) {
+    // Storage that refuses the listing (a wrong key, say) must not keep the table: it is dropped all the same.
+    unlisted = error;
   }
   try {
     await catalog.dropTable(table.namespace, table.name, true);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
   }
-  if (files.length === 0) return;
+  if (unlisted !== undefined) return { left: `what was written under ${table.location} could not be listed, so may remain: ${(unlisted as Error).message}` };
+  if (files.length === 0) return {};
   try {
     await table.store.delete(files);
   } catch (error) {
-    throw new Error(
-      `${[...table.namespace, table.name].join('.')} was dropped, but ${files.length} files under ${table.location} could not be removed: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+    return { left: `${files.length} files under ${table.location} could not be removed: ${(error as Error).message}` };
   }
+  return {};
 }
 
 /**
@@ -142,19 +145,21 @@ async function dropCreatedTable(catalog: RestCatalog, table: IcebergTable): Prom
 async function takeBack(catalog: RestCatalog, table: IcebergTable, createdNamespace: boolean): Promise<string | undefined> {
   const { namespace, name } = table;
   const identifier = [...namespace, name].join('.');
+  let left: string | undefined;
   try {
-    await dropCreatedTable(catalog, table);
+    left = (await dropCreatedTable(catalog, table)).left;
   } catch (error) {
     return `the table ${identifier} it created could not be dropped again: ${(error as Error).message}`;
   }
-  if (!createdNamespace) return undefined;
+  const tableLeft = left ? `the table ${identifier} it created was dropped again, but ${left}` : undefined;
+  if (!createdNamespace) return tableLeft;
   try {
     await catalog.dropNamespace(namespace);
   } catch (error) {
     if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError))
-      return `the namespace ${namespace.join('.')} it created could not be dropped again: ${(error as Error).message}`;
+      return [tableLeft, `the namespace ${namespace.join('.')} it created could not be dropped again: ${(error as Error).message}`].filter(Boolean).join('; ');
   }
-  return undefined;
+  return tableLeft;
 }
 
 export class IcebergDestination implements Destination {
@@ -208,7 +213,9 @@ export class IcebergDestination implements Destination {
       const snapshots = table.snapshots();
       const untouched = table.metadata.properties?.[CREATED_BY_RUN_PROPERTY] === runId && snapshots.every((s) => s.summary?.['salesforce.initial-snapshot'] === 'true');
       if (!untouched) return false;
-      await dropCreatedTable(this.catalog, table);
+      const { left } = await dropCreatedTable(this.catalog, table);
+      // Dropped: a retried cleanup finds the table gone; this says what it could not remove.
+      if (left) throw new Error(`${[...ref.namespace, ref.table].join('.')} was dropped, but ${left}`);
       dropped = true;
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
