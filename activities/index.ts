@@ -30,6 +30,7 @@ import {
 import { columnName } from '../src/mapping/schema-mapping';
 import { productRunId } from '../src/table-contract';
 import { SalesforceObject } from './search-attributes';
+import type { SyncDefaults } from '../src/sync/sync-defaults';
 
 /**
  * Every failure leaves as an ApplicationFailure typed by its code (src/errors.ts): those that
@@ -207,7 +208,7 @@ export function withWriteMode<T extends { writeMode?: WriteModeName }>(input: T)
 }
 
 /** The activities of a sync, bound to one worker's context (clients built from its environment). */
-export function createActivities(worker: SyncContext & { checkpointMs?: number }) {
+export function createActivities(worker: SyncContext & { checkpointMs?: number; defaults?: SyncDefaults }) {
   // Each call logs through its own activity's logger (which names the workflow, run and attempt).
   const context = () => ({ ...worker, log: activityLog() });
   return {
@@ -300,6 +301,11 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number }
     },
 
     searchAttributeProblems,
+
+    /** The worker's defaults for what a sync's input leaves unsaid (a local activity of salesforceSync). */
+    async syncDefaults(): Promise<Partial<SyncDefaults>> {
+      return worker.defaults ?? {};
+    },
 
     /**
      * Fails (retryably: the workflow's retry policy is the wait) while a maintenance of the

@@ -9,13 +9,14 @@ import { Command } from 'commander';
 import { followProgress } from './lib/follow';
 import { temporalClient } from './lib/sync-input';
 import { loadSettings } from '../src/config/env-file';
+import { defaultNamespace } from '../src/sync/sync-defaults';
 import { describeReport, type MaintenanceOverrides, type MaintenanceReport } from '../src/maintenance';
 import { maintainTableId, maintainNamespaceInput, maintainTableInput, type TableOutcome } from '../workflows/maintenance';
 
 const num = (v: string) => Number(v);
 
 interface Options {
-  namespace: string;
+  namespace?: string;
   steps?: string;
   targetFileMb?: number;
   maxManifests?: number;
@@ -29,7 +30,7 @@ interface Options {
 new Command('maintain')
   .description('compact tables, expire snapshots and remove orphan files (maintainTable / maintainNamespace workflows)')
   .argument('[tables...]', 'tables of the namespace (default: every table, one maintainNamespace workflow)')
-  .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
+  .option('--namespace <ns>', 'Iceberg namespace (default: SYNC_NAMESPACE or ICEBERG_NAMESPACE, else salesforce)')
   .option('--steps <list>', 'steps to run, comma-separated: compact, expire, orphans (default: all)')
   .option('--target-file-mb <n>', 'target data file size (default: MAINTENANCE_TARGET_FILE_MB)', num)
   .option('--max-manifests <n>', 'rewrite manifests above this many (default: MAINTENANCE_MAX_MANIFESTS)', num)
@@ -40,6 +41,7 @@ new Command('maintain')
   .option('--no-wait', 'start and return at once')
   .action(async (tables: string[], opts: Options) => {
     const env = loadSettings();
+    const namespace = opts.namespace ?? defaultNamespace(env);
     const overrides: MaintenanceOverrides = Object.fromEntries(
       Object.entries({
         steps: opts.steps?.split(',').map((s) => s.trim()),
@@ -51,8 +53,8 @@ new Command('maintain')
       }).filter(([, v]) => v !== undefined),
     );
     // Refused here in the workflows' own words, before anything starts.
-    if (tables.length > 0) for (const table of tables) maintainTableInput.parse({ namespace: opts.namespace, table, ...overrides });
-    else maintainNamespaceInput.parse({ namespace: opts.namespace, ...overrides });
+    if (tables.length > 0) for (const table of tables) maintainTableInput.parse({ namespace, table, ...overrides });
+    else maintainNamespaceInput.parse({ namespace, ...overrides });
     const { client, connection, temporal } = await temporalClient(env);
     const taskQueue = opts.taskQueue ?? temporal.taskQueue;
     try {
@@ -62,8 +64,8 @@ new Command('maintain')
               tables.map((table) =>
                 client.workflow.start('maintainTable', {
                   taskQueue,
-                  workflowId: maintainTableId(opts.namespace, table),
-                  args: [{ namespace: opts.namespace, table, ...overrides }],
+                  workflowId: maintainTableId(namespace, table),
+                  args: [{ namespace, table, ...overrides }],
                   workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
                 }),
               ),
@@ -71,8 +73,8 @@ new Command('maintain')
           : [
               await client.workflow.start('maintainNamespace', {
                 taskQueue,
-                workflowId: `maintain/${opts.namespace}`,
-                args: [{ namespace: opts.namespace, ...overrides }],
+                workflowId: `maintain/${namespace}`,
+                args: [{ namespace, ...overrides }],
                 workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
               }),
             ];

@@ -11,7 +11,8 @@ import { ensureInstalled } from './stack/install';
 import { StackError, down, status, up } from './stack/index';
 import { catalogChoice } from './stack/servers';
 
-const catalogHelp = "Iceberg REST catalog(s): nessie, rest (Apache Iceberg's reference server) or both; default STACK_CATALOG, else nessie";
+const catalogHelp =
+  "Iceberg REST catalog(s): nessie, rest (Apache Iceberg's reference server), both, or lakekeeper (the binary in LAKEKEEPER_BIN, on PostgreSQL); default STACK_CATALOG, else nessie";
 
 function fail(error: unknown): never {
   if (error instanceof StackError) console.error(`\n${error.message}`);
@@ -43,7 +44,7 @@ program
   .option('--catalog <which>', catalogHelp)
   .action(async (opts: { readers: boolean; catalog?: string }) => {
     try {
-      await ensureInstalled({ readers: opts.readers, restCatalog: catalogChoice(opts.catalog) !== 'nessie', log: (line) => console.log(line) });
+      await ensureInstalled({ readers: opts.readers, restCatalog: ['rest', 'both'].includes(catalogChoice(opts.catalog)), log: (line) => console.log(line) });
     } catch (error) {
       fail(error);
     }

@@ -4,6 +4,7 @@ import { loadSettings } from '../src/config/env-file';
 import { connectIceberg } from '../src/iceberg/connect';
 import { inspectTables } from '../src/destinations/iceberg-inspect';
 import { describeReport } from '../src/maintenance';
+import { defaultNamespace } from '../src/sync/sync-defaults';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -11,14 +12,16 @@ const plain = (v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
 new Command('tables')
   .argument('[tables...]', 'only these tables')
-  .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
+  .option('--namespace <ns>', 'Iceberg namespace (default: SYNC_NAMESPACE or ICEBERG_NAMESPACE, else salesforce)')
   .option('--sample <n>', 'show N rows of each table', (v) => Number(v), 0)
   .option('--json', 'print JSON')
-  .action(async (only: string[], opts: { namespace: string; sample: number; json?: boolean }) => {
-    const { catalog, storeFor } = connectIceberg(loadSettings());
-    const reports = await inspectTables({ catalog, namespace: opts.namespace.split('.'), storeFor, sample: opts.sample, only });
+  .action(async (only: string[], opts: { namespace?: string; sample: number; json?: boolean }) => {
+    const env = loadSettings();
+    const namespace = opts.namespace ?? defaultNamespace(env);
+    const { catalog, storeFor } = connectIceberg(env);
+    const reports = await inspectTables({ catalog, namespace: namespace.split('.'), storeFor, sample: opts.sample, only });
     if (opts.json) return console.log(JSON.stringify(reports, (_k, v) => plain(v), 2));
-    if (reports.length === 0) console.log(`No tables in namespace ${opts.namespace}.`);
+    if (reports.length === 0) console.log(`No tables in namespace ${namespace}.`);
     for (const r of reports) {
       console.log(`\n${r.table}`);
       console.log(`  rows ${r.rows}, snapshots ${r.snapshots}, data files ${r.dataFiles}, delete files ${r.deleteFiles}, ${(r.bytes / 1e6).toFixed(2)} MB`);

@@ -12,6 +12,7 @@ import { partitionTaskQueue } from '../src/sync/objects';
 import { ParquetEncoderPool } from '../src/parquet/encoder-pool';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
 import { MAINTENANCE_KEYS } from '../src/table-contract';
+import { syncDefaults } from '../src/sync/sync-defaults';
 import { connectionFix, describeConnection, temporalConnection } from './temporal-connection';
 
 function icebergDestination(env: Record<string, string | undefined>): IcebergDestination {
@@ -84,6 +85,7 @@ export async function createSyncWorker(
     partitions: { minPages: sync.SYNC_PARTITION_MIN_PAGES, pagesPerPartition: sync.SYNC_PARTITION_PAGES, inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT },
     timeAs: sync.SYNC_TIME_TYPE,
     encoders,
+    defaults: syncDefaults(env),
   });
   // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the
   // heartbeat timeout): the Web UI shows fresh progress, and a retry resumes from a recent checkpoint.

@@ -14,6 +14,7 @@ import { formatResult, preflightFailed } from '../src/preflight/checks';
 import { createSyncWorker } from './create';
 import { preflight } from './preflight';
 import { startMemoryLog } from './memory-log';
+import { batchSizeNote } from '../src/sync/sync-defaults';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   // Before anything starts Temporal's runtime: the level applies to the SDK's and the sync's lines.
   if (syncSettingsProblems(env).length === 0) Runtime.install({ logger: new WorkerLogger(parseSyncSettings(env).WORKER_LOG_LEVEL) });
   const { worker, connection, encoders, run } = await createSyncWorker(env);
+  const note = batchSizeNote(env);
+  if (note) console.log(note);
   console.log(`Worker polling task queue ${worker.options.taskQueue} on ${describeConnection(temporalConnection(env))}, namespace ${worker.options.namespace}`);
   const stopMemoryLog = startMemoryLog(parseSyncSettings(env).WORKER_MEMORY_LOG_SECONDS, (line) => console.log(line), encoders);
   await run(); // the SDK stops it gracefully on SIGINT/SIGTERM

@@ -31,6 +31,7 @@ import {
   checkSyncInput,
   checkSyncObjectInput,
   invalidInputMessage,
+  type CheckedSyncInput,
   type CheckedSyncObjectInput,
   type ObjectOutcome,
   type SalesforceSyncInput,
@@ -63,6 +64,13 @@ const PARTITION_QUEUE_PATCH = 'partition-queue';
  * extractObject (whose plan never partitions a reconciling sync).
  */
 const RECONCILE_STEP_PATCH = 'reconcile-step';
+
+/**
+ * A sync whose input lacks the namespace, the objects or the read mode asks its worker for its defaults
+ * (SYNC_NAMESPACE or ICEBERG_NAMESPACE, SALESFORCE_RESOURCES, WRITE_DISPOSITION: a local activity,
+ * recorded). Histories from before it took the built-in defaults.
+ */
+const WORKER_DEFAULTS_PATCH = 'worker-defaults';
 
 /**
  * The child first waits while a maintenance of its table runs that started before it (maintenance
@@ -223,7 +231,8 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
   table = `${prepared.namespace.join('.')}.${prepared.table}`;
   // Decided before the extraction, which reconciles itself on the old path. Asked only of a
   // reconciling merge sync: any other schedules exactly what it did before.
-  const reconcileStep = prepared.reconcile === true &&
+  const reconcileStep =
+    prepared.reconcile === true &&
     // A prepare result recorded before write modes had their own name carries `mode`.
     (prepared.writeMode ?? (prepared as { mode?: string }).mode) === 'merge' &&
     patched(RECONCILE_STEP_PATCH);
@@ -326,7 +335,8 @@ async function inLanes<T, R>(items: readonly T[], inFlight: number, run: (item: 
  * with the rest.
  */
 export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<ObjectOutcome[]> {
-  const input = checked(checkSyncInput(given), 'sync input');
+  // What the input leaves unsaid, as the worker's settings say it (carried across continue-as-new).
+  const { input, added } = await withWorkerDefaults(checked(checkSyncInput(given), 'sync input'));
   const objects = [...new Set(input.objects ?? INPUT_DEFAULTS.objects)];
   const namespace = (input.namespace ?? INPUT_DEFAULTS.namespace).split('.');
   const done = input.done ?? [];
@@ -414,7 +424,7 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
   }
   const finished = [...done, ...objects.flatMap((o) => outcomes.filter((x) => x.object === o))];
   // The next run gets the input in the names it was given in (old ones stay old: the same command as ever).
-  if (queue.length > 0) await continueAsNew<typeof salesforceSync>({ ...given, objects: queue, done: finished });
+  if (queue.length > 0) await continueAsNew<typeof salesforceSync>({ ...given, ...added, objects: queue, done: finished });
   const failed = finished.filter((o) => o.status === 'failed');
   if (failed.length > 0) {
     throw ApplicationFailure.nonRetryable(
@@ -436,6 +446,38 @@ function failureOf(error: unknown): { error: string; code?: string } {
   while (root.cause instanceof Error) root = root.cause as Error & { cause?: unknown };
   const code = root instanceof ApplicationFailure ? root.type || undefined : root instanceof TimeoutFailure ? 'TIMEOUT' : undefined;
   return { error: root.message, ...(code ? { code } : {}) };
+}
+
+/**
+ * The input with the worker's defaults in place of what it leaves unsaid: the namespace, the
+ * objects, and (WRITE_DISPOSITION=force_replace, when the input names no mode) a full read that
+ * replaces every object's table unless the input gives the object a mode of its own. An input
+ * that says all of it is returned as it is.
+ */
+async function withWorkerDefaults(input: CheckedSyncInput): Promise<{ input: CheckedSyncInput; added: Partial<CheckedSyncInput> }> {
+  if ((input.namespace !== undefined && input.objects !== undefined && input.readMode !== undefined) || !patched(WORKER_DEFAULTS_PATCH)) return { input, added: {} };
+  const { syncDefaults } = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
+  let defaults: Awaited<ReturnType<SyncActivities['syncDefaults']>>;
+  try {
+    defaults = await syncDefaults();
+  } catch (error) {
+    log.warn(`Could not read the worker's sync defaults (${failureOf(error).error}); using ${INPUT_DEFAULTS.namespace} and the default objects`);
+    return { input, added: {} };
+  }
+  const objects = input.objects ?? defaults.objects;
+  const forceReplace = input.readMode === undefined && defaults.forceReplace === true;
+  const overrides = forceReplace
+    ? Object.fromEntries((objects ?? INPUT_DEFAULTS.objects).map((o) => [o, { ...input.overrides?.[o], writeMode: input.overrides?.[o]?.writeMode ?? ('replace' as const) }]))
+    : undefined;
+  // What the worker's defaults add: the next run (continue-as-new) gets it too, so it asks no more.
+  const added: Partial<CheckedSyncInput> = {
+    ...definedOnly({ namespace: input.namespace === undefined ? defaults.namespace : undefined, objects: input.objects === undefined ? defaults.objects : undefined, overrides }),
+    ...(forceReplace ? { readMode: 'full' as const } : {}),
+  };
+  const resolved: CheckedSyncInput = { ...input, ...added };
+  // The worker's values are checked by its settings; a bad one still fails here, named.
+  checked(checkSyncInput(resolved), "sync input with the worker's defaults (SYNC_NAMESPACE, SALESFORCE_RESOURCES)");
+  return { input: resolved, added };
 }
 
 /**

@@ -352,9 +352,13 @@ export interface InputKeyReference {
 }
 
 const DOCS: Record<(typeof DOCUMENTED_KEYS)[number], Omit<InputKeyReference, 'key' | 'type'> & { type?: string }> = {
-  objects: { default: INPUT_DEFAULTS.objects.join(', '), meaning: 'the Salesforce objects to sync (API names), one child workflow each', example: '["Account","Invoice__c"]' },
+  objects: {
+    default: `the worker's SALESFORCE_RESOURCES, else ${INPUT_DEFAULTS.objects.join(', ')}`,
+    meaning: 'the Salesforce objects to sync (API names), one child workflow each',
+    example: '["Account","Invoice__c"]',
+  },
   readMode: {
-    default: INPUT_DEFAULTS.readMode,
+    default: `${INPUT_DEFAULTS.readMode} (full, replacing each table, when the worker's WRITE_DISPOSITION is force_replace)`,
     meaning: `how the sync reads Salesforce: incremental reads what changed since the cursor stored in each table; full reads everything, ignoring stored cursors. Its old name, \`${OLD_NAMES.readMode}\`, is still accepted`,
     example: '"full"',
   },
@@ -364,7 +368,11 @@ const DOCS: Record<(typeof DOCUMENTED_KEYS)[number], Omit<InputKeyReference, 'ke
       'also remove rows Salesforce no longer has (hard-deleted or purged from the Recycle Bin: incremental syncs never see them) by comparing all Ids of each merge-mode object with its table; replace and append objects sync as usual',
     example: 'true',
   },
-  namespace: { default: INPUT_DEFAULTS.namespace, meaning: 'the Iceberg namespace (DuckDB schema) the tables go to', example: '"crm"' },
+  namespace: {
+    default: `the worker's SYNC_NAMESPACE (or ICEBERG_NAMESPACE), else ${INPUT_DEFAULTS.namespace}`,
+    meaning: 'the Iceberg namespace (DuckDB schema) the tables go to',
+    example: '"crm"',
+  },
   overrides: {
     type: `${MUST.overrides}, naming objects the sync includes`,
     default: `each object's own: replace for ${REPLACE_OBJECTS.join(', ')}; merge for the others`,

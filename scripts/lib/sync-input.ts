@@ -6,7 +6,7 @@ import { temporalConnection, type TemporalConnection } from '../../worker/tempor
 export interface SyncInputOptions {
   full?: boolean;
   reconcile?: boolean;
-  namespace: string;
+  namespace?: string;
   /** Object=replace|merge|append, repeatable. */
   writeMode?: string[];
   /** The old name of --write-mode, still read. */
@@ -24,7 +24,7 @@ export function withSyncInputOptions(command: Command): Command {
       .argument('[objects...]', 'Salesforce objects (default: Account Contact Opportunity OpportunityContactRole)')
       .option('--full', 'read everything, ignoring stored cursors')
       .option('--reconcile', 'also remove rows Salesforce no longer has (hard deletes, emptied Recycle Bin): merge-mode objects')
-      .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
+      .option('--namespace <ns>', "Iceberg namespace (default: the worker's SYNC_NAMESPACE or ICEBERG_NAMESPACE, else salesforce)")
       .option('--write-mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
       // The flag's old name: scripts and notes written with it keep working.
       .addOption(new Option('--mode <Object=mode>', 'old name of --write-mode').argParser((m: string, all: string[] = []) => [...all, m]).hideHelp())
@@ -58,7 +58,7 @@ export function syncInput(objects: string[], opts: SyncInputOptions): Salesforce
   for (const object of opts.refreshFormulas ?? []) overrides[object] = { ...overrides[object], refreshFormulas: true };
   return parseSyncInput({
     ...(objects.length ? { objects } : {}),
-    namespace: opts.namespace,
+    ...(opts.namespace ? { namespace: opts.namespace } : {}),
     readMode: opts.full ? 'full' : 'incremental',
     ...(opts.reconcile ? { reconcile: true } : {}),
     ...(Object.keys(overrides).length ? { overrides } : {}),

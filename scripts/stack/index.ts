@@ -5,6 +5,7 @@ import { stackDir, stackPaths, logFile } from './paths';
 import { isOurs, portInUse, portOwner, sleep, startDetached, stopProcess, tailOf, type StartedProcess } from './processes';
 import { catalogChoice, connectionSettings, serverSpecs, stackCredentials, stackPorts, type CatalogChoice, type ServerSpec } from './servers';
 import { StackError } from './toolchain';
+import { lakekeeperBinary, lakekeeperDataDir } from './lakekeeper';
 
 export { StackError } from './toolchain';
 
@@ -83,8 +84,10 @@ export async function up(options: { readers?: boolean; catalog?: string; log?: L
   const catalog = catalogChoice(options.catalog);
   const state = readState();
 
+  // Before anything is installed or started: without a Lakekeeper binary, say what is missing at once.
+  if (catalog === 'lakekeeper') lakekeeperBinary();
   log('Checking tools ...');
-  const tools = await ensureInstalled({ readers: options.readers ?? true, restCatalog: catalog !== 'nessie', log });
+  const tools = await ensureInstalled({ readers: options.readers ?? true, restCatalog: catalog === 'rest' || catalog === 'both', log });
   const creds = stackCredentials();
   const specs = serverSpecs(tools, ports, creds, catalog);
   state.catalog = catalog;
@@ -180,7 +183,8 @@ export async function down(options: { purge?: boolean; log?: Log } = {}): Promis
   }
   if (Object.keys(readState().servers).length === 0) log('The local stack is down.');
   if (options.purge) {
-    for (const dir of [stackPaths.temporalData, stackPaths.minioData, stackPaths.nessieData, stackPaths.restCatalogData]) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of [stackPaths.temporalData, stackPaths.minioData, stackPaths.nessieData, stackPaths.restCatalogData, lakekeeperDataDir])
+      fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(stackPaths.settings, { force: true });
     log(`Removed the stack's data and settings under ${stackDir}.`);
   }

@@ -8,6 +8,7 @@ import { ensureSearchAttributes } from '../../activities/search-attribute-state'
 import type { Tools } from './install';
 import { stackPaths } from './paths';
 import { StackError } from './toolchain';
+import { ensurePostgres, lakekeeperBinary, lakekeeperCatalogUri, lakekeeperDataDir, lakekeeperPorts, lakekeeperServers } from './lakekeeper';
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -31,8 +32,8 @@ export function stackPorts(env: NodeJS.ProcessEnv = process.env) {
 }
 export type StackPorts = ReturnType<typeof stackPorts>;
 
-/** Which Iceberg REST catalog(s) the stack runs: Nessie, Apache Iceberg's reference server, or both. */
-export const catalogChoices = ['nessie', 'rest', 'both'] as const;
+/** Which Iceberg REST catalog(s) the stack runs: Nessie, Apache Iceberg's reference server, both, or Lakekeeper (scripts/stack/lakekeeper.ts). */
+export const catalogChoices = ['nessie', 'rest', 'both', 'lakekeeper'] as const;
 export type CatalogChoice = (typeof catalogChoices)[number];
 
 /** `--catalog`, else STACK_CATALOG, else Nessie. */
@@ -85,7 +86,7 @@ export function connectionSettings(ports: StackPorts, creds: StackCredentials, t
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_UI_URL: `http://127.0.0.1:${ports.temporalUi}`,
-    ICEBERG_CATALOG_URI: catalog === 'rest' ? restUri : `http://127.0.0.1:${ports.nessie}/iceberg`,
+    ICEBERG_CATALOG_URI: catalog === 'rest' ? restUri : catalog === 'lakekeeper' ? lakekeeperCatalogUri(lakekeeperPorts()) : `http://127.0.0.1:${ports.nessie}/iceberg`,
     ICEBERG_WAREHOUSE: warehouse,
     S3_ENDPOINT: `http://127.0.0.1:${ports.minio}`,
     S3_REGION: region,
@@ -104,7 +105,7 @@ export function connectionSettings(ports: StackPorts, creds: StackCredentials, t
 }
 
 export interface ServerSpec {
-  name: 'temporal' | 'minio' | 'nessie' | 'rest-catalog';
+  name: 'temporal' | 'minio' | 'nessie' | 'rest-catalog' | 'postgres' | 'lakekeeper';
   title: string;
   ports: number[];
   command: string;
@@ -284,5 +285,20 @@ export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredent
     urls: [`Iceberg REST http://127.0.0.1:${ports.restCatalog} (warehouse s3://${bucket}/${restWarehouse})`],
   };
 
+  if (catalog === 'lakekeeper') return [temporal, minio, ...lakekeeperSpecs(ports, creds)];
   return [temporal, minio, ...(catalog === 'rest' ? [] : [nessie]), ...(catalog === 'nessie' ? [] : [restCatalog])];
+}
+
+/** PostgreSQL and Lakekeeper (LAKEKEEPER_BIN) in place of Nessie, on the stack's MinIO. */
+function lakekeeperSpecs(ports: StackPorts, creds: StackCredentials): ServerSpec[] {
+  const lakekeeper = lakekeeperBinary();
+  return lakekeeperServers({
+    lakekeeper,
+    pgBin: ensurePostgres((line) => console.log(line)),
+    ports: lakekeeperPorts(),
+    dataDir: lakekeeperDataDir,
+    s3: { endpoint: `http://127.0.0.1:${ports.minio}`, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    // Lakekeeper encrypts the storage credential with it: stable for the stack's life, as its keys.
+    encryptionKey: crypto.createHash('sha256').update(`lakekeeper:${creds.secretAccessKey}`).digest('hex'),
+  });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { aliasesOf, withSettingNames } from './aliases';
 
 /**
  * Settings are declared once per area (Salesforce, Iceberg/S3, Temporal, worker/sync): each
@@ -49,7 +50,7 @@ export function settingsArea<S extends Record<string, SettingSpec>>(group: Setti
   const docs = Object.entries(specs).map(([name, s]) => ({
     name,
     group,
-    description: s.description,
+    description: aliasesOf(name).length ? `${s.description} (also read as ${aliasesOf(name).join(', ')}, the original pipeline's name)` : s.description,
     default: s.default !== undefined && s.note ? `${s.default} (${s.note})` : (s.default ?? s.note),
     methods: s.methods,
     secret: s.secret,
@@ -77,9 +78,10 @@ export function parseArea<S extends Record<string, SettingSpec>>(
   area: SettingsArea<S>,
   env: Record<string, string | undefined>,
 ): { ok: true; value: z.output<SettingsArea<S>['schema']>; problems: [] } | { ok: false; value?: undefined; problems: string[] } {
-  const result = area.schema.safeParse(env);
+  const named = withSettingNames(env);
+  const result = area.schema.safeParse(named);
   if (result.success) return { ok: true, value: result.data, problems: [] };
-  return { ok: false, problems: issueMessages(area.specs, result.error.issues, env) };
+  return { ok: false, problems: issueMessages(area.specs, result.error.issues, named) };
 }
 
 /** true/false and the usual spellings of them. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { ERROR_CODES, SyncError } from '../errors';
+import { withSettingNames } from './aliases';
 
 /** A line of an env file that dotenv would skip or misread: where, which variable, what is wrong (never the value). */
 export interface EnvFileProblem {
@@ -112,22 +113,24 @@ function readIfPresent(file: string): Record<string, string> {
 }
 
 /**
- * Effective settings, highest precedence first: the process environment, then `.env` (the user's),
- * then `.stack/stack.env` (written by `npm run stack -- up` for the local stack). The process
- * environment is not modified.
+ * Effective settings, highest precedence first: the process environment, then `.env.local` and
+ * `.env` (the user's; `.env.local` is the original pipeline's file), then `.stack/stack.env`
+ * (written by `npm run stack -- up` for the local stack). In each, a setting's original name
+ * (src/config/aliases.ts) counts as the setting. The process environment is not modified.
  */
 export function loadSettings(home = projectHome(), env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const stackDir = env.STACK_DIR ?? path.join(home, '.stack');
-  const stack = readIfPresent(path.join(stackDir, 'stack.env'));
-  const dotenv = readIfPresent(path.join(home, '.env'));
+  const stack = withSettingNames(readIfPresent(path.join(stackDir, 'stack.env')));
+  const dotenv = { ...withSettingNames(readIfPresent(path.join(home, '.env'))), ...withSettingNames(readIfPresent(path.join(home, '.env.local'))) };
+  const own = withSettingNames(env);
   const merged: Record<string, string> = { ...stack, ...dotenv };
-  for (const [key, value] of Object.entries(env)) {
+  for (const [key, value] of Object.entries(own)) {
     if (value !== undefined) merged[key] = value;
   }
   // A Temporal profile chosen by name is meant to be used: the local stack's Temporal address and
   // namespace, which would override the profile's (as any TEMPORAL_ variable does), give way.
   if (merged.TEMPORAL_PROFILE?.trim()) {
-    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']) if (stack[key] !== undefined && dotenv[key] === undefined && env[key] === undefined) delete merged[key];
+    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']) if (stack[key] !== undefined && dotenv[key] === undefined && own[key] === undefined) delete merged[key];
   }
   return merged;
 }

@@ -1,4 +1,5 @@
 import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
+import { ERROR_CODES, SyncError } from '../errors';
 import { AlreadyExistsError, IncompatibleSchemaError, NotFoundError } from '../iceberg/errors';
 import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
@@ -45,7 +46,7 @@ export async function prepareTable(
       } catch (error) {
         // The table is not usable (its storage refused a write, say): take back what was created.
         // The failure stays the one to report; what could not be taken back is added to it.
-        const left = await takeBack(opts.catalog, opts.namespace, opts.name, createdNamespace);
+        const left = await takeBack(opts.catalog, table, createdNamespace);
         if (left && error instanceof Error) error.message += ` (${left})`;
         throw error;
       }
@@ -98,26 +99,69 @@ function refuseUnwritable(table: IcebergTable, identifier: string): void {
   }
 }
 
+/** How far the catalog's clock and the object store's may disagree. */
+const CLOCK_SKEW_MS = 10 * 60_000;
+
 /**
- * Drops a table this run just created, and its namespace if the run created that too. Returns what
- * could not be dropped and why, or nothing. Already gone is fine; a namespace another writer filled
- * meanwhile (409) stays, as it should.
+ * Drops a table this run created and nobody else wrote to, with nothing left in storage: asks the
+ * catalog to purge it (`purgeRequested=true`), and removes what is under its location, listed
+ * before the drop — the catalog's metadata files and the run's own (a commit attempt the catalog
+ * refused leaves a manifest list no metadata references). Catalogs differ: the reference catalog
+ * purges what its metadata references, Nessie purges nothing. Listing first means a table created
+ * under the same name after the drop loses nothing. Already gone (404) is fine.
  */
-async function takeBack(catalog: RestCatalog, namespace: string[], name: string, createdNamespace: boolean): Promise<string | undefined> {
-  const identifier = [...namespace, name].join('.');
+async function dropCreatedTable(catalog: RestCatalog, table: IcebergTable): Promise<{ left?: string }> {
+  // Only what was written since the table was created (with room for clocks that disagree): files
+  // an earlier table of the same name left at the same location are not this run's to take.
+  const created = Math.min(Number(table.metadata['last-updated-ms']), ...(table.metadata['metadata-log'] ?? []).map((m) => Number(m['timestamp-ms'])));
+  const files: string[] = [];
+  let unlisted: unknown;
   try {
-    await catalog.dropTable(namespace, name, true);
+    for await (const o of table.store.list(`${table.location.replace(/\/+$/, '')}/`)) {
+      if (!o.lastModified || o.lastModified.getTime() >= created - CLOCK_SKEW_MS) files.push(o.uri);
+    }
   } catch (error) {
-    if (!(error instanceof NotFoundError)) return `the table ${identifier} it created could not be dropped again: ${(error as Error).message}`;
+    // Storage that refuses the listing (a wrong key, say) must not keep the table: it is dropped all the same.
+    unlisted = error;
   }
-  if (!createdNamespace) return undefined;
+  try {
+    await catalog.dropTable(table.namespace, table.name, true);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  if (unlisted !== undefined) return { left: `what was written under ${table.location} could not be listed, so may remain: ${(unlisted as Error).message}` };
+  if (files.length === 0) return {};
+  try {
+    await table.store.delete(files);
+  } catch (error) {
+    return { left: `${files.length} files under ${table.location} could not be removed: ${(error as Error).message}` };
+  }
+  return {};
+}
+
+/**
+ * Drops a table this run just created (and what it wrote: dropCreatedTable), and its namespace if
+ * the run created that too. Returns what could not be dropped and why, or nothing. Already gone is
+ * fine; a namespace another writer filled meanwhile (409) stays, as it should.
+ */
+async function takeBack(catalog: RestCatalog, table: IcebergTable, createdNamespace: boolean): Promise<string | undefined> {
+  const { namespace, name } = table;
+  const identifier = [...namespace, name].join('.');
+  let left: string | undefined;
+  try {
+    left = (await dropCreatedTable(catalog, table)).left;
+  } catch (error) {
+    return `the table ${identifier} it created could not be dropped again: ${(error as Error).message}`;
+  }
+  const tableLeft = left ? `the table ${identifier} it created was dropped again, but ${left}` : undefined;
+  if (!createdNamespace) return tableLeft;
   try {
     await catalog.dropNamespace(namespace);
   } catch (error) {
     if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError))
-      return `the namespace ${namespace.join('.')} it created could not be dropped again: ${(error as Error).message}`;
+      return [tableLeft, `the namespace ${namespace.join('.')} it created could not be dropped again: ${(error as Error).message}`].filter(Boolean).join('; ');
   }
-  return undefined;
+  return tableLeft;
 }
 
 export class IcebergDestination implements Destination {
@@ -171,7 +215,9 @@ export class IcebergDestination implements Destination {
       const snapshots = table.snapshots();
       const untouched = table.metadata.properties?.[CREATED_BY_RUN_PROPERTY] === runId && snapshots.every((s) => s.summary?.[INITIAL_SNAPSHOT_PROPERTY] === 'true');
       if (!untouched) return false;
-      await this.catalog.dropTable(ref.namespace, ref.table, true);
+      const { left } = await dropCreatedTable(this.catalog, table);
+      // Dropped: a retried cleanup finds the table gone; this says what it could not remove.
+      if (left) throw new SyncError(`${[...ref.namespace, ref.table].join('.')} was dropped, but ${left}`, { code: ERROR_CODES.S3_ERROR, retryable: true });
       dropped = true;
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;

@@ -9,9 +9,11 @@ import { icebergArea, icebergSettingsProblems } from '../iceberg/settings';
 import { duckdbMode, syncArea, syncSettingsProblems } from '../sync/settings';
 import { CLI_LEGACY_TLS_NAMES, TEMPORAL_GRPC_META_PREFIX, TEMPORAL_TOOL_NAMES, temporalArea, temporalSettingsProblems } from '../config/temporal-settings';
 import { editDistance } from '../edit-distance';
+import { SETTING_ALIASES, aliasConflicts, isSecretReference, unresolvedSecretReferences } from '../config/aliases';
+import { syncDefaultsArea, syncDefaultsProblems } from '../sync/sync-defaults';
 
 /** Every setting the product reads, by area: the env-var reference (`npm run env`). */
-export const SETTINGS: SettingDoc[] = [...salesforceArea.docs, ...icebergArea.docs, ...temporalArea.docs, ...syncArea.docs];
+export const SETTINGS: SettingDoc[] = [...salesforceArea.docs, ...icebergArea.docs, ...temporalArea.docs, ...syncArea.docs, ...syncDefaultsArea.docs];
 
 /** Prefixes that belong to this product alone: a name under them that is not a setting is a typo. */
 export const OWN_PREFIXES = ['SOURCES__SALESFORCE__', 'ICEBERG_', 'S3_'];
@@ -19,7 +21,7 @@ export const OWN_PREFIXES = ['SOURCES__SALESFORCE__', 'ICEBERG_', 'S3_'];
 const words = (name: string) => name.toUpperCase().split(/_+/).filter(Boolean);
 
 /**
- * The known setting a misspelt name most likely meant: one a few edits away (ICEBERG_CATALOG_URL),
+ * The known setting a misspelt name most likely meant: one a few edits away (ICEBERG_CATALOG_UIR),
  * or one whose words include all of the name's (S3_SECRET_KEY: S3_SECRET_ACCESS_KEY).
  */
 export function closestSetting(name: string): string | undefined {
@@ -50,7 +52,7 @@ function temporalTypo(name: string, known: Set<string>): boolean {
 
 /** Names under the product's prefixes that no setting has: probable typos (the setting meant is not applied). */
 export function unknownSettingProblems(env: Record<string, string | undefined>): string[] {
-  const known = new Set(SETTINGS.map((s) => s.name));
+  const known = new Set([...SETTINGS.map((s) => s.name), ...Object.keys(SETTING_ALIASES)]);
   return Object.keys(env)
     .filter((name) => ((OWN_PREFIXES.some((p) => name.startsWith(p)) && !known.has(name)) || temporalTypo(name, known)) && env[name] !== undefined)
     .sort()
@@ -62,12 +64,17 @@ export function unknownSettingProblems(env: Record<string, string | undefined>):
 
 /** Every settings problem, by area, naming variables and never a secret's value; empty when all is well. */
 export function settingsProblems(env: Record<string, string | undefined>): string[] {
-  return [
+  const names = [...SETTINGS.map((s) => s.name), ...Object.keys(SETTING_ALIASES)];
+  const references = unresolvedSecretReferences(env, names);
+  // A variable holding an unresolved reference is named once, by that problem (not by its format's).
+  const referenced = names.filter((n) => isSecretReference(env[n])).flatMap((n) => [n, SETTING_ALIASES[n] ?? n]);
+  const byArea = [
     ...salesforceSettingsProblems(env),
     // DuckDB mode needs no catalog or S3.
     ...(duckdbMode(env) ? [] : icebergSettingsProblems(env)),
     ...temporalSettingsProblems(env),
     ...syncSettingsProblems(env),
-    ...unknownSettingProblems(env),
-  ];
+    ...syncDefaultsProblems(env),
+  ].filter((p) => !referenced.some((n) => p.startsWith(`${n}:`)));
+  return [...references, ...aliasConflicts(env), ...byArea, ...unknownSettingProblems(env)];
 }

@@ -73,7 +73,12 @@ export const syncArea = settingsArea('sync', {
     default: 'false',
   },
   DUCKDB_PATH: { schema: z.string(), description: 'the DuckDB file of DUMP_TO_DUCKDB (schema = namespace)', default: 'salesforce_sync.duckdb' },
-  SYNC_NAMESPACE: { schema: namespaceSchema, description: 'Iceberg namespace of npm run demo, and the one npm run check looks at', default: 'salesforce' },
+  SYNC_NAMESPACE: {
+    schema: namespaceSchema,
+    description:
+      'Iceberg namespace of a sync whose input names none (temporal workflow start, npm run sync, schedules) and of npm run demo; npm run check, tables and maintain look at it',
+    default: 'salesforce',
+  },
   MAINTENANCE_TARGET_FILE_MB: {
     schema: integerSetting(1),
     description: 'table maintenance rewrites data files below 3/4 of this size, and files with position deletes, into files of about this size (MB, compressed)',

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { versions, type Tools } from '../../scripts/stack/install';
 import { bucket, catalogChoices, connectionSettings, restWarehouse, serverSpecs, stackPorts, warehouse } from '../../scripts/stack/servers';
 import { unknownSettingProblems } from '../../src/settings/settings';
+import { warehouseBody } from '../../scripts/stack/lakekeeper';
 
 // Docker cannot run on the machines this project is built on, so the compose file is checked
 // statically: it parses, and its names and ports agree with the local stack and the README.
@@ -50,10 +51,18 @@ describe('docker-compose.yml', () => {
     expect(minioEnv.MINIO_ROOT_USER).toBe(`\${S3_ACCESS_KEY_ID:-${settings.S3_ACCESS_KEY_ID}}`);
     expect(minioEnv.MINIO_ROOT_PASSWORD).toBe(`\${S3_SECRET_ACCESS_KEY:-${settings.S3_SECRET_ACCESS_KEY}}`);
     expect(JSON.stringify(compose.services['minio-setup']!.entrypoint)).toContain(`local/${bucket}`);
-    // The JSON sits inside a double-quoted shell string, hence the escaped quotes.
-    const setup = ([] as string[]).concat(compose.services['lakekeeper-setup']!.entrypoint ?? []).join('\n');
-    expect(setup).toContain(`\\"warehouse-name\\": \\"${warehouse}\\"`);
-    expect(setup).toContain(`\\"bucket\\": \\"${bucket}\\"`);
+    // Lakekeeper's warehouse: the local stack's JSON (one file for both), its placeholders filled in.
+    const service = compose.services['lakekeeper-setup'] as { entrypoint?: string[]; volumes?: string[] };
+    expect(service.volumes).toContain('./scripts/stack/lakekeeper-warehouse.json:/setup/warehouse.json:ro');
+    const setup = ([] as string[]).concat(service.entrypoint ?? []).join('\n');
+    for (const placeholder of ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']) expect(setup).toContain(`s|{{${placeholder}}}|`);
+    expect(setup).toContain('--data @/tmp/warehouse.json');
+    const body = warehouseBody({ endpoint: 'http://localhost:9000', accessKeyId: 'k', secretAccessKey: 's' }) as {
+      'warehouse-name': string;
+      'storage-profile': Record<string, unknown>;
+    };
+    expect(body['warehouse-name']).toBe(warehouse);
+    expect(body['storage-profile']).toMatchObject({ bucket, endpoint: 'http://localhost:9000', 'sts-enabled': true, 'remote-signing-enabled': true, flavor: 'minio' });
   });
 
   it("runs Apache Iceberg's reference REST catalog of the same version and configuration as the local stack", () => {

@@ -42,6 +42,7 @@ const stubs: SyncActivities = {
   },
   searchAttributeProblems,
   waitForMaintenance: async () => undefined,
+  syncDefaults: async () => ({}),
 };
 
 async function sync(workflowId: string) {

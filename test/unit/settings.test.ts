@@ -110,8 +110,28 @@ const CASES: [string, Record<string, string>, string | RegExp][] = [
   // typos
   [
     'typo of a catalog setting',
-    { ...GOOD, ICEBERG_CATALOG_URL: 'http://x' },
-    'ICEBERG_CATALOG_URL is not a setting (a typo of ICEBERG_CATALOG_URI?): it does nothing. Rename it to ICEBERG_CATALOG_URI or unset it.',
+    { ...GOOD, ICEBERG_CATALOG_UIR: 'http://x' },
+    'ICEBERG_CATALOG_UIR is not a setting (a typo of ICEBERG_CATALOG_URI?): it does nothing. Rename it to ICEBERG_CATALOG_URI or unset it.',
+  ],
+  // the original pipeline's names
+  [
+    'a setting and its original name, set to different values',
+    { ...GOOD, ICEBERG_CATALOG_URL: 'http://elsewhere:8181/catalog' },
+    "ICEBERG_CATALOG_URL (the original pipeline's name of ICEBERG_CATALOG_URI) and ICEBERG_CATALOG_URI are both set, to different values: keep one of them",
+  ],
+  [
+    'an original name with a bad value',
+    { ...without('ICEBERG_CATALOG_URI'), ICEBERG_CATALOG_URL: 'lakekeeper:8181' },
+    'ICEBERG_CATALOG_URI: must be the http(s) URL of an Iceberg REST catalog',
+  ],
+  ['original namespace', { ...GOOD, ICEBERG_NAMESPACE: 'crm..sf' }, 'SYNC_NAMESPACE: must be a namespace'],
+  ['resources', { ...GOOD, SALESFORCE_RESOURCES: 'account, 9lives' }, 'SALESFORCE_RESOURCES: must be a comma-separated list of Salesforce objects'],
+  ['write disposition', { ...GOOD, WRITE_DISPOSITION: 'merge' }, 'WRITE_DISPOSITION: must be default or force_replace (it is "merge")'],
+  ['batch size', { ...GOOD, BATCH_SIZE: '1k' }, 'BATCH_SIZE: must be a whole number of at least 1'],
+  [
+    'an unresolved 1Password reference, named once and never shown',
+    { ...without('ICEBERG_CATALOG_URI'), ICEBERG_CATALOG_URL: 'op://Personal/lakekeeper/url' },
+    /^ICEBERG_CATALOG_URL holds a 1Password reference \(op:\/\/\.\.\.\) that was not resolved: start under the 1Password CLI, e\.g\. op run --env-file=\.env\.local -- npm run worker$/,
   ],
   ['typo of an S3 setting', { ...GOOD, S3_SECRET_KEY: 's3-secret-4711' }, 'S3_SECRET_KEY is not a setting (a typo of S3_SECRET_ACCESS_KEY?)'],
   [

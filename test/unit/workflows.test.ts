@@ -61,6 +61,8 @@ type Hooks = Partial<Record<Activity, (object: string) => Promise<void> | void>>
   partitions?: Record<string, number>;
   /** Runs in extractPartition after record, with the partition's index. */
   partition?: (object: string, index: number) => Promise<void> | void;
+  /** What syncDefaults answers (the worker's SYNC_NAMESPACE, SALESFORCE_RESOURCES, WRITE_DISPOSITION); none by default. */
+  defaults?: Awaited<ReturnType<SyncActivities['syncDefaults']>>;
 };
 
 /** A hook failing one object's activity for good, as the activities do: typed by the error's code. */
@@ -124,6 +126,9 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
     searchAttributeProblems,
     // No maintenance runs here (the real one is tested against Temporal in table-maintenance.test.ts).
     async waitForMaintenance() {},
+    async syncDefaults() {
+      return hooks.defaults ?? {};
+    },
   };
 }
 
@@ -464,6 +469,37 @@ describe('salesforceSync with stubbed activities', () => {
     );
     expect(rec.objects('prepareObject').length).toBeGreaterThan(1);
     expect(failure.details?.[0]).toEqual([{ object: 'Lead', status: 'failed', error: 'The catalog answered 503', code: 'CATALOG_UNAVAILABLE' }]);
+  });
+
+  it("takes what its input leaves unsaid from the worker's defaults (the original pipeline's ICEBERG_NAMESPACE, SALESFORCE_RESOURCES, WRITE_DISPOSITION)", async () => {
+    const seen: Record<string, object> = {};
+    const run = async (id: string, input: SalesforceSyncInput, defaults: Hooks['defaults']) => {
+      const stubs = stubActivities(new Recorder(), { defaults });
+      const activities: SyncActivities = { ...stubs, prepareObject: async (p) => ((seen[`${id}:${p.object}`] = p), stubs.prepareObject(p)) };
+      return withWorker(activities, async (taskQueue) => (await start(taskQueue, id, input)).result());
+    };
+    // An input without namespace and objects: the worker's.
+    const outcomes = await run('defaults', {}, { namespace: 'crm.sf', objects: ['Account', 'Lead'] });
+    expect(outcomes.map((o) => o.object)).toEqual(['Account', 'Lead']);
+    expect(seen['defaults:Account']).toMatchObject({ namespace: ['crm', 'sf'], full: false });
+    expect(seen['defaults:Account']).not.toHaveProperty('writeMode');
+    // The input's own values win.
+    await run('own', { objects: ['Lead'], namespace: 'mine' }, { namespace: 'crm.sf', objects: ['Account'] });
+    expect(Object.keys(seen).filter((k) => k.startsWith('own:'))).toEqual(['own:Lead']);
+    expect(seen['own:Lead']).toMatchObject({ namespace: ['mine'] });
+    // force_replace: a full read that replaces each table, unless the input names a mode.
+    await run('forced', { objects: ['Account', 'Lead'], overrides: { Lead: { mode: 'append' } } }, { namespace: 'salesforce', forceReplace: true });
+    expect(seen['forced:Account']).toMatchObject({ full: true, writeMode: 'replace', namespace: ['salesforce'] });
+    expect(seen['forced:Lead']).toMatchObject({ full: true, writeMode: 'append' });
+    await run('incremental', { objects: ['Account'], mode: 'incremental' }, { namespace: 'salesforce', forceReplace: true });
+    expect(seen['incremental:Account']).toMatchObject({ full: false });
+    expect(seen['incremental:Account']).not.toHaveProperty('writeMode');
+    // A worker whose namespace is not one is named, not used.
+    const failure = await withWorker(stubActivities(new Recorder(), { defaults: { namespace: '1bad' } }), async (taskQueue) =>
+      failureOf(await start(taskQueue, 'bad-default', {})),
+    );
+    expect(failure.message).toMatch(/SYNC_NAMESPACE/);
+    expect(failure.message).toMatch(/namespace: must be an Iceberg namespace/);
   });
 
   it('continues as new once its history is long, carrying what is done (and the input in the names it was given in)', async () => {
