@@ -20,9 +20,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
-      // One process per worker, reused from file to file (modules are loaded once per process, not
-      // once per file: half the CPU time): a unit test leaves no global state behind.
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: ORCHESTRATION, isolate: false } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: ORCHESTRATION } },
       { extends: true, test: { name: 'orchestration', include: ORCHESTRATION } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
     ],

@@ -59,9 +59,10 @@ function installChromium() {
 }
 
 /**
- * The unit files side by side, in one more process than cores (a file often waits on child
- * processes, threads or files). As many processes at the start as at most: vitest's pool, whose
- * processes are reused from file to file (vitest.config.mts), fails when it stops an idle one.
+ * The unit files side by side, each in a process of its own, one more process than cores (a file
+ * often waits on child processes, threads or files). (Processes reused from file to file, vitest's
+ * --no-isolate, saved no measurable CPU time here, and vitest's pool then fails when it stops an
+ * idle one.)
  */
 const unitWorkers = String(Math.max(2, (os.availableParallelism?.() ?? os.cpus().length) + 1));
 const unitArgs = ['--project', 'unit', '--fileParallelism', `--maxWorkers=${unitWorkers}`, `--minWorkers=${unitWorkers}`];
@@ -102,8 +103,13 @@ function main() {
     // vitest's filters: parts of a file's path (options start with a dash).
     const filter = args.slice(1);
     const names = filter.filter((a) => !a.startsWith('-'));
-    const orchestration = names.length === 0 || ORCHESTRATION_TESTS.some((file) => names.some((n) => file.includes(n)));
-    const unit = names.length === 0 || names.some((n) => !ORCHESTRATION_TESTS.some((file) => file.includes(n)));
+    const unitFiles = fs
+      .readdirSync(path.join(root, 'test', 'unit'), { recursive: true })
+      .map((f) => `test/unit/${String(f).split(path.sep).join('/')}`)
+      .filter((f) => f.endsWith('.test.ts') && !ORCHESTRATION_TESTS.includes(f));
+    const selects = (files) => names.length === 0 || files.some((file) => names.some((n) => file.includes(n)));
+    const unit = selects(unitFiles);
+    const orchestration = selects(ORCHESTRATION_TESTS);
     const results = [];
     if (unit) {
       step('unit tests (no server; files side by side)');
@@ -114,7 +120,7 @@ function main() {
       step('orchestration tests (a Temporal dev server of their own)');
       results.push(runTests('orchestration', ['--project', 'orchestration', ...filter, ...(names.length ? ['--passWithNoTests'] : [])]));
     }
-    if (results.every((r) => r.passed + r.failed === 0)) throw new StepFailed('No test ran.');
+    if (results.every((r) => r.passed + r.failed === 0)) throw new StepFailed(`No test ran${names.length ? ` (no file of test/unit matches ${names.join(', ')})` : ''}.`);
     return summarise(results);
   }
   // Nothing is started here: the orchestration tests start their own Temporal dev servers, and
