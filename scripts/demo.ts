@@ -14,7 +14,7 @@ import { Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { followProgress } from './lib/follow';
 import { loadSettings } from '../src/config/env-file';
-import { parseSyncSettings } from '../src/sync/settings';
+import { syncArea } from '../src/sync/settings';
 import { salesforceEnv } from '../src/salesforce/settings';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import { SalesforceSimulator } from '../src/salesforce-sim/server';
@@ -66,7 +66,7 @@ async function main(options: { keep?: boolean; rows: number }): Promise<number> 
   const connection = await Connection.connect(temporal.options);
   const client = new Client({ connection, namespace: temporal.namespace });
   const workflowId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const handle = await client.workflow.start('salesforceSync', { taskQueue: worker.options.taskQueue, workflowId, args: [{ namespace: parseSyncSettings(env).SYNC_NAMESPACE }] });
+  const handle = await client.workflow.start('salesforceSync', { taskQueue: worker.options.taskQueue, workflowId, args: [{ namespace: syncArea.parse(env).SYNC_NAMESPACE }] });
   const ui = `${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows/${workflowId}`;
   console.log(`\nStarted ${workflowId}: ${ui}`);
 

@@ -42,9 +42,15 @@ program
   .description('install (build, fetch) what is missing without starting anything')
   .option('--no-readers', 'skip the Python virtualenv with pyiceberg and DuckDB')
   .option('--catalog <which>', catalogHelp)
-  .action(async (opts: { readers: boolean; catalog?: string }) => {
+  .option('--temporal-only', 'only the Temporal CLI (what the orchestration tests need)')
+  .action(async (opts: { readers: boolean; catalog?: string; temporalOnly?: boolean }) => {
     try {
-      await ensureInstalled({ readers: opts.readers, restCatalog: ['rest', 'both'].includes(catalogChoice(opts.catalog)), log: (line) => console.log(line) });
+      await ensureInstalled({
+        readers: opts.readers,
+        restCatalog: ['rest', 'both'].includes(catalogChoice(opts.catalog)),
+        temporalOnly: opts.temporalOnly,
+        log: (line) => console.log(line),
+      });
     } catch (error) {
       fail(error);
     }

@@ -7,7 +7,12 @@ import { connectIceberg } from '../src/iceberg/connect';
 import { SalesforceClient } from '../src/salesforce/client';
 import { IcebergDestination } from '../src/destinations/iceberg';
 import { DuckDbDestination } from '../src/destinations/duckdb';
-import { parseSyncSettings } from '../src/sync/settings';
+import { syncArea } from '../src/sync/settings';
+import { workerArea } from '../src/config/worker-settings';
+import { parquetArea } from '../src/parquet/settings';
+import { duckdbArea } from '../src/destinations/duckdb-settings';
+import { maintenanceSettings } from '../src/maintenance/settings';
+import { salesforceReadArea } from '../src/salesforce/read-settings';
 import { partitionTaskQueue } from '../src/sync/objects';
 import { ParquetEncoderPool } from '../src/parquet/encoder-pool';
 import { parseSalesforceSettings } from '../src/salesforce/settings';
@@ -50,22 +55,15 @@ export async function createSyncWorker(
   const problems = settingsProblems(env);
   if (problems.length > 0) throw new Error(`The worker cannot start:\n${problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n')}`);
   const temporal = temporalConnection(env);
-  const sync = parseSyncSettings(env);
+  const sync = syncArea.parse(env);
+  const read = salesforceReadArea.parse(env);
+  const workerSettings = workerArea.parse(env);
+  const duckdb = duckdbArea.parse(env);
+  const { PARQUET_ENCODER_THREADS: encoderThreads } = parquetArea.parse(env);
   const salesforce = new SalesforceClient(parseSalesforceSettings(env));
-  const destination = sync.DUMP_TO_DUCKDB ? new DuckDbDestination(sync.DUCKDB_PATH) : icebergDestination(env);
-  const encoders = sync.PARQUET_ENCODER_THREADS > 0 ? new ParquetEncoderPool(sync.PARQUET_ENCODER_THREADS) : undefined;
-  const maintenance = sync.DUMP_TO_DUCKDB
-    ? undefined
-    : {
-        context: { ...connectIceberg(env), keys: MAINTENANCE_KEYS, encoders },
-        settings: {
-          targetFileBytes: sync.MAINTENANCE_TARGET_FILE_MB * 1024 * 1024,
-          maxManifests: sync.MAINTENANCE_MAX_MANIFESTS,
-          keepSnapshots: sync.MAINTENANCE_KEEP_SNAPSHOTS,
-          keepSnapshotAgeMs: sync.MAINTENANCE_KEEP_SNAPSHOT_HOURS * 3_600_000,
-          orphanAgeMs: sync.MAINTENANCE_ORPHAN_HOURS * 3_600_000,
-        },
-      };
+  const destination = duckdb.DUMP_TO_DUCKDB ? new DuckDbDestination(duckdb.DUCKDB_PATH) : icebergDestination(env);
+  const encoders = encoderThreads > 0 ? new ParquetEncoderPool(encoderThreads) : undefined;
+  const maintenance = duckdb.DUMP_TO_DUCKDB ? undefined : { context: { ...connectIceberg(env), keys: MAINTENANCE_KEYS, encoders }, settings: maintenanceSettings(env) };
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect(temporal.options);
@@ -79,9 +77,9 @@ export async function createSyncWorker(
     destination,
     lagMs: sync.SYNC_LAG_MS,
     checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000,
-    api: sync.SALESFORCE_READ_API,
-    pagesInFlight: sync.SALESFORCE_BULK_PAGES_IN_FLIGHT,
-    sliceFloorMs: sync.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
+    api: read.SALESFORCE_READ_API,
+    pagesInFlight: read.SALESFORCE_BULK_PAGES_IN_FLIGHT,
+    sliceFloorMs: read.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
     partitions: { minPages: sync.SYNC_PARTITION_MIN_PAGES, pagesPerPartition: sync.SYNC_PARTITION_PAGES, inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT },
     timeAs: sync.SYNC_TIME_TYPE,
     encoders,
@@ -96,7 +94,7 @@ export async function createSyncWorker(
     taskQueue,
     workflowBundle: { codePath: await bundleWorkflows(env) },
     activities: { ...createMaintenanceActivities({ maintenance }), ...activities },
-    maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_ACTIVITIES,
+    maxConcurrentActivityTaskExecutions: workerSettings.WORKER_MAX_ACTIVITIES,
     ...heartbeats,
   });
   // Partitions have a queue of their own so that each worker takes at most WORKER_MAX_PARTITIONS
@@ -106,7 +104,7 @@ export async function createSyncWorker(
     namespace: temporal.namespace,
     taskQueue: partitionTaskQueue(taskQueue),
     activities: { extractPartition: activities.extractPartition },
-    maxConcurrentActivityTaskExecutions: sync.WORKER_MAX_PARTITIONS,
+    maxConcurrentActivityTaskExecutions: workerSettings.WORKER_MAX_PARTITIONS,
     ...heartbeats,
   });
   // Both poll until SIGINT/SIGTERM (the SDK stops each gracefully); one failing stops the other.

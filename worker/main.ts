@@ -8,7 +8,7 @@
 import { Runtime } from '@temporalio/worker';
 import { WorkerLogger } from './logger';
 import { loadSettings } from '../src/config/env-file';
-import { parseSyncSettings, syncSettingsProblems } from '../src/sync/settings';
+import { workerArea } from '../src/config/worker-settings';
 import { describeConnection, temporalConnection } from './temporal-connection';
 import { formatResult, preflightFailed } from '../src/preflight/checks';
 import { createSyncWorker } from './create';
@@ -20,7 +20,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<void> {
   const env = loadSettings();
-  const skip = process.argv.includes('--no-preflight') || (syncSettingsProblems(env).length === 0 && !parseSyncSettings(env).WORKER_PREFLIGHT);
+  const skip = process.argv.includes('--no-preflight') || (workerArea.problems(env).length === 0 && !workerArea.parse(env).WORKER_PREFLIGHT);
   if (!skip) {
     console.log('Preflight (npm run check):');
     const results = await preflight(env, (r) => console.log(`  ${formatResult(r)}`));
@@ -30,12 +30,12 @@ async function main(): Promise<void> {
     }
   }
   // Before anything starts Temporal's runtime: the level applies to the SDK's and the sync's lines.
-  if (syncSettingsProblems(env).length === 0) Runtime.install({ logger: new WorkerLogger(parseSyncSettings(env).WORKER_LOG_LEVEL) });
+  if (workerArea.problems(env).length === 0) Runtime.install({ logger: new WorkerLogger(workerArea.parse(env).WORKER_LOG_LEVEL) });
   const { worker, connection, encoders, run } = await createSyncWorker(env);
   const note = batchSizeNote(env);
   if (note) console.log(note);
   console.log(`Worker polling task queue ${worker.options.taskQueue} on ${describeConnection(temporalConnection(env))}, namespace ${worker.options.namespace}`);
-  const stopMemoryLog = startMemoryLog(parseSyncSettings(env).WORKER_MEMORY_LOG_SECONDS, (line) => console.log(line), encoders);
+  const stopMemoryLog = startMemoryLog(workerArea.parse(env).WORKER_MEMORY_LOG_SECONDS, (line) => console.log(line), encoders);
   await run(); // the SDK stops it gracefully on SIGINT/SIGTERM
   stopMemoryLog();
   await connection.close();

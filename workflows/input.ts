@@ -17,7 +17,18 @@
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { CommitSummary } from '../src/sync/types';
-import { DEFAULT_OBJECTS, READ_MODES, REPLACE_OBJECTS, WRITE_MODES, defaultWriteMode } from '../src/sync/objects';
+import {
+  DEFAULT_NAMESPACE,
+  DEFAULT_OBJECTS,
+  IDENTIFIER_PATTERN,
+  IDENTIFIER_RULE,
+  NAMESPACE_PATTERN,
+  NAMESPACE_RULE,
+  READ_MODES,
+  REPLACE_OBJECTS,
+  WRITE_MODES,
+  defaultWriteMode,
+} from '../src/sync/objects';
 import { editDistance } from '../src/edit-distance';
 
 /** The ApplicationFailure type of a workflow that refused its input. */
@@ -26,7 +37,7 @@ export const INVALID_INPUT = 'InvalidInput';
 export const INPUT_DEFAULTS = {
   objects: DEFAULT_OBJECTS,
   readMode: 'incremental',
-  namespace: 'salesforce',
+  namespace: DEFAULT_NAMESPACE,
   concurrency: 4,
   heartbeatTimeout: '60 seconds',
   retryTimeout: '30 minutes',
@@ -46,7 +57,7 @@ const MUST = {
   objects: 'a non-empty list of Salesforce object names',
   objectName: 'a Salesforce object name: letters, digits and underscores, starting with a letter',
   readMode: 'incremental or full',
-  namespace: 'an Iceberg namespace: identifiers (letters, digits and underscores, not starting with a digit) joined by dots',
+  namespace: `an Iceberg namespace: ${NAMESPACE_RULE}`,
   overrides:
     'an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false}',
   override: 'an object such as {"writeMode": "replace"} or {"refreshFormulas": true}',
@@ -60,7 +71,7 @@ const MUST = {
   maxHistoryEvents: `a whole number from ${LIMITS.maxHistoryEvents[0]} to ${LIMITS.maxHistoryEvents[1]}`,
   done: 'the list of objects already done that the workflow carries across continue-as-new',
   namespaceList: 'a non-empty list of identifiers',
-  identifier: 'an identifier: letters, digits and underscores, not starting with a digit',
+  identifier: `an identifier: ${IDENTIFIER_RULE}`,
   full: 'true or false',
 } as const;
 
@@ -83,8 +94,6 @@ function must(what: string) {
 }
 
 const OBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
-const NAMESPACE = new RegExp(`^${IDENT}(?:\\.${IDENT})*$`);
 
 /** Milliseconds as Temporal reads a duration (the `ms` format or a number of ms), or undefined. */
 export function durationMs(value: unknown): number | undefined {
@@ -98,7 +107,7 @@ export function durationMs(value: unknown): number | undefined {
 }
 
 const objectName = z.string(must(MUST.objectName)).regex(OBJECT_NAME);
-const identifier = z.string(must(MUST.identifier)).regex(new RegExp(`^${IDENT}$`));
+const identifier = z.string(must(MUST.identifier)).regex(IDENTIFIER_PATTERN);
 const wholeNumber = (what: string, [min, max]: readonly [number, number]) => z.number(must(what)).int().min(min).max(max);
 // A string in the `ms` format or a number of milliseconds (Temporal's Duration, whose string type
 // does not resolve under this project's module settings).
@@ -168,7 +177,7 @@ const syncInputShape = {
   /** The old name of readMode. */
   mode: readMode.optional(),
   reconcile: z.boolean(must(MUST.reconcile)).optional(),
-  namespace: z.string(must(MUST.namespace)).regex(NAMESPACE).optional(),
+  namespace: z.string(must(MUST.namespace)).regex(NAMESPACE_PATTERN).optional(),
   overrides: z.record(objectName, z.strictObject(overrideShape, must(MUST.override)), must(MUST.overrides)).optional(),
   backfillNewFields: backfillNewFields.optional(),
   concurrency: wholeNumber(MUST.concurrency, LIMITS.concurrency).optional(),

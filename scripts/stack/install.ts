@@ -177,8 +177,9 @@ async function runLogged(label: string, command: string, args: string[], env: No
 /**
  * Works out what is already present (PATH, then cache) and what must be installed, checking every
  * toolchain the missing pieces need before anything long starts: all problems are reported at once.
+ * `temporalOnly`: just the Temporal CLI (what the orchestration tests start their dev servers with).
  */
-export function planInstall(options: { readers: boolean; restCatalog?: boolean }): { tools: Partial<Tools>; steps: Step[] } {
+export function planInstall(options: { readers: boolean; restCatalog?: boolean; temporalOnly?: boolean }): { tools: Partial<Tools>; steps: Step[] } {
   const problems: string[] = [];
   const steps: Step[] = [];
   const tools: Partial<Tools> = {};
@@ -193,6 +194,11 @@ export function planInstall(options: { readers: boolean; restCatalog?: boolean }
   if (temporal) tools.temporal = temporal;
   else if (!go) problems.push('The Temporal CLI is not on PATH and Go is not installed to build it: install Go 1.22+ (https://go.dev/dl/), or put `temporal` on PATH.');
   else steps.push(goInstall('temporal', `github.com/temporalio/cli/cmd/temporal@${versions.temporalCli}`, '7 min'));
+  if (options.temporalOnly) {
+    if (problems.length > 0) throw new StackError(`The Temporal CLI cannot be installed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    tools.temporal ??= path.join(stackPaths.cacheBin, 'temporal');
+    return { tools, steps };
+  }
 
   const minio = which('minio') ?? cachedBinary('minio');
   if (minio) tools.minio = minio;
@@ -318,7 +324,7 @@ export function planInstall(options: { readers: boolean; restCatalog?: boolean }
 }
 
 /** Installs whatever is missing and returns where every tool is. */
-export async function ensureInstalled(options: { readers: boolean; restCatalog?: boolean; log: (line: string) => void }): Promise<Tools> {
+export async function ensureInstalled(options: { readers: boolean; restCatalog?: boolean; temporalOnly?: boolean; log: (line: string) => void }): Promise<Tools> {
   const { tools, steps } = planInstall(options);
   for (const step of steps) {
     const started = Date.now();

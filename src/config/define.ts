@@ -1,12 +1,26 @@
 import { z } from 'zod';
 import { aliasesOf, withSettingNames } from './aliases';
+import { ERROR_CODES, SyncError } from '../errors';
 
 /**
- * Settings are declared once per area (Salesforce, Iceberg/S3, Temporal, worker/sync): each
- * variable with its meaning, its default and its validation. The parsers and the reference
- * (`npm run env`) both read these declarations.
+ * Settings are declared once per area, next to the code they configure: each variable with its
+ * meaning, its default and its validation. The parsers, `npm run env` and the README's settings
+ * reference (`npm run env -- settings --markdown`) all read these declarations.
  */
-export type SettingGroup = 'salesforce' | 'iceberg' | 'temporal' | 'sync';
+export type SettingGroup = 'salesforce' | 'iceberg' | 'temporal' | 'worker' | 'sync' | 'parquet' | 'duckdb' | 'maintenance' | 'preflight';
+
+/** What each area configures, in the order of the reference. */
+export const SETTING_GROUPS: Record<SettingGroup, string> = {
+  salesforce: 'the Salesforce source: credentials, API version, API budget and how objects are read',
+  iceberg: 'the Iceberg destination: its catalog and the object store behind it',
+  temporal: 'the connection to Temporal',
+  worker: 'the worker process (npm run worker)',
+  sync: 'how a sync extracts and writes an object',
+  parquet: 'the Parquet data files',
+  duckdb: 'DuckDB instead of Iceberg (local debugging)',
+  maintenance: 'table maintenance: compaction, snapshot expiry, orphan removal',
+  preflight: 'the checks of npm run check (and of the worker at start)',
+};
 
 export interface SettingSpec<T extends z.ZodType = z.ZodType> {
   /** Validates the raw string (after the default is applied; unset and empty are both undefined). */
@@ -29,6 +43,10 @@ export interface SettingDoc {
   description: string;
   /** The default as shown: the value applied, and/or a note (what the local stack sets). */
   default?: string;
+  /** The value applied when the variable is unset (part of `default`). */
+  applied?: string;
+  /** What `default` adds to the value applied, or says instead of one (part of `default`). */
+  note?: string;
   methods?: string[];
   secret?: boolean;
 }
@@ -40,6 +58,10 @@ export interface SettingsArea<S extends Record<string, SettingSpec>> {
   specs: S;
   docs: SettingDoc[];
   schema: z.ZodObject<Shape<S>>;
+  /** Every problem of the area's variables, each naming its variable (empty when they are valid). */
+  problems(env: Record<string, string | undefined>): string[];
+  /** The area's settings, validated and defaults applied; throws listing every problem. */
+  parse(env: Record<string, string | undefined>): z.output<z.ZodObject<Shape<S>>>;
 }
 
 /** Declares an area's settings. */
@@ -52,10 +74,25 @@ export function settingsArea<S extends Record<string, SettingSpec>>(group: Setti
     group,
     description: aliasesOf(name).length ? `${s.description} (also read as ${aliasesOf(name).join(', ')}, the original pipeline's name)` : s.description,
     default: s.default !== undefined && s.note ? `${s.default} (${s.note})` : (s.default ?? s.note),
+    applied: s.default,
+    note: s.note,
     methods: s.methods,
     secret: s.secret,
   }));
-  return { group, specs, docs, schema: z.object(shape) };
+  const area: SettingsArea<S> = {
+    group,
+    specs,
+    docs,
+    schema: z.object(shape),
+    problems: (env) => parseArea(area, env).problems,
+    parse: (env) => {
+      const parsed = parseArea(area, env);
+      if (!parsed.ok)
+        throw new SyncError(`Invalid ${group} settings:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });
+      return parsed.value;
+    },
+  };
+  return area;
 }
 
 /**
@@ -99,6 +136,14 @@ export const integerSetting = (min: number, max?: number) => {
     .transform(Number)
     .refine((n) => n >= min && (max === undefined || n <= max), { message });
 };
+
+/** A number of seconds (fractions allowed) of at least `min`; `what` says so in the message. */
+export const secondsSetting = (what: string, min: number) =>
+  z
+    .string()
+    .regex(/^\d+(?:\.\d+)?$/, { message: `must be a number of seconds ${what}` })
+    .transform(Number)
+    .refine((n) => n >= min, { message: `must be a number of seconds ${what}` });
 
 /** An http(s) URL. */
 export const httpUrl = (what: string) =>

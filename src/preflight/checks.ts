@@ -10,7 +10,10 @@ import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { catalogOptions, icebergSettingsProblems, parseIcebergSettings, s3Settings } from '../iceberg/settings';
 import { SETTINGS, settingsProblems } from '../settings/settings';
-import { duckdbMode, parseSyncSettings, syncSettingsProblems } from '../sync/settings';
+import { syncArea } from '../sync/settings';
+import { duckdbArea, duckdbMode } from '../destinations/duckdb-settings';
+import { preflightArea } from './settings';
+import type { SettingsArea, SettingSpec } from '../config/define';
 import { RestCatalog } from '../iceberg/catalog';
 import { BadRequestError, CatalogError, CatalogUnavailableError, ForbiddenError, NotFoundError, UnauthorizedError } from '../iceberg/errors';
 import { ERROR_CODES, SyncError } from '../errors';
@@ -74,10 +77,10 @@ export interface Check {
   run(ctx: PreflightContext): Promise<string>;
 }
 
-/** The worker/sync settings a check needs; skipped (not failed again) when the settings check already failed on them. */
-function syncSettingsFor(env: Record<string, string | undefined>) {
-  if (syncSettingsProblems(env).length > 0) throw new CheckSkipped('the worker/sync settings have problems (see settings)');
-  return parseSyncSettings(env);
+/** The settings of an area that a check needs; skipped (not failed again) when the settings check already failed on them. */
+function settingsFor<S extends Record<string, SettingSpec>>(area: SettingsArea<S>, env: Record<string, string | undefined>) {
+  if (area.problems(env).length > 0) throw new CheckSkipped(`the ${area.group} settings have problems (see settings)`);
+  return area.parse(env);
 }
 
 const sec = (ms: number) => `${Math.round(ms / 100) / 10} s`;
@@ -152,7 +155,7 @@ const salesforceDescribe: Check = {
   timeoutFix: 'the Salesforce instance did not answer a describe in time: try again, or raise PREFLIGHT_TIMEOUT_SECONDS',
   async run(ctx) {
     if (!ctx.salesforce) throw new CheckSkipped('needs a Salesforce login');
-    const object = syncSettingsFor(ctx.env).PREFLIGHT_OBJECT;
+    const object = settingsFor(preflightArea, ctx.env).PREFLIGHT_OBJECT;
     const client = new SalesforceClient(ctx.salesforce.settings, { maxAttempts: 1, signal: ctx.signal }, { session: Promise.resolve(ctx.salesforce.session) });
     try {
       const d = await describeObject(client, object);
@@ -309,7 +312,7 @@ const namespace: Check = {
   async run(ctx) {
     skipInDuckdbMode(ctx.env);
     if (!ctx.catalog) throw new CheckSkipped('needs the catalog configuration');
-    const name = syncSettingsFor(ctx.env).SYNC_NAMESPACE;
+    const name = settingsFor(syncArea, ctx.env).SYNC_NAMESPACE;
     const levels = name.split('.');
     try {
       if (await ctx.catalog.namespaceExists(levels)) return `${name} exists (${(await ctx.catalog.listTables(levels)).length} tables)`;
@@ -420,7 +423,7 @@ const duckdbFile: Check = {
   timeoutFix: '',
   async run({ env }) {
     if (!duckdbMode(env)) throw new CheckSkipped('DUMP_TO_DUCKDB is not true: objects go to Iceberg');
-    const file = path.resolve(syncSettingsFor(env).DUCKDB_PATH);
+    const file = path.resolve(settingsFor(duckdbArea, env).DUCKDB_PATH);
     const dir = path.dirname(file);
     try {
       fs.accessSync(dir, fs.constants.W_OK);
@@ -456,7 +459,7 @@ export async function runPreflight(
   opts: { checks?: Check[]; timeoutMs?: number; onResult?: (result: CheckResult) => void } = {},
 ): Promise<CheckResult[]> {
   const checks = opts.checks ?? preflightChecks();
-  const timeoutMs = opts.timeoutMs ?? (syncSettingsProblems(env).length === 0 ? parseSyncSettings(env).PREFLIGHT_TIMEOUT_SECONDS * 1000 : 10_000);
+  const timeoutMs = opts.timeoutMs ?? (preflightArea.problems(env).length === 0 ? preflightArea.parse(env).PREFLIGHT_TIMEOUT_SECONDS * 1000 : 10_000);
   const secrets = secretValues(env);
   const scrub = (text: string | undefined) => (text === undefined ? undefined : secrets.reduce((t, s) => t.split(s).join('***'), text));
   const shared: Omit<PreflightContext, 'signal' | 'timeoutMs'> = { env };

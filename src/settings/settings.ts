@@ -1,19 +1,50 @@
 /**
- * All settings of the product, one schema per area: Salesforce (src/salesforce/settings.ts),
- * Iceberg/S3, Temporal, worker/sync. `settingsProblems` is what the worker and `npm run check`
- * report before anything connects.
+ * All settings of the product, one schema per area, each declared next to the code it configures:
+ *
+ *   salesforce   src/salesforce/settings.ts (credentials, API version, budget), read-settings.ts (how objects are read)
+ *   iceberg      src/iceberg/settings.ts (catalog and S3)
+ *   temporal     src/config/temporal-settings.ts
+ *   worker       src/config/worker-settings.ts
+ *   sync         src/sync/settings.ts
+ *   parquet      src/parquet/settings.ts
+ *   duckdb       src/destinations/duckdb-settings.ts
+ *   maintenance  src/maintenance/settings.ts
+ *   preflight    src/preflight/settings.ts
+ *
+ * `settingsProblems` is what the worker and `npm run check` report before anything connects.
  */
 import { salesforceArea, salesforceSettingsProblems } from '../salesforce/settings';
+import { salesforceReadArea } from '../salesforce/read-settings';
 import type { SettingDoc } from '../config/define';
 import { icebergArea, icebergSettingsProblems } from '../iceberg/settings';
-import { duckdbMode, syncArea, syncSettingsProblems } from '../sync/settings';
+import { syncArea } from '../sync/settings';
+import { workerArea } from '../config/worker-settings';
+import { parquetArea } from '../parquet/settings';
+import { duckdbArea, duckdbMode } from '../destinations/duckdb-settings';
+import { maintenanceArea } from '../maintenance/settings';
+import { preflightArea } from '../preflight/settings';
 import { CLI_LEGACY_TLS_NAMES, TEMPORAL_GRPC_META_PREFIX, TEMPORAL_TOOL_NAMES, temporalArea, temporalSettingsProblems } from '../config/temporal-settings';
 import { editDistance } from '../edit-distance';
 import { SETTING_ALIASES, aliasConflicts, isSecretReference, unresolvedSecretReferences } from '../config/aliases';
 import { syncDefaultsArea, syncDefaultsProblems } from '../sync/sync-defaults';
 
-/** Every setting the product reads, by area: the env-var reference (`npm run env`). */
-export const SETTINGS: SettingDoc[] = [...salesforceArea.docs, ...icebergArea.docs, ...temporalArea.docs, ...syncArea.docs, ...syncDefaultsArea.docs];
+/** The areas whose variables have no rules between them beyond each variable's own. */
+const PLAIN_AREAS = [salesforceReadArea, workerArea, syncArea, parquetArea, duckdbArea, maintenanceArea, preflightArea];
+
+/** Every setting the product reads, by area: the env-var reference (`npm run env`, the README's settings reference). */
+export const SETTINGS: SettingDoc[] = [
+  salesforceArea,
+  salesforceReadArea,
+  icebergArea,
+  temporalArea,
+  workerArea,
+  syncArea,
+  parquetArea,
+  duckdbArea,
+  maintenanceArea,
+  preflightArea,
+  syncDefaultsArea,
+].flatMap((area) => area.docs);
 
 /** Prefixes that belong to this product alone: a name under them that is not a setting is a typo. */
 export const OWN_PREFIXES = ['SOURCES__SALESFORCE__', 'ICEBERG_', 'S3_'];
@@ -73,7 +104,7 @@ export function settingsProblems(env: Record<string, string | undefined>): strin
     // DuckDB mode needs no catalog or S3.
     ...(duckdbMode(env) ? [] : icebergSettingsProblems(env)),
     ...temporalSettingsProblems(env),
-    ...syncSettingsProblems(env),
+    ...PLAIN_AREAS.flatMap((area) => area.problems(env)),
     ...syncDefaultsProblems(env),
   ].filter((p) => !referenced.some((n) => p.startsWith(`${n}:`)));
   return [...references, ...aliasConflicts(env), ...byArea, ...unknownSettingProblems(env)];

@@ -32,3 +32,15 @@ export function defaultWriteMode(object: string): WriteModeName {
 export function partitionTaskQueue(taskQueue: string): string {
   return `${taskQueue}-partitions`;
 }
+
+/**
+ * The Iceberg namespace (DuckDB schema) tables go to unless told otherwise, and what a namespace
+ * may be: identifiers joined by dots (`crm.salesforce`). The workflow input and SYNC_NAMESPACE
+ * both check this rule.
+ */
+export const DEFAULT_NAMESPACE = 'salesforce';
+export const IDENTIFIER_RULE = 'letters, digits and underscores, not starting with a digit';
+export const NAMESPACE_RULE = `identifiers (${IDENTIFIER_RULE}) joined by dots`;
+const IDENTIFIER = '[A-Za-z_][A-Za-z0-9_]*';
+export const IDENTIFIER_PATTERN = new RegExp(`^${IDENTIFIER}$`);
+export const NAMESPACE_PATTERN = new RegExp(`^${IDENTIFIER}(?:\\.${IDENTIFIER})*$`);

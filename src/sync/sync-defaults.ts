@@ -8,8 +8,8 @@
 import { z } from 'zod';
 import { integerSetting, parseArea, settingsArea } from '../config/define';
 import { DEFAULT_TARGET_FILE_BYTES } from '../parquet/writer';
-import { DEFAULT_OBJECTS } from './objects';
-import { parseSyncSettings, syncSettingsProblems } from './settings';
+import { DEFAULT_NAMESPACE, DEFAULT_OBJECTS } from './objects';
+import { syncArea } from './settings';
 import { ERROR_CODES, SyncError } from '../errors';
 
 /** A Salesforce object name as the workflow input takes it. */
@@ -55,7 +55,7 @@ export const syncDefaultsArea = settingsArea('sync', {
   WRITE_DISPOSITION: {
     schema: z.enum(['default', 'force_replace'], { message: 'must be default or force_replace' }),
     description:
-      "force_replace: a sync whose input sets no mode reads every row and replaces each object's table (the original pipeline's); default: each object's own mode, incremental",
+      "force_replace: a sync whose input sets no read mode reads every row and replaces each object's table (the original pipeline's); default: each object's own mode, incremental",
     default: 'default',
   },
   BATCH_SIZE: {
@@ -94,7 +94,7 @@ export function syncDefaults(env: Record<string, string | undefined>): SyncDefau
 
 /** SYNC_NAMESPACE (or its original name ICEBERG_NAMESPACE), else salesforce: the namespace of commands not told one. */
 export function defaultNamespace(env: Record<string, string | undefined>): string {
-  return syncSettingsProblems(env).length === 0 ? parseSyncSettings(env).SYNC_NAMESPACE : 'salesforce';
+  return syncArea.problems(env).length === 0 ? syncArea.parse(env).SYNC_NAMESPACE : DEFAULT_NAMESPACE;
 }
 
 /** The line the worker logs at start when BATCH_SIZE is set (the original pipeline's batch size). */

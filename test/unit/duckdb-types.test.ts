@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { duckdbType } from '../../src/destinations/duckdb';
-import { duckdbMode } from '../../src/sync/settings';
+import { duckdbMode } from '../../src/destinations/duckdb-settings';
 
 describe('DuckDB fallback', () => {
   it('maps every Iceberg column type the schema mapping produces', () => {

@@ -17,7 +17,7 @@ import type { SObjectDescribe } from '../../src/salesforce/describe';
 import { splitS3Uri } from '../../src/storage/object-store';
 import { LocalObjectStore } from '../../src/storage/local-fs';
 import { classifyFailure } from '../../src/sync/failures';
-import { parseSyncSettings } from '../../src/sync/settings';
+import { syncArea } from '../../src/sync/settings';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -124,10 +124,10 @@ describe('what can never heal is not retried', () => {
   });
 
   it('invalid settings: SETTINGS_INVALID, not retried', async () => {
-    const f = await failureOf(() => parseSyncSettings({ SYNC_LAG_MS: 'soon' }));
+    const f = await failureOf(() => syncArea.parse({ SYNC_LAG_MS: 'soon' }));
     expect(f.retryable).toBe(false);
     expect(f.code).toBe('SETTINGS_INVALID');
-    expect(f.message).toMatch(/^Invalid worker\/sync settings:\n {2}- SYNC_LAG_MS/);
+    expect(f.message).toMatch(/^Invalid sync settings:\n {2}- SYNC_LAG_MS/);
   });
 
   it('a table location that is not on S3: SETTINGS_INVALID, not retried', async () => {

@@ -138,12 +138,15 @@ describe('preflight: the runner', () => {
     expect(formatResult(results[2]!)).toMatch(/^FAIL {2}b1 +refused \*\*\* -> fix: check S3_SECRET_ACCESS_KEY {2}\(\d+(\.\d)? s\)$/);
   });
 
-  it('a bad worker/sync setting fails the settings check only, once', async () => {
-    const results = await runPreflight({ ...sim.settingsEnv(), WORKER_MAX_ACTIVITIES: '0', PREFLIGHT_OBJECT: 'Account', DUMP_TO_DUCKDB: 'true' });
+  it('a bad setting fails the settings check only, once; the checks that need its area are skipped', async () => {
+    const results = await runPreflight({ ...sim.settingsEnv(), WORKER_MAX_ACTIVITIES: '0', PREFLIGHT_OBJECT: '1Account', DUMP_TO_DUCKDB: 'true' });
     expect(results.filter((r) => r.status === 'problem').map((r) => [r.name, r.message])).toEqual([
-      ['settings', 'a problem: WORKER_MAX_ACTIVITIES: must be a whole number of at least 1 (it is "0")'],
+      ['settings', '2 problems: WORKER_MAX_ACTIVITIES: must be a whole number of at least 1 (it is "0"); PREFLIGHT_OBJECT: must be a Salesforce object name (it is "1Account")'],
     ]);
-    expect(byName(results)['salesforce-describe']).toMatchObject({ status: 'skipped', message: 'the worker/sync settings have problems (see settings)' });
+    expect(byName(results)['salesforce-describe']).toMatchObject({ status: 'skipped', message: 'the preflight settings have problems (see settings)' });
+    // A bad worker setting alone skips nothing: no check reads the worker's settings.
+    const worker = byName(await runPreflight({ ...sim.settingsEnv(), WORKER_MAX_ACTIVITIES: '0', DUMP_TO_DUCKDB: 'true' }));
+    expect(worker['salesforce-describe']).toMatchObject({ status: 'ok' });
   });
 
   it('settings problems fail the settings check and skip the checks of their area', async () => {

@@ -1,7 +1,13 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS, settingsProblems, unknownSettingProblems } from '../../src/settings/settings';
-import { parseSyncSettings } from '../../src/sync/settings';
+import { syncArea } from '../../src/sync/settings';
+import { workerArea } from '../../src/config/worker-settings';
+import { duckdbArea } from '../../src/destinations/duckdb-settings';
+import { salesforceReadArea } from '../../src/salesforce/read-settings';
+import { maintenanceArea, maintenanceSettings } from '../../src/maintenance/settings';
+import { parquetArea } from '../../src/parquet/settings';
+import { preflightArea } from '../../src/preflight/settings';
 import { parseTemporalSettings } from '../../src/config/temporal-settings';
 import { salesforceEnv as E, parseSalesforceSettings } from '../../src/salesforce/settings';
 
@@ -193,20 +199,64 @@ describe('settings: valid values are parsed, defaults applied', () => {
       TEMPORAL_TASK_QUEUE: 'salesforce-sync',
       TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
     });
-    expect(parseSyncSettings({ WORKER_MAX_ACTIVITIES: '', DUMP_TO_DUCKDB: 'TRUE' })).toMatchObject({
+    const env = { WORKER_MAX_ACTIVITIES: '', DUMP_TO_DUCKDB: 'TRUE' };
+    expect(workerArea.parse(env)).toEqual({
       WORKER_MAX_ACTIVITIES: 8,
-      DUMP_TO_DUCKDB: true,
-      SYNC_LAG_MS: 60000,
-      SYNC_CHECKPOINT_SECONDS: 60,
-      SALESFORCE_READ_API: 'auto',
+      WORKER_MAX_PARTITIONS: 1,
       WORKER_PREFLIGHT: true,
       WORKER_LOG_LEVEL: 'INFO',
-      SALESFORCE_BULK_PAGES_IN_FLIGHT: 4,
-      SALESFORCE_BULK_MIN_SLICE_MINUTES: 60,
+      WORKER_MEMORY_LOG_SECONDS: 0,
+    });
+    expect(duckdbArea.parse(env)).toEqual({ DUMP_TO_DUCKDB: true, DUCKDB_PATH: 'salesforce_sync.duckdb' });
+    expect(syncArea.parse(env)).toMatchObject({ SYNC_LAG_MS: 60000, SYNC_CHECKPOINT_SECONDS: 60, SYNC_NAMESPACE: 'salesforce', SYNC_TIME_TYPE: 'string' });
+    expect(salesforceReadArea.parse(env)).toEqual({ SALESFORCE_READ_API: 'auto', SALESFORCE_BULK_PAGES_IN_FLIGHT: 4, SALESFORCE_BULK_MIN_SLICE_MINUTES: 60 });
+    expect(parquetArea.parse(env)).toEqual({ PARQUET_ENCODER_THREADS: 1 });
+    expect(preflightArea.parse(env)).toEqual({ PREFLIGHT_TIMEOUT_SECONDS: 10, PREFLIGHT_OBJECT: 'Account' });
+    expect(maintenanceSettings({ MAINTENANCE_KEEP_SNAPSHOT_HOURS: '1' })).toEqual({
+      targetFileBytes: 128 * 1024 * 1024,
+      maxManifests: 8,
+      keepSnapshots: 10,
+      keepSnapshotAgeMs: 3_600_000,
+      orphanAgeMs: 72 * 3_600_000,
     });
     expect(parseSalesforceSettings(GOOD).apiVersion).toBe('62.0');
     const doc = (name: string) => SETTINGS.find((s) => s.name === name)!;
     expect(doc('WORKER_MAX_ACTIVITIES').default).toBe('8');
     expect(doc('TEMPORAL_ADDRESS').default).toBe('127.0.0.1:7233');
+  });
+
+  it('groups every setting by the area it configures, under the names users have in their .env files', () => {
+    // A setting's name is part of users' .env files and Schedules' workers: renaming one is a breaking change.
+    expect(SETTINGS.map((s) => s.name).sort()).toEqual(
+      // prettier-ignore
+      [
+        'SOURCES__SALESFORCE__CREDENTIALS__USER_NAME', 'SOURCES__SALESFORCE__CREDENTIALS__PASSWORD', 'SOURCES__SALESFORCE__CREDENTIALS__SECURITY_TOKEN',
+        'SOURCES__SALESFORCE__CREDENTIALS__ORGANIZATION_ID', 'SOURCES__SALESFORCE__CREDENTIALS__CONSUMER_KEY', 'SOURCES__SALESFORCE__CREDENTIALS__CONSUMER_SECRET',
+        'SOURCES__SALESFORCE__CREDENTIALS__PRIVATEKEY', 'SOURCES__SALESFORCE__CREDENTIALS__PRIVATEKEY_FILE', 'SOURCES__SALESFORCE__CREDENTIALS__REFRESH_TOKEN',
+        'SOURCES__SALESFORCE__CREDENTIALS__SESSION_ID', 'SOURCES__SALESFORCE__CREDENTIALS__INSTANCE_URL', 'SOURCES__SALESFORCE__CREDENTIALS__DOMAIN',
+        'SOURCES__SALESFORCE__DOMAIN', 'SOURCES__SALESFORCE__VERSION', 'SOURCES__SALESFORCE__API_BUDGET_PERCENT', 'SOURCES__SALESFORCE__API_BUDGET_ACTION',
+        'SOURCES__SALESFORCE__API_BUDGET_CHECK_SECONDS', 'ICEBERG_CATALOG_URI', 'ICEBERG_WAREHOUSE', 'ICEBERG_TOKEN', 'ICEBERG_CLIENT_ID', 'ICEBERG_CLIENT_SECRET',
+        'ICEBERG_OAUTH2_SERVER_URI', 'ICEBERG_SCOPE', 'ICEBERG_ACCESS_DELEGATION', 'S3_ENDPOINT', 'S3_REGION', 'S3_PATH_STYLE', 'S3_BUCKET', 'S3_ACCESS_KEY_ID',
+        'S3_SECRET_ACCESS_KEY', 'S3_SESSION_TOKEN', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'TEMPORAL_UI_URL', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS',
+        'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA',
+        'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE', 'SYNC_LAG_MS',
+        'SALESFORCE_READ_API', 'SALESFORCE_BULK_PAGES_IN_FLIGHT', 'SALESFORCE_BULK_MIN_SLICE_MINUTES', 'PARQUET_ENCODER_THREADS', 'SYNC_PARTITION_MIN_PAGES',
+        'SYNC_PARTITION_PAGES', 'SYNC_PARTITIONS_IN_FLIGHT', 'SYNC_TIME_TYPE', 'SYNC_CHECKPOINT_SECONDS', 'DUMP_TO_DUCKDB', 'DUCKDB_PATH', 'SYNC_NAMESPACE',
+        'MAINTENANCE_TARGET_FILE_MB', 'MAINTENANCE_MAX_MANIFESTS', 'MAINTENANCE_KEEP_SNAPSHOTS', 'MAINTENANCE_KEEP_SNAPSHOT_HOURS', 'MAINTENANCE_ORPHAN_HOURS',
+        'WORKER_LOG_LEVEL', 'WORKER_MEMORY_LOG_SECONDS', 'WORKER_MAX_ACTIVITIES', 'WORKER_MAX_PARTITIONS', 'WORKER_PREFLIGHT', 'PREFLIGHT_TIMEOUT_SECONDS', 'PREFLIGHT_OBJECT', 'SALESFORCE_RESOURCES', 'WRITE_DISPOSITION', 'BATCH_SIZE',
+      ].sort(),
+    );
+    const group = (name: string) => SETTINGS.find((s) => s.name === name)?.group;
+    expect(
+      ['WORKER_MAX_ACTIVITIES', 'MAINTENANCE_ORPHAN_HOURS', 'PARQUET_ENCODER_THREADS', 'DUCKDB_PATH', 'PREFLIGHT_OBJECT', 'SALESFORCE_READ_API', 'SYNC_LAG_MS'].map(group),
+    ).toEqual(['worker', 'maintenance', 'parquet', 'duckdb', 'preflight', 'salesforce', 'sync']);
+    // Each area is reported by its own name.
+    expect(() => maintenanceArea.parse({ MAINTENANCE_ORPHAN_HOURS: '0' })).toThrow(
+      /^Invalid maintenance settings:\n  - MAINTENANCE_ORPHAN_HOURS: must be a whole number of at least 1 \(it is "0"\)$/,
+    );
+    expect(settingsProblems({ ...GOOD, WORKER_MAX_PARTITIONS: 'two', PARQUET_ENCODER_THREADS: '17' })).toEqual([
+      'WORKER_MAX_PARTITIONS: must be a whole number of at least 1 (it is "two")',
+      'PARQUET_ENCODER_THREADS: must be a whole number from 0 to 16 (it is "17")',
+    ]);
   });
 });
