@@ -2,12 +2,13 @@ import type { LoadTableResult, RestCatalog } from '../iceberg/catalog';
 import { AlreadyExistsError, IncompatibleSchemaError, NotFoundError } from '../iceberg/errors';
 import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
-import { commitFiles, ensureInitialSnapshot, lastSyncSummary } from '../iceberg/snapshot-producer';
+import { commitFiles, ensureInitialSnapshot, lastSyncSummary, producerFor } from '../iceberg/snapshot-producer';
+import { checkTransactionSupport, commitTransaction } from '../iceberg/transaction';
 import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
 import { LABEL_PROPERTY, columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
-import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
+import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, type CommitFilesRequest, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 import { columnsToFill } from './filled-columns';
 
 /**
@@ -159,6 +160,16 @@ export class IcebergDestination implements Destination {
   async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<{ snapshotId: string; alreadyCommitted: boolean }> {
     const result = await commitFiles({ table: await this.open(ref), ...req });
     return { snapshotId: result.snapshotId.toString(), alreadyCommitted: result.alreadyCommitted };
+  }
+
+  async checkAtomicPublish(): Promise<void> {
+    await checkTransactionSupport(this.catalog);
+  }
+
+  async commitAll(items: { ref: TableRef; req: CommitFilesRequest }[], onRetry?: (attempt: number, reason: string) => void): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]> {
+    const producers = await Promise.all(items.map(async ({ ref, req }) => producerFor({ table: await this.open(ref), ...req })));
+    const results = await commitTransaction(this.catalog, producers, { onRetry });
+    return results.map((r) => ({ snapshotId: r.snapshotId.toString(), alreadyCommitted: r.alreadyCommitted }));
   }
 
   async discardUnused(ref: TableRef, runId: string, created: Created): Promise<boolean> {
