@@ -6,6 +6,8 @@ import { temporalConnection, type TemporalConnection } from '../../worker/tempor
 export interface SyncInputOptions {
   full?: boolean;
   reconcile?: boolean;
+  /** Publish every object in one catalog transaction. */
+  atomic?: boolean;
   namespace: string;
   mode?: string[];
   /** Objects whose formula fields are refreshed (every row re-read). */
@@ -20,6 +22,7 @@ export function withSyncInputOptions(command: Command): Command {
     .argument('[objects...]', 'Salesforce objects (default: Account Contact Opportunity OpportunityContactRole)')
     .option('--full', 'read everything, ignoring stored cursors')
     .option('--reconcile', 'also remove rows Salesforce no longer has (hard deletes, emptied Recycle Bin): merge-mode objects')
+    .option('--atomic', 'publish all objects in one catalog transaction (all or none; the catalog must serve transactions/commit)')
     .option('--namespace <ns>', 'Iceberg namespace', 'salesforce')
     .option('--mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
     .option(
@@ -50,6 +53,7 @@ export function syncInput(objects: string[], opts: SyncInputOptions): Salesforce
     namespace: opts.namespace,
     mode: opts.full ? 'full' : 'incremental',
     ...(opts.reconcile ? { reconcile: true } : {}),
+    ...(opts.atomic ? { atomic: true } : {}),
     ...(Object.keys(overrides).length ? { overrides } : {}),
     ...(opts.backfillNewFields === false ? { backfillNewFields: false } : {}),
   });

@@ -302,6 +302,7 @@ describe('the input reference', () => {
       'heartbeatTimeout',
       'retryTimeout',
       'maxHistoryEvents',
+      'atomic',
       'done',
     ]);
     for (const k of describeInput()) {
