@@ -83,7 +83,7 @@ describe('the salesforceSync input schema', () => {
     [
       'an unknown key',
       { table: 'account' },
-      'Invalid sync input: table: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
+      'Invalid sync input: table: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
     ],
     ['reconcile that is not a boolean', { reconcile: 'yes' }, 'Invalid sync input: reconcile: must be true or false (it is "yes")'],
     [
@@ -111,7 +111,7 @@ describe('the salesforceSync input schema', () => {
     [
       'refreshFormulas for the whole sync (it is per object)',
       { refreshFormulas: true },
-      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
+      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, mode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
     ],
     [
       'a typo of refreshFormulas in an override',
