@@ -413,7 +413,10 @@ export async function salesforceSync(input: SalesforceSyncInput = {}): Promise<O
     throw cancelled;
   }
   if (atomic && outcomes.some((o) => o.status === 'failed')) {
-    const why = `${outcomes.filter((o) => o.status === 'failed').map((o) => o.object).join(', ')} failed, and an atomic sync publishes all its objects or none`;
+    const why = `${outcomes
+      .filter((o) => o.status === 'failed')
+      .map((o) => o.object)
+      .join(', ')} failed, and an atomic sync publishes all its objects or none`;
     for (const object of queue.splice(0)) outcomes.push({ object, status: 'failed', code: NOT_PUBLISHED, error: `not synced: ${why}` });
   }
   let finished = [...done, ...objects.flatMap((o) => outcomes.filter((x) => x.object === o))];
@@ -445,7 +448,8 @@ const NOT_PUBLISHED = 'NOT_PUBLISHED';
 async function publishAll(finished: ObjectOutcome[], activities: AtomicActivities, setStatus: (object: string, value: string) => void): Promise<ObjectOutcome[]> {
   const staged = finished.filter((o) => o.staged);
   if (staged.length === 0) return finished;
-  const failed = finished.filter((o) => o.status === 'failed').map((o) => o.object);
+  // The objects that failed on their own (not those left unsynced because of them).
+  const failed = finished.filter((o) => o.status === 'failed' && o.code !== NOT_PUBLISHED).map((o) => o.object);
   let published: Map<string, ObjectOutcome>;
   if (failed.length > 0) {
     const why = `${failed.join(', ')} failed, and an atomic sync publishes all its objects or none`;
@@ -484,10 +488,12 @@ async function cleanUpStaged(outcomes: ObjectOutcome[], cleanupObject: AtomicAct
   const staged = outcomes.flatMap((o) => (o.staged ? [o.staged] : []));
   await CancellationScope.nonCancellable(() =>
     Promise.all(
-      staged.map((s) => cleanupObject.executeWithOptions({ summary: `clean up after ${s.prepared.object}` }, s.job ? [s.prepared, s.job] : [s.prepared]).catch((error: unknown) => {
-        // What stays is named by the run: the next cleanup of the table (or maintenance's orphan removal) finds it.
-        log.warn(`Cleanup after ${s.prepared.object} failed: ${failureOf(error).error}`);
-      })),
+      staged.map((s) =>
+        cleanupObject.executeWithOptions({ summary: `clean up after ${s.prepared.object}` }, s.job ? [s.prepared, s.job] : [s.prepared]).catch((error: unknown) => {
+          // What stays is named by the run: the next cleanup of the table (or maintenance's orphan removal) finds it.
+          log.warn(`Cleanup after ${s.prepared.object} failed: ${failureOf(error).error}`);
+        }),
+      ),
     ),
   );
 }

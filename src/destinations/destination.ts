@@ -72,7 +72,10 @@ export interface Destination {
    * Commits each item's files to its table, all in one step that readers see whole: every table
    * changes or none. Idempotent per run id (each item's own).
    */
-  commitAll?(items: { ref: TableRef; req: CommitFilesRequest }[], onRetry?: (attempt: number, reason: string) => void): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]>;
+  commitAll?(
+    items: { ref: TableRef; req: CommitFilesRequest }[],
+    onRetry?: (attempt: number, reason: string) => void,
+  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]>;
   /**
    * Of the files found under a run's prefixes (`written`), those a snapshot of the table may
    * reference: cleanup removes the rest. Idempotent, and needs nothing but the table and the run id.

@@ -166,7 +166,10 @@ export class IcebergDestination implements Destination {
     await checkTransactionSupport(this.catalog);
   }
 
-  async commitAll(items: { ref: TableRef; req: CommitFilesRequest }[], onRetry?: (attempt: number, reason: string) => void): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]> {
+  async commitAll(
+    items: { ref: TableRef; req: CommitFilesRequest }[],
+    onRetry?: (attempt: number, reason: string) => void,
+  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]> {
     const producers = await Promise.all(items.map(async ({ ref, req }) => producerFor({ table: await this.open(ref), ...req })));
     const results = await commitTransaction(this.catalog, producers, { onRetry });
     return results.map((r) => ({ snapshotId: r.snapshotId.toString(), alreadyCommitted: r.alreadyCommitted }));

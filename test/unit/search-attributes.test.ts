@@ -39,6 +39,8 @@ const stubs: SyncActivities = {
   },
   searchAttributeProblems,
   waitForMaintenance: async () => undefined,
+  checkAtomicPublish: async () => undefined,
+  publishObjects: async () => [],
 };
 
 async function sync(workflowId: string) {

@@ -114,6 +114,11 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
     searchAttributeProblems,
     // No maintenance runs here (the real one is tested against Temporal in table-maintenance.test.ts).
     async waitForMaintenance() {},
+    // An atomic sync's (test/unit/atomic-publish.test.ts).
+    async checkAtomicPublish() {},
+    async publishObjects() {
+      return [];
+    },
   };
 }
 
