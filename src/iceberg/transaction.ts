@@ -100,12 +100,12 @@ export async function commitTransaction(catalog: RestCatalog, producers: Snapsho
       );
     }
     for (const p of producers) if (!p.table.currentSnapshot()) await ensureInitialSnapshot(p.table, p.runId);
-    const built = await Promise.all(
-      producers.map(async (p) => {
-        const parent = p.table.currentSnapshot()!;
-        return { producer: p, parentId: BigInt(parent['snapshot-id']), ...(await p.build(parent, attempt)) };
-      }),
-    );
+    // One table after the other: a merge's build holds its object's keys in memory, one object's at a time.
+    const built = [];
+    for (const p of producers) {
+      const parent = p.table.currentSnapshot()!;
+      built.push({ producer: p, parentId: BigInt(parent['snapshot-id']), ...(await p.build(parent, attempt)) });
+    }
     await opts.beforeCommit?.(attempt);
     try {
       await catalog.commitTransaction(

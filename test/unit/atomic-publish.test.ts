@@ -19,6 +19,7 @@ import { AtomicPublishUnsupportedError, PartialTransactionError, TRANSACTION_END
 import { DataFileWriter } from '../../src/parquet/writer';
 import { LocalObjectStore } from '../../src/storage/local-fs';
 import { partitionTaskQueue } from '../../src/sync/objects';
+import { checkAtomicPublish } from '../../src/sync/publish';
 import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { MemoryCatalog } from '../helpers/memory-catalog';
 import { temporalCliPath } from '../helpers/temporal-cli';
@@ -209,6 +210,15 @@ describe('whether a catalog commits transactions', () => {
   it.each([204, 400, 422])('without endpoints, an empty transaction answered with HTTP %i shows the route is there', async (status) => {
     const { catalog } = catalogAnswering({}, status);
     await expect(checkTransactionSupport(catalog)).resolves.toBe('probed');
+  });
+});
+
+describe('the atomic publish of a sync', () => {
+  it('a worker writing to DuckDB is refused, not retried, before anything is read', async () => {
+    const ctx = { destination: {}, salesforce: {} } as unknown as Parameters<typeof checkAtomicPublish>[0];
+    const refused = await checkAtomicPublish(ctx).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AtomicPublishUnsupportedError);
+    expect(refused).toMatchObject({ code: 'ATOMIC_PUBLISH_UNSUPPORTED', retryable: false, message: expect.stringContaining('DuckDB') });
   });
 });
 
