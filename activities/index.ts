@@ -8,10 +8,21 @@ import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal } 
 import { cleanupObject, commitObject, extractObject, prepareObject } from '../src/sync/object-sync';
 import { reconcileObject } from '../src/sync/reconcile';
 import { extractPartition, planObject } from '../src/sync/partitioned-extract';
+import { checkAtomicPublish, publishObjects } from '../src/sync/publish';
 import type { ExtractPlan, PartitionRange } from '../src/sync/partitions';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { UsageCounts } from '../src/salesforce/budget';
-import type { CommitSummary, ExtractOptions, ExtractProgress, ExtractResult, PrepareObjectInput, PreparedObject, ReconcileResult, SyncContext } from '../src/sync/types';
+import type {
+  CommitSummary,
+  ExtractOptions,
+  ExtractProgress,
+  ExtractResult,
+  PrepareObjectInput,
+  PreparedObject,
+  ReconcileResult,
+  StagedObject,
+  SyncContext,
+} from '../src/sync/types';
 import type { WriteModeName } from '../src/sync/objects';
 import {
   compact,
@@ -289,6 +300,19 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number; 
       return heartbeating(
         () => commitObject(context(), prepared, staging),
         () => ({ object: prepared.object, stage: 'committing' }),
+      );
+    },
+
+    /** An atomic sync's check, before anything is read: the destination can commit every object in one transaction. */
+    async checkAtomicPublish(): Promise<void> {
+      return heartbeating(() => checkAtomicPublish(context()));
+    },
+
+    /** An atomic sync's publish: every extracted object committed in one transaction (idempotent). */
+    async publishObjects(staged: StagedObject[], publishId: string): Promise<CommitSummary[]> {
+      return heartbeating(
+        () => publishObjects(context(), staged, publishId),
+        () => ({ objects: staged.map((s) => s.prepared.object), stage: 'publishing' }),
       );
     },
 

@@ -1,5 +1,5 @@
 /**
- * `npm run sync -- [objects...] [--full] [--namespace ns] [--write-mode Object=replace]`: starts
+ * `npm run sync -- [objects...] [--full] [--atomic] [--namespace ns] [--write-mode Object=replace]`: starts
  * salesforceSync through the Temporal client (a worker must be running: `npm run worker`), shows
  * per-object progress until it ends, and exits non-zero if any object failed.
  */

@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   COMMIT_CONFLICT: 'COMMIT_CONFLICT',
   COMMIT_STATE_UNKNOWN: 'COMMIT_STATE_UNKNOWN',
   SCHEMA_INCOMPATIBLE: 'SCHEMA_INCOMPATIBLE',
+  ATOMIC_PUBLISH_UNSUPPORTED: 'ATOMIC_PUBLISH_UNSUPPORTED', // an atomic sync on a catalog (or destination) that cannot commit tables together
+  ATOMIC_PUBLISH_PARTIAL: 'ATOMIC_PUBLISH_PARTIAL', // a transaction the catalog applied to some tables only
   // Tables and data (none heals by retrying: the same table, file or value fails again)
   TABLE_UNSUPPORTED: 'TABLE_UNSUPPORTED', // a table feature this product does not read or write (equality deletes, an Avro codec, a type)
   TABLE_INVALID: 'TABLE_INVALID', // metadata or files that contradict themselves or the Iceberg spec

@@ -46,7 +46,9 @@ export const MAINTENANCE_RUN_PROPERTY = 'salesforce.maintenance-run-id';
 export const SYNC_RUNS_PROPERTY = 'salesforce.sync-runs';
 /** The sync run that created the table (a failed first sync drops it again). */
 export const CREATED_BY_RUN_PROPERTY = 'salesforce.created-by-run';
-/** The Salesforce object's label. */
+/** Snapshot summary key: the id an atomic sync's snapshots share, one per table, committed in one catalog transaction. */
+export const PUBLISH_ID_PROPERTY = 'salesforce.publish-id';
+/** Table property: the Salesforce object's label. */
 export const LABEL_PROPERTY = 'salesforce.label';
 /** The report of the table's last maintenance, as JSON (what `npm run tables` shows of it). */
 export const LAST_MAINTENANCE_PROPERTY = 'salesforce.last-maintenance';

@@ -24,7 +24,7 @@ import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMo
 import { defaultWriteMode, partitionTaskQueue } from '../src/sync/objects';
 import { productRunId } from '../src/table-contract';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
-import type { CommitSummary } from '../src/sync/types';
+import type { CommitSummary, StagedObject } from '../src/sync/types';
 import {
   INPUT_DEFAULTS,
   INVALID_INPUT,
@@ -138,6 +138,8 @@ function activitiesFor(
     planObject,
     commitObject: short.commitObject,
     cleanupObject: short.cleanupObject,
+    checkAtomicPublish: short.checkAtomicPublish,
+    publishObjects: short.publishObjects,
     extractObject,
     extractPartition,
     extractPartitionQueued,
@@ -149,9 +151,11 @@ function activitiesFor(
  * One object: prepare → extract (→ reconcile) → commit; the run's unreferenced files are cleaned
  * up either way.
  * Its history stays small whatever the object's size: the extraction is one activity whose
- * progress and resume point travel in heartbeats, not in events.
+ * progress and resume point travel in heartbeats, not in events. In an atomic sync it stops after
+ * the extraction and returns what it staged (names of files, never rows), keeping the staged files:
+ * the parent publishes every object together, then cleans up (a failure here still cleans up).
  */
-export async function syncObject(given: SyncObjectInput): Promise<CommitSummary> {
+export async function syncObject(given: SyncObjectInput): Promise<CommitSummary | { staged: StagedObject }> {
   const input = checked(checkSyncObjectInput(given), 'syncObject input');
   const info = workflowInfo();
   const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, reconcileObject, commitObject, cleanupObject } = activitiesFor(
@@ -239,6 +243,8 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
   const apart = reconcileStep ? { reconcileStep } : {};
   // The Bulk job a partitioned extraction's partitions read: cleanup deletes it.
   let partitionedJob: BulkJobRef | undefined;
+  // An atomic sync's object, once extracted: its staged files are the parent's to publish and clean up.
+  let handedOver = false;
   try {
     retrying = undefined;
     const reading = prepared.reread ? `extracting (every row: ${prepared.reread})` : 'extracting';
@@ -282,6 +288,12 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
       staging = [staging, reconciled.staging].flat();
       outcome += `; ${reconciled.reconciled ?? 0} rows gone from Salesforce`;
     }
+    if (input.atomic) {
+      moveTo('extracted: the sync publishes every object in one transaction once all are extracted');
+      handedOver = true;
+      const { rows, files, deleted } = extracted;
+      return { staged: { prepared, staging, ...(partitionedJob ? { job: partitionedJob } : {}), rows, files, deleted } };
+    }
     moveTo('committing');
     const committed = await commitObject.executeWithOptions(as('commit'), [prepared, staging]);
     outcome = `committed ${committed.rows} rows${committed.deleted ? `, ${committed.deleted} deleted` : ''} in snapshot ${committed.snapshotId}`;
@@ -297,7 +309,7 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary>
     throw error;
   } finally {
     // Runs on cancellation too.
-    await CancellationScope.nonCancellable(() => cleanupObject.executeWithOptions(as('clean up after'), partitionedJob ? [prepared, partitionedJob] : [prepared]));
+    if (!handedOver) await CancellationScope.nonCancellable(() => cleanupObject.executeWithOptions(as('clean up after'), partitionedJob ? [prepared, partitionedJob] : [prepared]));
   }
 }
 
@@ -359,6 +371,19 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
   });
   const parentId = workflowInfo().workflowId;
   const full = input.readMode === 'full';
+  const atomic = input.atomic === true;
+  const { checkAtomicPublish, publishObjects, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
+  // An atomic sync on a catalog that cannot commit tables together is refused before anything is
+  // read (once: a run continued as new has checked).
+  if (atomic && input.done === undefined) {
+    try {
+      await checkAtomicPublish.executeWithOptions({ summary: 'check that the catalog commits transactions' }, []);
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const { error: message, code } = failureOf(error);
+      throw ApplicationFailure.nonRetryable(message, code ?? 'ATOMIC_PUBLISH_UNSUPPORTED');
+    }
+  }
   // Histories from before the patch replay without the check (and without attributes).
   const withSearchAttributes = patched(SEARCH_ATTRIBUTES_PATCH) && (await searchAttributesAvailable());
   const queue = [...objects];
@@ -368,7 +393,8 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
   let cancelled: unknown;
   // One of `concurrency` lanes: takes the next object from the queue until none is left.
   const lane = async () => {
-    while (queue.length > 0 && !historyFull() && cancelled === undefined) {
+    // An atomic sync with a failed object will publish nothing: it starts no further object.
+    while (queue.length > 0 && !historyFull() && cancelled === undefined && !(atomic && outcomes.some((o) => o.status === 'failed'))) {
       const object = queue.shift()!;
       setStatus(object, 'running');
       let outcome: ObjectOutcome;
@@ -380,6 +406,7 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
         reconcile: input.overrides?.[object]?.reconcile ?? input.reconcile,
         heartbeatTimeout: input.heartbeatTimeout,
         retryTimeout: input.retryTimeout,
+        ...(atomic ? { atomic: true } : {}),
         ...definedOnly({ backfillNewFields: input.overrides?.[object]?.backfillNewFields ?? input.backfillNewFields, refreshFormulas: input.overrides?.[object]?.refreshFormulas }),
       };
       const writeMode = childInput.writeMode ?? defaultWriteMode(object);
@@ -401,7 +428,7 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
               }
             : {}),
         });
-        outcome = { object, status: 'succeeded', result };
+        outcome = 'staged' in result ? { object, status: 'succeeded', staged: result.staged } : { object, status: 'succeeded', result };
       } catch (error) {
         if (isCancellation(error)) {
           cancelled = error;
@@ -412,6 +439,7 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
       }
       // Logging adds no command: replay-safe (and silent while replaying).
       if (outcome.status === 'failed') log.warn(`${object} failed: ${outcome.error}`, { object, code: outcome.code });
+      else if (outcome.staged) log.info(`${object} extracted: ${outcome.staged.rows} rows, published with the others`, { object });
       else log.info(`${object} synced: ${outcome.result!.rows} rows`, { object, snapshotId: outcome.result!.snapshotId });
       outcomes.push(outcome);
       setStatus(object, describeOutcome(outcome));
@@ -420,11 +448,22 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
   await Promise.all(Array.from({ length: Math.min(input.concurrency ?? INPUT_DEFAULTS.concurrency, objects.length) }, lane));
   if (cancelled !== undefined) {
     for (const object of queue) setStatus(object, 'cancelled');
+    // What objects of an atomic sync staged is never published now.
+    if (atomic) await cleanUpStaged([...done, ...outcomes], cleanupObject);
     throw cancelled;
   }
-  const finished = [...done, ...objects.flatMap((o) => outcomes.filter((x) => x.object === o))];
+  if (atomic && outcomes.some((o) => o.status === 'failed')) {
+    const why = `${outcomes
+      .filter((o) => o.status === 'failed')
+      .map((o) => o.object)
+      .join(', ')} failed, and an atomic sync publishes all its objects or none`;
+    for (const object of queue.splice(0)) outcomes.push({ object, status: 'failed', code: NOT_PUBLISHED, error: `not synced: ${why}` });
+  }
+  let finished = [...done, ...objects.flatMap((o) => outcomes.filter((x) => x.object === o))];
   // The next run gets the input in the names it was given in (old ones stay old: the same command as ever).
+  // An atomic sync carries what it staged across continue-as-new (in `done`), and publishes at the end.
   if (queue.length > 0) await continueAsNew<typeof salesforceSync>({ ...given, ...added, objects: queue, done: finished });
+  if (atomic) finished = await publishAll(finished, { publishObjects, cleanupObject }, setStatus);
   const failed = finished.filter((o) => o.status === 'failed');
   if (failed.length > 0) {
     throw ApplicationFailure.nonRetryable(
@@ -434,6 +473,70 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
     );
   }
   return finished;
+}
+
+type AtomicActivities = Pick<ReturnType<typeof activitiesFor>, 'publishObjects' | 'cleanupObject'>;
+
+/** The code of an atomic sync's object that was extracted but not published (another failed). */
+const NOT_PUBLISHED = 'NOT_PUBLISHED';
+
+/**
+ * An atomic sync's end: when every object was extracted, one transaction publishes them all (an
+ * idempotent activity: a worker that dies in it is followed by one that finds what landed); when
+ * any failed, nothing is published. Either way the staged files no snapshot uses are cleaned up
+ * after (cleanup keeps what a snapshot references).
+ */
+async function publishAll(finished: ObjectOutcome[], activities: AtomicActivities, setStatus: (object: string, value: string) => void): Promise<ObjectOutcome[]> {
+  const staged = finished.filter((o) => o.staged);
+  if (staged.length === 0) return finished;
+  // The objects that failed on their own (not those left unsynced because of them).
+  const failed = finished.filter((o) => o.status === 'failed' && o.code !== NOT_PUBLISHED).map((o) => o.object);
+  let published: Map<string, ObjectOutcome>;
+  if (failed.length > 0) {
+    const why = `${failed.join(', ')} failed, and an atomic sync publishes all its objects or none`;
+    published = new Map(
+      staged.map((o) => [o.object, { object: o.object, status: 'failed', code: NOT_PUBLISHED, error: `extracted ${o.staged!.rows} rows but not published: ${why}` }]),
+    );
+    await cleanUpStaged(staged, activities.cleanupObject);
+  } else {
+    for (const o of staged) setStatus(o.object, 'publishing');
+    const publishId = `${workflowInfo().workflowId}@${workflowInfo().firstExecutionRunId}`;
+    try {
+      const results = await activities.publishObjects.executeWithOptions({ summary: `publish ${staged.map((o) => o.object).join(', ')} in one transaction` }, [
+        staged.map((o) => o.staged!),
+        publishId,
+      ]);
+      published = new Map(staged.map((o, i) => [o.object, { object: o.object, status: 'succeeded', result: results[i]! }]));
+      log.info(`Published ${staged.length} objects in one transaction`, { publishId, snapshots: results.map((r) => r.snapshotId) });
+    } catch (error) {
+      if (isCancellation(error)) {
+        await cleanUpStaged(staged, activities.cleanupObject);
+        throw error;
+      }
+      const failure = failureOf(error);
+      log.warn(`The publish failed: ${failure.error}`, { code: failure.code });
+      published = new Map(staged.map((o) => [o.object, { object: o.object, status: 'failed', ...failure }]));
+    }
+    await cleanUpStaged(staged, activities.cleanupObject);
+  }
+  const outcomes = finished.map((o) => published.get(o.object) ?? o);
+  for (const o of outcomes) setStatus(o.object, describeOutcome(o));
+  return outcomes;
+}
+
+/** Cleans up after every staged object of an atomic sync (also when cancelled), one cleanup each. */
+async function cleanUpStaged(outcomes: ObjectOutcome[], cleanupObject: AtomicActivities['cleanupObject']): Promise<void> {
+  const staged = outcomes.flatMap((o) => (o.staged ? [o.staged] : []));
+  await CancellationScope.nonCancellable(() =>
+    Promise.all(
+      staged.map((s) =>
+        cleanupObject.executeWithOptions({ summary: `clean up after ${s.prepared.object}` }, s.job ? [s.prepared, s.job] : [s.prepared]).catch((error: unknown) => {
+          // What stays is named by the run: the next cleanup of the table (or maintenance's orphan removal) finds it.
+          log.warn(`Cleanup after ${s.prepared.object} failed: ${failureOf(error).error}`);
+        }),
+      ),
+    ),
+  );
 }
 
 /**
@@ -523,5 +626,6 @@ function childDetails(input: CheckedSyncObjectInput, writeMode: string): string 
 }
 
 function describeOutcome(o: ObjectOutcome): string {
+  if (o.staged) return `extracted: ${o.staged.rows} rows, to be published with the others`;
   return o.status === 'succeeded' ? `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}` : `failed: ${o.error}`;
 }

@@ -16,7 +16,7 @@
  */
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
-import type { CommitSummary } from '../src/sync/types';
+import type { CommitSummary, StagedObject } from '../src/sync/types';
 import {
   DEFAULT_NAMESPACE,
   DEFAULT_OBJECTS,
@@ -64,6 +64,7 @@ const MUST = {
   reconcile: 'true or false',
   backfillNewFields: 'true or false',
   refreshFormulas: 'true or false',
+  atomic: 'true or false',
   writeMode: 'replace, merge or append',
   concurrency: `a whole number from ${LIMITS.concurrency[0]} to ${LIMITS.concurrency[1]}`,
   heartbeatTimeout: 'a duration from 2 seconds to 30 minutes, such as "30 seconds", "1m" or a number of milliseconds',
@@ -163,8 +164,14 @@ export interface ObjectOutcome {
   status: 'succeeded' | 'failed';
   result?: CommitSummary & { rows: number };
   error?: string;
-  /** The kind of failure (src/errors.ts: SALESFORCE_AUTH, UNKNOWN_OBJECT, ...; TIMEOUT when a step only timed out). */
+  /**
+   * The kind of failure (src/errors.ts: SALESFORCE_AUTH, UNKNOWN_OBJECT, ...; TIMEOUT when a step
+   * only timed out; NOT_PUBLISHED for an object of an atomic sync that was extracted but not
+   * published because another object failed).
+   */
   code?: string;
+  /** An atomic sync's object, extracted and waiting for the publish of all (carried across continue-as-new). */
+  staged?: StagedObject;
 }
 
 // Written by the workflow itself: checked for its shape, not field by field.
@@ -184,6 +191,7 @@ const syncInputShape = {
   heartbeatTimeout: heartbeatTimeout.optional(),
   retryTimeout: retryTimeout.optional(),
   maxHistoryEvents: wholeNumber(MUST.maxHistoryEvents, LIMITS.maxHistoryEvents).optional(),
+  atomic: z.boolean(must(MUST.atomic)).optional(),
   done: done.optional(),
 };
 
@@ -262,6 +270,7 @@ export const syncObjectInputSchema = z
       refreshFormulas: refreshFormulas.optional(),
       heartbeatTimeout: heartbeatTimeout.optional(),
       retryTimeout: retryTimeout.optional(),
+      atomic: z.boolean(must(MUST.atomic)).optional(),
     },
     must('an object such as {"object": "Account", "namespace": ["salesforce"], "full": false}'),
   )
@@ -406,6 +415,12 @@ const DOCS: Record<(typeof DOCUMENTED_KEYS)[number], Omit<InputKeyReference, 'ke
     example: '"2 hours"',
   },
   maxHistoryEvents: { default: String(INPUT_DEFAULTS.maxHistoryEvents), meaning: 'the sync continues as new once its history holds this many events', example: '5000' },
+  atomic: {
+    default: 'false',
+    meaning:
+      "publish all objects of the sync in one catalog transaction (POST /v1/{prefix}/transactions/commit) after every one was extracted, so readers never see one object's new rows beside another's old ones; if any object fails, none is published. The catalog must serve that route (Nessie, Lakekeeper; Apache's reference server serves it without guaranteeing atomicity): one that does not is refused before anything is read",
+    example: 'true',
+  },
   done: { default: 'none', meaning: 'set by the workflow itself when it continues as new; leave it out', example: '' },
 };
 

@@ -6,6 +6,8 @@ import { temporalConnection, type TemporalConnection } from '../../worker/tempor
 export interface SyncInputOptions {
   full?: boolean;
   reconcile?: boolean;
+  /** Publish every object in one catalog transaction. */
+  atomic?: boolean;
   namespace?: string;
   /** Object=replace|merge|append, repeatable. */
   writeMode?: string[];
@@ -24,6 +26,7 @@ export function withSyncInputOptions(command: Command): Command {
       .argument('[objects...]', 'Salesforce objects (default: Account Contact Opportunity OpportunityContactRole)')
       .option('--full', 'read everything, ignoring stored cursors')
       .option('--reconcile', 'also remove rows Salesforce no longer has (hard deletes, emptied Recycle Bin): merge-mode objects')
+      .option('--atomic', 'publish all objects in one catalog transaction (all or none; the catalog must serve transactions/commit)')
       .option('--namespace <ns>', "Iceberg namespace (default: the worker's SYNC_NAMESPACE or ICEBERG_NAMESPACE, else salesforce)")
       .option('--write-mode <Object=mode>', 'per-object write mode: replace, merge or append (repeatable)', (m: string, all: string[]) => [...all, m], [] as string[])
       // The flag's old name: scripts and notes written with it keep working.
@@ -61,6 +64,7 @@ export function syncInput(objects: string[], opts: SyncInputOptions): Salesforce
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
     readMode: opts.full ? 'full' : 'incremental',
     ...(opts.reconcile ? { reconcile: true } : {}),
+    ...(opts.atomic ? { atomic: true } : {}),
     ...(Object.keys(overrides).length ? { overrides } : {}),
     ...(opts.backfillNewFields === false ? { backfillNewFields: false } : {}),
   });

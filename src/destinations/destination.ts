@@ -34,6 +34,15 @@ export interface WriteTarget {
   location: string;
 }
 
+/** What a commit of written files is asked for. */
+export interface CommitFilesRequest {
+  runId: string;
+  files: DataFile[];
+  mode: WriteMode;
+  properties: Record<string, string>;
+  onRetry?: (attempt: number, reason: string) => void;
+}
+
 /**
  * Where synced objects land: Iceberg tables through a REST catalog (the product's job), or a
  * local DuckDB file (DUMP_TO_DUCKDB=true, for debugging). The sync steps only talk to this.
@@ -47,10 +56,20 @@ export interface Destination {
   prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }): Promise<Prepared>;
   writeTarget(ref: TableRef): Promise<WriteTarget>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
-  commit(
-    ref: TableRef,
-    req: { runId: string; files: DataFile[]; mode: WriteMode; properties: Record<string, string>; onRetry?: (attempt: number, reason: string) => void },
-  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
+  commit(ref: TableRef, req: CommitFilesRequest): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
+  /**
+   * Fails (not retryably) unless `commitAll` can commit several tables in one atomic step; absent
+   * where it never can (DuckDB).
+   */
+  checkAtomicPublish?(): Promise<void>;
+  /**
+   * Commits each item's files to its table, all in one step that readers see whole: every table
+   * changes or none. Idempotent per run id (each item's own).
+   */
+  commitAll?(
+    items: { ref: TableRef; req: CommitFilesRequest }[],
+    onRetry?: (attempt: number, reason: string) => void,
+  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]>;
   /**
    * Of the files found under a run's prefixes (`written`), those a snapshot of the table may
    * reference: cleanup removes the rest. Idempotent, and needs nothing but the table and the run id.

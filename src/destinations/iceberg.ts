@@ -3,13 +3,14 @@ import { ERROR_CODES, SyncError } from '../errors';
 import { AlreadyExistsError, IncompatibleSchemaError, NotFoundError } from '../iceberg/errors';
 import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
-import { commitFiles, ensureInitialSnapshot, lastRunSummary } from '../iceberg/snapshot-producer';
+import { commitFiles, ensureInitialSnapshot, lastRunSummary, producerFor } from '../iceberg/snapshot-producer';
+import { checkTransactionSupport, commitTransaction } from '../iceberg/transaction';
 import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
 import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, INITIAL_SNAPSHOT_PROPERTY, LABEL_PROPERTY, SYNC_RUN_KEYS } from '../table-contract';
-import { type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
+import { type CommitFilesRequest, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 import { columnsToFill } from './filled-columns';
 
 /**
@@ -204,6 +205,19 @@ export class IcebergDestination implements Destination {
   async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<{ snapshotId: string; alreadyCommitted: boolean }> {
     const result = await commitFiles({ table: await this.open(ref), keys: SYNC_RUN_KEYS, ...req });
     return { snapshotId: result.snapshotId.toString(), alreadyCommitted: result.alreadyCommitted };
+  }
+
+  async checkAtomicPublish(): Promise<void> {
+    await checkTransactionSupport(this.catalog);
+  }
+
+  async commitAll(
+    items: { ref: TableRef; req: CommitFilesRequest }[],
+    onRetry?: (attempt: number, reason: string) => void,
+  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]> {
+    const producers = await Promise.all(items.map(async ({ ref, req }) => producerFor({ table: await this.open(ref), keys: SYNC_RUN_KEYS, ...req })));
+    const results = await commitTransaction(this.catalog, producers, { onRetry });
+    return results.map((r) => ({ snapshotId: r.snapshotId.toString(), alreadyCommitted: r.alreadyCommitted }));
   }
 
   async discardUnused(ref: TableRef, runId: string, created: Created): Promise<boolean> {

@@ -72,6 +72,8 @@ export class RestCatalog {
   private token?: { value: string; expiresAt: number };
   /** Catalog-wide properties from GET /v1/config (defaults, then overrides). */
   properties: Record<string, string> = {};
+  /** The routes the catalog says it serves (GET /v1/config `endpoints`, e.g. "POST /v1/{prefix}/transactions/commit"); undefined when it does not say. */
+  endpoints?: string[];
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: CatalogOptions) {
@@ -83,11 +85,12 @@ export class RestCatalog {
   async init(): Promise<void> {
     this.configured ??= (async () => {
       const query = this.options.warehouse ? `?warehouse=${encodeURIComponent(this.options.warehouse)}` : '';
-      const config = await this.request<{ defaults?: Record<string, string>; overrides?: Record<string, string> }>('GET', `/v1/config${query}`, {
+      const config = await this.request<{ defaults?: Record<string, string>; overrides?: Record<string, string>; endpoints?: string[] }>('GET', `/v1/config${query}`, {
         what: 'read the catalog configuration',
         unprefixed: true,
       });
       this.properties = { ...(config.defaults ?? {}), ...(config.overrides ?? {}) };
+      this.endpoints = Array.isArray(config.endpoints) ? config.endpoints : undefined;
       // An advertised `uri` override is ignored: the catalog names its own address, which a client
       // behind a gateway or proxy must not switch to (the URI the user configured wins).
       this.prefix = this.properties.prefix ? `/${this.properties.prefix}` : '';
@@ -198,6 +201,24 @@ export class RestCatalog {
       body: { identifier: { namespace, name: table }, requirements, updates },
       commit: true,
     });
+  }
+
+  /**
+   * POST /v1/{prefix}/transactions/commit: every table's requirements and updates in one request,
+   * which the catalog applies all or none (where it is atomic: see src/iceberg/transaction.ts).
+   * Errors as commitTable's.
+   */
+  async commitTransaction(changes: { identifier: { namespace: Namespace; name: string }; requirements: TableRequirement[]; updates: TableUpdate[] }[]): Promise<void> {
+    await this.request('POST', '/v1/transactions/commit', {
+      what: `commit to ${changes.map((c) => [...c.identifier.namespace, c.identifier.name].join('.')).join(', ')} in one transaction`,
+      body: { 'table-changes': changes },
+      commit: true,
+    });
+  }
+
+  /** The catalog's address as configured (and its warehouse), for messages. */
+  get address(): string {
+    return `${this.baseUri}${this.options.warehouse ? ` (warehouse ${this.options.warehouse})` : ''}`;
   }
 
   private async authorization(forceRefresh = false): Promise<string | undefined> {

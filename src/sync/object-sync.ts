@@ -7,13 +7,14 @@ import { ApiBudget, usageSummary } from '../salesforce/budget';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import { readObject } from '../salesforce/reader';
 import { DEFAULT_CHECKPOINT_MS, runExtraction } from './extract/extraction';
+import type { CommitFilesRequest } from '../destinations/destination';
 import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow, readWindow } from './extract/read-window';
 import { positionOf, usableCheckpoint } from './extract/resume';
 import { defaultWriteMode } from './objects';
 import { reconciledIds, reconcileOutcome, reconcileProperties } from './reconcile';
 import { rereadReason } from './reread';
-import { readStaging } from './staging';
+import { readStaging, type StagedExtraction } from './staging';
 import { combineStaged } from './partitions';
 import { bulkJobAlive, deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 import { CURSOR_PROPERTY, FILLED_THROUGH_PROPERTY, OBJECT_PROPERTY, REREAD_PROPERTY } from '../table-contract';
@@ -111,6 +112,25 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
 
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
 export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
+  const log = ctx.log ?? noLog;
+  const { req, staged, cursor } = await stagedCommit(ctx, p, staging);
+  const result = await ctx.destination.commit(p, {
+    ...req,
+    onRetry: (attempt, reason) => log.warn(`Commit attempt ${attempt} to ${p.table} failed: ${reason}; trying again on the table's new state`),
+  });
+  return committedSummary(ctx, p, { staged, cursor }, result);
+}
+
+/**
+ * What committing an object's staged files asks of the destination: the files, the write mode
+ * and the summary properties (cursor and the like), read from the staging manifests.
+ */
+export async function stagedCommit(
+  ctx: SyncContext,
+  p: PreparedObject,
+  staging: string | string[],
+  extraProperties: Record<string, string> = {},
+): Promise<{ req: CommitFilesRequest; staged: StagedExtraction; cursor?: string }> {
   const area = await ctx.destination.writeTarget(p);
   // A partitioned extraction: the plan's manifest and every partition's, as one.
   const staged = combineStaged(await Promise.all([staging].flat().map((key) => readStaging(area.store, key))));
@@ -121,12 +141,10 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
         ? { kind: 'append' }
         : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };
   const cursor = p.cursorField ? p.upTo : undefined;
-  const log = ctx.log ?? noLog;
-  const result = await ctx.destination.commit(p, {
+  const req: CommitFilesRequest = {
     runId: p.runId,
     files: staged.files,
     mode,
-    onRetry: (attempt, reason) => log.warn(`Commit attempt ${attempt} to ${p.table} failed: ${reason}; trying again on the table's new state`),
     properties: {
       [OBJECT_PROPERTY]: p.object,
       ...(cursor ? { [CURSOR_PROPERTY]: cursor } : {}),
@@ -135,8 +153,20 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
       [FILLED_THROUGH_PROPERTY]: String(Math.max(0, ...area.columns.map((c) => c.id))),
       ...(staged.usage ? usageSummary(staged.usage) : {}),
       ...reconcileProperties(staged),
+      ...extraProperties,
     },
-  });
+  };
+  return { req, staged, cursor };
+}
+
+/** What a commit of an object's staged files reports (and logs). */
+export function committedSummary(
+  ctx: SyncContext,
+  p: PreparedObject,
+  { staged, cursor }: { staged: StagedExtraction; cursor?: string },
+  result: { snapshotId: string; alreadyCommitted: boolean },
+): CommitSummary {
+  const log = ctx.log ?? noLog;
   const deleted = staged.deletedKeys.length - (staged.reconciled ?? 0);
   log.info(result.alreadyCommitted ? `${p.object} was already committed by this run: snapshot ${result.snapshotId}` : `Committed ${p.object}: snapshot ${result.snapshotId}`, {
     snapshotId: result.snapshotId,

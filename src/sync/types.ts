@@ -172,3 +172,18 @@ export interface ReconcileOptions {
   usage?: UsageCounts;
   signal?: AbortSignal;
 }
+
+/**
+ * An object an atomic sync extracted but has not committed yet (small: names of staging manifests,
+ * never rows): the parent publishes every object's together (src/sync/publish.ts), then cleans up.
+ */
+export interface StagedObject {
+  prepared: PreparedObject;
+  /** The staging manifest(s) of its extraction (a partitioned one has several). */
+  staging: string | string[];
+  /** A partitioned extraction's Bulk job, which the cleanup after the publish deletes. */
+  job?: BulkJobRef;
+  rows: number;
+  files: number;
+  deleted: number;
+}

@@ -136,7 +136,13 @@ let runs = 0;
  * extraction and the commit, or, as syncs that started before that step did, inside the extraction.
  */
 async function sync(opts: { reconcile?: boolean; writeMode?: 'merge' | 'append' | 'replace'; inExtraction?: boolean } = {}) {
-  const p = await prepareObject(ctx, { object: 'Account', namespace: ['unit'], runId: `unit-reconcile@${++runs}`, writeMode: opts.writeMode ?? 'merge', reconcile: opts.reconcile });
+  const p = await prepareObject(ctx, {
+    object: 'Account',
+    namespace: ['unit'],
+    runId: `unit-reconcile@${++runs}`,
+    writeMode: opts.writeMode ?? 'merge',
+    reconcile: opts.reconcile,
+  });
   const heartbeats: string[] = [];
   const progress = (x: { reconciling?: string }) => x.reconciling && heartbeats.push(x.reconciling);
   const extracted = await extractObject(ctx, p, { progress, reconcile: opts.inExtraction });

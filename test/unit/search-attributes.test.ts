@@ -43,6 +43,8 @@ const stubs: SyncActivities = {
   searchAttributeProblems,
   waitForMaintenance: async () => undefined,
   syncDefaults: async () => ({}),
+  checkAtomicPublish: async () => undefined,
+  publishObjects: async () => [],
 };
 
 async function sync(workflowId: string) {

@@ -130,7 +130,7 @@ describe('the salesforceSync input schema', () => {
     [
       'an unknown key',
       { table: 'account' },
-      'Invalid sync input: table: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
+      'Invalid sync input: table: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
     ],
     ['reconcile that is not a boolean', { reconcile: 'yes' }, 'Invalid sync input: reconcile: must be true or false (it is "yes")'],
     [
@@ -163,7 +163,7 @@ describe('the salesforceSync input schema', () => {
     [
       'refreshFormulas for the whole sync (it is per object)',
       { refreshFormulas: true },
-      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents)',
+      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
     ],
     [
       'a typo of refreshFormulas in an override',
@@ -408,6 +408,7 @@ describe('the input reference', () => {
       'heartbeatTimeout',
       'retryTimeout',
       'maxHistoryEvents',
+      'atomic',
       'done',
     ]);
     for (const k of describeInput()) {

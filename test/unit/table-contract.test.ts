@@ -49,6 +49,7 @@ describe('the table contract', () => {
       'salesforce.last-maintenance',
       'salesforce.maintenance-run-id',
       'salesforce.object',
+      'salesforce.publish-id',
       'salesforce.reconciled-deletes',
       'salesforce.reread',
       'salesforce.result-bytes',

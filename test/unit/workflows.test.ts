@@ -129,6 +129,11 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
     async syncDefaults() {
       return hooks.defaults ?? {};
     },
+    // An atomic sync's (test/unit/atomic-publish.test.ts).
+    async checkAtomicPublish() {},
+    async publishObjects() {
+      return [];
+    },
   };
 }
 
