@@ -22,18 +22,36 @@ export interface CatalogOptions {
   auth?: CatalogAuth;
   /** Ask the catalog for vended storage credentials (X-Iceberg-Access-Delegation). */
   accessDelegation?: 'vended-credentials' | 'none';
+  /**
+   * How long before an OAuth2 access token expires it is replaced (default 60 s; at most half its
+   * lifetime, so a short-lived token is not refreshed on every call).
+   */
+  refreshMarginMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
 export type Namespace = string[];
 
+/** The table a LoadTableResult was loaded or created for (set by RestCatalog, not part of the answer's JSON). */
+export const TABLE_IDENTIFIER = Symbol('table identifier');
+
+/** A table's storage credentials as the catalog vends them (LoadTableResult `storage-credentials`, or loadCredentials). */
+export interface StorageCredential {
+  prefix: string;
+  config: Record<string, string>;
+}
+
 export interface LoadTableResult {
   'metadata-location'?: string;
   metadata: TableMetadata;
   config?: Record<string, string>;
-  'storage-credentials'?: { prefix: string; config: Record<string, string> }[];
+  'storage-credentials'?: StorageCredential[];
+  [TABLE_IDENTIFIER]?: { namespace: Namespace; name: string };
 }
+
+/** The REST spec's loadCredentials route, as catalogs list it in /v1/config `endpoints`. */
+const LOAD_CREDENTIALS_ENDPOINT = 'GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/credentials';
 
 export type TableRequirement =
   | { type: 'assert-create' }
@@ -58,10 +76,17 @@ export interface CreateTableRequest {
   'partition-spec'?: Omit<PartitionSpec, 'spec-id'> & { 'spec-id'?: number };
   'write-order'?: SortOrder;
   properties?: Record<string, string>;
+  /** Staged: nothing is committed; the answer says where the table would be and how to reach its storage. */
+  'stage-create'?: boolean;
 }
 
 interface ErrorBody {
   error?: { message?: string; type?: string; code?: number };
+}
+
+function identified(loaded: LoadTableResult, namespace: Namespace, name: string): LoadTableResult {
+  Object.defineProperty(loaded, TABLE_IDENTIFIER, { value: { namespace, name }, enumerable: false });
+  return loaded;
 }
 
 /** A client for the Iceberg REST catalog API (only the spec, so any REST catalog works). */
@@ -72,6 +97,8 @@ export class RestCatalog {
   private token?: { value: string; expiresAt: number };
   /** Catalog-wide properties from GET /v1/config (defaults, then overrides). */
   properties: Record<string, string> = {};
+  /** Routes the catalog says it serves (/v1/config `endpoints`; undefined when it does not say). */
+  endpoints?: string[];
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: CatalogOptions) {
@@ -83,11 +110,12 @@ export class RestCatalog {
   async init(): Promise<void> {
     this.configured ??= (async () => {
       const query = this.options.warehouse ? `?warehouse=${encodeURIComponent(this.options.warehouse)}` : '';
-      const config = await this.request<{ defaults?: Record<string, string>; overrides?: Record<string, string> }>('GET', `/v1/config${query}`, {
+      const config = await this.request<{ defaults?: Record<string, string>; overrides?: Record<string, string>; endpoints?: string[] }>('GET', `/v1/config${query}`, {
         what: 'read the catalog configuration',
         unprefixed: true,
       });
       this.properties = { ...(config.defaults ?? {}), ...(config.overrides ?? {}) };
+      this.endpoints = config.endpoints;
       // An advertised `uri` override is ignored: the catalog names its own address, which a client
       // behind a gateway or proxy must not switch to (the URI the user configured wins).
       this.prefix = this.properties.prefix ? `/${this.properties.prefix}` : '';
@@ -156,7 +184,22 @@ export class RestCatalog {
   }
 
   async loadTable(namespace: Namespace, table: string): Promise<LoadTableResult> {
-    return this.request<LoadTableResult>('GET', this.tablePath(namespace, table), { what: `load table ${[...namespace, table].join('.')}` });
+    const loaded = await this.request<LoadTableResult>('GET', this.tablePath(namespace, table), { what: `load table ${[...namespace, table].join('.')}` });
+    return identified(loaded, namespace, table);
+  }
+
+  /** Whether the catalog serves the spec's loadCredentials route (it lists it in /v1/config `endpoints`). */
+  async servesLoadCredentials(): Promise<boolean> {
+    await this.init();
+    return this.endpoints?.includes(LOAD_CREDENTIALS_ENDPOINT) ?? false;
+  }
+
+  /** GET .../tables/{t}/credentials: fresh vended storage credentials for a table (the REST spec's loadCredentials). */
+  async loadCredentials(namespace: Namespace, table: string): Promise<StorageCredential[]> {
+    const answer = await this.request<{ 'storage-credentials'?: StorageCredential[] }>('GET', `${this.tablePath(namespace, table)}/credentials`, {
+      what: `load storage credentials of ${[...namespace, table].join('.')}`,
+    });
+    return answer['storage-credentials'] ?? [];
   }
 
   async tableExists(namespace: Namespace, table: string): Promise<boolean> {
@@ -170,11 +213,12 @@ export class RestCatalog {
   }
 
   async createTable(namespace: Namespace, request: CreateTableRequest): Promise<LoadTableResult> {
-    return this.request<LoadTableResult>('POST', `/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables`, {
+    const created = await this.request<LoadTableResult>('POST', `/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables`, {
       what: `create table ${[...namespace, request.name].join('.')}`,
       // Some catalogs (Nessie) require stage-create although the spec makes it optional.
       body: { 'stage-create': false, ...request },
     });
+    return identified(created, namespace, request.name);
   }
 
   async dropTable(namespace: Namespace, table: string, purge = true): Promise<void> {
@@ -198,6 +242,14 @@ export class RestCatalog {
       body: { identifier: { namespace, name: table }, requirements, updates },
       commit: true,
     });
+  }
+
+  /**
+   * The Authorization header value of catalog calls (undefined without auth), for other requests
+   * to the catalog's services such as its S3 request signer. `forceRefresh` gets a new OAuth2 token.
+   */
+  authorizationHeader(forceRefresh = false): Promise<string | undefined> {
+    return this.authorization(forceRefresh);
   }
 
   private async authorization(forceRefresh = false): Promise<string | undefined> {
@@ -239,7 +291,9 @@ export class RestCatalog {
       );
     }
     const body = (await response.json()) as { access_token: string; expires_in?: number };
-    this.token = { value: body.access_token, expiresAt: Date.now() + Math.max(30, (body.expires_in ?? 3600) - 60) * 1000 };
+    // Replaced before it expires: `refreshMarginMs` ahead, at most half its lifetime ahead.
+    const lifetimeMs = (body.expires_in ?? 3600) * 1000;
+    this.token = { value: body.access_token, expiresAt: Date.now() + lifetimeMs - Math.min(this.options.refreshMarginMs ?? 60_000, lifetimeMs / 2) };
     return `Bearer ${body.access_token}`;
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CatalogAuth, CatalogOptions } from './catalog';
 import type { S3Settings } from '../storage/s3';
-import { booleanSetting, httpUrl, parseArea, settingsArea } from '../config/define';
+import { booleanSetting, httpUrl, integerSetting, parseArea, settingsArea } from '../config/define';
 
 /** S3's bucket naming rules (general purpose buckets). */
 const bucketName = z
@@ -26,6 +26,12 @@ export const icebergArea = settingsArea('iceberg', {
     schema: z.enum(['vended-credentials', 'none'], { message: 'must be vended-credentials or none' }),
     description: 'vended-credentials: ask the catalog for per-table S3 credentials and use them when it returns some; none: never',
     default: 'vended-credentials',
+  },
+  ICEBERG_REFRESH_MARGIN_SECONDS: {
+    schema: integerSetting(0),
+    description:
+      "how long before they expire vended storage credentials (from the catalog's loadCredentials endpoint, else a table reload) and OAuth2 tokens (at most half their lifetime ahead) are replaced",
+    default: '300',
   },
   S3_ENDPOINT: {
     schema: httpUrl('an S3 service').optional(),
@@ -84,7 +90,13 @@ export function catalogOptions(s: IcebergSettings): CatalogOptions {
   else if (s.ICEBERG_CLIENT_ID && s.ICEBERG_CLIENT_SECRET) {
     auth = { kind: 'oauth2', clientId: s.ICEBERG_CLIENT_ID, clientSecret: s.ICEBERG_CLIENT_SECRET, serverUri: s.ICEBERG_OAUTH2_SERVER_URI, scope: s.ICEBERG_SCOPE };
   }
-  return { uri: s.ICEBERG_CATALOG_URI, warehouse: s.ICEBERG_WAREHOUSE, auth, accessDelegation: s.ICEBERG_ACCESS_DELEGATION };
+  return {
+    uri: s.ICEBERG_CATALOG_URI,
+    warehouse: s.ICEBERG_WAREHOUSE,
+    auth,
+    accessDelegation: s.ICEBERG_ACCESS_DELEGATION,
+    refreshMarginMs: s.ICEBERG_REFRESH_MARGIN_SECONDS * 1000,
+  };
 }
 
 export function s3Settings(s: IcebergSettings): S3Settings {

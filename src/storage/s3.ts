@@ -11,6 +11,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RequestSigner } from '@smithy/types';
 import { splitS3Uri, type ObjectStore, type ObjectWriter } from './object-store';
 
 /** Multipart part size: S3 needs at least 5 MiB per part but the last. */
@@ -43,20 +44,80 @@ export function s3SettingsFor(base: S3Settings, tableConfig: Record<string, stri
   };
 }
 
+/**
+ * Where a store's authority comes from when it is not static keys: credentials the catalog vends
+ * (renewed before they expire), or the catalog signing each request.
+ */
+export interface S3Access {
+  /** Vended credentials: the current ones, renewed when they near their expiry. */
+  credentials?: AwsCredentialIdentityProvider;
+  /** Remote signing: the catalog signs each request; the store holds no key. */
+  signer?: RequestSigner;
+  /**
+   * S3 refused a request for expired or unknown credentials: renew them now. The request is then
+   * sent once more.
+   */
+  renew?: () => Promise<void>;
+}
+
+/** S3 error codes that mean the credentials expired or are no longer known (not a lack of permission). */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'InvalidToken', 'InvalidTokenId', 'TokenRefreshRequired', 'InvalidAccessKeyId', 'RequestExpired']);
+
+export function isExpiredCredentialsError(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return EXPIRED_CREDENTIALS.has(e.name ?? '') || EXPIRED_CREDENTIALS.has(e.Code ?? '');
+}
+
+/**
+ * The identity the SDK caches is asked for again before every request (its expiration is always
+ * within the SDK's 5-minute refresh window), so the provider behind it alone decides when to renew.
+ */
+function uncached(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  return async (options) => {
+    const identity: AwsCredentialIdentity = await provider(options);
+    return { ...identity, expiration: new Date(Date.now() + 60_000) };
+  };
+}
+
+/** Remote signing needs no key; the SDK still asks for an identity before it signs. */
+const noKey: AwsCredentialIdentityProvider = async () => ({ accessKeyId: 'signed-by-the-catalog', secretAccessKey: 'none' });
+
 export class S3ObjectStore implements ObjectStore {
   readonly client: S3Client;
 
-  constructor(settings: S3Settings) {
+  constructor(settings: S3Settings, access: S3Access = {}) {
+    const credentials = access.signer
+      ? noKey
+      : access.credentials
+        ? uncached(access.credentials)
+        : settings.accessKeyId && settings.secretAccessKey
+          ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
+          : undefined;
     this.client = new S3Client({
       endpoint: settings.endpoint,
       region: settings.region ?? 'us-east-1',
       forcePathStyle: settings.pathStyle,
-      credentials:
-        settings.accessKeyId && settings.secretAccessKey
-          ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
-          : undefined,
+      credentials,
+      ...(access.signer ? { signer: access.signer } : {}),
       maxAttempts: 5,
     });
+    const renew = access.renew;
+    if (renew) {
+      // Credentials that expired (or were revoked) despite the renewal ahead of time: renewed, and
+      // the request sent once more. Bodies here are byte arrays, so a request can be sent again.
+      this.client.middlewareStack.add(
+        (next) => async (args) => {
+          try {
+            return await next(args);
+          } catch (error) {
+            if (!isExpiredCredentialsError(error)) throw error;
+            await renew();
+            return next(args);
+          }
+        },
+        { step: 'initialize', name: 'renewExpiredCredentials' },
+      );
+    }
   }
 
   async put(uri: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
