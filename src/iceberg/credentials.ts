@@ -55,6 +55,11 @@ function identity(config: Record<string, string>): AwsCredentialIdentity {
 export class VendedCredentials {
   private current: { identity: AwsCredentialIdentity; expiresAt?: number };
   private pending?: Promise<void>;
+  /**
+   * When the catalog answered credentials that are already within the margin (it may hand out a
+   * cached session until its own grace period), not asked again before this: not on every request.
+   */
+  private notBefore = 0;
   /** Renewals so far (ahead of expiry or after a refusal). */
   renewals = 0;
 
@@ -75,7 +80,9 @@ export class VendedCredentials {
 
   private stale(): boolean {
     const { expiresAt } = this.current;
-    return expiresAt !== undefined && Date.now() >= expiresAt - this.marginMs;
+    const now = Date.now();
+    // Past their expiry they are renewed whatever the back-off says.
+    return expiresAt !== undefined && now >= expiresAt - this.marginMs && (now >= this.notBefore || now >= expiresAt - 1000);
   }
 
   /** An AWS SDK credential provider. */
@@ -101,7 +108,10 @@ export class VendedCredentials {
     if (storageAccessMode(config) !== 'vended') {
       throw new Error(`The catalog vended no storage credentials for ${[...namespace, name].join('.')} when asked for new ones (those it gave before expired)`);
     }
-    this.current = { identity: identity(config), expiresAt: credentialsExpiry(config) };
+    const expiresAt = credentialsExpiry(config);
+    this.current = { identity: identity(config), expiresAt };
     this.renewals++;
+    const now = Date.now();
+    if (expiresAt !== undefined && now >= expiresAt - this.marginMs) this.notBefore = now + Math.min(30_000, Math.max(1000, (expiresAt - now) / 10));
   }
 }

@@ -18,20 +18,51 @@ export interface CatalogProxyHooks {
    * test can kill the client after the catalog accepted a commit and before it hears so).
    */
   after?: (req: ProxiedRequest, status: number) => void | Promise<void>;
+  /**
+   * Makes the proxy an OAuth2 gateway: it grants client-credentials tokens (`<path>/v1/oauth/tokens`,
+   * any client) that expire after `expiresInSeconds`, and answers 401 to a catalog call without a
+   * token it granted that is still valid. `revokeTokens()` makes every token granted so far invalid.
+   */
+  oauth?: { expiresInSeconds: number };
+}
+
+/** The OAuth2 gateway's view: tokens granted, and calls refused for want of a valid one. */
+export interface OAuthGateway {
+  granted: number;
+  refused: { method: string; url: string }[];
+  revokeTokens(): void;
 }
 
 /**
  * A pass-through in front of the real catalog, for fault tests: hooks can hold a request (run
  * something while it is in flight), refuse it, or see how the catalog answered.
  */
-export async function startCatalogProxy(catalogUri: string, hooks: CatalogProxyHooks): Promise<{ uri: string; close: () => Promise<void> }> {
+export async function startCatalogProxy(catalogUri: string, hooks: CatalogProxyHooks): Promise<{ uri: string; close: () => Promise<void>; oauth: OAuthGateway }> {
   const upstream = new URL(catalogUri);
   const hopByHop = ['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive'];
+  const tokens = new Map<string, number>();
+  const oauth: OAuthGateway = { granted: 0, refused: [], revokeTokens: () => tokens.clear() };
+  const tokenPath = `${upstream.pathname.replace(/\/+$/, '')}/v1/oauth/tokens`;
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const seen: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', body, isDataCommit: req.method === 'POST' && body.includes('salesforce.sync-run-id') };
+    if (hooks.oauth) {
+      if (seen.url === tokenPath && seen.method === 'POST') {
+        const token = `token-${++oauth.granted}-${Math.random().toString(36).slice(2)}`;
+        tokens.set(token, Date.now() + hooks.oauth.expiresInSeconds * 1000);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: hooks.oauth.expiresInSeconds }));
+        return;
+      }
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const expiresAt = token === undefined ? undefined : tokens.get(token);
+      if (expiresAt === undefined || Date.now() >= expiresAt) {
+        oauth.refused.push({ method: seen.method, url: seen.url });
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Not authorized: no valid token","type":"NotAuthorizedException","code":401}}');
+        return;
+      }
+    }
     const answer = await hooks.before?.(seen);
     if (answer) {
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
@@ -45,6 +76,7 @@ export async function startCatalogProxy(catalogUri: string, hooks: CatalogProxyH
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
+    oauth,
     uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}${upstream.pathname}`,
     close: () => {
       server.closeAllConnections();
