@@ -20,8 +20,8 @@ export interface CatalogOptions {
   uri: string;
   warehouse?: string;
   auth?: CatalogAuth;
-  /** Ask the catalog for vended storage credentials (X-Iceberg-Access-Delegation). */
-  accessDelegation?: 'vended-credentials' | 'none';
+  /** What to ask the catalog for (X-Iceberg-Access-Delegation): vended storage credentials and/or remote signing. */
+  accessDelegation?: 'vended-credentials,remote-signing' | 'vended-credentials' | 'remote-signing' | 'none';
   /**
    * How long before an OAuth2 access token expires it is replaced (default 60 s; at most half its
    * lifetime, so a short-lived token is not refreshed on every call).
@@ -305,9 +305,8 @@ export class RestCatalog {
       const authorization = await this.authorization(attempt > 0);
       if (authorization) headers.authorization = authorization;
       if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      if ((this.options.accessDelegation ?? 'vended-credentials') === 'vended-credentials') {
-        headers['x-iceberg-access-delegation'] = 'vended-credentials';
-      }
+      const delegation = this.options.accessDelegation ?? 'vended-credentials,remote-signing';
+      if (delegation !== 'none') headers['x-iceberg-access-delegation'] = delegation;
       let response: Response;
       try {
         response = await this.fetchImpl(url, {

@@ -23,9 +23,12 @@ export const icebergArea = settingsArea('iceberg', {
   },
   ICEBERG_SCOPE: { schema: z.string().optional(), description: 'OAuth2 scope of the client credentials (e.g. PRINCIPAL_ROLE:ALL for Polaris)' },
   ICEBERG_ACCESS_DELEGATION: {
-    schema: z.enum(['vended-credentials', 'none'], { message: 'must be vended-credentials or none' }),
-    description: 'vended-credentials: ask the catalog for per-table S3 credentials and use them when it returns some; none: never',
-    default: 'vended-credentials',
+    schema: z.enum(['vended-credentials,remote-signing', 'vended-credentials', 'remote-signing', 'none'], {
+      message: 'must be vended-credentials,remote-signing, vended-credentials, remote-signing or none',
+    }),
+    description:
+      'what the catalog is asked for (X-Iceberg-Access-Delegation): per-table S3 credentials it vends, and/or signing of S3 requests through it (used when it answers so); none: neither (static S3 keys)',
+    default: 'vended-credentials,remote-signing',
   },
   ICEBERG_REFRESH_MARGIN_SECONDS: {
     schema: integerSetting(0),

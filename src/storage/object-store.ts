@@ -23,6 +23,17 @@ export interface ObjectWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * The store may not list (a catalog that signs each request but signs no listing, as Nessie's
+ * signer does): callers that only tidy up can go on without the listing.
+ */
+export class ListingNotAllowedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListingNotAllowedError';
+  }
+}
+
 export function splitS3Uri(uri: string): { bucket: string; key: string } {
   const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!match) throw new Error(`not an s3:// URI: ${uri}`);

@@ -2,6 +2,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -12,7 +13,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RequestSigner } from '@smithy/types';
-import { splitS3Uri, type ObjectStore, type ObjectWriter } from './object-store';
+import { ListingNotAllowedError, splitS3Uri, type ObjectStore, type ObjectWriter } from './object-store';
+import { SignerRefusedError } from './remote-signer';
 
 /** Multipart part size: S3 needs at least 5 MiB per part but the last. */
 const PART_BYTES = 8 * 1024 * 1024;
@@ -84,8 +86,11 @@ const noKey: AwsCredentialIdentityProvider = async () => ({ accessKeyId: 'signed
 
 export class S3ObjectStore implements ObjectStore {
   readonly client: S3Client;
+  /** Requests signed by the catalog: it signs per object path, so no bucket-level batch delete or listing. */
+  private readonly signedByCatalog: boolean;
 
   constructor(settings: S3Settings, access: S3Access = {}) {
+    this.signedByCatalog = !!access.signer;
     const credentials = access.signer
       ? noKey
       : access.credentials
@@ -150,6 +155,18 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(uris: string[]): Promise<void> {
+    if (this.signedByCatalog) {
+      // One DELETE per object (a signer allows what is under the table, not the bucket's ?delete).
+      const queue = [...uris];
+      const worker = async () => {
+        for (let uri = queue.shift(); uri !== undefined; uri = queue.shift()) {
+          const { bucket, key } = splitS3Uri(uri);
+          await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+      return;
+    }
     const byBucket = new Map<string, string[]>();
     for (const uri of uris) {
       const { bucket, key } = splitS3Uri(uri);
@@ -167,7 +184,9 @@ export class S3ObjectStore implements ObjectStore {
     const { bucket, key } = splitS3Uri(prefix);
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token })).catch((error) => {
+        throw this.listingRefused(error, prefix);
+      });
       for (const o of page.Contents ?? []) yield { uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0, lastModified: o.LastModified };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -179,7 +198,9 @@ export class S3ObjectStore implements ObjectStore {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     do {
-      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })).catch((error) => {
+        throw this.listingRefused(error, prefix);
+      });
       for (const u of page.Uploads ?? []) {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
         aborted++;
@@ -188,6 +209,11 @@ export class S3ObjectStore implements ObjectStore {
       uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
     } while (keyMarker);
     return aborted;
+  }
+
+  private listingRefused(error: unknown, prefix: string): unknown {
+    if (!(error instanceof SignerRefusedError)) return error;
+    return Object.assign(new ListingNotAllowedError(`The catalog signs requests for this table's files but not a listing of ${prefix}: ${error.message}`), { cause: error });
   }
 
   openWrite(uri: string, contentType = 'application/octet-stream'): ObjectWriter {

@@ -1,6 +1,7 @@
 import { openWriteArea } from './extract/write-area';
 import { NotFoundError } from '../iceberg/errors';
 import { noLog } from '../log';
+import { ListingNotAllowedError } from '../storage/object-store';
 import { runPaths } from '../iceberg/run-paths';
 import { columnName } from '../mapping/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
@@ -225,9 +226,17 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject, job?: B
   }
   const paths = runPaths(area.location, p.runId);
   const prefixes = Object.values(paths.prefixes);
-  for (const prefix of prefixes) await area.store.abortUnfinished?.(prefix);
   const written: string[] = [];
-  for (const prefix of prefixes) for await (const o of area.store.list(prefix)) written.push(o.uri);
+  try {
+    for (const prefix of prefixes) await area.store.abortUnfinished?.(prefix);
+    for (const prefix of prefixes) for await (const o of area.store.list(prefix)) written.push(o.uri);
+  } catch (error) {
+    // A catalog that signs each request may sign no listing: the run's files cannot be looked
+    // for, and what failed attempts wrote stays (unreferenced, harmless to readers).
+    if (!(error instanceof ListingNotAllowedError)) throw error;
+    log.warn(`Cleanup of ${p.object}: ${error.message}; files of failed attempts of this run, if any, are left in place`);
+    written.length = 0;
+  }
   // The table is read after the listing: a file that a commit made part of the table after it
   // was listed is then seen as referenced, never taken for garbage.
   const inUse = written.length > 0 ? await ctx.destination.runFilesInUse(p, p.runId, written) : new Set<string>();

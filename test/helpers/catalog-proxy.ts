@@ -24,6 +24,8 @@ export interface CatalogProxyHooks {
    * token it granted that is still valid. `revokeTokens()` makes every token granted so far invalid.
    */
   oauth?: { expiresInSeconds: number };
+  /** Rewrites the catalog's answer to a forwarded request before it is passed on (e.g. the expiry of vended credentials). */
+  rewrite?: (req: ProxiedRequest, text: string) => string;
 }
 
 /** The OAuth2 gateway's view: tokens granted, and calls refused for want of a valid one. */
@@ -48,13 +50,19 @@ export async function startCatalogProxy(catalogUri: string, hooks: CatalogProxyH
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const seen: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', body, isDataCommit: req.method === 'POST' && body.includes('salesforce.sync-run-id') };
+    if (hooks.oauth && seen.url === tokenPath && seen.method === 'POST') {
+      const token = `token-${++oauth.granted}-${Math.random().toString(36).slice(2)}`;
+      tokens.set(token, Date.now() + hooks.oauth.expiresInSeconds * 1000);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: hooks.oauth.expiresInSeconds }));
+      return;
+    }
+    // The hook first: it may revoke the tokens this very request carries.
+    const answer = await hooks.before?.(seen);
+    if (answer) {
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+      return;
+    }
     if (hooks.oauth) {
-      if (seen.url === tokenPath && seen.method === 'POST') {
-        const token = `token-${++oauth.granted}-${Math.random().toString(36).slice(2)}`;
-        tokens.set(token, Date.now() + hooks.oauth.expiresInSeconds * 1000);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: hooks.oauth.expiresInSeconds }));
-        return;
-      }
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const expiresAt = token === undefined ? undefined : tokens.get(token);
       if (expiresAt === undefined || Date.now() >= expiresAt) {
@@ -63,14 +71,10 @@ export async function startCatalogProxy(catalogUri: string, hooks: CatalogProxyH
         return;
       }
     }
-    const answer = await hooks.before?.(seen);
-    if (answer) {
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-      return;
-    }
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.includes(k))) as Record<string, string>;
     const forwarded = await fetch(`${upstream.origin}${seen.url}`, { method: seen.method, headers, body: body.length ? body : undefined });
-    const text = await forwarded.text();
+    const answered = await forwarded.text();
+    const text = hooks.rewrite ? hooks.rewrite(seen, answered) : answered;
     await hooks.after?.(seen, forwarded.status);
     if (!res.destroyed) res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' }).end(text);
   });

@@ -63,7 +63,7 @@ def catalog():
     else:
         # Ask for vended credentials; fsspec's S3 file IO also signs through the catalog
         # (s3.remote-signing-enabled) where pyarrow's cannot.
-        props["header.X-Iceberg-Access-Delegation"] = "vended-credentials"
+        props["header.X-Iceberg-Access-Delegation"] = "vended-credentials,remote-signing"
         props["py-io-impl"] = "pyiceberg.io.fsspec.FsspecFileIO"
     if os.environ.get("ICEBERG_TOKEN"):
         props["token"] = os.environ["ICEBERG_TOKEN"]
@@ -237,7 +237,7 @@ def spark_catalog():
         conf[f"{c}.s3.secret-access-key"] = env("S3_SECRET_ACCESS_KEY")
     else:
         # Only what the catalog vends: a table's credentials, or its remote signer.
-        conf[f"{c}.header.X-Iceberg-Access-Delegation"] = "vended-credentials"
+        conf[f"{c}.header.X-Iceberg-Access-Delegation"] = "vended-credentials,remote-signing"
     if key[2]:
         conf[f"{c}.token"] = key[2]
     for k, v in conf.items():
