@@ -88,9 +88,12 @@ export class S3ObjectStore implements ObjectStore {
   readonly client: S3Client;
   /** Requests signed by the catalog: it signs per object path, so no bucket-level batch delete or listing. */
   private readonly signedByCatalog: boolean;
+  /** Authority from the catalog (vended or signed): scoped to what a table's files need. */
+  private readonly fromCatalog: boolean;
 
   constructor(settings: S3Settings, access: S3Access = {}) {
     this.signedByCatalog = !!access.signer;
+    this.fromCatalog = !!access.signer || !!access.credentials;
     const credentials = access.signer
       ? noKey
       : access.credentials
@@ -199,7 +202,7 @@ export class S3ObjectStore implements ObjectStore {
     let uploadIdMarker: string | undefined;
     do {
       const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })).catch((error) => {
-        throw this.listingRefused(error, prefix);
+        throw this.listingRefused(error, prefix, 'a listing of unfinished uploads');
       });
       for (const u of page.Uploads ?? []) {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
@@ -211,9 +214,18 @@ export class S3ObjectStore implements ObjectStore {
     return aborted;
   }
 
-  private listingRefused(error: unknown, prefix: string): unknown {
-    if (!(error instanceof SignerRefusedError)) return error;
-    return Object.assign(new ListingNotAllowedError(`The catalog signs requests for this table's files but not a listing of ${prefix}: ${error.message}`), { cause: error });
+  private listingRefused(error: unknown, prefix: string, what = 'a listing'): unknown {
+    if (error instanceof SignerRefusedError) {
+      return Object.assign(new ListingNotAllowedError(`The catalog signs requests for this table's files but not ${what} of ${prefix}: ${error.message}`), { cause: error });
+    }
+    // Credentials a catalog scopes to a table's objects (Nessie's STS session policy) need not
+    // allow listing the bucket's multipart uploads.
+    if (this.fromCatalog && what !== 'a listing' && (error as Error).name === 'AccessDenied') {
+      return Object.assign(new ListingNotAllowedError(`The storage access the catalog gives for this table does not allow ${what} under ${prefix} (AccessDenied)`), {
+        cause: error,
+      });
+    }
+    return error;
   }
 
   openWrite(uri: string, contentType = 'application/octet-stream'): ObjectWriter {

@@ -227,14 +227,22 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject, job?: B
   const paths = runPaths(area.location, p.runId);
   const prefixes = Object.values(paths.prefixes);
   const written: string[] = [];
+  // Storage access a catalog vends or signs may not cover listings (Nessie signs no listing, and
+  // its STS session policy allows no listing of multipart uploads): what cannot be looked for
+  // stays (unreferenced, harmless to readers), and the cleanup goes on.
+  const unlisted = (error: unknown, what: string) => {
+    if (!(error instanceof ListingNotAllowedError)) throw error;
+    log.warn(`Cleanup of ${p.object}: ${error.message}; ${what} of this run, if any, are left in place`);
+  };
   try {
     for (const prefix of prefixes) await area.store.abortUnfinished?.(prefix);
+  } catch (error) {
+    unlisted(error, 'unfinished uploads');
+  }
+  try {
     for (const prefix of prefixes) for await (const o of area.store.list(prefix)) written.push(o.uri);
   } catch (error) {
-    // A catalog that signs each request may sign no listing: the run's files cannot be looked
-    // for, and what failed attempts wrote stays (unreferenced, harmless to readers).
-    if (!(error instanceof ListingNotAllowedError)) throw error;
-    log.warn(`Cleanup of ${p.object}: ${error.message}; files of failed attempts of this run, if any, are left in place`);
+    unlisted(error, 'files of failed attempts');
     written.length = 0;
   }
   // The table is read after the listing: a file that a commit made part of the table after it

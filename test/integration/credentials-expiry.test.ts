@@ -9,7 +9,7 @@ import { readerForm } from '../helpers/source-rows';
 import { syncHarness } from '../helpers/sync-harness';
 
 // Storage credentials the catalog vends (Nessie's ASSUME_ROLE: MinIO STS sessions of 15 minutes,
-// STS's shortest) and OAuth2 tokens to the catalog, expiring in the middle of a sync. The worker
+// STS's shortest; MinIO checks their expiry, so a session cannot be made to lapse sooner) and OAuth2 tokens to the catalog, expiring in the middle of a sync. The worker
 // holds no S3 key. It reaches the catalog through an OAuth2 gateway (tokens granted there, checked
 // on every call) and MinIO through a pass-through; both are driven by events of the sync itself:
 // the third data file of the extraction, the first manifest list written after the data, the data
@@ -55,7 +55,14 @@ beforeAll(async () => {
   const ahead = await startCatalogProxy(vended.settings.ICEBERG_CATALOG_URI, {
     oauth: { expiresInSeconds: 2 },
     before: async (req) => void sawCatalog('ahead', req),
-    rewrite: (req, text) => (isCredentialsCall(req) ? text.replace(/("s3\.session-token-expires-at-ms"\s*:\s*)"\d+"/g, `$1"${Date.now() + 3_600_000}"`) : text),
+    // Nessie 0.99 does not say when its STS sessions expire; catalogs that do (Lakekeeper, Polaris)
+    // send s3.session-token-expires-at-ms beside the keys. The gateway adds it (an hour from now).
+    rewrite: (req, text) =>
+      isCredentialsCall(req)
+        ? text
+            .replace(/"s3\.session-token-expires-at-ms"\s*:\s*"\d+"\s*,?/g, '')
+            .replace(/("s3\.session-token"\s*:)/g, `"s3.session-token-expires-at-ms":"${Date.now() + 3_600_000}",$1`)
+        : text,
   });
   const aheadS3 = await startS3Proxy(vended.settings.S3_ENDPOINT, { refuse: (req) => void sawS3('ahead', req) });
 
