@@ -151,11 +151,19 @@ describe.each(targets)('on $title: every step of a table read alike by pyiceberg
     const merged = await step();
     expect(merged.py.rows.find((r) => r.id === accounts[5])).toMatchObject({ name: 'Zürich "Ölwerke", Ltd\nÅland ☃ 東京', annual_revenue: '1234567.89', is_active_c: false });
 
-    sim.org.addField('Account', { name: `Segment_${target.name}__c`, type: 'picklist', label: 'Segment', nillable: true, custom: true, compoundFieldName: null, gen: () => null });
-    sim.org.update('Account', accounts[7]!, { [`Segment_${target.name}__c`]: 'Enterprise' });
+    sim.org.addField('Account', {
+      name: `Segment_${target.name.replace(/-/g, '_')}__c`,
+      type: 'picklist',
+      label: 'Segment',
+      nillable: true,
+      custom: true,
+      compoundFieldName: null,
+      gen: () => null,
+    });
+    sim.org.update('Account', accounts[7]!, { [`Segment_${target.name.replace(/-/g, '_')}__c`]: 'Enterprise' });
     expect((await sync(namespace)).result).toMatchObject({ reread: 'new-fields' });
     const widened = await step();
-    expect(widened.py.columns.map((c) => c.name)).toContain(`segment_${target.name}_c`);
+    expect(widened.py.columns.map((c) => c.name)).toContain(`segment_${target.name.replace(/-/g, '_')}_c`);
 
     sim.org.update('Account', accounts[8]!, { Name: 'Before the replace' });
     await sync(namespace, { overrides: { Account: { mode: 'replace' } } });
