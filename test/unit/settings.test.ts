@@ -90,7 +90,11 @@ const CASES: [string, Record<string, string>, string | RegExp][] = [
   ['session token without keys', { ...without('S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'), S3_SESSION_TOKEN: 'x' }, /S3_SESSION_TOKEN is used only with/],
   ['bucket name', { ...GOOD, S3_BUCKET: 'My_Bucket' }, 'S3_BUCKET: must be a bucket name'],
   ['path style', { ...GOOD, S3_PATH_STYLE: 'yes please' }, 'S3_PATH_STYLE: must be true or false'],
-  ['access delegation', { ...GOOD, ICEBERG_ACCESS_DELEGATION: 'remote' }, 'ICEBERG_ACCESS_DELEGATION: must be vended-credentials,remote-signing, vended-credentials, remote-signing or none'],
+  [
+    'access delegation',
+    { ...GOOD, ICEBERG_ACCESS_DELEGATION: 'remote' },
+    'ICEBERG_ACCESS_DELEGATION: must be vended-credentials,remote-signing, vended-credentials, remote-signing or none',
+  ],
   // Temporal
   ['port out of range', { ...GOOD, TEMPORAL_ADDRESS: '127.0.0.1:99999' }, 'TEMPORAL_ADDRESS: has a port outside 1-65535 (it is "127.0.0.1:99999")'],
   ['address with a scheme', { ...GOOD, TEMPORAL_ADDRESS: 'http://127.0.0.1:7233' }, 'TEMPORAL_ADDRESS: must be host:port'],
