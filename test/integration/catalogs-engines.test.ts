@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { readParquetFile } from '../../src/iceberg/reader';
 import { SYNC_RUN_ID_PROPERTY } from '../../src/iceberg/snapshot-producer';
@@ -20,6 +20,8 @@ import { syncHarness } from '../helpers/sync-harness';
 // every reader get only what the catalog vends (STS session credentials, or request signing).
 const sim = new SalesforceSimulator({ rowCounts: { Account: 240 }, bulkChunkRows: 100, resultPageRecords: 100 });
 const targets = catalogTargets({ credentialModes: true });
+// Four syncs and a dozen reads (Spark's JVM starting in the first) per test on a shared 2-core machine.
+vi.setConfig({ testTimeout: 300_000 });
 
 /**
  * Each catalog's worker reaches it through a pass-through proxy, so a test can hold a data commit
