@@ -27,10 +27,14 @@ program
   .description('install what is missing, start the servers, wait until healthy, write .stack/stack.env')
   .option('--no-readers', 'skip the Python virtualenv with pyiceberg and DuckDB')
   .option('--catalog <which>', catalogHelp)
-  .action(async (opts: { readers: boolean; catalog?: string }) => {
+  .option(
+    '--credentials <mode>',
+    'how the worker reaches storage: static (S3 keys in stack.env), vended (Nessie vends MinIO STS sessions) or signed (Nessie signs each request); default STACK_CREDENTIALS, else static',
+  )
+  .action(async (opts: { readers: boolean; catalog?: string; credentials?: string }) => {
     try {
       const started = Date.now();
-      await up({ readers: opts.readers, catalog: opts.catalog });
+      await up({ readers: opts.readers, catalog: opts.catalog, credentials: opts.credentials });
       console.log(`The local stack is up (${Math.round((Date.now() - started) / 1000)} s).`);
     } catch (error) {
       fail(error);

@@ -3,7 +3,18 @@ import { writeEnvFile } from '../../src/config/env-file';
 import { ensureInstalled, installedVersions, planInstall, type Tools } from './install';
 import { stackDir, stackPaths, logFile } from './paths';
 import { isOurs, portInUse, portOwner, sleep, startDetached, stopProcess, tailOf, type StartedProcess } from './processes';
-import { catalogChoice, connectionSettings, serverSpecs, stackCredentials, stackPorts, type CatalogChoice, type ServerSpec } from './servers';
+import {
+  catalogChoice,
+  connectionSettings,
+  credentialMode,
+  serverSpecs,
+  stackCredentials,
+  stackPorts,
+  stackPrivateSettings,
+  writeStackCredentials,
+  type CatalogChoice,
+  type ServerSpec,
+} from './servers';
 import { StackError } from './toolchain';
 import { lakekeeperBinary, lakekeeperDataDir } from './lakekeeper';
 
@@ -78,10 +89,11 @@ export interface UpResult {
  * Installs what is missing, starts every server that is not already running (ours and healthy),
  * waits until each is healthy and writes the connection settings to .stack/stack.env.
  */
-export async function up(options: { readers?: boolean; catalog?: string; log?: Log } = {}): Promise<UpResult> {
+export async function up(options: { readers?: boolean; catalog?: string; credentials?: string; log?: Log } = {}): Promise<UpResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const ports = stackPorts();
   const catalog = catalogChoice(options.catalog);
+  const credentials = credentialMode(options.credentials);
   const state = readState();
 
   // Before anything is installed or started: without a Lakekeeper binary, say what is missing at once.
@@ -89,6 +101,7 @@ export async function up(options: { readers?: boolean; catalog?: string; log?: L
   log('Checking tools ...');
   const tools = await ensureInstalled({ readers: options.readers ?? true, restCatalog: catalog === 'rest' || catalog === 'both', log });
   const creds = stackCredentials();
+  writeStackCredentials(creds);
   const specs = serverSpecs(tools, ports, creds, catalog);
   state.catalog = catalog;
 
@@ -164,7 +177,14 @@ export async function up(options: { readers?: boolean; catalog?: string; log?: L
     if (!specs.some((s) => s.name === name)) log(`  ${name} is still running from an earlier \`up\`; \`npm run stack -- down\` stops it.`);
   }
 
-  const settings = connectionSettings(ports, creds, tools, catalog);
+  const settings = connectionSettings(ports, creds, tools, catalog, credentials);
+  if (credentials !== 'static') {
+    log(
+      catalog === 'rest'
+        ? `  --credentials ${credentials} applies to Nessie only; the reference REST catalog keeps static keys.`
+        : `  Storage credentials: ${credentials === 'vended' ? 'vended by Nessie (MinIO STS sessions)' : 'none; Nessie signs each S3 request'}; stack.env holds no S3 keys.`,
+    );
+  }
   writeEnvFile(stackPaths.settings, settings, 'Written by `npm run stack -- up`: how to reach the local stack. Do not edit; put overrides in .env.');
   log(`Connection settings written to ${stackPaths.settings}`);
   return { settings, started: toStart.map((s) => s.name), alreadyRunning, tools };
@@ -186,6 +206,7 @@ export async function down(options: { purge?: boolean; log?: Log } = {}): Promis
     for (const dir of [stackPaths.temporalData, stackPaths.minioData, stackPaths.nessieData, stackPaths.restCatalogData, lakekeeperDataDir])
       fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(stackPaths.settings, { force: true });
+    fs.rmSync(stackPrivateSettings(), { force: true });
     log(`Removed the stack's data and settings under ${stackDir}.`);
   }
 }

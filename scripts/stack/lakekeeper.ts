@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stackDir } from './paths';
 import { StackError } from './toolchain';
+import type { ServerSpec } from './server-spec';
 
 /** The warehouse's JSON, with {{S3_ENDPOINT}}, {{S3_ACCESS_KEY_ID}}, {{S3_SECRET_ACCESS_KEY}} to fill in (also read by docker-compose.yml). */
 export const warehouseTemplatePath = path.join(__dirname, 'lakekeeper-warehouse.json');
@@ -199,17 +200,7 @@ export async function setUpLakekeeper(ports: LakekeeperPorts, s3: { endpoint: st
 }
 
 /** A server of the stack as scripts/stack/servers.ts describes one. */
-export interface LakekeeperServer {
-  name: 'postgres' | 'lakekeeper';
-  title: string;
-  ports: number[];
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  healthy: () => Promise<void>;
-  afterStart?: () => Promise<void>;
-  urls: string[];
-}
+export type LakekeeperServer = ServerSpec & { name: 'postgres' | 'lakekeeper' };
 
 /**
  * PostgreSQL and Lakekeeper as servers of the stack. `lakekeeper` is the binary (lakekeeperBinary),

@@ -3,11 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Connection } from '@temporalio/client';
-import { parseEnvFile } from '../../src/config/env-file';
+import { parseEnvFile, writeEnvFile } from '../../src/config/env-file';
 import { ensureSearchAttributes } from '../../activities/search-attribute-state';
 import type { Tools } from './install';
 import { stackPaths } from './paths';
 import { StackError } from './toolchain';
+import type { ServerSpec } from './server-spec';
 import { ensurePostgres, lakekeeperBinary, lakekeeperCatalogUri, lakekeeperDataDir, lakekeeperPorts, lakekeeperServers } from './lakekeeper';
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -45,6 +46,30 @@ export function catalogChoice(option?: string, env: NodeJS.ProcessEnv = process.
   return raw as CatalogChoice;
 }
 
+/**
+ * How the worker gets to storage: `static` keys in stack.env (the default), keys `vended` by the
+ * catalog (Nessie's ASSUME_ROLE through MinIO's STS, 15-minute sessions scoped to a table), or
+ * requests `signed` by the catalog (Nessie's REQUEST_SIGNING). Nessie serves all three at once,
+ * each on a warehouse (and bucket) of its own; the mode picks the one stack.env names, and in the
+ * vended and signed modes stack.env holds no S3 keys.
+ */
+export const credentialModes = ['static', 'vended', 'signed'] as const;
+export type CredentialMode = (typeof credentialModes)[number];
+
+/** `--credentials`, else STACK_CREDENTIALS, else static. */
+export function credentialMode(option?: string, env: NodeJS.ProcessEnv = process.env): CredentialMode {
+  const raw = option ?? (env.STACK_CREDENTIALS || 'static');
+  if (!(credentialModes as readonly string[]).includes(raw)) {
+    throw new StackError(`${option === undefined ? 'STACK_CREDENTIALS' : '--credentials'}=${raw} is not one of ${credentialModes.join(', ')}`);
+  }
+  return raw as CredentialMode;
+}
+
+/** Nessie's warehouse (and its bucket) for each credentials mode. */
+export const modeWarehouses: Record<CredentialMode, string> = { static: 'warehouse', vended: 'vended', signed: 'signed' };
+/** How long a vended session lasts: MinIO's STS allows no less than 15 minutes. */
+export const vendedSessionSeconds = 900;
+
 export const warehouse = 'warehouse';
 /** The reference REST catalog's warehouse: the same bucket as Nessie's, under its own prefix. */
 export const restWarehouse = 'rest-warehouse';
@@ -61,14 +86,18 @@ export interface StackCredentials {
  * beside the data they protect, so nothing secret is committed or shared between machines.
  */
 export function stackCredentials(): StackCredentials {
-  let existing: Record<string, string> = {};
-  try {
-    existing = parseEnvFile(fs.readFileSync(stackPaths.settings, 'utf8'));
-  } catch {
-    // first run
-  }
-  if (existing.S3_ACCESS_KEY_ID && existing.S3_SECRET_ACCESS_KEY) {
-    return { accessKeyId: existing.S3_ACCESS_KEY_ID, secretAccessKey: existing.S3_SECRET_ACCESS_KEY };
+  // The stack's own file first (stack.env has no keys in the vended and signed modes), then
+  // stack.env as stacks before that file wrote it.
+  for (const file of [stackPrivateSettings(), stackPaths.settings]) {
+    let existing: Record<string, string> = {};
+    try {
+      existing = parseEnvFile(fs.readFileSync(file, 'utf8'));
+    } catch {
+      continue; // first run
+    }
+    if (existing.S3_ACCESS_KEY_ID && existing.S3_SECRET_ACCESS_KEY) {
+      return { accessKeyId: existing.S3_ACCESS_KEY_ID, secretAccessKey: existing.S3_SECRET_ACCESS_KEY };
+    }
   }
   if (fs.existsSync(path.join(stackPaths.minioData, '.minio.sys'))) {
     throw new Error(
@@ -79,8 +108,28 @@ export function stackCredentials(): StackCredentials {
   return { accessKeyId: `sficeberg-${crypto.randomBytes(4).toString('hex')}`, secretAccessKey: crypto.randomBytes(24).toString('base64url') };
 }
 
+/** MinIO's root keys, for the stack's own setup and tests only (mode 600, never read by the product). */
+export function stackPrivateSettings(): string {
+  return path.join(path.dirname(stackPaths.settings), 'minio-root.env');
+}
+
+/** Keeps MinIO's root keys in the stack's own file. */
+export function writeStackCredentials(creds: StackCredentials): void {
+  writeEnvFile(
+    stackPrivateSettings(),
+    { S3_ACCESS_KEY_ID: creds.accessKeyId, S3_SECRET_ACCESS_KEY: creds.secretAccessKey },
+    "MinIO's root keys, for `npm run stack` and the tests; never for the worker.",
+  );
+}
+
 /** The settings every other part of the project reads (see src/config): written by `stack up`. */
-export function connectionSettings(ports: StackPorts, creds: StackCredentials, tools: Partial<Tools>, catalog: CatalogChoice = 'nessie'): Record<string, string> {
+export function connectionSettings(
+  ports: StackPorts,
+  creds: StackCredentials,
+  tools: Partial<Tools>,
+  catalog: CatalogChoice = 'nessie',
+  credentials: CredentialMode = 'static',
+): Record<string, string> {
   const restUri = `http://127.0.0.1:${ports.restCatalog}`;
   const settings: Record<string, string> = {
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
@@ -98,29 +147,21 @@ export function connectionSettings(ports: StackPorts, creds: StackCredentials, t
   // With both catalogs the product keeps using Nessie; the second one is there for tests and tools,
   // under STACK_ because the product refuses unknown ICEBERG_ names as typos.
   if (catalog === 'both') settings.STACK_REST_CATALOG_URI = restUri;
+  if (credentials !== 'static' && catalog !== 'rest') {
+    // Storage access comes from Nessie alone: its vended or signed warehouse, and no keys.
+    settings.ICEBERG_WAREHOUSE = modeWarehouses[credentials];
+    settings.S3_BUCKET = modeWarehouses[credentials];
+    delete settings.S3_ACCESS_KEY_ID;
+    delete settings.S3_SECRET_ACCESS_KEY;
+    settings.STACK_CREDENTIALS = credentials;
+  }
   if (tools.python) settings.READERS_PYTHON = tools.python;
   if (tools.sparkJavaHome) settings.SPARK_JAVA_HOME = tools.sparkJavaHome;
   if (tools.sparkJars) settings.SPARK_JARS = tools.sparkJars;
   return settings;
 }
 
-export interface ServerSpec {
-  name: 'temporal' | 'minio' | 'nessie' | 'rest-catalog' | 'postgres' | 'lakekeeper';
-  title: string;
-  ports: number[];
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  /** Resolves when the server answers as it should; throws with the reason otherwise. */
-  healthy: () => Promise<void>;
-  /**
-   * Work once the server is healthy (the warehouse bucket, Temporal's search attributes): after a
-   * start and when it was already running (so a stack started by an older version gets it too);
-   * idempotent.
-   */
-  afterStart?: () => Promise<void>;
-  urls: string[];
-}
+export type { ServerSpec } from './server-spec';
 
 async function httpOk(url: string): Promise<void> {
   const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -134,6 +175,27 @@ export function s3Client(ports: StackPorts, creds: StackCredentials): S3Client {
     forcePathStyle: true,
     credentials: creds,
   });
+}
+
+/**
+ * Nessie's vended and signed warehouses, each on its own bucket (per-bucket options): `vended`
+ * hands clients STS session credentials from MinIO (ASSUME_ROLE; MinIO's root key assumes the
+ * session, Nessie scopes it to the table's location with a session policy), `signed` gives them
+ * no key and signs their requests (REQUEST_SIGNING).
+ */
+function nessieCredentialModeArgs(ports: StackPorts): string[] {
+  const buckets = 'nessie.catalog.service.s3.buckets';
+  const { vended, signed } = modeWarehouses;
+  return [
+    `-Dnessie.catalog.warehouses.${vended}.location=s3://${vended}/`,
+    `-Dnessie.catalog.warehouses.${signed}.location=s3://${signed}/`,
+    `-D${buckets}.${vended}.client-iam.enabled=true`,
+    `-D${buckets}.${vended}.sts-endpoint=http://127.0.0.1:${ports.minio}/`,
+    `-D${buckets}.${vended}.client-iam.session-duration=PT${vendedSessionSeconds}S`,
+    `-D${buckets}.${vended}.client-iam.role-session-name=sf-iceberg`,
+    `-D${buckets}.${vended}.request-signing-enabled=false`,
+    `-D${buckets}.${signed}.request-signing-enabled=true`,
+  ];
 }
 
 export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredentials, catalog: CatalogChoice = 'nessie'): ServerSpec[] {
@@ -201,9 +263,14 @@ export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredent
     afterStart: async () => {
       const s3 = s3Client(ports, creds);
       try {
-        await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-      } catch {
-        await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+        // The static warehouse's bucket, and those of Nessie's vended and signed warehouses.
+        for (const name of new Set([bucket, ...Object.values(modeWarehouses)])) {
+          try {
+            await s3.send(new HeadBucketCommand({ Bucket: name }));
+          } catch {
+            await s3.send(new CreateBucketCommand({ Bucket: name }));
+          }
+        }
       } finally {
         s3.destroy();
       }
@@ -238,6 +305,7 @@ export function serverSpecs(tools: Tools, ports: StackPorts, creds: StackCredent
       `-D${s3Options}.request-signing-enabled=false`,
       // The key itself comes from the environment (STACK_S3_NAME / STACK_S3_SECRET), not argv.
       `-D${s3Options}.access-key=urn:nessie-secret:quarkus:stack.s3`,
+      ...nessieCredentialModeArgs(ports),
       '-jar',
       tools.nessieJar,
     ],

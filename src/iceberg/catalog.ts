@@ -20,20 +20,38 @@ export interface CatalogOptions {
   uri: string;
   warehouse?: string;
   auth?: CatalogAuth;
-  /** Ask the catalog for vended storage credentials (X-Iceberg-Access-Delegation). */
-  accessDelegation?: 'vended-credentials' | 'none';
+  /** What to ask the catalog for (X-Iceberg-Access-Delegation): vended storage credentials and/or remote signing. */
+  accessDelegation?: 'vended-credentials,remote-signing' | 'vended-credentials' | 'remote-signing' | 'none';
+  /**
+   * How long before an OAuth2 access token expires it is replaced (default 60 s; at most half its
+   * lifetime, so a short-lived token is not refreshed on every call).
+   */
+  refreshMarginMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
 export type Namespace = string[];
 
+/** The table a LoadTableResult was loaded or created for (set by RestCatalog, not part of the answer's JSON). */
+export const TABLE_IDENTIFIER = Symbol('table identifier');
+
+/** A table's storage credentials as the catalog vends them (LoadTableResult `storage-credentials`, or loadCredentials). */
+export interface StorageCredential {
+  prefix: string;
+  config: Record<string, string>;
+}
+
 export interface LoadTableResult {
   'metadata-location'?: string;
   metadata: TableMetadata;
   config?: Record<string, string>;
-  'storage-credentials'?: { prefix: string; config: Record<string, string> }[];
+  'storage-credentials'?: StorageCredential[];
+  [TABLE_IDENTIFIER]?: { namespace: Namespace; name: string };
 }
+
+/** The REST spec's loadCredentials route, as catalogs list it in /v1/config `endpoints`. */
+const LOAD_CREDENTIALS_ENDPOINT = 'GET /v1/{prefix}/namespaces/{namespace}/tables/{table}/credentials';
 
 export type TableRequirement =
   | { type: 'assert-create' }
@@ -58,10 +76,17 @@ export interface CreateTableRequest {
   'partition-spec'?: Omit<PartitionSpec, 'spec-id'> & { 'spec-id'?: number };
   'write-order'?: SortOrder;
   properties?: Record<string, string>;
+  /** Staged: nothing is committed; the answer says where the table would be and how to reach its storage. */
+  'stage-create'?: boolean;
 }
 
 interface ErrorBody {
   error?: { message?: string; type?: string; code?: number };
+}
+
+function identified(loaded: LoadTableResult, namespace: Namespace, name: string): LoadTableResult {
+  Object.defineProperty(loaded, TABLE_IDENTIFIER, { value: { namespace, name }, enumerable: false });
+  return loaded;
 }
 
 /** A client for the Iceberg REST catalog API (only the spec, so any REST catalog works). */
@@ -159,7 +184,22 @@ export class RestCatalog {
   }
 
   async loadTable(namespace: Namespace, table: string): Promise<LoadTableResult> {
-    return this.request<LoadTableResult>('GET', this.tablePath(namespace, table), { what: `load table ${[...namespace, table].join('.')}` });
+    const loaded = await this.request<LoadTableResult>('GET', this.tablePath(namespace, table), { what: `load table ${[...namespace, table].join('.')}` });
+    return identified(loaded, namespace, table);
+  }
+
+  /** Whether the catalog serves the spec's loadCredentials route (it lists it in /v1/config `endpoints`). */
+  async servesLoadCredentials(): Promise<boolean> {
+    await this.init();
+    return this.endpoints?.includes(LOAD_CREDENTIALS_ENDPOINT) ?? false;
+  }
+
+  /** GET .../tables/{t}/credentials: fresh vended storage credentials for a table (the REST spec's loadCredentials). */
+  async loadCredentials(namespace: Namespace, table: string): Promise<StorageCredential[]> {
+    const answer = await this.request<{ 'storage-credentials'?: StorageCredential[] }>('GET', `${this.tablePath(namespace, table)}/credentials`, {
+      what: `load storage credentials of ${[...namespace, table].join('.')}`,
+    });
+    return answer['storage-credentials'] ?? [];
   }
 
   async tableExists(namespace: Namespace, table: string): Promise<boolean> {
@@ -173,11 +213,12 @@ export class RestCatalog {
   }
 
   async createTable(namespace: Namespace, request: CreateTableRequest): Promise<LoadTableResult> {
-    return this.request<LoadTableResult>('POST', `/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables`, {
+    const created = await this.request<LoadTableResult>('POST', `/v1/namespaces/${RestCatalog.namespacePath(namespace)}/tables`, {
       what: `create table ${[...namespace, request.name].join('.')}`,
       // Some catalogs (Nessie) require stage-create although the spec makes it optional.
       body: { 'stage-create': false, ...request },
     });
+    return identified(created, namespace, request.name);
   }
 
   async dropTable(namespace: Namespace, table: string, purge = true): Promise<void> {
@@ -221,6 +262,14 @@ export class RestCatalog {
     return `${this.baseUri}${this.options.warehouse ? ` (warehouse ${this.options.warehouse})` : ''}`;
   }
 
+  /**
+   * The Authorization header value of catalog calls (undefined without auth), for other requests
+   * to the catalog's services such as its S3 request signer. `forceRefresh` gets a new OAuth2 token.
+   */
+  authorizationHeader(forceRefresh = false): Promise<string | undefined> {
+    return this.authorization(forceRefresh);
+  }
+
   private async authorization(forceRefresh = false): Promise<string | undefined> {
     const auth = this.options.auth ?? { kind: 'none' };
     if (auth.kind === 'none') return undefined;
@@ -260,7 +309,9 @@ export class RestCatalog {
       );
     }
     const body = (await response.json()) as { access_token: string; expires_in?: number };
-    this.token = { value: body.access_token, expiresAt: Date.now() + Math.max(30, (body.expires_in ?? 3600) - 60) * 1000 };
+    // Replaced before it expires: `refreshMarginMs` ahead, at most half its lifetime ahead.
+    const lifetimeMs = (body.expires_in ?? 3600) * 1000;
+    this.token = { value: body.access_token, expiresAt: Date.now() + lifetimeMs - Math.min(this.options.refreshMarginMs ?? 60_000, lifetimeMs / 2) };
     return `Bearer ${body.access_token}`;
   }
 
@@ -272,9 +323,8 @@ export class RestCatalog {
       const authorization = await this.authorization(attempt > 0);
       if (authorization) headers.authorization = authorization;
       if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      if ((this.options.accessDelegation ?? 'vended-credentials') === 'vended-credentials') {
-        headers['x-iceberg-access-delegation'] = 'vended-credentials';
-      }
+      const delegation = this.options.accessDelegation ?? 'vended-credentials,remote-signing';
+      if (delegation !== 'none') headers['x-iceberg-access-delegation'] = delegation;
       let response: Response;
       try {
         response = await this.fetchImpl(url, {

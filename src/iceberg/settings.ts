@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CatalogAuth, CatalogOptions } from './catalog';
 import type { S3Settings } from '../storage/s3';
-import { booleanSetting, httpUrl, parseArea, settingsArea } from '../config/define';
+import { booleanSetting, httpUrl, integerSetting, parseArea, settingsArea } from '../config/define';
 import { ERROR_CODES, SyncError } from '../errors';
 
 /** S3's bucket naming rules (general purpose buckets). */
@@ -24,9 +24,18 @@ export const icebergArea = settingsArea('iceberg', {
   },
   ICEBERG_SCOPE: { schema: z.string().optional(), description: 'OAuth2 scope of the client credentials (e.g. PRINCIPAL_ROLE:ALL for Polaris)' },
   ICEBERG_ACCESS_DELEGATION: {
-    schema: z.enum(['vended-credentials', 'none'], { message: 'must be vended-credentials or none' }),
-    description: 'vended-credentials: ask the catalog for per-table S3 credentials and use them when it returns some; none: never',
-    default: 'vended-credentials',
+    schema: z.enum(['vended-credentials,remote-signing', 'vended-credentials', 'remote-signing', 'none'], {
+      message: 'must be vended-credentials,remote-signing, vended-credentials, remote-signing or none',
+    }),
+    description:
+      'what the catalog is asked for (X-Iceberg-Access-Delegation): per-table S3 credentials it vends, and/or signing of S3 requests through it (used when it answers so); none: neither (static S3 keys)',
+    default: 'vended-credentials,remote-signing',
+  },
+  ICEBERG_REFRESH_MARGIN_SECONDS: {
+    schema: integerSetting(0),
+    description:
+      "how long before they expire vended storage credentials (from the catalog's loadCredentials endpoint, else a table reload) and OAuth2 tokens (at most half their lifetime ahead) are replaced",
+    default: '300',
   },
   S3_ENDPOINT: {
     schema: httpUrl('an S3 service').optional(),
@@ -86,7 +95,13 @@ export function catalogOptions(s: IcebergSettings): CatalogOptions {
   else if (s.ICEBERG_CLIENT_ID && s.ICEBERG_CLIENT_SECRET) {
     auth = { kind: 'oauth2', clientId: s.ICEBERG_CLIENT_ID, clientSecret: s.ICEBERG_CLIENT_SECRET, serverUri: s.ICEBERG_OAUTH2_SERVER_URI, scope: s.ICEBERG_SCOPE };
   }
-  return { uri: s.ICEBERG_CATALOG_URI, warehouse: s.ICEBERG_WAREHOUSE, auth, accessDelegation: s.ICEBERG_ACCESS_DELEGATION };
+  return {
+    uri: s.ICEBERG_CATALOG_URI,
+    warehouse: s.ICEBERG_WAREHOUSE,
+    auth,
+    accessDelegation: s.ICEBERG_ACCESS_DELEGATION,
+    refreshMarginMs: s.ICEBERG_REFRESH_MARGIN_SECONDS * 1000,
+  };
 }
 
 export function s3Settings(s: IcebergSettings): S3Settings {

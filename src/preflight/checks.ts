@@ -23,6 +23,10 @@ import { SalesforceApiError, SalesforceClient } from '../salesforce/client';
 import { UnknownObjectError, cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import { AUTH_METHODS, parseSalesforceSettings, salesforceEnv, salesforceSettingsProblems, type SalesforceSettings } from '../salesforce/settings';
 import { s3SettingsFor } from '../storage/s3';
+import { SignerRefusedError } from '../storage/remote-signer';
+import { tableStores } from '../iceberg/connect';
+import { credentialsExpiry, loadedStorageConfig, storageAccessMode, type StorageAccessMode } from '../iceberg/credentials';
+import type { LoadTableResult } from '../iceberg/catalog';
 
 export type CheckStatus = 'ok' | 'problem' | 'skipped';
 
@@ -379,6 +383,71 @@ function storageFailure(error: unknown, where: { uri: string; endpoint?: string;
   );
 }
 
+/**
+ * A table whose catalog answer says how its storage is reached: the sync namespace's first table,
+ * else a staged (never committed) probe table there; undefined when the namespace does not exist yet.
+ */
+async function tableToAsk(ctx: PreflightContext): Promise<{ loaded: LoadTableResult; what: string } | undefined> {
+  if (!ctx.catalog || syncArea.problems(ctx.env).length > 0) return undefined;
+  const levels = syncArea.parse(ctx.env).SYNC_NAMESPACE.split('.');
+  try {
+    if (!(await ctx.catalog.namespaceExists(levels))) return undefined;
+    const first = (await ctx.catalog.listTables(levels))[0];
+    if (first) return { loaded: await ctx.catalog.loadTable(levels, first), what: `table ${[...levels, first].join('.')}` };
+    const name = `_sf_iceberg_preflight_${crypto.randomBytes(4).toString('hex')}`;
+    const staged = await ctx.catalog.createTable(levels, {
+      name,
+      schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: false, type: 'string' }] },
+      'stage-create': true,
+    });
+    return { loaded: staged, what: `a staged (uncommitted) table in ${levels.join('.')}` };
+  } catch (error) {
+    if (error instanceof CatalogError) return undefined; // the namespace check reports the catalog's refusals
+    throw error;
+  }
+}
+
+const modeWords: Record<StorageAccessMode, string> = { static: 'static keys', vended: 'vended by the catalog', signed: 'remote-signed by the catalog' };
+
+/** Writes, reads and deletes a probe under a table's location with the store a sync would use for it. */
+async function probeThroughCatalog(ctx: PreflightContext, asked: { loaded: LoadTableResult; what: string }, mode: StorageAccessMode): Promise<string> {
+  const config = loadedStorageConfig(ctx.catalog!.properties, asked.loaded);
+  const store = tableStores(ctx.catalog!, ctx.env)(asked.loaded);
+  const uri = `${asked.loaded.metadata.location.replace(/\/*$/, '/')}_sf_iceberg_preflight/${crypto.randomUUID()}.txt`;
+  const [, bucket] = /^s3a?:\/\/([^/]+)\//.exec(uri) ?? [];
+  const s3 = s3SettingsFor(s3Settings(parseIcebergSettings(ctx.env)), config);
+  const body = new TextEncoder().encode(`sf-iceberg preflight ${new Date().toISOString()}`);
+  const expiry = credentialsExpiry(config);
+  try {
+    await store.put(uri, body, 'text/plain');
+    const back = await store.get(uri);
+    if (Buffer.compare(Buffer.from(back), Buffer.from(body)) !== 0)
+      throw new CheckFailure(`Reading back ${uri} gave other bytes than were written`, 'check S3_ENDPOINT: it does not behave like S3');
+    await store.delete([uri]);
+    if (await store.exists(uri))
+      throw new CheckFailure(`${uri} is still there after it was deleted`, 'the storage access the catalog gives must allow deletes (a sync removes the files of failed attempts)');
+  } catch (error) {
+    if (error instanceof CheckFailure) throw error;
+    if (error instanceof SignerRefusedError) {
+      throw new CheckFailure(
+        `remote signing: ${error.message}`,
+        "give this catalog principal read and write access to the table's location in the catalog (its signer signs only what the principal may do)",
+      );
+    }
+    const e = error as Error & { name?: string };
+    if (mode === 'vended' && (e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'ExpiredToken' || e.name === 'InvalidTokenId')) {
+      throw new CheckFailure(
+        `vended credentials: the credentials the catalog vended for ${asked.what} cannot write, read or delete ${uri} (${e.name})`,
+        "the catalog's storage role or session policy must allow writing, reading and deleting under the table's location",
+      );
+    }
+    if (ctx.signal.aborted) throw error;
+    throw storageFailure(error, { uri, endpoint: s3.endpoint, bucket: bucket ?? '' });
+  }
+  const lifetime = expiry === undefined ? '' : `, valid for ${Math.max(0, Math.round((expiry - Date.now()) / 60_000))} more min and renewed before they expire`;
+  return `storage access ${modeWords[mode]} (asked for ${asked.what}${lifetime}): wrote, read and deleted ${uri}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`;
+}
+
 const storage: Check = {
   name: 'storage',
   chain: 'iceberg',
@@ -386,6 +455,18 @@ const storage: Check = {
   async run(ctx) {
     skipInDuckdbMode(ctx.env);
     if (!ctx.probeBase) throw new CheckSkipped(ctx.catalog ? 'no storage location to probe (see warehouse)' : 'needs the catalog configuration');
+    // Vended or signed: what the catalog says for a table decides, as it does for a sync.
+    const asked = await tableToAsk(ctx);
+    if (asked) {
+      const mode = storageAccessMode(loadedStorageConfig(ctx.catalog!.properties, asked.loaded));
+      if (mode !== 'static') return probeThroughCatalog(ctx, asked, mode);
+    }
+    const settings = parseIcebergSettings(ctx.env);
+    if (!asked && !settings.S3_ACCESS_KEY_ID && !ctx.env.AWS_ACCESS_KEY_ID && !ctx.env.AWS_PROFILE) {
+      throw new CheckSkipped(
+        `no S3 keys are set and the namespace ${syncArea.problems(ctx.env).length === 0 ? syncArea.parse(ctx.env).SYNC_NAMESPACE : 'of the syncs'} has no table yet to ask the catalog for its storage access (vended or remote-signed): the first sync shows it, or set S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY`,
+      );
+    }
     const { client, s3 } = s3Client(ctx);
     const uri = `${ctx.probeBase.replace(/\/*$/, '/')}_sf_iceberg_preflight/${crypto.randomUUID()}.txt`;
     const [, bucket, key] = /^s3a?:\/\/([^/]+)\/(.*)$/.exec(uri)!;
@@ -403,7 +484,7 @@ const storage: Check = {
         (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 404,
       );
       if (!gone) throw new CheckFailure(`${uri} is still there after it was deleted`, 'give the S3 credentials the right to delete (a sync removes the files of failed attempts)');
-      return `wrote, read and deleted ${uri}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`;
+      return `storage access ${modeWords.static}: wrote, read and deleted ${uri}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`;
     } catch (error) {
       if (error instanceof CheckFailure) throw error;
       if (ctx.signal.aborted) throw error;

@@ -24,6 +24,16 @@ export interface ObjectWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * The store may not list (a catalog that signs each request but signs no listing, as Nessie's
+ * signer does): callers that only tidy up can go on without the listing.
+ */
+export class ListingNotAllowedError extends SyncError {
+  constructor(message: string) {
+    super(message, { code: ERROR_CODES.S3_ACCESS_DENIED, retryable: false });
+  }
+}
+
 export function splitS3Uri(uri: string): { bucket: string; key: string } {
   const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!match) throw new SyncError(`not an s3:// URI: ${uri}`, { code: ERROR_CODES.SETTINGS_INVALID, retryable: false });

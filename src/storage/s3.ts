@@ -2,6 +2,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -12,7 +13,9 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { ERROR_CODES, SyncError } from '../errors';
-import { splitS3Uri, type ObjectStore, type ObjectWriter } from './object-store';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RequestSigner } from '@smithy/types';
+import { ListingNotAllowedError, splitS3Uri, type ObjectStore, type ObjectWriter } from './object-store';
+import { SignerRefusedError } from './remote-signer';
 
 /** Multipart part size: S3 needs at least 5 MiB per part but the last. */
 const PART_BYTES = 8 * 1024 * 1024;
@@ -44,20 +47,86 @@ export function s3SettingsFor(base: S3Settings, tableConfig: Record<string, stri
   };
 }
 
+/**
+ * Where a store's authority comes from when it is not static keys: credentials the catalog vends
+ * (renewed before they expire), or the catalog signing each request.
+ */
+export interface S3Access {
+  /** Vended credentials: the current ones, renewed when they near their expiry. */
+  credentials?: AwsCredentialIdentityProvider;
+  /** Remote signing: the catalog signs each request; the store holds no key. */
+  signer?: RequestSigner;
+  /**
+   * S3 refused a request for expired or unknown credentials: renew them now. The request is then
+   * sent once more.
+   */
+  renew?: () => Promise<void>;
+}
+
+/** S3 error codes that mean the credentials expired or are no longer known (not a lack of permission). */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'ExpiredTokenException', 'InvalidToken', 'InvalidTokenId', 'TokenRefreshRequired', 'InvalidAccessKeyId', 'RequestExpired']);
+
+export function isExpiredCredentialsError(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return EXPIRED_CREDENTIALS.has(e.name ?? '') || EXPIRED_CREDENTIALS.has(e.Code ?? '');
+}
+
+/**
+ * The identity the SDK caches is asked for again before every request (its expiration is always
+ * within the SDK's 5-minute refresh window), so the provider behind it alone decides when to renew.
+ */
+function uncached(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  return async (options) => {
+    const identity: AwsCredentialIdentity = await provider(options);
+    return { ...identity, expiration: new Date(Date.now() + 60_000) };
+  };
+}
+
+/** Remote signing needs no key; the SDK still asks for an identity before it signs. */
+const noKey: AwsCredentialIdentityProvider = async () => ({ accessKeyId: 'signed-by-the-catalog', secretAccessKey: 'none' });
+
 export class S3ObjectStore implements ObjectStore {
   readonly client: S3Client;
+  /** Requests signed by the catalog: it signs per object path, so no bucket-level batch delete or listing. */
+  private readonly signedByCatalog: boolean;
+  /** Authority from the catalog (vended or signed): scoped to what a table's files need. */
+  private readonly fromCatalog: boolean;
 
-  constructor(settings: S3Settings) {
+  constructor(settings: S3Settings, access: S3Access = {}) {
+    this.signedByCatalog = !!access.signer;
+    this.fromCatalog = !!access.signer || !!access.credentials;
+    const credentials = access.signer
+      ? noKey
+      : access.credentials
+        ? uncached(access.credentials)
+        : settings.accessKeyId && settings.secretAccessKey
+          ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
+          : undefined;
     this.client = new S3Client({
       endpoint: settings.endpoint,
       region: settings.region ?? 'us-east-1',
       forcePathStyle: settings.pathStyle,
-      credentials:
-        settings.accessKeyId && settings.secretAccessKey
-          ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
-          : undefined,
+      credentials,
+      ...(access.signer ? { signer: access.signer } : {}),
       maxAttempts: 5,
     });
+    const renew = access.renew;
+    if (renew) {
+      // Credentials that expired (or were revoked) despite the renewal ahead of time: renewed, and
+      // the request sent once more. Bodies here are byte arrays, so a request can be sent again.
+      this.client.middlewareStack.add(
+        (next) => async (args) => {
+          try {
+            return await next(args);
+          } catch (error) {
+            if (!isExpiredCredentialsError(error)) throw error;
+            await renew();
+            return next(args);
+          }
+        },
+        { step: 'initialize', name: 'renewExpiredCredentials' },
+      );
+    }
   }
 
   async put(uri: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
@@ -90,6 +159,18 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(uris: string[]): Promise<void> {
+    if (this.signedByCatalog) {
+      // One DELETE per object (a signer allows what is under the table, not the bucket's ?delete).
+      const queue = [...uris];
+      const worker = async () => {
+        for (let uri = queue.shift(); uri !== undefined; uri = queue.shift()) {
+          const { bucket, key } = splitS3Uri(uri);
+          await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+      return;
+    }
     const byBucket = new Map<string, string[]>();
     for (const uri of uris) {
       const { bucket, key } = splitS3Uri(uri);
@@ -111,7 +192,9 @@ export class S3ObjectStore implements ObjectStore {
     const { bucket, key } = splitS3Uri(prefix);
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token })).catch((error) => {
+        throw this.listingRefused(error, prefix);
+      });
       for (const o of page.Contents ?? []) yield { uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0, lastModified: o.LastModified };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -123,7 +206,9 @@ export class S3ObjectStore implements ObjectStore {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     do {
-      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })).catch((error) => {
+        throw this.listingRefused(error, prefix, 'a listing of unfinished uploads');
+      });
       for (const u of page.Uploads ?? []) {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
         aborted++;
@@ -132,6 +217,20 @@ export class S3ObjectStore implements ObjectStore {
       uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
     } while (keyMarker);
     return aborted;
+  }
+
+  private listingRefused(error: unknown, prefix: string, what = 'a listing'): unknown {
+    if (error instanceof SignerRefusedError) {
+      return Object.assign(new ListingNotAllowedError(`The catalog signs requests for this table's files but not ${what} of ${prefix}: ${error.message}`), { cause: error });
+    }
+    // Credentials a catalog scopes to a table's objects (Nessie's STS session policy) need not
+    // allow listing the bucket's multipart uploads.
+    if (this.fromCatalog && what !== 'a listing' && (error as Error).name === 'AccessDenied') {
+      return Object.assign(new ListingNotAllowedError(`The storage access the catalog gives for this table does not allow ${what} under ${prefix} (AccessDenied)`), {
+        cause: error,
+      });
+    }
+    return error;
   }
 
   openWrite(uri: string, contentType = 'application/octet-stream'): ObjectWriter {

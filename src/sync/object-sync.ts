@@ -1,5 +1,6 @@
 import { NotFoundError } from '../iceberg/errors';
 import { noLog } from '../log';
+import { ListingNotAllowedError } from '../storage/object-store';
 import { runPaths } from '../iceberg/run-paths';
 import { columnName } from '../mapping/schema-mapping';
 import type { WriteMode } from '../iceberg/snapshot-producer';
@@ -211,9 +212,25 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject, job?: B
   }
   const paths = runPaths(area.location, p.runId);
   const prefixes = Object.values(paths.prefixes);
-  for (const prefix of prefixes) await area.store.abortUnfinished?.(prefix);
   const written: string[] = [];
-  for (const prefix of prefixes) for await (const o of area.store.list(prefix)) written.push(o.uri);
+  // Storage access a catalog vends or signs may not cover listings (Nessie signs no listing, and
+  // its STS session policy allows no listing of multipart uploads): what cannot be looked for
+  // stays (unreferenced, harmless to readers), and the cleanup goes on.
+  const unlisted = (error: unknown, what: string) => {
+    if (!(error instanceof ListingNotAllowedError)) throw error;
+    log.warn(`Cleanup of ${p.object}: ${error.message}; ${what} of this run, if any, are left in place`);
+  };
+  try {
+    for (const prefix of prefixes) await area.store.abortUnfinished?.(prefix);
+  } catch (error) {
+    unlisted(error, 'unfinished uploads');
+  }
+  try {
+    for (const prefix of prefixes) for await (const o of area.store.list(prefix)) written.push(o.uri);
+  } catch (error) {
+    unlisted(error, 'files of failed attempts');
+    written.length = 0;
+  }
   // The table is read after the listing: a file that a commit made part of the table after it
   // was listed is then seen as referenced, never taken for garbage.
   const inUse = written.length > 0 ? await ctx.destination.runFilesInUse(p, p.runId, written) : new Set<string>();

@@ -16,7 +16,7 @@ import { temporalConnection } from '../../worker/temporal-connection';
 export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?: Record<string, string>; workers?: Record<string, Record<string, string>> }) {
   const settings: StackSettings = stackSettings();
   const taskQueue = uniqueName(opts.name);
-  const namespaces: { name: string; catalogUri: string }[] = [];
+  const namespaces: { name: string; env: Record<string, string> }[] = [];
   const running: { stop: () => Promise<void> }[] = [];
   let client: Client | undefined;
 
@@ -33,7 +33,7 @@ export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?
   afterAll(async () => {
     for (const w of running) await w.stop();
     await opts.sim.stop();
-    for (const ns of namespaces) await readersAt({ ICEBERG_CATALOG_URI: ns.catalogUri }, 'drop', ns.name).catch(() => undefined);
+    for (const ns of namespaces) await readersAt(ns.env, 'drop', ns.name).catch(() => undefined);
   });
 
   return {
@@ -43,10 +43,13 @@ export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?
       if (!client) throw new Error('the sync harness is not set up yet (use it inside tests)');
       return client;
     },
-    /** A namespace of the test's own, dropped after the file's tests (from the stack's catalog, or the one at `catalogUri`). */
-    namespace(catalogUri = settings.ICEBERG_CATALOG_URI): string {
+    /**
+     * A namespace of the test's own, dropped after the file's tests (from the stack's catalog, or
+     * the one at `catalog`: its URI, or settings laid over the stack's such as another warehouse).
+     */
+    namespace(catalog: string | Record<string, string> = settings.ICEBERG_CATALOG_URI): string {
       const ns = uniqueName(opts.name);
-      namespaces.push({ name: ns, catalogUri });
+      namespaces.push({ name: ns, env: typeof catalog === 'string' ? { ICEBERG_CATALOG_URI: catalog } : catalog });
       return ns;
     },
     /** Runs salesforceSync to its end (on the worker of `queue`, a suffix of `workers`); `workflowId` defaults to a fresh one. */

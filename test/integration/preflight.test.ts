@@ -12,6 +12,8 @@ import type { CheckResult } from '../../src/preflight/checks';
 import { salesforceEnv as E } from '../../src/salesforce/settings';
 import { preflight } from '../../worker/preflight';
 import { stackSettings, uniqueName } from '../helpers/stack';
+import { startCatalogProxy } from '../helpers/catalog-proxy';
+import { RestCatalog } from '../../src/iceberg/catalog';
 import { SIM_DEFAULTS, SalesforceSimulator } from '../../src/salesforce-sim/server';
 
 /**
@@ -107,8 +109,66 @@ describe('preflight against the stack', () => {
     expect(r.catalog!.message).toContain(`for warehouse ${settings.ICEBERG_WAREHOUSE}`);
     expect(r.warehouse!.message).toMatch(new RegExp(`^tables go under s3://${settings.S3_BUCKET}/? \\(in S3_BUCKET ${settings.S3_BUCKET}\\)$`));
     expect(r.namespace!.message).toBe(`${namespace} does not exist yet: the first sync creates it`);
-    expect(r.storage!.message).toMatch(new RegExp(`^wrote, read and deleted s3://${settings.S3_BUCKET}/_sf_iceberg_preflight/[0-9a-f-]+\\.txt at ${settings.S3_ENDPOINT}$`));
+    expect(r.storage!.message).toMatch(
+      new RegExp(`^storage access static keys: wrote, read and deleted s3://${settings.S3_BUCKET}/_sf_iceberg_preflight/[0-9a-f-]+\\.txt at ${settings.S3_ENDPOINT}$`),
+    );
     expect(r.temporal!.message).toBe(`${settings.TEMPORAL_ADDRESS}, namespace ${settings.TEMPORAL_NAMESPACE}; task queue salesforce-sync`);
+  });
+
+  it('vended credentials and remote signing: the storage check says which and writes with what the catalog gives, with no S3 key set', async () => {
+    for (const [mode, words] of [
+      ['vended', 'vended by the catalog'],
+      ['signed', 'remote-signed by the catalog'],
+    ] as const) {
+      const ns = uniqueName('preflight');
+      await new RestCatalog({ uri: settings.ICEBERG_CATALOG_URI, warehouse: mode }).ensureNamespace([ns]);
+      const noKeys = { ICEBERG_WAREHOUSE: mode, S3_BUCKET: mode, S3_ACCESS_KEY_ID: undefined, S3_SECRET_ACCESS_KEY: undefined, SYNC_NAMESPACE: ns };
+      const r = await checks(`${mode}: storage`, noKeys, 'storage');
+      expect(Object.values(r).filter((x) => x.status === 'problem')).toEqual([]);
+      expect(r.storage!.message).toMatch(
+        new RegExp(
+          `^storage access ${words} \\(asked for a staged \\(uncommitted\\) table in ${ns}\\): wrote, read and deleted s3://${mode}/${ns}/_sf_iceberg_preflight_[0-9a-f]+_[0-9a-f-]+/_sf_iceberg_preflight/[0-9a-f-]+\\.txt at `,
+        ),
+      );
+    }
+  });
+
+  it('a vended credential that cannot write and a signer that refuses are named as such', async () => {
+    // A gateway moves the table's location out of what the catalog's credentials and signer cover
+    // (s3://<bucket>/elsewhere_<namespace>/...: Nessie's session policy also allows
+    // <bucket>/*/<namespace>/<table>/, Iceberg's object-storage layout).
+    const moved = await startCatalogProxy(settings.ICEBERG_CATALOG_URI, {
+      rewrite: (_req, text) => text.replace(/("location"\s*:\s*"s3:\/\/(?:vended|signed)\/)/g, '$1elsewhere_'),
+    });
+    try {
+      for (const mode of ['vended', 'signed'] as const) {
+        const ns = uniqueName('preflight');
+        await new RestCatalog({ uri: settings.ICEBERG_CATALOG_URI, warehouse: mode }).ensureNamespace([ns]);
+        const changes = {
+          ICEBERG_CATALOG_URI: moved.uri,
+          ICEBERG_WAREHOUSE: mode,
+          S3_BUCKET: mode,
+          S3_ACCESS_KEY_ID: undefined,
+          S3_SECRET_ACCESS_KEY: undefined,
+          SYNC_NAMESPACE: ns,
+        };
+        const r = onlyFailure(await checks(`${mode}: refused`, changes, 'storage'), 'storage');
+        if (mode === 'vended') {
+          expect(r.message).toMatch(
+            new RegExp(
+              `^vended credentials: the credentials the catalog vended for a staged \\(uncommitted\\) table in ${ns} cannot write, read or delete s3://vended/elsewhere_\\S+ \\(AccessDenied\\)$`,
+            ),
+          );
+          expect(r.fix).toBe("the catalog's storage role or session policy must allow writing, reading and deleting under the table's location");
+        } else {
+          expect(r.message).toMatch(
+            /^remote signing: The catalog's S3 request signer refused to sign PUT http:\/\/\S+\/signed\/elsewhere_\S+ \(HTTP 403: URI not allowed for signing: /,
+          );
+        }
+      }
+    } finally {
+      await moved.close();
+    }
   });
 
   it('a catalog URI nobody listens on', async () => {

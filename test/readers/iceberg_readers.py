@@ -40,6 +40,12 @@ def env(name):
     return value
 
 
+def static_keys():
+    """Whether the environment gives S3 keys; without them every reader uses only what the catalog
+    vends for a table (credentials, or remote signing)."""
+    return bool(os.environ.get("S3_ACCESS_KEY_ID") and os.environ.get("S3_SECRET_ACCESS_KEY"))
+
+
 def catalog():
     from pyiceberg.catalog import load_catalog
 
@@ -48,14 +54,32 @@ def catalog():
         "uri": env("ICEBERG_CATALOG_URI"),
         "warehouse": env("ICEBERG_WAREHOUSE"),
         "s3.endpoint": env("S3_ENDPOINT"),
-        "s3.access-key-id": env("S3_ACCESS_KEY_ID"),
-        "s3.secret-access-key": env("S3_SECRET_ACCESS_KEY"),
         "s3.region": os.environ.get("S3_REGION", "us-east-1"),
         "s3.path-style-access": os.environ.get("S3_PATH_STYLE", "true"),
     }
+    if static_keys():
+        props["s3.access-key-id"] = env("S3_ACCESS_KEY_ID")
+        props["s3.secret-access-key"] = env("S3_SECRET_ACCESS_KEY")
+    else:
+        # Ask for vended credentials; fsspec's S3 file IO also signs through the catalog
+        # (s3.remote-signing-enabled) where pyarrow's cannot.
+        props["header.X-Iceberg-Access-Delegation"] = "vended-credentials,remote-signing"
+        props["py-io-impl"] = "pyiceberg.io.fsspec.FsspecFileIO"
     if os.environ.get("ICEBERG_TOKEN"):
         props["token"] = os.environ["ICEBERG_TOKEN"]
     return load_catalog("lake", **props)
+
+
+def load_table(cat, identifier):
+    """A table whose file IO signs through the catalog when the catalog answered so: pyiceberg's fsspec
+    IO signs only with s3.signer set, which no catalog sends (they send s3.remote-signing-enabled)."""
+    from pyiceberg.io import load_file_io
+
+    tbl = cat.load_table(identifier)
+    props = tbl.io.properties
+    if props.get("s3.remote-signing-enabled") == "true" and not props.get("s3.signer"):
+        tbl.io = load_file_io({**props, "s3.signer": "S3V4RestSigner"}, tbl.metadata.location)
+    return tbl
 
 
 def duckdb_connection():
@@ -70,6 +94,16 @@ def duckdb_connection():
         if not found:
             sys.exit(f"DuckDB extension {name} is not installed (pip package duckdb-extension-{name})")
         con.execute(f"LOAD '{found[0]}'")
+    auth = "AUTHORIZATION_TYPE 'none'"
+    if os.environ.get("ICEBERG_TOKEN"):
+        auth = f"TOKEN {quote(os.environ['ICEBERG_TOKEN'])}"
+    if not static_keys():
+        # Only what the catalog vends: DuckDB takes a table's vended credentials (it has no remote signing).
+        con.execute(
+            f"ATTACH {quote(env('ICEBERG_WAREHOUSE'))} AS lake "
+            f"(TYPE iceberg, ENDPOINT {quote(env('ICEBERG_CATALOG_URI'))}, {auth}, ACCESS_DELEGATION_MODE 'vended_credentials')"
+        )
+        return con
     endpoint = env("S3_ENDPOINT")
     use_ssl = endpoint.startswith("https://")
     host = endpoint.split("://", 1)[-1].rstrip("/")
@@ -83,9 +117,6 @@ def duckdb_connection():
             "true" if use_ssl else "false",
         )
     )
-    auth = "AUTHORIZATION_TYPE 'none'"
-    if os.environ.get("ICEBERG_TOKEN"):
-        auth = f"TOKEN {quote(os.environ['ICEBERG_TOKEN'])}"
     # Access delegation off: DuckDB uses the S3 secret above, not the catalog's S3 config.
     con.execute(
         f"ATTACH {quote(env('ICEBERG_WAREHOUSE'))} AS lake "
@@ -129,7 +160,7 @@ def plain(value):
 
 
 def read_pyiceberg(namespace, table):
-    tbl = catalog().load_table((namespace, table))
+    tbl = load_table(catalog(), (namespace, table))
     arrow = tbl.scan().to_arrow()
     columns = [{"name": f.name, "type": str(f.field_type), "required": f.required, "id": f.field_id, "doc": f.doc} for f in tbl.schema().fields]
     rows = [{k: plain(v) for k, v in row.items()} for row in arrow.to_pylist()]
@@ -196,7 +227,7 @@ def spark_catalog():
     ICEBERG_TOKEN): one per distinct catalog, registered on first use, so one session (one JVM) reads
     Nessie and the reference catalog alike."""
     spark = spark_session()
-    key = (env("ICEBERG_CATALOG_URI"), env("ICEBERG_WAREHOUSE"), os.environ.get("ICEBERG_TOKEN"))
+    key = (env("ICEBERG_CATALOG_URI"), env("ICEBERG_WAREHOUSE"), os.environ.get("ICEBERG_TOKEN"), static_keys())
     if key in _spark_catalogs:
         return _spark_catalogs[key]
     name = f"lake{len(_spark_catalogs)}"
@@ -209,12 +240,16 @@ def spark_catalog():
         f"{c}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         f"{c}.s3.endpoint": env("S3_ENDPOINT"),
         f"{c}.s3.path-style-access": os.environ.get("S3_PATH_STYLE", "true"),
-        f"{c}.s3.access-key-id": env("S3_ACCESS_KEY_ID"),
-        f"{c}.s3.secret-access-key": env("S3_SECRET_ACCESS_KEY"),
         f"{c}.client.region": os.environ.get("S3_REGION", "us-east-1"),
         # Cached tables would hide commits made between two reads of one process.
         f"{c}.cache-enabled": "false",
     }
+    if key[3]:
+        conf[f"{c}.s3.access-key-id"] = env("S3_ACCESS_KEY_ID")
+        conf[f"{c}.s3.secret-access-key"] = env("S3_SECRET_ACCESS_KEY")
+    else:
+        # Only what the catalog vends: a table's credentials, or its remote signer.
+        conf[f"{c}.header.X-Iceberg-Access-Delegation"] = "vended-credentials,remote-signing"
     if key[2]:
         conf[f"{c}.token"] = key[2]
     for k, v in conf.items():

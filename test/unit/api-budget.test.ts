@@ -106,8 +106,8 @@ describe('the budget rules', () => {
     expect(salesforceSettingsProblems({ ...env, [BUDGET_ENV.checkSeconds]: '0' })).toHaveLength(1);
   });
 
-  it("are in the README's settings table with the defaults they are declared with", () => {
-    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  it('are in the settings reference (docs/settings.md) with the defaults they are declared with', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'settings.md'), 'utf8');
     for (const name of Object.values(BUDGET_ENV)) {
       const row = new RegExp(`^\\| \`${name}\` \\| .* \\| \`([^\`]*)\` \\|$`, 'm').exec(readme);
       expect([name, row?.[1]]).toEqual([name, salesforceArea.specs[name].default]);
