@@ -155,7 +155,7 @@ export class DuckDbDestination implements Destination {
           return { snapshotId: `${schema}.${ref.table}@${req.runId}`, alreadyCommitted: true };
         }
         const mode = req.mode;
-        if (mode.kind === 'replace') await c.run(`DELETE FROM ${qualified}`);
+        if (mode.kind === 'overwrite') await c.run(`DELETE FROM ${qualified}`);
         if (mode.kind === 'merge') {
           const key = ident(mode.keyColumn);
           if (req.files.length > 0) await c.run(`DELETE FROM ${qualified} WHERE ${key} IN (SELECT ${key} FROM read_parquet(${files}))`);

@@ -27,7 +27,7 @@ export function producerFor(req: Pick<CommitRequest, 'table' | 'runId' | 'keys' 
   switch (mode.kind) {
     case 'append':
       return new AppendProducer(table, runId, keys, files, properties);
-    case 'replace':
+    case 'overwrite':
       return new OverwriteProducer(table, runId, keys, files, properties);
     case 'merge':
       return new MergeProducer(table, runId, keys, files, properties, mode);

@@ -137,7 +137,7 @@ export async function stagedCommit(
   const staged = combineStaged(await Promise.all([staging].flat().map((key) => readStaging(area.store, key))));
   const mode: WriteMode =
     p.writeMode === 'replace'
-      ? { kind: 'replace' }
+      ? { kind: 'overwrite' }
       : p.writeMode === 'append'
         ? { kind: 'append' }
         : { kind: 'merge', keyColumn: p.idColumn, keys: async () => (await staged.loadKeys()).toArray(), deleteKeys: staged.deletedKeys };

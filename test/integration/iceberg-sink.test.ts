@@ -170,7 +170,7 @@ describe('Iceberg sink on Nessie + MinIO, read back by pyiceberg and DuckDB', ()
 
     // 2. Overwrite: the table becomes exactly the new rows.
     const replaced = Array.from({ length: 50 }, (_, i) => account(1000 + i));
-    await sync(table, columns, replaced, { kind: 'replace' }, uniqueName('run'));
+    await sync(table, columns, replaced, { kind: 'overwrite' }, uniqueName('run'));
     source = new Map(replaced.map((a) => [a.Id, a]));
     ({ py, duck } = await readBoth('account'));
     expect(byId(py.rows)).toEqual(byId([...source.values()].map((a) => expected(a))));

@@ -145,8 +145,8 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
     await ensureInitialSnapshot(await t.open(), run, SYNC_RUN_KEYS);
     const files = await extract(t.location, run, ids(0, 80));
     t.catalog.fail = { error: new Killed('the worker died before the answer reached it'), applied: true };
-    await expect(commit(await t.open(), run, files, { kind: 'replace' })).rejects.toBeInstanceOf(Killed);
-    expect(await commit(await t.open(), run, files, { kind: 'replace' })).toMatchObject({ alreadyCommitted: true });
+    await expect(commit(await t.open(), run, files, { kind: 'overwrite' })).rejects.toBeInstanceOf(Killed);
+    expect(await commit(await t.open(), run, files, { kind: 'overwrite' })).toMatchObject({ alreadyCommitted: true });
     expect(await t.cleanup(run)).toBe(2);
     expect(await audit(t)).toMatchObject({ unreferenced: [], missing: [] });
     expect(await rows(t)).toHaveLength(80);
@@ -196,7 +196,7 @@ describe('cleanup of a run (no servers: a catalog in memory, a table folder on d
     await commit(await t.open(), b, files, { kind: 'append' });
     // Before b cleans up, another sync replaces the table: the catalog no longer shows b's snapshot.
     const c = 'sync-6/Account@1';
-    await commit(await t.open(), c, await extract(t.location, c, ids(0, 5)), { kind: 'replace' });
+    await commit(await t.open(), c, await extract(t.location, c, ids(0, 5)), { kind: 'overwrite' });
     await t.cleanup(b);
     const after = await audit(t);
     expect(after.missing).toEqual([]);

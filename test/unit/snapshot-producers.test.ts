@@ -205,7 +205,7 @@ describe('snapshot producers', () => {
   it('producerFor picks the producer of each write mode', () => {
     const table = { location: 'file:///t' } as IcebergTable;
     expect(producerFor({ table, runId: 'r', keys: SYNC_RUN_KEYS, files: [], mode: { kind: 'append' } })).toBeInstanceOf(AppendProducer);
-    expect(producerFor({ table, runId: 'r', keys: SYNC_RUN_KEYS, files: [], mode: { kind: 'replace' } })).toBeInstanceOf(OverwriteProducer);
+    expect(producerFor({ table, runId: 'r', keys: SYNC_RUN_KEYS, files: [], mode: { kind: 'overwrite' } })).toBeInstanceOf(OverwriteProducer);
     expect(producerFor({ table, runId: 'r', keys: SYNC_RUN_KEYS, files: [], mode: { kind: 'merge', keyColumn: 'id', keys: [], deleteKeys: [] } })).toBeInstanceOf(MergeProducer);
   });
 

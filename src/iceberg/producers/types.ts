@@ -35,7 +35,7 @@ export type WriteMode =
   /** Add the files; nothing else changes (Iceberg's `append`). */
   | { kind: 'append' }
   /** The files become the whole table (Iceberg's `overwrite`). */
-  | { kind: 'replace' }
+  | { kind: 'overwrite' }
   /**
    * Upsert by key: rows of the table whose key appears in the new files, or in `deleteKeys`, are
    * removed with position deletes; the new files are added (Iceberg's `overwrite`).
