@@ -9,7 +9,8 @@ import { WorkerProcess } from '../../scripts/lib/worker-process';
 import { temporalConnection } from '../../worker/temporal-connection';
 import type { ObjectOutcome } from '../../workflows';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
-import { readers, type ReadResult } from '../helpers/readers';
+import { readersAt, type ReadResult } from '../helpers/readers';
+import { catalogTargets } from '../helpers/catalogs';
 import { until, uniqueName } from '../helpers/stack';
 import { temporalCliPath } from '../helpers/temporal-cli';
 
@@ -18,12 +19,16 @@ import { temporalCliPath } from '../helpers/temporal-cli';
  * simulator's credentials in place of an org's), drives a worker and a sync against the local
  * stack. The worker gets nothing else of the product's settings: the file sits in a project folder
  * of its own (SF_ICEBERG_HOME), no .stack/stack.env is read, and the process environment adds only
- * how to reach the stack's Temporal and, when the stack's catalog does not vend storage
- * credentials (its stack.env holds S3 keys), its S3 settings. The sync is started as users of
+ * how to reach the stack's Temporal and S3 service (its address, never a key). Like the original's
+ * Lakekeeper warehouse, the file names the stack's Nessie warehouse that vends storage credentials
+ * (`vended`: MinIO STS sessions, scoped to each table): the worker holds no S3 key at all, and
+ * neither do the readers that check the tables. The sync is started as users of
  * `temporal workflow start` do, with no namespace and no objects: the worker's ICEBERG_NAMESPACE
  * and SALESFORCE_RESOURCES apply.
  */
 const stack = loadSettings(undefined, {});
+/** The stack's Nessie warehouse that vends storage credentials, and the settings that reach it without keys. */
+const vended = catalogTargets({ credentialModes: true }).find((t) => t.credentials === 'vended')!.overrides;
 const sim = new SalesforceSimulator({ rowCounts: { Account: 250, Contact: 150 } });
 const namespace = uniqueName('envlocal');
 const taskQueue = uniqueName('envlocal');
@@ -42,7 +47,7 @@ function originalEnvLocal(): string {
     '',
     '# Iceberg REST Catalog Configuration',
     `ICEBERG_CATALOG_URL="${stack.ICEBERG_CATALOG_URI}"`,
-    `ICEBERG_WAREHOUSE="${stack.ICEBERG_WAREHOUSE}"`,
+    `ICEBERG_WAREHOUSE="${vended.ICEBERG_WAREHOUSE}"`,
     `ICEBERG_NAMESPACE="${namespace}"`,
     `ICEBERG_TOKEN="${stack.ICEBERG_TOKEN ?? 'a-token-the-stack-ignores'}"`,
     '',
@@ -62,9 +67,8 @@ function originalEnvLocal(): string {
 beforeAll(async () => {
   await sim.start();
   fs.writeFileSync(path.join(home, '.env.local'), originalEnvLocal());
-  // What the original file does not say: where Temporal is, and S3 only when the stack's catalog vends no credentials.
-  const s3 = Object.fromEntries(Object.entries(stack).filter(([k]) => k.startsWith('S3_')));
-  const vends = !stack.S3_ACCESS_KEY_ID;
+  // What the original file does not say: where Temporal is, and where the local S3 service is (no key).
+  const s3 = Object.fromEntries(Object.entries(stack).filter(([k]) => /^S3_(ENDPOINT|REGION|PATH_STYLE)$/.test(k)));
   const env: Record<string, string> = {
     SF_ICEBERG_HOME: home,
     STACK_DIR: path.join(home, '.stack'),
@@ -73,7 +77,8 @@ beforeAll(async () => {
     TEMPORAL_TASK_QUEUE: taskQueue,
     // The simulator's instance (the original's SOURCES__SALESFORCE__DOMAIN is its org's login host).
     SOURCES__SALESFORCE__DOMAIN: sim.settingsEnv().SOURCES__SALESFORCE__DOMAIN!,
-    ...(vends ? Object.fromEntries(Object.entries(s3).filter(([k]) => !/^S3_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)$/.test(k))) : s3),
+    ...s3,
+    S3_BUCKET: vended.S3_BUCKET!,
   };
   // Nothing of the product's own settings may leak in from this process.
   for (const k of Object.keys(process.env)) if (/^(ICEBERG_|S3_|SOURCES__|SYNC_|TEMPORAL_)/.test(k) && !(k in env)) env[k] = undefined as never;
@@ -85,7 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.kill('SIGTERM');
   await sim.stop();
-  await readers('drop', namespace).catch(() => undefined);
+  await readersAt(vended, 'drop', namespace).catch(() => undefined);
   fs.rmSync(home, { recursive: true, force: true });
 });
 
@@ -99,7 +104,7 @@ describe("the original pipeline's .env.local (env.local)", () => {
     expect(worker.output).not.toMatch(/is not a setting/);
   });
 
-  it('a sync started with `temporal workflow start` and no input syncs SALESFORCE_RESOURCES into ICEBERG_NAMESPACE', async () => {
+  it('a sync started with `temporal workflow start` and no input syncs SALESFORCE_RESOURCES into ICEBERG_NAMESPACE, with storage credentials only from the catalog', async () => {
     const workflowId = uniqueName('envlocal-sync');
     const started = spawnSync(
       temporalCliPath(),
@@ -136,7 +141,7 @@ describe("the original pipeline's .env.local (env.local)", () => {
       ['Account', 'account'],
       ['Contact', 'contact'],
     ] as const) {
-      const read = await readers<ReadResult>('read', '--reader', 'pyiceberg', namespace, table);
+      const read = await readersAt<ReadResult>(vended, 'read', '--reader', 'pyiceberg', namespace, table);
       expect(ids(read.rows), object).toEqual(sourceIds(object));
     }
   });
