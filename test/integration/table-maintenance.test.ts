@@ -23,8 +23,9 @@ import { MAINTENANCE_RUN_PROPERTY } from '../../src/table-contract';
 // metadata keeps history; orphan removal takes planted and left-over files but never a live or a
 // young one; a sync that commits while compaction's commit is held loses nothing.
 const sim = new SalesforceSimulator({ rowCounts: { Account: 400 }, bulkChunkRows: 100, resultPageRecords: 100 });
-const targets = catalogTargets();
-const workers: Record<string, Record<string, string>> = Object.fromEntries(targets.map((t) => [t.name, { ICEBERG_CATALOG_URI: t.settings.ICEBERG_CATALOG_URI }]));
+// Also on Nessie's warehouses that give no S3 key: vended credentials and remote signing.
+const targets = catalogTargets({ credentialModes: true });
+const workers: Record<string, Record<string, string>> = Object.fromEntries(targets.map((t) => [t.name, { ...t.overrides }]));
 
 /**
  * A worker (queue `gated`) reaches the first catalog through a pass-through proxy that can hold a
@@ -73,11 +74,14 @@ function sourceRows(columns: string[]): Record<string, unknown>[] {
 
 /** Reads the table with pyiceberg, DuckDB and Spark; all three must agree with each other and with the source. */
 async function expectSourceInAllReaders(target: CatalogTarget, namespace: string, what: string): Promise<ReadResult> {
-  const env = { ICEBERG_CATALOG_URI: target.settings.ICEBERG_CATALOG_URI };
+  const env = target.overrides;
   const py = await session.must(['read', '--reader', 'pyiceberg', namespace, 'account'], env);
-  const duck = await session.must(['read', '--reader', 'duckdb', namespace, 'account'], env);
   const spark = await session.must(['read', '--reader', 'spark', namespace, 'account'], env);
-  expect(byId(duck.rows), `${what}: DuckDB and pyiceberg`).toEqual(byId(py.rows));
+  // DuckDB's iceberg extension cannot sign requests through a catalog (catalogs-engines.test.ts shows it refuses).
+  if (target.credentials !== 'signed') {
+    const duck = await session.must(['read', '--reader', 'duckdb', namespace, 'account'], env);
+    expect(byId(duck.rows), `${what}: DuckDB and pyiceberg`).toEqual(byId(py.rows));
+  }
   expect(byId(spark.rows), `${what}: Spark and pyiceberg`).toEqual(byId(py.rows));
   expect(byId(py.rows), `${what}: pyiceberg and the source`).toEqual(sourceRows(py.columns.map((c) => c.name)));
   return py;
@@ -94,7 +98,7 @@ async function fileCounts(t: IcebergTable) {
   return { data: data.length, deletes: deletes.length, manifests: (await t.manifests()).length };
 }
 
-describe.each(targets)('on $name', (target) => {
+describe.each(targets)('on $title', (target) => {
   const sync = async (namespace: string) => {
     const outcomes = await harness.sync({ objects: ['Account'], namespace }, { queue: target.name });
     expect(outcomes.map((o) => [o.object, o.status, o.error])).toEqual([['Account', 'succeeded', undefined]]);
@@ -107,7 +111,7 @@ describe.each(targets)('on $name', (target) => {
   };
 
   it('maintainTable after many incremental merges: the same rows in every reader, far fewer files, no delete files; snapshots expired where metadata keeps them; syncs go on after', async () => {
-    const namespace = harness.namespace(target.settings.ICEBERG_CATALOG_URI);
+    const namespace = harness.namespace(target.overrides);
     await sync(namespace);
     const syncs = 8;
     for (let round = 1; round <= syncs; round++) {
@@ -162,7 +166,7 @@ describe.each(targets)('on $name', (target) => {
   }, 600_000);
 
   it('a sync that commits while compaction holds its commit: compaction plans again on it, nothing lost, nothing resurrected', async () => {
-    const namespace = harness.namespace(target.settings.ICEBERG_CATALOG_URI);
+    const namespace = harness.namespace(target.overrides);
     await sync(namespace);
     for (let round = 1; round <= 3; round++) {
       change(round);
@@ -194,7 +198,7 @@ describe('orphan removal (reference catalog: table metadata holds the whole hist
   const target = targets.find((t) => t.keepsHistory)!;
 
   it('removes an old planted orphan and what a killed run left, never a live file or one younger than the cutoff', async () => {
-    const namespace = harness.namespace(target.settings.ICEBERG_CATALOG_URI);
+    const namespace = harness.namespace(target.overrides);
     const outcomes = await harness.sync({ objects: ['Account'], namespace }, { queue: target.name });
     expect(outcomes[0]!.status).toBe('succeeded');
     const table = await open(target, namespace);
@@ -245,7 +249,7 @@ describe(`a sync and a maintenance of one table never run at once (on ${targets[
   };
 
   it('a sync started while maintenance runs waits for it; a maintenance started while a sync runs waits for that: neither commit has to be retried', async () => {
-    const namespace = harness.namespace(target.settings.ICEBERG_CATALOG_URI);
+    const namespace = harness.namespace(target.overrides);
     expect((await sync(namespace))[0]!.status).toBe('succeeded');
     change(3);
     expect((await sync(namespace))[0]!.status).toBe('succeeded');
