@@ -6,11 +6,12 @@ import { connectIceberg } from '../../src/iceberg/connect';
 import { runPaths } from '../../src/iceberg/run-paths';
 import { loadTable } from '../../src/iceberg/table';
 import { splitS3Uri } from '../../src/storage/object-store';
-import type { S3ObjectStore } from '../../src/storage/s3';
+import { S3ObjectStore } from '../../src/storage/s3';
 import type { ObjectOutcome } from '../../workflows';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
 import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy';
-import { readers, type ReadResult } from '../helpers/readers';
+import { readersAt, type ReadResult } from '../helpers/readers';
+import { catalogTargets } from '../helpers/catalogs';
 import { stackSettings, uniqueName } from '../helpers/stack';
 import { auditTableLocation, nessieMetadataLog } from '../helpers/table-files';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
@@ -24,14 +25,28 @@ import { SYNC_RUNS_PROPERTY } from '../../src/table-contract';
  * finishes the sync; then the table's whole location in S3 is listed and every object must be
  * referenced by the table (see auditTableLocation for which metadata JSON files count), and the
  * table must equal the source. Both syncs are merges with updates and deletes, so position delete
- * files and delete manifests are written by the killed attempt and by the retry.
+ * files and delete manifests are written by the killed attempt and by the retry. The worker holds
+ * no S3 key: the table lives in the stack's Nessie warehouse that vends storage credentials, as
+ * production catalogs do; only the audit lists the location with the stack's own keys.
  */
 
 const settings = stackSettings();
+/** Nessie's vended-credentials warehouse, and the settings that reach it without a key. */
+const vended = catalogTargets({ credentialModes: true }).find((t) => t.credentials === 'vended')!.overrides;
 const sim = new SalesforceSimulator({ rowCounts: { Account: 6_000, Opportunity: 4_000 } });
 const namespace = uniqueName('leftovers');
 const taskQueue = uniqueName('leftovers');
-const { catalog, storeFor } = connectIceberg(settings);
+// The audit's view: the catalog's metadata, and the stack's own S3 keys (a vended session may not
+// list multipart uploads), which see everything under the location.
+const { catalog } = connectIceberg({ ...settings, ...vended });
+const adminStore = new S3ObjectStore({
+  endpoint: settings.S3_ENDPOINT,
+  region: settings.S3_REGION,
+  pathStyle: settings.S3_PATH_STYLE === 'true',
+  accessKeyId: settings.S3_ACCESS_KEY_ID,
+  secretAccessKey: settings.S3_SECRET_ACCESS_KEY,
+});
+const storeFor = () => adminStore;
 let client: Client;
 let workerEnv: Record<string, string>;
 const workers: WorkerProcess[] = [];
@@ -78,6 +93,7 @@ beforeAll(async () => {
   });
   workerEnv = {
     ...settings,
+    ...vended,
     ICEBERG_CATALOG_URI: proxy.uri,
     ...sim.settingsEnv(),
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -95,7 +111,7 @@ afterEach(async () => {
 afterAll(async () => {
   await proxy?.close();
   await sim.stop();
-  await readers('drop', namespace).catch(() => undefined);
+  await readersAt(vended, 'drop', namespace).catch(() => undefined);
 });
 
 async function sync(object: string): Promise<{ workflowId: string; result: Promise<ObjectOutcome[]> }> {
@@ -124,7 +140,7 @@ async function audit(table: string) {
 
 /** Id and Name of every row, as pyiceberg and DuckDB read the table, and as the simulator holds them. */
 async function tableRows(table: string, reader: 'pyiceberg' | 'duckdb'): Promise<string[]> {
-  const r = await readers<ReadResult>('read', '--reader', reader, namespace, table);
+  const r = await readersAt<ReadResult>(vended, 'read', '--reader', reader, namespace, table);
   return r.rows.map((row) => `${row.id}|${row.name}`).sort();
 }
 function sourceRows(object: string): string[] {
