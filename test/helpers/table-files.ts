@@ -44,7 +44,7 @@ export async function nessieMetadataLog(catalogUri: string, namespace: Namespace
  * where table metadata keeps its own log (the reference catalog), that log and the current file.
  */
 export async function acceptedMetadataLog(target: CatalogTarget, t: IcebergTable): Promise<string[]> {
-  if (target.name === 'nessie') return nessieMetadataLog(target.settings.ICEBERG_CATALOG_URI, t.namespace, t.name);
+  if (target.name.startsWith('nessie')) return nessieMetadataLog(target.settings.ICEBERG_CATALOG_URI, t.namespace, t.name);
   const log = (t.metadata['metadata-log'] ?? []).map((entry) => entry['metadata-file']);
   return [...log, ...(t.loaded['metadata-location'] ? [t.loaded['metadata-location']] : [])];
 }

@@ -158,7 +158,7 @@ function commitsOfRun(t: { metadata: { properties?: Record<string, string> } }, 
   return (JSON.parse(t.metadata.properties?.[SYNC_RUNS_PROPERTY] ?? '[]') as { run: string }[]).filter((r) => r.run === runId).length;
 }
 
-describe('a worker killed inside a commit leaves no file that the table does not reference', () => {
+describe('a worker killed inside a commit leaves no file that the table does not reference (vended credentials: the worker holds no S3 key)', () => {
   it("killed before the catalog saw the commit: the lost attempt's manifests, list and delete file are removed", async () => {
     const first = startWorker();
     await first.ready();
