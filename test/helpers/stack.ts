@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { loadSettings } from '../../src/config/env-file';
+import { S3ObjectStore } from '../../src/storage/s3';
 
 const required = [
   'TEMPORAL_ADDRESS',
@@ -27,6 +28,20 @@ export function stackSettings(): StackSettings {
 }
 
 /** A name no other test run uses, valid as an Iceberg namespace, S3 key part or task queue. */
+/**
+ * The stack's own view of storage: MinIO through the stack's keys, which see every bucket (a test's
+ * audit of what a run left, where the worker holds only what the catalog vends).
+ */
+export function stackObjectStore(settings: StackSettings = stackSettings()): S3ObjectStore {
+  return new S3ObjectStore({
+    endpoint: settings.S3_ENDPOINT,
+    region: settings.S3_REGION,
+    pathStyle: settings.S3_PATH_STYLE === 'true',
+    accessKeyId: settings.S3_ACCESS_KEY_ID,
+    secretAccessKey: settings.S3_SECRET_ACCESS_KEY,
+  });
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }

@@ -12,8 +12,8 @@ import type { ObjectOutcome, SalesforceSyncInput } from '../../workflows';
 import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy';
 import { ReaderSession, readersAt, type ReadResult } from '../helpers/readers';
 import { catalogTargets, type CatalogTarget } from '../helpers/catalogs';
-import { S3ObjectStore } from '../../src/storage/s3';
-import { stackSettings, uniqueName, until } from '../helpers/stack';
+import type { S3ObjectStore } from '../../src/storage/s3';
+import { stackObjectStore, stackSettings, uniqueName, until } from '../helpers/stack';
 import { runLeftovers } from '../helpers/table-files';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
@@ -40,13 +40,7 @@ const lakes = new Map<CatalogTarget['name'], Lake>();
  */
 const nessie = () => lakes.get('nessie-vended')!;
 /** The stack's own view of storage (its keys), for listing what a run left. */
-const adminStore = new S3ObjectStore({
-  endpoint: settings.S3_ENDPOINT,
-  region: settings.S3_REGION,
-  pathStyle: settings.S3_PATH_STYLE === 'true',
-  accessKeyId: settings.S3_ACCESS_KEY_ID,
-  secretAccessKey: settings.S3_SECRET_ACCESS_KEY,
-});
+const adminStore = stackObjectStore(settings);
 let client: Client;
 let workerEnv: Record<string, string>;
 const workers: WorkerProcess[] = [];

@@ -6,13 +6,13 @@ import { connectIceberg } from '../../src/iceberg/connect';
 import { runPaths } from '../../src/iceberg/run-paths';
 import { loadTable } from '../../src/iceberg/table';
 import { splitS3Uri } from '../../src/storage/object-store';
-import { S3ObjectStore } from '../../src/storage/s3';
+import type { S3ObjectStore } from '../../src/storage/s3';
 import type { ObjectOutcome } from '../../workflows';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
 import { startCatalogProxy, type ProxiedRequest } from '../helpers/catalog-proxy';
 import { readersAt, type ReadResult } from '../helpers/readers';
 import { catalogTargets } from '../helpers/catalogs';
-import { stackSettings, uniqueName } from '../helpers/stack';
+import { stackObjectStore, stackSettings, uniqueName } from '../helpers/stack';
 import { auditTableLocation, nessieMetadataLog } from '../helpers/table-files';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { SYNC_RUNS_PROPERTY } from '../../src/table-contract';
@@ -39,13 +39,7 @@ const taskQueue = uniqueName('leftovers');
 // The audit's view: the catalog's metadata, and the stack's own S3 keys (a vended session may not
 // list multipart uploads), which see everything under the location.
 const { catalog } = connectIceberg({ ...settings, ...vended });
-const adminStore = new S3ObjectStore({
-  endpoint: settings.S3_ENDPOINT,
-  region: settings.S3_REGION,
-  pathStyle: settings.S3_PATH_STYLE === 'true',
-  accessKeyId: settings.S3_ACCESS_KEY_ID,
-  secretAccessKey: settings.S3_SECRET_ACCESS_KEY,
-});
+const adminStore = stackObjectStore(settings);
 const storeFor = () => adminStore;
 let client: Client;
 let workerEnv: Record<string, string>;
