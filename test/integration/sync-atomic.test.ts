@@ -122,6 +122,21 @@ async function nessieCommits(tables: string[]): Promise<string[][]> {
     .map((changed) => changed.sort());
 }
 
+/** Account's and Contact's tables hold one commit of the sync's run each, and nothing the run left unreferenced. */
+async function expectNothingLeft(workflowId: string): Promise<void> {
+  const nessie = targets.get('nessie')!;
+  const { catalog, storeFor } = connectIceberg(nessie.settings);
+  for (const [table, object] of [
+    ['account', 'Account'],
+    ['contact', 'Contact'],
+  ] as const) {
+    const t = await loadTable({ catalog, namespace: [namespace], name: table, storeFor });
+    const { runId } = await client.workflow.getHandle(`${workflowId}/${object}`).describe();
+    const left = await runLeftovers(t, nessie, `${workflowId}/${object}@${runId}`);
+    expect(left).toMatchObject({ unused: [], staging: [], unreferenced: [], missing: [], openUploads: 0, commitsOfRun: 1 });
+  }
+}
+
 describe('an atomic sync (atomic: true)', () => {
   it('publishes Account and Contact in one Nessie commit: both snapshots carry the same publish id, nothing left over', async () => {
     await startWorker();
@@ -141,16 +156,7 @@ describe('an atomic sync (atomic: true)', () => {
     expect(transactions).toEqual([204]);
     expect(await tableIds('account', nessie)).toEqual(sourceIds('Account'));
     expect(await tableIds('contact', nessie)).toEqual(sourceIds('Contact'));
-    for (const [table, object] of [
-      ['account', 'Account'],
-      ['contact', 'Contact'],
-    ]) {
-      const { catalog, storeFor } = connectIceberg(nessie.settings);
-      const t = await loadTable({ catalog, namespace: [namespace], name: table!, storeFor });
-      const { runId } = await client.workflow.getHandle(`${handle.workflowId}/${object}`).describe();
-      const left = await runLeftovers(t, nessie, `${handle.workflowId}/${object}@${runId}`);
-      expect(left).toMatchObject({ unused: [], staging: [], unreferenced: [], missing: [], openUploads: 0, commitsOfRun: 1 });
-    }
+    await expectNothingLeft(handle.workflowId);
   });
 
   it('a catalog that does not serve transactions/commit is refused at once, naming it: no object is read, no table made', async () => {
@@ -208,16 +214,7 @@ describe('an atomic sync (atomic: true)', () => {
     const [account, contact] = await Promise.all([currentSummary('account', nessie), currentSummary('contact', nessie)]);
     expect(account[PUBLISH_ID_PROPERTY]).toMatch(new RegExp(`^${handle.workflowId}@`));
     expect(contact[PUBLISH_ID_PROPERTY]).toBe(account[PUBLISH_ID_PROPERTY]);
-    for (const [table, object] of [
-      ['account', 'Account'],
-      ['contact', 'Contact'],
-    ]) {
-      const { catalog, storeFor } = connectIceberg(nessie.settings);
-      const t = await loadTable({ catalog, namespace: [namespace], name: table!, storeFor });
-      const { runId } = await client.workflow.getHandle(`${handle.workflowId}/${object}`).describe();
-      const left = await runLeftovers(t, nessie, `${handle.workflowId}/${object}@${runId}`);
-      expect(left).toMatchObject({ unused: [], staging: [], unreferenced: [], missing: [], openUploads: 0, commitsOfRun: 1 });
-    }
+    await expectNothingLeft(handle.workflowId);
   });
 
   it('the reference catalog lists transactions/commit and serves it (without its guarantee of atomicity): an atomic sync there publishes both tables', async () => {

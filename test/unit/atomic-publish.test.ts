@@ -295,6 +295,13 @@ function stubs(seen: Seen, fail: { extract?: string; check?: boolean; publish?: 
   };
 }
 
+/** The objects whose staged files were cleaned up, sorted. */
+function cleanedUp(seen: Seen): string[] {
+  return seen.calls
+    .filter((c) => c.activity === 'cleanupObject')
+    .map((c) => c.object)
+    .sort();
+}
 async function run(
   input: SalesforceSyncInput,
   fail?: Parameters<typeof stubs>[1],
@@ -357,12 +364,7 @@ describe('an atomic sync (stubbed activities)', () => {
     expect(seen.calls.filter((c) => c.activity === 'commitObject')).toEqual([]);
     expect(seen.calls.filter((c) => c.object === 'Opportunity')).toEqual([]);
     // Contact's own child cleaned up after its failure; Account's staged files, the parent.
-    expect(
-      seen.calls
-        .filter((c) => c.activity === 'cleanupObject')
-        .map((c) => c.object)
-        .sort(),
-    ).toEqual(['Account', 'Contact']);
+    expect(cleanedUp(seen)).toEqual(['Account', 'Contact']);
     const outcomes = (error!.cause as ApplicationFailure).details![0] as ObjectOutcome[];
     expect(outcomes).toEqual([
       {
@@ -378,12 +380,7 @@ describe('an atomic sync (stubbed activities)', () => {
 
   it('a publish that fails for good fails every object and still cleans up each', async () => {
     const { seen, error } = await run({ objects: ['Account', 'Contact'], atomic: true }, { publish: true });
-    expect(
-      seen.calls
-        .filter((c) => c.activity === 'cleanupObject')
-        .map((c) => c.object)
-        .sort(),
-    ).toEqual(['Account', 'Contact']);
+    expect(cleanedUp(seen)).toEqual(['Account', 'Contact']);
     const outcomes = (error!.cause as ApplicationFailure).details![0] as ObjectOutcome[];
     expect(outcomes.map((o) => [o.object, o.status, o.code])).toEqual([
       ['Account', 'failed', 'CATALOG_REFUSED'],
