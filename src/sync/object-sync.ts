@@ -7,7 +7,7 @@ import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import { readObject } from '../salesforce/reader';
-import { DEFAULT_CHECKPOINT_MS, runExtraction } from './extract/extraction';
+import { runExtraction } from './extract/extraction';
 import type { CommitFilesRequest } from '../destinations/destination';
 import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow, readWindow } from './extract/read-window';
@@ -20,11 +20,7 @@ import { combineStaged } from './partitions';
 import { bulkJobAlive, deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 import { CURSOR_PROPERTY, FILLED_THROUGH_PROPERTY, OBJECT_PROPERTY, REREAD_PROPERTY } from '../table-contract';
 
-export { CURSOR_PROPERTY };
-
 import type { CommitSummary, ExtractOptions, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
-
-export { DEFAULT_CHECKPOINT_MS };
 
 /** Describes the object, creates or evolves its table, and fixes the incremental window. */
 export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput): Promise<PreparedObject> {

@@ -11,9 +11,6 @@ import { PUBLISH_ID_PROPERTY } from '../table-contract';
  * idempotent and what the cleanup goes by), and all of them the same publish id.
  */
 
-/** Snapshot summary key: the sync that published this snapshot together with the others of its transaction. */
-export { PUBLISH_ID_PROPERTY };
-
 /** Fails, not retryably, unless the destination can commit several tables in one transaction. Reads nothing from Salesforce. */
 export async function checkAtomicPublish(ctx: SyncContext): Promise<void> {
   if (!ctx.destination.checkAtomicPublish || !ctx.destination.commitAll) {

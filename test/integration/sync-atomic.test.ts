@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { SYNC_RUN_ID_PROPERTY } from '../../src/table-contract';
 import { loadTable } from '../../src/iceberg/table';
-import { PUBLISH_ID_PROPERTY } from '../../src/sync/publish';
+import { PUBLISH_ID_PROPERTY } from '../../src/table-contract';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { temporalConnection } from '../../worker/temporal-connection';
 import { WorkerProcess } from '../../scripts/lib/worker-process';
