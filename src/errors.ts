@@ -13,6 +13,7 @@
 export const ERROR_CODES = {
   // Settings and credentials
   SETTINGS_INVALID: 'SETTINGS_INVALID',
+  INPUT_INVALID: 'INPUT_INVALID', // a sync's input that does not fit the object or its table (a partition or sort column it lacks)
   SALESFORCE_AUTH: 'SALESFORCE_AUTH',
   SALESFORCE_SESSION_EXPIRED: 'SALESFORCE_SESSION_EXPIRED',
   HOST_NOT_FOUND: 'HOST_NOT_FOUND',

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
  * nothing but the run id:
  *
  *   data/<seg>-<nnnnn>-<uuid>.parquet                    data files (DataFileWriter, namePrefix = seg)
- *   data/<seg>-deletes-<snapshot id>-<attempt>.parquet   position deletes of a commit attempt
+ *   data/<seg>-deletes-<snapshot id>-<attempt>[-<n>].parquet   position deletes of a commit attempt (one per partition)
  *   metadata/<seg>-<snapshot id>-<uuid>-m<content>.avro  manifests (content 0 = data, 1 = deletes)
  *   metadata/<seg>-snap-<snapshot id>-<attempt>-<uuid>.avro  manifest lists (attempt 0: a table's first, empty snapshot)
  *   staging/<seg>.json, staging/<seg>.at-<rows>.json (+ .keys)  staging manifests and their merge keys
@@ -37,8 +37,8 @@ export interface RunPaths {
   prefixes: { data: string; metadata: string; staging: string };
   /** Folder and name prefix for the data files (the writer adds `-<nnnnn>-<uuid>.parquet`). */
   dataFolder: string;
-  /** Position delete file of one commit attempt. */
-  deleteFile(snapshotId: bigint, attempt: number): string;
+  /** Position delete file of one commit attempt (the n-th: a partitioned table's has one per partition). */
+  deleteFile(snapshotId: bigint, attempt: number, n?: number): string;
   /** Manifest of the files one snapshot adds (content 0: data, 1: deletes). */
   manifest(snapshotId: bigint, content: number): string;
   /** Manifest list of one commit attempt; attempt 0 is the empty first snapshot of a table. */
@@ -59,7 +59,7 @@ export function runPaths(location: string, runId: string): RunPaths {
     segment,
     prefixes,
     dataFolder: `${base}/data`,
-    deleteFile: (snapshotId, attempt) => `${prefixes.data}deletes-${snapshotId}-${attempt}.parquet`,
+    deleteFile: (snapshotId, attempt, n = 0) => `${prefixes.data}deletes-${snapshotId}-${attempt}${n > 0 ? `-${n}` : ''}.parquet`,
     manifest: (snapshotId, content) => `${prefixes.metadata}${snapshotId}-${crypto.randomUUID()}-m${content}.avro`,
     manifestList: (snapshotId, attempt) => `${prefixes.metadata}snap-${snapshotId}-${attempt}-${crypto.randomUUID()}.avro`,
     staging: (suffix = '') => `${prefixes.staging}${suffix.replace(/^\.+/, '')}${suffix ? '.' : ''}json`,

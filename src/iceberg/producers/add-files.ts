@@ -14,7 +14,7 @@ import type { CommittedSnapshot, RunKeys } from './types';
  * operation's delete file. A table without a snapshot first gets its empty one.
  */
 export abstract class AddFilesProducer extends SnapshotProducer {
-  private dataManifest?: ManifestFile;
+  private dataManifests?: ManifestFile[];
 
   constructor(
     table: IcebergTable,
@@ -29,9 +29,9 @@ export abstract class AddFilesProducer extends SnapshotProducer {
   /** The parent's manifests the new snapshot keeps. */
   protected abstract keptManifests(parent: Snapshot): Promise<ManifestFile[]>;
 
-  /** A delete file the snapshot adds against the kept manifests (a merge's position deletes). */
-  protected async deleteFile(_kept: ManifestFile[], _path: string): Promise<DataFile | undefined> {
-    return undefined;
+  /** Delete files the snapshot adds against the kept manifests (a merge's position deletes, one per partition); `path(n)` names the n-th. */
+  protected async deleteFiles(_kept: ManifestFile[], _path: (n: number) => string): Promise<DataFile[]> {
+    return [];
   }
 
   /** Bytes of the parent's files the new snapshot still holds. */
@@ -45,15 +45,16 @@ export abstract class AddFilesProducer extends SnapshotProducer {
   }
 
   protected async produce(parent: Snapshot, attempt: number, sequenceNumber: bigint): Promise<Produced> {
-    if (!this.dataManifest && this.files.length > 0) this.dataManifest = await this.writeManifest(ManifestContent.Data, this.addedEntries(this.files));
+    this.dataManifests ??= this.files.length > 0 ? await this.writeManifests(ManifestContent.Data, this.addedEntries(this.files)) : [];
     const kept = await this.keptManifests(parent);
-    const deleteFile = await this.deleteFile(kept, this.paths.deleteFile(this.snapshotId, attempt));
-    const deleteManifest = deleteFile && atSequence(await this.writeManifest(ManifestContent.Deletes, this.addedEntries([deleteFile])), sequenceNumber);
+    const deleteFiles = await this.deleteFiles(kept, (n) => this.paths.deleteFile(this.snapshotId, attempt, n));
+    const deleteManifests =
+      deleteFiles.length > 0 ? (await this.writeManifests(ManifestContent.Deletes, this.addedEntries(deleteFiles))).map((m) => atSequence(m, sequenceNumber)) : [];
     return {
-      manifests: [...(this.dataManifest ? [atSequence(this.dataManifest, sequenceNumber)] : []), ...(deleteManifest ? [deleteManifest] : []), ...kept],
-      attemptFiles: deleteFile && deleteManifest ? [deleteFile.filePath, deleteManifest.manifestPath] : [],
+      manifests: [...this.dataManifests.map((m) => atSequence(m, sequenceNumber)), ...deleteManifests, ...kept],
+      attemptFiles: [...deleteFiles.map((f) => f.filePath), ...deleteManifests.map((m) => m.manifestPath)],
       addedData: this.files,
-      addedDeletes: deleteFile ? [deleteFile] : [],
+      addedDeletes: deleteFiles,
       removed: this.removed(parent),
       keptFilesSize: this.keptFilesSize(parent),
     };

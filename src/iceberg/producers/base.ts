@@ -1,4 +1,6 @@
-import { encodeManifest, encodeManifestList, summarizeManifest } from '../manifest';
+import { ERROR_CODES, SyncError } from '../../errors';
+import { encodeManifest, encodeManifestList, summarizeManifest, summarizePartitions } from '../manifest';
+import { partitionFieldTypes } from '../spec/partition';
 import { runPaths, type RunPaths } from '../run-paths';
 import { EntryStatus, type DataFile, type ManifestContent, type ManifestEntry, type ManifestFile, type Snapshot, type SnapshotOperation, type TableMetadata } from '../spec';
 import type { TableUpdate } from '../catalog';
@@ -99,15 +101,30 @@ export abstract class SnapshotProducer {
   }
 
   /**
-   * Writes a manifest of this snapshot. Its entries added by the snapshot leave their sequence
-   * numbers to the manifest list entry, which records `sequenceNumber` and the oldest of its
-   * entries'. A manifest of added files only, written once for every attempt, is written without
-   * one; each attempt sets it (`atSequence`).
+   * Writes the manifests of this snapshot for `entries`: one per partition spec the entries' files
+   * were written with (a table whose spec evolved holds files of several). Entries added by the
+   * snapshot leave their sequence numbers to the manifest list entry, which records
+   * `sequenceNumber` and the oldest of its entries'. Manifests of added files only, written once
+   * for every attempt, are written without one; each attempt sets it (`atSequence`).
    */
-  protected async writeManifest(content: ManifestContent, entries: ManifestEntry[], sequenceNumber = 0n): Promise<ManifestFile> {
+  protected async writeManifests(content: ManifestContent, entries: ManifestEntry[], sequenceNumber = 0n): Promise<ManifestFile[]> {
     const { metadata } = this.table;
-    const spec = metadata['partition-specs'].find((s) => s['spec-id'] === metadata['default-spec-id']) ?? { 'spec-id': 0, fields: [] };
-    const bytes = encodeManifest({ schema: this.table.schema(), spec, content, entries });
+    const bySpec = new Map<number, ManifestEntry[]>();
+    for (const e of entries) {
+      const specId = e.dataFile.specId ?? metadata['default-spec-id'];
+      bySpec.set(specId, [...(bySpec.get(specId) ?? []), e]);
+    }
+    const manifests: ManifestFile[] = [];
+    for (const [specId, list] of [...bySpec].sort(([a], [b]) => b - a)) manifests.push(await this.writeManifestOf(specId, content, list, sequenceNumber));
+    return manifests;
+  }
+
+  private async writeManifestOf(specId: number, content: ManifestContent, entries: ManifestEntry[], sequenceNumber: bigint): Promise<ManifestFile> {
+    const { metadata } = this.table;
+    const spec = metadata['partition-specs'].find((s) => s['spec-id'] === specId) ?? (specId === 0 ? { 'spec-id': 0, fields: [] } : undefined);
+    if (!spec) throw new SyncError(`${this.table.identifier} has no partition spec ${specId}`, { code: ERROR_CODES.TABLE_INVALID, retryable: false });
+    const partition = partitionFieldTypes(spec, metadata.schemas);
+    const bytes = encodeManifest({ schema: this.table.schema(), spec, partition, content, entries });
     const path = this.paths.manifest(this.snapshotId, content);
     await this.table.store.put(path, bytes, 'avro/binary');
     const sequences = entries.map((e) => (e.status === EntryStatus.Added ? sequenceNumber : (e.sequenceNumber ?? 0n)));
@@ -120,6 +137,7 @@ export abstract class SnapshotProducer {
       minSequenceNumber: sequences.reduce((a, b) => (b < a ? b : a), sequenceNumber),
       addedSnapshotId: this.snapshotId,
       ...summarizeManifest(entries),
+      partitions: summarizePartitions(partition, entries),
     };
   }
 
@@ -129,7 +147,7 @@ export abstract class SnapshotProducer {
   }
 }
 
-/** A manifest of added files only (written once, see writeManifest) at one attempt's sequence number. */
+/** A manifest of added files only (written once, see writeManifests) at one attempt's sequence number. */
 export function atSequence(manifest: ManifestFile, sequenceNumber: bigint): ManifestFile {
   return { ...manifest, sequenceNumber, minSequenceNumber: sequenceNumber };
 }

@@ -25,7 +25,7 @@ export class MergeProducer extends AppendProducer {
     super(table, runId, keys, files, properties);
   }
 
-  protected override deleteFile(kept: ManifestFile[], path: string): Promise<DataFile | undefined> {
+  protected override deleteFiles(kept: ManifestFile[], path: (n: number) => string): Promise<DataFile[]> {
     return positionDeletesFor(this.table, kept, this.merge, path);
   }
 }

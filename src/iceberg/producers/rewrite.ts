@@ -55,7 +55,7 @@ export class RewriteProducer extends SnapshotProducer {
       [ManifestContent.Data, dataEntries],
       [ManifestContent.Deletes, deleteEntries],
     ] as const) {
-      if (entries.length > 0) manifests.push(await this.writeManifest(content, entries, sequenceNumber));
+      if (entries.length > 0) manifests.push(...(await this.writeManifests(content, entries, sequenceNumber)));
     }
     const files = (list: ManifestEntry[], status: EntryStatus) => list.filter((e) => e.status === status).map((e) => e.dataFile);
     const size = (list: DataFile[]) => sum(list.map((f) => f.fileSizeInBytes));

@@ -1,4 +1,5 @@
 import { ERROR_CODES, SyncError } from '../../errors';
+import type { PartitionTuple } from './partition';
 /**
  * The parts of the Iceberg table spec (format v2) this project reads and writes, as typed data.
  * Field names follow the spec's JSON exactly so these types double as the wire model of the REST
@@ -44,7 +45,7 @@ export interface PartitionSpec {
 
 export interface SortOrder {
   'order-id': number;
-  fields: unknown[];
+  fields: { transform: string; 'source-id': number; direction: 'asc' | 'desc'; 'null-order': 'nulls-first' | 'nulls-last' }[];
 }
 
 export type SnapshotOperation = 'append' | 'replace' | 'overwrite' | 'delete';
@@ -105,11 +106,18 @@ export enum EntryStatus {
   Deleted = 2,
 }
 
-/** A data or delete file as a manifest records it (unpartitioned tables: empty partition). */
+/** A data or delete file as a manifest records it. */
 export interface DataFile {
   content: FileContent;
   filePath: string;
   fileFormat: 'PARQUET';
+  /** The partition spec the file was written with (undefined: the table's default spec). */
+  specId?: number;
+  /**
+   * The file's partition tuple, one value per field of its spec in the spec's order, in the
+   * canonical forms of spec/partition.ts (empty or undefined: unpartitioned).
+   */
+  partition?: PartitionTuple;
   recordCount: bigint;
   fileSizeInBytes: bigint;
   columnSizes?: Map<number, bigint>;
@@ -150,6 +158,16 @@ export interface ManifestFile {
   addedRowsCount: bigint;
   existingRowsCount: bigint;
   deletedRowsCount: bigint;
+  /** Per partition field, what the manifest's files hold (manifest-list pruning); kept as read for manifests carried over. */
+  partitions?: FieldSummary[];
+}
+
+/** A manifest's summary of one partition field (spec: "Manifest Lists", field_summary). */
+export interface FieldSummary {
+  containsNull: boolean;
+  containsNan?: boolean | null;
+  lowerBound?: Uint8Array | null;
+  upperBound?: Uint8Array | null;
 }
 
 /** Reserved field ids of position delete files (spec: "Position Delete Files"). */
@@ -171,4 +189,15 @@ export function currentSnapshot(metadata: TableMetadata, ref = 'main'): Snapshot
 export function parseDecimal(type: PrimitiveType): { precision: number; scale: number } | undefined {
   const match = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
   return match ? { precision: Number(match[1]), scale: Number(match[2]) } : undefined;
+}
+
+/** The table's default partition spec (an unpartitioned one when the metadata lists none). */
+export function defaultSpec(metadata: TableMetadata): PartitionSpec {
+  return metadata['partition-specs'].find((s) => s['spec-id'] === metadata['default-spec-id']) ?? { 'spec-id': metadata['default-spec-id'] ?? 0, fields: [] };
+}
+
+/** The table's default sort order (undefined: unsorted). */
+export function defaultSortOrder(metadata: TableMetadata): SortOrder | undefined {
+  const order = metadata['sort-orders']?.find((o) => o['order-id'] === metadata['default-sort-order-id']);
+  return order && order.fields.length > 0 ? order : undefined;
 }
