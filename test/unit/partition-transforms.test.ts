@@ -103,6 +103,14 @@ describe('partition transforms', () => {
     expect(second.lastPartitionId).toBe(1001);
     const bound = bindSpec(second.spec, { type: 'struct', 'schema-id': 0, fields: [created, account] });
     expect(bound.fields.map((f) => f.type)).toEqual(['int', 'int']);
-    expect(() => buildSpec([{ transform: { kind: 'month' }, source: created }, { transform: { kind: 'month' }, source: created }], { specId: 2, earlier: [], lastPartitionId: 999 })).toThrow(/given twice/);
+    expect(() =>
+      buildSpec(
+        [
+          { transform: { kind: 'month' }, source: created },
+          { transform: { kind: 'month' }, source: created },
+        ],
+        { specId: 2, earlier: [], lastPartitionId: 999 },
+      ),
+    ).toThrow(/given twice/);
   });
 });

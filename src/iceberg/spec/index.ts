@@ -1,5 +1,4 @@
 import { ERROR_CODES, SyncError } from '../../errors';
-import type { PartitionTuple } from './partition';
 /**
  * The parts of the Iceberg table spec (format v2) this project reads and writes, as typed data.
  * Field names follow the spec's JSON exactly so these types double as the wire model of the REST
@@ -105,6 +104,16 @@ export enum EntryStatus {
   Added = 1,
   Deleted = 2,
 }
+
+/**
+ * A partition value, in the canonical form of its Iceberg type: int, date (days) and the
+ * year/month/day/hour/bucket results: number; long, time, timestamp(tz) (microseconds) and decimal
+ * (unscaled): bigint; string; binary, fixed, uuid: Uint8Array; boolean; float/double: number.
+ */
+export type PartitionValue = number | bigint | string | boolean | Uint8Array | null;
+
+/** The partition tuple of a data file, one value per field of its spec, in the spec's order. */
+export type PartitionTuple = PartitionValue[];
 
 /** A data or delete file as a manifest records it. */
 export interface DataFile {

@@ -1,6 +1,6 @@
 import { ERROR_CODES, SyncError } from '../../errors';
 import { encodeBound } from './bounds';
-import { parseDecimal, type NestedField, type PartitionSpec, type PrimitiveType, type Schema, type SortOrder } from './index';
+import { parseDecimal, type NestedField, type PartitionSpec, type PartitionTuple, type PartitionValue, type PrimitiveType, type Schema, type SortOrder } from './index';
 
 /*
  * Iceberg's partition transforms (spec: "Partition Transforms", "Bucket Transform Details",
@@ -31,11 +31,7 @@ export interface PartitionRequest {
   text: string;
 }
 
-/** A partition value: canonical form of the transform's result type, or null. */
-export type PartitionValue = number | bigint | string | boolean | Uint8Array | null;
-
-/** The partition tuple of a data file, one value per field of its spec, in the spec's order. */
-export type PartitionTuple = PartitionValue[];
+export type { PartitionTuple, PartitionValue } from './index';
 
 const invalid = (message: string) => new SyncError(message, { code: ERROR_CODES.INPUT_INVALID, retryable: false });
 
