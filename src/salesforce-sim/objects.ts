@@ -80,16 +80,32 @@ export function iso(ms: number): string {
 
 /** Records are created over the 400 days before SIM_EPOCH_MS, 37 s apart (closer when an object has more than 934,000). */
 const CREATION_SPAN_MS = 400 * 86_400_000;
+const DAY_MS = 86_400_000;
+/** Records are last modified up to 47 hours after their creation. */
+const MODIFIED_WITHIN_MS = 48 * 3_600_000;
+
+/** When record n is created (ms), for auditFields. */
+function creationTime(rows = 0, scatteredOverDays?: number): (n: number) => number {
+  if (scatteredOverDays) {
+    const spanSeconds = Math.floor((scatteredOverDays * DAY_MS - MODIFIED_WITHIN_MS) / 1000);
+    return (n) => SIM_EPOCH_MS - scatteredOverDays * DAY_MS + (hash(n, 1) % spanSeconds) * 1000 + (hash(n, 2) % 1000);
+  }
+  // Modified up to 47 hours after creation: the last record too is stamped before the epoch.
+  const spacing = Math.min(37_000, Math.floor((CREATION_SPAN_MS - MODIFIED_WITHIN_MS) / Math.max(1, rows)));
+  return (n) => SIM_EPOCH_MS - CREATION_SPAN_MS + n * spacing;
+}
 
 /**
  * Audit fields every object has; SystemModstamp grows with the record number. Every record is
  * created in the past, as in a real org, however many there are: a sync's window ends at "now",
  * so a record stamped later would be left for a later sync.
+ *
+ * `scatteredOverDays`: records are instead created at instants spread over that many days before
+ * SIM_EPOCH_MS in no relation to their Id (as in an org whose history was loaded with its original
+ * audit dates), so a data file written in Id order holds every month of the span, not a few.
  */
-function auditFields(rows = 0): SimField[] {
-  // Modified up to 47 hours after creation: the last record too is stamped before the epoch.
-  const spacing = Math.min(37_000, Math.floor((CREATION_SPAN_MS - 48 * 3_600_000) / Math.max(1, rows)));
-  const created = (n: number) => SIM_EPOCH_MS - CREATION_SPAN_MS + n * spacing;
+function auditFields(rows = 0, scatteredOverDays?: number): SimField[] {
+  const created = creationTime(rows, scatteredOverDays);
   return [
     f('Id', 'id', (n) => n, { nillable: false, length: 18 }),
     f('IsDeleted', 'boolean', () => false, { nillable: false }),
@@ -283,14 +299,7 @@ export function simObjects(rowCounts: Record<string, number> = {}): SimObject[] 
     f('Role', 'picklist', (n) => nullable(n, 98, 4, () => pick(n, 99, ['Decision Maker', 'Economic Buyer', 'Influencer']))),
     f('IsPrimary', 'boolean', (n) => n % 3 === 0, { nillable: false }),
   ]);
-  const task = simple('Task', '00T', [
-    f('Subject', 'combobox', (n) => pick(n, 100, ['Call', 'Email', 'Follow up'])),
-    f('WhoId', 'reference', (n) => n, { referenceTo: '003' }),
-    f('WhatId', 'reference', (n) => n, { referenceTo: '001' }),
-    f('ActivityDate', 'date', (n) => iso(SIM_EPOCH_MS - (n % 60) * 86_400_000).slice(0, 10)),
-    f('Status', 'picklist', (n) => pick(n, 101, ['Not Started', 'Completed']), { nillable: false }),
-    f('Description', 'textarea', (n) => nullable(n, 102, 2, () => `Notes, "quoted"\nline ${n}`)),
-  ]);
+  const task = taskObject(rowCounts['Task']);
   const event = simple('Event', '00U', [
     f('Subject', 'combobox', (n) => pick(n, 103, ['Meeting', 'Demo', 'Lunch'])),
     f('WhatId', 'reference', (n) => n, { referenceTo: '006' }),
@@ -346,4 +355,57 @@ export function simObjects(rowCounts: Record<string, number> = {}): SimObject[] 
     accountFeed,
     wide,
   ];
+}
+
+/** Days over which Task records are created (three years before SIM_EPOCH_MS, 2023 to 2025). */
+export const TASK_CREATION_DAYS = 1096;
+
+/**
+ * Task, with the fields of Salesforce's Task that a lake cares about. Created at instants scattered
+ * over three years with no relation to the Id (see auditFields): the object the partitioned-table
+ * benchmark and tests filter by month of CreatedDate. Fields that go together agree: a Completed
+ * task is closed and has a CompletedDateTime, a High priority one IsHighPriority, a call its
+ * duration and type.
+ */
+function taskObject(rows?: number): SimObject {
+  const audit = auditFields(rows, TASK_CREATION_DAYS);
+  const createdMs = creationTime(rows, TASK_CREATION_DAYS);
+  const modified = audit.find((x) => x.name === 'LastModifiedDate')!.gen;
+  const statuses = ['Not Started', 'In Progress', 'Completed', 'Waiting on someone else', 'Deferred', 'Completed'];
+  const completed = (n: number) => pick(n, 101, statuses) === 'Completed';
+  const priority = (n: number) => pick(n, 106, ['High', 'Normal', 'Normal', 'Normal', 'Low']);
+  const subtype = (n: number) => pick(n, 107, ['Task', 'Task', 'Email', 'Call']);
+  const call = (n: number) => subtype(n) === 'Call';
+  return {
+    name: 'Task',
+    label: 'Task',
+    keyPrefix: '00T',
+    custom: false,
+    bulkQueryable: true,
+    fields: [
+      ...audit,
+      f('CreatedById', 'reference', (n) => hash(n, 108) % 20, { referenceTo: '005', nillable: false }),
+      f('LastModifiedById', 'reference', (n) => hash(n, 109) % 20, { referenceTo: '005', nillable: false }),
+      f('Subject', 'combobox', (n) => pick(n, 100, ['Call', 'Email', 'Follow up', 'Send Quote', 'Send Letter', 'Other'])),
+      f('ActivityDate', 'date', (n) => nullable(n, 110, 5, () => iso(createdMs(n) + ((hash(n, 111) % 45) - 5) * DAY_MS).slice(0, 10))),
+      f('Status', 'picklist', (n) => pick(n, 101, statuses), { nillable: false, length: 40 }),
+      f('IsClosed', 'boolean', completed, { nillable: false }),
+      f('CompletedDateTime', 'datetime', (n) => (completed(n) ? modified(n) : null)),
+      f('Priority', 'picklist', priority, { nillable: false, length: 40 }),
+      f('IsHighPriority', 'boolean', (n) => priority(n) === 'High', { nillable: false }),
+      f('WhoId', 'reference', (n) => nullable(n, 112, 4, () => hash(n, 113)), { referenceTo: '003' }),
+      f('WhatId', 'reference', (n) => nullable(n, 114, 3, () => hash(n, 115)), { referenceTo: '006' }),
+      // The account of the Who or What (derived in Salesforce); none for a task on neither.
+      f('AccountId', 'reference', (n) => nullable(n, 116, 10, () => hash(n, 117)), { referenceTo: '001' }),
+      f('Type', 'picklist', (n) => nullable(n, 118, 3, () => pick(n, 119, ['Call', 'Email', 'Meeting', 'Other'])), { length: 40 }),
+      f('TaskSubtype', 'picklist', subtype, { length: 40 }),
+      f('CallDurationInSeconds', 'int', (n) => (call(n) ? hash(n, 120) % 3600 : null), { digits: 9 }),
+      f('CallType', 'picklist', (n) => (call(n) ? pick(n, 121, ['Internal', 'Inbound', 'Outbound']) : null), { length: 40 }),
+      f('CallDisposition', 'string', (n) => (call(n) ? pick(n, 122, ['Left voicemail', 'Connected', 'No answer']) : null)),
+      f('IsReminderSet', 'boolean', (n) => hash(n, 123) % 4 === 0, { nillable: false }),
+      f('ReminderDateTime', 'datetime', (n) => (hash(n, 123) % 4 === 0 ? iso(createdMs(n) + (hash(n, 124) % 72) * 3_600_000) : null)),
+      f('IsArchived', 'boolean', () => false, { nillable: false }),
+      f('Description', 'textarea', (n) => nullable(n, 102, 2, () => `Notes, "quoted"\nline ${n}`), { length: 32000 }),
+    ],
+  };
 }
