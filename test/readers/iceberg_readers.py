@@ -16,6 +16,10 @@ install step; JAVA_HOME a Java 17): nothing is downloaded at run time.
       answer per stdout line; "env" names another catalog for that command alone)
   python iceberg_readers.py sql NAMESPACE TABLE STATEMENT...
       (Spark as a writer: {table}, {namespace} and {catalog} in the statements name them)
+  python iceberg_readers.py plan NAMESPACE TABLE --column C --from T --to T
+      (pyiceberg plan_files with C >= T and C < T: data files planned, of all the live ones)
+  python iceberg_readers.py scan --reader pyiceberg|duckdb NAMESPACE TABLE --column C --from T --to T [--runs N]
+      (the rows with C >= T and C < T, read N times: seconds of each read and their median)
   python iceberg_readers.py write-sample NAMESPACE TABLE      (pyiceberg creates and appends)
   python iceberg_readers.py drop NAMESPACE [TABLE]
 """
@@ -341,6 +345,52 @@ def spark_sql(namespace, table, statements):
     return {"reader": "spark", "rows": exact_ids(rows), "snapshot_id": str(current[0][0]) if current else None}
 
 
+def range_filter(column, start, end):
+    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
+
+    return And(GreaterThanOrEqual(column, start), LessThan(column, end))
+
+
+def plan(namespace, table, column, start, end):
+    """What pyiceberg's planning keeps for a range filter: the data files it would read (pruned by
+    partition values, then by column bounds), beside every live data file of the table."""
+    tbl = load_table(catalog(), (namespace, table))
+    planned = list(tbl.scan(row_filter=range_filter(column, start, end)).plan_files())
+    total = list(tbl.scan().plan_files())
+    return {
+        "planned": len(planned),
+        "total": len(total),
+        "planned_records": sum(t.file.record_count for t in planned),
+        "total_records": sum(t.file.record_count for t in total),
+        "planned_delete_files": len({d.file_path for t in planned for d in t.delete_files}),
+        "specs": sorted({t.file.spec_id for t in total}),
+        # Each planned file's spec and partition tuple (values in the form of `plain`).
+        "planned_partitions": sorted({json.dumps([t.file.spec_id, [plain(t.file.partition[i]) for i in range(len(t.file.partition))]]) for t in planned}),
+    }
+
+
+def scan(reader, namespace, table, column, start, end, runs):
+    """Reads the rows of a range filter `runs` times with one reader (pyiceberg: scan with the filter
+    into Arrow; DuckDB: SELECT * with the filter into Arrow); seconds of each read, planning included."""
+    seconds = []
+    rows = None
+    if reader == "pyiceberg":
+        tbl = load_table(catalog(), (namespace, table))
+        for _ in range(runs):
+            started = time.perf_counter()
+            rows = tbl.scan(row_filter=range_filter(column, start, end)).to_arrow().num_rows
+            seconds.append(time.perf_counter() - started)
+    else:
+        con = duckdb_connection()
+        sql = f"SELECT * FROM lake.{ident(namespace)}.{ident(table)} WHERE {ident(column)} >= CAST(? AS TIMESTAMPTZ) AND {ident(column)} < CAST(? AS TIMESTAMPTZ)"
+        for _ in range(runs):
+            started = time.perf_counter()
+            rows = con.execute(sql, [start, end]).fetch_arrow_table().num_rows
+            seconds.append(time.perf_counter() - started)
+    ordered = sorted(seconds)
+    return {"reader": reader, "rows": rows, "runs": [round(s, 4) for s in seconds], "median_seconds": round(ordered[len(ordered) // 2], 4)}
+
+
 def write_sample(namespace, table):
     """pyiceberg creates a table and appends rows: proves it can write through the catalog to S3."""
     import pyarrow as pa
@@ -397,6 +447,16 @@ def parser():
     dropper = sub.add_parser("drop")
     dropper.add_argument("namespace")
     dropper.add_argument("table", nargs="?")
+    planner = sub.add_parser("plan")
+    scanner = sub.add_parser("scan")
+    scanner.add_argument("--reader", choices=["pyiceberg", "duckdb"], required=True)
+    scanner.add_argument("--runs", type=int, default=3)
+    for p_ in (planner, scanner):
+        p_.add_argument("namespace")
+        p_.add_argument("table")
+        p_.add_argument("--column", required=True)
+        p_.add_argument("--from", dest="start", required=True)
+        p_.add_argument("--to", dest="end", required=True)
     sql = sub.add_parser("sql")
     sql.add_argument("namespace")
     sql.add_argument("table")
@@ -426,6 +486,10 @@ def run(args):
         return write_sample(args.namespace, args.table)
     if args.command == "sql":
         return spark_sql(args.namespace, args.table, args.statements)
+    if args.command == "plan":
+        return plan(args.namespace, args.table, args.column, args.start, args.end)
+    if args.command == "scan":
+        return scan(args.reader, args.namespace, args.table, args.column, args.start, args.end, args.runs)
     if args.command == "serve":
         return serve()
     return drop(args.namespace, args.table)
