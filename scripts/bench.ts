@@ -6,6 +6,10 @@
  * strings, doubles, currency, datetimes, dates, booleans, an int) through the Iceberg sink into
  * the local stack as ONE snapshot, and prints its figures, the last line as JSON. Rows are
  * generated as they are written, so memory reflects the sink, not the generator.
+ *
+ * `npm run bench -- layout [--rows N]`: the Task object synced into an unpartitioned and a
+ * month(CreatedDate)-partitioned table, and a one-month filter planned and scanned on both (see
+ * bench-layout.ts); the last line is JSON.
  */
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
@@ -38,6 +42,7 @@ import { WorkerProcess } from './lib/worker-process';
 import { lastCatalog, up } from './stack/index';
 import { temporalConnection } from '../worker/temporal-connection';
 import { benchMaintenance } from './bench-maintenance';
+import { benchLayout } from './bench-layout';
 import { PIPELINES, type PipelineKey, benchCompare } from './bench-compare';
 import { SYNC_RUNS_PROPERTY, SYNC_RUN_KEYS } from '../src/table-contract';
 
@@ -885,6 +890,28 @@ program
       env.ICEBERG_CATALOG_URI = env.STACK_REST_CATALOG_URI;
     }
     await benchMaintenance({ ...opts, keep: !!opts.keep, env, fields: accountShape(), rowsOf });
+  });
+program
+  .command('layout')
+  .description(
+    'the Task object (created over three years) synced into an unpartitioned and a partitioned table; a one-month filter: files pyiceberg plans, scan seconds on both, sync time and memory of both',
+  )
+  .option('--rows <n>', 'Task rows in the simulator', (v) => Number(v), 10_000_000)
+  .option('--partition-by <spec>', "the partitioned table's partitionBy, comma-separated", 'month(CreatedDate)')
+  .option('--month <yyyy-mm>', 'the month the filter selects', '2024-06')
+  .option('--runs <n>', 'scans per table and reader (the median is reported)', (v) => Number(v), 3)
+  .option('--keep', 'keep the tables afterwards')
+  .action(async (opts: { rows: number; partitionBy: string; month: string; runs: number; keep?: boolean }) => {
+    const partitionBy = opts.partitionBy
+      .split(/,(?![^(]*\))/)
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const figures = await benchLayout(
+      { rows: opts.rows, partitionBy, month: opts.month, runs: opts.runs, keep: !!opts.keep },
+      { up: upAsItWas, settings: loadSettings, startSimulator, simUser: SIM_DEFAULTS.user },
+    );
+    console.log(JSON.stringify(figures));
+    process.exit(0);
   });
 program
   .command('compare')
