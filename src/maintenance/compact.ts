@@ -5,7 +5,7 @@ import type { IcebergTable } from '../iceberg/table';
 import type { ParquetEncoderPool } from '../parquet/encoder-pool';
 import { openTableWriter } from '../parquet/partitioned-writer';
 import { defaultSortOrder, defaultSpec, type DataFile, type ManifestEntry } from '../iceberg/spec';
-import { partitionOfEntry, planCompaction } from './plan';
+import { planCompaction } from './plan';
 import { dictionaryEncodedColumns, readDeletes } from '../iceberg/reader';
 import { rewriteFiles } from './rewrite';
 import type { CompactionReport } from './report';
@@ -78,8 +78,9 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
     let rowsRead = 0;
     // One writer for all bins, which come partition by partition, largest first: files roll at the
     // target size, so only a partition's last one written is smaller. The writer lays rows out as
-    // the table's current default spec and sort order say (files of an older spec are rewritten
-    // into the current one), and each partition's files close when the next partition begins.
+    // the table's current default spec and sort order say: files of an older spec are rewritten
+    // into the current one, their rows joining the files of the partitions they now belong to
+    // (at most PARQUET_MAX_OPEN_PARTITIONS open at once).
     // The files keep their writer's dictionary choice (a sync's: picklists, references and flags
     // only); a dictionary on every column would make the compacted files larger than their inputs.
     const sample = rewriting[0]?.dataFile;
@@ -97,13 +98,8 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
       ...(sortOrder ? { sortOrder } : {}),
       ...opts.layout,
     });
-    const partitioned = defaultSpec(table.metadata).fields.length > 0;
     try {
-      let previous: string | undefined;
       for (const bin of plan.bins) {
-        const partition = partitionOfEntry(bin[0]!);
-        if (partitioned && previous !== undefined && partition !== previous) await writer.flush();
-        previous = partition;
         const n = await rewriteFiles(table.store, bin, table.schema().fields, index, writer, opts.signal);
         rowsRead += n.rowsRead;
         rowsWritten += n.rowsWritten;

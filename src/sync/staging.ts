@@ -90,7 +90,7 @@ function valueToJson(v: PartitionValue): unknown {
   if (v === null) return null;
   if (typeof v === 'bigint') return { big: v.toString() };
   if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('base64') };
-  if (typeof v === 'number') return { num: Number.isFinite(v) ? v : String(v) };
+  if (typeof v === 'number') return { num: Object.is(v, -0) ? '-0' : Number.isFinite(v) ? v : String(v) };
   if (typeof v === 'boolean') return { bool: v };
   return { str: v };
 }
