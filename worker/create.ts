@@ -9,7 +9,7 @@ import { IcebergDestination } from '../src/destinations/iceberg';
 import { DuckDbDestination } from '../src/destinations/duckdb';
 import { syncArea } from '../src/sync/settings';
 import { workerArea } from '../src/config/worker-settings';
-import { parquetArea } from '../src/parquet/settings';
+import { layoutLimits, parquetArea } from '../src/parquet/settings';
 import { duckdbArea } from '../src/destinations/duckdb-settings';
 import { maintenanceSettings } from '../src/maintenance/settings';
 import { salesforceReadArea } from '../src/salesforce/read-settings';
@@ -59,11 +59,13 @@ export async function createSyncWorker(
   const read = salesforceReadArea.parse(env);
   const workerSettings = workerArea.parse(env);
   const duckdb = duckdbArea.parse(env);
-  const { PARQUET_ENCODER_THREADS: encoderThreads } = parquetArea.parse(env);
+  const parquet = parquetArea.parse(env);
+  const { PARQUET_ENCODER_THREADS: encoderThreads } = parquet;
+  const layout = layoutLimits(parquet);
   const salesforce = new SalesforceClient(parseSalesforceSettings(env));
   const destination = duckdb.DUMP_TO_DUCKDB ? new DuckDbDestination(duckdb.DUCKDB_PATH) : icebergDestination(env);
   const encoders = encoderThreads > 0 ? new ParquetEncoderPool(encoderThreads) : undefined;
-  const maintenance = duckdb.DUMP_TO_DUCKDB ? undefined : { context: { ...connectIceberg(env), keys: MAINTENANCE_KEYS, encoders }, settings: maintenanceSettings(env) };
+  const maintenance = duckdb.DUMP_TO_DUCKDB ? undefined : { context: { ...connectIceberg(env), keys: MAINTENANCE_KEYS, encoders, layout }, settings: maintenanceSettings(env) };
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect(temporal.options);
@@ -83,6 +85,7 @@ export async function createSyncWorker(
     partitions: { minPages: sync.SYNC_PARTITION_MIN_PAGES, pagesPerPartition: sync.SYNC_PARTITION_PAGES, inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT },
     timeAs: sync.SYNC_TIME_TYPE,
     encoders,
+    layout,
     defaults: syncDefaults(env),
   });
   // Heartbeats reach the server at most every 5 s (the SDK's default waits up to 80% of the

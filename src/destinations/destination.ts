@@ -1,5 +1,5 @@
 import type { WriteMode } from '../iceberg/snapshot-producer';
-import type { DataFile, NestedField } from '../iceberg/spec';
+import type { DataFile, NestedField, PartitionSpec, Schema, SortOrder } from '../iceberg/spec';
 import type { ColumnMapping } from '../mapping/schema-mapping';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
@@ -32,6 +32,12 @@ export interface WriteTarget {
   store: ObjectStore;
   /** The table's location: every file of a run goes under it, named by `runPaths(location, runId)`. */
   location: string;
+  /** The table's default partition spec, as its metadata says (absent or no fields: unpartitioned). */
+  spec?: PartitionSpec;
+  /** The table's schemas (an old spec may read a column only an earlier schema has). */
+  schemas?: Schema[];
+  /** The table's default sort order (absent: unsorted). */
+  sortOrder?: SortOrder;
 }
 
 /** What a commit of written files is asked for. */

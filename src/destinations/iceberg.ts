@@ -7,6 +7,7 @@ import { commitFiles, ensureInitialSnapshot, lastRunSummary, producerFor } from 
 import { checkTransactionSupport, commitTransaction } from '../iceberg/transaction';
 import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
 import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
+import { defaultSortOrder, defaultSpec } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, INITIAL_SNAPSHOT_PROPERTY, LABEL_PROPERTY, SYNC_RUN_KEYS } from '../table-contract';
@@ -199,7 +200,16 @@ export class IcebergDestination implements Destination {
 
   async writeTarget(ref: TableRef): Promise<WriteTarget> {
     const table = await this.open(ref);
-    return { columns: table.schema().fields, store: table.store, location: table.location };
+    const spec = defaultSpec(table.metadata);
+    const sortOrder = defaultSortOrder(table.metadata);
+    return {
+      columns: table.schema().fields,
+      store: table.store,
+      location: table.location,
+      spec,
+      schemas: table.metadata.schemas,
+      ...(sortOrder ? { sortOrder } : {}),
+    };
   }
 
   async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<{ snapshotId: string; alreadyCommitted: boolean }> {

@@ -3,8 +3,8 @@ import { RewriteConflictError } from '../iceberg/errors';
 import { commitRewrite } from '../iceberg/snapshot-producer';
 import type { IcebergTable } from '../iceberg/table';
 import type { ParquetEncoderPool } from '../parquet/encoder-pool';
-import { DataFileWriter } from '../parquet/writer';
-import type { DataFile, ManifestEntry } from '../iceberg/spec';
+import { openTableWriter } from '../parquet/partitioned-writer';
+import { defaultSortOrder, defaultSpec, type DataFile, type ManifestEntry } from '../iceberg/spec';
 import { planCompaction } from './plan';
 import { dictionaryEncodedColumns, readDeletes } from '../iceberg/reader';
 import { rewriteFiles } from './rewrite';
@@ -22,6 +22,8 @@ export interface CompactOptions {
   /** Plans after a conflict the rewrite could not be rebuilt on (RewriteConflictError). */
   maxReplans?: number;
   encoders?: ParquetEncoderPool;
+  /** Bounds of the partitioned and sorting writer (open partitions, raw bytes buffered to sort). */
+  layout?: { maxOpenPartitions: number; sortBufferBytes: number };
   signal?: AbortSignal;
   /** Called with each commit attempt just before it is sent (tests hold it there). */
   beforeCommit?: (attempt: number) => Promise<void>;
@@ -68,23 +70,23 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
       rowsRewritten: 0,
       replans: replan,
     };
-    // The writer writes unpartitioned files: a table partitioned elsewhere (Spark) is left as it is.
-    if (table.metadata['partition-specs'].some((spec) => spec.fields.length > 0)) {
-      return { ...report, skipped: 'the table is partitioned, and this compaction writes unpartitioned files only' };
-    }
     if (rewriting.length === 0 && plan.deleteFiles.length === 0 && manifests.length <= opts.maxManifests) {
       return { ...report, skipped: snapshot ? 'nothing to compact: no small files, no delete files, few manifests' : 'the table has no snapshot' };
     }
     const added: DataFile[] = [];
     let rowsWritten = 0;
     let rowsRead = 0;
-    // One writer for all bins, which come largest first: files roll at the target size, so only
-    // the last one written is smaller.
+    // One writer for all bins, which come partition by partition, largest first: files roll at the
+    // target size, so only a partition's last one written is smaller. The writer lays rows out as
+    // the table's current default spec and sort order say: files of an older spec are rewritten
+    // into the current one, their rows joining the files of the partitions they now belong to
+    // (at most PARQUET_MAX_OPEN_PARTITIONS open at once).
     // The files keep their writer's dictionary choice (a sync's: picklists, references and flags
     // only); a dictionary on every column would make the compacted files larger than their inputs.
     const sample = rewriting[0]?.dataFile;
     const dictionaryColumns = sample ? new Set(await dictionaryEncodedColumns(table.store, sample.filePath, Number(sample.fileSizeInBytes))) : undefined;
-    const writer = new DataFileWriter({
+    const sortOrder = defaultSortOrder(table.metadata);
+    const writer = openTableWriter({
       fields: table.schema().fields,
       store: table.store,
       location: paths.dataFolder,
@@ -92,6 +94,9 @@ export async function compactTable(table: IcebergTable, opts: CompactOptions): P
       targetFileBytes: opts.targetFileBytes,
       dictionaryColumns,
       encoders: opts.encoders,
+      spec: defaultSpec(table.metadata),
+      ...(sortOrder ? { sortOrder } : {}),
+      ...opts.layout,
     });
     try {
       for (const bin of plan.bins) {

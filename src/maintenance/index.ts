@@ -66,6 +66,8 @@ export interface MaintenanceContext {
   catalog: RestCatalog;
   storeFor: (loaded: LoadTableResult) => ObjectStore;
   encoders?: ParquetEncoderPool;
+  /** Bounds of the partitioned and sorting writer (PARQUET_MAX_OPEN_PARTITIONS, PARQUET_SORT_BUFFER_MB). */
+  layout?: { maxOpenPartitions: number; sortBufferBytes: number };
   log?: (message: string) => void;
 }
 
@@ -96,6 +98,7 @@ export async function compact(
     targetFileBytes: opts.settings.targetFileBytes,
     maxManifests: opts.settings.maxManifests,
     encoders: ctx.encoders,
+    layout: ctx.layout,
     signal: opts.signal,
     log: ctx.log,
   });

@@ -1,11 +1,13 @@
 import type { DeleteTargets } from '../iceberg/reader';
 import type { ManifestEntry } from '../iceberg/spec';
+import { partitionKey } from '../iceberg/spec/partition';
 
 /*
  * What a compaction rewrites, decided from the manifests alone (pure, no I/O): data files below the
  * target size and every data file some position delete file applies to, bin-packed by size into
- * groups of about the target size; and the delete files that become useless once those are
- * rewritten with their deletes applied.
+ * groups of about the target size, partition by partition (a bin holds files of one spec and one
+ * partition tuple); and the delete files that become useless once those are rewritten with their
+ * deletes applied.
  */
 
 export interface CompactionOptions {
@@ -18,7 +20,10 @@ export interface CompactionOptions {
 }
 
 export interface CompactionPlan {
-  /** Data files to rewrite, in groups of about the target size, largest first: the order they are read and written in. */
+  /**
+   * Data files to rewrite, in groups of about the target size, each of one partition (spec and
+   * tuple); a partition's bins come together, largest first: the order they are read and written in.
+   */
   bins: ManifestEntry[][];
   /** Delete files that apply only to rewritten files: the rewrite removes them. */
   deleteFiles: ManifestEntry[];
@@ -31,18 +36,35 @@ export function planCompaction(data: ManifestEntry[], deletes: ManifestEntry[], 
   const withDeletes = new Set<string>();
   const live = new Set(data.map((e) => e.dataFile.filePath));
   for (const d of deletes) for (const path of targets.get(d.dataFile.filePath) ?? []) if (live.has(path)) withDeletes.add(path);
-  const smallOnes = data.filter((e) => Number(e.dataFile.fileSizeInBytes) < small && !withDeletes.has(e.dataFile.filePath));
-  // Small files join a rewrite that happens anyway; alone, only when there are enough of them.
-  const takeSmall = withDeletes.size > 0 || smallOnes.length >= (opts.minInputFiles ?? 2);
-  const candidates = [...data.filter((e) => withDeletes.has(e.dataFile.filePath)), ...(takeSmall ? smallOnes : [])];
+  const groups = new Map<string, ManifestEntry[]>();
+  for (const e of data) {
+    const key = partitionOfEntry(e);
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  const bins: ManifestEntry[][] = [];
+  const candidates: ManifestEntry[] = [];
+  for (const files of groups.values()) {
+    const smallOnes = files.filter((e) => Number(e.dataFile.fileSizeInBytes) < small && !withDeletes.has(e.dataFile.filePath));
+    const deleted = files.filter((e) => withDeletes.has(e.dataFile.filePath));
+    // Small files join a rewrite of their partition that happens anyway; alone, only when there are enough of them.
+    const takeSmall = deleted.length > 0 || smallOnes.length >= (opts.minInputFiles ?? 2);
+    const chosen = [...deleted, ...(takeSmall ? smallOnes : [])];
+    candidates.push(...chosen);
+    bins.push(...binPack(chosen, opts.targetFileBytes));
+  }
   const rewritten = new Set(candidates.map((e) => e.dataFile.filePath));
   // A delete file goes when every live file it applies to is rewritten (the rest it names are gone already).
   const deleteFiles = deletes.filter((d) => [...(targets.get(d.dataFile.filePath) ?? [])].every((p) => rewritten.has(p) || !live.has(p)));
   return {
-    bins: binPack(candidates, opts.targetFileBytes),
+    bins,
     deleteFiles,
     deletesApplied: deleteFiles.reduce((n, d) => n + d.dataFile.recordCount, 0n),
   };
+}
+
+/** The partition a data file belongs to: its spec and tuple (files of one partition are compacted together). */
+export function partitionOfEntry(e: ManifestEntry): string {
+  return `${e.dataFile.specId ?? ''}/${partitionKey(e.dataFile.partition ?? [])}`;
 }
 
 /**

@@ -3,8 +3,8 @@ import * as pw from 'parquet-wasm/node';
 import { isDeleted, type DeleteIndex } from '../iceberg/reader';
 import type { ManifestEntry, NestedField } from '../iceberg/spec';
 import type { ObjectStore } from '../storage/object-store';
-import type { DataFileWriter } from '../parquet/writer';
-import { batchSource } from './arrow-source';
+import type { TableFileWriter } from '../parquet/partitioned-writer';
+import { batchSource } from '../parquet/arrow-source';
 import { ERROR_CODES, SyncError } from '../errors';
 
 /**
@@ -17,7 +17,7 @@ export async function rewriteFiles(
   files: ManifestEntry[],
   fields: NestedField[],
   deletes: DeleteIndex,
-  writer: DataFileWriter,
+  writer: TableFileWriter,
   signal?: AbortSignal,
 ): Promise<{ rowsRead: number; rowsWritten: number }> {
   let rowsRead = 0;

@@ -28,19 +28,64 @@ export interface ColumnSource {
   readonly length: number;
   /** Appends rows [from, to) to `sinks`, one sink per output column. */
   appendTo(sinks: readonly CellSink[], from: number, to: number): void;
+  /**
+   * Appends the rows `rows[from..to)` (indices into this source, any order) to `sinks`: a fast
+   * path for writing a subset of the rows (a partition's); without it, runs of consecutive rows
+   * go through `appendTo`.
+   */
+  appendRowsTo?(sinks: readonly CellSink[], rows: Int32Array, from: number, to: number): void;
+  /** The same rows with only the output columns `columns` (sink k takes column `columns[k]`): a fast path for reading a few columns. */
+  select?(columns: readonly number[]): ColumnSource;
+}
+
+/** A sink that drops what it is given (columns a reader does not need). */
+export const NO_SINK: CellSink = { append() {}, appendUtf8() {} };
+
+/** Appends output columns `columns` of rows [from, to) of `source` to `sinks` (sink k takes column `columns[k]`). */
+export function appendColumns(source: ColumnSource, columns: readonly number[], sinks: readonly CellSink[], width: number, from: number, to: number): void {
+  if (source.select) return source.select(columns).appendTo(sinks, from, to);
+  const all: CellSink[] = new Array<CellSink>(width).fill(NO_SINK);
+  columns.forEach((c, k) => (all[c] = sinks[k]!));
+  source.appendTo(all, from, to);
+}
+
+/** The rows `rows` (indices into `source`) of a source, as a source of their own. */
+export function rowSubset(source: ColumnSource, rows: Int32Array): ColumnSource {
+  return {
+    length: rows.length,
+    appendTo(sinks, from, to) {
+      if (source.appendRowsTo) return source.appendRowsTo(sinks, rows, from, to);
+      // Runs of consecutive rows: one appendTo each.
+      for (let start = from; start < to; ) {
+        let end = start + 1;
+        while (end < to && rows[end] === rows[end - 1]! + 1) end++;
+        source.appendTo(sinks, rows[start]!, rows[end - 1]! + 1);
+        start = end;
+      }
+    },
+  };
 }
 
 /** Row arrays as a column source: output column k takes `row[fieldAt[k]]` (-1: null). */
 export function rowsSource(rows: readonly (readonly unknown[])[], fieldAt?: readonly number[]): ColumnSource {
+  const field = (k: number) => (fieldAt ? fieldAt[k]! : k);
   return {
     length: rows.length,
     appendTo(sinks, from, to) {
       for (let k = 0; k < sinks.length; k++) {
         const sink = sinks[k]!;
-        const f = fieldAt ? fieldAt[k]! : k;
+        const f = field(k);
         for (let r = from; r < to; r++) sink.append(f < 0 ? null : rows[r]![f]);
       }
     },
+    appendRowsTo(sinks, picked, from, to) {
+      for (let k = 0; k < sinks.length; k++) {
+        const sink = sinks[k]!;
+        const f = field(k);
+        for (let r = from; r < to; r++) sink.append(f < 0 ? null : rows[picked[r]!]![f]);
+      }
+    },
+    select: (columns) => rowsSource(rows, columns.map(field)),
   };
 }
 

@@ -134,6 +134,10 @@ export interface DataFileWriterOptions {
   dictionaryColumns?: ReadonlySet<string>;
   /** Encoder threads to encode on; without, encoding runs on the calling thread. */
   encoders?: ParquetEncoderPool;
+  /** Recorded on every file written: its partition spec and tuple, and the sort order its rows follow. */
+  fileLayout?: Pick<DataFile, 'specId' | 'partition' | 'sortOrderId'>;
+  /** Numbers the files (`<prefix>-<nnnnn>-…`); writers of one run share it so numbers do not repeat. */
+  fileNumbers?: { next: number };
 }
 
 /** Merges per-row-group metrics of one column into per-file metrics. */
@@ -212,13 +216,14 @@ export class DataFileWriter {
   private buffer: RowBuffer;
   private file?: StreamingParquetFile;
   private filePath?: string;
-  private fileNumber = 0;
+  private readonly fileNumbers: { next: number };
   readonly files: DataFile[] = [];
   rowsWritten = 0;
   bytesWritten = 0;
 
   constructor(private readonly opts: DataFileWriterOptions) {
     this.buffer = new RowBuffer(opts.fields);
+    this.fileNumbers = opts.fileNumbers ?? { next: 0 };
   }
 
   /** Appends rows (values in field order); encodes row groups and uploads files as they fill. */
@@ -299,7 +304,7 @@ export class DataFileWriter {
       const groupBytes = this.opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
       const groupRows = Math.max(1, Math.min(groupRowsCap, Math.round((buffer.length * groupBytes) / Math.max(1, buffer.byteSize()))));
       this.sliceRows = Math.min(buffer.length, groupRows);
-      const name = `${this.opts.namePrefix}-${String(this.fileNumber++).padStart(5, '0')}-${crypto.randomUUID()}.parquet`;
+      const name = `${this.opts.namePrefix}-${String(this.fileNumbers.next++).padStart(5, '0')}-${crypto.randomUUID()}.parquet`;
       const path = `${this.opts.location.replace(/\/+$/, '')}/${name}`;
       this.file = new StreamingParquetFile(this.opts.fields, groupRows, this.timedSink(path), this.opts.dictionaryColumns, this.opts.encoders);
       this.filePath = path;
@@ -319,6 +324,7 @@ export class DataFileWriter {
     const size = await file.finish();
     this.timings.encodeMs += performance.now() - started - (this.timings.uploadMs - uploading);
     const described = describeFile({ path: this.filePath!, sizeInBytes: size, rowCount: file.rows, fields: this.opts.fields, metrics: file.metrics as ColumnMetrics[] });
+    if (this.opts.fileLayout) Object.assign(described, this.opts.fileLayout);
     this.files.push(described);
     this.rowsWritten += file.rows;
     this.bytesWritten += size;

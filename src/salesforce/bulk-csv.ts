@@ -116,7 +116,36 @@ export class BulkCsvPage {
 
   /** The page as a column source: output column k takes `fields[fieldAt[k]]` (-1: nulls). */
   columns(fieldAt: readonly number[]): ColumnSource {
-    return { length: this.length, appendTo: (sinks, from, to) => this.appendTo(fieldAt, sinks, from, to) };
+    return {
+      length: this.length,
+      appendTo: (sinks, from, to) => this.appendTo(fieldAt, sinks, from, to),
+      appendRowsTo: (sinks, rows, from, to) => this.appendRowsTo(fieldAt, sinks, rows, from, to),
+      select: (columns) => this.columns(columns.map((k) => fieldAt[k]!)),
+    };
+  }
+
+  /** appendTo for the rows `rows[from..to)` (a partition's rows of the page). */
+  private appendRowsTo(fieldAt: readonly number[], sinks: readonly CellSink[], rows: Int32Array, from: number, to: number): void {
+    const { bytes, starts, ends, cols } = this;
+    for (let k = 0; k < sinks.length; k++) {
+      const sink = sinks[k]!;
+      const f = fieldAt[k]!;
+      const c = f < 0 ? -1 : this.columnOf[f]!;
+      if (c < 0) {
+        for (let r = from; r < to; r++) sink.append(null);
+        continue;
+      }
+      const time = this.fields[f]!.type === 'time';
+      for (let r = from; r < to; r++) {
+        const i = rows[r]! * cols + c;
+        const start = starts[i]!;
+        const mark = ends[i]!;
+        let end = mark & OFFSET;
+        if (time && end > start && bytes[end - 1] === 90 /* Z */) end--;
+        if (end === start) sink.append(null);
+        else sink.appendUtf8(bytes, start, end, (mark & ESCAPED) !== 0);
+      }
+    }
   }
 
   private appendTo(fieldAt: readonly number[], sinks: readonly CellSink[], from: number, to: number): void {

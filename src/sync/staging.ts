@@ -1,4 +1,5 @@
-import type { DataFile } from '../iceberg/spec';
+import { ERROR_CODES, SyncError } from '../errors';
+import type { DataFile, PartitionValue } from '../iceberg/spec';
 import type { UsageCounts } from '../salesforce/budget';
 import type { ObjectStore } from '../storage/object-store';
 
@@ -84,6 +85,27 @@ export interface StagedExtraction {
 
 type Json = { [k: string]: unknown };
 
+/** A partition value as JSON, its type kept (bigints and bytes exactly): `{ big: "…" }`, `{ bytes: base64 }`… */
+function valueToJson(v: PartitionValue): unknown {
+  if (v === null) return null;
+  if (typeof v === 'bigint') return { big: v.toString() };
+  if (v instanceof Uint8Array) return { bytes: Buffer.from(v).toString('base64') };
+  if (typeof v === 'number') return { num: Object.is(v, -0) ? '-0' : Number.isFinite(v) ? v : String(v) };
+  if (typeof v === 'boolean') return { bool: v };
+  return { str: v };
+}
+
+function valueFromJson(j: unknown): PartitionValue {
+  if (j === null || j === undefined) return null;
+  const o = j as { big?: string; bytes?: string; num?: number | string; bool?: boolean; str?: string };
+  if (o.big !== undefined) return BigInt(o.big);
+  if (o.bytes !== undefined) return new Uint8Array(Buffer.from(o.bytes, 'base64'));
+  if (o.num !== undefined) return Number(o.num);
+  if (o.bool !== undefined) return o.bool;
+  if (o.str !== undefined) return o.str;
+  throw new SyncError(`staging manifest: ${JSON.stringify(j)} is not a partition value`, { code: ERROR_CODES.INTERNAL, retryable: false });
+}
+
 function fileToJson(f: DataFile): Json {
   const map = <V>(m: Map<number, V> | undefined, v: (x: V) => unknown) => (m ? [...m].map(([k, x]) => [k, v(x)]) : undefined);
   return {
@@ -91,6 +113,9 @@ function fileToJson(f: DataFile): Json {
     filePath: f.filePath,
     recordCount: String(f.recordCount),
     fileSizeInBytes: String(f.fileSizeInBytes),
+    ...(f.specId !== undefined ? { specId: f.specId } : {}),
+    ...(f.partition ? { partition: f.partition.map(valueToJson) } : {}),
+    ...(f.sortOrderId !== undefined ? { sortOrderId: f.sortOrderId } : {}),
     valueCounts: map(f.valueCounts, String),
     nullValueCounts: map(f.nullValueCounts, String),
     nanValueCounts: map(f.nanValueCounts, String),
@@ -107,6 +132,9 @@ function fileFromJson(j: Json): DataFile {
     fileFormat: 'PARQUET',
     recordCount: BigInt(j.recordCount as string),
     fileSizeInBytes: BigInt(j.fileSizeInBytes as string),
+    ...(j.specId !== undefined ? { specId: j.specId as number } : {}),
+    ...(j.partition !== undefined ? { partition: (j.partition as unknown[]).map(valueFromJson) } : {}),
+    ...(j.sortOrderId !== undefined ? { sortOrderId: j.sortOrderId as number } : {}),
     valueCounts: map(j.valueCounts, BigInt),
     nullValueCounts: map(j.nullValueCounts, BigInt),
     nanValueCounts: map(j.nanValueCounts, BigInt),

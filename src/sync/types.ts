@@ -33,6 +33,8 @@ export interface SyncContext {
   log?: Logger;
   /** Threads that encode Parquet off the activity's thread; without, encoding runs on it. */
   encoders?: ParquetEncoderPool;
+  /** Bounds of the writers of partitioned and sorted tables (PARQUET_MAX_OPEN_PARTITIONS, PARQUET_SORT_BUFFER_MB). */
+  layout?: { maxOpenPartitions: number; sortBufferBytes: number };
 }
 
 export interface PrepareObjectInput {

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RestCatalog } from '../../src/iceberg/catalog';
-import { dictionaryEncodedColumns, readRows } from '../../src/iceberg/reader';
+import { dictionaryEncodedColumns, readParquetFile, readRows } from '../../src/iceberg/reader';
+import { applyTransform } from '../../src/iceberg/spec/partition';
+import { rowsSource } from '../../src/parquet/columns';
+import { openTableWriter } from '../../src/parquet/partitioned-writer';
 import { runPaths } from '../../src/iceberg/run-paths';
 import { commitFiles } from '../../src/iceberg/snapshot-producer';
 import { EntryStatus, FileContent, type DataFile, type ManifestEntry, type NestedField, type TableMetadata } from '../../src/iceberg/spec';
@@ -118,6 +121,20 @@ describe('planning', () => {
     expect(plan.deletesApplied).toBe(10n);
   });
 
+  it('partitioned tables: bins hold files of one spec and partition; a partition with one small file is left alone', () => {
+    const at = (p: string, size: number, specId: number, partition: (number | null)[]) => {
+      const e = entry(p, size);
+      return { ...e, dataFile: { ...e.dataFile, specId, partition } };
+    };
+    const data = [at('a1', 10, 1, [5]), at('a2', 20, 1, [5]), at('b1', 10, 1, [6]), at('b2', 10, 1, [6]), at('c1', 10, 1, [7]), at('old1', 10, 0, []), at('old2', 10, 0, [])];
+    const plan = planCompaction(data, [], new Map(), { targetFileBytes: 1000 });
+    expect(plan.bins.map((b) => b.map((e) => e.dataFile.filePath).sort())).toEqual([
+      ['a1', 'a2'],
+      ['b1', 'b2'],
+      ['old1', 'old2'],
+    ]);
+  });
+
   it('leaves a single small file without deletes alone', () => {
     const plan = planCompaction([entry('small', 10), entry('big', 1000)], [], new Map(), { targetFileBytes: 1000 });
     expect(plan.bins).toEqual([]);
@@ -188,13 +205,46 @@ describe('compaction', () => {
   });
 });
 
-describe('compaction leaves alone', () => {
-  it('a table partitioned by another engine (this writer writes unpartitioned files)', async () => {
-    const t = await syncedTable(2);
-    t.catalog.metadata['partition-specs'] = [{ 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, name: 'id_bucket', transform: 'bucket[4]' }] }];
+describe('compaction of partitioned tables', () => {
+  it('partitioned tables: compacts partition by partition into the current spec and sort order, with deletes applied and every row kept', async () => {
+    const t = await newTable();
+    // A first load before the table was partitioned (spec 0), then a spec and a sort order, as another engine evolves them.
+    await merge(t, 'full', ids(0, 120), 'v0');
+    const m = t.catalog.metadata;
+    const spec = { 'spec-id': 1, fields: [{ 'source-id': 1, 'field-id': 1000, name: 'id_bucket', transform: 'bucket[4]' }] };
+    const order = { 'order-id': 1, fields: [{ transform: 'identity', 'source-id': 2, direction: 'desc' as const, 'null-order': 'nulls-last' as const }] };
+    m['partition-specs'] = [...m['partition-specs'], spec];
+    m['default-spec-id'] = 1;
+    m['last-partition-id'] = 1000;
+    m['sort-orders'] = [{ 'order-id': 0, fields: [] }, order];
+    m['default-sort-order-id'] = 1;
+    await t.table.refresh();
+    for (let s = 1; s <= 3; s++) {
+      const keys = [...ids(s * 10, s * 10 + 15), ...ids(200 + s * 10, 205 + s * 10)];
+      const paths = runPaths(t.location, `sync-${s}`);
+      const writer = openTableWriter({ fields, store, location: paths.dataFolder, namePrefix: paths.segment, maxRowsPerFile: 4, spec, sortOrder: order });
+      for (const id of keys) await writer.writeColumns(rowsSource([row(id, `v${s}`)]));
+      const files = await writer.close();
+      expect(new Set(files.map((f) => f.specId))).toEqual(new Set([1]));
+      await commitFiles({ keys: SYNC_RUN_KEYS, table: t.table, runId: `sync-${s}`, files, mode: { kind: 'merge', keyColumn: 'id', keys, deleteKeys: ids(100 + s, 101 + s) } });
+    }
+    await t.table.refresh();
+    const before = sorted(await readRows(t.table));
     const report = await compactTable(t.table, { runIdKey: MAINTENANCE_RUN_PROPERTY, runId: 'maintain-p', targetFileBytes: 8 * 1024 * 1024, maxManifests: 4 });
-    expect(report.skipped).toMatch(/partitioned/);
-    expect(report.deleteFilesAfter).toBe(2);
+    expect(report.skipped).toBeUndefined();
+    expect(report.filesRewritten).toBeGreaterThan(8);
+    expect(report.deleteFilesAfter).toBe(0);
+    expect(sorted(await readRows(t.table))).toEqual(before);
+    const { data } = await t.table.liveEntries();
+    // One file per bucket, each holding only its bucket's rows, sorted by name descending.
+    expect(data.map((e) => e.dataFile.partition![0]).sort()).toEqual([0, 1, 2, 3]);
+    for (const e of data) {
+      expect(e.dataFile.specId).toBe(1);
+      expect(e.dataFile.sortOrderId).toBe(1);
+      const rows = (await readParquetFile(store, e.dataFile.filePath)).toArray().map((r) => r.toJSON() as { id: string; name: string });
+      for (const r of rows) expect(applyTransform({ kind: 'bucket', n: 4 }, 'string', r.id)).toBe(e.dataFile.partition![0]);
+      expect(rows.map((r) => r.name)).toEqual([...rows.map((r) => r.name)].sort().reverse());
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import type { NestedField } from '../iceberg/spec';
-import type { CellSink, ColumnSource } from '../parquet/columns';
+import type { CellSink, ColumnSource } from './columns';
 import { ERROR_CODES, SyncError } from '../errors';
 
 /*
@@ -83,7 +83,7 @@ function cellReader(data: arrow.Data, type: arrow.DataType): Cell {
 }
 
 /**
- * The rows `rows` (indices into the batch, ascending) of `batch`, as a source of `fields`' values.
+ * The rows `rows` (indices into the batch) of `batch`, as a source of `fields`' values.
  */
 export function batchSource(batch: arrow.RecordBatch, fields: readonly NestedField[], rows: Int32Array): ColumnSource {
   const byId = new Map<number, number>();
@@ -110,6 +110,16 @@ export function batchSource(batch: arrow.RecordBatch, fields: readonly NestedFie
         const cell = cells[c];
         for (let r = from; r < to; r++) {
           if (cell) cell(sink, rows[r]!);
+          else sink.append(null);
+        }
+      }
+    },
+    appendRowsTo(sinks, picked, from, to) {
+      for (let c = 0; c < sinks.length; c++) {
+        const sink = sinks[c]!;
+        const cell = cells[c];
+        for (let r = from; r < to; r++) {
+          if (cell) cell(sink, rows[picked[r]!]!);
           else sink.append(null);
         }
       }
