@@ -348,7 +348,11 @@ def spark_sql(namespace, table, statements):
 def range_filter(column, start, end):
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
-    return And(GreaterThanOrEqual(column, start), LessThan(column, end))
+    # pyiceberg reads an instant's zone as an offset only ("Z" is refused).
+    def instant(text):
+        return text[:-1] + "+00:00" if text.endswith("Z") else text
+
+    return And(GreaterThanOrEqual(column, instant(start)), LessThan(column, instant(end)))
 
 
 def plan(namespace, table, column, start, end):
