@@ -96,7 +96,7 @@ describe('the salesforceSync input schema', () => {
     [
       'overrides that is a list',
       { overrides: ['Account'] },
-      'Invalid sync input: overrides: must be an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false} (it is ["Account"])',
+      'Invalid sync input: overrides: must be an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false, "partitionBy": [...], "sortBy": [...]} (it is ["Account"])',
     ],
     [
       'an override key that is no object name',
@@ -130,7 +130,7 @@ describe('the salesforceSync input schema', () => {
     [
       'an unknown key',
       { table: 'account' },
-      'Invalid sync input: table: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
+      'Invalid sync input: table: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, partitionBy, sortBy, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
     ],
     ['reconcile that is not a boolean', { reconcile: 'yes' }, 'Invalid sync input: reconcile: must be true or false (it is "yes")'],
     [
@@ -163,7 +163,7 @@ describe('the salesforceSync input schema', () => {
     [
       'refreshFormulas for the whole sync (it is per object)',
       { refreshFormulas: true },
-      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
+      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, partitionBy, sortBy, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
     ],
     [
       'a typo of refreshFormulas in an override',
@@ -404,6 +404,8 @@ describe('the input reference', () => {
       'namespace',
       'overrides',
       'backfillNewFields',
+      'partitionBy',
+      'sortBy',
       'concurrency',
       'heartbeatTimeout',
       'retryTimeout',
