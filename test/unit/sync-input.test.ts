@@ -438,3 +438,49 @@ describe('the input reference', () => {
     for (const snippet of snippets) expect([snippet, syncInputProblems(JSON.parse(`{${snippet}}`))]).toEqual([snippet, []]);
   });
 });
+
+describe('partitioned tables: partitionBy and sortBy in the input', () => {
+  it('are taken per object and for the whole sync, with every transform and an optional desc', () => {
+    const input = {
+      objects: ['Task', 'Event'],
+      partitionBy: ['month(CreatedDate)'],
+      sortBy: ['AccountId', 'CreatedDate desc'],
+      overrides: {
+        Task: { partitionBy: ['year(ActivityDate)', 'bucket(16, AccountId)', 'truncate(4, Subject)', 'Status', 'hour(CreatedDate)', 'day(created_date)'] },
+        Event: { partitionBy: [], sortBy: ['StartDateTime ASC'] },
+      },
+    };
+    expect(messageFor(input)).toBe('');
+    expect(checkSyncInput(input)).toEqual({ input });
+  });
+
+  it('refuse bad syntax before anything starts, every problem at its key', () => {
+    expect(
+      messageFor({
+        objects: ['Task'],
+        partitionBy: ['month(CreatedDate', 'week(CreatedDate)'],
+        sortBy: ['CreatedDate downwards', 'AccountId', 'accountid desc'],
+        overrides: { Task: { partitionBy: ['bucket(CreatedDate)', 'bucket(0, Id)', 'month(CreatedDate)', 'month(CreatedDate)'], sortBy: 'CreatedDate' } },
+      }),
+    ).toBe(
+      'Invalid sync input: ' +
+        [
+          'overrides.Task.partitionBy: partition field "bucket(CreatedDate)": bucket needs a count, e.g. bucket(16, CreatedDate)',
+          'overrides.Task.partitionBy: partition field "bucket(0, Id)": the bucket count must be a positive whole number',
+          'overrides.Task.partitionBy: partition field "month(CreatedDate)" is given twice',
+          'overrides.Task.sortBy: must be a list of columns, each optionally followed by " desc", such as ["AccountId", "CreatedDate desc"] (it is "CreatedDate")',
+          'partitionBy: partition field "month(CreatedDate" is not a column or a transform of one, e.g. "month(CreatedDate)" or "bucket(16, AccountId)"',
+          'partitionBy: partition field "week(CreatedDate)": unknown transform "week"; use identity, year, month, day, hour, bucket(N, column) or truncate(W, column)',
+          'sortBy: sort field "CreatedDate downwards" is not a column name, optionally followed by asc or desc (e.g. "CreatedDate desc")',
+          'sortBy: sort field "accountid desc" is given twice',
+        ].join('; '),
+    );
+    expect(messageFor({ partitionBy: [3] })).toBe('Invalid sync input: partitionBy[0]: must be text such as "month(CreatedDate)" or "AccountId" (it is 3)');
+  });
+
+  it("reach the child's input unchanged (its lighter check keeps them)", () => {
+    const child = { object: 'Task', namespace: ['crm'], full: false, partitionBy: ['month(CreatedDate)'], sortBy: ['AccountId desc'], syncWideLayout: ['partitionBy'] };
+    expect(checkSyncObjectInput(child)).toEqual({ input: child });
+    expect(syncObjectInputProblems({ ...child, partitionBy: ['month('] })).toHaveLength(1);
+  });
+});
