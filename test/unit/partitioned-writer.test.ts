@@ -88,7 +88,7 @@ async function idsOf(file: DataFile): Promise<string[]> {
 async function writeAll(
   label: string,
   rows: Row[],
-  opts: { spec?: PartitionSpec; sortOrder?: SortOrder; maxOpenPartitions?: number; sortBufferBytes?: number; pageRows?: number },
+  opts: { spec?: PartitionSpec; sortOrder?: SortOrder; maxOpenPartitions?: number; sortBufferBytes?: number; pageRows?: number; idleRows?: number },
 ) {
   const location = pathToFileURL(fs.mkdtempSync(path.join(dir, `${label}-`))).href;
   const writer = openTableWriter({ fields, store, location: `${location}/data`, namePrefix: label, encoders: pool, ...opts });
@@ -141,6 +141,15 @@ describe('partitioned tables: the partitioned writer', () => {
     expect(new Set(all).size).toBe(rows.length);
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const file of files) for (const id of await idsOf(file)) expect(file.partition).toEqual([monthOf(byId.get(id)!), bucketOf(byId.get(id)!)]);
+  });
+
+  it('closes a partition idle for idleRows rows: rows in partition order keep few files open, one per partition', async () => {
+    const rows = makeRows(4_000, 13).sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''));
+    const spec: PartitionSpec = { 'spec-id': 1, fields: [{ 'source-id': 2, 'field-id': 1000, name: 'created_date_month', transform: 'month' }] };
+    const { files, mostOpen } = await writeAll('idle', rows, { spec, idleRows: 300, pageRows: 100 });
+    expect(mostOpen).toBeLessThanOrEqual(4);
+    expect(new Set(files.map((f) => JSON.stringify(f.partition))).size).toBe(files.length);
+    expect(files.reduce((n, f) => n + Number(f.recordCount), 0)).toBe(rows.length);
   });
 
   it('sorts each file by the sort order (nulls as it says), within its partition, and records the order id', async () => {
