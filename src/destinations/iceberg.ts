@@ -8,6 +8,7 @@ import { checkTransactionSupport, commitTransaction } from '../iceberg/transacti
 import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
 import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
 import { defaultSortOrder, defaultSpec } from '../iceberg/spec';
+import { parseTransformName } from '../iceberg/spec/partition';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, INITIAL_SNAPSHOT_PROPERTY, LABEL_PROPERTY, SYNC_RUN_KEYS } from '../table-contract';
@@ -83,7 +84,7 @@ export async function prepareTable(
 /**
  * A table made elsewhere that this writer cannot commit to correctly is refused before anything is
  * read from Salesforce, and left unchanged: it writes format v2 manifests (v1 has no sequence
- * numbers or delete files; v3 requires row lineage) of unpartitioned data files.
+ * numbers or delete files; v3 requires row lineage), partitioned by transforms it knows.
  */
 function refuseUnwritable(table: IcebergTable, identifier: string): void {
   const version = table.metadata['format-version'];
@@ -92,12 +93,13 @@ function refuseUnwritable(table: IcebergTable, identifier: string): void {
       `Table ${identifier} is Iceberg format version ${version}; syncs write format version 2 only, so it was left unchanged. Sync into another namespace, or upgrade the table to version 2 (ALTER TABLE ... SET TBLPROPERTIES ('format-version'='2') in Spark).`,
     );
   }
+  // Partitioned tables are written with their current default spec; one whose transforms this
+  // writer does not know is refused.
   const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === table.metadata['default-spec-id']);
-  if (spec && spec.fields.length > 0) {
-    const fields = spec.fields.map((f) => `${f.transform}(${table.schema().fields.find((c) => c.id === f['source-id'])?.name ?? f['source-id']})`).join(', ');
-    throw new IncompatibleSchemaError(
-      `Table ${identifier} is partitioned by ${fields}; syncs write unpartitioned tables only, so it was left unchanged. Sync into another namespace, or drop the table and let the sync create it.`,
-    );
+  const unknown = spec?.fields.filter((f) => !parseTransformName(f.transform)) ?? [];
+  if (unknown.length > 0) {
+    const fields = unknown.map((f) => `${f.transform}(${table.schema().fields.find((c) => c.id === f['source-id'])?.name ?? f['source-id']})`).join(', ');
+    throw new IncompatibleSchemaError(`Table ${identifier} is partitioned by ${fields}, a transform this writer does not know, so it was left unchanged.`);
   }
 }
 
