@@ -183,6 +183,26 @@ describe('partitioned tables: the partitioned writer', () => {
     expect(new Set(all).size).toBe(rows.length);
   });
 
+  it('a checkpoint (flush) closes every open partition: what was written is in closed files, and later rows go to new ones', async () => {
+    const rows = makeRows(2_000, 17);
+    const location = pathToFileURL(fs.mkdtempSync(path.join(dir, 'flush-'))).href;
+    for (const sortOrder of [undefined, { 'order-id': 1, fields: [{ transform: 'identity', 'source-id': 1, direction: 'asc' as const, 'null-order': 'nulls-first' as const }] }]) {
+      const writer = openTableWriter({ fields, store, location, namePrefix: 'flush', spec: monthAndBucket, sortOrder }) as PartitionedWriter;
+      await writer.writeColumns(csvPage(rows.slice(0, 1000)).columns([0, 1, 2, 3, 4]));
+      expect(writer.openPartitions).toBeGreaterThan(10);
+      await writer.flush();
+      expect(writer.openPartitions).toBe(0);
+      const checkpointed = writer.files.map((f) => f.filePath);
+      expect(writer.files.reduce((n, f) => n + Number(f.recordCount), 0)).toBe(1000);
+      await writer.writeColumns(csvPage(rows.slice(1000)).columns([0, 1, 2, 3, 4]));
+      const files = await writer.close();
+      // The checkpoint's files stay as they were; the rest are new.
+      expect(files.slice(0, checkpointed.length).map((f) => f.filePath)).toEqual(checkpointed);
+      expect(files.length).toBeGreaterThan(checkpointed.length);
+      expect(files.reduce((n, f) => n + Number(f.recordCount), 0)).toBe(rows.length);
+    }
+  });
+
   it('sorts an unpartitioned table with a sort order too', async () => {
     const rows = makeRows(3_000, 5);
     const order: SortOrder = { 'order-id': 1, fields: [{ transform: 'identity', 'source-id': 2, direction: 'asc', 'null-order': 'nulls-first' }] };
