@@ -17,7 +17,8 @@ import { DataFileWriter, RowBuffer, type DataFileWriterOptions } from './writer'
  * Memory is bounded: at most `maxOpenPartitions` partitions have a file open (or rows buffered for
  * sorting); the least recently used is closed when another is needed. Sorted files buffer a
  * partition's rows in column builders up to `sortBufferBytes` raw (all partitions together), then
- * sort them and write them as one file.
+ * sort them and write them as one file. A partition that got no rows while `idleRows` went to
+ * others is closed too: rows that come roughly in partition order keep few files open.
  */
 
 /** What extraction and compaction write rows through: one data file writer, or one per partition. */
@@ -34,6 +35,12 @@ export interface TableFileWriter {
 export const DEFAULT_MAX_OPEN_PARTITIONS = 16;
 /** Raw bytes of rows buffered for sorting, by default (all partitions together). */
 export const DEFAULT_SORT_BUFFER_BYTES = 64 * 1024 * 1024;
+/**
+ * A partition's open file is closed once this many rows went to other partitions since it last got
+ * one: rows that arrive roughly in partition order (Salesforce reads by Id, which follows
+ * CreatedDate) keep only the partitions of the moment open, not every one they passed through.
+ */
+export const DEFAULT_IDLE_ROWS = 200_000;
 
 export interface TableLayoutOptions {
   /** The table's default partition spec (no fields: unpartitioned). */
@@ -42,6 +49,8 @@ export interface TableLayoutOptions {
   sortOrder?: SortOrder;
   maxOpenPartitions?: number;
   sortBufferBytes?: number;
+  /** Rows to other partitions after which an idle partition's file is closed (unsorted tables). */
+  idleRows?: number;
 }
 
 /**
@@ -142,6 +151,8 @@ class SortBuffer {
 
 interface OpenPartition {
   tuple: PartitionTuple;
+  /** Rows the writer had taken (all partitions) when this partition last got rows. */
+  usedAt: number;
   writer?: DataFileWriter;
   sort?: SortBuffer;
 }
@@ -167,6 +178,8 @@ export class PartitionedWriter implements TableFileWriter {
   private readonly maxOpen: number;
   private readonly sortBytes: number;
   private buffered = 0;
+  /** Rows taken so far, all partitions. */
+  private rowsTaken = 0;
   /** Files closed because too many partitions were open (a sign the bound is low for the data). */
   evictions = 0;
 
@@ -252,6 +265,7 @@ export class PartitionedWriter implements TableFileWriter {
     for (const [key, group] of groups) {
       const rows = Int32Array.from(group.rows);
       const partition = await this.partition(key, group.tuple);
+      partition.usedAt = this.rowsTaken + n;
       if (partition.writer) {
         await partition.writer.writeColumns(rowSubset(source, rows));
         continue;
@@ -281,6 +295,15 @@ export class PartitionedWriter implements TableFileWriter {
         await this.retire(largest);
       }
     }
+    this.rowsTaken += n;
+    if (!this.sorted) {
+      // Least recently used first: the idle ones are at the front.
+      const idle = this.opts.idleRows ?? DEFAULT_IDLE_ROWS;
+      for (const [key, p] of this.open) {
+        if (this.rowsTaken - p.usedAt < idle) break;
+        await this.retire(key);
+      }
+    }
   }
 
   /** The partition's open writer or sort buffer (made, closing the least recently used when too many are open). */
@@ -295,7 +318,9 @@ export class PartitionedWriter implements TableFileWriter {
       this.evictions++;
       await this.retire(this.open.keys().next().value);
     }
-    const made: OpenPartition = this.sorted ? { tuple, sort: new SortBuffer(this.opts.fields, this.sortFields.length, tuple) } : { tuple, writer: this.writerFor(tuple) };
+    const made: OpenPartition = this.sorted
+      ? { tuple, usedAt: this.rowsTaken, sort: new SortBuffer(this.opts.fields, this.sortFields.length, tuple) }
+      : { tuple, usedAt: this.rowsTaken, writer: this.writerFor(tuple) };
     this.open.set(key, made);
     return made;
   }

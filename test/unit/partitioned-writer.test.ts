@@ -88,7 +88,7 @@ async function idsOf(file: DataFile): Promise<string[]> {
 async function writeAll(
   label: string,
   rows: Row[],
-  opts: { spec?: PartitionSpec; sortOrder?: SortOrder; maxOpenPartitions?: number; sortBufferBytes?: number; pageRows?: number },
+  opts: { spec?: PartitionSpec; sortOrder?: SortOrder; maxOpenPartitions?: number; sortBufferBytes?: number; pageRows?: number; idleRows?: number },
 ) {
   const location = pathToFileURL(fs.mkdtempSync(path.join(dir, `${label}-`))).href;
   const writer = openTableWriter({ fields, store, location: `${location}/data`, namePrefix: label, encoders: pool, ...opts });
@@ -143,6 +143,15 @@ describe('partitioned tables: the partitioned writer', () => {
     for (const file of files) for (const id of await idsOf(file)) expect(file.partition).toEqual([monthOf(byId.get(id)!), bucketOf(byId.get(id)!)]);
   });
 
+  it('closes a partition idle for idleRows rows: rows in partition order keep few files open, one per partition', async () => {
+    const rows = makeRows(4_000, 13).sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''));
+    const spec: PartitionSpec = { 'spec-id': 1, fields: [{ 'source-id': 2, 'field-id': 1000, name: 'created_date_month', transform: 'month' }] };
+    const { files, mostOpen } = await writeAll('idle', rows, { spec, idleRows: 300, pageRows: 100 });
+    expect(mostOpen).toBeLessThanOrEqual(4);
+    expect(new Set(files.map((f) => JSON.stringify(f.partition))).size).toBe(files.length);
+    expect(files.reduce((n, f) => n + Number(f.recordCount), 0)).toBe(rows.length);
+  });
+
   it('sorts each file by the sort order (nulls as it says), within its partition, and records the order id', async () => {
     const rows = makeRows(6_000, 3);
     const order: SortOrder = {
@@ -172,6 +181,26 @@ describe('partitioned tables: the partitioned writer', () => {
     expect(files.length).toBeGreaterThan(4); // 3 years and nulls, the buffer filled more than once
     expect(all.length).toBe(rows.length);
     expect(new Set(all).size).toBe(rows.length);
+  });
+
+  it('a checkpoint (flush) closes every open partition: what was written is in closed files, and later rows go to new ones', async () => {
+    const rows = makeRows(2_000, 17);
+    const location = pathToFileURL(fs.mkdtempSync(path.join(dir, 'flush-'))).href;
+    for (const sortOrder of [undefined, { 'order-id': 1, fields: [{ transform: 'identity', 'source-id': 1, direction: 'asc' as const, 'null-order': 'nulls-first' as const }] }]) {
+      const writer = openTableWriter({ fields, store, location, namePrefix: 'flush', spec: monthAndBucket, sortOrder }) as PartitionedWriter;
+      await writer.writeColumns(csvPage(rows.slice(0, 1000)).columns([0, 1, 2, 3, 4]));
+      expect(writer.openPartitions).toBeGreaterThan(10);
+      await writer.flush();
+      expect(writer.openPartitions).toBe(0);
+      const checkpointed = writer.files.map((f) => f.filePath);
+      expect(writer.files.reduce((n, f) => n + Number(f.recordCount), 0)).toBe(1000);
+      await writer.writeColumns(csvPage(rows.slice(1000)).columns([0, 1, 2, 3, 4]));
+      const files = await writer.close();
+      // The checkpoint's files stay as they were; the rest are new.
+      expect(files.slice(0, checkpointed.length).map((f) => f.filePath)).toEqual(checkpointed);
+      expect(files.length).toBeGreaterThan(checkpointed.length);
+      expect(files.reduce((n, f) => n + Number(f.recordCount), 0)).toBe(rows.length);
+    }
   });
 
   it('sorts an unpartitioned table with a sort order too', async () => {
