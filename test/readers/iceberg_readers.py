@@ -367,6 +367,8 @@ def plan(namespace, table, column, start, end):
         "planned_records": sum(t.file.record_count for t in planned),
         "total_records": sum(t.file.record_count for t in total),
         "planned_delete_files": len({d.file_path for t in planned for d in t.delete_files}),
+        # Delete files that apply to any live data file, and the specs the data files are written with.
+        "delete_files": len({d.file_path for t in total for d in t.delete_files}),
         "specs": sorted({t.file.spec_id for t in total}),
         # Each planned file's spec and partition tuple (values in the form of `plain`).
         "planned_partitions": sorted({json.dumps([t.file.spec_id, [plain(t.file.partition[i]) for i in range(len(t.file.partition))]]) for t in planned}),
