@@ -33,6 +33,8 @@ new Command('tables')
       const m = r.maintenance;
       console.log(`  last maintenance ${m ? `${m.finishedAt}:` : 'never (npm run maintain)'}`);
       for (const line of m ? describeReport(m) : []) console.log(`    ${line}`);
+      const specs = r.partitioning.specs > 1 ? ` (the table has had ${r.partitioning.specs} partition specs; older files keep theirs)` : '';
+      console.log(`  partitioned: ${r.partitioning.current}${specs}${r.sortOrder ? `; sorted by ${r.sortOrder}` : ''}`);
       console.log(`  schema: ${r.schema.map((f) => `${f.name} ${f.type}${f.required ? ' required' : ''}`).join(', ')}`);
       for (const row of r.sample ?? []) console.log(`  ${JSON.stringify(row, (_k, v) => plain(v))}`);
     }

@@ -1,6 +1,7 @@
 import type { LoadTableResult, Namespace, RestCatalog } from '../iceberg/catalog';
 import { readRows } from '../iceberg/reader';
-import { currentSchema, currentSnapshot } from '../iceberg/spec';
+import { currentSchema, currentSnapshot, defaultSortOrder, defaultSpec } from '../iceberg/spec';
+import { describeSpec } from '../iceberg/spec/partition';
 import { loadTable } from '../iceberg/table';
 import { lastRunSummary } from '../iceberg/snapshot-producer';
 import type { ObjectStore } from '../storage/object-store';
@@ -23,6 +24,10 @@ export interface TableReport {
   deleteFiles: number;
   bytes: number;
   schema: { id: number; name: string; type: string; required: boolean }[];
+  /** How new files are partitioned (`month(created_date)`, or `unpartitioned`), and how many specs the table has had. */
+  partitioning: { current: string; specs: number };
+  /** How rows are sorted within new files (`account_id asc`), when the table has a sort order. */
+  sortOrder?: string;
   /** What the table's last maintenance did (maintainTable keeps its report on the table). */
   maintenance?: MaintenanceReport;
   sample?: Record<string, unknown>[];
@@ -40,6 +45,7 @@ export async function inspectTables(opts: {
   for (const name of names) {
     const table = await loadTable({ catalog: opts.catalog, namespace: opts.namespace, name, storeFor: opts.storeFor });
     const snapshot = currentSnapshot(table.metadata);
+    const schema = currentSchema(table.metadata);
     const summary: Record<string, string> = snapshot?.summary ?? {};
     const n = (key: string) => Number(summary[key] ?? 0);
     // What the last sync recorded, even when another engine committed after it.
@@ -60,11 +66,24 @@ export async function inspectTables(opts: {
       dataFiles: n('total-data-files'),
       deleteFiles: n('total-delete-files'),
       bytes: n('total-files-size'),
-      schema: currentSchema(table.metadata).fields.map((f) => ({ id: f.id, name: f.name, type: f.type, required: f.required })),
+      schema: schema.fields.map((f) => ({ id: f.id, name: f.name, type: f.type, required: f.required })),
+      partitioning: { current: describeSpec(defaultSpec(table.metadata), schema), specs: table.metadata['partition-specs'].length },
+      sortOrder: sortOrderText(table.metadata, schema),
       maintenance: lastReport(table.metadata.properties, LAST_MAINTENANCE_PROPERTY),
     };
     if (opts.sample && snapshot) report.sample = (await readRows(table)).slice(0, opts.sample);
     reports.push(report);
   }
   return reports;
+}
+
+function sortOrderText(metadata: Parameters<typeof defaultSortOrder>[0], schema: ReturnType<typeof currentSchema>): string | undefined {
+  const order = defaultSortOrder(metadata);
+  if (!order) return undefined;
+  return order.fields
+    .map((f) => {
+      const column = schema.fields.find((c) => c.id === f['source-id'])?.name ?? `#${f['source-id']}`;
+      return `${f.transform === 'identity' ? column : `${f.transform}(${column})`} ${f.direction} ${f['null-order']}`;
+    })
+    .join(', ');
 }

@@ -21,7 +21,19 @@ const BigLong = avro.types.LongType.__with({
 });
 
 export function avroType(schema: object): avro.Type {
-  return avro.Type.forSchema(schema as avro.Schema, { registry: { long: BigLong } as never, wrapUnions: false });
+  return avro.Type.forSchema(plainPrimitives(schema) as avro.Schema, { registry: { long: BigLong } as never, wrapUnions: false });
+}
+
+/**
+ * The schema with `{"type": "long", "logicalType": …}` (dates, timestamps in partition tuples) read
+ * as the primitive itself, so longs stay BigInt: the file's header keeps the logical types for readers.
+ */
+function plainPrimitives(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(plainPrimitives);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const o = schema as Record<string, unknown>;
+  if ((o.type === 'long' || o.type === 'int') && typeof o.logicalType === 'string') return o.type;
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, k === 'type' || k === 'fields' || k === 'items' || k === 'values' ? plainPrimitives(v) : v]));
 }
 
 const MAGIC = Buffer.from('Obj\x01', 'latin1');

@@ -297,8 +297,8 @@ export function summarizePartitions(partition: PartitionFieldType[], entries: Ma
       if (lowerValue === null || comparePartitionValues(field.type, v, lowerValue) < 0) lowerValue = v;
       if (upperValue === null || comparePartitionValues(field.type, v, upperValue) > 0) upperValue = v;
     }
-    if (lowerValue !== null) lower = encodeBound(field.type, lowerValue);
-    if (upperValue !== null) upper = encodeBound(field.type, upperValue);
+    if (lowerValue !== null) lower = new Uint8Array(encodeBound(field.type, lowerValue));
+    if (upperValue !== null) upper = new Uint8Array(encodeBound(field.type, upperValue));
     const floating = field.type === 'float' || field.type === 'double';
     return { containsNull, containsNan: floating ? containsNan : null, lowerBound: lower ?? null, upperBound: upper ?? null };
   });

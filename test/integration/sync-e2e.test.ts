@@ -53,7 +53,8 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     // What `npm run tables` reports after the first sync.
     const { catalog, storeFor } = connectIceberg(settings);
     const [account] = await inspectTables({ catalog, namespace: [namespace], storeFor, sample: 2, only: ['account'] });
-    expect(account).toMatchObject({ table: `${namespace}.account`, rows: 300, dataFiles: 1, deleteFiles: 0 });
+    expect(account).toMatchObject({ table: `${namespace}.account`, rows: 300, dataFiles: 1, deleteFiles: 0, partitioning: { current: 'unpartitioned', specs: 1 } });
+    expect(account!.sortOrder).toBeUndefined();
     expect(account!.cursor).toMatch(/Z$/);
     expect(account!.schema[0]).toEqual({ id: 1, name: 'id', type: 'string', required: true });
     expect(account!.sample![0]!.system_modstamp).toMatch(/^\d{4}-\d{2}-\d{2}T.*Z$/);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readAvroFile } from '../../src/iceberg/avro-file';
 import { parseJson, toJson } from '../../src/iceberg/json';
-import { decodeManifest, decodeManifestList, encodeManifest, encodeManifestList } from '../../src/iceberg/manifest';
+import { decodeManifest, decodeManifestList, encodeManifest, encodeManifestList, summarizeManifest, summarizePartitions } from '../../src/iceberg/manifest';
+import { partitionFieldTypes } from '../../src/iceberg/spec/partition';
+import { decodeBound } from '../../src/iceberg/spec/bounds';
 import { currentSnapshot, EntryStatus, FileContent, ManifestContent, type ManifestEntry, type Schema, type TableMetadata } from '../../src/iceberg/spec';
 
 const schema: Schema = { type: 'struct', 'schema-id': 0, 'identifier-field-ids': [1], fields: [{ id: 1, name: 'id', required: true, type: 'string' }] };
@@ -37,6 +39,69 @@ describe('Avro manifests', () => {
     expect(back[1]!.dataFile.filePath).toBe('s3://b/2.parquet');
     expect(back[0]!.dataFile.valueCounts?.get(1)).toBe(3n);
     expect([...back[0]!.dataFile.upperBounds!.get(1)!]).toEqual([0x7a]);
+  });
+
+  it('carry partition tuples of any result type, and the manifest list summarises them per field', () => {
+    const wide: Schema = {
+      type: 'struct',
+      'schema-id': 1,
+      fields: [
+        { id: 1, name: 'id', required: true, type: 'string' },
+        { id: 2, name: 'created_date', required: false, type: 'timestamptz' },
+        { id: 3, name: 'amount', required: false, type: 'decimal(18, 2)' },
+        { id: 4, name: 'activity_date', required: false, type: 'date' },
+      ],
+    };
+    const spec = {
+      'spec-id': 3,
+      fields: [
+        { 'source-id': 2, 'field-id': 1000, name: 'created_date_month', transform: 'month' },
+        { 'source-id': 1, 'field-id': 1001, name: 'id_bucket', transform: 'bucket[16]' },
+        { 'source-id': 3, 'field-id': 1002, name: 'amount', transform: 'identity' },
+        { 'source-id': 1, 'field-id': 1003, name: 'id_trunc', transform: 'truncate[3]' },
+        { 'source-id': 4, 'field-id': 1004, name: 'activity_date_day', transform: 'day' },
+        { 'source-id': 2, 'field-id': 1005, name: 'created_date', transform: 'identity' },
+      ],
+    };
+    const partition = partitionFieldTypes(spec, [schema, wide]);
+    expect(partition.map((p) => p.type)).toEqual(['int', 'int', 'decimal(18, 2)', 'string', 'date', 'timestamptz']);
+    const tuples = [
+      [650, 3, -12345n, 'abc', 19000, 1700000000000000n],
+      [652, 15, null, 'abd', 18999, 1700000000000001n],
+    ];
+    const entries = tuples.map((t, i) => ({ ...entry(`s3://b/${i}.parquet`), dataFile: { ...entry(`s3://b/${i}.parquet`).dataFile, specId: 3, partition: t } }));
+    const bytes = encodeManifest({ schema: wide, spec, partition, content: ManifestContent.Data, entries });
+    const back = decodeManifest(bytes, { sequenceNumber: 1n, addedSnapshotId: bigId, partitionSpecId: 3 });
+    expect(back.map((e) => e.dataFile.partition)).toEqual(tuples);
+    expect(back[0]!.dataFile.specId).toBe(3);
+    const summaries = summarizePartitions(partition, entries);
+    expect(summaries[0]).toMatchObject({ containsNull: false, containsNan: null });
+    expect(decodeBound('int', summaries[0]!.lowerBound!)).toBe(650);
+    expect(decodeBound('int', summaries[0]!.upperBound!)).toBe(652);
+    expect(summaries[2]!.containsNull).toBe(true);
+    expect(decodeBound('decimal(18, 2)', summaries[2]!.lowerBound!)).toBe(-12345n);
+    expect(decodeBound('date', summaries[4]!.lowerBound!)).toBe(18999);
+    const list = encodeManifestList({
+      snapshotId: bigId,
+      parentSnapshotId: null,
+      sequenceNumber: 1n,
+      manifests: [
+        {
+          manifestPath: 'm',
+          manifestLength: 1n,
+          partitionSpecId: 3,
+          content: ManifestContent.Data,
+          sequenceNumber: 1n,
+          minSequenceNumber: 1n,
+          addedSnapshotId: bigId,
+          ...summarizeManifest(entries),
+          partitions: summaries,
+        },
+      ],
+    });
+    expect(decodeManifestList(list)[0]!.partitions).toEqual(summaries);
+    // A partition tuple that does not fit its spec is a bug, not a file to write.
+    expect(() => encodeManifest({ schema: wide, spec, partition, content: ManifestContent.Data, entries: [entry('x')] })).toThrow(/partition tuple of 0 values/);
   });
 
   it('embed the schema with the spec’s field ids and the required metadata', () => {
