@@ -1,6 +1,6 @@
 import { ERROR_CODES, SyncError } from '../errors';
 import type { TableRequirement, TableUpdate } from './catalog';
-import { currentSchema, type NestedField, type PartitionSpec, type PrimitiveType, type Schema, type SortOrder, type TableMetadata } from './spec';
+import { currentSchema, defaultSortOrder, defaultSpec, type NestedField, type PartitionSpec, type PrimitiveType, type Schema, type SortOrder, type TableMetadata } from './spec';
 import type { PartitionRequest, SortRequest, Transform } from './spec/layout-syntax';
 import { buildSpec, describeSpec, FIRST_PARTITION_FIELD_ID, parseTransformName, sameSortOrder, sameSpec, transformMismatch, type SortField } from './spec/partition';
 
@@ -94,15 +94,9 @@ export function newTableLayout(schema: Schema, layout: TableLayout, table: strin
   return { 'partition-spec': spec, 'write-order': { 'order-id': fields.length > 0 ? 1 : 0, fields } };
 }
 
-/** A table's default partition spec (an empty one if the metadata lacks it). */
-export function defaultSpecOf(metadata: TableMetadata): PartitionSpec {
-  return metadata['partition-specs'].find((s) => s['spec-id'] === metadata['default-spec-id']) ?? { 'spec-id': metadata['default-spec-id'], fields: [] };
-}
-
-/** A table's default sort order (unsorted if the metadata lacks it). */
-export function defaultSortOrderOf(metadata: TableMetadata): SortOrder {
-  const id = metadata['default-sort-order-id'] ?? 0;
-  return (metadata['sort-orders'] ?? []).find((o) => o['order-id'] === id) ?? { 'order-id': id, fields: [] };
+/** A table's default sort order, as an unsorted one (with its id) when it has none. */
+function defaultSortOrderOf(metadata: TableMetadata): SortOrder {
+  return defaultSortOrder(metadata) ?? { 'order-id': metadata['default-sort-order-id'] ?? 0, fields: [] };
 }
 
 /** A sort order as people read it: `account_id, created_date desc`. */
@@ -136,7 +130,7 @@ export function planLayoutChange(metadata: TableMetadata, layout: TableLayout, t
   const out: LayoutChange = { updates: [], requirements: [], changes: [] };
   if (bound.partitionBy) {
     const specs = metadata['partition-specs'];
-    const current = defaultSpecOf(metadata);
+    const current = defaultSpec(metadata);
     const lastPartitionId = metadata['last-partition-id'] ?? Math.max(FIRST_PARTITION_FIELD_ID - 1, ...specs.flatMap((s) => s.fields.map((f) => f['field-id'])));
     const { spec } = buildSpec(bound.partitionBy, { specId: Math.max(-1, ...specs.map((s) => s['spec-id'])) + 1, earlier: specs, lastPartitionId });
     if (!sameSpec(spec, current)) {
@@ -172,7 +166,7 @@ export function planLayoutChange(metadata: TableMetadata, layout: TableLayout, t
  * as one of a later format version), or undefined when it can.
  */
 export function unknownTransforms(metadata: TableMetadata): string | undefined {
-  const spec = defaultSpecOf(metadata);
+  const spec = defaultSpec(metadata);
   const unknown = spec.fields.filter((f) => parseTransformName(f.transform) === undefined);
   if (unknown.length === 0) return undefined;
   return `${describeSpec(spec, currentSchema(metadata))}, and ${unknown.map((f) => f.transform).join(', ')} ${unknown.length === 1 ? 'is a transform' : 'are transforms'} syncs do not write (they write ${['identity', 'year', 'month', 'day', 'hour', 'bucket[N]', 'truncate[W]'].join(', ')})`;

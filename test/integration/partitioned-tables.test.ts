@@ -140,6 +140,20 @@ for (const target of targets) {
       expect(after['partition-specs']).toEqual(before['partition-specs']);
       expect(after['default-spec-id']).toBe(before['default-spec-id']);
       expect(after['last-partition-id']).toBe(before['last-partition-id']);
+      // Asked for the spec it has (by Salesforce names): nothing changes. Asked for Spark's first one again
+      // (day): that spec becomes the default again, with its field id and Spark's name, not added twice.
+      await p.prepare(namespace, { partitionBy: ['month(CreatedDate)', 'bucket(4, Id)'] });
+      expect((await p.metadata(namespace)).metadataLocation).toBe(after.metadataLocation);
+      await p.prepare(namespace, { partitionBy: ['day(CreatedDate)'] });
+      const again = await p.metadata(namespace);
+      expect(again['partition-specs']).toEqual(before['partition-specs']);
+      expect(again['default-spec-id']).toBe(0);
+      // A spec it never had reuses the field ids of the same column and transform (month, from Spark's spec).
+      await p.prepare(namespace, { partitionBy: ['month(CreatedDate)', 'identity(Name)'] });
+      const added = await p.metadata(namespace);
+      expect(added['partition-specs']).toHaveLength(before['partition-specs'].length + 1);
+      const monthField = defaultSpec(before).fields[0]!;
+      expect(defaultSpec(added).fields).toEqual([monthField, expect.objectContaining({ 'field-id': before['last-partition-id']! + 1, name: 'name', transform: 'identity' })]);
       // Spark still reads its rows.
       const read = await session.must(['read', '--reader', 'spark', namespace, 'account'], target.overrides);
       expect(read.rows.map((r) => r.id).sort()).toEqual(['001SPARK000000001', '001SPARK000000002']);

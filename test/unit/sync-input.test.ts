@@ -369,6 +369,24 @@ describe('the input npm run sync and npm run schedule build', () => {
       overrides: { Contact: { writeMode: 'merge' }, Account: { refreshFormulas: true } },
       backfillNewFields: false,
     });
+    // partitioned tables: --partition-by and --sort-by, an object's own (Object=...) or every object's.
+    expect(
+      syncInput(['Task', 'Event'], {
+        ...opts,
+        partitionBy: ['month(CreatedDate)', 'Task=bucket(16, AccountId)', 'Task=day(ActivityDate)'],
+        sortBy: ['AccountId', 'Event=StartDateTime desc'],
+      }),
+    ).toEqual({
+      objects: ['Task', 'Event'],
+      namespace: 'salesforce',
+      readMode: 'incremental',
+      overrides: { Task: { partitionBy: ['bucket(16, AccountId)', 'day(ActivityDate)'] }, Event: { sortBy: ['StartDateTime desc'] } },
+      partitionBy: ['month(CreatedDate)'],
+      sortBy: ['AccountId'],
+    });
+    expect(() => syncInput(['Task'], { ...opts, partitionBy: ['Task=month(CreatedDate'] })).toThrow(
+      /^Invalid sync input: overrides\.Task\.partitionBy: partition field "month\(CreatedDate"/,
+    );
     expect(() => syncInput(['Account'], { ...opts, refreshFormulas: ['Contact'] })).toThrow(
       'Invalid sync input: overrides.Contact: names an object this sync does not include (objects: Account)',
     );
