@@ -294,7 +294,7 @@ export class PartitionedWriter implements TableFileWriter {
       this.done.buildMs += performance.now() - t;
       if (sort.bytes >= this.sortBytes) await this.retire(key);
       // Over the bound all together: the largest buffers are written out first.
-      while (this.buffered >= this.sortBytes) {
+      while (this.buffered >= this.sortBytes && this.open.size > 0) {
         let largest: unknown;
         let size = -1;
         for (const [k, p] of this.open) if (p.sort!.bytes > size) [largest, size] = [k, p.sort!.bytes];
