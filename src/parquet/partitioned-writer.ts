@@ -40,7 +40,7 @@ export const DEFAULT_SORT_BUFFER_BYTES = 64 * 1024 * 1024;
  * one: rows that arrive roughly in partition order (Salesforce reads by Id, which follows
  * CreatedDate) keep only the partitions of the moment open, not every one they passed through.
  */
-export const DEFAULT_IDLE_ROWS = 200_000;
+export const DEFAULT_IDLE_ROWS = 50_000;
 /** Partitions' files closing in the background at once (see closeInBackground). */
 const MAX_CLOSING = 2;
 
