@@ -40,7 +40,9 @@ export const DEFAULT_SORT_BUFFER_BYTES = 64 * 1024 * 1024;
  * one: rows that arrive roughly in partition order (Salesforce reads by Id, which follows
  * CreatedDate) keep only the partitions of the moment open, not every one they passed through.
  */
-export const DEFAULT_IDLE_ROWS = 200_000;
+export const DEFAULT_IDLE_ROWS = 50_000;
+/** Partitions' files closing in the background at once (see closeInBackground). */
+const MAX_CLOSING = 2;
 
 export interface TableLayoutOptions {
   /** The table's default partition spec (no fields: unpartitioned). */
@@ -173,6 +175,9 @@ export class PartitionedWriter implements TableFileWriter {
   /** Open partitions, least recently used first (a Map keeps insertion order: a use moves one to the end). */
   private readonly open = new Map<unknown, OpenPartition>();
   private readonly retired: DataFile[] = [];
+  /** Writers closing in the background, oldest first. */
+  private readonly closing = new Set<Promise<void>>();
+  private failed: unknown;
   private readonly done = { buildMs: 0, encodeMs: 0, uploadMs: 0 };
   private readonly fileNumbers = { next: 0 };
   private readonly maxOpen: number;
@@ -236,6 +241,7 @@ export class PartitionedWriter implements TableFileWriter {
   }
 
   async writeColumns(source: ColumnSource): Promise<void> {
+    this.throwIfFailed();
     const started = performance.now();
     const n = source.length;
     if (n === 0) return;
@@ -288,7 +294,7 @@ export class PartitionedWriter implements TableFileWriter {
       this.done.buildMs += performance.now() - t;
       if (sort.bytes >= this.sortBytes) await this.retire(key);
       // Over the bound all together: the largest buffers are written out first.
-      while (this.buffered >= this.sortBytes) {
+      while (this.buffered >= this.sortBytes && this.open.size > 0) {
         let largest: unknown;
         let size = -1;
         for (const [k, p] of this.open) if (p.sort!.bytes > size) [largest, size] = [k, p.sort!.bytes];
@@ -347,11 +353,34 @@ export class PartitionedWriter implements TableFileWriter {
       this.done.buildMs += performance.now() - t;
       await writer.writeColumns(batchSource(batch, this.opts.fields, order));
     }
-    await writer.close();
-    this.retired.push(...writer.files);
-    this.done.buildMs += writer.timings.buildMs;
-    this.done.encodeMs += writer.timings.encodeMs;
-    this.done.uploadMs += writer.timings.uploadMs;
+    await this.closeInBackground(writer);
+  }
+
+  /**
+   * Closes a partition's writer while rows go on to the others: its last row group is encoded and
+   * its upload completed as the next rows are built (the encoder threads and this one overlap, as
+   * they do within a file). At most MAX_CLOSING close at once; a failure fails the next call.
+   */
+  private async closeInBackground(writer: DataFileWriter): Promise<void> {
+    const closing: Promise<void> = writer.close().then(
+      () => {
+        this.retired.push(...writer.files);
+        this.done.buildMs += writer.timings.buildMs;
+        this.done.encodeMs += writer.timings.encodeMs;
+        this.done.uploadMs += writer.timings.uploadMs;
+      },
+      (error: unknown) => {
+        this.failed ??= error;
+      },
+    );
+    this.closing.add(closing);
+    void closing.finally(() => this.closing.delete(closing));
+    while (this.closing.size > MAX_CLOSING) await this.closing.values().next().value;
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failed !== undefined) throw this.failed;
   }
 
   /** The buffer's rows in the sort order (stable: rows with equal keys keep their order). */
@@ -378,6 +407,8 @@ export class PartitionedWriter implements TableFileWriter {
 
   async flush(): Promise<void> {
     for (const key of [...this.open.keys()]) await this.retire(key);
+    while (this.closing.size > 0) await this.closing.values().next().value;
+    this.throwIfFailed();
   }
 
   async close(): Promise<DataFile[]> {
