@@ -83,7 +83,8 @@ module.exports = {
       from: { path: '^workflows/' },
       to: {
         path: '^(src|activities)/',
-        pathNot: '^src/sync/objects\\.ts$|^src/edit-distance\\.ts$|^src/table-contract\\.ts$|^src/maintenance/workflow-ids\\.ts$|^activities/(signals|search-attributes)\\.ts$',
+        pathNot:
+          '^src/sync/objects\\.ts$|^src/iceberg/spec/layout-syntax\\.ts$|^src/edit-distance\\.ts$|^src/table-contract\\.ts$|^src/maintenance/workflow-ids\\.ts$|^activities/(signals|search-attributes)\\.ts$',
         dependencyTypesNot: ['type-only'],
       },
     },

@@ -222,6 +222,8 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
   });
   // The re-read options only when set: a sync without them schedules exactly what it always did.
   const rereadOptions = definedOnly({ backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas });
+  // The table's layout likewise (an activity's input is not part of what a replay compares).
+  const layoutOptions = definedOnly({ partitionBy: input.partitionBy, sortBy: input.sortBy, syncWideLayout: input.syncWideLayout });
   // Each activity's summary names its object: the child's timeline reads "extract Account".
   const as = (verb: string) => ({ summary: `${verb} ${input.object}` });
   if (patched(MAINTENANCE_PATCH)) {
@@ -230,7 +232,16 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     moveTo('preparing');
   }
   const prepared = await prepareObject.executeWithOptions(as('prepare'), [
-    { object: input.object, namespace: input.namespace, runId: syncRunId, writeMode: input.writeMode, full: input.full, reconcile: input.reconcile, ...rereadOptions },
+    {
+      object: input.object,
+      namespace: input.namespace,
+      runId: syncRunId,
+      writeMode: input.writeMode,
+      full: input.full,
+      reconcile: input.reconcile,
+      ...rereadOptions,
+      ...layoutOptions,
+    },
   ]);
   table = `${prepared.namespace.join('.')}.${prepared.table}`;
   // Decided before the extraction, which reconciles itself on the old path. Asked only of a
@@ -408,6 +419,7 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
         retryTimeout: input.retryTimeout,
         ...(atomic ? { atomic: true } : {}),
         ...definedOnly({ backfillNewFields: input.overrides?.[object]?.backfillNewFields ?? input.backfillNewFields, refreshFormulas: input.overrides?.[object]?.refreshFormulas }),
+        ...layoutFor(input, object),
       };
       const writeMode = childInput.writeMode ?? defaultWriteMode(object);
       try {
@@ -610,12 +622,27 @@ function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * An object's partitionBy and sortBy: its override's, else the sync's (then marked as the sync's,
+ * which an object without their columns does not take). Nothing when neither is set.
+ */
+function layoutFor(input: CheckedSyncInput, object: string): Pick<CheckedSyncObjectInput, 'partitionBy' | 'sortBy' | 'syncWideLayout'> {
+  const own = input.overrides?.[object];
+  const syncWide = (['partitionBy', 'sortBy'] as const).filter((k) => own?.[k] === undefined && input[k] !== undefined);
+  return {
+    ...definedOnly({ partitionBy: own?.partitionBy ?? input.partitionBy, sortBy: own?.sortBy ?? input.sortBy }),
+    ...(syncWide.length > 0 ? { syncWideLayout: syncWide } : {}),
+  };
+}
+
 /** A child's static details: what it was asked to do (markdown, shown by the Web UI). */
 function childDetails(input: CheckedSyncObjectInput, writeMode: string): string {
   const options = [
     input.reconcile ? 'reconcile (remove rows Salesforce no longer has)' : undefined,
     input.refreshFormulas ? 'refresh formula fields (read every row)' : undefined,
     input.backfillNewFields === false ? 'no backfill of new fields' : undefined,
+    input.partitionBy ? `partition by ${input.partitionBy.join(', ') || 'nothing (unpartitioned)'}` : undefined,
+    input.sortBy ? `sort by ${input.sortBy.join(', ') || 'nothing (unsorted)'}` : undefined,
   ].filter((o) => o !== undefined);
   return [
     `Salesforce object **${input.object}** into Iceberg namespace \`${input.namespace.join('.')}\``,

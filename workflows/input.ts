@@ -11,8 +11,9 @@
  * - describeInput() documents it: `npm run env -- input`, and the README's table (a unit test
  *   keeps them equal).
  *
- * Workflow code imports this module: it may import only zod, Temporal's pure helpers and the pure
- * constants of src/sync/objects, never src/ code that does I/O.
+ * Workflow code imports this module: it may import only zod, Temporal's pure helpers, the pure
+ * constants of src/sync/objects and the pure layout parser of src/iceberg/spec/layout-syntax,
+ * never src/ code that does I/O.
  */
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
@@ -30,6 +31,7 @@ import {
   defaultWriteMode,
 } from '../src/sync/objects';
 import { editDistance } from '../src/edit-distance';
+import { layoutSyntaxProblems } from '../src/iceberg/spec/layout-syntax';
 
 /** The ApplicationFailure type of a workflow that refused its input. */
 export const INVALID_INPUT = 'InvalidInput';
@@ -59,11 +61,16 @@ const MUST = {
   readMode: 'incremental or full',
   namespace: `an Iceberg namespace: ${NAMESPACE_RULE}`,
   overrides:
-    'an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false}',
+    'an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false, "partitionBy": [...], "sortBy": [...]}',
   override: 'an object such as {"writeMode": "replace"} or {"refreshFormulas": true}',
   reconcile: 'true or false',
   backfillNewFields: 'true or false',
   refreshFormulas: 'true or false',
+  partitionBy:
+    'a list of partition fields, each a column or a transform of one: "Type", "month(CreatedDate)" (also year, day, hour, identity), "bucket(16, AccountId)", "truncate(4, Name)"',
+  sortBy: 'a list of columns, each optionally followed by " desc", such as ["AccountId", "CreatedDate desc"]',
+  layoutField: 'text such as "month(CreatedDate)" or "AccountId"',
+  syncWideLayout: 'a list of partitionBy and sortBy',
   atomic: 'true or false',
   writeMode: 'replace, merge or append',
   concurrency: `a whole number from ${LIMITS.concurrency[0]} to ${LIMITS.concurrency[1]}`,
@@ -123,6 +130,13 @@ const readMode = z.enum(READ_MODES, must(MUST.readMode));
 const writeMode = z.enum(WRITE_MODES, must(MUST.writeMode));
 const backfillNewFields = z.boolean(must(MUST.backfillNewFields));
 const refreshFormulas = z.boolean(must(MUST.refreshFormulas));
+/** A list of partition (or sort) fields: each one's syntax is checked here, its columns and their types by prepare. */
+const layoutList = (kind: 'partitionBy' | 'sortBy') =>
+  z.array(z.string(must(MUST.layoutField)), must(MUST[kind])).superRefine((texts, ctx) => {
+    for (const message of layoutSyntaxProblems(kind, texts)) ctx.addIssue({ code: 'custom', input: texts, message });
+  });
+const partitionBy = layoutList('partitionBy');
+const sortBy = layoutList('sortBy');
 
 /**
  * Keys read under an old name too: `mode` was both the sync's read mode (incremental or full) and
@@ -156,6 +170,8 @@ const overrideShape = {
   reconcile: z.boolean(must(MUST.reconcile)).optional(),
   backfillNewFields: backfillNewFields.optional(),
   refreshFormulas: refreshFormulas.optional(),
+  partitionBy: partitionBy.optional(),
+  sortBy: sortBy.optional(),
 };
 
 /** What happened to one object (the parent's result, and what it carries across continue-as-new). */
@@ -187,6 +203,8 @@ const syncInputShape = {
   namespace: z.string(must(MUST.namespace)).regex(NAMESPACE_PATTERN).optional(),
   overrides: z.record(objectName, z.strictObject(overrideShape, must(MUST.override)), must(MUST.overrides)).optional(),
   backfillNewFields: backfillNewFields.optional(),
+  partitionBy: partitionBy.optional(),
+  sortBy: sortBy.optional(),
   concurrency: wholeNumber(MUST.concurrency, LIMITS.concurrency).optional(),
   heartbeatTimeout: heartbeatTimeout.optional(),
   retryTimeout: retryTimeout.optional(),
@@ -268,6 +286,10 @@ export const syncObjectInputSchema = z
       reconcile: z.boolean(must(MUST.reconcile)).optional(),
       backfillNewFields: backfillNewFields.optional(),
       refreshFormulas: refreshFormulas.optional(),
+      partitionBy: partitionBy.optional(),
+      sortBy: sortBy.optional(),
+      /** Which of partitionBy and sortBy are the sync's defaults, not this object's own: an object without their columns keeps its table's layout. */
+      syncWideLayout: z.array(z.enum(['partitionBy', 'sortBy']), must(MUST.syncWideLayout)).optional(),
       heartbeatTimeout: heartbeatTimeout.optional(),
       retryTimeout: retryTimeout.optional(),
       atomic: z.boolean(must(MUST.atomic)).optional(),
@@ -394,14 +416,26 @@ const DOCS: Record<(typeof DOCUMENTED_KEYS)[number], Omit<InputKeyReference, 'ke
   overrides: {
     type: `${MUST.overrides}, naming objects the sync includes`,
     default: `each object's own: replace for ${REPLACE_OBJECTS.join(', ')}; merge for the others`,
-    meaning: `per-object options: writeMode, how the sync writes the object's table: replace (the table becomes what was read: an Iceberg overwrite snapshot), merge (upsert and delete by Id) or append (its old name, \`${OLD_NAMES.writeMode}\`, is still accepted); reconcile (merge objects only) and backfillNewFields (as below, for this object; they win over the sync's own); refreshFormulas: true re-reads every row of a merge object so formula fields are current (their changes do not move SystemModstamp; a full read of the object)`,
-    example: '{"Account":{"writeMode":"replace"},"Opportunity":{"refreshFormulas":true}}',
+    meaning: `per-object options: writeMode, how the sync writes the object's table: replace (the table becomes what was read: an Iceberg overwrite snapshot), merge (upsert and delete by Id) or append (its old name, \`${OLD_NAMES.writeMode}\`, is still accepted); reconcile (merge objects only) and backfillNewFields (as below, for this object; they win over the sync's own); refreshFormulas: true re-reads every row of a merge object so formula fields are current (their changes do not move SystemModstamp; a full read of the object); partitionBy and sortBy (as below, for this object: a column it lacks, or a transform its type does not take, fails the object before anything is read; [] asks for an unpartitioned or unsorted table)`,
+    example: '{"Account":{"writeMode":"replace"},"Opportunity":{"refreshFormulas":true,"partitionBy":["year(CloseDate)"],"sortBy":["AccountId"]}}',
   },
   backfillNewFields: {
     default: 'true',
     meaning:
       "when a sync adds columns to a merge table that has rows, it re-reads every row of the object so old rows get the new fields' values (Salesforce fills them on old rows without moving SystemModstamp) in the same snapshot; false skips that full read (old rows stay null until they change)",
     example: 'false',
+  },
+  partitionBy: {
+    default: 'none: a new table is unpartitioned, an existing one keeps its partition spec (also one another engine gave it)',
+    meaning:
+      "how each object's table is partitioned, by Salesforce field names (CreatedDate) or column names (created_date): identity, year, month, day, hour, bucket(N, column), truncate(W, column). A new table is created with the spec; an existing table whose spec differs gets a partition spec evolution (files already written keep their spec; nothing is rewritten). Applies to every object that has the named columns (of fitting types); another object keeps its table's spec, and its result says why (overrides.<Object>.partitionBy wins)",
+    example: '["month(CreatedDate)"]',
+  },
+  sortBy: {
+    default: 'none: a new table is unsorted, an existing one keeps its sort order',
+    meaning:
+      "the sort order of each object's table (rows are sorted so within each data file), by field or column names, ascending unless followed by desc. Applies like partitionBy: to the objects that have the columns (overrides.<Object>.sortBy wins)",
+    example: '["AccountId", "CreatedDate desc"]',
   },
   concurrency: { default: String(INPUT_DEFAULTS.concurrency), meaning: 'objects synced at the same time', example: '8' },
   heartbeatTimeout: {

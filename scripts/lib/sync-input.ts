@@ -17,6 +17,10 @@ export interface SyncInputOptions {
   refreshFormulas?: string[];
   /** false (--no-backfill-new-fields): new columns are not filled on rows already in a table. */
   backfillNewFields?: boolean;
+  /** Partition fields, `[Object=]field` (without an object: every object's), repeatable. */
+  partitionBy?: string[];
+  /** Sort fields, `[Object=]column [desc]`, repeatable. */
+  sortBy?: string[];
 }
 
 /** The options `npm run sync` and `npm run schedule -- create` share. */
@@ -38,6 +42,18 @@ export function withSyncInputOptions(command: Command): Command {
         [] as string[],
       )
       .option('--no-backfill-new-fields', 'do not re-read an object to fill columns a sync adds on the rows already in its table')
+      .option(
+        '--partition-by <[Object=]field>',
+        'a partition field of every table, or of one object\'s ("Task=month(CreatedDate)", "bucket(16, AccountId)"; repeatable, in order)',
+        (m: string, all: string[]) => [...all, m],
+        [] as string[],
+      )
+      .option(
+        '--sort-by <[Object=]column>',
+        'a sort column of every table, or of one object\'s ("Task=CreatedDate desc"; repeatable, in order)',
+        (m: string, all: string[]) => [...all, m],
+        [] as string[],
+      )
       .option('--task-queue <queue>', 'task queue of the worker')
   );
 }
@@ -48,7 +64,7 @@ export function withSyncInputOptions(command: Command): Command {
  * anything starts, in the words the workflow would use (`Invalid sync input: objects[0]: must be ...`).
  */
 export function syncInput(objects: string[], opts: SyncInputOptions): SalesforceSyncInput {
-  const overrides: Record<string, { writeMode?: string; refreshFormulas?: boolean }> = {};
+  const overrides: Record<string, { writeMode?: string; refreshFormulas?: boolean; partitionBy?: string[]; sortBy?: string[] }> = {};
   const flags = [...(opts.writeMode ?? []).map((m) => ['--write-mode', m]), ...(opts.mode ?? []).map((m) => ['--mode', m])];
   for (const [flag, m] of flags as [string, string][]) {
     const eq = m.indexOf('=');
@@ -59,6 +75,15 @@ export function syncInput(objects: string[], opts: SyncInputOptions): Salesforce
     overrides[object] = { writeMode };
   }
   for (const object of opts.refreshFormulas ?? []) overrides[object] = { ...overrides[object], refreshFormulas: true };
+  // The table layout: `Object=field` is the object's own, a bare field every object's.
+  const layout: { partitionBy?: string[]; sortBy?: string[] } = {};
+  for (const key of ['partitionBy', 'sortBy'] as const) {
+    for (const given of opts[key] ?? []) {
+      const m = /^([A-Za-z][A-Za-z0-9_]*)=(.*)$/.exec(given);
+      if (m) overrides[m[1]!] = { ...overrides[m[1]!], [key]: [...(overrides[m[1]!]?.[key] ?? []), m[2]!] };
+      else layout[key] = [...(layout[key] ?? []), given];
+    }
+  }
   return parseSyncInput({
     ...(objects.length ? { objects } : {}),
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
@@ -67,6 +92,7 @@ export function syncInput(objects: string[], opts: SyncInputOptions): Salesforce
     ...(opts.atomic ? { atomic: true } : {}),
     ...(Object.keys(overrides).length ? { overrides } : {}),
     ...(opts.backfillNewFields === false ? { backfillNewFields: false } : {}),
+    ...layout,
   });
 }
 

@@ -1,3 +1,4 @@
+import type { TableLayout } from '../iceberg/layout';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import type { DataFile, NestedField, PartitionSpec, Schema, SortOrder } from '../iceberg/spec';
 import type { ColumnMapping } from '../mapping/schema-mapping';
@@ -18,6 +19,8 @@ export interface Prepared {
    * so they hold nulls there: added by this prepare, or by an earlier sync that committed no data.
    */
   newColumns?: string[];
+  /** How prepare changed the table's partition spec or sort order (as people read it), if it did. */
+  layoutChanges?: string[];
 }
 
 /** What a sync's prepare step created, so that a sync that commits nothing can take it back. */
@@ -58,8 +61,10 @@ export interface Destination {
    * Creates the table or evolves it to the describe's fields; returns the cursor the last sync
    * stored and what was created for run `runId`. Files it writes (a new table's first snapshot)
    * are named after `runId`. `described.label` (the object's label) becomes a table property.
+   * `layout` (columns by table column name) is the partition spec and sort order a new table is
+   * created with, or an existing one evolved to; without it an existing table keeps its own.
    */
-  prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }): Promise<Prepared>;
+  prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }, layout?: TableLayout): Promise<Prepared>;
   writeTarget(ref: TableRef): Promise<WriteTarget>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
   commit(ref: TableRef, req: CommitFilesRequest): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;

@@ -6,9 +6,9 @@ import { runFilesInUse } from '../iceberg/run-cleanup';
 import { commitFiles, ensureInitialSnapshot, lastRunSummary, producerFor } from '../iceberg/snapshot-producer';
 import { checkTransactionSupport, commitTransaction } from '../iceberg/transaction';
 import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
+import { newTableLayout, planLayoutChange, unknownTransforms, type TableLayout } from '../iceberg/layout';
 import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../mapping/schema-mapping';
 import { defaultSortOrder, defaultSpec } from '../iceberg/spec';
-import { parseTransformName } from '../iceberg/spec/partition';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, INITIAL_SNAPSHOT_PROPERTY, LABEL_PROPERTY, SYNC_RUN_KEYS } from '../table-contract';
@@ -17,9 +17,12 @@ import { columnsToFill } from './filled-columns';
 
 /**
  * Opens the table for a Salesforce object: creates namespace and table when missing (format v2,
- * unpartitioned, Id as identifier), or evolves the existing schema to the describe. Returns the
- * table and the column plan (which Salesforce field feeds which column). `runId` names the files of
- * a new table's first, empty snapshot (see `ensureInitialSnapshot`).
+ * Id as identifier, partitioned and sorted as `layout` asks: else unpartitioned and unsorted), or
+ * evolves the existing schema to the describe, and its partition spec and sort order to `layout`
+ * (without one, the table keeps its own: also one another engine gave it). A layout that does not
+ * fit the table is refused before anything is created or changed. Returns the table, the column
+ * plan (which Salesforce field feeds which column) and the layout changes. `runId` names the files
+ * of a new table's first, empty snapshot (see `ensureInitialSnapshot`).
  */
 export async function prepareTable(
   opts: OpenTableOptions &
@@ -29,20 +32,32 @@ export async function prepareTable(
       properties?: Record<string, string>;
       /** Properties set on a new table and brought up to date on an existing one (the object's label). */
       describedProperties?: Record<string, string>;
+      /** The partition spec and sort order asked for (by column name); none: a new table has neither, an existing one keeps its own. */
+      layout?: TableLayout;
     },
-): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean }> {
-  const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
+): Promise<{ table: IcebergTable; plan: SchemaPlan; created: boolean; createdNamespace: boolean; layoutChanges: string[] }> {
   const identifier = [...opts.namespace, opts.name].join('.');
+  const layout = opts.layout ?? {};
+  // A layout that does not fit the columns is refused before anything is created.
+  const planned = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, table: identifier });
+  const newLayout = newTableLayout(planned.schema, layout, identifier);
+  const createdNamespace = await opts.catalog.ensureNamespace(opts.namespace);
   if (!(await opts.catalog.tableExists(opts.namespace, opts.name))) {
-    const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, table: identifier });
+    const plan = planned;
     try {
-      const loaded = await opts.catalog.createTable(opts.namespace, {
-        name: opts.name,
-        schema: plan.schema,
-        'partition-spec': { 'spec-id': 0, fields: [] },
-        'write-order': { 'order-id': 0, fields: [] },
-        properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties, ...opts.describedProperties },
-      });
+      let loaded;
+      try {
+        loaded = await opts.catalog.createTable(opts.namespace, {
+          name: opts.name,
+          schema: plan.schema,
+          ...newLayout,
+          properties: { 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...opts.properties, ...opts.describedProperties },
+        });
+      } catch (error) {
+        // Refused (a spec the catalog does not take, say): the namespace made for it goes too.
+        if (createdNamespace && !(error instanceof AlreadyExistsError)) await opts.catalog.dropNamespace(opts.namespace).catch(() => undefined);
+        throw error;
+      }
       const table = new IcebergTable(opts.catalog, opts.namespace, opts.name, loaded, opts.storeFor(loaded));
       try {
         await ensureInitialSnapshot(table, opts.runId, SYNC_RUN_KEYS);
@@ -61,7 +76,9 @@ export async function prepareTable(
         lastColumnId: table.metadata['last-column-id'],
         table: identifier,
       });
-      return { table, plan: stored, created: true, createdNamespace };
+      // Likewise the spec and sort order: planned again against what the catalog stored, they change nothing (unless it changed them).
+      const layoutChanges = await evolveLayout(table, layout);
+      return { table, plan: stored, created: true, createdNamespace, layoutChanges };
     } catch (error) {
       if (!(error instanceof AlreadyExistsError)) throw error;
       // Created concurrently: fall through and evolve it like an existing table.
@@ -77,14 +94,25 @@ export async function prepareTable(
     );
   }
   const plan = planSchema(opts.fields, { naming: opts.naming, timeAs: opts.timeAs, current: table.schema(), lastColumnId: table.metadata['last-column-id'], table: identifier });
+  // The layout is checked against the table's own columns (and types) before the schema changes.
+  planLayoutChange({ ...table.metadata, schemas: [plan.schema], 'current-schema-id': plan.schema['schema-id'] }, layout, identifier);
   await table.evolveSchema(plan, opts.describedProperties);
-  return { table, plan, created: false, createdNamespace };
+  const layoutChanges = await evolveLayout(table, layout);
+  return { table, plan, created: false, createdNamespace, layoutChanges };
+}
+
+/** Makes `layout` the table's default spec and sort order, in one commit (none when it has them); returns what changed. */
+async function evolveLayout(table: IcebergTable, layout: TableLayout): Promise<string[]> {
+  const change = planLayoutChange(table.metadata, layout, table.identifier);
+  if (change.updates.length > 0) await table.commit(change.updates, change.requirements);
+  return change.changes;
 }
 
 /**
  * A table made elsewhere that this writer cannot commit to correctly is refused before anything is
  * read from Salesforce, and left unchanged: it writes format v2 manifests (v1 has no sequence
- * numbers or delete files; v3 requires row lineage), partitioned by transforms it knows.
+ * numbers or delete files; v3 requires row lineage), partitioned by the transforms of
+ * iceberg/spec/partition.ts (a table partitioned otherwise by another engine is refused).
  */
 function refuseUnwritable(table: IcebergTable, identifier: string): void {
   const version = table.metadata['format-version'];
@@ -93,13 +121,11 @@ function refuseUnwritable(table: IcebergTable, identifier: string): void {
       `Table ${identifier} is Iceberg format version ${version}; syncs write format version 2 only, so it was left unchanged. Sync into another namespace, or upgrade the table to version 2 (ALTER TABLE ... SET TBLPROPERTIES ('format-version'='2') in Spark).`,
     );
   }
-  // Partitioned tables are written with their current default spec; one whose transforms this
-  // writer does not know is refused.
-  const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === table.metadata['default-spec-id']);
-  const unknown = spec?.fields.filter((f) => !parseTransformName(f.transform)) ?? [];
-  if (unknown.length > 0) {
-    const fields = unknown.map((f) => `${f.transform}(${table.schema().fields.find((c) => c.id === f['source-id'])?.name ?? f['source-id']})`).join(', ');
-    throw new IncompatibleSchemaError(`Table ${identifier} is partitioned by ${fields}, a transform this writer does not know, so it was left unchanged.`);
+  const unknown = unknownTransforms(table.metadata);
+  if (unknown) {
+    throw new IncompatibleSchemaError(
+      `Table ${identifier} is partitioned by ${unknown}, so it was left unchanged. Sync into another namespace, or change the table's partitioning with the engine that made it (Spark: ALTER TABLE ... REPLACE PARTITION FIELD).`,
+    );
   }
 }
 
@@ -178,8 +204,8 @@ export class IcebergDestination implements Destination {
     return loadTable({ catalog: this.catalog, namespace: ref.namespace, name: ref.table, storeFor: this.storeFor });
   }
 
-  async prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described: { label?: string } = {}): Promise<Prepared> {
-    const { table, plan, created, createdNamespace } = await prepareTable({
+  async prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described: { label?: string } = {}, layout?: TableLayout): Promise<Prepared> {
+    const { table, plan, created, createdNamespace, layoutChanges } = await prepareTable({
       catalog: this.catalog,
       namespace: ref.namespace,
       name: ref.table,
@@ -189,6 +215,7 @@ export class IcebergDestination implements Destination {
       runId,
       properties: { [CREATED_BY_RUN_PROPERTY]: runId },
       describedProperties: described.label ? { [LABEL_PROPERTY]: described.label } : undefined,
+      layout,
     });
     // The last sync's summary, not the current snapshot's: another engine may have committed since.
     const synced = lastRunSummary(table, SYNC_RUN_KEYS);
@@ -197,7 +224,7 @@ export class IcebergDestination implements Destination {
       synced,
       plan.added,
     );
-    return { cursor: synced?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns };
+    return { cursor: synced?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns, ...(layoutChanges.length > 0 ? { layoutChanges } : {}) };
   }
 
   async writeTarget(ref: TableRef): Promise<WriteTarget> {

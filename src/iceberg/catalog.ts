@@ -58,7 +58,10 @@ export type TableRequirement =
   | { type: 'assert-table-uuid'; uuid: string }
   | { type: 'assert-ref-snapshot-id'; ref: string; 'snapshot-id': bigint | null }
   | { type: 'assert-current-schema-id'; 'current-schema-id': number }
-  | { type: 'assert-last-assigned-field-id'; 'last-assigned-field-id': number };
+  | { type: 'assert-last-assigned-field-id'; 'last-assigned-field-id': number }
+  | { type: 'assert-default-spec-id'; 'default-spec-id': number }
+  | { type: 'assert-last-assigned-partition-id'; 'last-assigned-partition-id': number }
+  | { type: 'assert-default-sort-order-id'; 'default-sort-order-id': number };
 
 export type TableUpdate =
   | { action: 'add-snapshot'; snapshot: Snapshot }
@@ -67,7 +70,13 @@ export type TableUpdate =
   | { action: 'set-current-schema'; 'schema-id': number }
   | { action: 'set-properties'; updates: Record<string, string> }
   | { action: 'remove-snapshots'; 'snapshot-ids': bigint[] }
-  | { action: 'remove-snapshot-ref'; 'ref-name': string };
+  | { action: 'remove-snapshot-ref'; 'ref-name': string }
+  /** A partition spec; `set-default-spec` with spec-id -1 then means the one last added. */
+  | { action: 'add-spec'; spec: PartitionSpec }
+  | { action: 'set-default-spec'; 'spec-id': number }
+  /** A sort order; `set-default-sort-order` with sort-order-id -1 then means the one last added. */
+  | { action: 'add-sort-order'; 'sort-order': SortOrder }
+  | { action: 'set-default-sort-order'; 'sort-order-id': number };
 
 export interface CreateTableRequest {
   name: string;

@@ -211,7 +211,8 @@ export function planSchema(
   const schema: Schema = {
     type: 'struct',
     'schema-id': current ? (changed ? current['schema-id'] + 1 : current['schema-id']) : 0,
-    'identifier-field-ids': current?.['identifier-field-ids'] ?? [idColumn.id],
+    // A table made elsewhere keeps its own; Id becomes one only where it is required (Iceberg allows no optional identifier).
+    'identifier-field-ids': current?.['identifier-field-ids'] ?? (idColumn.required ? [idColumn.id] : []),
     fields: nextFields,
   };
   return { schema, lastColumnId: lastId, changed, added, promoted, documented, missing, columns };

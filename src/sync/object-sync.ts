@@ -2,7 +2,8 @@ import { NotFoundError } from '../iceberg/errors';
 import { noLog } from '../log';
 import { ListingNotAllowedError } from '../storage/object-store';
 import { runPaths } from '../iceberg/run-paths';
-import { columnName } from '../mapping/schema-mapping';
+import { columnName, planSchema } from '../mapping/schema-mapping';
+import { resolveLayout } from './layout';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
@@ -31,22 +32,30 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const describe = await describeObject(ctx.salesforce.withLog(log).withBudget(budget), input.object);
   const fields = syncableFields(describe);
   const table = columnName(describe.name, naming);
+  // The partition spec and sort order asked for: checked against the object's fields before anything is created or read.
+  const asked =
+    input.partitionBy || input.sortBy
+      ? resolveLayout(describe.name, fields, planSchema(fields, { naming, timeAs: ctx.timeAs, table: [...input.namespace, table].join('.') }).schema, naming, input)
+      : undefined;
+  for (const note of asked?.kept ?? []) log.warn(note, { object: describe.name });
   const {
     cursor: stored,
     created,
     newColumns,
-  } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label });
+    layoutChanges,
+  } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label }, asked?.layout);
   const writeMode = input.writeMode ?? defaultWriteMode(describe.name);
   const cursor = cursorField(describe);
   const after = writeMode !== 'replace' && !input.full && stored ? stored : undefined;
   const reread = cursor ? rereadReason({ writeMode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
-  log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode}`, {
+  log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode}${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`, {
     object: describe.name,
     writeMode,
     after,
     created,
     newColumns: newColumns?.length ?? 0,
     ...(reread ? { reread } : {}),
+    ...(layoutChanges ? { layoutChanges } : {}),
   });
   return {
     ...input,
@@ -57,6 +66,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     after: reread ? undefined : after,
     ...(reread ? { reread, deletedAfter: after } : {}),
     ...(newColumns?.length ? { newColumns } : {}),
+    ...(asked?.kept.length ? { layoutKept: asked.kept } : {}),
     upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
     idColumn: columnName('Id', naming),
     created,
@@ -181,6 +191,7 @@ export function committedSummary(
     cursor,
     ...reconcileOutcome(p, staged),
     ...(p.reread ? { reread: p.reread } : {}),
+    ...(p.layoutKept ? { layoutKept: p.layoutKept } : {}),
   };
 }
 

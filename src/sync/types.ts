@@ -51,6 +51,16 @@ export interface PrepareObjectInput {
   backfillNewFields?: boolean;
   /** Read every row so formula (calculated) fields are current: their changes do not move SystemModstamp. */
   refreshFormulas?: boolean;
+  /**
+   * The table's partition fields ("month(CreatedDate)", "bucket(16, AccountId)"; by field or column
+   * name): a new table gets the spec, an existing one whose spec differs gets it as its new default.
+   * [] asks for an unpartitioned table; absent, an existing table keeps its spec.
+   */
+  partitionBy?: string[];
+  /** The table's sort order (columns, each optionally " desc"); like partitionBy. */
+  sortBy?: string[];
+  /** Which of partitionBy and sortBy are the sync's defaults for every object: an object without their columns keeps its table's. */
+  syncWideLayout?: ('partitionBy' | 'sortBy')[];
 }
 
 /** The small, serialisable result of prepare: what extract and commit work from. */
@@ -70,6 +80,8 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   /** Columns the table's rows were written without (filled by a `new-fields` re-read). */
   newColumns?: string[];
   idColumn: string;
+  /** Why the sync-wide partitionBy or sortBy was not applied to this object's table (a column it lacks). */
+  layoutKept?: string[];
   /** What prepare created for this run (taken back if the sync commits nothing). */
   created?: Created;
   /** Salesforce requests prepare made (the extraction adds its own; the snapshot records the sum). */
@@ -105,6 +117,8 @@ export interface CommitSummary {
   reconcileSkipped?: string;
   /** Why every row was read, when it was. */
   reread?: RereadReason;
+  /** Why the sync-wide partitionBy or sortBy was not applied to this object's table (it kept its layout). */
+  layoutKept?: string[];
 }
 
 /**

@@ -109,6 +109,15 @@ describe('schema planning', () => {
     expect(planSchema(next, { naming: 'snake_case', current: plan.schema, lastColumnId: 5 }).changed).toBe(false);
   });
 
+  it('keeps the identifier fields of a table made elsewhere, and makes an optional id none (Iceberg refuses optional identifiers)', () => {
+    const sparkMade = { type: 'struct' as const, 'schema-id': 0, fields: [{ id: 1, name: 'id', required: false, type: 'string' as const }] };
+    const plan = planSchema(base, { naming: 'snake_case', current: sparkMade, lastColumnId: 1 });
+    expect(plan.schema['identifier-field-ids']).toEqual([]);
+    expect(plan.schema.fields.map((f) => f.name)).toEqual(['id', 'name', 'amount', 'count_c']);
+    const ours = planSchema(base, { naming: 'snake_case' }).schema;
+    expect(planSchema(base, { naming: 'snake_case', current: ours, lastColumnId: 4 }).schema['identifier-field-ids']).toEqual([1]);
+  });
+
   it('refuses incompatible changes and name clashes with a clear message', () => {
     const current = planSchema(base, { naming: 'snake_case' }).schema;
     const changed = base.map((f) => (f.name === 'Amount' ? { ...f, scale: 4 } : f));

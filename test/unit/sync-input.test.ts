@@ -96,7 +96,7 @@ describe('the salesforceSync input schema', () => {
     [
       'overrides that is a list',
       { overrides: ['Account'] },
-      'Invalid sync input: overrides: must be an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false} (it is ["Account"])',
+      'Invalid sync input: overrides: must be an object from Salesforce object names to {"writeMode": "replace" | "merge" | "append", "reconcile": true | false, "backfillNewFields": true | false, "refreshFormulas": true | false, "partitionBy": [...], "sortBy": [...]} (it is ["Account"])',
     ],
     [
       'an override key that is no object name',
@@ -130,7 +130,7 @@ describe('the salesforceSync input schema', () => {
     [
       'an unknown key',
       { table: 'account' },
-      'Invalid sync input: table: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
+      'Invalid sync input: table: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, partitionBy, sortBy, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
     ],
     ['reconcile that is not a boolean', { reconcile: 'yes' }, 'Invalid sync input: reconcile: must be true or false (it is "yes")'],
     [
@@ -163,7 +163,7 @@ describe('the salesforceSync input schema', () => {
     [
       'refreshFormulas for the whole sync (it is per object)',
       { refreshFormulas: true },
-      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
+      'Invalid sync input: refreshFormulas: unknown key (the keys are objects, readMode, reconcile, namespace, overrides, backfillNewFields, partitionBy, sortBy, concurrency, heartbeatTimeout, retryTimeout, maxHistoryEvents, atomic)',
     ],
     [
       'a typo of refreshFormulas in an override',
@@ -369,6 +369,24 @@ describe('the input npm run sync and npm run schedule build', () => {
       overrides: { Contact: { writeMode: 'merge' }, Account: { refreshFormulas: true } },
       backfillNewFields: false,
     });
+    // partitioned tables: --partition-by and --sort-by, an object's own (Object=...) or every object's.
+    expect(
+      syncInput(['Task', 'Event'], {
+        ...opts,
+        partitionBy: ['month(CreatedDate)', 'Task=bucket(16, AccountId)', 'Task=day(ActivityDate)'],
+        sortBy: ['AccountId', 'Event=StartDateTime desc'],
+      }),
+    ).toEqual({
+      objects: ['Task', 'Event'],
+      namespace: 'salesforce',
+      readMode: 'incremental',
+      overrides: { Task: { partitionBy: ['bucket(16, AccountId)', 'day(ActivityDate)'] }, Event: { sortBy: ['StartDateTime desc'] } },
+      partitionBy: ['month(CreatedDate)'],
+      sortBy: ['AccountId'],
+    });
+    expect(() => syncInput(['Task'], { ...opts, partitionBy: ['Task=month(CreatedDate'] })).toThrow(
+      /^Invalid sync input: overrides\.Task\.partitionBy: partition field "month\(CreatedDate"/,
+    );
     expect(() => syncInput(['Account'], { ...opts, refreshFormulas: ['Contact'] })).toThrow(
       'Invalid sync input: overrides.Contact: names an object this sync does not include (objects: Account)',
     );
@@ -404,6 +422,8 @@ describe('the input reference', () => {
       'namespace',
       'overrides',
       'backfillNewFields',
+      'partitionBy',
+      'sortBy',
       'concurrency',
       'heartbeatTimeout',
       'retryTimeout',
@@ -434,5 +454,51 @@ describe('the input reference', () => {
     const snippets = [...readme.matchAll(/`("heartbeatTimeout": [^`]*)`/g)].map((m) => m[1]!);
     expect(snippets.length).toBeGreaterThanOrEqual(2);
     for (const snippet of snippets) expect([snippet, syncInputProblems(JSON.parse(`{${snippet}}`))]).toEqual([snippet, []]);
+  });
+});
+
+describe('partitioned tables: partitionBy and sortBy in the input', () => {
+  it('are taken per object and for the whole sync, with every transform and an optional desc', () => {
+    const input = {
+      objects: ['Task', 'Event'],
+      partitionBy: ['month(CreatedDate)'],
+      sortBy: ['AccountId', 'CreatedDate desc'],
+      overrides: {
+        Task: { partitionBy: ['year(ActivityDate)', 'bucket(16, AccountId)', 'truncate(4, Subject)', 'Status', 'hour(CreatedDate)', 'day(created_date)'] },
+        Event: { partitionBy: [], sortBy: ['StartDateTime ASC'] },
+      },
+    };
+    expect(messageFor(input)).toBe('');
+    expect(checkSyncInput(input)).toEqual({ input });
+  });
+
+  it('refuse bad syntax before anything starts, every problem at its key', () => {
+    expect(
+      messageFor({
+        objects: ['Task'],
+        partitionBy: ['month(CreatedDate', 'week(CreatedDate)'],
+        sortBy: ['CreatedDate downwards', 'AccountId', 'accountid desc'],
+        overrides: { Task: { partitionBy: ['bucket(CreatedDate)', 'bucket(0, Id)', 'month(CreatedDate)', 'month(CreatedDate)'], sortBy: 'CreatedDate' } },
+      }),
+    ).toBe(
+      'Invalid sync input: ' +
+        [
+          'overrides.Task.partitionBy: partition field "bucket(CreatedDate)": bucket needs a count, e.g. bucket(16, CreatedDate)',
+          'overrides.Task.partitionBy: partition field "bucket(0, Id)": the bucket count must be a positive whole number',
+          'overrides.Task.partitionBy: partition field "month(CreatedDate)" is given twice',
+          'overrides.Task.sortBy: must be a list of columns, each optionally followed by " desc", such as ["AccountId", "CreatedDate desc"] (it is "CreatedDate")',
+          'partitionBy: partition field "month(CreatedDate" is not a column or a transform of one, e.g. "month(CreatedDate)" or "bucket(16, AccountId)"',
+          'partitionBy: partition field "week(CreatedDate)": unknown transform "week"; use identity, year, month, day, hour, bucket(N, column) or truncate(W, column)',
+          'sortBy: sort field "CreatedDate downwards" is not a column name, optionally followed by asc or desc (e.g. "CreatedDate desc")',
+          'sortBy: sort field "accountid desc" is given twice',
+        ].join('; '),
+    );
+    expect(messageFor({ partitionBy: [3] })).toBe('Invalid sync input: partitionBy[0]: must be text such as "month(CreatedDate)" or "AccountId" (it is 3)');
+  });
+
+  it("reach the child's input unchanged (its lighter check keeps them)", () => {
+    const child = { object: 'Task', namespace: ['crm'], full: false, partitionBy: ['month(CreatedDate)'], sortBy: ['AccountId desc'], syncWideLayout: ['partitionBy'] };
+    expect(checkSyncObjectInput(child)).toEqual({ input: child });
+    expect(syncObjectInputProblems({ ...child, partitionBy: ['month('] })).toHaveLength(1);
   });
 });

@@ -370,6 +370,24 @@ describe('salesforceSync with stubbed activities', () => {
     expect(Object.keys(seen.Lead!).sort()).toEqual(['full', 'namespace', 'object', 'runId']);
   });
 
+  it("partitioned tables: passes each object's partitionBy and sortBy to its prepare, the override's over the sync's, marking the sync's as such", async () => {
+    const rec = new Recorder();
+    const stubs = stubActivities(rec);
+    const seen: Record<string, object> = {};
+    const activities: SyncActivities = { ...stubs, prepareObject: async (input) => ((seen[input.object] = input), stubs.prepareObject(input)) };
+    const input: SalesforceSyncInput = {
+      objects: ['Account', 'Contact', 'Opportunity'],
+      partitionBy: ['month(CreatedDate)'],
+      sortBy: ['AccountId'],
+      overrides: { Account: { partitionBy: ['bucket(16, Id)'] }, Contact: { partitionBy: [], sortBy: ['LastName desc'] } },
+    };
+    await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'layouts', input)).result());
+    expect(seen.Account).toMatchObject({ partitionBy: ['bucket(16, Id)'], sortBy: ['AccountId'], syncWideLayout: ['sortBy'] });
+    expect(seen.Contact).toMatchObject({ partitionBy: [], sortBy: ['LastName desc'] });
+    expect(seen.Contact).not.toHaveProperty('syncWideLayout');
+    expect(seen.Opportunity).toMatchObject({ partitionBy: ['month(CreatedDate)'], sortBy: ['AccountId'], syncWideLayout: ['partitionBy', 'sortBy'] });
+  });
+
   it('reads the old key names (`mode` for readMode and for writeMode) as the new ones: the same children, activities and search attributes', async () => {
     // What each object's prepare was asked, by the sync's workflow id (the first part of the product's run id).
     const asked: Record<string, Record<string, PrepareObjectInput>> = {};

@@ -1,5 +1,6 @@
 import { ERROR_CODES, SyncError } from '../../errors';
 import { encodeBound } from './bounds';
+import { parsePartitionText, type PartitionRequest, type Transform } from './layout-syntax';
 import { parseDecimal, type NestedField, type PartitionSpec, type PartitionTuple, type PartitionValue, type PrimitiveType, type Schema, type SortOrder } from './index';
 
 /*
@@ -13,24 +14,7 @@ import { parseDecimal, type NestedField, type PartitionSpec, type PartitionTuple
  * string: string; binary, fixed, uuid: Uint8Array; boolean: boolean; float/double: number.
  */
 
-export type Transform =
-  | { kind: 'identity' }
-  | { kind: 'year' }
-  | { kind: 'month' }
-  | { kind: 'day' }
-  | { kind: 'hour' }
-  | { kind: 'bucket'; n: number }
-  | { kind: 'truncate'; width: number }
-  | { kind: 'void' };
-
-/** A partition field as a user asks for it: a transform of a column (by name). */
-export interface PartitionRequest {
-  transform: Transform;
-  column: string;
-  /** The text it was parsed from, for errors. */
-  text: string;
-}
-
+export type { PartitionRequest, Transform } from './layout-syntax';
 export type { PartitionTuple, PartitionValue } from './index';
 
 const invalid = (message: string) => new SyncError(message, { code: ERROR_CODES.INPUT_INVALID, retryable: false });
@@ -50,35 +34,14 @@ export function parseTransformName(name: string): Transform | undefined {
   return ['identity', 'year', 'month', 'day', 'hour', 'void'].includes(simple) ? ({ kind: simple } as Transform) : undefined;
 }
 
-const PLURAL: Record<string, Transform['kind']> = { years: 'year', months: 'month', days: 'day', hours: 'hour', date: 'day', hour: 'hour' };
-
 /**
- * Parses what a user writes for one partition field: `Column` or `identity(Column)`,
- * `year(Column)` (and Spark's `years`), `month`, `day`, `hour`, `bucket(16, Column)` or
- * `bucket[16](Column)`, `truncate(4, Column)` or `truncate[4](Column)`.
+ * Parses what a user writes for one partition field (see parsePartitionText: `Column`,
+ * `month(Column)`, `bucket(16, Column)`, ...); what is not one is refused as INPUT_INVALID.
  */
 export function parsePartitionField(text: string): PartitionRequest {
-  const s = text.trim();
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) return { transform: { kind: 'identity' }, column: s, text };
-  const withArg = /^(bucket|truncate)\s*(?:\[\s*(\d+)\s*\]\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)|\(\s*(\d+)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\))$/i.exec(s);
-  if (withArg) {
-    const kind = withArg[1]!.toLowerCase();
-    const n = Number(withArg[2] ?? withArg[4]);
-    const column = (withArg[3] ?? withArg[5])!;
-    if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1)
-      throw invalid(`partition field "${text}": the ${kind} ${kind === 'bucket' ? 'count' : 'width'} must be a positive whole number`);
-    return { transform: kind === 'bucket' ? { kind: 'bucket', n } : { kind: 'truncate', width: n }, column, text };
-  }
-  const plain = /^([A-Za-z]+)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/.exec(s);
-  if (plain) {
-    const name = plain[1]!.toLowerCase();
-    const kind = (['identity', 'year', 'month', 'day', 'hour', 'void'].includes(name) ? name : PLURAL[name]) as Transform['kind'] | undefined;
-    if (kind && kind !== 'bucket' && kind !== 'truncate') return { transform: { kind } as Transform, column: plain[2]!, text };
-    if (name === 'bucket' || name === 'truncate')
-      throw invalid(`partition field "${text}": ${name} needs a ${name === 'bucket' ? 'count' : 'width'}, e.g. ${name}(16, ${plain[2]})`);
-    throw invalid(`partition field "${text}": unknown transform "${plain[1]}"; use identity, year, month, day, hour, bucket(N, column) or truncate(W, column)`);
-  }
-  throw invalid(`partition field "${text}" is not a column or a transform of one, e.g. "month(CreatedDate)" or "bucket(16, AccountId)"`);
+  const parsed = parsePartitionText(text);
+  if ('error' in parsed) throw invalid(parsed.error);
+  return parsed.request;
 }
 
 const TIME_KINDS = new Set(['year', 'month', 'day', 'hour']);
