@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TableLayout } from '../iceberg/layout';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { planSchema, type ColumnMapping } from '../mapping/schema-mapping';
 import type { NestedField, PrimitiveType } from '../iceberg/spec';
@@ -106,7 +107,13 @@ export class DuckDbDestination implements Destination {
     };
   }
 
-  async prepare(ref: TableRef, fields: SalesforceField[], { naming, timeAs }: ColumnMapping): Promise<Prepared> {
+  async prepare(ref: TableRef, fields: SalesforceField[], { naming, timeAs }: ColumnMapping, _runId?: string, _described?: unknown, layout?: TableLayout): Promise<Prepared> {
+    // Asked for, and not done, would be a silent surprise: said before anything is created.
+    if (layout?.partitionBy?.length || layout?.sortBy?.length)
+      throw new SyncError(
+        `partitionBy and sortBy lay out Iceberg tables; the DuckDB destination writes plain DuckDB tables, so ${ref.table} was not prepared. Remove them from the sync's input, or sync into an Iceberg catalog.`,
+        { code: ERROR_CODES.INPUT_INVALID, retryable: false },
+      );
     return this.withConnection(async (c) => {
       const schema = DuckDbDestination.schemaOf(ref);
       const qualified = await qualifiedName(c, schema, ref.table);

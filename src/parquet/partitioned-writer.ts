@@ -32,7 +32,7 @@ export interface TableFileWriter {
 }
 
 /** Partitions with a file open at once, by default. */
-export const DEFAULT_MAX_OPEN_PARTITIONS = 16;
+export const DEFAULT_MAX_OPEN_PARTITIONS = 48;
 /** Raw bytes of rows buffered for sorting, by default (all partitions together). */
 export const DEFAULT_SORT_BUFFER_BYTES = 64 * 1024 * 1024;
 /**

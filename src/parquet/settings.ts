@@ -12,8 +12,8 @@ export const parquetArea = settingsArea('parquet', {
   PARQUET_MAX_OPEN_PARTITIONS: {
     schema: integerSetting(1, 10_000),
     description:
-      "partitions of a partitioned (or sorted) table that one extraction or compaction has a data file open for (or rows buffered for sorting) at once; when another is needed the least recently used one's file is closed, so memory stays bounded by this many files in the making (about 25 MB each on Account-shaped rows); rows read in partition order (Id order follows CreatedDate) keep only a few open",
-    default: '16',
+      "partitions of a partitioned (or sorted) table that one extraction or compaction has a data file open for (or rows buffered for sorting) at once; when another is needed the least recently used one's file is closed, so memory stays bounded by this many files in the making (up to about 25 MB each on Account-shaped rows); rows read in partition order (Id order follows CreatedDate) keep only a few open. Rows in no order over more partitions than this give small files (maintenance compacts them): the default takes monthly partitions of four years, or 48 buckets, in any order",
+    default: '48',
   },
   PARQUET_SORT_BUFFER_MB: {
     schema: integerSetting(1, 4096),

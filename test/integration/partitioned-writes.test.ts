@@ -24,8 +24,9 @@ import { syncHarness } from '../helpers/sync-harness';
 
 // Small PK chunks and result pages: rows arrive in several pages, CloseDate spread over 400 days.
 const sim = new SalesforceSimulator({ rowCounts: { Opportunity: 600 }, bulkChunkRows: 200, resultPageRecords: 200 });
-// Few open partitions: the least recently used are closed during the sync, as with many partitions.
-const harness = syncHarness({ name: 'ptw', sim, env: { PARQUET_MAX_OPEN_PARTITIONS: '4' } });
+// Few open partitions: the least recently used are closed during the sync, as with many partitions;
+// a checkpoint after every page closes every open partition and stages the files with their tuples.
+const harness = syncHarness({ name: 'ptw', sim, env: { PARQUET_MAX_OPEN_PARTITIONS: '4', SYNC_CHECKPOINT_SECONDS: '0' } });
 
 const run = promisify(execFile);
 
@@ -38,15 +39,17 @@ import iceberg_readers as r
 from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 tbl = r.load_table(r.catalog(), (sys.argv[1], sys.argv[2]))
 def files(scan):
-    return [{"path": t.file.file_path, "partition": [None if v is None else int(v) for v in t.file.partition], "rows": t.file.record_count} for t in scan.plan_files()]
+    return [{"path": t.file.file_path, "partition": [v if v is None or isinstance(v, str) else int(v) for v in t.file.partition], "rows": t.file.record_count} for t in scan.plan_files()]
 print(json.dumps({"all": files(tbl.scan()), "month": files(tbl.scan(row_filter=And(GreaterThanOrEqual("close_date", sys.argv[3]), LessThan("close_date", sys.argv[4]))))}))
 `;
   const settings = stackSettings();
   const { stdout } = await run(settings.READERS_PYTHON, ['-c', code, namespace, table, from, to], { env: { ...process.env, ...settings }, maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(stdout) as Record<'all' | 'month', { path: string; partition: (number | null)[]; rows: number }[]>;
+  return JSON.parse(stdout) as Record<'all' | 'month', { path: string; partition: (number | string | null)[]; rows: number }[]>;
 }
 
 const monthOf = (date: string) => applyTransform({ kind: 'month' }, 'date', Date.parse(`${date}T00:00:00Z`) / 86_400_000) as number;
+
+const sourceCount = () => source().length;
 
 function source(): { id: string; name: string; closeDate: string }[] {
   return [...sim.org.records(sim.org.object('Opportunity')!, false)]
@@ -132,5 +135,46 @@ describe('partitioned tables: syncs write data files per partition of the table 
     const march = (await planFiles(namespace, 'opportunity', '2027-03-01', '2027-04-01')).month;
     expect(march.map((f) => f.partition)).toEqual([[monthOf('2027-03-15')]]);
     expect(march[0]!.rows).toBe(moved.length);
+  });
+
+  it('an unsorted table partitioned by bucket[4](account_id) and identity(stage_name): each file holds one partition, every row once', async () => {
+    const { settings } = harness;
+    const namespace = harness.namespace();
+    const salesforce = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()));
+    const { schema } = planSchema(syncableFields(await describeObject(salesforce, 'Opportunity')), { naming: 'snake_case' });
+    const column = (name: string) => schema.fields.find((f) => f.name === name)!.id;
+    const { catalog, storeFor } = connectIceberg(settings);
+    await catalog.ensureNamespace([namespace]);
+    await catalog.createTable([namespace], {
+      name: 'opportunity',
+      schema,
+      'partition-spec': {
+        'spec-id': 0,
+        fields: [
+          { 'source-id': column('account_id'), 'field-id': 1000, name: 'account_id_bucket', transform: 'bucket[4]' },
+          { 'source-id': column('stage_name'), 'field-id': 1001, name: 'stage_name', transform: 'identity' },
+        ],
+      },
+      properties: { 'format-version': '2' },
+    });
+    const outcome = await harness.sync({ objects: ['Opportunity'], namespace });
+    expect(outcome.map((o) => [o.status, o.result?.rows])).toEqual([['succeeded', sourceCount()]]);
+    expect(await tableRows('pyiceberg', namespace)).toEqual(source());
+    const table = await loadTable({ catalog, namespace: [namespace], name: 'opportunity', storeFor });
+    const { data } = await table.liveEntries();
+    const seen: string[] = [];
+    for (const { dataFile: file } of data) {
+      expect(file.sortOrderId).toBeUndefined();
+      const rows = (await readParquetFile(table.store, file.filePath, ['id', 'account_id', 'stage_name']))
+        .toArray()
+        .map((r) => r.toJSON() as { id: string; account_id: string | null; stage_name: string });
+      for (const r of rows) expect([applyTransform({ kind: 'bucket', n: 4 }, 'string', r.account_id), r.stage_name]).toEqual(file.partition);
+      seen.push(...rows.map((r) => r.id));
+    }
+    expect(seen.sort((a, b) => a.localeCompare(b))).toEqual(source().map((r) => r.id));
+    // pyiceberg reads the same tuples from the manifests.
+    const planned = (await planFiles(namespace, 'opportunity', '2000-01-01', '2100-01-01')).all;
+    expect(planned.map((f) => f.rows).reduce((a, b) => a + b, 0)).toBe(sourceCount());
+    expect(new Set(planned.map((f) => JSON.stringify(f.partition[0]))).size).toBeGreaterThan(1);
   });
 });

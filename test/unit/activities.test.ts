@@ -146,6 +146,18 @@ describe('sync activities (MockActivityEnvironment, no servers)', () => {
     expect(error?.message).toMatch(/Salesforce has no object named NoSuchObject__c/);
   });
 
+  it('partitionBy asked of the DuckDB destination is refused before anything is created (it lays out Iceberg tables only)', async () => {
+    const input = { object: 'Account', namespace: ['unit_layout'], runId: 'unit-layout@1', full: true, partitionBy: ['month(CreatedDate)'] };
+    const error = await new MockActivityEnvironment().run(activities.prepareObject, input).then(
+      () => undefined,
+      (e: unknown) => e as { nonRetryable?: boolean; message: string; type?: string },
+    );
+    expect(error).toMatchObject({ nonRetryable: true, type: 'INPUT_INVALID' });
+    expect(error?.message).toMatch(/DuckDB destination writes plain DuckDB tables/);
+    const after = await new MockActivityEnvironment().run(activities.prepareObject, { ...input, partitionBy: undefined, runId: 'unit-layout@2' });
+    expect(after).toMatchObject({ object: 'Account', created: { table: true } });
+  });
+
   it('an API version the org does not offer is named as such, not as an unknown object', async () => {
     const client = new SalesforceClient(parseSalesforceSettings({ ...sim.settingsEnv(), SOURCES__SALESFORCE__VERSION: '99.0' }), { backoffMs: 5 });
     const error = await describeObject(client, 'Account').then(

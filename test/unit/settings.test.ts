@@ -214,7 +214,7 @@ describe('settings: valid values are parsed, defaults applied', () => {
     expect(duckdbArea.parse(env)).toEqual({ DUMP_TO_DUCKDB: true, DUCKDB_PATH: 'salesforce_sync.duckdb' });
     expect(syncArea.parse(env)).toMatchObject({ SYNC_LAG_MS: 60000, SYNC_CHECKPOINT_SECONDS: 60, SYNC_NAMESPACE: 'salesforce', SYNC_TIME_TYPE: 'string' });
     expect(salesforceReadArea.parse(env)).toEqual({ SALESFORCE_READ_API: 'auto', SALESFORCE_BULK_PAGES_IN_FLIGHT: 4, SALESFORCE_BULK_MIN_SLICE_MINUTES: 60 });
-    expect(parquetArea.parse(env)).toEqual({ PARQUET_ENCODER_THREADS: 1, PARQUET_MAX_OPEN_PARTITIONS: 16, PARQUET_SORT_BUFFER_MB: 64 });
+    expect(parquetArea.parse(env)).toEqual({ PARQUET_ENCODER_THREADS: 1, PARQUET_MAX_OPEN_PARTITIONS: 48, PARQUET_SORT_BUFFER_MB: 64 });
     expect(preflightArea.parse(env)).toEqual({ PREFLIGHT_TIMEOUT_SECONDS: 10, PREFLIGHT_OBJECT: 'Account' });
     expect(maintenanceSettings({ MAINTENANCE_KEEP_SNAPSHOT_HOURS: '1' })).toEqual({
       targetFileBytes: 128 * 1024 * 1024,
