@@ -14,6 +14,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { connectIceberg } from '../src/iceberg/connect';
+import { loadTable } from '../src/iceberg/table';
+import { compactTable } from '../src/maintenance/compact';
+import { maintenanceArea } from '../src/maintenance/settings';
+import { MAINTENANCE_RUN_PROPERTY } from '../src/table-contract';
 import { salesforceEnv as E } from '../src/salesforce/settings';
 import type { ObjectOutcome } from '../workflows';
 import { temporalConnection } from '../worker/temporal-connection';
@@ -28,6 +32,8 @@ export interface LayoutBenchOptions {
   /** Reads per table and reader; the median is reported. */
   runs: number;
   keep: boolean;
+  /** Compact both tables afterwards (as scheduled maintenance does) and measure again. */
+  compact: boolean;
 }
 
 export interface LayoutBenchDeps {
@@ -93,7 +99,7 @@ export async function benchLayout(opts: LayoutBenchOptions, deps: LayoutBenchDep
   const temporal = temporalConnection(settings);
   const connection = await Connection.connect(temporal.options);
   const client = new Client({ connection, namespace: temporal.namespace });
-  const { catalog } = connectIceberg(settings);
+  const { catalog, storeFor } = connectIceberg(settings);
   const variants = [
     { key: 'unpartitioned', namespace: `bench_layout_flat_${stamp}`, input: {} },
     { key: 'partitioned', namespace: `bench_layout_part_${stamp}`, input: { overrides: { Task: { partitionBy: opts.partitionBy } } } },
@@ -172,10 +178,43 @@ export async function benchLayout(opts: LayoutBenchOptions, deps: LayoutBenchDep
       },
       scans,
     };
+    if (opts.compact) Object.assign(figures, await compacted());
     console.log(
       `A one-month filter (${opts.month}, ${figures.month_rows} rows): pyiceberg plans ${part.planned} of ${part.total} data files on the partitioned table (${flat.planned} of ${flat.total} on the unpartitioned one); scan ${figures.scan_s_partitioned} s partitioned vs ${figures.scan_s_unpartitioned} s unpartitioned (${figures.scan_speedup}x; DuckDB ${figures.duckdb_scan_speedup}x).`,
     );
     return figures;
+
+    /** Both tables compacted as maintenance does (its default target file size), then planned and scanned again. */
+    async function compacted(): Promise<Record<string, unknown>> {
+      const target = maintenanceArea.parse(settings).MAINTENANCE_TARGET_FILE_MB * 1024 * 1024;
+      const seconds: Record<string, number> = {};
+      for (const v of variants) {
+        const table = await loadTable({ catalog, namespace: [v.namespace], name: 'task', storeFor });
+        const started = performance.now();
+        const report = await compactTable(table, { runId: `bench-layout-compact-${v.key}-${stamp}`, runIdKey: MAINTENANCE_RUN_PROPERTY, targetFileBytes: target, maxManifests: 8 });
+        seconds[v.key] = round((performance.now() - started) / 1000, 2);
+        console.log(`${v.key}: compacted ${report.filesBefore} data files into ${report.filesAfter} in ${seconds[v.key]} s`);
+      }
+      const after: Record<string, Plan> = {};
+      const scanned: Record<string, Scan> = {};
+      for (const v of variants) after[v.key] = await readers<Plan>(settings, ['plan', v.namespace, 'task', ...filter]);
+      for (const v of variants) scanned[v.key] = await readers<Scan>(settings, ['scan', '--reader', 'pyiceberg', v.namespace, 'task', ...filter, '--runs', String(opts.runs)]);
+      if (new Set([...rowsIn, ...Object.values(scanned).map((s) => s.rows)]).size !== 1) throw new Error(`compaction changed the month's rows: ${JSON.stringify(scanned)}`);
+      const [p, u] = [scanned.partitioned!.median_seconds, scanned.unpartitioned!.median_seconds];
+      return {
+        compacted: {
+          compact_s_partitioned: seconds.partitioned,
+          compact_s_unpartitioned: seconds.unpartitioned,
+          files_planned: after.partitioned!.planned,
+          files_total: after.partitioned!.total,
+          files_total_unpartitioned: after.unpartitioned!.total,
+          scan_s_partitioned: p,
+          scan_s_unpartitioned: u,
+          scan_speedup: round(u / p, 1),
+          scan_at_least_10x_faster: u >= 10 * p,
+        },
+      };
+    }
   } finally {
     sim.stop();
     await connection.close();

@@ -901,13 +901,14 @@ program
   .option('--month <yyyy-mm>', 'the month the filter selects', '2024-06')
   .option('--runs <n>', 'scans per table and reader (the median is reported)', (v) => Number(v), 3)
   .option('--keep', 'keep the tables afterwards')
-  .action(async (opts: { rows: number; partitionBy: string; month: string; runs: number; keep?: boolean }) => {
+  .option('--compact', 'then compact both tables as maintenance does, and plan and scan again (figures under "compacted")')
+  .action(async (opts: { rows: number; partitionBy: string; month: string; runs: number; keep?: boolean; compact?: boolean }) => {
     const partitionBy = opts.partitionBy
       .split(/,(?![^(]*\))/)
       .map((p) => p.trim())
       .filter(Boolean);
     const figures = await benchLayout(
-      { rows: opts.rows, partitionBy, month: opts.month, runs: opts.runs, keep: !!opts.keep },
+      { rows: opts.rows, partitionBy, month: opts.month, runs: opts.runs, keep: !!opts.keep, compact: !!opts.compact },
       { up: upAsItWas, settings: loadSettings, startSimulator, simUser: SIM_DEFAULTS.user },
     );
     console.log(JSON.stringify(figures));
