@@ -126,29 +126,11 @@ export class BulkCsvPage {
 
   /** appendTo for the rows `rows[from..to)` (a partition's rows of the page). */
   private appendRowsTo(fieldAt: readonly number[], sinks: readonly CellSink[], rows: Int32Array, from: number, to: number): void {
-    const { bytes, starts, ends, cols } = this;
-    for (let k = 0; k < sinks.length; k++) {
-      const sink = sinks[k]!;
-      const f = fieldAt[k]!;
-      const c = f < 0 ? -1 : this.columnOf[f]!;
-      if (c < 0) {
-        for (let r = from; r < to; r++) sink.append(null);
-        continue;
-      }
-      const time = this.fields[f]!.type === 'time';
-      for (let r = from; r < to; r++) {
-        const i = rows[r]! * cols + c;
-        const start = starts[i]!;
-        const mark = ends[i]!;
-        let end = mark & OFFSET;
-        if (time && end > start && bytes[end - 1] === 90 /* Z */) end--;
-        if (end === start) sink.append(null);
-        else sink.appendUtf8(bytes, start, end, (mark & ESCAPED) !== 0);
-      }
-    }
+    this.appendTo(fieldAt, sinks, from, to, rows);
   }
 
-  private appendTo(fieldAt: readonly number[], sinks: readonly CellSink[], from: number, to: number): void {
+  /** Rows [from, to) to `sinks`, or with `rows` the rows rows[from..to). */
+  private appendTo(fieldAt: readonly number[], sinks: readonly CellSink[], from: number, to: number, rows?: Int32Array): void {
     const { bytes, starts, ends, cols } = this;
     for (let k = 0; k < sinks.length; k++) {
       const sink = sinks[k]!;
@@ -163,7 +145,7 @@ export class BulkCsvPage {
       const time = this.fields[f]!.type === 'time';
       // Every column builder reads its own type from the cell's UTF-8 text (see columns.ts).
       for (let r = from; r < to; r++) {
-        const i = r * cols + c;
+        const i = (rows ? rows[r]! : r) * cols + c;
         const start = starts[i]!;
         const mark = ends[i]!;
         let end = mark & OFFSET;
