@@ -83,7 +83,27 @@ def load_table(cat, identifier):
     props = tbl.io.properties
     if props.get("s3.remote-signing-enabled") == "true" and not props.get("s3.signer"):
         tbl.io = load_file_io({**props, "s3.signer": "S3V4RestSigner"}, tbl.metadata.location)
+        share_file_systems(tbl.io)
     return tbl
+
+
+def share_file_systems(io):
+    """One file system per scheme for all of a scan's threads. pyiceberg's fsspec IO builds one per
+    thread, and each build re-registers the signer on the S3 client that fsspec shares across
+    threads: a request signed in between goes out unsigned and S3 answers 403 (iceberg-python#3896)."""
+    import threading
+
+    lock = threading.Lock()
+    built = {}
+    per_thread = io.get_fs
+
+    def get_fs(scheme, hostname=None):
+        with lock:
+            if (scheme, hostname) not in built:
+                built[(scheme, hostname)] = per_thread(scheme, hostname)
+            return built[(scheme, hostname)]
+
+    io.get_fs = get_fs
 
 
 def duckdb_connection():
