@@ -290,7 +290,7 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number; 
       );
     },
 
-    async extractPartition(given: PreparedObject, job: BulkJobRef, part: PartitionRange): Promise<ExtractResult> {
+    async extractPartition(given: PreparedObject, job: BulkJobRef | undefined, part: PartitionRange): Promise<ExtractResult> {
       const prepared = withWriteMode(given);
       return extracting(prepared, worker.checkpointMs, (opts) => extractPartition(context(), prepared, job, part, opts), { partition: part.index });
     },

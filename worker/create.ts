@@ -82,7 +82,12 @@ export async function createSyncWorker(
     api: read.SALESFORCE_READ_API,
     pagesInFlight: read.SALESFORCE_BULK_PAGES_IN_FLIGHT,
     sliceFloorMs: read.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
-    partitions: { minPages: sync.SYNC_PARTITION_MIN_PAGES, pagesPerPartition: sync.SYNC_PARTITION_PAGES, inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT },
+    partitions: {
+      minPages: sync.SYNC_PARTITION_MIN_PAGES,
+      pagesPerPartition: sync.SYNC_PARTITION_PAGES,
+      sliceRows: sync.SYNC_PARTITION_SLICE_ROWS,
+      inFlight: sync.SYNC_PARTITIONS_IN_FLIGHT,
+    },
     timeAs: sync.SYNC_TIME_TYPE,
     encoders,
     layout,

@@ -265,13 +265,14 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
       moveTo(reading);
       const plan = await planObject.executeWithOptions(as('plan'), reconcileStep ? [prepared, apart] : [prepared]);
       retrying = undefined;
-      if (plan.partitions.length > 0 && plan.job && plan.staging) {
+      // Partitions read runs of the plan's job's result pages, or CreatedDate ranges with jobs of their own.
+      if (plan.partitions.length > 0 && plan.staging && (plan.job || plan.partitions.every((part) => part.range))) {
         partitionedJob = plan.job;
         const n = plan.partitions.length;
         moveTo(`${reading} in ${n} partitions, ${plan.inFlight} at once`);
         const extract = patched(PARTITION_QUEUE_PATCH) ? extractPartitionQueued : extractPartition;
         const parts = await inLanes(plan.partitions, plan.inFlight, (part) =>
-          extract.executeWithOptions({ summary: `extract ${input.object} partition ${part.index + 1}/${n}` }, [prepared, plan.job!, part]),
+          extract.executeWithOptions({ summary: `extract ${input.object} partition ${part.index + 1}/${n}` }, [prepared, plan.job, part]),
         );
         extracted = {
           staging: [plan.staging, ...parts.map((x) => x.staging)],

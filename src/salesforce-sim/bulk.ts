@@ -43,6 +43,8 @@ export async function bulk(sim: SimContext, req: http.IncomingMessage, res: http
     if (request.operation !== 'query' && request.operation !== 'queryAll')
       return sim.json(res, 400, [{ errorCode: 'INVALIDJOB', message: `InvalidJob : Invalid operation: ${request.operation}` }]);
     const parsed = parseSoql(request.query ?? '');
+    if (parsed.count)
+      return sim.json(res, 400, [{ errorCode: 'INVALIDJOB', message: 'InvalidJob : Aggregate functions such as COUNT() are not supported by Bulk API 2.0 queries.' }]);
     const o = sim.org.object(parsed.object);
     if (o && !o.bulkQueryable) return sim.json(res, 400, [{ errorCode: 'INVALIDENTITY', message: `Entity '${o.name}' is not supported by the Bulk API.` }]);
     const result = sim.org.run(parsed, request.operation === 'queryAll');

@@ -244,17 +244,29 @@ export class SimOrg {
       numbers.push(n);
       for (let k = 0; k < sortBy.length; k++) keys[k]!.push(r[sortBy[k]!.name]);
     }
-    let order = numbers.map((_, i) => i);
-    if (sortFields.length > 0) {
-      order.sort((a, b) => {
-        for (let k = 0; k < sortFields.length; k++) {
-          const c = compareKeys(keys[k]![a], keys[k]![b]);
-          if (c !== 0) return sortFields[k]!.desc ? -c : c;
-        }
-        return a - b;
-      });
+    const before = (a: number, b: number) => {
+      for (let k = 0; k < sortFields.length; k++) {
+        const c = compareKeys(keys[k]![a], keys[k]![b]);
+        if (c !== 0) return sortFields[k]!.desc ? -c : c;
+      }
+      return a - b;
+    };
+    let order: number[];
+    if (sortFields.length > 0 && q.limit !== undefined && q.limit <= 100) {
+      // The first few rows of a large ordered read (ORDER BY CreatedDate LIMIT 1) without sorting them all.
+      order = [];
+      for (let i = 0; i < numbers.length; i++) {
+        if (order.length === q.limit && before(i, order[order.length - 1]!) >= 0) continue;
+        let at = order.length;
+        while (at > 0 && before(i, order[at - 1]!) < 0) at--;
+        order.splice(at, 0, i);
+        if (order.length > q.limit) order.pop();
+      }
+    } else {
+      order = numbers.map((_, i) => i);
+      if (sortFields.length > 0) order.sort(before);
+      if (q.limit !== undefined) order = order.slice(0, q.limit);
     }
-    if (q.limit !== undefined) order = order.slice(0, q.limit);
     return { object: o, fields, numbers: order.map((i) => numbers[i]!) };
   }
 }

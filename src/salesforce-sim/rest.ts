@@ -77,6 +77,7 @@ export function rest(sim: SimContext, req: http.IncomingMessage, res: http.Serve
     if (!soql) return sim.json(res, 400, [{ message: 'A query string has to be specified', errorCode: 'MALFORMED_QUERY' }]);
     const parsed = parseSoql(soql);
     const result = sim.org.run(parsed, all);
+    if (parsed.count) return sim.json(res, 200, { totalSize: result.numbers.length, done: true, records: [] });
     const batch = /batchSize=(\d+)/.exec(String(req.headers['sforce-query-options'] ?? ''))?.[1];
     const pageSize = Math.min(2000, Math.max(200, batch ? Number(batch) : 2000));
     const id = `01g${crypto.randomBytes(6).toString('hex')}`;

@@ -1,6 +1,6 @@
 /**
  * The SOQL subset the simulator understands — what this project sends, and what simple_salesforce
- * users typically send: SELECT fields FROM object [WHERE conditions with AND/OR/parentheses on
+ * users typically send: SELECT fields (or COUNT()) FROM object [WHERE conditions with AND/OR/parentheses on
  * =, !=, <, <=, >, >=] [ORDER BY field [ASC|DESC], ...] [LIMIT n]. Errors carry Salesforce's
  * error codes (MALFORMED_QUERY; INVALID_TYPE / INVALID_FIELD are raised by the org).
  */
@@ -13,6 +13,8 @@ export interface Query {
   where?: Condition;
   orderBy: { field: string; desc: boolean }[];
   limit?: number;
+  /** SELECT COUNT(): the answer is the number of rows only. */
+  count?: boolean;
 }
 
 export class SoqlError extends Error {
@@ -53,7 +55,9 @@ export function parseSoql(text: string): Query {
   };
   expect('SELECT');
   const fields: string[] = [];
-  for (;;) {
+  const count = upper() === 'COUNT' && t[i + 1] === '(' && t[i + 2] === ')';
+  if (count) i += 3;
+  while (!count) {
     const name = t[i++];
     if (!name || !/^[A-Za-z_]/.test(name)) throw new SoqlError('MALFORMED_QUERY', `unexpected token: '${name ?? '<end>'}'`);
     fields.push(name);
@@ -105,7 +109,7 @@ export function parseSoql(text: string): Query {
     return left;
   };
 
-  const query: Query = { fields, object, orderBy: [] };
+  const query: Query = { fields, object, orderBy: [], ...(count ? { count } : {}) };
   if (upper() === 'WHERE') {
     i++;
     query.where = disjunction();

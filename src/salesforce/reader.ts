@@ -4,7 +4,7 @@ import { SalesforceApiError, type SalesforceClient } from './client';
 import type { SalesforceField } from './describe-types';
 import type { SObjectDescribe } from './describe';
 import { readRest } from './rest-reader';
-import { buildSoql, type CursorWindow, type ResumeAfter } from './soql';
+import { buildSoql, type CursorWindow, type FieldRange, type ResumeAfter } from './soql';
 import { ERROR_CODES, SyncError } from '../errors';
 
 export type ReadApi = 'bulk' | 'rest' | 'auto';
@@ -72,6 +72,8 @@ export interface ReadObjectOptions {
   describe: SObjectDescribe;
   fields: SalesforceField[];
   window?: CursorWindow;
+  /** Only rows in this range of a field no update changes (a partition of an extraction). */
+  range?: FieldRange;
   /** Go on from a position a page of an earlier read returned. */
   resume?: ReadPosition;
   deletedOnly?: boolean;
@@ -99,7 +101,7 @@ export async function* readObject(opts: ReadObjectOptions): AsyncGenerator<Recor
   const api = opts.api ?? 'auto';
   if (api !== 'rest' && opts.resume?.api !== 'rest') {
     const names = opts.fields.map((f) => f.name);
-    const longest = buildSoql(opts.describe, names, { window: opts.window, deletedOnly: opts.deletedOnly, ordered: false });
+    const longest = buildSoql(opts.describe, names, { window: opts.window, range: opts.range, deletedOnly: opts.deletedOnly, ordered: false });
     if (longest.length <= MAX_BULK_QUERY_LENGTH) {
       try {
         yield* readBulkSlices(opts);
@@ -145,7 +147,7 @@ async function* readBulkSlices(opts: ReadObjectOptions): AsyncGenerator<RecordPa
     const soql = buildSoql(
       opts.describe,
       opts.fields.map((f) => f.name),
-      { window: window ? { field: window.field, ...slice } : undefined, deletedOnly: opts.deletedOnly, ordered: false },
+      { window: window ? { field: window.field, ...slice } : undefined, range: opts.range, deletedOnly: opts.deletedOnly, ordered: false },
     );
     // Where a read stands once this slice is done: at the next slice, or finished.
     const afterSlice: ReadPosition | undefined = slices[0] ? { api: 'bulk', slice: slices[0] } : undefined;
@@ -196,7 +198,7 @@ export const DEFAULT_MAX_QUERY_LENGTH = 12_000;
  */
 async function* readRestObject(opts: ReadObjectOptions & { resumeAfter?: ResumeAfter }): AsyncGenerator<RecordPage> {
   const max = opts.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH;
-  const soqlFor = (names: string[]) => buildSoql(opts.describe, names, { window: opts.window, resumeAfter: opts.resumeAfter, deletedOnly: opts.deletedOnly });
+  const soqlFor = (names: string[]) => buildSoql(opts.describe, names, { window: opts.window, range: opts.range, resumeAfter: opts.resumeAfter, deletedOnly: opts.deletedOnly });
   const common = { client: opts.client, includeDeleted: opts.deletedOnly, cursorField: opts.window?.field };
   const whole = soqlFor(opts.fields.map((f) => f.name));
   if (whole.length <= max) {

@@ -49,3 +49,16 @@ export async function* readRest(opts: {
     url = page.done ? undefined : page.nextRecordsUrl;
   }
 }
+
+/** What a `SELECT COUNT() FROM …` query counts (one REST call). */
+export async function countRows(client: SalesforceClient, soql: string): Promise<number> {
+  const page = await client.get<QueryPage>(`/query?q=${encodeURIComponent(soql)}`);
+  return page.totalSize;
+}
+
+/** The value of `field` in the first row a query returns (an edge query: ORDER BY … LIMIT 1), or undefined when none. */
+export async function firstValue(client: SalesforceClient, soql: string, field: string): Promise<string | undefined> {
+  const page = await client.get<QueryPage>(`/query?q=${encodeURIComponent(soql)}`);
+  const value = page.records[0]?.[field];
+  return value === null || value === undefined ? undefined : String(value);
+}

@@ -16,13 +16,19 @@ import { describeObject, syncableFields } from '../salesforce/describe';
 import { MAX_BULK_QUERY_LENGTH } from '../salesforce/reader';
 import type { SalesforceClient } from '../salesforce/client';
 import type { SalesforceField } from '../salesforce/describe-types';
-import { buildSoql } from '../salesforce/soql';
+import { buildSoql, countSoql, edgeSoql, type CursorWindow } from '../salesforce/soql';
+import { readObject } from '../salesforce/reader';
+import { countRows, firstValue } from '../salesforce/rest-reader';
+import type { SObjectDescribe } from '../salesforce/describe';
+import type { WriteTarget } from '../destinations/destination';
+import { columnName } from '../mapping/schema-mapping';
+import { positionOf, usableCheckpoint } from './extract/resume';
 import { budgetedClient } from './extract/budgeted-client';
 import { alignColumns } from './extract/column-aligner';
 import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow, readWindow } from './extract/read-window';
 import { runExtraction, type ExtractedPage } from './extract/extraction';
-import { partitionWorthIt, planPartitions, type ExtractPlan, type PartitionRange } from './partitions';
+import { partitionWorthIt, planPartitions, planRanges, type ExtractPlan, type PartitionRange, type PartitionSettings, type TimeUnit } from './partitions';
 import { KeyList, writeStaging } from './staging';
 import type { ExtractCheckpoint, ExtractOptions, ExtractResult, PreparedObject, SyncContext } from './types';
 
@@ -61,6 +67,15 @@ export async function planObject(ctx: SyncContext, p: PreparedObject, opts: Plan
   const describe = await describeObject(salesforce, p.object);
   const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
   const window = readWindow(p);
+  const ranges = await createdRanges(salesforce, describe, table, window, settings, ctx.naming ?? 'snake_case');
+  if (ranges) {
+    const staging = await stagePlan(salesforce, p, describe, table, budget.usage);
+    log.info(
+      `Planned ${p.object}: ${ranges.rows} rows in ${ranges.partitions.length} ranges of CreatedDate (whole ${ranges.unit}s of the table's partitions), each a Bulk job of its own, ${settings.inFlight} at once`,
+      { rows: ranges.rows, partitions: ranges.partitions.length, deleted: staging.deleted },
+    );
+    return { partitions: ranges.partitions, inFlight: settings.inFlight, staging: staging.path, rows: ranges.rows, deleted: staging.deleted };
+  }
   const soql = buildSoql(
     describe,
     columns.fields.map((f) => f.name),
@@ -86,17 +101,62 @@ export async function planObject(ctx: SyncContext, p: PreparedObject, opts: Plan
   const pages = sets.reduce((n, s) => n + s.links, 0);
   if (!partitionWorthIt(pages, settings)) return none(`${pages} result pages, below SYNC_PARTITION_MIN_PAGES (${settings.minPages})`, { job, pages, usage: budget.usage });
   const partitions = planPartitions(sets, settings);
-  const deletedWindow = deletedIdsWindow(p);
-  const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
-  const staging = runPaths(table.location, p.runId).staging('plan');
-  await writeStaging(table.store, staging, { runId: p.runId, files: [], keys: new KeyList(), deletedKeys, usage: budget.usage });
+  const staging = await stagePlan(salesforce, p, describe, table, budget.usage);
   log.info(`Planned ${p.object}: ${pages} result pages of Bulk job ${job.jobId} in ${partitions.length} partitions, ${settings.inFlight} at once`, {
     job: job.jobId,
     pages,
     partitions: partitions.length,
-    deleted: deletedKeys.length,
+    deleted: staging.deleted,
   });
-  return { job, partitions, inFlight: settings.inFlight, staging, pages, deleted: deletedKeys.length };
+  return { job, partitions, inFlight: settings.inFlight, staging: staging.path, pages, deleted: staging.deleted };
+}
+
+/** The plan's own staging manifest: the deleted Ids (read here, once) and what the plan spent. */
+async function stagePlan(
+  salesforce: SalesforceClient,
+  p: PreparedObject,
+  describe: SObjectDescribe,
+  table: WriteTarget,
+  usage: ExtractPlan['usage'],
+): Promise<{ path: string; deleted: number }> {
+  const deletedWindow = deletedIdsWindow(p);
+  const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
+  const path = runPaths(table.location, p.runId).staging('plan');
+  await writeStaging(table.store, path, { runId: p.runId, files: [], keys: new KeyList(), deletedKeys, ...(usage ? { usage } : {}) });
+  return { path, deleted: deletedKeys.length };
+}
+
+const TIME_UNITS: readonly string[] = ['year', 'month', 'day', 'hour'] satisfies TimeUnit[];
+
+/**
+ * CreatedDate ranges for an object whose table is partitioned by a time transform of CreatedDate
+ * (which no update changes, so a row is in one range only) and that has at least twice
+ * `sliceRows` rows to read: each range a whole number of the table's partitions, read by a Bulk
+ * job of its own, so a table partition's rows come from one extraction partition. A Bulk job's
+ * result pages follow Id order, which need not follow CreatedDate (records loaded with their
+ * original dates): split by pages, every extraction partition would write a small file into most
+ * table partitions. Costs three REST queries (a count and the first and last CreatedDate).
+ */
+async function createdRanges(
+  salesforce: SalesforceClient,
+  describe: SObjectDescribe,
+  table: WriteTarget,
+  window: CursorWindow | undefined,
+  settings: PartitionSettings,
+  naming: NonNullable<SyncContext['naming']>,
+): Promise<{ partitions: PartitionRange[]; rows: number; unit: TimeUnit } | undefined> {
+  if (!settings.sliceRows || !table.spec) return undefined;
+  const created = describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime');
+  const column = created && table.columns.find((c) => c.name === columnName(created.name, naming));
+  const unit = column && table.spec.fields.find((f) => f['source-id'] === column.id && TIME_UNITS.includes(f.transform))?.transform;
+  if (!created || !unit) return undefined;
+  const rows = await countRows(salesforce, countSoql(describe, { window }));
+  if (rows < 2 * settings.sliceRows) return undefined;
+  const first = await firstValue(salesforce, edgeSoql(describe, created.name, 'first', { window }), created.name);
+  const last = await firstValue(salesforce, edgeSoql(describe, created.name, 'last', { window }), created.name);
+  if (!first || !last) return undefined;
+  const partitions = planRanges({ field: created.name, first, last, unit: unit as TimeUnit, rows, rowsPerPartition: settings.sliceRows, maxPartitions: settings.maxPartitions });
+  return partitions.length > 0 ? { partitions, rows, unit: unit as TimeUnit } : undefined;
 }
 
 /** Result pages one partition downloads at once (see extractPartition). */
@@ -108,7 +168,9 @@ const PARTITION_PAGES_IN_FLIGHT = 2;
  * (src/sync/extract/extraction.ts): a new attempt given the last checkpoint reads on from the page
  * after it. The job is not deleted here (other partitions read it): cleanup does.
  */
-export async function extractPartition(ctx: SyncContext, p: PreparedObject, job: BulkJobRef, part: PartitionRange, opts: ExtractOptions = {}): Promise<ExtractResult> {
+export async function extractPartition(ctx: SyncContext, p: PreparedObject, job: BulkJobRef | undefined, part: PartitionRange, opts: ExtractOptions = {}): Promise<ExtractResult> {
+  if (part.range) return extractRange(ctx, p, part, opts);
+  if (!job) throw new SyncError(`partition ${part.index + 1} of ${p.object} reads result pages but was given no Bulk job`, { code: ERROR_CODES.INTERNAL, retryable: false });
   return runExtraction(ctx, p, opts, {
     name: `${p.object} partition ${part.index}`,
     // Each partition counts what it spends itself: the commit adds up the plan's and every partition's.
@@ -116,6 +178,35 @@ export async function extractPartition(ctx: SyncContext, p: PreparedObject, job:
     stagingPath: (paths) => (suffix) => paths.staging(`part-${part.index}${suffix ? `.${suffix}` : ''}`),
     resume: async () => opts.resume,
     pages: async (salesforce, { columns }, resume) => partitionPages(salesforce, ctx, p, job, part, columns.fields, resume),
+  });
+}
+
+/**
+ * Reads one CreatedDate range of the object (its own Bulk job, or REST where Bulk is refused) as
+ * the single extraction reads a window: a new attempt goes on in the job's results from the last
+ * checkpoint while the job lives, else reads the range again (what it staged is left for cleanup).
+ */
+function extractRange(ctx: SyncContext, p: PreparedObject, part: PartitionRange, opts: ExtractOptions): Promise<ExtractResult> {
+  const log = ctx.log ?? noLog;
+  return runExtraction(ctx, p, opts, {
+    name: `${p.object} partition ${part.index}`,
+    spent: NO_USAGE,
+    stagingPath: (paths) => (suffix) => paths.staging(`part-${part.index}${suffix ? `.${suffix}` : ''}`),
+    resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
+    pages: async (salesforce, { describe, columns }, resume) =>
+      readObject({
+        client: salesforce,
+        describe,
+        fields: columns.fields,
+        window: readWindow(p),
+        range: part.range,
+        resume: resume ? positionOf(resume) : undefined,
+        api: ctx.api,
+        pagesInFlight: Math.min(ctx.pagesInFlight ?? PARTITION_PAGES_IN_FLIGHT, PARTITION_PAGES_IN_FLIGHT),
+        sliceFloorMs: ctx.sliceFloorMs,
+        onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
+        onFallback: (reason) => log.warn(reason),
+      }),
   });
 }
 

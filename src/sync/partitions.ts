@@ -1,6 +1,7 @@
 import type { DataFile } from '../iceberg/spec';
 import type { UsageCounts } from '../salesforce/budget';
 import type { BulkJobRef, ResultPageSet } from '../salesforce/bulk-reader';
+import type { FieldRange } from '../salesforce/soql';
 import { KeyList, type StagedExtraction } from './staging';
 
 /*
@@ -9,12 +10,17 @@ import { KeyList, type StagedExtraction } from './staging';
  * results are plain functions here; partitioned-extract.ts does the reading and writing.
  */
 
-/** A partition: `pages` consecutive result pages of the job, from a listing and an offset in it. */
+/**
+ * A partition: `pages` consecutive result pages of the job, from a listing and an offset in it —
+ * or, with `range`, the rows of a range of CreatedDate, read by a Bulk job of the partition's own
+ * (`from` and `pages` unused).
+ */
 export interface PartitionRange {
   index: number;
   /** The `resultPages` listing the range starts in (undefined: the first) and how many of its links come before it. */
   from: { set?: string; skip: number };
   pages: number;
+  range?: FieldRange;
 }
 
 /** What a plan gives the workflow: small (a few hundred bytes per partition). */
@@ -29,6 +35,8 @@ export interface ExtractPlan {
   staging?: string;
   /** Result pages of the job, when counted. */
   pages?: number;
+  /** Rows the plan counted (a plan in CreatedDate ranges). */
+  rows?: number;
   /** Deleted Ids the plan read (partitioned objects only). */
   deleted?: number;
   /** What prepare and the plan spent of the org's Salesforce limits (the single extraction goes on from it). */
@@ -46,6 +54,87 @@ export interface PartitionSettings {
   inFlight: number;
   /** At most this many partitions per object (each adds a few events to the object's history). */
   maxPartitions?: number;
+  /** Rows per CreatedDate range of a table partitioned by time of CreatedDate (0 or absent: never ranges). */
+  sliceRows?: number;
+}
+
+/** The time transforms whose partitions a CreatedDate range can hold whole. */
+export type TimeUnit = 'year' | 'month' | 'day' | 'hour';
+
+/** The start (UTC) of the unit an instant falls in. */
+export function unitStart(ms: number, unit: TimeUnit): number {
+  const d = new Date(ms);
+  switch (unit) {
+    case 'year':
+      return Date.UTC(d.getUTCFullYear(), 0, 1);
+    case 'month':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    case 'day':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    case 'hour':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours());
+  }
+}
+
+/** `k` units after a unit's start (calendar months and years, not fixed lengths). */
+export function addUnits(start: number, unit: TimeUnit, k: number): number {
+  const d = new Date(start);
+  switch (unit) {
+    case 'year':
+      return Date.UTC(d.getUTCFullYear() + k, 0, 1);
+    case 'month':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + k, 1);
+    case 'day':
+      return start + k * 86_400_000;
+    case 'hour':
+      return start + k * 3_600_000;
+  }
+}
+
+/** Units from the one `first` falls in to the one `last` falls in, both counted. */
+export function unitsSpanned(first: number, last: number, unit: TimeUnit): number {
+  const a = unitStart(first, unit);
+  const b = unitStart(last, unit);
+  const d0 = new Date(a);
+  const d1 = new Date(b);
+  switch (unit) {
+    case 'year':
+      return d1.getUTCFullYear() - d0.getUTCFullYear() + 1;
+    case 'month':
+      return (d1.getUTCFullYear() - d0.getUTCFullYear()) * 12 + d1.getUTCMonth() - d0.getUTCMonth() + 1;
+    case 'day':
+      return Math.round((b - a) / 86_400_000) + 1;
+    case 'hour':
+      return Math.round((b - a) / 3_600_000) + 1;
+  }
+}
+
+/**
+ * Splits the rows of a field no update changes (CreatedDate), `rows` of them from `first` to
+ * `last`, into about rows / `rowsPerPartition` ranges (at most `maxPartitions`), each a whole
+ * number of the table's time partitions: every table partition is then written by one extraction
+ * partition. Ranges are of equal width in time, not in rows. The first is open below and the last
+ * above, so every row is in exactly one whatever was created since `first` and `last` were read.
+ * Empty when fewer than two ranges would come out.
+ */
+export function planRanges(opts: { field: string; first: string; last: string; unit: TimeUnit; rows: number; rowsPerPartition: number; maxPartitions?: number }): PartitionRange[] {
+  const first = Date.parse(opts.first);
+  const last = Date.parse(opts.last);
+  if (!(opts.rowsPerPartition > 0) || !Number.isFinite(first) || !Number.isFinite(last) || last < first) return [];
+  const units = unitsSpanned(first, last, opts.unit);
+  const wanted = Math.min(units, Math.max(1, opts.maxPartitions ?? DEFAULT_MAX_PARTITIONS), Math.ceil(opts.rows / opts.rowsPerPartition));
+  if (wanted < 2) return [];
+  const perRange = Math.ceil(units / wanted);
+  const count = Math.ceil(units / perRange);
+  if (count < 2) return [];
+  const start = unitStart(first, opts.unit);
+  const bound = (k: number) => new Date(addUnits(start, opts.unit, k * perRange)).toISOString();
+  return Array.from({ length: count }, (_, k) => ({
+    index: k,
+    from: { skip: 0 },
+    pages: 0,
+    range: { field: opts.field, ...(k > 0 ? { from: bound(k) } : {}), ...(k < count - 1 ? { before: bound(k + 1) } : {}) },
+  }));
 }
 
 export const DEFAULT_MAX_PARTITIONS = 200;

@@ -24,6 +24,12 @@ export const syncArea = settingsArea('sync', {
     description: 'Bulk result pages per partition (more when an object would get over 200 partitions)',
     default: '10',
   },
+  SYNC_PARTITION_SLICE_ROWS: {
+    schema: integerSetting(0),
+    description:
+      "rows per partition of an object whose table is partitioned by year, month, day or hour of CreatedDate: an object with at least twice this many rows to read is extracted in CreatedDate ranges, each a Bulk job of its own and a whole number of the table's partitions, so each table partition gets its rows from one extraction (few, large files) instead of a small file from every partition of a Bulk job; 0: never (result-page partitions, SYNC_PARTITION_PAGES)",
+    default: '100000',
+  },
   SYNC_PARTITIONS_IN_FLIGHT: {
     schema: integerSetting(1, 64),
     description: "partitions of one object extracted at once, across all workers (each worker extracts at most WORKER_MAX_PARTITIONS at once); the planning worker's value applies",

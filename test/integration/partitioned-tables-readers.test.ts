@@ -23,7 +23,9 @@ import { syncHarness } from '../helpers/sync-harness';
 const ROWS = 1800;
 const sim = new SalesforceSimulator({ rowCounts: { Task: ROWS, Account: 60 } });
 const targets = catalogTargets();
-const harness = syncHarness({ name: 'parts', sim, workers: Object.fromEntries(targets.map((t) => [t.name, { ...t.overrides }])) });
+// CreatedDate ranges of 400 rows: a full read of the table partitioned by month(CreatedDate) is
+// extracted in ranges of whole months, each a Bulk job of its own; small merges are not.
+const harness = syncHarness({ name: 'parts', sim, workers: Object.fromEntries(targets.map((t) => [t.name, { ...t.overrides, SYNC_PARTITION_SLICE_ROWS: '400' }])) });
 const session = new ReaderSession();
 afterAll(() => session.close());
 // Six syncs, a maintenance run and about thirty reads per catalog on a shared 2-core machine.
@@ -125,8 +127,19 @@ describe.each(targets)('partitioned tables on $title', (target) => {
     // The simulator is shared by the catalogs' tests: what an earlier one changed is the source now.
     const newField = `Outcome_${target.name}__c`;
 
-    // 1. Full sync into a new table partitioned by month(CreatedDate) and bucket(4, AccountId).
+    // 1. Full sync into a new table partitioned by month(CreatedDate) and bucket(4, AccountId):
+    // about 1,800 rows in CreatedDate ranges of whole months, one Bulk job each.
+    const jobsBefore = sim.counters.bulkJobs;
     expect(await sync(namespace, FIRST_SPEC)).toMatchObject({ rows: taskRecords().length });
+    const created = taskRecords()
+      .map((r) => String(r.CreatedDate))
+      .sort();
+    const monthIndex = (iso: string) => Number(iso.slice(0, 4)) * 12 + Number(iso.slice(5, 7));
+    const months = monthIndex(created.at(-1)!) - monthIndex(created[0]!) + 1;
+    // As many ranges as 400-row partitions would be, each a whole number of months.
+    const ranges = Math.ceil(months / Math.ceil(months / Math.ceil(created.length / 400)));
+    expect(ranges).toBeGreaterThan(2);
+    expect(sim.counters.bulkJobs - jobsBefore, 'Bulk jobs of the full sync: one per CreatedDate range').toBe(ranges);
     await readAll(namespace, 'full sync');
     const spec = defaultSpec(await metadata(namespace));
     const columnOf = (m: TableMetadata, id: number) => currentSchema(m).fields.find((f) => f.id === id)?.name;

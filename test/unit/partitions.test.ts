@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addUsage, combineStaged, partitionWorthIt, planPartitions } from '../../src/sync/partitions';
+import { addUnits, addUsage, combineStaged, partitionWorthIt, planPartitions, planRanges, unitStart, unitsSpanned } from '../../src/sync/partitions';
 import { KeyList, type StagedExtraction } from '../../src/sync/staging';
 import type { DataFile } from '../../src/iceberg/spec';
 
@@ -92,5 +92,83 @@ describe('combineStaged', () => {
   it('adds usage where either side has it', () => {
     expect(addUsage(undefined, undefined)).toBeUndefined();
     expect(addUsage({ apiCalls: 1, bulkJobs: 0, resultBytes: 2 }, undefined)).toEqual({ apiCalls: 1, bulkJobs: 0, resultBytes: 2 });
+  });
+});
+
+describe('planRanges: CreatedDate ranges of a table partitioned by time of CreatedDate', () => {
+  const months = (from: string, to: string) => unitsSpanned(Date.parse(from), Date.parse(to), 'month');
+
+  it('holds whole months each, covers every instant once (open at both ends), and has about rows / rowsPerPartition ranges', () => {
+    const plan = planRanges({
+      field: 'CreatedDate',
+      first: '2023-01-04T10:00:00.000Z',
+      last: '2025-12-30T08:00:00.000Z',
+      unit: 'month',
+      rows: 1_000_000,
+      rowsPerPartition: 100_000,
+    });
+    // 36 months in 10 ranges of 4 months: 9 ranges.
+    expect(plan).toHaveLength(9);
+    expect(plan.map((p) => p.index)).toEqual([...plan.keys()]);
+    expect(plan[0]!.range).toEqual({ field: 'CreatedDate', before: '2023-05-01T00:00:00.000Z' });
+    expect(plan.at(-1)!.range).toEqual({ field: 'CreatedDate', from: '2025-09-01T00:00:00.000Z' });
+    for (let k = 1; k < plan.length; k++) {
+      // Each range starts where the one before ends, at the start of a month.
+      expect(plan[k]!.range!.from).toBe(plan[k - 1]!.range!.before);
+      expect(new Date(plan[k]!.range!.from!).getUTCDate()).toBe(1);
+      expect(new Date(plan[k]!.range!.from!).getUTCHours()).toBe(0);
+    }
+  });
+
+  it('one range per month at most: 10M rows over 36 months are 36 ranges, not 100', () => {
+    const plan = planRanges({
+      field: 'CreatedDate',
+      first: '2023-01-01T00:00:00.000Z',
+      last: '2025-12-31T23:59:59.000Z',
+      unit: 'month',
+      rows: 10_000_000,
+      rowsPerPartition: 100_000,
+    });
+    expect(plan).toHaveLength(36);
+    expect(plan[12]!.range).toEqual({ field: 'CreatedDate', from: '2024-01-01T00:00:00.000Z', before: '2024-02-01T00:00:00.000Z' });
+  });
+
+  it('none when fewer than two ranges would come out: few rows, one unit, or no rows per partition', () => {
+    expect(planRanges({ field: 'CreatedDate', first: '2023-01-01T00:00:00Z', last: '2025-01-01T00:00:00Z', unit: 'month', rows: 150_000, rowsPerPartition: 100_000 })).toHaveLength(
+      2,
+    );
+    expect(planRanges({ field: 'CreatedDate', first: '2023-01-01T00:00:00Z', last: '2025-01-01T00:00:00Z', unit: 'month', rows: 90_000, rowsPerPartition: 100_000 })).toEqual([]);
+    expect(planRanges({ field: 'CreatedDate', first: '2024-03-01T00:00:00Z', last: '2024-03-31T00:00:00Z', unit: 'month', rows: 5_000_000, rowsPerPartition: 100_000 })).toEqual(
+      [],
+    );
+    expect(planRanges({ field: 'CreatedDate', first: '2023-01-01T00:00:00Z', last: '2025-01-01T00:00:00Z', unit: 'month', rows: 5_000_000, rowsPerPartition: 0 })).toEqual([]);
+  });
+
+  it('years, days and hours: ranges start at their unit, at most maxPartitions', () => {
+    const years = planRanges({ field: 'CreatedDate', first: '2019-06-01T00:00:00Z', last: '2025-02-01T00:00:00Z', unit: 'year', rows: 10_000_000, rowsPerPartition: 100_000 });
+    expect(years.map((p) => p.range!.from ?? null)).toEqual([null, ...[2020, 2021, 2022, 2023, 2024, 2025].map((y) => `${y}-01-01T00:00:00.000Z`)]);
+    const days = planRanges({
+      field: 'CreatedDate',
+      first: '2024-01-01T05:00:00Z',
+      last: '2024-12-31T05:00:00Z',
+      unit: 'day',
+      rows: 10_000_000,
+      rowsPerPartition: 10_000,
+      maxPartitions: 50,
+    });
+    expect(days.length).toBeLessThanOrEqual(50);
+    expect(days.length).toBeGreaterThan(40);
+    for (const p of days.slice(1)) expect(p.range!.from!.endsWith('T00:00:00.000Z')).toBe(true);
+    const hours = planRanges({ field: 'CreatedDate', first: '2024-01-01T05:30:00Z', last: '2024-01-02T05:00:00Z', unit: 'hour', rows: 1000, rowsPerPartition: 100 });
+    expect(hours).toHaveLength(9);
+    expect(hours[1]!.range!.from).toBe('2024-01-01T08:00:00.000Z');
+  });
+
+  it('calendar arithmetic in UTC', () => {
+    expect(new Date(unitStart(Date.parse('2024-02-29T13:14:15Z'), 'month')).toISOString()).toBe('2024-02-01T00:00:00.000Z');
+    expect(new Date(addUnits(Date.parse('2024-11-01T00:00:00Z'), 'month', 3)).toISOString()).toBe('2025-02-01T00:00:00.000Z');
+    expect(months('2023-01-31T00:00:00Z', '2023-02-01T00:00:00Z')).toBe(2);
+    expect(months('2023-01-01T00:00:00Z', '2025-12-31T00:00:00Z')).toBe(36);
+    expect(unitsSpanned(Date.parse('2024-03-10T23:00:00Z'), Date.parse('2024-03-11T01:00:00Z'), 'day')).toBe(2);
   });
 });

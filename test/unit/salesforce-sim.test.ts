@@ -100,3 +100,20 @@ describe('simulator formula fields and added fields', () => {
     expect([...org.records(org.object('Account')!, false)].map((r) => r.Segment__c)).toEqual(['Enterprise', 'Enterprise', 'Enterprise']);
   });
 });
+
+describe('simulator COUNT() and the first rows of an ordered read', () => {
+  it('COUNT() counts what the filter keeps; ORDER BY … LIMIT n gives the first n rows of the full order', () => {
+    const org = new SimOrg({ Task: 3_000 });
+    const where = 'CreatedDate >= 2024-01-01T00:00:00.000Z AND CreatedDate < 2025-01-01T00:00:00.000Z';
+    const all = org.run(parseSoql(`SELECT Id, CreatedDate FROM Task WHERE ${where}`), false).numbers;
+    const counted = parseSoql(`SELECT COUNT() FROM Task WHERE ${where}`);
+    expect(counted).toMatchObject({ count: true, fields: [] });
+    expect(org.run(counted, false).numbers).toHaveLength(all.length);
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.length).toBeLessThan(3_000);
+    for (const dir of ['ASC', 'DESC']) {
+      const sorted = org.run(parseSoql(`SELECT CreatedDate FROM Task ORDER BY CreatedDate ${dir}, Id`), false).numbers;
+      for (const n of [1, 5]) expect(org.run(parseSoql(`SELECT CreatedDate FROM Task ORDER BY CreatedDate ${dir}, Id LIMIT ${n}`), false).numbers).toEqual(sorted.slice(0, n));
+    }
+  });
+});

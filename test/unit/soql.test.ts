@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SObjectDescribe } from '../../src/salesforce/describe';
-import { buildSoql } from '../../src/salesforce/soql';
+import { buildSoql, countSoql, edgeSoql } from '../../src/salesforce/soql';
 
 const account: SObjectDescribe = {
   name: 'Account',
@@ -10,6 +10,7 @@ const account: SObjectDescribe = {
     { name: 'Id', type: 'id' },
     { name: 'Name', type: 'string' },
     { name: 'SystemModstamp', type: 'datetime' },
+    { name: 'CreatedDate', type: 'datetime' },
   ],
 };
 
@@ -40,5 +41,23 @@ describe('SOQL resume points', () => {
     );
     expect(buildSoql(account, ['Id'], { ordered: false })).toBe('SELECT Id FROM Account');
     expect(() => buildSoql(account, ['Id'], { ordered: false, resumeAfter: { id: '001000000000001AAA' } })).toThrow(/must be ordered/);
+  });
+});
+
+describe('SOQL of a CreatedDate range', () => {
+  const window = { field: 'SystemModstamp', after: '2026-01-01T00:00:00Z', upTo: '2026-01-02T00:00:00Z' };
+  it('a range narrows the window: from inclusive, before exclusive, either side open', () => {
+    expect(buildSoql(account, ['Id'], { window, range: { field: 'CreatedDate', from: '2024-01-01T00:00:00Z', before: '2024-02-01T00:00:00Z' }, ordered: false })).toBe(
+      'SELECT Id FROM Account WHERE SystemModstamp > 2026-01-01T00:00:00.000Z AND SystemModstamp <= 2026-01-02T00:00:00.000Z AND CreatedDate >= 2024-01-01T00:00:00.000Z AND CreatedDate < 2024-02-01T00:00:00.000Z',
+    );
+    expect(buildSoql(account, ['Id'], { range: { field: 'createddate', before: '2024-02-01T00:00:00Z' }, ordered: false })).toBe(
+      'SELECT Id FROM Account WHERE CreatedDate < 2024-02-01T00:00:00.000Z',
+    );
+  });
+  it('a count and the first and last CreatedDate of the window, from names describe returned', () => {
+    expect(countSoql(account, { window })).toBe('SELECT COUNT() FROM Account WHERE SystemModstamp > 2026-01-01T00:00:00.000Z AND SystemModstamp <= 2026-01-02T00:00:00.000Z');
+    expect(edgeSoql(account, 'CreatedDate', 'first')).toBe('SELECT CreatedDate FROM Account ORDER BY CreatedDate ASC LIMIT 1');
+    expect(edgeSoql(account, 'CreatedDate', 'last', { window })).toMatch(/WHERE SystemModstamp > .* ORDER BY CreatedDate DESC LIMIT 1$/);
+    expect(() => edgeSoql(account, 'CreatedDate; DELETE', 'first')).toThrow(/no field/);
   });
 });
