@@ -41,6 +41,8 @@ export const DEFAULT_SORT_BUFFER_BYTES = 64 * 1024 * 1024;
  * CreatedDate) keep only the partitions of the moment open, not every one they passed through.
  */
 export const DEFAULT_IDLE_ROWS = 50_000;
+/** Raw bytes per row group of a partition's file (a plain file's are DEFAULT_ROW_GROUP_BYTES, 8 MiB). */
+export const PARTITION_ROW_GROUP_BYTES = 2 * 1024 * 1024;
 /** Partitions' files closing in the background at once (see closeInBackground). */
 const MAX_CLOSING = 2;
 
@@ -334,6 +336,9 @@ export class PartitionedWriter implements TableFileWriter {
   private writerFor(tuple: PartitionTuple): DataFileWriter {
     return new DataFileWriter({
       ...this.opts,
+      // Row groups of a partition's file are encoded while other partitions' files are open too:
+      // smaller ones keep the encoders' memory about one plain file's whatever the open count.
+      rowGroupBytes: this.opts.rowGroupBytes ?? PARTITION_ROW_GROUP_BYTES,
       fileNumbers: this.fileNumbers,
       fileLayout: { specId: this.spec.specId, partition: tuple, ...(this.sortOrderId !== undefined ? { sortOrderId: this.sortOrderId } : {}) },
     });

@@ -19,6 +19,8 @@ export class SimOrg {
   private readonly prefixes = new Map<string, string>();
   /** Formula values set by tests, per object and field: for every row, or for some rows. */
   private readonly formulas = new Map<string, Map<string, { every?: { value: unknown }; rows: Map<number, unknown> }>>();
+  /** Row numbers by CreatedDate, per object (Salesforce indexes CreatedDate): built on first use, again when rows are added. */
+  private readonly createdIndexes = new Map<string, { rows: number; order: Uint32Array; keys: Float64Array }>();
   private clock = SIM_EPOCH_MS + 86_400_000;
 
   constructor(rowCounts: Record<string, number> = {}) {
@@ -204,6 +206,87 @@ export class SimOrg {
    * only the matching row numbers (and sort keys while sorting): records are generated again page
    * by page, so memory stays small however many rows an object has.
    */
+  /** The CreatedDate index of an object's `total` rows (generated values; a test's own CreatedDate is not in it). */
+  private createdIndex(o: SimObject, total: number): { order: Uint32Array; keys: Float64Array } | undefined {
+    const field = this.field(o, 'CreatedDate');
+    if (!field) return undefined;
+    let index = this.createdIndexes.get(o.name);
+    if (index?.rows !== total) {
+      const keys = new Float64Array(total);
+      for (let n = 0; n < total; n++) keys[n] = Date.parse(String(this.generated(o, field, n)));
+      const order = new Uint32Array(total).map((_, n) => n).sort((a, b) => keys[a]! - keys[b]! || a - b);
+      index = { rows: total, order, keys: new Float64Array(order.length).map((_, i) => keys[order[i]!]!) };
+      this.createdIndexes.set(o.name, index);
+    }
+    return index;
+  }
+
+  /**
+   * The first `limit` rows of a read ordered by CreatedDate (then Id), through the index, or
+   * undefined when the read is not one of those (or the object is small enough to sort).
+   */
+  private firstByCreated(o: SimObject, q: Query, includeDeleted: boolean, total: number): number[] | undefined {
+    const [by, then] = q.orderBy;
+    if (q.limit === undefined || q.limit > 100 || total < 20_000 || by?.field.toLowerCase() !== 'createddate' || q.orderBy.length > 2) return undefined;
+    if (then && (then.field.toLowerCase() !== 'id' || then.desc !== by.desc)) return undefined;
+    if (this.updates.get(o.name) && [...this.updates.get(o.name)!.values()].some((u) => 'CreatedDate' in u)) return undefined;
+    const index = this.createdIndex(o, total);
+    if (!index) return undefined;
+    const needed = [...new Set(conditionFields(q.where).map((name) => this.field(o, name)!))];
+    const where = q.where ? compile(o, this, q.where) : () => true;
+    const out: number[] = [];
+    for (let i = 0; i < total && out.length < q.limit; i++) {
+      const n = index.order[by.desc ? total - 1 - i : i]!;
+      if (this.isPurged(o, n)) continue;
+      const r = this.record(o, n, includeDeleted, needed);
+      if (!r) continue;
+      for (const field of needed) r[field.name] = comparable(field, r[field.name]);
+      if (where(r)) out.push(n);
+    }
+    return out;
+  }
+
+  /**
+   * The rows that may satisfy a filter's top-level bounds on CreatedDate (a superset, in row order),
+   * or undefined to scan every row: no such bound, or an object small enough to scan.
+   */
+  private createdCandidates(o: SimObject, where: Condition | undefined, total: number): Uint32Array | undefined {
+    if (!where || total < 20_000) return undefined;
+    let lo = -Infinity;
+    let hi = Infinity;
+    const bounds = (c: Condition): void => {
+      if (c.kind === 'and') return (bounds(c.left), bounds(c.right));
+      if (c.kind !== 'compare' || c.field.toLowerCase() !== 'createddate' || typeof c.value !== 'object' || c.value === null) return;
+      const at = Date.parse(c.value.datetime);
+      if (c.op === '>' || c.op === '>=') lo = Math.max(lo, at);
+      if (c.op === '<' || c.op === '<=') hi = Math.min(hi, at);
+      if (c.op === '=') ((lo = Math.max(lo, at)), (hi = Math.min(hi, at)));
+    };
+    bounds(where);
+    if (lo === -Infinity && hi === Infinity) return undefined;
+    const index = this.createdIndex(o, total);
+    if (!index) return undefined;
+    const first = (value: number) => {
+      let a = 0;
+      let b = index!.keys.length;
+      while (a < b) {
+        const m = (a + b) >>> 1;
+        if (index!.keys[m]! < value) a = m + 1;
+        else b = m;
+      }
+      return a;
+    };
+    const from = first(lo);
+    let to = first(hi);
+    while (to < index.keys.length && index.keys[to] === hi) to++;
+    // Rows whose CreatedDate a test set are checked whatever the index says.
+    const moved = [...(this.updates.get(o.name) ?? new Map<number, SimRecord>()).entries()].filter(([, u]) => 'CreatedDate' in u).map(([n]) => n);
+    const rows = new Uint32Array(to - from + moved.length);
+    rows.set(index.order.subarray(from, to));
+    rows.set(moved, to - from);
+    return new Uint32Array(new Set(rows.sort())).sort();
+  }
+
   run(q: Query, includeDeleted: boolean): { object: SimObject; fields: SimField[]; numbers: number[] } {
     const o = this.object(q.object);
     if (!o) {
@@ -233,7 +316,13 @@ export class SimOrg {
     // Only the fields the filter and the order look at are generated here.
     const needed = [...new Set([...conditionFields(q.where), ...sortFields.map((s) => s.field)].map((name) => this.field(o, name)!))];
     const where = q.where ? compile(o, this, q.where) : () => true;
-    for (let n = 0; n < total; n++) {
+    const firstRows = this.firstByCreated(o, q, includeDeleted, total);
+    if (firstRows) return { object: o, fields, numbers: firstRows };
+    // A range of CreatedDate reads only the rows in it, as Salesforce's index on CreatedDate does.
+    const scan = this.createdCandidates(o, q.where, total);
+    const end = scan ? scan.length : total;
+    for (let i = 0; i < end; i++) {
+      const n = scan ? scan[i]! : i;
       // A query or job opened before a purge still returns what it found, as Salesforce's do.
       if (this.isPurged(o, n)) continue;
       const r = this.record(o, n, includeDeleted, needed);

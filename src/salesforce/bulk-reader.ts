@@ -81,10 +81,10 @@ export const DEFAULT_PAGES_IN_FLIGHT = 4;
 const jobPath = (apiVersion: string, jobId: string) => `/services/data/v${apiVersion}/jobs/query/${jobId}`;
 
 /** Whether the job a resume point names can still serve its results. */
-export async function bulkJobAlive(client: SalesforceClient, resume: BulkResume): Promise<boolean> {
+export async function bulkJobAlive(client: SalesforceClient, resume: BulkResume, opts: { orRunning?: boolean } = {}): Promise<boolean> {
   try {
     const job = await client.get<JobInfo>(jobPath(resume.apiVersion ?? client.apiVersion, resume.jobId));
-    return job.state === 'JobComplete';
+    return job.state === 'JobComplete' || (opts.orRunning === true && (job.state === 'UploadComplete' || job.state === 'InProgress'));
   } catch (error) {
     if (error instanceof SalesforceApiError && (error.status === 404 || error.errorCode === 'NOT_FOUND')) return false;
     throw error;
@@ -95,6 +95,23 @@ export async function bulkJobAlive(client: SalesforceClient, resume: BulkResume)
 export interface BulkJobRef {
   jobId: string;
   apiVersion: string;
+}
+
+/** Creates a query job without waiting for it: Salesforce runs it meanwhile. */
+export async function createBulkJob(client: SalesforceClient, soql: string, includeDeleted = false): Promise<BulkJobRef> {
+  try {
+    const response = await client.request(
+      'POST',
+      '/jobs/query',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ operation: includeDeleted ? 'queryAll' : 'query', query: soql }),
+    );
+    return { jobId: ((await response.json()) as JobInfo).id, apiVersion: client.apiVersion };
+  } catch (error) {
+    if (error instanceof SalesforceApiError && error.status === 400 && UNAVAILABLE.has(error.errorCode))
+      throw new BulkUnavailableError(`${error.errorCode}: ${error.message.split(': ').slice(-1)[0]}`);
+    throw error;
+  }
 }
 
 /**
@@ -113,19 +130,7 @@ export async function bulkJobReady(opts: {
   const apiVersion = opts.resume?.apiVersion ?? client.apiVersion;
   let jobId = opts.resume?.jobId;
   if (!jobId) {
-    try {
-      const response = await client.request(
-        'POST',
-        '/jobs/query',
-        { 'content-type': 'application/json' },
-        JSON.stringify({ operation: opts.includeDeleted ? 'queryAll' : 'query', query: opts.soql }),
-      );
-      jobId = ((await response.json()) as JobInfo).id;
-    } catch (error) {
-      if (error instanceof SalesforceApiError && error.status === 400 && UNAVAILABLE.has(error.errorCode))
-        throw new BulkUnavailableError(`${error.errorCode}: ${error.message.split(': ').slice(-1)[0]}`);
-      throw error;
-    }
+    jobId = (await createBulkJob(client, opts.soql, opts.includeDeleted)).jobId;
     opts.onJob?.(jobId);
   }
   const base = jobPath(apiVersion, jobId);

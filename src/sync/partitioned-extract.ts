@@ -7,7 +7,9 @@ import {
   BulkJobGoneError,
   BulkUnavailableError,
   PARALLEL_RESULTS_VERSION,
+  bulkJobAlive,
   bulkJobReady,
+  createBulkJob,
   listResultPageSets,
   readBulkPages,
   type BulkJobRef,
@@ -16,7 +18,7 @@ import { describeObject, syncableFields } from '../salesforce/describe';
 import { MAX_BULK_QUERY_LENGTH } from '../salesforce/reader';
 import type { SalesforceClient } from '../salesforce/client';
 import type { SalesforceField } from '../salesforce/describe-types';
-import { buildSoql, countSoql, edgeSoql, type CursorWindow } from '../salesforce/soql';
+import { buildSoql, countSoql, edgeSoql, type CursorWindow, type FieldRange } from '../salesforce/soql';
 import { readObject } from '../salesforce/reader';
 import { countRows, firstValue } from '../salesforce/rest-reader';
 import type { SObjectDescribe } from '../salesforce/describe';
@@ -67,7 +69,7 @@ export async function planObject(ctx: SyncContext, p: PreparedObject, opts: Plan
   const describe = await describeObject(salesforce, p.object);
   const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
   const window = readWindow(p);
-  const ranges = await createdRanges(salesforce, describe, table, window, settings, ctx.naming ?? 'snake_case');
+  const ranges = await createdRanges(salesforce, describe, columns.fields, table, window, settings, ctx.naming ?? 'snake_case');
   if (ranges) {
     const staging = await stagePlan(salesforce, p, describe, table, budget.usage);
     log.info(
@@ -140,6 +142,7 @@ const TIME_UNITS: readonly string[] = ['year', 'month', 'day', 'hour'] satisfies
 async function createdRanges(
   salesforce: SalesforceClient,
   describe: SObjectDescribe,
+  fields: SalesforceField[],
   table: WriteTarget,
   window: CursorWindow | undefined,
   settings: PartitionSettings,
@@ -156,7 +159,25 @@ async function createdRanges(
   const last = await firstValue(salesforce, edgeSoql(describe, created.name, 'last', { window }), created.name);
   if (!first || !last) return undefined;
   const partitions = planRanges({ field: created.name, first, last, unit: unit as TimeUnit, rows, rowsPerPartition: settings.sliceRows, maxPartitions: settings.maxPartitions });
-  return partitions.length > 0 ? { partitions, rows, unit: unit as TimeUnit } : undefined;
+  if (partitions.length === 0) return undefined;
+  // Every range's job now: Salesforce runs them while the first ranges are read, so a partition
+  // rarely waits for its job. A range whose job cannot be made (Bulk refused) makes its own.
+  try {
+    for (const part of partitions) part.job = await createBulkJob(salesforce, rangeSoql(describe, fields, window, part.range!));
+  } catch (error) {
+    if (!(error instanceof BulkUnavailableError)) throw error;
+    for (const part of partitions) delete part.job;
+  }
+  return { partitions, rows, unit: unit as TimeUnit };
+}
+
+/** The Bulk query of one CreatedDate range: what readObject sends for it. */
+function rangeSoql(describe: SObjectDescribe, fields: SalesforceField[], window: CursorWindow | undefined, range: FieldRange): string {
+  return buildSoql(
+    describe,
+    fields.map((f) => f.name),
+    { window, range, ordered: false },
+  );
 }
 
 /** Result pages one partition downloads at once (see extractPartition). */
@@ -193,20 +214,23 @@ function extractRange(ctx: SyncContext, p: PreparedObject, part: PartitionRange,
     spent: NO_USAGE,
     stagingPath: (paths) => (suffix) => paths.staging(`part-${part.index}${suffix ? `.${suffix}` : ''}`),
     resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
-    pages: async (salesforce, { describe, columns }, resume) =>
-      readObject({
+    pages: async (salesforce, { describe, columns }, resume) => {
+      // The plan's job for the range while it lives (running or done); a new one otherwise.
+      const planned = !resume && part.job && ctx.api !== 'rest' && (await bulkJobAlive(salesforce, part.job, { orRunning: true })) ? part.job : undefined;
+      return readObject({
         client: salesforce,
         describe,
         fields: columns.fields,
         window: readWindow(p),
         range: part.range,
-        resume: resume ? positionOf(resume) : undefined,
+        resume: resume ? positionOf(resume) : planned && { api: 'bulk', job: planned },
         api: ctx.api,
         pagesInFlight: Math.min(ctx.pagesInFlight ?? PARTITION_PAGES_IN_FLIGHT, PARTITION_PAGES_IN_FLIGHT),
         sliceFloorMs: ctx.sliceFloorMs,
         onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
         onFallback: (reason) => log.warn(reason),
-      }),
+      });
+    },
   });
 }
 

@@ -21,6 +21,8 @@ export interface PartitionRange {
   from: { set?: string; skip: number };
   pages: number;
   range?: FieldRange;
+  /** The range's Bulk job, created by the plan so Salesforce runs it while earlier partitions are read. */
+  job?: BulkJobRef;
 }
 
 /** What a plan gives the workflow: small (a few hundred bytes per partition). */
