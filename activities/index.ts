@@ -9,6 +9,8 @@ import { cleanupObject, commitObject, extractObject, prepareObject } from '../sr
 import { reconcileObject } from '../src/sync/reconcile';
 import { extractPartition, planObject } from '../src/sync/partitioned-extract';
 import { checkAtomicPublish, publishObjects } from '../src/sync/publish';
+import { checkObjectNames, type UnknownObject } from '../src/sync/object-names';
+import { listObjects } from '../src/salesforce/describe';
 import type { ExtractPlan, PartitionRange } from '../src/sync/partitions';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { UsageCounts } from '../src/salesforce/budget';
@@ -301,6 +303,12 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number; 
         () => commitObject(context(), prepared, staging),
         () => ({ object: prepared.object, stage: 'committing' }),
       );
+    },
+
+    /** The sync's object names against the org's object list (one describe-global call), before any object starts. */
+    async checkObjectNames(objects: string[]): Promise<UnknownObject[]> {
+      const ctx = context();
+      return heartbeating(async () => checkObjectNames(objects, await listObjects(ctx.salesforce.withLog(ctx.log))).unknown);
     },
 
     /** An atomic sync's check, before anything is read: the destination can commit every object in one transaction. */

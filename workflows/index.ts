@@ -57,6 +57,8 @@ const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
 const PARTITIONS_PATCH = 'partitions';
 /** Partitions go to their own task queue (partitionTaskQueue), bounded per worker by WORKER_MAX_PARTITIONS. */
 const PARTITION_QUEUE_PATCH = 'partition-queue';
+/** The sync's object names are checked against the org's object list before any child starts. */
+const OBJECT_NAMES_PATCH = 'object-names';
 
 /**
  * A reconciling merge sync compares every Id in a step of its own (reconcileObject), after its
@@ -139,6 +141,7 @@ function activitiesFor(
     commitObject: short.commitObject,
     cleanupObject: short.cleanupObject,
     checkAtomicPublish: short.checkAtomicPublish,
+    checkObjectNames: short.checkObjectNames,
     publishObjects: short.publishObjects,
     extractObject,
     extractPartition,
@@ -384,7 +387,7 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
   const parentId = workflowInfo().workflowId;
   const full = input.readMode === 'full';
   const atomic = input.atomic === true;
-  const { checkAtomicPublish, publishObjects, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
+  const { checkAtomicPublish, checkObjectNames, publishObjects, cleanupObject } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
   // An atomic sync on a catalog that cannot commit tables together is refused before anything is
   // read (once: a run continued as new has checked).
   if (atomic && input.done === undefined) {
@@ -400,6 +403,24 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
   const withSearchAttributes = patched(SEARCH_ATTRIBUTES_PATCH) && (await searchAttributesAvailable());
   const queue = [...objects];
   const outcomes: ObjectOutcome[] = [];
+  // Every name against the org's object list before any object starts (once: a run continued as
+  // new has checked): the unknown fail at once, each with the closest names; the others go on.
+  if (input.done === undefined && patched(OBJECT_NAMES_PATCH)) {
+    let unknown: { object: string; error: string }[];
+    try {
+      unknown = await checkObjectNames.executeWithOptions({ summary: `check ${objects.length} object names against the org` }, [objects]);
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const { error: message, code } = failureOf(error);
+      throw ApplicationFailure.nonRetryable(message, code);
+    }
+    for (const { object, error } of unknown) {
+      queue.splice(queue.indexOf(object), 1);
+      outcomes.push({ object, status: 'failed', code: 'UNKNOWN_OBJECT', error });
+      setStatus(object, `failed: ${error}`);
+      log.warn(`${object} failed: ${error}`, { object, code: 'UNKNOWN_OBJECT' });
+    }
+  }
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.maxHistoryEvents ?? INPUT_DEFAULTS.maxHistoryEvents);
   // A cancelled sync starts no further object and ends cancelled, not failed.
   let cancelled: unknown;

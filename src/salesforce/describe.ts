@@ -71,3 +71,15 @@ export function cursorField(describe: SObjectDescribe): string | undefined {
   }
   return undefined;
 }
+
+/** One entry of the org's object list (describe global). */
+export interface GlobalObject {
+  name: string;
+  queryable: boolean;
+}
+
+/** Every object of the org, as describe global (`/sobjects`) lists them: one call. */
+export async function listObjects(client: SalesforceClient): Promise<GlobalObject[]> {
+  const answer = await client.get<{ sobjects: { name: string; queryable?: boolean }[] }>('/sobjects');
+  return answer.sobjects.map((o) => ({ name: o.name, queryable: o.queryable !== false }));
+}

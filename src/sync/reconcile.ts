@@ -137,11 +137,31 @@ export async function reconciledIds(
     onFallback: (reason) => ctx.log?.warn(reason),
     signal: opts.signal,
   });
+  const refused = tooManyGone(p.object, found.removed.length, found.tableIds, ctx.reconcileMaxShare ?? DEFAULT_RECONCILE_MAX_SHARE);
+  if (refused) throw new SyncError(refused, { code: ERROR_CODES.RECONCILE_REFUSED, retryable: false });
   ctx.log?.info(`Reconciled ${p.object}: ${found.removed.length} of ${found.tableIds} table rows are gone from Salesforce`, {
     removed: found.removed.length,
     tableIds: found.tableIds,
   });
   return found.removed;
+}
+
+export const DEFAULT_RECONCILE_MAX_SHARE = 0.1;
+
+/**
+ * Why a reconciliation that found `gone` of a table's `rows` rows missing from Salesforce must not
+ * remove them, or undefined when it may. Many rows gone at once is far more often a change of what
+ * the integration user can see (a sharing rule, a profile, another user) than deletes: removing
+ * them would empty the table of rows that still exist.
+ */
+export function tooManyGone(object: string, gone: number, rows: number, maxShare: number): string | undefined {
+  if (rows === 0 || gone <= maxShare * rows) return undefined;
+  const percent = (n: number) => `${Math.round(n * 1000) / 10} %`;
+  return (
+    `${object}: the reconciliation found ${gone} of the table's ${rows} rows (${percent(gone / rows)}) gone from Salesforce, more than SYNC_RECONCILE_MAX_PERCENT ` +
+    `(${percent(maxShare)}) allows: nothing was removed. Rows the integration user can no longer see look deleted; check its sharing and profile, ` +
+    `or, if they were really deleted, run the sync again on workers with SYNC_RECONCILE_MAX_PERCENT=${Math.min(100, Math.ceil((gone / rows) * 100))}`
+  );
 }
 
 /**

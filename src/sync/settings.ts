@@ -30,6 +30,16 @@ export const syncArea = settingsArea('sync', {
       "rows per partition of an object whose table is partitioned by year, month, day or hour of CreatedDate: an object with at least twice this many rows to read is extracted in CreatedDate ranges, each a Bulk job of its own and a whole number of the table's partitions, so each table partition gets its rows from one extraction (few, large files) instead of a small file from every partition of a Bulk job; 0: never (result-page partitions, SYNC_PARTITION_PAGES)",
     default: '100000',
   },
+  SYNC_RECONCILE_MAX_PERCENT: {
+    schema: z
+      .string()
+      .regex(/^\d+(?:\.\d+)?\s*%?$/, { message: 'must be a percentage from 0 to 100 (10 or 10%)' })
+      .transform((v) => Number(v.replace('%', '').trim()))
+      .refine((n) => n >= 0 && n <= 100, { message: 'must be a percentage from 0 to 100 (10 or 10%)' }),
+    description:
+      "a reconciling sync that finds more than this percent of a table's rows gone from Salesforce removes none of them and fails the object with both counts (a lost sharing rule or a changed integration user looks like this); 100 lets it remove any share",
+    default: '10',
+  },
   SYNC_PARTITIONS_IN_FLIGHT: {
     schema: integerSetting(1, 64),
     description: "partitions of one object extracted at once, across all workers (each worker extracts at most WORKER_MAX_PARTITIONS at once); the planning worker's value applies",

@@ -27,6 +27,8 @@ export interface SyncContext {
   pagesInFlight?: number;
   /** A Bulk job that fails in Salesforce is read again over halves of its time window, down to this. */
   sliceFloorMs?: number;
+  /** A reconciling sync removes at most this share (0–1) of a table's rows; more fails the object (default 0.1). */
+  reconcileMaxShare?: number;
   /** When and how an object's extraction is split into partitions (src/sync/partitions.ts); none: never. */
   partitions?: PartitionSettings;
   /** Where the steps log (activities bind Temporal's activity logger); nowhere by default. */

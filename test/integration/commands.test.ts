@@ -174,7 +174,7 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
     const lines = failed!.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
     expect(lines).toContain('Contact succeeded 100 rows');
     expect(lines).toContain(
-      'NoSuchObject__c failed UNKNOWN_OBJECT: Salesforce has no object named NoSuchObject__c (names are case-insensitive; custom objects end in __c). Check the object list of the sync.',
+      'NoSuchObject__c failed UNKNOWN_OBJECT: Salesforce has no object named NoSuchObject__c: it was not synced (names are case-insensitive; custom objects end in __c). Check the object list of the sync.',
     );
   });
 

@@ -177,14 +177,26 @@ describe('failures that retrying cannot fix (real stack)', () => {
     expect(await catalog.namespaceExists([namespace])).toBe(false);
   });
 
-  it('an unknown object among known ones: the others land, and nothing is created for it', async () => {
+  it('unknown objects among known ones: checked against the org before any child starts, each named with the closest match; the others land, nothing is made for them', async () => {
     const namespace = freshNamespace();
-    const { message, outcomes } = await failingSync(['NoSuchObject__c', 'Contact'], namespace);
-    expect(message).toMatch(/1 of 2 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c/);
-    expect(outcomes.map((o) => [o.object, o.status, o.code])).toEqual([
-      ['NoSuchObject__c', 'failed', 'UNKNOWN_OBJECT'],
+    const workflowId = uniqueName('names');
+    const error = await client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Contact', 'NoSuchObject__c', 'Contcat'], namespace }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const cause = (error as WorkflowFailedError).cause as Error & { details?: unknown[] };
+    expect(cause.message).toMatch(
+      /^2 of 3 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c; .*Contcat: Salesforce has no object named Contcat \(did you mean Contact\?\)/,
+    );
+    expect((cause.details?.[0] as ObjectOutcome[]).map((o) => [o.object, o.status, o.code])).toEqual([
       ['Contact', 'succeeded', undefined],
+      ['NoSuchObject__c', 'failed', 'UNKNOWN_OBJECT'],
+      ['Contcat', 'failed', 'UNKNOWN_OBJECT'],
     ]);
+    // One child workflow (Contact's), started after the check.
+    const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const started = events.flatMap((e) => (e.startChildWorkflowExecutionInitiatedEventAttributes ? [e.startChildWorkflowExecutionInitiatedEventAttributes.workflowId] : []));
+    expect(started).toEqual([`${workflowId}/Contact`]);
     expect(await catalog.listTables([namespace])).toEqual(['contact']);
   });
 });

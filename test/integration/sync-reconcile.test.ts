@@ -95,6 +95,18 @@ describe('reconciling syncs (Temporal, worker, simulator, Nessie, MinIO; read by
     const [again] = await sync({ reconcile: true });
     expect(again).toMatchObject({ status: 'succeeded', result: { rows: 0, reconciled: 0 } });
     expect((await read('duckdb')).ids).toEqual(expected);
+
+    // Over a tenth of the rows gone at once (what a lost sharing rule looks like): the reconciliation
+    // removes none of them, fails the object with both counts and the setting, and changes nothing.
+    const vanished = expected.slice(100, 150);
+    for (const id of vanished) await control('hard-delete', { object: 'Account', id });
+    const unchanged = (await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor })).currentSnapshot()!;
+    const [refused] = await sync({ reconcile: true });
+    expect(refused).toMatchObject({ status: 'failed', code: 'RECONCILE_REFUSED' });
+    expect(refused!.error).toContain(`found ${vanished.length} of the table's ${expected.length} rows`);
+    expect(refused!.error).toContain('SYNC_RECONCILE_MAX_PERCENT=13');
+    expect((await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor })).currentSnapshot()!['snapshot-id']).toBe(unchanged['snapshot-id']);
+    expect((await read('duckdb')).ids).toEqual(expected);
   });
 
   it('a reconciling sync whose extraction is partitioned removes exactly the rows Salesforce lost, with its other changes; no row lost or doubled', async () => {

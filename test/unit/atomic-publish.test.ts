@@ -281,6 +281,9 @@ function stubs(seen: Seen, fail: { extract?: string; check?: boolean; publish?: 
     async syncDefaults() {
       return {};
     },
+    async checkObjectNames() {
+      return [];
+    },
     async checkAtomicPublish() {
       record('checkAtomicPublish', '');
       if (fail.check) throw ApplicationFailure.nonRetryable('The Iceberg catalog at http://catalog cannot commit several tables in one transaction', 'ATOMIC_PUBLISH_UNSUPPORTED');

@@ -44,6 +44,7 @@ const stubs: SyncActivities = {
   waitForMaintenance: async () => undefined,
   syncDefaults: async () => ({}),
   checkAtomicPublish: async () => undefined,
+  checkObjectNames: async () => [],
   publishObjects: async () => [],
 };
 

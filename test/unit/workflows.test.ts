@@ -43,6 +43,8 @@ class Recorder {
   calls: { activity: Activity; object: string; workflowId?: string; runId?: string }[] = [];
   cleanedJobs: string[] = [];
   stagings: (string | string[])[] = [];
+  /** The object lists checkObjectNames was given. */
+  checkedNames: string[][] = [];
   /** What each plan, extraction and reconcile step was asked (their second argument). */
   asked: { activity: Activity; object: string; how?: unknown; staging?: string | string[] }[] = [];
   active = new Set<string>();
@@ -61,6 +63,8 @@ type Hooks = Partial<Record<Activity, (object: string) => Promise<void> | void>>
   partitions?: Record<string, number>;
   /** Runs in extractPartition after record, with the partition's index. */
   partition?: (object: string, index: number) => Promise<void> | void;
+  /** Names checkObjectNames says the org lacks. */
+  unknownObjects?: string[];
   /** What syncDefaults answers (the worker's SYNC_NAMESPACE, SALESFORCE_RESOURCES, WRITE_DISPOSITION); none by default. */
   defaults?: Awaited<ReturnType<SyncActivities['syncDefaults']>>;
 };
@@ -131,6 +135,10 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
     },
     // An atomic sync's (test/unit/atomic-publish.test.ts).
     async checkAtomicPublish() {},
+    async checkObjectNames(objects) {
+      rec.checkedNames.push(objects);
+      return objects.filter((o) => hooks.unknownObjects?.includes(o)).map((object) => ({ object, error: `Salesforce has no object named ${object}` }));
+    },
     async publishObjects() {
       return [];
     },
@@ -458,6 +466,22 @@ describe('salesforceSync with stubbed activities', () => {
       succeeded('Account'),
       { object: 'Lead', status: 'failed', error: 'Lead is not readable', code: 'SALESFORCE_REFUSED' },
       succeeded('Contact'),
+    ]);
+  });
+
+  it('checks every object name against the org before any child starts: the unknown fail at once, no child for them; the others go on', async () => {
+    const rec = new Recorder();
+    const failure = await withWorker(stubActivities(rec, { unknownObjects: ['Acount', 'Nothing__c'] }), async (taskQueue) =>
+      failureOf(await start(taskQueue, 'unknown-names', { objects: ['Acount', 'Contact', 'Nothing__c'], concurrency: 1 })),
+    );
+    expect(rec.checkedNames).toEqual([['Acount', 'Contact', 'Nothing__c']]);
+    expect(failure.message).toBe('2 of 3 objects failed: Acount: Salesforce has no object named Acount; Nothing__c: Salesforce has no object named Nothing__c');
+    // Only Contact ran: no activity, so no child, for the unknown names.
+    expect([...new Set(rec.calls.map((c) => c.object))]).toEqual(['Contact']);
+    expect(failure.details?.[0]).toEqual([
+      { object: 'Acount', status: 'failed', error: 'Salesforce has no object named Acount', code: 'UNKNOWN_OBJECT' },
+      succeeded('Contact'),
+      { object: 'Nothing__c', status: 'failed', error: 'Salesforce has no object named Nothing__c', code: 'UNKNOWN_OBJECT' },
     ]);
   });
 
