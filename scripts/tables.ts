@@ -24,7 +24,13 @@ new Command('tables')
     if (reports.length === 0) console.log(`No tables in namespace ${namespace}.`);
     for (const r of reports) {
       console.log(`\n${r.table}`);
-      console.log(`  rows ${r.rows}, snapshots ${r.snapshots}, data files ${r.dataFiles}, delete files ${r.deleteFiles}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+      const count =
+        r.salesforceCount === undefined
+          ? ''
+          : r.salesforceCount === r.rows
+            ? ' (Salesforce counted as many)'
+            : ` (Salesforce counted ${r.salesforceCount} at the last sync: see its count check)`;
+      console.log(`  rows ${r.rows}${count}, snapshots ${r.snapshots}, data files ${r.dataFiles}, delete files ${r.deleteFiles}, ${(r.bytes / 1e6).toFixed(2)} MB`);
       console.log(
         `  last sync ${r.lastSync ?? 'never'}${r.cursor ? `, cursor ${r.cursor}` : ''}${r.reconciledDeletes !== undefined ? `, reconciled: ${r.reconciledDeletes} rows Salesforce no longer has removed` : ''}`,
       );

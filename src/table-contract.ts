@@ -27,6 +27,8 @@ export const REREAD_PROPERTY = 'salesforce.reread';
 export const FILLED_THROUGH_PROPERTY = 'salesforce.filled-through-field-id';
 /** Rows a reconciling sync removed because Salesforce no longer has them. */
 export const RECONCILED_PROPERTY = 'salesforce.reconciled-deletes';
+/** Salesforce's count of what the table should hold, taken by the sync's count check (src/sync/count-check.ts). */
+export const COUNT_PROPERTY = 'salesforce.count';
 /** What the snapshot's sync spent of the Salesforce org's daily limits: API calls, Bulk jobs, bytes of results. */
 export const USAGE_SUMMARY_KEYS = {
   apiCalls: 'salesforce.api-calls',

@@ -83,6 +83,7 @@ export async function createSyncWorker(
     pagesInFlight: read.SALESFORCE_BULK_PAGES_IN_FLIGHT,
     sliceFloorMs: read.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
     reconcileMaxShare: sync.SYNC_RECONCILE_MAX_PERCENT / 100,
+    countCheck: sync.SYNC_COUNT_CHECK,
     partitions: {
       minPages: sync.SYNC_PARTITION_MIN_PAGES,
       pagesPerPartition: sync.SYNC_PARTITION_PAGES,

@@ -676,5 +676,11 @@ function childDetails(input: CheckedSyncObjectInput, writeMode: string): string 
 
 function describeOutcome(o: ObjectOutcome): string {
   if (o.staged) return `extracted: ${o.staged.rows} rows, to be published with the others`;
-  return o.status === 'succeeded' ? `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}` : `failed: ${o.error}`;
+  if (o.status !== 'succeeded') return `failed: ${o.error}`;
+  const counted = o.result!.countCheck;
+  const count =
+    counted?.salesforce !== undefined && counted.table !== undefined && counted.salesforce !== counted.table
+      ? `; count check: ${counted.salesforce} in Salesforce, ${counted.table} in the table`
+      : '';
+  return `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}${count}`;
 }

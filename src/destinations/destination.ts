@@ -96,4 +96,9 @@ export interface Destination {
    * compares them with Salesforce's Ids). Streams: never the whole column in memory.
    */
   liveKeys(ref: TableRef, keyColumn: string, each: (keys: string[]) => Promise<void>): Promise<void>;
+  /**
+   * The table's live rows now (deletes applied), from its metadata where it can tell without a
+   * read; undefined when it cannot (equality deletes of another engine, a summary without totals).
+   */
+  liveRows(ref: TableRef): Promise<number | undefined>;
 }

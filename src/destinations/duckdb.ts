@@ -204,6 +204,13 @@ export class DuckDbDestination implements Destination {
     });
   }
 
+  async liveRows(ref: TableRef): Promise<number | undefined> {
+    return this.withConnection(async (c) => {
+      const result = await c.run(`SELECT count(*) FROM ${await qualifiedName(c, DuckDbDestination.schemaOf(ref), ref.table)}`);
+      return Number((await result.getRows())[0]![0]);
+    });
+  }
+
   async discardUnused(ref: TableRef, _runId: string, created: Created): Promise<boolean> {
     if (!created.table) return false;
     return this.withConnection(async (c) => {

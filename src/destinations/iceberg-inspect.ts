@@ -6,7 +6,7 @@ import { loadTable } from '../iceberg/table';
 import { lastRunSummary } from '../iceberg/snapshot-producer';
 import type { ObjectStore } from '../storage/object-store';
 import { lastReport, type MaintenanceReport } from '../maintenance';
-import { CURSOR_PROPERTY, LAST_MAINTENANCE_PROPERTY, RECONCILED_PROPERTY, SYNC_RUN_KEYS, USAGE_SUMMARY_KEYS } from '../table-contract';
+import { CURSOR_PROPERTY, LAST_MAINTENANCE_PROPERTY, COUNT_PROPERTY, RECONCILED_PROPERTY, SYNC_RUN_KEYS, USAGE_SUMMARY_KEYS } from '../table-contract';
 
 /** What `npm run tables` shows for one table (the original check_tables). */
 export interface TableReport {
@@ -20,6 +20,8 @@ export interface TableReport {
   salesforceUsage?: { apiCalls: number; bulkJobs: number; resultBytes: number };
   /** Rows the last sync removed because Salesforce no longer has them (a reconciling sync). */
   reconciledDeletes?: number;
+  /** Salesforce's count of what the table should hold, taken by the last sync (its count check); `rows` is the table's. */
+  salesforceCount?: number;
   dataFiles: number;
   deleteFiles: number;
   bytes: number;
@@ -63,6 +65,7 @@ export async function inspectTables(opts: {
           ? undefined
           : { apiCalls: s(USAGE_SUMMARY_KEYS.apiCalls), bulkJobs: s(USAGE_SUMMARY_KEYS.bulkJobs), resultBytes: s(USAGE_SUMMARY_KEYS.resultBytes) },
       reconciledDeletes: synced[RECONCILED_PROPERTY] === undefined ? undefined : s(RECONCILED_PROPERTY),
+      salesforceCount: synced[COUNT_PROPERTY] === undefined ? undefined : s(COUNT_PROPERTY),
       dataFiles: n('total-data-files'),
       deleteFiles: n('total-delete-files'),
       bytes: n('total-files-size'),

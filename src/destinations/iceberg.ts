@@ -304,4 +304,14 @@ export class IcebergDestination implements Destination {
   async liveKeys(ref: TableRef, keyColumn: string, each: (keys: string[]) => Promise<void>): Promise<void> {
     for await (const keys of liveColumnValues(await this.open(ref), keyColumn)) await each(keys);
   }
+
+  async liveRows(ref: TableRef): Promise<number | undefined> {
+    const summary = (await this.open(ref)).currentSnapshot()?.summary;
+    if (!summary) return 0;
+    // Each position delete of a sync removes one live row; an equality delete may remove any number.
+    const total = (key: string) => (summary[key] === undefined ? undefined : Number(summary[key]));
+    const records = total('total-records');
+    if (records === undefined || (total('total-equality-deletes') ?? 0) > 0) return undefined;
+    return records - (total('total-position-deletes') ?? 0);
+  }
 }

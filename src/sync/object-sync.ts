@@ -18,6 +18,7 @@ import { reconciledIds, reconcileOutcome, reconcileProperties } from './reconcil
 import { rereadReason } from './reread';
 import { readStaging, type StagedExtraction } from './staging';
 import { combineStaged } from './partitions';
+import { COUNT_PROPERTY, countInSalesforce, countMismatch, countMismatchError, type CountCheck } from './count-check';
 import { bulkJobAlive, deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 import { CURSOR_PROPERTY, FILLED_THROUGH_PROPERTY, OBJECT_PROPERTY, REREAD_PROPERTY } from '../table-contract';
 
@@ -120,13 +121,25 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
 export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
   const log = ctx.log ?? noLog;
-  const { req, staged, cursor } = await stagedCommit(ctx, p, staging);
+  // Salesforce's count of what the table will hold, taken before the commit so the snapshot's summary carries it.
+  const counted = ctx.countCheck === 'off' ? undefined : await countInSalesforce(ctx.salesforce.withLog(log), await describeObject(ctx.salesforce.withLog(log), p.object), p);
+  const { req, staged, cursor } = await stagedCommit(ctx, p, staging, counted?.salesforce !== undefined ? { [COUNT_PROPERTY]: String(counted.salesforce) } : {}, counted ? 2 : 0);
   const result = await ctx.destination.commit(p, {
     ...req,
     onRetry: (attempt, reason) => log.warn(`Commit attempt ${attempt} to ${p.table} failed: ${reason}; trying again on the table's new state`),
   });
-  return committedSummary(ctx, p, { staged, cursor }, result);
+  const summary = committedSummary(ctx, p, { staged, cursor }, result);
+  if (!counted) return summary;
+  const countCheck: CountCheck = counted.salesforce === undefined ? counted : { salesforce: counted.salesforce, ...definedTable(await ctx.destination.liveRows(p)) };
+  const mismatch = countMismatch(p.object, countCheck);
+  if (mismatch) {
+    log.warn(mismatch, { object: p.object, salesforce: countCheck.salesforce, table: countCheck.table });
+    if (ctx.countCheck === 'fail') throw countMismatchError(mismatch);
+  }
+  return { ...summary, countCheck };
 }
+
+const definedTable = (table: number | undefined) => (table === undefined ? { skipped: 'the table cannot tell its live rows from its metadata (equality deletes)' } : { table });
 
 /**
  * What committing an object's staged files asks of the destination: the files, the write mode
@@ -137,6 +150,8 @@ export async function stagedCommit(
   p: PreparedObject,
   staging: string | string[],
   extraProperties: Record<string, string> = {},
+  /** API calls made at commit time (the count check's describe and COUNT()), added to the run's usage. */
+  commitCalls = 0,
 ): Promise<{ req: CommitFilesRequest; staged: StagedExtraction; cursor?: string }> {
   const area = await ctx.destination.writeTarget(p);
   // A partitioned extraction: the plan's manifest and every partition's, as one.
@@ -158,7 +173,7 @@ export async function stagedCommit(
       ...(p.reread ? { [REREAD_PROPERTY]: p.reread } : {}),
       // Columns up to here now hold values on every row (or were left null on request): see columnsToFill.
       [FILLED_THROUGH_PROPERTY]: String(Math.max(0, ...area.columns.map((c) => c.id))),
-      ...(staged.usage ? usageSummary(staged.usage) : {}),
+      ...(staged.usage ? usageSummary({ ...staged.usage, apiCalls: staged.usage.apiCalls + commitCalls }) : {}),
       ...reconcileProperties(staged),
       ...extraProperties,
     },

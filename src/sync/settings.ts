@@ -30,6 +30,12 @@ export const syncArea = settingsArea('sync', {
       "rows per partition of an object whose table is partitioned by year, month, day or hour of CreatedDate: an object with at least twice this many rows to read is extracted in CreatedDate ranges, each a Bulk job of its own and a whole number of the table's partitions, so each table partition gets its rows from one extraction (few, large files) instead of a small file from every partition of a Bulk job; 0: never (result-page partitions, SYNC_PARTITION_PAGES)",
     default: '100000',
   },
+  SYNC_COUNT_CHECK: {
+    schema: z.enum(['warn', 'fail', 'off'], { message: 'must be warn, fail or off' }),
+    description:
+      "after each commit, Salesforce's COUNT() of what the table should hold (merge: rows created by the window's end; replace: every row) is compared with the table's live rows, both in the object's result and Salesforce's in the snapshot summary (salesforce.count): warn logs a mismatch with both numbers, fail also fails the object (the commit stands), off does not count (one describe and one COUNT() call per object and sync)",
+    default: 'warn',
+  },
   SYNC_RECONCILE_MAX_PERCENT: {
     schema: z
       .string()

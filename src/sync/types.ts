@@ -1,3 +1,4 @@
+import type { CountCheck, CountCheckMode } from './count-check';
 import type { Created, Destination, TableRef } from '../destinations/destination';
 import type { Logger } from '../log';
 import type { NamingConvention, TimeMapping } from '../mapping/schema-mapping';
@@ -27,6 +28,8 @@ export interface SyncContext {
   pagesInFlight?: number;
   /** A Bulk job that fails in Salesforce is read again over halves of its time window, down to this. */
   sliceFloorMs?: number;
+  /** After each commit, compare Salesforce's count with the table's live rows: warn of a mismatch (default), fail the object, or off. */
+  countCheck?: CountCheckMode;
   /** A reconciling sync removes at most this share (0–1) of a table's rows; more fails the object (default 0.1). */
   reconcileMaxShare?: number;
   /** When and how an object's extraction is split into partitions (src/sync/partitions.ts); none: never. */
@@ -121,6 +124,8 @@ export interface CommitSummary {
   reread?: RereadReason;
   /** Why the sync-wide partitionBy or sortBy was not applied to this object's table (it kept its layout). */
   layoutKept?: string[];
+  /** Salesforce's count of what the table holds beside the table's live rows after the commit (SYNC_COUNT_CHECK). */
+  countCheck?: CountCheck;
 }
 
 /**

@@ -60,5 +60,15 @@ export function syncHarness(opts: { name: string; sim: SalesforceSimulator; env?
         args: [input],
       });
     },
+    /** Like `sync`, but a sync that failed for some objects answers every object's outcome too (its failure's details). */
+    async outcomes(input: SalesforceSyncInput, run: { queue?: string; workflowId?: string } = {}): Promise<ObjectOutcome[]> {
+      try {
+        return await this.sync(input, run);
+      } catch (error) {
+        const details = ((error as { cause?: { details?: unknown[] } }).cause?.details?.[0] as ObjectOutcome[] | undefined) ?? undefined;
+        if (!details) throw error;
+        return details;
+      }
+    },
   };
 }

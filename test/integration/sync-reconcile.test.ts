@@ -101,7 +101,7 @@ describe('reconciling syncs (Temporal, worker, simulator, Nessie, MinIO; read by
     const vanished = expected.slice(100, 150);
     for (const id of vanished) await control('hard-delete', { object: 'Account', id });
     const unchanged = (await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor })).currentSnapshot()!;
-    const [refused] = await sync({ reconcile: true });
+    const [refused] = await harness.outcomes({ objects: ['Account'], namespace, reconcile: true });
     expect(refused).toMatchObject({ status: 'failed', code: 'RECONCILE_REFUSED' });
     expect(refused!.error).toContain(`found ${vanished.length} of the table's ${expected.length} rows`);
     expect(refused!.error).toContain('SYNC_RECONCILE_MAX_PERCENT=13');

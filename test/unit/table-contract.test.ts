@@ -41,6 +41,7 @@ describe('the table contract', () => {
     expect([...new Set(keys)].sort()).toEqual([
       'salesforce.api-calls',
       'salesforce.bulk-jobs',
+      'salesforce.count',
       'salesforce.created-by-run',
       'salesforce.cursor',
       'salesforce.filled-through-field-id',
