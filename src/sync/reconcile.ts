@@ -158,7 +158,7 @@ export function tooManyGone(object: string, gone: number, rows: number, maxShare
   if (rows === 0 || gone <= maxShare * rows) return undefined;
   const percent = (n: number) => `${Math.round(n * 1000) / 10} %`;
   return (
-    `${object}: the reconciliation found ${gone} of the table's ${rows} rows (${percent(gone / rows)}) gone from Salesforce, more than SYNC_RECONCILE_MAX_PERCENT ` +
+    `The reconciliation of ${object} found ${gone} of the table's ${rows} rows (${percent(gone / rows)}) gone from Salesforce, more than SYNC_RECONCILE_MAX_PERCENT ` +
     `(${percent(maxShare)}) allows: nothing was removed. Rows the integration user can no longer see look deleted; check its sharing and profile, ` +
     `or, if they were really deleted, run the sync again on workers with SYNC_RECONCILE_MAX_PERCENT=${Math.min(100, Math.ceil((gone / rows) * 100))}`
   );

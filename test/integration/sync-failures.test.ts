@@ -186,7 +186,7 @@ describe('failures that retrying cannot fix (real stack)', () => {
     );
     const cause = (error as WorkflowFailedError).cause as Error & { details?: unknown[] };
     expect(cause.message).toMatch(
-      /^2 of 3 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c; .*Contcat: Salesforce has no object named Contcat \(did you mean Contact\?\)/,
+      /^2 of 3 objects failed: NoSuchObject__c: Salesforce has no object named NoSuchObject__c: it was not synced .*; Contcat: Salesforce has no object named Contcat \(did you mean Contact\?\)/,
     );
     expect((cause.details?.[0] as ObjectOutcome[]).map((o) => [o.object, o.status, o.code])).toEqual([
       ['Contact', 'succeeded', undefined],
