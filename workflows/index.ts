@@ -405,14 +405,15 @@ export async function salesforceSync(given: SalesforceSyncInput = {}): Promise<O
   const outcomes: ObjectOutcome[] = [];
   // Every name against the org's object list before any object starts (once: a run continued as
   // new has checked): the unknown fail at once, each with the closest names; the others go on.
+  // A check that cannot be made (Salesforce refusing the login, say) is not the sync's failure:
+  // each object's own prepare then says what is wrong, as without the check.
   if (input.done === undefined && patched(OBJECT_NAMES_PATCH)) {
-    let unknown: { object: string; error: string }[];
+    let unknown: { object: string; error: string }[] = [];
     try {
       unknown = await checkObjectNames.executeWithOptions({ summary: `check ${objects.length} object names against the org` }, [objects]);
     } catch (error) {
       if (isCancellation(error)) throw error;
-      const { error: message, code } = failureOf(error);
-      throw ApplicationFailure.nonRetryable(message, code);
+      log.warn(`The object names could not be checked against the org (${failureOf(error).error}); each object's sync checks its own`);
     }
     for (const { object, error } of unknown) {
       queue.splice(queue.indexOf(object), 1);

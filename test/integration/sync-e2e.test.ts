@@ -191,7 +191,7 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     const handle = await harness.client.workflow.start('salesforceSync', {
       taskQueue,
       workflowId,
-      args: [{ objects: ['Contact', 'Account', 'Opportunity'], namespace, concurrency: 1, maxHistoryEvents: 10 }],
+      args: [{ objects: ['Contact', 'Account', 'Opportunity'], namespace, concurrency: 1, maxHistoryEvents: 20 }],
     });
     const outcomes = (await handle.result()) as ObjectOutcome[];
     expect(outcomes.map((o) => [o.object, o.status])).toEqual([
@@ -202,8 +202,10 @@ describe('salesforceSync end to end (Temporal dev server, worker, simulator, Nes
     const first = await harness.client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
     const last = first.events!.at(-1)!;
     expect(last.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-    // Each run started one child before its history passed the limit.
-    expect(first.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(1);
+    // The first run (which also checked the object names) started a child, but not all three, before its history passed the limit.
+    const children = first.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
+    expect(children).toBeGreaterThanOrEqual(1);
+    expect(children).toBeLessThan(3);
     expect(await tableIds(namespace, 'opportunity')).toEqual(sourceIds('Opportunity'));
   });
 
