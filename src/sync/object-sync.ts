@@ -7,19 +7,19 @@ import { resolveLayout } from './layout';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
-import { readObject } from '../salesforce/reader';
 import { runExtraction } from './extract/extraction';
 import type { CommitFilesRequest } from '../destinations/destination';
 import { readDeletedIds } from './extract/deleted-ids';
-import { deletedIdsWindow, readWindow } from './extract/read-window';
-import { positionOf, usableCheckpoint } from './extract/resume';
+import { deletedIdsWindow } from './extract/read-window';
+import { usableCheckpoint } from './extract/resume';
+import { windowPages } from './extract/window-pages';
 import { defaultWriteMode } from './objects';
 import { reconciledIds, reconcileOutcome, reconcileProperties } from './reconcile';
 import { rereadReason } from './reread';
 import { readStaging, type StagedExtraction } from './staging';
 import { combineStaged } from './partitions';
 import { COUNT_PROPERTY, countInSalesforce, countMismatch, countMismatchError, type CountCheck } from './count-check';
-import { bulkJobAlive, deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
+import { deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 import { CURSOR_PROPERTY, FILLED_THROUGH_PROPERTY, OBJECT_PROPERTY, REREAD_PROPERTY } from '../table-contract';
 
 import type { CommitSummary, ExtractOptions, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
@@ -70,6 +70,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     ...(asked?.kept.length ? { layoutKept: asked.kept } : {}),
     upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
     idColumn: columnName('Id', naming),
+    createdField: describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime')?.name ?? null,
     created,
     usage: budget.usage,
   };
@@ -91,22 +92,8 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     spent: p.usage,
     stagingPath: (paths) => paths.staging,
     resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
-    async pages(salesforce, { describe, columns }, resume) {
-      // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
-      const planned = !resume && opts.job && (await bulkJobAlive(salesforce, opts.job)) ? opts.job : undefined;
-      return readObject({
-        client: salesforce,
-        describe,
-        fields: columns.fields,
-        window: readWindow(p),
-        resume: resume ? positionOf(resume) : planned && { api: 'bulk', job: planned },
-        api: ctx.api,
-        pagesInFlight: ctx.pagesInFlight,
-        sliceFloorMs: ctx.sliceFloorMs,
-        onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
-        onFallback: (reason) => log.warn(reason),
-      });
-    },
+    // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
+    pages: (salesforce, { describe, columns }, resume) => windowPages(ctx, p, salesforce, { describe, fields: columns.fields, resume }, { job: opts.job, progress: opts.progress }),
     async deletes(salesforce, { describe }, keys) {
       const deletedWindow = deletedIdsWindow(p);
       const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
@@ -122,8 +109,19 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
 export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
   const log = ctx.log ?? noLog;
   // Salesforce's count of what the table will hold, taken before the commit so the snapshot's summary carries it.
-  const counted = ctx.countCheck === 'off' ? undefined : await countInSalesforce(ctx.salesforce.withLog(log), await describeObject(ctx.salesforce.withLog(log), p.object), p);
-  const { req, staged, cursor } = await stagedCommit(ctx, p, staging, counted?.salesforce !== undefined ? { [COUNT_PROPERTY]: String(counted.salesforce) } : {}, counted ? 2 : 0);
+  const salesforce = ctx.salesforce.withLog(log);
+  // What prepare saw of the object is enough to count it; a result of an older worker has it described again.
+  const described = ctx.countCheck !== 'off' && p.createdField === undefined ? await describeObject(salesforce, p.object) : undefined;
+  const counted =
+    ctx.countCheck === 'off'
+      ? undefined
+      : await countInSalesforce(
+          salesforce,
+          described ?? { name: p.object, label: p.object, custom: false, fields: p.createdField ? [{ name: p.createdField, type: 'datetime' }] : [] },
+          p,
+        );
+  const calls = counted ? (described ? 2 : 1) : 0;
+  const { req, staged, cursor } = await stagedCommit(ctx, p, staging, counted?.salesforce !== undefined ? { [COUNT_PROPERTY]: String(counted.salesforce) } : {}, calls);
   const result = await ctx.destination.commit(p, {
     ...req,
     onRetry: (attempt, reason) => log.warn(`Commit attempt ${attempt} to ${p.table} failed: ${reason}; trying again on the table's new state`),

@@ -7,7 +7,6 @@ import {
   BulkJobGoneError,
   BulkUnavailableError,
   PARALLEL_RESULTS_VERSION,
-  bulkJobAlive,
   bulkJobReady,
   createBulkJob,
   listResultPageSets,
@@ -19,12 +18,12 @@ import { MAX_BULK_QUERY_LENGTH } from '../salesforce/reader';
 import type { SalesforceClient } from '../salesforce/client';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { buildSoql, countSoql, edgeSoql, type CursorWindow, type FieldRange } from '../salesforce/soql';
-import { readObject } from '../salesforce/reader';
 import { countRows, firstValue } from '../salesforce/rest-reader';
 import type { SObjectDescribe } from '../salesforce/describe';
 import type { WriteTarget } from '../destinations/destination';
 import { columnName } from '../mapping/schema-mapping';
-import { positionOf, usableCheckpoint } from './extract/resume';
+import { usableCheckpoint } from './extract/resume';
+import { windowPages } from './extract/window-pages';
 import { budgetedClient } from './extract/budgeted-client';
 import { alignColumns } from './extract/column-aligner';
 import { readDeletedIds } from './extract/deleted-ids';
@@ -214,23 +213,21 @@ function extractRange(ctx: SyncContext, p: PreparedObject, part: PartitionRange,
     spent: NO_USAGE,
     stagingPath: (paths) => (suffix) => paths.staging(`part-${part.index}${suffix ? `.${suffix}` : ''}`),
     resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
-    pages: async (salesforce, { describe, columns }, resume) => {
-      // The plan's job for the range while it lives (running or done); a new one otherwise.
-      const planned = !resume && part.job && ctx.api !== 'rest' && (await bulkJobAlive(salesforce, part.job, { orRunning: true })) ? part.job : undefined;
-      return readObject({
-        client: salesforce,
-        describe,
-        fields: columns.fields,
-        window: readWindow(p),
-        range: part.range,
-        resume: resume ? positionOf(resume) : planned && { api: 'bulk', job: planned },
-        api: ctx.api,
-        pagesInFlight: Math.min(ctx.pagesInFlight ?? PARTITION_PAGES_IN_FLIGHT, PARTITION_PAGES_IN_FLIGHT),
-        sliceFloorMs: ctx.sliceFloorMs,
-        onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
-        onFallback: (reason) => log.warn(reason),
-      });
-    },
+    // The plan's job for the range while it lives (running or done); a new one otherwise.
+    pages: (salesforce, { describe, columns }, resume) =>
+      windowPages(
+        ctx,
+        p,
+        salesforce,
+        { describe, fields: columns.fields, resume },
+        {
+          job: part.job,
+          orRunning: true,
+          range: part.range,
+          progress: opts.progress,
+          pagesInFlight: Math.min(ctx.pagesInFlight ?? PARTITION_PAGES_IN_FLIGHT, PARTITION_PAGES_IN_FLIGHT),
+        },
+      ),
   });
 }
 

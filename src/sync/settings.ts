@@ -33,7 +33,7 @@ export const syncArea = settingsArea('sync', {
   SYNC_COUNT_CHECK: {
     schema: z.enum(['warn', 'fail', 'off'], { message: 'must be warn, fail or off' }),
     description:
-      "after each commit, Salesforce's COUNT() of what the table should hold (merge: rows created by the window's end; replace: every row) is compared with the table's live rows, both in the object's result and Salesforce's in the snapshot summary (salesforce.count): warn logs a mismatch with both numbers, fail also fails the object (the commit stands), off does not count (one describe and one COUNT() call per object and sync)",
+      "after each commit, Salesforce's COUNT() of what the table should hold (merge: rows created by the window's end; replace: every row) is compared with the table's live rows, both in the object's result and Salesforce's in the snapshot summary (salesforce.count): warn logs a mismatch with both numbers, fail also fails the object (the commit stands), off does not count (one COUNT() call per object and sync)",
     default: 'warn',
   },
   SYNC_RECONCILE_MAX_PERCENT: {

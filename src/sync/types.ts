@@ -85,6 +85,8 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   /** Columns the table's rows were written without (filled by a `new-fields` re-read). */
   newColumns?: string[];
   idColumn: string;
+  /** The object's CreatedDate field (what the count check bounds by), null when it has none; absent in results of older workers. */
+  createdField?: string | null;
   /** Why the sync-wide partitionBy or sortBy was not applied to this object's table (a column it lacks). */
   layoutKept?: string[];
   /** What prepare created for this run (taken back if the sync commits nothing). */

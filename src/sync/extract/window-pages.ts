@@ -1,0 +1,39 @@
+import { bulkJobAlive, type BulkJobRef } from '../../salesforce/bulk-reader';
+import type { SalesforceClient } from '../../salesforce/client';
+import type { SalesforceField } from '../../salesforce/describe-types';
+import type { SObjectDescribe } from '../../salesforce/describe';
+import { readObject, type RecordPage } from '../../salesforce/reader';
+import type { FieldRange } from '../../salesforce/soql';
+import { noLog } from '../../log';
+import { readWindow } from './read-window';
+import { positionOf } from './resume';
+import type { ExtractCheckpoint, ExtractOptions, PreparedObject, SyncContext } from '../types';
+
+/**
+ * The pages of an object's window (or of a `range` of it): from the checkpoint when there is one,
+ * else in the job the plan made while it lives (`orRunning`: also while Salesforce still runs it),
+ * else through a new read. What the single extraction and a CreatedDate range both read.
+ */
+export async function windowPages(
+  ctx: SyncContext,
+  p: PreparedObject,
+  salesforce: SalesforceClient,
+  read: { describe: SObjectDescribe; fields: SalesforceField[]; resume?: ExtractCheckpoint },
+  opts: Pick<ExtractOptions, 'progress'> & { job?: BulkJobRef; orRunning?: boolean; range?: FieldRange; pagesInFlight?: number },
+): Promise<AsyncGenerator<RecordPage>> {
+  const log = ctx.log ?? noLog;
+  const planned = !read.resume && opts.job && ctx.api !== 'rest' && (await bulkJobAlive(salesforce, opts.job, { orRunning: opts.orRunning })) ? opts.job : undefined;
+  return readObject({
+    client: salesforce,
+    describe: read.describe,
+    fields: read.fields,
+    window: readWindow(p),
+    range: opts.range,
+    resume: read.resume ? positionOf(read.resume) : planned && { api: 'bulk', job: planned },
+    api: ctx.api,
+    pagesInFlight: opts.pagesInFlight ?? ctx.pagesInFlight,
+    sliceFloorMs: ctx.sliceFloorMs,
+    onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
+    onFallback: (reason) => log.warn(reason),
+  });
+}
