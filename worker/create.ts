@@ -84,6 +84,7 @@ export async function createSyncWorker(
     sliceFloorMs: read.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
     reconcileMaxShare: sync.SYNC_RECONCILE_MAX_PERCENT / 100,
     countCheck: sync.SYNC_COUNT_CHECK,
+    getDeleted: sync.SYNC_GET_DELETED,
     partitions: {
       minPages: sync.SYNC_PARTITION_MIN_PAGES,
       pagesPerPartition: sync.SYNC_PARTITION_PAGES,

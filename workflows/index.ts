@@ -296,7 +296,9 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     outcome = `read ${extracted.rows} rows into ${extracted.files} files${extracted.deleted ? `, ${extracted.deleted} deleted` : ''}`;
     let staging = extracted.staging;
     if (reconcileStep) {
-      moveTo('reconciling (comparing every Id with Salesforce)');
+      // Asked for, or because Salesforce's delete log could not cover the window (its reason).
+      const why = prepared.deletes?.from === 'queryAll' && prepared.deletes.reconcile ? `: ${prepared.deletes.reason}` : '';
+      moveTo(`reconciling (comparing every Id with Salesforce${why})`);
       const reconciled = await reconcileObject.executeWithOptions(as('reconcile'), [prepared, staging]);
       retrying = undefined;
       waiting = undefined;
@@ -311,7 +313,10 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     }
     moveTo('committing');
     const committed = await commitObject.executeWithOptions(as('commit'), [prepared, staging]);
-    outcome = `committed ${committed.rows} rows${committed.deleted ? `, ${committed.deleted} deleted` : ''} in snapshot ${committed.snapshotId}`;
+    outcome = committed.unchanged
+      ? `no changes: the cursor moved to ${committed.cursor} without a new snapshot`
+      : `committed ${committed.rows} rows${committed.deleted ? `, ${committed.deleted} deleted` : ''} in snapshot ${committed.snapshotId}`;
+    if (committed.deletesFrom) outcome += `; deletes from ${committed.deletesFrom}`;
     moveTo('done');
     // Only when the parent set this child's search attributes (so the namespace has them): an
     // unknown one would fail the workflow task again and again.
@@ -683,5 +688,6 @@ function describeOutcome(o: ObjectOutcome): string {
     counted?.salesforce !== undefined && counted.table !== undefined && counted.salesforce !== counted.table
       ? `; count check: ${counted.salesforce} in Salesforce, ${counted.table} in the table`
       : '';
+  if (o.result!.unchanged) return `succeeded: no changes${count}`;
   return `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}${count}`;
 }

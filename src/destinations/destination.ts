@@ -49,7 +49,24 @@ export interface CommitFilesRequest {
   files: DataFile[];
   mode: WriteMode;
   properties: Record<string, string>;
+  /**
+   * A commit that changes no row (no files; nothing to delete; not an overwrite) records the run
+   * and its properties (the cursor) without adding a snapshot where the destination can.
+   */
+  unchangedWithoutSnapshot?: boolean;
   onRetry?: (attempt: number, reason: string) => void;
+}
+
+/** What a commit did: its snapshot (`unchanged`: the table's current one, which the run recorded itself against instead of adding one). */
+export interface CommitResult {
+  snapshotId: string;
+  alreadyCommitted: boolean;
+  unchanged?: boolean;
+}
+
+/** Whether committing `req` would change no row of the table. */
+export function changesNoRow(req: Pick<CommitFilesRequest, 'files' | 'mode'>): boolean {
+  return req.files.length === 0 && (req.mode.kind === 'append' || (req.mode.kind === 'merge' && req.mode.deleteKeys.length === 0));
 }
 
 /**
@@ -67,7 +84,7 @@ export interface Destination {
   prepare(ref: TableRef, fields: SalesforceField[], mapping: ColumnMapping, runId: string, described?: { label?: string }, layout?: TableLayout): Promise<Prepared>;
   writeTarget(ref: TableRef): Promise<WriteTarget>;
   /** Makes the files the table's content in one atomic step; idempotent per run id. */
-  commit(ref: TableRef, req: CommitFilesRequest): Promise<{ snapshotId: string; alreadyCommitted: boolean }>;
+  commit(ref: TableRef, req: CommitFilesRequest): Promise<CommitResult>;
   /**
    * Fails (not retryably) unless `commitAll` can commit several tables in one atomic step; absent
    * where it never can (DuckDB).

@@ -8,7 +8,7 @@ import type { NestedField, PrimitiveType } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import { LocalObjectStore } from '../storage/local-fs';
 import { CURSOR_PROPERTY } from '../table-contract';
-import { type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
+import { changesNoRow, type CommitResult, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 import { ERROR_CODES, SyncError } from '../errors';
 
 /** DUMP_TO_DUCKDB=true: objects land in a local DuckDB file instead of Iceberg. */
@@ -149,7 +149,7 @@ export class DuckDbDestination implements Destination {
     return { columns: state.columns, store: this.store, location };
   }
 
-  async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<{ snapshotId: string; alreadyCommitted: boolean }> {
+  async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<CommitResult> {
     return this.withConnection(async (c) => {
       const schema = DuckDbDestination.schemaOf(ref);
       const qualified = await qualifiedName(c, schema, ref.table);
@@ -184,7 +184,8 @@ export class DuckDbDestination implements Destination {
           ref.table,
         ]);
         await c.run('COMMIT');
-        return { snapshotId: `${schema}.${ref.table}@${req.runId}`, alreadyCommitted: false };
+        // Nothing but the cursor moved (DuckDB has no snapshots to spare).
+        return { snapshotId: `${schema}.${ref.table}@${req.runId}`, alreadyCommitted: false, ...(req.unchangedWithoutSnapshot && changesNoRow(req) ? { unchanged: true } : {}) };
       } catch (error) {
         await c.run('ROLLBACK').catch(() => undefined);
         throw error;

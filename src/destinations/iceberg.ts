@@ -3,7 +3,7 @@ import { ERROR_CODES, SyncError } from '../errors';
 import { AlreadyExistsError, IncompatibleSchemaError, NotFoundError } from '../iceberg/errors';
 import { liveColumnValues } from '../iceberg/reader';
 import { runFilesInUse } from '../iceberg/run-cleanup';
-import { commitFiles, ensureInitialSnapshot, lastRunSummary, producerFor } from '../iceberg/snapshot-producer';
+import { commitFiles, ensureInitialSnapshot, lastRunSummary, producerFor, recordUnchangedRun } from '../iceberg/snapshot-producer';
 import { checkTransactionSupport, commitTransaction } from '../iceberg/transaction';
 import { IcebergTable, loadTable, type OpenTableOptions } from '../iceberg/table';
 import { newTableLayout, planLayoutChange, unknownTransforms, type TableLayout } from '../iceberg/layout';
@@ -12,7 +12,7 @@ import { defaultSortOrder, defaultSpec } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
 import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, INITIAL_SNAPSHOT_PROPERTY, LABEL_PROPERTY, SYNC_RUN_KEYS } from '../table-contract';
-import { type CommitFilesRequest, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
+import { changesNoRow, type CommitFilesRequest, type CommitResult, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 import { columnsToFill } from './filled-columns';
 
 /**
@@ -241,8 +241,13 @@ export class IcebergDestination implements Destination {
     };
   }
 
-  async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<{ snapshotId: string; alreadyCommitted: boolean }> {
-    const result = await commitFiles({ table: await this.open(ref), keys: SYNC_RUN_KEYS, ...req });
+  async commit(ref: TableRef, req: Parameters<Destination['commit']>[1]): Promise<CommitResult> {
+    const table = await this.open(ref);
+    if (req.unchangedWithoutSnapshot && changesNoRow(req) && table.currentSnapshot()) {
+      const recorded = await recordUnchangedRun(table, SYNC_RUN_KEYS, req.runId, req.properties);
+      return { snapshotId: recorded.snapshotId.toString(), alreadyCommitted: recorded.alreadyCommitted, unchanged: true };
+    }
+    const result = await commitFiles({ table, keys: SYNC_RUN_KEYS, ...req });
     return { snapshotId: result.snapshotId.toString(), alreadyCommitted: result.alreadyCommitted };
   }
 

@@ -14,7 +14,7 @@ import type { CommitRequest, CommitResult, RetryOptions, WriterRun } from './pro
  * the run's id (producers/committed-runs.ts).
  */
 
-export { findCommittedRun, lastRunSummary } from './producers/committed-runs';
+export { findCommittedRun, lastRunSummary, recordUnchangedRun } from './producers/committed-runs';
 export { ensureInitialSnapshot } from './producers/initial-snapshot';
 export { newSnapshotId } from './producers/snapshot-id';
 export type { RewriteFiles } from './producers/rewrite';

@@ -4,6 +4,9 @@ import { SoqlError, conditionFields, type Condition, type Literal, type Query } 
 
 export type SimRecord = Record<string, unknown>;
 
+/** How far back getDeleted answers (Salesforce: 15 days). */
+export const DELETE_LOG_DAYS = 15;
+
 /**
  * The data of a simulated org: deterministic generated rows per object, plus an overlay of what
  * tests changed (updates move SystemModstamp forward, deletes move rows to queryAll, hard deletes and
@@ -16,6 +19,10 @@ export class SimOrg {
   private readonly deleted = new Map<string, Map<number, string>>();
   /** Rows gone for good (hard-deleted, or purged from the Recycle Bin): no query sees them. */
   private readonly purged = new Map<string, Set<number>>();
+  /** The delete log getDeleted reads: when each row was deleted (soft or hard), per object. */
+  private readonly deleteLog = new Map<string, Map<number, number>>();
+  /** When each object's delete log was last purged (an emptied Recycle Bin, or Salesforce's background purge). */
+  private readonly deleteLogPurged = new Map<string, number>();
   private readonly prefixes = new Map<string, string>();
   /** Formula values set by tests, per object and field: for every row, or for some rows. */
   private readonly formulas = new Map<string, Map<string, { every?: { value: unknown }; rows: Map<number, unknown> }>>();
@@ -124,7 +131,15 @@ export class SimOrg {
     const n = this.numberOf(o, id);
     const marks = this.deleted.get(o.name) ?? new Map<number, string>();
     this.deleted.set(o.name, marks);
-    marks.set(n, this.tick());
+    const at = this.tick();
+    marks.set(n, at);
+    this.logDelete(o, n, at);
+  }
+
+  private logDelete(o: SimObject, n: number, at: string): void {
+    const log = this.deleteLog.get(o.name) ?? new Map<number, number>();
+    this.deleteLog.set(o.name, log);
+    log.set(n, Date.parse(at));
   }
 
   /**
@@ -135,13 +150,19 @@ export class SimOrg {
     const o = this.known(objectName);
     const n = this.numberOf(o, id);
     this.purge(o, n);
+    // A hard delete skips the Recycle Bin, not the delete log.
+    this.logDelete(o, n, this.tick());
   }
 
-  /** Empties the Recycle Bin (of one object, or all): deleted rows leave queryAll too. Returns how many. */
+  /**
+   * Empties the Recycle Bin (of one object, or all): deleted rows leave queryAll too, and the
+   * object's delete log is purged with it (getDeleted then answers only after this moment). Returns how many.
+   */
   emptyRecycleBin(objectName?: string): number {
     const objects = objectName === undefined ? [...this.objects.values()] : [this.known(objectName)];
     let purged = 0;
     for (const o of objects) {
+      this.purgeDeleteLog(o.name);
       for (const n of this.deleted.get(o.name)?.keys() ?? []) {
         if (this.isPurged(o, n)) continue;
         this.purge(o, n);
@@ -149,6 +170,29 @@ export class SimOrg {
       }
     }
     return purged;
+  }
+
+  /**
+   * Purges an object's delete log (Salesforce's background purge of a log over its size limit,
+   * or an emptied Recycle Bin): getDeleted no longer answers for any time before now.
+   */
+  purgeDeleteLog(objectName: string): void {
+    const o = this.known(objectName);
+    this.deleteLog.delete(o.name);
+    this.deleteLogPurged.set(o.name, Date.parse(this.tick()));
+  }
+
+  /**
+   * getDeleted's answer: the rows deleted in [startMs, endMs], oldest first, and the earliest time
+   * the log still covers (its last purge, else the 15 days it keeps).
+   */
+  deletedBetween(objectName: string, startMs: number, endMs: number, nowMs: number): { earliest: number; records: { id: string; deletedMs: number }[] } {
+    const o = this.known(objectName);
+    const earliest = Math.max(this.deleteLogPurged.get(o.name) ?? 0, nowMs - DELETE_LOG_DAYS * 86_400_000);
+    const records: { id: string; deletedMs: number }[] = [];
+    for (const [n, at] of this.deleteLog.get(o.name) ?? []) if (at >= startMs && at <= endMs) records.push({ id: salesforceId(o.keyPrefix, n + 1), deletedMs: at });
+    records.sort((a, b) => a.deletedMs - b.deletedMs || (a.id < b.id ? -1 : 1));
+    return { earliest, records };
   }
 
   private known(objectName: string): SimObject {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { SimContext } from './context';
 import type { SimField } from './objects';
-import { apiDatetime, type SimRecord } from './org';
+import { apiDatetime, DELETE_LOG_DAYS, type SimRecord } from './org';
 import { parseSoql } from './soql';
 import type { Cursor, FaultRule } from './types';
 
@@ -44,6 +44,8 @@ export function rest(sim: SimContext, req: http.IncomingMessage, res: http.Serve
       keyPrefix: o.keyPrefix,
       custom: o.custom,
       queryable: true,
+      // getDeleted and getUpdated serve it.
+      replicateable: true,
       fields: o.fields.map((f) => ({
         name: f.name,
         label: f.label,
@@ -65,6 +67,8 @@ export function rest(sim: SimContext, req: http.IncomingMessage, res: http.Serve
       urls: { describe: `/services/data/v${version}/sobjects/${o.name}/describe` },
     });
   }
+  const deleted = /^\/sobjects\/([A-Za-z0-9_]+)\/deleted\/?$/.exec(rest);
+  if (deleted) return getDeleted(sim, res, deleted[1]!, url);
   const query = /^\/(query|queryAll)(?:\/([A-Za-z0-9-]+))?$/.exec(rest);
   if (query) {
     const all = query[1] === 'queryAll';
@@ -86,6 +90,43 @@ export function rest(sim: SimContext, req: http.IncomingMessage, res: http.Serve
     return page(sim, res, version, id, cursor);
   }
   return sim.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+}
+
+/** Salesforce reads getDeleted's dates to the minute: the seconds are ignored. */
+const toMinute = (ms: number) => ms - (((ms % 60_000) + 60_000) % 60_000);
+
+/** Most Ids one getDeleted call returns. */
+export const GET_DELETED_MAX_IDS = 600_000;
+
+/**
+ * sObject Get Deleted (`/sobjects/X/deleted/?start=&end=`) as Salesforce documents it: the rows
+ * deleted between start and end (seconds ignored; start more than a minute before end, and no
+ * more than 15 days back or before the object's delete log was last purged, else
+ * INVALID_REPLICATION_DATE), at most 600,000 Ids (else EXCEEDED_ID_LIMIT), with
+ * earliestDateAvailable and latestDateCovered.
+ */
+function getDeleted(sim: SimContext, res: http.ServerResponse, objectName: string, url: URL): void {
+  const o = sim.org.object(objectName);
+  if (!o) return sim.json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
+  const [start, end] = ['start', 'end'].map((k) => Date.parse(url.searchParams.get(k) ?? ''));
+  if (!Number.isFinite(start) || !Number.isFinite(end))
+    return sim.json(res, 400, [{ errorCode: 'MALFORMED_QUERY', message: 'start and end must both be dateTime values (e.g. 2026-01-01T00:00:00+00:00)' }]);
+  const [from, to] = [toMinute(start!), toMinute(end!)];
+  const refuse = (message: string) => sim.json(res, 400, [{ errorCode: 'INVALID_REPLICATION_DATE', message }]);
+  if (to - from <= 60_000) return refuse('startDate must chronologically precede endDate by more than one minute');
+  const now = Date.now();
+  const { earliest, records } = sim.org.deletedBetween(o.name, from, to, now);
+  if (from < now - DELETE_LOG_DAYS * 86_400_000) return refuse(`startDate cannot be more than ${DELETE_LOG_DAYS} days ago`);
+  if (from < earliest)
+    return refuse(`startDate is before the earliest date available in the delete log (${apiDatetime(new Date(earliest).toISOString())}): replicate the data again`);
+  if (records.length > GET_DELETED_MAX_IDS)
+    return sim.json(res, 400, [{ errorCode: 'EXCEEDED_ID_LIMIT', message: `More than ${GET_DELETED_MAX_IDS} ids found: choose start and end dates closer together` }]);
+  sim.json(res, 200, {
+    deletedRecords: records.map((r) => ({ id: r.id, deletedDate: apiDatetime(new Date(r.deletedMs).toISOString()) })),
+    earliestDateAvailable: apiDatetime(new Date(earliest).toISOString()),
+    // Every delete the sim makes is complete at once: the log covers the whole window asked for.
+    latestDateCovered: apiDatetime(new Date(Math.min(to, toMinute(now))).toISOString()),
+  });
 }
 
 export function objectForPrefix(sim: SimContext, prefix: string): string {

@@ -6,6 +6,8 @@ export interface SObjectDescribe {
   name: string;
   label: string;
   custom: boolean;
+  /** Whether Salesforce keeps a log of its deletes (getDeleted); absent: as if true. */
+  replicateable?: boolean;
   fields: SalesforceField[];
 }
 

@@ -8,7 +8,7 @@ import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
 import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
 import { runExtraction } from './extract/extraction';
-import type { CommitFilesRequest } from '../destinations/destination';
+import type { CommitFilesRequest, CommitResult } from '../destinations/destination';
 import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow } from './extract/read-window';
 import { usableCheckpoint } from './extract/resume';
@@ -18,6 +18,7 @@ import { reconciledIds, reconcileOutcome, reconcileProperties } from './reconcil
 import { rereadReason } from './reread';
 import { readStaging, type StagedExtraction } from './staging';
 import { combineStaged } from './partitions';
+import { deletesOutcome, stageDeletes, withDeletes } from './deletes';
 import { COUNT_PROPERTY, countInSalesforce, countMismatch, countMismatchError, type CountCheck } from './count-check';
 import { deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 import { CURSOR_PROPERTY, FILLED_THROUGH_PROPERTY, OBJECT_PROPERTY, REREAD_PROPERTY } from '../table-contract';
@@ -49,6 +50,20 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const cursor = cursorField(describe);
   const after = writeMode !== 'replace' && !input.full && stored ? stored : undefined;
   const reread = cursor ? rereadReason({ writeMode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
+  const upTo = new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString();
+  const window = {
+    object: describe.name,
+    runId: input.runId,
+    namespace: input.namespace,
+    table,
+    cursorField: cursor,
+    writeMode,
+    after: reread ? undefined : after,
+    upTo,
+    deletedAfter: reread ? after : undefined,
+  };
+  const deletes = await stageDeletes(ctx, window, ctx.salesforce.withLog(log).withBudget(budget), describe);
+  if (deletes?.from === 'queryAll') log.warn(`Deletes of ${describe.name} from queryAll: ${deletes.reason}`, { object: describe.name });
   log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode}${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`, {
     object: describe.name,
     writeMode,
@@ -57,6 +72,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     newColumns: newColumns?.length ?? 0,
     ...(reread ? { reread } : {}),
     ...(layoutChanges ? { layoutChanges } : {}),
+    ...(deletes?.from === 'getDeleted' ? { deletedInLog: deletes.ids } : {}),
   });
   return {
     ...input,
@@ -68,7 +84,10 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     ...(reread ? { reread, deletedAfter: after } : {}),
     ...(newColumns?.length ? { newColumns } : {}),
     ...(asked?.kept.length ? { layoutKept: asked.kept } : {}),
-    upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
+    upTo,
+    ...(deletes ? { deletes } : {}),
+    // The delete log could not cover the window: every Id is compared instead.
+    ...(deletes?.from === 'queryAll' && deletes.reconcile ? { reconcile: true } : {}),
     idColumn: columnName('Id', naming),
     createdField: describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime')?.name ?? null,
     created,
@@ -124,6 +143,8 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   const { req, staged, cursor } = await stagedCommit(ctx, p, staging, counted?.salesforce !== undefined ? { [COUNT_PROPERTY]: String(counted.salesforce) } : {}, calls);
   const result = await ctx.destination.commit(p, {
     ...req,
+    // An incremental sync that found no change moves its cursor without adding a snapshot.
+    unchangedWithoutSnapshot: p.after !== undefined && !p.reread,
     onRetry: (attempt, reason) => log.warn(`Commit attempt ${attempt} to ${p.table} failed: ${reason}; trying again on the table's new state`),
   });
   const summary = committedSummary(ctx, p, { staged, cursor }, result);
@@ -153,7 +174,7 @@ export async function stagedCommit(
 ): Promise<{ req: CommitFilesRequest; staged: StagedExtraction; cursor?: string }> {
   const area = await ctx.destination.writeTarget(p);
   // A partitioned extraction: the plan's manifest and every partition's, as one.
-  const staged = combineStaged(await Promise.all([staging].flat().map((key) => readStaging(area.store, key))));
+  const staged = combineStaged(await Promise.all(withDeletes(p, staging).map((key) => readStaging(area.store, key))));
   const mode: WriteMode =
     p.writeMode === 'replace'
       ? { kind: 'overwrite' }
@@ -180,15 +201,15 @@ export async function stagedCommit(
 }
 
 /** What a commit of an object's staged files reports (and logs). */
-export function committedSummary(
-  ctx: SyncContext,
-  p: PreparedObject,
-  { staged, cursor }: { staged: StagedExtraction; cursor?: string },
-  result: { snapshotId: string; alreadyCommitted: boolean },
-): CommitSummary {
+export function committedSummary(ctx: SyncContext, p: PreparedObject, { staged, cursor }: { staged: StagedExtraction; cursor?: string }, result: CommitResult): CommitSummary {
   const log = ctx.log ?? noLog;
   const deleted = staged.deletedKeys.length - (staged.reconciled ?? 0);
-  log.info(result.alreadyCommitted ? `${p.object} was already committed by this run: snapshot ${result.snapshotId}` : `Committed ${p.object}: snapshot ${result.snapshotId}`, {
+  const said = result.alreadyCommitted
+    ? `${p.object} was already committed by this run: snapshot ${result.snapshotId}`
+    : result.unchanged
+      ? `${p.object}: no changes; the cursor moved to ${cursor} without a new snapshot (the table stays at ${result.snapshotId})`
+      : `Committed ${p.object}: snapshot ${result.snapshotId}`;
+  log.info(said, {
     snapshotId: result.snapshotId,
     rows: staged.keyCount,
     files: staged.files.length,
@@ -202,7 +223,9 @@ export function committedSummary(
     deleted,
     alreadyCommitted: result.alreadyCommitted,
     cursor,
+    ...(result.unchanged ? { unchanged: true } : {}),
     ...reconcileOutcome(p, staged),
+    ...deletesOutcome(p),
     ...(p.reread ? { reread: p.reread } : {}),
     ...(p.layoutKept ? { layoutKept: p.layoutKept } : {}),
   };

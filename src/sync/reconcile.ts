@@ -11,6 +11,7 @@ import { budgetedClient } from './extract/budgeted-client';
 import type { ExtractProgress, PreparedObject, ReconcileOptions, ReconcileResult, SyncContext } from './types';
 import { KeyList, readStaging, writeStaging, type StagedExtraction } from './staging';
 import { ERROR_CODES, SyncError } from '../errors';
+import { withDeletes } from './deletes';
 
 import { RECONCILED_PROPERTY } from '../table-contract';
 
@@ -183,7 +184,7 @@ export async function reconcileObject(ctx: SyncContext, p: PreparedObject, stagi
     log,
   });
   const area = await ctx.destination.writeTarget(p);
-  const staged = await Promise.all([staging].flat().map((key) => readStaging(area.store, key)));
+  const staged = await Promise.all(withDeletes(p, staging).map((key) => readStaging(area.store, key)));
   const describe = await describeObject(salesforce, p.object);
   async function* keep(): AsyncGenerator<Iterable<string>> {
     for (const s of staged) {

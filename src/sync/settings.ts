@@ -1,6 +1,6 @@
 /** Settings of how a sync extracts and writes an object (src/sync/). */
 import { z } from 'zod';
-import { integerSetting, secondsSetting, settingsArea } from '../config/define';
+import { booleanSetting, integerSetting, secondsSetting, settingsArea } from '../config/define';
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, NAMESPACE_RULE } from './objects';
 
 /** One Iceberg namespace, levels separated by dots (`crm.salesforce`): the workflow input's rule. */
@@ -35,6 +35,12 @@ export const syncArea = settingsArea('sync', {
     description:
       "after each commit, Salesforce's COUNT() of what the table should hold (merge: rows created by the window's end; replace: every row) is compared with the table's live rows, both in the object's result and Salesforce's in the snapshot summary (salesforce.count): warn logs a mismatch with both numbers, fail also fails the object (the commit stands), off does not count (one COUNT() call per object and sync)",
     default: 'warn',
+  },
+  SYNC_GET_DELETED: {
+    schema: booleanSetting,
+    description:
+      "an incremental merge sync learns the rows deleted since its last run from Salesforce's delete log (getDeleted: soft and hard deletes, one call per 600,000 Ids); when the log cannot cover the window (the last sync more than 15 days ago, or the log purged since), the sync compares every Id instead (a reconciliation) and says why; false: only rows still in the Recycle Bin (queryAll), hard deletes only by a reconciling sync",
+    default: 'true',
   },
   SYNC_RECONCILE_MAX_PERCENT: {
     schema: z

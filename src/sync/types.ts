@@ -30,6 +30,8 @@ export interface SyncContext {
   sliceFloorMs?: number;
   /** After each commit, compare Salesforce's count with the table's live rows: warn of a mismatch (default), fail the object, or off. */
   countCheck?: CountCheckMode;
+  /** Read the deleted rows of an incremental merge from Salesforce's delete log (getDeleted; default true). */
+  getDeleted?: boolean;
   /** A reconciling sync removes at most this share (0–1) of a table's rows; more fails the object (default 0.1). */
   reconcileMaxShare?: number;
   /** When and how an object's extraction is split into partitions (src/sync/partitions.ts); none: never. */
@@ -41,6 +43,16 @@ export interface SyncContext {
   /** Bounds of the writers of partitioned and sorted tables (PARQUET_MAX_OPEN_PARTITIONS, PARQUET_SORT_BUFFER_MB). */
   layout?: { maxOpenPartitions: number; sortBufferBytes: number };
 }
+
+/**
+ * How an incremental merge sync learns which rows were deleted in its window:
+ * - `getDeleted`: Salesforce's delete log (soft and hard deletes alike, one call), read by prepare
+ *   into a staging manifest of its own (src/sync/deletes.ts) (`staging`) that the commit takes with the extraction's;
+ * - `queryAll`: rows still in the Recycle Bin (`IsDeleted = true`), read by the extraction, as
+ *   before the log was used, and why; `reconcile` when every Id is also compared because the log
+ *   could not cover the window (older than its 15 days, or purged since the window began).
+ */
+export type DeletesSource = { from: 'getDeleted'; staging: string; ids: number } | { from: 'queryAll'; reason: string; reconcile?: true };
 
 export interface PrepareObjectInput {
   object: string;
@@ -89,6 +101,8 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   createdField?: string | null;
   /** Why the sync-wide partitionBy or sortBy was not applied to this object's table (a column it lacks). */
   layoutKept?: string[];
+  /** Where this sync's deletes come from (incremental merge only; src/sync/deletes.ts). */
+  deletes?: DeletesSource;
   /** What prepare created for this run (taken back if the sync commits nothing). */
   created?: Created;
   /** Salesforce requests prepare made (the extraction adds its own; the snapshot records the sum). */
@@ -113,13 +127,18 @@ export interface ExtractResult {
 }
 
 export interface CommitSummary {
+  /** The sync's snapshot; with `unchanged`, the table's current one (the sync added none). */
   snapshotId: string;
   rows: number;
   deleted: number;
   alreadyCommitted: boolean;
   cursor?: string;
+  /** The sync found no change: its cursor moved without a new snapshot. */
+  unchanged?: true;
   /** Rows removed because Salesforce no longer has them (a reconciling sync; not counted in `deleted`). */
   reconciled?: number;
+  /** Where the deletes came from: Salesforce's delete log, or queryAll and why (incremental merge only). */
+  deletesFrom?: string;
   /** Why an object the sync asked to reconcile was not (its write mode). */
   reconcileSkipped?: string;
   /** Why every row was read, when it was. */

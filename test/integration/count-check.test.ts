@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { readers, type ReadResult } from '../helpers/readers';
 import { syncHarness } from '../helpers/sync-harness';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
+import { connectIceberg } from '../../src/iceberg/connect';
+import { inspectTables } from '../../src/destinations/iceberg-inspect';
+import { loadTable } from '../../src/iceberg/table';
 
 /*
  * The count check on the real stack (Temporal, workers, the simulator, Nessie, MinIO; the tables
@@ -22,7 +25,7 @@ async function tableIds(reader: 'pyiceberg' | 'duckdb', namespace: string): Prom
 }
 
 describe('count check: every sync compares Salesforce with the table', () => {
-  it('count check: equal after a full and an incremental sync; a row the sync could not see is a warning with both numbers, or a failure where the worker asks', async () => {
+  it('count check: equal after a full and an incremental sync; a row the sync could not see is a warning with both numbers, or a failure where the worker asks; a sync with no change adds no snapshot', async () => {
     const namespace = harness.namespace();
     const [full] = await harness.sync({ objects: ['Account'], namespace });
     expect(full).toMatchObject({ status: 'succeeded', result: { rows: 300, countCheck: { salesforce: 300, table: 300 } } });
@@ -40,10 +43,21 @@ describe('count check: every sync compares Salesforce with the table', () => {
     // A record that arrives with an old SystemModstamp: the incremental read (after the cursor) never sees it.
     sim.org.setCount('Account', 301);
     expect(sourceCount()).toBe(300);
+    // The sync sees no change: no snapshot is added, the cursor still moves (the table's recorded runs carry it).
+    const { catalog, storeFor } = connectIceberg(harness.settings);
+    const before = (await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor })).currentSnapshot()!;
     const [warned] = await harness.sync({ objects: ['Account'], namespace });
-    expect(warned).toMatchObject({ status: 'succeeded', result: { rows: 0, countCheck: { salesforce: 300, table: 299 } } });
+    expect(warned).toMatchObject({
+      status: 'succeeded',
+      result: { rows: 0, unchanged: true, snapshotId: String(before['snapshot-id']), countCheck: { salesforce: 300, table: 299 } },
+    });
     for (const reader of ['pyiceberg', 'duckdb'] as const) expect((await tableIds(reader, namespace)).ids, reader).toHaveLength(299);
-    expect((await tableIds('pyiceberg', namespace)).summary['salesforce.count']).toBe('300');
+    const [report] = await inspectTables({ catalog, namespace: [namespace], storeFor, only: ['account'] });
+    expect(report).toMatchObject({ salesforceCount: 300, cursor: warned!.result!.cursor });
+    expect(Date.parse(report!.cursor!)).toBeGreaterThan(Date.parse(merged!.result!.cursor!));
+    const after = await loadTable({ catalog, namespace: [namespace], name: 'account', storeFor });
+    expect(after.currentSnapshot()!['snapshot-id']).toBe(before['snapshot-id']);
+    expect(after.metadata['last-sequence-number']).toBe(before['sequence-number']);
 
     // The same on a worker that fails the object for it: the commit stands, the object fails, saying both numbers.
     const [failed] = await harness.outcomes({ objects: ['Account'], namespace }, { queue: 'strict' });

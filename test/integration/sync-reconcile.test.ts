@@ -20,6 +20,8 @@ const sim = new SalesforceSimulator({ rowCounts: { Account: 400 }, resultPageRec
 const harness = syncHarness({
   name: 'reconcile',
   sim,
+  // Deletes from queryAll, as before Salesforce's delete log was read: hard deletes only by reconciling (test/integration/deleted-log.test.ts reads the log).
+  env: { SYNC_GET_DELETED: 'false' },
   workers: { parts: { SALESFORCE_READ_API: 'bulk', SYNC_PARTITION_MIN_PAGES: '4', SYNC_PARTITION_PAGES: '2' } },
 });
 const { settings } = harness;

@@ -113,7 +113,8 @@ beforeAll(async () => {
     return fetch(input, init);
   };
   salesforce = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()), { fetch: recording, backoffMs: 5 });
-  ctx = { salesforce, destination: new DuckDbDestination(duckdbFile), lagMs: 0 };
+  // Deletes from queryAll, as before Salesforce's delete log was read: hard deletes only by reconciling (test/unit/deleted-log.test.ts reads the log).
+  ctx = { salesforce, destination: new DuckDbDestination(duckdbFile), lagMs: 0, getDeleted: false };
 });
 afterAll(() => sim.stop());
 

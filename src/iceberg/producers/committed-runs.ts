@@ -1,4 +1,5 @@
 import type { TableUpdate } from '../catalog';
+import { CommitConflictError } from '../errors';
 import type { IcebergTable } from '../table';
 import type { CommittedSnapshot, RunKeys } from './types';
 
@@ -69,8 +70,39 @@ export function recordRun(table: IcebergTable, keys: RunKeys, runId: string, sna
  */
 export function lastRunSummary(table: IcebergTable, keys: RunKeys): Record<string, string> | undefined {
   const byId = new Map(table.snapshots().map((s) => [s['snapshot-id'], s]));
+  const newest = recordedRuns(table, keys)[0];
   for (let s = table.currentSnapshot(); s; s = s['parent-snapshot-id'] === undefined || s['parent-snapshot-id'] === null ? undefined : byId.get(s['parent-snapshot-id'])) {
-    if (s.summary?.[keys.runId]) return s.summary;
+    if (!s.summary?.[keys.runId]) continue;
+    // A later run that changed nothing recorded its state against this same snapshot (recordUnchangedRun): its state is newer.
+    if (newest?.state && newest.snapshot === s['snapshot-id'].toString() && newest.run !== s.summary[keys.runId]) return newest.state;
+    return s.summary;
   }
-  return recordedRuns(table, keys)[0]?.state;
+  return newest?.state;
+}
+
+/**
+ * Records a run that changes no row (an incremental sync that found nothing new) without a
+ * snapshot: only the table's recorded runs move, naming the current snapshot and carrying the
+ * run's state (its cursor), which lastRunSummary then returns. Catalogs that keep every snapshot
+ * are spared one empty snapshot per run. Idempotent per run id; guarded by `main` not moving.
+ */
+export async function recordUnchangedRun(
+  table: IcebergTable,
+  keys: RunKeys,
+  runId: string,
+  state: Record<string, string>,
+): Promise<{ snapshotId: bigint; alreadyCommitted: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const found = findCommittedRun(table, keys, runId);
+    if (found) return { snapshotId: found.snapshotId, alreadyCommitted: true };
+    const current = table.currentSnapshot()!;
+    try {
+      await table.commitOnMain(current['snapshot-id'], [recordRun(table, keys, runId, current['snapshot-id'], current['sequence-number'], state)]);
+      return { snapshotId: current['snapshot-id'], alreadyCommitted: false };
+    } catch (error) {
+      // Another writer committed meanwhile: record against its snapshot instead.
+      if (!(error instanceof CommitConflictError) || attempt >= 5) throw error;
+      await table.refresh();
+    }
+  }
 }
