@@ -405,7 +405,7 @@ const DOCS: Record<(typeof DOCUMENTED_KEYS)[number], Omit<InputKeyReference, 'ke
   reconcile: {
     default: 'false',
     meaning:
-      'also remove rows Salesforce no longer has (hard-deleted or purged from the Recycle Bin: incremental syncs never see them) by comparing all Ids of each merge-mode object with its table; replace and append objects sync as usual',
+      "also remove rows Salesforce no longer has by comparing all Ids of each merge-mode object with its table (rows hidden from the integration user, deletes past Salesforce's 15-day delete log, objects it does not replicate; incremental syncs read the rest from the log, and reconcile on their own when it cannot answer); replace and append objects sync as usual",
     example: 'true',
   },
   namespace: {

@@ -124,8 +124,8 @@ function getDeleted(sim: SimContext, res: http.ServerResponse, objectName: strin
   sim.json(res, 200, {
     deletedRecords: records.map((r) => ({ id: r.id, deletedDate: apiDatetime(new Date(r.deletedMs).toISOString()) })),
     earliestDateAvailable: apiDatetime(new Date(earliest).toISOString()),
-    // Every delete the sim makes is complete at once: the log covers the whole window asked for.
-    latestDateCovered: apiDatetime(new Date(Math.min(to, toMinute(now))).toISOString()),
+    // Every delete the sim makes is complete at once: the log covers the window up to now.
+    latestDateCovered: apiDatetime(new Date(Math.min(to, now)).toISOString()),
   });
 }
 

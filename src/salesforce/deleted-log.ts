@@ -79,11 +79,16 @@ export async function readDeleteLog(client: SalesforceClient, object: string, wi
   if (tooOld) throw new DeleteLogUnavailable(tooOld);
   const { start, end } = deleteLogMinutes(window);
   const ids = new Set<string>();
-  await readMinutes(client, object, start, end, Date.parse(window.upTo), ids);
+  await readMinutes(client, object, start, end, { after: Date.parse(window.after), upTo: Date.parse(window.upTo) }, ids);
   return [...ids];
 }
 
-async function readMinutes(client: SalesforceClient, object: string, start: number, end: number, upTo: number, ids: Set<string>): Promise<void> {
+/**
+ * One call (or, past the Id limit, halves). Rows deleted at or before `after` are left out: the
+ * last sync's call covered them (it must cover its whole window, below), and the whole minutes
+ * asked for here would otherwise delete them again, making a sync that changed nothing look changed.
+ */
+async function readMinutes(client: SalesforceClient, object: string, start: number, end: number, window: { after: number; upTo: number }, ids: Set<string>): Promise<void> {
   let answer: z.infer<typeof GetDeletedResult>;
   try {
     answer = GetDeletedResult.parse(await client.get(`/sobjects/${object}/deleted/?start=${encodeURIComponent(asParam(start))}&end=${encodeURIComponent(asParam(end))}`));
@@ -92,8 +97,8 @@ async function readMinutes(client: SalesforceClient, object: string, start: numb
     if (error.errorCode === 'EXCEEDED_ID_LIMIT' && end - start >= 4 * MINUTE_MS) {
       const mid = floorMinute(start + (end - start) / 2);
       // Each half more than a minute long; they share their boundary minute (an Id read twice is one).
-      await readMinutes(client, object, start, mid, upTo, ids);
-      await readMinutes(client, object, mid, end, upTo, ids);
+      await readMinutes(client, object, start, mid, window, ids);
+      await readMinutes(client, object, mid, end, window, ids);
       return;
     }
     if (error.errorCode === 'INVALID_REPLICATION_DATE' || error.errorCode === 'EXCEEDED_ID_LIMIT')
@@ -106,8 +111,8 @@ async function readMinutes(client: SalesforceClient, object: string, start: numb
       `Salesforce purged its log of deleted ${object} rows at ${answer.earliestDateAvailable}, after the window began (${new Date(start).toISOString()})`,
     );
   const covered = answer.latestDateCovered ? Date.parse(answer.latestDateCovered) : undefined;
-  // What the log has not covered yet (a transaction still running) must be covered up to the window's end, to the minute.
-  if (covered !== undefined && covered < Math.min(end, floorMinute(upTo)))
+  // The log must cover the window to its end (a transaction still running leaves it short): the next sync reads on from there.
+  if (covered !== undefined && covered < Math.min(end, window.upTo))
     throw new DeleteLogUnavailable(`Salesforce's log of deleted ${object} rows covers only up to ${answer.latestDateCovered}, before the window's end`);
-  for (const r of answer.deletedRecords) ids.add(r.id);
+  for (const r of answer.deletedRecords) if (r.deletedDate === undefined || !(Date.parse(r.deletedDate) <= window.after)) ids.add(r.id);
 }
