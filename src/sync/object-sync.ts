@@ -13,7 +13,7 @@ import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow } from './extract/read-window';
 import { usableCheckpoint } from './extract/resume';
 import { windowPages } from './extract/window-pages';
-import { defaultWriteMode } from './objects';
+import { chooseWriteMode } from './objects';
 import { reconciledIds, reconcileOutcome, reconcileProperties } from './reconcile';
 import { rereadReason } from './reread';
 import { readStaging, type StagedExtraction } from './staging';
@@ -45,24 +45,29 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     newColumns,
     layoutChanges,
   } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label }, asked?.layout);
-  const writeMode = input.writeMode ?? defaultWriteMode(describe.name);
   const cursor = cursorField(describe);
+  const { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
   const after = writeMode !== 'replace' && !input.full && stored ? stored : undefined;
   const reread = cursor ? rereadReason({ writeMode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
-  log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode}${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`, {
-    object: describe.name,
-    writeMode,
-    after,
-    created,
-    newColumns: newColumns?.length ?? 0,
-    ...(reread ? { reread } : {}),
-    ...(layoutChanges ? { layoutChanges } : {}),
-  });
+  log.info(
+    `Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode} (${writeModeReason})${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`,
+    {
+      object: describe.name,
+      writeMode,
+      writeModeReason,
+      after,
+      created,
+      newColumns: newColumns?.length ?? 0,
+      ...(reread ? { reread } : {}),
+      ...(layoutChanges ? { layoutChanges } : {}),
+    },
+  );
   return {
     ...input,
     object: describe.name,
     table,
     writeMode,
+    writeModeReason,
     cursorField: cursor,
     after: reread ? undefined : after,
     ...(reread ? { reread, deletedAfter: after } : {}),
@@ -93,7 +98,8 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     stagingPath: (paths) => paths.staging,
     resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
     // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
-    pages: (salesforce, { describe, columns }, resume) => windowPages(ctx, p, salesforce, { describe, fields: columns.fields, resume }, { job: opts.job, progress: opts.progress }),
+    pages: (salesforce, { describe, columns }, resume, onFallback) =>
+      windowPages(ctx, p, salesforce, { describe, fields: columns.fields, resume }, { job: opts.job, progress: opts.progress, onFallback }),
     async deletes(salesforce, { describe }, keys) {
       const deletedWindow = deletedIdsWindow(p);
       const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
@@ -202,6 +208,9 @@ export function committedSummary(
     deleted,
     alreadyCommitted: result.alreadyCommitted,
     cursor,
+    writeMode: p.writeMode,
+    ...(p.writeModeReason ? { writeModeReason: p.writeModeReason } : {}),
+    ...(staged.readApi ? { readApi: staged.readApi } : {}),
     ...reconcileOutcome(p, staged),
     ...(p.reread ? { reread: p.reread } : {}),
     ...(p.layoutKept ? { layoutKept: p.layoutKept } : {}),
