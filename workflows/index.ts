@@ -316,12 +316,16 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     outcome = committed.unchanged
       ? `no changes: the cursor moved to ${committed.cursor} without a new snapshot`
       : `committed ${committed.rows} rows${committed.deleted ? `, ${committed.deleted} deleted` : ''} in snapshot ${committed.snapshotId}`;
+    if (committed.writeMode && committed.writeMode !== defaultWriteMode(input.object)) outcome += ` (${committed.writeMode}: ${committed.writeModeReason})`;
     if (committed.deletesFrom) outcome += `; deletes from ${committed.deletesFrom}`;
     moveTo('done');
     // Only when the parent set this child's search attributes (so the namespace has them): an
     // unknown one would fail the workflow task again and again.
     if (patched(SEARCH_ATTRIBUTES_PATCH) && info.typedSearchAttributes.get(SalesforceObject) !== undefined) {
-      upsertSearchAttributes([{ key: SalesforceRows, value: committed.rows }]);
+      // The parent named the write mode by the object's name; describe may have chosen another (append for a history object).
+      const mode =
+        committed.writeMode && committed.writeMode !== info.typedSearchAttributes.get(SalesforceWriteMode) ? [{ key: SalesforceWriteMode, value: committed.writeMode }] : [];
+      upsertSearchAttributes([{ key: SalesforceRows, value: committed.rows }, ...mode]);
     }
     return committed;
   } catch (error) {
@@ -688,6 +692,10 @@ function describeOutcome(o: ObjectOutcome): string {
     counted?.salesforce !== undefined && counted.table !== undefined && counted.salesforce !== counted.table
       ? `; count check: ${counted.salesforce} in Salesforce, ${counted.table} in the table`
       : '';
-  if (o.result!.unchanged) return `succeeded: no changes${count}`;
-  return `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}${count}`;
+  // How the object was written and read, when that is not what its name alone would say.
+  const { writeMode, writeModeReason, readApi } = o.result!;
+  const written = writeMode && writeModeReason && writeMode !== defaultWriteMode(o.object) ? `; ${writeMode}: ${writeModeReason}` : '';
+  const read = readApi?.api === 'rest' && readApi.reason ? `; read through REST: ${readApi.reason}` : '';
+  if (o.result!.unchanged) return `succeeded: no changes${count}${written}${read}`;
+  return `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}${count}${written}${read}`;
 }

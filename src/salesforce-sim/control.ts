@@ -86,6 +86,9 @@ export async function control(sim: SimContext, req: http.IncomingMessage, res: h
         return sim.json(res, 200, sim.limits());
       case '/__sim/usage':
         return sim.json(res, 200, sim.usage);
+      case '/__sim/add-records':
+        // {"object": "AccountHistory", "count": 5}: records created now (an incremental sync sees them; /__sim/counts adds past ones).
+        return sim.json(res, 200, { added: sim.org.addRecords(String(body.object), Number(body.count ?? 1)) });
       case '/__sim/counts':
         for (const [name, n] of Object.entries(body)) sim.org.setCount(name, Number(n));
         return sim.json(res, 200, body);

@@ -36,7 +36,7 @@ const f = (name: string, type: SalesforceFieldType, gen: SimField['gen'], extra:
   custom: name.endsWith('__c'),
   calculated: false,
   compoundFieldName: null,
-  length: ['string', 'textarea', 'picklist', 'multipicklist', 'email', 'phone', 'url', 'combobox', 'encryptedstring'].includes(type)
+  length: ['string', 'textarea', 'picklist', 'multipicklist', 'email', 'phone', 'url', 'combobox', 'encryptedstring', 'anyType'].includes(type)
     ? 255
     : ['id', 'reference'].includes(type)
       ? 18
@@ -314,6 +314,20 @@ export function simObjects(rowCounts: Record<string, number> = {}): SimObject[] 
     [f('ParentId', 'reference', (n) => n, { referenceTo: '001', nillable: false }), f('Body', 'textarea', (n) => `Post ${n}`)],
     false,
   );
+  const accountHistory = historyObject('AccountHistory', '017', 'AccountId', '001', rowCounts['AccountHistory'], [
+    { field: 'Name', dataType: 'Text', value: (n) => `Account ${n % 1000} ${pick(n, 20, ['GmbH', 'SA', 'Ltd', 'Inc'])}` },
+    { field: 'Industry', dataType: 'Picklist', value: (n) => nullable(n, 23, 4, () => pick(n, 24, industries)) },
+    { field: 'Type', dataType: 'Picklist', value: (n) => nullable(n, 21, 6, () => pick(n, 22, ['Prospect', 'Customer - Direct', 'Partner'])) },
+    { field: 'AnnualRevenue', dataType: 'Currency', value: (n) => nullable(n, 25, 3, () => String((hash(n, 26) % 100_000_000) / 100)) },
+    { field: 'Phone', dataType: 'Phone', value: (n) => nullable(n, 29, 3, () => `+49 30 ${hash(n, 30) % 10_000_000}`) },
+  ]);
+  const opportunityHistory = historyObject('OpportunityFieldHistory', '0BP', 'OpportunityId', '006', rowCounts['OpportunityFieldHistory'], [
+    { field: 'StageName', dataType: 'Picklist', value: (n) => pick(n, 60, stages) },
+    { field: 'Amount', dataType: 'Currency', value: (n) => nullable(n, 61, 4, () => String((hash(n, 62) % 5_000_000_00) / 100)) },
+    { field: 'CloseDate', dataType: 'Date', value: (n) => iso(SIM_EPOCH_MS + ((hash(n, 64) % 400) - 200) * DAY_MS).slice(0, 10) },
+    { field: 'Probability', dataType: 'Percent', value: (n) => String((hash(n, 63) % 11) * 10) },
+    { field: 'Name', dataType: 'Text', value: (n) => `Deal ${n % 1000}` },
+  ]);
   // Geolocation (compound "location") custom field on the custom object.
   invoice.fields.push(
     f('Site__c', 'location', () => null),
@@ -353,8 +367,51 @@ export function simObjects(rowCounts: Record<string, number> = {}): SimObject[] 
     task,
     event,
     accountFeed,
+    accountHistory,
+    opportunityHistory,
     wide,
   ];
+}
+
+/** A field whose changes a history object records: its name and data type as the history row names them, and a value of it. */
+interface TrackedField {
+  field: string;
+  dataType: string;
+  value: (n: number) => unknown;
+}
+
+/**
+ * A field history object as Salesforce shapes it (StandardObjectNameHistory): one row per change of
+ * a tracked field of the parent, or a 'created' row, never changed afterwards. It has CreatedDate
+ * but no LastModifiedDate nor SystemModstamp (so a sync's only cursor is CreatedDate), and no
+ * OwnerId; OldValue and NewValue are anyType (values as text, null for a 'created' row). Rows are
+ * created over the creation span in Id order, every one in the past. Salesforce documents no Bulk
+ * API 2.0 refusal for history objects (the Field Audit Trail guide queries FieldHistoryArchive
+ * through a Bulk 2.0 job), so they are Bulk-queryable here.
+ */
+function historyObject(name: string, keyPrefix: string, parentField: string, parentPrefix: string, rows: number | undefined, tracked: TrackedField[]): SimObject {
+  const created = creationTime(rows);
+  // Every sixth row records a creation; the others a change of one tracked field.
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const change = (n: number): TrackedField | undefined => (n % 6 === 0 ? undefined : pick(n, 130, tracked));
+  return {
+    name,
+    label: name.replace(/([a-z])([A-Z])/g, '$1 $2'),
+    keyPrefix,
+    custom: false,
+    bulkQueryable: true,
+    fields: [
+      f('Id', 'id', (n) => n, { nillable: false, length: 18 }),
+      f('IsDeleted', 'boolean', () => false, { nillable: false }),
+      f(parentField, 'reference', (n) => Math.floor(n / 3), { referenceTo: parentPrefix, nillable: false }),
+      f('CreatedById', 'reference', (n) => hash(n, 131) % 20, { referenceTo: '005', nillable: false }),
+      f('CreatedDate', 'datetime', (n) => iso(created(n)), { nillable: false }),
+      f('Field', 'picklist', (n) => change(n)?.field ?? 'created', { nillable: false, label: 'Changed Field' }),
+      f('DataType', 'picklist', (n) => change(n)?.dataType ?? 'Text', { length: 40, label: 'Data Type' }),
+      f('OldValue', 'anyType', (n) => text(change(n)?.value(n + 7)), { length: 255, label: 'Old Value' }),
+      f('NewValue', 'anyType', (n) => text(change(n)?.value(n)), { length: 255, label: 'New Value' }),
+    ],
+  };
 }
 
 /** Days over which Task records are created (three years before SIM_EPOCH_MS, 2023 to 2025). */

@@ -50,6 +50,28 @@ export class SimOrg {
     this.counts.set(this.object(name)!.name, n);
   }
 
+  /**
+   * Adds `k` records created now, as a real org's new rows are (history rows above all: one per
+   * change, made now): their CreatedDate — and SystemModstamp and LastModifiedDate where the object
+   * has them — stamped by the org's clock, so an incremental sync sees them. Rows setCount adds are
+   * generated ones, created in the past. Returns the new Ids.
+   */
+  addRecords(objectName: string, k: number): string[] {
+    const o = this.known(objectName);
+    const from = this.count(o.name);
+    this.setCount(o.name, from + k);
+    const overlay = this.updates.get(o.name) ?? new Map<number, SimRecord>();
+    this.updates.set(o.name, overlay);
+    const stamped = ['CreatedDate', 'LastModifiedDate', 'SystemModstamp'].filter((name) => this.field(o, name)?.type === 'datetime');
+    const ids: string[] = [];
+    for (let n = from; n < from + k; n++) {
+      const now = this.tick();
+      overlay.set(n, Object.fromEntries(stamped.map((name) => [name, now])));
+      ids.push(salesforceId(o.keyPrefix, n + 1));
+    }
+    return ids;
+  }
+
   private countByPrefix(prefix: string): number {
     const name = this.prefixes.get(prefix);
     return name === undefined ? 1 : Math.max(1, this.counts.get(name)!);

@@ -60,7 +60,8 @@ export function rest(sim: SimContext, req: http.IncomingMessage, res: http.Serve
         calculated: f.calculated ?? false,
         compoundFieldName: f.compoundFieldName ?? null,
         referenceTo: f.referenceTo ? [objectForPrefix(sim, f.referenceTo)] : [],
-        filterable: f.type !== 'textarea' && f.type !== 'base64',
+        // History objects' OldValue and NewValue (anyType) sort but do not filter, as in Salesforce.
+        filterable: f.type !== 'textarea' && f.type !== 'base64' && f.type !== 'anyType',
         sortable: f.type !== 'textarea' && f.type !== 'base64',
         updateable: !['id', 'datetime'].includes(f.type),
       })),
@@ -189,6 +190,8 @@ function soapType(f: SimField): string {
       return 'xsd:base64Binary';
     case 'address':
       return 'urn:address';
+    case 'anyType':
+      return 'xsd:anyType';
     default:
       return 'xsd:string';
   }

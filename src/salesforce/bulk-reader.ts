@@ -5,9 +5,12 @@ import { BulkCsvPage } from './bulk-csv';
 
 /** Bulk API 2.0 cannot run this query (org without Bulk, unsupported object or field): use REST. */
 export class BulkUnavailableError extends SyncError {
+  /** Salesforce's answer alone (errorCode: message), for an object's result. */
+  readonly reason: string;
   constructor(reason: string) {
     // Salesforce refused Bulk for the org, object or field: asking again gets the same answer.
     super(`Bulk API 2.0 cannot run this query (${reason}); reading through the REST API instead.`, { code: ERROR_CODES.BULK_UNAVAILABLE, retryable: false });
+    this.reason = reason;
     this.name = 'BulkUnavailableError';
   }
 }

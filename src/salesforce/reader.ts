@@ -9,6 +9,12 @@ import { ERROR_CODES, SyncError } from '../errors';
 
 export type ReadApi = 'bulk' | 'rest' | 'auto';
 
+/** Which API an extraction read an object's rows through, and why REST when it did (an object's result says it). */
+export interface ReadApiUsed {
+  api: 'bulk' | 'rest';
+  reason?: string;
+}
+
 /** A time slice of a window, `after < cursor <= upTo` (ISO instants; `after` may be open). */
 export interface Slice {
   after?: string;
@@ -85,7 +91,11 @@ export interface ReadObjectOptions {
   /** Bulk: a job that fails in Salesforce is retried over halves of its time slice, down to this. */
   sliceFloorMs?: number;
   pollMs?: number;
-  onFallback?: (reason: string) => void;
+  /**
+   * Told why an `auto` read goes through REST instead — Salesforce refused Bulk (the org, the
+   * object, a field), or the query is too long for it: a message for the log, and the reason alone.
+   */
+  onFallback?: (message: string, reason: string) => void;
   /** Told when a failed Bulk job's slice is read again in two halves. */
   onSplit?: (reason: string) => void;
   /** Told of every Bulk job created. */
@@ -108,7 +118,7 @@ export async function* readObject(opts: ReadObjectOptions): AsyncGenerator<Recor
         return;
       } catch (error) {
         if (!(error instanceof BulkUnavailableError) || api === 'bulk') throw error;
-        opts.onFallback?.(error.message);
+        opts.onFallback?.(error.message, error.reason);
       }
     } else if (api === 'bulk') {
       throw new SalesforceApiError(
@@ -117,6 +127,9 @@ export async function* readObject(opts: ReadObjectOptions): AsyncGenerator<Recor
         0,
         false,
       );
+    } else {
+      const reason = `a query of all ${names.length} fields is longer than Bulk API 2.0 takes (${MAX_BULK_QUERY_LENGTH} characters)`;
+      opts.onFallback?.(`${opts.describe.name}: ${reason}; reading through the REST API instead.`, reason);
     }
   }
   yield* readRestObject({ ...opts, resumeAfter: opts.resume?.api === 'rest' ? opts.resume.after : undefined });

@@ -25,10 +25,13 @@ export { COUNT_PROPERTY } from '../table-contract';
  * none. A merge table holds every row created by the window's end that still exists
  * (`CreatedDate <= upTo`: a row changed since is still in the table, in the version the sync
  * read); a replace table every row the read returned, so every row now. An append table keeps
- * every version of a row, which no count of Salesforce's rows says anything about.
+ * every version of a row, which no count of Salesforce's rows says anything about — unless its
+ * rows never change (its only cursor is CreatedDate): then it holds each row once, as a merge table.
  */
-export function countQuery(describe: SObjectDescribe, p: { writeMode: WriteModeName; upTo: string }): { soql: string } | { skipped: string } {
-  if (p.writeMode === 'append') return { skipped: 'append keeps every version of a row: a count of Salesforce rows says nothing about the table' };
+export function countQuery(describe: SObjectDescribe, p: { writeMode: WriteModeName; upTo: string; cursorField?: string }): { soql: string } | { skipped: string } {
+  // Rows that never change once created (the only cursor is CreatedDate: history objects) are appended once each: counted as a merge table's.
+  if (p.writeMode === 'append' && p.cursorField !== 'CreatedDate')
+    return { skipped: 'append keeps every version of a row: a count of Salesforce rows says nothing about the table' };
   if (p.writeMode === 'replace') return { soql: countSoql(describe) };
   const created = describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime');
   if (!created) return { skipped: `${describe.name} has no CreatedDate to bound a count by` };
@@ -36,7 +39,11 @@ export function countQuery(describe: SObjectDescribe, p: { writeMode: WriteModeN
 }
 
 /** Counts in Salesforce what the table should hold; a COUNT() Salesforce refuses for this object is named, not guessed. */
-export async function countInSalesforce(client: SalesforceClient, describe: SObjectDescribe, p: { writeMode: WriteModeName; upTo: string }): Promise<CountCheck> {
+export async function countInSalesforce(
+  client: SalesforceClient,
+  describe: SObjectDescribe,
+  p: { writeMode: WriteModeName; upTo: string; cursorField?: string },
+): Promise<CountCheck> {
   const query = countQuery(describe, p);
   if ('skipped' in query) return { skipped: query.skipped };
   try {

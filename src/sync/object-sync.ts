@@ -13,7 +13,7 @@ import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow } from './extract/read-window';
 import { usableCheckpoint } from './extract/resume';
 import { windowPages } from './extract/window-pages';
-import { defaultWriteMode } from './objects';
+import { chooseWriteMode } from './objects';
 import { reconciledIds, reconcileOutcome, reconcileProperties } from './reconcile';
 import { rereadReason } from './reread';
 import { readStaging, type StagedExtraction } from './staging';
@@ -46,8 +46,8 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     newColumns,
     layoutChanges,
   } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label }, asked?.layout);
-  const writeMode = input.writeMode ?? defaultWriteMode(describe.name);
   const cursor = cursorField(describe);
+  const { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
   const after = writeMode !== 'replace' && !input.full && stored ? stored : undefined;
   const reread = cursor ? rereadReason({ writeMode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
   const upTo = new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString();
@@ -64,21 +64,26 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   };
   const deletes = await stageDeletes(ctx, window, ctx.salesforce.withLog(log).withBudget(budget), describe);
   if (deletes?.from === 'queryAll') log.warn(`Deletes of ${describe.name} from queryAll: ${deletes.reason}`, { object: describe.name });
-  log.info(`Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode}${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`, {
-    object: describe.name,
-    writeMode,
-    after,
-    created,
-    newColumns: newColumns?.length ?? 0,
-    ...(reread ? { reread } : {}),
-    ...(layoutChanges ? { layoutChanges } : {}),
-    ...(deletes?.from === 'getDeleted' ? { deletedInLog: deletes.ids } : {}),
-  });
+  log.info(
+    `Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode} (${writeModeReason})${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`,
+    {
+      object: describe.name,
+      writeMode,
+      writeModeReason,
+      after,
+      created,
+      newColumns: newColumns?.length ?? 0,
+      ...(reread ? { reread } : {}),
+      ...(layoutChanges ? { layoutChanges } : {}),
+      ...(deletes?.from === 'getDeleted' ? { deletedInLog: deletes.ids } : {}),
+    },
+  );
   return {
     ...input,
     object: describe.name,
     table,
     writeMode,
+    writeModeReason,
     cursorField: cursor,
     after: reread ? undefined : after,
     ...(reread ? { reread, deletedAfter: after } : {}),
@@ -112,7 +117,8 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     stagingPath: (paths) => paths.staging,
     resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
     // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
-    pages: (salesforce, { describe, columns }, resume) => windowPages(ctx, p, salesforce, { describe, fields: columns.fields, resume }, { job: opts.job, progress: opts.progress }),
+    pages: (salesforce, { describe, columns }, resume, onFallback) =>
+      windowPages(ctx, p, salesforce, { describe, fields: columns.fields, resume }, { job: opts.job, progress: opts.progress, onFallback }),
     async deletes(salesforce, { describe }, keys) {
       const deletedWindow = deletedIdsWindow(p);
       const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
@@ -224,6 +230,9 @@ export function committedSummary(ctx: SyncContext, p: PreparedObject, { staged, 
     alreadyCommitted: result.alreadyCommitted,
     cursor,
     ...(result.unchanged ? { unchanged: true } : {}),
+    writeMode: p.writeMode,
+    ...(p.writeModeReason ? { writeModeReason: p.writeModeReason } : {}),
+    ...(staged.readApi ? { readApi: staged.readApi } : {}),
     ...reconcileOutcome(p, staged),
     ...deletesOutcome(p),
     ...(p.reread ? { reread: p.reread } : {}),

@@ -17,10 +17,41 @@ const MERGE = ['Account', 'Opportunity', 'OpportunityLineItem', 'OpportunityCont
 
 export const KNOWN_OBJECTS = [...REPLACE_OBJECTS, ...MERGE];
 
-/** The default write mode of an object: the original pipeline's for its 15; merge for others. */
+/**
+ * The default write mode of an object by its name: the original pipeline's for its 15; merge for
+ * others. What the parent shows before the child has described the object: the child's prepare
+ * decides with what describe says (chooseWriteMode).
+ */
 export function defaultWriteMode(object: string): WriteModeName {
   if (REPLACE_OBJECTS.includes(object)) return 'replace';
   return 'merge';
+}
+
+/** The write mode an object's sync uses, and why (the prepare log and the object's result say it). */
+export interface WriteModeChoice {
+  writeMode: WriteModeName;
+  reason: string;
+}
+
+/**
+ * The write mode of an object's table: the one the sync asked for, else append for an object
+ * whose only cursor is CreatedDate (no SystemModstamp nor LastModifiedDate: history objects such as
+ * AccountHistory, whose rows never change once created, so each sync appends the rows created
+ * since the last and a merge by Id would only cost a read of the table's keys), else the object's
+ * default (defaultWriteMode). `cursorField` is what describe offers (src/salesforce/describe.ts cursorField).
+ */
+export function chooseWriteMode(object: string, cursorField: string | undefined, asked?: WriteModeName): WriteModeChoice {
+  if (asked) return { writeMode: asked, reason: 'asked for by the sync' };
+  if (cursorField === 'CreatedDate')
+    return {
+      writeMode: 'append',
+      reason: `${object} has no SystemModstamp or LastModifiedDate: its rows never change once created, so each sync appends those created since the last (CreatedDate)`,
+    };
+  const writeMode = defaultWriteMode(object);
+  return {
+    writeMode,
+    reason: writeMode === 'replace' ? `the default for ${object} (the original pipeline's)` : 'the default for objects whose rows change (upsert and delete by Id)',
+  };
 }
 
 /**

@@ -214,7 +214,7 @@ function extractRange(ctx: SyncContext, p: PreparedObject, part: PartitionRange,
     stagingPath: (paths) => (suffix) => paths.staging(`part-${part.index}${suffix ? `.${suffix}` : ''}`),
     resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
     // The plan's job for the range while it lives (running or done); a new one otherwise.
-    pages: (salesforce, { describe, columns }, resume) =>
+    pages: (salesforce, { describe, columns }, resume, onFallback) =>
       windowPages(
         ctx,
         p,
@@ -226,6 +226,7 @@ function extractRange(ctx: SyncContext, p: PreparedObject, part: PartitionRange,
           range: part.range,
           progress: opts.progress,
           pagesInFlight: Math.min(ctx.pagesInFlight ?? PARTITION_PAGES_IN_FLIGHT, PARTITION_PAGES_IN_FLIGHT),
+          onFallback,
         },
       ),
   });

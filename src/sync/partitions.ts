@@ -190,6 +190,8 @@ export function combineStaged(parts: readonly StagedExtraction[]): StagedExtract
   const deletedKeys = [...new Set(kept.flatMap((p) => p.deletedKeys))];
   const reconciled = kept.some((p) => p.reconciled !== undefined) ? kept.reduce((n, p) => n + (p.reconciled ?? 0), 0) : undefined;
   const usage = kept.reduce<UsageCounts | undefined>((u, p) => addUsage(u, p.usage), undefined);
+  // A range read through REST (Bulk refused) says so for the whole object; the plan's manifest read no rows.
+  const readApi = kept.find((p) => p.readApi?.api === 'rest')?.readApi ?? kept.find((p) => p.readApi)?.readApi;
   return {
     runId: parts[0]!.runId,
     files,
@@ -202,5 +204,6 @@ export function combineStaged(parts: readonly StagedExtraction[]): StagedExtract
     deletedKeys,
     ...(usage ? { usage } : {}),
     ...(reconciled !== undefined ? { reconciled } : {}),
+    ...(readApi ? { readApi } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { ERROR_CODES, SyncError } from '../errors';
 import type { DataFile, PartitionValue } from '../iceberg/spec';
 import type { UsageCounts } from '../salesforce/budget';
+import type { ReadApiUsed } from '../salesforce/reader';
 import type { ObjectStore } from '../storage/object-store';
 
 /**
@@ -70,6 +71,8 @@ export interface StagingManifest {
   usage?: UsageCounts;
   /** How many of `deletedKeys` a reconciliation found (rows Salesforce no longer has), when one ran. */
   reconciled?: number;
+  /** Which API read the rows and why REST when it did (kept across retries: a resumed REST read no longer meets Bulk's refusal); absent in older manifests and when nothing was read. */
+  readApi?: ReadApiUsed;
 }
 
 /** A staging manifest as read back: the keys are loaded only when asked for (a commit into an empty table needs none). */
@@ -81,6 +84,7 @@ export interface StagedExtraction {
   deletedKeys: string[];
   usage?: UsageCounts;
   reconciled?: number;
+  readApi?: ReadApiUsed;
 }
 
 type Json = { [k: string]: unknown };
@@ -157,6 +161,7 @@ export async function writeStaging(store: ObjectStore, uri: string, m: StagingMa
         deletedKeys: m.deletedKeys,
         usage: m.usage,
         ...(m.reconciled !== undefined ? { reconciled: m.reconciled } : {}),
+        ...(m.readApi ? { readApi: m.readApi } : {}),
       }),
     ),
     'application/json',
@@ -173,6 +178,7 @@ export async function readStaging(store: ObjectStore, uri: string): Promise<Stag
     deletedKeys: string[];
     usage?: UsageCounts;
     reconciled?: number;
+    readApi?: ReadApiUsed;
   };
   const inline = raw.keys;
   return {
@@ -184,5 +190,6 @@ export async function readStaging(store: ObjectStore, uri: string): Promise<Stag
     deletedKeys: raw.deletedKeys,
     usage: raw.usage,
     reconciled: raw.reconciled,
+    ...(raw.readApi ? { readApi: raw.readApi } : {}),
   };
 }

@@ -5,7 +5,7 @@ import type { NamingConvention, TimeMapping } from '../mapping/schema-mapping';
 import type { ParquetEncoderPool } from '../parquet/encoder-pool';
 import type { UsageCounts } from '../salesforce/budget';
 import type { SalesforceClient } from '../salesforce/client';
-import type { ReadApi, ReadPosition } from '../salesforce/reader';
+import type { ReadApi, ReadApiUsed, ReadPosition } from '../salesforce/reader';
 import type { BulkJobRef } from '../salesforce/bulk-reader';
 import type { StageTimings } from './extract/stage-timer';
 import type { PartitionSettings } from './partitions';
@@ -84,6 +84,8 @@ export interface PrepareObjectInput {
 export interface PreparedObject extends PrepareObjectInput, TableRef {
   table: string;
   writeMode: WriteModeName;
+  /** Why the table is written in `writeMode` (chooseWriteMode); absent in results of older workers. */
+  writeModeReason?: string;
   cursorField?: string;
   /** The main read's lower bound: the stored cursor, or none when reading everything. */
   after?: string;
@@ -135,6 +137,12 @@ export interface CommitSummary {
   cursor?: string;
   /** The sync found no change: its cursor moved without a new snapshot. */
   unchanged?: true;
+  /** How the table was written (absent in results of older workers). */
+  writeMode?: WriteModeName;
+  /** Why: asked by the sync, the object's default, or append for an object whose only cursor is CreatedDate. */
+  writeModeReason?: string;
+  /** Which API read the rows, and why REST when it did (Bulk refused the object, or the sync asked for REST); absent when nothing was read. */
+  readApi?: ReadApiUsed;
   /** Rows removed because Salesforce no longer has them (a reconciling sync; not counted in `deleted`). */
   reconciled?: number;
   /** Where the deletes came from: Salesforce's delete log, or queryAll and why (incremental merge only). */

@@ -362,7 +362,7 @@ describe('activity logs (MockActivityEnvironment with a captured logger)', () =>
       'Salesforce answered GET /query with 503 SERVER_UNAVAILABLE; attempt 2 of 6 follows',
     ]);
     const info = at('INFO');
-    expect(info[0]).toBe('Prepared Account: table logs.account, write mode append');
+    expect(info[0]).toBe('Prepared Account: table logs.account, write mode append (asked for by the sync)');
     expect(info.filter((m) => m.startsWith('Checkpoint of Account at ')).length).toBeGreaterThanOrEqual(2);
     expect(info).toContain('Extracted Account: 3000 rows in ' + `${entries.find((e) => e.message.startsWith('Extracted'))?.meta?.files} files`);
     const commit = entries.find((e) => e.message.startsWith('Committed Account'));

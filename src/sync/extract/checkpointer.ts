@@ -1,6 +1,6 @@
 import type { DataFile } from '../../iceberg/spec';
 import type { UsageCounts } from '../../salesforce/budget';
-import type { RecordPage } from '../../salesforce/reader';
+import type { ReadApiUsed, RecordPage } from '../../salesforce/reader';
 import type { ObjectStore } from '../../storage/object-store';
 import type { ExtractCheckpoint } from '../types';
 import { KeyList, readStaging, writeStaging } from '../staging';
@@ -25,6 +25,8 @@ export interface CheckpointerOptions {
 export class Checkpointer {
   /** The last checkpoint: this attempt's latest, or the one it resumed from. */
   checkpoint?: ExtractCheckpoint;
+  /** Which API the rows came through, and why REST when they did: recorded in every manifest, so a resumed attempt still knows. */
+  readApi?: ReadApiUsed;
   private checkpointedAt: number;
   private readonly now: () => number;
 
@@ -35,9 +37,11 @@ export class Checkpointer {
     readonly keys: KeyList,
     public rows: number,
     resumed: ExtractCheckpoint | undefined,
+    readApi: ReadApiUsed | undefined,
   ) {
     this.now = opts.now ?? Date.now;
     this.checkpoint = resumed;
+    this.readApi = readApi;
     this.checkpointedAt = this.now();
   }
 
@@ -45,7 +49,22 @@ export class Checkpointer {
   static async open(opts: CheckpointerOptions, resume?: ExtractCheckpoint): Promise<Checkpointer> {
     const earlier = resume ? await readStaging(opts.store, resume.staging) : undefined;
     const keys = earlier ? await earlier.loadKeys() : new KeyList();
-    return new Checkpointer(opts, earlier?.files ?? [], keys, resume?.rows ?? 0, resume);
+    return new Checkpointer(opts, earlier?.files ?? [], keys, resume?.rows ?? 0, resume, earlier?.readApi);
+  }
+
+  /**
+   * Notes the API a page came through. A REST page after none keeps the reason given before it
+   * (Bulk refused, from `fellBack`) or `restReason`; an attempt resumed in a REST read keeps its
+   * earlier attempt's reason.
+   */
+  noteApi(api: 'bulk' | 'rest' | undefined, restReason?: string): void {
+    if (api === undefined || this.readApi?.api === api) return;
+    this.readApi = api === 'rest' ? { api, ...(restReason ? { reason: restReason } : {}) } : { api };
+  }
+
+  /** Notes why the read goes through REST although Bulk was asked for (Salesforce refused it). */
+  fellBack(reason: string): void {
+    this.readApi = { api: 'rest', reason };
   }
 
   /** Every data file staged so far, earlier attempts' first. */
@@ -72,7 +91,7 @@ export class Checkpointer {
   async save(page: Pick<RecordPage, 'last' | 'position'>, extra: { pages?: number } = {}): Promise<ExtractCheckpoint> {
     await this.opts.writer.flush();
     const staging = this.opts.stagingPath(`at-${this.rows}`);
-    await writeStaging(this.opts.store, staging, { runId: this.opts.runId, files: this.files, keys: this.keys, deletedKeys: [] });
+    await writeStaging(this.opts.store, staging, { runId: this.opts.runId, files: this.files, keys: this.keys, deletedKeys: [], readApi: this.readApi });
     this.checkpoint = { staging, rows: this.rows, files: this.fileCount, last: page.last, position: page.position, ...(extra.pages !== undefined ? { pages: extra.pages } : {}) };
     this.checkpointedAt = this.now();
     return this.checkpoint;
@@ -86,7 +105,15 @@ export class Checkpointer {
   async finish(end: { deletedKeys: string[]; reconciled?: string[]; usage: UsageCounts }): Promise<string> {
     const staging = this.opts.stagingPath();
     const deletedKeys = end.reconciled ? end.deletedKeys.concat(end.reconciled) : end.deletedKeys;
-    await writeStaging(this.opts.store, staging, { runId: this.opts.runId, files: this.files, keys: this.keys, deletedKeys, reconciled: end.reconciled?.length, usage: end.usage });
+    await writeStaging(this.opts.store, staging, {
+      runId: this.opts.runId,
+      files: this.files,
+      keys: this.keys,
+      deletedKeys,
+      reconciled: end.reconciled?.length,
+      usage: end.usage,
+      readApi: this.readApi,
+    });
     return staging;
   }
 }

@@ -33,8 +33,11 @@ export interface ExtractionSource {
   stagingPath(paths: RunPaths): (suffix?: string) => string;
   /** The checkpoint of an earlier attempt this one reads on from; undefined: from the start. */
   resume(salesforce: SalesforceClient, log: Logger): Promise<ExtractCheckpoint | undefined>;
-  /** The pages to write, from the checkpoint on. A page without a `position` is never checkpointed after. */
-  pages(salesforce: SalesforceClient, area: WriteArea, resume: ExtractCheckpoint | undefined): Promise<AsyncIterable<ExtractedPage>>;
+  /**
+   * The pages to write, from the checkpoint on. A page without a `position` is never checkpointed
+   * after. `onFallback` is told why a read that asked for Bulk goes through REST.
+   */
+  pages(salesforce: SalesforceClient, area: WriteArea, resume: ExtractCheckpoint | undefined, onFallback: (reason: string) => void): Promise<AsyncIterable<ExtractedPage>>;
   /** After the last page: the Ids to delete (and those of them a reconciliation found), staged with the rows. */
   deletes?(salesforce: SalesforceClient, area: WriteArea, keys: KeyList): Promise<{ deletedKeys: string[]; reconciled?: string[] }>;
 }
@@ -68,13 +71,16 @@ export async function runExtraction(ctx: SyncContext, p: PreparedObject, opts: E
     resume,
   );
   const timer = new StageTimer();
-  const pages = (await source.pages(salesforce, area, resume))[Symbol.asyncIterator]();
+  const pages = (await source.pages(salesforce, area, resume, (reason) => checkpointer.fellBack(reason)))[Symbol.asyncIterator]();
+  // REST by the worker's own choice (SALESFORCE_READ_API=rest) is said as such.
+  const restReason = ctx.api === 'rest' ? 'the worker reads through REST (SALESFORCE_READ_API=rest)' : undefined;
   const nextPage = () => timer.read(() => pages.next());
   for (let next = await nextPage(); !next.done; next = await nextPage()) {
     const page = next.value;
     opts.signal?.throwIfAborted();
     await writer.writeColumns(page.columns(columns.at));
     checkpointer.add(page, columns.idAt);
+    checkpointer.noteApi(page.api === 'auto' ? undefined : page.api, restReason);
     if (checkpointer.due(page)) {
       await checkpointer.save(page, { pages: page.pages });
       log.info(`Checkpoint of ${source.name} at ${checkpointer.rows} rows`, { rows: checkpointer.rows, files: checkpointer.fileCount, staging: checkpointer.checkpoint?.staging });

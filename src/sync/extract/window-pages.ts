@@ -19,7 +19,7 @@ export async function windowPages(
   p: PreparedObject,
   salesforce: SalesforceClient,
   read: { describe: SObjectDescribe; fields: SalesforceField[]; resume?: ExtractCheckpoint },
-  opts: Pick<ExtractOptions, 'progress'> & { job?: BulkJobRef; orRunning?: boolean; range?: FieldRange; pagesInFlight?: number },
+  opts: Pick<ExtractOptions, 'progress'> & { job?: BulkJobRef; orRunning?: boolean; range?: FieldRange; pagesInFlight?: number; onFallback?: (reason: string) => void },
 ): Promise<AsyncGenerator<RecordPage>> {
   const log = ctx.log ?? noLog;
   const planned = !read.resume && opts.job && ctx.api !== 'rest' && (await bulkJobAlive(salesforce, opts.job, { orRunning: opts.orRunning })) ? opts.job : undefined;
@@ -34,6 +34,7 @@ export async function windowPages(
     pagesInFlight: opts.pagesInFlight ?? ctx.pagesInFlight,
     sliceFloorMs: ctx.sliceFloorMs,
     onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),
-    onFallback: (reason) => log.warn(reason),
+    // Said once per read that meets the refusal: a retry resuming in REST does not ask Bulk again.
+    onFallback: (message, reason) => (log.warn(message, { object: p.object, api: 'rest' }), opts.onFallback?.(reason)),
   });
 }
