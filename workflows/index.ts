@@ -297,7 +297,7 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     let staging = extracted.staging;
     if (reconcileStep) {
       // Asked for, or because Salesforce's delete log could not cover the window (its reason).
-      const why = prepared.deletes?.from === 'queryAll' && prepared.deletes.reconcile ? `: ${prepared.deletes.reason}` : '';
+      const why = prepared.reconcileReason ? `: ${prepared.reconcileReason}` : '';
       moveTo(`reconciling (comparing every Id with Salesforce${why})`);
       const reconciled = await reconcileObject.executeWithOptions(as('reconcile'), [prepared, staging]);
       retrying = undefined;

@@ -21,6 +21,8 @@ export interface Prepared {
   newColumns?: string[];
   /** How prepare changed the table's partition spec or sort order (as people read it), if it did. */
   layoutChanges?: string[];
+  /** Salesforce's count the last sync's count check took (its summary's salesforce.count), where the destination keeps it. */
+  lastCount?: number;
 }
 
 /** What a sync's prepare step created, so that a sync that commits nothing can take it back. */

@@ -11,7 +11,7 @@ import { columnName, planSchema, type ColumnMapping, type SchemaPlan } from '../
 import { defaultSortOrder, defaultSpec } from '../iceberg/spec';
 import type { SalesforceField } from '../salesforce/describe-types';
 import type { ObjectStore } from '../storage/object-store';
-import { CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, INITIAL_SNAPSHOT_PROPERTY, LABEL_PROPERTY, SYNC_RUN_KEYS } from '../table-contract';
+import { COUNT_PROPERTY, CREATED_BY_RUN_PROPERTY, CURSOR_PROPERTY, INITIAL_SNAPSHOT_PROPERTY, LABEL_PROPERTY, SYNC_RUN_KEYS } from '../table-contract';
 import { changesNoRow, type CommitFilesRequest, type CommitResult, type Created, type Destination, type Prepared, type WriteTarget, type TableRef } from './destination';
 import { columnsToFill } from './filled-columns';
 
@@ -224,7 +224,14 @@ export class IcebergDestination implements Destination {
       synced,
       plan.added,
     );
-    return { cursor: synced?.[CURSOR_PROPERTY], created: { table: created, namespace: createdNamespace }, newColumns, ...(layoutChanges.length > 0 ? { layoutChanges } : {}) };
+    const lastCount = synced?.[COUNT_PROPERTY] === undefined ? undefined : Number(synced[COUNT_PROPERTY]);
+    return {
+      cursor: synced?.[CURSOR_PROPERTY],
+      ...(lastCount !== undefined ? { lastCount } : {}),
+      created: { table: created, namespace: createdNamespace },
+      newColumns,
+      ...(layoutChanges.length > 0 ? { layoutChanges } : {}),
+    };
   }
 
   async writeTarget(ref: TableRef): Promise<WriteTarget> {

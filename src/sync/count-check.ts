@@ -5,8 +5,11 @@ import { countRows } from '../salesforce/rest-reader';
 import { countSoql } from '../salesforce/soql';
 import type { WriteModeName } from './objects';
 
-/** What a sync does with its count check: warn of a mismatch (the default), fail the object, or not count. */
-export type CountCheckMode = 'warn' | 'fail' | 'off';
+/**
+ * What a sync does with its count check: warn of a mismatch (the default), fail the object, warn
+ * and have the next sync reconcile when the table holds more rows than Salesforce, or not count.
+ */
+export type CountCheckMode = 'warn' | 'fail' | 'reconcile' | 'off';
 
 /** The count check of one sync, as its result and the snapshot summary carry it. */
 export interface CountCheck {
@@ -63,9 +66,20 @@ export function countMismatch(object: string, check: CountCheck): string | undef
     `Count check of ${object}: Salesforce has ${check.salesforce} rows for what the table holds, the table ${check.table}. ` +
     (more
       ? 'Rows the sync did not see (changed without moving their SystemModstamp, restored, or hidden from the integration user while read) are missing: a full sync (readMode full) or a reconciling one reads them.'
-      : 'The table has rows Salesforce no longer returns (deleted beyond the Recycle Bin, or no longer visible to the integration user): a reconciling sync removes them.') +
+      : 'The table has rows Salesforce no longer returns (deleted past its delete log, or no longer visible to the integration user): a reconciling sync removes them (SYNC_COUNT_CHECK=reconcile has the next sync do it).') +
     ' The sync committed what it read.'
   );
+}
+
+/**
+ * Why this sync reconciles because the last one's count check found the table holding more rows
+ * than Salesforce (SYNC_COUNT_CHECK=reconcile), or undefined. Stateless: the last sync's summary
+ * has Salesforce's count, and the table's live rows now are those that sync left (unless another
+ * writer changed them since: then the comparison still says what a reconciliation would find).
+ */
+export function reconcileAfterCount(object: string, last: { salesforce?: number; table?: number }): string | undefined {
+  if (last.salesforce === undefined || last.table === undefined || last.table <= last.salesforce) return undefined;
+  return `the last sync's count check found ${last.table} rows in the table and ${last.salesforce} in Salesforce (SYNC_COUNT_CHECK=reconcile)`;
 }
 
 /** Fails the object after its commit when the worker asks for it (SYNC_COUNT_CHECK=fail). */

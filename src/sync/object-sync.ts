@@ -19,7 +19,7 @@ import { rereadReason } from './reread';
 import { readStaging, type StagedExtraction } from './staging';
 import { combineStaged } from './partitions';
 import { deletesOutcome, stageDeletes, withDeletes } from './deletes';
-import { COUNT_PROPERTY, countInSalesforce, countMismatch, countMismatchError, type CountCheck } from './count-check';
+import { COUNT_PROPERTY, countInSalesforce, countMismatch, countMismatchError, reconcileAfterCount, type CountCheck } from './count-check';
 import { deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 import { CURSOR_PROPERTY, FILLED_THROUGH_PROPERTY, OBJECT_PROPERTY, REREAD_PROPERTY } from '../table-contract';
 
@@ -45,6 +45,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     created,
     newColumns,
     layoutChanges,
+    lastCount,
   } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label }, asked?.layout);
   const cursor = cursorField(describe);
   const { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
@@ -64,6 +65,14 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   };
   const deletes = await stageDeletes(ctx, window, ctx.salesforce.withLog(log).withBudget(budget), describe);
   if (deletes?.from === 'queryAll') log.warn(`Deletes of ${describe.name} from queryAll: ${deletes.reason}`, { object: describe.name });
+  // Why every Id is compared though nobody asked: the delete log could not answer, or the last count check found too many rows.
+  const reconcileReason =
+    deletes?.from === 'queryAll' && deletes.reconcile
+      ? deletes.reason
+      : ctx.countCheck === 'reconcile' && writeMode === 'merge' && after && lastCount !== undefined
+        ? reconcileAfterCount(describe.name, { salesforce: lastCount, table: await ctx.destination.liveRows({ namespace: input.namespace, table }) })
+        : undefined;
+  if (reconcileReason && !input.reconcile) log.warn(`${describe.name} is reconciled: ${reconcileReason}`, { object: describe.name });
   log.info(
     `Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode} (${writeModeReason})${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`,
     {
@@ -91,8 +100,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     ...(asked?.kept.length ? { layoutKept: asked.kept } : {}),
     upTo,
     ...(deletes ? { deletes } : {}),
-    // The delete log could not cover the window: every Id is compared instead.
-    ...(deletes?.from === 'queryAll' && deletes.reconcile ? { reconcile: true } : {}),
+    ...(reconcileReason && !input.reconcile ? { reconcile: true, reconcileReason } : {}),
     idColumn: columnName('Id', naming),
     createdField: describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime')?.name ?? null,
     created,
@@ -235,6 +243,7 @@ export function committedSummary(ctx: SyncContext, p: PreparedObject, { staged, 
     ...(staged.readApi ? { readApi: staged.readApi } : {}),
     ...reconcileOutcome(p, staged),
     ...deletesOutcome(p),
+    ...(p.reconcileReason ? { reconcileReason: p.reconcileReason } : {}),
     ...(p.reread ? { reread: p.reread } : {}),
     ...(p.layoutKept ? { layoutKept: p.layoutKept } : {}),
   };

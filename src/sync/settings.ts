@@ -31,9 +31,9 @@ export const syncArea = settingsArea('sync', {
     default: '100000',
   },
   SYNC_COUNT_CHECK: {
-    schema: z.enum(['warn', 'fail', 'off'], { message: 'must be warn, fail or off' }),
+    schema: z.enum(['warn', 'fail', 'reconcile', 'off'], { message: 'must be warn, fail, reconcile or off' }),
     description:
-      "after each commit, Salesforce's COUNT() of what the table should hold (merge: rows created by the window's end; replace: every row) is compared with the table's live rows, both in the object's result and Salesforce's in the snapshot summary (salesforce.count): warn logs a mismatch with both numbers, fail also fails the object (the commit stands), off does not count (one COUNT() call per object and sync)",
+      "after each commit, Salesforce's COUNT() of what the table should hold (merge: rows created by the window's end; replace: every row) is compared with the table's live rows, both in the object's result and Salesforce's in the snapshot summary (salesforce.count): warn logs a mismatch with both numbers, fail also fails the object (the commit stands), reconcile warns and, when the table holds more rows than Salesforce, has the object's next incremental merge sync compare every Id (a reconciliation) to remove them, off does not count (one COUNT() call per object and sync)",
     default: 'warn',
   },
   SYNC_GET_DELETED: {

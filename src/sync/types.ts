@@ -105,6 +105,8 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   layoutKept?: string[];
   /** Where this sync's deletes come from (incremental merge only; src/sync/deletes.ts). */
   deletes?: DeletesSource;
+  /** Why this sync reconciles though its input did not ask: the delete log could not answer, or the last count check (SYNC_COUNT_CHECK=reconcile). */
+  reconcileReason?: string;
   /** What prepare created for this run (taken back if the sync commits nothing). */
   created?: Created;
   /** Salesforce requests prepare made (the extraction adds its own; the snapshot records the sum). */
@@ -147,6 +149,8 @@ export interface CommitSummary {
   reconciled?: number;
   /** Where the deletes came from: Salesforce's delete log, or queryAll and why (incremental merge only). */
   deletesFrom?: string;
+  /** Why the sync reconciled on its own (see PreparedObject.reconcileReason). */
+  reconcileReason?: string;
   /** Why an object the sync asked to reconcile was not (its write mode). */
   reconcileSkipped?: string;
   /** Why every row was read, when it was. */

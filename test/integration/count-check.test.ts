@@ -15,7 +15,12 @@ import { loadTable } from '../../src/iceberg/table';
  * worker with SYNC_COUNT_CHECK=fail.
  */
 const sim = new SalesforceSimulator({ rowCounts: { Account: 300 } });
-const harness = syncHarness({ name: 'counts', sim, workers: { strict: { SYNC_COUNT_CHECK: 'fail' } } });
+const harness = syncHarness({
+  name: 'counts',
+  sim,
+  // `repair` reads deletes from queryAll only, so a hard delete gets past it and only its count check tells.
+  workers: { strict: { SYNC_COUNT_CHECK: 'fail' }, repair: { SYNC_COUNT_CHECK: 'reconcile', SYNC_GET_DELETED: 'false' } },
+});
 
 const sourceCount = () => [...sim.org.records(sim.org.object('Account')!, false)].length;
 
@@ -69,5 +74,26 @@ describe('count check: every sync compares Salesforce with the table', () => {
     const [repaired] = await harness.sync({ objects: ['Account'], namespace, readMode: 'full' });
     expect(repaired).toMatchObject({ status: 'succeeded', result: { countCheck: { salesforce: 300, table: 300 } } });
     expect((await tableIds('duckdb', namespace)).ids).toHaveLength(300);
+  });
+
+  it('count check: with SYNC_COUNT_CHECK=reconcile, a table holding more rows than Salesforce is reconciled by the next sync, which says why', async () => {
+    const namespace = harness.namespace();
+    const repair = { queue: 'repair' };
+    const [first] = await harness.sync({ objects: ['Account'], namespace }, repair);
+    expect(first).toMatchObject({ status: 'succeeded', result: { countCheck: { salesforce: 300, table: 300 } } });
+    // A hard delete that queryAll never reports: the table keeps the row, the count check sees one too many.
+    const gone = [...sim.org.records(sim.org.object('Account')!, false)].map((r) => String(r.Id))[20]!;
+    sim.org.hardDelete('Account', gone);
+    const [missed] = await harness.sync({ objects: ['Account'], namespace }, repair);
+    expect(missed).toMatchObject({ status: 'succeeded', result: { countCheck: { salesforce: 299, table: 300 } } });
+    expect(missed!.result!.reconciled).toBeUndefined();
+    // The next sync compares every Id on its own and removes the row.
+    const [repaired] = await harness.sync({ objects: ['Account'], namespace }, repair);
+    expect(repaired).toMatchObject({ status: 'succeeded', result: { reconciled: 1, countCheck: { salesforce: 299, table: 299 } } });
+    expect(repaired!.result!.reconcileReason).toContain("the last sync's count check found 300 rows in the table and 299 in Salesforce");
+    for (const reader of ['pyiceberg', 'duckdb'] as const) expect((await tableIds(reader, namespace)).ids, reader).not.toContain(gone);
+    // Counts agree again: the sync after reconciles no more.
+    const [calm] = await harness.sync({ objects: ['Account'], namespace }, repair);
+    expect(calm!.result!.reconciled).toBeUndefined();
   });
 });

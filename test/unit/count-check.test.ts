@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SObjectDescribe } from '../../src/salesforce/describe';
-import { countMismatch, countQuery } from '../../src/sync/count-check';
+import { countMismatch, countQuery, reconcileAfterCount } from '../../src/sync/count-check';
 
 /* The count check's query per write mode, and what a mismatch says. */
 
@@ -33,5 +33,16 @@ describe('count check', () => {
     expect(missing).toContain('Salesforce has 11 rows for what the table holds, the table 10');
     expect(missing).toContain('a full sync');
     expect(countMismatch('Account', { salesforce: 9, table: 10 })).toContain('a reconciling sync removes them');
+  });
+
+  it('count check: only a table holding more rows than the last count makes the next sync reconcile (SYNC_COUNT_CHECK=reconcile)', () => {
+    expect(reconcileAfterCount('Account', { salesforce: 299, table: 300 })).toBe(
+      "the last sync's count check found 300 rows in the table and 299 in Salesforce (SYNC_COUNT_CHECK=reconcile)",
+    );
+    // Fewer rows than Salesforce: removing rows cannot help (a full sync reads the missing ones); equal: nothing to do.
+    expect(reconcileAfterCount('Account', { salesforce: 301, table: 300 })).toBeUndefined();
+    expect(reconcileAfterCount('Account', { salesforce: 300, table: 300 })).toBeUndefined();
+    expect(reconcileAfterCount('Account', { table: 300 })).toBeUndefined();
+    expect(reconcileAfterCount('Account', { salesforce: 300 })).toBeUndefined();
   });
 });
