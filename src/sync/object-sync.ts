@@ -141,20 +141,8 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
 /** Commits the staged files as one snapshot; the cursor goes into the same snapshot's summary. */
 export async function commitObject(ctx: SyncContext, p: PreparedObject, staging: string | string[]): Promise<CommitSummary> {
   const log = ctx.log ?? noLog;
-  // Salesforce's count of what the table will hold, taken before the commit so the snapshot's summary carries it.
-  const salesforce = ctx.salesforce.withLog(log);
-  // What prepare saw of the object is enough to count it; a result of an older worker has it described again.
-  const described = ctx.countCheck !== 'off' && p.createdField === undefined ? await describeObject(salesforce, p.object) : undefined;
-  const counted =
-    ctx.countCheck === 'off'
-      ? undefined
-      : await countInSalesforce(
-          salesforce,
-          described ?? { name: p.object, label: p.object, custom: false, fields: p.createdField ? [{ name: p.createdField, type: 'datetime' }] : [] },
-          p,
-        );
-  const calls = counted ? (described ? 2 : 1) : 0;
-  const { req, staged, cursor } = await stagedCommit(ctx, p, staging, counted?.salesforce !== undefined ? { [COUNT_PROPERTY]: String(counted.salesforce) } : {}, calls);
+  const { counted, calls, properties } = await countBeforeCommit(ctx, p);
+  const { req, staged, cursor } = await stagedCommit(ctx, p, staging, properties, calls);
   const result = await ctx.destination.commit(p, {
     ...req,
     // An incremental sync that found no change moves its cursor without adding a snapshot.
@@ -163,13 +151,34 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   });
   const summary = committedSummary(ctx, p, { staged, cursor }, result);
   if (!counted) return summary;
+  const { countCheck, mismatch } = await countAfterCommit(ctx, p, counted);
+  if (mismatch && ctx.countCheck === 'fail') throw countMismatchError(mismatch);
+  return { ...summary, countCheck };
+}
+
+/**
+ * Salesforce's count of what the table will hold (SYNC_COUNT_CHECK), taken before the commit so
+ * the snapshot's summary carries it: the count, the API calls it took, the summary property.
+ */
+export async function countBeforeCommit(ctx: SyncContext, p: PreparedObject): Promise<{ counted?: CountCheck; calls: number; properties: Record<string, string> }> {
+  if (ctx.countCheck === 'off') return { calls: 0, properties: {} };
+  const salesforce = ctx.salesforce.withLog(ctx.log ?? noLog);
+  // What prepare saw of the object is enough to count it; a result of an older worker has it described again.
+  const described = p.createdField === undefined ? await describeObject(salesforce, p.object) : undefined;
+  const counted = await countInSalesforce(
+    salesforce,
+    described ?? { name: p.object, label: p.object, custom: false, fields: p.createdField ? [{ name: p.createdField, type: 'datetime' }] : [] },
+    p,
+  );
+  return { counted, calls: described ? 2 : 1, properties: counted.salesforce !== undefined ? { [COUNT_PROPERTY]: String(counted.salesforce) } : {} };
+}
+
+/** The count check once committed: Salesforce's count beside the table's live rows; a mismatch is logged and returned. */
+export async function countAfterCommit(ctx: SyncContext, p: PreparedObject, counted: CountCheck): Promise<{ countCheck: CountCheck; mismatch?: string }> {
   const countCheck: CountCheck = counted.salesforce === undefined ? counted : { salesforce: counted.salesforce, ...definedTable(await ctx.destination.liveRows(p)) };
   const mismatch = countMismatch(p.object, countCheck);
-  if (mismatch) {
-    log.warn(mismatch, { object: p.object, salesforce: countCheck.salesforce, table: countCheck.table });
-    if (ctx.countCheck === 'fail') throw countMismatchError(mismatch);
-  }
-  return { ...summary, countCheck };
+  if (mismatch) (ctx.log ?? noLog).warn(mismatch, { object: p.object, salesforce: countCheck.salesforce, table: countCheck.table });
+  return { countCheck, ...(mismatch ? { mismatch } : {}) };
 }
 
 const definedTable = (table: number | undefined) => (table === undefined ? { skipped: 'the table cannot tell its live rows from its metadata (equality deletes)' } : { table });

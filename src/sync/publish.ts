@@ -1,6 +1,7 @@
 import { noLog } from '../log';
 import { AtomicPublishUnsupportedError } from '../iceberg/transaction';
-import { committedSummary, stagedCommit } from './object-sync';
+import { countMismatchError } from './count-check';
+import { committedSummary, countAfterCommit, countBeforeCommit, stagedCommit } from './object-sync';
 import type { CommitSummary, StagedObject, SyncContext } from './types';
 import { PUBLISH_ID_PROPERTY } from '../table-contract';
 
@@ -28,12 +29,31 @@ export async function checkAtomicPublish(ctx: SyncContext): Promise<void> {
 export async function publishObjects(ctx: SyncContext, staged: StagedObject[], publishId: string): Promise<CommitSummary[]> {
   const log = ctx.log ?? noLog;
   if (!ctx.destination.commitAll) await checkAtomicPublish(ctx);
-  const commits = await Promise.all(staged.map((s) => stagedCommit(ctx, s.prepared, s.staging, { [PUBLISH_ID_PROPERTY]: publishId })));
+  // Every object counted before the one transaction (SYNC_COUNT_CHECK), as a single object's commit does.
+  const counts = await Promise.all(staged.map((s) => countBeforeCommit(ctx, s.prepared)));
+  const commits = await Promise.all(
+    staged.map((s, i) => stagedCommit(ctx, s.prepared, s.staging, { ...counts[i]!.properties, [PUBLISH_ID_PROPERTY]: publishId }, counts[i]!.calls)),
+  );
   const objects = staged.map((s) => s.prepared.object).join(', ');
   const results = await ctx.destination.commitAll!(
     staged.map((s, i) => ({ ref: s.prepared, req: commits[i]!.req })),
     (attempt, reason) => log.warn(`Publish attempt ${attempt} of ${objects} failed: ${reason}; trying again on the tables' new state`),
   );
   log.info(`Published ${objects} in one transaction`, { publishId, snapshots: results.map((r) => r.snapshotId) });
-  return staged.map((s, i) => committedSummary(ctx, s.prepared, commits[i]!, results[i]!));
+  const summaries: CommitSummary[] = [];
+  const mismatches: string[] = [];
+  for (const [i, s] of staged.entries()) {
+    const summary = committedSummary(ctx, s.prepared, commits[i]!, results[i]!);
+    const counted = counts[i]!.counted;
+    if (!counted) {
+      summaries.push(summary);
+      continue;
+    }
+    const { countCheck, mismatch } = await countAfterCommit(ctx, s.prepared, counted);
+    if (mismatch) mismatches.push(mismatch);
+    summaries.push({ ...summary, countCheck });
+  }
+  // The transaction stands; the sync fails after it, naming every object whose count differs.
+  if (mismatches.length > 0 && ctx.countCheck === 'fail') throw countMismatchError(mismatches.join(' '));
+  return summaries;
 }
