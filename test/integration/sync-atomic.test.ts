@@ -151,6 +151,12 @@ describe('an atomic sync (atomic: true)', () => {
     expect(account[PUBLISH_ID_PROPERTY]).toMatch(new RegExp(`^${handle.workflowId}@`));
     expect(contact[PUBLISH_ID_PROPERTY]).toBe(account[PUBLISH_ID_PROPERTY]);
     expect(account[SYNC_RUN_ID_PROPERTY]).toMatch(new RegExp(`^${handle.workflowId}/Account@`));
+    // Counted like any sync: Salesforce's count before the transaction, the table's after it (Contact is replaced: every row).
+    expect(outcomes.map((o) => o.result?.countCheck)).toEqual([
+      { salesforce: 3_000, table: 3_000 },
+      { salesforce: 2_000, table: 2_000 },
+    ]);
+    expect([account['salesforce.count'], contact['salesforce.count']]).toEqual(['3000', '2000']);
     // The newest commit that changed either table changed both: a reader never sees one without the other.
     expect((await nessieCommits(['account', 'contact']))[0]).toEqual(['account', 'contact']);
     expect(transactions).toEqual([204]);
