@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   BULK_JOB_FAILED: 'BULK_JOB_FAILED',
   BULK_JOB_GONE: 'BULK_JOB_GONE',
   BULK_CSV_MALFORMED: 'BULK_CSV_MALFORMED',
+  OBJECT_NEEDS_FILTER: 'OBJECT_NEEDS_FILTER', // Salesforce answers only queries that filter the object by some Ids (ContentDocumentLink): it cannot be read whole
   COUNT_MISMATCH: 'COUNT_MISMATCH', // the table's live rows differ from Salesforce's count, and SYNC_COUNT_CHECK=fail
   RECONCILE_REFUSED: 'RECONCILE_REFUSED', // a reconciliation that would remove more of a table than SYNC_RECONCILE_MAX_PERCENT allows
   // Iceberg catalog

@@ -8,6 +8,8 @@ export interface SimObject {
   custom: boolean;
   /** Objects Bulk API 2.0 refuses to query. */
   bulkQueryable: boolean;
+  /** Fields one of which every query must filter on (Salesforce's "Implementation restriction", e.g. ContentDocumentLink). */
+  requiresFilterOn?: string[];
   fields: SimField[];
 }
 
@@ -334,6 +336,16 @@ export function simObjects(rowCounts: Record<string, number> = {}): SimObject[] 
     f('Site__Latitude__s', 'double', (n) => Number(((hash(n, 104) % 180000) / 1000 - 90).toFixed(6)), { compoundFieldName: 'Site__c', precision: 12, scale: 9 }),
     f('Site__Longitude__s', 'double', (n) => Number(((hash(n, 105) % 360000) / 1000 - 180).toFixed(6)), { compoundFieldName: 'Site__c', precision: 12, scale: 9 }),
   );
+  // Salesforce answers every query of ContentDocumentLink that filters on neither of these with an implementation restriction.
+  const documentLink: SimObject = {
+    ...simple('ContentDocumentLink', '06A', [
+      f('LinkedEntityId', 'reference', (n) => n, { referenceTo: '001', nillable: false }),
+      f('ContentDocumentId', 'reference', (n) => n, { referenceTo: '069', nillable: false }),
+      f('ShareType', 'picklist', (n) => pick(n, 130, ['V', 'C', 'I']), { nillable: false, length: 40 }),
+      f('Visibility', 'picklist', (n) => pick(n, 131, ['AllUsers', 'InternalUsers']), { nillable: false, length: 40 }),
+    ]),
+    requiresFilterOn: ['ContentDocumentId', 'LinkedEntityId'],
+  };
   // A very wide custom object: its full SELECT exceeds the REST query URL limit, so reads split it.
   const wideTypes: [SalesforceFieldType, SimField['gen'], Partial<SimField>][] = [
     ['string', (n) => `text ${n}`, {}],
@@ -369,6 +381,7 @@ export function simObjects(rowCounts: Record<string, number> = {}): SimObject[] 
     accountFeed,
     accountHistory,
     opportunityHistory,
+    documentLink,
     wide,
   ];
 }

@@ -373,6 +373,12 @@ export class SimOrg {
     for (const name of [...conditionFields(q.where), ...q.orderBy.map((s) => s.field)]) {
       if (!this.field(o, name)) throw new SoqlError('INVALID_FIELD', `No such column '${name}' on entity '${o.name}'.`);
     }
+    const filters = o.requiresFilterOn;
+    if (filters && !conditionFields(q.where).some((name) => filters.some((x) => x.toLowerCase() === name.toLowerCase())))
+      throw new SoqlError(
+        'MALFORMED_QUERY',
+        `Implementation restriction: ${o.name} requires a filter by a single Id on ${filters.join(' or ')} using the equals operator or multiple Id's using the IN operator.`,
+      );
     // Row numbers follow Id order (base62 digits sort in ASCII order), so ORDER BY Id needs no keys.
     const sortFields = q.orderBy.filter((s) => s.field.toLowerCase() !== 'id' || q.orderBy.length > 1 || s.desc);
     const numbers: number[] = [];

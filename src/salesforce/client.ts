@@ -214,15 +214,20 @@ export class SalesforceClient {
         await this.backoff(attempt, errorCode === 'REQUEST_LIMIT_EXCEEDED' ? 4 : 1);
         continue;
       }
+      // Objects Salesforce lets be read only by some Ids (ContentDocumentLink): no sync of the whole object can work.
+      const needsFilter = errorCode === 'MALFORMED_QUERY' && /Implementation restriction: .*requires a filter/i.test(message);
       const hint =
         errorCode === 'INVALID_SESSION_ID' && this.settings.auth.kind === 'InstanceAuth'
           ? ' The session id given in SOURCES__SALESFORCE__CREDENTIALS__SESSION_ID has expired; provide a new one or use a method that can log in again.'
-          : '';
+          : needsFilter
+            ? " The object can only be queried with a filter on the fields Salesforce names, so a sync cannot read it whole: remove it from the sync's objects."
+            : '';
       throw new SalesforceApiError(
         this.scrub(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}: ${message.trim()}${hint}`),
         errorCode,
         response.status,
         retryable,
+        needsFilter ? ERROR_CODES.OBJECT_NEEDS_FILTER : undefined,
       );
     }
   }

@@ -79,4 +79,14 @@ describe('objects that differ: history objects and objects Bulk refuses', () => 
       expect(new Set(ids).size, reader).toBe(120);
     }
   });
+
+  it('object needing a filter: ContentDocumentLink fails at once with OBJECT_NEEDS_FILTER, named and what to do; the other objects sync', async () => {
+    const namespace = harness.namespace();
+    const outcomes = await harness.outcomes({ objects: ['AccountFeed', 'ContentDocumentLink'], namespace });
+    expect(outcomes.find((o) => o.object === 'AccountFeed')).toMatchObject({ status: 'succeeded', result: { rows: 120 } });
+    const link = outcomes.find((o) => o.object === 'ContentDocumentLink');
+    expect(link).toMatchObject({ status: 'failed', code: 'OBJECT_NEEDS_FILTER' });
+    expect(link!.error).toContain('ContentDocumentLink requires a filter by a single Id on ContentDocumentId or LinkedEntityId');
+    expect(link!.error).toContain("remove it from the sync's objects");
+  });
 });
