@@ -11,6 +11,7 @@ import type { StageTimings } from './extract/stage-timer';
 import type { PartitionSettings } from './partitions';
 import type { WriteModeName } from './objects';
 import type { RereadReason } from './reread';
+import type { SkippedField } from '../salesforce/describe';
 
 /* What the steps of one object's sync take and give (object-sync.ts runs them). */
 
@@ -105,6 +106,10 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   layoutKept?: string[];
   /** Where this sync's deletes come from (incremental merge only; src/sync/deletes.ts). */
   deletes?: DeletesSource;
+  /** Fields describe lists that the integration user cannot read (field-level security): left out of the read, their columns (if any) null on the rows written. */
+  hiddenFields?: string[];
+  /** Fields left out on purpose (base64), and why. */
+  skippedFields?: SkippedField[];
   /** What prepare created for this run (taken back if the sync commits nothing). */
   created?: Created;
   /** Salesforce requests prepare made (the extraction adds its own; the snapshot records the sum). */
@@ -155,6 +160,10 @@ export interface CommitSummary {
   layoutKept?: string[];
   /** Salesforce's count of what the table holds beside the table's live rows after the commit (SYNC_COUNT_CHECK). */
   countCheck?: CountCheck;
+  /** Fields the integration user cannot see (field-level security): not read; a column of an existing table is null on the rows this sync wrote. */
+  hiddenFields?: string[];
+  /** Fields left out on purpose (base64), and why. */
+  skippedFields?: SkippedField[];
 }
 
 /**
