@@ -15,7 +15,7 @@ import { buildSoql } from './soql';
 const MAX_PROBE_LENGTH = 12_000;
 
 /** What fixes a hidden field: said wherever one is listed. */
-export const HIDDEN_FIELDS_FIX = 'give the integration user read access to them (field-level security of its profile or a permission set)';
+export const HIDDEN_FIELDS_FIX = 'to sync them, give the integration user read access (field-level security of its profile or a permission set)';
 
 export interface HiddenFields {
   /** Fields describe lists that the query cannot read, as describe spells them. */
@@ -88,5 +88,5 @@ export async function findHiddenFields(
 
 /** One line naming the hidden fields of an object and what to change. */
 export function hiddenFieldsWarning(object: string, hidden: readonly string[]): string {
-  return `${object}: the integration user cannot see ${hidden.length === 1 ? 'field' : `${hidden.length} fields`} ${hidden.join(', ')} (describe lists ${hidden.length === 1 ? 'it' : 'them'}, queries cannot read ${hidden.length === 1 ? 'it' : 'them'}); not synced: ${HIDDEN_FIELDS_FIX}`;
+  return `${object}: the integration user cannot see ${hidden.length === 1 ? 'field' : `${hidden.length} fields`} ${hidden.join(', ')} (describe lists ${hidden.length === 1 ? 'it' : 'them'}, queries cannot read ${hidden.length === 1 ? 'it' : 'them'}); not synced; ${HIDDEN_FIELDS_FIX}`;
 }
