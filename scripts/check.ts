@@ -2,7 +2,8 @@
  * `npm run check [-- --json]`: the preflight. Logs in to Salesforce and describes one object, reads
  * the catalog configuration, checks the warehouse and the namespace, writes, reads and deletes a
  * probe object in the warehouse's storage, and connects to Temporal. One line per check with what
- * to fix; exit code 1 if any check failed. Secrets never appear in the output.
+ * to fix; exit code 1 if any check failed (a warning, such as fields the integration user cannot
+ * see, does not fail it). Secrets never appear in the output.
  */
 import { Command } from 'commander';
 import { EnvFileError, loadSettings } from '../src/config/env-file';
@@ -34,7 +35,11 @@ new Command('check')
     const results = await preflight(env, opts.json ? undefined : (r) => console.log(formatResult(r)), opts.timeout ? opts.timeout * 1000 : undefined);
     const failed = preflightFailed(results);
     if (opts.json) console.log(JSON.stringify({ ok: !failed, checks: results }, null, 2));
-    else console.log(failed ? `\n${results.filter((r) => r.status === 'problem').length} of ${results.length} checks failed.` : '\nAll checks passed.');
+    else {
+      const warned = results.filter((r) => r.status === 'warning').length;
+      const warnings = warned ? ` (${warned} with a warning: see WARN)` : '';
+      console.log(failed ? `\n${results.filter((r) => r.status === 'problem').length} of ${results.length} checks failed${warnings}.` : `\nAll checks passed${warnings}.`);
+    }
     // Exit now: nothing a check left behind (a socket, a timer) may keep the process alive.
     process.exit(failed ? 1 : 0);
   })

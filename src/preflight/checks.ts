@@ -21,6 +21,7 @@ import { connectionFailure } from '../net';
 import { SalesforceAuthError, SalesforceUnreachableError, authenticate, type Session } from '../salesforce/auth';
 import { SalesforceApiError, SalesforceClient } from '../salesforce/client';
 import { UnknownObjectError, cursorField, describeObject, syncableFields } from '../salesforce/describe';
+import { HIDDEN_FIELDS_FIX, findHiddenFields } from '../salesforce/hidden-fields';
 import { AUTH_METHODS, parseSalesforceSettings, salesforceEnv, salesforceSettingsProblems, type SalesforceSettings } from '../salesforce/settings';
 import { s3SettingsFor } from '../storage/s3';
 import { SignerRefusedError } from '../storage/remote-signer';
@@ -28,14 +29,15 @@ import { tableStores } from '../iceberg/connect';
 import { credentialsExpiry, loadedStorageConfig, storageAccessMode, type StorageAccessMode } from '../iceberg/credentials';
 import type { LoadTableResult } from '../iceberg/catalog';
 
-export type CheckStatus = 'ok' | 'problem' | 'skipped';
+/** `warning`: the check passed, but found something a sync will leave out (it does not fail the preflight). */
+export type CheckStatus = 'ok' | 'warning' | 'problem' | 'skipped';
 
 export interface CheckResult {
   name: string;
   status: CheckStatus;
   /** What was found (ok), what is wrong (problem) or why the check did not run (skipped). */
   message: string;
-  /** What to do about a problem. */
+  /** What to do about a problem (or a warning). */
   fix?: string;
   ms: number;
 }
@@ -77,8 +79,14 @@ export interface Check {
   chain: string;
   /** What to do when the check gets no answer within its time limit. */
   timeoutFix: string;
-  /** Resolves with what was found; throws CheckFailure, CheckSkipped or any error (a problem). */
-  run(ctx: PreflightContext): Promise<string>;
+  /** Resolves with what was found (with a warning and its fix, when it found something to look at); throws CheckFailure, CheckSkipped or any error (a problem). */
+  run(ctx: PreflightContext): Promise<string | CheckWarning>;
+}
+
+/** What a check that passed found worth a warning, and what to do about it. */
+export interface CheckWarning {
+  warning: string;
+  fix: string;
 }
 
 /** The settings of an area that a check needs; skipped (not failed again) when the settings check already failed on them. */
@@ -164,7 +172,17 @@ const salesforceDescribe: Check = {
     try {
       const d = await describeObject(client, object);
       const cursor = cursorField(d);
-      return `${d.name}: ${d.fields.length} fields, ${syncableFields(d).length} synced; incremental cursor ${cursor ?? 'none (full reads only)'}`;
+      // The sync's own check of what the integration user can read (src/salesforce/hidden-fields.ts).
+      const { hidden, unchecked } = await findHiddenFields(client, d, syncableFields(d));
+      const found = `${d.name}: ${d.fields.length} fields, ${syncableFields(d, { hidden }).length} synced; incremental cursor ${cursor ?? 'none (full reads only)'}`;
+      if (hidden.length > 0)
+        return {
+          warning: `${found}; the integration user cannot see ${hidden.length === 1 ? 'field' : `${hidden.length} fields`} ${hidden.join(', ')} (field-level security): a sync leaves ${hidden.length === 1 ? 'it' : 'them'} out`,
+          fix: HIDDEN_FIELDS_FIX,
+        };
+      return unchecked
+        ? { warning: `${found}; could not check which fields the integration user can see: ${unchecked}`, fix: `check that the integration user may query ${d.name}` }
+        : found;
     } catch (error) {
       if (error instanceof UnknownObjectError) throw new CheckFailure(error.message, 'set PREFLIGHT_OBJECT to an object the integration user may read');
       if (error instanceof SalesforceApiError) {
@@ -566,7 +584,8 @@ export async function runPreflight(
       ms: Date.now() - started,
     });
     try {
-      return done('ok', await Promise.race([check.run(ctx), timedOut]));
+      const found = await Promise.race([check.run(ctx), timedOut]);
+      return typeof found === 'string' ? done('ok', found) : done('warning', found.warning, found.fix);
     } catch (error) {
       if (error instanceof CheckSkipped) return done('skipped', error.message);
       if (error instanceof CheckFailure) return done('problem', error.message, error.fix);
@@ -597,7 +616,7 @@ export async function runPreflight(
 
 /** One line per check: `ok|FAIL|skip  name  message -> fix  (time)`. */
 export function formatResult(r: CheckResult): string {
-  const label = { ok: 'ok  ', problem: 'FAIL', skipped: 'skip' }[r.status];
+  const label = { ok: 'ok  ', warning: 'WARN', problem: 'FAIL', skipped: 'skip' }[r.status];
   return `${label}  ${r.name.padEnd(19)} ${r.message}${r.fix ? ` -> fix: ${r.fix}` : ''}${r.status === 'skipped' ? '' : `  (${sec(r.ms)})`}`;
 }
 

@@ -40,6 +40,13 @@ export async function control(sim: SimContext, req: http.IncomingMessage, res: h
         // {"object": "Account", "field": "Logo__c"}: a custom field deleted (describe and queries no longer know it).
         sim.org.removeField(String(body.object), String(body.field));
         return sim.json(res, 200, { removed: body.field });
+      case '/__sim/hide-field':
+        // {"object": "Account", "field": "AnnualRevenue"}: field-level security takes read access away (describe still lists it).
+        sim.org.hideField(String(body.object), String(body.field));
+        return sim.json(res, 200, { hidden: body.field });
+      case '/__sim/unhide-field':
+        sim.org.unhideField(String(body.object), String(body.field));
+        return sim.json(res, 200, { visible: body.field });
       case '/__sim/set-formula':
         // {"object": "Account", "field": "RatingScore__c", "value": 1.5, "id"?: "001..."}: no SystemModstamp moves.
         sim.org.setFormula(String(body.object), String(body.field), body.value ?? null, body.id === undefined ? undefined : String(body.id));

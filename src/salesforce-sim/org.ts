@@ -29,6 +29,8 @@ export class SimOrg {
   /** Row numbers by CreatedDate, per object (Salesforce indexes CreatedDate): built on first use, again when rows are added. */
   private readonly createdIndexes = new Map<string, { rows: number; order: Uint32Array; keys: Float64Array }>();
   private clock = SIM_EPOCH_MS + 86_400_000;
+  /** Fields the integration user cannot see (field-level security), per object: describe lists them, SOQL does not know them. */
+  private readonly hidden = new Map<string, Set<string>>();
 
   constructor(rowCounts: Record<string, number> = {}) {
     for (const o of simObjects(rowCounts)) {
@@ -268,6 +270,38 @@ export class SimOrg {
   }
 
   /**
+   * Hides a field from the integration user, as a profile or permission set without read access
+   * to it does (field-level security): describe still lists it, any SOQL naming it fails with
+   * INVALID_FIELD as for a field that does not exist.
+   */
+  hideField(objectName: string, fieldName: string): void {
+    const o = this.known(objectName);
+    const field = this.field(o, fieldName);
+    if (!field) throw new Error(`${o.name} has no field ${fieldName}`);
+    const set = this.hidden.get(o.name) ?? new Set<string>();
+    this.hidden.set(o.name, set);
+    set.add(field.name);
+  }
+
+  /** Gives the integration user read access to a hidden field again. */
+  unhideField(objectName: string, fieldName: string): void {
+    const o = this.known(objectName);
+    const field = this.field(o, fieldName);
+    if (field) this.hidden.get(o.name)?.delete(field.name);
+  }
+
+  /** Whether the integration user can read a field (describe lists fields it cannot). */
+  visible(o: SimObject, field: SimField): boolean {
+    return !this.hidden.get(o.name)?.has(field.name);
+  }
+
+  /** A field a query may name: one the object has and the integration user can see. */
+  private queryable(o: SimObject, name: string): SimField | undefined {
+    const field = this.field(o, name);
+    return field && this.visible(o, field) ? field : undefined;
+  }
+
+  /**
    * Runs a parsed query; errors are Salesforce's (INVALID_TYPE, INVALID_FIELD). The result holds
    * only the matching row numbers (and sort keys while sorting): records are generated again page
    * by page, so memory stays small however many rows an object has.
@@ -361,17 +395,23 @@ export class SimOrg {
         `\n${q.fields.join(', ')} FROM ${q.object}\n${' '.repeat(q.fields.join(', ').length + 6)}^\nERROR at Row:1:Column:${q.fields.join(', ').length + 13}\nsObject type '${q.object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
       );
     }
+    // Salesforce answers a field the user cannot see exactly as one that does not exist.
+    const select = q.fields.join(', ');
+    const noSuchColumn = (name: string) => {
+      const at = q.fields.findIndex((f) => f.toLowerCase() === name.toLowerCase());
+      const column = at < 0 ? 1 : 8 + q.fields.slice(0, at).reduce((n, f) => n + f.length + 2, 0);
+      return new SoqlError(
+        'INVALID_FIELD',
+        `\nSELECT ${select} FROM ${o.name}\n${' '.repeat(column - 1)}^\nERROR at Row:1:Column:${column}\nNo such column '${name}' on entity '${o.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
+    };
     const fields = q.fields.map((name) => {
-      const field = this.field(o, name);
-      if (!field)
-        throw new SoqlError(
-          'INVALID_FIELD',
-          `\nSELECT ${q.fields.join(', ')} FROM ${o.name}\n^\nERROR at Row:1:Column:8\nNo such column '${name}' on entity '${o.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
-        );
+      const field = this.queryable(o, name);
+      if (!field) throw noSuchColumn(name);
       return field;
     });
     for (const name of [...conditionFields(q.where), ...q.orderBy.map((s) => s.field)]) {
-      if (!this.field(o, name)) throw new SoqlError('INVALID_FIELD', `No such column '${name}' on entity '${o.name}'.`);
+      if (!this.queryable(o, name)) throw noSuchColumn(name);
     }
     const filters = o.requiresFilterOn;
     if (filters && !conditionFields(q.where).some((name) => filters.some((x) => x.toLowerCase() === name.toLowerCase())))
@@ -404,6 +444,8 @@ export class SimOrg {
       if (!where(r)) continue;
       numbers.push(n);
       for (let k = 0; k < sortBy.length; k++) keys[k]!.push(r[sortBy[k]!.name]);
+      // Unordered with a LIMIT: any rows will do, so the scan stops (a LIMIT 1 probe of a large object stays cheap).
+      if (sortFields.length === 0 && q.limit !== undefined && numbers.length >= q.limit) break;
     }
     const before = (a: number, b: number) => {
       for (let k = 0; k < sortFields.length; k++) {

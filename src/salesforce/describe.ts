@@ -59,11 +59,27 @@ async function checkApiVersion(client: SalesforceClient): Promise<void> {
 const COMPOUND_TYPES = new Set(['address', 'location']);
 
 /**
- * The fields a sync reads: every field but compound ones; base64 (attachments, up to megabytes a
- * value) only when asked for.
+ * The fields a sync reads: every field but compound ones (their components are fields of their
+ * own), those the integration user cannot see (`hidden`: see hidden-fields.ts), and base64
+ * (attachments, up to megabytes a value) only when asked for.
  */
-export function syncableFields(describe: SObjectDescribe, opts: { includeBase64?: boolean } = {}): SalesforceField[] {
-  return describe.fields.filter((f) => !COMPOUND_TYPES.has(f.type) && (opts.includeBase64 || f.type !== 'base64') && f.type !== 'complexvalue');
+export function syncableFields(describe: SObjectDescribe, opts: { includeBase64?: boolean; hidden?: readonly string[] } = {}): SalesforceField[] {
+  const hidden = new Set(opts.hidden ?? []);
+  return describe.fields.filter((f) => !COMPOUND_TYPES.has(f.type) && (opts.includeBase64 || f.type !== 'base64') && f.type !== 'complexvalue' && !hidden.has(f.name));
+}
+
+/** A field describe lists that the sync leaves out on purpose, and why. */
+export interface SkippedField {
+  field: string;
+  reason: string;
+}
+
+/** Why base64 fields are not synced (said in each object's result). */
+export const BASE64_SKIPPED = 'base64 (file contents): not synced; Bulk API 2.0 cannot read binary fields and REST returns them one record at a time';
+
+/** The fields syncableFields leaves out that a user may look for: base64 ones (compound fields arrive as their components). */
+export function skippedFields(describe: SObjectDescribe): SkippedField[] {
+  return describe.fields.filter((f) => f.type === 'base64').map((f) => ({ field: f.name, reason: BASE64_SKIPPED }));
 }
 
 /** The incremental cursor field: SystemModstamp, else LastModifiedDate, else CreatedDate. */

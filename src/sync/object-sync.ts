@@ -6,7 +6,8 @@ import { columnName, planSchema } from '../mapping/schema-mapping';
 import { resolveLayout } from './layout';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
-import { cursorField, describeObject, syncableFields } from '../salesforce/describe';
+import { cursorField, describeObject, skippedFields, syncableFields } from '../salesforce/describe';
+import { findHiddenFields, hiddenFieldsWarning } from '../salesforce/hidden-fields';
 import { runExtraction } from './extract/extraction';
 import type { CommitFilesRequest, CommitResult } from '../destinations/destination';
 import { readDeletedIds } from './extract/deleted-ids';
@@ -31,8 +32,17 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   // Counted only: the budget is enforced where a wait can be seen (the extraction).
   const budget = new ApiBudget();
   const log = ctx.log ?? noLog;
-  const describe = await describeObject(ctx.salesforce.withLog(log).withBudget(budget), input.object);
-  const fields = syncableFields(describe);
+  const salesforce = ctx.salesforce.withLog(log).withBudget(budget);
+  const describe = await describeObject(salesforce, input.object);
+  // Describe lists fields the integration user cannot read; naming one would fail every read, so
+  // they are found (one REST query, plus one per hidden field) and left out: a new table gets no
+  // column for them, an existing column stays null on the rows this sync writes.
+  const visibility = await findHiddenFields(salesforce, describe, syncableFields(describe));
+  const hiddenFields = visibility.hidden;
+  if (hiddenFields.length > 0) log.warn(hiddenFieldsWarning(describe.name, hiddenFields), { object: describe.name, hiddenFields });
+  if (visibility.unchecked) log.warn(`${describe.name}: could not check which fields the integration user can see: ${visibility.unchecked}`, { object: describe.name });
+  const fields = syncableFields(describe, { hidden: hiddenFields });
+  const skipped = skippedFields(describe);
   const table = columnName(describe.name, naming);
   // The partition spec and sort order asked for: checked against the object's fields before anything is created or read.
   const asked =
@@ -63,7 +73,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     upTo,
     deletedAfter: reread ? after : undefined,
   };
-  const deletes = await stageDeletes(ctx, window, ctx.salesforce.withLog(log).withBudget(budget), describe);
+  const deletes = await stageDeletes(ctx, window, salesforce, describe);
   if (deletes?.from === 'queryAll') log.warn(`Deletes of ${describe.name} from queryAll: ${deletes.reason}`, { object: describe.name });
   // Why every Id is compared though nobody asked: the delete log could not answer, or the last count check found too many rows.
   const reconcileReason =
@@ -101,6 +111,8 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     upTo,
     ...(deletes ? { deletes } : {}),
     ...(reconcileReason && !input.reconcile ? { reconcile: true, reconcileReason } : {}),
+    ...(hiddenFields.length ? { hiddenFields } : {}),
+    ...(skipped.length ? { skippedFields: skipped } : {}),
     idColumn: columnName('Id', naming),
     createdField: describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime')?.name ?? null,
     created,
@@ -255,6 +267,8 @@ export function committedSummary(ctx: SyncContext, p: PreparedObject, { staged, 
     ...(p.reconcileReason ? { reconcileReason: p.reconcileReason } : {}),
     ...(p.reread ? { reread: p.reread } : {}),
     ...(p.layoutKept ? { layoutKept: p.layoutKept } : {}),
+    ...(p.hiddenFields?.length ? { hiddenFields: p.hiddenFields } : {}),
+    ...(p.skippedFields?.length ? { skippedFields: p.skippedFields } : {}),
   };
 }
 

@@ -66,7 +66,7 @@ export async function planObject(ctx: SyncContext, p: PreparedObject, opts: Plan
   const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), { api: ctx.api, spent: p.usage, signal: opts.signal, progress: opts.progress, log });
   const table = await ctx.destination.writeTarget(p);
   const describe = await describeObject(salesforce, p.object);
-  const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
+  const columns = alignColumns(table.columns, syncableFields(describe, { hidden: p.hiddenFields }), ctx.naming ?? 'snake_case');
   const window = readWindow(p);
   const ranges = await createdRanges(salesforce, describe, columns.fields, table, window, settings, ctx.naming ?? 'snake_case');
   if (ranges) {

@@ -11,6 +11,7 @@ import type { StageTimings } from './extract/stage-timer';
 import type { PartitionSettings } from './partitions';
 import type { WriteModeName } from './objects';
 import type { RereadReason } from './reread';
+import type { SkippedField } from '../salesforce/describe';
 
 /* What the steps of one object's sync take and give (object-sync.ts runs them). */
 
@@ -107,6 +108,10 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   deletes?: DeletesSource;
   /** Why this sync reconciles though its input did not ask: the delete log could not answer, or the last count check (SYNC_COUNT_CHECK=reconcile). */
   reconcileReason?: string;
+  /** Fields describe lists that the integration user cannot read (field-level security): left out of the read, their columns (if any) null on the rows written. */
+  hiddenFields?: string[];
+  /** Fields left out on purpose (base64), and why. */
+  skippedFields?: SkippedField[];
   /** What prepare created for this run (taken back if the sync commits nothing). */
   created?: Created;
   /** Salesforce requests prepare made (the extraction adds its own; the snapshot records the sum). */
@@ -159,6 +164,10 @@ export interface CommitSummary {
   layoutKept?: string[];
   /** Salesforce's count of what the table holds beside the table's live rows after the commit (SYNC_COUNT_CHECK). */
   countCheck?: CountCheck;
+  /** Fields the integration user cannot see (field-level security): not read; a column of an existing table is null on the rows this sync wrote. */
+  hiddenFields?: string[];
+  /** Fields left out on purpose (base64), and why. */
+  skippedFields?: SkippedField[];
 }
 
 /**

@@ -31,6 +31,27 @@ describe('preflight: Salesforce checks against the simulator', () => {
     expect(r['salesforce-describe']).toMatchObject({ status: 'ok', message: expect.stringMatching(/^Account: \d+ fields, \d+ synced; incremental cursor SystemModstamp$/) });
   });
 
+  it('hidden field: fields the integration user cannot see are a warning naming them and the fix, not a failure', async () => {
+    sim.org.hideField('Account', 'Industry');
+    sim.org.hideField('Account', 'AnnualRevenue');
+    try {
+      const results = await salesforceOnly(sim.settingsEnv());
+      const r = byName(results);
+      expect(r['salesforce-describe']).toMatchObject({
+        status: 'warning',
+        message: expect.stringMatching(
+          /^Account: \d+ fields, \d+ synced; incremental cursor SystemModstamp; the integration user cannot see 2 fields Industry, AnnualRevenue \(field-level security\): a sync leaves them out$/,
+        ),
+        fix: expect.stringContaining('field-level security of its profile or a permission set'),
+      });
+      expect(formatResult(r['salesforce-describe']!)).toMatch(/^WARN  salesforce-describe /);
+      expect(results.some((x) => x.status === 'problem')).toBe(false);
+    } finally {
+      sim.org.unhideField('Account', 'Industry');
+      sim.org.unhideField('Account', 'AnnualRevenue');
+    }
+  });
+
   it('a wrong password: what Salesforce said, which variables to check, never the password', async () => {
     const results = await salesforceOnly({ ...sim.settingsEnv(), [E.password]: 'wrong-Passw0rd-4711' });
     const r = byName(results);

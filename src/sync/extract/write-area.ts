@@ -24,7 +24,7 @@ export interface WriteArea {
 export async function openWriteArea(ctx: SyncContext, salesforce: SalesforceClient, p: PreparedObject): Promise<WriteArea> {
   const table = await ctx.destination.writeTarget(p);
   const describe = await describeObject(salesforce, p.object);
-  const columns = alignColumns(table.columns, syncableFields(describe), ctx.naming ?? 'snake_case');
+  const columns = alignColumns(table.columns, syncableFields(describe, { hidden: p.hiddenFields }), ctx.naming ?? 'snake_case');
   const paths = runPaths(table.location, p.runId);
   const writer = openTableWriter({
     fields: table.columns,
