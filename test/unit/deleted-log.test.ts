@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbDestination } from '../../src/destinations/duckdb';
 import { SalesforceClient } from '../../src/salesforce/client';
@@ -11,6 +10,7 @@ import { commitObject, extractObject, prepareObject } from '../../src/sync/objec
 import { reconcileObject } from '../../src/sync/reconcile';
 import type { SyncContext } from '../../src/sync/types';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
+import { duckdbColumn } from '../helpers/duckdb-file';
 
 /*
  * Salesforce's delete log (sObject Get Deleted) as the simulator serves it and as the sync reads
@@ -136,16 +136,7 @@ describe('reading the delete log', () => {
   });
 });
 
-async function tableIds(): Promise<string[]> {
-  const db = await DuckDBInstance.create(duckdbFile);
-  const c = await db.connect();
-  try {
-    return (await c.runAndReadAll('SELECT id FROM unit.account ORDER BY id')).getRows().map((r) => String(r[0]));
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-}
+const tableIds = () => duckdbColumn(duckdbFile, 'SELECT id FROM unit.account ORDER BY id');
 
 let runs = 0;
 async function sync() {

@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbDestination } from '../../src/destinations/duckdb';
 import { SalesforceClient } from '../../src/salesforce/client';
@@ -16,6 +15,7 @@ import { commitObject, extractObject, prepareObject } from '../../src/sync/objec
 import type { SyncContext } from '../../src/sync/types';
 import { reconcileIds, reconcileObject } from '../../src/sync/reconcile';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
+import { duckdbColumn } from '../helpers/duckdb-file';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reconcile-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -120,16 +120,7 @@ afterAll(() => sim.stop());
 
 const sourceIds = () => [...sim.org.records(sim.org.object('Account')!, false)].map((r) => String(r.Id)).sort();
 
-async function tableIds(): Promise<string[]> {
-  const db = await DuckDBInstance.create(duckdbFile);
-  const c = await db.connect();
-  try {
-    return (await c.runAndReadAll('SELECT id FROM unit.account ORDER BY id')).getRows().map((r) => String(r[0]));
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-}
+const tableIds = () => duckdbColumn(duckdbFile, 'SELECT id FROM unit.account ORDER BY id');
 
 let runs = 0;
 /**
