@@ -32,7 +32,8 @@ new Command('check')
       console.log(opts.json ? JSON.stringify({ ok: false, checks: [result] }, null, 2) : formatResult(result));
       process.exit(1);
     }
-    const results = await preflight(env, opts.json ? undefined : (r) => console.log(formatResult(r)), opts.timeout ? opts.timeout * 1000 : undefined);
+    // `npm run check` also looks for fields the integration user cannot see (a starting worker does not).
+    const results = await preflight(env, opts.json ? undefined : (r) => console.log(formatResult(r)), opts.timeout ? opts.timeout * 1000 : undefined, { hiddenFields: true });
     const failed = preflightFailed(results);
     if (opts.json) console.log(JSON.stringify({ ok: !failed, checks: results }, null, 2));
     else {

@@ -126,6 +126,11 @@ export function allChecks(): Check[] {
 }
 
 /** Runs every check; `onResult` sees each as soon as it and those before it are known. */
-export function preflight(env: Record<string, string | undefined>, onResult?: (r: CheckResult) => void, timeoutMs?: number): Promise<CheckResult[]> {
-  return runPreflight(env, { checks: allChecks(), onResult, timeoutMs });
+export function preflight(
+  env: Record<string, string | undefined>,
+  onResult?: (r: CheckResult) => void,
+  timeoutMs?: number,
+  opts: { hiddenFields?: boolean } = {},
+): Promise<CheckResult[]> {
+  return runPreflight(env, { checks: allChecks(), onResult, timeoutMs, ...opts });
 }

@@ -71,6 +71,8 @@ export interface PreflightContext {
   catalog?: RestCatalog;
   /** Where the storage check writes its probe (the warehouse location, else s3://S3_BUCKET/). */
   probeBase?: string;
+  /** Also query PREFLIGHT_OBJECT's fields for those the integration user cannot see (`npm run check`; a starting worker does not read data). */
+  hiddenFields?: boolean;
 }
 
 export interface Check {
@@ -172,8 +174,8 @@ const salesforceDescribe: Check = {
     try {
       const d = await describeObject(client, object);
       const cursor = cursorField(d);
-      // The sync's own check of what the integration user can read (src/salesforce/hidden-fields.ts).
-      const { hidden, unchecked } = await findHiddenFields(client, d, syncableFields(d));
+      // The sync's own check of what the integration user can read (src/salesforce/hidden-fields.ts); only where asked.
+      const { hidden, unchecked } = ctx.hiddenFields ? await findHiddenFields(client, d, syncableFields(d)) : { hidden: [], unchecked: undefined };
       const found = `${d.name}: ${d.fields.length} fields, ${syncableFields(d, { hidden }).length} synced; incremental cursor ${cursor ?? 'none (full reads only)'}`;
       if (hidden.length > 0)
         return {
@@ -555,13 +557,13 @@ function secretValues(env: Record<string, string | undefined>): string[] {
  */
 export async function runPreflight(
   env: Record<string, string | undefined>,
-  opts: { checks?: Check[]; timeoutMs?: number; onResult?: (result: CheckResult) => void } = {},
+  opts: { checks?: Check[]; timeoutMs?: number; onResult?: (result: CheckResult) => void; hiddenFields?: boolean } = {},
 ): Promise<CheckResult[]> {
   const checks = opts.checks ?? preflightChecks();
   const timeoutMs = opts.timeoutMs ?? (preflightArea.problems(env).length === 0 ? preflightArea.parse(env).PREFLIGHT_TIMEOUT_SECONDS * 1000 : 10_000);
   const secrets = secretValues(env);
   const scrub = (text: string | undefined) => (text === undefined ? undefined : secrets.reduce((t, s) => t.split(s).join('***'), text));
-  const shared: Omit<PreflightContext, 'signal' | 'timeoutMs'> = { env };
+  const shared: Omit<PreflightContext, 'signal' | 'timeoutMs'> = { env, ...(opts.hiddenFields ? { hiddenFields: true } : {}) };
 
   const runOne = async (check: Check): Promise<CheckResult> => {
     const started = Date.now();

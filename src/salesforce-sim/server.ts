@@ -241,8 +241,8 @@ export class SalesforceSimulator implements SimContext {
     await h.released;
   }
 
-  takeFault(path: string): FaultRule | undefined {
-    const rule = this.faults.find((f) => f.count > 0 && path.includes(f.path));
+  takeFault(path: string, url?: URL): FaultRule | undefined {
+    const rule = this.faults.find((f) => f.count > 0 && path.includes(f.path) && (!f.search || (url?.search ?? '').includes(f.search)));
     if (rule) rule.count--;
     return rule;
   }
@@ -277,7 +277,7 @@ export class SalesforceSimulator implements SimContext {
     if (path.startsWith('/__sim/')) return control(this, req, res, path);
 
     await this.passHolds(req, res, path, url);
-    const fault = this.takeFault(path);
+    const fault = this.takeFault(path, url);
     if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
     if (fault?.kind === 'drop-connection') {
       res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });

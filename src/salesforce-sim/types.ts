@@ -83,6 +83,8 @@ export interface FaultRule {
   kind: FaultKind;
   /** Applies to requests whose path contains this text. */
   path: string;
+  /** Text the request's query string must contain too (e.g. a read's ORDER BY, not a probe's LIMIT 1). */
+  search?: string;
   count: number;
   delayMs?: number;
 }

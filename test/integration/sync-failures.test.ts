@@ -79,8 +79,10 @@ describe('faults that can heal (real stack)', () => {
     const namespace = freshNamespace();
     // Salesforce answers Contact's query with 503 six times: the client's own retries (its
     // heartbeat says why), then the activity's first attempt fails and Temporal retries it.
-    sim.addFault({ kind: 'unavailable', path: '/query', count: 6 });
-    const fourth = sim.hold({ path: '/query', object: 'Contact', skip: 3 });
+    // (The extraction's first page, by its ORDER BY: prepare's field probe, a LIMIT 1 query, is not hit.)
+    const read = 'ORDER%20BY';
+    sim.addFault({ kind: 'unavailable', path: '/query', search: read, count: 6 });
+    const fourth = sim.hold({ path: '/query', object: 'Contact', search: read, skip: 3 });
     const workflowId = uniqueName('healing');
     const handle = await client.workflow.start('salesforceSync', { taskQueue, workflowId, args: [{ objects: ['Contact'], namespace }] });
     const child = client.workflow.getHandle(`${workflowId}/Contact`);
@@ -93,7 +95,7 @@ describe('faults that can heal (real stack)', () => {
     });
     expect(beat).toMatch(/Salesforce answered GET \/query with 503 SERVER_UNAVAILABLE; attempt 4 of 6 follows/);
     // The retried attempt's first query is held: progress is read while Temporal retries.
-    const retried = sim.hold({ path: '/query', object: 'Contact', skip: 2 });
+    const retried = sim.hold({ path: '/query', object: 'Contact', search: read, skip: 2 });
     fourth.release();
     await retried.arrived;
     const childProgress = await until('the child to say it retries', async () => {
