@@ -61,19 +61,15 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
   const after = writeMode !== 'replace' && !input.full && stored ? stored : undefined;
   const reread = cursor ? rereadReason({ writeMode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
-  const upTo = new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString();
+  // The window, as the result carries it: a re-read of every row still removes what was deleted since the stored cursor.
   const window = {
-    object: describe.name,
-    runId: input.runId,
-    namespace: input.namespace,
-    table,
     cursorField: cursor,
     writeMode,
     after: reread ? undefined : after,
-    upTo,
-    deletedAfter: reread ? after : undefined,
+    upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
+    ...(reread ? { reread, deletedAfter: after } : {}),
   };
-  const deletes = await stageDeletes(ctx, window, salesforce, describe);
+  const deletes = await stageDeletes(ctx, { ...window, object: describe.name, runId: input.runId, namespace: input.namespace, table }, salesforce, describe);
   if (deletes?.from === 'queryAll') log.warn(`Deletes of ${describe.name} from queryAll: ${deletes.reason}`, { object: describe.name });
   // Why every Id is compared though nobody asked: the delete log could not answer, or the last count check found too many rows.
   const reconcileReason =
@@ -101,14 +97,10 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     ...input,
     object: describe.name,
     table,
-    writeMode,
+    ...window,
     writeModeReason,
-    cursorField: cursor,
-    after: reread ? undefined : after,
-    ...(reread ? { reread, deletedAfter: after } : {}),
     ...(newColumns?.length ? { newColumns } : {}),
     ...(asked?.kept.length ? { layoutKept: asked.kept } : {}),
-    upTo,
     ...(deletes ? { deletes } : {}),
     ...(reconcileReason && !input.reconcile ? { reconcile: true, reconcileReason } : {}),
     ...(hiddenFields.length ? { hiddenFields } : {}),
