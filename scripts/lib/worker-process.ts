@@ -50,8 +50,33 @@ export class WorkerProcess {
     }
   }
 
+  /**
+   * The process's CPU so far (Linux: /proc/<pid>/stat utime + stime, every thread of it, the
+   * encoder and parser threads included), in seconds; undefined once it has exited.
+   */
+  cpuSeconds(): number | undefined {
+    return processCpuSeconds(this.child.pid);
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     await this.exited;
+  }
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux's supported architectures). */
+const CLOCK_TICKS = 100;
+
+/** A process's user + system CPU so far, in seconds (threads included); with `children`, also its waited-for children's. */
+export function processCpuSeconds(pid: number | undefined, opts: { children?: boolean } = {}): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) start at field 3; utime is 14, stime 15, cutime 16, cstime 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]) + (opts.children ? Number(f[13]) + Number(f[14]) : 0);
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return undefined;
   }
 }
