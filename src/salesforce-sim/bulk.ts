@@ -76,6 +76,7 @@ export async function bulk(sim: SimContext, req: http.IncomingMessage, res: http
       numbers,
       fields: result.fields,
       createdDate: apiDatetime(new Date().toISOString()),
+      createdAt: Date.now(),
       apiVersion: version,
       ...(timeout !== undefined && numbers.length > timeout ? { errorMessage: 'Failed to process query: QUERY_TIMEOUT: Your query request was running for too long.' } : {}),
     };
@@ -96,10 +97,12 @@ export async function bulk(sim: SimContext, req: http.IncomingMessage, res: http
       if ((JSON.parse(body || '{}') as { state?: string }).state === 'Aborted' && job.state !== 'JobComplete') job.state = 'Aborted';
       return sim.json(res, 200, info(job));
     }
-    // Jobs take a couple of polls to finish, as real ones take time; one made a while ago is done.
+    // A job waits in the queue (bulkQueueMs), then takes a couple of polls to finish, as real ones take time; one made a while ago is done.
     if (job.state === 'UploadComplete' || job.state === 'InProgress') {
-      const ran = ++job.polls >= 2 || Date.now() - Date.parse(job.createdDate) >= 1_000;
-      job.state = ran ? (job.errorMessage ? 'Failed' : 'JobComplete') : 'InProgress';
+      const age = Date.now() - job.createdAt;
+      const queue = sim.bulkQueueMs;
+      const ran = age >= queue && (++job.polls >= 2 || age >= queue + 1_000);
+      job.state = ran ? (job.errorMessage ? 'Failed' : 'JobComplete') : age >= queue ? 'InProgress' : 'UploadComplete';
     }
     return sim.json(res, 200, info(job));
   }

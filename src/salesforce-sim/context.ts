@@ -24,6 +24,8 @@ export interface SimContext {
   readonly faults: FaultRule[];
   readonly holds: HoldState[];
   resultsInFlight: number;
+  /** Time a Bulk query job waits in the queue before it runs (SimConfig.bulkQueueMs). */
+  bulkQueueMs: number;
   /** Bulk results pages rendered once and served from disk (benchmarks; see page-cache.ts). */
   pageCache?: PageCache;
   setPageCache(on: boolean): void;

@@ -11,8 +11,10 @@ import type { SimContext } from './context';
 import { control } from './control';
 import { identity, oauthToken, soapLogin } from './login';
 import { rest } from './rest';
+import { composite } from './composite';
 import {
   API_VERSIONS,
+  DEFAULT_BULK_QUEUE_MS,
   SIM_DEFAULTS,
   SIM_LIMITS,
   SIM_USER_ID,
@@ -30,7 +32,16 @@ import {
   type SimUser,
 } from './types';
 
-export { API_VERSIONS, SIM_DEFAULTS, SIM_LIMITS, SIM_USER_ID } from './types';
+/** SIM_BULK_QUEUE_MS: the queue time of Bulk jobs when the config does not say (the test suite sets 0). */
+function bulkQueueFromEnv(): number | undefined {
+  const raw = process.env.SIM_BULK_QUEUE_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`SIM_BULK_QUEUE_MS must be a number of milliseconds, not ${JSON.stringify(raw)}`);
+  return ms;
+}
+
+export { API_VERSIONS, DEFAULT_BULK_QUEUE_MS, SIM_DEFAULTS, SIM_LIMITS, SIM_USER_ID } from './types';
 export type { Hold, HoldRule, LimitsUpdate, SimConfig, SimLimitName, SimStats, SimUsage, SimUser } from './types';
 
 /*
@@ -105,6 +116,7 @@ export class SalesforceSimulator implements SimContext {
   readonly orgId: string;
   readonly clients: { clientId: string; clientSecret: string }[];
   sessionTtlMs: number;
+  bulkQueueMs: number;
 
   constructor(readonly config: SimConfig = {}) {
     this.org = new SimOrg(config.rowCounts);
@@ -113,6 +125,7 @@ export class SalesforceSimulator implements SimContext {
     this.orgId = config.orgId ?? SIM_DEFAULTS.orgId;
     this.clients = config.clients ?? [SIM_DEFAULTS.client];
     this.sessionTtlMs = config.sessionTtlMs ?? 2 * 3600_000;
+    this.bulkQueueMs = config.bulkQueueMs ?? bulkQueueFromEnv() ?? DEFAULT_BULK_QUEUE_MS;
     this.limitMax = { DailyApiRequests: config.dailyApiLimit ?? 15000, DailyBulkV2QueryJobs: 10000, DailyBulkV2QueryFileStorageMB: 1048576 };
     if (config.limits) this.setLimits(config.limits);
   }
@@ -326,6 +339,7 @@ export class SalesforceSimulator implements SimContext {
     const body = req.method === 'POST' || req.method === 'PATCH' ? await this.body(req) : '';
     try {
       if (resource.startsWith('/jobs/query')) return await bulk(this, req, res, version, resource, url, body);
+      if (resource === '/composite' && req.method === 'POST') return await composite(this, res, version, body);
       return rest(this, req, res, version, resource, url, fault);
     } catch (error) {
       if (error instanceof SoqlError) return this.json(res, 400, [{ message: error.message, errorCode: error.errorCode }]);

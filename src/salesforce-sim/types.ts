@@ -27,6 +27,12 @@ export interface SimConfig {
   resultPageRecords?: number;
   /** A Bulk job whose result has more rows than this fails with QUERY_TIMEOUT (as unchunked large queries do). */
   bulkTimeoutRows?: number;
+  /**
+   * Time a Bulk query job waits in Salesforce's queue before it runs (its state stays UploadComplete,
+   * then InProgress): what makes Bulk slow for small reads. Default SIM_BULK_QUEUE_MS from the
+   * environment, else DEFAULT_BULK_QUEUE_MS; the test suite sets 0.
+   */
+  bulkQueueMs?: number;
   /** Bulk results pages rendered once and served from disk after that (benchmarks; see page-cache.ts). Default false. */
   pageCache?: boolean;
   /** false: results are never compressed, even for clients that accept gzip. Default true. */
@@ -39,6 +45,15 @@ export interface SimConfig {
   /** Daily limits as `/limits` reports them: Max, and Remaining to say others used some already. */
   limits?: LimitsUpdate;
 }
+
+/**
+ * Seconds a small Bulk query job spends before its results can be read. Salesforce publishes no
+ * figure: Bulk queries are queued and processed asynchronously ("designed to handle queries that
+ * return large amounts of data (10,000 records or more)"), and clients poll for completion. 5 s is
+ * a conservative floor of what small jobs take on real orgs, where a REST query answers in one
+ * round trip.
+ */
+export const DEFAULT_BULK_QUEUE_MS = 5_000;
 
 /** What clients of the simulator did, for tests and the bench to assert on. */
 export interface SimStats {
@@ -133,6 +148,8 @@ export interface BulkJob {
   numbers: number[];
   fields: SimField[];
   createdDate: string;
+  /** When it was created (ms): its time in the queue runs from here. */
+  createdAt: number;
   apiVersion: string;
   errorMessage?: string;
 }
