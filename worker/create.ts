@@ -80,6 +80,7 @@ export async function createSyncWorker(
     lagMs: sync.SYNC_LAG_MS,
     checkpointMs: sync.SYNC_CHECKPOINT_SECONDS * 1000,
     api: read.SALESFORCE_READ_API,
+    restWindowRows: read.SALESFORCE_REST_WINDOW_ROWS,
     pagesInFlight: read.SALESFORCE_BULK_PAGES_IN_FLIGHT,
     sliceFloorMs: read.SALESFORCE_BULK_MIN_SLICE_MINUTES * 60_000,
     reconcileMaxShare: sync.SYNC_RECONCILE_MAX_PERCENT / 100,

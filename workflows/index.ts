@@ -21,7 +21,7 @@ import { msToNumber, type SearchAttributePair } from '@temporalio/common';
 import type { SyncActivities } from '../activities';
 import { activityRetryingSignal, activityWaitingSignal, extractProgressSignal, objectRetryingSignal } from '../activities/signals';
 import { SalesforceNamespace, SalesforceObject, SalesforceRows, SalesforceSyncMode, SalesforceWriteMode, searchAttributeCommands } from '../activities/search-attributes';
-import { defaultWriteMode, partitionTaskQueue } from '../src/sync/objects';
+import { defaultWriteMode, EVERY_ROW_REASON, partitionTaskQueue } from '../src/sync/objects';
 import { productRunId } from '../src/table-contract';
 import type { BulkJobRef } from '../src/salesforce/bulk-reader';
 import type { CommitSummary, StagedObject } from '../src/sync/types';
@@ -695,7 +695,8 @@ function describeOutcome(o: ObjectOutcome): string {
   // How the object was written and read, when that is not what its name alone would say.
   const { writeMode, writeModeReason, readApi } = o.result!;
   const written = writeMode && writeModeReason && writeMode !== defaultWriteMode(o.object) ? `; ${writeMode}: ${writeModeReason}` : '';
-  const read = readApi?.api === 'rest' && readApi.reason ? `; read through REST: ${readApi.reason}` : '';
+  // Which API read it and why: said unless it is Bulk for a read of every row, as anyone expects.
+  const read = readApi?.reason && readApi.reason !== EVERY_ROW_REASON ? `; read through ${readApi.api === 'rest' ? 'REST' : 'Bulk API 2.0'}: ${readApi.reason}` : '';
   if (o.result!.unchanged) return `succeeded: no changes${count}${written}${read}`;
   return `succeeded: ${o.result!.rows} rows${o.result!.reread ? ` (every row read: ${o.result!.reread})` : ''}${count}${written}${read}`;
 }

@@ -135,6 +135,8 @@ export class ApiBudget implements RequestBudget {
       onWaiting?: (reason: string | undefined) => void;
       /** Told the counts after every change. */
       onUsage?: (counts: UsageCounts) => void;
+      /** How old a reading of the limits another budget of this worker took may be to serve this one's first check (default 30 s). */
+      sharedReadingMs?: number;
     } = {},
   ) {
     this.counts = { ...NO_USAGE, ...opts.spent };
@@ -185,8 +187,10 @@ export class ApiBudget implements RequestBudget {
   }
 
   private async enforce(client: SalesforceClient): Promise<void> {
-    for (;;) {
-      await this.read(client);
+    // A reading shared with the worker's other activities serves only to go on: one that says
+    // "over budget" is taken again before the sync waits or stops, as is every reading after a wait.
+    for (let fresh = false; ; fresh = true) {
+      await this.read(client, fresh);
       const over = this.over();
       if (!over) {
         if (this.waiting !== undefined) {
@@ -195,6 +199,7 @@ export class ApiBudget implements RequestBudget {
         }
         return;
       }
+      if (!fresh) continue;
       const { action, checkMs } = this.settings!;
       if (action === 'stop') throw new ApiBudgetExceededError(over);
       this.waiting = waitingReason(over, new Date(Date.now() + checkMs));
@@ -203,9 +208,11 @@ export class ApiBudget implements RequestBudget {
     }
   }
 
-  private async read(client: SalesforceClient): Promise<void> {
+  private async read(client: SalesforceClient, fresh: boolean): Promise<void> {
     try {
-      const limits = parseLimits(await client.get('/limits'));
+      // A reading another activity of this worker took moments ago, unless `fresh` (API requests
+      // stay exact either way: every answer's header updates them).
+      const limits = parseLimits(await client.recent('limits', fresh ? 0 : (this.opts.sharedReadingMs ?? LIMITS_SHARED_MS), () => client.get('/limits')));
       this.reading = { limits, at: this.usage };
       // The reading is newer than any header seen before it (and carries the same figure).
       this.header = undefined;
@@ -233,5 +240,8 @@ export class ApiBudget implements RequestBudget {
     this.opts.onUsage?.(this.usage);
   }
 }
+
+/** How long one reading of the org's limits serves every activity of a worker. */
+const LIMITS_SHARED_MS = 30_000;
 
 const isLimitsPath = (path: string) => /(^|\/)limits\/?(\?|$)/.test(path);

@@ -20,6 +20,20 @@ function apiErrorCode(errorCode: string, status: number, retryable: boolean): Er
   return ERROR_CODES.SALESFORCE_REFUSED;
 }
 
+/** Salesforce's error code and message in an error answer ([{"message", "errorCode"}]); the text itself when it is not one. */
+function parseApiError(status: number, text: string): { errorCode: string; message: string } {
+  let errorCode = `HTTP_${status}`;
+  let message = text.slice(0, 500);
+  try {
+    const parsed = JSON.parse(text) as { errorCode?: string; message?: string }[] | { error?: string; error_description?: string };
+    const first = Array.isArray(parsed) ? parsed[0] : undefined;
+    if (first?.errorCode) [errorCode, message] = [first.errorCode, first.message ?? ''];
+  } catch {
+    // not JSON: keep the text
+  }
+  return { errorCode, message };
+}
+
 /** An error answer of the Salesforce API ([{"message", "errorCode"}]). */
 export class SalesforceApiError extends SyncError {
   constructor(
@@ -62,13 +76,22 @@ export interface ClientOptions {
   budget?: RequestBudget;
   /** Where retries are logged (at warn), beside `onRetry`. */
   log?: Logger;
+  /** GETs go out together as Composite requests (see `batching`). */
+  batch?: CompositeBatch;
 }
 
 /** What clients of one org share: the session and the usage last reported. */
 interface SessionState {
   session?: Promise<Session>;
   usage?: ApiUsage;
+  /** Answers kept for the steps of one sync run (see `remember`), oldest first. */
+  kept?: Map<string, unknown>;
+  /** Answers that stay good for a while (see `recent`), with when they were taken. */
+  recent?: Map<string, { at: number; value: Promise<unknown> }>;
 }
+
+/** Answers kept per org (describes of recent runs' objects: a few hundred KB at most). */
+const KEPT_ANSWERS = 500;
 
 /**
  * The REST API of one org: logs in lazily, re-authenticates transparently when the session
@@ -102,6 +125,53 @@ export class SalesforceClient {
   /** The same org and session, with requests counted by and held for `budget`. */
   withBudget(budget: RequestBudget): SalesforceClient {
     return new SalesforceClient(this.settings, { ...this.options, budget }, this.state);
+  }
+
+  /**
+   * The same org and session, with GETs made at the same moment sent together as one Composite
+   * request (up to 25 subrequests, 5 of them queries), which Salesforce counts as one API call:
+   * a prepare's delete-log read and its COUNT()s cost one call instead of three. Each GET still
+   * answers, or fails, as it would alone.
+   */
+  batching(): SalesforceClient {
+    const plain = new SalesforceClient(this.settings, { ...this.options, batch: undefined }, this.state);
+    return new SalesforceClient(this.settings, { ...this.options, batch: new CompositeBatch(plain) }, this.state);
+  }
+
+  /**
+   * An answer kept under `key` for the clients of this org, or `make`'s (then kept): the steps of
+   * one sync run share what its first step asked (an object's describe), where each used to ask again.
+   */
+  async remember<T>(key: string, make: () => Promise<T>): Promise<T> {
+    const kept = (this.state.kept ??= new Map());
+    if (kept.has(key)) return kept.get(key) as T;
+    const value = await make();
+    kept.set(key, value);
+    if (kept.size > KEPT_ANSWERS) kept.delete(kept.keys().next().value!);
+    return value;
+  }
+
+  /**
+   * `make`'s answer, shared by the clients of this org for `maxAgeMs` after it was asked (the org's
+   * limits: every activity reads them before its first request, and 200 objects' activities would
+   * otherwise read them 400 times a sync). A failed answer is not kept.
+   */
+  recent<T>(key: string, maxAgeMs: number, make: () => Promise<T>): Promise<T> {
+    const recent = (this.state.recent ??= new Map());
+    const kept = recent.get(key);
+    if (kept && Date.now() - kept.at < maxAgeMs) return kept.value as Promise<T>;
+    const value = make();
+    recent.set(key, { at: Date.now(), value });
+    value.catch(() => recent.delete(key));
+    return value;
+  }
+
+  /** Keeps `value` under `key` (replacing what was kept). */
+  keep(key: string, value: unknown): void {
+    const kept = (this.state.kept ??= new Map());
+    kept.delete(key);
+    kept.set(key, value);
+    if (kept.size > KEPT_ANSWERS) kept.delete(kept.keys().next().value!);
   }
 
   /** The budget requests are counted by (the Bulk reader adds the result bytes it downloads). */
@@ -159,6 +229,7 @@ export class SalesforceClient {
   }
 
   async request(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
+    if (this.options.batch && method === 'GET' && !path.startsWith('/services/')) return this.options.batch.get(path, headers);
     const maxAttempts = this.options.maxAttempts ?? 6;
     const fetchImpl = this.options.fetch ?? fetch;
     const { signal } = this.options;
@@ -192,15 +263,7 @@ export class SalesforceClient {
       this.options.budget?.afterResponse(method, path, response);
       if (response.ok) return response;
       const text = await response.text();
-      let errorCode = `HTTP_${response.status}`;
-      let message = text.slice(0, 500);
-      try {
-        const parsed = JSON.parse(text) as { errorCode?: string; message?: string }[] | { error?: string; error_description?: string };
-        const first = Array.isArray(parsed) ? parsed[0] : undefined;
-        if (first?.errorCode) [errorCode, message] = [first.errorCode, first.message ?? ''];
-      } catch {
-        // not JSON: keep the text
-      }
+      const { errorCode } = parseApiError(response.status, text);
       if (response.status === 401 && errorCode === 'INVALID_SESSION_ID' && !reauthenticated && this.settings.auth.kind !== 'InstanceAuth') {
         reauthenticated = true;
         this.options.log?.info('The Salesforce session expired: logging in again');
@@ -214,22 +277,29 @@ export class SalesforceClient {
         await this.backoff(attempt, errorCode === 'REQUEST_LIMIT_EXCEEDED' ? 4 : 1);
         continue;
       }
-      // Objects Salesforce lets be read only by some Ids (ContentDocumentLink): no sync of the whole object can work.
-      const needsFilter = errorCode === 'MALFORMED_QUERY' && /Implementation restriction: .*requires a filter/i.test(message);
-      const hint =
-        errorCode === 'INVALID_SESSION_ID' && this.settings.auth.kind === 'InstanceAuth'
-          ? ' The session id given in SOURCES__SALESFORCE__CREDENTIALS__SESSION_ID has expired; provide a new one or use a method that can log in again.'
-          : needsFilter
-            ? " The object can only be queried with a filter on the fields Salesforce names, so a sync cannot read it whole: remove it from the sync's objects."
-            : '';
-      throw new SalesforceApiError(
-        this.scrub(`Salesforce answered ${method} ${path.split('?')[0]} with ${response.status} ${errorCode}: ${message.trim()}${hint}`),
-        errorCode,
-        response.status,
-        retryable,
-        needsFilter ? ERROR_CODES.OBJECT_NEEDS_FILTER : undefined,
-      );
+      throw this.apiError(method, path, response.status, text);
     }
+  }
+
+  /** The error of an answer Salesforce gave with `status` and body `text` (scrubbed, with what to do where known). */
+  apiError(method: string, path: string, status: number, text: string): SalesforceApiError {
+    const { errorCode, message } = parseApiError(status, text);
+    const retryable = errorCode === 'REQUEST_LIMIT_EXCEEDED' || status >= 500 || errorCode === 'SERVER_UNAVAILABLE';
+    // Objects Salesforce lets be read only by some Ids (ContentDocumentLink): no sync of the whole object can work.
+    const needsFilter = errorCode === 'MALFORMED_QUERY' && /Implementation restriction: .*requires a filter/i.test(message);
+    const hint =
+      errorCode === 'INVALID_SESSION_ID' && this.settings.auth.kind === 'InstanceAuth'
+        ? ' The session id given in SOURCES__SALESFORCE__CREDENTIALS__SESSION_ID has expired; provide a new one or use a method that can log in again.'
+        : needsFilter
+          ? " The object can only be queried with a filter on the fields Salesforce names, so a sync cannot read it whole: remove it from the sync's objects."
+          : '';
+    return new SalesforceApiError(
+      this.scrub(`Salesforce answered ${method} ${path.split('?')[0]} with ${status} ${errorCode}: ${message.trim()}${hint}`),
+      errorCode,
+      status,
+      retryable,
+      needsFilter ? ERROR_CODES.OBJECT_NEEDS_FILTER : undefined,
+    );
   }
 
   /** Tells why the client waits before trying again (paths without their query, and scrubbed like errors). */
@@ -247,5 +317,81 @@ export class SalesforceClient {
   private async backoff(attempt: number, factor = 1): Promise<void> {
     const base = this.options.backoffMs ?? 500;
     await this.wait(Math.min(60_000, base * factor * 2 ** (attempt - 1)) * (0.75 + Math.random() / 2));
+  }
+}
+
+/** Subrequests of one Composite request, and of them queries (Salesforce's limits). */
+export const COMPOSITE_LIMITS = { subrequests: 25, queries: 5 };
+
+const isQueryPath = (path: string) => /^\/query(All)?[/?]/.test(path);
+
+interface PendingGet {
+  path: string;
+  headers: Record<string, string>;
+  resolve: (response: Response) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Collects the GETs made in one turn of the event loop and sends them as Composite requests
+ * through `client` (which counts, retries and re-authenticates the Composite request as any
+ * other). A subrequest's error answer fails only its own GET, with the error it would have had alone.
+ */
+class CompositeBatch {
+  private pending: PendingGet[] = [];
+
+  constructor(private readonly client: SalesforceClient) {}
+
+  get(path: string, headers: Record<string, string>): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.push({ path, headers, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const all = this.pending.splice(0);
+    const groups: PendingGet[][] = [];
+    let group: PendingGet[] = [];
+    for (const p of all) {
+      const queries = group.filter((g) => isQueryPath(g.path)).length + (isQueryPath(p.path) ? 1 : 0);
+      if (group.length >= COMPOSITE_LIMITS.subrequests || queries > COMPOSITE_LIMITS.queries) {
+        groups.push(group);
+        group = [];
+      }
+      group.push(p);
+    }
+    if (group.length) groups.push(group);
+    for (const g of groups) void this.send(g);
+  }
+
+  private async send(group: PendingGet[]): Promise<void> {
+    const version = this.client.apiVersion;
+    try {
+      const response = await this.client.request(
+        'POST',
+        '/composite',
+        { 'content-type': 'application/json' },
+        JSON.stringify({
+          allOrNone: false,
+          compositeRequest: group.map((p, i) => ({
+            method: 'GET',
+            url: `/services/data/v${version}${p.path}`,
+            referenceId: `r${i}`,
+            ...(Object.keys(p.headers).length ? { httpHeaders: p.headers } : {}),
+          })),
+        }),
+      );
+      const { compositeResponse } = (await response.json()) as { compositeResponse: { body: unknown; httpStatusCode: number; referenceId: string }[] };
+      group.forEach((p, i) => {
+        const answer = compositeResponse.find((r) => r.referenceId === `r${i}`);
+        if (!answer) return p.reject(new SalesforceApiError(`Salesforce's Composite answer has no response for GET ${p.path.split('?')[0]}`, 'COMPOSITE_INCOMPLETE', 500, true));
+        const text = JSON.stringify(answer.body);
+        if (answer.httpStatusCode >= 200 && answer.httpStatusCode < 300)
+          p.resolve(new Response(text, { status: answer.httpStatusCode, headers: { 'content-type': 'application/json' } }));
+        else p.reject(this.client.apiError('GET', p.path, answer.httpStatusCode, text));
+      });
+    } catch (error) {
+      for (const p of group) p.reject(error);
+    }
   }
 }

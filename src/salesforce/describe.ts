@@ -22,6 +22,21 @@ export class UnknownObjectError extends SyncError {
   }
 }
 
+const runKey = (name: string, runId: string) => `describe:${name}:${runId}`;
+
+/**
+ * The describe a sync run's prepare took (`keepRunDescribe`), so its later steps read the same
+ * fields without asking Salesforce again; asked afresh on a worker that did not prepare the run.
+ */
+export function runDescribe(client: SalesforceClient, name: string, runId: string): Promise<SObjectDescribe> {
+  return client.remember(runKey(name, runId), () => describeObject(client, name));
+}
+
+/** Keeps the describe a run's prepare took for the run's later steps on this worker. */
+export function keepRunDescribe(client: SalesforceClient, runId: string, describe: SObjectDescribe): void {
+  client.keep(runKey(describe.name, runId), describe);
+}
+
 export async function describeObject(client: SalesforceClient, name: string): Promise<SObjectDescribe> {
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new UnknownObjectError(name);
   try {

@@ -8,6 +8,12 @@ export const salesforceReadArea = settingsArea('salesforce', {
     description: 'auto (Bulk API 2.0, REST where Bulk is refused), bulk or rest',
     default: 'auto',
   },
+  SALESFORCE_REST_WINDOW_ROWS: {
+    schema: integerSetting(0),
+    description:
+      "with auto, an incremental window of at most this many rows (a COUNT() prepare takes) is read through REST: one query answers at once, where a Bulk job waits in Salesforce's queue and spends one of the org's daily Bulk jobs; larger windows, full reads and reconciliations use Bulk; 0: always Bulk",
+    default: '10000',
+  },
   SALESFORCE_BULK_PAGES_IN_FLIGHT: {
     schema: integerSetting(1, 16),
     description:

@@ -6,12 +6,13 @@ import { columnName, planSchema } from '../mapping/schema-mapping';
 import { resolveLayout } from './layout';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
-import { cursorField, describeObject, skippedFields, syncableFields } from '../salesforce/describe';
+import { cursorField, describeObject, keepRunDescribe, runDescribe, skippedFields, syncableFields } from '../salesforce/describe';
 import { findHiddenFields, hiddenFieldsWarning } from '../salesforce/hidden-fields';
 import { runExtraction } from './extract/extraction';
 import type { CommitFilesRequest, CommitResult } from '../destinations/destination';
 import { readDeletedIds } from './extract/deleted-ids';
-import { deletedIdsWindow } from './extract/read-window';
+import { deletedIdsWindow, readWindow } from './extract/read-window';
+import { chooseReadApi, countWindow, DEFAULT_REST_WINDOW_ROWS } from './read-api';
 import { usableCheckpoint } from './extract/resume';
 import { windowPages } from './extract/window-pages';
 import { chooseWriteMode } from './objects';
@@ -34,6 +35,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const log = ctx.log ?? noLog;
   const salesforce = ctx.salesforce.withLog(log).withBudget(budget);
   const describe = await describeObject(salesforce, input.object);
+  keepRunDescribe(ctx.salesforce, input.runId, describe);
   // Describe lists fields the integration user cannot read; naming one would fail every read, so
   // they are found (one REST query, plus one per hidden field) and left out: a new table gets no
   // column for them, an existing column stays null on the rows this sync writes.
@@ -69,7 +71,26 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
     ...(reread ? { reread, deletedAfter: after } : {}),
   };
-  const deletes = await stageDeletes(ctx, { ...window, object: describe.name, runId: input.runId, namespace: input.namespace, table }, salesforce, describe);
+  // The window's questions to Salesforce go out together, as one Composite request (one API call):
+  // its deleted Ids (the delete log), its rows (which API reads it) and the count check's COUNT().
+  const together = salesforce.batching();
+  const readIn = readWindow(window);
+  const incremental = readIn?.after !== undefined;
+  const countsWindow = incremental && ctx.api !== 'rest' && ctx.api !== 'bulk' && (ctx.restWindowRows ?? DEFAULT_REST_WINDOW_ROWS) > 0;
+  // Deleted rows read through queryAll (no delete log to ask) are counted too: their read follows the same rule.
+  const deletedIn = deletedIdsWindow(window);
+  const countsDeleted = countsWindow && deletedIn !== undefined && (ctx.getDeleted === false || describe.replicateable === false);
+  const [deletes, windowRows, deletedRows, counted] = await Promise.all([
+    stageDeletes(ctx, { ...window, object: describe.name, runId: input.runId, namespace: input.namespace, table }, together, describe),
+    countsWindow ? countWindow(together, describe, readIn!) : undefined,
+    countsDeleted ? countWindow(together, describe, deletedIn!, { deletedOnly: true }) : undefined,
+    // An incremental merge is counted now, right after the window's end: a row deleted later is still in the table this sync leaves.
+    incremental && ctx.countCheck !== 'off' ? countInSalesforce(together, describe, window) : undefined,
+  ]);
+  const readApi = chooseReadApi({ api: ctx.api, restWindowRows: ctx.restWindowRows, incremental, windowRows });
+  const deletesApi = deletedIn
+    ? chooseReadApi({ api: ctx.api, restWindowRows: ctx.restWindowRows, incremental, windowRows: deletedRows, what: 'the deleted rows' }).api
+    : undefined;
   if (deletes?.from === 'queryAll') log.warn(`Deletes of ${describe.name} from queryAll: ${deletes.reason}`, { object: describe.name });
   // Why every Id is compared though nobody asked: the delete log could not answer, or the last count check found too many rows.
   const reconcileReason =
@@ -91,6 +112,9 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
       ...(reread ? { reread } : {}),
       ...(layoutChanges ? { layoutChanges } : {}),
       ...(deletes?.from === 'getDeleted' ? { deletedInLog: deletes.ids } : {}),
+      ...(windowRows !== undefined ? { windowRows } : {}),
+      readApi: readApi.api,
+      readApiReason: readApi.reason,
     },
   );
   return {
@@ -108,6 +132,9 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     idColumn: columnName('Id', naming),
     createdField: describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime')?.name ?? null,
     created,
+    readApi,
+    ...(deletesApi ? { deletesApi: countsDeleted ? deletesApi : readApi.api } : {}),
+    ...(counted ? { counted } : {}),
     usage: budget.usage,
   };
 }
@@ -133,7 +160,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
       windowPages(ctx, p, salesforce, { describe, fields: columns.fields, resume }, { job: opts.job, progress: opts.progress, onFallback }),
     async deletes(salesforce, { describe }, keys) {
       const deletedWindow = deletedIdsWindow(p);
-      const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow) : [];
+      const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow, p.deletesApi === 'bulk' ? ctx.api : 'rest') : [];
       if (!opts.reconcile) return { deletedKeys };
       // Hard deletes never reach queryAll: a reconciling sync compares all Ids (src/sync/reconcile.ts).
       const reconciled = await reconciledIds(ctx, p, { salesforce, describe, keep: [keys.values(), deletedKeys], progress: opts.progress, signal: opts.signal });
@@ -166,9 +193,11 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
  */
 export async function countBeforeCommit(ctx: SyncContext, p: PreparedObject): Promise<{ counted?: CountCheck; calls: number; properties: Record<string, string> }> {
   if (ctx.countCheck === 'off') return { calls: 0, properties: {} };
+  // Taken by prepare with the window's other questions (its call is in prepare's usage).
+  if (p.counted) return { counted: p.counted, calls: 0, properties: p.counted.salesforce !== undefined ? { [COUNT_PROPERTY]: String(p.counted.salesforce) } : {} };
   const salesforce = ctx.salesforce.withLog(ctx.log ?? noLog);
   // What prepare saw of the object is enough to count it; a result of an older worker has it described again.
-  const described = p.createdField === undefined ? await describeObject(salesforce, p.object) : undefined;
+  const described = p.createdField === undefined ? await runDescribe(salesforce, p.object, p.runId) : undefined;
   const counted = await countInSalesforce(
     salesforce,
     described ?? { name: p.object, label: p.object, custom: false, fields: p.createdField ? [{ name: p.createdField, type: 'datetime' }] : [] },

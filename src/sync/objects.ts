@@ -75,3 +75,6 @@ export const NAMESPACE_RULE = `identifiers (${IDENTIFIER_RULE}) joined by dots`;
 const IDENTIFIER = '[A-Za-z_][A-Za-z0-9_]*';
 export const IDENTIFIER_PATTERN = new RegExp(`^${IDENTIFIER}$`);
 export const NAMESPACE_PATTERN = new RegExp(`^${IDENTIFIER}(?:\\.${IDENTIFIER})*$`);
+
+/** Why a read of every row goes through Bulk (src/sync/read-api.ts): what anyone expects, so the Web UI's details leave it out. */
+export const EVERY_ROW_REASON = 'a read of every row';

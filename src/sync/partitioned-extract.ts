@@ -13,7 +13,7 @@ import {
   readBulkPages,
   type BulkJobRef,
 } from '../salesforce/bulk-reader';
-import { describeObject, syncableFields } from '../salesforce/describe';
+import { runDescribe, syncableFields } from '../salesforce/describe';
 import { MAX_BULK_QUERY_LENGTH } from '../salesforce/reader';
 import type { SalesforceClient } from '../salesforce/client';
 import type { SalesforceField } from '../salesforce/describe-types';
@@ -60,12 +60,13 @@ export async function planObject(ctx: SyncContext, p: PreparedObject, opts: Plan
   const none = (reason: string, extra: Partial<ExtractPlan> = {}): ExtractPlan => ({ partitions: [], inFlight: 1, reason, ...extra });
   if (!settings || settings.minPages <= 0) return none('partitioning is off (SYNC_PARTITION_MIN_PAGES=0)');
   if (ctx.api === 'rest') return none('REST reads are extracted by one activity');
+  if (p.readApi?.api === 'rest') return none(`read through REST (${p.readApi.reason ?? 'chosen by prepare'}), by one activity`);
   if (p.reconcile && p.writeMode === 'merge' && !opts.reconcileStep) return none('this reconciling sync compares every Id inside its one extraction');
   if (Number(ctx.salesforce.apiVersion) < PARALLEL_RESULTS_VERSION) return none(`API ${ctx.salesforce.apiVersion} has no parallel result pages (62.0 and later)`);
   const log = ctx.log ?? noLog;
   const { salesforce, budget } = await budgetedClient(ctx.salesforce.withLog(log), { api: ctx.api, spent: p.usage, signal: opts.signal, progress: opts.progress, log });
   const table = await ctx.destination.writeTarget(p);
-  const describe = await describeObject(salesforce, p.object);
+  const describe = await runDescribe(salesforce, p.object, p.runId);
   const columns = alignColumns(table.columns, syncableFields(describe, { hidden: p.hiddenFields }), ctx.naming ?? 'snake_case');
   const window = readWindow(p);
   const ranges = await createdRanges(salesforce, describe, columns.fields, table, window, settings, ctx.naming ?? 'snake_case');

@@ -1,5 +1,5 @@
 import type { SalesforceClient } from '../salesforce/client';
-import { describeObject, type SObjectDescribe } from '../salesforce/describe';
+import { runDescribe, type SObjectDescribe } from '../salesforce/describe';
 import { readObject, type ReadApi } from '../salesforce/reader';
 import type { Destination, TableRef } from '../destinations/destination';
 import { IdDifference, type IdDifferenceOptions } from './id-difference';
@@ -185,7 +185,7 @@ export async function reconcileObject(ctx: SyncContext, p: PreparedObject, stagi
   });
   const area = await ctx.destination.writeTarget(p);
   const staged = await Promise.all(withDeletes(p, staging).map((key) => readStaging(area.store, key)));
-  const describe = await describeObject(salesforce, p.object);
+  const describe = await runDescribe(salesforce, p.object, p.runId);
   async function* keep(): AsyncGenerator<Iterable<string>> {
     for (const s of staged) {
       yield (await s.loadKeys()).values();

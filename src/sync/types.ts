@@ -33,6 +33,8 @@ export interface SyncContext {
   countCheck?: CountCheckMode;
   /** Read the deleted rows of an incremental merge from Salesforce's delete log (getDeleted; default true). */
   getDeleted?: boolean;
+  /** An incremental window of at most this many rows is read through REST, not Bulk (`auto` only; 0: never). */
+  restWindowRows?: number;
   /** A reconciling sync removes at most this share (0–1) of a table's rows; more fails the object (default 0.1). */
   reconcileMaxShare?: number;
   /** When and how an object's extraction is split into partitions (src/sync/partitions.ts); none: never. */
@@ -114,6 +116,12 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   skippedFields?: SkippedField[];
   /** What prepare created for this run (taken back if the sync commits nothing). */
   created?: Created;
+  /** The API prepare chose for the read and why (src/sync/read-api.ts); absent in results of older workers. */
+  readApi?: ReadApiUsed;
+  /** The API the deleted rows of a queryAll read go through (REST unless their window is large). */
+  deletesApi?: 'bulk' | 'rest';
+  /** Salesforce's count for the count check, taken by prepare with the window's other questions (an incremental sync's). */
+  counted?: CountCheck;
   /** Salesforce requests prepare made (the extraction adds its own; the snapshot records the sum). */
   usage?: UsageCounts;
 }

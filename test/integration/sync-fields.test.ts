@@ -100,8 +100,8 @@ describe('fields added in Salesforce, formula fields and labels (Temporal, worke
     await syncAccount(namespace);
     await control('add-field', { object: 'Account', field: { name: 'Tier__c', type: 'picklist', label: 'Tier', value: 'Gold' } });
     // A sync prepares (adds the column), then is cancelled while its extraction waits for Salesforce
-    // (its describe after prepare's is held).
-    const held = sim.hold({ path: '/sobjects/Account/describe', skip: 1 });
+    // (the creation of its Bulk job, which reads every row to fill the column, is held).
+    const held = sim.hold({ path: '/jobs/query' });
     const handle = await harness.client.workflow.start('salesforceSync', { taskQueue, workflowId: uniqueName('sync'), args: [{ objects: ['Account'], namespace }] });
     await held.arrived;
     const { catalog, storeFor } = connectIceberg(settings);

@@ -115,10 +115,13 @@ describe('the budget rules', () => {
   });
 });
 
+/** Each budget reads the limits itself: the tests change them between budgets. */
+const OWN_READING = { sharedReadingMs: 0 };
+
 describe('the budget against the simulator', () => {
   it('counts the API calls, Bulk jobs and result bytes a read spends, as the org counts them', async () => {
     const before = sim.usage;
-    const budget = new ApiBudget(settings(), { spent: { apiCalls: 7, bulkJobs: 1, resultBytes: 10 } });
+    const budget = new ApiBudget(settings(), { ...OWN_READING, spent: { apiCalls: 7, bulkJobs: 1, resultBytes: 10 } });
     const metered = client.withBudget(budget);
     await budget.check(metered);
     const describe = await describeObject(metered, 'Account');
@@ -142,6 +145,7 @@ describe('the budget against the simulator', () => {
     sim.setLimits({ DailyApiRequests: { Remaining: 2900 } });
     const reasons: (string | undefined)[] = [];
     const budget = new ApiBudget(settings(), {
+      ...OWN_READING,
       onWaiting: (reason) => {
         reasons.push(reason);
         // The org's usage falls once the sync has said it waits.
@@ -158,7 +162,7 @@ describe('the budget against the simulator', () => {
 
   it('wait: Sforce-Limit-Info over budget holds the next request, and the Bulk limits count what the sync spent since the reading', async () => {
     const reasons: (string | undefined)[] = [];
-    const budget = new ApiBudget(settings(), { onWaiting: (r) => (reasons.push(r), r && sim.setLimits({ DailyApiRequests: { Remaining: 10000 } })) });
+    const budget = new ApiBudget(settings(), { ...OWN_READING, onWaiting: (r) => (reasons.push(r), r && sim.setLimits({ DailyApiRequests: { Remaining: 10000 } })) });
     const metered = client.withBudget(budget);
     await budget.check(metered);
     expect(reasons).toEqual([]);
@@ -172,7 +176,7 @@ describe('the budget against the simulator', () => {
     expect(reasons.at(-1)).toBeUndefined();
     // Jobs: one short of the budget at the reading; the job this sync creates reaches it.
     sim.setLimits({ DailyBulkV2QueryJobs: { Max: 10, Remaining: 3 } });
-    const jobs = new ApiBudget(settings({ action: 'stop' }));
+    const jobs = new ApiBudget(settings({ action: 'stop' }), OWN_READING);
     const meteredJobs = client.withBudget(jobs);
     await jobs.check(meteredJobs);
     await meteredJobs.request('POST', '/jobs/query', { 'content-type': 'application/json' }, JSON.stringify({ operation: 'query', query: 'SELECT Id FROM Contact' }));
@@ -181,7 +185,7 @@ describe('the budget against the simulator', () => {
 
   it('stop: fails at once with the limit, its usage and the setting to change', async () => {
     sim.setLimits({ DailyBulkV2QueryFileStorageMB: { Remaining: 1000 } });
-    const budget = new ApiBudget(settings({ action: 'stop' }));
+    const budget = new ApiBudget(settings({ action: 'stop' }), OWN_READING);
     const error = await budget.check(client.withBudget(budget)).then(
       () => undefined,
       (e: unknown) => e,
@@ -189,14 +193,14 @@ describe('the budget against the simulator', () => {
     expect(error).toBeInstanceOf(ApiBudgetExceededError);
     expect((error as Error).message).toMatch(/DailyBulkV2QueryFileStorageMB 1,047,576 of 1,048,576 MB used \(budget 80 %\).*SOURCES__SALESFORCE__API_BUDGET_ACTION=stop/);
     // Reading through REST only, the Bulk result storage does not stop the sync.
-    const rest = new ApiBudget(settings({ action: 'stop' }), { bulk: false });
+    const rest = new ApiBudget(settings({ action: 'stop' }), { ...OWN_READING, bulk: false });
     await expect(rest.check(client.withBudget(rest))).resolves.toBeUndefined();
   });
 
   it('a cancelled sync stops waiting at once', async () => {
     sim.setLimits({ DailyApiRequests: { Remaining: 0 } });
     const cancel = new AbortController();
-    const budget = new ApiBudget(settings({ checkMs: 3_600_000 }), { onWaiting: (r) => r && cancel.abort(new Error('cancelled by the test')) });
+    const budget = new ApiBudget(settings({ checkMs: 3_600_000 }), { ...OWN_READING, onWaiting: (r) => r && cancel.abort(new Error('cancelled by the test')) });
     await expect(budget.check(client.withSignal(cancel.signal).withBudget(budget))).rejects.toThrow('cancelled by the test');
   });
 

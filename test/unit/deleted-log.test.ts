@@ -162,10 +162,13 @@ describe('a merge sync reads its deletes from the delete log (sync steps on the 
     expect(second.committed).toMatchObject({ rows: 1, deleted: 2, deletesFrom: expect.stringContaining('getDeleted') });
     expect(second.committed.reconciled).toBeUndefined();
     expect(await tableIds()).toEqual(liveIds().sort());
-    // One call to the log; no queryAll, no read of every Id: the one query job is the window's.
-    expect(requests.filter((r) => r.includes('/deleted/'))).toHaveLength(1);
+    // One call to the log (in prepare's Composite request, with the window's COUNT()s); no queryAll, no
+    // read of every Id: the one query is the window's, through REST (3 rows), and no Bulk job.
+    expect(requests.filter((r) => r.includes('/deleted/'))).toEqual([expect.stringMatching(/^POST \/services\/data\/v[\d.]+\/composite /)]);
     expect(requests.filter((r) => /queryAll|IsDeleted = true/.test(r))).toEqual([]);
-    expect(requests.filter((r) => r.startsWith('POST') && r.includes('/jobs/query'))).toEqual([expect.stringContaining('SystemModstamp >')]);
+    expect(requests.filter((r) => r.includes('/jobs/query'))).toEqual([]);
+    expect(requests.filter((r) => r.startsWith('GET') && /\/query\?q=SELECT Id, /.test(r) && !r.includes('LIMIT 1'))).toEqual([expect.stringContaining('SystemModstamp >')]);
+    expect(second.committed.readApi).toEqual({ api: 'rest', reason: 'the window holds 1 row, at most SALESFORCE_REST_WINDOW_ROWS (10000)' });
 
     // Nothing changed since: the log's answer for the window's whole minutes holds the last sync's deletes, which are not read again.
     const quiet = await sync();

@@ -146,7 +146,7 @@ describe('read API in staging manifests', () => {
     expect((await readStaging(store, await bulk.finish({ deletedKeys: [], usage: { apiCalls: 1, bulkJobs: 1, resultBytes: 0 } }))).readApi).toEqual({ api: 'bulk' });
 
     const asked = await Checkpointer.open(opts('asked'));
-    asked.noteApi('rest', 'the worker reads through REST (SALESFORCE_READ_API=rest)');
+    asked.noteApi('rest', { api: 'rest', reason: 'the worker reads through REST (SALESFORCE_READ_API=rest)' });
     expect(asked.readApi).toEqual({ api: 'rest', reason: 'the worker reads through REST (SALESFORCE_READ_API=rest)' });
 
     const old = pathToFileURL(path.join(dir, 'old.json')).href;

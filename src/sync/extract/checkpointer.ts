@@ -53,13 +53,13 @@ export class Checkpointer {
   }
 
   /**
-   * Notes the API a page came through. A REST page after none keeps the reason given before it
-   * (Bulk refused, from `fellBack`) or `restReason`; an attempt resumed in a REST read keeps its
-   * earlier attempt's reason.
+   * Notes the API a page came through. A page of the API that was chosen takes the choice's reason
+   * (`chosen`); a REST page after none keeps the reason given before it (Bulk refused, from
+   * `fellBack`); an attempt resumed keeps its earlier attempt's reason.
    */
-  noteApi(api: 'bulk' | 'rest' | undefined, restReason?: string): void {
+  noteApi(api: 'bulk' | 'rest' | undefined, chosen?: ReadApiUsed): void {
     if (api === undefined || this.readApi?.api === api) return;
-    this.readApi = api === 'rest' ? { api, ...(restReason ? { reason: restReason } : {}) } : { api };
+    this.readApi = chosen?.api === api ? chosen : { api };
   }
 
   /** Notes why the read goes through REST although Bulk was asked for (Salesforce refused it). */

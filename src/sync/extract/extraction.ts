@@ -2,7 +2,7 @@ import type { RunPaths } from '../../iceberg/run-paths';
 import { noLog, type Logger } from '../../log';
 import type { UsageCounts } from '../../salesforce/budget';
 import type { SalesforceClient } from '../../salesforce/client';
-import type { ReadApi, RecordPage } from '../../salesforce/reader';
+import type { ReadApi, ReadApiUsed, RecordPage } from '../../salesforce/reader';
 import type { KeyList } from '../staging';
 import type { ExtractCheckpoint, ExtractOptions, ExtractResult, PreparedObject, SyncContext } from '../types';
 import { budgetedClient } from './budgeted-client';
@@ -72,15 +72,15 @@ export async function runExtraction(ctx: SyncContext, p: PreparedObject, opts: E
   );
   const timer = new StageTimer();
   const pages = (await source.pages(salesforce, area, resume, (reason) => checkpointer.fellBack(reason)))[Symbol.asyncIterator]();
-  // REST by the worker's own choice (SALESFORCE_READ_API=rest) is said as such.
-  const restReason = ctx.api === 'rest' ? 'the worker reads through REST (SALESFORCE_READ_API=rest)' : undefined;
+  // Why the pages come through the API they do: prepare's choice (a result of an older worker has none: the worker's setting).
+  const chosen: ReadApiUsed | undefined = p.readApi ?? (ctx.api === 'rest' ? { api: 'rest', reason: 'the worker reads through REST (SALESFORCE_READ_API=rest)' } : undefined);
   const nextPage = () => timer.read(() => pages.next());
   for (let next = await nextPage(); !next.done; next = await nextPage()) {
     const page = next.value;
     opts.signal?.throwIfAborted();
     await writer.writeColumns(page.columns(columns.at));
     checkpointer.add(page, columns.idAt);
-    checkpointer.noteApi(page.api === 'auto' ? undefined : page.api, restReason);
+    checkpointer.noteApi(page.api === 'auto' ? undefined : page.api, chosen);
     if (checkpointer.due(page)) {
       await checkpointer.save(page, { pages: page.pages });
       log.info(`Checkpoint of ${source.name} at ${checkpointer.rows} rows`, { rows: checkpointer.rows, files: checkpointer.fileCount, staging: checkpointer.checkpoint?.staging });

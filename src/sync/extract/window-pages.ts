@@ -22,7 +22,8 @@ export async function windowPages(
   opts: Pick<ExtractOptions, 'progress'> & { job?: BulkJobRef; orRunning?: boolean; range?: FieldRange; pagesInFlight?: number; onFallback?: (reason: string) => void },
 ): Promise<AsyncGenerator<RecordPage>> {
   const log = ctx.log ?? noLog;
-  const planned = !read.resume && opts.job && ctx.api !== 'rest' && (await bulkJobAlive(salesforce, opts.job, { orRunning: opts.orRunning })) ? opts.job : undefined;
+  const planned =
+    !read.resume && opts.job && ctx.api !== 'rest' && p.readApi?.api !== 'rest' && (await bulkJobAlive(salesforce, opts.job, { orRunning: opts.orRunning })) ? opts.job : undefined;
   return readObject({
     client: salesforce,
     describe: read.describe,
@@ -30,7 +31,8 @@ export async function windowPages(
     window: readWindow(p),
     range: opts.range,
     resume: read.resume ? positionOf(read.resume) : planned && { api: 'bulk', job: planned },
-    api: ctx.api,
+    // REST when prepare chose it for a small window; else as the worker asks (auto still falls back to REST where Bulk is refused).
+    api: p.readApi?.api === 'rest' ? 'rest' : ctx.api,
     pagesInFlight: opts.pagesInFlight ?? ctx.pagesInFlight,
     sliceFloorMs: ctx.sliceFloorMs,
     onSplit: (reason) => (log.warn(reason), opts.progress?.({ retrying: reason })),

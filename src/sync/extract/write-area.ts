@@ -1,7 +1,7 @@
 import { runPaths, type RunPaths } from '../../iceberg/run-paths';
 import { openTableWriter, type TableFileWriter } from '../../parquet/partitioned-writer';
 import type { SalesforceClient } from '../../salesforce/client';
-import { describeObject, syncableFields } from '../../salesforce/describe';
+import { runDescribe, syncableFields } from '../../salesforce/describe';
 import type { WriteTarget } from '../../destinations/destination';
 import type { PreparedObject, SyncContext } from '../types';
 import { alignColumns, type ColumnAlignment } from './column-aligner';
@@ -9,7 +9,7 @@ import { alignColumns, type ColumnAlignment } from './column-aligner';
 /** Where an extraction (whole or one partition) writes, and with what: the same for both. */
 export interface WriteArea {
   table: WriteTarget;
-  describe: Awaited<ReturnType<typeof describeObject>>;
+  describe: Awaited<ReturnType<typeof runDescribe>>;
   columns: ColumnAlignment;
   paths: RunPaths;
   /** Writes the table's layout: one file at a time, or per partition of its spec, sorted by its sort order. */
@@ -23,7 +23,7 @@ export interface WriteArea {
  */
 export async function openWriteArea(ctx: SyncContext, salesforce: SalesforceClient, p: PreparedObject): Promise<WriteArea> {
   const table = await ctx.destination.writeTarget(p);
-  const describe = await describeObject(salesforce, p.object);
+  const describe = await runDescribe(salesforce, p.object, p.runId);
   const columns = alignColumns(table.columns, syncableFields(describe, { hidden: p.hiddenFields }), ctx.naming ?? 'snake_case');
   const paths = runPaths(table.location, p.runId);
   const writer = openTableWriter({
