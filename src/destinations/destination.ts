@@ -120,4 +120,9 @@ export interface Destination {
    * read; undefined when it cannot (equality deletes of another engine, a summary without totals).
    */
   liveRows(ref: TableRef): Promise<number | undefined>;
+  /**
+   * The cursor the last sync stored, read before `prepare` (which returns it too) so a sync can ask
+   * Salesforce its window's questions while it checks the fields; undefined for a table not there yet.
+   */
+  storedCursor(ref: TableRef): Promise<string | undefined>;
 }

@@ -205,6 +205,10 @@ export class DuckDbDestination implements Destination {
     });
   }
 
+  async storedCursor(ref: TableRef): Promise<string | undefined> {
+    return this.withConnection(async (c) => (await this.state(c, ref))?.cursor);
+  }
+
   async liveRows(ref: TableRef): Promise<number | undefined> {
     return this.withConnection(async (c) => {
       const result = await c.run(`SELECT count(*) FROM ${await qualifiedName(c, DuckDbDestination.schemaOf(ref), ref.table)}`);

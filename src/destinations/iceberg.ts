@@ -317,6 +317,15 @@ export class IcebergDestination implements Destination {
     for await (const keys of liveColumnValues(await this.open(ref), keyColumn)) await each(keys);
   }
 
+  async storedCursor(ref: TableRef): Promise<string | undefined> {
+    try {
+      return lastRunSummary(await this.open(ref), SYNC_RUN_KEYS)?.[CURSOR_PROPERTY];
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   async liveRows(ref: TableRef): Promise<number | undefined> {
     const summary = (await this.open(ref)).currentSnapshot()?.summary;
     if (!summary) return 0;

@@ -6,8 +6,9 @@ import { columnName, planSchema } from '../mapping/schema-mapping';
 import { resolveLayout } from './layout';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
-import { cursorField, describeObject, keepRunDescribe, runDescribe, skippedFields, syncableFields } from '../salesforce/describe';
-import { findHiddenFields, hiddenFieldsWarning } from '../salesforce/hidden-fields';
+import { cursorField, describeObject, keepRunDescribe, runDescribe, skippedFields, syncableFields, type SObjectDescribe } from '../salesforce/describe';
+import { findHiddenFields, hiddenFieldsWarning, type HiddenFields } from '../salesforce/hidden-fields';
+import type { SalesforceClient } from '../salesforce/client';
 import { runExtraction } from './extract/extraction';
 import type { CommitFilesRequest, CommitResult } from '../destinations/destination';
 import { readDeletedIds } from './extract/deleted-ids';
@@ -25,7 +26,7 @@ import { COUNT_PROPERTY, countInSalesforce, countMismatch, countMismatchError, r
 import { deleteBulkJob, type BulkJobRef } from '../salesforce/bulk-reader';
 import { CURSOR_PROPERTY, FILLED_THROUGH_PROPERTY, OBJECT_PROPERTY, REREAD_PROPERTY } from '../table-contract';
 
-import type { CommitSummary, ExtractOptions, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
+import type { CommitSummary, DeletesSource, ExtractOptions, ExtractResult, PrepareObjectInput, PreparedObject, SyncContext } from './types';
 
 /** Describes the object, creates or evolves its table, and fixes the incremental window. */
 export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput): Promise<PreparedObject> {
@@ -36,16 +37,27 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const salesforce = ctx.salesforce.withLog(log).withBudget(budget);
   const describe = await describeObject(salesforce, input.object);
   keepRunDescribe(ctx.salesforce, input.runId, describe);
+  const table = columnName(describe.name, naming);
+  const ref = { namespace: input.namespace, table };
+  const cursor = cursorField(describe);
+  const { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
+  const upTo = new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString();
+  // The incremental window from the cursor the last sync stored (the table's metadata, no Salesforce
+  // call), so everything prepare asks Salesforce goes out together as one Composite request (one API
+  // call): which fields the integration user cannot read, the window's deleted Ids (the delete log),
+  // its rows (which API reads it) and the count check's COUNT().
+  const askedAfter = writeMode !== 'replace' && !input.full ? await ctx.destination.storedCursor(ref) : undefined;
+  const ask = (after: string | undefined) =>
+    askSalesforce(ctx, salesforce, describe, { cursorField: cursor, writeMode, after, upTo, object: describe.name, runId: input.runId, ...ref });
+  let answers = await ask(askedAfter);
+  const { visibility } = answers;
   // Describe lists fields the integration user cannot read; naming one would fail every read, so
-  // they are found (one REST query, plus one per hidden field) and left out: a new table gets no
-  // column for them, an existing column stays null on the rows this sync writes.
-  const visibility = await findHiddenFields(salesforce, describe, syncableFields(describe));
+  // they are left out: a new table gets no column for them, an existing column stays null on the rows this sync writes.
   const hiddenFields = visibility.hidden;
   if (hiddenFields.length > 0) log.warn(hiddenFieldsWarning(describe.name, hiddenFields), { object: describe.name, hiddenFields });
   if (visibility.unchecked) log.warn(`${describe.name}: could not check which fields the integration user can see: ${visibility.unchecked}`, { object: describe.name });
   const fields = syncableFields(describe, { hidden: hiddenFields });
   const skipped = skippedFields(describe);
-  const table = columnName(describe.name, naming);
   // The partition spec and sort order asked for: checked against the object's fields before anything is created or read.
   const asked =
     input.partitionBy || input.sortBy
@@ -58,40 +70,28 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     newColumns,
     layoutChanges,
     lastCount,
-  } = await ctx.destination.prepare({ namespace: input.namespace, table }, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label }, asked?.layout);
-  const cursor = cursorField(describe);
-  const { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
+  } = await ctx.destination.prepare(ref, fields, { naming, timeAs: ctx.timeAs }, input.runId, { label: describe.label }, asked?.layout);
   const after = writeMode !== 'replace' && !input.full && stored ? stored : undefined;
+  // Another writer moved the cursor between the two reads of it: the window's questions are asked again.
+  if (after !== askedAfter) answers = await ask(after);
+  const { deletes, windowRows, deletedRows, counted } = answers;
   const reread = cursor ? rereadReason({ writeMode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
   // The window, as the result carries it: a re-read of every row still removes what was deleted since the stored cursor.
   const window = {
     cursorField: cursor,
     writeMode,
     after: reread ? undefined : after,
-    upTo: new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString(),
+    upTo,
     ...(reread ? { reread, deletedAfter: after } : {}),
   };
-  // The window's questions to Salesforce go out together, as one Composite request (one API call):
-  // its deleted Ids (the delete log), its rows (which API reads it) and the count check's COUNT().
-  const together = salesforce.batching();
-  const readIn = readWindow(window);
-  const incremental = readIn?.after !== undefined;
-  const countsWindow = incremental && ctx.api !== 'rest' && ctx.api !== 'bulk' && (ctx.restWindowRows ?? DEFAULT_REST_WINDOW_ROWS) > 0;
-  // Deleted rows read through queryAll (no delete log to ask) are counted too: their read follows the same rule.
+  // A re-read of every row is not the window the rows and the count were asked for: Bulk, and counted at the commit.
+  const incremental = readWindow(window)?.after !== undefined;
   const deletedIn = deletedIdsWindow(window);
-  const countsDeleted = countsWindow && deletedIn !== undefined && (ctx.getDeleted === false || describe.replicateable === false);
-  const [deletes, windowRows, deletedRows, counted] = await Promise.all([
-    stageDeletes(ctx, { ...window, object: describe.name, runId: input.runId, namespace: input.namespace, table }, together, describe),
-    countsWindow ? countWindow(together, describe, readIn!) : undefined,
-    countsDeleted ? countWindow(together, describe, deletedIn!, { deletedOnly: true }) : undefined,
-    // An incremental merge is counted now, right after the window's end: a row deleted later is still in the table this sync leaves.
-    incremental && ctx.countCheck !== 'off' ? countInSalesforce(together, describe, window) : undefined,
-  ]);
+  if (deletes?.from === 'queryAll') log.warn(`Deletes of ${describe.name} from queryAll: ${deletes.reason}`, { object: describe.name });
   const readApi = chooseReadApi({ api: ctx.api, restWindowRows: ctx.restWindowRows, incremental, windowRows });
   const deletesApi = deletedIn
-    ? chooseReadApi({ api: ctx.api, restWindowRows: ctx.restWindowRows, incremental, windowRows: deletedRows, what: 'the deleted rows' }).api
+    ? chooseReadApi({ api: ctx.api, restWindowRows: ctx.restWindowRows, incremental, windowRows: deletedRows ?? windowRows, what: 'the deleted rows' }).api
     : undefined;
-  if (deletes?.from === 'queryAll') log.warn(`Deletes of ${describe.name} from queryAll: ${deletes.reason}`, { object: describe.name });
   // Why every Id is compared though nobody asked: the delete log could not answer, or the last count check found too many rows.
   const reconcileReason =
     deletes?.from === 'queryAll' && deletes.reconcile
@@ -133,10 +133,35 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     createdField: describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime')?.name ?? null,
     created,
     readApi,
-    ...(deletesApi ? { deletesApi: countsDeleted ? deletesApi : readApi.api } : {}),
-    ...(counted ? { counted } : {}),
+    ...(deletesApi ? { deletesApi } : {}),
+    ...(counted && incremental ? { counted } : {}),
     usage: budget.usage,
   };
+}
+
+/** What prepare asks Salesforce of the object and its window, in one Composite request (see prepareObject). */
+async function askSalesforce(
+  ctx: SyncContext,
+  salesforce: SalesforceClient,
+  describe: SObjectDescribe,
+  w: Parameters<typeof stageDeletes>[1],
+): Promise<{ visibility: HiddenFields; deletes?: DeletesSource; windowRows?: number; deletedRows?: number; counted?: CountCheck }> {
+  const together = salesforce.batching();
+  const readIn = readWindow(w);
+  const incremental = readIn?.after !== undefined;
+  const countsWindow = incremental && ctx.api !== 'rest' && ctx.api !== 'bulk' && (ctx.restWindowRows ?? DEFAULT_REST_WINDOW_ROWS) > 0;
+  // Deleted rows read through queryAll (no delete log to ask) are counted too: their read follows the same rule.
+  const deletedIn = deletedIdsWindow(w);
+  const countsDeleted = countsWindow && deletedIn !== undefined && (ctx.getDeleted === false || describe.replicateable === false);
+  const [visibility, deletes, windowRows, deletedRows, counted] = await Promise.all([
+    findHiddenFields(together, describe, syncableFields(describe)),
+    stageDeletes(ctx, w, together, describe),
+    countsWindow ? countWindow(together, describe, readIn!) : undefined,
+    countsDeleted ? countWindow(together, describe, deletedIn!, { deletedOnly: true }) : undefined,
+    // An incremental merge is counted now, right after the window's end: a row deleted later is still in the table this sync leaves.
+    incremental && ctx.countCheck !== 'off' ? countInSalesforce(together, describe, w) : undefined,
+  ]);
+  return { visibility, deletes, windowRows, deletedRows, counted };
 }
 
 /**

@@ -168,6 +168,14 @@ describe('a merge sync reads its deletes from the delete log (sync steps on the 
     expect(requests.filter((r) => /queryAll|IsDeleted = true/.test(r))).toEqual([]);
     expect(requests.filter((r) => r.includes('/jobs/query'))).toEqual([]);
     expect(requests.filter((r) => r.startsWith('GET') && /\/query\?q=SELECT Id, /.test(r) && !r.includes('LIMIT 1'))).toEqual([expect.stringContaining('SystemModstamp >')]);
+    // Three calls in all: the describe, one Composite request (the field probe, the log, the window's
+    // COUNT() and the count check's), and the window's read (the limits read by the first sync still serve).
+    expect(requests.map((r) => r.split(' ').slice(0, 2).join(' ').replace(/\?.*/, ''))).toEqual([
+      'GET /services/data/v62.0/sobjects/Account/describe',
+      'POST /services/data/v62.0/composite',
+      'GET /services/data/v62.0/query',
+    ]);
+    expect(decodeURIComponent(requests[1]!)).toMatch(/LIMIT 1.*\/deleted\/.*SELECT COUNT\(\) FROM Account WHERE SystemModstamp.*SELECT COUNT\(\) FROM Account WHERE CreatedDate/);
     expect(second.committed.readApi).toEqual({ api: 'rest', reason: 'the window holds 1 row, at most SALESFORCE_REST_WINDOW_ROWS (10000)' });
 
     // Nothing changed since: the log's answer for the window's whole minutes holds the last sync's deletes, which are not read again.
