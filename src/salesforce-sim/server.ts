@@ -107,7 +107,8 @@ export class SalesforceSimulator implements SimContext {
   sessionTtlMs: number;
 
   constructor(readonly config: SimConfig = {}) {
-    this.org = new SimOrg(config.rowCounts);
+    const generated = config.generatedObjects;
+    this.org = new SimOrg(config.rowCounts, typeof generated === 'number' ? { objects: generated } : generated);
     if (config.pageCache) this.setPageCache(true);
     this.users = config.users ?? [SIM_DEFAULTS.user];
     this.orgId = config.orgId ?? SIM_DEFAULTS.orgId;
