@@ -75,6 +75,8 @@ interface IncrementalFigures {
   read_api: { bulk: number; rest: number };
   worker_cpu_s: number;
   worker_peak_rss_mb: number;
+  /** Mean seconds per object and per activity (see activityTimes). */
+  time_per_object?: Record<string, unknown>;
   /** The changes made in the org before it (incrementals only). */
   changes?: { updated: number; created: number; deleted: number };
 }
@@ -110,6 +112,45 @@ function resetPeakRss(pid: number | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/** Seconds between two history event times (protobuf Timestamps). */
+function between(from?: unknown, to?: unknown): number {
+  const ms = (t: unknown) => {
+    const ts = t as { seconds?: { toNumber?: () => number } | number; nanos?: number } | undefined;
+    const s = typeof ts?.seconds === 'number' ? ts.seconds : (ts?.seconds?.toNumber?.() ?? 0);
+    return s * 1000 + (ts?.nanos ?? 0) / 1e6;
+  };
+  return from && to ? (ms(to) - ms(from)) / 1000 : 0;
+}
+
+/**
+ * Where the objects' time went: per activity type, how many ran, the mean seconds one ran
+ * (started to completed) and waited for a worker slot (scheduled to started), over every object's
+ * child workflow; and the mean seconds of one child from start to close.
+ */
+async function activityTimes(client: Client, workflowId: string, objects: string[]): Promise<Record<string, unknown>> {
+  const byType: Record<string, { count: number; run: number; wait: number }> = {};
+  let childSeconds = 0;
+  for (const object of objects) {
+    const events = (await client.workflow.getHandle(`${workflowId}/${object}`).fetchHistory()).events ?? [];
+    childSeconds += between(events[0]?.eventTime, events.at(-1)?.eventTime);
+    for (const e of events) {
+      const done = e.activityTaskCompletedEventAttributes;
+      if (!done) continue;
+      const scheduled = events.find((x) => String(x.eventId) === String(done.scheduledEventId));
+      const started = events.find((x) => String(x.eventId) === String(done.startedEventId));
+      const type = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+      const t = (byType[type] ??= { count: 0, run: 0, wait: 0 });
+      t.count++;
+      t.run += between(started?.eventTime, e.eventTime);
+      t.wait += between(scheduled?.eventTime, started?.eventTime);
+    }
+  }
+  return {
+    object_mean_s: round(childSeconds / Math.max(1, objects.length)),
+    activities: Object.fromEntries(Object.entries(byType).map(([type, t]) => [type, { count: t.count, mean_run_s: round(t.run / t.count), mean_wait_s: round(t.wait / t.count) }])),
+  };
 }
 
 async function simControl<T>(url: string, name: string, body?: unknown): Promise<T> {
@@ -234,6 +275,8 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
           worker_peak_rss_mb: Math.max(...workers.map((w) => mb(w.peakRss() ?? 0))),
         };
         if (!rssReset) Object.assign(figures, { worker_peak_rss_since_start: true });
+        // Read after the figures (it loads only the Temporal server, not the workers or the simulator).
+        figures.time_per_object = await activityTimes(client, workflowId, syncedObjects);
         console.log(
           `${workerCount} worker(s), ${label}: ${syncedObjects.length} objects in ${figures.wall_s} s; ${figures.bulk_jobs} Bulk jobs, ${figures.api_requests} API requests, ${figures.snapshots_added} snapshots, ${figures.rows_read} rows read, ${figures.worker_cpu_s} worker CPU s, peak RSS ${figures.worker_peak_rss_mb} MB`,
         );
