@@ -68,6 +68,8 @@ interface IncrementalFigures {
   wall_s: number;
   bulk_jobs: number;
   api_requests: number;
+  /** The API requests by what they asked for (describe, count, bulk-poll, …): where each object's requests go. */
+  api_requests_by_kind: Record<string, number>;
   snapshots_added: number;
   objects_unchanged: number;
   rows_read: number;
@@ -265,6 +267,11 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
           wall_s: round(wall),
           bulk_jobs: usageAfter.bulkJobs - usageBefore.bulkJobs,
           api_requests: usageAfter.apiRequests - usageBefore.apiRequests,
+          api_requests_by_kind: Object.fromEntries(
+            Object.entries(usageAfter.apiRequestsByKind ?? {})
+              .map(([kind, n]) => [kind, n - (usageBefore.apiRequestsByKind?.[kind] ?? 0)] as const)
+              .filter(([, n]) => n > 0),
+          ),
           snapshots_added: results.filter((r) => !r.unchanged && !r.alreadyCommitted).length,
           objects_unchanged: results.filter((r) => r.unchanged).length,
           rows_read: results.reduce((n, r) => n + r.rows, 0),

@@ -69,6 +69,8 @@ export interface SimUsage {
   apiRequests: number;
   bulkJobs: number;
   resultBytes: number;
+  /** apiRequests by what they asked for: describe, count, query, bulk-create, bulk-poll, get-deleted, … */
+  apiRequestsByKind: Record<string, number>;
 }
 
 export const SIM_DEFAULTS = {

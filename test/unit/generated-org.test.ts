@@ -91,6 +91,10 @@ describe('simulator org of many objects', () => {
     while ((await client.get<{ state: string }>(`/jobs/query/${job.id}`)).state !== 'JobComplete') await new Promise((r) => setTimeout(r, 10));
     const results = await (await client.request('GET', `/jobs/query/${job.id}/results?maxRecords=10000`)).text();
     expect(results.trim().split('\n')).toHaveLength(sim.org.count(large.name) + 1);
+    // The requests, counted by what they asked for.
+    expect(sim.usage.apiRequestsByKind).toMatchObject({ 'describe-global': 1, count: 1, query: 1, 'bulk-create': 1, 'bulk-results': 1 });
+    expect(sim.usage.apiRequestsByKind['bulk-poll']).toBeGreaterThanOrEqual(1);
+    expect(sim.usage.apiRequestsByKind.describe).toBeGreaterThanOrEqual(GENERATED);
   });
 
   it('touch changes every object at once: updates move SystemModstamp, creates add rows, deletes reach getDeleted; history objects get creates only', async () => {
