@@ -192,7 +192,8 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
     await connection.close();
   }
   const first = runs[0] as { incrementals: IncrementalFigures[]; limits: { DailyApiRequests: number; DailyBulkV2QueryJobs: number } };
-  const mean = (k: 'bulk_jobs' | 'api_requests' | 'wall_s') => first.incrementals.reduce((n, x) => n + x[k], 0) / first.incrementals.length;
+  const mean = (k: 'bulk_jobs' | 'api_requests') => first.incrementals.reduce((n, x) => n + x[k], 0) / first.incrementals.length;
+  const oneWorker = (runs as { workers: number; incremental_mean: { wall_s: number } }[]).find((r) => r.workers === 1);
   const bulkPerDay = Math.round(mean('bulk_jobs') * SYNCS_PER_DAY);
   const apiPerDay = Math.round(mean('api_requests') * SYNCS_PER_DAY);
   const figures = {
@@ -215,11 +216,12 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
       api_requests_share_percent: round((100 * apiPerDay) / first.limits.DailyApiRequests, 1),
     },
     targets: {
-      incremental_under_60_s_on_one_worker: runs.some((r) => (r as { workers: number }).workers === 1) ? mean('wall_s') < 60 : null,
+      incremental_under_60_s_on_one_worker: oneWorker ? oneWorker.incremental_mean.wall_s < 60 : null,
       bulk_jobs_under_10_percent_of_daily: (100 * bulkPerDay) / first.limits.DailyBulkV2QueryJobs < 10,
       api_requests_under_10_percent_of_daily: (100 * apiPerDay) / first.limits.DailyApiRequests < 10,
     },
   };
+  if (oneWorker) console.log(`An incremental sync of ${opts.objects} objects on one worker: ${oneWorker.incremental_mean.wall_s} s on average (target under 60 s).`);
   console.log(
     `At one incremental sync of ${opts.objects} objects every 15 minutes: ${bulkPerDay} Bulk jobs a day (${figures.projection.bulk_jobs_share_percent}% of ${first.limits.DailyBulkV2QueryJobs}; target under 10%), ${apiPerDay} API requests a day (${figures.projection.api_requests_share_percent}% of ${first.limits.DailyApiRequests}; target under 10%).`,
   );
