@@ -43,6 +43,7 @@ import { lastCatalog, up } from './stack/index';
 import { temporalConnection } from '../worker/temporal-connection';
 import { benchMaintenance } from './bench-maintenance';
 import { benchLayout } from './bench-layout';
+import { DEFAULT_DAILY_API_REQUESTS, benchOrg } from './bench-org';
 import { PIPELINES, type PipelineKey, benchCompare } from './bench-compare';
 import { SYNC_RUNS_PROPERTY, SYNC_RUN_KEYS } from '../src/table-contract';
 
@@ -911,6 +912,29 @@ program
       { rows: opts.rows, partitionBy, month: opts.month, runs: opts.runs, keep: !!opts.keep, compact: !!opts.compact },
       { up: upAsItWas, settings: loadSettings, startSimulator, simUser: SIM_DEFAULTS.user },
     );
+    console.log(JSON.stringify(figures));
+    process.exit(0);
+  });
+program
+  .command('org')
+  .description('an org of many objects (mostly small, a few large): an initial sync of all, then incrementals after a few changes to each; on one worker and on several')
+  .option('--objects <n>', 'objects synced (the simulator generates those beyond its own)', (v) => Number(v), 200)
+  .option('--incrementals <n>', 'incremental syncs after the initial one', (v) => Number(v), 3)
+  .option('--workers <list>', 'worker processes of each run, comma-separated (a run each, fresh namespace)', '1,3')
+  .option('--concurrency <n>', 'objects synced at the same time per worker', (v) => Number(v), 8)
+  .option('--updates <n>', 'rows updated in every object before each incremental', (v) => Number(v), 5)
+  .option('--creates <n>', 'rows created in every object before each incremental', (v) => Number(v), 2)
+  .option('--deletes <n>', 'rows deleted before each incremental in every --delete-every-th object', (v) => Number(v), 1)
+  .option('--delete-every <n>', 'which objects get deletes (every n-th)', (v) => Number(v), 10)
+  .option('--object-fields <min-max>', 'fields of each generated object', '10-80')
+  .option('--small-rows <min-max>', 'rows of each small generated object', '50-2000')
+  .option('--large-objects <n>', 'generated objects that are large', (v) => Number(v), 3)
+  .option('--large-rows <min-max>', 'rows of each large generated object', '100000-300000')
+  .option('--daily-api-requests <n>', "the org's DailyApiRequests (default: a 200-licence Enterprise Edition org)", (v) => Number(v), DEFAULT_DAILY_API_REQUESTS)
+  .option('--keep', 'keep the tables afterwards')
+  .action(async (opts: Omit<Parameters<typeof benchOrg>[0], 'workers' | 'keep'> & { workers: string; keep?: boolean }) => {
+    const workers = opts.workers.split(',').map((w) => Number(w.trim()));
+    const figures = await benchOrg({ ...opts, workers, keep: !!opts.keep }, { up: upAsItWas, settings: loadSettings, simUser: SIM_DEFAULTS.user });
     console.log(JSON.stringify(figures));
     process.exit(0);
   });

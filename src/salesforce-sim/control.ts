@@ -96,6 +96,20 @@ export async function control(sim: SimContext, req: http.IncomingMessage, res: h
       case '/__sim/add-records':
         // {"object": "AccountHistory", "count": 5}: records created now (an incremental sync sees them; /__sim/counts adds past ones).
         return sim.json(res, 200, { added: sim.org.addRecords(String(body.object), Number(body.count ?? 1)) });
+      case '/__sim/touch':
+        // {"updates": 5, "creates": 2, "deletes": 1, "deleteEvery": 10, "round": 1, "objects"?: [...]}: a few changes to every object at once.
+        return sim.json(
+          res,
+          200,
+          sim.org.touch({
+            updates: Number(body.updates ?? 0),
+            creates: Number(body.creates ?? 0),
+            deletes: Number(body.deletes ?? 0),
+            deleteEvery: Number(body.deleteEvery ?? 1),
+            round: Number(body.round ?? 0),
+            objects: Array.isArray(body.objects) ? body.objects.map(String) : undefined,
+          }),
+        );
       case '/__sim/counts':
         for (const [name, n] of Object.entries(body)) sim.org.setCount(name, Number(n));
         return sim.json(res, 200, body);

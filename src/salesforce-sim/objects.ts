@@ -479,3 +479,194 @@ function taskObject(rows?: number): SimObject {
     ],
   };
 }
+
+/**
+ * An org of many objects, as large orgs have (hundreds of standard and custom objects, most of them
+ * small): objects generated beside the fixed ones above. Each generated object has the usual audit
+ * fields (Id, IsDeleted, CreatedDate, LastModifiedDate, SystemModstamp, OwnerId: incremental merge
+ * works on it) and a name field, then more fields of varied types up to its field count.
+ */
+export interface GeneratedOrgSpec {
+  /** Objects generated beside the fixed ones. */
+  objects: number;
+  /** Fields of each generated object, audit fields included: [min, max]. Default [10, 80]. */
+  fields?: [number, number];
+  /** Rows of the small objects: [min, max]. Default [50, 2,000]. */
+  smallRows?: [number, number];
+  /** How many of the generated objects are large. Default 3. */
+  largeObjects?: number;
+  /** Rows of the large objects: [min, max]. Default [100,000, 300,000]. */
+  largeRows?: [number, number];
+}
+
+/** Defaults of GeneratedOrgSpec: one place for the simulator, `npm run sim` and the bench. */
+export const GENERATED_DEFAULTS = { fields: [10, 80], smallRows: [50, 2_000], largeObjects: 3, largeRows: [100_000, 300_000] } as const satisfies Omit<
+  Required<GeneratedOrgSpec>,
+  'objects'
+>;
+
+/** Real Salesforce standard object names the fixed objects do not use: the generated objects' standard-looking names. */
+const STANDARD_NAMES = [
+  'Asset',
+  'Case',
+  'Contract',
+  'Order',
+  'OrderItem',
+  'Quote',
+  'QuoteLineItem',
+  'Entitlement',
+  'ServiceContract',
+  'ContractLineItem',
+  'WorkOrder',
+  'WorkOrderLineItem',
+  'Solution',
+  'Idea',
+  'Individual',
+  'Location',
+  'Shipment',
+  'ProductItem',
+  'ProductRequest',
+  'ReturnOrder',
+  'Note',
+  'Attachment',
+  'Document',
+  'EmailMessage',
+  'CaseComment',
+  'Partner',
+  'AssetRelationship',
+  'ServiceAppointment',
+  'ServiceResource',
+  'Skill',
+  'OperatingHours',
+  'TimeSlot',
+  'Macro',
+  'Survey',
+  'Image',
+  'Topic',
+  'Holiday',
+  'Period',
+  'BusinessHours',
+  'Organization',
+];
+const CUSTOM_WORDS_A = [
+  'Project',
+  'Shipment',
+  'Invoice_Line',
+  'Subscription',
+  'Renewal',
+  'Warranty',
+  'Site',
+  'Device',
+  'Meter',
+  'Claim',
+  'Policy',
+  'Vendor',
+  'Region',
+  'Ticket',
+  'Visit',
+  'Batch',
+];
+const CUSTOM_WORDS_B = ['Item', 'Log', 'Detail', 'Status', 'Plan', 'Event', 'Score', 'Request', 'Entry', 'Rule', 'Note', 'Share'];
+const NOUNS = ['Amount', 'Code', 'Status', 'Region', 'Score', 'Level', 'Start', 'End', 'Owner_Note', 'Channel', 'Reason', 'Weight', 'Count', 'Flag', 'Rate'];
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** The generated objects' key prefixes: custom objects a03, a04, …; standard-looking ones 0G0, 0G1, …; never one already in use. */
+function prefixes(taken: Set<string>): { custom: () => string; standard: () => string } {
+  const next = (first: string, start: number) => {
+    let i = start;
+    return () => {
+      for (;;) {
+        const p = `${first}${BASE62[Math.floor(i / 62) % 62]}${BASE62[i % 62]}`;
+        i++;
+        if (i >= 62 * 62) throw new Error(`no key prefix left after ${first}zz`);
+        if (!taken.has(p)) {
+          taken.add(p);
+          return p;
+        }
+      }
+    };
+  };
+  return { custom: next('a', 0), standard: next('0', 16 * 62) };
+}
+/** The types generated fields cycle through, with their values (a field's salt `s` varies them). */
+const GENERATED_TYPES: [SalesforceFieldType, (n: number, s: number) => unknown, Partial<SimField>][] = [
+  ['string', (n, s) => `Text ${hash(n, s) % 100_000}`, { length: 80 }],
+  ['double', (n, s) => (hash(n, s) % 1_000_000) / 100, { precision: 18, scale: 2 }],
+  ['boolean', (n, s) => hash(n, s) % 2 === 0, { nillable: false }],
+  ['datetime', (n, s) => iso(SIM_EPOCH_MS - (hash(n, s) % 800) * 3_600_000), {}],
+  ['currency', (n, s) => (hash(n, s) % 10_000_000) / 100, { precision: 16, scale: 2 }],
+  ['date', (n, s) => iso(SIM_EPOCH_MS - (hash(n, s) % 900) * DAY_MS).slice(0, 10), {}],
+  ['picklist', (n, s) => pick(n, s, ['New', 'Open', 'Pending', 'Closed']), { length: 40 }],
+  ['int', (n, s) => hash(n, s) % 10_000, { digits: 9 }],
+  ['percent', (n, s) => (hash(n, s) % 10_000) / 100, { precision: 5, scale: 2 }],
+  ['email', (n) => `row${n}@generated.example.com`, {}],
+  ['textarea', (n, s) => `Note ${n}\nline ${hash(n, s) % 1000}`, { length: 32000 }],
+  ['reference', (n, s) => hash(n, s), { referenceTo: '001' }],
+];
+
+/**
+ * `spec.objects` generated objects, their names, key prefixes, fields and row counts decided by
+ * their number alone (the same spec gives the same org). About a quarter have standard-looking
+ * names (Asset, Case, …; with a number once those run out), the rest are custom `X__c`. Cheap:
+ * no row is made here (rows are generated per query from their number, as the fixed objects' are).
+ * `taken`: key prefixes (and names) already in use, which none of these reuses; `rowCounts` overrides a generated object's rows.
+ */
+export function generatedObjects(
+  spec: GeneratedOrgSpec,
+  taken: { prefixes: Iterable<string>; names: Iterable<string> },
+  rowCounts: Record<string, number> = {},
+): { objects: SimObject[]; rows: Record<string, number> } {
+  const d = { ...GENERATED_DEFAULTS, ...spec };
+  const next = prefixes(new Set(taken.prefixes));
+  const names = new Set([...taken.names].map((x) => x.toLowerCase()));
+  const unique = (name: string, suffix: (k: number) => string) => {
+    let out = name;
+    for (let k = 2; names.has(out.toLowerCase()); k++) out = suffix(k);
+    names.add(out.toLowerCase());
+    return out;
+  };
+  const between = ([lo, hi]: readonly [number, number], n: number, salt: number) => lo + (hash(n, salt) % (hi - lo + 1));
+  // The large objects spread over the list (not all at its start).
+  const large = new Set(Array.from({ length: Math.min(d.largeObjects, spec.objects) }, (_, k) => Math.floor(((k + 0.5) * spec.objects) / Math.max(1, d.largeObjects))));
+  const objects: SimObject[] = [];
+  const rows: Record<string, number> = {};
+  let standard = 0;
+  let custom = 0;
+  for (let i = 0; i < spec.objects; i++) {
+    const isCustom = i % 4 !== 1;
+    let name: string;
+    if (isCustom) {
+      const c = custom++;
+      const base = `${CUSTOM_WORDS_A[c % CUSTOM_WORDS_A.length]}_${CUSTOM_WORDS_B[Math.floor(c / CUSTOM_WORDS_A.length) % CUSTOM_WORDS_B.length]}`;
+      name = unique(`${base}__c`, (k) => `${base}_${k}__c`);
+    } else {
+      const s = standard++;
+      const base = STANDARD_NAMES[s % STANDARD_NAMES.length]!;
+      name = unique(base, (k) => `${base}${k}`);
+    }
+    rows[name] = rowCounts[name] ?? between(large.has(i) ? d.largeRows : d.smallRows, i, 300);
+    const fieldCount = between(d.fields, i, 301);
+    const fields: SimField[] = [...auditFields(rows[name]), f('Name', 'string', (n) => `${name.replace(/__c$/, '')} ${n}`, { nillable: false, length: 80 })];
+    for (let k = 0; fields.length < fieldCount; k++) {
+      const [type, gen, extra] = GENERATED_TYPES[(k + i) % GENERATED_TYPES.length]!;
+      const salt = 1000 + i * 97 + k;
+      const fieldName = `${NOUNS[k % NOUNS.length]}_${String(k).padStart(2, '0')}`;
+      // Standard objects have custom fields too: every third field of one is custom.
+      const named = isCustom || k % 3 === 0 ? `${fieldName}__c` : fieldName.replace(/_/g, '');
+      fields.push(f(named, type, (n) => (type !== 'boolean' && hash(n, salt + 7) % 6 === 0 ? null : gen(n, salt)), extra));
+    }
+    objects.push({
+      name,
+      label: name
+        .replace(/__c$/, '')
+        .replace(/_/g, ' ')
+        .replace(/([a-z])([A-Z])/g, '$1 $2'),
+      keyPrefix: isCustom ? next.custom() : next.standard(),
+      custom: isCustom,
+      bulkQueryable: true,
+      fields,
+    });
+  }
+  return { objects, rows };
+}

@@ -1,5 +1,5 @@
 import { salesforceId, recordNumber } from './ids';
-import { SIM_EPOCH_MS, simObjects, type SimField, type SimObject } from './objects';
+import { SIM_EPOCH_MS, generatedObjects, simObjects, type GeneratedOrgSpec, type SimField, type SimObject } from './objects';
 import { SoqlError, conditionFields, type Condition, type Literal, type Query } from './soql';
 
 export type SimRecord = Record<string, unknown>;
@@ -32,11 +32,16 @@ export class SimOrg {
   /** Fields the integration user cannot see (field-level security), per object: describe lists them, SOQL does not know them. */
   private readonly hidden = new Map<string, Set<string>>();
 
-  constructor(rowCounts: Record<string, number> = {}) {
-    for (const o of simObjects(rowCounts)) {
+  /** `generated`: objects generated beside the fixed ones (an org of many objects; see generatedObjects). */
+  constructor(rowCounts: Record<string, number> = {}, generated?: GeneratedOrgSpec) {
+    const fixed = simObjects(rowCounts);
+    // Prefixes the fixed objects reference (e.g. 069 for ContentDocument) count as taken too.
+    const taken = { prefixes: fixed.flatMap((o) => [o.keyPrefix, ...o.fields.flatMap((x) => (x.referenceTo ? [x.referenceTo] : []))]), names: fixed.map((o) => o.name) };
+    const extra = generated && generated.objects > 0 ? generatedObjects(generated, taken, rowCounts) : { objects: [], rows: {} };
+    for (const o of [...fixed, ...extra.objects]) {
       this.objects.set(o.name.toLowerCase(), o);
       if (!this.prefixes.has(o.keyPrefix)) this.prefixes.set(o.keyPrefix, o.name);
-      this.counts.set(o.name, rowCounts[o.name] ?? 100);
+      this.counts.set(o.name, rowCounts[o.name] ?? extra.rows[o.name] ?? 100);
     }
   }
 
@@ -72,6 +77,49 @@ export class SimOrg {
       ids.push(salesforceId(o.keyPrefix, n + 1));
     }
     return ids;
+  }
+
+  /**
+   * A few changes to every object (or to `objects`), as a busy org sees between two syncs: `updates`
+   * existing rows updated (their SystemModstamp moves; a text field changes where there is one),
+   * `creates` rows created now, and `deletes` rows deleted in every `deleteEvery`-th object (the
+   * others get none). Objects without SystemModstamp (history objects: rows never change) only get
+   * creates. `round` varies which rows (a later round touches others). Returns the counts and the
+   * latest stamp given (a sync must start after it to see every change).
+   */
+  touch(opts: { updates?: number; creates?: number; deletes?: number; deleteEvery?: number; round?: number; objects?: string[] }): {
+    objects: number;
+    updated: number;
+    created: number;
+    deleted: number;
+    lastStamp: string;
+  } {
+    const { updates = 0, creates = 0, deletes = 0, deleteEvery = 1, round = 0 } = opts;
+    const targets = opts.objects ? opts.objects.map((name) => this.known(name)) : [...this.objects.values()];
+    let [updated, created, deleted] = [0, 0, 0];
+    targets.forEach((o, index) => {
+      if (this.field(o, 'SystemModstamp')) {
+        const total = this.count(o.name);
+        const text = o.fields.find((x) => x.type === 'string' && !x.calculated && this.visible(o, x) && x.name !== 'Name') ?? this.field(o, 'Name');
+        const wanted = updates + (index % Math.max(1, deleteEvery) === 0 ? deletes : 0);
+        // Distinct live rows, spread over the object (a row a test deleted or purged is skipped).
+        const rows: number[] = [];
+        for (let k = 0; rows.length < wanted && k < wanted * 4 + 8; k++) {
+          const n = (Math.imul(round * 7919 + k * 104_729 + index, 2_654_435_761) >>> 0) % total;
+          if (!rows.includes(n) && !this.deleted.get(o.name)?.has(n) && !this.isPurged(o, n)) rows.push(n);
+        }
+        for (const n of rows.slice(0, updates)) {
+          this.update(o.name, salesforceId(o.keyPrefix, n + 1), text ? { [text.name]: `Touched in round ${round}` } : {});
+          updated++;
+        }
+        for (const n of rows.slice(updates)) {
+          this.delete(o.name, salesforceId(o.keyPrefix, n + 1));
+          deleted++;
+        }
+      }
+      created += this.addRecords(o.name, creates).length;
+    });
+    return { objects: targets.length, updated, created, deleted, lastStamp: new Date(this.clock).toISOString() };
   }
 
   private countByPrefix(prefix: string): number {

@@ -64,6 +64,8 @@ export class SalesforceSimulator implements SimContext {
   faults: FaultRule[] = [];
   holds: HoldState[] = [];
   apiUsed = 0;
+  /** The requests counted in apiUsed, by what they asked for (see requestKind). */
+  readonly apiByKind: Record<string, number> = {};
   resultsInFlight = 0;
   counters: SimStats = { bulkJobs: 0, orderedBulkJobs: 0, resultPagesCalls: 0, resultDownloads: 0, gzipResults: 0, maxResultsInFlight: 0 };
   bulkJobsCreated = 0;
@@ -119,7 +121,8 @@ export class SalesforceSimulator implements SimContext {
   bulkQueueMs: number;
 
   constructor(readonly config: SimConfig = {}) {
-    this.org = new SimOrg(config.rowCounts);
+    const generated = config.generatedObjects;
+    this.org = new SimOrg(config.rowCounts, typeof generated === 'number' ? { objects: generated } : generated);
     if (config.pageCache) this.setPageCache(true);
     this.users = config.users ?? [SIM_DEFAULTS.user];
     this.orgId = config.orgId ?? SIM_DEFAULTS.orgId;
@@ -132,7 +135,7 @@ export class SalesforceSimulator implements SimContext {
 
   /** What this simulator counted so far (tests compare a sync's own figures with it). */
   get usage(): SimUsage {
-    return { apiRequests: this.apiUsed, bulkJobs: this.bulkJobsCreated, resultBytes: this.resultBytesServed };
+    return { apiRequests: this.apiUsed, bulkJobs: this.bulkJobsCreated, resultBytes: this.resultBytesServed, apiRequestsByKind: { ...this.apiByKind } };
   }
 
   ownUsage(name: SimLimitName): number {
@@ -317,6 +320,7 @@ export class SalesforceSimulator implements SimContext {
     if (async) {
       if (!API_VERSIONS.includes(async[1]!)) return this.json(res, 404, { exceptionCode: 'InvalidUrl', exceptionMessage: 'unknown API version' });
       this.apiUsed++;
+      this.apiByKind['bulk-v1'] = (this.apiByKind['bulk-v1'] ?? 0) + 1;
       const body = req.method === 'POST' ? await this.body(req) : '';
       return bulkV1(this, req, res, async[1]!, async[2]!, body);
     }
@@ -332,6 +336,8 @@ export class SalesforceSimulator implements SimContext {
       return this.json(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
     }
     this.apiUsed++;
+    const kind = requestKind(req.method ?? 'GET', data[2] ?? '', url);
+    this.apiByKind[kind] = (this.apiByKind[kind] ?? 0) + 1;
     if (fault?.kind === 'request-limit') {
       return this.json(res, 403, [{ message: `TotalRequests Limit exceeded.`, errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
     }
@@ -351,4 +357,22 @@ export class SalesforceSimulator implements SimContext {
   get identityUrl(): string {
     return `${this.instanceUrl}/id/${this.orgId}/${SIM_USER_ID}`;
   }
+}
+
+/** What a REST or Bulk 2.0 request asked for, in a word (SimUsage.apiRequestsByKind): where a sync's API requests go. */
+export function requestKind(method: string, resource: string, url: URL): string {
+  if (resource === '') return 'resources';
+  if (resource === '/limits') return 'limits';
+  if (resource === '/sobjects') return 'describe-global';
+  if (/^\/sobjects\/[^/]+\/describe$/.test(resource)) return 'describe';
+  if (/^\/sobjects\/[^/]+\/deleted\/?$/.test(resource)) return 'get-deleted';
+  const query = /^\/(query|queryAll)(\/[^/]+)?$/.exec(resource);
+  if (query) return query[2] ? 'query-more' : /^\s*SELECT\s+COUNT\(\)/i.test(url.searchParams.get('q') ?? '') ? 'count' : 'query';
+  const job = /^\/jobs\/query(\/[^/]+)?(\/results|\/resultPages)?$/.exec(resource);
+  if (job) {
+    if (!job[1]) return method === 'POST' ? 'bulk-create' : 'bulk-list';
+    if (job[2]) return job[2] === '/results' ? 'bulk-results' : 'bulk-result-pages';
+    return method === 'GET' ? 'bulk-poll' : method === 'DELETE' ? 'bulk-delete' : 'bulk-abort';
+  }
+  return resource.split('/')[1] ?? 'other';
 }

@@ -1,4 +1,4 @@
-import type { SimField } from './objects';
+import type { GeneratedOrgSpec, SimField } from './objects';
 
 /* The simulator's configuration, what it counts, and the state its protocols share. */
 export interface SimUser {
@@ -18,6 +18,11 @@ export interface SimConfig {
   jwtCertificate?: string;
   sessionTtlMs?: number;
   rowCounts?: Record<string, number>;
+  /**
+   * Objects generated beside the fixed ones (an org of hundreds of objects): a count, or the spec
+   * (field counts, small and large row counts; see GeneratedOrgSpec). rowCounts overrides a generated object's rows.
+   */
+  generatedObjects?: number | GeneratedOrgSpec;
   /** false: the org has no Bulk API (jobs are refused as Salesforce does). */
   bulkEnabled?: boolean;
   dailyApiLimit?: number;
@@ -79,6 +84,8 @@ export interface SimUsage {
   apiRequests: number;
   bulkJobs: number;
   resultBytes: number;
+  /** apiRequests by what they asked for: describe, count, query, bulk-create, bulk-poll, get-deleted, … */
+  apiRequestsByKind: Record<string, number>;
 }
 
 export const SIM_DEFAULTS = {
