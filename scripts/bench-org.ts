@@ -21,6 +21,7 @@ import { SalesforceClient } from '../src/salesforce/client';
 import { listObjects } from '../src/salesforce/describe';
 import { parseSalesforceSettings, salesforceEnv as E } from '../src/salesforce/settings';
 import { simObjects } from '../src/salesforce-sim/objects';
+import { defaultWriteMode } from '../src/sync/objects';
 import type { SimUsage } from '../src/salesforce-sim/types';
 import type { ObjectOutcome } from '../workflows';
 import { temporalConnection } from '../worker/temporal-connection';
@@ -55,6 +56,12 @@ export interface OrgBenchOptions {
   largeRows: string;
   /** The org's DailyApiRequests Max. */
   dailyApiRequests: number;
+  /**
+   * merge: every object merged, as a team syncing an org every 15 minutes sets it up (a replace
+   * object re-reads every row, through Bulk, on every sync); defaults: the product's per-object
+   * defaults (User, Contact, Lead and a few others replaced).
+   */
+  writeMode: 'merge' | 'defaults';
   keep: boolean;
 }
 
@@ -201,6 +208,7 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
     objects: opts.objects,
     generated_objects: generated,
     left_out: unreadable,
+    write_mode: opts.writeMode === 'merge' ? 'merge for every object (--write-mode merge)' : "the product's per-object defaults (--write-mode defaults)",
     sizes: { object_fields: opts.objectFields, small_rows: opts.smallRows, large_objects: opts.largeObjects, large_rows: opts.largeRows },
     changes_per_incremental: { updates_per_object: opts.updates, creates_per_object: opts.creates, deletes: `${opts.deletes} in every ${opts.deleteEvery}th object` },
     runs,
@@ -249,6 +257,8 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
       syncedObjects = (await listObjects(sf)).map((o) => o.name).filter((name) => !unreadable.includes(name));
       await Promise.all(workers.map((w) => w.ready()));
 
+      const replaced = syncedObjects.filter((o) => defaultWriteMode(o) === 'replace');
+      const overrides = opts.writeMode === 'merge' && replaced.length > 0 ? Object.fromEntries(replaced.map((o) => [o, { writeMode: 'merge' as const }])) : undefined;
       const sync = async (label: string) => {
         const workflowId = `${taskQueue}-${label}`;
         const usageBefore = await simControl<SimUsage>(sim.url, 'usage');
@@ -256,7 +266,7 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
         const rssReset = workers.map((w) => resetPeakRss(w.child.pid)).every(Boolean);
         const started = performance.now();
         const outcomes = (await client.workflow
-          .execute('salesforceSync', { taskQueue, workflowId, args: [{ objects: syncedObjects, namespace, concurrency }] })
+          .execute('salesforceSync', { taskQueue, workflowId, args: [{ objects: syncedObjects, namespace, concurrency, ...(overrides ? { overrides } : {}) }] })
           .catch((e: Error & { cause?: Error }) => {
             throw new Error(`the ${label} sync on ${workerCount} worker(s) failed: ${e.cause?.message ?? e.message}`);
           })) as ObjectOutcome[];

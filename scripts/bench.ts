@@ -931,8 +931,14 @@ program
   .option('--large-objects <n>', 'generated objects that are large', (v) => Number(v), 3)
   .option('--large-rows <min-max>', 'rows of each large generated object', '100000-300000')
   .option('--daily-api-requests <n>', "the org's DailyApiRequests (default: a 200-licence Enterprise Edition org)", (v) => Number(v), DEFAULT_DAILY_API_REQUESTS)
+  .option(
+    '--write-mode <mode>',
+    "merge: every object merged (how an org synced every 15 minutes is set up); defaults: the product's per-object defaults (User, Contact, Lead, … replaced)",
+    'merge',
+  )
   .option('--keep', 'keep the tables afterwards')
   .action(async (opts: Omit<Parameters<typeof benchOrg>[0], 'workers' | 'keep'> & { workers: string; keep?: boolean }) => {
+    if (opts.writeMode !== 'merge' && opts.writeMode !== 'defaults') throw new Error(`--write-mode must be merge or defaults, not ${String(opts.writeMode)}`);
     const workers = opts.workers.split(',').map((w) => Number(w.trim()));
     const figures = await benchOrg({ ...opts, workers, keep: !!opts.keep }, { up: upAsItWas, settings: loadSettings, simUser: SIM_DEFAULTS.user });
     console.log(JSON.stringify(figures));

@@ -90,8 +90,8 @@ interface SessionState {
   recent?: Map<string, { at: number; value: Promise<unknown> }>;
 }
 
-/** Answers kept per org (describes of recent runs' objects: a few hundred KB at most). */
-const KEPT_ANSWERS = 500;
+/** Answers kept per org: the describes of the objects in flight (a worker syncs a few at a time), oldest dropped first. */
+const KEPT_ANSWERS = 64;
 
 /**
  * The REST API of one org: logs in lazily, re-authenticates transparently when the session
