@@ -11,9 +11,7 @@
  * of an incremental sync every 15 minutes (96 a day) beside the org's daily limits. The last line
  * is JSON.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { connectIceberg } from '../src/iceberg/connect';
@@ -26,6 +24,7 @@ import type { SimUsage } from '../src/salesforce-sim/types';
 import type { ObjectOutcome } from '../workflows';
 import { temporalConnection } from '../worker/temporal-connection';
 import { WorkerProcess } from './lib/worker-process';
+import { startSimulatorProcess } from './lib/sim-process';
 
 /**
  * The org's DailyApiRequests by default: Salesforce allocates an Enterprise Edition org 100,000
@@ -93,22 +92,6 @@ interface IncrementalFigures {
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The simulator in its own process (its CPU stays out of the workers' figures), with `args` for `npm run sim`. */
-async function startSimulator(args: string[]): Promise<{ url: string; stop: () => void }> {
-  const tsx = path.join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const child = spawn(process.execPath, [tsx, path.join(__dirname, 'sim.ts'), ...args, '--no-gzip'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Salesforce simulator on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`the simulator exited (${code})`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
 
 /**
  * Resets a process's peak RSS (VmHWM) to its current RSS (Linux: 5 written to /proc/<pid>/clear_refs),
@@ -237,7 +220,7 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
 
   /** One run: a fresh simulator and namespace, `workerCount` workers on one task queue, the initial sync and the incrementals. */
   async function run(workerCount: number): Promise<Record<string, unknown>> {
-    const sim = await startSimulator(simArgs);
+    const sim = await startSimulatorProcess(simArgs);
     const U = deps.simUser;
     const sfEnv = { [E.domain]: sim.url, [E.userName]: U.username, [E.password]: U.password, [E.securityToken]: U.securityToken };
     const stamp = Date.now().toString(36);

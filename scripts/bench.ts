@@ -12,8 +12,6 @@
  * bench-layout.ts); the last line is JSON.
  */
 import { performance } from 'node:perf_hooks';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { Command } from 'commander';
 import { readBulk } from '../src/salesforce/bulk-reader';
 import { SalesforceClient } from '../src/salesforce/client';
@@ -39,6 +37,7 @@ import type { ExtractResult } from '../src/sync/types';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import type { ObjectOutcome } from '../workflows';
 import { WorkerProcess } from './lib/worker-process';
+import { startSimulatorProcess } from './lib/sim-process';
 import { lastCatalog, up } from './stack/index';
 import { temporalConnection } from '../worker/temporal-connection';
 import { benchMaintenance } from './bench-maintenance';
@@ -149,23 +148,9 @@ async function benchSink(opts: { rows: number; targetMb: number; rowGroupMb: num
   console.log(JSON.stringify(figures));
 }
 
-/**
- * Starts the simulator as its own process (its CPU and memory stay out of the reader's figures).
- * It does not compress: on 127.0.0.1 gzip would only move CPU from the wire to both processes.
- */
+/** The simulator with `rows` per object, in its own process. */
 async function startSimulator(rows: string): Promise<{ url: string; stop: () => void }> {
-  const tsx = path.join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const child = spawn(process.execPath, [tsx, path.join(__dirname, 'sim.ts'), '--rows', rows, '--no-gzip'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Salesforce simulator on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`the simulator exited (${code})`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return startSimulatorProcess(['--rows', rows]);
 }
 
 /** A Bulk query job of `soql`, once the simulator has completed it. */
