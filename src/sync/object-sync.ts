@@ -41,12 +41,13 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const ref = { namespace: input.namespace, table };
   const cursor = cursorField(describe);
   const { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
-  const upTo = new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString();
   // The incremental window from the cursor the last sync stored (the table's metadata, no Salesforce
   // call), so everything prepare asks Salesforce goes out together as one Composite request (one API
   // call): which fields the integration user cannot read, the window's deleted Ids (the delete log),
   // its rows (which API reads it) and the count check's COUNT().
   const askedAfter = writeMode !== 'replace' && !input.full ? await ctx.destination.storedCursor(ref) : undefined;
+  // The window ends now (less the lag), once the table has been read: as late as it can before Salesforce is asked about it.
+  const upTo = new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString();
   const ask = (after: string | undefined) =>
     askSalesforce(ctx, salesforce, describe, { cursorField: cursor, writeMode, after, upTo, object: describe.name, runId: input.runId, ...ref });
   let answers = await ask(askedAfter);
