@@ -146,8 +146,7 @@ export class SalesforceClient {
     const kept = (this.state.kept ??= new Map());
     if (kept.has(key)) return kept.get(key) as T;
     const value = await make();
-    kept.set(key, value);
-    if (kept.size > KEPT_ANSWERS) kept.delete(kept.keys().next().value!);
+    this.keep(key, value);
     return value;
   }
 

@@ -50,9 +50,9 @@ export async function* readRest(opts: {
   }
 }
 
-/** What a `SELECT COUNT() FROM …` query counts (one REST call). */
-export async function countRows(client: SalesforceClient, soql: string): Promise<number> {
-  const page = await client.get<QueryPage>(`/query?q=${encodeURIComponent(soql)}`);
+/** What a `SELECT COUNT() FROM …` query counts (one REST call; `includeDeleted`: through queryAll, rows in the Recycle Bin too). */
+export async function countRows(client: SalesforceClient, soql: string, opts: { includeDeleted?: boolean } = {}): Promise<number> {
+  const page = await client.get<QueryPage>(`/${opts.includeDeleted ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`);
   return page.totalSize;
 }
 

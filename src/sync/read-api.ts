@@ -14,12 +14,13 @@ import { EVERY_ROW_REASON } from './objects';
  */
 export const DEFAULT_REST_WINDOW_ROWS = 10_000;
 
+/** Why a read goes through REST when the worker asks for nothing else. */
+export const WORKER_READS_REST = 'the worker reads through REST (SALESFORCE_READ_API=rest)';
+
 /** Rows Salesforce counts in a window (or a `deletedOnly` window, through queryAll); undefined when it refuses the COUNT(). */
 export async function countWindow(client: SalesforceClient, describe: SObjectDescribe, window: ReadWindow, opts: { deletedOnly?: boolean } = {}): Promise<number | undefined> {
-  const soql = countSoql(describe, { window, deletedOnly: opts.deletedOnly });
   try {
-    if (!opts.deletedOnly) return await countRows(client, soql);
-    return (await client.get<{ totalSize: number }>(`/queryAll?q=${encodeURIComponent(soql)}`)).totalSize;
+    return await countRows(client, countSoql(describe, { window, deletedOnly: opts.deletedOnly }), { includeDeleted: opts.deletedOnly });
   } catch (error) {
     if (error instanceof SalesforceApiError && error.status === 400) return undefined;
     throw error;
@@ -34,7 +35,7 @@ export async function countWindow(client: SalesforceClient, describe: SObjectDes
 export function chooseReadApi(p: { api?: ReadApi; restWindowRows?: number; incremental: boolean; windowRows?: number; what?: string }): ReadApiUsed {
   const what = p.what ?? 'the window';
   const threshold = p.restWindowRows ?? DEFAULT_REST_WINDOW_ROWS;
-  if (p.api === 'rest') return { api: 'rest', reason: 'the worker reads through REST (SALESFORCE_READ_API=rest)' };
+  if (p.api === 'rest') return { api: 'rest', reason: WORKER_READS_REST };
   if (p.api === 'bulk') return { api: 'bulk', reason: 'the worker reads through Bulk API 2.0 (SALESFORCE_READ_API=bulk)' };
   if (!p.incremental) return { api: 'bulk', reason: EVERY_ROW_REASON };
   if (threshold <= 0) return { api: 'bulk', reason: 'SALESFORCE_REST_WINDOW_ROWS=0: every read through Bulk API 2.0' };

@@ -6,6 +6,7 @@ import type { ReadApi, ReadApiUsed, RecordPage } from '../../salesforce/reader';
 import type { KeyList } from '../staging';
 import type { ExtractCheckpoint, ExtractOptions, ExtractResult, PreparedObject, SyncContext } from '../types';
 import { budgetedClient } from './budgeted-client';
+import { WORKER_READS_REST } from '../read-api';
 import { Checkpointer } from './checkpointer';
 import { StageTimer } from './stage-timer';
 import { openWriteArea, type WriteArea } from './write-area';
@@ -73,7 +74,7 @@ export async function runExtraction(ctx: SyncContext, p: PreparedObject, opts: E
   const timer = new StageTimer();
   const pages = (await source.pages(salesforce, area, resume, (reason) => checkpointer.fellBack(reason)))[Symbol.asyncIterator]();
   // Why the pages come through the API they do: prepare's choice (a result of an older worker has none: the worker's setting).
-  const chosen: ReadApiUsed | undefined = p.readApi ?? (ctx.api === 'rest' ? { api: 'rest', reason: 'the worker reads through REST (SALESFORCE_READ_API=rest)' } : undefined);
+  const chosen: ReadApiUsed | undefined = p.readApi ?? (ctx.api === 'rest' ? { api: 'rest', reason: WORKER_READS_REST } : undefined);
   const nextPage = () => timer.read(() => pages.next());
   for (let next = await nextPage(); !next.done; next = await nextPage()) {
     const page = next.value;
