@@ -90,8 +90,12 @@ interface SessionState {
   recent?: Map<string, { at: number; value: Promise<unknown> }>;
 }
 
-/** Answers kept per org: the describes of the objects in flight (a worker syncs a few at a time), oldest dropped first. */
-const KEPT_ANSWERS = 64;
+/**
+ * Answers kept per org, oldest dropped first: the describes of the runs in flight and the last
+ * describe of each object (a prepare's starting point: see describe.ts), trimmed to a few
+ * kilobytes each, for orgs of several hundred objects.
+ */
+const KEPT_ANSWERS = 2_000;
 
 /**
  * The REST API of one org: logs in lazily, re-authenticates transparently when the session
@@ -134,6 +138,7 @@ export class SalesforceClient {
    * answers, or fails, as it would alone.
    */
   batching(): SalesforceClient {
+    if (this.options.batch) return this;
     const plain = new SalesforceClient(this.settings, { ...this.options, batch: undefined }, this.state);
     return new SalesforceClient(this.settings, { ...this.options, batch: new CompositeBatch(plain) }, this.state);
   }
@@ -163,6 +168,11 @@ export class SalesforceClient {
     recent.set(key, { at: Date.now(), value });
     value.catch(() => recent.delete(key));
     return value;
+  }
+
+  /** What is kept under `key`, if anything. */
+  kept<T>(key: string): T | undefined {
+    return this.state.kept?.get(key) as T | undefined;
   }
 
   /** Keeps `value` under `key` (replacing what was kept). */

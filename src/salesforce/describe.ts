@@ -35,12 +35,60 @@ export function runDescribe(client: SalesforceClient, name: string, runId: strin
 /** Keeps the describe a run's prepare took for the run's later steps on this worker. */
 export function keepRunDescribe(client: SalesforceClient, runId: string, describe: SObjectDescribe): void {
   client.keep(runKey(describe.name, runId), describe);
+  client.keep(knownKey(describe.name), describe);
 }
+
+const knownKey = (name: string) => `describe:${name.toLowerCase()}`;
+
+/**
+ * The describe of `name` the last run on this worker prepared with, if it is still kept: a
+ * prepare asks its questions of these fields in the same Composite request that describes the
+ * object again (one API call instead of two), and asks again only when the fields changed.
+ */
+export function knownDescribe(client: SalesforceClient, name: string): SObjectDescribe | undefined {
+  return client.kept<SObjectDescribe>(knownKey(name));
+}
+
+/** Whether two describes list the same fields (names, types, sizes, flags) and the same object properties the sync reads. */
+export function sameDescribe(a: SObjectDescribe, b: SObjectDescribe): boolean {
+  return JSON.stringify(trimDescribe(a)) === JSON.stringify(trimDescribe(b));
+}
+
+/**
+ * The parts of a describe this project reads (describe-types.ts), in a fixed order: a real
+ * org's describe also lists picklist values, child relationships and record types, hundreds of
+ * kilobytes an object that a worker keeping 200 objects' describes need not hold.
+ */
+export function trimDescribe(d: SObjectDescribe): SObjectDescribe {
+  return {
+    name: d.name,
+    label: d.label,
+    custom: d.custom,
+    ...(d.replicateable !== undefined ? { replicateable: d.replicateable } : {}),
+    fields: d.fields.map((f) => {
+      const out: SalesforceField = { name: f.name, type: f.type };
+      for (const key of FIELD_PROPERTIES) if (f[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = f[key];
+      return out;
+    }),
+  };
+}
+
+const FIELD_PROPERTIES = [
+  'label',
+  'length',
+  'precision',
+  'scale',
+  'digits',
+  'nillable',
+  'custom',
+  'calculated',
+  'compoundFieldName',
+] as const satisfies readonly (keyof SalesforceField)[];
 
 export async function describeObject(client: SalesforceClient, name: string): Promise<SObjectDescribe> {
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new UnknownObjectError(name);
   try {
-    return await client.get<SObjectDescribe>(`/sobjects/${name}/describe`);
+    return trimDescribe(await client.get<SObjectDescribe>(`/sobjects/${name}/describe`));
   } catch (error) {
     if (error instanceof SalesforceApiError && (error.status === 404 || error.errorCode === 'NOT_FOUND')) {
       await checkApiVersion(client);

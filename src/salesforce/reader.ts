@@ -3,7 +3,7 @@ import { BulkJobFailedError, BulkUnavailableError, readBulk, type BulkResume } f
 import { SalesforceApiError, type SalesforceClient } from './client';
 import type { SalesforceField } from './describe-types';
 import type { SObjectDescribe } from './describe';
-import { readRest } from './rest-reader';
+import { coversRead, prefetchedPage, readRest, type PrefetchedWindow } from './rest-reader';
 import { buildSoql, type CursorWindow, type FieldRange, type ResumeAfter } from './soql';
 import { ERROR_CODES, SyncError } from '../errors';
 
@@ -86,6 +86,8 @@ export interface ReadObjectOptions {
   api?: ReadApi;
   /** REST: the longest SOQL sent in one query (wider selects are split by fields). */
   maxQueryLength?: number;
+  /** REST: the whole window, already read (see PrefetchedWindow): taken instead of asking when it covers this read. */
+  prefetched?: PrefetchedWindow;
   /** Bulk: result pages downloaded at once (API 62.0 and later). */
   pagesInFlight?: number;
   /** Bulk: a job that fails in Salesforce is retried over halves of its time slice, down to this. */
@@ -213,6 +215,11 @@ async function* readRestObject(opts: ReadObjectOptions & { resumeAfter?: ResumeA
   const max = opts.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH;
   const soqlFor = (names: string[]) => buildSoql(opts.describe, names, { window: opts.window, range: opts.range, resumeAfter: opts.resumeAfter, deletedOnly: opts.deletedOnly });
   const common = { client: opts.client, includeDeleted: opts.deletedOnly, cursorField: opts.window?.field };
+  if (!opts.range && !opts.resumeAfter && !opts.deletedOnly && coversRead(opts.prefetched, opts.window, opts.fields)) {
+    const page = prefetchedPage(opts.prefetched, opts.fields, opts.window?.field);
+    yield rowsPage('rest', page.rows, page.last, page.last ? { api: 'rest', after: page.last } : undefined);
+    return;
+  }
   const whole = soqlFor(opts.fields.map((f) => f.name));
   if (whole.length <= max) {
     yield* restPages({ ...common, soql: whole, fields: opts.fields });

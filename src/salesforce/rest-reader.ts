@@ -1,8 +1,10 @@
 import type { SalesforceClient } from './client';
 import type { SalesforceField } from './describe-types';
+import type { CursorWindow } from './soql';
 import { fromRestJson } from './values';
 
-interface QueryPage {
+/** One page of a REST query as Salesforce sends it. */
+export interface QueryPage {
   totalSize: number;
   done: boolean;
   nextRecordsUrl?: string;
@@ -17,6 +19,47 @@ export interface RestPage {
   nextRecordsUrl?: string;
   /** The last row's Id and cursor value: a resume point that outlives the locator. */
   last?: { id: string; cursor?: string };
+}
+
+/**
+ * A whole window read in one REST page before its read began (a prepare asks for it in the same
+ * Composite request as its other questions): the rows as Salesforce sent them, keyed by field
+ * name, so a read of any of `fields` in the same window takes them instead of asking again.
+ */
+export interface PrefetchedWindow {
+  window: CursorWindow;
+  /** The fields the page's query selected. */
+  fields: string[];
+  records: Record<string, unknown>[];
+}
+
+/** Whether `prefetched` holds every row and field of a read of `fields` over `window`. */
+export function coversRead(prefetched: PrefetchedWindow | undefined, window: CursorWindow | undefined, fields: readonly SalesforceField[]): prefetched is PrefetchedWindow {
+  if (!prefetched || !window) return false;
+  const w = prefetched.window;
+  const selected = new Set(prefetched.fields);
+  return w.field === window.field && w.after === window.after && w.upTo === window.upTo && fields.every((f) => selected.has(f.name));
+}
+
+/** A prefetched window as the one page a REST read of `fields` yields. */
+export function prefetchedPage(prefetched: PrefetchedWindow, fields: SalesforceField[], cursorField?: string): RestPage {
+  return toRestPage({ totalSize: prefetched.records.length, done: true, records: prefetched.records }, fields, cursorField);
+}
+
+function toRestPage(page: QueryPage, fields: SalesforceField[], cursorField?: string): RestPage {
+  const rows = page.records.map((r) => fields.map((f) => fromRestJson(f.type, r[f.name])));
+  const lastRecord = page.records.at(-1);
+  return {
+    rows,
+    totalSize: page.totalSize,
+    nextRecordsUrl: page.done ? undefined : page.nextRecordsUrl,
+    last: lastRecord ? { id: String(lastRecord.Id), cursor: cursorField ? String(lastRecord[cursorField]) : undefined } : undefined,
+  };
+}
+
+/** The first page of a REST query (up to 2,000 rows), as Salesforce sends it. */
+export function queryFirstPage(client: SalesforceClient, soql: string): Promise<QueryPage> {
+  return client.get<QueryPage>(`/query?q=${encodeURIComponent(soql)}`);
 }
 
 /**
@@ -38,14 +81,7 @@ export async function* readRest(opts: {
   let url: string | undefined = opts.nextRecordsUrl ?? `${opts.includeDeleted ? '/queryAll' : '/query'}?q=${encodeURIComponent(opts.soql)}`;
   while (url) {
     const page: QueryPage = await opts.client.get<QueryPage>(url, headers);
-    const rows = page.records.map((r) => opts.fields.map((f) => fromRestJson(f.type, r[f.name])));
-    const lastRecord = page.records.at(-1);
-    yield {
-      rows,
-      totalSize: page.totalSize,
-      nextRecordsUrl: page.done ? undefined : page.nextRecordsUrl,
-      last: lastRecord ? { id: String(lastRecord.Id), cursor: opts.cursorField ? String(lastRecord[opts.cursorField]) : undefined } : undefined,
-    };
+    yield toRestPage(page, opts.fields, opts.cursorField);
     url = page.done ? undefined : page.nextRecordsUrl;
   }
 }

@@ -6,7 +6,17 @@ import { columnName, planSchema } from '../mapping/schema-mapping';
 import { resolveLayout } from './layout';
 import type { WriteMode } from '../iceberg/snapshot-producer';
 import { ApiBudget, usageSummary } from '../salesforce/budget';
-import { cursorField, describeObject, keepRunDescribe, runDescribe, skippedFields, syncableFields, type SObjectDescribe } from '../salesforce/describe';
+import {
+  cursorField,
+  describeObject,
+  keepRunDescribe,
+  knownDescribe,
+  runDescribe,
+  sameDescribe,
+  skippedFields,
+  syncableFields,
+  type SObjectDescribe,
+} from '../salesforce/describe';
 import { findHiddenFields, hiddenFieldsWarning, type HiddenFields } from '../salesforce/hidden-fields';
 import type { SalesforceClient } from '../salesforce/client';
 import { runExtraction } from './extract/extraction';
@@ -14,6 +24,8 @@ import type { CommitFilesRequest, CommitResult } from '../destinations/destinati
 import { readDeletedIds } from './extract/deleted-ids';
 import { deletedIdsWindow, readWindow } from './extract/read-window';
 import { chooseReadApi, countWindow, DEFAULT_REST_WINDOW_ROWS } from './read-api';
+import { prefetchWindow, readPrefetched, stagePrefetched } from './prefetch';
+import type { PrefetchedWindow } from '../salesforce/rest-reader';
 import { usableCheckpoint } from './extract/resume';
 import { windowPages } from './extract/window-pages';
 import { chooseWriteMode } from './objects';
@@ -35,22 +47,42 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const budget = new ApiBudget();
   const log = ctx.log ?? noLog;
   const salesforce = ctx.salesforce.withLog(log).withBudget(budget);
-  const describe = await describeObject(salesforce, input.object);
-  keepRunDescribe(ctx.salesforce, input.runId, describe);
+  // The describe this worker last prepared the object with: its questions go out with a new
+  // describe in one Composite request, and are asked again only if the fields changed since.
+  const known = knownDescribe(ctx.salesforce, input.object);
+  let describe = known ?? (await describeObject(salesforce, input.object));
   const table = columnName(describe.name, naming);
   const ref = { namespace: input.namespace, table };
-  const cursor = cursorField(describe);
-  const { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
+  let cursor = cursorField(describe);
+  let { writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode);
   // The incremental window from the cursor the last sync stored (the table's metadata, no Salesforce
   // call), so everything prepare asks Salesforce goes out together as one Composite request (one API
   // call): which fields the integration user cannot read, the window's deleted Ids (the delete log),
-  // its rows (which API reads it) and the count check's COUNT().
-  const askedAfter = writeMode !== 'replace' && !input.full ? await ctx.destination.storedCursor(ref) : undefined;
+  // its rows (which API reads it, and the rows themselves when they are few) and the count check's COUNT().
+  const storedAfter = async () => (writeMode !== 'replace' && !input.full ? await ctx.destination.storedCursor(ref) : undefined);
+  let askedAfter = await storedAfter();
   // The window ends now (less the lag), once the table has been read: as late as it can before Salesforce is asked about it.
   const upTo = new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString();
-  const ask = (after: string | undefined) =>
-    askSalesforce(ctx, salesforce, describe, { cursorField: cursor, writeMode, after, upTo, object: describe.name, runId: input.runId, ...ref });
-  let answers = await ask(askedAfter);
+  const ask = (after: string | undefined, client = salesforce) =>
+    askSalesforce(ctx, client, describe, { cursorField: cursor, writeMode, after, upTo, object: describe.name, runId: input.runId, ...ref });
+  let answers: Awaited<ReturnType<typeof ask>> | undefined;
+  if (known) {
+    const together = salesforce.batching();
+    const [described, asked] = await Promise.allSettled([describeObject(together, input.object), ask(askedAfter, together)]);
+    if (described.status === 'rejected') throw described.reason;
+    describe = described.value;
+    if (sameDescribe(describe, known)) {
+      if (asked.status === 'rejected') throw asked.reason;
+      answers = asked.value;
+    } else {
+      log.info(`${describe.name}'s describe changed since this worker last synced it: its questions are asked again`, { object: describe.name });
+      cursor = cursorField(describe);
+      ({ writeMode, reason: writeModeReason } = chooseWriteMode(describe.name, cursor, input.writeMode));
+      askedAfter = await storedAfter();
+    }
+  }
+  keepRunDescribe(ctx.salesforce, input.runId, describe);
+  answers ??= await ask(askedAfter);
   const { visibility } = answers;
   // Describe lists fields the integration user cannot read; naming one would fail every read, so
   // they are left out: a new table gets no column for them, an existing column stays null on the rows this sync writes.
@@ -75,7 +107,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   const after = writeMode !== 'replace' && !input.full && stored ? stored : undefined;
   // Another writer moved the cursor between the two reads of it: the window's questions are asked again.
   if (after !== askedAfter) answers = await ask(after);
-  const { deletes, windowRows, deletedRows, counted } = answers;
+  const { deletes, windowRows, deletedRows, counted, prefetched } = answers;
   const reread = cursor ? rereadReason({ writeMode, after, newColumns, backfillNewFields: input.backfillNewFields, refreshFormulas: input.refreshFormulas }) : undefined;
   // The window, as the result carries it: a re-read of every row still removes what was deleted since the stored cursor.
   const window = {
@@ -101,6 +133,8 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
         ? reconcileAfterCount(describe.name, { salesforce: lastCount, table: await ctx.destination.liveRows({ namespace: input.namespace, table }) })
         : undefined;
   if (reconcileReason && !input.reconcile) log.warn(`${describe.name} is reconciled: ${reconcileReason}`, { object: describe.name });
+  // The window came back whole with the other answers: staged for the read, which then asks Salesforce nothing.
+  const staged = readApi.api === 'rest' && incremental && prefetched ? await stagePrefetched(ctx, { ...ref, runId: input.runId }, prefetched) : undefined;
   log.info(
     `Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode} (${writeModeReason})${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`,
     {
@@ -116,6 +150,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
       ...(windowRows !== undefined ? { windowRows } : {}),
       readApi: readApi.api,
       readApiReason: readApi.reason,
+      ...(staged ? { prefetchedRows: prefetched!.records.length } : {}),
     },
   );
   return {
@@ -134,6 +169,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     createdField: describe.fields.find((f) => f.name === 'CreatedDate' && f.type === 'datetime')?.name ?? null,
     created,
     readApi,
+    ...(staged ? { prefetched: staged } : {}),
     ...(deletesApi ? { deletesApi } : {}),
     ...(counted && incremental ? { counted } : {}),
     usage: budget.usage,
@@ -146,23 +182,26 @@ async function askSalesforce(
   salesforce: SalesforceClient,
   describe: SObjectDescribe,
   w: Parameters<typeof stageDeletes>[1],
-): Promise<{ visibility: HiddenFields; deletes?: DeletesSource; windowRows?: number; deletedRows?: number; counted?: CountCheck }> {
+): Promise<{ visibility: HiddenFields; deletes?: DeletesSource; windowRows?: number; deletedRows?: number; counted?: CountCheck; prefetched?: PrefetchedWindow }> {
   const together = salesforce.batching();
   const readIn = readWindow(w);
   const incremental = readIn?.after !== undefined;
-  const countsWindow = incremental && ctx.api !== 'rest' && ctx.api !== 'bulk' && (ctx.restWindowRows ?? DEFAULT_REST_WINDOW_ROWS) > 0;
+  const readsRest = incremental && ctx.api !== 'bulk' && (ctx.api === 'rest' || (ctx.restWindowRows ?? DEFAULT_REST_WINDOW_ROWS) > 0);
+  const countsWindow = readsRest && ctx.api !== 'rest';
   // Deleted rows read through queryAll (no delete log to ask) are counted too: their read follows the same rule.
   const deletedIn = deletedIdsWindow(w);
   const countsDeleted = countsWindow && deletedIn !== undefined && (ctx.getDeleted === false || describe.replicateable === false);
-  const [visibility, deletes, windowRows, deletedRows, counted] = await Promise.all([
+  const [visibility, deletes, windowRows, deletedRows, counted, prefetched] = await Promise.all([
     findHiddenFields(together, describe, syncableFields(describe)),
     stageDeletes(ctx, w, together, describe),
     countsWindow ? countWindow(together, describe, readIn!) : undefined,
     countsDeleted ? countWindow(together, describe, deletedIn!, { deletedOnly: true }) : undefined,
     // An incremental merge is counted now, right after the window's end: a row deleted later is still in the table this sync leaves.
     incremental && ctx.countCheck !== 'off' ? countInSalesforce(together, describe, w) : undefined,
+    // The rows themselves, when one page holds them: the read then asks nothing more.
+    readsRest ? prefetchWindow(together, describe, readIn!) : undefined,
   ]);
-  return { visibility, deletes, windowRows, deletedRows, counted };
+  return { visibility, deletes, windowRows, deletedRows, counted, prefetched };
 }
 
 /**
@@ -182,8 +221,14 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
     stagingPath: (paths) => paths.staging,
     resume: (salesforce) => usableCheckpoint(salesforce, opts.resume, ctx.api, (note) => (log.warn(note.retrying!), opts.progress?.(note))),
     // The plan's job, while it lives (a retry long after the plan may find it expired: a new job then).
-    pages: (salesforce, { describe, columns }, resume, onFallback) =>
-      windowPages(ctx, p, salesforce, { describe, fields: columns.fields, resume }, { job: opts.job, progress: opts.progress, onFallback }),
+    pages: async (salesforce, { describe, columns, table }, resume, onFallback) =>
+      windowPages(
+        ctx,
+        p,
+        salesforce,
+        { describe, fields: columns.fields, resume, prefetched: p.prefetched && !resume ? await readPrefetched(table.store, p.prefetched) : undefined },
+        { job: opts.job, progress: opts.progress, onFallback },
+      ),
     async deletes(salesforce, { describe }, keys) {
       const deletedWindow = deletedIdsWindow(p);
       const deletedKeys = deletedWindow ? await readDeletedIds(salesforce, describe, deletedWindow, p.deletesApi === 'bulk' ? ctx.api : 'rest') : [];

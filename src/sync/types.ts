@@ -118,6 +118,8 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   created?: Created;
   /** The API prepare chose for the read and why (src/sync/read-api.ts); absent in results of older workers. */
   readApi?: ReadApiUsed;
+  /** Where prepare staged the window's rows when one REST page in its Composite request held them all (src/sync/prefetch.ts). */
+  prefetched?: string;
   /** The API the deleted rows of a queryAll read go through (REST unless their window is large). */
   deletesApi?: 'bulk' | 'rest';
   /** Salesforce's count for the count check, taken by prepare with the window's other questions (an incremental sync's). */

@@ -3,6 +3,7 @@ import type { SalesforceClient } from '../../salesforce/client';
 import type { SalesforceField } from '../../salesforce/describe-types';
 import type { SObjectDescribe } from '../../salesforce/describe';
 import { readObject, type RecordPage } from '../../salesforce/reader';
+import type { PrefetchedWindow } from '../../salesforce/rest-reader';
 import type { FieldRange } from '../../salesforce/soql';
 import { noLog } from '../../log';
 import { readWindow } from './read-window';
@@ -18,7 +19,7 @@ export async function windowPages(
   ctx: SyncContext,
   p: PreparedObject,
   salesforce: SalesforceClient,
-  read: { describe: SObjectDescribe; fields: SalesforceField[]; resume?: ExtractCheckpoint },
+  read: { describe: SObjectDescribe; fields: SalesforceField[]; resume?: ExtractCheckpoint; prefetched?: PrefetchedWindow },
   opts: Pick<ExtractOptions, 'progress'> & { job?: BulkJobRef; orRunning?: boolean; range?: FieldRange; pagesInFlight?: number; onFallback?: (reason: string) => void },
 ): Promise<AsyncGenerator<RecordPage>> {
   const log = ctx.log ?? noLog;
@@ -30,6 +31,7 @@ export async function windowPages(
     fields: read.fields,
     window: readWindow(p),
     range: opts.range,
+    prefetched: read.prefetched,
     resume: read.resume ? positionOf(read.resume) : planned && { api: 'bulk', job: planned },
     // REST when prepare chose it for a small window; else as the worker asks (auto still falls back to REST where Bulk is refused).
     api: p.readApi?.api === 'rest' ? 'rest' : ctx.api,
