@@ -81,6 +81,12 @@ const WORKER_DEFAULTS_PATCH = 'worker-defaults';
 const MAINTENANCE_PATCH = 'maintenance-wait';
 
 /**
+ * A window prepare chose REST for is read by one extraction: the child schedules no plan (whose
+ * answer would be no partitions). Histories from before it plan every extraction.
+ */
+const REST_WITHOUT_PLAN_PATCH = 'rest-without-plan';
+
+/**
  * The input in its current names (an old name's value moved to the new name); fails the workflow
  * at once, for good, when the input is not valid: before any child or activity starts, with every
  * problem listed. (Left to fail later, a bad duration fails the workflow task itself, which
@@ -266,10 +272,13 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     if (patched(PARTITIONS_PATCH)) {
       // The plan is the extraction's first step (it creates the Bulk job): the stage says extracting.
       moveTo(reading);
-      const plan = await planObject.executeWithOptions(as('plan'), reconcileStep ? [prepared, apart] : [prepared]);
+      const plan =
+        prepared.readApi?.api === 'rest' && patched(REST_WITHOUT_PLAN_PATCH)
+          ? undefined
+          : await planObject.executeWithOptions(as('plan'), reconcileStep ? [prepared, apart] : [prepared]);
       retrying = undefined;
       // Partitions read runs of the plan's job's result pages, or CreatedDate ranges with jobs of their own.
-      if (plan.partitions.length > 0 && plan.staging && (plan.job || plan.partitions.every((part) => part.range))) {
+      if (plan && plan.partitions.length > 0 && plan.staging && (plan.job || plan.partitions.every((part) => part.range))) {
         partitionedJob = plan.job;
         const n = plan.partitions.length;
         moveTo(`${reading} in ${n} partitions, ${plan.inFlight} at once`);
@@ -285,7 +294,7 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
         };
       } else {
         moveTo(reading);
-        extracted = await extractObject.executeWithOptions(as('extract'), [prepared, { job: plan.job, usage: plan.usage, ...apart }]);
+        extracted = await extractObject.executeWithOptions(as('extract'), [prepared, plan ? { job: plan.job, usage: plan.usage, ...apart } : apart]);
       }
     } else {
       moveTo(reading);

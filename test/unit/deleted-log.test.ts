@@ -169,7 +169,9 @@ describe('a merge sync reads its deletes from the delete log (sync steps on the 
     // (the limits read by the first sync still serve).
     expect(requests.map((r) => r.split(' ').slice(0, 2).join(' ').replace(/\?.*/, ''))).toEqual(['POST /services/data/v62.0/composite']);
     const together = decodeURIComponent(requests[0]!);
-    expect(together).toMatch(/\/sobjects\/Account\/describe.*LIMIT 1.*\/deleted\/.*SELECT COUNT\(\) FROM Account WHERE SystemModstamp.*SELECT COUNT\(\) FROM Account WHERE CreatedDate.*SELECT Id, .* FROM Account WHERE SystemModstamp > .* ORDER BY SystemModstamp, Id/);
+    expect(together).toMatch(
+      /\/sobjects\/Account\/describe.*LIMIT 1.*\/deleted\/.*SELECT COUNT\(\) FROM Account WHERE SystemModstamp.*SELECT COUNT\(\) FROM Account WHERE CreatedDate.*SELECT Id, .* FROM Account WHERE SystemModstamp > .* ORDER BY SystemModstamp, Id/,
+    );
     expect(together).not.toMatch(/queryAll|IsDeleted = true|\/jobs\/query/);
     expect(second.p.prefetched).toMatch(/staging\/.*prefetched\.json$/);
     expect(second.committed.readApi).toEqual({ api: 'rest', reason: 'the window holds 1 row, at most SALESFORCE_REST_WINDOW_ROWS (10000)' });

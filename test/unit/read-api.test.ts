@@ -4,6 +4,10 @@ import { parseSalesforceSettings } from '../../src/salesforce/settings';
 import { countRows } from '../../src/salesforce/rest-reader';
 import { SalesforceSimulator } from '../../src/salesforce-sim/server';
 import { chooseReadApi, DEFAULT_REST_WINDOW_ROWS } from '../../src/sync/read-api';
+import { describeObject, syncableFields, type SObjectDescribe } from '../../src/salesforce/describe';
+import { readObject } from '../../src/salesforce/reader';
+import type { PrefetchedWindow } from '../../src/salesforce/rest-reader';
+import { prefetchWindow } from '../../src/sync/prefetch';
 
 /*
  * Which API reads a window (REST for small incremental windows, Bulk otherwise), the Composite
@@ -97,5 +101,63 @@ describe('composite requests and the Bulk queue (simulator)', () => {
     }
     expect(Date.now() - created).toBeGreaterThanOrEqual(400);
     expect(states[0]).toBe('UploadComplete');
+  });
+});
+
+describe("a small window's rows asked with prepare's questions (simulator)", () => {
+  const sim = new SalesforceSimulator({ rowCounts: { Account: 50 } });
+  const requests: string[] = [];
+  let client: SalesforceClient;
+  beforeAll(async () => {
+    await sim.start();
+    const recording: typeof fetch = async (input, init) => {
+      requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    };
+    client = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()), { fetch: recording, backoffMs: 5 });
+    await client.login();
+  });
+  afterAll(() => sim.stop());
+
+  const everything = { field: 'SystemModstamp', after: '1990-01-01T00:00:00.000Z', upTo: '2100-01-01T00:00:00.000Z' };
+  const read = async (opts: { describe: SObjectDescribe; fields: SObjectDescribe['fields']; prefetched?: PrefetchedWindow; window?: typeof everything }) => {
+    const rows: unknown[][] = [];
+    for await (const page of readObject({ client, api: 'rest', window: everything, ...opts })) rows.push(...page.rows);
+    return rows;
+  };
+
+  it('reads a window one page holds through the prefetched page, asking Salesforce nothing more; the same rows as a read', async () => {
+    const describe = await describeObject(client, 'Account');
+    const fields = syncableFields(describe);
+    const prefetched = await prefetchWindow(client, describe, everything);
+    expect(prefetched?.records).toHaveLength(50);
+    requests.length = 0;
+    const taken = await read({ describe, fields, prefetched });
+    expect(requests).toEqual([]);
+    expect(taken).toEqual(await read({ describe, fields }));
+    // Only the window it was asked for, and only fields its query selected.
+    requests.length = 0;
+    await read({ describe, fields, prefetched, window: { ...everything, after: '2000-01-01T00:00:00.000Z' } });
+    expect(requests).toHaveLength(1);
+    requests.length = 0;
+    await read({ describe, fields, prefetched: { ...prefetched!, fields: prefetched!.fields.filter((f) => f !== 'Phone') } });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('keeps nothing when the window is more than a page, or when Salesforce refuses the query (a hidden field)', async () => {
+    const describe = await describeObject(client, 'Account');
+    sim.org.addRecords('Account', 2_000);
+    expect(await prefetchWindow(client, describe, everything)).toBeUndefined();
+    sim.org.hideField('Account', 'Phone');
+    try {
+      expect(await prefetchWindow(client, describe, { ...everything, after: '2100-01-01T00:00:00.000Z' })).toBeUndefined();
+    } finally {
+      sim.org.unhideField('Account', 'Phone');
+    }
+    expect(await prefetchWindow(client, describe, { ...everything, after: '2099-01-01T00:00:00.000Z' })).toEqual({
+      window: { ...everything, after: '2099-01-01T00:00:00.000Z' },
+      fields: syncableFields(describe).map((f) => f.name),
+      records: [],
+    });
   });
 });
