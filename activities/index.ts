@@ -222,6 +222,20 @@ export function withWriteMode<T extends { writeMode?: WriteModeName }>(input: T)
 
 /** The activities of a sync, bound to one worker's context (clients built from its environment). */
 export function createActivities(worker: SyncContext & { checkpointMs?: number; defaults?: SyncDefaults }) {
+  /** Why a sync started at `syncStartedAt` waits: a maintenance of its table that started before it still runs. */
+  async function maintenanceRunning(namespace: string[], object: string, syncStartedAt: number): Promise<string | undefined> {
+    const table = columnName(object, worker.naming ?? 'snake_case');
+    const id = maintainTableId(namespace.join('.'), table);
+    try {
+      const maintenance = await Context.current().client.workflow.getHandle(id).describe();
+      return maintenance.status.name === 'RUNNING' && maintenance.startTime.getTime() < syncStartedAt
+        ? `waiting for the maintenance of ${namespace.join('.')}.${table} to end (${id})`
+        : undefined;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
   // Each call logs through its own activity's logger (which names the workflow, run and attempt).
   const context = () => ({ ...worker, log: activityLog() });
   return {
@@ -346,19 +360,12 @@ export function createActivities(worker: SyncContext & { checkpointMs?: number; 
      * for the other forever.
      */
     async waitForMaintenance(namespace: string[], object: string, syncStartedAt: number): Promise<void> {
-      const activity = Context.current();
-      const table = columnName(object, worker.naming ?? 'snake_case');
-      const id = maintainTableId(namespace.join('.'), table);
-      try {
-        const maintenance = await activity.client.workflow.getHandle(id).describe();
-        if (maintenance.status.name === 'RUNNING' && maintenance.startTime.getTime() < syncStartedAt) {
-          throw ApplicationFailure.retryable(`waiting for the maintenance of ${namespace.join('.')}.${table} to end (${id})`, 'MaintenanceRunning');
-        }
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return;
-        throw error;
-      }
+      const running = await maintenanceRunning(namespace, object, syncStartedAt);
+      if (running) throw ApplicationFailure.retryable(running, 'MaintenanceRunning');
     },
+
+    /** Why the sync must wait for its table's maintenance, or undefined: one look (a local activity), before waitForMaintenance is scheduled to wait. */
+    maintenanceRunning,
   };
 }
 

@@ -87,6 +87,14 @@ const MAINTENANCE_PATCH = 'maintenance-wait';
 const REST_WITHOUT_PLAN_PATCH = 'rest-without-plan';
 
 /**
+ * The child looks once, in a local activity, whether its table's maintenance runs, and schedules
+ * waitForMaintenance only to wait for it; its cleanup is a local activity too (seconds of listing
+ * and deleting the run's files, no task of its own). Histories from before it schedule both as
+ * activities.
+ */
+const FEWER_STEPS_PATCH = 'fewer-steps';
+
+/**
  * The input in its current names (an old name's value moved to the new name); fails the workflow
  * at once, for good, when the input is not valid: before any child or activity starts, with every
  * problem listed. (Left to fail later, a bad duration fails the workflow task itself, which
@@ -140,8 +148,16 @@ function activitiesFor(
     cancellationType,
     retry: { ...retry, initialInterval: '10 seconds', maximumInterval: '1 minute' },
   });
+  // One look whether the table's maintenance runs, and the cleanup: local activities (no task of their own), retried as the others.
+  const local = proxyLocalActivities<SyncActivities>({
+    startToCloseTimeout: '10 minutes',
+    scheduleToCloseTimeout: retryTimeout,
+    retry: { ...retry, initialInterval: '2 seconds' },
+  });
   return {
     waitForMaintenance,
+    maintenanceRunning: local.maintenanceRunning,
+    cleanupLocally: local.cleanupObject,
     prepareObject: short.prepareObject,
     planObject,
     commitObject: short.commitObject,
@@ -167,10 +183,19 @@ function activitiesFor(
 export async function syncObject(given: SyncObjectInput): Promise<CommitSummary | { staged: StagedObject }> {
   const input = checked(checkSyncObjectInput(given), 'syncObject input');
   const info = workflowInfo();
-  const { waitForMaintenance, prepareObject, planObject, extractObject, extractPartition, extractPartitionQueued, reconcileObject, commitObject, cleanupObject } = activitiesFor(
-    input.heartbeatTimeout,
-    input.retryTimeout,
-  );
+  const {
+    waitForMaintenance,
+    maintenanceRunning,
+    cleanupLocally,
+    prepareObject,
+    planObject,
+    extractObject,
+    extractPartition,
+    extractPartitionQueued,
+    reconcileObject,
+    commitObject,
+    cleanupObject,
+  } = activitiesFor(input.heartbeatTimeout, input.retryTimeout);
   // Stable across worker crashes (the same run is replayed): commits stay idempotent.
   const syncRunId = productRunId(info.workflowId, info.runId);
   let stage = 'preparing';
@@ -235,10 +260,14 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
   const layoutOptions = definedOnly({ partitionBy: input.partitionBy, sortBy: input.sortBy, syncWideLayout: input.syncWideLayout });
   // Each activity's summary names its object: the child's timeline reads "extract Account".
   const as = (verb: string) => ({ summary: `${verb} ${input.object}` });
+  const fewerSteps = patched(MAINTENANCE_PATCH) && patched(FEWER_STEPS_PATCH);
   if (patched(MAINTENANCE_PATCH)) {
-    moveTo('waiting for the maintenance of the table to end');
-    await waitForMaintenance.executeWithOptions(as('wait for the table maintenance of'), [input.namespace, input.object, info.runStartTime.getTime()]);
-    moveTo('preparing');
+    const maintenance = [input.namespace, input.object, info.runStartTime.getTime()] as const;
+    if (!fewerSteps || (await maintenanceRunning(...maintenance)) !== undefined) {
+      moveTo('waiting for the maintenance of the table to end');
+      await waitForMaintenance.executeWithOptions(as('wait for the table maintenance of'), [...maintenance]);
+      moveTo('preparing');
+    }
   }
   const prepared = await prepareObject.executeWithOptions(as('prepare'), [
     {
@@ -342,7 +371,10 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     throw error;
   } finally {
     // Runs on cancellation too.
-    if (!handedOver) await CancellationScope.nonCancellable(() => cleanupObject.executeWithOptions(as('clean up after'), partitionedJob ? [prepared, partitionedJob] : [prepared]));
+    if (!handedOver) {
+      const cleanup = fewerSteps ? cleanupLocally : cleanupObject;
+      await CancellationScope.nonCancellable(() => cleanup.executeWithOptions(as('clean up after'), partitionedJob ? [prepared, partitionedJob] : [prepared]));
+    }
   }
 }
 

@@ -275,6 +275,9 @@ function stubs(seen: Seen, fail: { extract?: string; check?: boolean; publish?: 
     },
     searchAttributeProblems,
     async waitForMaintenance() {},
+    async maintenanceRunning() {
+      return undefined;
+    },
     async reconcileObject() {
       throw new Error('an atomic sync of this test reconciles nothing');
     },

@@ -42,6 +42,7 @@ const stubs: SyncActivities = {
   },
   searchAttributeProblems,
   waitForMaintenance: async () => undefined,
+  maintenanceRunning: async () => undefined,
   syncDefaults: async () => ({}),
   checkAtomicPublish: async () => undefined,
   checkObjectNames: async () => [],

@@ -1,3 +1,4 @@
+import { historySteps, stepAt } from '../helpers/history-steps';
 import path from 'node:path';
 import { WorkerLogger } from '../../worker/logger';
 import { partitionTaskQueue } from '../../src/sync/objects';
@@ -130,6 +131,9 @@ function stubActivities(rec: Recorder, hooks: Hooks = {}): SyncActivities {
     searchAttributeProblems,
     // No maintenance runs here (the real one is tested against Temporal in table-maintenance.test.ts).
     async waitForMaintenance() {},
+    async maintenanceRunning() {
+      return undefined;
+    },
     async syncDefaults() {
       return hooks.defaults ?? {};
     },
@@ -613,7 +617,7 @@ describe('salesforceSync with stubbed activities', () => {
     expect(observedCancel).toBe(true);
     const child = await events('cancelled/Account');
     const canceledAt = child.findIndex((e) => e.activityTaskCanceledEventAttributes);
-    const cleanupAt = child.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cleanupObject');
+    const cleanupAt = stepAt(child, 'cleanupObject');
     expect(canceledAt).toBeGreaterThan(0);
     expect(cleanupAt).toBeGreaterThan(canceledAt);
     expect(rec.objects('cleanupObject')).toEqual(['Account']);
@@ -672,15 +676,9 @@ describe('salesforceSync with stubbed activities', () => {
     const summaries = (await events('named/Account')).flatMap((e) =>
       e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : [],
     );
-    expect(summaries).toEqual([
-      'wait for the table maintenance of Account',
-      'prepare Account',
-      'plan Account',
-      'extract Account',
-      'reconcile Account',
-      'commit Account',
-      'clean up after Account',
-    ]);
+    expect(summaries).toEqual(['prepare Account', 'plan Account', 'extract Account', 'reconcile Account', 'commit Account']);
+    // The look at the table's maintenance (none runs: no wait scheduled) and the cleanup are local activities.
+    expect(historySteps(await events('named/Account')).filter((s) => s.local)).toMatchObject([{ activity: 'maintenanceRunning' }, { activity: 'cleanupObject' }]);
     expect(await searchAttributes('named/Account')).toEqual({
       SalesforceObject: 'Account',
       SalesforceSyncMode: 'incremental',
@@ -817,7 +815,7 @@ describe('syncObject with a partitioned extraction (stubbed activities)', () => 
     expect(rec.objects('commitObject')).toEqual([]);
     const history = await events('partition-fails/Account');
     const cancelledAt = history.findIndex((e) => e.activityTaskCanceledEventAttributes);
-    const cleanupAt = history.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'cleanupObject');
+    const cleanupAt = stepAt(history, 'cleanupObject');
     expect(cancelledAt).toBeGreaterThan(0);
     expect(cleanupAt).toBeGreaterThan(cancelledAt);
     expect(rec.cleanedJobs).toEqual(['job-Account']);
@@ -852,7 +850,7 @@ describe('syncObject with a partitioned extraction (stubbed activities)', () => 
     // In the child's history: reconcile after the last partition, before the commit; a marker
     // tells replays of the sync which way it went.
     const history = await events('reconcile-partitioned/Account');
-    const types = history.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((t) => t !== undefined);
+    const types = historySteps(history).map((s) => s.activity);
     expect(types.slice(-3)).toEqual(['reconcileObject', 'commitObject', 'cleanupObject']);
     expect(types.filter((t) => t === 'extractPartition')).toHaveLength(3);
     const patches = (h: typeof history) =>
