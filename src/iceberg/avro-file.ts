@@ -21,8 +21,21 @@ const BigLong = avro.types.LongType.__with({
 });
 
 export function avroType(schema: object): avro.Type {
-  return avro.Type.forSchema(plainPrimitives(schema) as avro.Schema, { registry: { long: BigLong } as never, wrapUnions: false });
+  // Building a type compiles its readers and writers (milliseconds each); every manifest of a
+  // table shares a few schemas, and a sync reads and writes several manifests per object.
+  const key = JSON.stringify(schema);
+  let type = types.get(key);
+  if (!type) {
+    type = avro.Type.forSchema(plainPrimitives(schema) as avro.Schema, { registry: { long: BigLong } as never, wrapUnions: false });
+    if (types.size >= KEPT_TYPES) types.delete(types.keys().next().value!);
+    types.set(key, type);
+  }
+  return type;
 }
+
+/** Avro types built, by schema (a worker's tables have a few schemas each: their partition specs and versions). */
+const types = new Map<string, avro.Type>();
+const KEPT_TYPES = 256;
 
 /**
  * The schema with `{"type": "long", "logicalType": …}` (dates, timestamps in partition tuples) read

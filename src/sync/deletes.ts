@@ -1,4 +1,5 @@
 import type { SalesforceClient } from '../salesforce/client';
+import type { WriteTarget } from '../destinations/destination';
 import type { SObjectDescribe } from '../salesforce/describe';
 import { DeleteLogUnavailable, readDeleteLog } from '../salesforce/deleted-log';
 import { runPaths } from '../iceberg/run-paths';
@@ -17,6 +18,8 @@ export async function stageDeletes(
   p: Window,
   salesforce: SalesforceClient,
   describe: Pick<SObjectDescribe, 'name' | 'replicateable'>,
+  /** Where the table's files go (prepare loads it once for everything it stages). */
+  target: () => Promise<Pick<WriteTarget, 'location' | 'store'>> = () => ctx.destination.writeTarget(p),
 ): Promise<DeletesSource | undefined> {
   const window = deletedIdsWindow(p);
   if (!window?.after) return undefined;
@@ -33,7 +36,7 @@ export async function stageDeletes(
     if (!(error instanceof DeleteLogUnavailable)) throw error;
     return { from: 'queryAll', reason: `${error.reason}: every Id is compared with Salesforce instead (a reconciliation)`, reconcile: true };
   }
-  const area = await ctx.destination.writeTarget(p);
+  const area = await target();
   const staging = runPaths(area.location, p.runId).staging('deleted-log');
   await writeStaging(area.store, staging, { runId: p.runId, files: [], keys: new KeyList(), deletedKeys: ids });
   return { from: 'getDeleted', staging, ids: ids.length };

@@ -63,8 +63,11 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
   let askedAfter = await storedAfter();
   // The window ends now (less the lag), once the table has been read: as late as it can before Salesforce is asked about it.
   const upTo = new Date(Date.now() - (ctx.lagMs ?? 60_000)).toISOString();
+  // The table's location and store, loaded once for what prepare stages (the delete log's Ids, a prefetched window).
+  let loaded: ReturnType<SyncContext['destination']['writeTarget']> | undefined;
+  const target = () => (loaded ??= ctx.destination.writeTarget(ref));
   const ask = (after: string | undefined, client = salesforce) =>
-    askSalesforce(ctx, client, describe, { cursorField: cursor, writeMode, after, upTo, object: describe.name, runId: input.runId, ...ref });
+    askSalesforce(ctx, client, describe, { cursorField: cursor, writeMode, after, upTo, object: describe.name, runId: input.runId, ...ref }, target);
   let answers: Awaited<ReturnType<typeof ask>> | undefined;
   if (known) {
     const together = salesforce.batching();
@@ -134,7 +137,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
         : undefined;
   if (reconcileReason && !input.reconcile) log.warn(`${describe.name} is reconciled: ${reconcileReason}`, { object: describe.name });
   // The window came back whole with the other answers: staged for the read, which then asks Salesforce nothing.
-  const staged = readApi.api === 'rest' && incremental && prefetched ? await stagePrefetched(ctx, { ...ref, runId: input.runId }, prefetched) : undefined;
+  const staged = readApi.api === 'rest' && incremental && prefetched ? await stagePrefetched(target, input.runId, prefetched) : undefined;
   log.info(
     `Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode} (${writeModeReason})${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`,
     {
@@ -182,6 +185,7 @@ async function askSalesforce(
   salesforce: SalesforceClient,
   describe: SObjectDescribe,
   w: Parameters<typeof stageDeletes>[1],
+  target: Parameters<typeof stageDeletes>[4],
 ): Promise<{ visibility: HiddenFields; deletes?: DeletesSource; windowRows?: number; deletedRows?: number; counted?: CountCheck; prefetched?: PrefetchedWindow }> {
   const together = salesforce.batching();
   const readIn = readWindow(w);
@@ -193,7 +197,7 @@ async function askSalesforce(
   const countsDeleted = countsWindow && deletedIn !== undefined && (ctx.getDeleted === false || describe.replicateable === false);
   const [visibility, deletes, windowRows, deletedRows, counted, prefetched] = await Promise.all([
     findHiddenFields(together, describe, syncableFields(describe)),
-    stageDeletes(ctx, w, together, describe),
+    stageDeletes(ctx, w, together, describe, target),
     countsWindow ? countWindow(together, describe, readIn!) : undefined,
     countsDeleted ? countWindow(together, describe, deletedIn!, { deletedOnly: true }) : undefined,
     // An incremental merge is counted now, right after the window's end: a row deleted later is still in the table this sync leaves.

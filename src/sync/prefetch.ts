@@ -6,7 +6,7 @@ import { queryFirstPage, type PrefetchedWindow } from '../salesforce/rest-reader
 import { buildSoql } from '../salesforce/soql';
 import type { ObjectStore } from '../storage/object-store';
 import type { ReadWindow } from './extract/read-window';
-import type { SyncContext } from './types';
+import type { WriteTarget } from '../destinations/destination';
 
 /*
  * A small incremental window is read whole by prepare, in the Composite request that asks its
@@ -34,9 +34,9 @@ export async function prefetchWindow(client: SalesforceClient, describe: SObject
 }
 
 /** Stages a prefetched window for the run's extraction; returns where. */
-export async function stagePrefetched(ctx: SyncContext, p: { namespace: string[]; table: string; runId: string }, prefetched: PrefetchedWindow): Promise<string> {
-  const area = await ctx.destination.writeTarget(p);
-  const uri = runPaths(area.location, p.runId).staging('prefetched');
+export async function stagePrefetched(target: () => Promise<Pick<WriteTarget, 'location' | 'store'>>, runId: string, prefetched: PrefetchedWindow): Promise<string> {
+  const area = await target();
+  const uri = runPaths(area.location, runId).staging('prefetched');
   await area.store.put(uri, Buffer.from(JSON.stringify(prefetched)), 'application/json');
   return uri;
 }
