@@ -1,3 +1,4 @@
+import { historySteps } from '../helpers/history-steps';
 import { describe, expect, it } from 'vitest';
 import { connectIceberg } from '../../src/iceberg/connect';
 import { inspectTables } from '../../src/destinations/iceberg-inspect';
@@ -115,7 +116,8 @@ describe('reconciling syncs (Temporal, worker, simulator, Nessie, MinIO; read by
     const ns = harness.namespace();
     const scheduled = async (workflowId: string) => {
       const events = (await harness.client.workflow.getHandle(`${workflowId}/Account`).fetchHistory()).events ?? [];
-      const types = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : []));
+      // Scheduled activities and local ones (the cleanup).
+      const types = historySteps(events).map((s) => s.activity);
       return types.reduce<Record<string, number>>((n, t) => ({ ...n, [t]: (n[t] ?? 0) + 1 }), {});
     };
     const firstId = uniqueName('reconcile-parts');
