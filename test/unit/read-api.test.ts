@@ -13,6 +13,23 @@ import { prefetchWindow } from '../../src/sync/prefetch';
  * Which API reads a window (REST for small incremental windows, Bulk otherwise), the Composite
  * requests that ask a window's questions in one API call, and the simulator's Bulk queue time.
  */
+/** A simulator for the enclosing block, and a client of it that records each request's method and path. */
+function recordingSimulator(config: ConstructorParameters<typeof SalesforceSimulator>[0]) {
+  const sim = new SalesforceSimulator(config);
+  const recorded = { sim, requests: [] as string[], client: undefined as unknown as SalesforceClient };
+  beforeAll(async () => {
+    await sim.start();
+    const recording: typeof fetch = async (input, init) => {
+      recorded.requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    };
+    recorded.client = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()), { fetch: recording, backoffMs: 5 });
+    await recorded.client.login();
+  });
+  afterAll(() => sim.stop());
+  return recorded;
+}
+
 describe('read API choice', () => {
   it('reads a small incremental window through REST and says why', () => {
     const small = chooseReadApi({ api: 'auto', incremental: true, windowRows: 12 });
@@ -39,19 +56,10 @@ describe('read API choice', () => {
 });
 
 describe('composite requests and the Bulk queue (simulator)', () => {
-  const sim = new SalesforceSimulator({ rowCounts: { Account: 50, Contact: 20 }, bulkQueueMs: 400 });
-  const requests: string[] = [];
+  const recorded = recordingSimulator({ rowCounts: { Account: 50, Contact: 20 }, bulkQueueMs: 400 });
+  const { sim, requests } = recorded;
   let client: SalesforceClient;
-  beforeAll(async () => {
-    await sim.start();
-    const recording: typeof fetch = async (input, init) => {
-      requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
-      return fetch(input, init);
-    };
-    client = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()), { fetch: recording, backoffMs: 5 });
-    await client.login();
-  });
-  afterAll(() => sim.stop());
+  beforeAll(() => void (client = recorded.client));
 
   it('sends GETs made together as one Composite request, counted as one API call, each answering as alone', async () => {
     const alone = await Promise.all([countRows(client, 'SELECT COUNT() FROM Account'), client.get<{ name: string }>('/sobjects/Contact/describe')]);
@@ -105,19 +113,10 @@ describe('composite requests and the Bulk queue (simulator)', () => {
 });
 
 describe("a small window's rows asked with prepare's questions (simulator)", () => {
-  const sim = new SalesforceSimulator({ rowCounts: { Account: 50 } });
-  const requests: string[] = [];
+  const recorded = recordingSimulator({ rowCounts: { Account: 50 } });
+  const { sim, requests } = recorded;
   let client: SalesforceClient;
-  beforeAll(async () => {
-    await sim.start();
-    const recording: typeof fetch = async (input, init) => {
-      requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
-      return fetch(input, init);
-    };
-    client = new SalesforceClient(parseSalesforceSettings(sim.settingsEnv()), { fetch: recording, backoffMs: 5 });
-    await client.login();
-  });
-  afterAll(() => sim.stop());
+  beforeAll(() => void (client = recorded.client));
 
   const everything = { field: 'SystemModstamp', after: '1990-01-01T00:00:00.000Z', upTo: '2100-01-01T00:00:00.000Z' };
   const read = async (opts: { describe: SObjectDescribe; fields: SObjectDescribe['fields']; prefetched?: PrefetchedWindow; window?: typeof everything }) => {
