@@ -122,8 +122,9 @@ describe('the commands users run (Temporal CLI lines from the README, npm run sc
       'Account',
     );
     expect(created).toMatch(new RegExp(`Created schedule ${scheduleId}: every 6h, overlap skip, next run \\d{4}-`));
-    // The first run's describe is held: it is still running when the second trigger arrives.
-    const held = sim.hold({ path: '/sobjects/Account/describe' });
+    // The first run's Bulk job (replace reads every row) is held: it is still running when the second
+    // trigger arrives. (Not its describe: a worker that synced Account before asks it inside prepare's Composite request.)
+    const held = sim.hold({ path: '/jobs/query' });
     await npmScript('schedule', 'trigger', scheduleId);
     const handle = client.schedule.getHandle(scheduleId);
     const firstRun = await until('the first run', async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId);
