@@ -49,9 +49,9 @@ export function knownDescribe(client: SalesforceClient, name: string): SObjectDe
   return client.kept<SObjectDescribe>(knownKey(name));
 }
 
-/** Whether two describes list the same fields (names, types, sizes, flags) and the same object properties the sync reads. */
+/** Whether two describes (as describeObject returns them: trimmed, in a fixed order) list the same fields and object properties. */
 export function sameDescribe(a: SObjectDescribe, b: SObjectDescribe): boolean {
-  return JSON.stringify(trimDescribe(a)) === JSON.stringify(trimDescribe(b));
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

@@ -58,8 +58,8 @@ function toRestPage(page: QueryPage, fields: SalesforceField[], cursorField?: st
 }
 
 /** The first page of a REST query (up to 2,000 rows), as Salesforce sends it. */
-export function queryFirstPage(client: SalesforceClient, soql: string): Promise<QueryPage> {
-  return client.get<QueryPage>(`/query?q=${encodeURIComponent(soql)}`);
+export function queryFirstPage(client: SalesforceClient, soql: string, opts: { includeDeleted?: boolean } = {}): Promise<QueryPage> {
+  return client.get<QueryPage>(`/${opts.includeDeleted ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`);
 }
 
 /**
@@ -88,13 +88,11 @@ export async function* readRest(opts: {
 
 /** What a `SELECT COUNT() FROM …` query counts (one REST call; `includeDeleted`: through queryAll, rows in the Recycle Bin too). */
 export async function countRows(client: SalesforceClient, soql: string, opts: { includeDeleted?: boolean } = {}): Promise<number> {
-  const page = await client.get<QueryPage>(`/${opts.includeDeleted ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`);
-  return page.totalSize;
+  return (await queryFirstPage(client, soql, opts)).totalSize;
 }
 
 /** The value of `field` in the first row a query returns (an edge query: ORDER BY … LIMIT 1), or undefined when none. */
 export async function firstValue(client: SalesforceClient, soql: string, field: string): Promise<string | undefined> {
-  const page = await client.get<QueryPage>(`/query?q=${encodeURIComponent(soql)}`);
-  const value = page.records[0]?.[field];
+  const value = (await queryFirstPage(client, soql)).records[0]?.[field];
   return value === null || value === undefined ? undefined : String(value);
 }
