@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cacheDir } from './stack/paths';
 import { findPython } from './stack/toolchain';
-import { type ComparePipeline, type CompareRun, summarize, thousands } from './compare/summary';
+import { type ComparePipeline, type CompareRun, perMillionRows, summarize, thousands } from './compare/summary';
 
 const compareDir = path.join(__dirname, 'compare');
 const requirements = path.join(compareDir, 'requirements.txt');
@@ -36,6 +36,7 @@ export interface CompareDeps {
     wall_s: number;
     rows_per_s: number;
     worker_peak_rss_mb: number;
+    worker_cpu_s_per_million_rows: number | null;
     snapshots_created: number;
     parquet_files: number;
   }>;
@@ -107,6 +108,8 @@ interface PythonFigures {
   expected_rows: number;
   run_s: number;
   process_s: number;
+  /** User + system CPU of the Python process and its children over run_s. */
+  run_cpu_s: number;
   snapshots: number;
   snapshots_in_metadata: number;
   data_files: number;
@@ -151,11 +154,12 @@ export async function benchCompare(opts: CompareOptions, deps: CompareDeps): Pro
           run_s: f.wall_s,
           rows_per_s: f.rows_per_s,
           peak_rss_mb: f.worker_peak_rss_mb,
+          cpu_s_per_million_rows: f.worker_cpu_s_per_million_rows,
           snapshots: f.snapshots_created,
           data_files: f.parquet_files,
         });
         console.log(
-          `round ${round}: sf-iceberg ${f.rows} rows in ${f.wall_s} s (${f.rows_per_s} rows/s), worker peak RSS ${f.worker_peak_rss_mb} MB, ${f.snapshots_created} snapshot(s)`,
+          `round ${round}: sf-iceberg ${f.rows} rows in ${f.wall_s} s (${f.rows_per_s} rows/s), worker CPU ${f.worker_cpu_s_per_million_rows} s per million rows, peak RSS ${f.worker_peak_rss_mb} MB, ${f.snapshots_created} snapshot(s)`,
         );
       }
       if (!wantsDlt) continue;
@@ -196,12 +200,13 @@ export async function benchCompare(opts: CompareOptions, deps: CompareDeps): Pro
             run_s: f.run_s,
             rows_per_s: Math.round(f.rows / f.run_s),
             peak_rss_mb: f.peak_rss_mb,
+            cpu_s_per_million_rows: perMillionRows(f.run_cpu_s, f.rows),
             snapshots: f.snapshots,
             data_files: f.data_files,
           };
           runs[key].push(r);
           console.log(
-            `round ${round}: ${key} ${f.rows} rows in ${f.run_s} s (${r.rows_per_s} rows/s; process ${f.process_s} s), peak RSS ${f.peak_rss_mb} MB, ${f.snapshots} snapshot(s), ${f.data_files} data file(s)`,
+            `round ${round}: ${key} ${f.rows} rows in ${f.run_s} s (${r.rows_per_s} rows/s; process ${f.process_s} s), CPU ${r.cpu_s_per_million_rows} s per million rows, peak RSS ${f.peak_rss_mb} MB, ${f.snapshots} snapshot(s), ${f.data_files} data file(s)`,
           );
         }
       } finally {

@@ -44,6 +44,7 @@ import { benchMaintenance } from './bench-maintenance';
 import { benchLayout } from './bench-layout';
 import { DEFAULT_DAILY_API_REQUESTS, benchOrg } from './bench-org';
 import { PIPELINES, type PipelineKey, benchCompare } from './bench-compare';
+import { perMillionRows } from './compare/summary';
 import { SYNC_RUNS_PROPERTY, SYNC_RUN_KEYS } from '../src/table-contract';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -348,6 +349,11 @@ const seconds = (from?: unknown, to?: unknown) => {
  * the run itself: wall time, the extraction's own stage timings (its result in the history), the
  * commit activity's duration, the worker's peak RSS (VmHWM), histories and payload sizes.
  */
+/** CPU seconds between two readings of a process's CPU (undefined if either is missing). */
+function cpuOver(before: number | undefined, after: number | undefined): number | undefined {
+  return before === undefined || after === undefined ? undefined : after - before;
+}
+
 /** Encoder-thread counts the ceiling runs compare (PARQUET_ENCODER_THREADS); the default's figure is the ceiling. */
 const CEILING_ENCODER_THREADS = [0, 1, 2];
 const DEFAULT_ENCODER_THREADS = 1;
@@ -380,7 +386,9 @@ async function measureCeiling(opts: {
     const render = await measureServing(opts.sf, opts.soql, SIM_RESULT_PAGE_RECORDS);
     const cached = await measureServing(opts.sf, opts.soql, SIM_RESULT_PAGE_RECORDS);
     const cachedParallel = await measureParallelServing(opts.sf, opts.soql, CACHED_SERVING_IN_FLIGHT);
-    const runs = new Map<number, { rows_per_s: number; wall_s: number; worker_peak_rss_mb: number }[]>(CEILING_ENCODER_THREADS.map((n) => [n, []]));
+    const runs = new Map<number, { rows_per_s: number; wall_s: number; worker_peak_rss_mb: number; worker_cpu_s_per_million_rows: number | null }[]>(
+      CEILING_ENCODER_THREADS.map((n) => [n, []]),
+    );
     for (let run = 0; run < CEILING_RUNS; run++)
       for (const threads of CEILING_ENCODER_THREADS) {
         const taskQueue = `bench-ceiling-${threads}-${Date.now().toString(36)}`;
@@ -388,6 +396,7 @@ async function measureCeiling(opts: {
         const worker = new WorkerProcess({ ...opts.env, TEMPORAL_TASK_QUEUE: taskQueue, PARQUET_ENCODER_THREADS: String(threads) });
         try {
           await worker.ready();
+          const cpuBefore = worker.cpuSeconds();
           const started = performance.now();
           const outcomes = (await opts.client.workflow.execute('salesforceSync', {
             taskQueue,
@@ -395,6 +404,7 @@ async function measureCeiling(opts: {
             args: [{ objects: opts.objects, namespace }],
           })) as ObjectOutcome[];
           const wall = (performance.now() - started) / 1000;
+          const cpu = cpuOver(cpuBefore, worker.cpuSeconds());
           const failed = outcomes.filter((o) => o.status === 'failed');
           if (failed.length) throw new Error(`the ceiling sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
           const rows = outcomes.reduce((n, o) => n + (o.result?.rows ?? 0), 0);
@@ -402,6 +412,7 @@ async function measureCeiling(opts: {
             rows_per_s: Math.round(rows / wall),
             wall_s: Number(wall.toFixed(2)),
             worker_peak_rss_mb: Math.round((worker.peakRss() ?? 0) / 1024 / 1024),
+            worker_cpu_s_per_million_rows: perMillionRows(cpu, rows),
           });
         } finally {
           await worker.kill('SIGTERM');
@@ -424,6 +435,7 @@ async function measureCeiling(opts: {
     const hits = (await (await fetch(`${opts.simUrl}/__sim/page-cache-stats`)).json()) as { hits: number };
     return {
       rows_per_s: byThreads[`encoder_threads_${DEFAULT_ENCODER_THREADS}`]!.rows_per_s,
+      worker_cpu_s_per_million_rows: byThreads[`encoder_threads_${DEFAULT_ENCODER_THREADS}`]!.worker_cpu_s_per_million_rows,
       simulator_rendering_rows_per_s: Math.round(render.served / render.serveSeconds),
       simulator_cached_serving_rows_per_s: Math.round(cached.served / cached.serveSeconds),
       // The same pages as the sync reads them: parallel result pages, several at once.
@@ -528,9 +540,13 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     const idle = worker.peakRss() ?? 0;
 
     const workflowId = `bench-${opts.label}-${Date.now().toString(36)}`;
+    const cpuBefore = workers.map((w) => w.cpuSeconds());
     const started = performance.now();
     const outcomes = (await client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects, namespace }] })) as ObjectOutcome[];
     const wall = (performance.now() - started) / 1000;
+    // Every worker's CPU over the sync (all of its threads: encoders included).
+    const cpus = workers.map((w, i) => cpuOver(cpuBefore[i], w.cpuSeconds()));
+    const cpu = cpus.every((c) => c !== undefined) ? cpus.reduce<number>((a, c) => a + c!, 0) : undefined;
     const peakRss = worker.peakRss() ?? 0;
     const peaks = workers.map((w) => Math.round((w.peakRss() ?? 0) / 1024 / 1024));
     const failed = outcomes.filter((o) => o.status === 'failed');
@@ -619,6 +635,9 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       rows,
       wall_s: Number(wall.toFixed(2)),
       rows_per_s: Math.round(rows / wall),
+      worker_cpu_s: cpu === undefined ? null : Number(cpu.toFixed(2)),
+      worker_cpu_s_per_million_rows: perMillionRows(cpu, rows),
+      pipeline_ceiling_worker_cpu_s_per_million_rows: ceiling?.worker_cpu_s_per_million_rows ?? null,
       stages_rows_per_s: {
         simulator_serving_alone: Math.round(serving.served / serving.serveSeconds),
         // CPU-seconds of the worker while it waited for pages (scanning CSV into cells). With
@@ -655,14 +674,14 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
       );
     }
     console.log(
-      `${opts.label}: ${rows} rows in ${wall.toFixed(1)} s (${figures.rows_per_s} rows/s); worker peak RSS ${figures.worker_peak_rss_mb} MB; ${figures.bulk_jobs} Bulk jobs, ${figures.bulk_jobs_ordered} of them ordered.`,
+      `${opts.label}: ${rows} rows in ${wall.toFixed(1)} s (${figures.rows_per_s} rows/s); worker CPU ${figures.worker_cpu_s} s (${figures.worker_cpu_s_per_million_rows} s per million rows); worker peak RSS ${figures.worker_peak_rss_mb} MB; ${figures.bulk_jobs} Bulk jobs, ${figures.bulk_jobs_ordered} of them ordered.`,
     );
     if (ceiling) {
       console.log(
         `Pipeline ceiling (pages pre-rendered; the simulator serves them at ${ceiling.simulator_cached_serving_rows_per_s} rows/s): ${ceiling.rows_per_s} rows/s; by encoder threads: ${Object.entries(
           ceiling.by_encoder_threads,
         )
-          .map(([n, f]) => `${n}: ${f.rows_per_s} rows/s, peak RSS ${f.worker_peak_rss_mb} MB`)
+          .map(([n, f]) => `${n}: ${f.rows_per_s} rows/s, ${f.worker_cpu_s_per_million_rows} CPU-s per million rows, peak RSS ${f.worker_peak_rss_mb} MB`)
           .join('; ')}.`,
       );
     }

@@ -159,6 +159,13 @@ def peak_rss_mb():
     return round(max(own, children) / 1024)
 
 
+def cpu_s():
+    # User + system CPU of this process (all its threads) and of its waited-for children.
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def versions():
     from importlib.metadata import version
 
@@ -167,8 +174,10 @@ def versions():
 
 def main():
     imported = time.perf_counter()
+    cpu_before = cpu_s()
     table_id = pyiceberg_batches() if MODE == "pyiceberg-batches" else filesystem_iceberg()
     finished = time.perf_counter()
+    run_cpu = cpu_s() - cpu_before
     table = catalog().load_table(table_id)
     # Snapshots committed since the table was created: the v2 sequence number counts them even on
     # Nessie, whose table metadata keeps only the current snapshot (the history is Nessie's commits).
@@ -181,6 +190,7 @@ def main():
         "expected_rows": EXPECTED,
         "run_s": round(finished - imported, 2),
         "process_s": round(finished - STARTED, 2),
+        "run_cpu_s": round(run_cpu, 2),
         "snapshots": snapshots,
         "snapshots_in_metadata": len(table.snapshots()),
         "data_files": int(current.summary["total-data-files"]) if current and current.summary else 0,

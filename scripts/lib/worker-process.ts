@@ -15,9 +15,13 @@ export class WorkerProcess {
   readonly exited: Promise<number | null>;
 
   constructor(env: Record<string, string>) {
+    // BENCH_CPU_PROFILE_DIR: each worker writes a V8 CPU profile there when it exits (NODE_OPTIONS
+    // refuses --cpu-prof); open it in Chrome DevTools or speedscope.
+    const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE_DIR)}`] : [];
+    const flags = process.env.BENCH_WORKER_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? WORKER_NODE_FLAGS;
     this.child = spawn(
       process.execPath,
-      [...WORKER_NODE_FLAGS, '--require', path.join(root, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs'), path.join(root, 'worker', 'main.ts')],
+      [...flags, ...profile, '--require', path.join(root, 'node_modules', 'tsx', 'dist', 'cjs', 'index.cjs'), path.join(root, 'worker', 'main.ts')],
       {
         cwd: root,
         env: { ...process.env, ...WORKER_PROCESS_ENV, ...env },

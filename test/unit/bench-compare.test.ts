@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dltSourceDir } from '../../scripts/bench-compare';
-import { median, summarize, thousands } from '../../scripts/compare/summary';
+import { median, perMillionRows, summarize, thousands } from '../../scripts/compare/summary';
 
 describe('bench compare figures', () => {
   it('median: the middle value, the mean of the middle two for an even count, null for none', () => {
@@ -14,11 +14,20 @@ describe('bench compare figures', () => {
 
   it('a pipeline line holds the medians of its rounds and every round', () => {
     const runs = [
-      { rows: 200_000, run_s: 10, rows_per_s: 20_000, peak_rss_mb: 400, snapshots: 1, data_files: 1 },
-      { rows: 200_000, run_s: 8, rows_per_s: 25_001, peak_rss_mb: 411, snapshots: 1, data_files: 1 },
+      { rows: 200_000, run_s: 10, rows_per_s: 20_000, peak_rss_mb: 400, cpu_s_per_million_rows: 30, snapshots: 1, data_files: 1 },
+      { rows: 200_000, run_s: 8, rows_per_s: 25_001, peak_rss_mb: 411, cpu_s_per_million_rows: 25.5, snapshots: 1, data_files: 1 },
+      { rows: 200_000, run_s: 9, rows_per_s: 22_000, peak_rss_mb: 405, cpu_s_per_million_rows: null, snapshots: 1, data_files: 1 },
     ];
-    expect(summarize('sf-iceberg', runs)).toEqual({ name: 'sf-iceberg', rows: 200_000, rows_per_s: 22_501, peak_rss_mb: 406, snapshots: 1, runs });
+    // An unmeasured round's CPU is left out of the median, not counted as 0.
+    expect(summarize('sf-iceberg', runs)).toEqual({ name: 'sf-iceberg', rows: 200_000, rows_per_s: 22_000, peak_rss_mb: 405, cpu_s_per_million_rows: 27.75, snapshots: 1, runs });
     expect(thousands(1000)).toBe('1,000');
+  });
+
+  it('CPU per million rows: seconds scaled to a million rows; null when unmeasured or no rows', () => {
+    expect(perMillionRows(14, 500_000)).toBe(28);
+    expect(perMillionRows(1.234567, 1_000_000)).toBe(1.23);
+    expect(perMillionRows(undefined, 1_000)).toBeNull();
+    expect(perMillionRows(5, 0)).toBeNull();
   });
 
   it('the dlt source folder: the one holding salesforce/, or salesforce/ itself; otherwise an error saying how to get it', () => {
