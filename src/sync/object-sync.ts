@@ -400,16 +400,22 @@ export async function cleanupObject(ctx: SyncContext, p: PreparedObject, job?: B
     if (!(error instanceof ListingNotAllowedError)) throw error;
     log.warn(`Cleanup of ${p.object}: ${error.message}; ${what} of this run, if any, are left in place`);
   };
+  // The prefixes are asked about at once (each is a round trip, and a sync waits for its cleanup);
+  // uploads are aborted before the listing, so one that was unfinished cannot complete unlisted.
   try {
-    for (const prefix of prefixes) await area.store.abortUnfinished?.(prefix);
+    await Promise.all(prefixes.map((prefix) => area.store.abortUnfinished?.(prefix)));
   } catch (error) {
     unlisted(error, 'unfinished uploads');
   }
+  const listing = async (prefix: string) => {
+    const uris: string[] = [];
+    for await (const o of area.store.list(prefix)) uris.push(o.uri);
+    return uris;
+  };
   try {
-    for (const prefix of prefixes) for await (const o of area.store.list(prefix)) written.push(o.uri);
+    written.push(...(await Promise.all(prefixes.map(listing))).flat());
   } catch (error) {
     unlisted(error, 'files of failed attempts');
-    written.length = 0;
   }
   // The table is read after the listing: a file that a commit made part of the table after it
   // was listed is then seen as referenced, never taken for garbage.
