@@ -64,6 +64,11 @@ export interface CommitResult {
   snapshotId: string;
   alreadyCommitted: boolean;
   unchanged?: boolean;
+  /**
+   * The table's live rows as of this commit (its snapshot's totals), where the destination can tell
+   * without another read: null when the metadata cannot tell (see `liveRows`), absent when not reported.
+   */
+  liveRows?: number | null;
 }
 
 /** Whether committing `req` would change no row of the table. */
@@ -96,10 +101,7 @@ export interface Destination {
    * Commits each item's files to its table, all in one step that readers see whole: every table
    * changes or none. Idempotent per run id (each item's own).
    */
-  commitAll?(
-    items: { ref: TableRef; req: CommitFilesRequest }[],
-    onRetry?: (attempt: number, reason: string) => void,
-  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]>;
+  commitAll?(items: { ref: TableRef; req: CommitFilesRequest }[], onRetry?: (attempt: number, reason: string) => void): Promise<Omit<CommitResult, 'unchanged'>[]>;
   /**
    * Of the files found under a run's prefixes (`written`), those a snapshot of the table may
    * reference: cleanup removes the rest. Idempotent, and needs nothing but the table and the run id.

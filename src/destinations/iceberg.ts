@@ -254,8 +254,8 @@ export class IcebergDestination implements Destination {
       const recorded = await recordUnchangedRun(table, SYNC_RUN_KEYS, req.runId, req.properties);
       return { snapshotId: recorded.snapshotId.toString(), alreadyCommitted: recorded.alreadyCommitted, unchanged: true };
     }
-    const result = await commitFiles({ table, keys: SYNC_RUN_KEYS, ...req });
-    return { snapshotId: result.snapshotId.toString(), alreadyCommitted: result.alreadyCommitted };
+    const result = await commitFiles({ table, keys: SYNC_RUN_KEYS, ...req, justLoaded: true });
+    return { snapshotId: result.snapshotId.toString(), alreadyCommitted: result.alreadyCommitted, liveRows: liveRowsOf(result.summary) ?? null };
   }
 
   async checkAtomicPublish(): Promise<void> {
@@ -267,8 +267,8 @@ export class IcebergDestination implements Destination {
     onRetry?: (attempt: number, reason: string) => void,
   ): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]> {
     const producers = await Promise.all(items.map(async ({ ref, req }) => producerFor({ table: await this.open(ref), keys: SYNC_RUN_KEYS, ...req })));
-    const results = await commitTransaction(this.catalog, producers, { onRetry });
-    return results.map((r) => ({ snapshotId: r.snapshotId.toString(), alreadyCommitted: r.alreadyCommitted }));
+    const results = await commitTransaction(this.catalog, producers, { onRetry, justLoaded: true });
+    return results.map((r) => ({ snapshotId: r.snapshotId.toString(), alreadyCommitted: r.alreadyCommitted, liveRows: liveRowsOf(r.summary) ?? null }));
   }
 
   async discardUnused(ref: TableRef, runId: string, created: Created): Promise<boolean> {
@@ -328,11 +328,15 @@ export class IcebergDestination implements Destination {
 
   async liveRows(ref: TableRef): Promise<number | undefined> {
     const summary = (await this.open(ref)).currentSnapshot()?.summary;
-    if (!summary) return 0;
-    // Each position delete of a sync removes one live row; an equality delete may remove any number.
-    const total = (key: string) => (summary[key] === undefined ? undefined : Number(summary[key]));
-    const records = total('total-records');
-    if (records === undefined || (total('total-equality-deletes') ?? 0) > 0) return undefined;
-    return records - (total('total-position-deletes') ?? 0);
+    return summary ? liveRowsOf(summary) : 0;
   }
+}
+
+/** A snapshot's live rows from its summary's totals; undefined when they cannot tell. */
+export function liveRowsOf(summary: Record<string, string>): number | undefined {
+  // Each position delete of a sync removes one live row; an equality delete may remove any number.
+  const total = (key: string) => (summary[key] === undefined ? undefined : Number(summary[key]));
+  const records = total('total-records');
+  if (records === undefined || (total('total-equality-deletes') ?? 0) > 0) return undefined;
+  return records - (total('total-position-deletes') ?? 0);
 }

@@ -257,7 +257,7 @@ export async function commitObject(ctx: SyncContext, p: PreparedObject, staging:
   });
   const summary = committedSummary(ctx, p, { staged, cursor }, result);
   if (!counted) return summary;
-  const { countCheck, mismatch } = await countAfterCommit(ctx, p, counted);
+  const { countCheck, mismatch } = await countAfterCommit(ctx, p, counted, result.liveRows);
   if (mismatch && ctx.countCheck === 'fail') throw countMismatchError(mismatch);
   return { ...summary, countCheck };
 }
@@ -281,9 +281,18 @@ export async function countBeforeCommit(ctx: SyncContext, p: PreparedObject): Pr
   return { counted, calls: described ? 2 : 1, properties: counted.salesforce !== undefined ? { [COUNT_PROPERTY]: String(counted.salesforce) } : {} };
 }
 
-/** The count check once committed: Salesforce's count beside the table's live rows; a mismatch is logged and returned. */
-export async function countAfterCommit(ctx: SyncContext, p: PreparedObject, counted: CountCheck): Promise<{ countCheck: CountCheck; mismatch?: string }> {
-  const countCheck: CountCheck = counted.salesforce === undefined ? counted : { salesforce: counted.salesforce, ...definedTable(await ctx.destination.liveRows(p)) };
+/**
+ * The count check once committed: Salesforce's count beside the table's live rows (as of the
+ * commit, when it reported them: `committedRows`); a mismatch is logged and returned.
+ */
+export async function countAfterCommit(
+  ctx: SyncContext,
+  p: PreparedObject,
+  counted: CountCheck,
+  committedRows?: number | null,
+): Promise<{ countCheck: CountCheck; mismatch?: string }> {
+  const live = async () => (committedRows === undefined ? await ctx.destination.liveRows(p) : (committedRows ?? undefined));
+  const countCheck: CountCheck = counted.salesforce === undefined ? counted : { salesforce: counted.salesforce, ...definedTable(await live()) };
   const mismatch = countMismatch(p.object, countCheck);
   if (mismatch) (ctx.log ?? noLog).warn(mismatch, { object: p.object, salesforce: countCheck.salesforce, table: countCheck.table });
   return { countCheck, ...(mismatch ? { mismatch } : {}) };

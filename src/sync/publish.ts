@@ -49,7 +49,7 @@ export async function publishObjects(ctx: SyncContext, staged: StagedObject[], p
       summaries.push(summary);
       continue;
     }
-    const { countCheck, mismatch } = await countAfterCommit(ctx, s.prepared, counted);
+    const { countCheck, mismatch } = await countAfterCommit(ctx, s.prepared, counted, results[i]!.liveRows);
     if (mismatch) mismatches.push(mismatch);
     summaries.push({ ...summary, countCheck });
   }

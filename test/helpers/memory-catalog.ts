@@ -16,6 +16,7 @@ export class MemoryCatalog {
   /** Throws this from the next commit, before applying it or (`applied`) after. */
   fail?: { error: Error; applied?: boolean };
   commits = 0;
+  loads = 0;
 
   constructor(
     location: string,
@@ -45,6 +46,7 @@ export class MemoryCatalog {
   }
 
   async loadTable(): Promise<LoadTableResult> {
+    this.loads++;
     return { metadata: structuredClone(this.metadata), 'metadata-location': `v${this.history.length}` };
   }
 

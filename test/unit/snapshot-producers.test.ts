@@ -266,6 +266,22 @@ describe('the commit loop', () => {
     expect(again).toMatchObject({ snapshotId: result.snapshotId, alreadyCommitted: true, attempts: 1 });
   });
 
+  it('a table just loaded (justLoaded) is committed on as loaded; when it was stale, the refused attempt reloads and commits on the new parent', async () => {
+    const t = await tableWithRows();
+    const loads = t.catalog.loads;
+    const fresh = await commitWithRetries(new AppendProducer(t.table, 'run-j', SYNC_RUN_KEYS, await write(t.location, 'run-j', ids(600, 605))), { justLoaded: true });
+    expect(fresh).toMatchObject({ alreadyCommitted: false, attempts: 1 });
+    expect(t.catalog.loads - loads).toBe(0);
+    // Another writer commits after this table object was loaded: its parent is stale.
+    const other = new IcebergTable(t.catalog as unknown as RestCatalog, ['ns'], 't', await t.catalog.loadTable(), store);
+    await commitFiles({ keys: SYNC_RUN_KEYS, table: other, runId: 'run-other', files: await write(t.location, 'run-other', ids(700, 705)), mode: { kind: 'append' } });
+    const stale = await commitWithRetries(new AppendProducer(t.table, 'run-k', SYNC_RUN_KEYS, await write(t.location, 'run-k', ids(800, 805))), { justLoaded: true });
+    expect(stale).toMatchObject({ alreadyCommitted: false, attempts: 2 });
+    const current = t.catalog.metadata.snapshots!.find((s) => s['snapshot-id'] === t.catalog.metadata['current-snapshot-id'])!;
+    expect(current.summary[SYNC_RUN_ID_PROPERTY]).toBe('run-k');
+    expect(current.summary['total-records']).toBe('115');
+  });
+
   it('errors that are not conflicts or unknown states are thrown at once; retries stop at maxAttempts', async () => {
     const t = await tableWithRows();
     t.catalog.fail = { error: new Error('400 bad request') };

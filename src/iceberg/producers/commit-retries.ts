@@ -31,7 +31,7 @@ export interface CommitLoopOptions extends RetryOptions {
 export async function commitAllWithRetries(producers: SnapshotProducer[], send: SendCommits, opts: CommitLoopOptions = {}): Promise<CommitResult[]> {
   const maxAttempts = opts.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt++) {
-    await Promise.all(producers.map((p) => p.table.refresh()));
+    if (attempt > 1 || !opts.justLoaded) await Promise.all(producers.map((p) => p.table.refresh()));
     const landed: (CommittedSnapshot | undefined)[] = producers.map((p) => p.landed());
     if (landed.every((l) => l !== undefined)) return landed.map((l) => ({ ...l!, alreadyCommitted: attempt === 1, attempts: attempt }));
     if (landed.some((l) => l !== undefined)) {

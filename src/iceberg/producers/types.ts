@@ -49,6 +49,12 @@ export interface RetryOptions {
   onRetry?: (attempt: number, reason: string) => void;
   /** Called when an attempt's snapshot is built, just before it is sent (progress, tests). */
   beforeCommit?: (attempt: number) => Promise<void>;
+  /**
+   * The tables were loaded right before the commit: its first attempt builds on them as loaded
+   * instead of loading them again (a stale parent is refused by the catalog, 409, and the next
+   * attempt reloads).
+   */
+  justLoaded?: boolean;
 }
 
 export interface CommitRequest extends RetryOptions {
