@@ -95,6 +95,13 @@ const REST_WITHOUT_PLAN_PATCH = 'rest-without-plan';
 const FEWER_STEPS_PATCH = 'fewer-steps';
 
 /**
+ * Prepare writes a window whose rows came back whole with its questions (a few rows since the
+ * last sync) and returns the extraction: the child then schedules no extract step. Histories from
+ * before it extract in a step of their own.
+ */
+const EXTRACT_IN_PREPARE_PATCH = 'extract-in-prepare';
+
+/**
  * The input in its current names (an old name's value moved to the new name); fails the workflow
  * at once, for good, when the input is not valid: before any child or activity starts, with every
  * problem listed. (Left to fail later, a bad duration fails the workflow task itself, which
@@ -269,7 +276,9 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
       moveTo('preparing');
     }
   }
-  const prepared = await prepareObject.executeWithOptions(as('prepare'), [
+  // An atomic sync's objects are extracted in prepare too: what it hands over is the same staging.
+  const extractInPrepare = fewerSteps && patched(EXTRACT_IN_PREPARE_PATCH);
+  const { extracted: extractedInPrepare, ...prepared } = await prepareObject.executeWithOptions(as('prepare'), [
     {
       object: input.object,
       namespace: input.namespace,
@@ -279,6 +288,8 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
       reconcile: input.reconcile,
       ...rereadOptions,
       ...layoutOptions,
+      // Only an incremental read can be small (a full read's prepare input stays as it was).
+      ...(extractInPrepare && !input.full ? { extractSmallWindow: true } : {}),
     },
   ]);
   table = `${prepared.namespace.join('.')}.${prepared.table}`;
@@ -298,7 +309,9 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     retrying = undefined;
     const reading = prepared.reread ? `extracting (every row: ${prepared.reread})` : 'extracting';
     let extracted: { staging: string | string[]; rows: number; files: number; deleted: number };
-    if (patched(PARTITIONS_PATCH)) {
+    if (extractedInPrepare) {
+      extracted = extractedInPrepare;
+    } else if (patched(PARTITIONS_PATCH)) {
       // The plan is the extraction's first step (it creates the Bulk job): the stage says extracting.
       moveTo(reading);
       const plan =

@@ -136,8 +136,12 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
         ? reconcileAfterCount(describe.name, { salesforce: lastCount, table: await ctx.destination.liveRows({ namespace: input.namespace, table }) })
         : undefined;
   if (reconcileReason && !input.reconcile) log.warn(`${describe.name} is reconciled: ${reconcileReason}`, { object: describe.name });
-  // The window came back whole with the other answers: staged for the read, which then asks Salesforce nothing.
-  const staged = readApi.api === 'rest' && incremental && prefetched ? await stagePrefetched(target, input.runId, prefetched) : undefined;
+  // The window came back whole with the other answers: written here when the workflow asks for it
+  // and the extraction would ask Salesforce nothing more (no deleted rows to query, no
+  // reconciliation); else staged for the extract step, which then asks nothing either.
+  const whole = readApi.api === 'rest' && incremental && prefetched ? prefetched : undefined;
+  const extractHere = whole && input.extractSmallWindow && !deletedIdsWindow({ ...window, deletes }) && !reconcileReason && !input.reconcile;
+  const staged = whole && !extractHere ? await stagePrefetched(target, input.runId, whole) : undefined;
   log.info(
     `Prepared ${describe.name}: table ${[...input.namespace, table].join('.')}, write mode ${writeMode} (${writeModeReason})${layoutChanges ? `; ${layoutChanges.join('; ')}` : ''}`,
     {
@@ -153,10 +157,10 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
       ...(windowRows !== undefined ? { windowRows } : {}),
       readApi: readApi.api,
       readApiReason: readApi.reason,
-      ...(staged ? { prefetchedRows: prefetched!.records.length } : {}),
+      ...(whole ? { prefetchedRows: whole.records.length } : {}),
     },
   );
-  return {
+  const prepared: PreparedObject = {
     ...input,
     object: describe.name,
     table,
@@ -177,6 +181,7 @@ export async function prepareObject(ctx: SyncContext, input: PrepareObjectInput)
     ...(counted && incremental ? { counted } : {}),
     usage: budget.usage,
   };
+  return extractHere ? { ...prepared, extracted: await extractObject(ctx, prepared, { prefetched: whole }) } : prepared;
 }
 
 /** What prepare asks Salesforce of the object and its window, in one Composite request (see prepareObject). */
@@ -230,7 +235,7 @@ export async function extractObject(ctx: SyncContext, p: PreparedObject, opts: E
         ctx,
         p,
         salesforce,
-        { describe, fields: columns.fields, resume, prefetched: p.prefetched && !resume ? await readPrefetched(table.store, p.prefetched) : undefined },
+        { describe, fields: columns.fields, resume, prefetched: opts.prefetched ?? (p.prefetched && !resume ? await readPrefetched(table.store, p.prefetched) : undefined) },
         { job: opts.job, progress: opts.progress, onFallback },
       ),
     async deletes(salesforce, { describe }, keys) {

@@ -12,6 +12,7 @@ import type { PartitionSettings } from './partitions';
 import type { WriteModeName } from './objects';
 import type { RereadReason } from './reread';
 import type { SkippedField } from '../salesforce/describe';
+import type { PrefetchedWindow } from '../salesforce/rest-reader';
 
 /* What the steps of one object's sync take and give (object-sync.ts runs them). */
 
@@ -81,6 +82,11 @@ export interface PrepareObjectInput {
   sortBy?: string[];
   /** Which of partitionBy and sortBy are the sync's defaults for every object: an object without their columns keeps its table's. */
   syncWideLayout?: ('partitionBy' | 'sortBy')[];
+  /**
+   * When the window's rows came back whole with prepare's questions, prepare writes them itself and
+   * returns the extraction (`PreparedObject.extracted`): the workflow then has no extract step.
+   */
+  extractSmallWindow?: boolean;
 }
 
 /** The small, serialisable result of prepare: what extract and commit work from. */
@@ -120,6 +126,8 @@ export interface PreparedObject extends PrepareObjectInput, TableRef {
   readApi?: ReadApiUsed;
   /** Where prepare staged the window's rows when one REST page in its Composite request held them all (src/sync/prefetch.ts). */
   prefetched?: string;
+  /** The extraction prepare ran itself (`extractSmallWindow`): its result, as the extract step's would be. */
+  extracted?: ExtractResult;
   /** The API the deleted rows of a queryAll read go through (REST unless their window is large). */
   deletesApi?: 'bulk' | 'rest';
   /** Salesforce's count for the count check, taken by prepare with the window's other questions (an incremental sync's). */
@@ -228,6 +236,11 @@ export interface ExtractOptions {
    */
   reconcile?: boolean;
   signal?: AbortSignal;
+  /**
+   * The window's rows, read by prepare in its Composite request (instead of `PreparedObject.prefetched`,
+   * staged): the extraction asks Salesforce nothing, so the API budget does not hold it.
+   */
+  prefetched?: PrefetchedWindow;
 }
 
 /** What a reconcile step staged: the Ids of rows Salesforce no longer has, in a manifest of its own. */

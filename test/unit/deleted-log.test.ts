@@ -139,9 +139,10 @@ describe('reading the delete log', () => {
 const tableIds = () => duckdbColumn(duckdbFile, 'SELECT id FROM unit.account ORDER BY id');
 
 let runs = 0;
-async function sync() {
-  const p = await prepareObject(ctx, { object: 'Account', namespace: ['unit'], runId: `unit-deleted-log@${++runs}`, writeMode: 'merge' });
-  const extracted = await extractObject(ctx, p, {});
+async function sync(opts: { extractSmallWindow?: boolean } = {}) {
+  const p = await prepareObject(ctx, { object: 'Account', namespace: ['unit'], runId: `unit-deleted-log@${++runs}`, writeMode: 'merge', ...opts });
+  // As the workflow does: no extract step when prepare wrote the window itself.
+  const extracted = p.extracted ?? (await extractObject(ctx, p, {}));
   const reconciled = p.reconcile ? await reconcileObject(ctx, p, extracted.staging) : undefined;
   return { p, committed: await commitObject(ctx, p, reconciled ? [extracted.staging, reconciled.staging] : extracted.staging) };
 }
@@ -175,6 +176,20 @@ describe('a merge sync reads its deletes from the delete log (sync steps on the 
     expect(together).not.toMatch(/queryAll|IsDeleted = true|\/jobs\/query/);
     expect(second.p.prefetched).toMatch(/staging\/.*prefetched\.json$/);
     expect(second.committed.readApi).toEqual({ api: 'rest', reason: 'the window holds 1 row, at most SALESFORCE_REST_WINDOW_ROWS (10000)' });
+
+    // Asked to (as the workflow does), prepare writes a window that came back whole itself: nothing
+    // staged for an extract step, the same single request, the row and the delete in the table.
+    sim.org.update('Account', ids[15]!, { Name: 'Written by prepare' });
+    sim.org.delete('Account', ids[16]!);
+    requests.length = 0;
+    const inPrepare = await sync({ extractSmallWindow: true });
+    expect(requests.map((r) => r.split(' ').slice(0, 2).join(' ').replace(/\?.*/, ''))).toEqual(['POST /services/data/v62.0/composite']);
+    expect(inPrepare.p.prefetched).toBeUndefined();
+    // The log's deleted Id is staged beside the rows, as for an extract step, and counted at the commit.
+    expect(inPrepare.p.extracted).toMatchObject({ rows: 1, files: 1 });
+    expect(inPrepare.committed).toMatchObject({ rows: 1, deleted: 1, readApi: { api: 'rest' } });
+    expect(await tableIds()).toEqual(liveIds().sort());
+    expect(await duckdbColumn(duckdbFile, `SELECT name FROM unit.account WHERE id = '${ids[15]}'`)).toEqual(['Written by prepare']);
 
     // Nothing changed since: the log's answer for the window's whole minutes holds the last sync's deletes, which are not read again.
     const quiet = await sync();

@@ -379,7 +379,7 @@ describe('salesforceSync with stubbed activities', () => {
     expect(seen.Opportunity).toMatchObject({ backfillNewFields: false });
     // Without the options, prepare's input is what it always was (kept histories replay).
     await withWorker(activities, async (taskQueue) => (await start(taskQueue, 'no-rereads', { objects: ['Lead'] })).result());
-    expect(Object.keys(seen.Lead!).sort()).toEqual(['full', 'namespace', 'object', 'runId']);
+    expect(Object.keys(seen.Lead!).sort()).toEqual(['extractSmallWindow', 'full', 'namespace', 'object', 'runId']);
   });
 
   it("partitioned tables: passes each object's partitionBy and sortBy to its prepare, the override's over the sync's, marking the sync's as such", async () => {
@@ -700,6 +700,42 @@ describe('salesforceSync with stubbed activities', () => {
       return ids.length > 0 ? ids : undefined;
     });
     expect(failedLeads).toEqual(['named/Lead']);
+  });
+
+  it('an object whose prepare wrote its few rows itself has no plan or extract step: the commit takes what prepare staged', async () => {
+    const rec = new Recorder();
+    const stubs = stubActivities(rec);
+    const asked: Record<string, boolean | undefined> = {};
+    const committed: Record<string, unknown> = {};
+    const timings = { readS: 0, readCpuS: 0, buildS: 0, encodeS: 0, uploadS: 0 };
+    const activities: SyncActivities = {
+      ...stubs,
+      async prepareObject(input) {
+        asked[input.object] = input.extractSmallWindow;
+        const p = await stubs.prepareObject(input);
+        if (input.object !== 'Account') return p;
+        return { ...p, readApi: { api: 'rest', reason: 'few rows' }, extracted: { staging: 'staging/Account.by-prepare', rows: 3, files: 1, bytes: 1, deleted: 0, timings } };
+      },
+      async commitObject(p, staging) {
+        committed[p.object] = p.extracted;
+        return stubs.commitObject(p, staging);
+      },
+    };
+    await withWorker(activities, async (taskQueue) => {
+      await (await start(taskQueue, 'few-rows', { objects: ['Account', 'Contact'] })).result();
+      // Queried while a worker polls: a query runs the workflow code.
+      expect(await currentDetails('few-rows/Account')).toMatch(/stage: done\n\ncommitted 300 rows/);
+    });
+    // Every prepare is asked to; only Account's did (the stub's Contact read stays an extract step).
+    expect(asked).toEqual({ Account: true, Contact: true });
+    expect(rec.objects('extractObject')).toEqual(['Contact']);
+    expect(rec.stagings).toContain('staging/Account.by-prepare');
+    const summaries = (await events('few-rows/Account')).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes && e.userMetadata?.summary ? [defaultPayloadConverter.fromPayload(e.userMetadata.summary)] : [],
+    );
+    expect(summaries).toEqual(['prepare Account', 'commit Account']);
+    // The extraction's result is not carried into the later steps' input.
+    expect(committed).toEqual({ Account: undefined, Contact: undefined });
   });
 
   it('runs without search attributes when the namespace lacks them or the worker cannot tell', async () => {

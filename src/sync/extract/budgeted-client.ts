@@ -13,6 +13,8 @@ export interface BudgetedClientOptions {
   progress?: (p: { retrying?: string; waiting?: string; usage?: UsageCounts }) => void;
   /** Where waits for the budget are logged. */
   log?: Logger;
+  /** Reads the org's limits first, waiting or stopping when over budget (default true). */
+  check?: boolean;
 }
 
 /**
@@ -32,6 +34,6 @@ export async function budgetedClient(client: SalesforceClient, opts: BudgetedCli
     onUsage: (usage) => opts.progress?.({ usage }),
   });
   const salesforce = signalled.withBudget(budget);
-  await budget.check(salesforce);
+  if (opts.check !== false) await budget.check(salesforce);
   return { salesforce, budget };
 }

@@ -57,6 +57,8 @@ export async function runExtraction(ctx: SyncContext, p: PreparedObject, opts: E
     signal: opts.signal,
     progress: opts.progress,
     log,
+    // Rows already read (prepare's) cost no call the budget could hold back.
+    check: !opts.prefetched,
   });
   const area = await openWriteArea(ctx, salesforce, p);
   const { table, columns, paths, writer } = area;
