@@ -16,7 +16,8 @@ export class WorkerProcess {
 
   constructor(env: Record<string, string>) {
     // BENCH_CPU_PROFILE_DIR: each worker writes a V8 CPU profile there when it exits (NODE_OPTIONS
-    // refuses --cpu-prof); open it in Chrome DevTools or speedscope.
+    // refuses --cpu-prof); open it in Chrome DevTools or speedscope. BENCH_WORKER_NODE_FLAGS
+    // replaces the worker's Node flags, to compare others (e.g. a larger young generation) in a bench.
     const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE_DIR)}`] : [];
     const flags = process.env.BENCH_WORKER_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? WORKER_NODE_FLAGS;
     this.child = spawn(
