@@ -143,9 +143,12 @@ export const PROGRESS_SIGNAL_MS = 5 * 60_000;
  */
 async function heartbeating<T>(work: (signal: AbortSignal) => Promise<T>, details: () => unknown = () => undefined): Promise<T> {
   const activity = Context.current();
-  const timer = setInterval(() => activity.heartbeat(details()), 1_000);
+  // A local activity (the cleanup) has no heartbeat: the server knows nothing of it, and the worker
+  // would log every beat as failed. Its start-to-close timeout bounds it.
+  const beat = activity.info.isLocal ? () => undefined : () => activity.heartbeat(details());
+  const timer = setInterval(beat, 1_000);
   try {
-    activity.heartbeat(details());
+    beat();
     return await work(activity.cancellationSignal);
   } catch (error) {
     return classify(error);

@@ -137,6 +137,20 @@ describe('sync activities (MockActivityEnvironment, no servers)', () => {
     expect(await new MockActivityEnvironment().run(activities.cleanupObject, prepared)).toBe(0);
   });
 
+  it('the cleanup heartbeats as an activity, and not at all as a local activity (which has no heartbeat)', async () => {
+    const prepared = await prepare('Contact', 'unit-local-cleanup@1', 'unit_cleanup');
+    const extracted = await new MockActivityEnvironment().run(activities.extractObject, prepared);
+    await new MockActivityEnvironment().run(activities.commitObject, prepared, extracted.staging);
+    for (const isLocal of [false, true]) {
+      const env = new MockActivityEnvironment({ isLocal });
+      let beats = 0;
+      env.on('heartbeat', () => beats++);
+      // The first removes the run's staging; the second finds nothing left.
+      expect((await env.run(activities.cleanupObject, prepared)) > 0).toBe(!isLocal);
+      expect(beats > 0).toBe(!isLocal);
+    }
+  });
+
   it('a failure retrying cannot fix is non-retryable, with the reason in its message', async () => {
     const error = await new MockActivityEnvironment().run(activities.prepareObject, { object: 'NoSuchObject__c', namespace: ['unit'], runId: 'unit-unknown@1', full: true }).then(
       () => undefined,
