@@ -262,10 +262,7 @@ export class IcebergDestination implements Destination {
     await checkTransactionSupport(this.catalog);
   }
 
-  async commitAll(
-    items: { ref: TableRef; req: CommitFilesRequest }[],
-    onRetry?: (attempt: number, reason: string) => void,
-  ): Promise<{ snapshotId: string; alreadyCommitted: boolean }[]> {
+  async commitAll(items: { ref: TableRef; req: CommitFilesRequest }[], onRetry?: (attempt: number, reason: string) => void): Promise<Omit<CommitResult, 'unchanged'>[]> {
     const producers = await Promise.all(items.map(async ({ ref, req }) => producerFor({ table: await this.open(ref), keys: SYNC_RUN_KEYS, ...req })));
     const results = await commitTransaction(this.catalog, producers, { onRetry, justLoaded: true });
     return results.map((r) => ({ snapshotId: r.snapshotId.toString(), alreadyCommitted: r.alreadyCommitted, liveRows: liveRowsOf(r.summary) ?? null }));

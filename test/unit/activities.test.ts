@@ -139,14 +139,14 @@ describe('sync activities (MockActivityEnvironment, no servers)', () => {
 
   it('the cleanup heartbeats as an activity, and not at all as a local activity (which has no heartbeat)', async () => {
     const prepared = await prepare('Contact', 'unit-local-cleanup@1', 'unit_cleanup');
-    const extracted = await new MockActivityEnvironment().run(activities.extractObject, prepared);
+    const extracted = (await new MockActivityEnvironment().run(activities.extractObject, prepared)) as ExtractResult;
     await new MockActivityEnvironment().run(activities.commitObject, prepared, extracted.staging);
     for (const isLocal of [false, true]) {
       const env = new MockActivityEnvironment({ isLocal });
       let beats = 0;
       env.on('heartbeat', () => beats++);
       // The first removes the run's staging; the second finds nothing left.
-      expect((await env.run(activities.cleanupObject, prepared)) > 0).toBe(!isLocal);
+      expect(((await env.run(activities.cleanupObject, prepared)) as number) > 0).toBe(!isLocal);
       expect(beats > 0).toBe(!isLocal);
     }
   });
