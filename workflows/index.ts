@@ -268,6 +268,10 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
   // Each activity's summary names its object: the child's timeline reads "extract Account".
   const as = (verb: string) => ({ summary: `${verb} ${input.object}` });
   const fewerSteps = patched(MAINTENANCE_PATCH) && patched(FEWER_STEPS_PATCH);
+  // Asked before the local activity below, never after it: when a local activity's result comes
+  // back in a later workflow task than the one that ran it, a replay sees that result within the
+  // first task, where a patch first asked after it is not yet known, and fails as non-deterministic.
+  const extractInPrepare = fewerSteps && patched(EXTRACT_IN_PREPARE_PATCH);
   if (patched(MAINTENANCE_PATCH)) {
     const maintenance = [input.namespace, input.object, info.runStartTime.getTime()] as const;
     if (!fewerSteps || (await maintenanceRunning(...maintenance)) !== undefined) {
@@ -277,7 +281,6 @@ export async function syncObject(given: SyncObjectInput): Promise<CommitSummary 
     }
   }
   // An atomic sync's objects are extracted in prepare too: what it hands over is the same staging.
-  const extractInPrepare = fewerSteps && patched(EXTRACT_IN_PREPARE_PATCH);
   const { extracted: extractedInPrepare, ...prepared } = await prepareObject.executeWithOptions(as('prepare'), [
     {
       object: input.object,
