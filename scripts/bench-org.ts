@@ -23,7 +23,7 @@ import { defaultWriteMode } from '../src/sync/objects';
 import type { SimUsage } from '../src/salesforce-sim/types';
 import type { ObjectOutcome } from '../workflows';
 import { temporalConnection } from '../worker/temporal-connection';
-import { WorkerProcess } from './lib/worker-process';
+import { WorkerProcess, cpuMeter } from './lib/worker-process';
 import { startSimulatorProcess } from './lib/sim-process';
 
 /**
@@ -245,7 +245,7 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
       const sync = async (label: string) => {
         const workflowId = `${taskQueue}-${label}`;
         const usageBefore = await simControl<SimUsage>(sim.url, 'usage');
-        const cpuBefore = workers.map((w) => w.cpuSeconds() ?? 0);
+        const cpuSince = cpuMeter(workers);
         const rssReset = workers.map((w) => resetPeakRss(w.child.pid)).every(Boolean);
         const started = performance.now();
         const outcomes = (await client.workflow
@@ -272,7 +272,7 @@ export async function benchOrg(opts: OrgBenchOptions, deps: OrgBenchDeps): Promi
           rows_read: results.reduce((n, r) => n + r.rows, 0),
           rows_deleted: results.reduce((n, r) => n + r.deleted, 0),
           read_api: { bulk: results.filter((r) => r.readApi?.api === 'bulk').length, rest: results.filter((r) => r.readApi?.api === 'rest').length },
-          worker_cpu_s: round(workers.reduce((n, w, i) => n + (w.cpuSeconds() ?? 0) - cpuBefore[i]!, 0)),
+          worker_cpu_s: round(cpuSince() ?? 0),
           // The largest worker's peak during this sync (since the process started where the kernel allows no reset).
           worker_peak_rss_mb: Math.max(...workers.map((w) => mb(w.peakRss() ?? 0))),
         };

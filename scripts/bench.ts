@@ -36,7 +36,7 @@ import { loadTable } from '../src/iceberg/table';
 import type { ExtractResult } from '../src/sync/types';
 import { DEFAULT_OBJECTS } from '../src/sync/objects';
 import type { ObjectOutcome } from '../workflows';
-import { WorkerProcess } from './lib/worker-process';
+import { WorkerProcess, cpuMeter } from './lib/worker-process';
 import { startSimulatorProcess } from './lib/sim-process';
 import { lastCatalog, up } from './stack/index';
 import { temporalConnection } from '../worker/temporal-connection';
@@ -343,17 +343,6 @@ const seconds = (from?: unknown, to?: unknown) => {
   return (ms(to) - ms(from)) / 1000;
 };
 
-/**
- * The real thing, end to end: the simulator (own process) holds the rows, a worker (own process,
- * as `npm run worker` runs it) syncs them through Temporal into Iceberg, and the figures come from
- * the run itself: wall time, the extraction's own stage timings (its result in the history), the
- * commit activity's duration, the worker's peak RSS (VmHWM), histories and payload sizes.
- */
-/** CPU seconds between two readings of a process's CPU (undefined if either is missing). */
-function cpuOver(before: number | undefined, after: number | undefined): number | undefined {
-  return before === undefined || after === undefined ? undefined : after - before;
-}
-
 /** Encoder-thread counts the ceiling runs compare (PARQUET_ENCODER_THREADS); the default's figure is the ceiling. */
 const CEILING_ENCODER_THREADS = [0, 1, 2];
 const DEFAULT_ENCODER_THREADS = 1;
@@ -396,7 +385,7 @@ async function measureCeiling(opts: {
         const worker = new WorkerProcess({ ...opts.env, TEMPORAL_TASK_QUEUE: taskQueue, PARQUET_ENCODER_THREADS: String(threads) });
         try {
           await worker.ready();
-          const cpuBefore = worker.cpuSeconds();
+          const cpuSince = cpuMeter([worker]);
           const started = performance.now();
           const outcomes = (await opts.client.workflow.execute('salesforceSync', {
             taskQueue,
@@ -404,7 +393,7 @@ async function measureCeiling(opts: {
             args: [{ objects: opts.objects, namespace }],
           })) as ObjectOutcome[];
           const wall = (performance.now() - started) / 1000;
-          const cpu = cpuOver(cpuBefore, worker.cpuSeconds());
+          const cpu = cpuSince();
           const failed = outcomes.filter((o) => o.status === 'failed');
           if (failed.length) throw new Error(`the ceiling sync failed: ${failed.map((f) => `${f.object}: ${f.error}`).join('; ')}`);
           const rows = outcomes.reduce((n, o) => n + (o.result?.rows ?? 0), 0);
@@ -503,6 +492,12 @@ async function measureMultiWorker(
   }
 }
 
+/**
+ * The real thing, end to end: the simulator (own process) holds the rows, a worker (own process,
+ * as `npm run worker` runs it) syncs them through Temporal into Iceberg, and the figures come from
+ * the run itself: wall time, the extraction's own stage timings (its result in the history), the
+ * commit activity's duration, the worker's peak RSS (VmHWM) and CPU, histories and payload sizes.
+ */
 async function benchSync(opts: { counts: Record<string, number>; label: string; pageRecords: number; keep: boolean; ceiling?: boolean; workers?: number }) {
   await upAsItWas();
   const settings = loadSettings();
@@ -540,13 +535,12 @@ async function benchSync(opts: { counts: Record<string, number>; label: string; 
     const idle = worker.peakRss() ?? 0;
 
     const workflowId = `bench-${opts.label}-${Date.now().toString(36)}`;
-    const cpuBefore = workers.map((w) => w.cpuSeconds());
+    // Every worker's CPU over the sync (all of its threads: encoders included).
+    const cpuSince = cpuMeter(workers);
     const started = performance.now();
     const outcomes = (await client.workflow.execute('salesforceSync', { taskQueue, workflowId, args: [{ objects, namespace }] })) as ObjectOutcome[];
     const wall = (performance.now() - started) / 1000;
-    // Every worker's CPU over the sync (all of its threads: encoders included).
-    const cpus = workers.map((w, i) => cpuOver(cpuBefore[i], w.cpuSeconds()));
-    const cpu = cpus.every((c) => c !== undefined) ? cpus.reduce<number>((a, c) => a + c!, 0) : undefined;
+    const cpu = cpuSince();
     const peakRss = worker.peakRss() ?? 0;
     const peaks = workers.map((w) => Math.round((w.peakRss() ?? 0) / 1024 / 1024));
     const failed = outcomes.filter((o) => o.status === 'failed');

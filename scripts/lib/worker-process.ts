@@ -69,6 +69,24 @@ export class WorkerProcess {
   }
 }
 
+/**
+ * The CPU worker processes spend from now on: each one's reading is taken now, and the returned
+ * function gives the sum of their CPU since (every thread), undefined when a reading is missing (a
+ * process gone).
+ */
+export function cpuMeter(workers: readonly WorkerProcess[]): () => number | undefined {
+  const before = workers.map((w) => w.cpuSeconds());
+  return () => {
+    let sum = 0;
+    for (const [i, w] of workers.entries()) {
+      const now = w.cpuSeconds();
+      if (now === undefined || before[i] === undefined) return undefined;
+      sum += now - before[i]!;
+    }
+    return sum;
+  };
+}
+
 /** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux's supported architectures). */
 const CLOCK_TICKS = 100;
 
